@@ -1,0 +1,173 @@
+"""The `benefits` command line. Heavy libraries are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from benefits import __version__
+from benefits.errors import BenefitsError
+
+
+class _Group(click.Group):
+    """Turns a BenefitsError into one line on stderr and its exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BenefitsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from benefits.workspace import Workspace
+
+    options = ctx.find_root().params
+    kwargs: dict[str, Any] = {}
+    if options.get("config"):
+        kwargs["config_dir"] = Path(options["config"])
+    if options.get("database"):
+        from benefits.store.db import database_url
+
+        kwargs["database_url"] = database_url(options["database"])
+    return Workspace(**kwargs)
+
+
+as_of_option = click.option(
+    "--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date to report at (default: today)."
+)
+workers_option = click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Parallel forecast processes (default: all cores)."
+)
+
+
+def _date(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="benefits")
+@click.option("--config", envvar="BENEFITS_CONFIG", type=click.Path(file_okay=False),
+              help="Configuration folder with portfolio.yaml and connectors.yaml [env BENEFITS_CONFIG; default ./config].")
+@click.option("--database", envvar="BENEFITS_DATABASE_URL",
+              help="SQLAlchemy database URL [env BENEFITS_DATABASE_URL; default sqlite:///benefits.db].")
+def main(config: str | None, database: str | None) -> None:
+    """Track planned versus realised value of every benefit in a transformation portfolio, weekly."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Copy the demo portfolio and connector into the config folder if it has none.")
+@click.pass_context
+def init(ctx: click.Context, demo: bool) -> None:
+    """Create or upgrade the database and load the register into it."""
+    from benefits.store import repository
+
+    ws = _workspace(ctx)
+    if demo:
+        copied = ws.copy_demo_config()
+        click.echo(f"demo configuration copied to {ws.config_dir}/" if copied
+                   else f"using the register already in {ws.config_dir}/")
+    register = ws.register()
+    ws.upgrade()
+    with ws.sessions.begin() as session:
+        repository.save_register(session, register)
+    count = sum(1 for _ in register.benefits())
+    click.echo(f"database {ws.safe_url} ready: {len(register.initiatives)} initiatives, {count} benefits")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply database migrations up to the latest schema."""
+    ws = _workspace(ctx)
+    ws.upgrade()
+    click.echo(f"database {ws.safe_url} is at the latest schema")
+
+
+@main.command()
+@click.option("--connector", "connectors", multiple=True, help="Sync only this connector instance (repeatable).")
+@as_of_option
+@click.pass_context
+def sync(ctx: click.Context, connectors: tuple[str, ...], as_of: dt.datetime | None) -> None:
+    """Pull every connector, validate each batch, store accepted rows and quarantine the rest."""
+    from benefits import pipeline
+
+    ws = _workspace(ctx)
+    reports = pipeline.sync_stage(ws, _date(as_of), list(connectors) or None, echo=click.echo)
+    if any(r.status == "failed" for r in reports):
+        sys.exit(1)
+
+
+@main.command()
+@workers_option
+@as_of_option
+@click.pass_context
+def forecast(ctx: click.Context, workers: int | None, as_of: dt.datetime | None) -> None:
+    """Forecast every benefit with Prophet: probability of landing on time and expected landing date."""
+    from benefits import pipeline
+
+    pipeline.forecast_stage(_workspace(ctx), _date(as_of), workers, echo=click.echo)
+
+
+@main.command()
+@workers_option
+@as_of_option
+@click.pass_context
+def run(ctx: click.Context, workers: int | None, as_of: dt.datetime | None) -> None:
+    """The weekly job: reload the register, sync, validate, store, forecast and summarise."""
+    from benefits import pipeline
+
+    ok = pipeline.weekly_run(_workspace(ctx), _date(as_of), workers, echo=click.echo)
+    if not ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@as_of_option
+@click.pass_context
+def status(ctx: click.Context, fmt: str, as_of: dt.datetime | None) -> None:
+    """Show every benefit: planned and realised to date, probability of landing and status."""
+    from benefits.status import status_rows
+    from benefits.tables import render_status
+
+    ws = _workspace(ctx)
+    ws.ensure_current()
+    with ws.sessions() as session:
+        rows = status_rows(session, _date(as_of))
+    click.echo(render_status(rows, fmt), nl=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
+@click.option("--debug", is_flag=True, help="Dash debug mode (never on a shared address).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
+    """Serve the dashboard (Dash) at http://HOST:PORT/."""
+    ws = _workspace(ctx)
+    ws.ensure_current()
+    from dashboards.app import serve as serve_dashboard
+
+    click.echo(f"dashboard on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    serve_dashboard(host=host, port=port, database_url=ws.database_url, debug=debug)
+
+
+@main.command()
+def plugins() -> None:
+    """List loaded plugins: name, version, connector types and hooks."""
+    from benefits.plugins.manager import plugins as loaded
+
+    for info in loaded():
+        click.echo(f"{info.name} {info.version}  connectors: {', '.join(info.connectors) or '-'}"
+                   f"  hooks: {', '.join(info.hooks)}")

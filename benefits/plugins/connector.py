@@ -1,0 +1,67 @@
+"""The connector contract: declared settings, a reachability check, discovery and a record generator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from benefits.register import Register
+
+
+class NoSettings(BaseModel):
+    """Settings of a connector that takes none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """A metric a connector can deliver."""
+
+    metric: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """What the framework tells a connector at sync time."""
+
+    register: Register
+    as_of: dt.date
+
+
+class ConnectorError(Exception):
+    """Raised by a connector that cannot reach or read its source; the message is shown to the user."""
+
+
+class Connector:
+    """Base class of every connector.
+
+    Subclasses declare ``type`` (the name used in connectors.yaml) and ``Settings`` (a pydantic
+    model, checked before anything runs) and implement ``records``. A record is a dict with the
+    keys ``metric``, ``period`` (ISO date), ``value`` and ``unit``; values are passed on as the
+    source gave them, validation is the framework's job.
+    """
+
+    type: ClassVar[str]
+    Settings: ClassVar[type[BaseModel]] = NoSettings
+
+    def __init__(self, name: str, settings: BaseModel, context: SyncContext) -> None:
+        self.name = name
+        self.settings = settings
+        self.context = context
+
+    def check(self) -> None:
+        """Raise ConnectorError when the source cannot be reached; the default checks nothing."""
+
+    def discover(self) -> list[MetricInfo]:
+        """The metrics this connector offers."""
+        return []
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Yield one record per observation."""
+        raise NotImplementedError

@@ -1,0 +1,140 @@
+"""Reading and writing the store: the register, observations, sync runs and forecasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from benefits import register as reg
+from benefits.store import models
+
+
+def save_register(session: Session, register: reg.Register) -> None:
+    """Make the stored programmes, initiatives, milestones and benefits match the register."""
+    programmes = {p.key: p for p in session.scalars(select(models.Programme))}
+    for programme in register.programmes:
+        row = programmes.get(programme.key) or models.Programme(key=programme.key)
+        row.name, row.outcome = programme.name, programme.outcome
+        session.add(row)
+        programmes[programme.key] = row
+    initiatives = {i.key: i for i in session.scalars(select(models.Initiative))}
+    for initiative in register.initiatives:
+        row = initiatives.get(initiative.key) or models.Initiative(key=initiative.key)
+        row.name, row.tactic, row.owner = initiative.name, initiative.tactic.value, initiative.owner
+        row.investment, row.programme = initiative.investment, programmes[initiative.programme]
+        row.milestones = [_milestone_row(row, m) for m in initiative.milestones]
+        row.benefits = [_benefit_row(register, initiative, b, row) for b in initiative.benefits]
+        session.add(row)
+    session.flush()
+    declared = {i.key for i in register.initiatives}
+    for key, row in initiatives.items():
+        if key not in declared:
+            session.delete(row)
+    _save_metrics(session, register)
+
+
+def _milestone_row(parent: models.Initiative, milestone: reg.Milestone) -> models.Milestone:
+    row = next((m for m in parent.milestones if m.key == milestone.key), None) or models.Milestone(key=milestone.key)
+    row.name, row.date = milestone.name, milestone.date
+    return row
+
+
+def _benefit_row(
+    register: reg.Register, initiative: reg.Initiative, benefit: reg.Benefit, parent: models.Initiative
+) -> models.Benefit:
+    existing = next((b for b in parent.benefits if b.key == benefit.key), None)
+    row = existing or models.Benefit(key=benefit.key)
+    row.name, row.category, row.metric, row.unit = benefit.name, benefit.category.value, benefit.metric, benefit.unit
+    row.direction, row.measure = benefit.direction.value, benefit.measure.value
+    row.baseline_value, row.baseline_date = benefit.baseline.value, benefit.baseline.date
+    row.target_value, row.target_date = benefit.target.value, benefit.target.date
+    row.start_date = register.benefit_start(initiative, benefit)
+    row.owner, row.attribution, row.cash_releasing = benefit.owner, benefit.attribution, benefit.cash_releasing
+    row.dis_benefit, row.value_per_unit = benefit.dis_benefit, benefit.value_per_unit
+    row.spec = benefit.model_dump(mode="json")
+    return row
+
+
+def _save_metrics(session: Session, register: reg.Register) -> None:
+    used = {b.metric: b.unit for _, b in register.benefits()}
+    for metric in session.scalars(select(models.Metric)):
+        metric.used = metric.name in used
+        used.pop(metric.name, None)
+    session.add_all(models.Metric(name=name, unit=unit, used=True) for name, unit in used.items())
+
+
+def declared_benefit(row: models.Benefit) -> reg.Benefit:
+    """The register's view of a stored benefit."""
+    return reg.Benefit.model_validate(row.spec)
+
+
+def benefits(session: Session) -> list[models.Benefit]:
+    """Every stored benefit with its initiative and programme loaded, in register order."""
+    return list(session.scalars(select(models.Benefit).order_by(models.Benefit.id)))
+
+
+def upsert_observations(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert observations, replacing the value of an existing (metric, period, source)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(models.Observation)
+    statement = statement.on_conflict_do_update(
+        index_elements=["metric", "period", "source"],
+        set_={"value": statement.excluded.value, "unit": statement.excluded.unit,
+              "sync_run_id": statement.excluded.sync_run_id},
+    )
+    session.execute(statement, rows)
+
+
+def record_metrics(session: Session, seen: dict[str, str]) -> None:
+    """Add metrics seen in observations that the store does not know yet (as unused)."""
+    known = set(session.scalars(select(models.Metric.name)))
+    session.add_all(models.Metric(name=n, unit=u, used=False) for n, u in seen.items() if n not in known)
+
+
+def observations(session: Session, metric: str) -> pd.DataFrame:
+    """A metric's observations (``period``, ``value``), one per period: the most recently loaded wins."""
+    query = (
+        select(models.Observation.period, models.Observation.value)
+        .where(models.Observation.metric == metric)
+        .order_by(models.Observation.period, models.Observation.id)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=["period", "value"])
+    return frame.drop_duplicates("period", keep="last").reset_index(drop=True)
+
+
+def forecast_runs(session: Session, limit: int = 2) -> list[models.ForecastRun]:
+    """The most recent finished forecast runs, newest first."""
+    query = (
+        select(models.ForecastRun)
+        .where(models.ForecastRun.finished_at.is_not(None))
+        .order_by(models.ForecastRun.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def forecasts_of(session: Session, run: models.ForecastRun | None) -> dict[str, models.Forecast]:
+    """The forecasts of one run keyed by benefit."""
+    if run is None:
+        return {}
+    query = select(models.Forecast).where(models.Forecast.forecast_run_id == run.id)
+    return {f.benefit_key: f for f in session.scalars(query)}
+
+
+def sync_runs(session: Session, limit: int = 50) -> list[models.SyncRun]:
+    """The most recent sync runs, newest first."""
+    return list(session.scalars(select(models.SyncRun).order_by(models.SyncRun.id.desc()).limit(limit)))
+
+
+def quarantine_count(session: Session) -> int:
+    """How many rows are held in quarantine."""
+    return session.scalar(select(func.count()).select_from(models.QuarantinedRow)) or 0
+

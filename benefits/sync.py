@@ -1,0 +1,147 @@
+"""The sync stage: pull each connector's batch, validate it, store accepted rows and quarantine the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from benefits.errors import BenefitsError, ConfigError
+from benefits.plugins.connector import Connector, SyncContext
+from benefits.plugins.manager import connector_class
+from benefits.register import Register, read_yaml
+from benefits.store import models, repository
+
+CONNECTORS_FILE = "connectors.yaml"
+RECORD_FIELDS = ("metric", "period", "value", "unit")
+log = logging.getLogger(__name__)
+
+
+class ConnectorConfig(BaseModel):
+    """One connector instance in connectors.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+    type: str
+    settings: dict[str, Any] = {}
+
+
+class ConnectorsFile(BaseModel):
+    """The whole connectors.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    connectors: list[ConnectorConfig] = []
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """The outcome of one connector's sync run."""
+
+    connector: str
+    status: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    error: str | None = None
+
+
+def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
+    """Build every connector instance of connectors.yaml, checking each one's settings first."""
+    path = config_dir / CONNECTORS_FILE
+    try:
+        parsed = ConnectorsFile.model_validate(read_yaml(path) or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")
+        raise ConfigError(f"{path}: {where}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
+    names = [c.name for c in parsed.connectors]
+    connectors = []
+    for n, item in enumerate(parsed.connectors):
+        if names.index(item.name) != n:
+            raise ConfigError(f"{path}: connectors[{n}].name: duplicate connector name {item.name!r}")
+        try:
+            cls = connector_class(item.type)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: connectors[{n}].type: {exc}") from None
+        try:
+            settings = cls.Settings.model_validate(item.settings)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"{path}: connectors[{n}].settings.{where}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
+        connectors.append(cls(item.name, settings, context))
+    return connectors
+
+
+def sync_all(
+    sessions: sessionmaker[Session], config_dir: Path, register: Register, as_of: dt.date, only: list[str] | None = None
+) -> list[SyncReport]:
+    """Sync every connector (or those named in ``only``); one failing connector does not stop the others."""
+    connectors = load_connectors(config_dir, SyncContext(register=register, as_of=as_of))
+    if only:
+        unknown = sorted(set(only) - {c.name for c in connectors})
+        if unknown:
+            raise ConfigError(f"{config_dir / CONNECTORS_FILE}: no connector named {', '.join(unknown)}")
+        connectors = [c for c in connectors if c.name in only]
+    return [sync_connector(sessions, connector, as_of) for connector in connectors]
+
+
+def sync_connector(sessions: sessionmaker[Session], connector: Connector, as_of: dt.date) -> SyncReport:
+    """Run one connector: read, validate, then write accepted and quarantined rows in one transaction."""
+    with sessions.begin() as session:
+        run = models.SyncRun(connector=connector.name, connector_type=connector.type)
+        session.add(run)
+    try:
+        connector.check()
+        batch = _batch(connector)
+        from benefits.validation import validate_batch
+
+        outcome = validate_batch(batch, as_of=as_of)
+    except Exception as exc:  # a connector or its batch failing must not stop the others
+        log.warning("connector %s failed: %s", connector.name, exc)
+        return _fail(sessions, run.id, connector.name, exc)
+    with sessions.begin() as session:
+        accepted = outcome.accepted
+        repository.upsert_observations(session, [
+            {"metric": r.metric, "period": r.period, "value": float(r.value), "unit": r.unit,
+             "source": connector.name, "sync_run_id": run.id}
+            for r in accepted.itertuples(index=False)
+        ])
+        repository.record_metrics(session, dict(zip(accepted["metric"], accepted["unit"])))
+        session.add_all(
+            models.QuarantinedRow(sync_run_id=run.id, source=connector.name, row_number=q.row,
+                                  record=q.record, reasons=q.reasons)
+            for q in outcome.quarantined
+        )
+        stored = session.get_one(models.SyncRun, run.id)
+        stored.rows_read, stored.rows_accepted = outcome.rows_read, len(accepted)
+        stored.rows_quarantined, stored.validation = len(outcome.quarantined), outcome.statistics
+        stored.status, stored.finished_at = "succeeded", _now()
+    return SyncReport(connector.name, "succeeded", outcome.rows_read, len(accepted), len(outcome.quarantined))
+
+
+def _batch(connector: Connector) -> pd.DataFrame:
+    rows = []
+    for number, record in enumerate(connector.records(), start=1):
+        if not isinstance(record, dict):
+            raise BenefitsError(f"record {number} is a {type(record).__name__}, not a dict")
+        rows.append({"row": number, **{field: record.get(field) for field in RECORD_FIELDS}})
+    return pd.DataFrame(rows, columns=["row", *RECORD_FIELDS], dtype=object)
+
+
+def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exception) -> SyncReport:
+    reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BenefitsError) else str(exc)
+    with sessions.begin() as session:
+        stored = session.get_one(models.SyncRun, run_id)
+        stored.status, stored.error, stored.finished_at = "failed", reason, _now()
+    return SyncReport(name, "failed", 0, 0, 0, reason)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,56 @@
+"""Rendering status rows as a terminal table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from benefits.status import StatusRow
+
+COLUMNS = (
+    ("benefit", "BENEFIT"),
+    ("initiative", "INITIATIVE"),
+    ("category", "CATEGORY"),
+    ("planned_to_date", "PLANNED"),
+    ("realised_to_date", "REALISED"),
+    ("unit", "UNIT"),
+    ("percent_realised", "% OF TARGET"),
+    ("p_on_time", "P(ON TIME)"),
+    ("expected_landing", "LANDING"),
+    ("status", "STATUS"),
+)
+
+
+def render_status(rows: Sequence[StatusRow], fmt: str) -> str:
+    """Rows as ``table``, ``json`` (a list of objects) or ``csv``; ends with a newline."""
+    if fmt == "json":
+        return json.dumps([row.as_dict() for row in rows], indent=2) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(StatusRow.__dataclass_fields__))
+        writer.writeheader()
+        writer.writerows(row.as_dict() for row in rows)
+        return buffer.getvalue()
+    return _table(rows)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def _table(rows: Sequence[StatusRow]) -> str:
+    cells = [[_cell(getattr(row, field)) for field, _ in COLUMNS] for row in rows]
+    headers = [title for _, title in COLUMNS]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    numeric = {i for i, (field, _) in enumerate(COLUMNS) if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time"}}
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if i in numeric else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
+    return "\n".join([line(headers), *(line(c) for c in cells)]) + "\n"

@@ -1,0 +1,97 @@
+"""A workspace: the configuration folder and the database the commands work on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+import benefits
+from benefits.errors import BenefitsError
+from benefits.register import REGISTER_FILE, Register, load_register
+from benefits.store import db
+
+DEFAULT_CONFIG_DIR = "config"
+
+
+def demo_config_dir() -> Path:
+    """The demo configuration shipped with the package (the repository's ``config/`` when editable)."""
+    packaged = Path(benefits.__file__).parent / "_demo_config"
+    return packaged if packaged.is_dir() else Path(benefits.__file__).parent.parent / "config"
+
+
+@dataclass
+class Workspace:
+    """Where the register and connectors are read from and where everything is stored."""
+
+    config_dir: Path = field(default_factory=lambda: Path(os.environ.get("BENEFITS_CONFIG", DEFAULT_CONFIG_DIR)))
+    database_url: str = field(default_factory=db.database_url)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The store's engine."""
+        return db.make_engine(self.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """The store's session factory."""
+        return db.session_factory(self.engine)
+
+    def register(self) -> Register:
+        """The register, loaded and checked."""
+        return load_register(self.config_dir)
+
+    def copy_demo_config(self) -> bool:
+        """Copy the demo configuration into an empty config folder; False when a register is already there."""
+        if (self.config_dir / REGISTER_FILE).exists():
+            return False
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        for source in sorted(demo_config_dir().glob("*.yaml")):
+            shutil.copyfile(source, self.config_dir / source.name)
+        return True
+
+    def upgrade(self) -> None:
+        """Apply the store's migrations."""
+        from benefits.store.migrate import upgrade
+
+        with _database_errors(self):
+            upgrade(self.engine)
+
+    def ensure_current(self) -> None:
+        """Fail with a clear line unless the database exists and is at the latest migration."""
+        from alembic.script import ScriptDirectory
+
+        from benefits.store.migrate import alembic_config, current_revision
+
+        with _database_errors(self):
+            current = current_revision(self.engine)
+        head = ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+        if current is None:
+            raise BenefitsError(f"database {self.safe_url} is not initialised: run `benefits init` first")
+        if current != head:
+            raise BenefitsError(f"database {self.safe_url} is at revision {current}, not {head}: run `benefits db upgrade`")
+
+    @property
+    def safe_url(self) -> str:
+        """The database URL with any password hidden."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _database_errors(workspace: Workspace) -> Iterator[None]:
+    """Turn a database failure into a one-line BenefitsError naming the database."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise BenefitsError(f"database {workspace.safe_url}: {reason}") from None

@@ -1,0 +1,93 @@
+"""The register: the demo portfolio loads, and every bad file gives one line naming file and field."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from benefits.cli import main
+from benefits.errors import ConfigError
+from benefits.register import Category, Tactic, load_register
+
+from .conftest import DEMO_CONFIG
+
+
+def test_demo_portfolio_covers_programmes_tactics_and_categories() -> None:
+    register = load_register(DEMO_CONFIG)
+    benefits = [b for _, b in register.benefits()]
+    assert len(register.programmes) >= 3
+    assert len(register.initiatives) >= 10
+    assert len(benefits) >= 30
+    assert {i.tactic for i in register.initiatives} == set(Tactic)
+    assert set(Counter(b.category for b in benefits)) == set(Category)
+    assert any(b.dis_benefit for b in benefits)
+    assert any(b.starts_after for b in benefits)
+    assert {b.measure.value for b in benefits} == {"cumulative", "level"}
+    assert {"linear", "s_curve"} <= {b.profile for b in benefits if isinstance(b.profile, str)}
+    assert any(not isinstance(b.profile, str) for b in benefits)
+
+
+def _broken(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
+    edit(data)
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "portfolio.yaml").write_text(yaml.safe_dump(data))
+    return folder
+
+
+def _set_target_date_before_baseline(data: dict) -> None:
+    data["initiatives"][3]["benefits"][0]["target"]["date"] = "2020-01-06"
+
+
+CASES = [
+    (_set_target_date_before_baseline, "initiatives[3].benefits[0].target.date: must be after the baseline date"),
+    (lambda d: d["initiatives"][0].update(programme="nope"), "initiatives[0].programme: unknown programme 'nope'"),
+    (lambda d: d["initiatives"][1].update(tactic="synergy"), "initiatives[1].tactic: input should be"),
+    (lambda d: d["initiatives"][2]["benefits"][1].pop("metric"), "initiatives[2].benefits[1].metric: field required"),
+    (lambda d: d["initiatives"][0]["benefits"][2]["target"].update(value=20),
+     "initiatives[0].benefits[2].target.value: must be below the baseline value for direction decrease"),
+    (lambda d: d["initiatives"][0]["benefits"][0].update(starts_after="launch"),
+     "initiatives[0].benefits[0].starts_after: unknown milestone 'launch'"),
+    (lambda d: d["initiatives"][0]["benefits"][1].update(attribution=1.5),
+     "initiatives[0].benefits[1].attribution: input should be less than or equal to 1"),
+    (lambda d: d["initiatives"][4]["benefits"][0].update(key="crm-win-rate"),
+     "initiatives[4].benefits[0].key: duplicate benefit key 'crm-win-rate'"),
+    (lambda d: d["initiatives"][1]["benefits"][0]["profile"]["points"][0].update(date="2030-01-07"),
+     "initiatives[1].benefits[0].profile.points[0].date: must lie between the baseline and target dates"),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), CASES)
+def test_bad_register_names_file_and_field(tmp_path: Path, edit, expected: str) -> None:  # type: ignore[no-untyped-def]
+    folder = _broken(tmp_path, edit)
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    message = str(caught.value)
+    assert message.startswith(f"{folder / 'portfolio.yaml'}: {expected}")
+    assert "\n" not in message
+
+
+def test_cli_reports_bad_register_in_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    folder = _broken(tmp_path, _set_target_date_before_baseline)
+    result = CliRunner().invoke(main, ["--config", str(folder), "--database", f"sqlite:///{tmp_path}/b.db", "init"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {folder}/portfolio.yaml: initiatives[3].benefits[0].target.date: must be after the baseline date\n"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    (tmp_path / "portfolio.yaml").write_text("name: x\nprogrammes: [\n  - key: a\n")
+    with pytest.raises(ConfigError, match=r"portfolio.yaml: line \d+: invalid YAML"):
+        load_register(tmp_path)
+
+
+def test_missing_register_says_how_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"portfolio.yaml: file not found \(run `benefits init --demo`"):
+        load_register(tmp_path)

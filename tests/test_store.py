@@ -1,0 +1,64 @@
+"""The store on a real SQLite file and on the real PostgreSQL server: migrations, register, upserts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, inspect, select
+
+from benefits.register import load_register
+from benefits.store import db, migrate, models, repository
+
+from .conftest import DEMO_CONFIG
+
+
+def test_migrations_reach_head_and_match_the_models(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == "0001"
+    assert {"benefits", "observations", "sync_runs", "quarantine", "forecasts"} <= set(inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), models.Base.metadata)
+    assert diff == [], f"models changed without a migration: {diff}"
+    engine.dispose()
+
+
+def test_register_saved_twice_stays_one_copy(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = db.session_factory(engine)
+    register = load_register(DEMO_CONFIG)
+    for _ in range(2):
+        with sessions.begin() as session:
+            repository.save_register(session, register)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.Benefit)) == 30
+        assert session.scalar(select(func.count()).select_from(models.Initiative)) == 10
+        milestone_benefit = session.scalar(select(models.Benefit).where(models.Benefit.key == "crm-upsell-revenue"))
+        assert milestone_benefit.start_date == dt.date(2025, 11, 3)
+        assert repository.declared_benefit(milestone_benefit).starts_after == "go-live"
+        used = session.scalars(select(models.Metric.name).where(models.Metric.used)).all()
+        assert "ops.cost_per_order" in used
+    engine.dispose()
+
+
+def test_observation_upsert_is_idempotent_and_latest_value_wins(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = db.session_factory(engine)
+    with sessions.begin() as session:
+        run = models.SyncRun(connector="c", connector_type="demo")
+        session.add(run)
+        session.flush()
+        rows = [{"metric": "m", "period": dt.date(2026, 1, 5) + dt.timedelta(weeks=w), "value": float(w), "unit": "GBP",
+                 "source": "c", "sync_run_id": run.id} for w in range(5)]
+        repository.upsert_observations(session, rows)
+        repository.upsert_observations(session, rows)
+        repository.upsert_observations(session, [{**rows[2], "value": 99.0}])
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 5
+        series = repository.observations(session, "m")
+    assert list(series["value"]) == [0.0, 1.0, 99.0, 3.0, 4.0]
+    engine.dispose()
