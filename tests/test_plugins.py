@@ -1,0 +1,83 @@
+"""The plugin API: every hook is documented and tested; built-ins load like any plugin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from benefits.cli import main
+from benefits.plugins import hookspecs
+from benefits.plugins.connector import SyncContext
+from benefits.plugins.manager import connector_types, plugin_manager, plugins
+from benefits.register import load_register
+
+from .conftest import DEMO_CONFIG, ROOT
+
+HOOKS = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "benefits_spec")]
+
+
+def test_every_hook_is_documented_with_its_signature() -> None:
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    assert HOOKS, "no hook specifications found"
+    for name in HOOKS:
+        assert f"### {name}" in docs, f"hook {name} has no section in docs/plugins.md"
+        params = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        assert re.search(rf"{name}\({re.escape(params)}\)", docs), f"signature of {name} missing from docs/plugins.md"
+
+
+def test_every_hook_has_a_test() -> None:
+    tests = {n for path in Path(__file__).parent.glob("test_*.py") for n in re.findall(r"def (test_hook_\w+)", path.read_text())}
+    assert {f"test_hook_{name}" for name in HOOKS} <= tests
+
+
+def test_hook_register_connectors() -> None:
+    results = plugin_manager().hook.register_connectors()
+    assert any(cls.type == "demo" for classes in results for cls in classes)
+    assert "demo" in connector_types()
+
+
+def test_plugins_report_names_versions_connectors_and_hooks() -> None:
+    demo = next(p for p in plugins() if p.name == "benefits.plugins.demo")
+    assert demo.connectors == ["demo"]
+    assert demo.hooks == ["register_connectors"]
+    result = CliRunner().invoke(main, ["plugins"])
+    assert result.exit_code == 0
+    assert "benefits.plugins.demo" in result.output and "connectors: demo" in result.output
+
+
+def _demo(**settings):  # type: ignore[no-untyped-def]
+    cls = connector_types()["demo"]
+    return cls("demo", cls.Settings(**settings), SyncContext(load_register(DEMO_CONFIG), dt.date(2026, 11, 23)))
+
+
+def test_demo_connector_is_repeatable_and_seeded() -> None:
+    first, again, other = (list(_demo(seed=s).records()) for s in (7, 7, 8))
+    assert first == again
+    assert first != other
+    metrics = {r["metric"] for r in first}
+    assert len(metrics) == len({m.metric for m in _demo().discover()})
+
+
+def test_demo_connector_scenarios_shape_the_series() -> None:
+    records = list(_demo(scenarios={"crm-win-rate": "silent", "hr-case-hours": "gaps"}, bad_rows=False).records())
+    metrics = {r["metric"] for r in records}
+    assert "crm.win_rate_pct" not in metrics
+    full = [r for r in records if r["metric"] == "finance.close_days"]
+    gappy = [r for r in records if r["metric"] == "hr.case_hours_saved"]
+    weeks_since_2025_09_01 = (dt.date(2026, 11, 23) - dt.date(2025, 9, 1)).days // 7
+    assert len(gappy) < 0.8 * weeks_since_2025_09_01
+    assert len(full) > len(gappy)
+
+
+def test_demo_connector_emits_deliberately_bad_rows() -> None:
+    records = list(_demo().records())
+    assert any(r["value"] == "n/a" for r in records)
+    assert any(r["value"] is None for r in records)
+    assert any(r["period"] == "2026-13-01" for r in records)
+    assert any(r["period"] > "2026-11-23" for r in records)
+    keys = [(r["metric"], r["period"]) for r in records]
+    assert len(keys) > len(set(keys))
