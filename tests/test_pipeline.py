@@ -1,0 +1,113 @@
+"""The weekly job end to end through the CLI, on a SQLite file and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from benefits.cli import main
+from benefits.store import db, models
+
+AS_OF = "2026-11-23"
+CONTRACT_FIELDS = {
+    "benefit", "initiative", "category", "unit", "target", "target_date", "planned_to_date", "realised_to_date",
+    "forecast_at_target_date", "p_on_time", "expected_landing", "status",
+}
+
+
+def cli(config: Path, url: str, *args: str) -> str:
+    result = CliRunner().invoke(main, ["--config", str(config), "--database", url, *args])
+    assert result.exit_code == 0, f"benefits {' '.join(args)} failed: {result.output}{result.stderr}"
+    return result.stdout
+
+
+def test_demo_weekly_job_end_to_end(tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "demo-config"
+    out = cli(config, database_url, "init", "--demo")
+    assert f"demo configuration copied to {config}/" in out
+    assert (config / "portfolio.yaml").exists() and (config / "connectors.yaml").exists()
+
+    out = cli(config, database_url, "run", "--as-of", AS_OF, "--workers", "2")
+    assert "sync demo:" in out and "forecast run 1: 30 benefits" in out
+
+    rows = json.loads(cli(config, database_url, "status", "--format", "json", "--as-of", AS_OF))
+    assert len(rows) == 30
+    assert CONTRACT_FIELDS <= set(rows[0])
+    statuses = {r["status"] for r in rows}
+    assert statuses == {"achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data"}
+    for row in rows:
+        if row["status"] in {"on_track", "at_risk", "off_track"}:
+            assert 0.0 <= row["p_on_time"] <= 1.0
+            assert row["forecast_at_target_date"] is not None
+
+    table = cli(config, database_url, "status", "--as-of", AS_OF)
+    assert table.splitlines()[0].split()[:3] == ["BENEFIT", "INITIATIVE", "CATEGORY"]
+    assert len(table.splitlines()) == 31
+    csv_lines = cli(config, database_url, "status", "--format", "csv", "--as-of", AS_OF).splitlines()
+    assert csv_lines[0].startswith("benefit,name,initiative") and len(csv_lines) == 31
+
+
+def test_sync_loses_nothing_and_rerun_changes_nothing(tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "config"
+    cli(config, database_url, "init", "--demo")
+    cli(config, database_url, "sync", "--as-of", AS_OF)
+    engine = db.make_engine(database_url)
+    sessions = db.session_factory(engine)
+    with sessions() as session:
+        run = session.scalars(select(models.SyncRun)).one()
+        stored = session.scalar(select(func.count()).select_from(models.Observation))
+        quarantined = session.scalars(select(models.QuarantinedRow)).all()
+    assert run.status == "succeeded"
+    assert run.rows_read == run.rows_accepted + run.rows_quarantined
+    assert run.rows_quarantined == len(quarantined) >= 5
+    assert stored == run.rows_accepted
+    reasons = " | ".join(r for q in quarantined for r in q.reasons)
+    for expected in ("value", "period", "future", "duplicate"):
+        assert expected in reasons
+    assert any(q.record.get("value") == "n/a" for q in quarantined)
+
+    cli(config, database_url, "sync", "--as-of", AS_OF)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == stored
+        assert session.scalar(select(func.count()).select_from(models.SyncRun)) == 2
+    engine.dispose()
+
+
+def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--database", f"sqlite:///{tmp_path}/none.db", "status"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("is not initialised: run `benefits init` first")
+
+
+def test_unknown_connector_type_names_file_and_field(tmp_path: Path, demo_config: Path) -> None:
+    (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: x, type: nosuch}\n")
+    url = f"sqlite:///{tmp_path}/b.db"
+    cli(demo_config, url, "init")
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {demo_config}/connectors.yaml: connectors[0].type: unknown connector type 'nosuch' (installed: demo)\n"
+    )
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ("{seed: many}", "connectors[0].settings.seed: input should be a valid integer"),
+    ("{colour: red}", "connectors[0].settings.colour: extra inputs are not permitted"),
+])
+def test_bad_connector_settings_are_caught_before_anything_runs(
+    tmp_path: Path, demo_config: Path, settings: str, expected: str
+) -> None:
+    (demo_config / "connectors.yaml").write_text(f"connectors:\n  - {{name: demo, type: demo, settings: {settings}}}\n")
+    url = f"sqlite:///{tmp_path}/b.db"
+    cli(demo_config, url, "init")
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {demo_config}/connectors.yaml: {expected}")
+    engine = db.make_engine(url)
+    with db.session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(models.SyncRun)) == 0
+    engine.dispose()
