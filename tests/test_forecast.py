@@ -1,0 +1,457 @@
+"""The per-benefit Prophet forecast: real fits on seeded synthetic weekly series (no mocks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pydantic
+import pytest
+
+from benefits import register
+from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, quiet_prophet
+
+BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
+TARGET_DATE = dt.date(2027, 3, 29)
+WEEK = dt.timedelta(days=7)
+
+
+def make_benefit(**overrides: object) -> register.Benefit:
+    fields: dict[str, object] = {
+        "key": "opex-savings",
+        "name": "IT opex savings",
+        "category": "cost_reduction",
+        "metric": "ledger.it_opex_savings",
+        "unit": "GBP",
+        "direction": "increase",
+        "measure": "cumulative",
+        "baseline": {"value": 0, "date": BASE},
+        "target": {"value": 900_000, "date": TARGET_DATE},
+        "owner": "Finance",
+    }
+    fields.update(overrides)
+    return register.Benefit(**fields)
+
+
+def weekly(values: np.ndarray | list[float], first: dt.date = BASE + WEEK) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"period": [first + i * WEEK for i in range(len(values))], "value": np.asarray(values, dtype=float)}
+    )
+
+
+def as_of_for(obs: pd.DataFrame) -> dt.date:
+    return obs["period"].iloc[-1] + dt.timedelta(days=2)
+
+
+def assert_well_formed(f: BenefitForecast, obs_last: dt.date | None = None) -> None:
+    json.dumps(f.path)  # JSON-safe
+    assert f.status in {"achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data"}
+    assert f.message and "\n" not in f.message
+    if f.p_on_time is not None:
+        assert 0.0 <= f.p_on_time <= 1.0
+    for value in (f.forecast_at_target_date, f.lower_at_target_date, f.upper_at_target_date):
+        assert value is None or math.isfinite(value)
+    if f.forecast_at_target_date is not None and f.lower_at_target_date is not None:
+        assert f.lower_at_target_date <= f.forecast_at_target_date <= f.upper_at_target_date
+    for point in f.path:
+        assert set(point) == {"period", "yhat", "lower", "upper"}
+        assert all(math.isfinite(point[k]) for k in ("yhat", "lower", "upper"))
+        assert point["lower"] <= point["yhat"] <= point["upper"]
+    if f.path and obs_last is not None:
+        periods = [dt.date.fromisoformat(p["period"]) for p in f.path]
+        assert periods[0] == obs_last + WEEK
+        assert all(b - a == WEEK for a, b in zip(periods, periods[1:]))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _quiet() -> None:
+    quiet_prophet()
+    quiet_prophet()  # idempotent
+
+
+# --- cumulative measures -----------------------------------------------------------------------
+
+
+def test_cumulative_clearly_ahead_is_on_track() -> None:
+    rng = np.random.default_rng(1)
+    obs = weekly(11_000 + rng.normal(0, 1_500, 60))  # plan needs ~7,700 a week
+    b = make_benefit()
+    f = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    assert_well_formed(f, obs["period"].iloc[-1])
+    assert f.status == "on_track"
+    assert f.p_on_time > 0.9
+    assert f.points == 60
+    assert f.expected_landing is not None and obs["period"].iloc[-1] < f.expected_landing < TARGET_DATE
+    assert f.lower_at_target_date > 900_000
+    assert f.message.startswith(f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29")
+    # the path runs from the week after the last observation to target date + 13 weeks, and grows
+    assert dt.date.fromisoformat(f.path[-1]["period"]) <= TARGET_DATE + 13 * WEEK < dt.date.fromisoformat(f.path[-1]["period"]) + WEEK
+    assert f.path[0]["yhat"] > obs["value"].sum() and f.path[-1]["yhat"] > f.path[0]["yhat"]
+
+
+def test_cumulative_flat_is_off_track_with_landing_beyond_horizon() -> None:
+    rng = np.random.default_rng(2)
+    obs = weekly(1_000 + rng.normal(0, 300, 60))
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f, obs["period"].iloc[-1])
+    assert f.status == "off_track"
+    assert f.p_on_time < 0.05
+    assert f.expected_landing is None
+    assert "beyond the horizon" in f.message
+    assert 100_000 < f.forecast_at_target_date < 300_000
+
+
+def test_borderline_case_gives_a_graded_probability_and_parameter_uncertainty_widens_the_band() -> None:
+    rng = np.random.default_rng(1)
+    obs = weekly(7_800 + rng.normal(0, 1_500, 60))  # ~plan pace: outcome genuinely uncertain
+    b = make_benefit()
+    f = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    narrow = forecast_benefit(b, BASE, obs, as_of_for(obs), ForecastSettings(parameter_uncertainty=False))
+    assert_well_formed(f)
+    assert 0.05 < f.p_on_time < 0.95
+    expected = "on_track" if f.p_on_time >= 0.7 else "at_risk" if f.p_on_time >= 0.4 else "off_track"
+    assert f.status == expected
+    width = f.upper_at_target_date - f.lower_at_target_date
+    narrow_width = narrow.upper_at_target_date - narrow.lower_at_target_date
+    assert width > 2 * narrow_width
+    assert abs(f.forecast_at_target_date - narrow.forecast_at_target_date) < 0.1 * width
+
+
+def test_cumulative_decrease_is_good() -> None:
+    b = make_benefit(
+        key="cloud-spend",
+        metric="ledger.cloud_spend_change",
+        direction="decrease",
+        baseline={"value": 0, "date": BASE},
+        target={"value": -400_000, "date": TARGET_DATE},
+    )
+    rng = np.random.default_rng(16)
+    obs = weekly(-6_000 + rng.normal(0, 800, 50))  # -300k so far, -6k a week
+    f = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status == "on_track" and f.p_on_time > 0.9
+    assert f.forecast_at_target_date < -400_000
+    assert f.path[-1]["yhat"] < f.path[0]["yhat"] < -280_000
+    assert f.expected_landing is not None and f.expected_landing < TARGET_DATE
+
+
+def test_faster_series_lands_earlier() -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 1_000, 50)
+    b = make_benefit()
+    fast = forecast_benefit(b, BASE, weekly(13_000 + noise), as_of_for(weekly(noise)))
+    faster = forecast_benefit(b, BASE, weekly(16_000 + noise), as_of_for(weekly(noise)))
+    assert fast.status == faster.status == "on_track"
+    assert faster.expected_landing < fast.expected_landing < TARGET_DATE
+    assert faster.forecast_at_target_date > fast.forecast_at_target_date
+
+
+# --- level measures ----------------------------------------------------------------------------
+
+
+def handling_time() -> register.Benefit:
+    return make_benefit(
+        key="handling-time",
+        category="operational_efficiency",
+        metric="contact.avg_handling_minutes",
+        unit="minutes",
+        direction="decrease",
+        measure="level",
+        baseline={"value": 12, "date": BASE},
+        target={"value": 8, "date": TARGET_DATE},
+        bounds={"min": 0},
+    )
+
+
+def test_level_decrease_is_good_moving_well() -> None:
+    rng = np.random.default_rng(4)
+    weeks = np.arange(60)
+    obs = weekly(12 - 0.055 * weeks + rng.normal(0, 0.15, 60))  # ~8.7 minutes now, falling
+    f = forecast_benefit(handling_time(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f, obs["period"].iloc[-1])
+    assert f.status == "on_track" and f.p_on_time > 0.9
+    assert f.forecast_at_target_date < 8
+    assert f.expected_landing is not None and f.expected_landing < TARGET_DATE
+    assert "reach 8 minutes" in f.message
+    # the median path falls but never below the natural minimum
+    assert f.path[-1]["yhat"] < f.path[0]["yhat"] and min(p["lower"] for p in f.path) >= 0
+
+
+def test_level_decrease_going_the_wrong_way_is_off_track() -> None:
+    rng = np.random.default_rng(5)
+    obs = weekly(12 + 0.01 * np.arange(60) + rng.normal(0, 0.15, 60))
+    f = forecast_benefit(handling_time(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status == "off_track" and f.p_on_time < 0.05
+    assert f.forecast_at_target_date > 12
+    assert f.expected_landing is None
+
+
+def test_bounded_percentage_uses_logistic_growth() -> None:
+    b = make_benefit(
+        key="adoption",
+        category="people_capability",
+        metric="hr.tool_adoption_pct",
+        unit="%",
+        measure="level",
+        baseline={"value": 20, "date": BASE},
+        target={"value": 85, "date": TARGET_DATE},
+        bounds={"min": 0, "max": 100},
+    )
+    rng = np.random.default_rng(6)
+    weeks = np.arange(70)
+    curve = 100 / (1 + np.exp(-(weeks - 60) / 15))  # an adoption S-curve heading for 100%
+    obs = weekly(np.clip(curve + rng.normal(0, 1.0, 70), 0, 100))
+    f = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    assert_well_formed(f, obs["period"].iloc[-1])
+    assert f.status == "on_track" and f.p_on_time > 0.7
+    assert 85 <= f.forecast_at_target_date <= 100
+    assert all(0 <= p["lower"] and p["upper"] <= 100 for p in f.path)
+    # saturating: the median path rises ever more slowly towards the cap
+    yhat = [p["yhat"] for p in f.path]
+    assert yhat[10] - yhat[0] > yhat[-1] - yhat[-11] >= 0
+    assert "reach 85% by" in f.message
+
+
+# --- dis-benefits ------------------------------------------------------------------------------
+
+
+def overtime() -> register.Benefit:
+    return make_benefit(
+        key="rollout-overtime",
+        name="Overtime during the rollout",
+        category="people_capability",
+        metric="hr.overtime_hours",
+        unit="hours",
+        dis_benefit=True,
+        baseline={"value": 0, "date": BASE},
+        target={"value": 5_000, "date": TARGET_DATE},  # the tolerated limit
+    )
+
+
+def test_dis_benefit_within_tolerance_is_on_track() -> None:
+    rng = np.random.default_rng(7)
+    obs = weekly(np.abs(20 + rng.normal(0, 5, 60)))  # ~1,200 hours so far, ~2,300 at the target date
+    f = forecast_benefit(overtime(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status == "on_track" and f.p_on_time > 0.9
+    assert f.upper_at_target_date < 5_000
+    assert "stay within the tolerated limit of 5,000 hours" in f.message
+
+
+def test_dis_benefit_breaching_the_limit_is_off_track_never_achieved() -> None:
+    rng = np.random.default_rng(8)
+    obs = weekly(np.abs(90 + rng.normal(0, 10, 60)))  # ~5,400 hours already: past the limit
+    f = forecast_benefit(overtime(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status == "off_track" and f.p_on_time < 0.05
+    assert f.expected_landing is not None  # the median path already reaches the limit
+    assert f.message.endswith("the adverse effect is already beyond the limit")
+    assert "achieved" not in f.message
+
+
+# --- decisions without a fit -------------------------------------------------------------------
+
+
+def test_no_data() -> None:
+    b = make_benefit()
+    empty = pd.DataFrame({"period": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
+    f = forecast_benefit(b, BASE, empty, dt.date(2026, 1, 1))
+    assert (f.status, f.points, f.p_on_time, f.path) == ("no_data", 0, None, [])
+    # rows on or before the baseline date and after as_of do not count either
+    outside = pd.DataFrame({"period": [BASE, BASE - WEEK, dt.date(2026, 6, 1)], "value": [5.0, 5.0, 5.0]})
+    assert forecast_benefit(b, BASE, outside, dt.date(2026, 1, 1)).status == "no_data"
+
+
+def test_fewer_than_min_points_is_insufficient_but_reports_realised() -> None:
+    obs = weekly([10_000.0] * 5)
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert f.status == "insufficient_data" and f.points == 5 and f.p_on_time is None
+    assert "only 5 observations (8 needed" in f.message
+    assert "realised 50,000 of 900,000 GBP targeted" in f.message
+
+
+def test_target_already_reached_is_achieved_with_the_landing_week() -> None:
+    obs = weekly([100_000.0] * 12)  # cumulative 900,000 reached in week 9
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert f.status == "achieved" and f.p_on_time == 1.0
+    assert f.expected_landing == BASE + 9 * WEEK
+    assert "achieved: realised 1,200,000 of 900,000 GBP targeted" in f.message
+
+
+def test_level_target_reached_is_achieved_even_with_few_points() -> None:
+    obs = weekly([11.0, 9.5, 7.9])
+    f = forecast_benefit(handling_time(), BASE, obs, as_of_for(obs))
+    assert f.status == "achieved" and f.expected_landing == BASE + 3 * WEEK
+
+
+def test_target_date_past_is_off_track_with_zero_probability() -> None:
+    rng = np.random.default_rng(9)
+    obs = weekly(4_000 + rng.normal(0, 500, 118))  # runs past the target date, ~470k realised
+    as_of = TARGET_DATE + 2 * WEEK
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of)
+    assert_well_formed(f)
+    assert f.status == "off_track" and f.p_on_time == 0.0
+    assert "target date 2027-03-29 has passed" in f.message
+    # what was observed at the target date, not a forecast
+    at_target = obs[obs["period"] <= TARGET_DATE]["value"].sum()
+    assert f.forecast_at_target_date == pytest.approx(at_target)
+    assert f.expected_landing is None and "beyond the horizon" in f.message
+
+
+def test_dis_benefit_after_its_target_date_is_judged_on_the_observed_value() -> None:
+    obs = weekly([30.0] * 118)  # 30 a week: ~3,250 hours by the target date, within 5,000
+    f = forecast_benefit(overtime(), BASE, obs, TARGET_DATE + 2 * WEEK)
+    assert f.status == "on_track" and f.p_on_time == 1.0
+    assert "stayed within" in f.message
+
+
+def test_milestone_start_ignores_observations_before_the_milestone() -> None:
+    go_live = BASE + 20 * WEEK
+    rng = np.random.default_rng(10)
+    before = weekly([60_000.0] * 19)  # pilot noise, would count as achieved from the baseline
+    after = weekly(12_000 + rng.normal(0, 1_000, 40), first=go_live)
+    obs = pd.concat([before, after], ignore_index=True)
+    b = make_benefit(starts_after="go-live")
+    from_baseline = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    from_milestone = forecast_benefit(b, go_live, obs, as_of_for(obs))
+    assert from_baseline.status == "achieved"
+    assert from_milestone.points == 40
+    assert from_milestone.status == "on_track" and from_milestone.p_on_time > 0.7
+    assert from_milestone.path[0]["yhat"] == pytest.approx(after["value"].sum(), rel=0.05)
+    assert "since the 2025-05-26 milestone" in forecast_benefit(b, go_live, before, as_of_for(obs)).message
+
+
+# --- hard series -------------------------------------------------------------------------------
+
+
+def test_constant_series() -> None:
+    level = forecast_benefit(handling_time(), BASE, weekly([12.0] * 40), as_of_for(weekly([0] * 40)))
+    assert_well_formed(level)
+    assert level.status == "off_track" and level.p_on_time == 0.0
+    assert level.forecast_at_target_date == pytest.approx(12.0)
+    obs = weekly([5_000.0] * 40)
+    flow = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(flow)
+    weeks_left = (TARGET_DATE - obs["period"].iloc[-1]).days // 7
+    # 200k now + 5k for each week left (~580k) at the target date: certainly short
+    assert flow.status == "off_track" and flow.p_on_time == 0.0
+    assert flow.forecast_at_target_date == pytest.approx(200_000 + 5_000 * weeks_left, rel=1e-6)
+
+
+def test_all_zeros() -> None:
+    obs = weekly([0.0] * 30)
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status == "off_track" and f.p_on_time == 0.0
+    assert f.forecast_at_target_date == pytest.approx(0.0, abs=1e-6)
+
+
+def test_single_point() -> None:
+    obs = weekly([10_000.0])
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert f.status == "insufficient_data" and f.points == 1
+    # forced past the minimum, Prophet refuses one row: caught, never raised
+    forced = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs), ForecastSettings(min_points=1))
+    assert forced.status == "insufficient_data"
+    assert forced.message.startswith("forecast failed: ")
+
+
+def test_huge_outliers() -> None:
+    rng = np.random.default_rng(11)
+    values = 10_000 + rng.normal(0, 1_000, 60)
+    values[[13, 41]] = [5e6, -4.8e6]  # a mis-keyed ledger line and its (almost) reversal
+    obs = weekly(values)
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status in {"on_track", "at_risk", "off_track"}
+    assert f.points == 60
+    level = 10 - 0.03 * np.arange(60) + rng.normal(0, 0.2, 60)
+    level[[20, 50]] = [480.0, -75.0]  # minutes keyed in seconds, a sign error
+    g = forecast_benefit(handling_time(), BASE, weekly(level), as_of_for(obs))
+    assert_well_formed(g)
+    # a level's mis-keyed readings are left out of the fit (and said so); the trend survives
+    assert g.message.endswith("; 2 outliers left out of the fit")
+    assert g.status == "on_track" and g.p_on_time > 0.9
+    assert 3 < g.forecast_at_target_date < 8 and g.upper_at_target_date - g.lower_at_target_date < 2
+
+
+def test_a_real_step_change_in_a_level_is_not_an_outlier() -> None:
+    rng = np.random.default_rng(15)
+    values = np.where(np.arange(50) < 30, 12.0, 9.0) + rng.normal(0, 0.1, 50)  # a new IVR menu at week 30
+    f = forecast_benefit(handling_time(), BASE, weekly(values), as_of_for(weekly(values)))
+    assert_well_formed(f)
+    assert "outlier" not in f.message
+    # the new level is in the fit (were it dropped, the path would start near 12). Prophet then
+    # extrapolates the step as a downward trend: a known limit of its piecewise-linear trend.
+    assert f.path[0]["yhat"] < 9.5
+
+
+def test_duplicate_periods_datetime64_and_nan_values() -> None:
+    rng = np.random.default_rng(12)
+    obs = weekly(10_000 + rng.normal(0, 800, 40))
+    messy = pd.concat(
+        [obs, pd.DataFrame({"period": [obs["period"].iloc[5], obs["period"].iloc[6]], "value": [0.0, float("nan")]})]
+    )
+    messy["period"] = pd.to_datetime(messy["period"])
+    f = forecast_benefit(make_benefit(), BASE, messy, as_of_for(obs))
+    g = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert f.points == 40
+    assert f == g  # a zero adds nothing to a flow, NaN is dropped; same inputs, same seeded forecast
+
+
+# --- fingerprint, determinism, settings --------------------------------------------------------
+
+
+def test_fingerprint() -> None:
+    rng = np.random.default_rng(13)
+    obs = weekly(10_000 + rng.normal(0, 800, 30))
+    b, as_of, settings = make_benefit(), as_of_for(obs), ForecastSettings()
+    first = fingerprint(b, BASE, obs, as_of, settings)
+    assert len(first) == 64 and int(first, 16) >= 0
+    assert fingerprint(b, BASE, obs.copy(), as_of, settings) == first
+    changed = obs.copy()
+    changed.loc[10, "value"] += 1.0
+    assert fingerprint(b, BASE, changed, as_of, settings) != first
+    assert fingerprint(b, BASE, obs, as_of + dt.timedelta(days=1), settings) != first
+    assert fingerprint(b, BASE, obs, as_of, ForecastSettings(samples=500)) != first
+    assert fingerprint(make_benefit(target={"value": 950_000, "date": TARGET_DATE}), BASE, obs, as_of, settings) != first
+    # a row that does not count (after as_of) does not change it
+    later = pd.concat([obs, pd.DataFrame({"period": [as_of + WEEK], "value": [1e9]})], ignore_index=True)
+    assert fingerprint(b, BASE, later, as_of, settings) == first
+
+
+def test_forecast_is_deterministic_and_leaves_numpy_random_state_alone() -> None:
+    rng = np.random.default_rng(14)
+    obs = weekly(7_500 + rng.normal(0, 1_500, 50))
+    np.random.seed(123)
+    expected_next = np.random.random()
+    np.random.seed(123)
+    one = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert np.random.random() == expected_next
+    two = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert one == two
+
+
+def test_settings_are_frozen_and_checked() -> None:
+    settings = ForecastSettings()
+    assert (settings.on_track, settings.at_risk, settings.min_points, settings.samples) == (0.7, 0.4, 8, 300)
+    with pytest.raises(pydantic.ValidationError):
+        settings.on_track = 0.5  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError):
+        ForecastSettings(on_track=0.3, at_risk=0.5)
+
+
+def test_thresholds_drive_the_status() -> None:
+    rng = np.random.default_rng(1)
+    obs = weekly(7_800 + rng.normal(0, 1_500, 60))
+    b = make_benefit()
+    p = forecast_benefit(b, BASE, obs, as_of_for(obs)).p_on_time
+    assert forecast_benefit(b, BASE, obs, as_of_for(obs), ForecastSettings(on_track=p, at_risk=0.0)).status == "on_track"
+    lenient = ForecastSettings(on_track=min(1.0, p + 0.01), at_risk=p)
+    assert forecast_benefit(b, BASE, obs, as_of_for(obs), lenient).status == "at_risk"
+    strict = ForecastSettings(on_track=1.0, at_risk=min(1.0, p + 0.01))
+    assert forecast_benefit(b, BASE, obs, as_of_for(obs), strict).status == "off_track"
