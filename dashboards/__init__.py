@@ -1,0 +1,1 @@
+"""The Dash web app: portfolio and benefit pages over the store (see ``dashboards.app``)."""

@@ -1,0 +1,90 @@
+"""How values read on the dashboard: money, quantities in their unit, percentages, statuses.
+
+Pure string functions shared by the figures and the pages, so that a value looks the same in a
+card, a table and a chart's hover.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+STATUS_LABELS = {
+    "achieved": "Achieved",
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "insufficient_data": "Insufficient data",
+    "no_data": "No data",
+}
+
+STATUS_COLOURS = {
+    "achieved": "#1a7f37",
+    "on_track": "#4ac26b",
+    "at_risk": "#d4a72c",
+    "off_track": "#cf222e",
+    "insufficient_data": "#8c959f",
+    "no_data": "#d0d7de",
+}
+
+def status_label(status: str) -> str:
+    """A status as people read it ("at_risk" -> "At risk"); unknown statuses pass through."""
+    return STATUS_LABELS.get(status, status)
+
+
+def is_money(unit: str) -> bool:
+    """True when the unit is a currency code we know (GBP, EUR, USD)."""
+    return unit.strip().upper() in CURRENCY_SYMBOLS
+
+
+def decimals_for(values: Iterable[float | None]) -> int:
+    """Decimals that suit a set of values: none from 1,000 up, one from 10, else two."""
+    largest = max((abs(v) for v in values if v is not None), default=0.0)
+    if largest >= 1000:
+        return 0
+    return 1 if largest >= 10 else 2
+
+
+def money(value: float | None, currency: str) -> str:
+    """``£317,500``; ``-£1,200`` for a negative value; an em dash for None."""
+    if value is None:
+        return "—"
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    amount = f"{abs(value):,.0f}"
+    text = f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    return f"-{text}" if value < 0 else text
+
+
+def quantity(value: float | None, unit: str, decimals: int | None = None) -> str:
+    """A value in its unit: ``£462,500`` for a currency unit, else ``25.0 minutes``."""
+    if value is None:
+        return "—"
+    if is_money(unit):
+        return money(value, unit)
+    places = decimals_for([value]) if decimals is None else decimals
+    return f"{value:,.{places}f}{_spaced(unit)}"
+
+
+def percent(share: float | None) -> str:
+    """A probability or share (0..1) as ``62%``."""
+    return "—" if share is None else f"{100 * share:.0f}%"
+
+
+def plot_text(text: str) -> str:
+    """Text safe to hand to plotly, whose labels read a little HTML (``<b>``, ``<a>``): escape it."""
+    return html.escape(text, quote=False)
+
+
+def hover_value(unit: str, decimals: int, axis: str = "y") -> str:
+    """A plotly hovertemplate fragment showing ``axis`` in ``unit`` (e.g. ``£%{y:,.0f}``)."""
+    code = unit.strip().upper()
+    if code in CURRENCY_SYMBOLS:
+        return f"{CURRENCY_SYMBOLS[code]}%{{{axis}:,.0f}}"
+    return f"%{{{axis}:,.{decimals}f}}{_spaced(plot_text(unit))}"
+
+
+def _spaced(unit: str) -> str:
+    """The unit as it follows a number: ``25.0 minutes`` but ``24.5%``."""
+    return unit if unit == "%" else f" {unit}"

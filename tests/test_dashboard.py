@@ -1,0 +1,347 @@
+"""The dashboard without a browser: figures, queries, page layouts and the app's routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import dash
+import pandas as pd
+import pytest
+from dash import dcc
+
+from benefits import realisation
+from benefits.register import load_register
+from benefits.status import STATUSES
+from benefits.store import migrate, repository
+from benefits.store.db import make_engine, session_factory
+from dashboards import data, figures, formatting, queries
+from dashboards.app import create_app, serve
+
+from . import dashboard_data as dd
+
+AS_OF = dd.AS_OF.isoformat()
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="session")
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return dd.build_store(tmp_path_factory.mktemp("dashboard"))
+
+
+@pytest.fixture(scope="session")
+def app(store_url: str) -> dash.Dash:
+    return create_app(store_url)
+
+
+@pytest.fixture
+def store(app: dash.Dash, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the pages at the fixture store (another test may have pointed them elsewhere)."""
+    monkeypatch.setattr(data, "_factory", session_factory(make_engine(store_url)))
+
+
+@pytest.fixture
+def session(store: None) -> Iterator[Any]:
+    with data.session() as opened:
+        yield opened
+
+
+def page(name: str) -> Any:
+    """A page module, as Dash imported it when the app was created."""
+    return importlib.import_module(f"dashboards.pages.{name}")
+
+
+def walk(component: Any) -> Iterator[Any]:
+    """Every component and text in a layout tree."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None:
+            yield from walk(child)
+
+
+def texts(layout: Any) -> list[str]:
+    return [c for c in walk(layout) if isinstance(c, str)]
+
+
+def by_id(layout: Any, component_id: str) -> Any:
+    return next(c for c in walk(layout) if getattr(c, "id", None) == component_id)
+
+
+# --- formatting and figures -------------------------------------------------------------------
+
+
+def test_status_labels_and_colours_cover_every_status_in_order() -> None:
+    assert tuple(formatting.STATUS_LABELS) == STATUSES
+    assert tuple(formatting.STATUS_COLOURS) == STATUSES
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(317_500, "GBP", "£317,500"), (-1_200.4, "GBP", "-£1,200"), (25.0, "minutes", "25.0 minutes"),
+     (0.5, "FTE", "0.50 FTE"), (24.5, "%", "24.5%"), (12_345.6, "CHF", "12,346 CHF"), (None, "GBP", "—")],
+)
+def test_quantities_read_in_their_unit(value: float | None, unit: str, text: str) -> None:
+    assert formatting.quantity(value, unit) == text
+
+
+def test_initiative_bars_show_planned_and_realised_per_initiative() -> None:
+    frame = pd.DataFrame({"name": ["Cloud & data platform", "Digital sales"],
+                          "planned_value": [57_500.0, 260_000.0], "realised_value": [45_000.0, 200_000.0]})
+    figure = figures.initiative_bars(frame, "GBP")
+    planned, realised = figure.data
+    assert (planned.type, planned.name, list(planned.y)) == ("bar", "Planned to date", [57_500.0, 260_000.0])
+    assert (realised.type, realised.name, list(realised.y)) == ("bar", "Realised to date", [45_000.0, 200_000.0])
+    assert list(planned.x) == ["Cloud &amp; data platform", "Digital sales"]  # plotly reads HTML in labels
+    assert figure.layout.barmode == "group"
+    assert "£%{y:,.0f}" in planned.hovertemplate
+
+
+def test_initiative_bars_say_so_when_there_is_nothing_to_show() -> None:
+    figure = figures.initiative_bars(pd.DataFrame(columns=["name", "planned_value", "realised_value"]), "GBP")
+    assert [a.text for a in figure.layout.annotations] == ["No benefits in the register yet"]
+
+
+def test_status_bars_keep_the_status_order_and_colours() -> None:
+    counts = {s: n for n, s in enumerate(STATUSES)}
+    (bars,) = figures.status_bars(counts).data
+    assert list(bars.x) == ["Achieved", "On track", "At risk", "Off track", "Insufficient data", "No data"]
+    assert list(bars.y) == [0, 1, 2, 3, 4, 5]
+    assert list(bars.marker.color) == [formatting.STATUS_COLOURS[s] for s in STATUSES]
+
+
+def _chart_inputs(forecast: bool = True, actuals: bool = True) -> dict[str, Any]:
+    weeks = [dt.date(2025, 1, 6) + dt.timedelta(weeks=n) for n in range(4)]
+    return dict(
+        unit="minutes",
+        baseline=(weeks[0], 30.0),
+        target=(dt.date(2025, 3, 3), 20.0),
+        planned=pd.DataFrame({"period": weeks, "q": [30.0, 29.0, 28.0, 27.0]}),
+        actuals=pd.DataFrame({"period": weeks[1:] if actuals else [], "q": [29.5, 28.5, 27.0] if actuals else []}),
+        forecast=pd.DataFrame({"period": [dt.date(2025, 2, 3), dt.date(2025, 3, 3)], "yhat": [26.0, 22.0],
+                               "lower": [25.0, 19.0], "upper": [27.0, 25.0]}) if forecast
+        else queries.forecast_frame([]),
+        as_of=dt.date(2025, 1, 27),
+        p_on_time=0.62,
+    )
+
+
+def test_benefit_chart_draws_baseline_plan_actuals_forecast_band_and_target() -> None:
+    figure = figures.benefit_chart(**_chart_inputs())
+    traces = {t.name: t for t in figure.data}
+    assert list(traces) == ["Baseline", "Planned", "80% interval (lower)", "Forecast 80% interval",
+                            "Forecast (median)", "Actual", "Target"]
+    assert list(traces["Baseline"].y) == [30.0, 30.0]
+    assert list(traces["Actual"].y) == [29.5, 28.5, 27.0]
+    assert list(traces["Forecast (median)"].y) == [26.0, 22.0]
+    assert traces["Forecast 80% interval"].fill == "tonexty"  # fills down to the lower bound before it
+    assert list(traces["80% interval (lower)"].y) == [25.0, 19.0]
+    assert list(traces["Forecast 80% interval"].y) == [27.0, 25.0]
+    assert (list(traces["Target"].x), list(traces["Target"].y)) == ([dt.date(2025, 3, 3)], [20.0])
+    assert "Target: 20.0 minutes by 2025-03-03<br>62% likely on time" in traces["Target"].hovertemplate
+    assert all("minutes" in t.hovertemplate for t in figure.data)
+    assert figure.layout.yaxis.title.text == "minutes"
+
+
+def test_benefit_chart_without_forecast_or_observations() -> None:
+    figure = figures.benefit_chart(**_chart_inputs(forecast=False, actuals=False))
+    assert [t.name for t in figure.data] == ["Baseline", "Planned", "Actual", "Target"]
+    assert [a.text for a in figure.layout.annotations if "observations" in a.text] == [
+        "No observations since the baseline date yet"]
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> None:
+    summary = queries.portfolio_summary(session, dd.AS_OF)
+    assert summary.as_of == dd.AS_OF and summary.currency == "GBP"
+    assert summary.initiatives.to_dict("records") == [
+        {"initiative": "cloud-platform", "name": "Cloud & data platform", "benefits": 2,
+         "planned_value": 57_500.0, "realised_value": 45_000.0},
+        {"initiative": "digital-sales", "name": "Digital sales", "benefits": 1,
+         "planned_value": 260_000.0, "realised_value": 200_000.0},
+    ]
+    assert summary.categories.set_index("category")["realised_value"].to_dict() == {
+        "cost_reduction": 37_500.0, "operational_efficiency": 7_500.0, "revenue": 200_000.0}
+    assert summary.status_counts == {"achieved": 0, "on_track": 1, "at_risk": 1, "off_track": 1,
+                                     "insufficient_data": 0, "no_data": 0}
+    assert (summary.planned_value, summary.realised_value) == (317_500.0, 245_000.0)
+    for row in summary.rows:
+        expected = dd.EXPECTED[row.benefit]
+        assert row.planned_value == pytest.approx(expected["planned_value"])
+        assert row.realised_value == pytest.approx(expected["realised_value"])
+        assert (row.status, row.p_on_time) == (expected["status"], expected["p_on_time"])
+
+
+@pytest.mark.parametrize("key", list(dd.EXPECTED))
+def test_benefit_detail_has_actuals_plan_and_forecast_in_the_tracked_quantity(session: Any, key: str) -> None:
+    detail = queries.benefit_detail(session, key, dd.AS_OF)
+    assert detail is not None
+    expected = dd.EXPECTED[key]
+    # observations before the baseline date and after as_of are left out
+    assert (detail.actuals["period"].iloc[0], detail.actuals["period"].iloc[-1]) == (dt.date(2025, 1, 13), dd.LAST_WEEK)
+    assert len(detail.actuals) == dd.WEEKS
+    assert detail.actuals["q"].iloc[-1] == pytest.approx(expected["q"])
+    planned = detail.planned
+    assert (planned["period"].iloc[0], planned["q"].iloc[0]) == (detail.baseline_date, detail.baseline_value)
+    assert (planned["period"].iloc[-1], planned["q"].iloc[-1]) == (detail.target_date, detail.target_value)
+    assert len(planned) == 53  # weekly over the 52 weeks from baseline to target
+    assert planned.set_index("period")["q"][dd.AS_OF] == pytest.approx(
+        detail.baseline_value + (detail.target_value - detail.baseline_value) / 2)
+    assert list(detail.forecast.columns) == ["period", "yhat", "lower", "upper"]
+    assert (detail.forecast["period"].iloc[0], detail.forecast["period"].iloc[-1]) == (dd.AS_OF, detail.target_date)
+    assert (detail.forecast["lower"] <= detail.forecast["yhat"]).all()
+    assert (detail.forecast["yhat"] <= detail.forecast["upper"]).all()
+    assert detail.forecast_as_of == dd.AS_OF
+    assert detail.row.p_on_time == expected["p_on_time"]
+    assert detail.row.previous_status is not None
+
+
+@pytest.mark.parametrize("key", list(dd.EXPECTED))
+def test_tracked_series_agrees_with_realisation_at_every_period(session: Any, key: str) -> None:
+    stored = next(b for b in repository.benefits(session) if b.key == key)
+    benefit = repository.declared_benefit(stored)
+    observations = repository.observations(session, stored.metric)
+    series = queries.tracked_series(benefit, observations, dd.AS_OF)
+    for period, q in series.itertuples(index=False):
+        assert q == pytest.approx(realisation.tracked_value(benefit, observations, period))
+
+
+def test_unknown_benefit_has_no_detail(session: Any) -> None:
+    assert queries.benefit_detail(session, "does-not-exist", dd.AS_OF) is None
+
+
+def test_a_store_without_tables_is_reported_not_raised(tmp_path: Any, app: dash.Dash,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data, "_factory", session_factory(make_engine(f"sqlite:///{tmp_path / 'empty.db'}")))
+    with data.session() as opened, pytest.raises(queries.StoreUnavailable, match="benefits db upgrade"):
+        queries.portfolio_summary(opened)
+    for layout in (page("portfolio").layout(), page("benefit").layout(key="it-opex")):
+        assert "The store is not ready" in texts(layout)
+
+
+def test_a_store_without_a_register_says_how_to_get_one(tmp_path: Any, app: dash.Dash,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrate.upgrade(engine)
+    monkeypatch.setattr(data, "_factory", session_factory(engine))
+    with data.session() as opened:
+        summary = queries.portfolio_summary(opened)
+    assert (summary.rows, summary.initiatives.empty, summary.planned_value) == ([], True, 0.0)
+    assert set(summary.status_counts.values()) == {0}
+    assert "No benefits yet" in texts(page("portfolio").layout())
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+def test_portfolio_page_has_cards_charts_and_links_to_every_benefit(store: None) -> None:
+    layout = page("portfolio").layout(as_of=AS_OF)
+    for chart in ("portfolio-initiatives", "portfolio-status"):
+        graph = by_id(layout, chart)
+        assert isinstance(graph, dcc.Graph) and graph.figure.data
+    assert texts(by_id(layout, "card-planned"))[-1] == "£317,500"
+    assert texts(by_id(layout, "card-realised"))[-2:] == ["£245,000", "77% of planned"]
+    links = {c.children: c.href for c in walk(by_id(layout, "portfolio-benefits")) if isinstance(c, dcc.Link)}
+    assert links == {
+        "Lower IT running cost": "/benefit/it-opex?as_of=2025-07-07",
+        "Faster ticket handling": "/benefit/handle-time?as_of=2025-07-07",
+        "Upsell revenue": "/benefit/upsell-revenue?as_of=2025-07-07",
+    }
+
+
+def test_benefit_page_heads_the_chart_with_status_and_probability(store: None) -> None:
+    layout = page("benefit").layout(key="it-opex", as_of=AS_OF)
+    assert by_id(layout, "benefit-chart").figure.data
+    assert texts(by_id(layout, "benefit-name")) == ["Lower IT running cost"]
+    words = texts(layout)
+    for expected in ("At risk", "was On track in the previous forecast", "27% likely by 2026-01-05",
+                     "Not expected to land within the forecast horizon", "£37,500 realised of £50,000 planned"):
+        assert expected in words
+    assert any("Cloud & data platform" in w and "owner Finance operations" in w for w in words)
+    landing = page("benefit").layout(key="handle-time", as_of=AS_OF)
+    assert texts(by_id(landing, "benefit-landing")) == ["Expected landing 2025-12-29"]
+
+
+def test_unknown_benefit_gets_a_friendly_message(store: None) -> None:
+    layout = page("benefit").layout(key="does-not-exist")
+    assert "No benefit called “does-not-exist”" in texts(layout)
+    assert not any(isinstance(c, dcc.Graph) for c in walk(layout))
+
+
+@pytest.mark.parametrize("name", ["portfolio", "benefit"])
+def test_a_bad_as_of_gets_a_friendly_message(store: None, name: str) -> None:
+    layout = page(name).layout(key="it-opex", as_of="last tuesday")
+    assert "That date is not valid" in texts(layout)
+
+
+def test_not_found_page() -> None:
+    assert "Page not found" in texts(page("not_found_404").layout())
+
+
+def test_register_text_stays_text(tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    hostile = dd.REGISTER_YAML.replace("name: Lower IT running cost", f"name: '{XSS}'").replace(
+        "name: Cloud & data platform", f"name: '{XSS}'")
+    url = dd.build_store(tmp_path, hostile)
+    monkeypatch.setattr(data, "_factory", session_factory(make_engine(url)))
+    for layout in (page("portfolio").layout(as_of=AS_OF), page("benefit").layout(key="it-opex", as_of=AS_OF)):
+        components = list(walk(layout))
+        assert XSS in [c for c in components if isinstance(c, str)]
+        assert not [c for c in components if type(c).__name__ in {"Markdown", "Iframe", "Script"}]
+    bars = by_id(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives").figure
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bars.data[0].x
+
+
+@pytest.mark.skipif(not (dd.CONFIG / "portfolio.yaml").exists(), reason="no demo register in config/")
+def test_every_page_of_the_demo_register_renders(tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_of = dt.date(2026, 6, 1)
+    monkeypatch.setattr(data, "_factory", session_factory(make_engine(dd.build_demo_store(tmp_path, as_of))))
+    portfolio = page("portfolio").layout(as_of=as_of.isoformat())
+    links = [c.href for c in walk(by_id(portfolio, "portfolio-benefits")) if isinstance(c, dcc.Link)]
+    benefits = [b for _, b in load_register(dd.CONFIG).benefits()]
+    assert links == [f"/benefit/{b.key}?as_of={as_of.isoformat()}" for b in benefits]
+    assert by_id(portfolio, "portfolio-initiatives").figure.data[0].x
+    sample = {(b.category, b.measure, b.starts_after is None): b.key for b in benefits}  # one of each kind
+    for key in sample.values():
+        assert by_id(page("benefit").layout(key=key, as_of=as_of.isoformat()), "benefit-chart").figure.data, key
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+
+def test_app_serves_both_pages_from_its_own_assets(app: dash.Dash, store: None) -> None:
+    client = app.server.test_client()
+    for path in ("/", "/benefit/it-opex", "/benefit/does-not-exist", "/nowhere"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        sources = re.findall(r'(?:src|href)="([^"]+)"', response.get_data(as_text=True))
+        assert sources and all(s.startswith("/") for s in sources), sources
+        assert "/assets/benefits.css" in " ".join(sources)
+
+
+def test_router_renders_the_benefit_page_for_its_url(app: dash.Dash, store: None) -> None:
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/benefit/upsell-revenue"},
+                   {"id": "_pages_location", "property": "search", "value": f"?as_of={AS_OF}"}],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert '"benefit-chart"' in text and "8% likely by 2026-01-05" in text
+    assert response.get_json()["response"]["_pages_store"]["data"]["title"] == "upsell-revenue · benefits"
+
+
+def test_serve_runs_the_app_on_the_given_address(monkeypatch: pytest.MonkeyPatch, store_url: str) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(data, "_factory", data._factory)  # serve() reconfigures the store; restore it after
+    serve("127.0.0.1", 8050, store_url)
+    assert calls == [{"host": "127.0.0.1", "port": 8050, "debug": False}]
