@@ -29,8 +29,8 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
         if r.status == "failed":
             echo(f"sync {r.connector}: FAILED: {r.error}")
         else:
-            echo(f"sync {r.connector}: {r.rows_read} rows read, {r.rows_accepted} accepted, "
-                 f"{r.rows_quarantined} quarantined")
+            echo(f"sync {r.connector}: {r.rows_read} rows read, {r.rows_accepted} accepted "
+                 f"({r.rows_restated} restated), {r.rows_quarantined} quarantined")
     return reports
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ class ConnectorConfig(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
     type: str
     settings: dict[str, Any] = {}
+    timeout: Annotated[float, Field(gt=0)] | None = None
 
 
 class ConnectorsFile(BaseModel):
@@ -48,6 +50,7 @@ class SyncReport:
     rows_read: int
     rows_accepted: int
     rows_quarantined: int
+    rows_restated: int = 0
     error: str | None = None
 
 
@@ -75,7 +78,10 @@ def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise ConfigError(f"{path}: connectors[{n}].settings.{where}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
-        connectors.append(cls(item.name, settings, context))
+        connector = cls(item.name, settings, context)
+        if item.timeout is not None:
+            connector.timeout = item.timeout
+        connectors.append(connector)
     return connectors
 
 
@@ -97,20 +103,19 @@ def sync_connector(sessions: sessionmaker[Session], connector: Connector, as_of:
     with sessions.begin() as session:
         run = models.SyncRun(connector=connector.name, connector_type=connector.type)
         session.add(run)
+        connector.context = replace(connector.context, bookmark=repository.bookmark(session, connector.name))
     try:
-        connector.check()
-        batch = _batch(connector)
+        batch = _read_with_timeout(connector, connector.timeout)
         from benefits.validation import validate_batch
 
         outcome = validate_batch(batch, as_of=as_of)
     except Exception as exc:  # a connector or its batch failing must not stop the others
         log.warning("connector %s failed: %s", connector.name, exc)
         return _fail(sessions, run.id, connector.name, exc)
+    accepted = outcome.accepted
     with sessions.begin() as session:
-        accepted = outcome.accepted
-        repository.upsert_observations(session, [
-            {"metric": r.metric, "period": r.period, "value": float(r.value), "unit": r.unit,
-             "source": connector.name, "sync_run_id": run.id}
+        counts = repository.load_observations(session, connector.name, run.id, [
+            {"metric": r.metric, "period": r.period, "value": float(r.value), "unit": r.unit}
             for r in accepted.itertuples(index=False)
         ])
         repository.record_metrics(session, dict(zip(accepted["metric"], accepted["unit"])))
@@ -119,11 +124,35 @@ def sync_connector(sessions: sessionmaker[Session], connector: Connector, as_of:
                                   record=q.record, reasons=q.reasons)
             for q in outcome.quarantined
         )
+        if not accepted.empty:
+            repository.advance_bookmark(session, connector.name, max(accepted["period"]))
         stored = session.get_one(models.SyncRun, run.id)
         stored.rows_read, stored.rows_accepted = outcome.rows_read, len(accepted)
-        stored.rows_quarantined, stored.validation = len(outcome.quarantined), outcome.statistics
-        stored.status, stored.finished_at = "succeeded", _now()
-    return SyncReport(connector.name, "succeeded", outcome.rows_read, len(accepted), len(outcome.quarantined))
+        stored.rows_quarantined, stored.rows_restated = len(outcome.quarantined), counts.restated
+        stored.validation, stored.status, stored.finished_at = outcome.statistics, "succeeded", _now()
+    return SyncReport(connector.name, "succeeded", outcome.rows_read, len(accepted), len(outcome.quarantined),
+                      counts.restated)
+
+
+def _read_with_timeout(connector: Connector, timeout: float) -> pd.DataFrame:
+    """Check the source and read its whole batch in a worker thread, giving up after ``timeout`` seconds."""
+    result: dict[str, Any] = {}
+
+    def read() -> None:
+        try:
+            connector.check()
+            result["batch"] = _batch(connector)
+        except BaseException as exc:  # handed back to the calling thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=read, name=f"connector-{connector.name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise BenefitsError(f"timed out after {timeout:g} s (set `timeout:` for this connector in {CONNECTORS_FILE})")
+    if "error" in result:
+        raise result["error"]
+    return result["batch"]
 
 
 def _batch(connector: Connector) -> pd.DataFrame:
@@ -140,7 +169,7 @@ def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exceptio
     with sessions.begin() as session:
         stored = session.get_one(models.SyncRun, run_id)
         stored.status, stored.error, stored.finished_at = "failed", reason, _now()
-    return SyncReport(name, "failed", 0, 0, 0, reason)
+    return SyncReport(name, "failed", 0, 0, 0, error=reason)
 
 
 def _now() -> dt.datetime:

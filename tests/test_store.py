@@ -17,7 +17,7 @@ from .conftest import DEMO_CONFIG
 def test_migrations_reach_head_and_match_the_models(database_url: str) -> None:
     engine = db.make_engine(database_url)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == "0002"
     assert {"benefits", "observations", "sync_runs", "quarantine", "forecasts"} <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), models.Base.metadata)
@@ -44,21 +44,41 @@ def test_register_saved_twice_stays_one_copy(database_url: str) -> None:
     engine.dispose()
 
 
-def test_observation_upsert_is_idempotent_and_latest_value_wins(database_url: str) -> None:
+def test_loading_is_idempotent_and_a_restated_value_keeps_its_old_revision(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = db.session_factory(engine)
+    rows = [{"metric": "m", "period": dt.date(2026, 1, 5) + dt.timedelta(weeks=w), "value": float(w), "unit": "GBP"}
+            for w in range(5)]
+    counts = []
+    with sessions.begin() as session:
+        first, second = models.SyncRun(connector="c", connector_type="demo"), models.SyncRun(connector="c", connector_type="demo")
+        session.add_all([first, second])
+        session.flush()
+        counts.append(repository.load_observations(session, "c", first.id, rows))
+        counts.append(repository.load_observations(session, "c", first.id, rows))
+        counts.append(repository.load_observations(session, "c", second.id, [{**rows[2], "value": 99.0}, rows[3]]))
+    assert counts == [repository.LoadCounts(5, 0, 0), repository.LoadCounts(0, 0, 5), repository.LoadCounts(0, 1, 1)]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 5
+        series = repository.observations(session, "m")
+        history = repository.revisions(session, "m")
+    assert list(series["value"]) == [0.0, 1.0, 99.0, 3.0, 4.0]
+    assert [(h.period, h.value, h.sync_run_id, h.replaced_by_sync_run_id) for h in history] == [
+        (dt.date(2026, 1, 19), 2.0, first.id, second.id)
+    ]
+    engine.dispose()
+
+
+def test_bookmark_only_moves_forward(database_url: str) -> None:
     engine = db.make_engine(database_url)
     migrate.upgrade(engine)
     sessions = db.session_factory(engine)
     with sessions.begin() as session:
-        run = models.SyncRun(connector="c", connector_type="demo")
-        session.add(run)
-        session.flush()
-        rows = [{"metric": "m", "period": dt.date(2026, 1, 5) + dt.timedelta(weeks=w), "value": float(w), "unit": "GBP",
-                 "source": "c", "sync_run_id": run.id} for w in range(5)]
-        repository.upsert_observations(session, rows)
-        repository.upsert_observations(session, rows)
-        repository.upsert_observations(session, [{**rows[2], "value": 99.0}])
+        assert repository.bookmark(session, "c") is None
+        repository.advance_bookmark(session, "c", dt.date(2026, 3, 2))
+    with sessions.begin() as session:
+        repository.advance_bookmark(session, "c", dt.date(2026, 1, 5))
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(models.Observation)) == 5
-        series = repository.observations(session, "m")
-    assert list(series["value"]) == [0.0, 1.0, 99.0, 3.0, 4.0]
+        assert repository.bookmark(session, "c") == dt.date(2026, 3, 2)
     engine.dispose()

@@ -32,6 +32,10 @@ class SyncContext:
 
     register: Register
     as_of: dt.date
+    bookmark: dt.date | None = None
+    """The latest period the framework has accepted from this connector instance (None on the
+    first sync). A connector may fetch only later periods; re-sent periods are deduplicated and a
+    changed value is stored as a new revision."""
 
 
 class ConnectorError(Exception):
@@ -49,6 +53,8 @@ class Connector:
 
     type: ClassVar[str]
     Settings: ClassVar[type[BaseModel]] = NoSettings
+    timeout: float = 600.0
+    """Seconds the framework waits for ``check()`` and ``records()``; ``timeout:`` in connectors.yaml overrides it."""
 
     def __init__(self, name: str, settings: BaseModel, context: SyncContext) -> None:
         self.name = name

@@ -104,6 +104,7 @@ class SyncRun(Base):
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    rows_restated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     validation: Mapped[dict[str, Any] | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -120,6 +121,29 @@ class Observation(Base):
     unit: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(100))
     sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+
+
+class ObservationRevision(Base):
+    """An earlier value of an observation, kept when the source restated it."""
+
+    __tablename__ = "observation_revisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(200), index=True)
+    period: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40))
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), comment="the sync run that loaded this value")
+    replaced_by_sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+
+
+class ConnectorState(Base):
+    """Incremental state of one connector instance, kept by the framework."""
+
+    __tablename__ = "connector_state"
+    connector: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bookmark: Mapped[dt.date | None] = mapped_column(Date, comment="latest period accepted from this connector")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class QuarantinedRow(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -78,8 +79,50 @@ def benefits(session: Session) -> list[models.Benefit]:
     return list(session.scalars(select(models.Benefit).order_by(models.Benefit.id)))
 
 
-def upsert_observations(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert observations, replacing the value of an existing (metric, period, source)."""
+@dataclass(frozen=True)
+class LoadCounts:
+    """What loading a batch did: new values, restated values (old ones kept), unchanged values."""
+
+    new: int
+    restated: int
+    unchanged: int
+
+
+def load_observations(session: Session, source: str, sync_run_id: int, rows: list[dict[str, Any]]) -> LoadCounts:
+    """Store a batch from ``source``: new values are inserted, a changed value keeps its old revision.
+
+    ``rows`` hold ``metric``, ``period``, ``value`` and ``unit``. Loading the same batch twice
+    changes nothing (delivery is at least once).
+    """
+    if not rows:
+        return LoadCounts(0, 0, 0)
+    current = _current_values(session, source, {r["metric"] for r in rows})
+    fresh, restated, unchanged = [], [], 0
+    for row in rows:
+        before = current.get((row["metric"], row["period"]))
+        if before is None:
+            fresh.append(row)
+        elif before.value == row["value"] and before.unit == row["unit"]:
+            unchanged += 1
+        else:
+            restated.append(row)
+            session.add(models.ObservationRevision(
+                metric=before.metric, period=before.period, source=source, value=before.value, unit=before.unit,
+                sync_run_id=before.sync_run_id, replaced_by_sync_run_id=sync_run_id,
+            ))
+    _upsert(session, [{**r, "source": source, "sync_run_id": sync_run_id} for r in fresh + restated])
+    return LoadCounts(len(fresh), len(restated), unchanged)
+
+
+def _current_values(session: Session, source: str, metrics: set[str]) -> dict[tuple[str, Any], Any]:
+    query = select(
+        models.Observation.metric, models.Observation.period, models.Observation.value,
+        models.Observation.unit, models.Observation.sync_run_id,
+    ).where(models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)))
+    return {(r.metric, r.period): r for r in session.execute(query)}
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
@@ -91,6 +134,26 @@ def upsert_observations(session: Session, rows: list[dict[str, Any]]) -> None:
               "sync_run_id": statement.excluded.sync_run_id},
     )
     session.execute(statement, rows)
+
+
+def revisions(session: Session, metric: str) -> list[models.ObservationRevision]:
+    """Earlier values of a metric's observations, oldest first."""
+    query = select(models.ObservationRevision).where(models.ObservationRevision.metric == metric)
+    return list(session.scalars(query.order_by(models.ObservationRevision.id)))
+
+
+def bookmark(session: Session, connector: str) -> Any:
+    """The latest period accepted from ``connector``, or None before its first sync."""
+    state = session.get(models.ConnectorState, connector)
+    return state.bookmark if state else None
+
+
+def advance_bookmark(session: Session, connector: str, period: Any) -> None:
+    """Move the connector's bookmark forward to ``period`` (never backwards)."""
+    state = session.get(models.ConnectorState, connector) or models.ConnectorState(connector=connector)
+    if state.bookmark is None or period > state.bookmark:
+        state.bookmark = period
+    session.add(state)
 
 
 def record_metrics(session: Session, seen: dict[str, str]) -> None:
