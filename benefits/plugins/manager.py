@@ -13,7 +13,7 @@ from benefits.errors import ConfigError
 from benefits.plugins import hookspecs
 from benefits.plugins.connector import Connector
 
-DEFAULT_PLUGINS = ("benefits.plugins.demo",)
+DEFAULT_PLUGINS = ("benefits.plugins.demo", "benefits.plugins.csv_files")
 
 
 @cache

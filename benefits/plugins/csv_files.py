@@ -1,0 +1,205 @@
+"""The built-in ``csv`` connector: observations from CSV files or Excel (.xlsx) sheets.
+
+One connector instance reads every file its ``path`` glob matches, in name order, streaming
+row by row (the stdlib ``csv`` module; openpyxl in read-only mode for ``.xlsx``). The first
+non-blank row of each file is its header; ``mapping`` names the columns that hold the metric,
+period, value and unit. Values are passed on verbatim as text: validation is the framework's job.
+Each record also carries ``source_ref`` (``<file>:<line>``), saying where it came from.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import glob
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
+from benefits.plugins.hookspecs import hookimpl
+
+FIELDS = ("metric", "period", "value", "unit")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+class ColumnMapping(BaseModel):
+    """The source column that holds each record field."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str = "metric"
+    period: str = "period"
+    value: str = "value"
+    unit: str = "unit"
+
+
+class CsvSettings(BaseModel):
+    """Settings of the csv connector."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, description="A file or a glob (`**` recurses); relative to the current directory.")
+    mapping: ColumnMapping = ColumnMapping()
+    metric: str | None = Field(None, min_length=1, description="The metric of every row of a file without a metric column.")
+    unit: str | None = Field(None, min_length=1, description="The unit of every row of a file without a unit column.")
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8-sig"
+    sheet: str | None = Field(None, description="The sheet of an .xlsx file (default: the first).")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each field is in one file: a column position, or a constant when the file has none."""
+
+    columns: dict[str, int]
+    constants: dict[str, str]
+
+    def record(self, cells: list[Any]) -> dict[str, Any]:
+        record: dict[str, Any] = dict(self.constants)
+        for field, position in self.columns.items():
+            record[field] = cells[position] if position < len(cells) else None
+        return record
+
+
+class CsvConnector(Connector):
+    """Reads observations from CSV or .xlsx files matched by a glob, one record per row."""
+
+    type: ClassVar[str] = "csv"
+    Settings: ClassVar[type[BaseModel]] = CsvSettings
+    settings: CsvSettings
+
+    def check(self) -> None:
+        """Fail unless some file matches and every matched file has the mapped columns."""
+        for path in self._files():
+            for _ in self._rows(path):
+                break
+
+    def discover(self) -> list[MetricInfo]:
+        """Each distinct (metric, unit) in the files, in order of first appearance."""
+        seen: dict[tuple[str, str], None] = {}
+        for record in self.records():
+            metric, unit = record["metric"], record["unit"]
+            if not _blank(metric) and not _blank(unit):
+                seen.setdefault((metric, unit), None)
+        return [MetricInfo(metric, unit) for metric, unit in seen]
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """One record per non-blank data row of every matched file, with its ``source_ref``."""
+        for path in self._files():
+            for line, record in self._rows(path):
+                record["source_ref"] = f"{path}:{line}"
+                yield record
+
+    def _files(self) -> list[str]:
+        pattern = os.path.expanduser(self.settings.path)
+        files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+        if not files:
+            where = "" if os.path.isabs(pattern) else f" (relative to {Path.cwd()})"
+            raise ConnectorError(f"no file matches {self.settings.path}{where}")
+        return files
+
+    def _rows(self, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line or sheet row number, record) for each data row; the header is checked first."""
+        rows = _excel_rows(path, self.settings.sheet) if path.lower().endswith(EXCEL_SUFFIXES) else self._csv_rows(path)
+        layout = None
+        for line, cells in rows:
+            if all(_blank(c) for c in cells):
+                continue
+            if layout is None:
+                layout = self._layout(path, cells)
+                continue
+            yield line, layout.record(cells)
+        if layout is None:
+            raise ConnectorError(f"{path}: no header row (the file is empty)")
+
+    def _csv_rows(self, path: str) -> Iterator[tuple[int, list[str]]]:
+        if path.lower().endswith(".xls"):
+            raise ConnectorError(f"{path}: .xls files are not supported; save the sheet as .xlsx or CSV")
+        try:
+            with open(path, newline="", encoding=self.settings.encoding) as handle:
+                reader = csv.reader(handle, delimiter=self.settings.delimiter)
+                start = 1
+                for cells in reader:
+                    yield start, cells
+                    start = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise ConnectorError(
+                f"{path}: cannot be read as {self.settings.encoding} ({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r}); "
+                "set `encoding` to the file's encoding"
+            ) from None
+        except csv.Error as exc:
+            raise ConnectorError(f"{path}: line {reader.line_num}: {exc}") from None
+
+    def _layout(self, path: str, header: list[Any]) -> _Layout:
+        names = [_text(c).strip().lstrip("\ufeff").strip() if c is not None else "" for c in header]
+        columns: dict[str, int] = {}
+        constants: dict[str, str] = {}
+        for field in FIELDS:
+            column = getattr(self.settings.mapping, field)
+            constant = getattr(self.settings, field, None)
+            if column in names:
+                columns[field] = names.index(column)
+            elif constant is not None:
+                constants[field] = constant
+            else:
+                found = ", ".join(n for n in names if n) or "nothing"
+                also = f", or a constant `{field}` for the whole file" if field in ("metric", "unit") else ""
+                raise ConnectorError(
+                    f"{path}: no column {column!r} in header (found: {found}); "
+                    f"set `mapping.{field}` to the column that holds the {field}{also}"
+                )
+        return _Layout(columns, constants)
+
+
+def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of one sheet as lists of text (None for an empty cell), numbered as in Excel."""
+    import openpyxl  # only when a workbook is read
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise ConnectorError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        if sheet is None:
+            worksheet = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            worksheet = book[sheet]
+        else:
+            raise ConnectorError(f"{path}: no sheet {sheet!r} (found: {', '.join(book.sheetnames)})")
+        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            yield number, [None if c is None else _text(c) for c in cells]
+    finally:
+        book.close()
+
+
+def _text(value: Any) -> str:
+    """A cell as text: dates in ISO form (a midnight datetime as a date), numbers as written."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time() and value.tzinfo is None:
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+@hookimpl
+def register_connectors() -> list[type[Connector]]:
+    """The csv connector."""
+    return [CsvConnector]

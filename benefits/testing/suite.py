@@ -1,0 +1,274 @@
+"""The connector conformance tests: one class of named tests, and the factory that aims it at a connector.
+
+Modelled on the Singer SDK's test templates: a connector author's whole test file is one line,
+
+    TestAcme = get_connector_tests(AcmeConnector, {"metric": "ledger.it_opex"})
+
+and pytest runs every standard test below against that connector. The built-in connectors are
+tested with the same kit (tests/test_conformance.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from benefits.plugins.connector import Connector, MetricInfo, SyncContext
+from benefits.register import REGISTER_FILE, Register, load_register
+
+#: The fields every record must carry (the sync reads these and ignores any other key).
+RECORD_FIELDS = ("metric", "period", "value", "unit")
+#: What a connector's ``type`` may look like: the same shape as a connector name in connectors.yaml.
+TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-.]*$")
+#: How many problems a failing test lists before it says "and N more".
+SHOWN = 5
+
+
+def load_test_register(register_path: str | Path | None = None) -> Register:
+    """The register a connector is tested against: a config folder, a portfolio.yaml, or the demo one."""
+    if register_path is None:
+        from benefits.workspace import demo_config_dir
+
+        return load_register(demo_config_dir())
+    path = Path(register_path)
+    if path.is_file():
+        if path.name != REGISTER_FILE:
+            raise ValueError(f"{path}: the register file must be named {REGISTER_FILE}")
+        path = path.parent
+    return load_register(path)
+
+
+def build_connector(
+    connector_cls: type[Connector],
+    settings: Mapping[str, Any] | None = None,
+    *,
+    register: Register | None = None,
+    register_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    name: str = "conformance",
+) -> Connector:
+    """A connector instance built the way the sync builds one: settings validated, then a SyncContext."""
+    checked = connector_cls.Settings.model_validate(dict(settings or {}))
+    context = SyncContext(register=register or load_test_register(register_path), as_of=as_of or dt.date.today())
+    return connector_cls(name, checked, context)
+
+
+def records_batch(records: list[Any]):  # type: ignore[no-untyped-def]
+    """The batch the sync validates for these records (a DataFrame, as in benefits.sync)."""
+    import pandas as pd
+
+    rows = [{"row": n, **{f: r.get(f) if isinstance(r, dict) else None for f in RECORD_FIELDS}}
+            for n, r in enumerate(records, start=1)]
+    return pd.DataFrame(rows, columns=["row", *RECORD_FIELDS], dtype=object)
+
+
+class ConnectorTests:
+    """The standard tests every connector must pass. Build a subclass with :func:`get_connector_tests`.
+
+    A subclass may add its own tests; the fixtures ``connector`` (a fresh instance), ``context``,
+    ``records`` and ``discovered`` (each computed once per class) are there to use.
+    """
+
+    __test__ = False  # only the subclasses that get_connector_tests builds are collected
+    connector_cls: ClassVar[type[Connector]]
+    settings: ClassVar[dict[str, Any]] = {}
+    register_path: ClassVar[str | Path | None] = None
+    as_of: ClassVar[dt.date | None] = None
+
+    # ---- fixtures ---------------------------------------------------------------------------
+    # Function-scoped, each computed once per class (see _once): class-scoped fixtures written as
+    # methods are deprecated in pytest 9.1, and pytest 8 does not bind classmethod fixtures reliably.
+
+    @pytest.fixture
+    def context(self) -> SyncContext:
+        """What the framework would tell the connector at sync time."""
+        return self._once("context", lambda: SyncContext(
+            register=load_test_register(self.register_path), as_of=self.as_of or dt.date.today()
+        ))
+
+    @pytest.fixture
+    def connector(self, context: SyncContext) -> Connector:
+        """A new instance of the connector under test."""
+        return self._new(context)
+
+    @pytest.fixture
+    def records(self, context: SyncContext) -> list[Any]:
+        """Everything one run of ``records()`` yields."""
+        return self._once("records", lambda: list(self._new(context).records()))
+
+    @pytest.fixture
+    def discovered(self, context: SyncContext) -> list[Any]:
+        """What ``discover()`` returns."""
+        return self._once("discovered", lambda: list(self._new(context).discover()))
+
+    def _new(self, context: SyncContext) -> Connector:
+        settings = self.connector_cls.Settings.model_validate(dict(self.settings))
+        return self.connector_cls("conformance", settings, context)
+
+    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time a test of this class asks for ``key``; the same value after."""
+        cls = type(self)
+        cache = cls.__dict__.get("_computed")
+        if cache is None:
+            cache = {}
+            cls._computed = cache
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
+    # ---- declaration ----------------------------------------------------------------------
+
+    def test_type_is_a_name(self) -> None:
+        """``type`` is a short lowercase name, usable in connectors.yaml."""
+        kind = getattr(self.connector_cls, "type", None)
+        assert isinstance(kind, str) and TYPE_PATTERN.match(kind), (
+            f"{self.connector_cls.__name__}.type is {kind!r}: declare `type: ClassVar[str] = \"yourname\"` "
+            "(lowercase letters, digits, '_', '-', '.')"
+        )
+
+    def test_type_is_not_taken_by_another_plugin(self) -> None:
+        """No other loaded plugin offers a different connector class under the same ``type``."""
+        from benefits.plugins.manager import plugin_manager
+
+        mine = _qualified(self.connector_cls)
+        for classes in plugin_manager().hook.register_connectors():
+            for other in classes:
+                if other.type == self.connector_cls.type and _qualified(other) != mine:
+                    pytest.fail(f"type {other.type!r} is already offered by {_qualified(other)}: choose another name")
+
+    def test_settings_is_a_pydantic_model(self) -> None:
+        """``Settings`` is a pydantic model, so settings are checked before anything runs."""
+        settings_cls = self.connector_cls.Settings
+        assert isinstance(settings_cls, type) and issubclass(settings_cls, BaseModel), (
+            f"{self.connector_cls.__name__}.Settings must be a pydantic BaseModel subclass, not {settings_cls!r}"
+        )
+
+    def test_settings_accept_the_test_settings(self) -> None:
+        """The settings given to the kit are valid."""
+        try:
+            self.connector_cls.Settings.model_validate(dict(self.settings))
+        except ValidationError as exc:
+            pytest.fail(f"the test settings {self.settings!r} are rejected by {self.connector_cls.__name__}.Settings:\n{exc}")
+
+    def test_settings_reject_an_unknown_key(self) -> None:
+        """A misspelt setting is an error, not silently ignored (``extra="forbid"``)."""
+        settings_cls = self.connector_cls.Settings
+        if settings_cls.model_config.get("extra") != "forbid":
+            pytest.skip(
+                f"{settings_cls.__name__} ignores unknown keys, so a typo in connectors.yaml goes unnoticed: "
+                'add `model_config = ConfigDict(extra="forbid")`'
+            )
+        with pytest.raises(ValidationError):
+            settings_cls.model_validate({**self.settings, "no_such_setting_xyz": 1})
+
+    # ---- behaviour --------------------------------------------------------------------------
+
+    def test_check_passes(self, connector: Connector) -> None:
+        """``check()`` raises nothing with the test settings."""
+        connector.check()
+
+    def test_discover_returns_metric_infos(self, discovered: list[Any]) -> None:
+        """``discover()`` returns at least one MetricInfo, each metric once, with a metric and a unit."""
+        assert discovered, "discover() returned nothing: return [MetricInfo(metric, unit), ...] for the metrics offered"
+        wrong = [d for d in discovered if not isinstance(d, MetricInfo)]
+        assert not wrong, f"discover() must return MetricInfo items, got {_some(wrong)}"
+        empty = [d for d in discovered if not (isinstance(d.metric, str) and d.metric and isinstance(d.unit, str) and d.unit)]
+        assert not empty, f"each MetricInfo needs a non-empty metric and unit: {_some(empty)}"
+        metrics = [d.metric for d in discovered]
+        twice = sorted({m for m in metrics if metrics.count(m) > 1})
+        assert not twice, f"discover() lists these metrics more than once: {_some(twice)}"
+
+    def test_records_are_dicts_with_the_contract_fields(self, records: list[Any]) -> None:
+        """``records()`` yields at least one dict, each with ``metric``, ``period``, ``value`` and ``unit``."""
+        assert records, "records() yielded nothing with the test settings"
+        problems = []
+        for number, record in enumerate(records, start=1):
+            if not isinstance(record, dict):
+                problems.append(f"record {number} is a {type(record).__name__}, not a dict")
+                continue
+            missing = [f for f in RECORD_FIELDS if f not in record]
+            if missing:
+                problems.append(f"record {number} has no {', '.join(missing)}: {record!r}")
+        assert not problems, _listing("records break the contract", problems)
+
+    def test_records_are_repeatable(self, context: SyncContext, records: list[Any]) -> None:
+        """A second run with the same settings and date yields the same records (delivery is at least once)."""
+        again = list(self._new(context).records())
+        assert again == records, (
+            f"a second run yielded different records ({len(again)} vs {len(records)}); "
+            f"first difference: {_first_difference(records, again)}"
+        )
+
+    def test_batch_passes_validation(self, context: SyncContext, records: list[Any]) -> None:
+        """The framework's validation accepts every record: nothing would be quarantined."""
+        from benefits.validation import validate_batch
+
+        outcome = validate_batch(records_batch(records), as_of=context.as_of)
+        problems = [f"record {q.row}: {'; '.join(q.reasons)}: {q.record!r}" for q in outcome.quarantined]
+        assert not problems, _listing(f"validation as of {context.as_of} would quarantine", problems)
+
+    def test_every_discovered_metric_has_records(self, discovered: list[Any], records: list[Any]) -> None:
+        """Each metric ``discover()`` offers appears in ``records()``."""
+        seen = {r.get("metric") for r in records if isinstance(r, dict)}
+        silent = [d.metric for d in discovered if d.metric not in seen]
+        assert not silent, f"discovered but never yielded: {_some(silent)}"
+
+    def test_records_use_discovered_metrics_and_units(self, discovered: list[Any], records: list[Any]) -> None:
+        """Each record's metric and unit are among those ``discover()`` declares."""
+        declared = {(d.metric, d.unit) for d in discovered}
+        strays = sorted({(r.get("metric"), r.get("unit")) for r in records if isinstance(r, dict)} - declared, key=str)
+        assert not strays, f"records with a (metric, unit) that discover() does not declare: {_some(strays)}"
+
+
+def get_connector_tests(
+    connector_cls: type[Connector],
+    settings: Mapping[str, Any] | None = None,
+    register_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+) -> type[ConnectorTests]:
+    """A pytest test class that runs every standard conformance test against ``connector_cls``.
+
+    ``settings`` is what connectors.yaml would hold under ``settings:``; ``register_path`` a config
+    folder (or its portfolio.yaml) to sync against, by default the demo register; ``as_of`` the sync
+    date, by default today. Assign the result to a name starting with ``Test``.
+    """
+    if not (isinstance(connector_cls, type) and issubclass(connector_cls, Connector)):
+        raise TypeError(f"get_connector_tests needs a Connector subclass, not {connector_cls!r}")
+    attributes = {
+        "__test__": True,
+        "__module__": sys._getframe(1).f_globals.get("__name__", __name__),
+        "__doc__": f"Conformance tests of the {getattr(connector_cls, 'type', '?')!r} connector ({_qualified(connector_cls)}).",
+        "connector_cls": connector_cls,
+        "settings": dict(settings or {}),
+        "register_path": register_path,
+        "as_of": as_of,
+    }
+    return type(f"Test{connector_cls.__name__}", (ConnectorTests,), attributes)
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _some(items: list[Any]) -> str:
+    shown = ", ".join(repr(i) for i in items[:SHOWN])
+    return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
+
+
+def _listing(title: str, problems: list[str]) -> str:
+    more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+    return f"{title} ({len(problems)}):\n  " + "\n  ".join(problems[:SHOWN]) + more
+
+
+def _first_difference(first: list[Any], again: list[Any]) -> str:
+    for number, (a, b) in enumerate(zip(first, again), start=1):
+        if a != b:
+            return f"record {number}: {a!r} then {b!r}"
+    return f"record {min(len(first), len(again)) + 1} is only in one run"

@@ -1,0 +1,121 @@
+"""The built-in connectors pass the conformance kit that vendors get; the kit catches broken connectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from benefits.plugins.csv_files import CsvConnector
+from benefits.plugins.demo import DemoConnector
+from benefits.testing import ConnectorTests, get_connector_tests
+
+from .conftest import ROOT
+
+pytest_plugins = ["pytester"]
+
+AS_OF = dt.date(2026, 11, 23)
+
+TestDemoConnector = get_connector_tests(DemoConnector, {"bad_rows": False}, as_of=AS_OF)
+TestCsvConnector = get_connector_tests(CsvConnector, {"path": str(ROOT / "tests/data/csv/ledger-*.csv")}, as_of=AS_OF)
+
+STANDARD_TESTS = sorted(name for name in dir(ConnectorTests) if name.startswith("test_"))
+
+
+def test_the_kit_is_one_class_of_named_tests() -> None:
+    assert len(STANDARD_TESTS) >= 10
+    assert TestCsvConnector.__name__ == "TestCsvConnector" and issubclass(TestCsvConnector, ConnectorTests)
+    assert all(getattr(ConnectorTests, name).__doc__ for name in STANDARD_TESTS), "every standard test says what it checks"
+    with pytest.raises(TypeError, match="needs a Connector subclass"):
+        get_connector_tests(dict, {})  # type: ignore[arg-type]
+
+
+BROKEN = '''
+from pydantic import BaseModel
+from benefits.plugins.connector import Connector, MetricInfo
+from benefits.testing import get_connector_tests
+
+class LaxSettings(BaseModel):
+    metric: str = "m.x"
+
+class Broken(Connector):
+    type = "Broken Type"
+    Settings = LaxSettings
+    calls = 0
+
+    def discover(self):
+        return [MetricInfo("m.x", "GBP"), MetricInfo("m.silent", "GBP")]
+
+    def records(self):
+        Broken.calls += 1
+        yield {"metric": "m.x", "period": "2026-11-09", "value": "n/a", "unit": "GBP"}
+        yield {"metric": "m.x", "period": "2026-11-16", "value": Broken.calls, "unit": "EUR"}
+        yield {"metric": "m.x", "period": "2026-11-16"}
+
+TestBroken = get_connector_tests(Broken, {}, as_of=__import__("datetime").date(2026, 11, 23))
+'''
+
+
+def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_broken=BROKEN)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rfs")
+    failed = [
+        "test_type_is_a_name",
+        "test_records_are_dicts_with_the_contract_fields",
+        "test_records_are_repeatable",
+        "test_batch_passes_validation",
+        "test_every_discovered_metric_has_records",
+        "test_records_use_discovered_metrics_and_units",
+    ]
+    result.assert_outcomes(failed=len(failed), skipped=1, passed=len(STANDARD_TESTS) - len(failed) - 1)
+    for name in failed:
+        result.stdout.fnmatch_lines([f"FAILED test_broken.py::TestBroken::{name}*"])
+    result.stdout.fnmatch_lines([  # in the order pytest prints them
+        "*record 3 has no value, unit*",
+        "*record 1: value: 'n/a' is not a number*",
+        "*discovered but never yielded: 'm.silent'*",
+        "*records with a (metric, unit) that discover() does not declare: ('m.x', 'EUR')*",
+        "*SKIPPED*LaxSettings ignores unknown keys*extra=*forbid*",
+    ])
+
+
+def test_a_vendor_can_add_tests_that_use_the_kit_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_extra=f'''
+import datetime as dt
+from benefits.plugins.csv_files import CsvConnector
+from benefits.testing import get_connector_tests
+
+class TestCsv(get_connector_tests(CsvConnector, {{"path": {str(ROOT / "tests/data/csv/*.csv")!r}}}, as_of=dt.date(2026, 11, 23))):
+    def test_every_record_says_where_it_came_from(self, records):
+        assert all(r["source_ref"].endswith(tuple(f":{{n}}" for n in range(2, 8))) for r in records)
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "where_it_came_from")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_pytest_plugin_is_registered_through_the_pytest11_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    assert [ep.value for ep in entry_points(group="pytest11", name="benefits")] == ["benefits.testing.plugin"]
+
+
+def test_the_pytest_plugin_offers_fixtures_and_a_header(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fixtures='''
+import datetime as dt
+import pytest
+from pydantic import ValidationError
+from benefits.plugins.demo import DemoConnector
+
+def test_register(benefits_register):
+    assert any(True for _ in benefits_register.benefits())
+
+def test_connector(benefits_connector, benefits_register):
+    demo = benefits_connector(DemoConnector, {"seed": 3}, as_of=dt.date(2026, 11, 23))
+    assert demo.settings.seed == 3 and demo.context.register is benefits_register
+    assert demo.context.as_of == dt.date(2026, 11, 23) and demo.name == "test"
+    with pytest.raises(ValidationError):
+        benefits_connector(DemoConnector, {"sede": 3})
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["benefits * (connector conformance kit: benefits.testing)"])

@@ -1,0 +1,237 @@
+"""The built-in csv connector on real files: CSV, globs, .xlsx, byte-order marks, delimiters, errors, a CLI sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from pydantic import ValidationError
+from sqlalchemy import create_engine, text
+
+from benefits.cli import main
+from benefits.plugins.connector import ConnectorError, MetricInfo, SyncContext
+from benefits.plugins.csv_files import CsvConnector
+from benefits.plugins.manager import connector_types
+from benefits.register import load_register
+
+from .conftest import DEMO_CONFIG
+
+AS_OF = dt.date(2026, 11, 23)
+HEADER = "metric,period,value,unit\n"
+
+
+@pytest.fixture(scope="module")
+def context() -> SyncContext:
+    return SyncContext(register=load_register(DEMO_CONFIG), as_of=AS_OF)
+
+
+def connector(context: SyncContext, **settings: Any) -> CsvConnector:
+    return CsvConnector("files", CsvConnector.Settings.model_validate(settings), context)
+
+
+def write(path: Path, content: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding=encoding, newline="")
+    return path
+
+
+def core(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["metric"], r["period"], r["value"], r["unit"]) for r in records]
+
+
+def test_csv_is_a_built_in_connector_type() -> None:
+    assert connector_types()["csv"] is CsvConnector
+
+
+def test_plain_csv_yields_rows_verbatim_as_text_with_their_source(tmp_path: Path, context: SyncContext) -> None:
+    path = write(tmp_path / "opex.csv", HEADER
+                 + "ledger.it_opex_weekly,2026-11-09,41250.50,GBP\n"
+                 + "\n"  # a blank line is not a record
+                 + 'ledger.it_opex_weekly,2026-11-16," 1e3 ",GBP\n'
+                 + "hr.certified_staff,2026-11-16,n/a,people\n")
+    records = list(connector(context, path=str(path)).records())
+    assert core(records) == [
+        ("ledger.it_opex_weekly", "2026-11-09", "41250.50", "GBP"),
+        ("ledger.it_opex_weekly", "2026-11-16", " 1e3 ", "GBP"),
+        ("hr.certified_staff", "2026-11-16", "n/a", "people"),
+    ]
+    assert [r["source_ref"] for r in records] == [f"{path}:2", f"{path}:4", f"{path}:5"]
+    assert connector(context, path=str(path)).discover() == [
+        MetricInfo("ledger.it_opex_weekly", "GBP"), MetricInfo("hr.certified_staff", "people"),
+    ]
+
+
+def test_source_ref_is_the_line_a_multiline_record_starts_on(tmp_path: Path, context: SyncContext) -> None:
+    path = write(tmp_path / "notes.csv", "metric,period,value,unit,note\n"
+                 + 'a.b,2026-11-09,1,GBP,"two\nlines"\n'
+                 + "a.b,2026-11-16,2,GBP,one\n")
+    assert [r["source_ref"] for r in connector(context, path=str(path)).records()] == [f"{path}:2", f"{path}:4"]
+
+
+def test_a_glob_reads_every_matching_file_in_name_order_relative_to_the_current_directory(
+    tmp_path: Path, context: SyncContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "exports" / "2026-11.csv", HEADER + "m.x,2026-11-02,3,GBP\n")
+    write(tmp_path / "exports" / "2026-10.csv", HEADER + "m.x,2026-10-05,1,GBP\nm.x,2026-10-12,2,GBP\n")
+    write(tmp_path / "exports" / "notes.txt", "not a match\n")
+    monkeypatch.chdir(tmp_path)
+    records = list(connector(context, path="exports/*.csv").records())
+    assert [r["value"] for r in records] == ["1", "2", "3"]
+    assert records[0]["source_ref"] == "exports/2026-10.csv:2"
+    assert records[2]["source_ref"] == "exports/2026-11.csv:2"
+    recursive = connector(context, path=str(tmp_path / "**" / "2026-1?.csv"))
+    assert len(list(recursive.records())) == 3
+
+
+def test_xlsx_sheet_is_read_with_numbers_and_dates_as_text(tmp_path: Path, context: SyncContext) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    cover.append(["Monthly ledger export"])
+    data = book.create_sheet("Ledger")
+    data.append(["Account", "Week", "Amount"])
+    data.append(["ledger.it_opex_weekly", dt.date(2026, 11, 9), 41250.5])
+    data.append([])
+    data.append(["ledger.it_opex_weekly", dt.datetime(2026, 11, 16), 40000])
+    data.append(["ledger.it_opex_weekly", "2026-11-23", "n/a"])
+    path = tmp_path / "ledger.xlsx"
+    book.save(path)
+
+    settings = {"path": str(path), "sheet": "Ledger", "unit": "GBP",
+                "mapping": {"metric": "Account", "period": "Week", "value": "Amount"}}
+    records = list(connector(context, **settings).records())
+    assert core(records) == [
+        ("ledger.it_opex_weekly", "2026-11-09", "41250.5", "GBP"),
+        ("ledger.it_opex_weekly", "2026-11-16", "40000", "GBP"),
+        ("ledger.it_opex_weekly", "2026-11-23", "n/a", "GBP"),
+    ]
+    assert [r["source_ref"] for r in records] == [f"{path}:2", f"{path}:4", f"{path}:5"]
+
+    first_sheet = connector(context, **{**settings, "sheet": None})
+    with pytest.raises(ConnectorError, match=r"ledger\.xlsx: no column 'Account' in header \(found: Monthly ledger export\)"):
+        first_sheet.check()
+    with pytest.raises(ConnectorError, match=r"ledger\.xlsx: no sheet 'Budget' \(found: Cover, Ledger\)"):
+        connector(context, **{**settings, "sheet": "Budget"}).check()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path: Path, context: SyncContext) -> None:
+    path = write(tmp_path / "excel-export.csv", HEADER + "m.x,2026-11-16,7,GBP\n", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    source = connector(context, path=str(path))
+    source.check()
+    assert core(list(source.records())) == [("m.x", "2026-11-16", "7", "GBP")]
+
+
+def test_semicolon_delimited_file_with_mapped_columns_and_a_constant_unit(tmp_path: Path, context: SyncContext) -> None:
+    path = write(tmp_path / "hr.csv", "KPI;Date;Value\nhr.certified_staff;2026-11-09;118\nhr.certified_staff;2026-11-16;1,5\n")
+    source = connector(context, path=str(path), delimiter=";", unit="people", mapping={"metric": "KPI", "period": "Date", "value": "Value"})
+    assert core(list(source.records())) == [
+        ("hr.certified_staff", "2026-11-09", "118", "people"),
+        ("hr.certified_staff", "2026-11-16", "1,5", "people"),
+    ]
+    assert source.discover() == [MetricInfo("hr.certified_staff", "people")]
+
+
+def test_a_constant_metric_applies_only_to_files_without_a_metric_column(tmp_path: Path, context: SyncContext) -> None:
+    write(tmp_path / "a.csv", "period,value,unit\n2026-11-16,1,GBP\n")
+    write(tmp_path / "b.csv", HEADER + "other.metric,2026-11-16,2,GBP\n")
+    records = list(connector(context, path=str(tmp_path / "*.csv"), metric="ledger.it_opex_weekly").records())
+    assert [r["metric"] for r in records] == ["ledger.it_opex_weekly", "other.metric"]
+
+
+def test_a_missing_column_names_the_file_the_column_and_what_the_header_has(tmp_path: Path, context: SyncContext) -> None:
+    path = write(tmp_path / "ledger.csv", "a,b,c\n1,2,3\n")
+    source = connector(context, path=str(path), mapping={"metric": "a", "period": "b", "value": "amount"}, unit="GBP")
+    with pytest.raises(ConnectorError) as raised:
+        source.check()
+    assert str(raised.value).startswith(f"{path}: no column 'amount' in header (found: a, b, c); set `mapping.value`")
+    with pytest.raises(ConnectorError, match="no column 'amount'"):
+        list(source.records())
+    with pytest.raises(ConnectorError, match=r"no column 'unit' in header \(found: a, b, c\); .* or a constant `unit`"):
+        connector(context, path=str(path), mapping={"metric": "a", "period": "b", "value": "c"}).check()
+
+
+def test_no_matching_file_is_a_clear_error(tmp_path: Path, context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    pattern = str(tmp_path / "missing" / "*.csv")
+    with pytest.raises(ConnectorError, match=f"^no file matches {re.escape(pattern)}$"):
+        connector(context, path=pattern).check()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConnectorError, match=r"^no file matches exports/\*\.csv \(relative to .+\)$"):
+        list(connector(context, path="exports/*.csv").records())
+
+
+def test_an_empty_file_and_a_wrong_encoding_are_clear_errors(tmp_path: Path, context: SyncContext) -> None:
+    empty = write(tmp_path / "empty.csv", "\n\n")
+    with pytest.raises(ConnectorError, match="empty.csv: no header row"):
+        connector(context, path=str(empty)).check()
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes((HEADER + "m.x,2026-11-16,7,\xa3\n").encode("cp1252"))
+    with pytest.raises(ConnectorError, match=r"latin\.csv: cannot be read as utf-8-sig .*set `encoding`"):
+        list(connector(context, path=str(latin)).records())
+    assert core(list(connector(context, path=str(latin), encoding="cp1252").records())) == [("m.x", "2026-11-16", "7", "£")]
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"path": "x.csv", "pth": "y.csv"}, "pth"),
+        ({}, "path"),
+        ({"path": "x.csv", "delimiter": ";;"}, "delimiter"),
+        ({"path": "x.csv", "encoding": "utf-9"}, "encoding"),
+        ({"path": "x.csv", "mapping": {"amount": "value"}}, "mapping.amount"),
+    ],
+)
+def test_bad_settings_are_rejected_before_anything_runs(settings: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        CsvConnector.Settings.model_validate(settings)
+    assert ".".join(str(p) for p in raised.value.errors()[0]["loc"]) == field
+
+
+def test_cli_sync_stores_good_rows_and_quarantines_bad_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    shutil.copyfile(DEMO_CONFIG / "portfolio.yaml", config / "portfolio.yaml")
+    connectors = {"connectors": [{"name": "ledger-files", "type": "csv", "settings": {"path": "exports/*.csv"}}]}
+    (config / "connectors.yaml").write_text(yaml.safe_dump(connectors))
+    write(tmp_path / "exports" / "2026-10.csv", HEADER
+          + "ledger.it_opex_weekly,2026-10-26,41250.00,GBP\n"
+          + "ledger.it_opex_weekly,2026-11-02,n/a,GBP\n")  # line 3: text value
+    write(tmp_path / "exports" / "2026-11.csv", HEADER
+          + "ledger.it_opex_weekly,2026-11-09,40980.50,GBP\n"
+          + "ledger.it_opex_weekly,2026-11-16,40410.00,GBP\n"
+          + "ledger.it_opex_weekly,2026-12-07,39000.00,GBP\n")  # line 4: after the sync date
+    database = f"sqlite:///{tmp_path / 'benefits.db'}"
+    monkeypatch.chdir(tmp_path)  # the connector's relative path is resolved here
+    runner = CliRunner()
+
+    init = runner.invoke(main, ["--config", str(config), "--database", database, "init"])
+    assert init.exit_code == 0, init.output
+    sync = runner.invoke(main, ["--config", str(config), "--database", database, "sync", "--as-of", "2026-11-23"])
+    assert sync.exit_code == 0, sync.output
+    assert re.search(r"sync ledger-files: 5 rows read, 3 accepted\b.*, 2 quarantined", sync.output), sync.output
+
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        run = connection.execute(text(
+            "SELECT connector_type, status, rows_read, rows_accepted, rows_quarantined FROM sync_runs"
+        )).one()
+        stored = connection.execute(text(
+            "SELECT period, value FROM observations WHERE source = 'ledger-files' ORDER BY period"
+        )).all()
+        quarantined = connection.execute(text("SELECT row_number, reasons FROM quarantine ORDER BY row_number")).all()
+    engine.dispose()
+    assert run.connector_type == "csv" and run.status == "succeeded"
+    assert run.rows_read == run.rows_accepted + run.rows_quarantined == 5
+    assert [(str(p), v) for p, v in stored] == [("2026-10-26", 41250.0), ("2026-11-09", 40980.5), ("2026-11-16", 40410.0)]
+    assert [row for row, _ in quarantined] == [2, 5]
+    reasons = " | ".join(str(r) for _, r in quarantined)
+    assert "'n/a' is not a number" in reasons and "is in the future" in reasons
