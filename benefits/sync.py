@@ -14,13 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError, ConfigError
-from benefits.plugins.connector import Connector, SyncContext
+from benefits.plugins.connector import RECORD_FIELDS, Connector, SyncContext
 from benefits.plugins.manager import connector_class
 from benefits.register import Register, read_yaml
 from benefits.store import models, repository
 
 CONNECTORS_FILE = "connectors.yaml"
-RECORD_FIELDS = ("metric", "period", "value", "unit")
 log = logging.getLogger(__name__)
 
 

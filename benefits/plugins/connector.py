@@ -12,6 +12,20 @@ from pydantic import BaseModel, ConfigDict
 from benefits.register import Register
 
 
+RECORD_FIELDS = ("metric", "period", "value", "unit")
+"""The keys of every record a connector yields."""
+
+
+class ColumnMapping(BaseModel):
+    """The source column (or field) that holds each record field."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str = "metric"
+    period: str = "period"
+    value: str = "value"
+    unit: str = "unit"
+
+
 class NoSettings(BaseModel):
     """Settings of a connector that takes none."""
 

@@ -21,21 +21,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
+from benefits.plugins.connector import RECORD_FIELDS, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
 
-FIELDS = ("metric", "period", "value", "unit")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-
-
-class ColumnMapping(BaseModel):
-    """The source column that holds each record field."""
-
-    model_config = ConfigDict(extra="forbid")
-    metric: str = "metric"
-    period: str = "period"
-    value: str = "value"
-    unit: str = "unit"
 
 
 class CsvSettings(BaseModel):
@@ -147,7 +136,7 @@ class CsvConnector(Connector):
         names = [_text(c).strip().lstrip("\ufeff").strip() if c is not None else "" for c in header]
         columns: dict[str, int] = {}
         constants: dict[str, str] = {}
-        for field in FIELDS:
+        for field in RECORD_FIELDS:
             column = getattr(self.settings.mapping, field)
             constant = getattr(self.settings, field, None)
             if column in names:

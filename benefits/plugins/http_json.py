@@ -27,13 +27,12 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
+from benefits.plugins.connector import RECORD_FIELDS, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.secrets import env_values, expand_env, mask
 
 __all__ = ["BasicAuth", "BearerAuth", "FieldMapping", "HttpConnector", "HttpSettings"]
 
-FIELDS = ("metric", "period", "value", "unit")
 SCHEMES = ("http", "https")
 MAX_BACKOFF = 16.0
 SNIPPET = 200
@@ -186,7 +185,7 @@ class HttpConnector(Connector):
 
     def _record(self, item: Any) -> dict[str, Any]:
         record: dict[str, Any] = {}
-        for field in FIELDS:
+        for field in RECORD_FIELDS:
             value = _resolve(item, getattr(self.settings.mapping, field))
             if value is _MISSING:
                 value = getattr(self.settings, field, None)

@@ -26,24 +26,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, StatementError
 from sqlalchemy.pool import NullPool
 
-from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
+from benefits.plugins.connector import RECORD_FIELDS, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.secrets import env_values, expand_env, mask
 
 __all__ = ["ColumnMapping", "SqlConnector", "SqlSettings", "expand_env"]
 
-FIELDS = ("metric", "period", "value", "unit")
 log = logging.getLogger(__name__)
-
-
-class ColumnMapping(BaseModel):
-    """The result column that holds each record field."""
-
-    model_config = ConfigDict(extra="forbid")
-    metric: str = "metric"
-    period: str = "period"
-    value: str = "value"
-    unit: str = "unit"
 
 
 class SqlSettings(BaseModel):
@@ -215,7 +204,7 @@ class SqlConnector(Connector):
         columns: dict[str, int] = {}
         constants: dict[str, str] = {}
         folded = [n.lower() for n in names]
-        for field in FIELDS:
+        for field in RECORD_FIELDS:
             column = getattr(self.settings.mapping, field)
             constant = getattr(self.settings, field, None)
             if column in names:

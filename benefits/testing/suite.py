@@ -20,11 +20,10 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from benefits.plugins.connector import Connector, MetricInfo, SyncContext
+from benefits.plugins.connector import RECORD_FIELDS, Connector, MetricInfo, SyncContext
 from benefits.register import REGISTER_FILE, Register, load_register
 
 #: The fields every record must carry (the sync reads these and ignores any other key).
-RECORD_FIELDS = ("metric", "period", "value", "unit")
 #: What a connector's ``type`` may look like: the same shape as a connector name in connectors.yaml.
 TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-.]*$")
 #: How many problems a failing test lists before it says "and N more".
