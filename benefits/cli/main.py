@@ -1,4 +1,4 @@
-"""The `benefits` command line. Heavy libraries are imported inside the commands that need them."""
+"""The root `benefits` group, its shared options and helpers, and the core weekly-job commands."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
 
 
-def _workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+    """The workspace named by the root options --config and --database (or their defaults)."""
     from benefits.workspace import Workspace
 
     options = ctx.find_root().params
@@ -46,7 +47,8 @@ workers_option = click.option(
 )
 
 
-def _date(value: dt.datetime | None) -> dt.date:
+def as_of_date(value: dt.datetime | None) -> dt.date:
+    """The date of an --as-of option, today when it was not given."""
     return value.date() if value else dt.date.today()
 
 
@@ -67,7 +69,7 @@ def init(ctx: click.Context, demo: bool) -> None:
     """Create or upgrade the database and load the register into it."""
     from benefits.store import repository
 
-    ws = _workspace(ctx)
+    ws = workspace(ctx)
     if demo:
         copied = ws.copy_demo_config()
         click.echo(f"demo configuration copied to {ws.config_dir}/" if copied
@@ -89,7 +91,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply database migrations up to the latest schema."""
-    ws = _workspace(ctx)
+    ws = workspace(ctx)
     ws.upgrade()
     click.echo(f"database {ws.safe_url} is at the latest schema")
 
@@ -102,8 +104,8 @@ def sync(ctx: click.Context, connectors: tuple[str, ...], as_of: dt.datetime | N
     """Pull every connector, validate each batch, store accepted rows and quarantine the rest."""
     from benefits import pipeline
 
-    ws = _workspace(ctx)
-    reports = pipeline.sync_stage(ws, _date(as_of), list(connectors) or None, echo=click.echo)
+    ws = workspace(ctx)
+    reports = pipeline.sync_stage(ws, as_of_date(as_of), list(connectors) or None, echo=click.echo)
     if any(r.status == "failed" for r in reports):
         sys.exit(1)
 
@@ -116,7 +118,7 @@ def forecast(ctx: click.Context, workers: int | None, as_of: dt.datetime | None)
     """Forecast every benefit with Prophet: probability of landing on time and expected landing date."""
     from benefits import pipeline
 
-    pipeline.forecast_stage(_workspace(ctx), _date(as_of), workers, echo=click.echo)
+    pipeline.forecast_stage(workspace(ctx), as_of_date(as_of), workers, echo=click.echo)
 
 
 @main.command()
@@ -127,7 +129,7 @@ def run(ctx: click.Context, workers: int | None, as_of: dt.datetime | None) -> N
     """The weekly job: reload the register, sync, validate, store, forecast and summarise."""
     from benefits import pipeline
 
-    ok = pipeline.weekly_run(_workspace(ctx), _date(as_of), workers, echo=click.echo)
+    ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo)
     if not ok:
         sys.exit(1)
 
@@ -141,10 +143,10 @@ def status(ctx: click.Context, fmt: str, as_of: dt.datetime | None) -> None:
     from benefits.status import status_rows
     from benefits.tables import render_status
 
-    ws = _workspace(ctx)
+    ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions() as session:
-        rows = status_rows(session, _date(as_of))
+        rows = status_rows(session, as_of_date(as_of))
     click.echo(render_status(rows, fmt), nl=False)
 
 
@@ -155,7 +157,7 @@ def status(ctx: click.Context, fmt: str, as_of: dt.datetime | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     """Serve the dashboard (Dash) at http://HOST:PORT/."""
-    ws = _workspace(ctx)
+    ws = workspace(ctx)
     ws.ensure_current()
     from dashboards.app import serve as serve_dashboard
 

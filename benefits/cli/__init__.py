@@ -1,0 +1,9 @@
+"""The `benefits` command line: the root group in :mod:`benefits.cli.main`, one module per command group.
+
+A command group lives in its own module here and registers itself on :data:`main` when imported;
+importing this package imports them all. Heavy libraries are imported inside commands only.
+"""
+
+from benefits.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,26 @@
+"""forecast history
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-23
+
+Issue 04: forecast backtests and warm starts. Reserved in the chain so that work on separate issues does not fork
+the migration history; it holds the schema changes of that issue (none yet).
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
