@@ -11,3 +11,7 @@ class ConfigError(BenefitsError):
     """The configuration (register, connectors) is invalid."""
 
     exit_code = 2
+
+
+class BenefitsWarning(UserWarning):
+    """Something the user should know that does not stop the command; the CLI prints ``warning: ...``."""

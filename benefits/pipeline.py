@@ -30,12 +30,15 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
             echo(f"sync {r.connector}: FAILED: {r.error}")
         else:
             echo(f"sync {r.connector}: {r.rows_read} rows read, {r.rows_accepted} accepted "
-                 f"({r.rows_restated} restated), {r.rows_quarantined} quarantined")
+                 f"({r.rows_restated} restated, {r.rows_warned} with warnings), {r.rows_quarantined} quarantined")
     return reports
 
 
-def forecast_stage(ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo) -> dict[str, int]:
-    """Forecast every benefit, printing progress, and return the count per status."""
+def forecast_stage(
+    ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None
+) -> dict[str, int]:
+    """Forecast every benefit (locally, or on the Dask ``scheduler``), printing progress; the count per status."""
+    from benefits.forecast import load_settings
     from benefits.forecast.runner import forecast_all
 
     ws.ensure_current()
@@ -46,16 +49,18 @@ def forecast_stage(ws: Workspace, as_of: dt.date, workers: int | None, echo: Ech
         done += 1
         echo(f"forecast {done:>3}: {key}: {result.status}")
 
-    report = forecast_all(ws.sessions, as_of, workers=workers, progress=progress)
+    settings = load_settings(ws.config_dir)
+    report = forecast_all(ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler)
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
-    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'})")
+    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}); "
+         f"{report.reused} unchanged since the last run, {report.failed} failed")
     return report.by_status
 
 
-def weekly_run(ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo) -> bool:
+def weekly_run(ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None) -> bool:
     """The weekly job; False when a connector failed (the rest still ran)."""
     load_register_stage(ws)
     reports = sync_stage(ws, as_of, None, echo)
-    forecast_stage(ws, as_of, workers, echo)
+    forecast_stage(ws, as_of, workers, echo, scheduler)
     echo("next: `benefits status` for the table, `benefits serve` for the dashboard")
     return all(r.status != "failed" for r in reports)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
-
-import pandas as pd
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from benefits.register import Benefit, Direction, ExplicitProfile, Measure
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is passed: `benefits status` runs without it
+    import pandas as pd
 
 S_CURVE_STEEPNESS = 10.0
 
@@ -62,8 +64,17 @@ def planned_to_date(benefit: Benefit, start: dt.date, at: dt.date) -> float:
     return sign(benefit) * (planned_value(benefit, start, at) - benefit.baseline.value)
 
 
-def tracked_value(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> float | None:
-    """Q at ``at`` from observations (columns ``period``, ``value``); None when there are none."""
+def tracked_value(benefit: Benefit, observations: pd.DataFrame | Sequence[tuple[dt.date, float]], at: dt.date) -> float | None:
+    """Q at ``at`` from observations (a frame with ``period``, ``value``, or (period, value) pairs); None when there are none."""
+    if not hasattr(observations, "columns"):
+        window = sorted((p, v) for p, v in observations if benefit.baseline.date < p <= at)
+        if not window:
+            return None
+        if benefit.measure is Measure.cumulative:
+            return benefit.baseline.value + float(sum(v for _, v in window))
+        return float(window[-1][1])
+    import pandas as pd
+
     periods = pd.to_datetime(observations["period"]).dt.date
     window = observations[(periods > benefit.baseline.date) & (periods <= at)]
     if window.empty:
@@ -74,7 +85,7 @@ def tracked_value(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> 
     return float(latest["value"])
 
 
-def realised_to_date(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> float | None:
+def realised_to_date(benefit: Benefit, observations: pd.DataFrame | Sequence[tuple[dt.date, float]], at: dt.date) -> float | None:
     """Improvement realised by ``at`` in the metric's unit; None when nothing has been observed."""
     value = tracked_value(benefit, observations, at)
     if value is None:

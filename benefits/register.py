@@ -9,15 +9,15 @@ problem is reported with the path to the field, e.g.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from benefits.errors import ConfigError
+from benefits.errors import BenefitsWarning, ConfigError
 
 REGISTER_FILE = "portfolio.yaml"
 
@@ -105,6 +105,8 @@ class Benefit(_Model):
     starts_after: str | None = None
     value_per_unit: Annotated[float, Field(gt=0)] = 1.0
     bounds: Bounds | None = None
+    cadence_days: Annotated[int, Field(gt=0)] | None = None  # how often the metric reports; inferred when absent
+    stale_tolerance: Annotated[float, Field(ge=1)] | None = None  # missed cadences before data_stale (default 2)
 
 
 class Milestone(_Model):
@@ -174,7 +176,20 @@ def load_register(config_dir: Path) -> Register:
     if problems:
         where, message = problems[0]
         raise ConfigError(_one_line(path, where, message, len(problems)))
+    _warn_double_counting(path, register)
     return register
+
+
+class DoubleCountingWarning(BenefitsWarning):
+    """Benefits drawing on one metric are credited with more than 100% of its movement."""
+
+
+def _warn_double_counting(path: Path, register: Register) -> None:
+    """Warn, without failing, for every metric whose benefits' attribution shares add up to over 100%."""
+    from benefits.claims.double_counting import over_attributed
+
+    for found in over_attributed((b.key, b.metric, b.attribution) for _, b in register.benefits()):
+        warnings.warn(f"{path}: {found.message()}", DoubleCountingWarning, stacklevel=3)
 
 
 def read_yaml(path: Path) -> object:
@@ -183,6 +198,8 @@ def read_yaml(path: Path) -> object:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (run `benefits init --demo` for an example)") from None
+    import yaml  # here: commands that only read the store (`benefits status`) never parse YAML
+
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

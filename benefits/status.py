@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from benefits import realisation
+from benefits.staleness import stale_metrics
 from benefits.store import models, repository
 
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data")
+STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale")
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,29 @@ class StatusRow:
 def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
     """Every stored benefit's status at ``as_of`` (default today), using the latest forecast run."""
     as_of = as_of or dt.date.today()
-    runs = repository.forecast_runs(session, limit=2)
-    latest = repository.forecasts_of(session, runs[0] if runs else None)
-    previous = repository.forecasts_of(session, runs[1] if len(runs) > 1 else None)
+    latest_run, previous_run = repository.latest_and_previous_runs(session)
+    latest = repository.forecasts_of(session, latest_run)
+    previous = repository.forecasts_of(session, previous_run)
     cache: dict[str, Any] = {}
+    stale = {m.metric: m for m in stale_metrics(session, as_of)}
     rows = []
     for row in repository.benefits(session):
         if row.metric not in cache:
-            cache[row.metric] = repository.observations(session, row.metric)
-        rows.append(_status_row(row, cache[row.metric], latest.get(row.key), previous.get(row.key), as_of))
+            cache[row.metric] = repository.observation_points(session, row.metric)
+        built = _status_row(row, cache[row.metric], latest.get(row.key), previous.get(row.key), as_of)
+        if row.metric in stale:  # no confident forecast from data that stopped coming (benefits.staleness)
+            built = replace(built, status="data_stale", message=stale[row.metric].message(),
+                            forecast_at_target_date=None, p_on_time=None, expected_landing=None)
+        rows.append(built)
     return rows
+
+
+def changed(rows: list[StatusRow]) -> list[StatusRow]:
+    """The rows whose status differs from the previous forecast run's (`benefits status --changes`).
+
+    A benefit that the previous run did not forecast (new in the register) has no previous status
+    and is not listed."""
+    return [row for row in rows if row.previous_status is not None and row.previous_status != row.status]
 
 
 def _status_row(

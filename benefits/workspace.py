@@ -67,13 +67,11 @@ class Workspace:
 
     def ensure_current(self) -> None:
         """Fail with a clear line unless the database exists and is at the latest migration."""
-        from alembic.script import ScriptDirectory
-
-        from benefits.store.migrate import alembic_config, current_revision
+        from benefits.store.revisions import database_revision, script_head  # not Alembic: keeps commands quick
 
         with _database_errors(self):
-            current = current_revision(self.engine)
-        head = ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+            current = database_revision(self.engine)
+        head = script_head()
         if current is None:
             raise BenefitsError(f"database {self.safe_url} is not initialised: run `benefits init` first")
         if current != head:

@@ -7,18 +7,26 @@ under gunicorn with debug off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dash
 from dash import dcc, html
 
 from benefits.store.db import make_engine, session_factory
 from dashboards import data
+from benefits.errors import ConfigError
+from dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
 
 
-def create_app(database_url: str | None = None) -> dash.Dash:
-    """The dashboard over the store at ``database_url`` (default: ``BENEFITS_DATABASE_URL``, else benefits.db)."""
+def create_app(database_url: str | None = None, auth: AuthSettings | None = None) -> dash.Dash:
+    """The dashboard over the store at ``database_url`` (default: ``BENEFITS_DATABASE_URL``, else benefits.db).
+
+    ``auth`` says how users are known (see ``dashboards.auth``); without it the app is open.
+    """
+    gate = Gate(auth or AuthSettings())
     data.configure(session_factory(make_engine(database_url)))
     app = dash.Dash(
         "dashboards",  # the package: pages get module names dashboards.pages.<page>, assets come from dashboards/assets
@@ -33,14 +41,27 @@ def create_app(database_url: str | None = None) -> dash.Dash:
         title="benefits",
         update_title=None,
     )
+    gate.install(app.server)
     app.layout = _shell
     return app
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None,
-          debug: bool = False) -> None:
-    """Run the dashboard with the development server until interrupted."""
-    create_app(database_url).run(host=host, port=port, debug=debug)
+          debug: bool = False, auth: AuthSettings | None = None, echo: Callable[[str], None] = print) -> None:
+    """Run the dashboard with the development server until interrupted.
+
+    Refuses (ConfigError) to serve an open dashboard, or one in debug mode, on an address other
+    machines can reach.
+    """
+    settings = auth or AuthSettings()
+    if debug and not is_loopback(host):
+        raise ConfigError(f"refusing to serve the dashboard on {host} in debug mode: its debugger runs code")
+    warning = check_exposure(host, settings)
+    if warning:
+        echo(warning)
+    app = create_app(database_url, settings)
+    echo(f"dashboard on http://{host}:{port}/ ({settings.mode} access; Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug)
 
 
 def _shell() -> html.Div:
@@ -50,10 +71,17 @@ def _shell() -> html.Div:
             html.Header(
                 [
                     dcc.Link("benefits", href="/", className="brand"),
-                    html.Nav([dcc.Link("Portfolio", href="/", id="nav-portfolio")], className="nav"),
+                    html.Nav(_nav_links(), className="nav", style={"display": "flex", "gap": "16px"}),
                 ],
                 className="top",
             ),
             html.Main(dash.page_container, className="main"),
         ]
     )
+
+
+def _nav_links() -> list[dcc.Link]:
+    """A link to every page with a fixed address (id ``nav-<module>``), in the pages' ``order``."""
+    return [dcc.Link(page["name"], href=page["path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}")
+            for page in dash.page_registry.values()
+            if not page.get("path_template") and page["path"] != "/404"]

@@ -6,13 +6,16 @@ Text always goes in as component children (escaped by React), never as raw HTML.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from dash import dcc, html
+from sqlalchemy.orm import Session
 
-from dashboards.formatting import STATUS_COLOURS, status_label
+from dashboards import data, queries
+from dashboards.formatting import STATUS_COLOURS, category_label, status_label
+from dashboards.snapshot import FILTERS, Filters
 
 
 def parse_as_of(value: Any) -> tuple[dt.date | None, str | None]:
@@ -94,6 +97,73 @@ def graph(graph_id: str, figure: Any) -> dcc.Graph:
     return dcc.Graph(id=graph_id, figure=figure, config={"displaylogo": False}, className="chart")
 
 
-def category_label(category: str) -> str:
-    """``cost_reduction`` -> ``Cost reduction``."""
-    return category.replace("_", " ").capitalize()
+T = TypeVar("T")
+
+FILTER_LABELS = {"programme": "Programme", "tactic": "Tactic", "category": "Category", "owner": "Owner",
+                 "status": "Status"}
+
+
+def filter_bar(options: dict[str, list[str]], filters: Filters, labels: dict[str, dict[str, str]] | None = None
+               ) -> html.Div:
+    """A dropdown per filter (programme, tactic, category, owner, status); a change rewrites the URL.
+
+    ``labels`` maps a filter's values to what people read (e.g. programme keys to names).
+    """
+    labels = labels or {}
+    readable = {"category": category_label, "status": status_label, "tactic": category_label}
+    dropdowns = []
+    for name in FILTERS:
+        named = labels.get(name, {})
+        show = readable.get(name, lambda v: v)
+        choices = [{"label": named.get(v) or show(v), "value": v} for v in options.get(name, [])]
+        dropdowns.append(html.Label(
+            [html.Span(FILTER_LABELS[name], className="filter-label"),
+             dcc.Dropdown(id={"type": "filter", "name": name}, options=choices, value=getattr(filters, name) or None,
+                          placeholder="All", clearable=True, className="filter-dropdown")],
+            className="filter",
+        ))
+    return html.Div(dropdowns, className="filters", id="filters")
+
+
+def page_query(as_of: dt.date | None, filters: Filters | None = None) -> str:
+    """The query string that keeps ``as_of`` and the filters on links between pages."""
+    return (filters or Filters()).query(as_of=as_of.isoformat() if as_of else None)
+
+
+def initiative_href(key: str, as_of: dt.date | None = None) -> str:
+    """The URL of an initiative's page."""
+    return f"/initiative/{quote(key, safe='')}{query(as_of)}"
+
+
+def empty_notice(shown: int, filters: Filters) -> html.P | None:
+    """A note when the filters leave nothing to show, else None."""
+    if not shown and filters.active:
+        return html.P("No benefit matches these filters.", className="message", id="no-match")
+    return None
+
+
+def load(as_of: Any, read: Callable[[Session, dt.date | None], T]) -> tuple[T, dt.date | None] | html.Div:
+    """``read(session, date)`` for a page's ``as_of`` URL value, with that date (None for today), or
+    the notice to show instead (bad date, store not ready)."""
+    when, problem = parse_as_of(as_of)
+    if problem:
+        return notice("That date is not valid", problem)
+    try:
+        with data.session() as session:
+            return read(session, when), when
+    except queries.StoreUnavailable as exc:
+        return notice("The store is not ready", str(exc))
+
+
+def filtered_summary(as_of: Any, values: dict[str, Any]
+                     ) -> tuple[queries.PortfolioSummary, dt.date | None] | html.Div:
+    """The portfolio summary for a page's URL values (``as_of`` and the filters), as ``load``."""
+    return load(as_of, lambda session, when: queries.portfolio_summary(session, when, Filters.from_query(values)))
+
+
+def keyed_title(kind: str) -> Callable[..., str]:
+    """A page-title function for a page about one ``kind`` (``/benefit/<key>``): the key, else the kind."""
+    def title(key: str | None = None, **_other: Any) -> str:
+        return f"{key} · benefits" if key else f"{kind} · benefits"
+
+    return title

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from dashboards.formatting import (
     CURRENCY_SYMBOLS,
     STATUS_COLOURS,
+    category_label,
     decimals_for,
     hover_value,
     percent,
@@ -39,6 +42,15 @@ _LAYOUT = dict(
 )
 
 
+_BASE_LAYOUT = dict(_LAYOUT, template=pio.templates["plotly_white"].to_plotly_json())
+
+
+def new_figure(data: Any) -> go.Figure:
+    """A figure with the dashboard's layout, built without re-validating the template each time
+    (validation of ``template="plotly_white"`` cost ~50 ms per figure; see docs/benchmarks.md)."""
+    return go.Figure(data, layout=_BASE_LAYOUT, _validate=False)
+
+
 def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
     """Planned-to-date vs realised-to-date value per initiative, grouped bars in ``currency``.
 
@@ -46,7 +58,7 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
     """
     names = [plot_text(n) for n in initiatives["name"]]
     money = hover_value(currency, 0)
-    figure = go.Figure(
+    figure = new_figure(
         [
             go.Bar(
                 name="Planned to date",
@@ -65,7 +77,6 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
         ]
     )
     figure.update_layout(
-        _LAYOUT,
         title_text=f"Planned vs realised value by initiative ({plot_text(currency)})",
         barmode="group",
         yaxis=dict(title=dict(text=plot_text(currency)), tickprefix=CURRENCY_SYMBOLS.get(currency.upper(), ""),
@@ -79,7 +90,7 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
 def status_bars(counts: Mapping[str, int]) -> go.Figure:
     """How many benefits have each status, in the fixed status order and colours."""
     statuses = list(counts)
-    figure = go.Figure(
+    figure = new_figure(
         go.Bar(
             x=[status_label(s) for s in statuses],
             y=[counts[s] for s in statuses],
@@ -92,7 +103,6 @@ def status_bars(counts: Mapping[str, int]) -> go.Figure:
         )
     )
     figure.update_layout(
-        _LAYOUT,
         title_text="Benefits by status",
         margin_t=60,
         yaxis=dict(title=dict(text="benefits"), rangemode="tozero", tickformat=",d",
@@ -191,9 +201,8 @@ def benefit_chart(
             hovertemplate=_target_hover(unit, target, p_on_time),
         ),
     ]
-    figure = go.Figure(traces)
+    figure = new_figure(traces)
     figure.update_layout(
-        _LAYOUT,
         title_text=f"Tracked value ({plot_text(unit)})",
         yaxis=dict(title=dict(text=plot_text(unit)), tickformat=",.0f" if places == 0 else None,
                    tickprefix=CURRENCY_SYMBOLS.get(unit.strip().upper(), "")),
@@ -221,3 +230,94 @@ def _target_hover(unit: str, target: tuple[dt.date, float], p_on_time: float | N
 def _note(figure: go.Figure, text: str) -> None:
     figure.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.85, showarrow=False,
                           font=dict(size=14, color="#57606a"))
+
+
+def sparkline(actuals: pd.DataFrame, planned: pd.DataFrame, unit: str, target: tuple[dt.date, float]) -> dict:
+    """A small chart of one benefit: planned profile, actuals and the target, no axis titles.
+
+    A plain figure dict (no ``go.Figure`` validation or template): an initiative page draws one per
+    benefit, and this keeps each under a few milliseconds.
+    """
+    places = decimals_for([*actuals["q"], *planned["q"], target[1]])
+    y = hover_value(unit, places)
+    axis = dict(gridcolor="#eaeef2", zeroline=False, automargin=True)
+    return {
+        "data": [
+            dict(type="scatter", name="Planned", x=[d.isoformat() for d in planned["period"]],
+                 y=planned["q"].to_list(), mode="lines", line=dict(color=PLANNED_COLOUR, width=1.5, dash="dash"),
+                 hovertemplate=f"%{{x|%d %b %Y}}<br>Planned: {y}<extra></extra>"),
+            dict(type="scatter", name="Actual", x=[d.isoformat() for d in actuals["period"]],
+                 y=actuals["q"].to_list(), mode="lines", line=dict(color=REALISED_COLOUR, width=2),
+                 hovertemplate=f"%{{x|%d %b %Y}}<br>Actual: {y}<extra></extra>"),
+            dict(type="scatter", name="Target", x=[target[0].isoformat()], y=[target[1]], mode="markers",
+                 marker=dict(symbol="star", size=10, color=TARGET_COLOUR),
+                 hovertemplate=f"Target: {plot_text(quantity(target[1], unit))} by {target[0].isoformat()}"
+                               "<extra></extra>"),
+        ],
+        "layout": dict(
+            height=180, margin=dict(l=50, r=10, t=10, b=25), showlegend=False, font=_LAYOUT["font"],
+            paper_bgcolor="white", plot_bgcolor="white", hoverlabel=dict(namelength=-1),
+            xaxis=dict(axis, type="date"),
+            yaxis=dict(axis, tickprefix=CURRENCY_SYMBOLS.get(unit.strip().upper(), ""), tickformat="~s"),
+        ),
+    }
+
+
+def probability_history(history: pd.DataFrame) -> go.Figure:
+    """The probability of landing on time in each forecast run, coloured by that run's status.
+
+    ``history`` has columns ``as_of``, ``p_on_time``, ``status``.
+    """
+    figure = new_figure(go.Scatter(
+        x=history["as_of"].to_list(),
+        y=history["p_on_time"].to_list(),
+        mode="lines+markers",
+        line=dict(color=FORECAST_COLOUR, width=2),
+        marker=dict(size=9, color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in history["status"]],
+                    line=dict(width=1, color="white")),
+        customdata=[status_label(s) for s in history["status"]],
+        hovertemplate="Forecast of %{x|%d %b %Y}<br>%{y:.0%} likely on time<br>%{customdata}<extra></extra>",
+        showlegend=False,
+    ))
+    figure.update_layout(title_text="Probability of landing, run by run", margin_t=60, height=300,
+                         yaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="likely on time")),
+                         xaxis=dict(type="date"))
+    if history.empty:
+        _note(figure, "No forecast run has included this benefit yet")
+    return figure
+
+
+def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:
+    """A Sankey of initiative → benefit → strategic outcome (the benefit's category), sized by the
+    value promised at target (in ``currency``), so each outcome shows which benefits feed it.
+
+    ``benefits`` has columns ``benefit``, ``name``, ``initiative``, ``initiative_name``, ``category``,
+    ``value_at_target``.
+    """
+    initiatives = list(dict.fromkeys(benefits["initiative"]))
+    outcomes = list(dict.fromkeys(benefits["category"]))
+    names = dict(zip(benefits["initiative"], benefits["initiative_name"]))
+    labels = ([plot_text(names[i]) for i in initiatives] + [plot_text(n) for n in benefits["name"]]
+              + [f"Outcome: {category_label(c)}" for c in outcomes])
+    first_benefit, first_outcome = len(initiatives), len(initiatives) + len(benefits)
+    size = [max(abs(v or 0.0), 1.0) for v in benefits["value_at_target"]]
+    source, target, value = [], [], []
+    for n, (initiative, category) in enumerate(zip(benefits["initiative"], benefits["category"])):
+        source += [initiatives.index(initiative), first_benefit + n]
+        target += [first_benefit + n, first_outcome + outcomes.index(category)]
+        value += [size[n], size[n]]
+    colours = ([PLANNED_COLOUR] * len(initiatives) + [REALISED_COLOUR] * len(benefits)
+               + [FORECAST_COLOUR] * len(outcomes))
+    money = hover_value(currency, 0, axis="value")
+    figure = new_figure(go.Sankey(
+        arrangement="snap",
+        node=dict(label=labels, color=colours, pad=8, thickness=14,
+                  hovertemplate=f"%{{label}}<br>{money} at target<extra></extra>"),
+        link=dict(source=source, target=target, value=value, color="rgba(140, 149, 159, 0.35)",
+                  hovertemplate=f"%{{source.label}} → %{{target.label}}<br>{money} at target<extra></extra>"),
+    ))
+    figure.update_layout(title_text="Benefits map: initiative → benefit → strategic outcome",
+                         margin_t=60, height=max(420, 22 * len(benefits)))
+    if benefits.empty:
+        _note(figure, "No benefits to map")
+    return figure

@@ -18,6 +18,7 @@ STATUS_LABELS = {
     "off_track": "Off track",
     "insufficient_data": "Insufficient data",
     "no_data": "No data",
+    "data_stale": "Data stale",
 }
 
 STATUS_COLOURS = {
@@ -27,11 +28,17 @@ STATUS_COLOURS = {
     "off_track": "#cf222e",
     "insufficient_data": "#8c959f",
     "no_data": "#d0d7de",
+    "data_stale": "#bc4c00",
 }
 
 def status_label(status: str) -> str:
     """A status as people read it ("at_risk" -> "At risk"); unknown statuses pass through."""
     return STATUS_LABELS.get(status, status)
+
+
+def category_label(category: str) -> str:
+    """``cost_reduction`` -> ``Cost reduction`` (also tactics: ``data_driven_insight``)."""
+    return category.replace("_", " ").capitalize()
 
 
 def is_money(unit: str) -> bool:

@@ -1,7 +1,8 @@
 """Everything the dashboard reads from the store, as plain data for the figures and pages.
 
-This is the only dashboard module that talks to the store, and it does so through
-``benefits.status`` and ``benefits.store.repository``; it never builds ORM queries itself.
+With ``dashboards.snapshot`` and ``dashboards.quality`` this is where the dashboard reads the
+store; pages and figures never query it themselves. The portfolio-wide figures come from the SQL
+snapshot (cached per data version); one benefit's series from ``benefits.store.repository``.
 Tracked quantities follow ``benefits.realisation``: Q is the latest value of a ``level``
 metric, or the baseline plus the running sum since the baseline date of a ``cumulative`` one.
 """
@@ -9,23 +10,23 @@ metric, or the baseline plus the running sum since the baseline date of a ``cumu
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from benefits import realisation
 from benefits.register import Benefit, Measure
-from benefits.status import STATUSES, StatusRow, status_rows
-from benefits.store import repository
+from benefits.status import STATUSES, StatusRow
+from benefits.store import models, repository
+from dashboards.snapshot import FILTERS, Filters, cached_snapshot, metric_health
 
-# The register's currency is not kept in the store yet; the register's own default is GBP.
-DEFAULT_CURRENCY = "GBP"
+DEFAULT_CURRENCY = "GBP"  # the register's own default, used before a register is stored
 
 
 class StoreUnavailable(Exception):
@@ -34,17 +35,21 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class PortfolioSummary:
-    """Planned and realised value across the portfolio at ``as_of``."""
+    """Planned and realised value across the portfolio (or its filtered part) at ``as_of``."""
 
     as_of: dt.date
     currency: str
-    rows: list[StatusRow]
-    initiative_names: dict[str, str]
+    filters: Filters
+    benefits: pd.DataFrame  # the snapshot rows that pass the filters (see dashboards.snapshot.COLUMNS)
     initiatives: pd.DataFrame  # initiative, name, benefits, planned_value, realised_value
     categories: pd.DataFrame  # category, benefits, planned_value, realised_value
     status_counts: dict[str, int]  # every status, in STATUSES order
     planned_value: float
     realised_value: float
+    changes: pd.DataFrame  # benefits whose status changed since the previous forecast run
+    options: dict[str, list[str]]  # the values each filter can take, from the whole portfolio
+    labels: dict[str, dict[str, str]]  # readable names of filter values (programme key -> name)
+    total: int  # benefits in the whole portfolio
 
 
 @dataclass(frozen=True)
@@ -64,68 +69,133 @@ class BenefitDetail:
     planned: pd.DataFrame  # period, q
     forecast: pd.DataFrame  # period, yhat, lower, upper (empty when not forecast)
     forecast_as_of: dt.date | None
+    history: pd.DataFrame  # as_of, p_on_time, status: the benefit in every forecast run, oldest first
+    revisions: pd.DataFrame  # period, source, value, replaced: earlier values the source restated
+    last_period: str | None  # the latest observed period up to as_of
+    stale_message: str  # why the metric is stale at as_of (benefits.staleness), empty when it is not
 
 
-def portfolio_summary(
-    session: Session, as_of: dt.date | None = None, currency: str = DEFAULT_CURRENCY
-) -> PortfolioSummary:
-    """Per-initiative and per-category planned vs realised value, and counts by status."""
+@dataclass(frozen=True)
+class InitiativeDetail:
+    """An initiative's benefits (snapshot rows) with each benefit's (actuals, planned) series."""
+
+    as_of: dt.date
+    currency: str
+    benefits: pd.DataFrame
+    series: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def currency(session: Session) -> str:
+    """The register's currency code (GBP before a register is stored)."""
+    stored = repository.portfolio(session)
+    return stored.currency if stored else DEFAULT_CURRENCY
+
+
+def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: Filters = Filters()) -> PortfolioSummary:
+    """Per-initiative and per-category planned vs realised value, counts by status and status changes."""
     as_of = as_of or dt.date.today()
-    with _reading():
-        rows = status_rows(session, as_of)
-        names = {b.initiative.key: b.initiative.name for b in repository.benefits(session)}
-    frame = pd.DataFrame(
-        [(r.initiative, r.category, r.planned_value, r.realised_value) for r in rows],
-        columns=["initiative", "category", "planned_value", "realised_value"],
-    )
+    with reading():
+        everything = cached_snapshot(session, as_of)
+        money = currency(session)
+    frame = filters.apply(everything)
     initiatives = _totals(frame, "initiative")
-    initiatives.insert(1, "name", [names.get(key, key) for key in initiatives["initiative"]])
-    counts = Counter(r.status for r in rows)
-    status_counts = {s: counts.pop(s, 0) for s in STATUSES} | dict(counts)
+    names = dict(zip(frame["initiative"], frame["initiative_name"]))
+    initiatives.insert(1, "name", [names[key] for key in initiatives["initiative"]])
+    counts = frame["status"].value_counts().to_dict()
+    status_counts = {s: int(counts.pop(s, 0)) for s in STATUSES} | {k: int(v) for k, v in counts.items()}
+    changed = frame["previous_status"].notna() & (frame["previous_status"] != frame["status"])
     return PortfolioSummary(
         as_of=as_of,
-        currency=currency,
-        rows=rows,
-        initiative_names=names,
+        currency=money,
+        filters=filters,
+        benefits=frame,
         initiatives=initiatives,
         categories=_totals(frame, "category"),
         status_counts=status_counts,
         planned_value=round(float(frame["planned_value"].sum()), 2),
         realised_value=round(float(frame["realised_value"].sum()), 2),
+        changes=frame[changed],
+        options={name: sorted(everything[name].dropna().unique().tolist()) for name in FILTERS},
+        labels={"programme": dict(zip(everything["programme"], everything["programme_name"]))},
+        total=len(everything),
     )
 
 
-def benefit_detail(
-    session: Session, key: str, as_of: dt.date | None = None, currency: str = DEFAULT_CURRENCY
-) -> BenefitDetail | None:
-    """One benefit's status, actuals, planned profile and latest forecast; None for an unknown key."""
+def status_row(row: Mapping[str, Any]) -> StatusRow:
+    """A snapshot row as the ``benefits status`` row it agrees with."""
+    return StatusRow(**{name: row[name] for name in StatusRow.__dataclass_fields__})
+
+
+def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> BenefitDetail | None:
+    """One benefit's status, actuals, planned profile, latest forecast, probability history and
+    revisions; None for an unknown key."""
     as_of = as_of or dt.date.today()
-    with _reading():
-        stored = next((b for b in repository.benefits(session) if b.key == key), None)
+    with reading():
+        stored = session.scalars(select(models.Benefit).where(models.Benefit.key == key)).first()
         if stored is None:
             return None
-        row = next(r for r in status_rows(session, as_of) if r.benefit == key)
+        everything = cached_snapshot(session, as_of)
+        row = everything[everything["benefit"] == key].iloc[0].to_dict()
         benefit = repository.declared_benefit(stored)
         observations = repository.observations(session, stored.metric)
         runs = repository.forecast_runs(session, limit=1)
-        forecast = repository.forecasts_of(session, runs[0]).get(key) if runs else None
-        initiative_name = stored.initiative.name
-        start_date = stored.start_date
+        forecast = session.scalars(select(models.Forecast).where(
+            models.Forecast.forecast_run_id == runs[0].id, models.Forecast.benefit_key == key)).first() if runs else None
+        history = probability_history(session, key)
+        revisions = revision_frame(session, stored.metric)
+        money = currency(session)
+        health = [m for m in metric_health(session, as_of) if m.metric == stored.metric and m.stale]
     return BenefitDetail(
-        row=row,
-        initiative_name=initiative_name,
+        row=status_row(row),
+        initiative_name=row["initiative_name"],
         as_of=as_of,
-        currency=currency,
+        currency=money,
         baseline_date=benefit.baseline.date,
         baseline_value=benefit.baseline.value,
-        start_date=start_date,
+        start_date=stored.start_date,
         target_date=benefit.target.date,
         target_value=benefit.target.value,
         actuals=tracked_series(benefit, observations, as_of),
-        planned=planned_series(benefit, start_date),
+        planned=planned_series(benefit, stored.start_date),
         forecast=forecast_frame(forecast.path if forecast else []),
         forecast_as_of=runs[0].as_of if forecast else None,
+        history=history,
+        revisions=revisions,
+        last_period=row["last_period"],
+        stale_message=health[0].message() if health else "",
     )
+
+
+def probability_history(session: Session, key: str) -> pd.DataFrame:
+    """The benefit's probability of landing and status in every finished forecast run, oldest first
+    (one point per forecast date, from ``repository.forecast_history``)."""
+    points = repository.forecast_history(session, key).get(key, [])
+    return pd.DataFrame([(p.as_of, p.p_on_time, p.status) for p in points], columns=["as_of", "p_on_time", "status"])
+
+
+def revision_frame(session: Session, metric: str) -> pd.DataFrame:
+    """Earlier values of the metric's observations that a source restated, newest first."""
+    rows = [(r.period, r.source, r.value, r.replaced_by_sync_run_id) for r in repository.revisions(session, metric)]
+    frame = pd.DataFrame(rows, columns=["period", "source", "value", "replaced_by_sync_run"])
+    return frame.sort_values(["period", "replaced_by_sync_run"], ascending=False).reset_index(drop=True)
+
+
+def initiative_detail(session: Session, key: str, as_of: dt.date | None = None) -> InitiativeDetail | None:
+    """An initiative's benefits at ``as_of``, each with its tracked and planned series; None when unknown."""
+    as_of = as_of or dt.date.today()
+    with reading():
+        everything = cached_snapshot(session, as_of)
+        rows = everything[everything["initiative"] == key]
+        if rows.empty:
+            return None
+        stored = session.scalars(select(models.Benefit).where(models.Benefit.key.in_(rows["benefit"].tolist()))).all()
+        series = {}
+        for row in stored:
+            benefit = repository.declared_benefit(row)
+            observed = repository.observations(session, row.metric)
+            series[row.key] = (tracked_series(benefit, observed, as_of), planned_series(benefit, row.start_date))
+        money = currency(session)
+    return InitiativeDetail(as_of=as_of, currency=money, benefits=rows, series=series)
 
 
 def tracked_series(benefit: Benefit, observations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -173,7 +243,8 @@ def _totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 @contextmanager
-def _reading() -> Iterator[None]:
+def reading() -> Iterator[None]:
+    """Turn a database error inside the block into StoreUnavailable, saying what to do."""
     try:
         yield
     except DBAPIError as exc:

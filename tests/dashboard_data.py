@@ -101,8 +101,9 @@ def write_register(directory: Path, text: str = REGISTER_YAML) -> Path:
     return directory
 
 
-def build_store(directory: Path, register_text: str = REGISTER_YAML) -> str:
-    """A migrated SQLite store in ``directory`` holding the fixture register and its data; its URL."""
+def build_store(directory: Path, register_text: str = REGISTER_YAML, url: str | None = None) -> str:
+    """A migrated store holding the fixture register and its data (SQLite in ``directory`` unless
+    ``url`` names another, empty database); its URL."""
     register = load_register(write_register(directory / "config", register_text))
     observations = {
         # level, falling 1,500 a week with a wiggle; one row before the baseline and one after AS_OF
@@ -122,7 +123,7 @@ def build_store(directory: Path, register_text: str = REGISTER_YAML) -> str:
                            "forecast reaches about £421,000 by 2026-01-05, short of the £520,000 target"),
     }
     previous = {"it-opex": "on_track", "handle-time": "on_track", "upsell-revenue": "off_track"}
-    return _build(directory / "store.db", register, observations, forecasts, previous)
+    return _build(url or f"sqlite:///{directory / 'store.db'}", register, observations, forecasts, previous)
 
 
 def build_demo_store(directory: Path, as_of: dt.date) -> str:
@@ -141,18 +142,17 @@ def build_demo_store(directory: Path, as_of: dt.date) -> str:
             values = q
         observations.setdefault(benefit.metric, list(zip(periods, values)))
         forecasts[benefit.key] = ("at_risk", 0.5, None, "demo forecast")
-    return _build(directory / "demo.db", register, observations, forecasts, {}, as_of=as_of)
+    return _build(f"sqlite:///{directory / 'demo.db'}", register, observations, forecasts, {}, as_of=as_of)
 
 
 def _build(
-    path: Path,
+    url: str,
     register: Register,
     observations: dict[str, list[tuple[dt.date, float]]],
     forecasts: dict[str, tuple[str, float, dt.date | None, str]],
     previous: dict[str, str],
     as_of: dt.date = AS_OF,
 ) -> str:
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     units = {b.metric: b.unit for _, b in register.benefits()}
@@ -169,6 +169,7 @@ def _build(
                                                unit=units[metric], source="fixture", sync_run_id=sync.id))
                 count += 1
         sync.rows_read = sync.rows_accepted = count
+        _second_sync(session, sync.id)
         if previous:
             _forecast_run(session, register, observations, as_of - dt.timedelta(weeks=1),
                           {k: (s, 0.5, None, "") for k, s in previous.items()})
@@ -176,6 +177,38 @@ def _build(
         session.commit()
     engine.dispose()
     return url
+
+
+VALIDATION = {  # statistics per expectation, as benefits.validation stores them on a sync run
+    "expect_column_values_to_not_be_null(value)": {"expectation": "expect_column_values_to_not_be_null",
+                                                   "column": "value", "severity": "critical", "success": False,
+                                                   "unexpected_count": 1},
+    "expect_column_values_to_be_between(value)": {"expectation": "expect_column_values_to_be_between",
+                                                  "column": "value", "severity": "critical", "success": False,
+                                                  "unexpected_count": 1},
+    "expect_column_values_to_match_regex(metric)": {"expectation": "expect_column_values_to_match_regex",
+                                                    "column": "metric", "severity": "critical", "success": True,
+                                                    "unexpected_count": 0},
+}
+
+
+def _second_sync(session, first_run: int) -> None:  # type: ignore[no-untyped-def]
+    """A later sync of the same connector: one restated value and two quarantined rows."""
+    run = models.SyncRun(connector="fixture", connector_type="csv", status="succeeded", rows_read=3, rows_accepted=1,
+                         rows_quarantined=2, rows_restated=1, validation=VALIDATION,
+                         finished_at=dt.datetime(2025, 7, 7, 6, 5, tzinfo=dt.UTC))
+    session.add(run)
+    session.flush()
+    session.add(models.ObservationRevision(metric="ledger.it_opex", period=_week(3), source="fixture", value=499_000.0,
+                                           unit="GBP", sync_run_id=first_run, replaced_by_sync_run_id=run.id))
+    session.add_all([
+        models.QuarantinedRow(sync_run_id=run.id, source="fixture", row_number=2,
+                              record={"metric": "ledger.it_opex", "period": "2025-06-30", "value": None},
+                              reasons=["value: missing"]),
+        models.QuarantinedRow(sync_run_id=run.id, source="fixture", row_number=3,
+                              record={"metric": "crm.upsell_revenue", "period": "2025-06-30", "value": -5},
+                              reasons=["value: -5 is outside [0, None]"]),
+    ])
 
 
 def _forecast_run(session, register, observations, as_of, forecasts) -> None:  # type: ignore[no-untyped-def]

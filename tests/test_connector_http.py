@@ -30,7 +30,8 @@ from benefits.plugins.connector import ConnectorError, MetricInfo, SyncContext
 from benefits.plugins.http_json import HttpConnector
 from benefits.plugins.manager import connector_types, plugins
 from benefits.register import load_register
-from benefits.testing import get_connector_tests
+from benefits.errors import ConfigError
+from benefits.testing import build_connector, get_connector_tests
 
 from .conftest import DEMO_CONFIG
 
@@ -162,7 +163,11 @@ NESTED = {"records_path": "data.items",
 
 
 def connector(context: SyncContext, url: str, **settings: Any) -> HttpConnector:
-    return HttpConnector("api", HttpConnector.Settings.model_validate({"url": url, **NESTED, **settings}), context)
+    """Built as the sync builds it: ``${NAME}`` filled from the environment, then validated."""
+    built = build_connector(HttpConnector, {"url": url, **NESTED, **settings}, register=context.register,
+                            as_of=context.as_of, name="api")
+    assert isinstance(built, HttpConnector)
+    return built
 
 
 def core(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -237,8 +242,8 @@ def test_bearer_token_from_the_environment(api: Api, context: SyncContext, monke
     monkeypatch.setenv("API_TOKEN", TOKEN)
     source = connector(context, f"{api.url}/bearer", auth={"type": "bearer", "token": "${API_TOKEN}"})
     assert core(list(source.records())) == expected(0)
-    assert source.settings.auth.token.get_secret_value() == "${API_TOKEN}"  # the settings keep the placeholder
-    assert TOKEN not in repr(source.settings)
+    assert source.settings.auth.token.get_secret_value() == TOKEN
+    assert TOKEN not in repr(source.settings) + str(source.settings) + repr(source)
 
 
 def test_basic_auth_from_the_environment(api: Api, context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,10 +279,8 @@ def test_wrong_basic_password_is_masked_even_when_the_server_echoes_it(
 
 def test_a_missing_environment_variable_is_named(api: Api, context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BENEFITS_NO_SUCH_TOKEN", raising=False)
-    source = connector(context, f"{api.url}/bearer", auth={"type": "bearer", "token": "${BENEFITS_NO_SUCH_TOKEN}"})
-    with pytest.raises(ConnectorError, match=r"^environment variable BENEFITS_NO_SUCH_TOKEN is not set "
-                                             r"\(used in settings.auth.token\)$"):
-        source.check()
+    with pytest.raises(ConfigError, match=r"^settings.auth.token: environment variable BENEFITS_NO_SUCH_TOKEN is not set$"):
+        connector(context, f"{api.url}/bearer", auth={"type": "bearer", "token": "${BENEFITS_NO_SUCH_TOKEN}"})
 
 
 def test_credentials_follow_a_redirect_only_within_the_same_origin(

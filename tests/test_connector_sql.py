@@ -23,10 +23,10 @@ from benefits.cli import main
 from benefits.errors import ConfigError
 from benefits.plugins.connector import ConnectorError, MetricInfo, SyncContext
 from benefits.plugins.manager import connector_types, plugins
-from benefits.plugins.sql_query import SqlConnector, expand_env
+from benefits.plugins.sql_query import SqlConnector
 from benefits.register import load_register
 from benefits.sync import load_connectors
-from benefits.testing import get_connector_tests
+from benefits.testing import build_connector, get_connector_tests
 
 from .conftest import DEMO_CONFIG
 
@@ -74,7 +74,10 @@ def ledger_url(postgres_url: str) -> Iterator[str]:
 
 
 def connector(context: SyncContext, **settings: Any) -> SqlConnector:
-    return SqlConnector("ledger", SqlConnector.Settings.model_validate(settings), context)
+    """Built as the sync builds it: ``${NAME}`` filled from the environment, then validated."""
+    built = build_connector(SqlConnector, settings, register=context.register, as_of=context.as_of, name="ledger")
+    assert isinstance(built, SqlConnector)
+    return built
 
 
 def ledger(context: SyncContext, url: str, account: str, **settings: Any) -> SqlConnector:
@@ -177,17 +180,18 @@ def test_postgres_rows_stream_from_a_server_side_cursor_and_the_connection_is_cl
 
 
 @pytest.mark.postgres
-def test_environment_values_fill_each_part_of_the_url_without_quoting(
+def test_the_password_setting_needs_no_quoting_and_never_shows(
     context: SyncContext, ledger_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parts = make_url(ledger_url)
     monkeypatch.setenv("LEDGER_PASSWORD", SECRET)  # trust auth ignores it, but it must survive the URL
     monkeypatch.setenv("LEDGER_DB", str(parts.database))
-    url = f"postgresql+psycopg://{parts.username}:${{LEDGER_PASSWORD}}@{parts.host}:{parts.port}/${{LEDGER_DB}}"
-    source = ledger(context, url, "hr")
+    url = f"postgresql+psycopg://{parts.username}@{parts.host}:{parts.port}/${{LEDGER_DB}}"
+    source = ledger(context, url, "hr", password="${LEDGER_PASSWORD}")
     source.check()
     assert core(list(source.records())) == [("ledger.it_opex_weekly", "2026-11-09", "1200.00", "GBP")]
-    assert source.settings.url == url  # the settings keep the placeholders, never the values
+    assert source.settings.password is not None and source.settings.password.get_secret_value() == SECRET
+    assert SECRET not in repr(source.settings) + repr(source) + str(source.settings)
 
 
 @pytest.mark.postgres
@@ -198,14 +202,15 @@ def test_the_password_never_appears_in_an_error(
     where: str, failure: str,
 ) -> None:
     monkeypatch.setenv("LEDGER_PASSWORD", SECRET)
-    parts = make_url(ledger_url).set(password=SECRET if where == "literal" else "${LEDGER_PASSWORD}")
+    parts = make_url(ledger_url).set(password=SECRET if where == "literal" else None)
+    password = {"password": "${LEDGER_PASSWORD}"} if where == "environment" else {}
     if failure == "refused":
         parts = parts.set(port=1)
     elif failure == "no-database":
         parts = parts.set(database="no_such_database_here")
     url = parts.render_as_string(hide_password=False)
     query = "SELEC week FROM nowhere" if failure == "bad-query" else "SELECT 1"
-    source = connector(context, url=url, query=query, metric="m.x")
+    source = connector(context, url=url, query=query, metric="m.x", **password)
     with pytest.raises(ConnectorError) as raised:
         source.check()
     message = str(raised.value)
@@ -218,16 +223,13 @@ def test_the_password_never_appears_in_an_error(
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
-def test_a_missing_environment_variable_is_named(context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_environment_variable_is_named_before_anything_runs(
+    context: SyncContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BENEFITS_NO_SUCH_PASSWORD", raising=False)
-    source = connector(context, url="postgresql+psycopg://reader:${BENEFITS_NO_SUCH_PASSWORD}@127.0.0.1/x",
-                       query="SELECT 1")
-    for call in (source.check, lambda: list(source.records())):
-        with pytest.raises(ConnectorError, match=r"^environment variable BENEFITS_NO_SUCH_PASSWORD is not set "
-                                                 r"\(used in settings.url\)$"):
-            call()
-    monkeypatch.setenv("BENEFITS_SOME_VALUE", "a$b")
-    assert expand_env("x-${BENEFITS_SOME_VALUE}-${BENEFITS_SOME_VALUE}-$HOME-{y}") == "x-a$b-a$b-$HOME-{y}"
+    with pytest.raises(ConfigError, match=r"^settings.password: environment variable BENEFITS_NO_SUCH_PASSWORD is not set$"):
+        connector(context, url="postgresql+psycopg://reader@127.0.0.1/x", password="${BENEFITS_NO_SUCH_PASSWORD}",
+                  query="SELECT 1")
 
 
 # ---- SQLite -----------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ def test_a_query_error_fails_check_with_the_driver_reason_on_one_line(context: S
 def test_a_url_naming_a_driver_that_is_not_installed_says_so(context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGER_PASSWORD", SECRET)
     with pytest.raises(ConnectorError) as raised:
-        connector(context, url="mysql+nosuchdriver://u:${LEDGER_PASSWORD}@db/x", query="SELECT 1").check()
+        connector(context, url="mysql+nosuchdriver://u@db/x", password="${LEDGER_PASSWORD}", query="SELECT 1").check()
     assert str(raised.value).startswith("cannot connect to mysql+nosuchdriver://u:***@db/x: ")
     assert SECRET not in error_text(raised.value)
 
@@ -322,7 +324,8 @@ def test_cli_sync_from_a_postgres_source(tmp_path: Path, ledger_url: str, monkey
     parts = make_url(ledger_url)
     monkeypatch.setenv("LEDGER_PASSWORD", SECRET)
     settings = {
-        "url": f"postgresql+psycopg://{parts.username}:${{LEDGER_PASSWORD}}@{parts.host}:{parts.port}/{parts.database}",
+        "url": f"postgresql+psycopg://{parts.username}@{parts.host}:{parts.port}/{parts.database}",
+        "password": "${LEDGER_PASSWORD}",
         "query": LEDGER_QUERY, "params": {"account": "it"}, "metric": "ledger.it_opex_weekly",
         "mapping": {"period": "week", "value": "amount", "unit": "currency"},
     }

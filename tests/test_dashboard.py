@@ -12,14 +12,16 @@ import dash
 import pandas as pd
 import pytest
 from dash import dcc
+from sqlalchemy import select
 
 from benefits import realisation
 from benefits.register import load_register
-from benefits.status import STATUSES
-from benefits.store import migrate, repository
+from benefits.status import STATUSES, status_rows
+from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
-from dashboards import data, figures, formatting, queries
+from dashboards import data, figures, filters, formatting, queries
 from dashboards.app import create_app, serve
+from dashboards.snapshot import Filters, cached_snapshot, snapshot
 
 from . import dashboard_data as dd
 
@@ -108,8 +110,9 @@ def test_initiative_bars_say_so_when_there_is_nothing_to_show() -> None:
 def test_status_bars_keep_the_status_order_and_colours() -> None:
     counts = {s: n for n, s in enumerate(STATUSES)}
     (bars,) = figures.status_bars(counts).data
-    assert list(bars.x) == ["Achieved", "On track", "At risk", "Off track", "Insufficient data", "No data"]
-    assert list(bars.y) == [0, 1, 2, 3, 4, 5]
+    assert list(bars.x) == ["Achieved", "On track", "At risk", "Off track", "Insufficient data", "No data",
+                            "Data stale"]
+    assert list(bars.y) == [0, 1, 2, 3, 4, 5, 6]
     assert list(bars.marker.color) == [formatting.STATUS_COLOURS[s] for s in STATUSES]
 
 
@@ -168,13 +171,76 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
     assert summary.categories.set_index("category")["realised_value"].to_dict() == {
         "cost_reduction": 37_500.0, "operational_efficiency": 7_500.0, "revenue": 200_000.0}
     assert summary.status_counts == {"achieved": 0, "on_track": 1, "at_risk": 1, "off_track": 1,
-                                     "insufficient_data": 0, "no_data": 0}
+                                     "insufficient_data": 0, "no_data": 0, "data_stale": 0}
     assert (summary.planned_value, summary.realised_value) == (317_500.0, 245_000.0)
-    for row in summary.rows:
+    for row in summary.benefits.itertuples():
         expected = dd.EXPECTED[row.benefit]
         assert row.planned_value == pytest.approx(expected["planned_value"])
         assert row.realised_value == pytest.approx(expected["realised_value"])
         assert (row.status, row.p_on_time) == (expected["status"], expected["p_on_time"])
+    # it-opex went from on track to at risk since the previous run; the others kept their status
+    assert summary.changes[["benefit", "previous_status", "status", "owner"]].values.tolist() == [
+        ["it-opex", "on_track", "at_risk", "Finance operations"]]
+    assert summary.options["programme"] == ["growth", "operations"]
+    assert summary.labels["programme"] == {"operations": "Operations transformation", "growth": "Growth"}
+
+
+def test_filters_narrow_the_summary_and_keep_the_options(session: Any) -> None:
+    summary = queries.portfolio_summary(session, dd.AS_OF, Filters(programme="operations", status="at_risk"))
+    assert summary.benefits["benefit"].tolist() == ["it-opex"]
+    assert (summary.planned_value, summary.realised_value, summary.total) == (50_000.0, 37_500.0, 3)
+    assert summary.options["status"] == ["at_risk", "off_track", "on_track"]  # from the whole portfolio
+    nothing = queries.portfolio_summary(session, dd.AS_OF, Filters(category="people_capability"))
+    assert nothing.benefits.empty and nothing.initiatives.empty and nothing.planned_value == 0.0
+
+
+@pytest.mark.parametrize("as_of", [dd.AS_OF, dt.date(2025, 9, 1)])  # the second with every metric stale
+def test_snapshot_agrees_with_benefits_status(database_url: str, tmp_path: Any, as_of: dt.date) -> None:
+    engine = make_engine(dd.build_store(tmp_path, url=database_url))
+    with session_factory(engine)() as opened:
+        frame = snapshot(opened, as_of).set_index("benefit")
+        rows = status_rows(opened, as_of)
+    engine.dispose()
+    assert [r.benefit for r in rows] == frame.index.tolist()
+    for row in rows:
+        assert queries.status_row(frame.loc[row.benefit].to_dict() | {"benefit": row.benefit}) == row
+
+
+def test_snapshot_keeps_the_newest_value_when_two_sources_report_one_period(tmp_path: Any) -> None:
+    url = dd.build_store(tmp_path)
+    engine = make_engine(url)
+    with session_factory(engine)() as opened:
+        run = opened.scalars(select(models.SyncRun)).first()
+        opened.add(models.Observation(metric="ledger.it_opex", period=dd.LAST_WEEK, value=450_000.0, unit="GBP",
+                                      source="second-ledger", sync_run_id=run.id))
+        opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.LAST_WEEK, value=9_000.0, unit="GBP",
+                                      source="second-crm", sync_run_id=run.id))
+        opened.commit()
+        frame = snapshot(opened, dd.AS_OF).set_index("benefit")
+        assert frame.loc["it-opex", "realised_to_date"] == 50_000.0  # the newer 450,000 replaced 462,500
+        assert frame.loc["upsell-revenue", "realised_to_date"] == 201_000.0  # 9,000 instead of 8,000 that week
+        assert frame.loc["upsell-revenue", "points"] == dd.WEEKS
+        for row in status_rows(opened, dd.AS_OF):
+            assert frame.loc[row.benefit, "realised_to_date"] == row.realised_to_date
+    engine.dispose()
+
+
+def test_cached_snapshot_is_read_again_after_new_data(tmp_path: Any) -> None:
+    url = dd.build_store(tmp_path)
+    engine = make_engine(url)
+    with session_factory(engine)() as opened:
+        first = cached_snapshot(opened, dd.AS_OF)
+        assert cached_snapshot(opened, dd.AS_OF) is first
+        run = models.SyncRun(connector="late", connector_type="csv", status="succeeded")
+        opened.add(run)
+        opened.flush()
+        opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP",
+                                      source="late", sync_run_id=run.id))
+        opened.commit()
+        again = cached_snapshot(opened, dd.AS_OF)
+        assert again is not first
+        assert again.set_index("benefit").loc["upsell-revenue", "realised_to_date"] == 250_000.0
+    engine.dispose()
 
 
 @pytest.mark.parametrize("key", list(dd.EXPECTED))
@@ -220,7 +286,9 @@ def test_a_store_without_tables_is_reported_not_raised(tmp_path: Any, app: dash.
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(f"sqlite:///{tmp_path / 'empty.db'}")))
     with data.session() as opened, pytest.raises(queries.StoreUnavailable, match="benefits db upgrade"):
         queries.portfolio_summary(opened)
-    for layout in (page("portfolio").layout(), page("benefit").layout(key="it-opex")):
+    layouts = [page(name).layout(key="it-opex") for name in
+               ("portfolio", "benefit", "initiative", "register", "data_quality", "connectors", "benefits_map")]
+    for layout in layouts:
         assert "The store is not ready" in texts(layout)
 
 
@@ -231,7 +299,7 @@ def test_a_store_without_a_register_says_how_to_get_one(tmp_path: Any, app: dash
     monkeypatch.setattr(data, "_factory", session_factory(engine))
     with data.session() as opened:
         summary = queries.portfolio_summary(opened)
-    assert (summary.rows, summary.initiatives.empty, summary.planned_value) == ([], True, 0.0)
+    assert (summary.total, summary.initiatives.empty, summary.planned_value) == (0, True, 0.0)
     assert set(summary.status_counts.values()) == {0}
     assert "No benefits yet" in texts(page("portfolio").layout())
 
@@ -239,19 +307,135 @@ def test_a_store_without_a_register_says_how_to_get_one(tmp_path: Any, app: dash
 # --- pages --------------------------------------------------------------------------------------
 
 
-def test_portfolio_page_has_cards_charts_and_links_to_every_benefit(store: None) -> None:
+def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
     layout = page("portfolio").layout(as_of=AS_OF)
     for chart in ("portfolio-initiatives", "portfolio-status"):
         graph = by_id(layout, chart)
         assert isinstance(graph, dcc.Graph) and graph.figure.data
     assert texts(by_id(layout, "card-planned"))[-1] == "£317,500"
     assert texts(by_id(layout, "card-realised"))[-2:] == ["£245,000", "77% of planned"]
-    links = {c.children: c.href for c in walk(by_id(layout, "portfolio-benefits")) if isinstance(c, dcc.Link)}
-    assert links == {
-        "Lower IT running cost": "/benefit/it-opex?as_of=2025-07-07",
-        "Faster ticket handling": "/benefit/handle-time?as_of=2025-07-07",
-        "Upsell revenue": "/benefit/upsell-revenue?as_of=2025-07-07",
-    }
+    assert texts(by_id(layout, "card-category-revenue")) == ["Revenue", "£200,000",
+                                                              "realised of £260,000 planned · 1 benefits"]
+    changes = by_id(layout, "portfolio-changes")
+    assert [c.href for c in walk(changes) if isinstance(c, dcc.Link)] == ["/benefit/it-opex?as_of=2025-07-07"]
+    assert {"On track", "At risk", "Finance operations"} <= set(texts(changes))
+    links = {c.children: c.href for c in walk(by_id(layout, "portfolio-initiatives-table")) if isinstance(c, dcc.Link)}
+    assert links == {"Cloud & data platform": "/initiative/cloud-platform?as_of=2025-07-07",
+                     "Digital sales": "/initiative/digital-sales?as_of=2025-07-07"}
+    dropdowns = {c.id["name"]: c for c in walk(by_id(layout, "filters")) if isinstance(c, dcc.Dropdown)}
+    assert list(dropdowns) == ["programme", "tactic", "category", "owner", "status"]
+    assert {o["label"] for o in dropdowns["programme"].options} == {"Growth", "Operations transformation"}
+
+
+def test_portfolio_page_follows_the_url_filters(store: None) -> None:
+    layout = page("portfolio").layout(as_of=AS_OF, programme="growth")
+    assert texts(by_id(layout, "card-planned"))[-1] == "£260,000"
+    assert list(by_id(layout, "portfolio-initiatives").figure.data[0].x) == ["Digital sales"]
+    dropdown = next(c for c in walk(by_id(layout, "filters")) if getattr(c, "id", {}) == {"type": "filter",
+                                                                                           "name": "programme"})
+    assert dropdown.value == "growth"
+    empty = page("portfolio").layout(as_of=AS_OF, programme="growth", category="cost_reduction")
+    assert "No benefit matches these filters." in texts(empty)
+
+
+@pytest.mark.parametrize(("search", "values", "expected"), [
+    ("?as_of=2025-07-07", {"programme": "growth"}, "?programme=growth&as_of=2025-07-07"),
+    ("?programme=growth&as_of=2025-07-07", {"programme": None}, "?as_of=2025-07-07"),
+    ("?programme=growth", {"programme": None, "status": None}, ""),
+    ("?status=at_risk", {"programme": "ops", "status": "at_risk"}, "?programme=ops&status=at_risk"),
+    ("?programme=ops", {"programme": "ops"}, None),  # nothing changed
+])
+def test_a_filter_change_rewrites_the_url(search: str, values: dict[str, Any], expected: str | None) -> None:
+    assert filters.search_with(search, values) == expected
+
+
+def test_initiative_page_has_a_small_chart_per_benefit(store: None) -> None:
+    layout = page("initiative").layout(key="cloud-platform", as_of=AS_OF)
+    assert texts(by_id(layout, "initiative-name")) == ["Cloud & data platform"]
+    sparks = [c for c in walk(layout) if isinstance(c, dcc.Graph)]
+    assert [g.id for g in sparks] == ["spark-it-opex", "spark-handle-time"]
+    assert all([t["name"] for t in g.figure["data"]] == ["Planned", "Actual", "Target"] for g in sparks)
+    assert len(sparks[0].figure["data"][1]["x"]) == dd.WEEKS
+    assert texts(by_id(layout, "card-planned"))[-1] == "£57,500"
+    assert "No initiative called “nope”" in texts(page("initiative").layout(key="nope"))
+
+
+def test_benefit_page_shows_probability_history_quality_notes_and_revisions(store: None) -> None:
+    layout = page("benefit").layout(key="it-opex", as_of=AS_OF)
+    history = by_id(layout, "benefit-history").figure.data[0]
+    assert [str(x) for x in history.x] == ["2025-06-30", "2025-07-07"] and list(history.y) == [0.5, 0.27]
+    notes = texts(by_id(layout, "benefit-quality"))
+    assert "Latest observation of ledger.it_opex: 2025-06-30 (7 days before 2025-07-07)." in notes
+    assert "25 observations since the baseline date." in notes
+    assert texts(by_id(layout, "benefit-revisions"))[-4:] == ["2025-01-27", "fixture", "£499,000", "2"]
+    assert "1 earlier values were restated by a source (below)." in notes
+
+
+def test_register_grid_lists_every_benefit_in_its_units(store: None) -> None:
+    layout = page("register").layout(as_of=AS_OF)
+    grid = by_id(layout, "register-grid")
+    assert [r["name"] for r in grid.rowData] == ["Lower IT running cost", "Faster ticket handling", "Upsell revenue"]
+    first = grid.rowData[0]
+    assert (first["status"], first["category"], first["href"]) == ("At risk", "Cost reduction",
+                                                                   "/benefit/it-opex?as_of=2025-07-07")
+    columns = {c["field"]: c for c in grid.columnDefs}
+    assert "'£' + d3.format(',.0f')" in columns["planned_value"]["valueFormatter"]["function"]
+    assert "d3.format('.0%')" in columns["p_on_time"]["valueFormatter"]["function"]
+    assert all(c.get("cellRenderer") in (None, "PageLink") for c in grid.columnDefs)  # no HTML renderer
+    filtered = by_id(page("register").layout(as_of=AS_OF, category="revenue"), "register-grid")
+    assert [r["name"] for r in filtered.rowData] == ["Upsell revenue"]
+
+
+def test_excel_export_keeps_text_as_text(store: None) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    rows = by_id(page("register").layout(as_of=AS_OF), "register-grid").rowData
+    rows[0]["name"] = "=HYPERLINK(\"http://evil\", \"x\")"
+    sheet = load_workbook(io.BytesIO(page("register").excel_bytes(rows))).active
+    assert [c.value for c in sheet[1]][:3] == ["Benefit", "Initiative", "Programme"]
+    assert sheet.max_row == 4
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")
+    assert sheet["J2"].value == 50_000.0  # planned to date, a number
+
+
+def test_data_quality_page_shows_runs_failures_quarantine_and_staleness(store: None) -> None:
+    layout = page("data_quality").layout(as_of=AS_OF)
+    runs = by_id(layout, "quality-runs").figure.data
+    assert [(t.name, list(t.y)) for t in runs] == [("Accepted", [77, 1]), ("Quarantined", [0, 2]),
+                                                   ("Restated", [0, 1])]
+    failures = by_id(layout, "quality-failures").figure.data[0]
+    assert list(failures.x) == [0, 1, 1]
+    assert list(failures.y)[-1] == "expect_column_values_to_not_be_null(value)"
+    held = texts(by_id(layout, "quality-quarantine"))
+    assert {"value: missing", "value: -5 is outside [0, None]", "crm.upsell_revenue"} <= set(held)
+    assert texts(by_id(layout, "card-held"))[1] == "2"
+    stale = texts(by_id(layout, "quality-stale"))
+    assert {"ledger.it_opex", "crm.upsell_revenue", "ticketing.avg_handle_minutes"} <= set(stale)
+    assert texts(by_id(layout, "card-stale"))[1] == "0"
+    later = page("data_quality").layout(as_of="2025-09-01")  # nine weeks after the last observation
+    assert texts(by_id(later, "card-stale"))[1] == "3"
+
+
+def test_connectors_page_lists_plugins_and_last_syncs(store: None) -> None:
+    layout = page("connectors").layout()
+    plugins = texts(by_id(layout, "connectors-plugins"))
+    assert "csv" in " ".join(plugins)
+    last = texts(by_id(layout, "connectors-last"))
+    assert ["fixture", "csv", "succeeded"] == last[len(last) - 9:len(last) - 6]
+    assert by_id(layout, "connectors-runs").figure.data
+
+
+def test_benefits_map_links_initiatives_to_benefits_to_outcomes(store: None) -> None:
+    layout = page("benefits_map").layout(as_of=AS_OF)
+    sankey = by_id(layout, "benefits-map").figure.data[0]
+    labels = list(sankey.node.label)
+    assert labels[:2] == ["Cloud &amp; data platform", "Digital sales"]
+    assert "Outcome: Revenue" in labels
+    links = {(labels[a], labels[b]) for a, b in zip(sankey.link.source, sankey.link.target)}
+    assert ("Digital sales", "Upsell revenue") in links and ("Upsell revenue", "Outcome: Revenue") in links
+    assert len(sankey.link.source) == 6  # two links per benefit
 
 
 def test_benefit_page_heads_the_chart_with_status_and_probability(store: None) -> None:
@@ -273,7 +457,7 @@ def test_unknown_benefit_gets_a_friendly_message(store: None) -> None:
     assert not any(isinstance(c, dcc.Graph) for c in walk(layout))
 
 
-@pytest.mark.parametrize("name", ["portfolio", "benefit"])
+@pytest.mark.parametrize("name", ["portfolio", "benefit", "initiative", "register", "data_quality", "benefits_map"])
 def test_a_bad_as_of_gets_a_friendly_message(store: None, name: str) -> None:
     layout = page(name).layout(key="it-opex", as_of="last tuesday")
     assert "That date is not valid" in texts(layout)
@@ -288,12 +472,17 @@ def test_register_text_stays_text(tmp_path: Any, app: dash.Dash, monkeypatch: py
         "name: Cloud & data platform", f"name: '{XSS}'")
     url = dd.build_store(tmp_path, hostile)
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(url)))
-    for layout in (page("portfolio").layout(as_of=AS_OF), page("benefit").layout(key="it-opex", as_of=AS_OF)):
+    for layout in (page("portfolio").layout(as_of=AS_OF), page("benefit").layout(key="it-opex", as_of=AS_OF),
+                   page("initiative").layout(key="cloud-platform", as_of=AS_OF)):
         components = list(walk(layout))
         assert XSS in [c for c in components if isinstance(c, str)]
         assert not [c for c in components if type(c).__name__ in {"Markdown", "Iframe", "Script"}]
     bars = by_id(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives").figure
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bars.data[0].x
+    sankey = by_id(page("benefits_map").layout(as_of=AS_OF), "benefits-map").figure.data[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sankey.node.label and XSS not in sankey.node.label
+    grid = by_id(page("register").layout(as_of=AS_OF), "register-grid")
+    assert grid.rowData[0]["name"] == XSS  # rendered by React as text (see the browser test)
 
 
 @pytest.mark.skipif(not (dd.CONFIG / "portfolio.yaml").exists(), reason="no demo register in config/")
@@ -301,10 +490,14 @@ def test_every_page_of_the_demo_register_renders(tmp_path: Any, app: dash.Dash, 
     as_of = dt.date(2026, 6, 1)
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(dd.build_demo_store(tmp_path, as_of))))
     portfolio = page("portfolio").layout(as_of=as_of.isoformat())
-    links = [c.href for c in walk(by_id(portfolio, "portfolio-benefits")) if isinstance(c, dcc.Link)]
+    links = [r["href"] for r in by_id(page("register").layout(as_of=as_of.isoformat()), "register-grid").rowData]
     benefits = [b for _, b in load_register(dd.CONFIG).benefits()]
     assert links == [f"/benefit/{b.key}?as_of={as_of.isoformat()}" for b in benefits]
     assert by_id(portfolio, "portfolio-initiatives").figure.data[0].x
+    initiatives = [i.key for i in load_register(dd.CONFIG).initiatives]
+    for key in initiatives:
+        assert by_id(page("initiative").layout(key=key, as_of=as_of.isoformat()), "initiative-benefits").children
+    assert by_id(page("benefits_map").layout(as_of=as_of.isoformat()), "benefits-map").figure.data
     sample = {(b.category, b.measure, b.starts_after is None): b.key for b in benefits}  # one of each kind
     for key in sample.values():
         assert by_id(page("benefit").layout(key=key, as_of=as_of.isoformat()), "benefit-chart").figure.data, key
@@ -315,7 +508,8 @@ def test_every_page_of_the_demo_register_renders(tmp_path: Any, app: dash.Dash, 
 
 def test_app_serves_both_pages_from_its_own_assets(app: dash.Dash, store: None) -> None:
     client = app.server.test_client()
-    for path in ("/", "/benefit/it-opex", "/benefit/does-not-exist", "/nowhere"):
+    for path in ("/", "/benefit/it-opex", "/benefit/does-not-exist", "/nowhere", "/register", "/data-quality",
+                 "/connectors", "/map", "/initiative/cloud-platform"):
         response = client.get(path)
         assert response.status_code == 200, path
         sources = re.findall(r'(?:src|href)="([^"]+)"', response.get_data(as_text=True))

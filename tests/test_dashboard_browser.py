@@ -1,4 +1,5 @@
-"""The dashboard in a real headless Chromium: both pages draw their charts without console errors.
+"""The dashboard in a real headless Chromium: every page draws its charts without console errors,
+filters live in the URL, source text stays text, exports download, a users file asks for a password.
 
 Runs ``dashboards.app.serve`` in a subprocess over the fixture store, drives Debian's
 ``/usr/bin/chromium`` with Playwright (never ``playwright install``), saves screenshots and the
@@ -7,14 +8,17 @@ measured navigation-to-chart times to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +34,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AS_OF = f"?as_of={dd.AS_OF.isoformat()}"
-SERVE = "import sys; from dashboards.app import serve; serve('127.0.0.1', int(sys.argv[1]), sys.argv[2])"
+SERVE = ("import sys, pathlib; from dashboards.app import serve; from dashboards.auth import AuthSettings; "
+         "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], "
+         "auth=AuthSettings(users_file=pathlib.Path(sys.argv[3])) if len(sys.argv) > 3 else None)")
 DRAWN = " .js-plotly-plot .cartesianlayer .trace"  # plotly has drawn at least one trace inside the chart
+XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +56,43 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
+def warm(browser: Any) -> Iterator[Any]:
+    """One browser context shared by the tests that do not time cold loads: scripts stay cached."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``serve()`` on a free local port over the fixture store; its base URL once it answers."""
     directory = tmp_path_factory.mktemp("browser")
-    url = dd.build_store(directory)
+    with _serving(dd.build_store(directory), directory) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same over a register whose benefit, initiative and programme are named like a script."""
+    directory = tmp_path_factory.mktemp("hostile")
+    hostile = (dd.REGISTER_YAML.replace("name: Lower IT running cost", f"name: '{XSS}'")
+               .replace("name: Cloud & data platform", f"name: '{XSS}'")
+               .replace("name: Operations transformation", f"name: '{XSS}'"))
+    with _serving(dd.build_store(directory, hostile), directory) as base:
+        yield base
+
+
+@contextmanager
+def _serving(url: str, directory: Path, *extra: str, ready: int = 200) -> Iterator[str]:
     port = _free_port()
     log = (directory / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port), url],
+        [sys.executable, "-c", SERVE, str(port), url, *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process, directory / "server.log")
+        _wait_until_up(base, process, directory / "server.log", ready)
         yield base
     finally:
         process.terminate()
@@ -80,14 +111,9 @@ class Watch:
         page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on("dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss()))
-        page.route("**/*", lambda route: self._local_only(route, base))
-
-    def _local_only(self, route: Any, base: str) -> None:
-        if route.request.url.startswith(base):
-            route.continue_()
-        else:
-            self.problems.append(f"external request: {route.request.url}")
-            route.abort()
+        # listened to, not routed: routing would switch off the browser's cache
+        page.on("request", lambda r: r.url.startswith((base, "data:", "blob:"))
+                or self.problems.append(f"external request: {r.url}"))
 
 
 def test_portfolio_and_benefit_pages_draw_their_charts(browser: Any, server: str) -> None:
@@ -100,7 +126,7 @@ def test_portfolio_and_benefit_pages_draw_their_charts(browser: Any, server: str
     # cold: a new browser context (empty cache) and the server's first page view
     timings["portfolio_cold_s"] = _open(page, server + "/" + AS_OF, ["#portfolio-initiatives", "#portfolio-status"])
     assert page.locator("#portfolio-initiatives .cartesianlayer .trace.bars .point").count() == 4  # 2 initiatives x 2
-    assert page.locator("#portfolio-status .cartesianlayer .trace.bars .point").count() == 6  # every status
+    assert page.locator("#portfolio-status .cartesianlayer .trace.bars .point").count() == 7  # every status
     assert "Cloud & data platform" in page.locator("#portfolio-initiatives .xtick text").all_text_contents()
     assert page.locator("#card-planned").inner_text().endswith("£317,500")
     page.screenshot(path=str(ARTIFACTS / "dashboard-portfolio.png"), full_page=True)
@@ -172,15 +198,136 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path, ready: int = 200,
+                   timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the dashboard exited with {process.returncode}:\n{log.read_text()}")
         try:
             with urllib.request.urlopen(base + "/", timeout=2) as response:
-                if response.status == 200:
+                if response.status == ready:
                     return
+        except urllib.error.HTTPError as refused:
+            if refused.code == ready:
+                return
         except OSError:
             time.sleep(0.2)
     pytest.fail(f"the dashboard did not answer at {base} within {timeout:.0f}s:\n{log.read_text()}")
+
+
+# Every page with a fixed address: (path, charts it must draw, what else must be on it)
+PAGES = {
+    "initiative": ("/initiative/cloud-platform", ["#spark-it-opex", "#spark-handle-time"], "#initiative-name"),
+    "register": ("/register", [], "#register-grid .ag-row"),
+    "data-quality": ("/data-quality", ["#quality-runs", "#quality-failures"], "#quality-quarantine"),
+    "connectors": ("/connectors", ["#connectors-runs"], "#connectors-plugins"),
+    "map": ("/map", [], "#benefits-map .sankey .sankey-node"),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_and_draws_without_console_errors(warm: Any, server: str, name: str) -> None:
+    path, charts, marker = PAGES[name]
+    page = warm.new_page()
+    watch = Watch(page, server)
+    _open(page, server + path + AS_OF, charts)
+    page.wait_for_selector(marker, state="attached")
+    if name == "register":
+        assert page.locator("#register-grid .ag-center-cols-container .ag-row").count() == 3
+        assert page.locator("#register-grid .ag-row a", has_text="Upsell revenue").count() == 1
+        assert page.get_by_text("£260,000").count() >= 1  # planned to date in the register's currency
+    if name == "map":
+        assert page.locator("#benefits-map .sankey-node").count() == 2 + 3 + 3  # initiatives, benefits, outcomes
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
+    page.close()
+    assert watch.problems == []
+
+
+def test_a_filter_changes_the_chart_and_its_link_reproduces_the_view(warm: Any, server: str) -> None:
+    page = warm.new_page()
+    watch = Watch(page, server)
+    _open(page, server + "/" + AS_OF, ["#portfolio-initiatives"])
+    bars = "#portfolio-initiatives .cartesianlayer .trace.bars .point"
+    assert page.locator(bars).count() == 4
+    page.locator("#filters .filter-dropdown").first.click()  # the programme filter
+    page.get_by_role("option", name="Growth").click()
+    page.wait_for_url("**/?programme=growth&as_of=2025-07-07")
+    page.wait_for_function(f"document.querySelectorAll('{bars}').length === 2")
+    assert page.locator("#portfolio-initiatives .xtick text").all_text_contents() == ["Digital sales"]
+    assert page.locator("#card-planned").inner_text().endswith("£260,000")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-portfolio-filtered.png"), full_page=True)
+    shared = page.url
+    page.close()
+
+    page = warm.new_page()  # someone opening the shared link in a new tab
+    opened = Watch(page, server)
+    _open(page, shared, ["#portfolio-initiatives"])
+    assert page.locator(bars).count() == 2
+    assert page.locator("#card-planned").inner_text().endswith("£260,000")
+    assert "Growth" in page.locator("#filters").inner_text()
+    register = page.get_by_role("link", name="Every benefit in the register grid ›")
+    register.click()
+    page.wait_for_selector("#register-grid .ag-row", state="attached")
+    assert page.url == server + "/register?programme=growth&as_of=2025-07-07"
+    assert page.locator("#register-grid .ag-center-cols-container .ag-row").count() == 1
+    page.close()
+    assert watch.problems + opened.problems == []
+
+
+def test_register_exports_csv_and_excel(warm: Any, server: str) -> None:
+    page = warm.new_page()
+    watch = Watch(page, server)
+    _open(page, server + "/register" + AS_OF, [])
+    page.wait_for_selector("#register-grid .ag-row", state="attached")
+    with page.expect_download() as csv_download:
+        page.locator("#register-csv").click()
+    csv_text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0].startswith('"Benefit","Initiative"') and "Upsell revenue" in csv_text
+    with page.expect_download() as xlsx_download:
+        page.locator("#register-xlsx").click()
+    from openpyxl import load_workbook
+
+    assert xlsx_download.value.suggested_filename == "benefits.xlsx"
+    sheet = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes())).active
+    assert [c.value for c in sheet["A"]] == ["Benefit", "Lower IT running cost", "Faster ticket handling",
+                                             "Upsell revenue"]
+    page.close()
+    assert watch.problems == []
+
+
+def test_text_from_sources_renders_as_text(warm: Any, hostile_server: str) -> None:
+    page = warm.new_page()
+    watch = Watch(page, hostile_server)
+    for path, ready in (("/", "#portfolio-initiatives" + DRAWN), ("/benefit/it-opex", "#benefit-chart" + DRAWN),
+                        ("/initiative/cloud-platform", "#spark-it-opex" + DRAWN),
+                        ("/register", "#register-grid .ag-row"), ("/map", "#benefits-map .sankey-node")):
+        page.goto(hostile_server + path + AS_OF)
+        page.wait_for_selector(ready, state="attached")
+        assert page.get_by_text(XSS).count() >= 1, path
+        assert page.evaluate("document.querySelectorAll('main script').length") == 0, path
+    page.screenshot(path=str(ARTIFACTS / "dashboard-hostile-text.png"), full_page=True)
+    page.close()
+    assert watch.problems == []  # a dialog (alert) would be listed here
+
+
+def test_a_users_file_asks_for_a_password_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
+    from dashboards.auth import UserEntry, hash_password, save_users
+
+    users = tmp_path / "users.yaml"
+    save_users(users, {"ada": UserEntry("ada", "viewer", hash_password("correct horse"))})
+    with _serving(dd.build_store(tmp_path), tmp_path, str(users), ready=401) as base:
+        stranger = browser.new_context()
+        with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):  # Chromium's refusal without a prompt
+            stranger.new_page().goto(base + "/" + AS_OF)
+        assert stranger.request.post(base + "/_dash-update-component", data="{}").status == 401
+        stranger.close()
+        context = browser.new_context(http_credentials={"username": "ada", "password": "correct horse"})
+        page = context.new_page()
+        watch = Watch(page, base)
+        _open(page, base + "/" + AS_OF, ["#portfolio-initiatives"])  # the callbacks pass the check too
+        assert page.locator("#card-planned").inner_text().endswith("£317,500")
+        context.close()
+    assert watch.problems == []

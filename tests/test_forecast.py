@@ -136,6 +136,7 @@ def test_cumulative_decrease_is_good() -> None:
     assert f.forecast_at_target_date < -400_000
     assert f.path[-1]["yhat"] < f.path[0]["yhat"] < -280_000
     assert f.expected_landing is not None and f.expected_landing < TARGET_DATE
+    assert f.message == f"100% likely to reach -400,000 GBP by 2027-03-29; expected landing {f.expected_landing.isoformat()}"
 
 
 def test_faster_series_lands_earlier() -> None:
@@ -333,6 +334,7 @@ def test_constant_series() -> None:
     assert_well_formed(level)
     assert level.status == "off_track" and level.p_on_time == 0.0
     assert level.forecast_at_target_date == pytest.approx(12.0)
+    assert level.message == "0% likely to reach 8 minutes by 2027-03-29; expected landing beyond the horizon (2027-06-28)"
     obs = weekly([5_000.0] * 40)
     flow = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
     assert_well_formed(flow)
@@ -340,6 +342,7 @@ def test_constant_series() -> None:
     # 200k now + 5k for each week left (~580k) at the target date: certainly short
     assert flow.status == "off_track" and flow.p_on_time == 0.0
     assert flow.forecast_at_target_date == pytest.approx(200_000 + 5_000 * weeks_left, rel=1e-6)
+    assert flow.message.startswith("0% likely to reach 900,000 GBP by 2027-03-29; expected landing beyond the horizon")
 
 
 def test_all_zeros() -> None:
@@ -348,6 +351,7 @@ def test_all_zeros() -> None:
     assert_well_formed(f)
     assert f.status == "off_track" and f.p_on_time == 0.0
     assert f.forecast_at_target_date == pytest.approx(0.0, abs=1e-6)
+    assert f.message == "0% likely to reach 900,000 GBP by 2027-03-29; expected landing beyond the horizon (2027-06-28)"
 
 
 def test_single_point() -> None:
@@ -369,6 +373,7 @@ def test_huge_outliers() -> None:
     assert_well_formed(f)
     assert f.status in {"on_track", "at_risk", "off_track"}
     assert f.points == 60
+    assert f.message.startswith(f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; expected landing")
     level = 10 - 0.03 * np.arange(60) + rng.normal(0, 0.2, 60)
     level[[20, 50]] = [480.0, -75.0]  # minutes keyed in seconds, a sign error
     g = forecast_benefit(handling_time(), BASE, weekly(level), as_of_for(obs))
@@ -416,7 +421,10 @@ def test_fingerprint() -> None:
     changed = obs.copy()
     changed.loc[10, "value"] += 1.0
     assert fingerprint(b, BASE, changed, as_of, settings) != first
-    assert fingerprint(b, BASE, obs, as_of + dt.timedelta(days=1), settings) != first
+    # as_of counts only through the observations it admits and whether the target date has passed
+    assert fingerprint(b, BASE, obs, as_of + dt.timedelta(days=5), settings) == first
+    assert fingerprint(b, BASE, obs, TARGET_DATE + dt.timedelta(days=1), settings) != first
+    assert fingerprint(b, BASE, obs, as_of - dt.timedelta(days=7), settings) != first
     assert fingerprint(b, BASE, obs, as_of, ForecastSettings(samples=500)) != first
     assert fingerprint(make_benefit(target={"value": 950_000, "date": TARGET_DATE}), BASE, obs, as_of, settings) != first
     # a row that does not count (after as_of) does not change it
@@ -455,3 +463,47 @@ def test_thresholds_drive_the_status() -> None:
     assert forecast_benefit(b, BASE, obs, as_of_for(obs), lenient).status == "at_risk"
     strict = ForecastSettings(on_track=1.0, at_risk=min(1.0, p + 0.01))
     assert forecast_benefit(b, BASE, obs, as_of_for(obs), strict).status == "off_track"
+
+
+def test_warm_start_from_the_previous_fit() -> None:
+    rng = np.random.default_rng(17)
+    obs = weekly(8_000 + rng.normal(0, 1_500, 60))
+    b = make_benefit()
+    params = forecast_benefit(b, BASE, obs, as_of_for(obs)).fit_params
+    assert params is not None and set(params) == {"k", "m", "sigma_obs", "delta", "beta"}
+    assert len(params["delta"]) == 25 and all(isinstance(v, float) for v in params["delta"])
+    json.dumps(params)  # stored as JSON
+    longer = weekly(np.concatenate([obs["value"], 8_000 + rng.normal(0, 1_500, 1)]))
+    fresh = forecast_benefit(b, BASE, longer, as_of_for(longer))
+    # off by default: the previous parameters are ignored
+    assert forecast_benefit(b, BASE, longer, as_of_for(longer), warm=params) == fresh
+    on = ForecastSettings(warm_start=True)
+    warm = forecast_benefit(b, BASE, longer, as_of_for(longer), on, warm=params)
+    assert_well_formed(warm)
+    assert warm.status in {"on_track", "at_risk", "off_track"} and warm.fit_params is not None
+    # parameters of another shape (fewer changepoints, a missing one) are ignored, not an error
+    for odd in ({**params, "delta": params["delta"][:3]}, {"k": 0.1}):
+        assert forecast_benefit(b, BASE, longer, as_of_for(longer), on, warm=odd).status in {"on_track", "at_risk", "off_track"}
+    # decisions without a fit keep no parameters
+    assert forecast_benefit(b, BASE, obs.iloc[:3], as_of_for(obs)).fit_params is None
+
+
+def test_own_linear_samples_follow_prophets_generative_model() -> None:
+    from prophet import Prophet
+
+    from benefits.forecast.fitting import linear_predictive_samples
+
+    quiet_prophet()  # pytest restores warning filters around each test
+    rng = np.random.default_rng(18)
+    obs = weekly(8_000 + 40 * np.arange(120) + rng.normal(0, 1_500, 120))
+    history = pd.DataFrame({"ds": pd.to_datetime(obs["period"]), "y": obs["value"]})
+    model = Prophet(uncertainty_samples=4_000).fit(history, algorithm="LBFGS")  # yearly seasonality on
+    future = pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(weeks=1), periods=40, freq="7D")
+    np.random.seed(0)
+    theirs = model.predictive_samples(pd.DataFrame({"ds": future}))["yhat"]
+    ours = linear_predictive_samples(model, future, 4_000, np.random.default_rng(0))
+    assert ours.shape == theirs.shape == (40, 4_000)
+    width = float(np.mean(np.quantile(theirs, 0.9, axis=1) - np.quantile(theirs, 0.1, axis=1)))
+    for q in (0.1, 0.5, 0.9):  # the same distribution, up to Monte Carlo noise
+        gap = np.abs(np.quantile(ours, q, axis=1) - np.quantile(theirs, q, axis=1))
+        assert gap.max() < 0.1 * width

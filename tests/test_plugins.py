@@ -64,8 +64,8 @@ def test_demo_connector_is_repeatable_and_seeded() -> None:
 
 def test_demo_connector_scenarios_shape_the_series() -> None:
     records = list(_demo(scenarios={"crm-win-rate": "silent", "hr-case-hours": "gaps"}, bad_rows=False).records())
-    metrics = {r["metric"] for r in records}
-    assert "crm.win_rate_pct" not in metrics
+    silent = [dt.date.fromisoformat(r["period"]) for r in records if r["metric"] == "crm.win_rate_pct"]
+    assert silent and max(silent) <= dt.date(2026, 11, 23) - dt.timedelta(weeks=8)  # it stopped reporting
     full = [r for r in records if r["metric"] == "finance.close_days"]
     gappy = [r for r in records if r["metric"] == "hr.case_hours_saved"]
     weeks_since_2025_09_01 = (dt.date(2026, 11, 23) - dt.date(2025, 9, 1)).days // 7

@@ -56,6 +56,20 @@ class Hanging(Connector):
         yield {}
 
 
+class Scripted(Connector):
+    """Yields ``Scripted.script`` (records, or a float: seconds to sleep there)."""
+
+    type: ClassVar[str] = "test-scripted"
+    script: ClassVar[list[Any]] = []
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for item in Scripted.script:
+            if isinstance(item, float):
+                time.sleep(item)
+            else:
+                yield item
+
+
 class Malformed(Connector):
     type: ClassVar[str] = "test-malformed"
 
@@ -65,10 +79,11 @@ class Malformed(Connector):
 
 @pytest.fixture
 def test_plugin() -> Iterator[None]:
-    plugin = SimpleNamespace(register_connectors=hookimpl(lambda: [Steady, Raising, Hanging, Malformed]))
+    plugin = SimpleNamespace(register_connectors=hookimpl(lambda: [Steady, Raising, Hanging, Malformed, Scripted]))
     plugin_manager().register(plugin, name="test-connectors")
     Steady.seen_bookmarks.clear()
     Steady.values.clear()
+    Scripted.script = []
     yield
     plugin_manager().unregister(name="test-connectors")
 
@@ -142,11 +157,14 @@ class Slow(Connector):
             if n == 5000:
                 print("halfway", flush=True)
                 time.sleep(60)
-            yield {"metric": "m", "period": (dt.date(2020, 1, 6) + dt.timedelta(days=n)).isoformat(), "value": n, "unit": "GBP"}
+            # 500 valid rows, then rows of an unknown metric (quarantined): both kinds are flushed before the kill
+            metric = "ledger.it_opex_weekly" if n < 500 else "m"
+            yield {"metric": metric, "period": (dt.date(2025, 6, 2) + dt.timedelta(days=n)).isoformat(), "value": n, "unit": "GBP"}
 
 plugin_manager().register(SimpleNamespace(register_connectors=hookimpl(lambda: [Slow])), name="slow")
 config = Path(sys.argv[1])
-sync_all(db.session_factory(db.make_engine(sys.argv[2])), config, load_register(config), dt.date(2026, 11, 23))
+sync_all(db.session_factory(db.make_engine(sys.argv[2])), config, load_register(config), dt.date(2026, 11, 23),
+         chunk_rows=1000)
 """
 
 
@@ -160,5 +178,143 @@ def test_killing_a_sync_midway_writes_nothing(tmp_path: Path, demo_config: Path,
     with sessions() as session:
         run = session.scalars(select(models.SyncRun)).one()
         assert session.scalar(select(func.count()).select_from(models.Observation)) == 0
+        assert session.scalar(select(func.count()).select_from(models.QuarantinedRow)) == 0
     assert (run.status, run.finished_at, run.rows_accepted) == ("running", None, 0)
+    engine.dispose()
+
+
+def _record(week: int, value: Any = 100.0, metric: str = "ledger.it_opex_weekly", **more: Any) -> dict[str, Any]:
+    period = (dt.date(2026, 1, 5) + dt.timedelta(weeks=week)).isoformat()
+    return {"metric": metric, "period": period, "value": value, "unit": "GBP", **more}
+
+
+def _check_runs(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Nothing lost: every finished run's rows read = accepted + quarantined, and the rows are there."""
+    with sessions() as session:
+        for run in session.scalars(select(models.SyncRun).where(models.SyncRun.status == "succeeded")):
+            kept = session.scalar(select(func.count()).select_from(models.QuarantinedRow)
+                                  .where(models.QuarantinedRow.sync_run_id == run.id))
+            assert run.rows_read == run.rows_accepted + run.rows_quarantined
+            assert kept == run.rows_quarantined
+            assert run.validation_success == (run.rows_quarantined == 0)
+
+
+def test_streaming_catches_duplicates_across_chunks(tmp_path: Path, demo_config: Path, database_url: str,
+                                                    test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    # chunks of 4 rows: 1-4, 5-8, 9-12
+    Scripted.script = [_record(w) for w in range(9)] + [_record(2, 999.0), _record(11), _record(11)]
+    report = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0]
+    assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (12, 9, 3)
+    _check_runs(sessions)
+    with sessions() as session:
+        run = session.scalars(select(models.SyncRun)).one()
+        reasons = {q.row_number: q.reasons for q in session.scalars(select(models.QuarantinedRow))}
+        stored = repository.observations(session, "ledger.it_opex_weekly")
+    assert reasons == {
+        10: ["(metric, period): duplicate of row 3, accepted earlier in this sync"],
+        11: ["(metric, period): duplicate of another row in this batch"],  # rows 11 and 12 share a chunk
+        12: ["(metric, period): duplicate of another row in this batch"],
+    }
+    assert stored["value"].tolist() == [100.0] * 9
+    unique = run.validation["expect_compound_columns_to_be_unique(metric, period)"]
+    assert unique == {"expectation": "expect_compound_columns_to_be_unique", "column": ["metric", "period"],
+                      "severity": "critical", "success": False, "unexpected_count": 3}
+    engine.dispose()
+
+
+def test_reject_batch_quarantines_the_whole_batch(tmp_path: Path, demo_config: Path, database_url: str,
+                                                  test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted, policy: reject_batch}\n")
+    Scripted.script = [_record(w) for w in range(6)] + [_record(6, "n/a")]
+    rejected = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0]
+    assert (rejected.status, rejected.rows_read, rejected.rows_accepted, rejected.rows_quarantined) == ("succeeded", 7, 0, 7)
+    with sessions() as session:
+        reasons = {q.row_number: q.reasons for q in session.scalars(select(models.QuarantinedRow))}
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 0
+        assert repository.bookmark(session, "scripted") is None, "a rejected batch never moves the bookmark"
+    assert reasons[7] == ["value: 'n/a' is not a number"]
+    assert reasons[1] == ["batch rejected: 1 of 7 rows failed validation (policy reject_batch in connectors.yaml)"]
+    assert sorted(reasons) == list(range(1, 8))
+
+    Scripted.script = [_record(w) for w in range(6)]
+    clean = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0]
+    assert (clean.rows_read, clean.rows_accepted, clean.rows_quarantined) == (6, 6, 0)
+    _check_runs(sessions)
+    with sessions() as session:
+        runs = session.scalars(select(models.SyncRun).order_by(models.SyncRun.id)).all()
+    assert [(r.policy, r.validation_success) for r in runs] == [("reject_batch", False), ("reject_batch", True)]
+    engine.dispose()
+
+
+def test_quarantine_keeps_source_ref_and_every_key_verbatim(tmp_path: Path, demo_config: Path, sqlite_url: str,
+                                                            test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    Scripted.script = [_record(1, source_ref="ledger.csv:2"),
+                       _record(2, "12,5", source_ref="ledger.csv:3", note="typed by hand", cost_centre=4711)]
+    report = sync_all(sessions, demo_config, register, AS_OF)[0]
+    assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
+    with sessions() as session:
+        row = session.scalars(select(models.QuarantinedRow)).one()
+    assert row.source_ref == "ledger.csv:3"
+    assert row.record == {"metric": "ledger.it_opex_weekly", "period": "2026-01-19", "value": "12,5", "unit": "GBP",
+                          "source_ref": "ledger.csv:3", "note": "typed by hand", "cost_centre": 4711}
+    assert row.reasons == ["value: '12,5' is not a number"]
+    engine.dispose()
+
+
+def test_a_jump_warns_but_loads(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    values = [100.0 + (w % 3) for w in range(20)]
+    values[12] = 5000.0
+    Scripted.script = [_record(w, v) for w, v in enumerate(values)]
+    report = sync_all(sessions, demo_config, register, AS_OF)[0]
+    assert (report.rows_accepted, report.rows_quarantined, report.rows_warned) == (20, 0, 2)
+    with sessions() as session:
+        warnings = session.scalars(select(models.ValidationWarning).order_by(models.ValidationWarning.row_number)).all()
+        run = session.scalars(select(models.SyncRun)).one()
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 20
+    assert [(w.row_number, w.reasons) for w in warnings] == [
+        (13, ["value: 5000 changes by 4898 since 2026-03-23 (102), far outside the usual change of ledger.it_opex_weekly"]),
+        (14, ["value: 101 changes by -4899 since 2026-03-30 (5000), far outside the usual change of ledger.it_opex_weekly"]),
+    ]
+    assert (run.rows_warned, run.validation_success) == (2, True)
+    assert run.validation["expect_column_values_to_be_between(jump_score)"]["severity"] == "warning"
+    engine.dispose()
+
+
+def test_timeout_counts_only_waiting_for_the_connector(tmp_path: Path, demo_config: Path, sqlite_url: str,
+                                                       test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted, timeout: 1}\n")
+    Scripted.script = [_record(w) for w in range(8)] + [0.4] + [_record(w) for w in range(8, 12)]
+    assert sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0].rows_accepted == 12
+    Scripted.script = [_record(w) for w in range(8)] + [5.0] + [_record(w) for w in range(8, 12)]
+    hung = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0]
+    assert hung.status == "failed" and hung.error.startswith("timed out after 1 s")
+    _check_runs(sessions)
+    with sessions() as session:
+        runs = session.scalars(select(models.SyncRun).order_by(models.SyncRun.id)).all()
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 12
+    assert runs[1].rows_read == 0, "the chunks flushed before the timeout were rolled back"
+    engine.dispose()
+
+
+def test_a_jump_in_an_incremental_batch_is_judged_against_stored_values(
+        tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    Scripted.script = [_record(w, 100.0 + (w % 3)) for w in range(20)]
+    assert sync_all(sessions, demo_config, register, AS_OF)[0].rows_warned == 0
+    Scripted.script = [_record(20, 5000.0)]  # only the new week, as a bookmarking connector sends it
+    report = sync_all(sessions, demo_config, register, AS_OF)[0]
+    assert (report.rows_accepted, report.rows_warned) == (1, 1)
+    with sessions() as session:
+        warning = session.scalars(select(models.ValidationWarning)).one()
+    assert warning.reasons == ["value: 5000 changes by 4899 since 2026-05-18 (101), "
+                               "far outside the usual change of ledger.it_opex_weekly"]
     engine.dispose()

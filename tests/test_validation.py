@@ -254,7 +254,7 @@ def test_statistics_has_each_expectation_with_counts(messy: ValidationOutcome, c
     assert len(clean.statistics) == len(messy.statistics) == len(default_expectations(as_of=AS_OF))
     assert all(s["success"] is True and s["unexpected_count"] == 0 for s in clean.statistics.values())
     for key, entry in messy.statistics.items():
-        assert set(entry) == {"expectation", "column", "success", "unexpected_count"}
+        assert set(entry) == {"expectation", "column", "severity", "success", "unexpected_count"}
         assert key.startswith(entry["expectation"])
 
 

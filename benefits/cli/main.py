@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 
 from benefits import __version__
-from benefits.errors import BenefitsError
+from benefits.errors import BenefitsError, BenefitsWarning
 
 
 class _Group(click.Group):
@@ -45,6 +46,10 @@ as_of_option = click.option(
 workers_option = click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Parallel forecast processes (default: all cores)."
 )
+scheduler_option = click.option(
+    "--scheduler", metavar="ADDRESS", default=None,
+    help="Run the forecasts on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local processes.",
+)
 
 
 def as_of_date(value: dt.datetime | None) -> dt.date:
@@ -60,6 +65,18 @@ def as_of_date(value: dt.datetime | None) -> dt.date:
               help="SQLAlchemy database URL [env BENEFITS_DATABASE_URL; default sqlite:///benefits.db].")
 def main(config: str | None, database: str | None) -> None:
     """Track planned versus realised value of every benefit in a transformation portfolio, weekly."""
+    warnings.showwarning = _show_warning
+
+
+_python_show_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    """A BenefitsWarning reads as one ``warning: ...`` line on stderr; other warnings as Python shows them."""
+    if issubclass(category, BenefitsWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
 
 
 @main.command()
@@ -78,6 +95,10 @@ def init(ctx: click.Context, demo: bool) -> None:
     ws.upgrade()
     with ws.sessions.begin() as session:
         repository.save_register(session, register)
+        if demo and copied:
+            from benefits.claims.importer import record_demo_claims
+
+            click.echo(f"demo claims: {record_demo_claims(session).new} recorded (`benefits claims list`)")
     count = sum(1 for _ in register.benefits())
     click.echo(f"database {ws.safe_url} ready: {len(register.initiatives)} initiatives, {count} benefits")
 
@@ -112,57 +133,51 @@ def sync(ctx: click.Context, connectors: tuple[str, ...], as_of: dt.datetime | N
 
 @main.command()
 @workers_option
+@scheduler_option
 @as_of_option
 @click.pass_context
-def forecast(ctx: click.Context, workers: int | None, as_of: dt.datetime | None) -> None:
-    """Forecast every benefit with Prophet: probability of landing on time and expected landing date."""
+def forecast(ctx: click.Context, workers: int | None, scheduler: str | None, as_of: dt.datetime | None) -> None:
+    """Forecast every benefit with Prophet: probability of landing on time and expected landing date.
+
+    Benefits whose inputs did not change since the last run keep their forecast; thresholds come
+    from forecast.yaml in the config folder when it exists.
+    """
     from benefits import pipeline
 
-    pipeline.forecast_stage(workspace(ctx), as_of_date(as_of), workers, echo=click.echo)
+    pipeline.forecast_stage(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler)
 
 
 @main.command()
 @workers_option
+@scheduler_option
 @as_of_option
 @click.pass_context
-def run(ctx: click.Context, workers: int | None, as_of: dt.datetime | None) -> None:
+def run(ctx: click.Context, workers: int | None, scheduler: str | None, as_of: dt.datetime | None) -> None:
     """The weekly job: reload the register, sync, validate, store, forecast and summarise."""
     from benefits import pipeline
 
-    ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo)
+    ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler)
     if not ok:
         sys.exit(1)
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--changes", is_flag=True, help="Only the benefits whose status changed since the previous forecast run.")
 @as_of_option
 @click.pass_context
-def status(ctx: click.Context, fmt: str, as_of: dt.datetime | None) -> None:
+def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | None) -> None:
     """Show every benefit: planned and realised to date, probability of landing and status."""
-    from benefits.status import status_rows
+    from benefits.status import changed, status_rows
     from benefits.tables import render_status
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions() as session:
         rows = status_rows(session, as_of_date(as_of))
+    if changes:
+        rows = changed(rows)
     click.echo(render_status(rows, fmt), nl=False)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
-@click.option("--debug", is_flag=True, help="Dash debug mode (never on a shared address).")
-@click.pass_context
-def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
-    """Serve the dashboard (Dash) at http://HOST:PORT/."""
-    ws = workspace(ctx)
-    ws.ensure_current()
-    from dashboards.app import serve as serve_dashboard
-
-    click.echo(f"dashboard on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    serve_dashboard(host=host, port=port, database_url=ws.database_url, debug=debug)
 
 
 @main.command()

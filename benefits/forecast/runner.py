@@ -1,4 +1,12 @@
-"""The forecast stage: forecast every stored benefit, in parallel, and keep the run."""
+"""The forecast stage: forecast every stored benefit, in parallel or on Dask, and keep the run.
+
+Each benefit's inputs are fingerprinted first (:func:`benefits.forecast.fingerprint`). When the
+fingerprint equals that of the benefit's forecast in the latest run, that forecast is reused as
+it is (``reused``); otherwise a job is fitted (from the previous fit's parameters when the
+``warm_start`` setting is on).
+Jobs run in a local process pool (``workers``, default all cores) or, with ``scheduler``, on a
+Dask distributed cluster; both give the same results, as each forecast is seeded by its inputs.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +15,21 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
-from benefits.forecast.model import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, quiet_prophet
+from benefits.errors import BenefitsError
+from benefits.forecast import fingerprints, series
+from benefits.forecast.fitting import quiet_prophet
+from benefits.forecast.messages import reason
+from benefits.forecast.model import BenefitForecast, failure, forecast_benefit
+from benefits.forecast.settings import ForecastSettings
 from benefits.register import Benefit
 from benefits.store import models, repository
+
+Progress = Callable[[str, BenefitForecast], None]
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,9 @@ class ForecastJob:
     observations: pd.DataFrame
     as_of: dt.date
     settings: ForecastSettings
+    fingerprint: str
+    warm: dict[str, Any] | None = None
+    """The previous fit's parameters, to start the optimiser from."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +54,8 @@ class ForecastRunReport:
     run_id: int
     benefits: int
     by_status: dict[str, int]
+    reused: int
+    failed: int
 
 
 def default_workers() -> int:
@@ -47,54 +68,133 @@ def forecast_all(
     as_of: dt.date,
     settings: ForecastSettings | None = None,
     workers: int | None = None,
-    progress: Callable[[str, BenefitForecast], None] | None = None,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
 ) -> ForecastRunReport:
-    """Forecast every stored benefit and store the run with one Forecast per benefit."""
+    """Forecast every stored benefit and store the run with one Forecast per benefit.
+
+    Benefits whose input fingerprint is unchanged since the latest run are reused, not fitted.
+    ``scheduler`` is the address of a Dask distributed scheduler (``tcp://host:8786``); without it
+    the work runs in ``workers`` local processes. A failure on one benefit is recorded for that
+    benefit (``insufficient_data``, message ``forecast failed: ...``) and the others go on.
+    """
     settings = settings or ForecastSettings()
     with sessions() as session:
-        jobs = list(_jobs(session, as_of, settings))
+        jobs, reused = _plan(session, as_of, settings)
+    ran = _run_dask(jobs, _dask_client(scheduler)) if scheduler and jobs else _run_local(jobs, workers or default_workers())
     results: dict[str, BenefitForecast] = {}
-    for key, result in _run(jobs, workers or default_workers()):
+    for key, row in reused.items():
+        results[key] = _result_of(row)
+        if progress:
+            progress(key, results[key])
+    for key, result in ran:
         results[key] = result
         if progress:
             progress(key, result)
+    by_job = {job.key: job for job in jobs}
     with sessions.begin() as session:
-        run = models.ForecastRun(as_of=as_of, benefits_count=len(jobs), finished_at=dt.datetime.now(dt.timezone.utc))
-        run.failed_count = sum(r.message.startswith("forecast failed") for r in results.values())
-        run.forecasts = [_row(job, results[job.key]) for job in jobs]
+        run = models.ForecastRun(as_of=as_of, benefits_count=len(results), scheduler=scheduler)
+        run.forecasts = [
+            _row(key, result, by_job[key].fingerprint if key in by_job else reused[key].fingerprint, key in reused)
+            for key, result in results.items()
+        ]
+        run.failed_count = sum(result.failed for result in results.values())
+        run.reused_count = len(reused)
+        run.finished_at = dt.datetime.now(dt.timezone.utc)
         session.add(run)
+        session.flush()
+        run_id = run.id
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status] = counts.get(result.status, 0) + 1
-    return ForecastRunReport(run.id, len(jobs), counts)
+    return ForecastRunReport(run_id, len(results), counts, len(reused), sum(r.failed for r in results.values()))
 
 
-def _jobs(session: Session, as_of: dt.date, settings: ForecastSettings) -> Iterator[ForecastJob]:
-    series: dict[str, pd.DataFrame] = {}
+def _plan(
+    session: Session, as_of: dt.date, settings: ForecastSettings
+) -> tuple[list[ForecastJob], dict[str, models.Forecast]]:
+    """Jobs to fit, and the latest run's forecasts to reuse (same fingerprint), by benefit."""
+    runs = repository.forecast_runs(session, limit=1)
+    previous = repository.forecasts_of(session, runs[0] if runs else None)
+    cache: dict[str, pd.DataFrame] = {}
+    jobs: list[ForecastJob] = []
+    reused: dict[str, models.Forecast] = {}
     for row in repository.benefits(session):
-        if row.metric not in series:
-            series[row.metric] = repository.observations(session, row.metric)
+        if row.metric not in cache:
+            cache[row.metric] = repository.observations(session, row.metric)
         benefit = repository.declared_benefit(row)
-        yield ForecastJob(row.key, benefit, row.start_date, series[row.metric], as_of, settings)
+        window = series.window(benefit, row.start_date, cache[row.metric], as_of)
+        key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
+        before = previous.get(row.key)
+        if before is not None and before.fingerprint == key:
+            reused[row.key] = before
+            continue
+        warm = before.fit_params if before is not None else None
+        jobs.append(ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm))
+    return jobs, reused
 
 
-def _run(jobs: list[ForecastJob], workers: int) -> Iterator[tuple[str, BenefitForecast]]:
+def _run_local(jobs: list[ForecastJob], workers: int) -> Iterator[tuple[str, BenefitForecast]]:
     if workers <= 1 or len(jobs) <= 1:
         quiet_prophet()
         for job in jobs:
-            yield _forecast(job)
+            yield run_job(job)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=quiet_prophet) as pool:
-        yield from pool.map(_forecast, jobs)
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=quiet_prophet) as pool:
+        yield from pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
 
 
-def _forecast(job: ForecastJob) -> tuple[str, BenefitForecast]:
-    return job.key, forecast_benefit(job.benefit, job.start, job.observations, job.as_of, job.settings)
+def _dask_client(address: str) -> Any:
+    """A client of the Dask distributed scheduler at ``address`` (dask is imported only here)."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise BenefitsError("--scheduler needs dask[distributed]: pip install 'dask[distributed]'") from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise BenefitsError(f"cannot reach the Dask scheduler at {address}: {reason(exc)}") from None
 
 
-def _row(job: ForecastJob, result: BenefitForecast) -> models.Forecast:
+def _run_dask(jobs: list[ForecastJob], client: Any) -> Iterator[tuple[str, BenefitForecast]]:
+    """Run the jobs on the cluster of ``client``, then close it."""
+    from distributed import as_completed
+
+    with client:
+        futures = client.map(run_job, jobs, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
+    """Forecast one job; any error becomes that benefit's ``forecast failed`` result."""
+    quiet_prophet()
+    try:
+        result = forecast_benefit(job.benefit, job.start, job.observations, job.as_of, job.settings, job.warm)
+    except Exception as exc:  # noqa: BLE001 - one benefit's failure must not stop the others
+        result = failure(exc, len(job.observations))
+    return job.key, result
+
+
+def _result_of(row: models.Forecast) -> BenefitForecast:
+    """A stored forecast as a result, to reuse it in a new run."""
+    return BenefitForecast(
+        status=row.status,
+        message=row.message,
+        points=row.points,
+        p_on_time=row.p_on_time,
+        expected_landing=row.expected_landing,
+        forecast_at_target_date=row.forecast_at_target_date,
+        lower_at_target_date=row.lower_at_target_date,
+        upper_at_target_date=row.upper_at_target_date,
+        path=list(row.path or []),
+        fit_params=row.fit_params,
+    )
+
+
+def _row(key: str, result: BenefitForecast, fingerprint: str, reused: bool) -> models.Forecast:
     return models.Forecast(
-        benefit_key=job.key,
+        benefit_key=key,
         status=result.status,
         message=result.message,
         points=result.points,
@@ -104,5 +204,7 @@ def _row(job: ForecastJob, result: BenefitForecast) -> models.Forecast:
         lower_at_target_date=result.lower_at_target_date,
         upper_at_target_date=result.upper_at_target_date,
         path=result.path,
-        fingerprint=fingerprint(job.benefit, job.start, job.observations, job.as_of, job.settings),
+        fingerprint=fingerprint,
+        fit_params=result.fit_params,
+        reused=reused,
     )

@@ -69,11 +69,27 @@ class Connector:
     Settings: ClassVar[type[BaseModel]] = NoSettings
     timeout: float = 600.0
     """Seconds the framework waits for ``check()`` and ``records()``; ``timeout:`` in connectors.yaml overrides it."""
+    policy: str = "accept_valid_rows"
+    """What the framework does with a batch that has failing rows (``accept_valid_rows`` or
+    ``reject_batch``); set by ``policy:`` in connectors.yaml, never by the connector."""
+    secrets: frozenset[str] = frozenset()
+    """The values the framework filled in from the environment (``${NAME}`` in the settings); the
+    framework masks them in whatever ``check``, ``discover`` and ``records`` raise, and a connector
+    passes any message it logs through :meth:`mask`."""
 
     def __init__(self, name: str, settings: BaseModel, context: SyncContext) -> None:
         self.name = name
         self.settings = settings
         self.context = context
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} type={self.type!r}>"  # never the settings: they may hold secrets
+
+    def mask(self, message: str, *more: str | None) -> str:
+        """``message`` with this connector's secrets (and any ``more`` values) replaced by ``***``."""
+        from benefits.plugins.secrets import mask
+
+        return mask(message, [*self.secrets, *more])
 
     def check(self) -> None:
         """Raise ConnectorError when the source cannot be reached; the default checks nothing."""

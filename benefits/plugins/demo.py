@@ -1,7 +1,8 @@
 """The built-in ``demo`` connector: seeded, repeatable weekly metrics for the demo portfolio.
 
 Each benefit's metric follows a scenario (on plan, ahead, late, flat, noisy, with gaps, or
-silent) so that every status appears; a few deliberately bad rows exercise validation and
+silent: it stopped reporting ``SILENT_WEEKS`` before the sync date, so it is stale) so that every
+status appears; a few deliberately bad rows exercise validation and
 quarantine. The same seed and date always give the same records.
 """
 
@@ -23,6 +24,7 @@ from benefits.register import Benefit, Measure
 
 WEEK = dt.timedelta(days=7)
 SHIFT_WEEKS = 14
+SILENT_WEEKS = 8
 
 
 class Scenario(StrEnum):
@@ -76,8 +78,6 @@ class DemoConnector(Connector):
         return first
 
     def _series(self, benefit: Benefit, start: dt.date, scenario: Scenario) -> Iterator[dict[str, Any]]:
-        if scenario is Scenario.silent:
-            return
         rng = np.random.default_rng([self.settings.seed, zlib.crc32(benefit.metric.encode())])
         periods = _mondays_after(benefit.baseline.date, self.context.as_of)
         fractions = [_fraction(benefit, start, period, scenario) for period in periods]
@@ -86,6 +86,8 @@ class DemoConnector(Connector):
         sign = realisation.sign(benefit)
         previous = 0.0
         for period, fraction in zip(periods, fractions):
+            if scenario is Scenario.silent and period > self.context.as_of - SILENT_WEEKS * WEEK:
+                return
             if scenario is Scenario.gaps and rng.random() < 0.35:
                 continue
             noisy = fraction + rng.normal(0.0, noise_sd)

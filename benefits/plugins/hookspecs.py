@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
+
     from benefits.plugins.connector import Connector
+    from benefits.register import Register
 
 PROJECT = "benefits"
 
@@ -23,4 +26,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def register_connectors() -> list[type[Connector]]:
     """Return the connector classes this plugin adds; each class has a unique ``type`` name."""
+    raise NotImplementedError
+
+
+@hookspec
+def register_expectations(register: Register) -> list[Expectation]:
+    """Return extra row-level GX expectations (on the typed batch frame) that every batch must meet."""
     raise NotImplementedError

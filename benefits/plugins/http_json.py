@@ -5,8 +5,9 @@ of items in the body, and ``mapping`` the dot path of each record field within a
 follow a next-page link in the body (``next_path``) or a page-number query parameter
 (``page_param``, until a page has no items). 429, 5xx and connection errors are retried with
 exponential backoff (``backoff`` seconds, doubling, at most 16 s) or after the server's
-``Retry-After``. Credentials come from the environment (``${NAME}``), are sent only to the
-configured URL's origin and are masked in every error and log message.
+``Retry-After``. Credentials (``auth``, ``headers``) are secret settings, best filled from the
+environment by the framework (``${NAME}``); they are sent only to the configured URL's origin and
+are masked in every error and log message.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from benefits.plugins.connector import RECORD_FIELDS, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
-from benefits.plugins.secrets import env_values, expand_env, mask
+from benefits.plugins.secrets import mask
 
 __all__ = ["BasicAuth", "BearerAuth", "FieldMapping", "HttpConnector", "HttpSettings"]
 
@@ -72,7 +73,7 @@ class HttpSettings(BaseModel):
     """Settings of the http connector."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, description="The first page's URL (http or https); `${NAME}` is read from the environment.")
+    url: SecretStr = Field(min_length=1, description="The first page's URL (http or https; secret, as it may carry a key).")
     records_path: str = Field("", description="Dot path to the list of items in the body; empty when the body is the list.")
     mapping: FieldMapping = FieldMapping()
     metric: str | None = Field(None, min_length=1, description="The metric of every item that has none.")
@@ -82,16 +83,15 @@ class HttpSettings(BaseModel):
     first_page: int = Field(1, ge=0, description="The number of the first page, with `page_param`.")
     max_pages: int = Field(10_000, ge=1, description="Stop with an error after this many pages.")
     auth: Annotated[BearerAuth | BasicAuth, Field(discriminator="type")] | None = None
-    headers: dict[str, str] = Field({}, description="Extra request headers; values may hold `${NAME}`.")
+    headers: dict[str, SecretStr] = Field({}, description="Extra request headers (secret); values may hold `${NAME}`.")
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for a connection or for data.")
     retries: int = Field(5, ge=0, le=20, description="Retries of a request after 429, 5xx or a connection error.")
     backoff: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles each time, at most 16.")
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str) -> str:
-        if "${" not in url:  # a URL with placeholders is checked once they are filled in
-            _check_url(url, ValueError)
+    def _http_url(cls, url: SecretStr) -> SecretStr:
+        _check_url(url.get_secret_value(), ValueError)
         return url
 
     @model_validator(mode="after")
@@ -103,7 +103,7 @@ class HttpSettings(BaseModel):
 
 @dataclass(frozen=True)
 class _Client:
-    """The expanded first URL, the credential headers, and every value to mask."""
+    """The first URL, the credential headers, and every value to mask."""
 
     url: str
     credentials: dict[str, str]
@@ -196,25 +196,19 @@ class HttpConnector(Connector):
 
     def _client(self) -> _Client:
         settings = self.settings
-        url = expand_env(settings.url, "settings.url")
-        secrets = set(env_values(settings.url))
-        credentials: dict[str, str] = {}
-        for name, template in settings.headers.items():
-            credentials[name] = expand_env(template, f"settings.headers.{name}")
-            secrets |= env_values(template)
+        credentials = {name: value.get_secret_value() for name, value in settings.headers.items()}
+        secrets = set(self.secrets) | set(credentials.values())
         if isinstance(settings.auth, BearerAuth):
-            token = expand_env(settings.auth.token.get_secret_value(), "settings.auth.token")
+            token = settings.auth.token.get_secret_value()
             credentials["Authorization"] = f"Bearer {token}"
             secrets.add(token)
         elif isinstance(settings.auth, BasicAuth):
-            username = expand_env(settings.auth.username, "settings.auth.username")
-            password = expand_env(settings.auth.password.get_secret_value(), "settings.auth.password")
-            pair = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+            password = settings.auth.password.get_secret_value()
+            pair = base64.b64encode(f"{settings.auth.username}:{password}".encode()).decode("ascii")
             credentials["Authorization"] = f"Basic {pair}"
-            secrets |= {password, pair} | env_values(settings.auth.username)
+            secrets |= {password, pair}
         secrets = {s for s in secrets if s}
-        _check_url(url, ConnectorError, secrets)
-        return _Client(url, credentials, frozenset(secrets))
+        return _Client(settings.url.get_secret_value(), credentials, frozenset(secrets))
 
     def _get(self, url: str, client: _Client) -> Any:
         """The JSON body of a GET, retrying 429, 5xx and connection errors."""

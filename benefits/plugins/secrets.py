@@ -1,24 +1,34 @@
 """Secrets in connector settings: ``${NAME}`` placeholders filled from the environment, and masking.
 
-A setting such as ``url: postgresql+psycopg://reader:${LEDGER_PASSWORD}@db/ledger`` keeps the
-secret out of connectors.yaml. Connectors expand placeholders only when they connect, keep the
-settings themselves unexpanded, and pass every message they raise or log through :func:`mask`
-so that an expanded value is never shown.
+A setting such as ``password: ${LEDGER_PASSWORD}`` keeps the secret out of connectors.yaml. The
+framework fills every placeholder of every connector's settings (:func:`expand_settings`) before
+the connector's ``Settings`` are validated, gives the connector the filled-in values as
+``connector.secrets``, and masks them (:func:`mask`) in every message a connector's ``check``,
+``discover`` or ``records`` raises (:func:`guard`), so that a value never reaches an error line,
+a log, ``sync_runs.error`` or the console.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
-from benefits.plugins.connector import ConnectorError
+from pydantic import ValidationError
+
+from benefits.errors import ConfigError
+from benefits.plugins.connector import Connector, ConnectorError
 
 #: A placeholder: ``${NAME}``, NAME being an environment variable name.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: What a masked value is replaced with.
 MASK = "***"
+
+C = TypeVar("C", bound=Connector)
 
 
 def placeholders(text: str) -> list[str]:
@@ -26,24 +36,50 @@ def placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(PLACEHOLDER.findall(text)))
 
 
-def expand_env(text: str, where: str | None = None) -> str:
-    """``text`` with each ``${NAME}`` replaced by the environment variable NAME.
+def expand_settings(settings: Any, where: str = "settings") -> tuple[Any, frozenset[str]]:
+    """``settings`` with each ``${NAME}`` in any string (nested in dicts and lists) filled from the environment.
 
-    Raises ConnectorError naming the first variable that is not set (and ``where`` it is used,
-    e.g. ``settings.url``); the message never contains a value. Text without placeholders is
-    returned unchanged; a value is inserted as is, never expanded again.
+    Returns the filled-in copy and the non-empty values inserted (the secrets to mask). A value is
+    inserted as is, never expanded again; ``$NAME`` without braces is left alone. Raises
+    ConfigError ``<where>.<field>: environment variable NAME is not set`` for the first missing
+    variable; the message never holds a value.
     """
-    for name in placeholders(text):
-        if name not in os.environ:
-            used = f" (used in {where})" if where else ""
-            raise ConnectorError(f"environment variable {name} is not set{used}")
-    return PLACEHOLDER.sub(lambda m: os.environ[m.group(1)], text)
+    found: set[str] = set()
+
+    def fill(value: Any, path: str) -> Any:
+        if isinstance(value, str):
+            for name in placeholders(value):
+                if name not in os.environ:
+                    raise ConfigError(f"{path}: environment variable {name} is not set")
+                if os.environ[name]:
+                    found.add(os.environ[name])
+            return PLACEHOLDER.sub(lambda m: os.environ[m.group(1)], value)
+        if isinstance(value, dict):
+            return {key: fill(item, f"{path}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item, f"{path}[{n}]") for n, item in enumerate(value)]
+        return value
+
+    expanded = fill(settings, where)
+    return expanded, frozenset(found)
 
 
-def env_values(*texts: str | None) -> set[str]:
-    """The values of the set environment variables these texts refer to: the strings to mask."""
-    names = {name for text in texts if text for name in placeholders(text)}
-    return {os.environ[name] for name in names if os.environ.get(name)}
+def settings_error(exc: ValidationError, settings: Any, secrets: Iterable[str]) -> str:
+    """``settings.<field>: <problem>`` for the first error of validating expanded ``settings``, without a secret.
+
+    A field whose written value holds ``${NAME}`` gets no detail beyond pydantic's error type, since
+    a validator's message may quote the value (or, once it broke the field's syntax, a piece of it).
+    """
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    written: Any = settings
+    for part in first["loc"]:
+        written = written.get(part) if isinstance(written, dict) else None
+    names = placeholders(written) if isinstance(written, str) else []
+    if names:
+        filled = ", ".join(f"${{{name}}}" for name in names)
+        return f"settings.{where}: not valid once {filled} is filled in from the environment ({first['type']})"
+    return f"settings.{where}: {mask(first['msg'][:1].lower() + first['msg'][1:], secrets)}"
 
 
 def mask(message: str, secrets: Iterable[str | None]) -> str:
@@ -52,3 +88,47 @@ def mask(message: str, secrets: Iterable[str | None]) -> str:
     for secret in sorted(forms, key=len, reverse=True):
         message = message.replace(secret, MASK)
     return message
+
+
+def guard(connector: C, secrets: Iterable[str]) -> C:
+    """Give ``connector`` its secrets and mask them in whatever its check, discover and records raise.
+
+    An exception whose message holds a secret is replaced by a ConnectorError with the message
+    masked (and no chained cause, which could hold it too); any other exception passes unchanged.
+    """
+    connector.secrets = connector.secrets | frozenset(s for s in secrets if s)
+    if not connector.secrets:
+        return connector
+    for name in ("check", "discover"):
+        setattr(connector, name, _masking(connector, getattr(connector, name)))
+    records = connector.records
+
+    @functools.wraps(records)
+    def masked_records() -> Iterator[dict[str, Any]]:
+        with _masked_errors(connector):
+            yield from records()
+
+    connector.records = masked_records  # type: ignore[method-assign]
+    return connector
+
+
+def _masking(connector: Connector, method: Callable[[], Any]) -> Callable[[], Any]:
+    @functools.wraps(method)
+    def call() -> Any:
+        with _masked_errors(connector):
+            return method()
+
+    return call
+
+
+@contextmanager
+def _masked_errors(connector: Connector) -> Iterator[None]:
+    """Re-raise an exception whose message shows one of the connector's secrets, masked."""
+    try:
+        yield
+    except Exception as exc:
+        text = str(exc)
+        masked = mask(text, connector.secrets)
+        if masked == text:
+            raise
+        raise ConnectorError(masked if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {masked}") from None

@@ -2,8 +2,8 @@
 
 One connector instance runs one query (with bound parameters, never string-formatted) and
 yields one record per row, streaming (a server-side cursor where the database has one). The
-URL may hold ``${NAME}`` placeholders, filled from the environment only when connecting; an
-expanded value and the URL's password are masked in every error message. Values are passed on
+URL and the password are secret settings (``${NAME}`` is filled from the environment by the
+framework); the password and every filled-in value are masked in every error message. Values are passed on
 as the database gives them, except that dates become ISO text and decimals become text (so no
 precision is lost): validation is the framework's job.
 """
@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from sqlalchemy import Connection, CursorResult, create_engine, literal_column, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, StatementError
@@ -28,9 +28,9 @@ from sqlalchemy.pool import NullPool
 
 from benefits.plugins.connector import RECORD_FIELDS, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
-from benefits.plugins.secrets import env_values, expand_env, mask
+from benefits.plugins.secrets import mask
 
-__all__ = ["ColumnMapping", "SqlConnector", "SqlSettings", "expand_env"]
+__all__ = ["ColumnMapping", "SqlConnector", "SqlSettings"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ class SqlSettings(BaseModel):
     """Settings of the sql connector."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, description="A SQLAlchemy database URL; `${NAME}` is read from the environment.")
+    url: SecretStr = Field(min_length=1, description="A SQLAlchemy database URL; `${NAME}` is read from the environment.")
+    password: SecretStr | None = Field(
+        None, description="The database password (replaces any in `url`), e.g. `${LEDGER_PASSWORD}`; needs no URL-quoting."
+    )
     query: str = Field(min_length=1, description="The SQL query; `:name` marks a bound parameter.")
     params: dict[str, Any] = Field({}, description="A value for each `:name` of the query.")
     mapping: ColumnMapping = ColumnMapping()
@@ -164,36 +167,19 @@ class SqlConnector(Connector):
             raise ConnectorError(failure) from None  # the driver's exception stays out of tracebacks
 
     def _target(self) -> _Target:
-        """Expand ``${NAME}`` in each part of the URL (so values need no URL-quoting), or in the whole text."""
-        raw = self.settings.url
-        secrets = set(env_values(raw))
+        """The URL to connect to (with ``password`` set in it), how to show it, and the values to mask."""
         try:
-            template: URL | None = make_url(raw)
-        except (ArgumentError, ValueError):  # e.g. "${DATABASE_URL}" or a placeholder for the port
-            template = None
-        if template is not None:
-            where = "settings.url"
-            query = {
-                key: expand_env(value, where) if isinstance(value, str) else tuple(expand_env(v, where) for v in value)
-                for key, value in template.query.items()
-            }
-            url = template.set(
-                username=_expand(template.username, where), password=_expand(template.password, where),
-                host=_expand(template.host, where), database=_expand(template.database, where), query=query,
-            )
-            shown = unquote(template.render_as_string(hide_password=True))
-        else:
-            expanded = expand_env(raw, "settings.url")
-            try:
-                url = make_url(expanded)
-            except (ArgumentError, ValueError):
-                raise ConnectorError(
-                    "settings.url is not a database URL (expected dialect+driver://user:password@host:port/database)"
-                ) from None
-            shown = unquote(url.render_as_string(hide_password=True))
+            url = make_url(self.settings.url.get_secret_value())
+        except (ArgumentError, ValueError):
+            raise ConnectorError(
+                "settings.url is not a database URL (expected dialect+driver://user:password@host:port/database)"
+            ) from None
+        if self.settings.password is not None:
+            url = url.set(password=self.settings.password.get_secret_value())
+        secrets = set(self.secrets)
         if url.password:
             secrets.add(str(url.password))
-        shown = mask(shown, secrets)
+        shown = mask(unquote(url.render_as_string(hide_password=True)), secrets)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not url.query.get("uri"):
             if not os.path.isfile(url.database):
                 relative = "" if os.path.isabs(url.database) else f" (relative to {os.getcwd()})"
@@ -229,10 +215,6 @@ def _close_quietly(resource: Connection | CursorResult[Any]) -> None:
         resource.close()
     except Exception:  # noqa: BLE001 - the connection may already be gone
         log.debug("closing %s failed", type(resource).__name__, exc_info=False)
-
-
-def _expand(part: str | None, where: str) -> str | None:
-    return None if part is None else expand_env(part, where)
 
 
 def _plain(value: Any) -> Any:

@@ -1,11 +1,14 @@
-"""SQLAlchemy 2.0 models for the vocabulary: register, observations, sync runs, quarantine, forecasts."""
+"""SQLAlchemy 2.0 models for the vocabulary: register, observations, sync runs, quarantine, forecasts, claims."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON, Date, DateTime, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, event, false, func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -13,6 +16,16 @@ class Base(DeclarativeBase):
     """The one declarative base of the store."""
 
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Portfolio(Base):
+    """The register's own settings: its name and the currency of every money value (one row)."""
+
+    __tablename__ = "portfolio"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Programme(Base):
@@ -105,8 +118,18 @@ class SyncRun(Base):
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     rows_restated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rows_warned: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                             comment="accepted rows that failed a warning-severity expectation")
+    policy: Mapped[str] = mapped_column(String(20), default="accept_valid_rows", server_default="accept_valid_rows",
+                                        comment="accept_valid_rows or reject_batch (connectors.yaml)")
+    validation_success: Mapped[bool | None] = mapped_column(
+        comment="every row passed every critical expectation; NULL until validated")
     validation: Mapped[dict[str, Any] | None] = mapped_column()
+    """Per expectation, keyed ``<expectation_type>(<columns>)``: ``{expectation, column, severity,
+    success, unexpected_count}`` summed over the run's chunks (see benefits.sync)."""
     error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), default="sync", server_default="sync",
+                                      comment="sync (a connector pull) or retry (quarantined rows re-validated)")
 
 
 class Observation(Base):
@@ -157,6 +180,26 @@ class QuarantinedRow(Base):
     record: Mapped[dict[str, Any]] = mapped_column()
     reasons: Mapped[list[Any]] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    source_ref: Mapped[str | None] = mapped_column(String(500), comment="the connector's pointer to the row (e.g. file:line)")
+    retry_sync_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_runs.id"), comment="the quarantine retry that last re-validated this row (its reasons are that run's)")
+    resolved_sync_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_runs.id"), index=True, comment="the quarantine retry that loaded this row; NULL while it is held")
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ValidationWarning(Base):
+    """An accepted row that failed a warning-severity expectation (the jump check): loaded, and shown."""
+
+    __tablename__ = "validation_warnings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    row_number: Mapped[int] = mapped_column(Integer)
+    source_ref: Mapped[str | None] = mapped_column(String(500))
+    record: Mapped[dict[str, Any]] = mapped_column()
+    reasons: Mapped[list[Any]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ForecastRun(Base):
@@ -169,6 +212,9 @@ class ForecastRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     benefits_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    reused_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                              comment="forecasts reused because their inputs had not changed")
+    scheduler: Mapped[str | None] = mapped_column(String(200), comment="Dask scheduler address; NULL when run locally")
     forecasts: Mapped[list[Forecast]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
@@ -190,4 +236,43 @@ class Forecast(Base):
     upper_at_target_date: Mapped[float | None] = mapped_column(Float)
     path: Mapped[list[Any]] = mapped_column(default=list, comment="[{period, yhat, lower, upper}] of the tracked quantity")
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    fit_params: Mapped[dict[str, Any] | None] = mapped_column(comment="Prophet's fitted parameters: the warm start of the next fit")
+    reused: Mapped[bool] = mapped_column(default=False, server_default=false())
     run: Mapped[ForecastRun] = relationship(back_populates="forecasts")
+
+
+class Claim(Base):
+    """A stated realised value (money) of a benefit at a period, awaiting finance sign-off."""
+
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("benefit_key", "period", name="uq_claim_benefit_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_key: Mapped[str] = mapped_column(String(100), index=True)
+    period: Mapped[dt.date] = mapped_column(Date)
+    claimed_value: Mapped[Decimal] = mapped_column(Numeric(20, 4, asdecimal=True))
+    claim_class: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decisions: Mapped[list[ClaimDecision]] = relationship(order_by="ClaimDecision.id", viewonly=True)
+
+
+class ClaimDecision(Base):
+    """One finance decision on a claim; append-only (database triggers and the events below refuse changes)."""
+
+    __tablename__ = "claim_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+@event.listens_for(ClaimDecision, "before_update")
+@event.listens_for(ClaimDecision, "before_delete")
+def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:
+    """No ORM path edits or deletes the sign-off history."""
+    raise PermissionError(f"claim decision {target.id} is append-only: it cannot be changed or deleted")

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from benefits import register as reg
 from benefits.store import models
 
+if TYPE_CHECKING:  # pandas only where a DataFrame is returned; `benefits status` runs without it
+    import pandas as pd
+
 
 def save_register(session: Session, register: reg.Register) -> None:
-    """Make the stored programmes, initiatives, milestones and benefits match the register."""
+    """Make the stored portfolio settings, programmes, initiatives, milestones and benefits match the register."""
+    settings = session.scalars(select(models.Portfolio)).first() or models.Portfolio()
+    settings.name, settings.currency = register.name, register.currency.upper()
+    settings.updated_at = func.now()  # every save, so readers know the register may have changed
+    session.add(settings)
     programmes = {p.key: p for p in session.scalars(select(models.Programme))}
     for programme in register.programmes:
         row = programmes.get(programme.key) or models.Programme(key=programme.key)
@@ -69,6 +74,11 @@ def _save_metrics(session: Session, register: reg.Register) -> None:
     session.add_all(models.Metric(name=name, unit=unit, used=True) for name, unit in used.items())
 
 
+def portfolio(session: Session) -> models.Portfolio | None:
+    """The stored register's name and currency (None before the first ``benefits init``)."""
+    return session.scalars(select(models.Portfolio)).first()
+
+
 def declared_benefit(row: models.Benefit) -> reg.Benefit:
     """The register's view of a stored benefit."""
     return reg.Benefit.model_validate(row.spec)
@@ -92,11 +102,13 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
     """Store a batch from ``source``: new values are inserted, a changed value keeps its old revision.
 
     ``rows`` hold ``metric``, ``period``, ``value`` and ``unit``. Loading the same batch twice
-    changes nothing (delivery is at least once).
+    changes nothing (delivery is at least once). Only the stored values within the rows' period
+    range are read, so a sync run loading chunk after chunk of ordered periods stays linear.
     """
     if not rows:
         return LoadCounts(0, 0, 0)
-    current = _current_values(session, source, {r["metric"] for r in rows})
+    periods = [r["period"] for r in rows]
+    current = _current_values(session, source, {r["metric"] for r in rows}, (min(periods), max(periods)))
     fresh, restated, unchanged = [], [], 0
     for row in rows:
         before = current.get((row["metric"], row["period"]))
@@ -114,20 +126,39 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
     return LoadCounts(len(fresh), len(restated), unchanged)
 
 
-def _current_values(session: Session, source: str, metrics: set[str]) -> dict[tuple[str, Any], Any]:
+def _current_values(
+    session: Session, source: str, metrics: set[str], periods: tuple[Any, Any]
+) -> dict[tuple[str, Any], Any]:
     query = select(
         models.Observation.metric, models.Observation.period, models.Observation.value,
         models.Observation.unit, models.Observation.sync_run_id,
-    ).where(models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)))
+    ).where(models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)),
+            models.Observation.period.between(*periods))
     return {(r.metric, r.period): r for r in session.execute(query)}
+
+
+def stored_values(session: Session, source: str, metrics: set[str], since: dt.date, before: dt.date) -> pd.DataFrame:
+    """``source``'s stored values of ``metrics`` with ``since <= period < before``: ``metric``,
+    ``period`` (datetime64), ``value`` (the series the jump check extends)."""
+    import pandas as pd
+
+    query = select(models.Observation.metric, models.Observation.period, models.Observation.value).where(
+        models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)),
+        models.Observation.period >= since, models.Observation.period < before)
+    frame = pd.DataFrame(session.execute(query).all(), columns=["metric", "period", "value"])
+    frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[ns]")
+    return frame
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
+    from sqlalchemy.dialects.postgresql import insert as pg_insert  # here: read-only commands never load dialects
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(models.Observation)
+    statement = insert(models.Observation.__table__)  # the Table: Core executemany, not the ORM's bulk path
     statement = statement.on_conflict_do_update(
         index_elements=["metric", "period", "source"],
         set_={"value": statement.excluded.value, "unit": statement.excluded.unit,
@@ -162,6 +193,18 @@ def record_metrics(session: Session, seen: dict[str, str]) -> None:
     session.add_all(models.Metric(name=n, unit=u, used=False) for n, u in seen.items() if n not in known)
 
 
+def observation_points(session: Session, metric: str) -> list[tuple[dt.date, float]]:
+    """A metric's observations as (period, value) pairs by period, one per period: the most recently loaded wins.
+
+    The same data as :func:`observations` without pandas, for the quick `benefits status` path."""
+    query = (
+        select(models.Observation.period, models.Observation.value)
+        .where(models.Observation.metric == metric)
+        .order_by(models.Observation.period, models.Observation.id)
+    )
+    return list({period: value for period, value in session.execute(query)}.items())
+
+
 def observations(session: Session, metric: str) -> pd.DataFrame:
     """A metric's observations (``period``, ``value``), one per period: the most recently loaded wins."""
     query = (
@@ -169,7 +212,10 @@ def observations(session: Session, metric: str) -> pd.DataFrame:
         .where(models.Observation.metric == metric)
         .order_by(models.Observation.period, models.Observation.id)
     )
-    frame = pd.DataFrame(session.execute(query).all(), columns=["period", "value"])
+    import pandas as pd
+
+    rows = [tuple(row) for row in session.execute(query)]  # plain tuples: pandas probes Row objects slowly
+    frame = pd.DataFrame(rows, columns=["period", "value"])
     return frame.drop_duplicates("period", keep="last").reset_index(drop=True)
 
 
@@ -182,6 +228,56 @@ def forecast_runs(session: Session, limit: int = 2) -> list[models.ForecastRun]:
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def latest_and_previous_runs(session: Session) -> tuple[models.ForecastRun | None, models.ForecastRun | None]:
+    """The latest finished forecast run and the one to compare it with: the latest run of an
+    earlier ``as_of`` (last week's), else the run just before (a re-run of the same date)."""
+    runs = forecast_runs(session, limit=1)
+    if not runs:
+        return None, None
+    latest = runs[0]
+    finished = models.ForecastRun.finished_at.is_not(None)
+    earlier = select(models.ForecastRun).where(finished, models.ForecastRun.as_of < latest.as_of)
+    previous = session.scalars(earlier.order_by(models.ForecastRun.as_of.desc(), models.ForecastRun.id.desc())).first()
+    if previous is None:
+        before = select(models.ForecastRun).where(finished, models.ForecastRun.id < latest.id)
+        previous = session.scalars(before.order_by(models.ForecastRun.id.desc())).first()
+    return latest, previous
+
+
+@dataclass(frozen=True)
+class ProbabilityPoint:
+    """One benefit's forecast in one run: how its probability of landing moved week by week."""
+
+    run_id: int
+    as_of: dt.date
+    p_on_time: float | None
+    status: str
+    reused: bool
+
+
+def forecast_history(session: Session, benefit_key: str | None = None) -> dict[str, list[ProbabilityPoint]]:
+    """Per benefit (or only ``benefit_key``), its forecast in every finished run, oldest first.
+
+    When a date was forecast more than once, only its latest run counts, so the list has one
+    point per ``as_of``."""
+    query = (
+        select(models.Forecast.benefit_key, models.ForecastRun.id, models.ForecastRun.as_of,
+               models.Forecast.p_on_time, models.Forecast.status, models.Forecast.reused)
+        .join(models.ForecastRun, models.Forecast.forecast_run_id == models.ForecastRun.id)
+        .where(models.ForecastRun.finished_at.is_not(None))
+        .order_by(models.ForecastRun.as_of, models.ForecastRun.id)
+    )
+    if benefit_key is not None:
+        query = query.where(models.Forecast.benefit_key == benefit_key)
+    latest: dict[tuple[str, dt.date], ProbabilityPoint] = {}
+    for key, run_id, as_of, p, status, reused in session.execute(query):
+        latest[(key, as_of)] = ProbabilityPoint(run_id, as_of, p, status, reused)
+    history: dict[str, list[ProbabilityPoint]] = {}
+    for (key, _), point in latest.items():
+        history.setdefault(key, []).append(point)
+    return history
 
 
 def forecasts_of(session: Session, run: models.ForecastRun | None) -> dict[str, models.Forecast]:

@@ -53,19 +53,23 @@ def build_connector(
     as_of: dt.date | None = None,
     name: str = "conformance",
 ) -> Connector:
-    """A connector instance built the way the sync builds one: settings validated, then a SyncContext."""
-    checked = connector_cls.Settings.model_validate(dict(settings or {}))
+    """A connector instance built the way the sync builds one: ``${NAME}`` filled from the environment,
+    settings validated (pydantic's ValidationError when they are not), then a SyncContext; the
+    filled-in values are the connector's ``secrets``, masked in whatever it raises."""
+    from benefits.plugins.secrets import expand_settings, guard
+
+    expanded, secrets = expand_settings(dict(settings or {}))
+    checked = connector_cls.Settings.model_validate(expanded)
     context = SyncContext(register=register or load_test_register(register_path), as_of=as_of or dt.date.today())
-    return connector_cls(name, checked, context)
+    return guard(connector_cls(name, checked, context), secrets)
 
 
 def records_batch(records: list[Any]):  # type: ignore[no-untyped-def]
-    """The batch the sync validates for these records (a DataFrame, as in benefits.sync)."""
-    import pandas as pd
+    """The batch the sync validates for these records (``benefits.validation.batch_frame``, which the
+    sync uses); a record that is not a dict counts as one with every field missing (another test names it)."""
+    from benefits.validation import batch_frame
 
-    rows = [{"row": n, **{f: r.get(f) if isinstance(r, dict) else None for f in RECORD_FIELDS}}
-            for n, r in enumerate(records, start=1)]
-    return pd.DataFrame(rows, columns=["row", *RECORD_FIELDS], dtype=object)
+    return batch_frame(r if isinstance(r, dict) else {} for r in records)
 
 
 class ConnectorTests:

@@ -1,39 +1,32 @@
-"""The benefit page ("/benefit/<key>"): status, probability of landing and the tracked value over time.
+"""The benefit page ("/benefit/<key>"): status, the tracked value over time (baseline, planned
+profile, actuals, forecast with its 80% band, target), how the probability of landing moved run by
+run, data-quality notes and restated values.
 
 ``?as_of=YYYY-MM-DD`` shows the benefit as of another date (default today).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import dash
 from dash import dcc, html
 
-from dashboards import components, data, figures, queries
+from dashboards import components, figures, queries
 from dashboards.formatting import money, percent, quantity, status_label
 
-
-def title(key: str | None = None, **_other: Any) -> str:
-    """The browser tab's title for a benefit."""
-    return f"{key} · benefits" if key else "Benefit · benefits"
-
-
-dash.register_page(__name__, path_template="/benefit/<key>", name="Benefit", title=title)
+dash.register_page(__name__, path_template="/benefit/<key>", name="Benefit", title=components.keyed_title("Benefit"))
 
 
 def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div:
     """The page for the URL's benefit ``key`` and ``as_of`` value."""
-    when, problem = components.parse_as_of(as_of)
-    if problem:
-        return components.notice("That date is not valid", problem)
     if not key:
         return components.notice("Which benefit?", "Pick a benefit from the portfolio.")
-    try:
-        with data.session() as session:
-            detail = queries.benefit_detail(session, key, when)
-    except queries.StoreUnavailable as exc:
-        return components.notice("The store is not ready", str(exc))
+    loaded = components.load(as_of, lambda session, when: queries.benefit_detail(session, key, when))
+    if isinstance(loaded, html.Div):
+        return loaded
+    detail, when = loaded
     if detail is None:
         return components.notice(
             f"No benefit called “{key}”", "It is not in the register; the portfolio lists every benefit."
@@ -52,7 +45,8 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
     return html.Div(
         [
             html.Nav(
-                [dcc.Link("Portfolio", href=f"/{components.query(when)}"), " › ", detail.initiative_name],
+                [dcc.Link("Portfolio", href=f"/{components.query(when)}"), " › ",
+                 dcc.Link(detail.initiative_name, href=components.initiative_href(row.initiative, when))],
                 className="breadcrumb",
             ),
             html.H1(row.name, id="benefit-name"),
@@ -64,6 +58,11 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
             _headline(detail),
             components.graph("benefit-chart", chart),
             _facts(detail),
+            components.graph("benefit-history", figures.probability_history(detail.history)),
+            html.H2("Data quality"),
+            _quality_notes(detail),
+            html.H2("Restated values"),
+            _revisions(detail),
         ],
         className="page benefit",
     )
@@ -116,3 +115,34 @@ def _facts(detail: queries.BenefitDetail) -> html.Table:
     if detail.start_date != detail.baseline_date:
         rows.insert(2, ("Ramp starts", f"{detail.start_date.isoformat()} (after a milestone)"))
     return components.facts(rows, table_id="benefit-facts")
+
+
+def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:
+    """What to know about the data behind the figures: how recent, how much, how forecast."""
+    row = detail.row
+    notes = []
+    if detail.last_period:
+        behind = (detail.as_of - dt.date.fromisoformat(detail.last_period)).days
+        notes.append(f"Latest observation of {row.metric}: {detail.last_period} ({behind} days before "
+                     f"{detail.as_of.isoformat()}).")
+    if detail.stale_message:
+        notes.append(detail.stale_message)
+    else:
+        notes.append(f"No observation of {row.metric} since the baseline date yet.")
+    notes.append(f"{len(detail.actuals)} observations since the baseline date.")
+    if row.status == "insufficient_data":
+        notes.append("Too few observations to forecast with confidence.")
+    if not detail.revisions.empty:
+        notes.append(f"{len(detail.revisions)} earlier values were restated by a source (below).")
+    notes.append(f"Forecast message: {row.message}")
+    return html.Ul([html.Li(n) for n in notes], id="benefit-quality", className="notes")
+
+
+def _revisions(detail: queries.BenefitDetail) -> html.P | html.Table:
+    if detail.revisions.empty:
+        return html.P("No value of this metric has been restated.", className="message", id="benefit-revisions")
+    unit = detail.row.unit
+    rows = [[str(r.period), r.source, quantity(r.value, unit), str(r.replaced_by_sync_run)]
+            for r in detail.revisions.head(50).itertuples()]
+    return components.table(["Period", "Source", "Earlier value", "Replaced by sync run"], rows,
+                            table_id="benefit-revisions", numeric=(2, 3))

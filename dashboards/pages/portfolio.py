@@ -1,6 +1,8 @@
-"""The portfolio page ("/"): planned vs realised value per initiative, counts by status, every benefit.
+"""The portfolio page ("/"): planned vs realised value by category and initiative, counts by status,
+and what changed since the previous forecast run.
 
-``?as_of=YYYY-MM-DD`` shows the portfolio as of another date (default today), so links can be shared.
+URL values: ``as_of=YYYY-MM-DD`` (default today) and the filters ``programme``, ``tactic``,
+``category``, ``owner``, ``status``; a link with them reproduces the view.
 """
 
 from __future__ import annotations
@@ -8,33 +10,37 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import pandas as pd
 from dash import dcc, html
 
-from dashboards import components, data, figures, queries
-from dashboards.formatting import money, percent
+from dashboards import components, figures, queries
+from dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
+from dashboards.formatting import category_label, money, percent, status_label
 
 dash.register_page(__name__, path="/", name="Portfolio", title="Portfolio · benefits", order=0)
 
+CHANGES_SHOWN = 25  # status changes listed on the page, worst first
 
-def layout(as_of: Any = None, **_other: Any) -> html.Div:
-    """The page for the URL's ``as_of`` value."""
-    when, problem = components.parse_as_of(as_of)
-    if problem:
-        return components.notice("That date is not valid", problem)
-    try:
-        with data.session() as session:
-            summary = queries.portfolio_summary(session, when)
-    except queries.StoreUnavailable as exc:
-        return components.notice("The store is not ready", str(exc))
-    if not summary.rows:
+
+def layout(as_of: Any = None, **values: Any) -> html.Div:
+    """The page for the URL's ``as_of`` and filter values."""
+    loaded = components.filtered_summary(as_of, values)
+    if isinstance(loaded, html.Div):
+        return loaded
+    summary, when = loaded
+    filters = summary.filters
+    if not summary.total:
         return components.notice(
             "No benefits yet", "The store holds no register: run `benefits init --demo`, then `benefits run`."
         )
     return html.Div(
         [
             html.H1("Portfolio"),
-            html.P(f"Planned and realised value as of {summary.as_of.isoformat()}.", className="subtitle"),
+            html.P(_subtitle(summary), className="subtitle"),
+            components.filter_bar(summary.options, filters, summary.labels),
+            components.empty_notice(len(summary.benefits), filters),
             _cards(summary),
+            _category_cards(summary),
             html.Div(
                 [
                     components.graph("portfolio-initiatives",
@@ -43,13 +49,21 @@ def layout(as_of: Any = None, **_other: Any) -> html.Div:
                 ],
                 className="charts",
             ),
-            html.H2("Benefits"),
-            _benefits_table(summary, when),
-            html.H2("By category"),
-            _category_table(summary),
+            html.H2("Changed since the previous forecast run"),
+            _changes_table(summary, when),
+            html.H2("Initiatives"),
+            _initiatives_table(summary, when),
+            html.P(dcc.Link("Every benefit in the register grid ›",
+                            href=f"/register{components.page_query(when, filters)}")),
         ],
         className="page portfolio",
     )
+
+
+def _subtitle(summary: queries.PortfolioSummary) -> str:
+    shown = f"{len(summary.benefits)} of {summary.total} benefits" if summary.filters.active else \
+        f"{summary.total} benefits"
+    return f"Planned and realised value as of {summary.as_of.isoformat()} · {shown} · money in {summary.currency}."
 
 
 def _cards(summary: queries.PortfolioSummary) -> html.Div:
@@ -60,37 +74,68 @@ def _cards(summary: queries.PortfolioSummary) -> html.Div:
         [
             components.card("Planned to date", money(planned, summary.currency), card_id="card-planned"),
             components.card("Realised to date", money(realised, summary.currency), share, card_id="card-realised"),
-            components.card("Benefits", str(len(summary.rows)), f"in {len(summary.initiatives)} initiatives"),
-            components.card("At risk or off track", str(attention)),
+            components.card("Benefits", str(len(summary.benefits)), f"in {len(summary.initiatives)} initiatives",
+                            card_id="card-benefits"),
+            components.card("At risk or off track", str(attention), card_id="card-attention"),
         ],
         className="cards",
     )
 
 
-def _benefits_table(summary: queries.PortfolioSummary, when: Any) -> html.Table:
+def _category_cards(summary: queries.PortfolioSummary) -> html.Div:
+    cards = [
+        components.card(
+            category_label(c.category),
+            money(c.realised_value, summary.currency),
+            f"realised of {money(c.planned_value, summary.currency)} planned · {int(c.benefits)} benefits",
+            card_id=f"card-category-{c.category}",
+        )
+        for c in summary.categories.itertuples()
+    ]
+    return html.Div(cards, className="cards categories", id="portfolio-categories")
+
+
+def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | html.Table:
+    changes: pd.DataFrame = summary.changes
+    if changes.empty:
+        return html.P("No benefit changed status since the previous forecast run.", className="message",
+                      id="portfolio-changes")
+    worse = {"achieved": 0, "on_track": 1, "insufficient_data": 2, "no_data": 2, "data_stale": 3, "at_risk": 3,
+             "off_track": 4}
+    ordered = changes.assign(_rank=changes["status"].map(worse).fillna(2)).sort_values("_rank", ascending=False,
+                                                                                       kind="stable")
+    shown = ordered.head(CHANGES_SHOWN)
     rows = [
         [
             dcc.Link(r.name, href=components.benefit_href(r.benefit, when)),
-            summary.initiative_names.get(r.initiative, r.initiative),
-            components.category_label(r.category),
+            r.initiative_name,
+            status_label(r.previous_status),
             components.status_badge(r.status),
-            money(r.planned_value, summary.currency),
-            money(r.realised_value, summary.currency),
             percent(r.p_on_time),
-            r.target_date,
+            r.owner,
+            r.message,
         ]
-        for r in summary.rows
+        for r in shown.itertuples()
     ]
-    headers = ["Benefit", "Initiative", "Category", "Status", "Planned to date", "Realised to date",
-               "Likely on time", "Target date"]
-    return components.table(headers, rows, table_id="portfolio-benefits", numeric=(4, 5, 6))
+    table = components.table(["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"], rows,
+                             table_id="portfolio-changes", numeric=(4,))
+    if len(ordered) <= CHANGES_SHOWN:
+        return table
+    more = html.P([f"The {CHANGES_SHOWN} most serious of {len(ordered)} changes; ",
+                   dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
+                   " lists every benefit with its previous status."], className="message")
+    return html.Div([more, table])
 
 
-def _category_table(summary: queries.PortfolioSummary) -> html.Table:
+def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> html.Table:
     rows = [
-        [components.category_label(c.category), str(int(c.benefits)), money(c.planned_value, summary.currency),
-         money(c.realised_value, summary.currency)]
-        for c in summary.categories.itertuples()
+        [
+            dcc.Link(i.name, href=components.initiative_href(i.initiative, when)),
+            str(int(i.benefits)),
+            money(i.planned_value, summary.currency),
+            money(i.realised_value, summary.currency),
+        ]
+        for i in summary.initiatives.itertuples()
     ]
-    return components.table(["Category", "Benefits", "Planned to date", "Realised to date"], rows,
-                            table_id="portfolio-categories", numeric=(1, 2, 3))
+    return components.table(["Initiative", "Benefits", "Planned to date", "Realised to date"], rows,
+                            table_id="portfolio-initiatives-table", numeric=(1, 2, 3))

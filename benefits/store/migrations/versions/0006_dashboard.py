@@ -4,12 +4,12 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23
 
-Issue 05: dashboard (e.g. the register's currency). Reserved in the chain so that work on separate issues does not fork
-the migration history; it holds the schema changes of that issue (none yet).
+Issue 05: the register's own settings (its name and currency) in a one-row ``portfolio`` table, so
+the dashboard and the steering pack show money in the register's currency.
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0006'
@@ -19,8 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "portfolio",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("portfolio")

@@ -1,0 +1,250 @@
+"""Dashboard speed on a large synthetic portfolio: 1,000 benefits with 3 years of weekly data.
+
+    .venv/bin/python bench/dashboard.py [--benefits 1000] [--weeks 156] [--repeat 7] [--no-browser]
+
+Builds the store straight into SQLite (register through ``repository.save_register``, then bulk
+inserts of observations and two forecast runs), then measures:
+
+- each page's server-side time: the Dash router callback (``/_dash-update-component``) called
+  through the Flask test client, median of ``--repeat`` calls; plus one filter change;
+- the baseline of the same run: the old per-benefit Python path (``benefits.status.status_rows``)
+  against the SQL snapshot the pages use (``dashboards.snapshot.snapshot``);
+- in headless Chromium (Playwright): the portfolio page until its cards and filters show, and until
+  its charts are drawn, cold (fresh browser) and warm (reload with scripts cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import math
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benefits.register import Register  # noqa: E402
+from benefits.status import status_rows  # noqa: E402
+from benefits.store import migrate, models, repository  # noqa: E402
+from benefits.store.db import make_engine, session_factory  # noqa: E402
+from benefits.staleness import metric_summaries  # noqa: E402
+from dashboards import cache  # noqa: E402
+from dashboards.app import create_app  # noqa: E402
+from dashboards.snapshot import snapshot  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 23)
+CATEGORIES = ("revenue", "cost_reduction", "operational_efficiency", "people_capability")
+TACTICS = ("digital_strategy", "data_driven_insight", "customer_experience", "employee_experience",
+           "optimised_processes", "integrated_systems", "scalable_architecture", "innovation")
+STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data")
+
+
+def large_register(benefits: int, weeks: int) -> Register:
+    """``benefits`` benefits in 10 per initiative, 10 initiatives per programme, baselines ``weeks`` ago."""
+    baseline = AS_OF - dt.timedelta(weeks=weeks)
+    programmes = [{"key": f"p{n}", "name": f"Programme {n}", "outcome": f"Outcome {n % 4}"}
+                  for n in range(max(1, benefits // 100))]
+    initiatives: list[dict[str, Any]] = []
+    for n in range(benefits):
+        if n % 10 == 0:
+            initiatives.append({"key": f"i{n // 10}", "name": f"Initiative {n // 10}",
+                                "programme": programmes[(n // 100) % len(programmes)]["key"],
+                                "tactic": TACTICS[(n // 10) % len(TACTICS)], "owner": f"Owner {n // 50}",
+                                "benefits": []})
+        cumulative = n % 2 == 0
+        initiatives[-1]["benefits"].append({
+            "key": f"b{n}", "name": f"Benefit {n}", "category": CATEGORIES[n % 4], "metric": f"m.metric_{n}",
+            "unit": "GBP" if cumulative else "minutes", "direction": "increase" if cumulative else "decrease",
+            "measure": "cumulative" if cumulative else "level",
+            "baseline": {"value": 0 if cumulative else 100, "date": baseline.isoformat()},
+            "target": {"value": 500_000 if cumulative else 60, "date": (AS_OF + dt.timedelta(weeks=52)).isoformat()},
+            "profile": "s_curve" if n % 3 == 0 else "linear", "owner": f"Owner {n % 37}",
+            "value_per_unit": 1 if cumulative else 2_000,
+        })
+    return Register.model_validate({"name": "Large synthetic portfolio", "currency": "GBP",
+                                    "programmes": programmes, "initiatives": initiatives})
+
+
+def build_large_store(path: Path, benefits: int = 1000, weeks: int = 156) -> str:
+    """A migrated SQLite store at ``path`` with the large register, its observations and two forecast runs."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    register = large_register(benefits, weeks)
+    with session_factory(engine)() as session:
+        repository.save_register(session, register)
+        sync = models.SyncRun(connector="bench", connector_type="csv", status="succeeded",
+                              finished_at=dt.datetime.now(dt.UTC))
+        session.add(sync)
+        session.flush()
+        session.execute(insert(models.Observation), list(_observations(register, weeks, sync.id)))
+        for age, shift in ((1, 1), (0, 0)):
+            _forecast_run(session, register, AS_OF - dt.timedelta(weeks=age), shift)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+def _observations(register: Register, weeks: int, sync_id: int) -> Any:
+    for n, (_, benefit) in enumerate(register.benefits()):
+        for week in range(1, weeks + 1):
+            period = benefit.baseline.date + dt.timedelta(weeks=week)
+            if benefit.measure.value == "cumulative":
+                value = 2_000 + 500 * math.sin(week / 5 + n)
+            else:
+                value = 100 - 30 * week / weeks + 2 * math.sin(week + n)
+            yield {"metric": benefit.metric, "period": period, "value": value, "unit": benefit.unit,
+                   "source": "bench", "sync_run_id": sync_id}
+
+
+def _forecast_run(session: Any, register: Register, as_of: dt.date, shift: int) -> None:
+    run = models.ForecastRun(as_of=as_of, finished_at=dt.datetime.now(dt.UTC), benefits_count=0)
+    session.add(run)
+    session.flush()
+    rows = []
+    for n, (_, benefit) in enumerate(register.benefits()):
+        path = [{"period": (as_of + dt.timedelta(weeks=k)).isoformat(), "yhat": 10.0 * k, "lower": 9.0 * k,
+                 "upper": 11.0 * k} for k in range(1, 53)]
+        moved = shift if n % 20 == 0 else 0  # one benefit in twenty changes status week to week
+        rows.append({"forecast_run_id": run.id, "benefit_key": benefit.key, "status": STATUSES[(n + moved) % 5],
+                     "message": "synthetic", "points": 156, "p_on_time": (n % 100) / 100, "path": path,
+                     "forecast_at_target_date": 500.0, "fingerprint": ""})
+    session.execute(insert(models.Forecast), rows)
+    run.benefits_count = len(rows)
+
+
+def median_ms(call: Callable[[], Any], repeat: int) -> float:
+    """Median wall time of ``call`` in milliseconds (after one warm-up call)."""
+    call()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def router_body(pathname: str, search: str = "") -> dict[str, Any]:
+    """The request Dash's page router sends for a URL."""
+    return {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                   {"id": "_pages_location", "property": "search", "value": search}],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+
+
+PAGES = {
+    "portfolio": ("/", ""),
+    "portfolio, filtered (programme + category)": ("/", "?programme=p3&category=revenue"),
+    "initiative": ("/initiative/i42", ""),
+    "benefit": ("/benefit/b421", ""),
+    "register": ("/register", ""),
+    "data quality": ("/data-quality", ""),
+    "connectors": ("/connectors", ""),
+    "benefits map": ("/map", ""),
+}
+
+
+def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """Per page, median ms of the router callback through the Flask test client: with the data
+    version's snapshot kept (every view but the first after a sync/forecast), and cold (cache cleared
+    before each call: the first view after new data)."""
+    client = create_app(url).server.test_client()
+    results = {}
+    for name, (path, search) in PAGES.items():
+        body = router_body(path, f"{search}{'&' if search else '?'}as_of={AS_OF.isoformat()}")
+
+        def call(body: dict[str, Any] = body) -> None:
+            response = client.post("/_dash-update-component", json=body)
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: HTTP {response.status_code}")
+
+        def cold(call: Callable[[], None] = call) -> None:
+            cache.clear()
+            call()
+
+        results[name] = (median_ms(call, repeat), median_ms(cold, max(3, repeat // 2)))
+    return results
+
+
+def browser(url: str) -> dict[str, tuple[float, float]]:
+    """Seconds until the portfolio page is usable (cards and filters shown) and until its charts are
+    drawn, in headless Chromium: cold (new browser, nothing cached) and warm (reload)."""
+    from playwright.sync_api import sync_playwright
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, create_app(url).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"http://127.0.0.1:{server.server_port}/?as_of={AS_OF.isoformat()}"
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"])
+            page = chromium.new_page()
+            cold = _drawn(page, address, reload=False)
+            warm = _drawn(page, address, reload=True)
+            chromium.close()
+    finally:
+        server.shutdown()
+    return {"cold": cold, "warm": warm}
+
+
+def _drawn(page: Any, address: str, reload: bool) -> tuple[float, float]:
+    start = time.perf_counter()
+    if reload:
+        page.reload()
+    else:
+        page.goto(address)
+    page.wait_for_selector("#card-planned", timeout=60_000)
+    page.wait_for_selector("#filters .filter-dropdown", timeout=60_000)
+    usable = time.perf_counter() - start
+    page.wait_for_selector("#portfolio-initiatives .cartesianlayer .trace", state="attached", timeout=60_000)
+    page.wait_for_selector("#portfolio-status .cartesianlayer .trace", state="attached", timeout=60_000)
+    return usable, time.perf_counter() - start
+
+
+def main() -> None:
+    """Build the store, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--benefits", type=int, default=1000)
+    parser.add_argument("--weeks", type=int, default=156)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        url = build_large_store(Path(folder) / "large.db", args.benefits, args.weeks)
+        print(f"store: {args.benefits} benefits x {args.weeks} weeks built in {time.perf_counter() - start:.1f} s")
+        sessions = session_factory(make_engine(url))
+        with sessions() as session:
+            old = median_ms(lambda: status_rows(session, AS_OF), max(3, args.repeat // 2))
+            health = median_ms(lambda: metric_summaries(session, AS_OF), max(3, args.repeat // 2))
+            new = median_ms(lambda: (cache.clear(), snapshot(session, AS_OF)), args.repeat)
+        print(f"baseline status_rows (Python per benefit): {old:8.1f} ms")
+        print(f"snapshot, cold (SQL aggregation):          {new:8.1f} ms  ({old / new:.1f}x faster)")
+        print(f"  of which benefits.staleness.metric_summaries: {health:8.1f} ms")
+        print("server-side router callback, median ms:       kept snapshot | cold (first view after new data)")
+        for name, (warm, cold) in server_side(url, args.repeat).items():
+            print(f"  {name:44s} {warm:8.1f} ms | {cold:8.1f} ms  ({warm / old:.2f}x | {cold / old:.2f}x status_rows)")
+        if not args.no_browser:
+            for run, (usable, drawn) in browser(url).items():
+                print(f"portfolio in Chromium, {run:4s}: cards and filters shown {usable:.2f} s, charts drawn {drawn:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

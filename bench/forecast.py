@@ -1,0 +1,184 @@
+"""Forecast benchmark: `benefits forecast` against a plain sequential loop of default Prophet.
+
+Both sides forecast the same seeded synthetic benefits (``bench/synthetic.py``, ``--weeks``
+weekly points each, target 13 to 52 weeks ahead) in the same run, each in its own child process
+whose wall time, CPU time and peak memory (resident set of the process and all its children, sampled every
+50 ms) are measured:
+
+- ``benefits forecast``: the CLI on a SQLite store holding the benefits (parallel workers,
+  LBFGS, samples only up to the horizon); then once more with no new data (every input
+  fingerprint unchanged: forecasts reused);
+- the baseline: for each benefit in turn, ``Prophet()`` with default settings, ``fit``, then
+  ``predictive_samples`` (1,000 by default) for the weeks to the horizon, the probability of
+  landing from those paths and the status from the same thresholds.
+
+It prints the wall-time ratio and the share of benefits with the same status.
+
+    .venv/bin/python bench/forecast.py --count 1000 --weeks 156
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synthetic import generate, load_store  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """What one child process cost."""
+
+    wall: float
+    """Wall time, s."""
+    cpu: float
+    """User + system CPU time of the process and all its descendants, s (less sensitive to a busy machine)."""
+    peak_mib: float
+    """Peak resident memory of the process tree, MiB."""
+    stdout: str
+
+
+def measure(command: list[str]) -> Measured:
+    """Run ``command`` and measure it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT,
+                                   env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+        parent = psutil.Process(process.pid)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(parent))
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        text = out.read().decode()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # descendants are included once reaped
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(elapsed, cpu, peak / 2**20, text)
+
+
+def _tree_rss(parent: psutil.Process) -> int:
+    total = 0
+    for process in [parent, *parent.children(recursive=True)]:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def baseline(count: int, weeks: int, seed: int) -> None:
+    """The plain sequential loop; prints ``{benefit: status}`` as JSON."""
+    import logging
+
+    import numpy as np
+    import pandas as pd
+    from prophet import Prophet
+
+    from benefits import realisation
+    from benefits.forecast.probability import meets
+    from benefits.forecast.settings import ForecastSettings, status_for
+
+    logging.getLogger("cmdstanpy").disabled = True
+    settings = ForecastSettings()
+    statuses = {}
+    for item in generate(count, seed=seed, weeks_observed=(weeks, weeks), weeks_ahead=(13, 52)):
+        b = item.benefit
+        history = pd.DataFrame({"ds": pd.to_datetime(item.observations["period"]), "y": item.observations["value"]})
+        model = Prophet().fit(history)
+        horizon = pd.Timestamp(b.target.date) + pd.Timedelta(weeks=settings.margin_weeks)
+        future = pd.DataFrame({"ds": pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(weeks=1), horizon, freq="7D")})
+        draws = model.predictive_samples(future)["yhat"]
+        big_t = realisation.target_improvement(b)
+        if realisation.realised_to_date(b, item.observations, item.as_of) >= big_t:
+            statuses[b.key] = "achieved"
+            continue
+        q_now = float(realisation.tracked_value(b, item.observations, item.as_of))
+        paths = q_now + np.cumsum(draws, axis=0) if b.measure.value == "cumulative" else draws
+        at_target = paths[int(np.flatnonzero(future["ds"] <= pd.Timestamp(b.target.date))[-1])]
+        improvement = realisation.sign(b) * (at_target - b.baseline.value)
+        p = float(np.mean([meets(b, float(x), big_t) for x in improvement]))
+        statuses[b.key] = status_for(p, settings)
+    print(json.dumps(statuses))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000, help="synthetic benefits (default 1000)")
+    parser.add_argument("--weeks", type=int, default=156, help="weekly points per benefit (default 156)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workers", type=int, default=None, help="forecast workers (default: all cores)")
+    parser.add_argument("--role", choices=["compare", "baseline"], default="compare", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.role == "baseline":
+        baseline(args.count, args.weeks, args.seed)
+        return
+
+    items = generate(args.count, seed=args.seed, weeks_observed=(args.weeks, args.weeks), weeks_ahead=(13, 52))
+    as_of = max(item.as_of for item in items)
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-forecast-") as folder:
+        url = f"sqlite:///{Path(folder) / 'benefits.db'}"
+        load_store(url, items)
+        cli = [str(Path(sys.executable).parent / "benefits"), "--database", url, "forecast", "--as-of", as_of.isoformat()]
+        if args.workers:
+            cli += ["--workers", str(args.workers)]
+        ours = measure(cli)
+        again = measure(cli)
+        ours_status = _stored_statuses(url)
+    plain = measure([sys.executable, __file__, "--role", "baseline", "--count", str(args.count),
+                     "--weeks", str(args.weeks), "--seed", str(args.seed)])
+    plain_status = json.loads(plain.stdout)
+    same = sum(ours_status[key] == status for key, status in plain_status.items())
+    print(f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before and {_load()} after the run, {dt.datetime.now():%Y-%m-%d %H:%M}")
+    for name, m in (("benefits forecast", ours), ("  again, inputs unchanged", again), ("sequential default Prophet", plain)):
+        print(f"{name:<28} {m.wall:8.1f} s wall  {m.cpu:8.1f} s CPU  peak {m.peak_mib:7.0f} MiB")
+    print(f"speed-up: {plain.wall / ours.wall:.2f}x wall, {plain.cpu / ours.cpu:.2f}x CPU "
+          f"(unchanged re-run: {plain.wall / again.wall:.1f}x wall)")
+    print(f"same status: {same}/{len(plain_status)} ({same / len(plain_status):.1%})")
+    print("statuses (ours):", _counts(ours_status.values()))
+    print("statuses (baseline):", _counts(plain_status.values()))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _stored_statuses(url: str) -> dict[str, str]:
+    from benefits.store import db, repository
+
+    engine = db.make_engine(url)
+    with db.session_factory(engine)() as session:
+        run = repository.forecast_runs(session, limit=1)[0]
+        statuses = {key: row.status for key, row in repository.forecasts_of(session, run).items()}
+    engine.dispose()
+    return statuses
+
+
+def _counts(values: object) -> str:
+    counts: dict[str, int] = {}
+    for value in values:  # type: ignore[attr-defined]
+        counts[value] = counts.get(value, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+if __name__ == "__main__":
+    main()

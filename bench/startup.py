@@ -1,0 +1,50 @@
+"""Start-up time of `benefits --help` and `benefits status` on the demo database, against bare Python.
+
+Builds a demo workspace in a temporary folder (`benefits init --demo`, `benefits run`), then runs
+each command ``--repeat`` times in a fresh process and prints the median wall time of each, with
+its ratio to `python -c pass` measured in the same run. Usage: .venv/bin/python bench/startup.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+AS_OF = "2026-11-23"
+
+
+def median_seconds(command: list[str], env: dict[str, str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    benefits = [sys.executable, "-c", "from benefits.cli import main; main()"]
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "BENEFITS_CONFIG": str(Path(folder) / "config"), "GX_ANALYTICS_ENABLED": "false",
+               "BENEFITS_DATABASE_URL": f"sqlite:///{Path(folder) / 'benefits.db'}"}
+        for step in (["init", "--demo"], ["run", "--as-of", AS_OF, "--workers", "1"]):
+            subprocess.run(benefits + step, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        python = median_seconds([sys.executable, "-c", "pass"], env, args.repeat)
+        print(f"python -c pass          {python:6.3f} s  (baseline)")
+        for label, step in (("benefits --help", ["--help"]), ("benefits status", ["status", "--as-of", AS_OF])):
+            seconds = median_seconds(benefits + step, env, args.repeat)
+            print(f"{label:<23} {seconds:6.3f} s  {seconds / python:5.1f}x baseline")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

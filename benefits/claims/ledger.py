@@ -1,0 +1,180 @@
+"""Reading claims from the store with their evidence, sync runs, validation results and decisions.
+
+This is the only claims module that queries the store for reading; the CLI, the finance page and
+the evidence pack all work from the :class:`ClaimsReport` it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from benefits.claims import ClaimClass, Decision
+from benefits.claims.double_counting import OverAttribution, over_attributed
+from benefits.claims.reconciliation import Evidence, Reconciliation, evidence, reconcile
+from benefits.claims.signoff import state
+from benefits.store import models, repository
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """One entry of a claim's sign-off history."""
+
+    decision: str
+    decided_by: str
+    role: str
+    comment: str
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The sync run behind an evidence figure and its validation result."""
+
+    id: int
+    connector: str
+    status: str
+    finished_at: dt.datetime | None
+    rows_quarantined: int
+    validation: str  # one line, e.g. "passed 9 of 9 expectations"
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    """One claim next to its evidence, its state and its sign-off history."""
+
+    id: int
+    benefit: str
+    benefit_name: str
+    initiative: str
+    initiative_name: str
+    category: str
+    metric: str
+    period: dt.date
+    claim_class: ClaimClass
+    source: str
+    note: str
+    created_by: str
+    evidence: Evidence
+    reconciliation: Reconciliation
+    state: str  # pending, approved or rejected
+    decisions: tuple[DecisionView, ...]
+    double_counted: OverAttribution | None
+
+    @property
+    def validated(self) -> Decimal:
+        """The claimed value once finance approved it, else 0."""
+        return self.reconciliation.claimed if self.state == Decision.approved else Decimal(0)
+
+
+@dataclass(frozen=True)
+class ClaimsReport:
+    """Every claim (of one initiative, or all), the runs its evidence came from and double counting."""
+
+    lines: list[ClaimLine]
+    runs: dict[int, RunInfo]
+    over_attributed: list[OverAttribution]
+
+    @property
+    def reported(self) -> Decimal:
+        """The sum of claimed values."""
+        return sum((line.reconciliation.claimed for line in self.lines), Decimal(0))
+
+    @property
+    def evidenced(self) -> Decimal:
+        """The sum of evidence that counts for each claim's class."""
+        return sum((line.reconciliation.evidenced for line in self.lines), Decimal(0))
+
+    @property
+    def validated(self) -> Decimal:
+        """The sum of approved claims: the only value finance vouches for."""
+        return sum((line.validated for line in self.lines), Decimal(0))
+
+
+def claims_report(session: Session, initiative: str | None = None) -> ClaimsReport:
+    """Claims (of ``initiative`` when given) with evidence from the metric observations stored now."""
+    benefits = {b.key: b for b in repository.benefits(session)}
+    doubles = over_attributed((b.key, b.metric, b.attribution) for b in benefits.values())
+    double_by_benefit = {key: found for found in doubles for key in found.benefits}
+    query = select(models.Claim).options(selectinload(models.Claim.decisions))
+    claims = [c for c in session.scalars(query.order_by(models.Claim.id))
+              if c.benefit_key in benefits]
+    if initiative is not None:
+        claims = [c for c in claims if benefits[c.benefit_key].initiative.key == initiative]
+    frames: dict[str, pd.DataFrame] = {}
+    lines = []
+    for claim in claims:
+        row = benefits[claim.benefit_key]
+        if row.metric not in frames:
+            frames[row.metric] = metric_observations(session, row.metric)
+        lines.append(_line(claim, row, frames[row.metric], double_by_benefit.get(row.key)))
+    run_ids = {e.sync_run_id for line in lines for e in line.evidence.lines}
+    return ClaimsReport(lines, sync_run_info(session, run_ids), doubles)
+
+
+def orphan_claims(session: Session) -> list[models.Claim]:
+    """Claims whose benefit is no longer in the register (kept, never dropped; shown by `claims check`)."""
+    known = set(session.scalars(select(models.Benefit.key)))
+    return [c for c in session.scalars(select(models.Claim).order_by(models.Claim.id)) if c.benefit_key not in known]
+
+
+def metric_observations(session: Session, metric: str) -> pd.DataFrame:
+    """A metric's observations with their source and sync run, one per period (the latest loaded wins)."""
+    query = (
+        select(models.Observation.period, models.Observation.value, models.Observation.source,
+               models.Observation.sync_run_id)
+        .where(models.Observation.metric == metric)
+        .order_by(models.Observation.period, models.Observation.id)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=["period", "value", "source", "sync_run_id"])
+    return frame.drop_duplicates("period", keep="last").reset_index(drop=True)
+
+
+def sync_run_info(session: Session, run_ids: set[int]) -> dict[int, RunInfo]:
+    """The sync runs with these ids and a one-line summary of each one's validation result."""
+    if not run_ids:
+        return {}
+    r = models.SyncRun
+    runs = session.execute(select(r.id, r.connector, r.status, r.finished_at, r.rows_quarantined, r.validation)
+                           .where(r.id.in_(sorted(run_ids))))
+    return {r.id: RunInfo(r.id, r.connector, r.status, r.finished_at, r.rows_quarantined,
+                          validation_summary(r.validation, r.rows_quarantined)) for r in runs}
+
+
+def validation_summary(validation: dict[str, Any] | None, rows_quarantined: int) -> str:
+    """One line from a sync run's stored validation result (one entry per expectation)."""
+    entries = {k: v for k, v in (validation or {}).items() if isinstance(v, dict) and "success" in v}
+    if not entries:
+        return "no validation result stored"
+    failed = [v for v in entries.values() if not v["success"]]
+    warned = [str(v.get("expectation")) for v in failed if v.get("severity") == "warning"]
+    critical = [str(v.get("expectation")) for v in failed if v.get("severity") != "warning"]
+    text = f"passed {len(entries) - len(failed)} of {len(entries)} expectations"
+    if critical:
+        text += f"; failed {', '.join(critical)} ({rows_quarantined} rows quarantined, the rest accepted)"
+    if warned:
+        text += f"; warned {', '.join(warned)}"
+    return text
+
+
+def _line(claim: models.Claim, row: models.Benefit, observations: pd.DataFrame,
+          double: OverAttribution | None) -> ClaimLine:
+    benefit = repository.declared_benefit(row)
+    found = evidence(benefit, observations, claim.period)
+    claim_class = ClaimClass(claim.claim_class)
+    return ClaimLine(
+        id=claim.id, benefit=row.key, benefit_name=row.name, initiative=row.initiative.key,
+        initiative_name=row.initiative.name, category=row.category, metric=row.metric, period=claim.period,
+        claim_class=claim_class, source=claim.source, note=claim.note, created_by=claim.created_by,
+        evidence=found, reconciliation=reconcile(claim.claimed_value, claim_class, found),
+        state=state(claim.decisions),
+        decisions=tuple(DecisionView(d.decision, d.decided_by, d.role, d.comment, d.decided_at)
+                        for d in claim.decisions),
+        double_counted=double,
+    )

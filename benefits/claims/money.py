@@ -1,0 +1,60 @@
+"""Money as Decimal end to end: parsed without float, rounded once, at display.
+
+Observations are stored as floats (``observations.value`` is a Float column). They cross into
+Decimal at one place, :func:`from_float`, as ``Decimal(str(value))``: the shortest decimal that
+round-trips the float, i.e. the value the source wrote (``0.1`` stays ``0.1``, not
+``0.1000000000000000055…``). Everything after that boundary is Decimal arithmetic.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+MAX_PLACES = 4  # the claims.claimed_value column is Numeric(20, 4)
+CENT = Decimal("0.01")
+
+
+def from_float(value: float) -> Decimal:
+    """A stored float (observation value, share, price per unit) as the Decimal it was written as."""
+    return Decimal(str(value))
+
+
+def parse_money(text: str) -> Decimal:
+    """A money amount typed by a person: ``1234.5``, ``1,234.50`` or ``£1,234.50``; ValueError otherwise."""
+    cleaned = text.strip().replace(",", "")
+    for symbol in CURRENCY_SYMBOLS.values():
+        cleaned = cleaned.removeprefix(symbol)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{text.strip()!r} is not an amount of money") from None
+    if not value.is_finite():
+        raise ValueError(f"{text.strip()!r} is not an amount of money")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_PLACES:
+        raise ValueError(f"{text.strip()!r} has more than {MAX_PLACES} decimal places")
+    return value
+
+
+def display(value: Decimal | None, currency: str, places: int = 0) -> str:
+    """``£317,500`` (rounded half up, once, here); ``-£1,200``; an em dash for None."""
+    if value is None:
+        return "—"
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    amount = f"{abs(rounded):,.{places}f}"
+    text = f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    return f"-{text}" if rounded < 0 else text
+
+
+def display_share(share: Decimal | None) -> str:
+    """A share (0..1) as ``62%``, rounded half up; an em dash for None."""
+    if share is None:
+        return "—"
+    return f"{(100 * share).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+
+
+def plain(value: Decimal | None) -> str:
+    """A Decimal for CSV or JSON: exact, no exponent, no thousands separator ('' for None)."""
+    return "" if value is None else f"{value:f}"

@@ -1,0 +1,87 @@
+"""The fingerprint of a forecast's inputs, and the random seed derived from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import importlib.metadata
+import json
+
+import numpy as np
+import pandas as pd
+
+from benefits import register
+from benefits.forecast import series
+from benefits.forecast.settings import METHOD_VERSION, ForecastSettings
+
+
+def fingerprint(
+    benefit: register.Benefit,
+    start: dt.date,
+    observations: pd.DataFrame,
+    as_of: dt.date,
+    settings: ForecastSettings,
+) -> str:
+    """SHA-256 (hex) of everything the forecast depends on.
+
+    Only the observations that count (inside the benefit's window up to ``as_of``, after
+    de-duplication) enter the hash, with the benefit, its start, the settings, the method version
+    and Prophet's version. ``as_of`` itself enters only as whether the target date has passed:
+    running again a day later with no new observation gives the same fingerprint, and the
+    stored forecast is reused.
+    """
+    return window_fingerprint(benefit, start, series.window(benefit, start, observations, as_of), as_of, settings)
+
+
+def window_fingerprint(
+    benefit: register.Benefit,
+    start: dt.date,
+    window: pd.DataFrame,
+    as_of: dt.date,
+    settings: ForecastSettings,
+) -> str:
+    """:func:`fingerprint` of observations already reduced by :func:`series.window`."""
+    payload = {
+        "method": METHOD_VERSION,
+        "prophet": _prophet_version(),
+        "benefit": benefit.model_dump(mode="json"),
+        "start": start.isoformat(),
+        "target_passed": as_of > benefit.target.date,
+        "settings": settings.model_dump(mode="json"),
+        "observations": [
+            [p, v.hex()]
+            for p, v in zip(
+                np.datetime_as_string(window["period"].to_numpy(dtype="datetime64[ns]"), unit="D").tolist(),
+                window["value"].to_numpy(dtype=float).tolist(),
+            )
+        ],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def seed(
+    benefit: register.Benefit,
+    start: dt.date,
+    window: pd.DataFrame,
+    as_of: dt.date,
+    settings: ForecastSettings,
+) -> int:
+    """Random seed from the inputs that shape the samples (not the status thresholds), so the
+    same inputs give the same forecast and a status never flips from Monte Carlo noise alone."""
+    sampling = ForecastSettings(
+        samples=settings.samples,
+        margin_weeks=settings.margin_weeks,
+        parameter_uncertainty=settings.parameter_uncertainty,
+        changepoint_prior_scale=settings.changepoint_prior_scale,
+    )
+    return int(window_fingerprint(benefit, start, window, as_of, sampling)[:8], 16)
+
+
+@functools.cache
+def _prophet_version() -> str:
+    try:
+        return importlib.metadata.version("prophet")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"

@@ -1,0 +1,54 @@
+"""The one human sentence of a forecast, and the numbers in it."""
+
+from __future__ import annotations
+
+import math
+
+from benefits import register
+
+
+def likely(benefit: register.Benefit, p: float) -> str:
+    """``"73% likely to reach 900,000 GBP by 2027-03-29"`` (a dis-benefit: to stay within its limit)."""
+    target = benefit.target
+    goal = (
+        f"stay within the tolerated limit of {amount(target.value, benefit.unit)}"
+        if benefit.dis_benefit
+        else f"reach {amount(target.value, benefit.unit)}"
+    )
+    return f"{round(100 * p)}% likely to {goal} by {target.date.isoformat()}"
+
+
+def so_far(benefit: register.Benefit, realised: float, big_t: float) -> str:
+    """What has been realised so far against the target improvement."""
+    unit = "percentage points" if benefit.unit == "%" else benefit.unit  # improvements of a percentage
+    if benefit.dis_benefit:
+        return f"adverse effect so far {number(realised)} of {amount(big_t, unit)} tolerated"
+    return f"realised {number(realised)} of {amount(big_t, unit)} targeted"
+
+
+def number(x: float) -> str:
+    """A number for people: thousands separated, at most two decimals, no negative zero."""
+    if not math.isfinite(x):
+        return str(x)
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    text = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in {"-0", ""} else text
+
+
+def amount(x: float, unit: str) -> str:
+    """A number with its unit (``85%``, ``900,000 GBP``)."""
+    return f"{number(x)}{'' if unit == '%' else ' '}{unit}"
+
+
+def excluded_note(excluded: int) -> str:
+    """The suffix saying how many outliers were left out of the fit (empty for none)."""
+    if not excluded:
+        return ""
+    return f"; {excluded} outlier{'s' if excluded != 1 else ''} left out of the fit"
+
+
+def reason(exc: BaseException) -> str:
+    """An exception as one line of at most 200 characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,196 @@
+"""Quarantine: list and show rejected rows, and retry them once the source or the configuration is fixed.
+
+A retry re-validates held rows with the current rules (the register, validation.yaml and every
+plugin's expectations, as a sync would) in one sync run of kind ``retry`` per connector, so that
+``rows_read = rows_accepted + rows_quarantined`` holds for it as for any sync run. Rows that pass
+are loaded as observations of their connector (through the same idempotent upsert, with the retry
+run as their provenance) and their quarantine entries are marked resolved, never deleted; rows
+that still fail stay held with the reasons of this retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from benefits.errors import BenefitsError
+from benefits.register import Register
+from benefits.store import models, repository
+
+
+@dataclass(frozen=True)
+class QuarantineFilter:
+    """Which quarantine entries to list or retry; empty fields match everything."""
+
+    ids: tuple[int, ...] = ()
+    connector: str | None = None
+    sync_run: int | None = None
+    reason: str | None = None
+    include_resolved: bool = False
+
+
+@dataclass(frozen=True)
+class RetryReport:
+    """The outcome of retrying one connector's held rows."""
+
+    connector: str
+    sync_run: int
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+
+
+def entries(session: Session, where: QuarantineFilter) -> list[models.QuarantinedRow]:
+    """The quarantine entries matching ``where``, oldest first (held ones only unless ``include_resolved``)."""
+    found = list(session.scalars(_query(where)))
+    if where.reason:
+        needle = where.reason.lower()
+        found = [e for e in found if any(needle in str(r).lower() for r in e.reasons)]
+    return found
+
+
+def entry(session: Session, entry_id: int) -> models.QuarantinedRow:
+    """One quarantine entry, or a BenefitsError naming the id."""
+    found = session.get(models.QuarantinedRow, entry_id)
+    if found is None:
+        raise BenefitsError(f"quarantine entry {entry_id} does not exist (`benefits quarantine list` shows the ids)")
+    return found
+
+
+def as_dict(row: models.QuarantinedRow) -> dict[str, Any]:
+    """An entry as JSON-safe data: the verbatim record and every reason."""
+    return {
+        "id": row.id,
+        "connector": row.source,
+        "sync_run": row.sync_run_id,
+        "row": row.row_number,
+        "source_ref": row.source_ref,
+        "reasons": list(row.reasons),
+        "record": row.record,
+        "status": "resolved" if row.resolved_sync_run_id is not None else "held",
+        "retried_in": row.retry_sync_run_id,
+        "resolved_in": row.resolved_sync_run_id,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+    }
+
+
+def retry(
+    sessions: sessionmaker[Session], config_dir: Path, register: Register, as_of: dt.date, where: QuarantineFilter
+) -> list[RetryReport]:
+    """Re-validate the held entries matching ``where``, one retry sync run per connector."""
+    with sessions() as session:
+        held = entries(session, QuarantineFilter(where.ids, where.connector, where.sync_run, where.reason))
+        if where.ids:
+            _check_ids(session, where.ids, {e.id for e in held})
+        by_connector: dict[str, list[int]] = {}
+        for found in held:
+            by_connector.setdefault(found.source, []).append(found.id)
+    if not by_connector:
+        return []
+    from benefits.validation import load_rules
+
+    rules = load_rules(config_dir, register)
+    return [_retry_connector(sessions, name, ids, rules, as_of) for name, ids in by_connector.items()]
+
+
+def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[int], rules: Any, as_of: dt.date) -> RetryReport:
+    """Validate the held rows (outside any transaction: GX takes a while), then load and mark them in one."""
+    from benefits.validation import batch_frame, validate_batch
+
+    with sessions() as session:
+        records = [session.get_one(models.QuarantinedRow, i).record for i in ids]
+    outcome = validate_batch(batch_frame(records), as_of=as_of, rules=rules)
+    with sessions.begin() as session:
+        held = [session.get_one(models.QuarantinedRow, i) for i in ids]
+        for found in held:
+            if found.resolved_sync_run_id is not None:
+                raise BenefitsError(f"quarantine entry {found.id} was loaded by retry run {found.resolved_sync_run_id} "
+                                    "meanwhile: run the retry again")
+        latest = session.get_one(models.SyncRun, max(e.sync_run_id for e in held))
+        run = models.SyncRun(connector=connector, connector_type=latest.connector_type, policy=latest.policy, kind="retry")
+        session.add(run)
+        session.flush()
+        accepted, still = _verdict(session, connector, held, outcome, reject_batch=latest.policy == "reject_batch")
+        counts = repository.load_observations(session, connector, run.id, [
+            {k: v for k, v in r.items() if k != "row"} for r in accepted])
+        repository.record_metrics(session, {r["metric"]: r["unit"] for r in accepted})
+        loaded = {r["row"] for r in accepted}
+        session.add_all(
+            models.ValidationWarning(sync_run_id=run.id, source=connector, row_number=w.row,
+                                     source_ref=w.record.get("source_ref"), record=w.record, reasons=w.reasons)
+            for w in outcome.warnings if w.row in loaded
+        )
+        now = dt.datetime.now(dt.timezone.utc)
+        for number, found in enumerate(held, start=1):
+            found.retry_sync_run_id = run.id
+            if number in still:
+                found.reasons = still[number]
+            else:
+                found.resolved_sync_run_id, found.resolved_at = run.id, now
+        run.rows_read, run.rows_accepted, run.rows_quarantined = len(held), len(accepted), len(still)
+        run.rows_restated, run.rows_warned = counts.restated, sum(w.row in loaded for w in outcome.warnings)
+        run.validation, run.validation_success = outcome.statistics, not outcome.quarantined
+        run.status, run.finished_at = "succeeded", now
+    return RetryReport(connector, run.id, len(held), len(accepted), len(still))
+
+
+def _verdict(session: Session, connector: str, held: list[models.QuarantinedRow], outcome: Any,
+             reject_batch: bool) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """The rows to load (with their batch ``row``) and the reasons of the rows that stay held.
+
+    A row that passes still stays held when its connector has since loaded a value for its
+    (metric, period) in the same or a later sync run (newer data wins), and, under the
+    ``reject_batch`` policy of its sync run, when any other retried row still fails.
+    """
+    still = {q.row: list(q.reasons) for q in outcome.quarantined}
+    passed = [{"row": r.row, "metric": r.metric, "period": r.period, "value": float(r.value), "unit": r.unit}
+              for r in outcome.accepted.itertuples(index=False)]
+    stored = _loaded_by(session, connector, {(r["metric"], r["period"]) for r in passed})
+    for row in passed:
+        run = stored.get((row["metric"], row["period"]))
+        if run is not None and run >= held[row["row"] - 1].sync_run_id:
+            still[row["row"]] = [f"(metric, period): superseded by the value loaded in sync run {run}"]
+    if reject_batch and still:
+        reason = (f"batch rejected: {len(still)} of {len(held)} retried rows still fail "
+                  "(policy reject_batch in connectors.yaml)")
+        still |= {row["row"]: [reason] for row in passed if row["row"] not in still}
+    return [row for row in passed if row["row"] not in still], still
+
+
+def _loaded_by(session: Session, connector: str, keys: set[tuple[str, dt.date]]) -> dict[tuple[str, dt.date], int]:
+    """The sync run that loaded the current observation of each (metric, period) from ``connector``."""
+    if not keys:
+        return {}
+    query = select(models.Observation.metric, models.Observation.period, models.Observation.sync_run_id).where(
+        models.Observation.source == connector, models.Observation.metric.in_(sorted({m for m, _ in keys})))
+    return {(m, p): run for m, p, run in session.execute(query) if (m, p) in keys}
+
+
+def _query(where: QuarantineFilter) -> Select[tuple[models.QuarantinedRow]]:
+    query = select(models.QuarantinedRow).order_by(models.QuarantinedRow.id)
+    if where.ids:
+        query = query.where(models.QuarantinedRow.id.in_(where.ids))
+    if where.connector:
+        query = query.where(models.QuarantinedRow.source == where.connector)
+    if where.sync_run is not None:
+        query = query.where(models.QuarantinedRow.sync_run_id == where.sync_run)
+    if not where.include_resolved:
+        query = query.where(models.QuarantinedRow.resolved_sync_run_id.is_(None))
+    return query
+
+
+def _check_ids(session: Session, wanted: Sequence[int], held: set[int]) -> None:
+    """Fail, naming it, on an id that does not exist or was already resolved."""
+    for entry_id in wanted:
+        if entry_id not in held:
+            found = entry(session, entry_id)
+            if found.resolved_sync_run_id is None:
+                raise BenefitsError(f"quarantine entry {entry_id} does not match --connector/--run/--reason")
+            raise BenefitsError(f"quarantine entry {entry_id} was already loaded by retry run {found.resolved_sync_run_id}")

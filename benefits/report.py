@@ -1,0 +1,132 @@
+"""The weekly steering pack: one self-contained HTML file (``benefits report --out pack.html``).
+
+It holds the portfolio summary (headline figures, value by category, planned vs realised per
+initiative, counts by status), the status changes since the previous forecast run, and every
+at-risk and off-track benefit with its owner and why. plotly.js is embedded once, inline, so the
+file opens offline; nothing is fetched. All text from the register and the sources is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import Any
+
+import pandas as pd
+from plotly.offline import get_plotlyjs
+from sqlalchemy.orm import Session
+
+from dashboards import figures, queries
+from dashboards.formatting import category_label, money, percent, status_label
+
+ATTENTION = ("off_track", "at_risk", "data_stale")
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1f2328; margin: 24px auto;
+       max-width: 1100px; padding: 0 16px; }
+h1 { margin-bottom: 4px; } .subtitle { color: #57606a; margin-top: 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 10px; margin: 12px 0; }
+.card { border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 14px; background: #f6f8fa; }
+.label { color: #57606a; font-size: 13px; } .value { font-size: 22px; font-weight: 600; }
+.note { color: #57606a; font-size: 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; margin-bottom: 16px; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+th { color: #57606a; background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
+.chart { page-break-inside: avoid; }
+"""
+
+
+def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
+    """The pack as one HTML document at ``as_of`` (default today)."""
+    summary = queries.portfolio_summary(session, as_of)
+    charts = [
+        figures.initiative_bars(summary.initiatives, summary.currency),
+        figures.status_bars(summary.status_counts),
+    ]
+    body = [
+        "<h1>Benefits steering pack</h1>",
+        f'<p class="subtitle">{escape(_portfolio_name(session))} · as of {summary.as_of.isoformat()} · '
+        f"{summary.total} benefits · money in {escape(summary.currency)}</p>",
+        _cards(summary),
+        "<h2>Value by category</h2>",
+        _category_table(summary),
+        *[f'<div class="chart">{_figure_html(chart, n)}</div>' for n, chart in enumerate(charts)],
+        "<h2>Status changes since the previous forecast run</h2>",
+        _changes(summary.changes),
+        "<h2>At risk and off track</h2>",
+        _attention(summary.benefits, summary.currency),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>Benefits steering pack {summary.as_of.isoformat()}</title>"
+        f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _portfolio_name(session: Session) -> str:
+    from benefits.store import repository
+
+    stored = repository.portfolio(session)
+    return stored.name if stored else "Portfolio"
+
+
+def _figure_html(figure: Any, n: int) -> str:
+    """A chart as a div and its drawing script, without plotly.js (embedded once in the head)."""
+    return figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{n}",
+                          config={"displaylogo": False, "displayModeBar": False})
+
+
+def _cards(summary: queries.PortfolioSummary) -> str:
+    planned, realised = summary.planned_value, summary.realised_value
+    attention = sum(summary.status_counts.get(s, 0) for s in ("at_risk", "off_track"))
+    cards = [
+        ("Planned to date", money(planned, summary.currency), ""),
+        ("Realised to date", money(realised, summary.currency),
+         f"{percent(realised / planned)} of planned" if planned > 0 else ""),
+        ("At risk or off track", str(attention), f"of {summary.total} benefits"),
+        ("Changed status", str(len(summary.changes)), "since the previous forecast run"),
+    ]
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="label">{escape(label)}</div><div class="value">{escape(value)}</div>'
+        f'<div class="note">{escape(note)}</div></div>' for label, value, note in cards) + "</div>"
+
+
+def _category_table(summary: queries.PortfolioSummary) -> str:
+    rows = [[category_label(c.category), str(int(c.benefits)), money(c.planned_value, summary.currency),
+             money(c.realised_value, summary.currency)] for c in summary.categories.itertuples()]
+    return _table(["Category", "Benefits", "Planned to date", "Realised to date"], rows, numeric=(1, 2, 3))
+
+
+def _changes(changes: pd.DataFrame) -> str:
+    if changes.empty:
+        return "<p>No benefit changed status since the previous forecast run.</p>"
+    rows = [[r.name, r.initiative_name, status_label(r.previous_status), status_label(r.status), percent(r.p_on_time),
+             r.owner, r.message] for r in changes.itertuples()]
+    return _table(["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"], rows,
+                  table_id="changes", numeric=(4,))
+
+
+def _attention(benefits: pd.DataFrame, currency: str) -> str:
+    flagged = benefits[benefits["status"].isin(ATTENTION)]
+    if flagged.empty:
+        return "<p>No benefit is at risk or off track.</p>"
+    order = {s: n for n, s in enumerate(ATTENTION)}
+    flagged = flagged.assign(_o=flagged["status"].map(order)).sort_values(["_o", "p_on_time"], na_position="last")
+    rows = [[r.name, r.initiative_name, status_label(r.status), percent(r.p_on_time), r.target_date,
+             money(r.realised_value, currency) + " of " + money(r.planned_value, currency), r.owner,
+             r.initiative_owner, r.message] for r in flagged.itertuples()]
+    return _table(["Benefit", "Initiative", "Status", "Likely on time", "Target date", "Realised of planned",
+                   "Benefit owner", "Initiative owner", "Why"], rows, table_id="attention", numeric=(3,))
+
+
+def _table(headers: list[str], rows: list[list[Any]], table_id: str = "", numeric: tuple[int, ...] = ()) -> str:
+    def cell(tag: str, n: int, value: Any) -> str:
+        css = ' class="num"' if n in numeric else ""
+        return f"<{tag}{css}>{escape('' if value is None else str(value))}</{tag}>"
+
+    head = "".join(cell("th", n, h) for n, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(cell("td", n, v) for n, v in enumerate(row)) + "</tr>" for row in rows)
+    ident = f' id="{table_id}"' if table_id else ""
+    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,0 +1,201 @@
+"""Writing one sync run, chunk after chunk, inside the run's one transaction.
+
+:class:`RunWriter` takes each validated chunk: accepted rows are upserted (revisions kept),
+failing rows are quarantined verbatim with every reason, rows that only warned are loaded and
+listed in ``validation_warnings``. A (metric, period) already accepted from an earlier chunk of
+the same run is quarantined too, naming the row it repeats. Under ``reject_batch`` nothing is
+written until the run's verdict is known: the chunks are held in memory, then either all loaded
+or all quarantined.
+
+What a finished run stores (the shape the data-quality page reads):
+
+- ``sync_runs``: ``rows_read = rows_accepted + rows_quarantined`` (checked before commit),
+  ``rows_restated``, ``rows_warned``, ``policy``, ``validation_success`` (no row failed a
+  critical expectation) and ``validation``: one entry per expectation, keyed
+  ``<expectation_type>(<columns>)``, ``{"expectation", "column", "severity": "critical" |
+  "warning", "success", "unexpected_count"}``, summed over the run's chunks;
+- ``quarantine``: one row per rejected row (``record`` verbatim, ``reasons``, ``source_ref``);
+- ``validation_warnings``: one row per accepted row that warned (same columns).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from benefits.errors import BenefitsError
+from benefits.store import models, repository
+from benefits.validation import QuarantineEntry, ValidationOutcome
+from benefits.validation.results import Rows
+
+_UNIQUE_KEY = "expect_compound_columns_to_be_unique(metric, period)"
+
+
+class Policy(StrEnum):
+    """What a connector's batch with failing rows does (``policy:`` in connectors.yaml)."""
+
+    accept_valid_rows = "accept_valid_rows"
+    reject_batch = "reject_batch"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """The outcome of one connector's sync run."""
+
+    connector: str
+    status: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    rows_restated: int = 0
+    error: str | None = None
+    rows_warned: int = 0
+
+
+class RunWriter:
+    """Writes the validated chunks of one sync run into an open transaction; :meth:`finish` seals the run."""
+
+    def __init__(self, session: Session, source: str, run_id: int, policy: Policy) -> None:
+        self._session, self._source, self._run_id, self._policy = session, source, run_id, policy
+        self._seen = _SeenKeys()
+        self._held: list[tuple[pd.DataFrame, ValidationOutcome]] = []
+        self._statistics: dict[str, dict[str, Any]] = {}
+        self._latest: dt.date | None = None
+        self.read = self.accepted = self.quarantined = self.restated = self.warned = self.failing = 0
+
+    def add(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
+        """Take one validated chunk (its batch frame and outcome)."""
+        outcome = self._seen.quarantine_repeats(chunk, outcome)
+        self._merge(outcome.statistics)
+        self.read += outcome.rows_read
+        self.failing += len(outcome.quarantined)
+        if self._policy is Policy.reject_batch:
+            self._held.append((chunk, outcome))
+        else:
+            self._write(outcome)
+
+    def finish(self) -> SyncReport:
+        """Write what was held, check rows read = accepted + quarantined, and record the run."""
+        if self._policy is Policy.reject_batch:
+            self._release_held()
+        if self.read != self.accepted + self.quarantined:
+            raise BenefitsError(f"{self.read} rows read but {self.accepted} accepted + {self.quarantined} quarantined")
+        if self._latest is not None:
+            repository.advance_bookmark(self._session, self._source, self._latest)
+        run = self._session.get_one(models.SyncRun, self._run_id)
+        run.rows_read, run.rows_accepted, run.rows_quarantined = self.read, self.accepted, self.quarantined
+        run.rows_restated, run.rows_warned, run.validation = self.restated, self.warned, self._statistics
+        run.validation_success, run.status, run.finished_at = self.failing == 0, "succeeded", now()
+        return SyncReport(self._source, "succeeded", self.read, self.accepted, self.quarantined, self.restated,
+                          rows_warned=self.warned)
+
+    def _write(self, outcome: ValidationOutcome) -> None:
+        accepted = outcome.accepted
+        columns = (accepted[name].tolist() for name in ("metric", "period", "value", "unit"))
+        rows = [{"metric": m, "period": p, "value": v, "unit": u} for m, p, v, u in zip(*columns)]
+        counts = repository.load_observations(self._session, self._source, self._run_id, rows)
+        repository.record_metrics(self._session, dict(zip(accepted["metric"], accepted["unit"])))
+        self._insert(models.QuarantinedRow, outcome.quarantined)
+        self._insert(models.ValidationWarning, outcome.warnings)
+        if not accepted.empty:
+            latest = max(accepted["period"])
+            self._latest = latest if self._latest is None else max(self._latest, latest)
+        self._session.flush()
+        self.accepted += len(accepted)
+        self.quarantined += len(outcome.quarantined)
+        self.restated += counts.restated
+        self.warned += len(outcome.warnings)
+
+    def _release_held(self) -> None:
+        """reject_batch: load every held chunk when no row failed, else quarantine every row."""
+        held, self._held = self._held, []
+        if self.failing == 0:
+            for _, outcome in held:
+                self._write(outcome)
+            return
+        reason = (f"batch rejected: {self.failing} of {self.read} rows failed validation "
+                  "(policy reject_batch in connectors.yaml)")
+        for chunk, outcome in held:
+            rows = Rows(chunk, chunk)
+            passed = [QuarantineEntry(r, rows.record(r), [reason]) for r in outcome.accepted["row"].tolist()]
+            everything = sorted([*outcome.quarantined, *passed], key=lambda q: q.row)
+            self._write(replace(outcome, accepted=outcome.accepted.iloc[0:0], quarantined=everything, warnings=[]))
+
+    def _insert(self, model: type[models.QuarantinedRow] | type[models.ValidationWarning], entries: list[Any]) -> None:
+        if entries:
+            self._session.execute(insert(model.__table__), [
+                {"sync_run_id": self._run_id, "source": self._source, "row_number": e.row,
+                 "source_ref": _ref(e.record), "record": e.record, "reasons": e.reasons}
+                for e in entries
+            ])
+
+    def _merge(self, statistics: dict[str, dict[str, Any]]) -> None:
+        for key, entry in statistics.items():
+            total = self._statistics.setdefault(key, {**entry, "success": True, "unexpected_count": 0})
+            total["success"] = total["success"] and entry["success"]
+            total["unexpected_count"] += entry["unexpected_count"]
+
+
+class _SeenKeys:
+    """The (metric, period) of every row accepted so far in a run, as sorted int64 codes per chunk.
+
+    12 bytes a row: a million rows take ~12 MB, so a run can be checked for repeats across chunks.
+    """
+
+    def __init__(self) -> None:
+        self._metric_ids: dict[str, int] = {}
+        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted codes, rows in that order)
+
+    def quarantine_repeats(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> ValidationOutcome:
+        """``outcome`` with accepted rows whose (metric, period) an earlier chunk accepted moved to quarantine."""
+        accepted = outcome.accepted
+        codes = self._codes(accepted)
+        earlier = np.full(len(codes), -1, dtype="int64")
+        for seen, rows in self._chunks:
+            if len(seen):
+                at = np.minimum(np.searchsorted(seen, codes), len(seen) - 1)
+                hit = (seen[at] == codes) & (earlier < 0)
+                earlier[hit] = rows[at[hit]]
+        repeated = earlier >= 0
+        keep = accepted.loc[~repeated]
+        order = np.argsort(codes[~repeated], kind="stable")
+        self._chunks.append((codes[~repeated][order], keep["row"].to_numpy()[order]))
+        if not repeated.any():
+            return outcome
+        source = Rows(chunk, chunk)
+        moved = [
+            QuarantineEntry(row, source.record(row), [f"(metric, period): duplicate of row {first}, accepted earlier in this sync"])
+            for row, first in zip(accepted.loc[repeated, "row"].tolist(), earlier[repeated].tolist())
+        ]
+        statistics = dict(outcome.statistics)
+        if _UNIQUE_KEY in statistics:
+            entry = statistics[_UNIQUE_KEY]
+            statistics[_UNIQUE_KEY] = {**entry, "success": False, "unexpected_count": entry["unexpected_count"] + len(moved)}
+        quarantined = sorted([*outcome.quarantined, *moved], key=lambda q: q.row)
+        moved_rows = {q.row for q in moved}
+        warnings = [w for w in outcome.warnings if w.row not in moved_rows]
+        return replace(outcome, accepted=keep.reset_index(drop=True), quarantined=quarantined, statistics=statistics,
+                       warnings=warnings, success=False)
+
+    def _codes(self, accepted: pd.DataFrame) -> np.ndarray:
+        ids = np.array([self._metric_ids.setdefault(m, len(self._metric_ids)) for m in accepted["metric"].tolist()],
+                       dtype="int64")
+        days = np.asarray(accepted["period"].tolist(), dtype="datetime64[D]").astype("int64")
+        return (ids << 32) + days
+
+
+def _ref(record: dict[str, Any]) -> str | None:
+    ref = record.get("source_ref")
+    return None if ref is None else str(ref)[:500]
+
+
+def now() -> dt.datetime:
+    """The current time in UTC (when a run finished)."""
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,80 @@
+"""``validation.yaml``: bounds per metric and unit, the period window, the jump check (pydantic).
+
+The file is optional; without it the defaults below apply. Errors are one line naming the file
+and the field, like every other configuration file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from benefits.errors import ConfigError
+
+VALIDATION_FILE = "validation.yaml"
+
+
+class Range(BaseModel):
+    """Bounds of a value; either side may be left open."""
+
+    model_config = ConfigDict(extra="forbid")
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class BoundsConfig(BaseModel):
+    """Value bounds: per metric, per unit, and a default for everything else.
+
+    For each side (min, max) the first one given wins: ``metrics``, then the register's
+    ``bounds:`` of a benefit measuring the metric, then ``units``, then ``default``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    default: Range = Range(min=-1e12, max=1e12)
+    units: dict[str, Range] = {}
+    metrics: dict[str, Range] = {}
+
+
+class JumpConfig(BaseModel):
+    """The jump check: a period-on-period change far outside the series' usual change warns."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_score: Annotated[float, Field(gt=0)] = 12.0
+    """How many robust standard deviations of the series' changes a change may be away from the
+    series' median change before it is a warning."""
+    min_changes: Annotated[int, Field(ge=2)] = 8
+    """Series with fewer changes than this are not judged."""
+
+
+class ValidationConfig(BaseModel):
+    """The whole validation.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    window_before_baseline_days: Annotated[int, Field(ge=0)] = 366
+    """A period more than this many days before the earliest baseline of its metric is rejected."""
+    bounds: BoundsConfig = BoundsConfig()
+    jump: JumpConfig = JumpConfig()
+
+
+def load_validation_config(config_dir: Path) -> ValidationConfig:
+    """Read ``validation.yaml`` from ``config_dir`` (defaults when absent); one-line ConfigError on bad input."""
+    from benefits.register import read_yaml
+
+    path = config_dir / VALIDATION_FILE
+    if not path.exists():
+        return ValidationConfig()
+    try:
+        return ValidationConfig.model_validate(read_yaml(path) or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {where}: {message[:1].lower()}{message[1:]}") from None

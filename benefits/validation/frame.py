@@ -1,0 +1,204 @@
+"""From a connector's records to a batch frame, and from a batch frame to the typed frame GX checks.
+
+A *batch frame* is the connector's raw output, one row per record, object dtype: ``row`` (the
+record number within the sync run), the record fields ``metric``, ``period``, ``value``, ``unit``,
+the optional ``source_ref`` (where the record came from, e.g. ``file.csv:12``) and any further key
+the connector gave, all verbatim. The *typed frame* (:func:`prepare_frame`) holds the same rows in
+the same order with typed columns for the expectations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benefits.errors import BenefitsError
+from benefits.plugins.connector import RECORD_FIELDS
+
+#: Columns every batch must have (``row`` is added by the sync, the rest come from the connector).
+BATCH_COLUMNS = ("row", "metric", "period", "value", "unit")
+#: The optional pointer a connector may give with each record (``file:line``, a URL, a key).
+SOURCE_REF = "source_ref"
+
+#: A number as text: optional sign, digits with an optional fraction, optional exponent.
+#: ASCII digits only. ``inf``, ``nan``, ``1,234``, ``0x10`` and ``1_000`` are not numbers here.
+NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NUMBER = re.compile(NUMBER_PATTERN)
+
+
+def batch_frame(records: Iterable[Any], *, first_row: int = 1) -> pd.DataFrame:
+    """Turn a connector's records into a batch frame, numbering rows from ``first_row``.
+
+    This is what the sync validates, chunk by chunk; the conformance kit (``benefits.testing``)
+    and ``benefits quarantine retry`` build their batches with it too, so they validate exactly
+    what a sync would. Every key a record has is kept
+    verbatim (``source_ref`` and keys beyond the record fields included); a missing record field
+    is None. A record that is not a dict raises :class:`BenefitsError` naming its row.
+    """
+    fixed = ("row", *RECORD_FIELDS, SOURCE_REF)
+    columns: dict[str, list[Any]] = {name: [] for name in fixed}
+    extra: dict[str, dict[int, Any]] = {}
+    known = set(fixed)
+    rows, metrics, periods, values, units, refs = (columns[name] for name in fixed)
+    for position, record in enumerate(records):
+        number = first_row + position
+        if not isinstance(record, dict):
+            raise BenefitsError(f"record {number} is a {type(record).__name__}, not a dict")
+        rows.append(number)
+        metrics.append(record.get("metric"))
+        periods.append(record.get("period"))
+        values.append(record.get("value"))
+        units.append(record.get("unit"))
+        refs.append(record.get(SOURCE_REF))
+        if not record.keys() <= known:
+            for key, value in record.items():
+                if key not in columns:
+                    extra.setdefault(str(key), {})[position] = value
+    frame = pd.DataFrame({name: pd.Series(values_, dtype=object) for name, values_ in columns.items()})
+    for name, found in extra.items():
+        frame[name] = pd.Series([found.get(i) for i in range(len(frame))], dtype=object)
+    return frame
+
+
+def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
+    """Type a raw batch for GX: one row per batch row, in order.
+
+    - ``metric``, ``unit``: str, or None when missing (None, NaN, blank);
+    - ``period``: datetime64; NaT when missing or not a strict ISO date (``YYYY-MM-DD``, a
+      ``datetime.date``, or a ``datetime.datetime`` at midnight);
+    - ``value_text``: the value as text (stripped), None when missing, for the number pattern;
+    - ``value``: float64 parsed from ``value_text`` when it is a number, NaN otherwise.
+    """
+    missing = [column for column in BATCH_COLUMNS if column not in batch.columns]
+    if missing:
+        raise BenefitsError(f"batch: missing column(s) {', '.join(missing)}")
+    rows = pd.to_numeric(batch["row"], errors="coerce")
+    if rows.isna().any() or (rows % 1 != 0).any() or rows.duplicated().any():
+        raise BenefitsError("batch: column 'row' must hold a unique integer for every row")
+
+    value_text = texts(batch["value"], strip=True)
+    number = _NUMBER.fullmatch
+    numeric = [t if t is not None and number(t) else None for t in value_text.tolist()]
+    return pd.DataFrame(
+        {
+            "row": rows.astype("int64").to_numpy(),
+            "metric": texts(batch["metric"]).to_numpy(dtype=object),
+            "period": _periods(batch["period"]),
+            "value_text": value_text.to_numpy(dtype=object),
+            "value": pd.to_numeric(pd.Series(numeric, dtype=object), errors="coerce").astype("float64").to_numpy(),
+            "unit": texts(batch["unit"]).to_numpy(dtype=object),
+        }
+    )
+
+
+def texts(raw: pd.Series, *, strip: bool = False) -> pd.Series:
+    """Each value as text (``str(value)``), None when missing (None, NaN, NaT, blank).
+
+    One pass in plain Python: on object columns it is several times faster than pandas' string
+    methods, and it is run on every row of every batch.
+    """
+    return pd.Series([_text(v, strip) for v in raw.to_numpy(dtype=object)], index=raw.index, dtype=object)
+
+
+def _text(value: Any, strip: bool) -> str | None:
+    if value is None:
+        return None
+    text = value if type(value) is str else None if is_missing(value) else str(value)
+    if text is None or not text.strip():
+        return None
+    return text.strip() if strip else text
+
+
+def _periods(raw: pd.Series) -> np.ndarray:
+    """Parse periods (each distinct value once) to datetime64, NaT when missing or unreadable.
+
+    The unit is ns when every date fits (GX compares datetime64[ns] columns vectorised, other
+    units one value at a time), else s, so that dates such as 9999-12-31 survive to be judged.
+    """
+    try:
+        codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
+        parsed = np.array([_parse_period(v) for v in uniques] + [None], dtype="datetime64[D]")
+        days = parsed[codes]  # code -1 (missing) picks the trailing None
+    except TypeError:  # unhashable values: parse one by one
+        days = np.array([_parse_period(v) for v in raw], dtype="datetime64[D]")
+    known = days[~np.isnat(days)]
+    fits_ns = known.size == 0 or (known.min() >= _NS_MIN and known.max() <= _NS_MAX)
+    return days.astype("datetime64[ns]" if fits_ns else "datetime64[s]")
+
+
+_NS_MIN = np.datetime64(pd.Timestamp.min.ceil("D").date(), "D")
+_NS_MAX = np.datetime64(pd.Timestamp.max.floor("D").date(), "D")
+
+
+def _parse_period(value: Any) -> dt.date | None:
+    """A strict ISO date, or None. Accepts ``date``, midnight ``datetime``, ``'YYYY-MM-DD'``."""
+    if is_missing(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _ISO_DATE.fullmatch(text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                return None
+    return None
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, NA, NaT, or a blank string."""
+    if isinstance(value, str):
+        return not value.strip()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+def show(value: Any, *, quote: bool = False) -> str:
+    """A value as people read it in a reason: dates in ISO form, strings quoted when asked."""
+    if isinstance(value, str):
+        return repr(value) if quote else value
+    if is_missing(value):
+        return "missing"
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time() and value.tzinfo is None:
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
+        return str(int(value))
+    return str(value)
+
+
+def json_safe(value: Any) -> Any:
+    """A raw connector value as JSON: dates -> ISO strings, NaN/None -> None, others -> str."""
+    if isinstance(value, str):
+        return str(value)  # verbatim, blank included (np.str_ -> str)
+    if is_missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)  # Decimal, numpy datetime64, anything else

@@ -1,0 +1,222 @@
+"""What every batch must meet: the expectations, and the register-derived columns they check.
+
+:func:`default_expectations` lists the GX expectations on the typed frame. Without
+:class:`ValidationRules` they cover the shape of a batch (fields present and readable, finite
+numbers, unique (metric, period), no future period). With rules (:func:`load_rules`: the
+register, ``validation.yaml`` and the ``register_expectations`` hook) they also check that the
+metric is known to the register, the unit is the metric's declared unit, the value is within the
+metric's bounds, the period is not long before the metric's baseline, and they warn on a jump.
+The register-derived checks compare columns that :meth:`ValidationRules.add_columns` adds to the
+typed frame (``declared_unit``, ``min_value``, ``max_value``, ``earliest_period``,
+``previous_period``, ``previous_value``, ``change``, ``jump_score``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from benefits.validation.config import JumpConfig, Range, ValidationConfig, load_validation_config
+from benefits.validation.frame import NUMBER_PATTERN
+from benefits.validation.run import gx
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; GX and the register are imported lazily
+    from great_expectations.expectations import Expectation
+
+    from benefits.register import Register
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    """What the register and validation.yaml say about one metric."""
+
+    unit: str
+    earliest_period: dt.date
+    min_value: float | None
+    max_value: float | None
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """The register-derived checks of one sync: known metrics, units, bounds, window, jumps."""
+
+    metrics: dict[str, MetricRule]
+    window_days: int
+    jump: JumpConfig
+    extra: tuple[Any, ...] = ()  # expectations added by plugins (register_expectations)
+
+    @classmethod
+    def from_register(cls, register: Register, config: ValidationConfig, extra: Sequence[Any] = ()) -> ValidationRules:
+        """Rules for every metric a benefit of ``register`` measures."""
+        window = dt.timedelta(days=config.window_before_baseline_days)
+        metrics: dict[str, MetricRule] = {}
+        for _, benefit in register.benefits():
+            earliest = benefit.baseline.date - window
+            known = metrics.get(benefit.metric)
+            if known is not None:
+                earliest = min(earliest, known.earliest_period)
+            declared = Range(min=benefit.bounds.min, max=benefit.bounds.max) if benefit.bounds else Range()
+            sides = [config.bounds.metrics.get(benefit.metric, Range()), declared,
+                     config.bounds.units.get(benefit.unit, Range()), config.bounds.default]
+            low = next((s.min for s in sides if s.min is not None), None)
+            high = next((s.max for s in sides if s.max is not None), None)
+            metrics[benefit.metric] = MetricRule(benefit.unit, earliest, low, high)
+        return cls(metrics, config.window_before_baseline_days, config.jump, tuple(extra))
+
+    def add_columns(self, frame: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The typed frame with the register-derived columns the rule expectations compare.
+
+        ``history`` (``metric``, ``period`` datetime64, ``value``), the stored values of the same
+        series, lets the jump check judge a batch that holds only the latest periods.
+        """
+        metric = frame["metric"]
+        rule = {name: (r.unit, np.datetime64(r.earliest_period, "ns"), r.min_value, r.max_value)
+                for name, r in self.metrics.items()}
+        looked_up = [rule.get(m) for m in metric.tolist()]
+        frame = frame.copy()
+        frame["declared_unit"] = np.array([r[0] if r else None for r in looked_up], dtype=object)
+        frame["earliest_period"] = np.array([r[1] if r else np.datetime64("NaT") for r in looked_up],
+                                            dtype="datetime64[ns]")
+        # Bounds judge finite values only: the finite-number check already rejects the others.
+        finite = np.isfinite(frame["value"].to_numpy())
+        lows = np.array([r[2] if r and r[2] is not None else np.nan for r in looked_up], dtype="float64")
+        highs = np.array([r[3] if r and r[3] is not None else np.nan for r in looked_up], dtype="float64")
+        frame["min_value"] = np.where(finite, lows, np.nan)
+        frame["max_value"] = np.where(finite, highs, np.nan)
+        return _with_jumps(frame, self.jump, history)
+
+    def expectations(self) -> list[Expectation]:
+        """The register-derived expectations, then the plugins' ones."""
+        gxe = gx().expectations
+        either = "either_value_is_missing"
+        return [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="metric", value_set=sorted(self.metrics),
+                meta={"reason": "metric: {raw} is not a metric of the register"},
+            ),
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A="unit", column_B="declared_unit", ignore_row_if=either,
+                meta={"reason": "unit: '{at.unit}' is not '{at.declared_unit}', the unit of {at.metric}"},
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="value", column_B="min_value", or_equal=True, ignore_row_if=either,
+                meta={"reason": "value: {at.value} is below {at.min_value}, the minimum for {at.metric}"},
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="max_value", column_B="value", or_equal=True, ignore_row_if=either,
+                meta={"reason": "value: {at.value} is above {at.max_value}, the maximum for {at.metric}"},
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="period", column_B="earliest_period", or_equal=True, ignore_row_if=either,
+                meta={"reason": f"period: {{at.period}} is before {{at.earliest_period}}, {self.window_days} days "
+                                "before the baseline of {at.metric}"},
+            ),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="jump_score", max_value=self.jump.max_score, severity="warning",
+                meta={"reason": "value: {at.value} changes by {at.change} since {at.previous_period} "
+                                "({at.previous_value}), far outside the usual change of {at.metric}"},
+            ),
+            *self.extra,
+        ]
+
+
+def default_expectations(*, as_of: dt.date, rules: ValidationRules | None = None) -> list[Expectation]:
+    """The expectations every batch must meet, on the columns of :func:`prepare_frame`.
+
+    With ``rules``, the register-derived and plugin expectations follow (they need the columns of
+    :meth:`ValidationRules.add_columns`).
+    """
+    gxe = gx().expectations
+    as_of = _as_date(as_of)
+    shape = [
+        gxe.ExpectColumnValuesToNotBeNull(column="metric"),
+        gxe.ExpectColumnValuesToNotBeNull(column="period"),
+        gxe.ExpectColumnValuesToNotBeNull(column="value_text"),
+        gxe.ExpectColumnValuesToNotBeNull(column="unit"),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="value_text",
+            regex=NUMBER_PATTERN,
+            meta={"reason": "{field}: {raw} is not a number"},
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="value",
+            min_value=-sys.float_info.max,
+            max_value=sys.float_info.max,
+            meta={"reason": "{field}: {raw} is not a finite number"},
+        ),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["metric", "period"],
+            ignore_row_if="any_value_is_missing",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="period",
+            max_value=dt.datetime.combine(as_of, dt.time()),
+            meta={"reason": "{field}: {value} is in the future (after {max_value})"},
+        ),
+    ]
+    return shape if rules is None else [*shape, *rules.expectations()]
+
+
+def load_rules(config_dir: Path, register: Register) -> ValidationRules:
+    """The rules of a sync: the register, ``validation.yaml`` in ``config_dir`` and every plugin's
+    ``register_expectations``. Use it with :func:`validate_batch` to re-validate rows (quarantine retry)."""
+    from benefits.plugins.manager import plugin_manager
+
+    extra = [e for found in plugin_manager().hook.register_expectations(register=register) for e in found or []]
+    return ValidationRules.from_register(register, load_validation_config(config_dir), extra)
+
+
+def _with_jumps(frame: pd.DataFrame, jump: JumpConfig, history: pd.DataFrame | None) -> pd.DataFrame:
+    """Add each row's change since the previous period of its metric and its robust score.
+
+    Within one metric's series (ordered by period, rows with a missing metric, period or value
+    left out) ``change`` is the difference to the previous value and ``jump_score`` is how far
+    that change is from the series' median change, in robust standard deviations: the larger of
+    1.4826 x the median and 1/0.6745 x the 75th percentile of the absolute deviations from the
+    median change (both estimate a normal standard deviation; the second keeps a usable spread for
+    a series of mostly unchanged values), at least 1e-9 x the series' mean absolute value. NaN
+    where there is no previous value or the series has fewer than ``jump.min_changes`` changes.
+    Stored values in ``history`` join the series (a batch row wins over a stored value of the same
+    period), but only the batch's rows are scored.
+    """
+    usable = frame[["metric", "period", "value"]].dropna()
+    usable = usable[np.isfinite(usable["value"])]
+    if history is not None and not history.empty:
+        stored = history[["metric", "period", "value"]].set_axis(range(-len(history), 0))  # no batch row's label
+        fresh = pd.MultiIndex.from_frame(usable[["metric", "period"]])
+        stored = stored[~pd.MultiIndex.from_frame(stored[["metric", "period"]]).isin(fresh)]
+        usable = pd.concat([stored, usable])
+    usable = usable.sort_values(["metric", "period"], kind="stable")
+    groups = usable.groupby("metric", sort=False)
+    change = groups["value"].diff()
+    previous_value = groups["value"].shift()
+    previous_period = groups["period"].shift()
+    centre = change.groupby(usable["metric"]).transform("median")
+    deviation = (change - centre).abs()
+    by_metric = deviation.groupby(usable["metric"])
+    p75 = usable["metric"].map(by_metric.quantile(0.75))
+    spread = np.maximum(by_metric.transform("median") * 1.4826, p75 / 0.6745)
+    level = usable["value"].abs().groupby(usable["metric"]).transform("mean")
+    changes = change.groupby(usable["metric"]).transform("count")
+    scale = np.maximum(spread, 1e-9 * np.maximum(level, 1.0))
+    score = ((change - centre).abs() / scale).where(changes >= jump.min_changes)
+    frame["previous_period"] = previous_period.reindex(frame.index).astype(frame["period"].dtype)
+    frame["previous_value"] = previous_value.reindex(frame.index).astype("float64")
+    frame["change"] = change.reindex(frame.index).astype("float64")
+    frame["jump_score"] = score.reindex(frame.index).astype("float64")
+    return frame
+
+
+def _as_date(value: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise TypeError(f"as_of must be a datetime.date, not {type(value).__name__}")

@@ -1,0 +1,204 @@
+"""The finance page ("/finance"): each claim next to its ledger evidence, sign-off and history.
+
+Reported value (every claim) and validated value (approved claims only) sit side by side;
+metrics whose attribution shares add up to more than 100% are flagged. Approving or rejecting
+needs the finance role: the callback asks ``require_role("finance")``, which answers HTTP 403 to
+anyone else, and the domain check in :func:`benefits.claims.signoff.decide` refuses it again.
+``?initiative=KEY`` shows one initiative's claims, so links can be shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+from sqlalchemy.orm import Session
+
+from benefits.claims import ClaimClass, ClaimSource, Decision
+from benefits.claims.importer import CLAIMABLE_CATEGORIES, ClaimInput, record_claims
+from benefits.claims.ledger import ClaimLine, ClaimsReport, claims_report
+from benefits.claims.money import display, display_share, parse_money
+from benefits.claims.signoff import decide
+from benefits.errors import BenefitsError
+from benefits.store import repository
+from dashboards import components, data
+from dashboards.auth import require_role
+from dashboards.queries import DEFAULT_CURRENCY
+
+dash.register_page(__name__, path="/finance", name="Finance", title="Finance · benefits", order=2)
+
+FORM_STYLE = {"display": "grid", "gap": "8px", "maxWidth": "640px"}
+BUTTONS_STYLE = {"display": "flex", "gap": "8px"}
+CLASS_LABELS = {c.value: c.value.replace("_", "-").capitalize() for c in ClaimClass}
+
+
+def layout(initiative: Any = None, **_other: Any) -> html.Div:
+    """The page for the URL's ``initiative`` value (all initiatives when empty)."""
+    chosen = initiative if isinstance(initiative, str) and initiative else None
+    with data.session() as session:
+        report = claims_report(session, chosen)
+        benefits = _claimable_benefits(session)
+    return html.Div(
+        [
+            html.H1("Finance claims" + (f": {chosen}" if chosen else "")),
+            html.P("Claimed savings and revenue next to the ledger evidence. Only approved claims count as "
+                   "validated value.", className="subtitle"),
+            dcc.Store(id="finance-initiative", data=chosen),
+            html.Div(claims_section(report), id="finance-claims"),
+            html.H2("Sign off a claim"),
+            _sign_off_form(report),
+            html.H2("Enter a claim"),
+            _entry_form(benefits),
+        ],
+        className="page finance",
+    )
+
+
+def claims_section(report: ClaimsReport, currency: str = DEFAULT_CURRENCY) -> list[Any]:
+    """Cards, double-counting flags, the claims table and the sign-off history of ``report``."""
+    pending = sum(1 for line in report.lines if line.state == "pending")
+    parts: list[Any] = [
+        html.Div(
+            [
+                components.card("Reported", display(report.reported, currency), f"{len(report.lines)} claims",
+                                card_id="card-reported"),
+                components.card("Evidenced", display(report.evidenced, currency), "from ledger metrics",
+                                card_id="card-evidenced"),
+                components.card("Validated", display(report.validated, currency), "approved by finance",
+                                card_id="card-validated"),
+                components.card("Awaiting sign-off", str(pending)),
+            ],
+            className="cards",
+        )
+    ]
+    if report.over_attributed:
+        parts.append(html.Div([html.H2("Double counting"), html.Ul([html.Li(f.message()) for f in report.over_attributed])],
+                              id="finance-double-counting", style={"color": "#cf222e"}))
+    if not report.lines:
+        parts.append(html.P("No claims yet: import a CSV with `benefits claims import` or enter one below."))
+        return parts
+    parts.append(components.table(
+        ["ID", "Initiative", "Benefit", "Period", "Class", "Claimed", "Evidenced", "Variance", "Evidenced %",
+         "Evidence", "State", "Flags"],
+        [_claim_row(line, currency) for line in report.lines],
+        table_id="finance-claims-table", numeric=(0, 5, 6, 7, 8),
+    ))
+    history = [
+        [str(line.id), line.benefit, d.decided_at.isoformat(timespec="minutes"), d.decided_by, d.role, d.decision,
+         d.comment]
+        for line in report.lines for d in line.decisions
+    ]
+    parts += [html.H2("Sign-off history"),
+              components.table(["Claim", "Benefit", "When", "Who", "Role", "Decision", "Comment"], history,
+                               table_id="finance-history") if history else html.P("No decisions yet.")]
+    return parts
+
+
+def _claim_row(line: ClaimLine, currency: str) -> list[Any]:
+    r = line.reconciliation
+    return [
+        str(line.id), line.initiative_name, line.benefit_name, line.period.isoformat(),
+        CLASS_LABELS[line.claim_class.value], display(r.claimed, currency), display(r.evidenced, currency),
+        display(r.variance, currency), display_share(r.evidenced_share),
+        html.Div([html.Div(r.state.replace("_", " ")), html.Small(r.reason, style={"color": "#57606a"})]), line.state, "double counted" if line.double_counted else "",
+    ]
+
+
+def _sign_off_form(report: ClaimsReport) -> html.Div:
+    options = [{"label": f"{line.id} · {line.benefit} · {line.period.isoformat()} ({line.state})", "value": line.id}
+               for line in report.lines]
+    return html.Div(
+        [
+            dcc.Dropdown(id="finance-claim", options=options, placeholder="Claim"),
+            dcc.Textarea(id="finance-comment", placeholder="Why (kept in the history)", style={"width": "100%"}),
+            html.Div([html.Button("Approve", id="finance-approve", n_clicks=0),
+                      html.Button("Reject", id="finance-reject", n_clicks=0)], style=BUTTONS_STYLE),
+            html.P(id="finance-result", role="status"),
+        ],
+        className="form", style=FORM_STYLE,
+    )
+
+
+def _entry_form(benefits: list[tuple[str, str]]) -> html.Div:
+    return html.Div(
+        [
+            dcc.Dropdown(id="finance-new-benefit", options=[{"label": n, "value": k} for k, n in benefits],
+                         placeholder="Benefit"),
+            dcc.Input(id="finance-new-period", type="text", placeholder="Period (2026-06-29)"),
+            dcc.Input(id="finance-new-value", type="text", placeholder="Claimed value"),
+            dcc.Dropdown(id="finance-new-class", options=[{"label": v, "value": k} for k, v in CLASS_LABELS.items()],
+                         placeholder="Class (default from the benefit)"),
+            html.Div(html.Button("Record claim", id="finance-record", n_clicks=0), style=BUTTONS_STYLE),
+            html.P(id="finance-record-result", role="status"),
+        ],
+        className="form", style=FORM_STYLE,
+    )
+
+
+def _claimable_benefits(session: Session) -> list[tuple[str, str]]:
+    return [(b.key, b.name) for b in repository.benefits(session)
+            if b.category in CLAIMABLE_CATEGORIES and not b.dis_benefit]
+
+
+@dash.callback(
+    Output("finance-result", "children"),
+    Output("finance-claims", "children"),
+    Input("finance-approve", "n_clicks"),
+    Input("finance-reject", "n_clicks"),
+    State("finance-claim", "value"),
+    State("finance-comment", "value"),
+    State("finance-initiative", "data"),
+    prevent_initial_call=True,
+)
+def sign_off(_approve: int, _reject: int, claim_id: Any, comment: Any, initiative: Any) -> tuple[str, Any]:
+    """Approve or reject the chosen claim as the signed-in finance user (HTTP 403 for other roles)."""
+    user = require_role("finance")
+    decision = Decision.approved if dash.ctx.triggered_id == "finance-approve" else Decision.rejected
+    if claim_id is None:
+        return "Choose a claim first.", dash.no_update
+    with data.session() as session:
+        try:
+            decide(session, int(claim_id), decision, user.name, user.role, str(comment or ""))
+        except BenefitsError as exc:
+            return f"Not recorded: {exc}", dash.no_update
+        session.commit()
+        report = claims_report(session, initiative)
+    return f"Claim {claim_id} {decision.value} by {user.name}.", claims_section(report)
+
+
+@dash.callback(
+    Output("finance-record-result", "children"),
+    Output("finance-claims", "children", allow_duplicate=True),
+    Input("finance-record", "n_clicks"),
+    State("finance-new-benefit", "value"),
+    State("finance-new-period", "value"),
+    State("finance-new-value", "value"),
+    State("finance-new-class", "value"),
+    State("finance-initiative", "data"),
+    prevent_initial_call=True,
+)
+def record(_clicks: int, benefit: Any, period: Any, value: Any, claim_class: Any, initiative: Any) -> tuple[str, Any]:
+    """Record a claim entered on the page (roles pmo or finance), source ``dashboard``."""
+    user = require_role("pmo", "finance")
+    try:
+        claim = ClaimInput(
+            benefit=str(benefit or ""), period=_date(period), claimed_value=parse_money(str(value or "")),
+            claim_class=ClaimClass(claim_class) if claim_class else None, where="claim",
+        )
+        with data.session() as session:
+            counts = record_claims(session, [claim], ClaimSource.dashboard, user.name)
+            session.commit()
+            report = claims_report(session, initiative)
+    except (BenefitsError, ValueError) as exc:
+        return f"Not recorded: {exc}", dash.no_update
+    done = "recorded" if counts.new else "updated" if counts.updated else "unchanged"
+    return f"Claim for {claim.benefit} at {claim.period} {done}.", claims_section(report)
+
+
+def _date(value: Any) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ValueError(f"period: {value!r} is not a date like 2026-06-29") from None

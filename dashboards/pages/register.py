@@ -1,0 +1,135 @@
+"""The benefits register ("/register"): every benefit in a sortable, filterable grid, exported to CSV
+(the grid's own export) or Excel (built on the server from the rows the grid shows).
+
+URL values: ``as_of`` and the filters ``programme``, ``tactic``, ``category``, ``owner``, ``status``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+from dash import Input, Output, State, dcc, html
+
+from dashboards import components
+from dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
+from dashboards.formatting import CURRENCY_SYMBOLS, category_label, status_label
+
+dash.register_page(__name__, path="/register", name="Register", title="Register · benefits", order=1)
+
+# (field, header, kind): kind "money" in the register's currency, "share" as %, "number", else text
+GRID_COLUMNS = [
+    ("name", "Benefit", "link"), ("initiative_name", "Initiative", "text"), ("programme_name", "Programme", "text"),
+    ("category", "Category", "text"), ("tactic", "Tactic", "text"), ("owner", "Owner", "text"),
+    ("status", "Status", "text"), ("previous_status", "Previous status", "text"), ("unit", "Unit", "text"),
+    ("planned_value", "Planned to date", "money"), ("realised_value", "Realised to date", "money"),
+    ("percent_realised", "Realised % of target", "percent"), ("p_on_time", "Likely on time", "share"),
+    ("target_date", "Target date", "text"), ("expected_landing", "Expected landing", "text"),
+    ("last_period", "Latest observation", "text"), ("metric", "Metric", "text"),
+]
+
+
+def layout(as_of: Any = None, **values: Any) -> html.Div:
+    """The grid for the URL's ``as_of`` and filter values."""
+    loaded = components.filtered_summary(as_of, values)
+    if isinstance(loaded, html.Div):
+        return loaded
+    summary, when = loaded
+    rows = grid_rows(summary.benefits, when)
+    return html.Div(
+        [
+            html.H1("Benefits register"),
+            html.P(f"{len(rows)} of {summary.total} benefits as of {summary.as_of.isoformat()} · money in "
+                   f"{summary.currency}. Sort and filter in the column headers; exports hold the rows shown.",
+                   className="subtitle"),
+            components.filter_bar(summary.options, summary.filters, summary.labels),
+            html.Div([html.Button("Export CSV", id="register-csv", className="button"),
+                      html.Button("Export Excel", id="register-xlsx", className="button"),
+                      dcc.Download(id="register-download")], className="actions"),
+            dag.AgGrid(
+                id="register-grid",
+                rowData=rows,
+                columnDefs=column_defs(summary.currency),
+                defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
+                dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False,
+                                 "suppressColumnVirtualisation": True},
+                csvExportParams={"fileName": f"benefits-{summary.as_of.isoformat()}.csv"},
+                columnSize="autoSize",
+                style={"height": "640px"},
+                className="ag-theme-alpine",
+            ),
+        ],
+        className="page register",
+    )
+
+
+def grid_rows(frame: pd.DataFrame, when: Any) -> list[dict[str, Any]]:
+    """The grid's rows: readable category, tactic and status, and each benefit's page link."""
+    rows = frame[[c for c, _, _ in GRID_COLUMNS]].copy()
+    rows["category"] = rows["category"].map(category_label)
+    rows["tactic"] = rows["tactic"].map(category_label)
+    rows["status"] = rows["status"].map(status_label)
+    rows["previous_status"] = rows["previous_status"].map(lambda s: status_label(s) if s else None)
+    rows["href"] = [components.benefit_href(key, when) for key in frame["benefit"]]
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+def column_defs(currency: str) -> list[dict[str, Any]]:
+    """Column definitions with values shown in their units (currency, %)."""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
+    suffix = "" if symbol else f" {currency}"
+    formats = {
+        "money": f"params.value == null ? '' : '{symbol}' + d3.format(',.0f')(params.value) + '{suffix}'",
+        "share": "params.value == null ? '' : d3.format('.0%')(params.value)",
+        "percent": "params.value == null ? '' : d3.format('.1f')(params.value) + '%'",
+    }
+    columns = []
+    for field, header, kind in GRID_COLUMNS:
+        column: dict[str, Any] = {"field": field, "headerName": header}
+        if kind in formats:
+            column |= {"type": "numericColumn", "filter": "agNumberColumnFilter",
+                       "valueFormatter": {"function": formats[kind]}}
+        if kind == "link":
+            column |= {"cellRenderer": "PageLink", "cellRendererParams": {"hrefField": "href"}, "pinned": "left"}
+        columns.append(column)
+    return columns
+
+
+@dash.callback(Output("register-grid", "exportDataAsCsv"), Input("register-csv", "n_clicks"),
+               prevent_initial_call=True)
+def export_csv(_clicks: int | None) -> bool:
+    """Ask the grid for its CSV export (the rows as filtered and sorted in the grid)."""
+    return True
+
+
+@dash.callback(Output("register-download", "data"), Input("register-xlsx", "n_clicks"),
+               State("register-grid", "virtualRowData"), State("register-grid", "rowData"),
+               prevent_initial_call=True)
+def export_excel(_clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]]) -> Any:
+    """An Excel workbook of the rows the grid shows, with the grid's headers."""
+    return dcc.send_bytes(excel_bytes(shown if shown is not None else everything), "benefits.xlsx")
+
+
+def excel_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """The rows as an .xlsx workbook (one sheet, the grid's columns and headers).
+
+    Text is stored as text, never as a formula, even when it starts with ``=``.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Benefits"
+    sheet.append([header for _, header, _ in GRID_COLUMNS])
+    for row in rows:
+        sheet.append([row.get(field) for field, _, _ in GRID_COLUMNS])
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

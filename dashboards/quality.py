@@ -1,0 +1,110 @@
+"""What the data-quality and connectors pages read: sync runs, failures by expectation, quarantine,
+stale metrics, and the last sync of each connector. Plain DataFrames for the figures and pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from benefits.store import models
+
+RUN_COLUMNS = ["id", "connector", "connector_type", "started_at", "finished_at", "status", "rows_read",
+               "rows_accepted", "rows_quarantined", "rows_restated", "error"]
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Metrics by how recent their latest observation is, and whether the project's rules were used."""
+
+    metrics: pd.DataFrame  # metric, unit, last_period, days_behind, cadence_days, stale, reason
+    rules: str  # how staleness is decided, shown on the page
+
+
+def sync_runs(session: Session, limit: int = 50) -> pd.DataFrame:
+    """The most recent sync runs, newest first (``RUN_COLUMNS``)."""
+    s = models.SyncRun
+    query = select(*(getattr(s, c) for c in RUN_COLUMNS)).order_by(s.id.desc()).limit(limit)
+    return pd.DataFrame(session.execute(query).all(), columns=RUN_COLUMNS)
+
+
+def failures_by_expectation(session: Session, limit: int = 50) -> pd.DataFrame:
+    """Failed rows per expectation over the latest ``limit`` runs' validation statistics.
+
+    Columns ``expectation``, ``severity``, ``failed_rows``, ``runs_failed``, ``runs_checked``; most
+    failed rows first.
+    """
+    s = models.SyncRun
+    runs = session.execute(select(s.validation).where(s.validation.is_not(None)).order_by(s.id.desc()).limit(limit))
+    totals: dict[tuple[str, str], list[int]] = {}
+    for (statistics,) in runs:
+        for key, entry in (statistics or {}).items():
+            if not isinstance(entry, dict) or "unexpected_count" not in entry:
+                continue
+            counts = totals.setdefault((str(key), str(entry.get("severity", "critical"))), [0, 0, 0])
+            failed = int(entry.get("unexpected_count") or 0)
+            counts[0] += failed
+            counts[1] += int(failed > 0 or entry.get("success") is False)
+            counts[2] += 1
+    frame = pd.DataFrame([(k, sev, *c) for (k, sev), c in totals.items()],
+                         columns=["expectation", "severity", "failed_rows", "runs_failed", "runs_checked"])
+    return frame.sort_values(["failed_rows", "expectation"], ascending=[False, True]).reset_index(drop=True)
+
+
+def quarantine(session: Session, limit: int = 200) -> tuple[pd.DataFrame, int]:
+    """The newest quarantined rows (``id``, ``sync_run``, ``source``, ``row``, ``metric``, ``period``,
+    ``value``, ``reasons``) and how many rows are held in all."""
+    q = models.QuarantinedRow
+    total = session.scalar(select(func.count()).select_from(q)) or 0
+    rows = session.execute(select(q.id, q.sync_run_id, q.source, q.row_number, q.record, q.reasons)
+                           .order_by(q.id.desc()).limit(limit)).all()
+    frame = pd.DataFrame(
+        [(i, run, source, number, *_record_fields(record), "; ".join(str(r) for r in reasons or []))
+         for i, run, source, number, record, reasons in rows],
+        columns=["id", "sync_run", "source", "row", "metric", "period", "value", "reasons"],
+    )
+    return frame, total
+
+
+def _record_fields(record: Any) -> tuple[str, str, str]:
+    record = record if isinstance(record, dict) else {}
+    return tuple("" if record.get(k) is None else str(record.get(k)) for k in ("metric", "period", "value"))  # type: ignore[return-value]
+
+
+def staleness(session: Session, as_of: dt.date) -> Staleness:
+    """The register's metrics by staleness at ``as_of``, judged by ``benefits.staleness`` (each
+    metric's declared or usual cadence times its tolerance); stale ones first."""
+    from benefits.staleness import DEFAULT_TOLERANCE
+
+    from dashboards.snapshot import metric_health
+
+    records = [
+        (m.metric, m.unit, m.last_period.isoformat() if m.last_period else None,
+         (as_of - m.last_period).days if m.last_period else None, m.cadence_days, m.stale,
+         m.message() if m.stale else ("never observed" if m.last_period is None else ""))
+        for m in metric_health(session, as_of) if m.used
+    ]
+    frame = pd.DataFrame(records, columns=["metric", "unit", "last_period", "days_behind", "cadence_days", "stale",
+                                           "reason"])
+    frame = frame.sort_values(["stale", "days_behind"], ascending=False, na_position="last").reset_index(drop=True)
+    return Staleness(frame, f"the latest period is older than the metric's cadence (declared, else the usual gap "
+                            f"between its periods) times its tolerance (default {DEFAULT_TOLERANCE:g})")
+
+
+def connectors(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Installed plugins (``name``, ``version``, ``connectors``, ``hooks``) and each connector
+    instance's last sync run (``RUN_COLUMNS`` plus ``runs``, its number of runs)."""
+    from benefits.plugins.manager import plugins
+
+    installed = pd.DataFrame([(p.name, p.version, ", ".join(p.connectors), ", ".join(p.hooks)) for p in plugins()],
+                             columns=["name", "version", "connectors", "hooks"])
+    s = models.SyncRun
+    last = select(s.connector, func.max(s.id).label("id"), func.count().label("runs")).group_by(s.connector).subquery()
+    query = (select(*(getattr(s, c) for c in RUN_COLUMNS), last.c.runs).join(last, last.c.id == s.id)
+             .order_by(s.connector))
+    return installed, pd.DataFrame(session.execute(query).all(), columns=[*RUN_COLUMNS, "runs"])

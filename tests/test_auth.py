@@ -1,0 +1,200 @@
+"""Dashboard access: users file with scrypt hashes, trusted proxy header, roles, refusing open exposure."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import dash
+import pytest
+from click.testing import CliRunner
+
+from benefits.cli import main
+from benefits.errors import ConfigError
+from dashboards import auth, data
+from dashboards.app import create_app, serve
+from dashboards.auth import AuthSettings, User, UserEntry
+
+from . import dashboard_data as dd
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return dd.build_store(tmp_path_factory.mktemp("auth"))
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("users") / "users.yaml"
+    auth.save_users(path, {
+        "ada": UserEntry("ada", "finance", auth.hash_password(PASSWORD)),
+        "bob": UserEntry("bob", "viewer", auth.hash_password(PASSWORD)),
+        "proxy-only": UserEntry("proxy-only", "pmo"),
+    })
+    return path
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{name}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def probe_app(settings: AuthSettings, store_url: str) -> dash.Dash:
+    """The dashboard plus one callback that needs the finance role, called through HTTP like a button."""
+    app = create_app(store_url, settings)
+
+    @app.server.route("/probe/<role>")
+    def probe(role: str) -> str:
+        user = auth.require_role(role)
+        return f"{user.name}:{user.role}"
+
+    return app
+
+
+def test_users_file_round_trips_without_keeping_passwords(users_file: Path) -> None:
+    users = auth.load_users(users_file)
+    assert set(users) == {"ada", "bob", "proxy-only"}
+    assert users["ada"].role == "finance" and users["ada"].password_hash.startswith("scrypt:")
+    assert PASSWORD not in users_file.read_text()
+    assert users_file.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("users: [{name: eve, role: boss, password: x}]", "user eve: role must be one of viewer, pmo, finance, admin"),
+    ("users: [{role: viewer}]", "user 1 has no name"),
+    ("users: [{name: a, role: viewer}, {name: a, role: pmo}]", "user 2 (a) is listed twice"),
+    ("- just a list", "expected a mapping with a `users` list"),
+    ("users: [", "not valid YAML"),
+])
+def test_a_bad_users_file_names_the_file_and_the_entry(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "users.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=f"{path}: .*") as caught:
+        auth.load_users(path)
+    assert message in str(caught.value)
+
+
+def test_admin_holds_every_role() -> None:
+    assert User("root", "admin").has_role("finance")
+    assert User("ada", "finance").has_role("pmo", "finance")
+    assert not User("bob", "viewer").has_role("pmo")
+
+
+def test_users_file_mode_asks_for_a_password_on_pages_and_callbacks(users_file: Path, store_url: str) -> None:
+    client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
+    for path in ("/", "/benefit/it-opex", "/_dash-layout"):
+        response = client.get(path)
+        assert response.status_code == 401 and "Basic" in response.headers["WWW-Authenticate"], path
+    assert client.post("/_dash-update-component", json={}).status_code == 401
+    assert client.get("/", headers=basic("ada", "wrong password")).status_code == 401
+    assert client.get("/", headers=basic("nobody", PASSWORD)).status_code == 401
+    assert client.get("/", headers=basic("proxy-only", "")).status_code == 401
+    assert client.get("/", headers=basic("ada", PASSWORD)).status_code == 200
+
+
+def test_require_role_answers_403_to_a_user_without_the_role(users_file: Path, store_url: str) -> None:
+    client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
+    allowed = client.get("/probe/finance", headers=basic("ada", PASSWORD))
+    assert allowed.status_code == 200 and allowed.get_data(as_text=True) == "ada:finance"
+    refused = client.get("/probe/finance", headers=basic("bob", PASSWORD))
+    assert refused.status_code == 403
+    assert "bob has role viewer; this needs role finance" in refused.get_data(as_text=True)
+
+
+def test_require_role_inside_a_dash_callback_is_a_403(users_file: Path, store_url: str) -> None:
+    app = create_app(store_url, AuthSettings(users_file=users_file))
+    body = {
+        "output": "probe-out.children",
+        "outputs": {"id": "probe-out", "property": "children"},
+        "inputs": [{"id": "probe-in", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["probe-in.n_clicks"],
+        "state": [],
+    }
+
+    @app.callback(dash.Output("probe-out", "children"), dash.Input("probe-in", "n_clicks"))
+    def approve(_clicks: Any) -> str:
+        return f"approved by {auth.require_role('finance').name}"
+
+    client = app.server.test_client()
+    assert client.post("/_dash-update-component", json=body, headers=basic("bob", PASSWORD)).status_code == 403
+    ok = client.post("/_dash-update-component", json=body, headers=basic("ada", PASSWORD))
+    assert ok.status_code == 200 and "approved by ada" in ok.get_data(as_text=True)
+
+
+def test_trusted_header_mode_takes_the_name_and_role_from_the_proxy(users_file: Path, store_url: str) -> None:
+    settings = AuthSettings(users_file=users_file, user_header="X-Forwarded-User", role_header="X-Forwarded-Role")
+    client = probe_app(settings, store_url).server.test_client()
+    missing = client.get("/")
+    assert missing.status_code == 403 and "no X-Forwarded-User header" in missing.get_data(as_text=True)
+    assert client.get("/probe/pmo", headers={"X-Forwarded-User": "cy", "X-Forwarded-Role": "pmo"}).text == "cy:pmo"
+    # no role header: the users file's role, else viewer
+    assert client.get("/probe/pmo", headers={"X-Forwarded-User": "proxy-only"}).text == "proxy-only:pmo"
+    assert client.get("/probe/pmo", headers={"X-Forwarded-User": "stranger"}).status_code == 403
+    bad = client.get("/", headers={"X-Forwarded-User": "cy", "X-Forwarded-Role": "boss"})
+    assert bad.status_code == 403 and "role boss of cy is not one of" in bad.text
+
+
+def test_open_mode_is_the_local_admin(store_url: str) -> None:
+    client = probe_app(AuthSettings(), store_url).server.test_client()
+    assert client.get("/probe/finance").text == "local:admin"
+
+
+def test_current_user_outside_a_request_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="only known while the dashboard answers a request"):
+        auth.current_user()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
+def test_open_on_loopback_warns(host: str) -> None:
+    assert "open (no authentication)" in (auth.check_exposure(host, AuthSettings()) or "")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "dashboard.example.org"])
+def test_open_on_a_shared_address_refuses_to_start(host: str, monkeypatch: pytest.MonkeyPatch,
+                                                   store_url: str) -> None:
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: pytest.fail("must not start"))
+    with pytest.raises(ConfigError, match=f"refusing to serve the dashboard on {host} without authentication"):
+        serve(host, 8050, store_url)
+
+
+def test_debug_mode_is_refused_on_a_shared_address(users_file: Path, store_url: str) -> None:
+    with pytest.raises(ConfigError, match="on 0.0.0.0 in debug mode: its debugger runs code"):
+        serve("0.0.0.0", 8050, store_url, debug=True, auth=AuthSettings(users_file=users_file))
+
+
+def test_authenticated_dashboard_may_listen_on_any_address(users_file: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           store_url: str) -> None:
+    calls: list[dict[str, Any]] = []
+    said: list[str] = []
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(data, "_factory", data._factory)
+    serve("0.0.0.0", 8050, store_url, auth=AuthSettings(users_file=users_file), echo=said.append)
+    assert calls == [{"host": "0.0.0.0", "port": 8050, "debug": False}]
+    assert said == ["dashboard on http://0.0.0.0:8050/ (users access; Ctrl+C to stop)"]
+
+
+def test_cli_adds_lists_and_removes_users(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "users.yaml"
+    runner = CliRunner()
+    added = runner.invoke(main, ["--config", str(tmp_path / "config"), "users", "add", "ada", "--role", "finance",
+                                 "--password-stdin"], input=f"{PASSWORD}\n")
+    assert added.exit_code == 0, added.output
+    assert auth.check_password_hash(auth.load_users(path)["ada"].password_hash, PASSWORD)
+    listed = runner.invoke(main, ["users", "list", "--file", str(path)])
+    assert listed.output == "ada\tfinance\tpassword\n"
+    short = runner.invoke(main, ["users", "add", "bob", "--role", "viewer", "--password-stdin", "--file", str(path)],
+                          input="short\n")
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    removed = runner.invoke(main, ["users", "remove", "ada", "--file", str(path)])
+    assert removed.exit_code == 0 and auth.load_users(path) == {}
+    again = runner.invoke(main, ["users", "remove", "ada", "--file", str(path)])
+    assert again.exit_code == 2 and f"error: {path}: no user called ada" in again.output
+
+
+def test_cli_serve_refuses_an_open_shared_address(tmp_path: Path, store_url: str) -> None:
+    result = CliRunner().invoke(main, ["--config", str(tmp_path), "--database", store_url, "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "error: refusing to serve the dashboard on 0.0.0.0 without authentication" in result.output

@@ -1,0 +1,120 @@
+"""The trust machinery: Brier score, reliability table, baselines, rolling-origin backtest and the
+synthetic set with known outcomes (real Prophet fits on a small set; the full report is bench/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.calibration import evaluate_all, report
+from bench.synthetic import SCENARIOS, generate
+from benefits import realisation, register
+from benefits.forecast import ForecastSettings
+from benefits.forecast.backtest import backtest
+from benefits.forecast.calibration import brier, on_plan, reliability, straight_line
+
+BASE = dt.date(2025, 1, 6)
+WEEK = dt.timedelta(days=7)
+
+
+def flow(target: float, weeks_to_target: int = 52) -> register.Benefit:
+    return register.Benefit(
+        key="flow", name="A flow", category="cost_reduction", metric="ledger.flow", unit="GBP",
+        direction="increase", measure="cumulative", owner="PMO", baseline={"value": 0, "date": BASE},
+        target={"value": target, "date": BASE + weeks_to_target * WEEK},
+    )
+
+
+def weekly(values: list[float] | np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"period": [BASE + (i + 1) * WEEK for i in range(len(values))], "value": values})
+
+
+def test_brier_score_against_a_hand_computed_value() -> None:
+    # (0.9-1)^2 + (0.2-0)^2 + (0.5-1)^2 + (1-0)^2 = 0.01 + 0.04 + 0.25 + 1 = 1.30, over 4
+    assert brier([0.9, 0.2, 0.5, 1.0], [True, False, True, False]) == pytest.approx(0.325)
+    assert brier([1.0, 0.0], [True, False]) == 0.0
+    with pytest.raises(ValueError, match="as many probabilities as outcomes"):
+        brier([0.5], [True, False])
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        brier([1.5], [True])
+
+
+def test_reliability_table_shape_and_counts() -> None:
+    p = [0.0, 0.05, 0.15, 0.55, 0.58, 0.95, 1.0]
+    landed = [False, False, True, True, False, True, True]
+    table = reliability(p, landed)
+    assert len(table) == 10
+    assert [(row.lower, row.upper) for row in table][:2] == [(0.0, 0.1), (0.1, 0.2)]
+    assert [row.count for row in table] == [2, 1, 0, 0, 0, 2, 0, 0, 0, 2]
+    assert sum(row.count for row in table) == len(p)
+    assert (table[0].mean_p, table[0].observed) == (pytest.approx(0.025), 0.0)
+    assert (table[5].mean_p, table[5].observed) == (pytest.approx(0.565), 0.5)
+    assert (table[9].mean_p, table[9].observed) == (pytest.approx(0.975), 1.0)  # 1.0 falls in the last bin
+    assert table[3].mean_p is None and table[3].observed is None
+
+
+def test_baselines() -> None:
+    obs = weekly([5_000.0] * 20 + [10_000.0] * 13)  # 230k so far, 10k a week over the last quarter
+    as_of = BASE + 33 * WEEK
+    # a straight line through the last quarter: 230k + 19 weeks x 10k = 420k at week 52
+    assert straight_line(flow(400_000), BASE, obs, as_of) == 1.0
+    assert straight_line(flow(440_000), BASE, obs, as_of) == 0.0
+    # on plan today: planned to date is 33/52 of the target (254k of 400k; 279k of 440k)
+    assert on_plan(flow(360_000), BASE, obs, as_of) == 1.0
+    assert on_plan(flow(400_000), BASE, obs, as_of) == 0.0
+    assert on_plan(flow(400_000), BASE, weekly([]), as_of) == 0.0
+
+
+def test_backtest_coverage_is_a_fraction_of_real_forecast_weeks() -> None:
+    rng = np.random.default_rng(3)
+    b = flow(900_000, weeks_to_target=104)
+    obs = weekly(8_000 + rng.normal(0, 1_500, 70))
+    as_of = BASE + 70 * WEEK
+    result = backtest(b, BASE, obs, as_of, origins=3, step=13, horizon=13)
+    assert len(result.points) == 3 * 13
+    assert {p.origin for p in result.points} == {BASE + k * WEEK for k in (31, 44, 57)}
+    assert all(p.origin < p.period <= p.origin + 13 * WEEK for p in result.points)
+    assert result.coverage == pytest.approx(sum(p.covered for p in result.points) / 39)
+    assert 0.0 < result.coverage <= 1.0
+    # the actual values are the realised cumulative totals at each forecast week
+    first = result.points[0]
+    assert first.actual == pytest.approx(obs[obs["period"] <= first.period]["value"].sum())
+    assert result.error == pytest.approx(np.mean([abs(p.actual - p.yhat) for p in result.points]) / 900_000)
+    assert result.error < 0.1
+    # too short a history leaves no origin
+    assert backtest(b, BASE, obs.iloc[:10], BASE + 10 * WEEK, origins=3).coverage is None
+
+
+def test_synthetic_set_has_known_outcomes_and_is_reproducible() -> None:
+    items = generate(20, seed=4)
+    again = generate(20, seed=4)
+    assert [(i.benefit, i.landed) for i in items] == [(i.benefit, i.landed) for i in again]
+    assert {i.scenario for i in items} == set(SCENARIOS)
+    for item in items:
+        assert item.observations["period"].iloc[-1] == item.as_of < item.benefit.target.date
+        reached = realisation.realised_to_date(item.benefit, item.truth, item.benefit.target.date)
+        assert item.landed == (reached >= realisation.target_improvement(item.benefit))
+        if item.scenario == "late":
+            assert not item.landed
+        if item.scenario == "early":
+            assert item.landed
+    assert any(i.benefit.direction is register.Direction.decrease for i in items)
+
+
+def test_calibration_report_on_a_small_set() -> None:
+    items = generate(10, seed=9, weeks_observed=(40, 60), weeks_ahead=(10, 30))
+    settings = ForecastSettings()
+    evaluations = evaluate_all(items, settings, origins=1, workers=1)
+    assert [e.key for e in evaluations] == [i.benefit.key for i in items]
+    assert all(e.p_forecast is not None and 0.0 <= e.p_forecast <= 1.0 for e in evaluations)
+    assert all(e.p_straight_line in (0.0, 1.0) and e.p_on_plan in (0.0, 1.0) for e in evaluations)
+    assert sum(e.backtest_points for e in evaluations) > 0
+    text = report(evaluations, settings)
+    landed = [e.landed for e in evaluations]
+    assert f"| forecast (Prophet, p_on_time) | {brier([e.p_forecast for e in evaluations], landed):.4f} |" in text
+    assert f"| on plan today (realised >= planned) | {brier([e.p_on_plan for e in evaluations], landed):.4f} |" in text
+    assert text.count("\n| 0.") == 10  # the reliability table's ten bins
+    assert "interval coverage" in text

@@ -1,0 +1,94 @@
+"""`benefits claims …` end to end on a SQLite file: import, list, check, approve/reject with roles, export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from benefits.cli import main
+from dashboards import auth
+from dashboards.auth import UserEntry
+
+from .test_claims_reconciliation import SHARED, over_attributed_register
+from .test_claims_store import CLAIMS_CSV, store, write
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """The shared test register with a users file: fay (finance) and vic (viewer), no passwords needed here."""
+    folder = tmp_path / "config"
+    shutil.copytree(SHARED, folder)
+    auth.save_users(folder / "users.yaml", {"fay": UserEntry("fay", "finance"), "vic": UserEntry("vic", "viewer")})
+    return folder
+
+
+def cli(config: Path, url: str, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), "--database", url, *args])
+
+
+def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
+    store(sqlite_url)
+    claims_csv = write(tmp_path / "claims.csv", CLAIMS_CSV)
+    imported = cli(config, sqlite_url, "claims", "import", str(claims_csv), "--by", "ana")
+    assert imported.exit_code == 0, imported.output
+    assert imported.output == f"{claims_csv}: 4 new claims, 0 updated, 0 unchanged\n"
+
+    table = cli(config, sqlite_url, "claims", "list").output
+    assert "shared-savings" in table and "£3,120" in table and "evidenced" in table
+    assert table.splitlines()[-1] == ("4 claims: reported £23,125, evidenced £10,200, validated (approved) £0")
+    listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)
+    shared = next(c for c in listed if c["benefit"] == "shared-savings")
+    assert (shared["claimed_value"], shared["evidenced_value"], shared["state"]) == ("3000.0000", "3120.000", "pending")
+
+    refused = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "vic", "--comment", "fine")
+    assert refused.exit_code == 3
+    assert refused.stderr == "error: vic has role viewer; approving or rejecting a claim needs role finance\n"
+    unknown = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "eve", "--comment", "fine")
+    assert unknown.exit_code == 3 and "no user called eve" in unknown.stderr
+    approved = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "fay", "--comment", "March ledger")
+    assert approved.exit_code == 0 and approved.output == f"claim {shared['id']} approved by fay (finance)\n"
+    assert cli(config, sqlite_url, "claims", "reject", "2", "--user", "fay", "--comment", "half").exit_code == 0
+
+    history = cli(config, sqlite_url, "claims", "history", shared["id"]).output
+    assert history.endswith("fay (finance)  approved: March ledger\n")
+    assert "validated (approved) £3,000" in cli(config, sqlite_url, "claims", "list").output
+    pending = json.loads(cli(config, sqlite_url, "claims", "list", "--state", "pending", "--format", "json").output)
+    assert len(pending) == 2
+
+    exported = cli(config, sqlite_url, "claims", "export", "shared-services", "--out", str(tmp_path / "pack"))
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "pack" / "shared-services-evidence.csv").exists()
+    assert "March ledger" in (tmp_path / "pack" / "shared-services-evidence.html").read_text(encoding="utf-8")
+    missing = cli(config, sqlite_url, "claims", "export", "nowhere")
+    assert missing.exit_code == 1 and "no initiative 'nowhere'" in missing.stderr
+
+
+def test_import_error_is_one_line_and_writes_nothing(config: Path, sqlite_url: str, tmp_path: Path) -> None:
+    store(sqlite_url)
+    bad = write(tmp_path / "bad.csv", CLAIMS_CSV + "shared-savings,2026-04-30,12.345678,,\n")
+    result = cli(config, sqlite_url, "claims", "import", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {bad}: row 6: claimed_value: '12.345678' has more than 4 decimal places; nothing was recorded\n")
+    assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output) == []
+
+
+def test_check_and_init_flag_double_counting(sqlite_url: str, tmp_path: Path) -> None:
+    config = over_attributed_register(tmp_path)
+    init = cli(config, sqlite_url, "init")
+    assert init.exit_code == 0
+    assert ("warning: " in init.stderr and "ledger.shared_costs: attribution shares add up to 110% "
+            "(shared-savings 60%, automation-savings 50%)") in init.stderr
+    check = cli(config, sqlite_url, "claims", "check")
+    assert check.exit_code == 1
+    assert check.output.startswith("double counting: metric ledger.shared_costs: attribution shares add up to 110%")
+    assert check.output.endswith("checked 0 claims: 1 over-attributed metrics, 0 orphan claims\n")
+
+
+def test_check_passes_a_clean_register(config: Path, sqlite_url: str) -> None:
+    store(sqlite_url)
+    check = cli(config, sqlite_url, "claims", "check")
+    assert check.exit_code == 0 and check.output == "checked 0 claims: 0 over-attributed metrics, 0 orphan claims\n"

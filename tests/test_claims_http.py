@@ -1,0 +1,136 @@
+"""Sign-off through the real HTTP layer: the Dash app with a users file, callbacks POSTed like a browser."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from benefits.claims import ClaimSource
+from benefits.claims.importer import ClaimInput, record_claims
+from benefits.store import models
+from dashboards import auth
+from dashboards.app import create_app
+from dashboards.auth import AuthSettings, UserEntry
+
+from .test_claims_store import store
+
+PASSWORD = "a finance password"
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("users") / "users.yaml"
+    auth.save_users(path, {name: UserEntry(name, role, auth.hash_password(PASSWORD))
+                           for name, role in [("fay", "finance"), ("vic", "viewer"), ("pat", "pmo")]})
+    return path
+
+
+def basic(name: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{PASSWORD}".encode()).decode()}
+
+
+def callback(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]], states: list[tuple[str, str, Any]],
+             changed: str) -> dict[str, Any]:
+    """The JSON body the browser POSTs to /_dash-update-component for a multi-output callback."""
+    return {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in states],
+        "changedPropIds": [changed],
+    }
+
+
+def sign_off(claim_id: int, button: str, comment: str) -> dict[str, Any]:
+    return callback(
+        [("finance-result", "children"), ("finance-claims", "children")],
+        [("finance-approve", "n_clicks", int(button == "approve")), ("finance-reject", "n_clicks", int(button == "reject"))],
+        [("finance-claim", "value", claim_id), ("finance-comment", "value", comment), ("finance-initiative", "data", None)],
+        f"finance-{button}.n_clicks",
+    )
+
+
+def decisions(sessions) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return [(d.decision, d.decided_by, d.role, d.comment)
+                for d in session.scalars(select(models.ClaimDecision).order_by(models.ClaimDecision.id))]
+
+
+def test_only_finance_can_sign_off_through_http(database_url: str, users_file: Path) -> None:
+    sessions = store(database_url)
+    with sessions.begin() as session:
+        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.csv)
+        claim_id = session.scalar(select(models.Claim.id))
+    client = create_app(database_url, AuthSettings(users_file=users_file)).server.test_client()
+
+    assert client.post("/_dash-update-component", json=sign_off(claim_id, "approve", "ok")).status_code == 401
+    for refused in ("vic", "pat"):  # viewer and pmo
+        answer = client.post("/_dash-update-component", json=sign_off(claim_id, "approve", "ok"), headers=basic(refused))
+        assert answer.status_code == 403 and "this needs role finance" in answer.text
+    assert decisions(sessions) == []
+
+    answer = client.post("/_dash-update-component", json=sign_off(claim_id, "reject", "March extract missing"),
+                         headers=basic("fay"))
+    assert answer.status_code == 200
+    assert json.loads(answer.text)["response"]["finance-result"]["children"] == f"Claim {claim_id} rejected by fay."
+    answer = client.post("/_dash-update-component", json=sign_off(claim_id, "approve", "extract received"),
+                         headers=basic("fay"))
+    claims = json.dumps(json.loads(answer.text)["response"]["finance-claims"], ensure_ascii=False)
+    assert answer.status_code == 200 and "card-validated" in claims and "£3,000" in claims
+    no_comment = client.post("/_dash-update-component", json=sign_off(claim_id, "approve", ""), headers=basic("fay"))
+    assert "Not recorded: comment: say why" in no_comment.text
+    assert decisions(sessions) == [("rejected", "fay", "finance", "March extract missing"),
+                                   ("approved", "fay", "finance", "extract received")]
+
+
+def test_claims_entered_on_the_page_need_pmo_or_finance(sqlite_url: str, users_file: Path) -> None:
+    sessions = store(sqlite_url)
+    app = create_app(sqlite_url, AuthSettings(users_file=users_file))
+    client = app.server.test_client()
+    assert client.get("/finance", headers=basic("vic")).status_code == 200  # viewers read the page
+    # an output shared with another callback (allow_duplicate) is keyed with a suffix: take the app's own key
+    [output] = [key for key in app.callback_map if "finance-record-result" in key]
+
+    def enter(user: str, value: str) -> Any:
+        body = callback(
+            [("finance-record-result", "children"), ("finance-claims", "children")],
+            [("finance-record", "n_clicks", 1)],
+            [("finance-new-benefit", "value", "automation-revenue"), ("finance-new-period", "value", "2026-03-31"),
+             ("finance-new-value", "value", value), ("finance-new-class", "value", None),
+             ("finance-initiative", "data", None)],
+            "finance-record.n_clicks",
+        )
+        body["output"] = output
+        return client.post("/_dash-update-component", json=body, headers=basic(user))
+
+    assert enter("vic", "4000").status_code == 403
+    assert "Not recorded: '4,0x' is not an amount of money" in enter("pat", "4,0x").text
+    assert "Claim for automation-revenue at 2026-03-31 recorded." in enter("pat", "£4,000.50").text
+    with sessions() as session:
+        claim = session.scalars(select(models.Claim)).one()
+    assert (claim.claimed_value, claim.source, claim.created_by, claim.claim_class) == (
+        Decimal("4000.5000"), "dashboard", "pat", "non_cash_releasing")
+
+
+def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_url: str, tmp_path: Path) -> None:
+    from dashboards.pages import finance
+
+    from .test_claims_reconciliation import over_attributed_register
+
+    with pytest.warns(Warning, match="110%"):
+        sessions = store(sqlite_url, over_attributed_register(tmp_path))
+    with sessions.begin() as session:
+        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("4000"))], ClaimSource.csv)
+    app = create_app(sqlite_url)
+    with app.server.test_request_context("/finance"):
+        page = str(finance.layout())
+    assert "ledger.shared_costs: attribution shares add up to 110%" in page
+    assert "£4,000" in page and "£3,120" in page and "£880" in page and "78%" in page  # claimed, evidenced, variance
+    assert "double counted" in page and "card-validated" in page

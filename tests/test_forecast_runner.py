@@ -1,0 +1,159 @@
+"""The forecast stage on a real store: runs kept with fingerprints, unchanged inputs reused, warm
+starts, per-benefit failures, history for the dashboard, `status --changes`, and forecast.yaml."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bench.synthetic import BASELINE, WEEK, SyntheticBenefit, generate, load_store
+from benefits import register
+from benefits.cli import main
+from benefits.errors import ConfigError
+from benefits.forecast import ForecastSettings, forecast_benefit, load_settings
+from benefits.forecast.runner import forecast_all
+from benefits.status import changed, status_rows
+from benefits.store import db, models, repository
+
+
+def sessions_for(url: str):  # type: ignore[no-untyped-def]
+    return db.session_factory(db.make_engine(url))
+
+
+def add_observations(url: str, item: SyntheticBenefit, values: list[float]) -> None:
+    """Append weekly observations after the item's last one, as a new sync would."""
+    last = item.observations["period"].iloc[-1]
+    rows = [{"metric": item.benefit.metric, "period": last + (i + 1) * WEEK, "value": v, "unit": item.benefit.unit}
+            for i, v in enumerate(values)]
+    with sessions_for(url).begin() as session:
+        run = models.SyncRun(connector="synthetic", connector_type="bench", status="succeeded")
+        session.add(run)
+        session.flush()
+        repository.load_observations(session, "synthetic", run.id, rows)
+
+
+@pytest.fixture
+def portfolio() -> list[SyntheticBenefit]:
+    return generate(4, seed=3, weeks_observed=(30, 40), weeks_ahead=(20, 30))
+
+
+def test_unchanged_inputs_are_reused_and_changed_ones_refit(
+    database_url: str, portfolio: list[SyntheticBenefit]
+) -> None:
+    load_store(database_url, portfolio)
+    sessions = sessions_for(database_url)
+    as_of = max(item.as_of for item in portfolio)
+    first = forecast_all(sessions, as_of, workers=1)
+    assert (first.benefits, first.reused, first.failed) == (4, 0, 0)
+
+    again = forecast_all(sessions, as_of + dt.timedelta(days=3), workers=1)  # no new observation
+    assert (again.benefits, again.reused) == (4, 4)
+    with sessions() as session:
+        one, two = (repository.forecasts_of(session, session.get(models.ForecastRun, r)) for r in (first.run_id, again.run_id))
+        assert session.get(models.ForecastRun, again.run_id).reused_count == 4
+    for key, row in one.items():
+        assert two[key].reused and not row.reused
+        assert (two[key].status, two[key].p_on_time, two[key].fingerprint, two[key].path) == (
+            row.status, row.p_on_time, row.fingerprint, row.path)
+        assert len(row.fingerprint) == 64
+
+    moved = portfolio[0]
+    add_observations(database_url, moved, [float(moved.observations["value"].iloc[-1])])
+    third = forecast_all(sessions, as_of + WEEK, workers=1)
+    assert third.reused == 3
+    with sessions() as session:
+        rows = repository.forecasts_of(session, session.get(models.ForecastRun, third.run_id))
+    refit = rows[moved.benefit.key]
+    assert not refit.reused and refit.fingerprint != one[moved.benefit.key].fingerprint
+    assert refit.points == one[moved.benefit.key].points + 1
+    # the parameters of every fit are kept (the warm start of the next one, when switched on)
+    params = one[moved.benefit.key].fit_params
+    assert set(params) == {"k", "m", "sigma_obs", "delta", "beta"} and len(params["delta"]) == 25
+    obs = pd.concat([moved.observations, pd.DataFrame({"period": [moved.observations["period"].iloc[-1] + WEEK],
+                                                       "value": [moved.observations["value"].iloc[-1]]})])
+    direct = forecast_benefit(moved.benefit, BASELINE, obs, as_of + WEEK)
+    assert (refit.status, refit.p_on_time, refit.path) == (direct.status, direct.p_on_time, direct.path)
+
+
+def test_a_failure_on_one_benefit_is_recorded_and_the_others_go_on(sqlite_url: str) -> None:
+    items = generate(3, seed=5, weeks_observed=(30, 30))
+    short = dataclasses.replace(items[0], observations=items[0].observations.iloc[:1])  # one point
+    load_store(sqlite_url, [short, *items[1:]])
+    sessions = sessions_for(sqlite_url)
+    # forced past the minimum, Prophet cannot fit one point: that benefit fails, the rest are forecast
+    report = forecast_all(sessions, items[0].as_of, ForecastSettings(min_points=1), workers=2)
+    assert (report.benefits, report.failed) == (3, 1)
+    with sessions() as session:
+        run = session.get(models.ForecastRun, report.run_id)
+        rows = repository.forecasts_of(session, run)
+        assert run.failed_count == 1
+    failed = rows[short.benefit.key]
+    assert failed.status == "insufficient_data" and failed.message.startswith("forecast failed: ")
+    assert all(rows[i.benefit.key].status in {"achieved", "on_track", "at_risk", "off_track"} for i in items[1:])
+
+
+def test_history_and_status_changes(sqlite_url: str) -> None:
+    # a flow well ahead of plan: 300k in 30 weeks towards 500k at week 70
+    rng = np.random.default_rng(0)
+    benefit = register.Benefit(
+        key="flow", name="A flow", category="cost_reduction", metric="ledger.flow", unit="GBP",
+        direction="increase", measure="cumulative", owner="PMO", baseline={"value": 0, "date": BASELINE},
+        target={"value": 500_000, "date": BASELINE + 70 * WEEK},
+    )
+    periods = [BASELINE + (i + 1) * WEEK for i in range(30)]
+    observations = pd.DataFrame({"period": periods, "value": 10_000 + rng.normal(0, 500, 30)})
+    item = SyntheticBenefit(benefit, "early", observations, observations, periods[-1], True)
+    load_store(sqlite_url, [item])
+    sessions = sessions_for(sqlite_url)
+    first = forecast_all(sessions, item.as_of, workers=1)
+    assert first.by_status == {"on_track": 1}
+
+    def status_json(*extra: str) -> list[dict]:
+        result = CliRunner().invoke(main, ["--database", sqlite_url, "status", "--format", "json", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert status_json("--changes") == []  # a single run: nothing to compare with
+    # then nothing comes in for 30 weeks: 200k still to go in the last 10
+    add_observations(sqlite_url, item, [0.0] * 30)
+    later = item.as_of + 30 * WEEK
+    second = forecast_all(sessions, later, workers=1)
+    assert second.by_status == {"off_track": 1}
+
+    rows = status_json("--changes", "--as-of", later.isoformat())
+    assert [(r["benefit"], r["previous_status"], r["status"]) for r in rows] == [("flow", "on_track", "off_track")]
+    with sessions() as session:
+        assert [r.benefit for r in changed(status_rows(session, later))] == ["flow"]
+        history = repository.forecast_history(session)
+    assert list(history) == ["flow"]
+    assert [(p.as_of, p.status) for p in history["flow"]] == [(item.as_of, "on_track"), (later, "off_track")]
+    assert history["flow"][0].p_on_time > 0.9 and history["flow"][1].p_on_time < 0.1
+
+    # a re-run of the same date replaces that date's point and still compares with the earlier date
+    third = forecast_all(sessions, later, workers=1)
+    assert third.reused == 1
+    with sessions() as session:
+        points = repository.forecast_history(session, "flow")["flow"]
+    assert [p.run_id for p in points] == [first.run_id, third.run_id] and points[1].reused
+    assert [r["benefit"] for r in status_json("--changes", "--as-of", later.isoformat())] == ["flow"]
+
+
+def test_thresholds_come_from_forecast_yaml(tmp_path: Path) -> None:
+    assert load_settings(tmp_path) == ForecastSettings()
+    (tmp_path / "forecast.yaml").write_text(yaml.safe_dump({"on_track": 0.8, "at_risk": 0.5, "min_points": 12}))
+    settings = load_settings(tmp_path)
+    assert (settings.on_track, settings.at_risk, settings.min_points) == (0.8, 0.5, 12)
+    (tmp_path / "forecast.yaml").write_text("on_track: 0.3\nat_risk: 0.5\n")
+    with pytest.raises(ConfigError, match=r"forecast\.yaml: \(top level\): Value error, at_risk must not be above on_track"):
+        load_settings(tmp_path)
+    (tmp_path / "forecast.yaml").write_text("min_point: 3\n")
+    with pytest.raises(ConfigError, match=r"forecast\.yaml: min_point: Extra inputs are not permitted"):
+        load_settings(tmp_path)

@@ -1,0 +1,56 @@
+"""`benefits metrics [--unused]`: every metric with its users, observations, span, sources and staleness."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import yaml
+
+from click.testing import CliRunner
+
+from benefits.cli import main
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+def test_metrics_lists_used_and_unused_metrics(tmp_path: Path, demo_config: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'benefits.db'}"
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", database, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("init")
+    run("sync", "--as-of", AS_OF.isoformat())
+    listed = {m["metric"]: m for m in json.loads(run("metrics", "--format", "json", "--as-of", AS_OF.isoformat()))}
+    upsell = listed["crm.upsell_revenue"]
+    assert upsell["used"] and upsell["used_by"] == ["crm-upsell-revenue"] and upsell["sources"] == ["demo"]
+    assert upsell["observations"] > 50 and upsell["first_period"] < upsell["last_period"] <= AS_OF.isoformat()
+    assert listed["ledger.contractor_savings"]["stale"] and not upsell["stale"]
+    assert json.loads(run("metrics", "--unused", "--format", "json")) == []
+
+    # The win-rate benefit leaves the register: its metric and observations stay, listed as unused.
+    register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
+    for initiative in register["initiatives"]:
+        initiative["benefits"] = [b for b in initiative["benefits"] if b["key"] != "crm-win-rate"]
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
+    run("init")
+    unused = json.loads(run("metrics", "--unused", "--format", "json", "--as-of", AS_OF.isoformat()))
+    win_rate = listed["crm.win_rate_pct"]
+    assert [m["metric"] for m in unused] == ["crm.win_rate_pct"]
+    assert unused[0]["used"] is False and unused[0]["used_by"] == []
+    assert (unused[0]["observations"], unused[0]["first_period"], unused[0]["last_period"], unused[0]["sources"]) == (
+        win_rate["observations"], win_rate["first_period"], win_rate["last_period"], ["demo"])
+
+    rows = list(csv.DictReader(io.StringIO(run("metrics", "--unused", "--format", "csv", "--as-of", AS_OF.isoformat()))))
+    assert rows == [{"metric": "crm.win_rate_pct", "unit": "%", "used_by": "", "observations": str(win_rate["observations"]),
+                     "first_period": win_rate["first_period"], "last_period": win_rate["last_period"], "sources": "demo",
+                     "stale": "no"}]
+    table = run("metrics", "--as-of", AS_OF.isoformat()).splitlines()
+    assert table[0].split()[:3] == ["METRIC", "UNIT", "USED"]
+    assert any(line.startswith("crm.upsell_revenue") and "crm-upsell-revenue" in line for line in table)

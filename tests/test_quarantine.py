@@ -1,0 +1,156 @@
+"""`benefits quarantine list|show|retry` on the demo's deliberately bad rows, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from benefits.cli import main
+from benefits.store import models
+
+AS_OF = dt.date(2026, 11, 23)
+LATER = AS_OF + dt.timedelta(weeks=3)
+
+
+def cli(config: Path, url: str, *args: str) -> Result:
+    result = CliRunner().invoke(main, ["--config", str(config), "--database", url, *args])
+    return result
+
+
+@pytest.fixture
+def synced(demo_config: Path, database_url: str) -> tuple[Path, str]:
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    sync = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
+    assert sync.exit_code == 0, sync.output
+    return demo_config, database_url
+
+
+def listed(config: Path, url: str, *args: str) -> list[dict]:
+    result = cli(config, url, "quarantine", "list", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_list_show_and_retry_until_every_row_adds_up(synced: tuple[Path, str]) -> None:
+    config, url = synced
+    held = listed(config, url)
+    assert len(held) >= 4 and {h["connector"] for h in held} == {"demo"} and all(h["reasons"] for h in held)
+    future = [h for h in held if h["record"]["period"] == (AS_OF + dt.timedelta(weeks=2)).isoformat()]
+    assert len(future) == 1 and "future" in " ".join(future[0]["reasons"])
+    assert listed(config, url, "--reason", "FUTURE") == future
+    assert listed(config, url, "--run", str(held[0]["sync_run"]), "--connector", "demo") == held
+    assert listed(config, url, "--connector", "nobody") == []
+
+    table = cli(config, url, "quarantine", "list")
+    assert table.output.splitlines()[0].split()[:4] == ["ID", "CONNECTOR", "SYNC", "RUN"]
+    shown = cli(config, url, "quarantine", "show", str(future[0]["id"]))
+    assert f"period: \"{future[0]['record']['period']}\"" in shown.output and future[0]["reasons"][0] in shown.output
+    as_json = json.loads(cli(config, url, "quarantine", "show", str(future[0]["id"]), "--format", "json").output)
+    assert as_json["record"] == future[0]["record"] and as_json["status"] == "held"
+    missing = cli(config, url, "quarantine", "show", "999999")
+    assert missing.exit_code != 0 and "quarantine entry 999999 does not exist" in missing.output
+
+    # Nothing changed yet: retrying the future row keeps it held, with the reasons of the retry.
+    again = cli(config, url, "quarantine", "retry", str(future[0]["id"]), "--as-of", AS_OF.isoformat())
+    assert again.exit_code == 0 and "1 rows read, 0 loaded, 1 still held" in again.output, again.output
+    # Three weeks on, that period is no longer in the future: it loads, the unreadable rows stay.
+    later = cli(config, url, "quarantine", "retry", "--all", "--as-of", LATER.isoformat())
+    assert later.exit_code == 0, later.output
+    still = listed(config, url)
+    assert future[0]["id"] not in {h["id"] for h in still} and 0 < len(still) < len(held)
+    resolved = [h for h in listed(config, url, "--all") if h["status"] == "resolved"]
+    assert future[0]["id"] in {h["id"] for h in resolved} and len(resolved) + len(still) == len(held)
+    assert all(h["resolved_in"] == h["retried_in"] for h in resolved)
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        retries = list(session.scalars(select(models.SyncRun).where(models.SyncRun.kind == "retry")))
+        assert len(retries) == 2 and all(r.status == "succeeded" for r in retries)
+        assert all(r.rows_read == r.rows_accepted + r.rows_quarantined for r in retries)
+        assert retries[1].rows_read == len(held) and retries[1].rows_accepted == len(resolved)
+        loaded = session.scalars(select(models.Observation).where(
+            models.Observation.period == dt.date.fromisoformat(future[0]["record"]["period"]),
+            models.Observation.metric == future[0]["record"]["metric"])).one()
+        assert loaded.source == "demo" and loaded.sync_run_id == retries[1].id  # provenance: the retry run
+        first = session.scalars(select(models.SyncRun).where(models.SyncRun.kind == "sync")).one()
+        assert first.rows_read == first.rows_accepted + first.rows_quarantined
+        held_count = session.scalar(select(func.count()).select_from(models.QuarantinedRow))
+        assert held_count == len(held)  # resolved rows are kept, never deleted
+    engine.dispose()
+
+    nothing = cli(config, url, "quarantine", "retry")
+    assert nothing.exit_code != 0 and "say which rows to retry" in nothing.output
+    done = cli(config, url, "quarantine", "retry", str(future[0]["id"]))
+    assert done.exit_code != 0 and f"quarantine entry {future[0]['id']} was already loaded by retry run" in done.output
+
+
+def test_rows_of_a_metric_missing_from_the_register_load_once_it_is_added(demo_config: Path, database_url: str,
+                                                                          tmp_path: Path) -> None:
+    exports = tmp_path / "kpi.csv"
+    exports.write_text("metric,period,value,unit\nops.tickets_closed,2026-11-09,120,tickets\n"
+                       "ops.tickets_closed,2026-11-16,131,tickets\nops.tickets_closed,2026-11-02,n/a,tickets\n")
+    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
+        {"name": "kpi", "type": "csv", "settings": {"path": str(exports)}}]}))
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    assert cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat()).exit_code == 0
+    held = listed(demo_config, database_url, "--connector", "kpi")
+    assert [h["source_ref"] for h in held] == [f"{exports}:{n}" for n in (2, 3, 4)]
+    assert all("ops.tickets_closed' is not a metric of the register" in " ".join(h["reasons"]) for h in held)
+
+    register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
+    template = register["initiatives"][0]["benefits"][0]
+    register["initiatives"][0]["benefits"].append({**template, "key": "ops-tickets", "name": "Tickets closed",
+                                                   "metric": "ops.tickets_closed", "unit": "tickets"})
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
+    assert cli(demo_config, database_url, "init").exit_code == 0  # the fixed register
+    retried = cli(demo_config, database_url, "quarantine", "retry", "--connector", "kpi", "--as-of", AS_OF.isoformat())
+    assert "retry kpi (sync run 2): 3 rows read, 2 loaded, 1 still held" in retried.output, retried.output
+    still = listed(demo_config, database_url)
+    assert [h["source_ref"] for h in still] == [f"{exports}:4"]
+    assert still[0]["reasons"] == ["value: 'n/a' is not a number"]  # the reasons of the retry, not the first sync
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        loaded = session.execute(select(models.Observation.period, models.Observation.value, models.Observation.source,
+                                        models.Observation.sync_run_id).order_by(models.Observation.period)).all()
+        assert [(str(p), v, s, r) for p, v, s, r in loaded] == [("2026-11-09", 120.0, "kpi", 2), ("2026-11-16", 131.0, "kpi", 2)]
+    engine.dispose()
+
+
+def test_a_retried_row_never_replaces_a_value_loaded_since(synced: tuple[Path, str]) -> None:
+    config, url = synced
+    held = listed(config, url)
+    twins = [h for h in held if any("duplicate" in r for r in h["reasons"])]
+    assert len(twins) == 2 and twins[0]["record"] == twins[1]["record"]  # the demo sends one row twice: both held
+    first = cli(config, url, "quarantine", "retry", str(twins[0]["id"]), "--as-of", AS_OF.isoformat())
+    assert "1 rows read, 1 loaded, 0 still held" in first.output, first.output
+    loaded_in = int(first.output.split("(sync run ")[1].split(")")[0])
+    second = cli(config, url, "quarantine", "retry", str(twins[1]["id"]), "--as-of", AS_OF.isoformat())
+    assert "1 rows read, 0 loaded, 1 still held" in second.output, second.output
+    [after] = listed(config, url, "--reason", "superseded")
+    assert after["id"] == twins[1]["id"]
+    assert after["reasons"] == [f"(metric, period): superseded by the value loaded in sync run {loaded_in}"]
+
+
+def test_a_reject_batch_retry_loads_all_or_nothing(demo_config: Path, sqlite_url: str, tmp_path: Path) -> None:
+    exports = tmp_path / "kpi.csv"
+    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,120,GBP\n"
+                       "crm.upsell_revenue,2026-11-16,n/a,GBP\n")
+    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
+        {"name": "kpi", "type": "csv", "policy": "reject_batch", "settings": {"path": str(exports)}}]}))
+    assert cli(demo_config, sqlite_url, "init").exit_code == 0
+    assert cli(demo_config, sqlite_url, "sync", "--as-of", AS_OF.isoformat()).exit_code == 0
+    good, bad = listed(demo_config, sqlite_url)
+    assert good["reasons"][0].startswith("batch rejected") and bad["reasons"] == ["value: 'n/a' is not a number"]
+    together = cli(demo_config, sqlite_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
+    assert "2 rows read, 0 loaded, 2 still held" in together.output, together.output
+    assert listed(demo_config, sqlite_url)[0]["reasons"] == [
+        "batch rejected: 1 of 2 retried rows still fail (policy reject_batch in connectors.yaml)"]
+    alone = cli(demo_config, sqlite_url, "quarantine", "retry", str(good["id"]), "--as-of", AS_OF.isoformat())
+    assert "1 rows read, 1 loaded, 0 still held" in alone.output, alone.output

@@ -1,0 +1,75 @@
+"""The steering pack: one self-contained HTML file that opens offline with its charts drawn."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from benefits.cli import main
+
+from . import dashboard_data as dd
+from .test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("report")
+    hostile = dd.REGISTER_YAML.replace("owner: Finance operations", f"owner: '{XSS}'")
+    url = dd.build_store(directory, hostile)
+    out = directory / "out" / "pack.html"
+    result = CliRunner().invoke(main, ["--config", str(directory / "config"), "--database", url, "report",
+                                       "--out", str(out), "--as-of", dd.AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"steering pack written to {out} (")
+    return out
+
+
+def test_pack_has_summary_changes_and_the_benefits_needing_attention(pack: Path) -> None:
+    html = pack.read_text(encoding="utf-8")
+    assert "Dashboard fixture portfolio · as of 2025-07-07 · 3 benefits · money in GBP" in html
+    assert "£317,500" in html and "£245,000" in html and "77% of planned" in html
+    changes = re.search(r'<table id="changes">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    assert "Lower IT running cost" in changes and "<td>On track</td><td>At risk</td>" in changes
+    attention = re.search(r'<table id="attention">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    names = re.findall(r"<tr><td>([^<]+)</td>", attention)
+    assert names == ["Upsell revenue", "Lower IT running cost"]  # off track first, then at risk
+    assert "Sales" in attention and "Tom Reed" in attention  # benefit and initiative owners
+    assert "Faster ticket handling" not in attention
+
+
+def test_pack_is_self_contained_and_escapes_source_text(pack: Path) -> None:
+    html = pack.read_text(encoding="utf-8")
+    assert not re.findall(r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["']?https?:""", html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and XSS not in html
+    assert html.count("Plotly.newPlot") == 2
+
+
+@pytest.mark.browser
+def test_pack_opens_offline_in_chromium_with_its_charts_drawn(pack: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("dialog", lambda d: (problems.append(d.message), d.dismiss()))
+        page.on("request", lambda r: r.url.startswith(("file:", "data:", "blob:")) or problems.append(r.url))
+        page.goto(pack.as_uri())
+        page.wait_for_selector("#chart-0 .cartesianlayer .trace.bars .point", state="attached")
+        page.wait_for_selector("#chart-1 .cartesianlayer .trace.bars .point", state="attached")
+        assert page.locator("#chart-0 .trace.bars .point").count() == 4
+        assert page.get_by_text(XSS).count() >= 1
+        Path("test-artifacts").mkdir(exist_ok=True)
+        page.screenshot(path="test-artifacts/steering-pack.png", full_page=True)
+        browser.close()
+    assert problems == []
