@@ -138,6 +138,15 @@ class Programme(_Model):
     outcome: str = ""
 
 
+class MetricDeclaration(_Model):
+    """A metric the connectors deliver that no benefit needs to measure (yet): known, so its
+    observations are validated and stored, and listed by ``benefits metrics --unused``."""
+
+    name: Annotated[str, Field(min_length=1)]
+    unit: Annotated[str, Field(min_length=1)]
+    bounds: Bounds | None = None
+
+
 class Register(_Model):
     """The whole portfolio as declared in ``portfolio.yaml``."""
 
@@ -145,12 +154,19 @@ class Register(_Model):
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "GBP"
     programmes: list[Programme] = Field(min_length=1)
     initiatives: list[Initiative] = Field(min_length=1)
+    metrics: list[MetricDeclaration] = []
+    """The metric catalogue: metrics known besides those the benefits measure."""
 
     def benefits(self) -> Iterator[tuple[Initiative, Benefit]]:
         """Every benefit with the initiative it belongs to."""
         for initiative in self.initiatives:
             for benefit in initiative.benefits:
                 yield initiative, benefit
+
+    def unused_metrics(self) -> list[MetricDeclaration]:
+        """The catalogue's metrics that no benefit measures."""
+        measured = {b.metric for _, b in self.benefits()}
+        return [m for m in self.metrics if m.name not in measured]
 
     def benefit_start(self, initiative: Initiative, benefit: Benefit) -> dt.date:
         """The date from which the benefit's planned ramp starts (its milestone, else its baseline)."""
@@ -226,6 +242,25 @@ def check_register(register: Register) -> Iterator[tuple[str, str]]:
                 yield f"{path}.key", f"duplicate benefit key {benefit.key!r}"
             seen_benefits.add(benefit.key)
             yield from _check_benefit(path, benefit, milestones)
+    yield from _check_metric_units(register)
+
+
+def _check_metric_units(register: Register) -> Iterator[tuple[str, str]]:
+    """One unit per metric, across the catalogue and every benefit that measures it."""
+    units: dict[str, tuple[str, str]] = {}
+    for n, declared in enumerate(register.metrics):
+        if declared.name in units:
+            yield f"metrics[{n}].name", f"duplicate metric {declared.name!r}"
+        units.setdefault(declared.name, (declared.unit, f"metrics[{n}]"))
+        bounds = declared.bounds
+        if bounds and bounds.min is not None and bounds.max is not None and bounds.min >= bounds.max:
+            yield f"metrics[{n}].bounds.max", "must be greater than bounds.min"
+    for i, initiative in enumerate(register.initiatives):
+        for b, benefit in enumerate(initiative.benefits):
+            where = f"initiatives[{i}].benefits[{b}]"
+            unit, first = units.setdefault(benefit.metric, (benefit.unit, where))
+            if unit != benefit.unit:
+                yield f"{where}.unit", f"{benefit.unit!r} differs from {unit!r}, the unit of {benefit.metric} in {first}"
 
 
 def _check_benefit(path: str, benefit: Benefit, milestones: dict[str, dt.date]) -> Iterator[tuple[str, str]]:

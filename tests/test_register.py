@@ -29,6 +29,7 @@ def test_demo_portfolio_covers_programmes_tactics_and_categories() -> None:
     assert {b.measure.value for b in benefits} == {"cumulative", "level"}
     assert {"linear", "s_curve"} <= {b.profile for b in benefits if isinstance(b.profile, str)}
     assert any(not isinstance(b.profile, str) for b in benefits)
+    assert [m.name for m in register.unused_metrics()] == ["hr.headcount"]
 
 
 def _broken(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
@@ -59,6 +60,12 @@ CASES = [
      "initiatives[4].benefits[0].key: duplicate benefit key 'crm-win-rate'"),
     (lambda d: d["initiatives"][1]["benefits"][0]["profile"]["points"][0].update(date="2030-01-07"),
      "initiatives[1].benefits[0].profile.points[0].date: must lie between the baseline and target dates"),
+    (lambda d: d["metrics"].append({"name": "hr.headcount", "unit": "FTE"}), "metrics[1].name: duplicate metric 'hr.headcount'"),
+    (lambda d: d["metrics"].append({"name": "crm.upsell_revenue", "unit": "EUR"}),
+     "initiatives[0].benefits[0].unit: 'GBP' differs from 'EUR', the unit of crm.upsell_revenue in metrics[1]"),
+    (lambda d: d["metrics"].append({"name": "ops.queue", "unit": "calls", "bounds": {"min": 5, "max": 1}}),
+     "metrics[1].bounds.max: must be greater than bounds.min"),
+    (lambda d: d["metrics"].append({"name": "ops.queue"}), "metrics[1].unit: field required"),
 ]
 
 

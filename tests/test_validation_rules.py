@@ -76,7 +76,8 @@ def test_clean_rows_pass_every_rule(outcome: ValidationOutcome) -> None:
 
 
 def test_metric_must_be_known_to_the_register(reasons: dict[int, list[str]], outcome: ValidationOutcome) -> None:
-    assert reasons[11] == ["metric: 'ledger.no_such_metric' is not a metric of the register"]
+    assert reasons[11] == ["metric: 'ledger.no_such_metric' is not a metric of the register"
+                           " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"]
     record = next(q.record for q in outcome.quarantined if q.row == 11)
     assert record["source_ref"] == "x.csv:12"
 

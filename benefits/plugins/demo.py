@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from benefits import realisation
 from benefits.plugins.connector import Connector, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
-from benefits.register import Benefit, Measure
+from benefits.register import Benefit, Bounds, Measure, MetricDeclaration
 
 WEEK = dt.timedelta(days=7)
 SHIFT_WEEKS = 14
@@ -56,8 +56,9 @@ class DemoConnector(Connector):
     settings: DemoSettings
 
     def discover(self) -> list[MetricInfo]:
-        """Every metric a benefit of the register measures."""
-        return [MetricInfo(b.metric, b.unit) for b in self._benefit_per_metric().values()]
+        """Every metric a benefit of the register measures, then the catalogue's other metrics."""
+        measured = [MetricInfo(b.metric, b.unit) for b in self._benefit_per_metric().values()]
+        return measured + [MetricInfo(m.name, m.unit) for m in self.context.register.unused_metrics()]
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Weekly records up to the sync date, then the deliberately bad rows."""
@@ -67,6 +68,9 @@ class DemoConnector(Connector):
         for benefit in self._benefit_per_metric().values():
             scenario = self.settings.scenarios.get(benefit.key, Scenario.on_plan)
             good.extend(self._series(benefit, starts[benefit.key], scenario))
+        if starts:
+            for declared in register.unused_metrics():
+                good.extend(self._context_series(declared, min(starts.values())))
         yield from good
         if self.settings.bad_rows and good:
             yield from self._bad_rows(good)
@@ -95,8 +99,17 @@ class DemoConnector(Connector):
                 value = sign * max(noisy - previous, 0.0) * total if period >= start else 0.0
                 previous = max(previous, noisy)
             else:
-                value = _clip(benefit, benefit.baseline.value + sign * noisy * total)
+                value = _clip(benefit.bounds, benefit.baseline.value + sign * noisy * total)
             yield {"metric": benefit.metric, "period": period.isoformat(), "value": round(value, 2), "unit": benefit.unit}
+
+    def _context_series(self, declared: MetricDeclaration, start: dt.date) -> Iterator[dict[str, Any]]:
+        """A catalogue metric no benefit measures: a random walk from 100 (1% steps), weekly from ``start``."""
+        rng = np.random.default_rng([self.settings.seed, zlib.crc32(declared.name.encode())])
+        periods = _mondays_after(start, self.context.as_of)
+        steps = 1.0 + rng.normal(0.0, 0.01, size=len(periods))
+        for period, value in zip(periods, 100.0 * np.cumprod(steps)):
+            yield {"metric": declared.name, "period": period.isoformat(),
+                   "value": round(_clip(declared.bounds, value), 2), "unit": declared.unit}
 
     def _bad_rows(self, good: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         first, last = good[0], good[-1]
@@ -130,8 +143,7 @@ def _fraction(benefit: Benefit, start: dt.date, at: dt.date, scenario: Scenario)
     return planned(at)
 
 
-def _clip(benefit: Benefit, value: float) -> float:
-    bounds = benefit.bounds
+def _clip(bounds: Bounds | None, value: float) -> float:
     low = bounds.min if bounds and bounds.min is not None else -np.inf
     high = bounds.max if bounds and bounds.max is not None else np.inf
     return float(np.clip(value, low, high))

@@ -67,11 +67,14 @@ def _benefit_row(
 
 
 def _save_metrics(session: Session, register: reg.Register) -> None:
+    """Store every metric the benefits measure (used) and every catalogue metric (unused)."""
     used = {b.metric: b.unit for _, b in register.benefits()}
+    new = {m.name: m.unit for m in register.unused_metrics()} | used
     for metric in session.scalars(select(models.Metric)):
         metric.used = metric.name in used
-        used.pop(metric.name, None)
-    session.add_all(models.Metric(name=name, unit=unit, used=True) for name, unit in used.items())
+        if metric.name in new:
+            metric.unit = new.pop(metric.name)
+    session.add_all(models.Metric(name=name, unit=unit, used=name in used) for name, unit in new.items())
 
 
 def portfolio(session: Session) -> models.Portfolio | None:

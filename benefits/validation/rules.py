@@ -30,7 +30,7 @@ from benefits.validation.run import gx
 if TYPE_CHECKING:  # pragma: no cover - typing only; GX and the register are imported lazily
     from great_expectations.expectations import Expectation
 
-    from benefits.register import Register
+    from benefits.register import Bounds, Register
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class MetricRule:
     """What the register and validation.yaml say about one metric."""
 
     unit: str
-    earliest_period: dt.date
+    earliest_period: dt.date | None  # None: no baseline, so no window (a catalogue-only metric)
     min_value: float | None
     max_value: float | None
 
@@ -54,20 +54,22 @@ class ValidationRules:
 
     @classmethod
     def from_register(cls, register: Register, config: ValidationConfig, extra: Sequence[Any] = ()) -> ValidationRules:
-        """Rules for every metric a benefit of ``register`` measures."""
+        """Rules for every metric a benefit of ``register`` measures and every metric of its catalogue.
+
+        A catalogue metric that no benefit measures has no baseline, so no window.
+        """
         window = dt.timedelta(days=config.window_before_baseline_days)
         metrics: dict[str, MetricRule] = {}
         for _, benefit in register.benefits():
             earliest = benefit.baseline.date - window
             known = metrics.get(benefit.metric)
-            if known is not None:
+            if known is not None and known.earliest_period is not None:
                 earliest = min(earliest, known.earliest_period)
-            declared = Range(min=benefit.bounds.min, max=benefit.bounds.max) if benefit.bounds else Range()
-            sides = [config.bounds.metrics.get(benefit.metric, Range()), declared,
-                     config.bounds.units.get(benefit.unit, Range()), config.bounds.default]
-            low = next((s.min for s in sides if s.min is not None), None)
-            high = next((s.max for s in sides if s.max is not None), None)
+            low, high = _limits(config, benefit.metric, benefit.unit, benefit.bounds)
             metrics[benefit.metric] = MetricRule(benefit.unit, earliest, low, high)
+        for declared in register.unused_metrics():
+            low, high = _limits(config, declared.name, declared.unit, declared.bounds)
+            metrics[declared.name] = MetricRule(declared.unit, None, low, high)
         return cls(metrics, config.window_before_baseline_days, config.jump, tuple(extra))
 
     def add_columns(self, frame: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -99,7 +101,8 @@ class ValidationRules:
         return [
             gxe.ExpectColumnValuesToBeInSet(
                 column="metric", value_set=sorted(self.metrics),
-                meta={"reason": "metric: {raw} is not a metric of the register"},
+                meta={"reason": "metric: {raw} is not a metric of the register"
+                                " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"},
             ),
             gxe.ExpectColumnPairValuesToBeEqual(
                 column_A="unit", column_B="declared_unit", ignore_row_if=either,
@@ -171,6 +174,17 @@ def load_rules(config_dir: Path, register: Register) -> ValidationRules:
 
     extra = [e for found in plugin_manager().hook.register_expectations(register=register) for e in found or []]
     return ValidationRules.from_register(register, load_validation_config(config_dir), extra)
+
+
+def _limits(config: ValidationConfig, metric: str, unit: str, declared: Bounds | None) -> tuple[float | None, float | None]:
+    """A metric's (min, max): per side the first given of validation.yaml's metric bounds, the
+    register's bounds, validation.yaml's unit bounds and its default."""
+    register_side = Range(min=declared.min, max=declared.max) if declared else Range()
+    sides = [config.bounds.metrics.get(metric, Range()), register_side, config.bounds.units.get(unit, Range()),
+             config.bounds.default]
+    low = next((s.min for s in sides if s.min is not None), None)
+    high = next((s.max for s in sides if s.max is not None), None)
+    return low, high
 
 
 def _with_jumps(frame: pd.DataFrame, jump: JumpConfig, history: pd.DataFrame | None) -> pd.DataFrame:
