@@ -66,13 +66,24 @@ class _Observed:
     count: int
 
 
+@dataclass(frozen=True)
+class _User:
+    """What staleness needs of one benefit measuring a metric."""
+
+    key: str
+    unit: str
+    cadence_days: float | None
+    stale_tolerance: float | None
+
+
 def metric_summaries(session: Session, as_of: dt.date, metrics: Iterable[str] | None = None) -> list[MetricSummary]:
     """Every stored metric (or those named), with usage, observation span, sources and staleness at ``as_of``."""
     wanted = None if metrics is None else sorted(set(metrics))
-    known = {m.name: m for m in session.scalars(select(models.Metric).order_by(models.Metric.name))}
-    declared: dict[str, list[models.Benefit]] = {}
-    for benefit in session.scalars(select(models.Benefit).order_by(models.Benefit.key)):
-        declared.setdefault(benefit.metric, []).append(benefit)
+    units = dict(session.execute(select(models.Metric.name, models.Metric.unit)).tuples().all())
+    declared: dict[str, list[_User]] = {}
+    b = models.Benefit
+    for metric, key, unit, spec in session.execute(select(b.metric, b.key, b.unit, b.spec).order_by(b.key)):
+        declared.setdefault(metric, []).append(_User(key, unit, spec.get("cadence_days"), spec.get("stale_tolerance")))
     obs = models.Observation
     spans = select(obs.metric, func.min(obs.period), func.max(obs.period), func.count(distinct(obs.period)),
                    func.count()).group_by(obs.metric)
@@ -84,8 +95,8 @@ def metric_summaries(session: Session, as_of: dt.date, metrics: Iterable[str] | 
     sources: dict[str, list[str]] = {}
     for metric, source in session.execute(pairs.order_by(obs.metric, obs.source)):
         sources.setdefault(metric, []).append(source)
-    names = sorted(name for name in set(known) | set(declared) | set(observed) if wanted is None or name in wanted)
-    return [_summary(name, known.get(name), declared.get(name, []), observed.get(name), sources.get(name, []), as_of)
+    names = sorted(name for name in set(units) | set(declared) | set(observed) if wanted is None or name in wanted)
+    return [_summary(name, units.get(name), declared.get(name, []), observed.get(name), sources.get(name, []), as_of)
             for name in names]
 
 
@@ -94,17 +105,16 @@ def stale_metrics(session: Session, as_of: dt.date) -> list[MetricSummary]:
     return [m for m in metric_summaries(session, as_of) if m.stale]
 
 
-def _summary(name: str, metric: models.Metric | None, benefits: list[models.Benefit], observed: _Observed | None,
+def _summary(name: str, unit: str | None, benefits: list[_User], observed: _Observed | None,
              sources: list[str], as_of: dt.date) -> MetricSummary:
-    declared = [b.spec.get("cadence_days") for b in benefits if b.spec.get("cadence_days")]
-    tolerance = max((b.spec.get("stale_tolerance") or DEFAULT_TOLERANCE for b in benefits), default=DEFAULT_TOLERANCE)
+    declared = [b.cadence_days for b in benefits if b.cadence_days]
+    tolerance = max((b.stale_tolerance or DEFAULT_TOLERANCE for b in benefits), default=DEFAULT_TOLERANCE)
     usual = cadence(observed.first, observed.last, observed.periods) if observed else None
     days = float(min(declared)) if declared else (usual or DEFAULT_CADENCE_DAYS)
     last = observed.last if observed else None
     stale_after = as_of - dt.timedelta(days=days * tolerance) if last else None
-    unit = metric.unit if metric else benefits[0].unit
     return MetricSummary(
-        metric=name, unit=unit, used=bool(benefits), used_by=[b.key for b in benefits],
+        metric=name, unit=unit or (benefits[0].unit if benefits else ""), used=bool(benefits), used_by=[b.key for b in benefits],
         observations=observed.count if observed else 0, first_period=observed.first if observed else None, last_period=last, sources=sources,
         cadence_days=days, cadence_declared=bool(declared), stale_after=stale_after,
         stale=bool(last and stale_after and last < stale_after),

@@ -7,15 +7,17 @@ under gunicorn with debug off.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import dash
 from dash import dcc, html
 
-from benefits.store.db import make_engine, session_factory
-from dashboards import data
 from benefits.errors import ConfigError
+from benefits.store.db import make_engine, session_factory
+from dashboards import cache, data
 from dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
+from dashboards.snapshot import cached_snapshot, metric_health
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -60,8 +62,17 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str 
     if warning:
         echo(warning)
     app = create_app(database_url, settings)
+    cache.keep_warm(warm_today)
     echo(f"dashboard on http://{host}:{port}/ ({settings.mode} access; Ctrl+C to stop)")
     app.run(host=host, port=port, debug=debug)
+
+
+def warm_today() -> None:
+    """Read today's portfolio snapshot and metric health into the cache when the data changed."""
+    today = dt.date.today()
+    with data.session() as session:
+        cached_snapshot(session, today)
+        metric_health(session, today)
 
 
 def _shell() -> html.Div:

@@ -2,11 +2,13 @@
 
 The version is one cheap query (newest observation and sync run, latest finished forecast run,
 latest register save): after a sync, a forecast run or ``benefits init`` the next view reads the
-store again. Cached values are shared between requests: treat them as read-only.
+store again, unless :func:`keep_warm` (started by ``benefits serve``) has already done so in the
+background. Cached values are shared between requests: treat them as read-only.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -19,6 +21,9 @@ from benefits.store import models
 
 T = TypeVar("T")
 SIZE = 16
+WARM_EVERY_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
 
 _ENTRIES: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
 _LOCK = threading.Lock()
@@ -55,3 +60,26 @@ def data_version(session: Session) -> tuple[Any, ...]:
         select(func.max(models.Portfolio.updated_at)).scalar_subquery(),
     )
     return tuple(session.execute(query).one())
+
+
+def keep_warm(warm: Callable[[], object], every: float = WARM_EVERY_SECONDS) -> threading.Event:
+    """Call ``warm`` now and then every ``every`` seconds in a daemon thread, until the returned
+    event is set.
+
+    ``warm`` asks for the results the first page views need through :func:`cached`: while the
+    data version is unchanged that costs one version query, and after a sync or a forecast run it
+    reads the store once, so the next visitor finds the results kept. A failing call is logged
+    and retried at the next tick.
+    """
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 - a store that is briefly away must not stop the warmer
+                log.exception("keeping the dashboard's results warm failed; retrying in %g s", every)
+            stop.wait(every)
+
+    threading.Thread(target=loop, name="benefits-cache-warmer", daemon=True).start()
+    return stop

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from benefits.register import load_register
 from benefits.status import STATUSES, status_rows
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
-from dashboards import data, figures, filters, formatting, queries
+from dashboards import cache, data, figures, filters, formatting, queries
 from dashboards.app import create_app, serve
 from dashboards.snapshot import Filters, cached_snapshot, snapshot
 
@@ -241,6 +242,44 @@ def test_cached_snapshot_is_read_again_after_new_data(tmp_path: Any) -> None:
         assert again is not first
         assert again.set_index("benefit").loc["upsell-revenue", "realised_to_date"] == 250_000.0
     engine.dispose()
+
+
+def test_warmer_reads_new_data_before_the_next_view(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """`benefits serve` keeps the snapshot warm: after a sync the next view finds it already read."""
+    url = dd.build_store(tmp_path)
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    calls: list[int] = []
+
+    def warm() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("store briefly away")
+        with factory() as opened:
+            cached_snapshot(opened, dd.AS_OF)
+
+    cache.clear()
+    stop = cache.keep_warm(warm, every=0.05)
+    try:
+        with factory() as opened:
+            run = models.SyncRun(connector="late", connector_type="csv", status="succeeded")
+            opened.add(run)
+            opened.flush()
+            opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP",
+                                          source="late", sync_run_id=run.id))
+            opened.commit()
+        ticks = len(calls)
+        deadline = time.monotonic() + 20
+        while len(calls) < ticks + 2 and time.monotonic() < deadline:  # a whole tick after the commit
+            time.sleep(0.05)
+        assert len(calls) >= ticks + 2, "the warmer stopped ticking"
+        with factory() as opened:
+            kept = cache.cached(opened, "snapshot", dd.AS_OF, lambda: pytest.fail("the new data was not read ahead"))
+        assert kept.set_index("benefit").loc["upsell-revenue", "realised_to_date"] == 250_000.0
+        assert len(calls) >= 3 and "store briefly away" in caplog.text  # a failing tick is logged, the next one runs
+    finally:
+        stop.set()
+        engine.dispose()
 
 
 @pytest.mark.parametrize("key", list(dd.EXPECTED))
