@@ -79,7 +79,7 @@ class _User:
 def metric_summaries(session: Session, as_of: dt.date, metrics: Iterable[str] | None = None) -> list[MetricSummary]:
     """Every stored metric (or those named), with usage, observation span, sources and staleness at ``as_of``."""
     wanted = None if metrics is None else sorted(set(metrics))
-    units = dict(session.execute(select(models.Metric.name, models.Metric.unit)).tuples().all())
+    units: dict[str, str] = {name: unit for name, unit in session.execute(select(models.Metric.name, models.Metric.unit))}
     declared: dict[str, list[_User]] = {}
     b = models.Benefit
     for metric, key, unit, spec in session.execute(select(b.metric, b.key, b.unit, b.spec).order_by(b.key)):
