@@ -30,8 +30,17 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
             echo(f"sync {r.connector}: FAILED: {r.error}")
         else:
             echo(f"sync {r.connector}: {r.rows_read} rows read, {r.rows_accepted} accepted "
-                 f"({r.rows_restated} restated, {r.rows_warned} with warnings), {r.rows_quarantined} quarantined")
+                 f"({r.rows_restated} restated, {r.rows_warned} with warnings), {r.rows_quarantined} quarantined"
+                 + _claims_text(r))
     return reports
+
+
+def _claims_text(report: SyncReport) -> str:
+    """``; claims: 2 new, 1 updated, 4 unchanged`` for a connector that delivered claims, else nothing."""
+    if not (report.claims_new or report.claims_updated or report.claims_unchanged):
+        return ""
+    return (f"; claims: {report.claims_new} new, {report.claims_updated} updated, "
+            f"{report.claims_unchanged} unchanged")
 
 
 def forecast_stage(

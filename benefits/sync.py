@@ -2,7 +2,8 @@
 
 A batch streams through in chunks (:data:`CHUNK_ROWS` records): the connector reads in one
 thread, Great Expectations validates in another, and this thread writes each chunk
-(:class:`benefits.sync_writer.RunWriter`) into the run's one transaction.
+(:class:`benefits.sync_writer.RunWriter`) into the run's one transaction. A connector that
+delivers claims (:meth:`Connector.claims`) has them checked and recorded in that same transaction.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError, ConfigError
-from benefits.plugins.connector import Connector, SyncContext
+from benefits.plugins.connector import Connector, SyncContext, delivers_claims
 from benefits.plugins.manager import connector_class
 from benefits.register import Register, read_yaml
 from benefits.store import models, repository
@@ -32,6 +33,7 @@ from benefits.sync_writer import Policy, RunWriter, SyncReport, now
 from benefits.validation.frame import batch_frame
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from benefits.claims.importer import RecordCounts
     from benefits.validation import ValidationRules
 
 CONNECTORS_FILE = "connectors.yaml"
@@ -133,7 +135,9 @@ def sync_connector(
     Every chunk of the run goes into ONE database transaction (flushed per chunk, committed at the
     end), so a failing or killed sync writes no partial batch: the run's row only says
     ``running`` (or ``failed``, with the error). The run records rows read = rows accepted + rows
-    quarantined; a run that would break that is failed instead.
+    quarantined; a run that would break that is failed instead. The connector's claims, if it
+    delivers any, are recorded in the same transaction; one bad claim fails the run (see
+    :func:`record_connector_claims`).
     """
     from benefits.validation import Validator, default_expectations
 
@@ -148,10 +152,39 @@ def sync_connector(
             history = partial(_stored_history, session, connector.name, rules.jump.min_changes if rules else 0)
             for chunk in read_chunks(connector, chunk_rows):
                 writer.add(chunk, validator.validate(chunk, history))
-            return writer.finish()
+            claims = record_connector_claims(session, connector, run.id)
+            return replace(writer.finish(), claims_new=claims.new, claims_updated=claims.updated,
+                           claims_unchanged=claims.unchanged)
     except Exception as exc:  # a connector or its batch failing must not stop the others
         log.warning("connector %s failed: %s", connector.name, exc)
         return _fail(sessions, run.id, connector.name, exc)
+
+
+def record_connector_claims(session: Session, connector: Connector, run_id: int) -> RecordCounts:
+    """Read the connector's claims (within its timeout), check them all, then record them with the run.
+
+    Claims are recorded with source ``connector``, created by the connector instance's name and
+    linked to sync run ``run_id``. Any bad claim (an unknown or non-claimable benefit, a period
+    not after the baseline, a value that is not a positive Decimal, a change to a decided claim)
+    raises a BenefitsError naming the connector, the claim and the field: the caller's
+    transaction then writes nothing of the run, and the run fails with that reason.
+    """
+    from benefits.claims import ClaimSource
+    from benefits.claims.importer import RecordCounts, read_claim_records, record_claims
+
+    if not delivers_claims(type(connector)):
+        return RecordCounts(0, 0, 0)
+
+    def pull() -> Iterator[Any]:
+        yield from connector.claims()
+
+    expired = f"claims() timed out after {connector.timeout:g} s (set `timeout:` for this connector in {CONNECTORS_FILE})"
+    records = list(handover(pull(), name=f"claims-{connector.name}", timeout=connector.timeout, expired=expired))
+    try:
+        claims = read_claim_records(records, connector.name)
+        return record_claims(session, claims, ClaimSource.connector, connector.name, sync_run_id=run_id)
+    except BenefitsError as exc:
+        raise BenefitsError(connector.mask(str(exc))) from None
 
 
 #: How far back the jump check looks at stored values before a chunk's first period.

@@ -57,6 +57,9 @@ class SyncReport:
     rows_restated: int = 0
     error: str | None = None
     rows_warned: int = 0
+    claims_new: int = 0
+    claims_updated: int = 0
+    claims_unchanged: int = 0
 
 
 class RunWriter:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from benefits import realisation
+from benefits.claims.ledger import ClaimedValue, claimed_value_by_initiative
 from benefits.register import Benefit, Measure
 from benefits.status import STATUSES, StatusRow
 from benefits.store import models, repository
@@ -41,11 +43,13 @@ class PortfolioSummary:
     currency: str
     filters: Filters
     benefits: pd.DataFrame  # the snapshot rows that pass the filters (see dashboards.snapshot.COLUMNS)
-    initiatives: pd.DataFrame  # initiative, name, benefits, planned_value, realised_value
+    initiatives: pd.DataFrame  # initiative, name, benefits, planned_value, realised_value, reported_value, validated_value
     categories: pd.DataFrame  # category, benefits, planned_value, realised_value
     status_counts: dict[str, int]  # every status, in STATUSES order
     planned_value: float
     realised_value: float
+    reported_value: Decimal  # claimed value: each benefit's latest claim (benefits.claims.ledger)
+    validated_value: Decimal  # approved claimed value: each benefit's latest approved claim
     changes: pd.DataFrame  # benefits whose status changed since the previous forecast run
     options: dict[str, list[str]]  # the values each filter can take, from the whole portfolio
     labels: dict[str, dict[str, str]]  # readable names of filter values (programme key -> name)
@@ -97,10 +101,14 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
     with reading():
         everything = cached_snapshot(session, as_of)
         money = currency(session)
-    frame = filters.apply(everything)
+        frame = filters.apply(everything)
+        claimed = claimed_value_by_initiative(session, set(frame["benefit"]) if filters.active else None)
     initiatives = _totals(frame, "initiative")
     names = dict(zip(frame["initiative"], frame["initiative_name"]))
     initiatives.insert(1, "name", [names[key] for key in initiatives["initiative"]])
+    nothing = ClaimedValue(Decimal(0), Decimal(0))
+    initiatives["reported_value"] = [claimed.get(k, nothing).reported for k in initiatives["initiative"]]
+    initiatives["validated_value"] = [claimed.get(k, nothing).validated for k in initiatives["initiative"]]
     counts = frame["status"].value_counts().to_dict()
     status_counts = {s: int(counts.pop(s, 0)) for s in STATUSES} | {k: int(v) for k, v in counts.items()}
     changed = frame["previous_status"].notna() & (frame["previous_status"] != frame["status"])
@@ -114,6 +122,8 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
         status_counts=status_counts,
         planned_value=round(float(frame["planned_value"].sum()), 2),
         realised_value=round(float(frame["realised_value"].sum()), 2),
+        reported_value=sum((c.reported for c in claimed.values()), Decimal(0)),
+        validated_value=sum((c.validated for c in claimed.values()), Decimal(0)),
         changes=frame[changed],
         options={name: sorted(everything[name].dropna().unique().tolist()) for name in FILTERS},
         labels={"programme": dict(zip(everything["programme"], everything["programme_name"]))},

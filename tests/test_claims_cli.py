@@ -36,10 +36,13 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
     imported = cli(config, sqlite_url, "claims", "import", str(claims_csv), "--by", "ana")
     assert imported.exit_code == 0, imported.output
     assert imported.output == f"{claims_csv}: 4 new claims, 0 updated, 0 unchanged\n"
+    gone = cli(config, sqlite_url, "claims", "import", str(claims_csv), "--source", "connector")
+    assert gone.exit_code == 2 and "No such option '--source'" in gone.output  # connectors deliver claims in a sync
 
     table = cli(config, sqlite_url, "claims", "list").output
     assert "shared-savings" in table and "£3,120" in table and "evidenced" in table
-    assert table.splitlines()[-1] == ("4 claims: reported £23,125, evidenced £10,200, validated (approved) £0")
+    assert table.splitlines()[-1] == ("4 claims on 4 benefits (totals add each benefit's latest claim): "
+                                      "reported £23,125, evidenced £10,200, validated (approved) £0")
     listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)
     shared = next(c for c in listed if c["benefit"] == "shared-savings")
     assert (shared["claimed_value"], shared["evidenced_value"], shared["state"]) == ("3000.0000", "3120.000", "pending")
@@ -54,6 +57,7 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
     assert cli(config, sqlite_url, "claims", "reject", "2", "--user", "fay", "--comment", "half").exit_code == 0
 
     history = cli(config, sqlite_url, "claims", "history", shared["id"]).output
+    assert f"  recorded 3000.0000 cash_releasing by ana (csv, {claims_csv}: row 2)\n" in history.splitlines(True)[0]
     assert history.endswith("fay (finance)  approved: March ledger\n")
     assert "validated (approved) £3,000" in cli(config, sqlite_url, "claims", "list").output
     pending = json.loads(cli(config, sqlite_url, "claims", "list", "--state", "pending", "--format", "json").output)

@@ -254,3 +254,20 @@ def test_migration_0005_downgrades_and_upgrades_again(database_url: str) -> None
     with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
         session.execute(text("DELETE FROM claim_decisions"))
     engine.dispose()
+
+
+def test_migration_0008_gives_each_existing_claim_its_first_version(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine, "0007")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO claims (benefit_key, period, claimed_value, claim_class, source, note, created_by) "
+            "VALUES ('b', '2026-03-30', 1234.5, 'cost_avoidance', 'csv', 'n', 'ana')"))
+    migrate.upgrade(engine)
+    with db.session_factory(engine)() as session:
+        [claim] = session.scalars(select(models.Claim))
+        assert [(v.claimed_value, v.source, v.created_by, v.sync_run_id) for v in claim.versions] == [
+            (Decimal("1234.5"), "csv", "ana", None)]
+    command.downgrade(migrate.alembic_config(engine), "0007")
+    assert "claim_versions" not in inspect(engine).get_table_names()
+    engine.dispose()

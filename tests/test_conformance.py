@@ -8,7 +8,7 @@ import pytest
 
 from benefits.plugins.csv_files import CsvConnector
 from benefits.plugins.demo import DemoConnector
-from benefits.testing import ConnectorTests, get_connector_tests
+from benefits.testing import ClaimsConnectorTests, ConnectorTests, get_connector_tests
 
 from .conftest import ROOT
 
@@ -16,16 +16,21 @@ pytest_plugins = ["pytester"]
 
 AS_OF = dt.date(2026, 11, 23)
 
-TestDemoConnector = get_connector_tests(DemoConnector, {"bad_rows": False}, as_of=AS_OF)
+TestDemoConnector = get_connector_tests(
+    DemoConnector, {"bad_rows": False, "claims": ["digital-online-sales", "ai-retention-revenue"]}, as_of=AS_OF)
 TestCsvConnector = get_connector_tests(CsvConnector, {"path": str(ROOT / "tests/data/csv/ledger-*.csv")}, as_of=AS_OF)
 
 STANDARD_TESTS = sorted(name for name in dir(ConnectorTests) if name.startswith("test_"))
+CLAIMS_TESTS = sorted(name for name in dir(ClaimsConnectorTests) if name.startswith("test_"))
 
 
 def test_the_kit_is_one_class_of_named_tests() -> None:
     assert len(STANDARD_TESTS) >= 10
     assert TestCsvConnector.__name__ == "TestCsvConnector" and issubclass(TestCsvConnector, ConnectorTests)
     assert all(getattr(ConnectorTests, name).__doc__ for name in STANDARD_TESTS), "every standard test says what it checks"
+    assert issubclass(TestDemoConnector, ClaimsConnectorTests)  # it implements claims(): the kit checks them
+    assert not issubclass(TestCsvConnector, ClaimsConnectorTests)  # no claims(): nothing to skip
+    assert set(CLAIMS_TESTS) - set(STANDARD_TESTS) == {"test_claims_are_valid_claim_records", "test_claims_are_repeatable"}
     with pytest.raises(TypeError, match="needs a Connector subclass"):
         get_connector_tests(dict, {})  # type: ignore[arg-type]
 
@@ -52,6 +57,10 @@ class Broken(Connector):
         yield {"metric": "m.x", "period": "2026-11-16", "value": Broken.calls, "unit": "EUR"}
         yield {"metric": "m.x", "period": "2026-11-16"}
 
+    def claims(self):
+        Broken.calls += 1
+        yield {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": 1000.5 * Broken.calls}
+
 TestBroken = get_connector_tests(Broken, {}, as_of=__import__("datetime").date(2026, 11, 23))
 '''
 
@@ -66,8 +75,11 @@ def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pyt
         "test_batch_passes_validation",
         "test_every_discovered_metric_has_records",
         "test_records_use_discovered_metrics_and_units",
+        "test_claims_are_valid_claim_records",
+        "test_claims_are_repeatable",
     ]
-    result.assert_outcomes(failed=len(failed), skipped=1, passed=len(STANDARD_TESTS) - len(failed) - 1)
+    claims_tests = len(CLAIMS_TESTS) - len(STANDARD_TESTS)  # Broken has claims(): the kit adds their tests
+    result.assert_outcomes(failed=len(failed), skipped=1, passed=len(STANDARD_TESTS) + claims_tests - len(failed) - 1)
     for name in failed:
         result.stdout.fnmatch_lines([f"FAILED test_broken.py::TestBroken::{name}*"])
     result.stdout.fnmatch_lines([  # in the order pytest prints them
@@ -75,6 +87,8 @@ def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pyt
         "*record 1: value: 'n/a' is not a number*",
         "*discovered but never yielded: 'm.silent'*",
         "*records with a (metric, unit) that discover() does not declare: ('m.x', 'EUR')*",
+        "*connector conformance: claim 1: claimed_value: * is a float; yield a Decimal or text*",
+        "*a second run yielded different claims*",
         "*SKIPPED*LaxSettings ignores unknown keys*extra=*forbid*",
     ])
 

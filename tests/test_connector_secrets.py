@@ -128,6 +128,10 @@ class Careless(Connector):
         yield {"metric": "m.x", "period": PERIODS[0], "value": 1, "unit": "GBP"}
         raise ConnectorError(f"page 2 refused token {self.settings.token.get_secret_value()}")
 
+    def claims(self) -> Iterator[dict[str, Any]]:
+        raise RuntimeError(f"claims API refused token {self.settings.token.get_secret_value()}")
+        yield {}
+
 
 def test_the_framework_masks_what_any_connector_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARELESS_TOKEN", SECRET)
@@ -140,6 +144,8 @@ def test_the_framework_masks_what_any_connector_raises(monkeypatch: pytest.Monke
     assert next(records)["metric"] == "m.x"
     with pytest.raises(ConnectorError, match=r"^page 2 refused token \*\*\*$"):
         next(records)
+    with pytest.raises(ConnectorError, match=r"^RuntimeError: claims API refused token \*\*\*$"):
+        next(connector.claims())
     assert SECRET not in repr(connector) + repr(connector.settings) + connector.mask(f"x {SECRET} y")
 
 

@@ -7,6 +7,7 @@ import importlib
 import re
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import dash
@@ -16,6 +17,10 @@ from dash import dcc
 from sqlalchemy import select
 
 from benefits import realisation
+from benefits.claims import ClaimSource, Decision
+from benefits.claims.importer import ClaimInput, record_claims
+from benefits.claims.ledger import claims_report
+from benefits.claims.signoff import decide
 from benefits.register import load_register
 from benefits.status import STATUSES, status_rows
 from benefits.store import migrate, models, repository
@@ -165,9 +170,9 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
     assert summary.as_of == dd.AS_OF and summary.currency == "GBP"
     assert summary.initiatives.to_dict("records") == [
         {"initiative": "cloud-platform", "name": "Cloud & data platform", "benefits": 2,
-         "planned_value": 57_500.0, "realised_value": 45_000.0},
+         "planned_value": 57_500.0, "realised_value": 45_000.0, "reported_value": 0, "validated_value": 0},
         {"initiative": "digital-sales", "name": "Digital sales", "benefits": 1,
-         "planned_value": 260_000.0, "realised_value": 200_000.0},
+         "planned_value": 260_000.0, "realised_value": 200_000.0, "reported_value": 0, "validated_value": 0},
     ]
     assert summary.categories.set_index("category")["realised_value"].to_dict() == {
         "cost_reduction": 37_500.0, "operational_efficiency": 7_500.0, "revenue": 200_000.0}
@@ -193,6 +198,39 @@ def test_filters_narrow_the_summary_and_keep_the_options(session: Any) -> None:
     assert summary.options["status"] == ["at_risk", "off_track", "on_track"]  # from the whole portfolio
     nothing = queries.portfolio_summary(session, dd.AS_OF, Filters(category="people_capability"))
     assert nothing.benefits.empty and nothing.initiatives.empty and nothing.planned_value == 0.0
+
+
+def test_portfolio_shows_reported_and_validated_claims_side_by_side(
+        database_url: str, tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = session_factory(make_engine(dd.build_store(tmp_path, url=database_url)))
+    march, june = dt.date(2025, 3, 31), dt.date(2025, 6, 30)
+    with sessions.begin() as opened:
+        record_claims(opened, [ClaimInput("it-opex", march, Decimal("30000.10")),
+                               ClaimInput("it-opex", june, Decimal("45000.25")),  # includes March's value
+                               ClaimInput("upsell-revenue", june, Decimal("150000"))], ClaimSource.csv, "ana")
+        ids = {(c.benefit_key, c.period): c.id for c in opened.scalars(select(models.Claim))}
+        decide(opened, ids["it-opex", march], Decision.approved, "fay", "finance", "March ledger")
+        decide(opened, ids["upsell-revenue", june], Decision.approved, "fay", "finance", "CRM extract")
+        decide(opened, ids["upsell-revenue", june], Decision.rejected, "fay", "finance", "extract was a forecast")
+    with sessions() as opened:
+        summary = queries.portfolio_summary(opened, dd.AS_OF)
+        report = claims_report(opened)
+        growth = queries.portfolio_summary(opened, dd.AS_OF, Filters(programme="growth"))
+    claimed = summary.initiatives.set_index("initiative")[["reported_value", "validated_value"]].to_dict("index")
+    assert claimed == {"cloud-platform": {"reported_value": Decimal("45000.25"), "validated_value": Decimal("30000.10")},
+                       "digital-sales": {"reported_value": Decimal("150000"), "validated_value": Decimal(0)}}
+    assert (summary.reported_value, summary.validated_value) == (report.reported, report.validated)
+    assert (summary.reported_value, summary.validated_value) == (Decimal("195000.25"), Decimal("30000.10"))
+    assert all(isinstance(v, Decimal) for v in (*claimed["cloud-platform"].values(), summary.reported_value))
+    assert (growth.reported_value, growth.validated_value) == (Decimal("150000"), Decimal(0))
+
+    monkeypatch.setattr(data, "_factory", sessions)
+    layout = page("portfolio").layout(as_of=AS_OF)
+    assert "£195,000" in texts(by_id(layout, "card-claims-reported"))
+    assert "£30,000" in texts(by_id(layout, "card-claims-validated"))
+    assert "15% of reported" in texts(by_id(layout, "card-claims-validated"))
+    table = texts(by_id(layout, "portfolio-initiatives-table"))
+    assert {"Reported (claims)", "Validated (approved)", "£45,000", "£30,000", "£150,000", "£0"} <= set(table)
 
 
 @pytest.mark.parametrize("as_of", [dd.AS_OF, dt.date(2025, 9, 1)])  # the second with every metric stale

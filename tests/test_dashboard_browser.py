@@ -129,6 +129,8 @@ def test_portfolio_and_benefit_pages_draw_their_charts(browser: Any, server: str
     assert page.locator("#portfolio-status .cartesianlayer .trace.bars .point").count() == 7  # every status
     assert "Cloud & data platform" in page.locator("#portfolio-initiatives .xtick text").all_text_contents()
     assert page.locator("#card-planned").inner_text().endswith("£317,500")
+    assert "£0" in page.locator("#card-claims-reported").inner_text()  # the fixture store has no claims
+    assert "no claims yet" in page.locator("#card-claims-validated").inner_text()
     page.screenshot(path=str(ARTIFACTS / "dashboard-portfolio.png"), full_page=True)
 
     # warm: reload with the scripts cached

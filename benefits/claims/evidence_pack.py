@@ -16,7 +16,8 @@ from benefits.claims.ledger import ClaimLine, ClaimsReport
 from benefits.claims.money import display, display_share, plain
 
 CSV_COLUMNS = (
-    "initiative", "claim_id", "benefit", "metric", "period", "class", "state", "claimed_value", "evidenced_value",
+    "initiative", "claim_id", "benefit", "metric", "period", "class", "claim_source", "claim_source_ref",
+    "claim_sync_run_id", "state", "claimed_value", "evidenced_value",
     "variance", "evidenced_share", "evidence_state", "evidence_reason", "double_counting", "decision", "decided_by",
     "decided_at", "comment", "observation_period", "observation_value", "observation_source", "sync_run_id",
     "sync_run_status", "sync_run_finished_at", "validation",
@@ -58,7 +59,7 @@ def _claim_cells(line: ClaimLine) -> list[str]:
     last = line.decisions[-1] if line.decisions else None
     return [
         line.initiative, str(line.id), line.benefit, line.metric, line.period.isoformat(), line.claim_class.value,
-        line.state, plain(r.claimed), plain(r.evidenced), plain(r.variance), plain(r.evidenced_share), r.state,
+        line.source, line.source_ref or "", "" if line.sync_run_id is None else str(line.sync_run_id), line.state, plain(r.claimed), plain(r.evidenced), plain(r.variance), plain(r.evidenced_share), r.state,
         r.reason, line.double_counted.message() if line.double_counted else "",
         last.decision if last else "", last.decided_by if last else "", _when(last.decided_at) if last else "",
         last.comment if last else "",
@@ -91,7 +92,7 @@ def _claim_html(line: ClaimLine, report: ClaimsReport, currency: str) -> str:
     facts = [
         ("Benefit", f"{line.benefit_name} ({line.benefit})"), ("Metric", line.metric),
         ("Period", line.period.isoformat()), ("Class", line.claim_class.value.replace("_", "-")),
-        ("Source", line.source), ("Claimed", display(r.claimed, currency)),
+        ("Source", _claim_origin(line, report)), ("Claimed", display(r.claimed, currency)),
         ("Evidenced", display(r.evidenced, currency)), ("Variance", display(r.variance, currency)),
         ("Evidenced share", display_share(r.evidenced_share)), ("Evidence", f"{r.state}: {r.reason}"),
         ("State", line.state),
@@ -116,6 +117,19 @@ def _claim_html(line: ClaimLine, report: ClaimsReport, currency: str) -> str:
         f"<h3>Sign-off history</h3><table><tr><th>When</th><th>Who</th><th>Role</th><th>Decision</th>"
         f"<th>Comment</th></tr>{history}</table>"
     )
+
+
+def _claim_origin(line: ClaimLine, report: ClaimsReport) -> str:
+    """Where the claimed value came from: the source, its reference and the connector's sync run."""
+    parts = [line.source + (f" ({line.created_by})" if line.created_by else "")]
+    if line.source_ref:
+        parts.append(line.source_ref)
+    if line.sync_run_id is not None:
+        parts.append(f"sync run {line.sync_run_id}: {_run_text(report, line.sync_run_id)}")
+    if len(line.versions) > 1:
+        parts.append(f"version {len(line.versions)} (earlier: "
+                     + ", ".join(plain(v.claimed_value) for v in line.versions[:-1]) + ")")
+    return "; ".join(parts)
 
 
 def _run_text(report: ClaimsReport, run_id: int) -> str:

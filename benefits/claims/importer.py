@@ -1,4 +1,4 @@
-"""Recording claims: from a CSV file (all rows or none), the dashboard or a connector.
+"""Recording claims: from a CSV file (all rows or none), the dashboard or a connector's ``claims()``.
 
 CSV format (UTF-8, header row, one claim a row)::
 
@@ -9,6 +9,11 @@ CSV format (UTF-8, header row, one claim a row)::
 ``cash_releasing`` and ``non_cash_releasing``. ``note`` is optional. Values are read as Decimal
 (never float), with at most four decimal places. Every row is checked before anything is
 written; one bad row rejects the file with a one-line error naming the file, row and field.
+A connector's claim records (see :meth:`benefits.plugins.connector.Connector.claims`) are
+checked the same way by :func:`read_claim_records`, which names the connector and the record.
+
+Every value a claim is recorded with is kept as a :class:`benefits.store.models.ClaimVersion`
+(the claim row holds the latest), so a restated claim keeps its history.
 """
 
 from __future__ import annotations
@@ -19,17 +24,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benefits.claims import ClaimClass, ClaimSource
-from benefits.claims.money import parse_money
+from benefits.claims.money import MAX_PLACES, parse_money
 from benefits.errors import BenefitsError
+from benefits.plugins.connector import CLAIM_FIELDS
+from benefits.register import Register
 from benefits.store import models
 
 REQUIRED_COLUMNS = ("benefit", "period", "claimed_value")
 OPTIONAL_COLUMNS = ("class", "note")
+SOURCE_REF_LENGTH = 500  # the claim_versions.source_ref column
 CLAIMABLE_CATEGORIES = ("cost_reduction", "revenue")
 DEMO_CLAIMS_FILE = "claims.csv"
 
@@ -44,6 +53,7 @@ class ClaimInput:
     claim_class: ClaimClass | None = None  # None: from the benefit's cash_releasing flag
     note: str = ""
     where: str = "claim"
+    source_ref: str | None = None  # where the source keeps it (a connector's pointer), kept with the version
 
 
 @dataclass(frozen=True)
@@ -84,13 +94,35 @@ def read_claims_csv(path: Path) -> list[ClaimInput]:
     return claims
 
 
+def read_claim_records(records: Iterable[Any], connector: str) -> list[ClaimInput]:
+    """A connector's claim records as claims; BenefitsError naming the connector, record and field of the first problem.
+
+    A record is a dict with ``benefit``, ``period`` (a date or ISO text), ``claimed_value`` (a
+    Decimal, an int or text such as ``"1,234.50"``; never a float) and optionally ``class``,
+    ``note`` and ``source_ref``. Any other key is refused, so a misspelt field is not lost.
+    """
+    claims, problems = [], []
+    for number, record in enumerate(records, start=1):
+        ref = record.get("source_ref") if isinstance(record, dict) else None
+        where = f"connector {connector}: claim {number}" + (f" ({ref})" if ref not in (None, "") else "")
+        found = list(_record_problems(record))
+        if found:
+            problems.extend(f"{where}: {p}" for p in found)
+        else:
+            claims.append(_record_claim(record, where))
+    _raise_first(problems)
+    return claims
+
+
 def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimSource,
-                  created_by: str = "") -> RecordCounts:
+                  created_by: str = "", sync_run_id: int | None = None) -> RecordCounts:
     """Check every claim against the stored register, then write them all (or nothing).
 
-    A claim is one benefit and period: recording it again with the same value changes nothing;
-    a new value replaces a claim nobody has decided on yet, and is refused once finance has
-    approved or rejected it (record the change as a new period instead).
+    A claim is one benefit and period: recording it again with the same value and class changes
+    nothing; a new value replaces a claim nobody has decided on yet (the earlier value stays in
+    the claim's versions), and is refused once finance has approved or rejected it (record the
+    change as a new period instead). ``sync_run_id`` is the sync run of the connector that
+    delivered the claims, kept with each new version.
     """
     claims = list(claims)
     benefits = {b.key: b for b in session.scalars(select(models.Benefit))}
@@ -106,20 +138,28 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
         problems.extend(f"{claim.where}: {p}" for p in _claim_problems(claim, benefits.get(claim.benefit), existing.get(key)))
     _raise_first(problems)
     new = updated = unchanged = 0
+    versions: list[tuple[models.Claim, str | None]] = []
     for claim in claims:
         claim_class = claim.claim_class or _default_class(benefits[claim.benefit])
         row = existing.get((claim.benefit, claim.period))
         if row is None:
-            session.add(models.Claim(benefit_key=claim.benefit, period=claim.period, claimed_value=claim.claimed_value,
-                                     claim_class=claim_class.value, source=source.value, note=claim.note,
-                                     created_by=created_by))
+            row = models.Claim(benefit_key=claim.benefit, period=claim.period, claimed_value=claim.claimed_value,
+                               claim_class=claim_class.value, source=source.value, note=claim.note,
+                               created_by=created_by)
+            session.add(row)
             new += 1
         elif row.claimed_value == claim.claimed_value and row.claim_class == claim_class.value:
             unchanged += 1
+            continue
         else:
             row.claimed_value, row.claim_class, row.source = claim.claimed_value, claim_class.value, source.value
             row.note, row.created_by = claim.note or row.note, created_by or row.created_by
             updated += 1
+        versions.append((row, claim.source_ref))
+    session.flush()
+    session.add_all(models.ClaimVersion(claim_id=row.id, claimed_value=row.claimed_value, claim_class=row.claim_class,
+                                        note=row.note, source=row.source, created_by=row.created_by,
+                                        source_ref=ref, sync_run_id=sync_run_id) for row, ref in versions)
     session.flush()
     return RecordCounts(new, updated, unchanged)
 
@@ -151,6 +191,72 @@ def _row_problems(row: dict[str, str]) -> Iterator[str]:
         yield f"class: {row['class']!r} is not one of {', '.join(ClaimClass)}"
 
 
+def _record_problems(record: Any) -> Iterator[str]:
+    if not isinstance(record, dict):
+        yield f"is a {type(record).__name__}, not a dict"
+        return
+    unknown = [str(k) for k in record if k not in CLAIM_FIELDS]
+    if unknown:
+        yield f"unknown key {', '.join(unknown)} (a claim has {', '.join(CLAIM_FIELDS)})"
+    for field in REQUIRED_COLUMNS:
+        if record.get(field) in (None, ""):
+            yield f"{field}: missing"
+    if record.get("benefit") not in (None, "") and not isinstance(record["benefit"], str):
+        yield f"benefit: {record['benefit']!r} is not a benefit key (text)"
+    if record.get("period") not in (None, "") and _record_period(record["period"]) is None:
+        yield f"period: {record['period']!r} is not a date like 2026-06-29"
+    if record.get("claimed_value") not in (None, ""):
+        try:
+            _record_money(record["claimed_value"])
+        except ValueError as exc:
+            yield f"claimed_value: {exc}"
+    if record.get("class") not in (None, "") and record["class"] not in ClaimClass.__members__:
+        yield f"class: {record['class']!r} is not one of {', '.join(ClaimClass)}"
+    if not isinstance(record.get("note") or "", str):
+        yield f"note: {record['note']!r} is not text"
+
+
+def _record_period(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _record_money(value: Any) -> Decimal:
+    """A connector's claimed value as Decimal: a Decimal, an int or text; a float is refused (money is never float)."""
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is a float; yield a Decimal or text so that no cent is lost")
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise ValueError(f"{value!r} is not an amount of money")
+    if isinstance(value, str):
+        return parse_money(value)
+    amount = Decimal(value)
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or (isinstance(exponent, int) and -exponent > MAX_PLACES):
+        raise ValueError(f"{value!r} is not an amount of money with at most {MAX_PLACES} decimal places")
+    return amount
+
+
+def _record_claim(record: dict[str, Any], where: str) -> ClaimInput:
+    period = _record_period(record["period"])
+    assert period is not None  # checked by _record_problems
+    ref = record.get("source_ref")
+    return ClaimInput(
+        benefit=record["benefit"],
+        period=period,
+        claimed_value=_record_money(record["claimed_value"]),
+        claim_class=ClaimClass(record["class"]) if record.get("class") else None,
+        note=record.get("note") or "",
+        where=where,
+        source_ref=None if ref in (None, "") else str(ref)[:SOURCE_REF_LENGTH],
+    )
+
+
 def _claim(row: dict[str, str], where: str) -> ClaimInput:
     return ClaimInput(
         benefit=row["benefit"],
@@ -159,27 +265,48 @@ def _claim(row: dict[str, str], where: str) -> ClaimInput:
         claim_class=ClaimClass(row["class"]) if row.get("class") else None,
         note=row.get("note") or "",
         where=where,
+        source_ref=where[-SOURCE_REF_LENGTH:],
     )
+
+
+def register_problems(claims: Iterable[ClaimInput], register: Register) -> list[str]:
+    """What the register says is wrong with each claim (unknown or non-claimable benefit, period, value), one line each."""
+    declared = {benefit.key: benefit for _, benefit in register.benefits()}
+    problems = []
+    for claim in claims:
+        benefit = declared.get(claim.benefit)
+        found = _benefit_problems(claim, benefit.category.value, benefit.dis_benefit, benefit.baseline.date) \
+            if benefit else [_unknown(claim)]
+        problems.extend(f"{claim.where}: {p}" for p in found)
+    return problems
 
 
 def _claim_problems(claim: ClaimInput, benefit: models.Benefit | None,
                     existing: models.Claim | None) -> Iterator[str]:
     if benefit is None:
-        yield f"benefit: {claim.benefit!r} is not in the register (run `benefits init` after editing it)"
+        yield _unknown(claim)
         return
-    if benefit.category not in CLAIMABLE_CATEGORIES:
-        yield f"benefit: {claim.benefit} is {benefit.category}; claims are for cost_reduction and revenue benefits"
-    if benefit.dis_benefit:
-        yield f"benefit: {claim.benefit} is a dis-benefit; claims are for savings and revenue"
-    if claim.period <= benefit.baseline_date:
-        yield f"period: {claim.period} must be after the benefit's baseline date {benefit.baseline_date}"
-    if claim.claimed_value <= 0:
-        yield f"claimed_value: must be greater than 0, not {claim.claimed_value}"
+    yield from _benefit_problems(claim, benefit.category, benefit.dis_benefit, benefit.baseline_date)
     claim_class = claim.claim_class or _default_class(benefit)
     if existing is not None and existing.decisions and (
             existing.claimed_value != claim.claimed_value or existing.claim_class != claim_class.value):
         yield (f"claimed_value: claim {existing.id} ({claim.benefit} at {claim.period}) is already "
                f"{existing.decisions[-1].decision}; a decided claim cannot change")
+
+
+def _unknown(claim: ClaimInput) -> str:
+    return f"benefit: {claim.benefit!r} is not in the register (run `benefits init` after editing it)"
+
+
+def _benefit_problems(claim: ClaimInput, category: str, dis_benefit: bool, baseline_date: dt.date) -> Iterator[str]:
+    if category not in CLAIMABLE_CATEGORIES:
+        yield f"benefit: {claim.benefit} is {category}; claims are for cost_reduction and revenue benefits"
+    if dis_benefit:
+        yield f"benefit: {claim.benefit} is a dis-benefit; claims are for savings and revenue"
+    if claim.period <= baseline_date:
+        yield f"period: {claim.period} must be after the benefit's baseline date {baseline_date}"
+    if claim.claimed_value <= 0:
+        yield f"claimed_value: must be greater than 0, not {claim.claimed_value}"
 
 
 def _default_class(benefit: models.Benefit) -> ClaimClass:

@@ -7,12 +7,13 @@ the evidence pack all work from the :class:`ClaimsReport` it returns.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, Decision
@@ -31,6 +32,19 @@ class DecisionView:
     role: str
     comment: str
     decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One value a claim was recorded with (the last one is the claim's current value)."""
+
+    claimed_value: Decimal
+    claim_class: str
+    source: str
+    created_by: str
+    source_ref: str | None
+    sync_run_id: int | None
+    recorded_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,9 @@ class ClaimLine:
     source: str
     note: str
     created_by: str
+    source_ref: str | None  # where the latest value came from (a connector's pointer, a CSV file's row)
+    sync_run_id: int | None  # the sync run whose connector delivered the latest value
+    versions: tuple[VersionView, ...]
     evidence: Evidence
     reconciliation: Reconciliation
     state: str  # pending, approved or rejected
@@ -75,7 +92,12 @@ class ClaimLine:
 
 @dataclass(frozen=True)
 class ClaimsReport:
-    """Every claim (of one initiative, or all), the runs its evidence came from and double counting."""
+    """Every claim (of one initiative, or all), the runs its evidence came from and double counting.
+
+    A claim is the value realised from the benefit's baseline up to its period, so a benefit's
+    later claim includes its earlier ones: the totals add up the latest claim of each benefit
+    (the latest approved one for validated value), never every claim.
+    """
 
     lines: list[ClaimLine]
     runs: dict[int, RunInfo]
@@ -83,18 +105,73 @@ class ClaimsReport:
 
     @property
     def reported(self) -> Decimal:
-        """The sum of claimed values."""
-        return sum((line.reconciliation.claimed for line in self.lines), Decimal(0))
+        """The sum of each benefit's latest claimed value."""
+        return sum((line.reconciliation.claimed for line in latest_per_benefit(self.lines)), Decimal(0))
 
     @property
     def evidenced(self) -> Decimal:
-        """The sum of evidence that counts for each claim's class."""
-        return sum((line.reconciliation.evidenced for line in self.lines), Decimal(0))
+        """The sum of the evidence that counts for each benefit's latest claim."""
+        return sum((line.reconciliation.evidenced for line in latest_per_benefit(self.lines)), Decimal(0))
 
     @property
     def validated(self) -> Decimal:
-        """The sum of approved claims: the only value finance vouches for."""
-        return sum((line.validated for line in self.lines), Decimal(0))
+        """The sum of each benefit's latest approved claim: the only value finance vouches for."""
+        approved = [line for line in self.lines if line.state == Decision.approved]
+        return sum((line.validated for line in latest_per_benefit(approved)), Decimal(0))
+
+
+def latest_per_benefit(lines: list[ClaimLine]) -> list[ClaimLine]:
+    """The claim with the latest period of each benefit among ``lines``."""
+    latest: dict[str, ClaimLine] = {}
+    for line in lines:
+        if line.benefit not in latest or line.period > latest[line.benefit].period:
+            latest[line.benefit] = line
+    return list(latest.values())
+
+
+@dataclass(frozen=True)
+class ClaimedValue:
+    """An initiative's reported and validated claimed value, as :class:`ClaimsReport` counts them."""
+
+    reported: Decimal
+    validated: Decimal
+
+
+def claimed_value_by_initiative(session: Session, benefit_keys: Collection[str] | None = None) -> dict[str, ClaimedValue]:
+    """Reported and validated (approved) claimed value per initiative key, aggregated in SQL.
+
+    Reported value adds up each benefit's latest claim; validated value each benefit's latest
+    approved claim (a claim's state is its latest decision). ``benefit_keys`` limits the claims to
+    those benefits (a filtered view). Initiatives without claims are left out.
+    """
+    reported = _sum_latest_by_initiative(session, select(models.Claim.id), benefit_keys)
+    validated = _sum_latest_by_initiative(session, _approved_claim_ids(), benefit_keys)
+    return {key: ClaimedValue(value, validated.get(key, Decimal(0))) for key, value in reported.items()}
+
+
+def _approved_claim_ids() -> Select[tuple[int]]:
+    """The ids of claims whose latest decision is ``approved``."""
+    d = models.ClaimDecision
+    last = select(func.max(d.id).label("id")).group_by(d.claim_id).subquery()
+    return select(d.claim_id).join(last, last.c.id == d.id).where(d.decision == Decision.approved.value)
+
+
+def _sum_latest_by_initiative(session: Session, claim_ids: Select[tuple[int]],
+                              benefit_keys: Collection[str] | None) -> dict[str, Decimal]:
+    """Sum, per initiative, the claimed value of each benefit's latest claim among ``claim_ids``."""
+    c, b, i = models.Claim, models.Benefit, models.Initiative
+    chosen = c.id.in_(claim_ids)
+    if benefit_keys is not None:
+        chosen = and_(chosen, c.benefit_key.in_(sorted(benefit_keys)))
+    latest = select(c.benefit_key, func.max(c.period).label("period")).where(chosen).group_by(c.benefit_key).subquery()
+    query = (
+        select(i.key, func.sum(c.claimed_value))
+        .join(latest, and_(latest.c.benefit_key == c.benefit_key, latest.c.period == c.period))
+        .join(b, b.key == c.benefit_key)
+        .join(i, i.id == b.initiative_id)
+        .group_by(i.key)
+    )
+    return {key: Decimal(total) for key, total in session.execute(query)}
 
 
 def claims_report(session: Session, initiative: str | None = None) -> ClaimsReport:
@@ -102,7 +179,7 @@ def claims_report(session: Session, initiative: str | None = None) -> ClaimsRepo
     benefits = {b.key: b for b in repository.benefits(session)}
     doubles = over_attributed((b.key, b.metric, b.attribution) for b in benefits.values())
     double_by_benefit = {key: found for found in doubles for key in found.benefits}
-    query = select(models.Claim).options(selectinload(models.Claim.decisions))
+    query = select(models.Claim).options(selectinload(models.Claim.decisions), selectinload(models.Claim.versions))
     claims = [c for c in session.scalars(query.order_by(models.Claim.id))
               if c.benefit_key in benefits]
     if initiative is not None:
@@ -115,6 +192,7 @@ def claims_report(session: Session, initiative: str | None = None) -> ClaimsRepo
             frames[row.metric] = metric_observations(session, row.metric)
         lines.append(_line(claim, row, frames[row.metric], double_by_benefit.get(row.key)))
     run_ids = {e.sync_run_id for line in lines for e in line.evidence.lines}
+    run_ids |= {line.sync_run_id for line in lines if line.sync_run_id is not None}
     return ClaimsReport(lines, sync_run_info(session, run_ids), doubles)
 
 
@@ -168,10 +246,14 @@ def _line(claim: models.Claim, row: models.Benefit, observations: pd.DataFrame,
     benefit = repository.declared_benefit(row)
     found = evidence(benefit, observations, claim.period)
     claim_class = ClaimClass(claim.claim_class)
+    latest = claim.versions[-1] if claim.versions else None
     return ClaimLine(
         id=claim.id, benefit=row.key, benefit_name=row.name, initiative=row.initiative.key,
         initiative_name=row.initiative.name, category=row.category, metric=row.metric, period=claim.period,
         claim_class=claim_class, source=claim.source, note=claim.note, created_by=claim.created_by,
+        source_ref=latest.source_ref if latest else None, sync_run_id=latest.sync_run_id if latest else None,
+        versions=tuple(VersionView(v.claimed_value, v.claim_class, v.source, v.created_by, v.source_ref, v.sync_run_id,
+                                   v.recorded_at) for v in claim.versions),
         evidence=found, reconciliation=reconcile(claim.claimed_value, claim_class, found),
         state=state(claim.decisions),
         decisions=tuple(DecisionView(d.decision, d.decided_by, d.role, d.comment, d.decided_at)

@@ -54,8 +54,10 @@ def _table(report: ClaimsReport, currency: str) -> str:
                          for k, _ in TABLE).rstrip()
 
     lines = [fmt(dict(TABLE))] + [fmt(row) for row in rows]
-    lines.append(f"{len(report.lines)} claims: reported {display(report.reported, currency)}, evidenced "
-                 f"{display(report.evidenced, currency)}, validated (approved) {display(report.validated, currency)}")
+    benefits = len({line.benefit for line in report.lines})
+    lines.append(f"{len(report.lines)} claims on {benefits} benefits (totals add each benefit's latest claim): "
+                 f"reported {display(report.reported, currency)}, evidenced {display(report.evidenced, currency)}, "
+                 f"validated (approved) {display(report.validated, currency)}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from benefits.cli.main import main, workspace
 from benefits.cli.serve import USERS_FILE
+
+if TYPE_CHECKING:
+    from benefits.store.models import ClaimVersion
 
 
 @main.group()
@@ -23,12 +27,14 @@ def claims() -> None:
 
 @claims.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--source", type=click.Choice(["csv", "connector"]), default="csv", show_default=True,
-              help="Where the claimed values come from.")
 @click.option("--by", "created_by", default="", help="Who entered the claims (kept with each claim).")
 @click.pass_context
-def import_claims(ctx: click.Context, csv_file: Path, source: str, created_by: str) -> None:
-    """Record claims from CSV_FILE (columns benefit, period, claimed_value[, class, note]); all rows or none."""
+def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
+    """Record claims from CSV_FILE (columns benefit, period, claimed_value[, class, note]); all rows or none.
+
+    Claims a source system holds are delivered by its connector during `benefits sync` instead
+    (a connector's claims(), see docs/plugins.md).
+    """
     from benefits.claims import ClaimSource
     from benefits.claims.importer import read_claims_csv, record_claims
 
@@ -36,7 +42,7 @@ def import_claims(ctx: click.Context, csv_file: Path, source: str, created_by: s
     ws.ensure_current()
     parsed = read_claims_csv(csv_file)
     with ws.sessions.begin() as session:
-        counts = record_claims(session, parsed, ClaimSource(source), created_by)
+        counts = record_claims(session, parsed, ClaimSource.csv, created_by)
     click.echo(f"{csv_file}: {counts.new} new claims, {counts.updated} updated, {counts.unchanged} unchanged")
 
 
@@ -120,13 +126,18 @@ _decision_command("reject", "rejected", "Reject claim CLAIM_ID (role finance).")
 @click.argument("claim_id", type=int)
 @click.pass_context
 def history(ctx: click.Context, claim_id: int) -> None:
-    """Every decision on claim CLAIM_ID: when, who, role, decision and comment."""
+    """Claim CLAIM_ID's recorded values (source, who, sync run), then every decision: when, who, role, why."""
     from benefits.claims.signoff import history as decisions
+    from benefits.store import models
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions() as session:
+        claim = session.get(models.Claim, claim_id)
+        versions = [_version_line(v) for v in claim.versions] if claim else []
         rows = decisions(session, claim_id)
+    for line in versions:
+        click.echo(line)
     for d in rows:
         click.echo(f"{d.decided_at.isoformat(timespec='seconds')}  {d.decided_by} ({d.role})  {d.decision}: {d.comment}")
     if not rows:
@@ -153,6 +164,17 @@ def export(ctx: click.Context, initiative: str, out_dir: Path) -> None:
         report = claims_report(session, initiative)
     for path in write_evidence_pack(report, initiative, out_dir, register.currency):
         click.echo(f"wrote {path}")
+
+
+def _version_line(version: ClaimVersion) -> str:
+    """One recorded value of a claim: when, the value and class, who, the source and where it came from."""
+    from benefits.claims.money import plain
+
+    origin = ", ".join(filter(None, [version.source, version.source_ref,
+                                     f"sync run {version.sync_run_id}" if version.sync_run_id else ""]))
+    who = f" by {version.created_by}" if version.created_by else ""
+    return (f"{version.recorded_at.isoformat(timespec='seconds')}  recorded {plain(version.claimed_value)} "
+            f"{version.claim_class}{who} ({origin})")
 
 
 def _decide(ctx: click.Context, claim_id: int, decision: str, user: str, comment: str, users_file: Path | None) -> None:

@@ -15,6 +15,9 @@ from benefits.register import Register
 RECORD_FIELDS = ("metric", "period", "value", "unit")
 """The keys of every record a connector yields."""
 
+CLAIM_FIELDS = ("benefit", "period", "claimed_value", "class", "note", "source_ref")
+"""The keys a claim record of :meth:`Connector.claims` may have; the first three are required."""
+
 
 class ColumnMapping(BaseModel):
     """The source column (or field) that holds each record field."""
@@ -101,3 +104,20 @@ class Connector:
     def records(self) -> Iterator[dict[str, Any]]:
         """Yield one record per observation."""
         raise NotImplementedError
+
+    def claims(self) -> Iterator[dict[str, Any]]:
+        """Yield one dict per claimed value the source holds (optional; the default yields none).
+
+        Keys: ``benefit`` (a benefit key of the register, category cost_reduction or revenue),
+        ``period`` (a date or ISO text: the claim is the value realised from the baseline up to
+        it), ``claimed_value`` (a Decimal, an int or text, never a float), and optionally
+        ``class`` (cash_releasing, non_cash_releasing or cost_avoidance), ``note`` and
+        ``source_ref``. Called once per sync, after ``records()``; yield every current claim each
+        time: the framework records each (benefit, period) once and keeps restated values as versions.
+        """
+        return iter(())
+
+
+def delivers_claims(connector_cls: type[Connector]) -> bool:
+    """True when the connector class implements :meth:`Connector.claims`."""
+    return connector_cls.claims is not Connector.claims

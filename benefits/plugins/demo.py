@@ -3,7 +3,8 @@
 Each benefit's metric follows a scenario (on plan, ahead, late, flat, noisy, with gaps, or
 silent: it stopped reporting ``SILENT_WEEKS`` before the sync date, so it is stale) so that every
 status appears; a few deliberately bad rows exercise validation and
-quarantine. The same seed and date always give the same records.
+quarantine. The same seed and date always give the same records. The benefits listed in the
+``claims`` setting are claimed by the demo source too (see :meth:`DemoConnector.claims`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class DemoSettings(BaseModel):
     seed: int = 7
     scenarios: dict[str, Scenario] = {}
     bad_rows: bool = True
+    claims: list[str] = []
+    """Benefit keys (cost_reduction or revenue) whose planned value to date the demo source claims."""
 
 
 class DemoConnector(Connector):
@@ -74,6 +77,24 @@ class DemoConnector(Connector):
         yield from good
         if self.settings.bad_rows and good:
             yield from self._bad_rows(good)
+
+    def claims(self) -> Iterator[dict[str, Any]]:
+        """For each benefit in the ``claims`` setting: its planned money value to date at the latest quarter end.
+
+        The quarter end is the last Monday of the latest quarter that ended by the sync date; a
+        benefit with nothing planned by then is not claimed. Values are whole units of money, as text.
+        """
+        register = self.context.register
+        period = _last_quarter_end(self.context.as_of)
+        for initiative, benefit in register.benefits():
+            if benefit.key not in self.settings.claims or period <= benefit.baseline.date:
+                continue
+            start = register.benefit_start(initiative, benefit)
+            value = realisation.money_value(benefit, realisation.planned_to_date(benefit, start, period))
+            if value >= 1:
+                yield {"benefit": benefit.key, "period": period.isoformat(), "claimed_value": f"{value:.0f}",
+                       "note": "Planned value to date, as reported by the source system",
+                       "source_ref": f"demo:claims:{benefit.key}:{period.isoformat()}"}
 
     def _benefit_per_metric(self) -> dict[str, Benefit]:
         first: dict[str, Benefit] = {}
@@ -128,6 +149,18 @@ def _mondays_after(start: dt.date, end: dt.date) -> list[dt.date]:
         periods.append(monday)
         monday += WEEK
     return periods
+
+
+def _last_quarter_end(as_of: dt.date) -> dt.date:
+    """The last Monday of the latest quarter whose last Monday is on or before ``as_of``."""
+    year, month = as_of.year, as_of.month - (as_of.month - 1) % 3 + 2  # this quarter's last month
+    while True:
+        first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+        last_day = first_of_next - dt.timedelta(days=1)
+        monday = last_day - dt.timedelta(days=last_day.weekday())
+        if monday <= as_of:
+            return monday
+        year, month = (year, month - 3) if month > 3 else (year - 1, month + 9)
 
 
 def _fraction(benefit: Benefit, start: dt.date, at: dt.date, scenario: Scenario) -> float:

@@ -91,7 +91,7 @@ def mask(message: str, secrets: Iterable[str | None]) -> str:
 
 
 def guard(connector: C, secrets: Iterable[str]) -> C:
-    """Give ``connector`` its secrets and mask them in whatever its check, discover and records raise.
+    """Give ``connector`` its secrets and mask them in whatever its check, discover, records and claims raise.
 
     An exception whose message holds a secret is replaced by a ConnectorError with the message
     masked (and no chained cause, which could hold it too); any other exception passes unchanged.
@@ -101,15 +101,18 @@ def guard(connector: C, secrets: Iterable[str]) -> C:
         return connector
     for name in ("check", "discover"):
         setattr(connector, name, _masking(connector, getattr(connector, name)))
-    records = connector.records
-
-    @functools.wraps(records)
-    def masked_records() -> Iterator[dict[str, Any]]:
-        with _masked_errors(connector):
-            yield from records()
-
-    connector.records = masked_records  # type: ignore[method-assign]
+    for name in ("records", "claims"):
+        setattr(connector, name, _masking_generator(connector, getattr(connector, name)))
     return connector
+
+
+def _masking_generator(connector: Connector, method: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+    @functools.wraps(method)
+    def generate() -> Iterator[Any]:
+        with _masked_errors(connector):
+            yield from method()
+
+    return generate
 
 
 def _masking(connector: Connector, method: Callable[[], Any]) -> Callable[[], Any]:

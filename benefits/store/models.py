@@ -256,6 +256,28 @@ class Claim(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     decisions: Mapped[list[ClaimDecision]] = relationship(order_by="ClaimDecision.id", viewonly=True)
+    versions: Mapped[list[ClaimVersion]] = relationship(order_by="ClaimVersion.id", viewonly=True)
+
+
+class ClaimVersion(Base):
+    """One recorded value of a claim: appended when the claim is recorded and each time a new value replaces it.
+
+    The claim row holds the latest version; earlier ones stay here, with where each came from
+    (a connector's sync run and its ``source_ref``, a CSV file's row, or the dashboard).
+    """
+
+    __tablename__ = "claim_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    claimed_value: Mapped[Decimal] = mapped_column(Numeric(20, 4, asdecimal=True))
+    claim_class: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    source_ref: Mapped[str | None] = mapped_column(String(500), comment="where the value came from (a connector's pointer, file: row)")
+    sync_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_runs.id"), index=True, comment="the sync run whose connector delivered this value; NULL for CSV and dashboard")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ClaimDecision(Base):

@@ -13,6 +13,7 @@ fixtures for tests of your own.
 """
 
 from benefits.testing.suite import (
+    ClaimsConnectorTests,
     ConnectorTests,
     build_connector,
     get_connector_tests,
@@ -20,4 +21,4 @@ from benefits.testing.suite import (
     records_batch,
 )
 
-__all__ = ["ConnectorTests", "build_connector", "get_connector_tests", "load_test_register", "records_batch"]
+__all__ = ["ClaimsConnectorTests", "ConnectorTests", "build_connector", "get_connector_tests", "load_test_register", "records_batch"]

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from benefits.plugins.connector import RECORD_FIELDS, Connector, MetricInfo, SyncContext
+from benefits.plugins.connector import RECORD_FIELDS, Connector, MetricInfo, SyncContext, delivers_claims
 from benefits.register import REGISTER_FILE, Register, load_register
 
 #: The fields every record must carry (the sync reads these and ignores any other key).
@@ -230,6 +230,42 @@ class ConnectorTests:
         assert not strays, f"records with a (metric, unit) that discover() does not declare: {_some(strays)}"
 
 
+class ClaimsConnectorTests(ConnectorTests):
+    """The standard tests plus those of ``claims()``, for a connector that delivers finance claims.
+
+    :func:`get_connector_tests` builds on this class when the connector implements ``claims()``;
+    the ``claims`` fixture (computed once per class) holds what one run of it yields.
+    """
+
+    __test__ = False
+
+    @pytest.fixture
+    def claims(self, context: SyncContext) -> list[Any]:
+        """Everything one run of ``claims()`` yields."""
+        return self._once("claims", lambda: list(self._new(context).claims()))
+
+    def test_claims_are_valid_claim_records(self, context: SyncContext, claims: list[Any]) -> None:
+        """``claims()`` yields at least one claim, each a dict the sync would record: claimable benefit, date, Decimal value."""
+        from benefits.claims.importer import read_claim_records, register_problems
+        from benefits.errors import BenefitsError
+
+        assert claims, "claims() yielded nothing with the test settings: give settings that make it yield claims"
+        try:
+            parsed = read_claim_records(claims, "conformance")
+        except BenefitsError as exc:
+            pytest.fail(f"the sync would fail this connector's run: {exc}")
+        problems = register_problems(parsed, context.register)
+        assert not problems, _listing("claims the register refuses", problems)
+        keys = [(c.benefit, c.period) for c in parsed]
+        twice = sorted({k for k in keys if keys.count(k) > 1}, key=str)
+        assert not twice, f"claimed more than once (one claim per benefit and period): {_some(twice)}"
+
+    def test_claims_are_repeatable(self, context: SyncContext, claims: list[Any]) -> None:
+        """A second run yields the same claims, so a re-sync records nothing new."""
+        again = list(self._new(context).claims())
+        assert again == claims, f"a second run yielded different claims; first difference: {_first_difference(claims, again)}"
+
+
 def get_connector_tests(
     connector_cls: type[Connector],
     settings: Mapping[str, Any] | None = None,
@@ -240,7 +276,8 @@ def get_connector_tests(
 
     ``settings`` is what connectors.yaml would hold under ``settings:``; ``register_path`` a config
     folder (or its portfolio.yaml) to sync against, by default the demo register; ``as_of`` the sync
-    date, by default today. Assign the result to a name starting with ``Test``.
+    date, by default today. A connector that implements ``claims()`` also gets the tests of
+    :class:`ClaimsConnectorTests`. Assign the result to a name starting with ``Test``.
     """
     if not (isinstance(connector_cls, type) and issubclass(connector_cls, Connector)):
         raise TypeError(f"get_connector_tests needs a Connector subclass, not {connector_cls!r}")
@@ -253,7 +290,8 @@ def get_connector_tests(
         "register_path": register_path,
         "as_of": as_of,
     }
-    return type(f"Test{connector_cls.__name__}", (ConnectorTests,), attributes)
+    base = ClaimsConnectorTests if delivers_claims(connector_cls) else ConnectorTests
+    return type(f"Test{connector_cls.__name__}", (base,), attributes)
 
 
 def _qualified(cls: type) -> str:

@@ -1,6 +1,7 @@
 """The finance page ("/finance"): each claim next to its ledger evidence, sign-off and history.
 
-Reported value (every claim) and validated value (approved claims only) sit side by side;
+Reported value (each benefit's latest claim) and validated value (each benefit's latest approved
+claim) sit side by side;
 metrics whose attribution shares add up to more than 100% are flagged. Approving or rejecting
 needs the finance role: the callback asks ``require_role("finance")``, which answers HTTP 403 to
 anyone else, and the domain check in :func:`benefits.claims.signoff.decide` refuses it again.
@@ -62,8 +63,8 @@ def claims_section(report: ClaimsReport, currency: str = DEFAULT_CURRENCY) -> li
     parts: list[Any] = [
         html.Div(
             [
-                components.card("Reported", display(report.reported, currency), f"{len(report.lines)} claims",
-                                card_id="card-reported"),
+                components.card("Reported", display(report.reported, currency),
+                                f"{len(report.lines)} claims; each benefit's latest counts", card_id="card-reported"),
                 components.card("Evidenced", display(report.evidenced, currency), "from ledger metrics",
                                 card_id="card-evidenced"),
                 components.card("Validated", display(report.validated, currency), "approved by finance",

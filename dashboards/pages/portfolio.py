@@ -1,5 +1,6 @@
 """The portfolio page ("/"): planned vs realised value by category and initiative, counts by status,
-and what changed since the previous forecast run.
+what changed since the previous forecast run, and finance claims: reported (claimed) value next to
+validated (approved) value, overall and per initiative.
 
 URL values: ``as_of=YYYY-MM-DD`` (default today) and the filters ``programme``, ``tactic``,
 ``category``, ``owner``, ``status``; a link with them reproduces the view.
@@ -13,6 +14,7 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
+from benefits.claims.money import display
 from dashboards import components, figures, queries
 from dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
 from dashboards.formatting import category_label, money, percent, status_label
@@ -40,6 +42,7 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
             components.filter_bar(summary.options, filters, summary.labels),
             components.empty_notice(len(summary.benefits), filters),
             _cards(summary),
+            _claims_cards(summary),
             _category_cards(summary),
             html.Div(
                 [
@@ -79,6 +82,22 @@ def _cards(summary: queries.PortfolioSummary) -> html.Div:
             components.card("At risk or off track", str(attention), card_id="card-attention"),
         ],
         className="cards",
+    )
+
+
+def _claims_cards(summary: queries.PortfolioSummary) -> html.Div:
+    """Reported and validated claimed value side by side; only approved claims count as validated."""
+    reported, validated = summary.reported_value, summary.validated_value
+    share = f"{percent(float(validated / reported))} of reported" if reported > 0 else "no claims yet"
+    return html.Div(
+        [
+            components.card("Reported value (claims)", display(reported, summary.currency),
+                            "each benefit's latest claim", card_id="card-claims-reported"),
+            components.card("Validated value (approved)", display(validated, summary.currency), share,
+                            card_id="card-claims-validated"),
+        ],
+        className="cards claims",
+        id="portfolio-claims",
     )
 
 
@@ -134,8 +153,11 @@ def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> html.Tab
             str(int(i.benefits)),
             money(i.planned_value, summary.currency),
             money(i.realised_value, summary.currency),
+            display(i.reported_value, summary.currency),
+            display(i.validated_value, summary.currency),
         ]
         for i in summary.initiatives.itertuples()
     ]
-    return components.table(["Initiative", "Benefits", "Planned to date", "Realised to date"], rows,
-                            table_id="portfolio-initiatives-table", numeric=(1, 2, 3))
+    return components.table(["Initiative", "Benefits", "Planned to date", "Realised to date", "Reported (claims)",
+                             "Validated (approved)"], rows, table_id="portfolio-initiatives-table",
+                            numeric=(1, 2, 3, 4, 5))
