@@ -1,6 +1,6 @@
 """Dashboard speed on a large synthetic portfolio: 1,000 benefits with 3 years of weekly data.
 
-    .venv/bin/python bench/dashboard.py [--benefits 1000] [--weeks 156] [--repeat 7] [--no-browser]
+    .venv/bin/python bench/dashboard.py [--benefits 1000] [--weeks 156] [--repeat 7] [--browser-repeat 5] [--no-browser]
 
 Builds the store straight into SQLite (register through ``repository.save_register``, then bulk
 inserts of observations and two forecast runs), then measures:
@@ -10,7 +10,9 @@ inserts of observations and two forecast runs), then measures:
 - the baseline of the same run: the old per-benefit Python path (``benefits.status.status_rows``)
   against the SQL snapshot the pages use (``dashboards.snapshot.snapshot``);
 - in headless Chromium (Playwright): the portfolio page until its cards and filters show, and until
-  its charts are drawn, cold (fresh browser) and warm (reload with scripts cached).
+  its charts are drawn, cold (new browser context) and warm (reload with scripts cached), median of
+  ``--browser-repeat`` loads; against the baseline of the same run, the same app loading the full
+  plotly.js instead of the partial bundle in ``dashboards/assets``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import datetime as dt
 import logging
 import math
+import re
 import statistics
 import sys
 import tempfile
@@ -180,28 +183,51 @@ def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
     return results
 
 
-def browser(url: str) -> dict[str, tuple[float, float]]:
-    """Seconds until the portfolio page is usable (cards and filters shown) and until its charts are
-    drawn, in headless Chromium: cold (new browser, nothing cached) and warm (reload)."""
+PARTIAL_PLOTLY = "plotly-partial.min.js"  # dashboards/assets: scatter, bar and sankey only (docs/dashboard.md)
+BASELINE = "full plotly.js (baseline)"
+VARIANTS = {"partial plotly.js bundle": "", BASELINE: PARTIAL_PLOTLY}  # name: the assets Dash ignores
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def browser(url: str, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:
+    """Median seconds until the portfolio page is usable (cards and filters shown) and until its charts
+    are drawn, in headless Chromium, cold (new browser context, nothing cached) and warm (reload with
+    the scripts cached): for the app as served (partial plotly.js bundle from ``dashboards/assets``) and
+    for the baseline of the same run, the same app with that asset ignored, so that Dash loads the
+    full plotly.min.js of the plotly package. The two alternate, ``repeat`` times each."""
     from playwright.sync_api import sync_playwright
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, create_app(url).server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    address = f"http://127.0.0.1:{server.server_port}/?as_of={AS_OF.isoformat()}"
+    addresses = {}
+    servers = []
+    for name, ignore in VARIANTS.items():
+        app = create_app(url)
+        app.config.assets_ignore = re.escape(ignore) if ignore else ""  # read at the first request
+        server = make_server("127.0.0.1", 0, app.server, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        addresses[name] = f"http://127.0.0.1:{server.server_port}/?as_of={AS_OF.isoformat()}"
+    times: dict[str, dict[str, list[tuple[float, float]]]] = {name: {"cold": [], "warm": []} for name in addresses}
     try:
         with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
-            page = chromium.new_page()
-            cold = _drawn(page, address, reload=False)
-            warm = _drawn(page, address, reload=True)
+            chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            for address in addresses.values():  # the servers' first requests and snapshots, not measured
+                _drawn(chromium.new_page(), address, reload=False)
+            for _ in range(repeat):
+                for name, address in addresses.items():
+                    context = chromium.new_context()
+                    page = context.new_page()
+                    times[name]["cold"].append(_drawn(page, address, reload=False))
+                    times[name]["warm"].append(_drawn(page, address, reload=True))
+                    _check_plotly(page, full=bool(VARIANTS[name]))
+                    context.close()
             chromium.close()
     finally:
-        server.shutdown()
-    return {"cold": cold, "warm": warm}
+        for server in servers:
+            server.shutdown()
+    return {name: {run: (statistics.median(u for u, _ in pairs), statistics.median(d for _, d in pairs))
+                   for run, pairs in runs.items()} for name, runs in times.items()}
 
 
 def _drawn(page: Any, address: str, reload: bool) -> tuple[float, float]:
@@ -218,12 +244,20 @@ def _drawn(page: Any, address: str, reload: bool) -> tuple[float, float]:
     return usable, time.perf_counter() - start
 
 
+def _check_plotly(page: Any, full: bool) -> None:
+    """Stop when a variant did not load the plotly.js it stands for."""
+    scripts = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    if any("package_data/plotly.min.js" in s for s in scripts) != full:
+        raise SystemExit(f"expected the {'full' if full else 'partial'} plotly.js, the page loaded: {scripts}")
+
+
 def main() -> None:
     """Build the store, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--benefits", type=int, default=1000)
     parser.add_argument("--weeks", type=int, default=156)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--browser-repeat", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -242,8 +276,13 @@ def main() -> None:
         for name, (warm, cold) in server_side(url, args.repeat).items():
             print(f"  {name:44s} {warm:8.1f} ms | {cold:8.1f} ms  ({warm / old:.2f}x | {cold / old:.2f}x status_rows)")
         if not args.no_browser:
-            for run, (usable, drawn) in browser(url).items():
-                print(f"portfolio in Chromium, {run:4s}: cards and filters shown {usable:.2f} s, charts drawn {drawn:.2f} s")
+            print(f"portfolio in Chromium, median of {args.browser_repeat}: cards and filters shown | charts drawn")
+            results = browser(url, args.browser_repeat)
+            baseline = results[BASELINE]
+            for name, runs in results.items():
+                for run, (usable, drawn) in runs.items():
+                    print(f"  {name:26s} {run:4s}: {usable:.2f} s | {drawn:.2f} s"
+                          f"  ({drawn / baseline[run][1]:.2f}x the baseline's charts drawn)")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The dashboard in a real headless Chromium: every page draws its charts without console errors,
-filters live in the URL, source text stays text, exports download, a users file asks for a password.
+"""The dashboard in a real headless Chromium: every page draws its charts without console errors, with
+the partial plotly.js bundle from ``dashboards/assets`` (never the full one), filters live in the URL,
+source text stays text, exports download, a users file asks for a password.
 
 Runs ``dashboards.app.serve`` in a subprocess over the fixture store, drives Debian's
 ``/usr/bin/chromium`` with Playwright (never ``playwright install``), saves screenshots and the
@@ -243,6 +244,28 @@ def test_every_page_loads_and_draws_without_console_errors(warm: Any, server: st
         assert page.locator("#benefits-map .sankey-node").count() == 2 + 3 + 3  # initiatives, benefits, outcomes
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
     page.close()
+    assert watch.problems == []
+
+
+def test_charts_are_drawn_by_the_partial_plotly_bundle(browser: Any, server: str) -> None:
+    """``dashboards/assets/plotly-partial.min.js`` (scatter, bar, sankey; see docs/dashboard.md) defines
+    ``window.Plotly`` before any chart renders, so Dash never loads the full 4.8 MB plotly.min.js."""
+    from plotly.offline import get_plotlyjs_version
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # empty cache: every script is fetched
+    page = context.new_page()
+    watch = Watch(page, server)
+    _open(page, server + "/" + AS_OF, ["#portfolio-initiatives", "#portfolio-status"])  # bar
+    page.get_by_role("link", name="Lower IT running cost").click()  # client-side navigation: the same document
+    page.wait_for_selector("#benefit-chart" + DRAWN, state="attached")  # scatter
+    page.locator("#nav-benefits_map").click()
+    page.wait_for_selector("#benefits-map .sankey .sankey-node", state="attached")  # sankey
+    assert page.evaluate("window.Plotly.version") == get_plotlyjs_version()  # the plotly package's plotly.js
+    assert sorted(page.evaluate("Object.keys(window.Plotly.PlotSchema.get().traces)")) == ["bar", "sankey", "scatter"]
+    scripts = page.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
+    assert "/assets/plotly-partial.min.js" in scripts
+    assert [s for s in scripts if s.endswith("/plotly.min.js")] == []  # Dash's fallback, package_data/plotly.min.js
+    context.close()
     assert watch.problems == []
 
 
