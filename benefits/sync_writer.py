@@ -1,6 +1,7 @@
 """Writing one sync run, chunk after chunk, inside the run's one transaction.
 
-:class:`RunWriter` takes each validated chunk: accepted rows are upserted (revisions kept),
+:class:`RunWriter` takes each validated chunk: accepted rows are stored (new values inserted,
+restated ones upserted with their old revision kept: :func:`repository.load_observations`),
 failing rows are quarantined verbatim with every reason, rows that only warned are loaded and
 listed in ``validation_warnings``. A (metric, period) already accepted from an earlier chunk of
 the same run is quarantined too, naming the row it repeats. Under ``reject_batch`` nothing is
@@ -104,11 +105,12 @@ class RunWriter:
         columns = (accepted[name].tolist() for name in ("metric", "period", "value", "unit"))
         rows = [{"metric": m, "period": p, "value": v, "unit": u} for m, p, v, u in zip(*columns)]
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
-        repository.record_metrics(self._session, dict(zip(accepted["metric"], accepted["unit"])))
+        units = accepted[["metric", "unit"]].drop_duplicates()
+        repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist())))
         self._insert(models.QuarantinedRow, outcome.quarantined)
         self._insert(models.ValidationWarning, outcome.warnings)
         if not accepted.empty:
-            latest = max(accepted["period"])
+            latest = accepted["period"].max()
             self._latest = latest if self._latest is None else max(self._latest, latest)
         self._session.flush()
         self.accepted += len(accepted)
@@ -188,9 +190,9 @@ class _SeenKeys:
                        warnings=warnings, success=False)
 
     def _codes(self, accepted: pd.DataFrame) -> np.ndarray:
-        ids = np.array([self._metric_ids.setdefault(m, len(self._metric_ids)) for m in accepted["metric"].tolist()],
-                       dtype="int64")
-        days = np.asarray(accepted["period"].tolist(), dtype="datetime64[D]").astype("int64")
+        codes, names = pd.factorize(accepted["metric"].to_numpy(dtype=object))
+        ids = np.array([self._metric_ids.setdefault(n, len(self._metric_ids)) for n in names], dtype="int64")[codes]
+        days = np.array([p.toordinal() for p in accepted["period"].tolist()], dtype="int64")
         return (ids << 32) + days
 
 

@@ -318,3 +318,44 @@ def test_a_jump_in_an_incremental_batch_is_judged_against_stored_values(
     assert warning.reasons == ["value: 5000 changes by 4899 since 2026-05-18 (101), "
                                "far outside the usual change of ledger.it_opex_weekly"]
     engine.dispose()
+
+
+def test_a_chunk_mixing_new_unchanged_and_restated_values_loads_each_way(
+        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    Scripted.script = [_record(w) for w in (3, 1, 2)]
+    sync_all(sessions, demo_config, register, AS_OF)
+    # one chunk, out of period order: new weeks 5, 0 and 4, week 2 restated, week 1 unchanged, week 3 restated
+    Scripted.script = [_record(5, 105.0), _record(2, 250.0), _record(0, 90.0), _record(1), _record(3, 300.0),
+                       _record(4, 104.0)]
+    report = sync_all(sessions, demo_config, register, AS_OF)[0]
+    assert (report.rows_read, report.rows_accepted, report.rows_restated) == (6, 6, 2)
+    _check_runs(sessions)
+    with sessions() as session:
+        first, second = session.scalars(select(models.SyncRun).order_by(models.SyncRun.id)).all()
+        stored = {o.period: (o.value, o.sync_run_id) for o in session.scalars(select(models.Observation))}
+        history = repository.revisions(session, "ledger.it_opex_weekly")
+    week = {w: dt.date(2026, 1, 5) + dt.timedelta(weeks=w) for w in range(6)}
+    assert stored == {week[0]: (90.0, second.id), week[1]: (100.0, first.id), week[2]: (250.0, second.id),
+                      week[3]: (300.0, second.id), week[4]: (104.0, second.id), week[5]: (105.0, second.id)}
+    assert sorted((h.period, h.value, h.sync_run_id, h.replaced_by_sync_run_id) for h in history) == [
+        (week[2], 100.0, first.id, second.id), (week[3], 100.0, first.id, second.id)]
+    engine.dispose()
+
+
+def test_a_key_repeated_within_one_load_keeps_the_last_value(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = db.session_factory(engine)
+    rows = [{"metric": "m", "period": dt.date(2026, 1, 5), "value": v, "unit": "GBP"} for v in (1.0, 2.0)]
+    with sessions.begin() as session:
+        run = models.SyncRun(connector="c", connector_type="demo")
+        session.add(run)
+        session.flush()
+        later = {**rows[0], "period": dt.date(2026, 1, 12)}
+        counts = repository.load_observations(session, "c", run.id, [*rows, later])
+    assert counts == repository.LoadCounts(3, 0, 0)
+    with sessions() as session:
+        assert repository.observation_points(session, "m") == [(dt.date(2026, 1, 5), 2.0), (dt.date(2026, 1, 12), 1.0)]
+    engine.dispose()

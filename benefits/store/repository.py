@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from benefits import register as reg
@@ -107,16 +107,26 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
     ``rows`` hold ``metric``, ``period``, ``value`` and ``unit``. Loading the same batch twice
     changes nothing (delivery is at least once). Only the stored values within the rows' period
     range are read, so a sync run loading chunk after chunk of ordered periods stays linear.
+    Values not stored yet are written with a plain INSERT in (metric, period) order, the order of
+    the unique index, so that a large transaction touches few index pages at a time; restated
+    values (and a key repeated within ``rows``, the last one wins) go through the upsert. A value
+    that another transaction stores meanwhile makes the INSERT fail rather than be overwritten.
     """
     if not rows:
         return LoadCounts(0, 0, 0)
     periods = [r["period"] for r in rows]
     current = _current_values(session, source, {r["metric"] for r in rows}, (min(periods), max(periods)))
-    fresh, restated, unchanged = [], [], 0
+    fresh: dict[tuple[str, Any], dict[str, Any]] = {}
+    repeated: list[dict[str, Any]] = []
+    restated: list[dict[str, Any]] = []
+    unchanged = 0
     for row in rows:
-        before = current.get((row["metric"], row["period"]))
-        if before is None:
-            fresh.append(row)
+        key = (row["metric"], row["period"])
+        before = current.get(key)
+        if before is None and key in fresh:
+            repeated.append(row)
+        elif before is None:
+            fresh[key] = row
         elif before.value == row["value"] and before.unit == row["unit"]:
             unchanged += 1
         else:
@@ -125,8 +135,10 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
                 metric=before.metric, period=before.period, source=source, value=before.value, unit=before.unit,
                 sync_run_id=before.sync_run_id, replaced_by_sync_run_id=sync_run_id,
             ))
-    _upsert(session, [{**r, "source": source, "sync_run_id": sync_run_id} for r in fresh + restated])
-    return LoadCounts(len(fresh), len(restated), unchanged)
+    stamp = {"source": source, "sync_run_id": sync_run_id}
+    _insert_new(session, [{**fresh[key], **stamp} for key in sorted(fresh)])
+    _upsert(session, [{**r, **stamp} for r in repeated + restated])
+    return LoadCounts(len(fresh) + len(repeated), len(restated), unchanged)
 
 
 def _current_values(
@@ -153,6 +165,11 @@ def stored_values(session: Session, source: str, metrics: set[str], since: dt.da
     return frame
 
 
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(models.Observation.__table__), rows)  # Core executemany, not the ORM's bulk path
+
+
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -160,8 +177,8 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     from sqlalchemy.dialects.postgresql import insert as pg_insert  # here: read-only commands never load dialects
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(models.Observation.__table__)  # the Table: Core executemany, not the ORM's bulk path
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = upsert(models.Observation.__table__)  # the Table: Core executemany, not the ORM's bulk path
     statement = statement.on_conflict_do_update(
         index_elements=["metric", "period", "source"],
         set_={"value": statement.excluded.value, "unit": statement.excluded.unit,

@@ -207,18 +207,22 @@ def _with_jumps(frame: pd.DataFrame, jump: JumpConfig, history: pd.DataFrame | N
         fresh = pd.MultiIndex.from_frame(usable[["metric", "period"]])
         stored = stored[~pd.MultiIndex.from_frame(stored[["metric", "period"]]).isin(fresh)]
         usable = pd.concat([stored, usable])
-    usable = usable.sort_values(["metric", "period"], kind="stable")
-    groups = usable.groupby("metric", sort=False)
+    # Group by integer codes of the metric, found once: grouping by the strings factorises them every time.
+    codes = pd.factorize(usable["metric"])[0]
+    order = np.lexsort((usable["period"].to_numpy(), codes))  # stable: equal keys keep their order
+    usable = usable.iloc[order]
+    metric = pd.Series(codes[order], index=usable.index)
+    groups = usable.groupby(metric, sort=False)
     change = groups["value"].diff()
     previous_value = groups["value"].shift()
     previous_period = groups["period"].shift()
-    centre = change.groupby(usable["metric"]).transform("median")
+    centre = change.groupby(metric).transform("median")
     deviation = (change - centre).abs()
-    by_metric = deviation.groupby(usable["metric"])
-    p75 = usable["metric"].map(by_metric.quantile(0.75))
+    by_metric = deviation.groupby(metric)
+    p75 = metric.map(by_metric.quantile(0.75))
     spread = np.maximum(by_metric.transform("median") * 1.4826, p75 / 0.6745)
-    level = usable["value"].abs().groupby(usable["metric"]).transform("mean")
-    changes = change.groupby(usable["metric"]).transform("count")
+    level = usable["value"].abs().groupby(metric).transform("mean")
+    changes = change.groupby(metric).transform("count")
     scale = np.maximum(spread, 1e-9 * np.maximum(level, 1.0))
     score = ((change - centre).abs() / scale).where(changes >= jump.min_changes)
     frame["previous_period"] = previous_period.reindex(frame.index).astype(frame["period"].dtype)
