@@ -407,6 +407,17 @@ def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
     assert {o["label"] for o in dropdowns["programme"].options} == {"Growth", "Operations transformation"}
 
 
+def test_a_long_initiatives_table_lists_those_furthest_behind_plan(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    portfolio = page("portfolio")
+    monkeypatch.setattr(portfolio, "INITIATIVES_SHOWN", 1)
+    layout = portfolio.layout(as_of=AS_OF)
+    # Digital sales: £260,000 planned, £200,000 realised (60,000 behind); Cloud & data platform 12,500 behind.
+    links = [c.children for c in walk(by_id(layout, "portfolio-initiatives-table")) if isinstance(c, dcc.Link)]
+    assert links == ["Digital sales"]
+    assert texts(by_id(layout, "portfolio-initiatives-more"))[0].startswith("The 1 of 2 initiatives furthest behind plan")
+    assert list(by_id(layout, "portfolio-initiatives").figure.data[0].x) == ["Cloud & data platform", "Digital sales"]
+
+
 def test_portfolio_page_follows_the_url_filters(store: None) -> None:
     layout = page("portfolio").layout(as_of=AS_OF, programme="growth")
     assert texts(by_id(layout, "card-planned"))[-1] == "£260,000"

@@ -22,6 +22,7 @@ from dashboards.formatting import category_label, money, percent, status_label
 dash.register_page(__name__, path="/", name="Portfolio", title="Portfolio · benefits", order=0)
 
 CHANGES_SHOWN = 25  # status changes listed on the page, worst first
+INITIATIVES_SHOWN = 20  # initiatives listed in the table, furthest behind plan first when there are more
 
 
 def layout(as_of: Any = None, **values: Any) -> html.Div:
@@ -55,7 +56,7 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
             html.H2("Changed since the previous forecast run"),
             _changes_table(summary, when),
             html.H2("Initiatives"),
-            _initiatives_table(summary, when),
+            *_initiatives_table(summary, when),
             html.P(dcc.Link("Every benefit in the register grid ›",
                             href=f"/register{components.page_query(when, filters)}")),
         ],
@@ -146,7 +147,18 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
     return html.Div([more, table])
 
 
-def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> html.Table:
+def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> list[Any]:
+    """Every initiative's values; with more than ``INITIATIVES_SHOWN``, those furthest behind plan.
+
+    The chart above the table shows every initiative; listing a hundred rows as well would slow the
+    page's first render for little (each row is a link to the initiative's page).
+    """
+    initiatives = summary.initiatives
+    capped = len(initiatives) > INITIATIVES_SHOWN
+    if capped:
+        behind = initiatives["planned_value"].astype(float) - initiatives["realised_value"].astype(float)
+        initiatives = initiatives.assign(_behind=behind).sort_values("_behind", ascending=False, kind="stable")
+        initiatives = initiatives.head(INITIATIVES_SHOWN)
     rows = [
         [
             dcc.Link(i.name, href=components.initiative_href(i.initiative, when)),
@@ -156,8 +168,14 @@ def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> html.Tab
             display(i.reported_value, summary.currency),
             display(i.validated_value, summary.currency),
         ]
-        for i in summary.initiatives.itertuples()
+        for i in initiatives.itertuples()
     ]
-    return components.table(["Initiative", "Benefits", "Planned to date", "Realised to date", "Reported (claims)",
-                             "Validated (approved)"], rows, table_id="portfolio-initiatives-table",
-                            numeric=(1, 2, 3, 4, 5))
+    table = components.table(["Initiative", "Benefits", "Planned to date", "Realised to date", "Reported (claims)",
+                              "Validated (approved)"], rows, table_id="portfolio-initiatives-table",
+                             numeric=(1, 2, 3, 4, 5))
+    if not capped:
+        return [table]
+    more = html.P(f"The {INITIATIVES_SHOWN} of {len(summary.initiatives)} initiatives furthest behind plan "
+                  "(planned minus realised value to date); the chart above shows every one.",
+                  className="message", id="portfolio-initiatives-more")
+    return [more, table]
