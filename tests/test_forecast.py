@@ -486,24 +486,3 @@ def test_warm_start_from_the_previous_fit() -> None:
         assert forecast_benefit(b, BASE, longer, as_of_for(longer), on, warm=odd).status in {"on_track", "at_risk", "off_track"}
     # decisions without a fit keep no parameters
     assert forecast_benefit(b, BASE, obs.iloc[:3], as_of_for(obs)).fit_params is None
-
-
-def test_own_linear_samples_follow_prophets_generative_model() -> None:
-    from prophet import Prophet
-
-    from benefits.forecast.fitting import linear_predictive_samples
-
-    quiet_prophet()  # pytest restores warning filters around each test
-    rng = np.random.default_rng(18)
-    obs = weekly(8_000 + 40 * np.arange(120) + rng.normal(0, 1_500, 120))
-    history = pd.DataFrame({"ds": pd.to_datetime(obs["period"]), "y": obs["value"]})
-    model = Prophet(uncertainty_samples=4_000).fit(history, algorithm="LBFGS")  # yearly seasonality on
-    future = pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(weeks=1), periods=40, freq="7D")
-    np.random.seed(0)
-    theirs = model.predictive_samples(pd.DataFrame({"ds": future}))["yhat"]
-    ours = linear_predictive_samples(model, future, 4_000, np.random.default_rng(0))
-    assert ours.shape == theirs.shape == (40, 4_000)
-    width = float(np.mean(np.quantile(theirs, 0.9, axis=1) - np.quantile(theirs, 0.1, axis=1)))
-    for q in (0.1, 0.5, 0.9):  # the same distribution, up to Monte Carlo noise
-        gap = np.abs(np.quantile(ours, q, axis=1) - np.quantile(theirs, q, axis=1))
-        assert gap.max() < 0.1 * width

@@ -1,7 +1,8 @@
 """Per-benefit forecasts: Prophet trajectories and the probability of landing on time.
 
 Modules, by responsibility: ``settings`` (thresholds, ``forecast.yaml``), ``series`` (the
-observations that count), ``fitting`` (Prophet fit and sampled paths), ``probability`` (paths to
+observations that count), ``stan`` (Prophet's model: Stan inputs built with numpy, fitted by its
+compiled Stan program), ``fitting`` (fit and sampled paths), ``probability`` (paths to
 probability, landing and interval), ``messages`` (the human sentence), ``fingerprints`` (inputs
 hash and seed), ``model`` (one benefit, end to end), ``runner`` (every benefit, in parallel or on
 Dask, kept per run), ``backtest`` and ``calibration`` (how far the probability can be trusted).

@@ -8,7 +8,6 @@ import hashlib
 import importlib.metadata
 import json
 
-import numpy as np
 import pandas as pd
 
 from benefits import register
@@ -49,16 +48,13 @@ def window_fingerprint(
         "start": start.isoformat(),
         "target_passed": as_of > benefit.target.date,
         "settings": settings.model_dump(mode="json"),
-        "observations": [
-            [p, v.hex()]
-            for p, v in zip(
-                np.datetime_as_string(window["period"].to_numpy(dtype="datetime64[ns]"), unit="D").tolist(),
-                window["value"].to_numpy(dtype=float).tolist(),
-            )
-        ],
+        "observations": len(window),
     }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
+    # the observations as their exact bytes (periods in ns, values as IEEE doubles, little-endian)
+    digest.update(window["period"].to_numpy(dtype="datetime64[ns]").astype("<i8").tobytes())
+    digest.update(window["value"].to_numpy(dtype=float).astype("<f8").tobytes())
+    return digest.hexdigest()
 
 
 def seed(

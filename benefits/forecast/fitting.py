@@ -1,28 +1,29 @@
 """Prophet fitting and sampling: sampled future paths of a benefit's tracked quantity Q.
 
-- ``cumulative`` measures: Prophet is fitted on the period values; predictive samples of the
-  future period values are drawn for every future week up to the horizon; each sampled path is
-  ``Q now + cumulative sum`` of its period values.
-- ``level`` measures: Prophet is fitted on the values themselves (logistic growth between
+- ``cumulative`` measures: Prophet's model is fitted on the period values; predictive samples of
+  the future period values are drawn for every future week up to the horizon; each sampled path
+  is ``Q now + cumulative sum`` of its period values.
+- ``level`` measures: the model is fitted on the values themselves (logistic growth between
   ``bounds.min`` and ``bounds.max`` when both are set); each sample is a path of Q. Readings far
   from their neighbours are left out of the fit.
-- Linear growth is sampled by :func:`linear_predictive_samples` from the MAP parameters (Prophet's
-  own generative model without its per-call feature frames); logistic growth by Prophet's
-  ``predictive_samples``.
+- The Stan inputs are built and fitted by :mod:`benefits.forecast.stan` (Prophet's model and
+  compiled Stan program without ``Prophet.fit``'s pandas preprocessing).
+- :func:`predictive_samples` draws from Prophet's generative model at the MAP parameters, as
+  ``Prophet.predictive_samples`` does (future trend changes at the history's rate and mean size,
+  seasonality, noise; the logistic trend through Prophet's vectorised logistic uncertainty), with
+  a seeded NumPy generator instead of the global one.
 - For linear growth each path also draws the trend's slope and offset from their (Laplace)
   posterior given the fitted changepoints (``ForecastSettings.parameter_uncertainty``).
 
-A fit can start from the parameters of the benefit's previous fit (``warm``); Prophet keeps its
-own defaults for any parameter whose shape no longer matches (e.g. a different number of
-changepoints).
+A fit can start from the parameters of the benefit's previous fit (``warm``); Prophet's own
+starting value is kept for any parameter whose shape no longer matches (e.g. a different number
+of changepoints).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import tempfile
-import threading
 import warnings
 from typing import Any
 
@@ -30,14 +31,11 @@ import numpy as np
 import pandas as pd
 
 from benefits import register
+from benefits.forecast import stan
 from benefits.forecast.series import level_outliers
 from benefits.forecast.settings import ForecastSettings
 
-_TWO_YEARS_DAYS = 730
-_PARAMS = ("k", "m", "sigma_obs", "delta", "beta")
-# Prophet samples with NumPy's global generator: threads of one process (a Dask worker with
-# several threads) must not interleave their seeded sections.
-_GLOBAL_RNG = threading.Lock()
+_TWO_YEARS = np.timedelta64(730, "D")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,15 +51,16 @@ class Samples:
 
 def quiet_prophet() -> None:
     """Silence cmdstanpy's logging, prophet's below errors, and the deprecation warnings that
-    prophet's own use of pandas raises (not ours to fix). Process-wide and idempotent: a
-    ``catch_warnings`` block would not be thread-safe in a multi-threaded Dask worker."""
+    prophet's own use of pandas raises (not ours to fix), for code that runs Prophet itself (the
+    forecast does not import it). Process-wide and idempotent: a ``catch_warnings`` block would
+    not be thread-safe in a multi-threaded Dask worker."""
     for category in (DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category, module=r"prophet(\.|$)")
     logging.getLogger("cmdstanpy").disabled = True
     for name in ("prophet", "prophet.forecaster", "prophet.models"):
         logger = logging.getLogger(name)
         if logger.level < logging.ERROR:
-            logger.setLevel(logging.ERROR)  # also the "falling back to Newton" warning: the fit goes on
+            logger.setLevel(logging.ERROR)
 
 
 def sample_paths(
@@ -73,48 +72,26 @@ def sample_paths(
     seed: int,
     warm: dict[str, Any] | None = None,
 ) -> Samples:
-    """Fit Prophet to ``observed`` and sample paths of Q at the ``future`` weeks.
+    """Fit Prophet's model to ``observed`` and sample paths of Q at the ``future`` weeks.
 
-    Raises whatever Prophet or Stan raises, and RuntimeError for non-finite samples.
+    Raises whatever Stan raises, ValueError for a series Prophet refuses (fewer than two points),
+    and RuntimeError for non-finite samples.
     """
-    quiet_prophet()
-    from prophet import Prophet  # imported here: ~1 s, only the forecasting path pays it
-
     bounds = benefit.bounds
     level = benefit.measure is register.Measure.level
-    logistic = level and bounds is not None and bounds.min is not None and bounds.max is not None
-    outliers = level_outliers(observed["value"].to_numpy()) if level else np.zeros(len(observed), dtype=bool)
-    fitted = observed[~outliers]
-    span_days = (fitted["period"].iloc[-1] - fitted["period"].iloc[0]).days
-    model = Prophet(
-        growth="logistic" if logistic else "linear",
-        yearly_seasonality=span_days >= _TWO_YEARS_DAYS,
-        weekly_seasonality=False,
-        daily_seasonality=False,
-        uncertainty_samples=settings.samples,
-        interval_width=settings.interval,
-        changepoint_prior_scale=settings.changepoint_prior_scale,
+    values = observed["value"].to_numpy(dtype=float)
+    outliers = level_outliers(values) if level else np.zeros(len(values), dtype=bool)
+    periods = observed["period"].to_numpy(dtype="datetime64[ns]")[~outliers]
+    yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
+    design = stan.design(
+        periods, values[~outliers], yearly=yearly, tau=settings.changepoint_prior_scale, limits=_limits(benefit)
     )
-    history = pd.DataFrame({"ds": fitted["period"], "y": fitted["value"]})
-    rows = pd.DataFrame({"ds": future})
-    if logistic:
-        assert bounds is not None and bounds.min is not None and bounds.max is not None
-        for frame in (history, rows):
-            frame["cap"] = float(bounds.max)
-            frame["floor"] = float(bounds.min)
-    _fit(model, history, seed, warm if settings.warm_start else None)
-    if logistic:
-        with _GLOBAL_RNG:
-            state = np.random.get_state()
-            np.random.seed(seed & 0xFFFFFFFF)
-            try:
-                draws = np.asarray(model.predictive_samples(rows)["yhat"], dtype=float)
-            finally:
-                np.random.set_state(state)
-    else:
-        draws = linear_predictive_samples(model, future, settings.samples, np.random.default_rng(seed))
-    if settings.parameter_uncertainty and not logistic:
-        draws = draws + _trend_parameter_draws(model, future, draws.shape[1], seed)
+    params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
+
+    dates = future.to_numpy(dtype="datetime64[ns]")
+    draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed))
+    if settings.parameter_uncertainty and not design.logistic:
+        draws = draws + _trend_parameter_draws(design, params, dates, draws.shape[1], seed)
 
     if level:
         paths = draws
@@ -122,78 +99,103 @@ def sample_paths(
             paths = np.clip(paths, bounds.min, bounds.max)
     else:
         paths = q_now + np.cumsum(draws, axis=0)
-    if paths.shape != (len(future), paths.shape[1]) or not np.isfinite(paths).all():
-        raise RuntimeError("Prophet returned non-finite samples")
-    return Samples(paths=paths, excluded=int(outliers.sum()), params=fitted_params(model))
+    if paths.shape != (len(future), settings.samples) or not np.isfinite(paths).all():
+        raise RuntimeError("the fitted model gave non-finite samples")
+    return Samples(paths=paths, excluded=int(outliers.sum()), params=params.as_json())
 
 
-def linear_predictive_samples(model: Any, future: pd.DatetimeIndex, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Prophet's predictive samples of a fitted linear-growth model at ``future`` dates after its
-    history, shape (len(future), n), computed directly from its MAP parameters.
+def _limits(benefit: register.Benefit) -> tuple[float, float] | None:
+    """(floor, cap) for logistic growth: a level measure bounded on both sides; else None (linear)."""
+    bounds = benefit.bounds
+    if benefit.measure is not register.Measure.level or bounds is None or bounds.min is None or bounds.max is None:
+        return None
+    return float(bounds.min), float(bounds.max)
 
-    The same generative model as ``Prophet.predictive_samples`` (future trend changes with the
-    history's changepoint rate and mean absolute change, additive seasonality, Gaussian noise),
-    without rebuilding Prophet's feature frames for every call, which took a quarter of each
-    benefit's forecast. Uses ``rng`` instead of NumPy's global generator.
+
+def predictive_samples(
+    design: stan.Design, params: stan.Params, dates: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Prophet's predictive samples at ``dates`` after the history, shape (len(dates), n).
+
+    The generative model of ``Prophet.predictive_samples`` at the MAP parameters: future trend
+    changes occur at the history's changepoint rate with the mean absolute fitted change (Laplace),
+    the logistic trend goes through them as in Prophet's vectorised sampler, plus additive
+    seasonality and Gaussian noise; computed from ``design`` and ``params`` alone.
     """
-    from prophet import Prophet
-
-    params = {name: np.asarray(model.params[name], dtype=float).reshape(-1) for name in ("k", "m", "delta", "sigma_obs", "beta")}
-    t = ((future - model.start) / model.t_scale).to_numpy(dtype=float)
-    changepoints = np.asarray(model.changepoints_t, dtype=float)
-    expected = Prophet.piecewise_linear(t, params["delta"], params["k"][0], params["m"][0], changepoints)
-    step = float(np.diff(t).mean()) if len(t) > 1 else float(np.diff(np.asarray(model.history["t"])).mean())
-    likelihood = len(changepoints) * step
-    mean_delta = float(np.mean(np.abs(params["delta"]))) + 1e-8
-    changes = rng.laplace(0.0, mean_delta, size=(n, len(t))) * (rng.uniform(size=(n, len(t))) < likelihood)
-    changes = (np.hstack([np.zeros((n, 1)), changes])[:, :-1] + changes) / 2.0
-    trend = expected + changes.cumsum(axis=1).cumsum(axis=1) * step
-    dates = pd.Series(future)
-    features = [Prophet.fourier_series(dates, props["period"], props["fourier_order"]) for props in model.seasonalities.values()]
-    seasonal = np.hstack(features) @ params["beta"] if features else np.zeros(len(t))
-    noise = rng.normal(0.0, params["sigma_obs"][0], size=(n, len(t)))
-    return (float(model.y_scale) * (trend + seasonal + noise)).T
+    t = design.time(dates)
+    step = float(np.diff(t).mean()) if len(t) > 1 else float(np.diff(design.t).mean())
+    likelihood = len(design.changepoints_t) * step
+    mean_delta = float(np.mean(np.abs(params.delta))) + 1e-8
+    shifts = rng.laplace(0.0, mean_delta, size=(n, len(t))) * (rng.uniform(size=(n, len(t))) < likelihood)
+    shifts = (np.hstack([np.zeros((n, 1)), shifts])[:, :-1] + shifts) / 2.0
+    if design.cap is None:
+        trend = piecewise_linear(t, params, design.changepoints_t) + shifts.cumsum(axis=1).cumsum(axis=1) * step
+    else:
+        expected = piecewise_logistic(t, design.cap, params, design.changepoints_t)
+        trend = expected + _logistic_uncertainty(shifts, design, params, t, step)
+    seasonal = design.features(dates) @ params.beta
+    noise = rng.normal(0.0, params.sigma_obs, size=(n, len(t)))
+    return (design.y_scale * (trend + seasonal + noise) + design.floor).T
 
 
-def _fit(model: Any, history: pd.DataFrame, seed: int, warm: dict[str, Any] | None) -> None:
-    """MAP fit with LBFGS in a temporary output directory, optionally warm-started."""
-    kwargs: dict[str, Any] = {"algorithm": "LBFGS", "seed": seed & 0x7FFFFFFF}
-    if warm and set(_PARAMS) <= set(warm):
-        kwargs["init"] = {name: np.asarray(warm[name], dtype=float) for name in _PARAMS}
-    # Own output directory per fit: cmdstanpy otherwise keeps every fit's CSV files until the
-    # process exits, and parallel workers can clash on file names.
-    with tempfile.TemporaryDirectory(prefix="benefits-prophet-") as output_dir:
-        # kwargs of Prophet.fit go to CmdStanModel.optimize: LBFGS instead of the Newton default
-        # under 100 points (~6x faster). Prophet still falls back to Newton if LBFGS fails.
-        model.fit(history, output_dir=output_dir, **kwargs)
-        model.stan_fit = None  # its CSV files are about to go
-        model.stan_backend.stan_fit = None
+def piecewise_linear(t: np.ndarray, params: stan.Params, changepoints_t: np.ndarray) -> np.ndarray:
+    """Prophet's linear trend at scaled times ``t``."""
+    deltas = (changepoints_t[None, :] <= t[..., None]) * params.delta
+    return (deltas.sum(axis=1) + params.k) * t + (deltas * -changepoints_t).sum(axis=1) + params.m
 
 
-def fitted_params(model: Any) -> dict[str, Any]:
-    """A fitted model's MAP parameters as JSON-safe lists (scalars as floats)."""
-    out: dict[str, Any] = {}
-    for name in _PARAMS:
-        values = np.asarray(model.params[name], dtype=float).reshape(-1)
-        out[name] = float(values[0]) if name in ("k", "m", "sigma_obs") else [float(v) for v in values]
-    return out
+def piecewise_logistic(t: np.ndarray, cap: float, params: stan.Params, changepoints_t: np.ndarray) -> np.ndarray:
+    """Prophet's logistic trend at scaled times ``t`` under the scaled capacity ``cap``."""
+    rates = np.concatenate([[params.k], params.k + np.cumsum(params.delta)])
+    gammas = np.zeros(len(changepoints_t))
+    for i, t_s in enumerate(changepoints_t):
+        gammas[i] = (t_s - params.m - gammas.sum()) * (1 - rates[i] / rates[i + 1])
+    passed = changepoints_t[None, :] <= t[:, None]
+    k_t = params.k + passed @ params.delta
+    m_t = params.m + passed @ gammas
+    return cap / (1 + np.exp(-k_t * (t - m_t)))
 
 
-def _trend_parameter_draws(model: Any, future: pd.DatetimeIndex, n: int, seed: int) -> np.ndarray:
-    """Draws of ``y_scale * (dk * t + dm)`` at the future weeks, shape (len(future), n).
+def _logistic_uncertainty(
+    shifts: np.ndarray, design: stan.Design, params: stan.Params, t: np.ndarray, step: float
+) -> np.ndarray:
+    """Prophet's ``_logistic_uncertainty``: each sampled path's logistic trend with its future rate
+    changes (``shifts``, shape (n, len(t))) after the fitted ones, minus the mean over paths."""
+    grid = np.arange(0, 1 + step, step)  # the history on a regular grid of future steps
+    past = np.zeros(len(grid))
+    past[[int(np.flatnonzero(grid > c)[0]) for c in design.changepoints_t]] = params.delta
+    changes = np.concatenate([np.broadcast_to(past, (len(shifts), len(grid))), shifts], axis=1)
+    times = np.concatenate([grid, t])
+    rates = np.where(changes != 0, np.cumsum(changes, axis=1) + params.k, 0.0)
+    rates = np.concatenate([np.full((len(changes), 1), params.k), rates], axis=1)
+    filled = np.where(rates != 0, np.arange(rates.shape[1]), 0)  # forward-fill zero rates
+    np.maximum.accumulate(filled, axis=1, out=filled)
+    rates = rates[np.arange(len(rates))[:, None], filled]
+    gammas = np.zeros_like(changes)
+    total = np.zeros(len(changes))
+    for i in range(changes.shape[1]):
+        gammas[:, i] = (times[i] - params.m - total) * (1 - rates[:, i] / rates[:, i + 1])
+        total += gammas[:, i]
+    k_t = (changes.cumsum(axis=1) + params.k)[:, -len(t):]
+    m_t = (gammas.cumsum(axis=1) + params.m)[:, -len(t):]
+    trends = design.cap / (1 + np.exp(-k_t * (t - m_t)))
+    return trends - trends.mean(axis=0)
+
+
+def _trend_parameter_draws(
+    design: stan.Design, params: stan.Params, dates: np.ndarray, n: int, seed: int
+) -> np.ndarray:
+    """Draws of ``y_scale * (dk * t + dm)`` at the future ``dates``, shape (len(dates), n).
 
     For linear growth Prophet's trend is ``(k + sum of passed deltas) * t + (m + offsets)``, linear
     in the initial slope k and offset m. Given the MAP changepoints, noise level and seasonality,
     the posterior of (k, m) is Gaussian: precision ``X'X / sigma^2`` (X = [t, 1] over the history,
-    scaled units) plus the N(0, 5) priors. Adding its draws to Prophet's samples carries the
+    scaled units) plus the N(0, 5) priors. Adding its draws to the samples carries the
     uncertainty of the fitted trend into the forecast.
     """
-    t_hist = np.asarray(model.history["t"], dtype=float)
-    sigma = float(np.asarray(model.params["sigma_obs"]).reshape(-1)[0])
-    design = np.column_stack([t_hist, np.ones_like(t_hist)])
-    precision = design.T @ design / max(sigma, 1e-12) ** 2 + np.eye(2) / 25.0
+    matrix = np.column_stack([design.t, np.ones_like(design.t)])
+    precision = matrix.T @ matrix / max(params.sigma_obs, 1e-12) ** 2 + np.eye(2) / 25.0
     cov = np.linalg.inv(precision)
     rng = np.random.default_rng(seed)
     dk, dm = rng.multivariate_normal(np.zeros(2), cov, size=n, method="cholesky").T
-    t_future = ((future - model.start) / model.t_scale).to_numpy(dtype=float)
-    return float(model.y_scale) * (np.outer(t_future, dk) + dm[None, :])
+    return design.y_scale * (np.outer(design.time(dates), dk) + dm[None, :])

@@ -44,9 +44,7 @@ def summarise(
     sign = realisation.sign(benefit)
     big_t = realisation.target_improvement(benefit)
     tail = (1.0 - settings.interval) / 2.0
-    median = np.median(paths, axis=1)
-    lower = np.quantile(paths, tail, axis=1)
-    upper = np.quantile(paths, 1.0 - tail, axis=1)
+    lower, median, upper = np.quantile(paths, [tail, 0.5, 1.0 - tail], axis=1)
 
     before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
     if len(before):

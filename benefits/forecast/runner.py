@@ -10,6 +10,7 @@ Dask distributed cluster; both give the same results, as each forecast is seeded
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
@@ -22,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError
 from benefits.forecast import fingerprints, series
-from benefits.forecast.fitting import quiet_prophet
 from benefits.forecast.messages import reason
 from benefits.forecast.model import BenefitForecast, failure, forecast_benefit
 from benefits.forecast.settings import ForecastSettings
@@ -30,6 +30,8 @@ from benefits.register import Benefit
 from benefits.store import models, repository
 
 Progress = Callable[[str, BenefitForecast], None]
+_CHUNK = 4
+"""Jobs sent to a worker at a time."""
 
 
 @dataclass(frozen=True)
@@ -79,18 +81,27 @@ def forecast_all(
     benefit (``insufficient_data``, message ``forecast failed: ...``) and the others go on.
     """
     settings = settings or ForecastSettings()
-    with sessions() as session:
-        jobs, reused = _plan(session, as_of, settings)
-    ran = _run_dask(jobs, _dask_client(scheduler)) if scheduler and jobs else _run_local(jobs, workers or default_workers())
+    jobs: list[ForecastJob] = []
+    reused: dict[str, models.Forecast] = {}
     results: dict[str, BenefitForecast] = {}
-    for key, row in reused.items():
-        results[key] = _result_of(row)
-        if progress:
-            progress(key, results[key])
-    for key, result in ran:
-        results[key] = result
-        if progress:
-            progress(key, result)
+    with contextlib.ExitStack() as stack:
+        with sessions() as session:
+            planned = _plan(session, as_of, settings, jobs, reused)
+            if scheduler:
+                list(planned)
+                ran = _run_dask(jobs, _dask_client(scheduler)) if jobs else iter(())
+            else:
+                # Jobs go to the workers as they are planned: worker start-up and the first
+                # fits overlap the planning of the rest.
+                ran = _run_local(planned, workers or default_workers(), stack)
+        for key, row in reused.items():
+            results[key] = _result_of(row)
+            if progress:
+                progress(key, results[key])
+        for key, result in ran:
+            results[key] = result
+            if progress:
+                progress(key, result)
     by_job = {job.key: job for job in jobs}
     with sessions.begin() as session:
         run = models.ForecastRun(as_of=as_of, benefits_count=len(results), scheduler=scheduler)
@@ -111,14 +122,17 @@ def forecast_all(
 
 
 def _plan(
-    session: Session, as_of: dt.date, settings: ForecastSettings
-) -> tuple[list[ForecastJob], dict[str, models.Forecast]]:
-    """Jobs to fit, and the latest run's forecasts to reuse (same fingerprint), by benefit."""
+    session: Session,
+    as_of: dt.date,
+    settings: ForecastSettings,
+    jobs: list[ForecastJob],
+    reused: dict[str, models.Forecast],
+) -> Iterator[ForecastJob]:
+    """Yield a job for every benefit to fit (also appended to ``jobs``); the latest run's
+    forecasts with the same fingerprint go to ``reused`` instead, by benefit."""
     runs = repository.forecast_runs(session, limit=1)
     previous = repository.forecasts_of(session, runs[0] if runs else None)
     cache: dict[str, pd.DataFrame] = {}
-    jobs: list[ForecastJob] = []
-    reused: dict[str, models.Forecast] = {}
     for row in repository.benefits(session):
         if row.metric not in cache:
             cache[row.metric] = repository.observations(session, row.metric)
@@ -130,18 +144,23 @@ def _plan(
             reused[row.key] = before
             continue
         warm = before.fit_params if before is not None else None
-        jobs.append(ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm))
-    return jobs, reused
+        job = ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm)
+        jobs.append(job)
+        yield job
 
 
-def _run_local(jobs: list[ForecastJob], workers: int) -> Iterator[tuple[str, BenefitForecast]]:
-    if workers <= 1 or len(jobs) <= 1:
-        quiet_prophet()
-        for job in jobs:
-            yield run_job(job)
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=quiet_prophet) as pool:
-        yield from pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+def _run_local(
+    planned: Iterator[ForecastJob], workers: int, stack: contextlib.ExitStack
+) -> Iterator[tuple[str, BenefitForecast]]:
+    """Submit every planned job (consuming ``planned``) and return their results, in order.
+
+    With more than one worker the jobs go to a process pool, entered on ``stack`` and shut down
+    when it closes; with one they run here, after planning.
+    """
+    if workers <= 1:
+        return (run_job(job) for job in list(planned))
+    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+    return pool.map(run_job, planned, chunksize=_CHUNK)
 
 
 def _dask_client(address: str) -> Any:
@@ -168,7 +187,6 @@ def _run_dask(jobs: list[ForecastJob], client: Any) -> Iterator[tuple[str, Benef
 
 def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
     """Forecast one job; any error becomes that benefit's ``forecast failed`` result."""
-    quiet_prophet()
     try:
         result = forecast_benefit(job.benefit, job.start, job.observations, job.as_of, job.settings, job.warm)
     except Exception as exc:  # noqa: BLE001 - one benefit's failure must not stop the others

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
-METHOD_VERSION = "2"
+METHOD_VERSION = "3"
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data")
 
