@@ -7,6 +7,6 @@ importing this package imports them all. Heavy libraries are imported inside com
 from benefits.cli.main import main
 from benefits.cli import report, serve, users  # noqa: F401  (command modules register themselves)
 from benefits.cli import claims  # noqa: F401
-from benefits.cli import metrics, quarantine  # noqa: F401
+from benefits.cli import backtest, metrics, quarantine  # noqa: F401
 
 __all__ = ["main"]

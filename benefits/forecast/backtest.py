@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from benefits import realisation, register
+from benefits.errors import ConfigError
 from benefits.forecast import series
 from benefits.forecast.model import forecast_benefit
 from benefits.forecast.settings import ForecastSettings
+from benefits.store import repository
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,3 +90,31 @@ def backtest(
                 points.append(BacktestPoint(origin, period, actual[period], point["yhat"], point["lower"], point["upper"]))
     return Backtest(points, realisation.target_improvement(benefit))
 
+
+
+def backtest_portfolio(
+    session: Session,
+    as_of: dt.date,
+    settings: ForecastSettings = ForecastSettings(),
+    keys: Sequence[str] = (),
+    origins: int = 4,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Iterator[tuple[str, Backtest]]:
+    """Backtest every stored benefit (or those named in ``keys``) on its observations up to ``as_of``.
+
+    Yields (benefit key, backtest) in register order; ``progress(done, total, key)`` is called
+    before each benefit. Raises ConfigError naming a key that is not in the register.
+    """
+    rows = repository.benefits(session)
+    unknown = sorted(set(keys) - {row.key for row in rows})
+    if unknown:
+        raise ConfigError(f"no benefit {unknown[0]!r} in the register (`benefits status` lists them)")
+    chosen = [row for row in rows if not keys or row.key in keys]
+    observed: dict[str, pd.DataFrame] = {}
+    for done, row in enumerate(chosen):
+        if progress:
+            progress(done, len(chosen), row.key)
+        if row.metric not in observed:
+            observed[row.metric] = repository.observations(session, row.metric)
+        benefit = repository.declared_benefit(row)
+        yield row.key, backtest(benefit, row.start_date, observed[row.metric], as_of, settings, origins=origins)
