@@ -24,13 +24,15 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
     """Sync connectors and print one line per sync run."""
     register = ws.register()
     ws.ensure_current()
-    reports = sync_all(ws.sessions, ws.config_dir, register, as_of, only)
+    reports = sync_all(ws.sessions, ws.config_dir, register, as_of, only,
+                       progress=lambda name, read: echo(f"sync {name}: {read:,} rows read, validated and "
+                                                        "written so far (committed when the run ends)"))
     for r in reports:
         if r.status == "failed":
             echo(f"sync {r.connector}: FAILED: {r.error}")
         else:
-            echo(f"sync {r.connector}: {r.rows_read} rows read, {r.rows_accepted} accepted "
-                 f"({r.rows_restated} restated, {r.rows_warned} with warnings), {r.rows_quarantined} quarantined"
+            echo(f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
+                 f"({r.rows_restated:,} restated, {r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
                  + _claims_text(r))
     return reports
 

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from benefits.validation import ValidationRules
 
 CONNECTORS_FILE = "connectors.yaml"
+Progress = Callable[[str, int], None]
+"""Called with a connector's name and how many records it has delivered so far."""
 T = TypeVar("T")
 #: Records validated and written at a time; all chunks of a sync run share one transaction. Each
 #: GX run costs ~0.5 s whatever its size, so chunks are large; four at most are in memory at once.
@@ -105,6 +107,7 @@ def sync_all(
     as_of: dt.date,
     only: list[str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> list[SyncReport]:
     """Sync every connector (or those named in ``only``); one failing connector does not stop the others.
 
@@ -120,7 +123,7 @@ def sync_all(
             raise ConfigError(f"{config_dir / CONNECTORS_FILE}: no connector named {', '.join(unknown)}")
         connectors = [c for c in connectors if c.name in only]
     rules = load_rules(config_dir, register)
-    return [sync_connector(sessions, connector, as_of, rules, chunk_rows) for connector in connectors]
+    return [sync_connector(sessions, connector, as_of, rules, chunk_rows, progress) for connector in connectors]
 
 
 def sync_connector(
@@ -129,8 +132,12 @@ def sync_connector(
     as_of: dt.date,
     rules: ValidationRules | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Run one connector, streaming: read, validate and write ``chunk_rows`` records at a time.
+
+    ``progress(connector name, records so far)`` is called after each full chunk (so a batch
+    that fits one chunk reports nothing until its run ends).
 
     Every chunk of the run goes into ONE database transaction (flushed per chunk, committed at the
     end), so a failing or killed sync writes no partial batch: the run's row only says
@@ -150,8 +157,12 @@ def sync_connector(
         with sessions.begin() as session:
             writer = RunWriter(session, connector.name, run.id, Policy(connector.policy))
             history = partial(_stored_history, session, connector.name, rules.jump.min_changes if rules else 0)
+            read = 0
             for chunk in read_chunks(connector, chunk_rows):
                 writer.add(chunk, validator.validate(chunk, history))
+                read += len(chunk)
+                if progress is not None and len(chunk) == chunk_rows:
+                    progress(connector.name, read)
             claims = record_connector_claims(session, connector, run.id)
             return replace(writer.finish(), claims_new=claims.new, claims_updated=claims.updated,
                            claims_unchanged=claims.unchanged)

@@ -205,8 +205,11 @@ def test_streaming_catches_duplicates_across_chunks(tmp_path: Path, demo_config:
                                         "connectors:\n  - {name: scripted, type: test-scripted}\n")
     # chunks of 4 rows: 1-4, 5-8, 9-12
     Scripted.script = [_record(w) for w in range(9)] + [_record(2, 999.0), _record(11), _record(11)]
-    report = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0]
+    progress: list[tuple[str, int]] = []
+    report = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4,
+                      progress=lambda name, read: progress.append((name, read)))[0]
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (12, 9, 3)
+    assert progress == [("scripted", 4), ("scripted", 8), ("scripted", 12)]  # after each full chunk
     _check_runs(sessions)
     with sessions() as session:
         run = session.scalars(select(models.SyncRun)).one()
