@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from benefits.register import load_register
-from benefits.store import db, migrate, models, repository
+from benefits.store import db, migrate, models, repository, revisions
 
 from .conftest import DEMO_CONFIG
 
@@ -17,7 +17,7 @@ from .conftest import DEMO_CONFIG
 def test_migrations_reach_head_and_match_the_models(database_url: str) -> None:
     engine = db.make_engine(database_url)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert revisions.database_revision(engine) == migrate.head_revision()
     assert {"benefits", "observations", "sync_runs", "quarantine", "forecasts"} <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), models.Base.metadata)

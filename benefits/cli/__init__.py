@@ -5,8 +5,6 @@ importing this package imports them all. Heavy libraries are imported inside com
 """
 
 from benefits.cli.main import main
-from benefits.cli import report, serve, users  # noqa: F401  (command modules register themselves)
-from benefits.cli import claims  # noqa: F401
-from benefits.cli import backtest, metrics, quarantine  # noqa: F401
+from benefits.cli import backtest, claims, metrics, quarantine, report, serve, users  # noqa: F401  (they register themselves)
 
 __all__ = ["main"]

@@ -35,10 +35,3 @@ def head_revision() -> str:
     assert head is not None, "the migration scripts have one head"
     return head
 
-
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
