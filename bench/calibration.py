@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import SCENARIOS, SyntheticBenefit, generate  # noqa: E402
-from benefits.forecast import ForecastSettings, forecast_benefit, quiet_prophet  # noqa: E402
+from benefits.forecast import ForecastSettings, forecast_benefit  # noqa: E402
 from benefits.forecast import calibration  # noqa: E402
 from benefits.forecast.backtest import backtest  # noqa: E402
 
@@ -48,7 +48,6 @@ class Evaluation:
 
 def evaluate(item: SyntheticBenefit, settings: ForecastSettings, origins: int) -> Evaluation:
     """Forecast, baselines and backtest of one synthetic benefit (real Prophet fits)."""
-    quiet_prophet()
     b, start, obs, as_of = item.benefit, item.benefit.baseline.date, item.observations, item.as_of
     result = forecast_benefit(b, start, obs, as_of, settings)
     test = backtest(b, start, obs, as_of, settings, origins=origins)
@@ -64,7 +63,7 @@ def evaluate_all(items: list[SyntheticBenefit], settings: ForecastSettings, orig
     run = partial(evaluate, settings=settings, origins=origins)
     if workers <= 1:
         return [run(item) for item in items]
-    with ProcessPoolExecutor(max_workers=workers, initializer=quiet_prophet) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, items, chunksize=4))
 
 

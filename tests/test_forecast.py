@@ -12,7 +12,7 @@ import pydantic
 import pytest
 
 from benefits import register
-from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, quiet_prophet
+from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit
 
 BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
 TARGET_DATE = dt.date(2027, 3, 29)
@@ -64,12 +64,6 @@ def assert_well_formed(f: BenefitForecast, obs_last: dt.date | None = None) -> N
         periods = [dt.date.fromisoformat(p["period"]) for p in f.path]
         assert periods[0] == obs_last + WEEK
         assert all(b - a == WEEK for a, b in zip(periods, periods[1:]))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _quiet() -> None:
-    quiet_prophet()
-    quiet_prophet()  # idempotent
 
 
 # --- cumulative measures -----------------------------------------------------------------------

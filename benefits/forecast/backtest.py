@@ -21,6 +21,7 @@ from benefits import realisation, register
 from benefits.errors import ConfigError
 from benefits.forecast import series
 from benefits.forecast.model import forecast_benefit
+from benefits.forecast.runner import stored_inputs
 from benefits.forecast.settings import ForecastSettings
 from benefits.store import repository
 
@@ -75,21 +76,19 @@ def backtest(
 ) -> Backtest:
     """Backtest ``benefit`` on its observations up to ``as_of`` from ``origins`` past origins."""
     observed = series.window(benefit, start, observations, as_of)
-    frame = observed.assign(period=observed["period"].dt.date)
-    actual = {period: float(q) for period, q in zip(frame["period"], series.tracked(benefit, observed))}
+    actual = dict(zip(observed["period"].dt.date, series.tracked(benefit, observed).tolist()))
     points: list[BacktestPoint] = []
     last = observed["period"].iloc[-1].date() if len(observed) else as_of
     for k in range(origins, 0, -1):
         origin = last - dt.timedelta(weeks=k * step)
         if origin <= start:
             continue
-        result = forecast_benefit(benefit, start, frame, origin, settings)
+        result = forecast_benefit(benefit, start, observed, origin, settings)
         for point in result.path[:horizon]:
             period = dt.date.fromisoformat(point["period"])
             if period in actual:
                 points.append(BacktestPoint(origin, period, actual[period], point["yhat"], point["lower"], point["upper"]))
     return Backtest(points, realisation.target_improvement(benefit))
-
 
 
 def backtest_portfolio(
@@ -110,11 +109,7 @@ def backtest_portfolio(
     if unknown:
         raise ConfigError(f"no benefit {unknown[0]!r} in the register (`benefits status` lists them)")
     chosen = [row for row in rows if not keys or row.key in keys]
-    observed: dict[str, pd.DataFrame] = {}
-    for done, row in enumerate(chosen):
+    for done, (row, benefit, observations) in enumerate(stored_inputs(session, chosen)):
         if progress:
             progress(done, len(chosen), row.key)
-        if row.metric not in observed:
-            observed[row.metric] = repository.observations(session, row.metric)
-        benefit = repository.declared_benefit(row)
-        yield row.key, backtest(benefit, row.start_date, observed[row.metric], as_of, settings, origins=origins)
+        yield row.key, backtest(benefit, row.start_date, observations, as_of, settings, origins=origins)

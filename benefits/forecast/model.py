@@ -13,7 +13,7 @@ observed value at the target date), fewer than ``min_points`` observations
 the message ``forecast failed: <reason>``; the function does not raise for any series.
 
 Sampling is seeded from a hash of the inputs, so the same inputs give the same forecast.
-NumPy's global random state is restored afterwards.
+NumPy's global random state is left alone (samples come from seeded generators).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +109,7 @@ def forecast_all(
             _row(key, result, by_job[key].fingerprint if key in by_job else reused[key].fingerprint, key in reused)
             for key, result in results.items()
         ]
-        run.failed_count = sum(result.failed for result in results.values())
+        run.failed_count = failed = sum(result.failed for result in results.values())
         run.reused_count = len(reused)
         run.finished_at = dt.datetime.now(dt.timezone.utc)
         session.add(run)
@@ -118,7 +118,7 @@ def forecast_all(
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status] = counts.get(result.status, 0) + 1
-    return ForecastRunReport(run_id, len(results), counts, len(reused), sum(r.failed for r in results.values()))
+    return ForecastRunReport(run_id, len(results), counts, len(reused), failed)
 
 
 def _plan(
@@ -132,12 +132,8 @@ def _plan(
     forecasts with the same fingerprint go to ``reused`` instead, by benefit."""
     runs = repository.forecast_runs(session, limit=1)
     previous = repository.forecasts_of(session, runs[0] if runs else None)
-    cache: dict[str, pd.DataFrame] = {}
-    for row in repository.benefits(session):
-        if row.metric not in cache:
-            cache[row.metric] = repository.observations(session, row.metric)
-        benefit = repository.declared_benefit(row)
-        window = series.window(benefit, row.start_date, cache[row.metric], as_of)
+    for row, benefit, observations in stored_inputs(session, repository.benefits(session)):
+        window = series.window(benefit, row.start_date, observations, as_of)
         key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
         before = previous.get(row.key)
         if before is not None and before.fingerprint == key:
@@ -147,6 +143,18 @@ def _plan(
         job = ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm)
         jobs.append(job)
         yield job
+
+
+def stored_inputs(
+    session: Session, rows: Iterable[models.Benefit]
+) -> Iterator[tuple[models.Benefit, Benefit, pd.DataFrame]]:
+    """Each stored benefit of ``rows`` with its declared benefit and its metric's observations
+    (read once per metric, shared by the benefits of that metric)."""
+    observed: dict[str, pd.DataFrame] = {}
+    for row in rows:
+        if row.metric not in observed:
+            observed[row.metric] = repository.observations(session, row.metric)
+        yield row, repository.declared_benefit(row), observed[row.metric]
 
 
 def _run_local(
