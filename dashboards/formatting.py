@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from typing import Any
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
@@ -77,6 +78,11 @@ def quantity(value: float | None, unit: str, decimals: int | None = None) -> str
 def percent(share: float | None) -> str:
     """A probability or share (0..1) as ``62%``."""
     return "—" if share is None else f"{100 * share:.0f}%"
+
+
+def timestamp(value: Any) -> str:
+    """A date-time to the minute (``2025-07-07 06:05``); any other value as text, None as empty."""
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
 
 
 def plot_text(text: str) -> str:

@@ -12,7 +12,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from benefits.staleness import DEFAULT_TOLERANCE
 from benefits.store import models
+from dashboards.snapshot import metric_health
 
 RUN_COLUMNS = ["id", "connector", "connector_type", "started_at", "finished_at", "status", "rows_read",
                "rows_accepted", "rows_quarantined", "rows_restated", "error"]
@@ -79,10 +81,6 @@ def _record_fields(record: Any) -> tuple[str, str, str]:
 def staleness(session: Session, as_of: dt.date) -> Staleness:
     """The register's metrics by staleness at ``as_of``, judged by ``benefits.staleness`` (each
     metric's declared or usual cadence times its tolerance); stale ones first."""
-    from benefits.staleness import DEFAULT_TOLERANCE
-
-    from dashboards.snapshot import metric_health
-
     records = [
         (m.metric, m.unit, m.last_period.isoformat() if m.last_period else None,
          (as_of - m.last_period).days if m.last_period else None, m.cadence_days, m.stale,

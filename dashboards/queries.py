@@ -26,7 +26,7 @@ from benefits.claims.ledger import ClaimedValue, claimed_value_by_initiative
 from benefits.register import Benefit, Measure
 from benefits.status import STATUSES, StatusRow
 from benefits.store import models, repository
-from dashboards.snapshot import FILTERS, Filters, cached_snapshot, metric_health
+from dashboards.snapshot import FILTERS, Filters, cached_snapshot
 
 DEFAULT_CURRENCY = "GBP"  # the register's own default, used before a register is stored
 
@@ -154,7 +154,6 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         history = probability_history(session, key)
         revisions = revision_frame(session, stored.metric)
         money = currency(session)
-        health = [m for m in metric_health(session, as_of) if m.metric == stored.metric and m.stale]
     return BenefitDetail(
         row=status_row(row),
         initiative_name=row["initiative_name"],
@@ -172,7 +171,7 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         history=history,
         revisions=revisions,
         last_period=row["last_period"],
-        stale_message=health[0].message() if health else "",
+        stale_message=row["message"] if row["status"] == "data_stale" else "",  # the snapshot's staleness message
     )
 
 

@@ -264,18 +264,23 @@ def test_snapshot_keeps_the_newest_value_when_two_sources_report_one_period(tmp_
     engine.dispose()
 
 
+def _sync_late_revenue(opened: Any) -> None:
+    """A later sync delivering 50,000 of upsell revenue at AS_OF (realised to date becomes 250,000)."""
+    run = models.SyncRun(connector="late", connector_type="csv", status="succeeded")
+    opened.add(run)
+    opened.flush()
+    opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP",
+                                  source="late", sync_run_id=run.id))
+    opened.commit()
+
+
 def test_cached_snapshot_is_read_again_after_new_data(tmp_path: Any) -> None:
     url = dd.build_store(tmp_path)
     engine = make_engine(url)
     with session_factory(engine)() as opened:
         first = cached_snapshot(opened, dd.AS_OF)
         assert cached_snapshot(opened, dd.AS_OF) is first
-        run = models.SyncRun(connector="late", connector_type="csv", status="succeeded")
-        opened.add(run)
-        opened.flush()
-        opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP",
-                                      source="late", sync_run_id=run.id))
-        opened.commit()
+        _sync_late_revenue(opened)
         again = cached_snapshot(opened, dd.AS_OF)
         assert again is not first
         assert again.set_index("benefit").loc["upsell-revenue", "realised_to_date"] == 250_000.0
@@ -307,12 +312,7 @@ def test_warmer_reads_new_data_before_the_next_view(tmp_path: Any, caplog: pytes
     try:
         wait_for(3)  # past the failing first tick and one good one
         with factory() as opened:
-            run = models.SyncRun(connector="late", connector_type="csv", status="succeeded")
-            opened.add(run)
-            opened.flush()
-            opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP",
-                                          source="late", sync_run_id=run.id))
-            opened.commit()
+            _sync_late_revenue(opened)
         wait_for(len(calls) + 2)  # a whole tick that started after the commit
         with factory() as opened:
             kept = cache.cached(opened, "snapshot", dd.AS_OF, lambda: pytest.fail("the new data was not read ahead"))
@@ -460,6 +460,15 @@ def test_benefit_page_shows_probability_history_quality_notes_and_revisions(stor
     assert "25 observations since the baseline date." in notes
     assert texts(by_id(layout, "benefit-revisions"))[-4:] == ["2025-01-27", "fixture", "£499,000", "2"]
     assert "1 earlier values were restated by a source (below)." in notes
+
+
+def test_benefit_detail_says_why_its_metric_is_stale(session: Any) -> None:
+    stale = queries.benefit_detail(session, "upsell-revenue", dt.date(2025, 9, 1))
+    assert stale is not None and stale.row.status == "data_stale"
+    assert stale.stale_message == ("no new data for crm.upsell_revenue since 2025-06-30 (its usual cadence is 7 days): "
+                                   "forecast withheld")
+    current = queries.benefit_detail(session, "upsell-revenue", dd.AS_OF)
+    assert current is not None and current.stale_message == ""
 
 
 def test_register_grid_lists_every_benefit_in_its_units(store: None) -> None:

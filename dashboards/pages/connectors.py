@@ -9,6 +9,7 @@ import pandas as pd
 from dash import html
 
 from dashboards import components, data, quality, quality_figures, queries
+from dashboards.formatting import timestamp
 
 dash.register_page(__name__, path="/connectors", name="Connectors", title="Connectors · benefits", order=3)
 
@@ -41,12 +42,8 @@ def _last_table(last: pd.DataFrame) -> html.Table | html.P:
     if last.empty:
         return html.P("No connector has synced yet: run `benefits sync`.", className="message",
                       id="connectors-last")
-    rows = [[r.connector, r.connector_type, r.status, _when(r.finished_at or r.started_at), f"{r.rows_read:,}",
-             f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}", str(r.runs), r.error or ""]
+    rows = [[r.connector, r.connector_type, r.status, timestamp(r.finished_at or r.started_at),
+             f"{r.rows_read:,}", f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}", str(r.runs), r.error or ""]
             for r in last.itertuples()]
     return components.table(["Connector", "Type", "Status", "Finished", "Read", "Accepted", "Quarantined", "Runs",
                              "Error"], rows, table_id="connectors-last", numeric=(4, 5, 6, 7))
-
-
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")

@@ -14,7 +14,7 @@ import pandas as pd
 from dash import html
 
 from dashboards import components, data, quality, quality_figures, queries
-from dashboards.formatting import percent
+from dashboards.formatting import percent, timestamp
 
 dash.register_page(__name__, path="/data-quality", name="Data quality", title="Data quality · benefits", order=2)
 
@@ -75,7 +75,7 @@ def _failed_runs(runs: pd.DataFrame) -> str:
 
 def _runs_table(runs: pd.DataFrame) -> html.Table:
     rows = [
-        [f"#{r.id}", r.connector, r.connector_type, _when(r.started_at), r.status, f"{r.rows_read:,}",
+        [f"#{r.id}", r.connector, r.connector_type, timestamp(r.started_at), r.status, f"{r.rows_read:,}",
          f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}", f"{r.rows_restated:,}", r.error or ""]
         for r in runs.itertuples()
     ]
@@ -106,7 +106,3 @@ def _stale_table(metrics: pd.DataFrame) -> html.Div:
                              table_id="quality-stale", numeric=(3, 4))
     rest = len(metrics) - len(shown)
     return html.Div([table, html.P(f"{rest} more metrics are current.", className="message")] if rest else [table])
-
-
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
