@@ -102,6 +102,7 @@ def retry(
 
 def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[int], rules: Any, as_of: dt.date) -> RetryReport:
     """Validate the held rows (outside any transaction: GX takes a while), then load and mark them in one."""
+    from benefits.sync_writer import insert_entries, now
     from benefits.validation import batch_frame, validate_batch
 
     with sessions() as session:
@@ -122,22 +123,19 @@ def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[
             {k: v for k, v in r.items() if k != "row"} for r in accepted])
         repository.record_metrics(session, {r["metric"]: r["unit"] for r in accepted})
         loaded = {r["row"] for r in accepted}
-        session.add_all(
-            models.ValidationWarning(sync_run_id=run.id, source=connector, row_number=w.row,
-                                     source_ref=w.record.get("source_ref"), record=w.record, reasons=w.reasons)
-            for w in outcome.warnings if w.row in loaded
-        )
-        now = dt.datetime.now(dt.timezone.utc)
+        warnings = [w for w in outcome.warnings if w.row in loaded]
+        insert_entries(session, models.ValidationWarning, run.id, connector, warnings)
+        finished = now()
         for number, found in enumerate(held, start=1):
             found.retry_sync_run_id = run.id
             if number in still:
                 found.reasons = still[number]
             else:
-                found.resolved_sync_run_id, found.resolved_at = run.id, now
+                found.resolved_sync_run_id, found.resolved_at = run.id, finished
         run.rows_read, run.rows_accepted, run.rows_quarantined = len(held), len(accepted), len(still)
-        run.rows_restated, run.rows_warned = counts.restated, sum(w.row in loaded for w in outcome.warnings)
+        run.rows_restated, run.rows_warned = counts.restated, len(warnings)
         run.validation, run.validation_success = outcome.statistics, not outcome.quarantined
-        run.status, run.finished_at = "succeeded", now
+        run.status, run.finished_at = "succeeded", finished
     return RetryReport(connector, run.id, len(held), len(accepted), len(still))
 
 

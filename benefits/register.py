@@ -252,9 +252,7 @@ def _check_metric_units(register: Register) -> Iterator[tuple[str, str]]:
         if declared.name in units:
             yield f"metrics[{n}].name", f"duplicate metric {declared.name!r}"
         units.setdefault(declared.name, (declared.unit, f"metrics[{n}]"))
-        bounds = declared.bounds
-        if bounds and bounds.min is not None and bounds.max is not None and bounds.min >= bounds.max:
-            yield f"metrics[{n}].bounds.max", "must be greater than bounds.min"
+        yield from _check_bounds(f"metrics[{n}]", declared.bounds)
     for i, initiative in enumerate(register.initiatives):
         for b, benefit in enumerate(initiative.benefits):
             where = f"initiatives[{i}].benefits[{b}]"
@@ -283,7 +281,10 @@ def _check_benefit(path: str, benefit: Benefit, milestones: dict[str, dt.date]) 
                 yield f"{path}.profile.points[{n}].date", "must lie between the baseline and target dates"
         if dates != sorted(set(dates)):
             yield f"{path}.profile.points", "dates must be in increasing order without repeats"
-    bounds = benefit.bounds
+    yield from _check_bounds(path, benefit.bounds)
+
+
+def _check_bounds(path: str, bounds: Bounds | None) -> Iterator[tuple[str, str]]:
     if bounds and bounds.min is not None and bounds.max is not None and bounds.min >= bounds.max:
         yield f"{path}.bounds.max", "must be greater than bounds.min"
 

@@ -1,7 +1,7 @@
 """The sync stage: pull each connector's batch, validate it, store accepted rows and quarantine the rest.
 
-A batch streams through in chunks (:data:`CHUNK_ROWS` records): the connector reads in one
-thread, Great Expectations validates in another, and this thread writes each chunk
+A batch streams through in chunks (:data:`CHUNK_ROWS` records): the connector reads in a worker
+thread, and this thread validates each chunk with Great Expectations and writes it
 (:class:`benefits.sync_writer.RunWriter`) into the run's one transaction. A connector that
 delivers claims (:meth:`Connector.claims`) has them checked and recorded in that same transaction.
 """
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from benefits.errors import BenefitsError, ConfigError
 from benefits.plugins.connector import Connector, SyncContext, delivers_claims
 from benefits.plugins.manager import connector_class
+from benefits.plugins.secrets import expand_settings, guard, settings_error
 from benefits.register import Register, read_yaml
 from benefits.store import models, repository
 from benefits.sync_writer import Policy, RunWriter, SyncReport, now
@@ -83,8 +84,6 @@ def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
             cls = connector_class(item.type)
         except ConfigError as exc:
             raise ConfigError(f"{path}: connectors[{n}].type: {exc}") from None
-        from benefits.plugins.secrets import expand_settings, guard, settings_error
-
         try:  # ${NAME} is filled from the environment before validation; the values are masked everywhere
             expanded, secrets = expand_settings(item.settings)
             settings = cls.Settings.model_validate(expanded)

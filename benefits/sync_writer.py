@@ -22,6 +22,7 @@ What a finished run stores (the shape the data-quality page reads):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsError
 from benefits.store import models, repository
-from benefits.validation import QuarantineEntry, ValidationOutcome
+from benefits.validation import QuarantineEntry, RowWarning, ValidationOutcome
 from benefits.validation.results import Rows
 
 _UNIQUE_KEY = "expect_compound_columns_to_be_unique(metric, period)"
@@ -107,8 +108,8 @@ class RunWriter:
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
         units = accepted[["metric", "unit"]].drop_duplicates()
         repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist())))
-        self._insert(models.QuarantinedRow, outcome.quarantined)
-        self._insert(models.ValidationWarning, outcome.warnings)
+        insert_entries(self._session, models.QuarantinedRow, self._run_id, self._source, outcome.quarantined)
+        insert_entries(self._session, models.ValidationWarning, self._run_id, self._source, outcome.warnings)
         if not accepted.empty:
             latest = accepted["period"].max()
             self._latest = latest if self._latest is None else max(self._latest, latest)
@@ -132,14 +133,6 @@ class RunWriter:
             passed = [QuarantineEntry(r, rows.record(r), [reason]) for r in outcome.accepted["row"].tolist()]
             everything = sorted([*outcome.quarantined, *passed], key=lambda q: q.row)
             self._write(replace(outcome, accepted=outcome.accepted.iloc[0:0], quarantined=everything, warnings=[]))
-
-    def _insert(self, model: type[models.QuarantinedRow] | type[models.ValidationWarning], entries: list[Any]) -> None:
-        if entries:
-            self._session.execute(insert(model.__table__), [
-                {"sync_run_id": self._run_id, "source": self._source, "row_number": e.row,
-                 "source_ref": _ref(e.record), "record": e.record, "reasons": e.reasons}
-                for e in entries
-            ])
 
     def _merge(self, statistics: dict[str, dict[str, Any]]) -> None:
         for key, entry in statistics.items():
@@ -194,6 +187,19 @@ class _SeenKeys:
         ids = np.array([self._metric_ids.setdefault(n, len(self._metric_ids)) for n in names], dtype="int64")[codes]
         days = np.array([p.toordinal() for p in accepted["period"].tolist()], dtype="int64")
         return (ids << 32) + days
+
+
+def insert_entries(
+    session: Session, model: type[models.QuarantinedRow] | type[models.ValidationWarning], run_id: int, source: str,
+    entries: Sequence[QuarantineEntry | RowWarning],
+) -> None:
+    """Store rejected rows (``quarantine``) or rows that warned (``validation_warnings``) of sync run ``run_id``."""
+    if entries:
+        session.execute(insert(model.__table__), [
+            {"sync_run_id": run_id, "source": source, "row_number": e.row,
+             "source_ref": _ref(e.record), "record": e.record, "reasons": e.reasons}
+            for e in entries
+        ])
 
 
 def _ref(record: dict[str, Any]) -> str | None:

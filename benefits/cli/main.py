@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from benefits import __version__
+from benefits.cli.render import format_option
 from benefits.errors import BenefitsError, BenefitsWarning
 
 
@@ -162,7 +163,7 @@ def run(ctx: click.Context, workers: int | None, scheduler: str | None, as_of: d
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@format_option
 @click.option("--changes", is_flag=True, help="Only the benefits whose status changed since the previous forecast run.")
 @as_of_option
 @click.pass_context

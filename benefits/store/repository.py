@@ -226,17 +226,11 @@ def observation_points(session: Session, metric: str) -> list[tuple[dt.date, flo
 
 
 def observations(session: Session, metric: str) -> pd.DataFrame:
-    """A metric's observations (``period``, ``value``), one per period: the most recently loaded wins."""
-    query = (
-        select(models.Observation.period, models.Observation.value)
-        .where(models.Observation.metric == metric)
-        .order_by(models.Observation.period, models.Observation.id)
-    )
+    """A metric's observations (``period``, ``value``), one per period: the most recently loaded wins
+    (:func:`observation_points` as a DataFrame)."""
     import pandas as pd
 
-    rows = [tuple(row) for row in session.execute(query)]  # plain tuples: pandas probes Row objects slowly
-    frame = pd.DataFrame(rows, columns=["period", "value"])
-    return frame.drop_duplicates("period", keep="last").reset_index(drop=True)
+    return pd.DataFrame(observation_points(session, metric), columns=["period", "value"])
 
 
 def forecast_runs(session: Session, limit: int = 2) -> list[models.ForecastRun]:
