@@ -59,8 +59,9 @@ def _claim_cells(line: ClaimLine) -> list[str]:
     last = line.decisions[-1] if line.decisions else None
     return [
         line.initiative, str(line.id), line.benefit, line.metric, line.period.isoformat(), line.claim_class.value,
-        line.source, line.source_ref or "", "" if line.sync_run_id is None else str(line.sync_run_id), line.state, plain(r.claimed), plain(r.evidenced), plain(r.variance), plain(r.evidenced_share), r.state,
-        r.reason, line.double_counted.message() if line.double_counted else "",
+        line.source, line.source_ref or "", "" if line.sync_run_id is None else str(line.sync_run_id), line.state,
+        plain(r.claimed), plain(r.evidenced), plain(r.variance), plain(r.evidenced_share), r.state, r.reason,
+        line.double_counted.message() if line.double_counted else "",
         last.decision if last else "", last.decided_by if last else "", _when(last.decided_at) if last else "",
         last.comment if last else "",
     ]

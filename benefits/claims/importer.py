@@ -21,13 +21,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, ClaimSource
 from benefits.claims.money import MAX_PLACES, parse_money
@@ -83,11 +83,14 @@ def read_claims_csv(path: Path) -> list[ClaimInput]:
     claims, problems = [], []
     for number, raw in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else v for k, v in raw.items()}
-        found = list(_row_problems(row))
+        where = f"{path}: row {number}"
+        extra = row.pop("", None)  # DictReader keeps values past the header under the key None ("" once stripped)
+        found = ["more values than the header has columns"] if extra is not None else []
+        found.extend(_record_problems(row))  # then the row is checked as a connector's claim record is
         if found:
-            problems.extend(f"{path}: row {number}: {p}" for p in found)
+            problems.extend(f"{where}: {p}" for p in found)
         else:
-            claims.append(_claim(row, f"{path}: row {number}"))
+            claims.append(replace(_record_claim(row, where), source_ref=where[-SOURCE_REF_LENGTH:]))
     _raise_first(problems)
     if not claims:
         raise BenefitsError(f"{path}: no claims (only a header row)")
@@ -127,7 +130,8 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
     claims = list(claims)
     benefits = {b.key: b for b in session.scalars(select(models.Benefit))}
     existing = {(c.benefit_key, c.period): c for c in session.scalars(
-        select(models.Claim).where(models.Claim.benefit_key.in_(sorted({c.benefit for c in claims}))))}
+        select(models.Claim).options(selectinload(models.Claim.decisions))  # checked for each claim below
+        .where(models.Claim.benefit_key.in_(sorted({c.benefit for c in claims}))))}
     problems: list[str] = []
     seen: dict[tuple[str, dt.date], str] = {}
     for claim in claims:
@@ -169,26 +173,6 @@ def record_demo_claims(session: Session) -> RecordCounts:
     from benefits.workspace import demo_config_dir
 
     return record_claims(session, read_claims_csv(demo_config_dir() / DEMO_CLAIMS_FILE), ClaimSource.csv, "demo")
-
-
-def _row_problems(row: dict[str, str]) -> Iterator[str]:
-    if "" in row:
-        yield "more values than the header has columns"
-    for column in REQUIRED_COLUMNS:
-        if not row.get(column):
-            yield f"{column}: missing"
-    if row.get("period"):
-        try:
-            dt.date.fromisoformat(row["period"])
-        except ValueError:
-            yield f"period: {row['period']!r} is not a date like 2026-06-29"
-    if row.get("claimed_value"):
-        try:
-            parse_money(row["claimed_value"])
-        except ValueError as exc:
-            yield f"claimed_value: {exc}"
-    if row.get("class") and row["class"] not in ClaimClass.__members__:
-        yield f"class: {row['class']!r} is not one of {', '.join(ClaimClass)}"
 
 
 def _record_problems(record: Any) -> Iterator[str]:
@@ -235,11 +219,10 @@ def _record_money(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not an amount of money")
     if isinstance(value, str):
         return parse_money(value)
-    amount = Decimal(value)
-    exponent = amount.as_tuple().exponent
-    if not amount.is_finite() or (isinstance(exponent, int) and -exponent > MAX_PLACES):
-        raise ValueError(f"{value!r} is not an amount of money with at most {MAX_PLACES} decimal places")
-    return amount
+    try:
+        return parse_money(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an amount of money with at most {MAX_PLACES} decimal places") from None
 
 
 def _record_claim(record: dict[str, Any], where: str) -> ClaimInput:
@@ -254,18 +237,6 @@ def _record_claim(record: dict[str, Any], where: str) -> ClaimInput:
         note=record.get("note") or "",
         where=where,
         source_ref=None if ref in (None, "") else str(ref)[:SOURCE_REF_LENGTH],
-    )
-
-
-def _claim(row: dict[str, str], where: str) -> ClaimInput:
-    return ClaimInput(
-        benefit=row["benefit"],
-        period=dt.date.fromisoformat(row["period"]),
-        claimed_value=parse_money(row["claimed_value"]),
-        claim_class=ClaimClass(row["class"]) if row.get("class") else None,
-        note=row.get("note") or "",
-        where=where,
-        source_ref=where[-SOURCE_REF_LENGTH:],
     )
 
 
