@@ -134,3 +134,8 @@ def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_u
     assert "ledger.shared_costs: attribution shares add up to 110%" in page
     assert "£4,000" in page and "£3,120" in page and "£880" in page and "78%" in page  # claimed, evidenced, variance
     assert "double counted" in page and "card-validated" in page
+    with sessions.begin() as session:
+        session.scalars(select(models.Portfolio)).one().currency = "EUR"
+    with app.server.test_request_context("/finance"):
+        page = str(finance.layout())
+    assert "€4,000" in page and "€3,120" in page and "£" not in page  # the register's currency, not a default

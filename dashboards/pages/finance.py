@@ -26,7 +26,7 @@ from benefits.errors import BenefitsError
 from benefits.store import repository
 from dashboards import components, data
 from dashboards.auth import require_role
-from dashboards.queries import DEFAULT_CURRENCY
+from dashboards.queries import currency
 
 dash.register_page(__name__, path="/finance", name="Finance", title="Finance · benefits", order=2)
 
@@ -41,13 +41,14 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
     with data.session() as session:
         report = claims_report(session, chosen)
         benefits = _claimable_benefits(session)
+        currency_code = currency(session)
     return html.Div(
         [
             html.H1("Finance claims" + (f": {chosen}" if chosen else "")),
             html.P("Claimed savings and revenue next to the ledger evidence. Only approved claims count as "
                    "validated value.", className="subtitle"),
             dcc.Store(id="finance-initiative", data=chosen),
-            html.Div(claims_section(report), id="finance-claims"),
+            html.Div(claims_section(report, currency_code), id="finance-claims"),
             html.H2("Sign off a claim"),
             _sign_off_form(report),
             html.H2("Enter a claim"),
@@ -57,17 +58,17 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
     )
 
 
-def claims_section(report: ClaimsReport, currency: str = DEFAULT_CURRENCY) -> list[Any]:
+def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:
     """Cards, double-counting flags, the claims table and the sign-off history of ``report``."""
     pending = sum(1 for line in report.lines if line.state == "pending")
     parts: list[Any] = [
         html.Div(
             [
-                components.card("Reported", display(report.reported, currency),
+                components.card("Reported", display(report.reported, currency_code),
                                 f"{len(report.lines)} claims; each benefit's latest counts", card_id="card-reported"),
-                components.card("Evidenced", display(report.evidenced, currency), "from ledger metrics",
+                components.card("Evidenced", display(report.evidenced, currency_code), "from ledger metrics",
                                 card_id="card-evidenced"),
-                components.card("Validated", display(report.validated, currency), "approved by finance",
+                components.card("Validated", display(report.validated, currency_code), "approved by finance",
                                 card_id="card-validated"),
                 components.card("Awaiting sign-off", str(pending)),
             ],
@@ -83,7 +84,7 @@ def claims_section(report: ClaimsReport, currency: str = DEFAULT_CURRENCY) -> li
     parts.append(components.table(
         ["ID", "Initiative", "Benefit", "Period", "Class", "Claimed", "Evidenced", "Variance", "Evidenced %",
          "Evidence", "State", "Flags"],
-        [_claim_row(line, currency) for line in report.lines],
+        [_claim_row(line, currency_code) for line in report.lines],
         table_id="finance-claims-table", numeric=(0, 5, 6, 7, 8),
     ))
     history = [
@@ -97,12 +98,12 @@ def claims_section(report: ClaimsReport, currency: str = DEFAULT_CURRENCY) -> li
     return parts
 
 
-def _claim_row(line: ClaimLine, currency: str) -> list[Any]:
+def _claim_row(line: ClaimLine, currency_code: str) -> list[Any]:
     r = line.reconciliation
     return [
         str(line.id), line.initiative_name, line.benefit_name, line.period.isoformat(),
-        CLASS_LABELS[line.claim_class.value], display(r.claimed, currency), display(r.evidenced, currency),
-        display(r.variance, currency), display_share(r.evidenced_share),
+        CLASS_LABELS[line.claim_class.value], display(r.claimed, currency_code), display(r.evidenced, currency_code),
+        display(r.variance, currency_code), display_share(r.evidenced_share),
         html.Div([html.Div(r.state.replace("_", " ")), html.Small(r.reason, style={"color": "#57606a"})]), line.state, "double counted" if line.double_counted else "",
     ]
 
@@ -165,8 +166,8 @@ def sign_off(_approve: int, _reject: int, claim_id: Any, comment: Any, initiativ
         except BenefitsError as exc:
             return f"Not recorded: {exc}", dash.no_update
         session.commit()
-        report = claims_report(session, initiative)
-    return f"Claim {claim_id} {decision.value} by {user.name}.", claims_section(report)
+        report, currency_code = claims_report(session, initiative), currency(session)
+    return f"Claim {claim_id} {decision.value} by {user.name}.", claims_section(report, currency_code)
 
 
 @dash.callback(
@@ -191,11 +192,11 @@ def record(_clicks: int, benefit: Any, period: Any, value: Any, claim_class: Any
         with data.session() as session:
             counts = record_claims(session, [claim], ClaimSource.dashboard, user.name)
             session.commit()
-            report = claims_report(session, initiative)
+            report, currency_code = claims_report(session, initiative), currency(session)
     except (BenefitsError, ValueError) as exc:
         return f"Not recorded: {exc}", dash.no_update
     done = "recorded" if counts.new else "updated" if counts.updated else "unchanged"
-    return f"Claim for {claim.benefit} at {claim.period} {done}.", claims_section(report)
+    return f"Claim for {claim.benefit} at {claim.period} {done}.", claims_section(report, currency_code)
 
 
 def _date(value: Any) -> dt.date:
