@@ -458,6 +458,7 @@ def test_benefit_page_shows_probability_history_quality_notes_and_revisions(stor
     notes = texts(by_id(layout, "benefit-quality"))
     assert "Latest observation of ledger.it_opex: 2025-06-30 (7 days before 2025-07-07)." in notes
     assert "25 observations since the baseline date." in notes
+    assert not any(n.startswith("No observation of") for n in notes)  # it has observations
     assert texts(by_id(layout, "benefit-revisions"))[-4:] == ["2025-01-27", "fixture", "£499,000", "2"]
     assert "1 earlier values were restated by a source (below)." in notes
 

@@ -127,7 +127,7 @@ def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:
                      f"{detail.as_of.isoformat()}).")
     if detail.stale_message:
         notes.append(detail.stale_message)
-    else:
+    elif not detail.last_period:
         notes.append(f"No observation of {row.metric} since the baseline date yet.")
     notes.append(f"{len(detail.actuals)} observations since the baseline date.")
     if row.status == "insufficient_data":
