@@ -8,7 +8,7 @@ inserts of observations and two forecast runs), then measures:
 - each page's server-side time: the Dash router callback (``/_dash-update-component``) called
   through the Flask test client, median of ``--repeat`` calls; plus one filter change;
 - the baseline of the same run: the old per-benefit Python path (``benefits.status.status_rows``)
-  against the SQL snapshot the pages use (``dashboards.snapshot.snapshot``);
+  against the SQL snapshot the pages use (``benefits.dashboards.snapshot.snapshot``);
 - in headless Chromium (Playwright): the portfolio page until its cards and filters show, and until
   its charts are drawn, cold (new browser context) and warm (reload with scripts cached), median of
   ``--browser-repeat`` loads; against the baseline of the same run, the same app loading the full
@@ -41,9 +41,9 @@ from benefits.status import status_rows  # noqa: E402
 from benefits.store import migrate, models, repository  # noqa: E402
 from benefits.store.db import make_engine, session_factory  # noqa: E402
 from benefits.staleness import metric_summaries  # noqa: E402
-from dashboards import cache  # noqa: E402
-from dashboards.app import create_app  # noqa: E402
-from dashboards.snapshot import snapshot  # noqa: E402
+from benefits.dashboards import cache  # noqa: E402
+from benefits.dashboards.app import create_app  # noqa: E402
+from benefits.dashboards.snapshot import snapshot  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
 CATEGORIES = ("revenue", "cost_reduction", "operational_efficiency", "people_capability")

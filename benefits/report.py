@@ -16,8 +16,8 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 from sqlalchemy.orm import Session
 
-from dashboards import figures, queries
-from dashboards.formatting import category_label, money, percent, status_label
+from benefits.dashboards import figures, queries
+from benefits.dashboards.formatting import category_label, money, percent, status_label
 
 ATTENTION = ("off_track", "at_risk", "data_stale")
 

@@ -1,1 +1,1 @@
-"""The Dash web app: portfolio and benefit pages over the store (see ``dashboards.app``)."""
+"""The Dash web app: portfolio and benefit pages over the store (see ``benefits.dashboards.app``)."""

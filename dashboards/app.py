@@ -15,9 +15,9 @@ from dash import dcc, html
 
 from benefits.errors import ConfigError
 from benefits.store.db import make_engine, session_factory
-from dashboards import cache, data
-from dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
-from dashboards.snapshot import cached_snapshot, metric_health
+from benefits.dashboards import cache, data
+from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
+from benefits.dashboards.snapshot import cached_snapshot, metric_health
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -26,12 +26,12 @@ DEFAULT_PORT = 8050
 def create_app(database_url: str | None = None, auth: AuthSettings | None = None) -> dash.Dash:
     """The dashboard over the store at ``database_url`` (default: ``BENEFITS_DATABASE_URL``, else benefits.db).
 
-    ``auth`` says how users are known (see ``dashboards.auth``); without it the app is open.
+    ``auth`` says how users are known (see ``benefits.dashboards.auth``); without it the app is open.
     """
     gate = Gate(auth or AuthSettings())
     data.configure(session_factory(make_engine(database_url)))
     app = dash.Dash(
-        "dashboards",  # the package: pages get module names dashboards.pages.<page>, assets come from dashboards/assets
+        __package__,  # benefits.dashboards: pages get module names benefits.dashboards.pages.<page>, assets its assets/
         use_pages=True,
         pages_folder="pages",
         serve_locally=True,

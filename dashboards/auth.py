@@ -92,7 +92,7 @@ def current_user() -> User:
         raise RuntimeError("current_user() is only known while the dashboard answers a request")
     user = flask.g.get("benefits_user")
     if user is None:
-        raise RuntimeError("the dashboard was created without authentication: use dashboards.app.create_app()")
+        raise RuntimeError("the dashboard was created without authentication: use benefits.dashboards.app.create_app()")
     return user
 
 

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 from dash import dcc, html
 from sqlalchemy.orm import Session
 
-from dashboards import data, queries
-from dashboards.formatting import STATUS_COLOURS, category_label, status_label
-from dashboards.snapshot import FILTERS, Filters
+from benefits.dashboards import data, queries
+from benefits.dashboards.formatting import STATUS_COLOURS, category_label, status_label
+from benefits.dashboards.snapshot import FILTERS, Filters
 
 
 def parse_as_of(value: Any) -> tuple[dt.date | None, str | None]:

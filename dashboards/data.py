@@ -15,7 +15,7 @@ _factory: sessionmaker[Session] | None = None
 
 
 def configure(factory: sessionmaker[Session]) -> None:
-    """Use ``factory`` for every page of this process (called by ``dashboards.app.create_app``)."""
+    """Use ``factory`` for every page of this process (called by ``benefits.dashboards.app.create_app``)."""
     global _factory
     _factory = factory
 
@@ -24,6 +24,6 @@ def configure(factory: sessionmaker[Session]) -> None:
 def session() -> Iterator[Session]:
     """A read session on the dashboard's store, closed when the block ends."""
     if _factory is None:
-        raise RuntimeError("the dashboard has no store: create the app with dashboards.app.create_app()")
+        raise RuntimeError("the dashboard has no store: create the app with benefits.dashboards.app.create_app()")
     with _factory() as opened:
         yield opened

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboards.formatting import (
+from benefits.dashboards.formatting import (
     CURRENCY_SYMBOLS,
     STATUS_COLOURS,
     category_label,

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import ALL, Input, Output, State
 
-from dashboards.snapshot import FILTERS
+from benefits.dashboards.snapshot import FILTERS
 
 
 @dash.callback(

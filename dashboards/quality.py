@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from benefits.staleness import DEFAULT_TOLERANCE
 from benefits.store import models
-from dashboards.snapshot import metric_health
+from benefits.dashboards.snapshot import metric_health
 
 RUN_COLUMNS = ["id", "connector", "connector_type", "started_at", "finished_at", "status", "rows_read",
                "rows_accepted", "rows_quarantined", "rows_restated", "error"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.figures import PLANNED_COLOUR, REALISED_COLOUR, TARGET_COLOUR, _note, new_figure
-from dashboards.formatting import plot_text
+from benefits.dashboards.figures import PLANNED_COLOUR, REALISED_COLOUR, TARGET_COLOUR, _note, new_figure
+from benefits.dashboards.formatting import plot_text
 
 QUARANTINED_COLOUR = TARGET_COLOUR
 WARNING_COLOUR = "#d4a72c"

@@ -1,6 +1,6 @@
 """Everything the dashboard reads from the store, as plain data for the figures and pages.
 
-With ``dashboards.snapshot`` and ``dashboards.quality`` this is where the dashboard reads the
+With ``benefits.dashboards.snapshot`` and ``benefits.dashboards.quality`` this is where the dashboard reads the
 store; pages and figures never query it themselves. The portfolio-wide figures come from the SQL
 snapshot (cached per data version); one benefit's series from ``benefits.store.repository``.
 Tracked quantities follow ``benefits.realisation``: Q is the latest value of a ``level``
@@ -26,7 +26,7 @@ from benefits.claims.ledger import ClaimedValue, claimed_value_by_initiative
 from benefits.register import Benefit, Measure
 from benefits.status import STATUSES, StatusRow
 from benefits.store import models, repository
-from dashboards.snapshot import FILTERS, Filters, cached_snapshot
+from benefits.dashboards.snapshot import FILTERS, Filters, cached_snapshot
 
 DEFAULT_CURRENCY = "GBP"  # the register's own default, used before a register is stored
 
@@ -42,7 +42,7 @@ class PortfolioSummary:
     as_of: dt.date
     currency: str
     filters: Filters
-    benefits: pd.DataFrame  # the snapshot rows that pass the filters (see dashboards.snapshot.COLUMNS)
+    benefits: pd.DataFrame  # the snapshot rows that pass the filters (see benefits.dashboards.snapshot.COLUMNS)
     initiatives: pd.DataFrame  # initiative, name, benefits, planned_value, realised_value, reported_value, validated_value
     categories: pd.DataFrame  # category, benefits, planned_value, realised_value
     status_counts: dict[str, int]  # every status, in STATUSES order

@@ -24,7 +24,7 @@ from benefits import realisation
 from benefits.register import Benefit
 from benefits.staleness import MetricSummary, metric_summaries
 from benefits.store import models, repository
-from dashboards.cache import cached
+from benefits.dashboards.cache import cached
 
 FILTERS = ("programme", "tactic", "category", "owner", "status")
 
@@ -74,7 +74,7 @@ class Filters:
 
 
 def cached_snapshot(session: Session, as_of: dt.date) -> pd.DataFrame:
-    """``snapshot``, read again only when the data changed (``dashboards.cache``); read-only."""
+    """``snapshot``, read again only when the data changed (``benefits.dashboards.cache``); read-only."""
     return cached(session, "snapshot", as_of, lambda: snapshot(session, as_of))
 
 

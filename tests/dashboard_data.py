@@ -18,7 +18,7 @@ from benefits import realisation
 from benefits.register import Measure, Register, load_register
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
-from dashboards import queries
+from benefits.dashboards import queries
 
 AS_OF = dt.date(2025, 7, 7)  # a Monday, 26 weeks after the baselines
 BASELINE = dt.date(2025, 1, 6)

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from benefits.cli import main
 from benefits.errors import ConfigError
-from dashboards import auth, data
-from dashboards.app import create_app, serve
-from dashboards.auth import AuthSettings, User, UserEntry
+from benefits.dashboards import auth, data
+from benefits.dashboards.app import create_app, serve
+from benefits.dashboards.auth import AuthSettings, User, UserEntry
 
 from . import dashboard_data as dd
 

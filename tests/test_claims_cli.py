@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from benefits.cli import main
-from dashboards import auth
-from dashboards.auth import UserEntry
+from benefits.dashboards import auth
+from benefits.dashboards.auth import UserEntry
 
 from .test_claims_reconciliation import SHARED, over_attributed_register
 from .test_claims_store import CLAIMS_CSV, store, write

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from benefits.claims import ClaimSource
 from benefits.claims.importer import ClaimInput, record_claims
 from benefits.store import models
-from dashboards import auth
-from dashboards.app import create_app
-from dashboards.auth import AuthSettings, UserEntry
+from benefits.dashboards import auth
+from benefits.dashboards.app import create_app
+from benefits.dashboards.auth import AuthSettings, UserEntry
 
 from .test_claims_store import store
 
@@ -120,7 +120,7 @@ def test_claims_entered_on_the_page_need_pmo_or_finance(sqlite_url: str, users_f
 
 
 def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_url: str, tmp_path: Path) -> None:
-    from dashboards.pages import finance
+    from benefits.dashboards.pages import finance
 
     from .test_claims_reconciliation import over_attributed_register
 

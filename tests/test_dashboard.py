@@ -25,9 +25,9 @@ from benefits.register import load_register
 from benefits.status import STATUSES, status_rows
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
-from dashboards import cache, data, figures, filters, formatting, queries
-from dashboards.app import create_app, serve
-from dashboards.snapshot import Filters, cached_snapshot, snapshot
+from benefits.dashboards import cache, data, figures, filters, formatting, queries
+from benefits.dashboards.app import create_app, serve
+from benefits.dashboards.snapshot import Filters, cached_snapshot, snapshot
 
 from . import dashboard_data as dd
 
@@ -59,7 +59,7 @@ def session(store: None) -> Iterator[Any]:
 
 def page(name: str) -> Any:
     """A page module, as Dash imported it when the app was created."""
-    return importlib.import_module(f"dashboards.pages.{name}")
+    return importlib.import_module(f"benefits.dashboards.pages.{name}")
 
 
 def walk(component: Any) -> Iterator[Any]:

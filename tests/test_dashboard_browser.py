@@ -2,7 +2,7 @@
 the partial plotly.js bundle from ``dashboards/assets`` (never the full one), filters live in the URL,
 source text stays text, exports download, a users file asks for a password.
 
-Runs ``dashboards.app.serve`` in a subprocess over the fixture store, drives Debian's
+Runs ``benefits.dashboards.app.serve`` in a subprocess over the fixture store, drives Debian's
 ``/usr/bin/chromium`` with Playwright (never ``playwright install``), saves screenshots and the
 measured navigation-to-chart times to ``test-artifacts/``.
 """
@@ -35,7 +35,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AS_OF = f"?as_of={dd.AS_OF.isoformat()}"
-SERVE = ("import sys, pathlib; from dashboards.app import serve; from dashboards.auth import AuthSettings; "
+SERVE = ("import sys, pathlib; from benefits.dashboards.app import serve; from benefits.dashboards.auth import AuthSettings; "
          "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], "
          "auth=AuthSettings(users_file=pathlib.Path(sys.argv[3])) if len(sys.argv) > 3 else None)")
 DRAWN = " .js-plotly-plot .cartesianlayer .trace"  # plotly has drawn at least one trace inside the chart
@@ -339,7 +339,7 @@ def test_text_from_sources_renders_as_text(warm: Any, hostile_server: str) -> No
 def test_a_users_file_asks_for_a_password_in_the_browser(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
-    from dashboards.auth import UserEntry, hash_password, save_users
+    from benefits.dashboards.auth import UserEntry, hash_password, save_users
 
     users = tmp_path / "users.yaml"
     save_users(users, {"ada": UserEntry("ada", "viewer", hash_password("correct horse"))})

@@ -28,8 +28,8 @@ def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, aut
 
     Without --users or --auth-header the dashboard is open and only allowed on a loopback address.
     """
-    from dashboards.app import serve as serve_dashboard
-    from dashboards.auth import AuthSettings
+    from benefits.dashboards.app import serve as serve_dashboard
+    from benefits.dashboards.auth import AuthSettings
 
     ws = workspace(ctx)
     ws.ensure_current()

@@ -13,8 +13,8 @@ from typing import Any
 import dash
 from dash import dcc, html
 
-from dashboards import components, figures, queries
-from dashboards.formatting import money, percent, quantity, status_label
+from benefits.dashboards import components, figures, queries
+from benefits.dashboards.formatting import money, percent, quantity, status_label
 
 dash.register_page(__name__, path_template="/benefit/<key>", name="Benefit", title=components.keyed_title("Benefit"))
 

@@ -8,8 +8,8 @@ import dash
 import pandas as pd
 from dash import html
 
-from dashboards import components, data, quality, quality_figures, queries
-from dashboards.formatting import timestamp
+from benefits.dashboards import components, data, quality, quality_figures, queries
+from benefits.dashboards.formatting import timestamp
 
 dash.register_page(__name__, path="/connectors", name="Connectors", title="Connectors · benefits", order=3)
 

@@ -13,8 +13,8 @@ import dash
 import pandas as pd
 from dash import html
 
-from dashboards import components, data, quality, quality_figures, queries
-from dashboards.formatting import percent, timestamp
+from benefits.dashboards import components, data, quality, quality_figures, queries
+from benefits.dashboards.formatting import percent, timestamp
 
 dash.register_page(__name__, path="/data-quality", name="Data quality", title="Data quality · benefits", order=2)
 

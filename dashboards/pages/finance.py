@@ -24,9 +24,9 @@ from benefits.claims.money import display, display_share, parse_money
 from benefits.claims.signoff import decide
 from benefits.errors import BenefitsError
 from benefits.store import repository
-from dashboards import components, data
-from dashboards.auth import require_role
-from dashboards.queries import currency
+from benefits.dashboards import components, data
+from benefits.dashboards.auth import require_role
+from benefits.dashboards.queries import currency
 
 dash.register_page(__name__, path="/finance", name="Finance", title="Finance · benefits", order=2)
 

@@ -10,8 +10,8 @@ from typing import Any
 import dash
 from dash import dcc, html
 
-from dashboards import components, figures, queries
-from dashboards.formatting import category_label, money, percent
+from benefits.dashboards import components, figures, queries
+from benefits.dashboards.formatting import category_label, money, percent
 
 dash.register_page(__name__, path_template="/initiative/<key>", name="Initiative",
                    title=components.keyed_title("Initiative"))

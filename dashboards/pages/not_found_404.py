@@ -7,7 +7,7 @@ from typing import Any
 import dash
 from dash import html
 
-from dashboards import components
+from benefits.dashboards import components
 
 dash.register_page(__name__, path="/404", name="Not found", title="Not found · benefits")
 

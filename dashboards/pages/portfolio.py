@@ -15,9 +15,9 @@ import pandas as pd
 from dash import dcc, html
 
 from benefits.claims.money import display
-from dashboards import components, figures, queries
-from dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
-from dashboards.formatting import category_label, money, percent, status_label
+from benefits.dashboards import components, figures, queries
+from benefits.dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
+from benefits.dashboards.formatting import category_label, money, percent, status_label
 
 dash.register_page(__name__, path="/", name="Portfolio", title="Portfolio · benefits", order=0)
 
