@@ -1,7 +1,7 @@
-"""Who is using the dashboard, and what their role lets them do.
+"""Who is using the dashboard, and what their role lets them do: the Flask side of signing in.
 
-Roles, from least to most: ``viewer`` (reads every page), ``pmo`` and ``finance`` (their own
-actions), ``admin`` (every role). Three ways to know the user, chosen when the app is created:
+Users, roles and password hashes are ``benefits.users``. Three ways to know the user, chosen when
+the app is created:
 
 - **users file** (``AuthSettings(users_file=...)``): a YAML file of users with a role and a
   password hash (``benefits users add NAME --role R``); the browser sends HTTP Basic credentials.
@@ -27,39 +27,14 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import flask
-import yaml
 from werkzeug.exceptions import Forbidden
-from werkzeug.security import check_password_hash, generate_password_hash  # noqa: F401  (re-exported for tests)
 
 from benefits.errors import ConfigError
+from benefits.users import LOCAL_USER, ROLES, User, load_users, password_matches
 
-ROLES = ("viewer", "pmo", "finance", "admin")
-LOCAL_USER = "local"
 _REALM = 'Basic realm="benefits", charset="UTF-8"'
-
-
-@dataclass(frozen=True)
-class User:
-    """A person using the dashboard and their one role."""
-
-    name: str
-    role: str
-
-    def has_role(self, *roles: str) -> bool:
-        """True when the user holds one of ``roles``; ``admin`` holds every role."""
-        return self.role == "admin" or self.role in roles
-
-
-@dataclass(frozen=True)
-class UserEntry:
-    """One line of the users file: name, role and password hash (empty in trusted-header mode)."""
-
-    name: str
-    role: str
-    password_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,56 +105,6 @@ def check_exposure(host: str, settings: AuthSettings) -> str | None:
             "anyone on this machine acts as admin")
 
 
-# -- users file ---------------------------------------------------------------------------------
-
-
-def hash_password(password: str) -> str:
-    """A salted scrypt hash of ``password`` for the users file (werkzeug format)."""
-    return generate_password_hash(password, method="scrypt")
-
-
-def load_users(path: Path) -> dict[str, UserEntry]:
-    """The users file at ``path``, by name; a clear error naming the file and the entry otherwise."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: users file not found (create it with `benefits users add NAME --role ROLE`)")
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-    entries = raw.get("users", []) if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: expected a mapping with a `users` list")
-    users: dict[str, UserEntry] = {}
-    for number, item in enumerate(entries, start=1):
-        entry = _entry(path, number, item)
-        if entry.name in users:
-            raise ConfigError(f"{path}: user {number} ({entry.name}) is listed twice")
-        users[entry.name] = entry
-    return users
-
-
-def save_users(path: Path, users: dict[str, UserEntry]) -> None:
-    """Write the users file (names sorted), readable by its owner only."""
-    items = [{"name": u.name, "role": u.role, **({"password": u.password_hash} if u.password_hash else {})}
-             for u in sorted(users.values(), key=lambda u: u.name)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"users": items}, sort_keys=False), encoding="utf-8")
-    path.chmod(0o600)
-
-
-def _entry(path: Path, number: int, item: Any) -> UserEntry:
-    if not isinstance(item, dict):
-        raise ConfigError(f"{path}: user {number} must be a mapping with name, role and password")
-    name, role, password = item.get("name"), item.get("role"), item.get("password", "")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{path}: user {number} has no name")
-    if role not in ROLES:
-        raise ConfigError(f"{path}: user {name}: role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not isinstance(password, str):
-        raise ConfigError(f"{path}: user {name}: password must be a hash from `benefits users add`")
-    return UserEntry(name=name, role=role, password_hash=password)
-
-
 # -- the request check ------------------------------------------------------------------------
 
 
@@ -233,7 +158,7 @@ class Gate:
             return None
         digest = hmac.new(self._pepper, f"{name}\0{password}\0{entry.password_hash}".encode(), hashlib.sha256).digest()
         if digest not in self._verified:
-            if not check_password_hash(entry.password_hash, password):
+            if not password_matches(entry, password):
                 return None
             self._verified.add(digest)
         return User(entry.name, entry.role)

@@ -1,4 +1,4 @@
-"""Dashboard access: users file with scrypt hashes, trusted proxy header, roles, refusing open exposure."""
+"""Dashboard access: users file with scrypt hashes (benefits.users), trusted proxy header, roles, refusing open exposure."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from click.testing import CliRunner
 
 from benefits.cli import main
 from benefits.errors import ConfigError
+from benefits import users
 from benefits.dashboards import auth, data
 from benefits.dashboards.app import create_app, serve
-from benefits.dashboards.auth import AuthSettings, User, UserEntry
+from benefits.dashboards.auth import AuthSettings
+from benefits.users import User, UserEntry
 
 from . import dashboard_data as dd
 
@@ -29,9 +31,9 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("users") / "users.yaml"
-    auth.save_users(path, {
-        "ada": UserEntry("ada", "finance", auth.hash_password(PASSWORD)),
-        "bob": UserEntry("bob", "viewer", auth.hash_password(PASSWORD)),
+    users.save_users(path, {
+        "ada": UserEntry("ada", "finance", users.hash_password(PASSWORD)),
+        "bob": UserEntry("bob", "viewer", users.hash_password(PASSWORD)),
         "proxy-only": UserEntry("proxy-only", "pmo"),
     })
     return path
@@ -55,9 +57,9 @@ def probe_app(settings: AuthSettings, store_url: str) -> dash.Dash:
 
 
 def test_users_file_round_trips_without_keeping_passwords(users_file: Path) -> None:
-    users = auth.load_users(users_file)
-    assert set(users) == {"ada", "bob", "proxy-only"}
-    assert users["ada"].role == "finance" and users["ada"].password_hash.startswith("scrypt:")
+    known = users.load_users(users_file)
+    assert set(known) == {"ada", "bob", "proxy-only"}
+    assert known["ada"].role == "finance" and known["ada"].password_hash.startswith("scrypt:")
     assert PASSWORD not in users_file.read_text()
     assert users_file.stat().st_mode & 0o777 == 0o600
 
@@ -73,7 +75,7 @@ def test_a_bad_users_file_names_the_file_and_the_entry(tmp_path: Path, text: str
     path = tmp_path / "users.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=f"{path}: .*") as caught:
-        auth.load_users(path)
+        users.load_users(path)
     assert message in str(caught.value)
 
 
@@ -182,14 +184,14 @@ def test_cli_adds_lists_and_removes_users(tmp_path: Path) -> None:
     added = runner.invoke(main, ["--config", str(tmp_path / "config"), "users", "add", "ada", "--role", "finance",
                                  "--password-stdin"], input=f"{PASSWORD}\n")
     assert added.exit_code == 0, added.output
-    assert auth.check_password_hash(auth.load_users(path)["ada"].password_hash, PASSWORD)
+    assert users.password_matches(users.load_users(path)["ada"], PASSWORD)
     listed = runner.invoke(main, ["users", "list", "--file", str(path)])
     assert listed.output == "ada\tfinance\tpassword\n"
     short = runner.invoke(main, ["users", "add", "bob", "--role", "viewer", "--password-stdin", "--file", str(path)],
                           input="short\n")
     assert short.exit_code != 0 and "at least 8 characters" in short.output
     removed = runner.invoke(main, ["users", "remove", "ada", "--file", str(path)])
-    assert removed.exit_code == 0 and auth.load_users(path) == {}
+    assert removed.exit_code == 0 and users.load_users(path) == {}
     again = runner.invoke(main, ["users", "remove", "ada", "--file", str(path)])
     assert again.exit_code == 2 and f"error: {path}: no user called ada" in again.output
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from benefits.cli import main
-from benefits.dashboards import auth
-from benefits.dashboards.auth import UserEntry
+from benefits import users
+from benefits.users import UserEntry
 
 from .test_claims_reconciliation import SHARED, over_attributed_register
 from .test_claims_store import CLAIMS_CSV, store, write
@@ -22,7 +22,7 @@ def config(tmp_path: Path) -> Path:
     """The shared test register with a users file: fay (finance) and vic (viewer), no passwords needed here."""
     folder = tmp_path / "config"
     shutil.copytree(SHARED, folder)
-    auth.save_users(folder / "users.yaml", {"fay": UserEntry("fay", "finance"), "vic": UserEntry("vic", "viewer")})
+    users.save_users(folder / "users.yaml", {"fay": UserEntry("fay", "finance"), "vic": UserEntry("vic", "viewer")})
     return folder
 
 

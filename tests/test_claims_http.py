@@ -15,9 +15,10 @@ from sqlalchemy import select
 from benefits.claims import ClaimSource
 from benefits.claims.importer import ClaimInput, record_claims
 from benefits.store import models
-from benefits.dashboards import auth
+from benefits import users
 from benefits.dashboards.app import create_app
-from benefits.dashboards.auth import AuthSettings, UserEntry
+from benefits.dashboards.auth import AuthSettings
+from benefits.users import UserEntry
 
 from .test_claims_store import store
 
@@ -27,7 +28,7 @@ PASSWORD = "a finance password"
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("users") / "users.yaml"
-    auth.save_users(path, {name: UserEntry(name, role, auth.hash_password(PASSWORD))
+    users.save_users(path, {name: UserEntry(name, role, users.hash_password(PASSWORD))
                            for name, role in [("fay", "finance"), ("vic", "viewer"), ("pat", "pmo")]})
     return path
 

@@ -339,7 +339,7 @@ def test_text_from_sources_renders_as_text(warm: Any, hostile_server: str) -> No
 def test_a_users_file_asks_for_a_password_in_the_browser(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import Error as PlaywrightError
 
-    from benefits.dashboards.auth import UserEntry, hash_password, save_users
+    from benefits.users import UserEntry, hash_password, save_users
 
     users = tmp_path / "users.yaml"
     save_users(users, {"ada": UserEntry("ada", "viewer", hash_password("correct horse"))})

@@ -192,7 +192,7 @@ def _decide(ctx: click.Context, claim_id: int, decision: str, user: str, comment
 def _role_of(path: Path, user: str) -> str:
     """The role of ``user`` in the users file at ``path``."""
     from benefits.claims.signoff import NotAllowed
-    from benefits.dashboards.auth import load_users
+    from benefits.users import load_users
 
     entry = load_users(path).get(user)
     if entry is None:

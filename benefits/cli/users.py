@@ -35,7 +35,7 @@ def users() -> None:
 def add(ctx: click.Context, name: str, role: str, password_stdin: bool, no_password: bool,
         users_file: Path | None) -> None:
     """Add user NAME with a role (or replace their role and password)."""
-    from benefits.dashboards.auth import UserEntry, hash_password, load_users, save_users
+    from benefits.users import UserEntry, hash_password, load_users, save_users
 
     path = _path(ctx, users_file)
     known = load_users(path) if path.exists() else {}
@@ -59,7 +59,7 @@ def add(ctx: click.Context, name: str, role: str, password_stdin: bool, no_passw
 def remove(ctx: click.Context, name: str, users_file: Path | None) -> None:
     """Remove user NAME."""
     from benefits.errors import ConfigError
-    from benefits.dashboards.auth import load_users, save_users
+    from benefits.users import load_users, save_users
 
     path = _path(ctx, users_file)
     known = load_users(path)
@@ -74,7 +74,7 @@ def remove(ctx: click.Context, name: str, users_file: Path | None) -> None:
 @click.pass_context
 def list_users(ctx: click.Context, users_file: Path | None) -> None:
     """List users and roles (never the hashes)."""
-    from benefits.dashboards.auth import load_users
+    from benefits.users import load_users
 
     for user in load_users(_path(ctx, users_file)).values():
         click.echo(f"{user.name}\t{user.role}\t{'password' if user.password_hash else 'proxy only'}")
