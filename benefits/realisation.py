@@ -1,5 +1,9 @@
 """Realisation maths: planned-to-date, realised-to-date and value, as pure functions.
 
+The one place these quantities are computed: the forecast (``benefits.forecast.series``),
+``benefits status`` and the dashboard's snapshot (both through ``benefits.status.positions``),
+the dashboard's series and the steering pack all call it.
+
 Every benefit tracks a quantity Q over time. For a ``level`` measure Q is the metric's latest
 value; for a ``cumulative`` measure Q is the baseline value plus the sum of the period values
 observed since the baseline date. The *improvement* at a date is ``sign * (Q - baseline)``,
@@ -7,19 +11,25 @@ with ``sign`` +1 for ``increase`` and -1 for ``decrease``, so improvement is pos
 benefit is being realised, whatever its direction. Planned and realised figures are both
 improvements in the metric's unit; money value multiplies by ``value_per_unit`` and the
 attribution share, and a dis-benefit counts against its initiative.
+
+Q over a window of observations comes from :func:`quantity` (from a window's latest value and
+total, as SQL aggregates them) or :func:`tracked` (running, one value per period: numpy); the
+functions that take observations take a DataFrame with ``period`` and ``value``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from benefits.register import Benefit, Direction, ExplicitProfile, Measure
 
-if TYPE_CHECKING:  # pandas is imported only when a DataFrame is passed: `benefits status` runs without it
+if TYPE_CHECKING:  # numpy and pandas are imported only by the array functions: `benefits status` runs without them
+    import numpy as np
     import pandas as pd
+    from numpy.typing import ArrayLike
 
 S_CURVE_STEEPNESS = 10.0
 
@@ -61,36 +71,60 @@ def planned_value(benefit: Benefit, start: dt.date, at: dt.date) -> float:
 
 def planned_to_date(benefit: Benefit, start: dt.date, at: dt.date) -> float:
     """Improvement the profile plans by ``at``, in the metric's unit."""
-    return sign(benefit) * (planned_value(benefit, start, at) - benefit.baseline.value)
+    return float(improvement(benefit, planned_value(benefit, start, at)))
 
 
-def tracked_value(benefit: Benefit, observations: pd.DataFrame | Sequence[tuple[dt.date, float]], at: dt.date) -> float | None:
-    """Q at ``at`` from observations (a frame with ``period``, ``value``, or (period, value) pairs); None when there are none."""
-    if not hasattr(observations, "columns"):
-        window = sorted((p, v) for p, v in observations if benefit.baseline.date < p <= at)
-        if not window:
-            return None
-        if benefit.measure is Measure.cumulative:
-            return benefit.baseline.value + float(sum(v for _, v in window))
-        return float(window[-1][1])
+def improvement(benefit: Benefit, quantity: Any) -> Any:
+    """``sign * (Q - baseline)``: positive when the benefit is being realised (a float or an array)."""
+    return sign(benefit) * (quantity - benefit.baseline.value)
+
+
+def quantity(benefit: Benefit, latest: Any, total: Any) -> Any:
+    """Q from the observations since the baseline: the ``latest`` value of a level metric, the
+    baseline plus the ``total`` of a cumulative one.
+
+    Takes floats (a window's aggregates, as ``benefits status`` reads them from SQL) or arrays
+    (running values and running totals, as :func:`tracked` computes them)."""
+    if benefit.measure is Measure.cumulative:
+        return benefit.baseline.value + total
+    return latest
+
+
+def tracked(benefit: Benefit, values: ArrayLike) -> np.ndarray:
+    """Q after each value of a window of observations (one value per period, in period order)."""
+    import numpy as np
+
+    flows = np.asarray(values, dtype=float)
+    return np.asarray(quantity(benefit, flows, np.cumsum(flows)), dtype=float)
+
+
+def tracked_series(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> pd.DataFrame:
+    """Q at each observed period after the baseline date up to ``at``: columns ``period``
+    (``datetime.date``) and ``q``. ``observations`` has ``period`` and ``value``, one row per
+    period (``repository.observations``), in any order."""
     import pandas as pd
 
-    periods = pd.to_datetime(observations["period"]).dt.date
-    window = observations[(periods > benefit.baseline.date) & (periods <= at)]
-    if window.empty:
-        return None
-    if benefit.measure is Measure.cumulative:
-        return benefit.baseline.value + float(window["value"].sum())
-    latest = window.assign(_p=periods[window.index]).sort_values("_p").iloc[-1]
-    return float(latest["value"])
+    periods, values = _window(benefit, observations, at)
+    return pd.DataFrame({"period": pd.DatetimeIndex(periods).date, "q": tracked(benefit, values)}, columns=["period", "q"])
 
 
-def realised_to_date(benefit: Benefit, observations: pd.DataFrame | Sequence[tuple[dt.date, float]], at: dt.date) -> float | None:
+def tracked_value(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> float | None:
+    """Q at ``at`` from observations (``period``, ``value``); None when none is after the baseline date."""
+    _, values = _window(benefit, observations, at)
+    return float(tracked(benefit, values)[-1]) if len(values) else None
+
+
+def realised_to_date(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> float | None:
     """Improvement realised by ``at`` in the metric's unit; None when nothing has been observed."""
     value = tracked_value(benefit, observations, at)
-    if value is None:
-        return None
-    return sign(benefit) * (value - benefit.baseline.value)
+    return None if value is None else float(improvement(benefit, value))
+
+
+def first_reached(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> dt.date | None:
+    """The first observed period up to ``at`` at which the improvement reached the target; None if none did."""
+    periods, values = _window(benefit, observations, at)
+    hits = (improvement(benefit, tracked(benefit, values)) >= target_improvement(benefit)).nonzero()[0]
+    return periods[hits[0]].astype("datetime64[D]").item() if len(hits) else None
 
 
 def percent_realised(benefit: Benefit, realised: float | None) -> float | None:
@@ -120,3 +154,15 @@ def _interpolate(anchors: list[tuple[dt.date, float]], at: dt.date) -> float:
         if at <= d1:
             return v0 + (v1 - v0) * (at - d0).days / max((d1 - d0).days, 1)
     return anchors[-1][1]
+
+
+def _window(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Periods (``datetime64[D]``) and values of the observations with baseline < period <= ``at``, by period."""
+    import numpy as np
+    import pandas as pd
+
+    periods = pd.to_datetime(observations["period"]).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    values = observations["value"].to_numpy(dtype=float)
+    kept = (periods > np.datetime64(benefit.baseline.date, "D")) & (periods <= np.datetime64(at, "D"))
+    order = np.argsort(periods[kept], kind="stable")
+    return periods[kept][order], values[kept][order]

@@ -94,3 +94,43 @@ def test_planned_ramp_starts_at_milestone() -> None:
     milestone = D(2026, 7, 6)
     assert r.planned_to_date(b, milestone, D(2026, 7, 1)) == 0
     assert r.planned_to_date(b, milestone, D(2026, 10, 1)) == pytest.approx(1000 * 87 / 175, rel=0.01)
+
+
+def test_tracked_runs_the_cumulative_total_from_the_baseline_and_keeps_level_values() -> None:
+    flows = [100.0, 50.0, 25.0]
+    assert r.tracked(benefit(baseline={"value": 10, "date": "2026-01-05"}), flows).tolist() == [110.0, 160.0, 185.0]
+    assert r.tracked(benefit(measure="level"), flows).tolist() == flows
+    assert r.tracked(benefit(), []).tolist() == []
+
+
+def test_quantity_from_a_window_total_is_the_last_running_value() -> None:
+    flows = [100.0, 50.0, 25.0]
+    for b in (benefit(baseline={"value": 10, "date": "2026-01-05"}), benefit(measure="level")):
+        assert r.quantity(b, flows[-1], sum(flows)) == r.tracked(b, flows)[-1]
+
+
+def test_tracked_series_has_q_at_every_period_since_the_baseline_in_period_order() -> None:
+    b = benefit()
+    series = obs((D(2026, 1, 19), 50.0), (D(2026, 1, 5), 999.0), (D(2026, 1, 12), 100.0), (D(2026, 2, 2), 25.0))
+    frame = r.tracked_series(b, series, D(2026, 1, 31))
+    assert frame["period"].tolist() == [D(2026, 1, 12), D(2026, 1, 19)]
+    assert frame["q"].tolist() == [100.0, 150.0]
+    assert r.tracked_series(b, obs(), D(2026, 1, 31)).empty
+    at_periods = [r.tracked_value(b, series, p) for p in r.tracked_series(b, series, D(2026, 3, 1))["period"]]
+    assert at_periods == [100.0, 150.0, 175.0]
+
+
+def test_periods_with_a_time_of_day_count_on_their_date() -> None:
+    series = pd.DataFrame({"period": pd.to_datetime(["2026-01-12 09:30", "2026-01-19 18:00"]), "value": [1.0, 2.0]})
+    assert r.tracked_value(benefit(), series, D(2026, 1, 19)) == 3.0
+
+
+def test_first_reached_is_the_first_period_at_or_past_the_target() -> None:
+    b = benefit(target={"value": 120, "date": "2026-12-28"})
+    series = obs((D(2026, 1, 12), 100.0), (D(2026, 1, 19), 30.0), (D(2026, 1, 26), 5.0))
+    assert r.first_reached(b, series, D(2026, 12, 1)) == D(2026, 1, 19)
+    assert r.first_reached(b, series, D(2026, 1, 12)) is None
+    falling = benefit(direction="decrease", measure="level", baseline={"value": 12, "date": "2026-01-05"},
+                      target={"value": 8, "date": "2026-12-28"})
+    assert r.first_reached(falling, obs((D(2026, 2, 2), 9.0), (D(2026, 3, 2), 7.5), (D(2026, 4, 6), 9.5)),
+                           D(2026, 5, 1)) == D(2026, 3, 2)
