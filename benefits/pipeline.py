@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from benefits.errors import BenefitsError
 from benefits.store import repository
 from benefits.sync import SyncReport, sync_all
 from benefits.workspace import Workspace
 
+if TYPE_CHECKING:
+    from benefits.forecast.runner import ForecastRunReport
+
 Echo = Callable[[str], None]
+_LISTED = 10
+"""Failed benefits named in the forecast summary; the rest are counted."""
 
 
 def load_register_stage(ws: Workspace) -> None:
@@ -47,8 +54,9 @@ def _claims_text(report: SyncReport) -> str:
 
 def forecast_stage(
     ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None
-) -> dict[str, int]:
-    """Forecast every benefit (locally, or on the Dask ``scheduler``), printing progress; the count per status."""
+) -> ForecastRunReport:
+    """Forecast every benefit (locally, or on the Dask ``scheduler``), printing progress and a
+    summary that names the benefits whose fit failed; the run's report."""
     from benefits.forecast import load_settings
     from benefits.forecast.runner import forecast_all
 
@@ -64,14 +72,45 @@ def forecast_stage(
     report = forecast_all(ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler)
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}); "
-         f"{report.reused} unchanged since the last run, {report.failed} failed")
-    return report.by_status
+         f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}")
+    return report
 
 
-def weekly_run(ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None) -> bool:
-    """The weekly job; False when a connector failed (the rest still ran)."""
+def _failed_text(keys: tuple[str, ...]) -> str:
+    """``0 failed``, or ``2 failed: key-a, key-b`` (the first few keys, then how many more)."""
+    if not keys:
+        return "0 failed"
+    named = ", ".join(keys[:_LISTED])
+    more = f" and {len(keys) - _LISTED} more" if len(keys) > _LISTED else ""
+    return f"{len(keys)} failed: {named}{more}"
+
+
+def check_failures(report: ForecastRunReport, allowed: int) -> None:
+    """Raise BenefitsError (exit 1) when more benefits' fits failed than ``allowed``."""
+    if report.failed <= allowed:
+        return
+    benefits = f"{report.failed} benefit{'s' if report.failed != 1 else ''}"
+    raise BenefitsError(
+        f"{benefits} failed to forecast (--allow-failures {allowed}); `benefits status` shows each reason"
+    )
+
+
+def weekly_run(
+    ws: Workspace,
+    as_of: dt.date,
+    workers: int | None,
+    echo: Echo,
+    scheduler: str | None = None,
+    allow_failures: int = 0,
+) -> bool:
+    """The weekly job; False when a connector failed (the rest still ran).
+
+    Raises BenefitsError, after the whole job ran, when more than ``allow_failures`` benefits'
+    fits failed.
+    """
     load_register_stage(ws)
     reports = sync_stage(ws, as_of, None, echo)
-    forecast_stage(ws, as_of, workers, echo, scheduler)
+    report = forecast_stage(ws, as_of, workers, echo, scheduler)
     echo("next: `benefits status` for the table, `benefits serve` for the dashboard")
+    check_failures(report, allow_failures)
     return all(r.status != "failed" for r in reports)

@@ -352,10 +352,10 @@ def test_single_point() -> None:
     obs = weekly([10_000.0])
     f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
     assert f.status == "insufficient_data" and f.points == 1
-    # forced past the minimum, Prophet refuses one row: caught, never raised
+    # forced past the minimum, Prophet refuses one row: caught, never raised, reported as failed
     forced = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs), ForecastSettings(min_points=1))
-    assert forced.status == "insufficient_data"
-    assert forced.message.startswith("forecast failed: ")
+    assert forced.status == "failed" and forced.failed
+    assert forced.message == "forecast failed: Dataframe has less than 2 non-NaN rows."
 
 
 def test_huge_outliers() -> None:

@@ -96,8 +96,41 @@ def test_a_failure_on_one_benefit_is_recorded_and_the_others_go_on(sqlite_url: s
         rows = repository.forecasts_of(session, run)
         assert run.failed_count == 1
     failed = rows[short.benefit.key]
-    assert failed.status == "insufficient_data" and failed.message.startswith("forecast failed: ")
+    assert failed.status == "failed" and failed.message == "forecast failed: Dataframe has less than 2 non-NaN rows."
+    assert report.failed_benefits == (short.benefit.key,) and report.by_status["failed"] == 1
     assert all(rows[i.benefit.key].status in {"achieved", "on_track", "at_risk", "off_track"} for i in items[1:])
+    # a failed forecast is not reused: the next run fits it again (and it fails again)
+    again = forecast_all(sessions, items[0].as_of, ForecastSettings(min_points=1), workers=1)
+    assert (again.reused, again.failed_benefits) == (2, (short.benefit.key,))
+
+
+def test_forecast_command_exits_1_when_a_fit_fails_unless_allowed(tmp_path: Path, sqlite_url: str) -> None:
+    items = generate(3, seed=5, weeks_observed=(30, 30))
+    short = dataclasses.replace(items[0], observations=items[0].observations.iloc[-1:])  # one recent point
+    load_store(sqlite_url, [short, *items[1:]])
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "forecast.yaml").write_text("min_points: 1\n")  # so that the one point goes to Prophet, which refuses it
+    args = ["--config", str(config), "--database", sqlite_url, "forecast", "--as-of", items[0].as_of.isoformat()]
+
+    failing = CliRunner().invoke(main, [*args, "--workers", "2"])
+    assert failing.exit_code == 1
+    assert failing.stderr.splitlines() == [
+        "error: 1 benefit failed to forecast (--allow-failures 0); `benefits status` shows each reason"
+    ]
+    assert f"1 failed: {short.benefit.key}" in failing.stdout.splitlines()[-1]
+    assert "Traceback" not in failing.output
+
+    allowed = CliRunner().invoke(main, [*args, "--workers", "1", "--allow-failures", "1"])
+    assert allowed.exit_code == 0, allowed.output
+    assert allowed.stderr == "" and f"1 failed: {short.benefit.key}" in allowed.stdout
+    rows = {row["benefit"]: row for row in json.loads(
+        CliRunner().invoke(main, ["--database", sqlite_url, "status", "--format", "json", *args[-2:]]).stdout)}
+    assert rows[short.benefit.key]["status"] == "failed"
+    assert all(rows[i.benefit.key]["status"] in {"achieved", "on_track", "at_risk", "off_track"} for i in items[1:])
+    with sessions_for(sqlite_url)() as session:
+        stored = repository.forecasts_of(session, repository.forecast_runs(session, limit=1)[0])
+    assert stored[short.benefit.key].message == "forecast failed: Dataframe has less than 2 non-NaN rows."
 
 
 def test_history_and_status_changes(sqlite_url: str) -> None:

@@ -51,6 +51,10 @@ scheduler_option = click.option(
     "--scheduler", metavar="ADDRESS", default=None,
     help="Run the forecasts on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local processes.",
 )
+allow_failures_option = click.option(
+    "--allow-failures", metavar="N", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Exit 0 when at most N benefits' fits failed (each is stored as failed with its reason).",
+)
 
 
 def as_of_date(value: dt.datetime | None) -> dt.date:
@@ -135,29 +139,42 @@ def sync(ctx: click.Context, connectors: tuple[str, ...], as_of: dt.datetime | N
 @main.command()
 @workers_option
 @scheduler_option
+@allow_failures_option
 @as_of_option
 @click.pass_context
-def forecast(ctx: click.Context, workers: int | None, scheduler: str | None, as_of: dt.datetime | None) -> None:
+def forecast(
+    ctx: click.Context, workers: int | None, scheduler: str | None, allow_failures: int, as_of: dt.datetime | None
+) -> None:
     """Forecast every benefit with Prophet: probability of landing on time and expected landing date.
 
     Benefits whose inputs did not change since the last run keep their forecast; thresholds come
-    from forecast.yaml in the config folder when it exists.
+    from forecast.yaml in the config folder when it exists. A benefit whose fit fails is stored as
+    failed with its reason and the others go on; the command then exits 1, unless
+    --allow-failures tolerates that many.
     """
     from benefits import pipeline
 
-    pipeline.forecast_stage(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler)
+    report = pipeline.forecast_stage(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler)
+    pipeline.check_failures(report, allow_failures)
 
 
 @main.command()
 @workers_option
 @scheduler_option
+@allow_failures_option
 @as_of_option
 @click.pass_context
-def run(ctx: click.Context, workers: int | None, scheduler: str | None, as_of: dt.datetime | None) -> None:
-    """The weekly job: reload the register, sync, validate, store, forecast and summarise."""
+def run(
+    ctx: click.Context, workers: int | None, scheduler: str | None, allow_failures: int, as_of: dt.datetime | None
+) -> None:
+    """The weekly job: reload the register, sync, validate, store, forecast and summarise.
+
+    Exits 1 when a connector failed, or when more benefits' fits failed than --allow-failures.
+    """
     from benefits import pipeline
 
-    ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler)
+    ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler,
+                             allow_failures=allow_failures)
     if not ok:
         sys.exit(1)
 

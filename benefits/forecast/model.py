@@ -9,8 +9,8 @@ Q and improvement are defined in ``benefits.realisation``; how paths are sampled
 Decided without a fit: no observations (``no_data``), target already reached (``achieved``,
 never for a dis-benefit), target date passed (``off_track``; a dis-benefit is judged on its
 observed value at the target date), fewer than ``min_points`` observations
-(``insufficient_data``). A Prophet or Stan failure is returned as ``insufficient_data`` with
-the message ``forecast failed: <reason>``; the function does not raise for any series.
+(``insufficient_data``). A Prophet or Stan failure is returned as ``failed`` with the message
+``forecast failed: <reason>`` (one line); the function does not raise for any series.
 
 Sampling is seeded from a hash of the inputs, so the same inputs give the same forecast.
 NumPy's global random state is left alone (samples come from seeded generators).
@@ -31,6 +31,7 @@ from benefits.forecast.fitting import sample_paths
 from benefits.forecast.probability import meets, summarise
 from benefits.forecast.settings import ForecastSettings, status_for
 
+#: How the message of a ``failed`` forecast begins; the one-line reason follows.
 FAILED_PREFIX = "forecast failed: "
 
 
@@ -39,7 +40,7 @@ class BenefitForecast:
     """The forecast of one benefit at one date."""
 
     status: str
-    """achieved | on_track | at_risk | off_track | insufficient_data | no_data"""
+    """achieved | on_track | at_risk | off_track | insufficient_data | no_data | failed"""
     message: str
     """One human sentence."""
     points: int
@@ -59,8 +60,8 @@ class BenefitForecast:
 
     @property
     def failed(self) -> bool:
-        """Whether Prophet or Stan failed on this benefit."""
-        return self.message.startswith(FAILED_PREFIX)
+        """Whether Prophet or Stan failed on this benefit (status ``failed``)."""
+        return self.status == "failed"
 
 
 def forecast_benefit(
@@ -76,7 +77,7 @@ def forecast_benefit(
     ``start`` is the date the benefit starts realising (its milestone, else its baseline date);
     ``warm`` the ``fit_params`` of its previous forecast, to start the optimiser from.
     Raises ValueError only for a malformed ``observations`` frame (missing columns, unparsable
-    periods); modelling failures come back as ``insufficient_data``.
+    periods); modelling failures come back as ``failed`` (see :func:`failure`).
     """
     observed = series.window(benefit, start, observations, as_of)
     n = len(observed)
@@ -232,8 +233,9 @@ def _late_landing(
 
 
 def failure(exc: BaseException, points: int) -> BenefitForecast:
-    """The result of a benefit whose forecast raised: ``insufficient_data``, ``forecast failed: <reason>``."""
-    return _verdict("insufficient_data", FAILED_PREFIX + messages.reason(exc), points)
+    """The result of a benefit whose forecast raised: status ``failed``, message ``forecast failed: <reason>``
+    (the exception's text on one line, at most 200 characters; no traceback)."""
+    return _verdict("failed", FAILED_PREFIX + messages.reason(exc), points)
 
 
 def _verdict(

@@ -57,7 +57,13 @@ class ForecastRunReport:
     benefits: int
     by_status: dict[str, int]
     reused: int
-    failed: int
+    failed_benefits: tuple[str, ...]
+    """The keys of the benefits whose fit failed (status ``failed``), sorted."""
+
+    @property
+    def failed(self) -> int:
+        """How many benefits' fits failed."""
+        return len(self.failed_benefits)
 
 
 def default_workers() -> int:
@@ -75,10 +81,12 @@ def forecast_all(
 ) -> ForecastRunReport:
     """Forecast every stored benefit and store the run with one Forecast per benefit.
 
-    Benefits whose input fingerprint is unchanged since the latest run are reused, not fitted.
+    Benefits whose input fingerprint is unchanged since the latest run are reused, not fitted
+    (except a failed forecast, which is fitted again).
     ``scheduler`` is the address of a Dask distributed scheduler (``tcp://host:8786``); without it
     the work runs in ``workers`` local processes. A failure on one benefit is recorded for that
-    benefit (``insufficient_data``, message ``forecast failed: ...``) and the others go on.
+    benefit (status ``failed``, message ``forecast failed: <reason>``), counted in the run's
+    ``failed_count`` and the report's ``failed_benefits``, and the others go on.
     """
     settings = settings or ForecastSettings()
     jobs: list[ForecastJob] = []
@@ -109,7 +117,8 @@ def forecast_all(
             _row(key, result, by_job[key].fingerprint if key in by_job else reused[key].fingerprint, key in reused)
             for key, result in results.items()
         ]
-        run.failed_count = failed = sum(result.failed for result in results.values())
+        failed = tuple(sorted(key for key, result in results.items() if result.failed))
+        run.failed_count = len(failed)
         run.reused_count = len(reused)
         run.finished_at = dt.datetime.now(dt.timezone.utc)
         session.add(run)
@@ -129,14 +138,14 @@ def _plan(
     reused: dict[str, models.Forecast],
 ) -> Iterator[ForecastJob]:
     """Yield a job for every benefit to fit (also appended to ``jobs``); the latest run's
-    forecasts with the same fingerprint go to ``reused`` instead, by benefit."""
+    forecasts with the same fingerprint go to ``reused`` instead, by benefit, unless they failed."""
     runs = repository.forecast_runs(session, limit=1)
     previous = repository.forecasts_of(session, runs[0] if runs else None)
     for row, benefit, observations in stored_inputs(session, repository.benefits(session)):
         window = series.window(benefit, row.start_date, observations, as_of)
         key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
         before = previous.get(row.key)
-        if before is not None and before.fingerprint == key:
+        if before is not None and before.fingerprint == key and before.status != "failed":
             reused[row.key] = before
             continue
         warm = before.fit_params if before is not None else None
@@ -194,7 +203,7 @@ def _run_dask(jobs: list[ForecastJob], client: Any) -> Iterator[tuple[str, Benef
 
 
 def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
-    """Forecast one job; any error becomes that benefit's ``forecast failed`` result."""
+    """Forecast one job; any error becomes that benefit's ``failed`` result."""
     try:
         result = forecast_benefit(job.benefit, job.start, job.observations, job.as_of, job.settings, job.warm)
     except Exception as exc:  # noqa: BLE001 - one benefit's failure must not stop the others

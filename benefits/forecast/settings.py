@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
 METHOD_VERSION = "3"
 
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data")
+#: Every status a forecast can have; ``failed`` is a fit that raised (its reason is the message).
+STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
 
 SETTINGS_FILE = "forecast.yaml"
 
