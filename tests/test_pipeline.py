@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from benefits.cli import main
-from benefits.store import db, models
+from benefits.forecast.stan import MODEL_ENV
+from benefits.store import db, models, repository
 
 AS_OF = "2026-11-23"
 CONTRACT_FIELDS = {
@@ -112,3 +116,53 @@ def test_bad_connector_settings_are_caught_before_anything_runs(
     with db.session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(models.SyncRun)) == 0
     engine.dispose()
+
+
+def test_a_broken_stan_model_fails_each_fit_and_the_weekly_job_exits_1(tmp_path: Path, sqlite_url: str) -> None:
+    """CmdStan itself fails (BENEFITS_STAN_MODEL names an executable that cannot run): every benefit
+    that needs a fit is stored as failed with Stan's reason, the others keep their verdicts, and
+    `run` exits 1 with one line; with the model back, the failed benefits are fitted again."""
+    config = tmp_path / "config"
+    cli(config, sqlite_url, "init", "--demo")
+    broken = tmp_path / "prophet_model.bin"
+    broken.write_text("#!/bin/sh\necho 'error while loading shared libraries: libtbb.so.12: cannot open shared "
+                      "object file: No such file or directory' >&2\nexit 127\n")
+    broken.chmod(0o755)
+
+    def benefits(*args: str, stan_model: Path | None = None) -> subprocess.CompletedProcess[str]:
+        env = {key: value for key, value in os.environ.items() if key != MODEL_ENV}
+        env.update({MODEL_ENV: str(stan_model)} if stan_model else {})
+        return subprocess.run(
+            [sys.executable, "-c", "from benefits.cli import main; main()", "--config", str(config),
+             "--database", sqlite_url, *args, "--as-of", AS_OF, "--workers", "2"],
+            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=600,
+        )
+
+    failing = benefits("run", stan_model=broken)
+    sessions = db.session_factory(db.make_engine(sqlite_url))
+    with sessions() as session:
+        stored = repository.forecasts_of(session, repository.forecast_runs(session, limit=1)[0])
+    failed = sorted(key for key, row in stored.items() if row.status == "failed")
+    assert 5 <= len(failed) < len(stored) == 30
+    reason = ("forecast failed: Stan optimisation failed: error while loading shared libraries: libtbb.so.12: "
+              "cannot open shared object file: No such file or directory")
+    assert {stored[key].message for key in failed} == {reason}
+    assert {row.status for key, row in stored.items() if key not in failed} <= {
+        "achieved", "off_track", "insufficient_data", "no_data"}
+    assert failing.returncode == 1
+    assert failing.stderr.splitlines() == [
+        f"error: {len(failed)} benefits failed to forecast (--allow-failures 0); `benefits status` shows each reason"
+    ]
+    assert f"{len(failed)} failed: {', '.join(failed[:10])} and {len(failed) - 10} more" in failing.stdout
+    assert "Traceback" not in failing.stdout + failing.stderr
+
+    tolerated = benefits("forecast", "--allow-failures", str(len(failed)), stan_model=broken)
+    assert (tolerated.returncode, tolerated.stderr) == (0, ""), tolerated.stderr
+    # the failed benefits are fitted again (and fail again); the others are reused
+    assert f"{len(stored) - len(failed)} unchanged since the last run, {len(failed)} failed: " in tolerated.stdout
+    again = benefits("forecast", "--allow-failures", str(len(failed) - 1), stan_model=broken)
+    assert again.returncode == 1 and len(again.stderr.splitlines()) == 1
+
+    mended = benefits("forecast")
+    assert (mended.returncode, mended.stderr) == (0, ""), mended.stderr
+    assert f"{len(stored) - len(failed)} unchanged since the last run, 0 failed" in mended.stdout
