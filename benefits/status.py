@@ -1,18 +1,31 @@
-"""The status of every benefit: planned and realised to date, and its latest forecast."""
+"""Every benefit's position at a date: planned and realised to date, and its latest forecast.
+
+:func:`positions` is the one reading of the store that `benefits status`, the dashboard (its
+snapshot, ``benefits.dashboards.snapshot``) and the steering pack share, so they cannot disagree.
+The store aggregates the observations in SQL (one grouped query for every benefit, SQLite and
+PostgreSQL alike: per benefit the latest value and the total since its baseline date up to
+``as_of``, one value per period, the most recently loaded as ``repository.observations`` keeps
+it); the register and each forecast run are one query each. The maths is
+``benefits.realisation``'s, staleness ``benefits.staleness``'s. Only SQLAlchemy, pydantic and the
+standard library are imported, so `benefits status` stays quick.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, distinct, func, select
+from sqlalchemy.orm import Session, aliased
 
 from benefits import realisation
+from benefits.register import Benefit
 from benefits.staleness import stale_metrics
 from benefits.store import models, repository
 
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale")
+STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale", "failed")
+NOT_FORECAST = "not forecast yet: run `benefits forecast`"
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,8 @@ class StatusRow:
     planned_value: float
     realised_value: float
     forecast_at_target_date: float | None
+    forecast_low_80: float | None  # the forecast's 80% interval at the target date, in the metric's unit
+    forecast_high_80: float | None
     p_on_time: float | None
     expected_landing: str | None
     status: str
@@ -50,24 +65,62 @@ class StatusRow:
         return asdict(self)
 
 
-def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
-    """Every stored benefit's status at ``as_of`` (default today), using the latest forecast run."""
+@dataclass(frozen=True)
+class Position:
+    """One benefit at a date: its `benefits status` row and what the dashboard also shows of it."""
+
+    row: StatusRow
+    initiative_name: str
+    programme_name: str
+    outcome: str
+    initiative_owner: str
+    measure: str
+    baseline_date: dt.date
+    start_date: dt.date
+    cash_releasing: bool
+    points: int  # observed periods after the baseline date up to as_of
+    last_period: str | None  # the latest of them (ISO date)
+    value_at_target: float  # the money value of the full target improvement
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A benefit's observations after its baseline date up to ``as_of``, one value per period."""
+
+    points: int
+    last_period: dt.date
+    latest: float
+    total: float
+
+
+@dataclass(frozen=True)
+class _Forecast:
+    status: str
+    message: str
+    p_on_time: float | None
+    expected_landing: dt.date | None
+    at_target: float | None
+    low: float | None
+    high: float | None
+
+
+def positions(session: Session, as_of: dt.date | None = None) -> list[Position]:
+    """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast run.
+
+    A benefit whose metric is stale at ``as_of`` (``benefits.staleness``) has status
+    ``data_stale``, that message, and no forecast figures: no confident forecast from data that
+    stopped coming."""
     as_of = as_of or dt.date.today()
-    latest_run, previous_run = repository.latest_and_previous_runs(session)
-    latest = repository.forecasts_of(session, latest_run)
-    previous = repository.forecasts_of(session, previous_run)
-    cache: dict[str, Any] = {}
-    stale = {m.metric: m for m in stale_metrics(session, as_of)}
-    rows = []
-    for row in repository.benefits(session):
-        if row.metric not in cache:
-            cache[row.metric] = repository.observation_points(session, row.metric)
-        built = _status_row(row, cache[row.metric], latest.get(row.key), previous.get(row.key), as_of)
-        if row.metric in stale:  # no confident forecast from data that stopped coming (benefits.staleness)
-            built = replace(built, status="data_stale", message=stale[row.metric].message(),
-                            forecast_at_target_date=None, p_on_time=None, expected_landing=None)
-        rows.append(built)
-    return rows
+    windows = _windows(session, as_of)
+    latest, previous = _forecasts(session)
+    stale = {m.metric: m.message() for m in stale_metrics(session, as_of)}
+    return [_position(row, windows.get(row.id), latest.get(row.benefit), previous.get(row.benefit),
+                      stale.get(row.metric), as_of) for row in session.execute(_REGISTER)]
+
+
+def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
+    """Every stored benefit's status at ``as_of`` (default today): the rows of :func:`positions`."""
+    return [position.row for position in positions(session, as_of)]
 
 
 def changed(rows: list[StatusRow]) -> list[StatusRow]:
@@ -78,24 +131,32 @@ def changed(rows: list[StatusRow]) -> list[StatusRow]:
     return [row for row in rows if row.previous_status is not None and row.previous_status != row.status]
 
 
-def _status_row(
-    row: models.Benefit,
-    observations: Any,
-    forecast: models.Forecast | None,
-    previous: models.Forecast | None,
-    as_of: dt.date,
-) -> StatusRow:
-    benefit = repository.declared_benefit(row)
+_B, _I, _P = models.Benefit, models.Initiative, models.Programme
+_REGISTER = (
+    select(_B.id, _B.key.label("benefit"), _B.name, _B.metric, _B.category, _B.owner, _B.unit, _B.direction,
+           _B.measure, _B.dis_benefit, _B.baseline_value, _B.target_value, _B.baseline_date, _B.target_date,
+           _B.start_date, _B.cash_releasing, _B.spec, _I.key.label("initiative"),
+           _I.name.label("initiative_name"), _I.tactic, _I.owner.label("initiative_owner"),
+           _P.key.label("programme"), _P.name.label("programme_name"), _P.outcome)
+    .join(_I, _B.initiative_id == _I.id).join(_P, _I.programme_id == _P.id).order_by(_B.id)
+)
+
+
+def _position(row: Any, window: _Window | None, forecast: _Forecast | None, previous: str | None,
+              stale: str | None, as_of: dt.date) -> Position:
+    benefit = Benefit.model_validate(row.spec)
     planned = realisation.planned_to_date(benefit, row.start_date, as_of)
-    realised = realisation.realised_to_date(benefit, observations, as_of)
-    initiative = row.initiative
-    return StatusRow(
-        benefit=row.key,
+    realised = None if window is None else realisation.improvement(
+        benefit, realisation.quantity(benefit, window.latest, window.total))
+    if stale:
+        forecast = _Forecast("data_stale", stale, None, None, None, None, None)
+    status_row = StatusRow(
+        benefit=row.benefit,
         name=row.name,
-        initiative=initiative.key,
-        programme=initiative.programme.key,
+        initiative=row.initiative,
+        programme=row.programme,
         category=row.category,
-        tactic=initiative.tactic,
+        tactic=row.tactic,
         owner=row.owner,
         metric=row.metric,
         unit=row.unit,
@@ -105,17 +166,81 @@ def _status_row(
         target=row.target_value,
         target_date=row.target_date.isoformat(),
         planned_to_date=round(planned, 4),
-        realised_to_date=None if realised is None else round(realised, 4),
+        realised_to_date=_rounded(realised, 4),
         percent_realised=_rounded(realisation.percent_realised(benefit, realised), 1),
         planned_value=round(realisation.money_value(benefit, planned), 2),
         realised_value=round(realisation.money_value(benefit, realised), 2),
-        forecast_at_target_date=_rounded(forecast.forecast_at_target_date if forecast else None, 4),
-        p_on_time=_rounded(forecast.p_on_time if forecast else None, 3),
+        forecast_at_target_date=_rounded(forecast.at_target, 4) if forecast else None,
+        forecast_low_80=_rounded(forecast.low, 4) if forecast else None,
+        forecast_high_80=_rounded(forecast.high, 4) if forecast else None,
+        p_on_time=_rounded(forecast.p_on_time, 3) if forecast else None,
         expected_landing=forecast.expected_landing.isoformat() if forecast and forecast.expected_landing else None,
         status=forecast.status if forecast else "no_data",
-        previous_status=previous.status if previous else None,
-        message=forecast.message if forecast else "not forecast yet: run `benefits forecast`",
+        previous_status=previous,
+        message=forecast.message if forecast else NOT_FORECAST,
     )
+    return Position(
+        row=status_row,
+        initiative_name=row.initiative_name,
+        programme_name=row.programme_name,
+        outcome=row.outcome,
+        initiative_owner=row.initiative_owner,
+        measure=row.measure,
+        baseline_date=row.baseline_date,
+        start_date=row.start_date,
+        cash_releasing=row.cash_releasing,
+        points=window.points if window else 0,
+        last_period=window.last_period.isoformat() if window else None,
+        value_at_target=round(realisation.money_value(benefit, realisation.target_improvement(benefit)), 2),
+    )
+
+
+def _windows(session: Session, as_of: dt.date) -> dict[int, _Window]:
+    """Per benefit id with observations after its baseline date up to ``as_of``: their :class:`_Window`.
+
+    One grouped query over the observations index. A metric delivered by several connectors for
+    the same period (rare) is recomputed from ``repository.observation_points``, which keeps the
+    most recently loaded value of each period.
+    """
+    o, b = models.Observation, models.Benefit
+    grouped = (
+        select(b.id, b.metric, b.baseline_date, func.count().label("rows"),
+               func.count(distinct(o.period)).label("points"), func.max(o.period).label("last_period"),
+               func.sum(o.value).label("total"))
+        .join(o, and_(o.metric == b.metric, o.period > b.baseline_date, o.period <= as_of))
+        .group_by(b.id, b.metric, b.baseline_date)
+        .subquery()
+    )
+    newest = aliased(models.Observation)
+    latest = (select(newest.value).where(newest.metric == grouped.c.metric, newest.period == grouped.c.last_period)
+              .order_by(newest.id.desc()).limit(1).scalar_subquery())
+    query = select(grouped.c.id, grouped.c.metric, grouped.c.baseline_date, grouped.c.rows, grouped.c.points,
+                   grouped.c.last_period, grouped.c.total, latest)
+    windows = {}
+    for benefit_id, metric, baseline_date, rows, points, last_period, total, value in session.execute(query):
+        if rows != points:
+            kept = [v for p, v in repository.observation_points(session, metric) if baseline_date < p <= as_of]
+            points, value, total = len(kept), kept[-1], sum(kept)
+        windows[benefit_id] = _Window(points, last_period, float(value), float(total))
+    return windows
+
+
+def _forecasts(session: Session) -> tuple[dict[str, _Forecast], dict[str, str]]:
+    """The latest finished forecast run's figures per benefit, and each benefit's status in the run
+    it is compared with (``repository.latest_and_previous_runs``)."""
+    f = models.Forecast
+    latest_run, previous_run = repository.latest_and_previous_runs(session)
+    latest: dict[str, _Forecast] = {}
+    if latest_run is not None:
+        query = select(f.benefit_key, f.status, f.message, f.p_on_time, f.expected_landing,
+                       f.forecast_at_target_date, f.lower_at_target_date, f.upper_at_target_date)
+        for key, *figures in session.execute(query.where(f.forecast_run_id == latest_run.id)):
+            latest[key] = _Forecast(*figures)
+    previous: dict[str, str] = {}
+    if previous_run is not None:
+        query = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id)
+        previous = {key: status for key, status in session.execute(query)}
+    return latest, previous
 
 
 def _rounded(value: float | None, digits: int) -> float | None:

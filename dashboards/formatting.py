@@ -20,6 +20,7 @@ STATUS_LABELS = {
     "insufficient_data": "Insufficient data",
     "no_data": "No data",
     "data_stale": "Data stale",
+    "failed": "Forecast failed",
 }
 
 STATUS_COLOURS = {
@@ -30,6 +31,7 @@ STATUS_COLOURS = {
     "insufficient_data": "#8c959f",
     "no_data": "#d0d7de",
     "data_stale": "#bc4c00",
+    "failed": "#8250df",
 }
 
 def status_label(status: str) -> str:

@@ -1,10 +1,10 @@
 """Everything the dashboard reads from the store, as plain data for the figures and pages.
 
 With ``benefits.dashboards.snapshot`` and ``benefits.dashboards.quality`` this is where the dashboard reads the
-store; pages and figures never query it themselves. The portfolio-wide figures come from the SQL
-snapshot (cached per data version); one benefit's series from ``benefits.store.repository``.
-Tracked quantities follow ``benefits.realisation``: Q is the latest value of a ``level``
-metric, or the baseline plus the running sum since the baseline date of a ``cumulative`` one.
+store; pages and figures never query it themselves. The portfolio-wide figures come from the
+snapshot (``benefits.status.positions``, the rows `benefits status` prints, cached per data
+version); one benefit's series from ``benefits.store.repository``, its tracked quantity and plan
+from ``benefits.realisation``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from benefits import realisation
 from benefits.claims.ledger import ClaimedValue, claimed_value_by_initiative
-from benefits.register import Benefit, Measure
+from benefits.register import Benefit
 from benefits.status import STATUSES, StatusRow
 from benefits.store import models, repository
 from benefits.dashboards.snapshot import FILTERS, Filters, cached_snapshot
@@ -164,7 +164,7 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         start_date=stored.start_date,
         target_date=benefit.target.date,
         target_value=benefit.target.value,
-        actuals=tracked_series(benefit, observations, as_of),
+        actuals=realisation.tracked_series(benefit, observations, as_of),
         planned=planned_series(benefit, stored.start_date),
         forecast=forecast_frame(forecast.path if forecast else []),
         forecast_as_of=runs[0].as_of if forecast else None,
@@ -202,21 +202,10 @@ def initiative_detail(session: Session, key: str, as_of: dt.date | None = None) 
         for row in stored:
             benefit = repository.declared_benefit(row)
             observed = repository.observations(session, row.metric)
-            series[row.key] = (tracked_series(benefit, observed, as_of), planned_series(benefit, row.start_date))
+            series[row.key] = (realisation.tracked_series(benefit, observed, as_of),
+                               planned_series(benefit, row.start_date))
         money = currency(session)
     return InitiativeDetail(as_of=as_of, currency=money, benefits=rows, series=series)
-
-
-def tracked_series(benefit: Benefit, observations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Q at each observed period after the baseline date up to ``as_of`` (columns ``period``, ``q``).
-
-    Agrees with ``realisation.tracked_value`` at every period, computed in one pass.
-    """
-    frame = pd.DataFrame({"period": pd.to_datetime(observations["period"]).dt.date, "value": observations["value"]})
-    window = frame[(frame["period"] > benefit.baseline.date) & (frame["period"] <= as_of)].sort_values("period")
-    values = window["value"].astype(float)
-    q = benefit.baseline.value + values.cumsum() if benefit.measure is Measure.cumulative else values
-    return pd.DataFrame({"period": window["period"].to_list(), "q": q.to_list()}, columns=["period", "q"])
 
 
 def planned_series(benefit: Benefit, start: dt.date) -> pd.DataFrame:

@@ -18,7 +18,6 @@ from benefits import realisation
 from benefits.register import Measure, Register, load_register
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
-from benefits.dashboards import queries
 
 AS_OF = dt.date(2025, 7, 7)  # a Monday, 26 weeks after the baselines
 BASELINE = dt.date(2025, 1, 6)
@@ -232,7 +231,7 @@ def _forecast_run(session, register, observations, as_of, forecasts) -> None:  #
 
 
 def _tracked(benefit, frame: pd.DataFrame, as_of: dt.date) -> list[float]:  # type: ignore[no-untyped-def]
-    return queries.tracked_series(benefit, frame, as_of)["q"].to_list()
+    return realisation.tracked_series(benefit, frame, as_of)["q"].to_list()
 
 
 def _path(actual: list[float], as_of: dt.date, target_date: dt.date, scale: float) -> list[dict[str, object]]:

@@ -51,6 +51,7 @@ def test_the_silent_demo_metric_is_stale_and_its_benefit_shows_data_stale(synced
     row = rows["skills-contractor-spend"]
     assert row.status == "data_stale" and "data_stale" in STATUSES
     assert row.p_on_time is None and row.expected_landing is None and row.forecast_at_target_date is None
+    assert row.forecast_low_80 is None and row.forecast_high_80 is None
     assert row.message.startswith(f"no new data for {SILENT} since {stale[0].last_period}")
     assert row.realised_to_date is not None  # what was observed is still shown
     assert sum(r.status == "data_stale" for r in rows.values()) == 1

@@ -68,25 +68,3 @@ def test_status_imports_no_validation_forecast_dashboard_pandas_or_alembic(demo_
 
 def test_the_quick_revision_check_agrees_with_alembic() -> None:
     assert script_head() == head_revision()
-
-
-def test_the_pandas_free_realised_values_agree_with_the_dataframe_ones(demo_database: dict[str, str]) -> None:
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
-    from benefits import realisation
-    from benefits.store import repository
-
-    engine = create_engine(demo_database["BENEFITS_DATABASE_URL"])
-    checked = 0
-    with Session(engine) as session:
-        for row in repository.benefits(session):
-            benefit = repository.declared_benefit(row)
-            frame, points = repository.observations(session, row.metric), repository.observation_points(session, row.metric)
-            assert len(frame) == len(points)
-            for at in (benefit.baseline.date, dt.date(2026, 3, 2), dt.date(2026, 11, 23)):
-                expected = realisation.realised_to_date(benefit, frame, at)
-                assert realisation.realised_to_date(benefit, points, at) == pytest.approx(expected), (row.key, at)
-                checked += expected is not None
-    engine.dispose()
-    assert checked > 40  # most benefits had values at both later dates

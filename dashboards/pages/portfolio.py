@@ -120,8 +120,8 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
     if changes.empty:
         return html.P("No benefit changed status since the previous forecast run.", className="message",
                       id="portfolio-changes")
-    worse = {"achieved": 0, "on_track": 1, "insufficient_data": 2, "no_data": 2, "data_stale": 3, "at_risk": 3,
-             "off_track": 4}
+    worse = {"achieved": 0, "on_track": 1, "insufficient_data": 2, "no_data": 2, "data_stale": 3, "failed": 3,
+             "at_risk": 3, "off_track": 4}
     ordered = changes.assign(_rank=changes["status"].map(worse).fillna(2)).sort_values("_rank", ascending=False,
                                                                                        kind="stable")
     shown = ordered.head(CHANGES_SHOWN)
