@@ -46,25 +46,19 @@ def window(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame
 
 
 def tracked(benefit: register.Benefit, observed: pd.DataFrame) -> np.ndarray:
-    """The tracked quantity Q at each period of a :func:`window` (see ``benefits.realisation``)."""
-    values = observed["value"].to_numpy(dtype=float)
-    if benefit.measure is register.Measure.cumulative:
-        return benefit.baseline.value + np.cumsum(values)
-    return values
+    """The tracked quantity Q at each period of a :func:`window` (``realisation.tracked``)."""
+    return realisation.tracked(benefit, observed["value"].to_numpy(dtype=float))
 
 
 def tracked_at(benefit: register.Benefit, observed: pd.DataFrame, at: dt.date) -> float | None:
     """Q at ``at`` from a :func:`window` (None when no period of it is on or before ``at``)."""
-    upto = int(np.searchsorted(observed["period"].to_numpy(), np.datetime64(at, "ns"), side="right"))
-    return float(tracked(benefit, observed.iloc[:upto])[-1]) if upto else None
+    return realisation.tracked_value(benefit, observed, at)
 
 
 def first_reached(benefit: register.Benefit, observed: pd.DataFrame) -> dt.date:
-    """The first observed period at which the improvement reached the target."""
-    q = tracked(benefit, observed)
-    improvement = realisation.sign(benefit) * (q - benefit.baseline.value)
-    hits = np.flatnonzero(improvement >= realisation.target_improvement(benefit))
-    return observed["period"].iloc[int(hits[0]) if len(hits) else -1].date()
+    """The first observed period at which the improvement reached the target (the last period if none did)."""
+    last = observed["period"].iloc[-1].date()
+    return realisation.first_reached(benefit, observed, last) or last
 
 
 def future_weeks(observed: pd.DataFrame, benefit: register.Benefit, settings: ForecastSettings) -> pd.DatetimeIndex:
