@@ -104,7 +104,7 @@ def sync_side(folder: Path, chunk_rows: int) -> dict[str, float]:
     """The real sync of the csv connector (validation included), into a fresh store."""
     from benefits.register import load_register
     from benefits.store import db, migrate, repository
-    from benefits.sync import sync_all
+    from benefits.sync.runner import sync_all
 
     config = folder / "config"
     engine = db.make_engine(_fresh(folder / "sync.db"))

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from benefits.errors import BenefitsError
 from benefits.store import repository
-from benefits.sync import SyncReport, sync_all
+from benefits.sync.runner import sync_all
+from benefits.sync.writer import SyncReport
 from benefits.workspace import Workspace
 
 if TYPE_CHECKING:

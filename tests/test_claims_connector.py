@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +31,7 @@ from benefits.plugins.connector import Connector
 from benefits.plugins.manager import plugin_manager
 from benefits.register import load_register
 from benefits.store import db, migrate, models, repository
-from benefits.sync import sync_all
+from benefits.sync.runner import sync_all
 
 AS_OF = dt.date(2026, 11, 23)
 WEEKS = [(AS_OF - dt.timedelta(weeks=w)).isoformat() for w in range(3, 0, -1)]
@@ -190,7 +192,10 @@ def test_claims_that_hang_past_the_timeout_fail_the_run(demo_config: Path, sqlit
     sessions = _store(demo_config, sqlite_url)
     (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: crm-claims, type: test-claiming, timeout: 0.5}\n")
     Claiming.script = [GOOD[0], 5.0, GOOD[1]]
+    threads, children = set(threading.enumerate()), set(psutil.Process().children(recursive=True))
     report = _sync(demo_config, sessions)
     assert (report.status, report.error) == (
         "failed", "claims() timed out after 0.5 s (set `timeout:` for this connector in connectors.yaml)")
+    assert set(psutil.Process().children(recursive=True)) <= children, "the claims() process is gone"
+    assert set(threading.enumerate()) <= threads
     assert (_count(sessions, models.Claim), _count(sessions, models.Observation)) == (0, 0)

@@ -23,7 +23,7 @@ from benefits.errors import ConfigError
 from benefits.plugins.connector import Connector, ConnectorError, SyncContext
 from benefits.plugins.secrets import expand_settings, mask
 from benefits.register import load_register
-from benefits.sync import load_connectors
+from benefits.sync.config import load_connectors
 from benefits.testing import build_connector
 
 from .conftest import DEMO_CONFIG

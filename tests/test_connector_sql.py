@@ -25,7 +25,7 @@ from benefits.plugins.connector import ConnectorError, MetricInfo, SyncContext
 from benefits.plugins.manager import connector_types, plugins
 from benefits.plugins.sql_query import SqlConnector
 from benefits.register import load_register
-from benefits.sync import load_connectors
+from benefits.sync.config import load_connectors
 from benefits.testing import build_connector, get_connector_tests
 
 from .conftest import DEMO_CONFIG

@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 
@@ -21,21 +23,22 @@ from benefits.plugins.connector import Connector
 from benefits.plugins.manager import plugin_manager
 from benefits.register import load_register
 from benefits.store import db, migrate, models, repository
-from benefits.sync import sync_all
+from benefits.sync.runner import sync_all
 
 AS_OF = dt.date(2026, 11, 23)
 WEEKS = [(AS_OF - dt.timedelta(weeks=w)).isoformat() for w in range(6, 0, -1)]
 
 
 class Steady(Connector):
-    """Six weekly values; remembers the bookmark it was given."""
+    """Six weekly values; notes the bookmark it was given in the file ``Steady.bookmarks`` (it reads in a child process)."""
 
     type: ClassVar[str] = "test-steady"
-    seen_bookmarks: ClassVar[list[Any]] = []
+    bookmarks: ClassVar[Path]
     values: ClassVar[dict[str, float]] = {}
 
     def records(self) -> Iterator[dict[str, Any]]:
-        Steady.seen_bookmarks.append(self.context.bookmark)
+        with Steady.bookmarks.open("a") as noted:
+            noted.write(f"{self.context.bookmark}\n")
         for week in WEEKS:
             yield {"metric": "ledger.it_opex_weekly", "period": week, "value": Steady.values.get(week, 100.0), "unit": "GBP"}
 
@@ -54,6 +57,26 @@ class Hanging(Connector):
     def records(self) -> Iterator[dict[str, Any]]:
         time.sleep(30)
         yield {}
+
+
+class Stuck(Connector):
+    """Hangs in records(); notes its process id in ``Stuck.notes``, then ``closed`` if its generator is closed."""
+
+    type: ClassVar[str] = "test-stuck"
+    notes: ClassVar[Path]
+    deaf: ClassVar[bool] = False
+    """Ignore SIGTERM, as a connector stuck in C code would: only a kill ends it."""
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        if Stuck.deaf:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        Stuck.notes.write_text(f"{os.getpid()}\n")
+        try:
+            time.sleep(60)
+            yield {}
+        finally:
+            with Stuck.notes.open("a") as notes:
+                notes.write("closed\n")
 
 
 class Scripted(Connector):
@@ -78,10 +101,10 @@ class Malformed(Connector):
 
 
 @pytest.fixture
-def test_plugin() -> Iterator[None]:
-    plugin = SimpleNamespace(register_connectors=hookimpl(lambda: [Steady, Raising, Hanging, Malformed, Scripted]))
+def test_plugin(tmp_path: Path) -> Iterator[None]:
+    plugin = SimpleNamespace(register_connectors=hookimpl(lambda: [Steady, Raising, Hanging, Malformed, Scripted, Stuck]))
     plugin_manager().register(plugin, name="test-connectors")
-    Steady.seen_bookmarks.clear()
+    Steady.bookmarks = tmp_path / "bookmarks.txt"
     Steady.values.clear()
     Scripted.script = []
     yield
@@ -121,13 +144,35 @@ def test_a_failing_connector_fails_alone(tmp_path: Path, demo_config: Path, data
     engine.dispose()
 
 
+@pytest.mark.parametrize("deaf", [False, True], ids=["closed-by-sigterm", "killed"])
+def test_a_hanging_connector_times_out_and_nothing_of_it_keeps_running(
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None, deaf: bool
+) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
+                                        "connectors:\n  - {name: stuck, type: test-stuck, timeout: 0.5}\n")
+    Stuck.notes, Stuck.deaf = tmp_path / "stuck.txt", deaf
+    threads, children = set(threading.enumerate()), set(psutil.Process().children(recursive=True))
+    [report] = sync_all(sessions, demo_config, register, AS_OF)
+    reason = "timed out after 0.5 s (set `timeout:` for this connector in connectors.yaml)"
+    assert (report.status, report.error) == ("failed", reason)
+    with sessions() as session:
+        run = session.scalars(select(models.SyncRun)).one()
+    assert (run.status, run.error) == ("failed", reason)
+    pid, *closed = Stuck.notes.read_text().splitlines()
+    assert not psutil.pid_exists(int(pid)), "the connector's process was ended and reaped"
+    assert set(psutil.Process().children(recursive=True)) <= children
+    assert set(threading.enumerate()) <= threads
+    assert closed == ([] if deaf else ["closed"]), "SIGTERM closes the connector's generator; a kill cannot"
+    engine.dispose()
+
+
 def test_framework_keeps_bookmark_and_revisions(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, database_url,
                                         "connectors:\n  - {name: steady, type: test-steady}\n")
     first = sync_all(sessions, demo_config, register, AS_OF)[0]
     Steady.values[WEEKS[1]] = 250.0
     second = sync_all(sessions, demo_config, register, AS_OF)[0]
-    assert Steady.seen_bookmarks == [None, dt.date.fromisoformat(WEEKS[-1])]
+    assert Steady.bookmarks.read_text().splitlines() == ["None", WEEKS[-1]]
     assert (first.rows_accepted, first.rows_restated) == (6, 0)
     assert (second.rows_accepted, second.rows_restated) == (6, 1)
     with sessions() as session:
@@ -148,7 +193,7 @@ from benefits.plugins.connector import Connector
 from benefits.plugins.manager import plugin_manager
 from benefits.register import load_register
 from benefits.store import db
-from benefits.sync import sync_all
+from benefits.sync.runner import sync_all
 
 class Slow(Connector):
     type = "test-slow"

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from benefits.register import load_register
 from benefits.store import db, migrate, models, repository
-from benefits.sync import sync_all
+from benefits.sync.runner import sync_all
 
 from .conftest import DEMO_CONFIG
 

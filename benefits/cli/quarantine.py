@@ -32,7 +32,7 @@ def quarantine() -> None:
 def list_rows(ctx: click.Context, connector: str | None, sync_run: int | None, reason: str | None,
               include_resolved: bool, fmt: str) -> None:
     """List held rows: id, connector, sync run, row, source_ref and reasons."""
-    from benefits.quarantine import QuarantineFilter, as_dict, entries
+    from benefits.sync.quarantine import QuarantineFilter, as_dict, entries
 
     ws = workspace(ctx)
     ws.ensure_current()
@@ -48,7 +48,7 @@ def list_rows(ctx: click.Context, connector: str | None, sync_run: int | None, r
 @click.pass_context
 def show(ctx: click.Context, entry_id: int, fmt: str) -> None:
     """Show one row: the record verbatim as the connector gave it, and every reason."""
-    from benefits.quarantine import as_dict, entry
+    from benefits.sync.quarantine import as_dict, entry
 
     ws = workspace(ctx)
     ws.ensure_current()
@@ -78,8 +78,8 @@ def retry(ctx: click.Context, entry_ids: tuple[int, ...], every: bool, connector
           reason: str | None, as_of: dt.datetime | None) -> None:
     """Re-validate held rows with the current register and validation rules; load the ones that now pass."""
     from benefits.errors import BenefitsError
-    from benefits.quarantine import QuarantineFilter
-    from benefits.quarantine import retry as retry_rows
+    from benefits.sync.quarantine import QuarantineFilter
+    from benefits.sync.quarantine import retry as retry_rows
 
     if not (entry_ids or every or connector or sync_run is not None or reason):
         raise BenefitsError("say which rows to retry: IDs, --all, --connector, --run or --reason")

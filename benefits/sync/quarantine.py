@@ -102,7 +102,7 @@ def retry(
 
 def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[int], rules: Any, as_of: dt.date) -> RetryReport:
     """Validate the held rows (outside any transaction: GX takes a while), then load and mark them in one."""
-    from benefits.sync_writer import insert_entries, now
+    from benefits.sync.writer import insert_entries, now
     from benefits.validation import batch_frame, validate_batch
 
     with sessions() as session:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -34,17 +33,11 @@ from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsError
 from benefits.store import models, repository
+from benefits.sync.config import Policy
 from benefits.validation import QuarantineEntry, RowWarning, ValidationOutcome
 from benefits.validation.results import Rows
 
 _UNIQUE_KEY = "expect_compound_columns_to_be_unique(metric, period)"
-
-
-class Policy(StrEnum):
-    """What a connector's batch with failing rows does (``policy:`` in connectors.yaml)."""
-
-    accept_valid_rows = "accept_valid_rows"
-    reject_batch = "reject_batch"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,76 @@
+"""connectors.yaml: the schema of each connector instance, and building the connectors it names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from benefits.errors import ConfigError
+from benefits.plugins.connector import Connector, SyncContext
+from benefits.plugins.manager import connector_class
+from benefits.plugins.secrets import expand_settings, guard, settings_error
+from benefits.register import read_yaml
+
+CONNECTORS_FILE = "connectors.yaml"
+
+
+class Policy(StrEnum):
+    """What a connector's batch with failing rows does (``policy:`` in connectors.yaml)."""
+
+    accept_valid_rows = "accept_valid_rows"
+    reject_batch = "reject_batch"
+
+
+class ConnectorConfig(BaseModel):
+    """One connector instance in connectors.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+    type: str
+    settings: dict[str, Any] = {}
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    policy: Policy = Policy.accept_valid_rows
+    """What a batch with failing rows does: load the valid rows, or quarantine the whole batch."""
+
+
+class ConnectorsFile(BaseModel):
+    """The whole connectors.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    connectors: list[ConnectorConfig] = []
+
+
+def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
+    """Build every connector instance of connectors.yaml, checking each one's settings first."""
+    path = config_dir / CONNECTORS_FILE
+    try:
+        parsed = ConnectorsFile.model_validate(read_yaml(path) or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")
+        raise ConfigError(f"{path}: {where}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
+    names = [c.name for c in parsed.connectors]
+    connectors = []
+    for n, item in enumerate(parsed.connectors):
+        if names.index(item.name) != n:
+            raise ConfigError(f"{path}: connectors[{n}].name: duplicate connector name {item.name!r}")
+        try:
+            cls = connector_class(item.type)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: connectors[{n}].type: {exc}") from None
+        try:  # ${NAME} is filled from the environment before validation; the values are masked everywhere
+            expanded, secrets = expand_settings(item.settings)
+            settings = cls.Settings.model_validate(expanded)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: connectors[{n}].{exc}") from None
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: connectors[{n}].{settings_error(exc, item.settings, secrets)}") from None
+        connector = guard(cls(item.name, settings, context), secrets)
+        if item.timeout is not None:
+            connector.timeout = item.timeout
+        connector.policy = item.policy.value
+        connectors.append(connector)
+    return connectors

@@ -1,0 +1,180 @@
+"""Reading a connector within its time-out: ``check()``, ``records()`` and ``claims()`` run in a child process.
+
+A thread cannot be stopped, so a connector that hangs in a worker thread would keep running (and
+holding its connection or file) after the sync gave up on it. Each connector's reading therefore
+runs in a child process forked from the sync (``multiprocessing``, ``fork`` start method: the
+connector object, its settings, secrets and plugin classes are inherited, nothing of it is pickled).
+The child sends what it reads through a pipe, one item ahead of the sync: it reads the next chunk
+while the sync validates and writes the current one, and never more, so memory stays flat.
+
+When the time is up, or the sync stops reading early (an error while validating or writing), the
+child is sent SIGTERM, which raises inside the connector's code so that its generator is closed and
+its ``finally``/``with`` blocks run; a child still alive a second later is killed. Either way the
+child is joined before the sync goes on: nothing of the connector is left running. On Linux the
+child is also killed when the sync process itself dies. Fork is POSIX only (Linux, macOS).
+
+What a connector changes on itself while reading stays in the child; the framework keeps state
+(bookmarks, revisions) in the store, from the records it receives.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from types import FrameType
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from benefits.errors import BenefitsError
+from benefits.plugins.connector import Connector
+from benefits.sync.config import CONNECTORS_FILE
+from benefits.validation.frame import batch_frame
+
+T = TypeVar("T")
+#: Seconds a child has to close its generator after SIGTERM before it is killed.
+GRACE_SECONDS = 1.0
+_ITEM, _ERROR, _DONE = "item", "error", "done"
+_PR_SET_PDEATHSIG = 1
+
+
+def read_chunks(connector: Connector, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Check the source, then yield its records as batch frames of up to ``chunk_rows`` rows.
+
+    The first chunk is yielded even when empty. Raises :class:`BenefitsError` once the framework
+    has waited ``connector.timeout`` seconds in all for ``check()`` and ``records()`` (time spent
+    validating and writing does not count); the connector's process is gone by then.
+    """
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        connector.check()
+        records = iter(connector.records())
+        first = 1
+        while True:
+            chunk = batch_frame(itertools.islice(records, chunk_rows), first_row=first)
+            if first == 1 or not chunk.empty:
+                yield chunk
+            if len(chunk) < chunk_rows:
+                return
+            first += len(chunk)
+
+    return in_child_process(chunks, name=f"connector-{connector.name}", timeout=connector.timeout,
+                            expired=_expired("timed out", connector))
+
+
+def read_claims(connector: Connector) -> list[Any]:
+    """Every claim ``connector.claims()`` yields, read within a time-out of its own (``connector.timeout``)."""
+    return list(in_child_process(connector.claims, name=f"claims-{connector.name}", timeout=connector.timeout,
+                                 expired=_expired("claims() timed out", connector)))
+
+
+def in_child_process(produce: Callable[[], Iterable[T]], *, name: str, timeout: float, expired: str) -> Iterator[T]:
+    """Iterate ``produce()`` in a forked child process and yield its items here.
+
+    The child starts at the first item asked for. An exception in the child is raised here (as
+    itself when it can be pickled, else as a :class:`BenefitsError` ``"<type>: <message>"``);
+    ``BenefitsError(expired)`` is raised once this consumer has waited ``timeout`` seconds in all.
+    However the iteration ends (exhausted, timed out, failed, or closed by the consumer), the child
+    has ended when it does.
+    """
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(produce, sending, os.getpid()), name=name, daemon=True)
+    child.start()
+    sending.close()
+    waited = 0.0
+    try:
+        while True:
+            started = time.monotonic()
+            if not receiving.poll(max(timeout - waited, 0.0)):
+                raise BenefitsError(expired)
+            try:
+                kind, payload = receiving.recv()
+            except EOFError:
+                child.join(GRACE_SECONDS)
+                raise BenefitsError(f"the connector's process ended unexpectedly (exit code {child.exitcode})") from None
+            waited += time.monotonic() - started
+            if kind == _DONE:
+                return
+            if kind == _ERROR:
+                raise payload
+            yield payload
+    finally:
+        receiving.close()
+        _end(child)
+
+
+def _end(child: BaseProcess) -> None:
+    """Ask the child to close its generator (SIGTERM), kill it if it has not ended after the grace period, reap it."""
+    child.join(0.0)
+    if child.exitcode is None:
+        child.terminate()
+        child.join(GRACE_SECONDS)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+    child.close()
+
+
+class _Stopped(BaseException):
+    """Raised inside the child's connector code by SIGTERM: the sync no longer wants its items."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped
+
+
+def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: int) -> None:
+    """The child: send each item of ``produce()``, then done (or the error); close the generator however it ends."""
+    _die_with_parent(parent)
+    signal.signal(signal.SIGTERM, _stop)
+    items: Iterable[Any] = ()
+    try:
+        items = produce()
+        for item in items:
+            sending.send((_ITEM, item))
+        message: tuple[str, Any] = (_DONE, None)
+    except _Stopped:
+        return
+    except Exception as exc:
+        message = (_ERROR, _portable(exc))
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+    try:
+        sending.send(message)
+    except (BrokenPipeError, _Stopped):  # the sync stopped reading meanwhile
+        pass
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives pickling, else a BenefitsError saying what it was (never its traceback)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        text = str(exc) if isinstance(exc, BenefitsError) else f"{type(exc).__name__}: {exc}"
+        return BenefitsError(text)
+    return exc
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this child when the sync process ``parent`` dies, even by SIGKILL."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipe's end stops the child at its next item
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _expired(what: str, connector: Connector) -> str:
+    return f"{what} after {connector.timeout:g} s (set `timeout:` for this connector in {CONNECTORS_FILE})"
