@@ -1,114 +1,346 @@
-"""Calibration report: is the probability of landing trustworthy, and better than the baselines?
+"""Calibration harness: can the probability of landing and the 80% interval be trusted on
+portfolios the forecast was not built around?
 
-On a seeded synthetic set with known outcomes (``bench/synthetic.py``: trajectories that stall,
-accelerate, plateau, arrive late, arrive early) it computes, for the forecast and for two
-baselines on the same benefits (straight line through the last quarter; "on plan today"), the
-Brier score of the probability of landing and the forecast's reliability table; and, from a
-rolling-origin backtest of every benefit, the interval coverage and error.
+Each set of benefits with known outcomes (a generator of ``bench/generators.py`` at one seed, or
+the real set of ``bench/real_series.py``) is loaded into a fresh SQLite store and forecast by the
+product itself (``benefits.forecast.runner.forecast_all`` at the set's as-of date: what
+``benefits forecast`` and ``status --format json`` give a user, portfolio-level calibration
+included). The stored forecasts are scored per generator: Brier score, reliability table, AUC,
+coverage of the 80% interval at the target date by the true Q; and, on the same benefits, the
+baselines: a constant equal to the true landing rate, plain default Prophet (``Prophet()`` on the
+observations since the baseline), a straight line through the last quarter and "on plan today".
 
-    .venv/bin/python bench/calibration.py --count 250 --seed 7 --workers 2
-    .venv/bin/python bench/calibration.py --count 250 --set parameter_uncertainty=false
+Seeds: the training family (1, 2, 3) may be tuned on; the held-out family (``--holdout``: 1001,
+1002, 1003) is run once, at the end.
 
-Prints a Markdown report (the figures of docs/forecasting.md).
+    .venv/bin/python bench/calibration.py --generator all --count 60 --workers 2 --real
+    .venv/bin/python bench/calibration.py --generator noise,after --seeds 1 --count 40 --skip-prophet-baseline
+
+Prints Markdown: one block per generator, then a summary table against the goals (issue 07).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synthetic import SCENARIOS, SyntheticBenefit, generate  # noqa: E402
-from benefits.forecast import ForecastSettings, forecast_benefit  # noqa: E402
-from benefits.forecast import calibration  # noqa: E402
-from benefits.forecast.backtest import backtest  # noqa: E402
+from bench.generators import DEFAULT_AS_OF, GENERATORS, Item  # noqa: E402
+from bench.synthetic import load_store  # noqa: E402
+from benefits import realisation  # noqa: E402
+from benefits.forecast import ForecastSettings, calibration, scores  # noqa: E402
+from benefits.forecast.probability import meets  # noqa: E402
+
+TRAINING_SEEDS = (1, 2, 3)
+HOLDOUT_SEEDS = (1001, 1002, 1003)
+REAL = "real"
+BRIER_GOAL = 0.20
+COVERAGE_GOAL = (0.75, 0.85)
+AUC_GOAL = 0.7
 
 
 @dataclasses.dataclass(frozen=True)
-class Evaluation:
-    """One synthetic benefit: the three probabilities, the outcome and its backtest."""
+class Row:
+    """One benefit of a set: the product's stored forecast, the baselines and the known outcome."""
 
     key: str
-    scenario: str
+    regime: str
     landed: bool
     status: str
-    p_forecast: float | None
-    p_straight_line: float
+    message: str
+    p: float | None
+    """The stored p_on_time (None when the product gave none: no data, too few points, failed)."""
+    lower: float | None
+    upper: float | None
+    q_true: float | None
+    """The true tracked quantity Q at the target date."""
+    p_prophet: float | None
+    p_straight: float
     p_on_plan: float
-    covered: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SetResult:
+    """The rows of one forecast set, and the portfolio's own backtest coverage when asked for."""
+
+    name: str
+    rows: list[Row]
+    backtest_points: int = 0
+    backtest_covered: int = 0
+
+
+def log(message: str) -> None:
+    """Progress on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- forecasting a set through the product ----------------------------------------------------
+
+
+def forecast_set(items: Sequence[Item], as_of: dt.date, settings: ForecastSettings, workers: int,
+                 backtest: bool = False) -> tuple[dict[str, dict], tuple[int, int]]:
+    """Store ``items`` in a fresh SQLite file, run the product's forecast at ``as_of`` and read back
+    each benefit's stored forecast; with ``backtest``, also the portfolio's rolling-origin backtest
+    (points, covered)."""
+    from benefits.forecast.runner import forecast_all
+    from benefits.store import db, models, repository
+
+    with tempfile.TemporaryDirectory(prefix="benefits-calibration-") as folder:
+        url = f"sqlite:///{folder}/bench.db"
+        load_store(url, items)
+        engine = db.make_engine(url)
+        sessions = db.session_factory(engine)
+        report = forecast_all(sessions, as_of, settings, workers=workers)
+        with sessions() as session:
+            run = session.get(models.ForecastRun, report.run_id)
+            stored = {
+                key: {"status": f.status, "message": f.message, "p": f.p_on_time,
+                      "lower": f.lower_at_target_date, "upper": f.upper_at_target_date}
+                for key, f in repository.forecasts_of(session, run).items()
+            }
+            tested = _backtest(session, as_of, settings) if backtest else (0, 0)
+        engine.dispose()
+    return stored, tested
+
+
+def _backtest(session: object, as_of: dt.date, settings: ForecastSettings) -> tuple[int, int]:
+    """(points, covered) of the portfolio's own rolling-origin backtest (``benefits backtest``)."""
+    from benefits.forecast.backtest import backtest_portfolio
+
+    points = covered = 0
+    for _, result in backtest_portfolio(session, as_of, settings):  # type: ignore[arg-type]
+        if result.coverage is not None:
+            points += len(result.points)
+            covered += round(result.coverage * len(result.points))
+    return points, covered
+
+
+# --- baselines --------------------------------------------------------------------------------
+
+
+def target_period(item: Item) -> pd.Timestamp:
+    """The last true period on or before the target date (where the outcome is read)."""
+    periods = pd.to_datetime(item.truth["period"])
+    before = periods[periods <= pd.Timestamp(item.benefit.target.date)]
+    return before.max() if len(before) else pd.Timestamp(item.benefit.target.date)
+
+
+def default_prophet(item: Item, samples: int = 1000) -> float | None:
+    """Plain default Prophet: ``Prophet()`` fitted on Q since the baseline, the share of its
+    predictive samples at the target date that meet the target (None below two observations)."""
+    from prophet import Prophet
+
+    from benefits.forecast import quiet_prophet
+
+    quiet_prophet()
+    b = item.benefit
+    periods = pd.to_datetime(item.observations["period"])
+    since = item.observations[(periods > pd.Timestamp(b.baseline.date)) & (periods <= pd.Timestamp(item.as_of))]
+    if len(since) < 2:
+        return None
+    values = since["value"].to_numpy(dtype=float)
+    q = b.baseline.value + np.cumsum(values) if b.measure.value == "cumulative" else values
+    model = Prophet(uncertainty_samples=samples)
+    model.fit(pd.DataFrame({"ds": pd.to_datetime(since["period"]).to_numpy(), "y": q}))
+    paths = model.predictive_samples(pd.DataFrame({"ds": [target_period(item)]}))["yhat"][0]
+    improvement = realisation.sign(b) * (paths - b.baseline.value)
+    big_t = realisation.target_improvement(b)
+    return float(np.mean([meets(b, float(x), big_t) for x in improvement]))
+
+
+def prophet_all(items: Sequence[Item], workers: int) -> list[float | None]:
+    """:func:`default_prophet` of every item in ``workers`` processes (a failed fit gives None)."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_safe_prophet, items, chunksize=4))
+
+
+def _safe_prophet(item: Item) -> float | None:
+    try:
+        return default_prophet(item)
+    except Exception:  # noqa: BLE001 - a baseline that cannot fit falls back to the constant
+        return None
+
+
+def score_set(name: str, items: Sequence[Item], settings: ForecastSettings, workers: int, prophet: bool,
+              backtest: bool) -> SetResult:
+    """Forecast one set through the product and put each benefit's forecast next to its baselines."""
+    as_of = items[0].as_of
+    if any(item.as_of != as_of for item in items):
+        raise ValueError(f"{name}: the benefits of one set must share one as-of date")
+    started = time.perf_counter()
+    stored, (points, covered) = forecast_set(items, as_of, settings, workers, backtest)
+    log(f"  {name}: forecast {len(items)} benefits in {time.perf_counter() - started:.0f} s")
+    if prophet:
+        started = time.perf_counter()
+        p_prophet = prophet_all(items, workers)
+        log(f"  {name}: default Prophet on {len(items)} benefits in {time.perf_counter() - started:.0f} s")
+    else:
+        p_prophet = [None] * len(items)
+    rows = []
+    for item, p_default in zip(items, p_prophet):
+        b, f = item.benefit, stored[item.benefit.key]
+        rows.append(Row(
+            key=b.key, regime=item.regime, landed=item.landed, status=f["status"], message=f["message"],
+            p=f["p"], lower=f["lower"], upper=f["upper"], q_true=item.q_at_target(), p_prophet=p_default,
+            p_straight=calibration.straight_line(b, item.start, item.observations, as_of),
+            p_on_plan=calibration.on_plan(b, item.start, item.observations, as_of),
+        ))
+    return SetResult(name, rows, points, covered)
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """The scores of one generator (all its seeds) on the benefits the product gave a probability."""
+
+    benefits: int
+    scored: int
+    landing_rate: float | None
+    brier: float | None
+    brier_constant: float | None
+    brier_prophet: float | None
+    prophet_fallbacks: int
+    brier_straight: float | None
+    brier_on_plan: float | None
+    auc: float | None
+    auc_prophet: float | None
+    coverage: float | None
+    with_interval: int
+    backtest_coverage: float | None
     backtest_points: int
-    backtest_error: float | None
+
+    def passes(self, real: bool) -> list[str]:
+        """The goals this summary misses (empty when it meets them all)."""
+        missed = []
+        if self.brier is None:
+            return ["no probabilities"]
+        if real:
+            if self.brier_constant is not None and not self.brier < self.brier_constant:
+                missed.append("Brier not below constant")
+            if self.auc is None or self.auc < AUC_GOAL:
+                missed.append(f"AUC < {AUC_GOAL}")
+        else:
+            if self.brier > BRIER_GOAL:
+                missed.append(f"Brier > {BRIER_GOAL}")
+            if self.brier_prophet is not None and not self.brier < self.brier_prophet:
+                missed.append("Brier not below default Prophet")
+        if self.coverage is None or not COVERAGE_GOAL[0] <= self.coverage <= COVERAGE_GOAL[1]:
+            missed.append("coverage outside 75-85%")
+        return missed
 
 
-def evaluate(item: SyntheticBenefit, settings: ForecastSettings, origins: int) -> Evaluation:
-    """Forecast, baselines and backtest of one synthetic benefit (real Prophet fits)."""
-    b, start, obs, as_of = item.benefit, item.benefit.baseline.date, item.observations, item.as_of
-    result = forecast_benefit(b, start, obs, as_of, settings)
-    test = backtest(b, start, obs, as_of, settings, origins=origins)
-    return Evaluation(
-        key=b.key, scenario=item.scenario, landed=item.landed, status=result.status, p_forecast=result.p_on_time,
-        p_straight_line=calibration.straight_line(b, start, obs, as_of), p_on_plan=calibration.on_plan(b, start, obs, as_of),
-        covered=sum(p.covered for p in test.points), backtest_points=len(test.points), backtest_error=test.error,
+def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0)) -> Summary:
+    """Scores of ``rows``: every method on the benefits with a stored probability."""
+    scored = [r for r in rows if r.p is not None]
+    landed = [r.landed for r in scored]
+    rate = float(np.mean(landed)) if scored else None
+    intervals = [r for r in rows if r.lower is not None and r.upper is not None and r.q_true is not None]
+
+    def brier(p: Sequence[float]) -> float | None:
+        return calibration.brier(p, landed) if scored else None
+
+    fallback = rate if rate is not None else 0.5
+    p_prophet = [r.p_prophet if r.p_prophet is not None else fallback for r in scored]
+    has_prophet = any(r.p_prophet is not None for r in scored)
+    return Summary(
+        benefits=len(rows), scored=len(scored), landing_rate=rate,
+        brier=brier([r.p for r in scored]),  # type: ignore[misc]  # p is set on scored rows
+        brier_constant=brier([fallback] * len(scored)),
+        brier_prophet=brier(p_prophet) if has_prophet else None,
+        prophet_fallbacks=sum(r.p_prophet is None for r in scored) if has_prophet else 0,
+        brier_straight=brier([r.p_straight for r in scored]), brier_on_plan=brier([r.p_on_plan for r in scored]),
+        auc=scores.auc([r.p for r in scored], landed) if scored else None,  # type: ignore[misc]
+        auc_prophet=scores.auc(p_prophet, landed) if has_prophet else None,
+        coverage=scores.coverage([r.q_true for r in intervals], [r.lower for r in intervals],  # type: ignore[misc]
+                                 [r.upper for r in intervals]),
+        with_interval=len(intervals),
+        backtest_coverage=backtest[1] / backtest[0] if backtest[0] else None, backtest_points=backtest[0],
     )
 
 
-def evaluate_all(items: list[SyntheticBenefit], settings: ForecastSettings, origins: int, workers: int) -> list[Evaluation]:
-    """:func:`evaluate` every item, in ``workers`` processes."""
-    run = partial(evaluate, settings=settings, origins=origins)
-    if workers <= 1:
-        return [run(item) for item in items]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, items, chunksize=4))
+def _f(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
 
 
-def report(evaluations: list[Evaluation], settings: ForecastSettings) -> str:
-    """The Markdown report: Brier scores, reliability table, backtest coverage, per scenario."""
-    scored = [e for e in evaluations if e.p_forecast is not None]
-    landed = [e.landed for e in scored]
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Summary]:
+    """The Markdown block of one generator (all its seeds) and its summary."""
+    rows = [r for result in results for r in result.rows]
+    backtest = (sum(r.backtest_points for r in results), sum(r.backtest_covered for r in results))
+    s = summarise(rows, backtest)
+    statuses: dict[str, int] = {}
+    for r in rows:
+        label = "failed" if r.message.startswith("forecast failed") else r.status
+        statuses[label] = statuses.get(label, 0) + 1
     lines = [
-        f"Benefits: {len(evaluations)} ({len(scored)} with a probability; {sum(landed)} landed on time).",
-        f"Settings: {settings.model_dump()}",
+        f"### {name} (seeds {seeds})",
         "",
-        "| method | Brier score (lower is better) |",
-        "|---|---|",
-        f"| forecast (Prophet, p_on_time) | {calibration.brier([e.p_forecast for e in scored], landed):.4f} |",
-        f"| straight line through the last quarter | {calibration.brier([e.p_straight_line for e in scored], landed):.4f} |",
-        f"| on plan today (realised >= planned) | {calibration.brier([e.p_on_plan for e in scored], landed):.4f} |",
+        f"{s.benefits} benefits, {s.scored} with a probability; landing rate {_pct(s.landing_rate)}. "
+        f"Statuses: {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}.",
         "",
-        "| scenario | benefits | landed | Brier forecast | Brier straight line | Brier on plan |",
-        "|---|---|---|---|---|---|",
+        "| method | Brier | AUC |",
+        "|---|---|---|",
+        f"| forecast (stored p_on_time) | {_f(s.brier)} | {_f(s.auc, 2)} |",
+        f"| constant = true landing rate | {_f(s.brier_constant)} | 0.50 |",
+        f"| default Prophet | {_f(s.brier_prophet)}"
+        f"{f' ({s.prophet_fallbacks} could not fit: constant)' if s.prophet_fallbacks else ''} | {_f(s.auc_prophet, 2)} |",
+        f"| straight line through the last quarter | {_f(s.brier_straight)} | - |",
+        f"| on plan today | {_f(s.brier_on_plan)} | - |",
+        "",
+        f"80% interval at the target date held the true Q for {_pct(s.coverage)} of {s.with_interval} benefits "
+        "with an interval." + (f" Portfolio's own rolling-origin backtest: {_pct(s.backtest_coverage)} of "
+                               f"{s.backtest_points} points." if s.backtest_points else ""),
     ]
-    for scenario in SCENARIOS:
-        group = [e for e in scored if e.scenario == scenario]
-        if not group:
-            continue
-        outcome = [e.landed for e in group]
+    scored = [r for r in rows if r.p is not None]
+    if scored:
+        lines += ["", "| p_on_time | benefits | mean p | share landed |", "|---|---|---|---|"]
+        table = calibration.reliability([r.p for r in scored], [r.landed for r in scored], bins=5)  # type: ignore[misc]
+        for b in table:
+            lines.append(f"| {b.lower:.1f}-{b.upper:.1f} | {b.count} | {_f(b.mean_p, 2)} | {_f(b.observed, 2)} |")
+        lines += ["", "| regime | benefits | landed | mean p | Brier | interval held |", "|---|---|---|---|---|---|"]
+        for regime in dict.fromkeys(r.regime for r in rows):
+            group = [r for r in rows if r.regime == regime]
+            g = summarise(group)
+            mean_p = np.mean([r.p for r in group if r.p is not None]) if g.scored else None
+            lines.append(f"| {regime} | {len(group)} | {_pct(float(np.mean([r.landed for r in group])))} "
+                         f"| {_f(mean_p, 2)} | {_f(g.brier)} | {_pct(g.coverage)} |")
+    return "\n".join(lines) + "\n", s
+
+
+def summary_table(summaries: dict[str, Summary]) -> str:
+    """The closing table: one row per generator (and the real set) against the goals."""
+    lines = [
+        "| set | benefits | with p | landing rate | Brier forecast | Brier constant | Brier default Prophet "
+        "| AUC | coverage 80% | goals |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summaries.items():
+        missed = s.passes(real=name == REAL)
         lines.append(
-            f"| {scenario} | {len(group)} | {sum(outcome)} | {calibration.brier([e.p_forecast for e in group], outcome):.4f} "
-            f"| {calibration.brier([e.p_straight_line for e in group], outcome):.4f} "
-            f"| {calibration.brier([e.p_on_plan for e in group], outcome):.4f} |"
+            f"| {name} | {s.benefits} | {s.scored} | {_pct(s.landing_rate)} | {_f(s.brier)} | {_f(s.brier_constant)} "
+            f"| {_f(s.brier_prophet)} | {_f(s.auc, 2)} | {_pct(s.coverage)} | {'pass' if not missed else 'FAIL: ' + '; '.join(missed)} |"
         )
-    lines += ["", "| p_on_time bin | forecasts | mean p | share landed |", "|---|---|---|---|"]
-    for row in calibration.reliability([e.p_forecast for e in scored], landed):
-        mean_p = "-" if row.mean_p is None else f"{row.mean_p:.2f}"
-        observed = "-" if row.observed is None else f"{row.observed:.2f}"
-        lines.append(f"| {row.lower:.1f}-{row.upper:.1f} | {row.count} | {mean_p} | {observed} |")
-    points = sum(e.backtest_points for e in evaluations)
-    covered = sum(e.covered for e in evaluations)
-    errors = [e.backtest_error for e in evaluations if e.backtest_error is not None]
-    lines += [
-        "",
-        f"Rolling-origin backtest: {points} forecast weeks from {sum(e.backtest_points > 0 for e in evaluations)} "
-        f"benefits; {settings.interval:.0%} interval coverage {covered / points:.3f}; mean absolute error of the "
-        f"median {sum(errors) / len(errors):.3f} of the target improvement." if points else "Backtest: no points.",
-    ]
     return "\n".join(lines) + "\n"
+
+
+# --- command line -----------------------------------------------------------------------------
 
 
 def _settings(pairs: list[str]) -> ForecastSettings:
@@ -119,20 +351,83 @@ def _settings(pairs: list[str]) -> ForecastSettings:
     return ForecastSettings.model_validate(values)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=250, help="synthetic benefits (default 250)")
-    parser.add_argument("--seed", type=int, default=7)
+def _seeds(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in text.split(",") if s.strip())
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--generator", default="all",
+                        help=f"comma-separated generators, 'all' or 'none' ({', '.join(GENERATORS)})")
+    parser.add_argument("--seeds", type=_seeds, default=None,
+                        help="comma-separated seeds (default: the training family 1,2,3)")
+    parser.add_argument("--holdout", action="store_true",
+                        help="the held-out seed family 1001,1002,1003 (run once, at the end)")
+    parser.add_argument("--count", type=int, default=60, help="benefits per generator and seed (default 60)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--origins", type=int, default=3, help="backtest origins per benefit (default 3)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF,
+                        help=f"the portfolio's today, shared by every set (default {DEFAULT_AS_OF})")
+    parser.add_argument("--real", action="store_true", help="also the set built from real public series (bench extra)")
+    parser.add_argument("--real-count", type=int, default=200, help="benefits of the real set (default 200)")
+    parser.add_argument("--skip-prophet-baseline", action="store_true", help="skip plain default Prophet (the slow part)")
+    parser.add_argument("--backtest", action="store_true", help="also the portfolio's own rolling-origin backtest coverage")
     parser.add_argument("--set", dest="pairs", action="append", default=[], metavar="FIELD=VALUE",
-                        help="a ForecastSettings field, e.g. parameter_uncertainty=false (repeatable)")
-    args = parser.parse_args()
+                        help="a ForecastSettings field, e.g. samples=500 (repeatable)")
+    args = parser.parse_args(argv)
+    if args.holdout and args.seeds is not None:
+        parser.error("--holdout and --seeds are exclusive")
+    names = list(GENERATORS) if args.generator == "all" else [] if args.generator == "none" else args.generator.split(",")
+    unknown = [n for n in names if n not in GENERATORS]
+    if unknown:
+        parser.error(f"unknown generator {unknown[0]!r} (choose from {', '.join(GENERATORS)})")
+    args.names = names
+    args.seeds = HOLDOUT_SEEDS if args.holdout else args.seeds or TRAINING_SEEDS
+    return args
+
+
+def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[str, Summary]:
+    """Run the harness for parsed ``args``, writing Markdown through ``out``; return the summaries."""
     settings = _settings(args.pairs)
+    family = "HELD-OUT" if args.holdout else "training"
+    if args.holdout:
+        warning = f"WARNING: running the held-out seed family {args.seeds}: report these figures last, do not tune on them."
+        log(warning)
+        out(f"> {warning}\n")
+    seeds = ",".join(map(str, args.seeds))
+    out(f"## Calibration at {args.as_of} ({family} seeds {seeds}; {args.count} benefits per generator and seed)\n")
+    out(f"Settings: {settings.model_dump()}\n")
+    summaries: dict[str, Summary] = {}
     started = time.perf_counter()
-    evaluations = evaluate_all(generate(args.count, seed=args.seed), settings, args.origins, args.workers)
-    print(report(evaluations, settings), end="")
-    print(f"\n({time.perf_counter() - started:.0f} s, {args.workers} workers, seed {args.seed})")
+    for name in args.names:
+        results = []
+        for seed in args.seeds:
+            log(f"{name}, seed {seed}: generating {args.count} benefits")
+            items = GENERATORS[name](args.count, seed, args.as_of)
+            results.append(score_set(f"{name}/{seed}", items, settings, args.workers,
+                                     not args.skip_prophet_baseline, args.backtest))
+        text, summaries[name] = block(name, results, seeds)
+        out(text)
+    if args.real:
+        from bench.real_series import real_set
+
+        seed = args.seeds[0]
+        log(f"real, seed {seed}: building {args.real_count} benefits from public series")
+        items = real_set(args.real_count, seed, args.as_of)
+        result = score_set(f"real/{seed}", items, settings, args.workers, not args.skip_prophet_baseline, args.backtest)
+        text, summaries[REAL] = block(REAL, [result], str(seed))
+        out(text)
+    synthetic = [n for n in summaries if n != REAL]
+    out("## Summary\n")
+    out(summary_table(summaries))
+    out(f"Goals: synthetic Brier <= {BRIER_GOAL} and below default Prophet; real Brier below the constant and "
+        f"AUC >= {AUC_GOAL}; 80% interval coverage {COVERAGE_GOAL[0]:.0%}-{COVERAGE_GOAL[1]:.0%}. "
+        f"{len(synthetic)} generators; {time.perf_counter() - started:.0f} s on {args.workers} workers "
+        f"({os.cpu_count()} cores).")
+    return summaries
+
+
+def main() -> None:
+    run(parse())
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,21 @@ class SyntheticBenefit:
     as_of: dt.date
     landed: bool
     """Known outcome: the target improvement was reached by the target date."""
+    milestones: tuple[register.Milestone, ...] = ()
+    """The initiative's milestones (none here; ``bench/generators.py`` has benefits that start after one)."""
+
+
+class Stored(Protocol):
+    """What :func:`load_store` needs of a benefit: the benefit, its initiative's milestones and its observations."""
+
+    @property
+    def benefit(self) -> register.Benefit: ...
+
+    @property
+    def milestones(self) -> tuple[register.Milestone, ...]: ...
+
+    @property
+    def observations(self) -> pd.DataFrame: ...
 
 
 def generate(count: int, seed: int = 0, weeks_observed: tuple[int, int] = (26, 104),
@@ -134,21 +150,22 @@ def _target_factor(scenario: str, rng: np.random.Generator) -> float:
     return float(rng.uniform(0.8, 1.2))
 
 
-def portfolio(benefits: Iterable[SyntheticBenefit]) -> register.Register:
-    """A register holding the synthetic benefits, one initiative each in one programme."""
+def portfolio(benefits: Iterable[Stored]) -> register.Register:
+    """A register holding the synthetic benefits, one initiative each (with its milestones) in one programme."""
     return register.Register(
         name="Synthetic portfolio",
         programmes=[{"key": "synthetic", "name": "Synthetic"}],
         initiatives=[
             {"key": s.benefit.key, "name": s.benefit.name, "programme": "synthetic", "tactic": "optimised_processes",
-             "owner": "bench", "benefits": [s.benefit]}
+             "owner": "bench", "milestones": list(s.milestones), "benefits": [s.benefit]}
             for s in benefits
         ],
     )
 
 
-def load_store(database_url: str, benefits: list[SyntheticBenefit]) -> None:
-    """Create the schema at ``database_url`` and store the register and every observation."""
+def load_store(database_url: str, benefits: Sequence[Stored]) -> None:
+    """Create the schema at ``database_url`` and store the register and every observation
+    (those before the baseline too)."""
     from benefits.store import db, migrate, models, repository
 
     engine = db.make_engine(database_url)
