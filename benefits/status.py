@@ -16,12 +16,12 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from benefits import realisation
 from benefits.register import Benefit
-from benefits.staleness import stale_metrics
+from benefits.staleness import metric_summaries
 from benefits.store import models, repository
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale", "failed")
@@ -111,9 +111,10 @@ def positions(session: Session, as_of: dt.date | None = None) -> list[Position]:
     ``data_stale``, that message, and no forecast figures: no confident forecast from data that
     stopped coming."""
     as_of = as_of or dt.date.today()
-    windows = _windows(session, as_of)
+    metrics = metric_summaries(session, as_of)
+    stale = {m.metric: m.message() for m in metrics if m.stale}
+    windows = _windows(session, as_of, {m.metric for m in metrics if len(m.sources) > 1})
     latest, previous = _forecasts(session)
-    stale = {m.metric: m.message() for m in stale_metrics(session, as_of)}
     return [_position(row, windows.get(row.id), latest.get(row.benefit), previous.get(row.benefit),
                       stale.get(row.metric), as_of) for row in session.execute(_REGISTER)]
 
@@ -195,18 +196,17 @@ def _position(row: Any, window: _Window | None, forecast: _Forecast | None, prev
     )
 
 
-def _windows(session: Session, as_of: dt.date) -> dict[int, _Window]:
+def _windows(session: Session, as_of: dt.date, several_sources: set[str]) -> dict[int, _Window]:
     """Per benefit id with observations after its baseline date up to ``as_of``: their :class:`_Window`.
 
-    One grouped query over the observations index. A metric delivered by several connectors for
-    the same period (rare) is recomputed from ``repository.observation_points``, which keeps the
-    most recently loaded value of each period.
+    One grouped query over the observations index. A period has one row per source, so only a
+    metric that ``several_sources`` deliver (rare) can have two values for a period: its windows
+    are recomputed from ``repository.observation_points``, which keeps the most recently loaded.
     """
     o, b = models.Observation, models.Benefit
     grouped = (
-        select(b.id, b.metric, b.baseline_date, func.count().label("rows"),
-               func.count(distinct(o.period)).label("points"), func.max(o.period).label("last_period"),
-               func.sum(o.value).label("total"))
+        select(b.id, b.metric, b.baseline_date, func.count().label("points"),
+               func.max(o.period).label("last_period"), func.sum(o.value).label("total"))
         .join(o, and_(o.metric == b.metric, o.period > b.baseline_date, o.period <= as_of))
         .group_by(b.id, b.metric, b.baseline_date)
         .subquery()
@@ -214,11 +214,11 @@ def _windows(session: Session, as_of: dt.date) -> dict[int, _Window]:
     newest = aliased(models.Observation)
     latest = (select(newest.value).where(newest.metric == grouped.c.metric, newest.period == grouped.c.last_period)
               .order_by(newest.id.desc()).limit(1).scalar_subquery())
-    query = select(grouped.c.id, grouped.c.metric, grouped.c.baseline_date, grouped.c.rows, grouped.c.points,
+    query = select(grouped.c.id, grouped.c.metric, grouped.c.baseline_date, grouped.c.points,
                    grouped.c.last_period, grouped.c.total, latest)
     windows = {}
-    for benefit_id, metric, baseline_date, rows, points, last_period, total, value in session.execute(query):
-        if rows != points:
+    for benefit_id, metric, baseline_date, points, last_period, total, value in session.execute(query):
+        if metric in several_sources:
             kept = [v for p, v in repository.observation_points(session, metric) if baseline_date < p <= as_of]
             points, value, total = len(kept), kept[-1], sum(kept)
         windows[benefit_id] = _Window(points, last_period, float(value), float(total))
