@@ -36,14 +36,14 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benefits.register import Register  # noqa: E402
-from benefits.status import status_rows  # noqa: E402
-from benefits.store import migrate, models, repository  # noqa: E402
-from benefits.store.db import make_engine, session_factory  # noqa: E402
-from benefits.staleness import metric_summaries  # noqa: E402
-from benefits.dashboards import cache  # noqa: E402
-from benefits.dashboards.app import create_app  # noqa: E402
-from benefits.dashboards.snapshot import snapshot  # noqa: E402
+from benefits.dashboards import cache
+from benefits.dashboards.app import create_app
+from benefits.dashboards.snapshot import snapshot
+from benefits.register import Register
+from benefits.staleness import metric_summaries
+from benefits.status import status_rows
+from benefits.store import migrate, models, repository
+from benefits.store.db import make_engine, session_factory
 
 AS_OF = dt.date(2026, 11, 23)
 CATEGORIES = ("revenue", "cost_reduction", "operational_efficiency", "people_capability")

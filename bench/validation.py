@@ -27,10 +27,10 @@ import pandas as pd
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from ingest import AS_OF, BASELINE, METRICS, register_data  # noqa: E402  (bench/ is the script's folder)
+from ingest import AS_OF, BASELINE, METRICS, register_data  # bench/ is the script's folder
 
-from benefits.register import Register  # noqa: E402
-from benefits.validation import (  # noqa: E402
+from benefits.register import Register
+from benefits.validation import (
     NUMBER_PATTERN,
     ValidationConfig,
     ValidationRules,

@@ -10,12 +10,12 @@ import dash
 import pytest
 from click.testing import CliRunner
 
-from benefits.cli import main
-from benefits.errors import ConfigError
 from benefits import users
+from benefits.cli import main
 from benefits.dashboards import auth, data
 from benefits.dashboards.app import create_app, serve
 from benefits.dashboards.auth import AuthSettings
+from benefits.errors import ConfigError
 from benefits.users import User, UserEntry
 
 from . import dashboard_data as dd

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from benefits.cli import main
 from benefits import users
+from benefits.cli import main
 from benefits.users import UserEntry
 
 from .test_claims_reconciliation import SHARED, over_attributed_register

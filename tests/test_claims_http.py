@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from benefits import users
 from benefits.claims import ClaimSource
 from benefits.claims.importer import ClaimInput, record_claims
-from benefits.store import models
-from benefits import users
 from benefits.dashboards.app import create_app
 from benefits.dashboards.auth import AuthSettings
+from benefits.store import models
 from benefits.users import UserEntry
 
 from .test_claims_store import store

@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from benefits.claims import ClaimClass, ClaimSource, Decision
+from benefits.claims import ClaimSource, Decision
 from benefits.claims.evidence_pack import CSV_COLUMNS, write_evidence_pack
 from benefits.claims.importer import ClaimInput, read_claims_csv, record_claims
 from benefits.claims.ledger import claims_report

@@ -25,12 +25,12 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
 from benefits.cli import main
+from benefits.errors import ConfigError
 from benefits.plugins import http_json
 from benefits.plugins.connector import ConnectorError, MetricInfo, SyncContext
 from benefits.plugins.http_json import HttpConnector
 from benefits.plugins.manager import connector_types, plugins
 from benefits.register import load_register
-from benefits.errors import ConfigError
 from benefits.testing import build_connector, get_connector_tests
 
 from .conftest import DEMO_CONFIG
@@ -64,10 +64,10 @@ class Api(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Api
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: C901 - one route per behaviour
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         path, query = parts.path, dict(parse_qsl(parts.query))
         self.server.hits[path] += 1
@@ -353,14 +353,12 @@ def test_backoff_doubles_up_to_16_seconds(api: Api, context: SyncContext, monkey
 
 def test_a_hanging_endpoint_times_out_and_is_retried(api: Api, context: SyncContext, waits: list[float]) -> None:
     before = api.hits["/slow"]
-    started = time.monotonic()
     try:
         with pytest.raises(ConnectorError, match=r"^GET http://127.0.0.1:\d+/slow: no response within 0.2 s "
                                                  r"\(gave up after 2 attempts\)$"):
             connector(context, f"{api.url}/slow", timeout=0.2, retries=1, backoff=0.01).check()
     finally:
-        api.release.set()
-    assert time.monotonic() - started < 2
+        api.release.set()  # /slow answers (200, no items) only when released or after 5 s: the error proves the cut-off
     assert api.hits["/slow"] - before == 2
 
 

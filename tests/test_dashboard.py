@@ -20,13 +20,13 @@ from benefits.claims import ClaimSource, Decision
 from benefits.claims.importer import ClaimInput, record_claims
 from benefits.claims.ledger import claims_report
 from benefits.claims.signoff import decide
+from benefits.dashboards import cache, data, figures, filters, formatting, queries
+from benefits.dashboards.app import create_app, serve
+from benefits.dashboards.snapshot import Filters, cached_snapshot
 from benefits.register import load_register
 from benefits.status import STATUSES
 from benefits.store import migrate, models
 from benefits.store.db import make_engine, session_factory
-from benefits.dashboards import cache, data, figures, filters, formatting, queries
-from benefits.dashboards.app import create_app, serve
-from benefits.dashboards.snapshot import Filters, cached_snapshot
 
 from . import dashboard_data as dd
 

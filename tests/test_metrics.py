@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import yaml
-
 from click.testing import CliRunner
 
 from benefits.cli import main

@@ -4,7 +4,6 @@ not timings (bench/startup.py measures them)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 
 from benefits.register import Register
 
-
 RECORD_FIELDS = ("metric", "period", "value", "unit")
 """The keys of every record a connector yields."""
 

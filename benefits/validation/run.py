@@ -47,7 +47,7 @@ def gx() -> Any:
     """The ``great_expectations`` module, imported on first use with analytics off."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx_module
-    import great_expectations.expectations  # noqa: F401  (gx.expectations)
+    import great_expectations.expectations  # binds gx.expectations
 
     return gx_module
 

@@ -9,9 +9,8 @@ per-expectation statistics (``sync_runs.validation``); accepted rows that warned
 (``validation_warnings``); the connector's pointer to a quarantined row (``quarantine.source_ref``).
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

@@ -9,9 +9,8 @@ start) and whether it was reused unchanged from an earlier run (``reused``: its 
 had not changed); each run counts its reused forecasts and names the Dask scheduler it ran on.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'

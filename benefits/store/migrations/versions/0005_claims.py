@@ -9,9 +9,8 @@ Issue 06: finance claims and sign-off. ``claims`` holds each claimed value (Nume
 PostgreSQL and SQLite, so the history cannot be edited even outside the application.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

@@ -8,9 +8,8 @@ Issue 05: the register's own settings (its name and currency) in a one-row ``por
 the dashboard and the steering pack show money in the register's currency.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'

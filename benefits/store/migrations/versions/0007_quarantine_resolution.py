@@ -9,9 +9,8 @@ run of kind ``retry`` and marked resolved (kept, not deleted); one that still fa
 reasons of its latest retry.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'

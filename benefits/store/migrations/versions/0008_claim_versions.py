@@ -11,9 +11,8 @@ claim keeps its history and each figure links to its sync run. Existing claims g
 each, copied from the claim.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008'
 down_revision = '0007'
