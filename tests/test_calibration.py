@@ -136,5 +136,6 @@ def test_the_forecast_beats_both_baselines_on_the_held_out_synthetic_set() -> No
         p = [x if x is not None else 0.0 for x in pool.map(_p_forecast, items, chunksize=4)]
     landed = [i.landed for i in items]
     forecast = brier(p, landed)
-    assert forecast < brier([straight_line(i.benefit, i.benefit.baseline.date, i.observations, i.as_of) for i in items], landed)
-    assert forecast < brier([on_plan(i.benefit, i.benefit.baseline.date, i.observations, i.as_of) for i in items], landed)
+    inputs = [(i.benefit, i.benefit.baseline.date, i.observations, i.as_of) for i in items]
+    assert forecast < brier([straight_line(*args) for args in inputs], landed)
+    assert forecast < brier([on_plan(*args) for args in inputs], landed)
