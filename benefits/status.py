@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from benefits import realisation
@@ -104,19 +104,30 @@ class _Forecast:
     high: float | None
 
 
-def positions(session: Session, as_of: dt.date | None = None) -> list[Position]:
-    """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast run.
+def positions(session: Session, as_of: dt.date | None = None, *, initiative: str | None = None,
+              benefit: str | None = None) -> list[Position]:
+    """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast
+    run; only the benefits of ``initiative``, or only ``benefit``, when given (a page about them
+    reads no more than it shows).
 
     A benefit whose metric is stale at ``as_of`` (``benefits.staleness``) has status
     ``data_stale``, that message, and no forecast figures: no confident forecast from data that
     stopped coming."""
     as_of = as_of or dt.date.today()
-    metrics = metric_summaries(session, as_of)
+    register = _REGISTER
+    if initiative is not None:
+        register = register.where(_I.key == initiative)
+    if benefit is not None:
+        register = register.where(_B.key == benefit)
+    rows = session.execute(register).all()
+    subset = initiative is not None or benefit is not None
+    metrics = metric_summaries(session, as_of, {row.metric for row in rows} if subset else None)
     stale = {m.metric: m.message() for m in metrics if m.stale}
-    windows = _windows(session, as_of, {m.metric for m in metrics if len(m.sources) > 1})
-    latest, previous = _forecasts(session)
+    several_sources = {m.metric for m in metrics if len(m.sources) > 1}
+    windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
+    latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None)
     return [_position(row, windows.get(row.id), latest.get(row.benefit), previous.get(row.benefit),
-                      stale.get(row.metric), as_of) for row in session.execute(_REGISTER)]
+                      stale.get(row.metric), as_of) for row in rows]
 
 
 def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
@@ -196,8 +207,10 @@ def _position(row: Any, window: _Window | None, forecast: _Forecast | None, prev
     )
 
 
-def _windows(session: Session, as_of: dt.date, several_sources: set[str]) -> dict[int, _Window]:
-    """Per benefit id with observations after its baseline date up to ``as_of``: their :class:`_Window`.
+def _windows(session: Session, as_of: dt.date, several_sources: set[str],
+             ids: list[int] | None) -> dict[int, _Window]:
+    """Per benefit id (of ``ids``, or all) with observations after its baseline date up to ``as_of``:
+    their :class:`_Window`.
 
     One grouped query over the observations index. A period has one row per source, so only a
     metric that ``several_sources`` deliver (rare) can have two values for a period: its windows
@@ -208,6 +221,7 @@ def _windows(session: Session, as_of: dt.date, several_sources: set[str]) -> dic
         select(b.id, b.metric, b.baseline_date, func.count().label("points"),
                func.max(o.period).label("last_period"), func.sum(o.value).label("total"))
         .join(o, and_(o.metric == b.metric, o.period > b.baseline_date, o.period <= as_of))
+        .where(b.id.in_(ids) if ids is not None else true())
         .group_by(b.id, b.metric, b.baseline_date)
         .subquery()
     )
@@ -225,20 +239,21 @@ def _windows(session: Session, as_of: dt.date, several_sources: set[str]) -> dic
     return windows
 
 
-def _forecasts(session: Session) -> tuple[dict[str, _Forecast], dict[str, str]]:
-    """The latest finished forecast run's figures per benefit, and each benefit's status in the run
-    it is compared with (``repository.latest_and_previous_runs``)."""
+def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _Forecast], dict[str, str]]:
+    """The latest finished forecast run's figures per benefit (of ``keys``, or all), and each
+    benefit's status in the run it is compared with (``repository.latest_and_previous_runs``)."""
     f = models.Forecast
     latest_run, previous_run = repository.latest_and_previous_runs(session)
+    chosen = f.benefit_key.in_(keys) if keys is not None else true()
     latest: dict[str, _Forecast] = {}
     if latest_run is not None:
         query = select(f.benefit_key, f.status, f.message, f.p_on_time, f.expected_landing,
                        f.forecast_at_target_date, f.lower_at_target_date, f.upper_at_target_date)
-        for key, *figures in session.execute(query.where(f.forecast_run_id == latest_run.id)):
+        for key, *figures in session.execute(query.where(f.forecast_run_id == latest_run.id, chosen)):
             latest[key] = _Forecast(*figures)
     previous: dict[str, str] = {}
     if previous_run is not None:
-        query = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id)
+        query = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id, chosen)
         previous = {key: status for key, status in session.execute(query)}
     return latest, previous
 

@@ -77,6 +77,9 @@ class BenefitDetail:
     revisions: pd.DataFrame  # period, source, value, replaced: earlier values the source restated
     last_period: str | None  # the latest observed period up to as_of
     stale_message: str  # why the metric is stale at as_of (benefits.staleness), empty when it is not
+    trust: str = ""  # the latest forecast's sentence on how far it can be trusted ("" when none)
+    reference_weight: float | None = None  # how much its probability leans on comparable benefits (0..1)
+    p_model: float | None = None  # the model's own probability, before comparable benefits
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,7 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         stored = session.scalars(select(models.Benefit).where(models.Benefit.key == key)).first()
         if stored is None:
             return None
-        everything = cached_snapshot(session, as_of)
-        row = everything[everything["benefit"] == key].iloc[0].to_dict()
+        row = cached_snapshot(session, as_of, benefit=key).iloc[0].to_dict()
         benefit = repository.declared_benefit(stored)
         observations = repository.observations(session, stored.metric)
         runs = repository.forecast_runs(session, limit=1)
@@ -172,6 +174,9 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         revisions=revisions,
         last_period=row["last_period"],
         stale_message=row["message"] if row["status"] == "data_stale" else "",  # the snapshot's staleness message
+        trust=forecast.trust if forecast else "",
+        reference_weight=forecast.reference_weight if forecast else None,
+        p_model=forecast.p_model if forecast else None,
     )
 
 
@@ -193,8 +198,7 @@ def initiative_detail(session: Session, key: str, as_of: dt.date | None = None) 
     """An initiative's benefits at ``as_of``, each with its tracked and planned series; None when unknown."""
     as_of = as_of or dt.date.today()
     with reading():
-        everything = cached_snapshot(session, as_of)
-        rows = everything[everything["initiative"] == key]
+        rows = cached_snapshot(session, as_of, initiative=key)
         if rows.empty:
             return None
         stored = session.scalars(select(models.Benefit).where(models.Benefit.key.in_(rows["benefit"].tolist()))).all()

@@ -63,9 +63,13 @@ class Filters:
         return any(getattr(self, f) for f in FILTERS)
 
 
-def cached_snapshot(session: Session, as_of: dt.date) -> pd.DataFrame:
-    """``snapshot``, read again only when the data changed (``benefits.dashboards.cache``); read-only."""
-    return cached(session, "snapshot", as_of, lambda: snapshot(session, as_of))
+def cached_snapshot(session: Session, as_of: dt.date, *, initiative: str | None = None,
+                    benefit: str | None = None) -> pd.DataFrame:
+    """:func:`snapshot`, read again only when the data changed (``benefits.dashboards.cache``); read-only."""
+    if initiative is None and benefit is None:
+        return cached(session, "snapshot", as_of, lambda: snapshot(session, as_of))
+    return cached(session, "snapshot-of", (as_of, initiative, benefit),
+                  lambda: snapshot(session, as_of, initiative=initiative, benefit=benefit))
 
 
 def metric_health(session: Session, as_of: dt.date) -> list[MetricSummary]:
@@ -73,11 +77,14 @@ def metric_health(session: Session, as_of: dt.date) -> list[MetricSummary]:
     return cached(session, "metric_health", as_of, lambda: metric_summaries(session, as_of))
 
 
-def snapshot(session: Session, as_of: dt.date) -> pd.DataFrame:
+def snapshot(session: Session, as_of: dt.date, *, initiative: str | None = None,
+             benefit: str | None = None) -> pd.DataFrame:
     """One row per benefit (register order) with planned, realised and forecast figures at ``as_of``
-    (:data:`COLUMNS`; None where a figure is missing)."""
+    (:data:`COLUMNS`; None where a figure is missing); only the benefits of ``initiative``, or
+    only ``benefit``, when given."""
+    found = positions(session, as_of, initiative=initiative, benefit=benefit)
     rows = [asdict(p.row) | {name: getattr(p, name) for name in COLUMNS[len(StatusRow.__dataclass_fields__):]}
-            for p in positions(session, as_of)]
+            for p in found]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     gaps = [c for c in COLUMNS if frame[c].isna().any()]
     frame[gaps] = frame[gaps].astype(object).where(frame[gaps].notna(), None)  # None, not NaN, like status rows

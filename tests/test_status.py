@@ -126,3 +126,12 @@ def test_the_dashboard_snapshot_is_the_status_rows_with_what_the_pages_show(sess
     assert {name for name in Position.__dataclass_fields__ if name != "row"} <= set(frame.columns)
     if as_of != dd.AS_OF:
         assert set(frame["status"]) == {"data_stale"} and frame["forecast_low_80"].isna().all()
+
+
+def test_the_positions_of_one_initiative_or_benefit_are_those_of_the_whole_portfolio(session: Session) -> None:
+    everything = positions(session, dd.AS_OF)
+    cloud = positions(session, dd.AS_OF, initiative="cloud-platform")
+    assert [p.row.benefit for p in cloud] == ["it-opex", "handle-time"]
+    assert cloud == everything[:2]
+    assert positions(session, dd.AS_OF, benefit="upsell-revenue") == everything[2:]
+    assert positions(session, dd.AS_OF, benefit="does-not-exist") == []
