@@ -170,7 +170,7 @@ def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
     for name, (path, search) in PAGES.items():
         body = router_body(path, f"{search}{'&' if search else '?'}as_of={AS_OF.isoformat()}")
 
-        def call(body: dict[str, Any] = body) -> None:
+        def call(body: dict[str, Any] = body, name: str = name) -> None:
             response = client.post("/_dash-update-component", json=body)
             if response.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {response.status_code}")

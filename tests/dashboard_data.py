@@ -9,6 +9,7 @@ straight-line extrapolations with a widening 80% band.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from pathlib import Path
 
@@ -136,10 +137,10 @@ def build_demo_store(directory: Path, as_of: dt.date) -> str:
         sign = realisation.sign(benefit)
         q = [benefit.baseline.value + 0.9 * sign * realisation.planned_to_date(benefit, start, p) for p in periods]
         if benefit.measure is Measure.cumulative:
-            values = [b - a for a, b in zip([benefit.baseline.value, *q], q)]
+            values = [b - a for a, b in itertools.pairwise([benefit.baseline.value, *q])]
         else:
             values = q
-        observations.setdefault(benefit.metric, list(zip(periods, values)))
+        observations.setdefault(benefit.metric, list(zip(periods, values, strict=True)))
         forecasts[benefit.key] = ("at_risk", 0.5, None, "demo forecast")
     return _build(f"sqlite:///{directory / 'demo.db'}", register, observations, forecasts, {}, as_of=as_of)
 

@@ -492,7 +492,7 @@ def test_benefits_map_links_initiatives_to_benefits_to_outcomes(store: None) -> 
     labels = list(sankey.node.label)
     assert labels[:2] == ["Cloud &amp; data platform", "Digital sales"]
     assert "Outcome: Revenue" in labels
-    links = {(labels[a], labels[b]) for a, b in zip(sankey.link.source, sankey.link.target)}
+    links = {(labels[a], labels[b]) for a, b in zip(sankey.link.source, sankey.link.target, strict=True)}
     assert ("Digital sales", "Upsell revenue") in links and ("Upsell revenue", "Outcome: Revenue") in links
     assert len(sankey.link.source) == 6  # two links per benefit
 

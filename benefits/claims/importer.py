@@ -80,7 +80,8 @@ def read_claims_csv(path: Path) -> list[ClaimInput]:
     if missing or unknown:
         problem = f"missing column {', '.join(missing)}" if missing else f"unknown column {', '.join(unknown)}"
         raise BenefitsError(f"{path}: row 1: {problem} (expected {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})")
-    claims, problems = [], []
+    claims: list[ClaimInput] = []
+    problems: list[str] = []
     for number, raw in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else v for k, v in raw.items()}
         where = f"{path}: row {number}"
@@ -104,7 +105,8 @@ def read_claim_records(records: Iterable[Any], connector: str) -> list[ClaimInpu
     Decimal, an int or text such as ``"1,234.50"``; never a float) and optionally ``class``,
     ``note`` and ``source_ref``. Any other key is refused, so a misspelt field is not lost.
     """
-    claims, problems = [], []
+    claims: list[ClaimInput] = []
+    problems: list[str] = []
     for number, record in enumerate(records, start=1):
         ref = record.get("source_ref") if isinstance(record, dict) else None
         where = f"connector {connector}: claim {number}" + (f" ({ref})" if ref not in (None, "") else "")
@@ -243,7 +245,7 @@ def _record_claim(record: dict[str, Any], where: str) -> ClaimInput:
 def register_problems(claims: Iterable[ClaimInput], register: Register) -> list[str]:
     """What the register says is wrong with each claim (unknown or non-claimable benefit, period, value), one line each."""
     declared = {benefit.key: benefit for _, benefit in register.benefits()}
-    problems = []
+    problems: list[str] = []
     for claim in claims:
         benefit = declared.get(claim.benefit)
         found = _benefit_problems(claim, benefit.category.value, benefit.dis_benefit, benefit.baseline.date) \

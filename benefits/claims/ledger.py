@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, Decision
@@ -149,18 +149,18 @@ def claimed_value_by_initiative(session: Session, benefit_keys: Collection[str] 
     return {key: ClaimedValue(value, validated.get(key, Decimal(0))) for key, value in reported.items()}
 
 
-def _approved_claim_ids() -> Select[tuple[int]]:
+def _approved_claim_ids() -> Select[int]:
     """The ids of claims whose latest decision is ``approved``."""
     d = models.ClaimDecision
     last = select(func.max(d.id).label("id")).group_by(d.claim_id).subquery()
     return select(d.claim_id).join(last, last.c.id == d.id).where(d.decision == Decision.approved.value)
 
 
-def _sum_latest_by_initiative(session: Session, claim_ids: Select[tuple[int]],
+def _sum_latest_by_initiative(session: Session, claim_ids: Select[int],
                               benefit_keys: Collection[str] | None) -> dict[str, Decimal]:
     """Sum, per initiative, the claimed value of each benefit's latest claim among ``claim_ids``."""
     c, b, i = models.Claim, models.Benefit, models.Initiative
-    chosen = c.id.in_(claim_ids)
+    chosen: ColumnElement[bool] = c.id.in_(claim_ids)
     if benefit_keys is not None:
         chosen = and_(chosen, c.benefit_key.in_(sorted(benefit_keys)))
     latest = select(c.benefit_key, func.max(c.period).label("period")).where(chosen).group_by(c.benefit_key).subquery()

@@ -27,7 +27,7 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> 
     cells = [[_cell(row.get(k), "-") for k in columns] for row in rows]
     headers = [c.upper().replace("_", " ") for c in columns]
     widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() for line in [headers, *cells]]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in [headers, *cells]]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ class Connector:
     """
 
     type: ClassVar[str]
-    Settings: ClassVar[type[BaseModel]] = NoSettings
+    Settings: ClassVar[builtins.type[BaseModel]] = NoSettings  # builtins: `type` here is the attribute above
     timeout: float = 600.0
     """Seconds the framework waits for ``check()`` and ``records()``; ``timeout:`` in connectors.yaml overrides it."""
     policy: str = "accept_valid_rows"

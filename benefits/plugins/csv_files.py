@@ -67,7 +67,7 @@ class CsvConnector(Connector):
     """Reads observations from CSV or .xlsx files matched by a glob, one record per row."""
 
     type: ClassVar[str] = "csv"
-    Settings: ClassVar[type[BaseModel]] = CsvSettings
+    Settings = CsvSettings
     settings: CsvSettings
 
     def check(self) -> None:

@@ -55,7 +55,7 @@ class DemoConnector(Connector):
     """Synthesises one weekly series per metric of the register, following each benefit's scenario."""
 
     type: ClassVar[str] = "demo"
-    Settings: ClassVar[type[BaseModel]] = DemoSettings
+    Settings = DemoSettings
     settings: DemoSettings
 
     def discover(self) -> list[MetricInfo]:
@@ -110,7 +110,7 @@ class DemoConnector(Connector):
         total = realisation.target_improvement(benefit)
         sign = realisation.sign(benefit)
         previous = 0.0
-        for period, fraction in zip(periods, fractions):
+        for period, fraction in zip(periods, fractions, strict=True):
             if scenario is Scenario.silent and period > self.context.as_of - SILENT_WEEKS * WEEK:
                 return
             if scenario is Scenario.gaps and rng.random() < 0.35:
@@ -128,7 +128,7 @@ class DemoConnector(Connector):
         rng = np.random.default_rng([self.settings.seed, zlib.crc32(declared.name.encode())])
         periods = _mondays_after(start, self.context.as_of)
         steps = 1.0 + rng.normal(0.0, 0.01, size=len(periods))
-        for period, value in zip(periods, 100.0 * np.cumprod(steps)):
+        for period, value in zip(periods, 100.0 * np.cumprod(steps), strict=True):
             yield {"metric": declared.name, "period": period.isoformat(),
                    "value": round(_clip(declared.bounds, value), 2), "unit": declared.unit}
 

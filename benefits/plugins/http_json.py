@@ -114,7 +114,7 @@ class HttpConnector(Connector):
     """Reads observations from a JSON API, following its pages."""
 
     type: ClassVar[str] = "http"
-    Settings: ClassVar[type[BaseModel]] = HttpSettings
+    Settings = HttpSettings
     settings: HttpSettings
 
     def check(self) -> None:

@@ -99,7 +99,7 @@ class SqlConnector(Connector):
     """Runs one SQL query and yields one record per row, streaming."""
 
     type: ClassVar[str] = "sql"
-    Settings: ClassVar[type[BaseModel]] = SqlSettings
+    Settings = SqlSettings
     settings: SqlSettings
 
     def check(self) -> None:

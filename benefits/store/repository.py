@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from benefits import register as reg
@@ -14,6 +14,9 @@ from benefits.store import models
 
 if TYPE_CHECKING:  # pandas only where a DataFrame is returned; `benefits status` runs without it
     import pandas as pd
+
+#: The observation table, for Core inserts (a mapped class's ``__table__`` is typed as any FromClause).
+OBSERVATIONS = cast(Table, models.Observation.__table__)
 
 
 def save_register(session: Session, register: reg.Register) -> None:
@@ -24,10 +27,10 @@ def save_register(session: Session, register: reg.Register) -> None:
     session.add(settings)
     programmes = {p.key: p for p in session.scalars(select(models.Programme))}
     for programme in register.programmes:
-        row = programmes.get(programme.key) or models.Programme(key=programme.key)
-        row.name, row.outcome = programme.name, programme.outcome
-        session.add(row)
-        programmes[programme.key] = row
+        programme_row = programmes.get(programme.key) or models.Programme(key=programme.key)
+        programme_row.name, programme_row.outcome = programme.name, programme.outcome
+        session.add(programme_row)
+        programmes[programme.key] = programme_row
     initiatives = {i.key: i for i in session.scalars(select(models.Initiative))}
     for initiative in register.initiatives:
         row = initiatives.get(initiative.key) or models.Initiative(key=initiative.key)
@@ -167,7 +170,7 @@ def stored_values(session: Session, source: str, metrics: set[str], since: dt.da
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(models.Observation.__table__), rows)  # Core executemany, not the ORM's bulk path
+        session.execute(insert(OBSERVATIONS), rows)  # Core executemany, not the ORM's bulk path
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -178,7 +181,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = upsert(models.Observation.__table__)  # the Table: Core executemany, not the ORM's bulk path
+    statement = upsert(OBSERVATIONS)  # the Table: Core executemany, not the ORM's bulk path
     statement = statement.on_conflict_do_update(
         index_elements=["metric", "period", "source"],
         set_={"value": statement.excluded.value, "unit": statement.excluded.unit,

@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -23,7 +23,9 @@ from pydantic import BaseModel, ValidationError
 from benefits.plugins.connector import RECORD_FIELDS, Connector, MetricInfo, SyncContext, delivers_claims
 from benefits.register import REGISTER_FILE, Register, load_register
 
-#: The fields every record must carry (the sync reads these and ignores any other key).
+if TYPE_CHECKING:
+    import pandas as pd
+
 #: What a connector's ``type`` may look like: the same shape as a connector name in connectors.yaml.
 TYPE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-.]*$")
 #: How many problems a failing test lists before it says "and N more".
@@ -64,7 +66,7 @@ def build_connector(
     return guard(connector_cls(name, checked, context), secrets)
 
 
-def records_batch(records: list[Any]):  # type: ignore[no-untyped-def]
+def records_batch(records: list[Any]) -> pd.DataFrame:
     """The batch the sync validates for these records (``benefits.validation.batch_frame``, which the
     sync uses); a record that is not a dict counts as one with every field missing (another test names it)."""
     from benefits.validation import batch_frame
@@ -84,6 +86,7 @@ class ConnectorTests:
     settings: ClassVar[dict[str, Any]] = {}
     register_path: ClassVar[str | Path | None] = None
     as_of: ClassVar[dt.date | None] = None
+    _computed: ClassVar[dict[str, Any]]  # set on each built subclass by _once
 
     # ---- fixtures ---------------------------------------------------------------------------
     # Function-scoped, each computed once per class (see _once): class-scoped fixtures written as
@@ -309,7 +312,7 @@ def _listing(title: str, problems: list[str]) -> str:
 
 
 def _first_difference(first: list[Any], again: list[Any]) -> str:
-    for number, (a, b) in enumerate(zip(first, again), start=1):
+    for number, (a, b) in enumerate(zip(first, again, strict=False), start=1):
         if a != b:
             return f"record {number}: {a!r} then {b!r}"
     return f"record {min(len(first), len(again)) + 1} is only in one run"

@@ -105,7 +105,7 @@ class ReasonMaker:
 
     def __call__(self, row: int) -> str:
         self._values["at"] = _TypedRow(self._rows, row)
-        if self._field is None:  # several columns: no single raw or typed value to show
+        if self._field is None or self._column is None:  # several columns: no single raw or typed value to show
             return self._template.format_map(self._values)
         raw = self._rows.raw(row, self._field)
         template = self._template
