@@ -60,7 +60,8 @@ def load_users(path: Path) -> dict[str, UserEntry]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise ConfigError(f"{path}: users file not found (create it with `benefits users add NAME --role ROLE`)")
+        missing = f"{path}: users file not found (create it with `benefits users add NAME --role ROLE`)"
+        raise ConfigError(missing) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     entries = raw.get("users", []) if isinstance(raw, dict) else None

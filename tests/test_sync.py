@@ -30,7 +30,7 @@ WEEKS = [(AS_OF - dt.timedelta(weeks=w)).isoformat() for w in range(6, 0, -1)]
 
 
 class Steady(Connector):
-    """Six weekly values; notes the bookmark it was given in the file ``Steady.bookmarks`` (it reads in a child process)."""
+    """Six weekly values; notes the bookmark it was given in ``Steady.bookmarks`` (it reads in a child process)."""
 
     type: ClassVar[str] = "test-steady"
     bookmarks: ClassVar[Path]

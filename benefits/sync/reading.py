@@ -26,7 +26,7 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -46,7 +46,7 @@ _ITEM, _ERROR, _DONE = "item", "error", "done"
 _PR_SET_PDEATHSIG = 1
 
 
-def read_chunks(connector: Connector, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def read_chunks(connector: Connector, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
     """Check the source, then yield its records as batch frames of up to ``chunk_rows`` rows.
 
     The first chunk is yielded even when empty. Raises :class:`BenefitsError` once the framework
@@ -76,7 +76,9 @@ def read_claims(connector: Connector) -> list[Any]:
                                  expired=_expired("claims() timed out", connector)))
 
 
-def in_child_process(produce: Callable[[], Iterable[T]], *, name: str, timeout: float, expired: str) -> Iterator[T]:
+def in_child_process(
+    produce: Callable[[], Iterable[T]], *, name: str, timeout: float, expired: str
+) -> Generator[T, None, None]:
     """Iterate ``produce()`` in a forked child process and yield its items here.
 
     The child starts at the first item asked for. An exception in the child is raised here (as
@@ -100,7 +102,8 @@ def in_child_process(produce: Callable[[], Iterable[T]], *, name: str, timeout: 
                 kind, payload = receiving.recv()
             except EOFError:
                 child.join(GRACE_SECONDS)
-                raise BenefitsError(f"the connector's process ended unexpectedly (exit code {child.exitcode})") from None
+                ended = f"the connector's process ended unexpectedly (exit code {child.exitcode})"
+                raise BenefitsError(ended) from None
             waited += time.monotonic() - started
             if kind == _DONE:
                 return
@@ -144,7 +147,7 @@ def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: 
         message: tuple[str, Any] = (_DONE, None)
     except _Stopped:
         return
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (whatever the connector raises is the sync's to record)
         message = (_ERROR, _portable(exc))
     finally:
         close = getattr(items, "close", None)
@@ -160,7 +163,7 @@ def _portable(exc: Exception) -> Exception:
     """``exc`` if it survives pickling, else a BenefitsError saying what it was (never its traceback)."""
     try:
         pickle.loads(pickle.dumps(exc))
-    except Exception:
+    except Exception:  # noqa: BLE001  (pickling and unpickling an exception can raise anything)
         text = str(exc) if isinstance(exc, BenefitsError) else f"{type(exc).__name__}: {exc}"
         return BenefitsError(text)
     return exc

@@ -110,7 +110,7 @@ def sync_connector(
             claims = record_connector_claims(session, connector, run.id)
             return replace(writer.finish(), claims_new=claims.new, claims_updated=claims.updated,
                            claims_unchanged=claims.unchanged)
-    except Exception as exc:  # a connector or its batch failing must not stop the others
+    except Exception as exc:  # noqa: BLE001  (a connector or its batch failing must not stop the others)
         log.warning("connector %s failed: %s", connector.name, exc)
         return _fail(sessions, run.id, connector.name, exc)
 
