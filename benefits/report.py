@@ -1,9 +1,10 @@
 """The weekly steering pack: one self-contained HTML file (``benefits report --out pack.html``).
 
-It holds the portfolio summary (headline figures, value by category, planned vs realised per
-initiative, counts by status), the status changes since the previous forecast run, and every
-at-risk and off-track benefit with its owner and why. plotly.js is embedded once, inline, so the
-file opens offline; nothing is fetched. All text from the register and the sources is escaped.
+It holds the portfolio summary (headline figures, one line on how far the forecasts can be trusted,
+value by category, planned vs realised per initiative, counts by status), the status changes since
+the previous forecast run, and every at-risk and off-track benefit with its owner and why.
+plotly.js is embedded once, inline, so the file opens offline; nothing is fetched. All text from
+the register and the sources is escaped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 from sqlalchemy.orm import Session
 
-from benefits.dashboards import figures, queries
+from benefits.dashboards import figures, queries, trust
 from benefits.dashboards.formatting import category_label, money, percent, status_label
 
 ATTENTION = ("off_track", "at_risk", "data_stale")
@@ -49,6 +50,7 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         f'<p class="subtitle">{escape(_portfolio_name(session))} · as of {summary.as_of.isoformat()} · '
         f"{summary.total} benefits · money in {escape(summary.currency)}</p>",
         _cards(summary),
+        _trust_line(session),
         "<h2>Value by category</h2>",
         _category_table(summary),
         *[f'<div class="chart">{_figure_html(chart, n)}</div>' for n, chart in enumerate(charts)],
@@ -63,6 +65,12 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
+
+
+def _trust_line(session: Session) -> str:
+    """One line on how far the forecasts can be trusted (``benefits.dashboards.trust.headline``)."""
+    line = escape(trust.headline(trust.track_record(session)))
+    return f'<p class="note" id="forecast-trust">Forecast trust: {line}</p>'
 
 
 def _portfolio_name(session: Session) -> str:

@@ -356,3 +356,47 @@ def test_a_users_file_asks_for_a_password_in_the_browser(browser: Any, tmp_path:
         assert page.locator("#card-planned").inner_text().endswith("£317,500")
         context.close()
     assert watch.problems == []
+
+
+@pytest.fixture(scope="module")
+def forecast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """``serve()`` over the fixture store forecast by the real pipeline (so it has a track record),
+    with that track record."""
+    from benefits.dashboards import trust
+    from benefits.store.db import make_engine, session_factory
+
+    from .test_dashboard_trust import forecast_store
+
+    directory = tmp_path_factory.mktemp("trust")
+    url = forecast_store(directory)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        record = trust.track_record(session)
+    engine.dispose()
+    with _serving(url, directory) as base:
+        yield base, record
+
+
+def test_trust_page_is_one_click_from_the_portfolio_and_draws_its_charts(
+        warm: Any, forecast_server: tuple[str, Any]) -> None:
+    base, record = forecast_server
+    page = warm.new_page()
+    watch = Watch(page, base)
+    _open(page, base + "/" + AS_OF, ["#portfolio-initiatives"])
+    started = time.perf_counter()
+    page.locator("#nav-trust").click()
+    for chart in ("#trust-reliability", "#trust-coverage"):
+        page.wait_for_selector(chart + DRAWN, state="attached")
+    seconds = time.perf_counter() - started
+    assert page.url == base + "/trust"
+    checked = int((record.reliability["count"] > 0).sum())
+    assert checked > 0
+    assert page.locator("#trust-reliability .cartesianlayer .trace.scatter .point").count() == checked
+    diagonal = page.locator("#trust-reliability .cartesianlayer .trace.scatter path.js-line")
+    assert diagonal.count() == 1
+    assert page.locator("#trust-coverage .cartesianlayer .trace.bars .point").count() >= 2  # raw and calibrated
+    assert f"{record.points:,} backtested outcomes" in page.locator("#trust-headline").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-trust.png"), full_page=True)
+    (ARTIFACTS / "dashboard-trust-timing.json").write_text(json.dumps({"trust_via_nav_warm_s": round(seconds, 3)}))
+    page.close()
+    assert watch.problems == []

@@ -1,6 +1,7 @@
-"""The benefit page ("/benefit/<key>"): status, the tracked value over time (baseline, planned
-profile, actuals, forecast with its 80% band, target), how the probability of landing moved run by
-run, data-quality notes and restated values.
+"""The benefit page ("/benefit/<key>"): status, the probability of landing with one sentence on
+how far it can be trusted (and, when it leans on comparable benefits, how much), the tracked value
+over time (baseline, planned profile, actuals, forecast with its 80% band, target), how the
+probability of landing moved run by run, data-quality notes and restated values.
 
 ``?as_of=YYYY-MM-DD`` shows the benefit as of another date (default today).
 """
@@ -17,6 +18,8 @@ from benefits.dashboards import components, figures, queries
 from benefits.dashboards.formatting import money, percent, quantity, status_label
 
 dash.register_page(__name__, path_template="/benefit/<key>", name="Benefit", title=components.keyed_title("Benefit"))
+
+LEANS_ON_REFERENCE = 0.05  # a probability leaning at least this much on comparable benefits says so (as its sentence)
 
 
 def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div:
@@ -88,11 +91,27 @@ def _headline(detail: queries.BenefitDetail) -> html.Div:
         [
             html.Div(status, className="status-line"),
             html.Div(likely, className="likely", id="benefit-likely"),
+            *_trust(detail),
             html.Div(landing, className="landing", id="benefit-landing"),
             html.P(row.message, className="message", id="benefit-message"),
         ],
         className="headline",
     )
+
+
+def _trust(detail: queries.BenefitDetail) -> list[Any]:
+    """How far the probability can be trusted, and whether it leans on comparable benefits."""
+    if detail.row.p_on_time is None or not detail.trust:
+        return []
+    shown: list[Any] = []
+    weight = detail.reference_weight or 0.0
+    if weight >= LEANS_ON_REFERENCE:
+        alone = f"; the model alone gives {percent(detail.p_model)}" if detail.p_model is not None else ""
+        shown.append(html.P(f"This probability leans {percent(weight)} on how comparable benefits fared{alone}.",
+                            className="reference", id="benefit-reference"))
+    shown.append(html.P([detail.trust, " ", dcc.Link("How far this portfolio's forecasts held ›", href="/trust")],
+                        className="trust", id="benefit-trust"))
+    return shown
 
 
 def _facts(detail: queries.BenefitDetail) -> html.Table:
