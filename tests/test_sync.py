@@ -18,11 +18,13 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
+from benefits.errors import BenefitsError
 from benefits.plugins import hookimpl
 from benefits.plugins.connector import Connector
 from benefits.plugins.manager import plugin_manager
 from benefits.register import load_register
 from benefits.store import db, migrate, models, repository
+from benefits.sync.reading import in_child_process
 from benefits.sync.runner import sync_all
 
 AS_OF = dt.date(2026, 11, 23)
@@ -164,6 +166,50 @@ def test_a_hanging_connector_times_out_and_nothing_of_it_keeps_running(
     assert set(threading.enumerate()) <= threads
     assert closed == ([] if deaf else ["closed"]), "SIGTERM closes the connector's generator; a kill cannot"
     engine.dispose()
+
+
+class TwoPartError(Exception):
+    """An exception pickle cannot rebuild (its constructor takes two arguments)."""
+
+    def __init__(self, part: int, whole: int) -> None:
+        super().__init__(f"part {part} of {whole} is missing")
+
+
+def _unpicklable_error() -> Iterator[int]:
+    yield 1
+    raise TwoPartError(2, 3)
+
+
+def _exits() -> Iterator[int]:
+    os._exit(3)
+    yield 1
+
+
+def test_a_child_error_that_cannot_be_pickled_arrives_as_one_line() -> None:
+    with pytest.raises(BenefitsError, match=r"^TwoPartError: part 2 of 3 is missing$"):
+        list(in_child_process(_unpicklable_error, name="test", timeout=30, expired="expired"))
+
+
+def test_a_child_that_ends_its_own_process_fails_with_the_exit_code() -> None:
+    with pytest.raises(BenefitsError, match=r"^the connector's process ended unexpectedly \(exit code 3\)$"):
+        list(in_child_process(_exits, name="test", timeout=30, expired="expired"))
+
+
+def test_a_consumer_that_stops_early_closes_the_childs_generator(tmp_path: Path) -> None:
+    closed = tmp_path / "closed"
+
+    def produce() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+            time.sleep(60)
+        finally:
+            closed.write_text(str(os.getpid()))
+
+    items = in_child_process(produce, name="test", timeout=30, expired="expired")
+    assert next(items) == 1
+    items.close()
+    assert not psutil.pid_exists(int(closed.read_text()))
 
 
 def test_framework_keeps_bookmark_and_revisions(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
