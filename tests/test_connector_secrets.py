@@ -86,6 +86,7 @@ def every_stored_text(url: str) -> str:
     return text
 
 
+@pytest.mark.slow  # three CLI processes, each importing GX; the masking itself is tested in-process below
 def test_a_real_sync_keeps_the_secret_out_of_the_store_and_the_console(tmp_path: Path, api: str) -> None:
     config = tmp_path / "config"
     write_connectors(config, [

@@ -59,6 +59,7 @@ def test_an_empty_benefits_load_plugins_hides_it(installed: dict[str, str]) -> N
     assert "acme 0.1.0" in chosen.stdout
 
 
+@pytest.mark.slow  # a nested pytest run of the whole kit; tests/test_conformance.py runs the same kit in-process
 def test_the_example_passes_its_one_line_conformance_test(installed: dict[str, str]) -> None:
     test_file = EXAMPLE / "tests" / "test_acme.py"
     assert len([line for line in test_file.read_text().splitlines() if line.strip()]) == 3  # two imports, one line
