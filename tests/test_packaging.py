@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -31,17 +32,21 @@ print(json.dumps({"benefits": benefits.__file__, "index": index.status_code, "pa
 """
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built from this checkout with the installed hatchling (nothing downloaded)."""
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out)],
-                   cwd=ROOT, check=True, capture_output=True, timeout=120)
-    (built,) = out.glob("benefits-*.whl")
+def _build(target: str, source: Path, out: Path) -> Path:
+    """Build ``target`` (wheel or sdist) of the project at ``source`` with the installed hatchling, offline."""
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "--target", target, "--directory", str(out)],
+                   cwd=source, check=True, capture_output=True, timeout=120)
+    (built,) = out.glob("benefits-*.whl" if target == "wheel" else "benefits-*.tar.gz")
     return built
 
 
-def test_the_wheel_installs_only_benefits_at_the_top_level(wheel: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from this checkout."""
+    return _build("wheel", ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+def _check_top_level(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names}
     assert {t for t in top_level if not t.endswith(".dist-info")} == {"benefits"}
@@ -49,6 +54,19 @@ def test_the_wheel_installs_only_benefits_at_the_top_level(wheel: Path) -> None:
     assert "benefits/dashboards/pages/portfolio.py" in names
     assert "benefits/dashboards/assets/plotly-partial.min.js" in names
     assert not [n for n in names if "plotly-bundle" in n or "__pycache__" in n]
+
+
+def test_the_wheel_installs_only_benefits_at_the_top_level(wheel: Path) -> None:
+    _check_top_level(wheel)
+
+
+def test_a_wheel_built_from_the_sdist_is_the_same_shape(tmp_path: Path) -> None:
+    """``python -m build`` builds the sdist first, then the wheel from it: the link is a folder there."""
+    sdist = _build("sdist", ROOT, tmp_path)
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path / "src", filter="data")
+    (unpacked,) = (tmp_path / "src").iterdir()
+    _check_top_level(_build("wheel", unpacked, tmp_path / "out"))
 
 
 def test_the_dashboard_runs_from_the_unpacked_wheel_and_serves_the_partial_plotly_bundle(
