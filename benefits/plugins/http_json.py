@@ -271,7 +271,7 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
 def _check_url(url: str, error: type[Exception], secrets: frozenset[str] | set[str] = frozenset()) -> None:
     parts = urlsplit(url)
     try:
-        parts.port  # raises on a port that is not a number
+        parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         raise error(mask(f"{_shown(url)} has an invalid port", secrets)) from None
     if parts.scheme not in SCHEMES or not parts.hostname:
@@ -347,7 +347,7 @@ def _snippet(exc: urllib.error.HTTPError, secrets: frozenset[str]) -> str:
     """The start of an error response's body, on one line, masked before it is cut short."""
     try:
         body = exc.read(16 * SNIPPET)
-    except Exception:  # the body is a courtesy
+    except Exception:  # noqa: BLE001 - the body is a courtesy
         return ""
     finally:
         exc.close()
