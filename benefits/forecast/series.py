@@ -12,6 +12,8 @@ from benefits.forecast.settings import ForecastSettings
 
 WEEK = pd.Timedelta(days=7)
 _OUTLIER_Z = 8.0
+"""A level reading is left out when it is more than this many noise standard deviations from each
+of its neighbourhoods (see :func:`level_outliers`)."""
 
 
 def window(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -71,16 +73,35 @@ def future_weeks(observed: pd.DataFrame, benefit: register.Benefit, settings: Fo
 
 
 def level_outliers(values: np.ndarray) -> np.ndarray:
-    """Values far from their neighbours (> 8 robust standard deviations from a centred rolling
-    median of 5): a mis-keyed reading of a level metric would otherwise drive its trend. A real
-    step change moves the rolling median with it and stays in; flows (cumulative measures) are
-    left alone, as lumpy payments are real."""
-    flags = np.zeros(len(values), dtype=bool)
-    if len(values) < 5:
+    """Readings far from every neighbourhood: a mis-keyed reading of a level metric (x10, an extra
+    digit, a sign error) would otherwise drive its trend. Flows (cumulative measures) are left
+    alone, as lumpy payments are real.
+
+    The series is detrended by its median step, and the noise's standard deviation is estimated
+    from its steps (1.4826 x their median absolute deviation / sqrt 2), which ordinary Gaussian
+    noise does not shrink, unlike residuals from a rolling median that includes the reading
+    itself. A reading is flagged when it is more than ``_OUTLIER_Z`` of those from the median of
+    the (up to) three readings before it, from that of the three after it, and from that of the
+    two on either side. A real step change is close to the readings on its own side and stays in;
+    a step in the last two readings leaves the last one out until a third reading confirms it.
+    Nothing is flagged when most steps are zero (no noise to measure against).
+    """
+    v = np.asarray(values, dtype=float)
+    flags = np.zeros(len(v), dtype=bool)
+    if len(v) < 5:
         return flags
-    rolling = pd.Series(values).rolling(5, center=True, min_periods=1).median().to_numpy()
-    residual = values - rolling
-    scale = 1.4826 * float(np.median(np.abs(residual)))
-    if not scale > 0:
+    steps = np.diff(v)
+    slope = float(np.median(steps))
+    sigma = 1.4826 * float(np.median(np.abs(steps - slope))) / np.sqrt(2.0)
+    if not sigma > 0:
         return flags
-    return np.abs(residual) > _OUTLIER_Z * scale
+    level = v - slope * np.arange(len(v))
+    gap = np.full(3, np.nan)
+    rows = np.lib.stride_tricks.sliding_window_view(np.concatenate([gap, level, gap]), 7)  # row i: i-3 .. i+3
+    before, after, at = np.isfinite(rows[:, 2]), np.isfinite(rows[:, 4]), np.arange(len(v))
+    distance = np.full(len(v), np.inf)
+    for side, present in ((rows[:, :3], before), (rows[:, 4:], after), (rows[:, [1, 2, 4, 5]], before & after)):
+        ordered, count = np.sort(side, axis=1), np.isfinite(side).sum(axis=1)  # missing (NaN) sort last
+        median = (ordered[at, np.maximum(count - 1, 0) // 2] + ordered[at, count // 2]) / 2
+        distance = np.where(present, np.minimum(distance, np.abs(level - median)), distance)
+    return distance > _OUTLIER_Z * sigma

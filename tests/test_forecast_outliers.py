@@ -1,0 +1,61 @@
+"""The outlier filter of level metrics (``series.level_outliers``): ordinary Gaussian noise around a
+trend is left alone, a mis-keyed reading is caught, a real step change is kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benefits.forecast.series import level_outliers
+
+
+def trend_and_noise(rng: np.random.Generator) -> np.ndarray:
+    """26-156 weekly readings: a straight trend of up to one noise standard deviation a week
+    either way, plus Gaussian noise."""
+    n = int(rng.integers(26, 157))
+    sigma = rng.uniform(0.5, 5.0)
+    return 100.0 + rng.uniform(-1.0, 1.0) * sigma * np.arange(n) + rng.normal(0.0, sigma, n)
+
+
+def s_curve_and_noise(rng: np.random.Generator) -> np.ndarray:
+    """26-156 weekly readings ramping along a logistic curve (a rise of 10-60 noise standard
+    deviations, steep or gentle, anywhere in the series), plus Gaussian noise."""
+    n = int(rng.integers(26, 157))
+    sigma = rng.uniform(0.5, 5.0)
+    t = np.arange(n)
+    ramp = rng.uniform(10, 60) * sigma / (1 + np.exp(-(t - rng.uniform(0.2, 0.8) * n) / rng.uniform(2, 15)))
+    return 100.0 + ramp + rng.normal(0.0, sigma, n)
+
+
+@pytest.mark.parametrize("series", [trend_and_noise, s_curve_and_noise])
+def test_gaussian_noise_is_left_alone(series) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(2026)
+    flagged = sum(bool(level_outliers(series(rng)).any()) for _ in range(2_000))
+    # measured: 0 of 2,000 for both (the filter it replaces: 434 and 305, i.e. 21.7% and 15.3%)
+    assert flagged <= 2  # at most 0.1% of the series lose an ordinary reading
+
+
+@pytest.mark.parametrize("where", [0, 1, 17, 38, 39])
+def test_a_reading_keyed_ten_times_too_large_is_flagged(where: int) -> None:
+    rng = np.random.default_rng(where)
+    values = 40.0 + 0.2 * np.arange(40) + rng.normal(0.0, 1.0, 40)
+    values[where] *= 10
+    assert np.flatnonzero(level_outliers(values)).tolist() == [where]
+    values[where] = values[where] + 3  # and an extra digit: 46.1 keyed as 463 (x10 + 3)
+    assert np.flatnonzero(level_outliers(values)).tolist() == [where]
+
+
+@pytest.mark.parametrize("size", [-300.0, -30.0, 8.0, 50.0, 1_000.0])
+def test_a_step_change_is_kept(size: float) -> None:
+    rng = np.random.default_rng(int(abs(size)))
+    for at in (3, 20, 37):  # early, midway, three readings before the end
+        values = 500.0 + 0.1 * np.arange(40) + np.where(np.arange(40) >= at, size, 0.0) + rng.normal(0.0, 1.0, 40)
+        assert not level_outliers(values).any(), f"a step of {size} at reading {at}"
+
+
+def test_a_step_in_the_last_two_readings_waits_for_a_third() -> None:
+    rng = np.random.default_rng(4)
+    values = 500.0 + rng.normal(0.0, 1.0, 41) + np.where(np.arange(41) >= 38, 50.0, 0.0)
+    # the newest of two readings at a new level is not yet told apart from a mis-keyed one
+    assert np.flatnonzero(level_outliers(values[:40])).tolist() == [39]
+    assert not level_outliers(values).any()  # a third reading at the new level confirms the step
