@@ -4,8 +4,11 @@ A thread cannot be stopped, so a connector that hangs in a worker thread would k
 holding its connection or file) after the sync gave up on it. Each connector's reading therefore
 runs in a child process forked from the sync (``multiprocessing``, ``fork`` start method: the
 connector object, its settings, secrets and plugin classes are inherited, nothing of it is pickled).
-The child sends what it reads through a pipe, one item ahead of the sync: it reads the next chunk
-while the sync validates and writes the current one, and never more, so memory stays flat.
+A plain ``multiprocessing.Process`` rather than ``concurrent.futures.ProcessPoolExecutor``: a pool
+cannot end a busy worker (before Python 3.14), and the connector's generator must stay in one
+process across chunks. The child sends what it reads through a pipe: it builds the next chunk
+while the sync validates and writes the current one, then waits until the sync takes it, so at
+most one chunk is ahead and memory stays flat.
 
 When the time is up, or the sync stops reading early (an error while validating or writing), the
 child is sent SIGTERM, which raises inside the connector's code so that its generator is closed and
@@ -139,6 +142,7 @@ def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: 
     """The child: send each item of ``produce()``, then done (or the error); close the generator however it ends."""
     _die_with_parent(parent)
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the sync's to handle; it then stops this child
     items: Iterable[Any] = ()
     try:
         items = produce()
