@@ -127,7 +127,7 @@ def test_portfolio_and_benefit_pages_draw_their_charts(browser: Any, server: str
     # cold: a new browser context (empty cache) and the server's first page view
     timings["portfolio_cold_s"] = _open(page, server + "/" + AS_OF, ["#portfolio-initiatives", "#portfolio-status"])
     assert page.locator("#portfolio-initiatives .cartesianlayer .trace.bars .point").count() == 4  # 2 initiatives x 2
-    assert page.locator("#portfolio-status .cartesianlayer .trace.bars .point").count() == 7  # every status
+    assert page.locator("#portfolio-status .cartesianlayer .trace.bars .point").count() == 8  # every status
     assert "Cloud & data platform" in page.locator("#portfolio-initiatives .xtick text").all_text_contents()
     assert page.locator("#card-planned").inner_text().endswith("£317,500")
     assert "£0" in page.locator("#card-claims-reported").inner_text()  # the fixture store has no claims

@@ -18,7 +18,7 @@ import dash
 import pytest
 from sqlalchemy import select, update
 
-from benefits.dashboards import data, trust, trust_figures
+from benefits.dashboards import data, queries, trust, trust_figures
 from benefits.dashboards.app import _nav_links, create_app
 from benefits.forecast.runner import forecast_all
 from benefits.report import steering_pack
@@ -188,14 +188,18 @@ def test_trust_page_is_one_click_from_every_page(app: dash.Dash) -> None:
     assert (link.href, link.children) == ("/trust", "Forecast trust")
 
 
-def test_benefit_detail_carries_what_the_latest_forecast_stored(session: Any) -> None:
-    from benefits.dashboards import queries
-
+def test_benefit_page_shows_the_trust_the_forecast_run_stored(session: Any) -> None:
     run = session.scalars(select(models.ForecastRun).order_by(models.ForecastRun.id.desc())).first()
+    assert len(run.forecasts) == 3
     for forecast in run.forecasts:
         detail = queries.benefit_detail(session, forecast.benefit_key, dd.AS_OF)
         assert (detail.trust, detail.reference_weight, detail.p_model) == (
             forecast.trust, forecast.reference_weight, forecast.p_model)
+        assert forecast.trust.startswith("Its range is widened by how far")
+        layout = page("benefit").layout(key=forecast.benefit_key, as_of=dd.AS_OF.isoformat())
+        assert forecast.trust in texts(by_id(layout, "benefit-trust"))
+        leaning = [c for c in walk(layout) if getattr(c, "id", None) == "benefit-reference"]
+        assert bool(leaning) == (forecast.reference_weight >= 0.05)  # 25 weeks of history, 27 to go: it leans
 
 
 def test_benefit_page_shows_the_trust_sentence_and_says_when_it_leans_on_comparable_benefits(
