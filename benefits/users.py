@@ -6,6 +6,9 @@ by ``benefits users add``) lists each user's name, role and salted scrypt passwo
 format); the hash is empty for users a trusted proxy signs in. ``benefits claims approve|reject``
 reads the decider's role from it; the dashboard (``benefits.dashboards.auth``) signs users in
 against it.
+
+Importing this module is cheap (the CLI's ``--help`` reads ``ROLES`` and ``USERS_FILE``): YAML and
+werkzeug are imported by the functions that need them.
 """
 
 from __future__ import annotations
@@ -14,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from benefits.errors import ConfigError
 
 ROLES = ("viewer", "pmo", "finance", "admin")
+USERS_FILE = "users.yaml"
+"""The users file's name in the configuration folder."""
 LOCAL_USER = "local"
 """The one user of an open dashboard (loopback only), with role ``admin``."""
 
@@ -47,16 +49,22 @@ class UserEntry:
 
 def hash_password(password: str) -> str:
     """A salted scrypt hash of ``password`` for the users file (werkzeug format)."""
+    from werkzeug.security import generate_password_hash
+
     return generate_password_hash(password, method="scrypt")
 
 
 def password_matches(entry: UserEntry, password: str) -> bool:
     """True when ``password`` is the one hashed in ``entry`` (False for a user without a password)."""
+    from werkzeug.security import check_password_hash
+
     return bool(entry.password_hash) and check_password_hash(entry.password_hash, password)
 
 
 def load_users(path: Path) -> dict[str, UserEntry]:
     """The users file at ``path``, by name; a clear error naming the file and the entry otherwise."""
+    import yaml
+
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
@@ -78,6 +86,8 @@ def load_users(path: Path) -> dict[str, UserEntry]:
 
 def save_users(path: Path, users: dict[str, UserEntry]) -> None:
     """Write the users file (names sorted), readable by its owner only."""
+    import yaml
+
     items = [{"name": u.name, "role": u.role, **({"password": u.password_hash} if u.password_hash else {})}
              for u in sorted(users.values(), key=lambda u: u.name)]
     path.parent.mkdir(parents=True, exist_ok=True)

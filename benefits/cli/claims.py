@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from benefits.cli.main import main, workspace
-from benefits.cli.serve import USERS_FILE
+from benefits.users import USERS_FILE
 
 if TYPE_CHECKING:
     from benefits.store.models import ClaimVersion

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from benefits.cli.main import main, workspace
-
-USERS_FILE = "users.yaml"
+from benefits.users import USERS_FILE
 
 
 @main.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from benefits.cli.main import main, workspace
-from benefits.cli.serve import USERS_FILE
+from benefits.users import ROLES, USERS_FILE
 
 _file_option = click.option(
     "--file", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -22,12 +22,12 @@ def _path(ctx: click.Context, users_file: Path | None) -> Path:
 
 @main.group()
 def users() -> None:
-    """Dashboard users and their roles (viewer, pmo, finance, admin)."""
+    """Users of the dashboard and of claims sign-off, and their roles (viewer, pmo, finance, admin)."""
 
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["viewer", "pmo", "finance", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
 @click.option("--no-password", is_flag=True, help="No password: for --auth-header mode, where a proxy signs users in.")
 @_file_option
