@@ -1,6 +1,6 @@
 """Forecast benchmark: `benefits forecast` against a plain sequential loop of default Prophet.
 
-Both sides forecast the same seeded synthetic benefits (``bench/synthetic.py``, ``--weeks``
+Both sides forecast the same seeded synthetic benefits (``benefits/testing/synthetic.py``, ``--weeks``
 weekly points each, target 13 to 52 weeks ahead) in the same run, each in its own child process
 whose wall time, CPU time and peak memory (resident set of the process and all its children, sampled every
 50 ms) are measured:
@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.synthetic import SyntheticBenefit, generate, load_store  # noqa: E402
+from benefits.testing.synthetic import SyntheticBenefit, generate, load_store  # noqa: E402 - after the sys.path line
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,8 +24,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from bench.generators import Item, finish
 from benefits import register
+from benefits.testing.generators import Item, finish
 
 
 @dataclasses.dataclass(frozen=True)

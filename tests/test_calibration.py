@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.calibration import block, score_set
-from bench.generators import planned_ramps
-from bench.synthetic import SCENARIOS, SyntheticBenefit, generate
 from benefits import realisation, register
 from benefits.forecast import ForecastSettings, forecast_benefit
 from benefits.forecast.backtest import backtest
 from benefits.forecast.calibration import brier, on_plan, reliability, straight_line
+from benefits.testing.calibration import block, score_set
+from benefits.testing.generators import planned_ramps
+from benefits.testing.synthetic import SCENARIOS, SyntheticBenefit, generate
 
 BASE = dt.date(2025, 1, 6)
 WEEK = dt.timedelta(days=7)
@@ -107,7 +107,7 @@ def test_synthetic_set_has_known_outcomes_and_is_reproducible() -> None:
 
 
 def test_calibration_harness_scores_the_stored_forecasts_of_a_small_set() -> None:
-    """bench/calibration.py end to end on a few generated benefits (some start after a go-live
+    """The calibration harness (bench/calibration.py's) end to end on a few generated benefits (some start after a go-live
     milestone): loaded into a store, forecast by the runner, scored against known outcomes."""
     items = planned_ramps(6, seed=5)
     result = score_set("ramp/5", items, ForecastSettings(), workers=1, prophet=False, backtest=False)

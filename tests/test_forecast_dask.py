@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bench.synthetic import generate, load_store
 from benefits.cli import main
 from benefits.store import db, models, repository
+from benefits.testing.synthetic import generate, load_store
 
 distributed = pytest.importorskip("distributed")
 

@@ -14,7 +14,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bench.synthetic import BASELINE, WEEK, SyntheticBenefit, generate, load_store
 from benefits import register
 from benefits.cli import main
 from benefits.errors import ConfigError
@@ -22,6 +21,7 @@ from benefits.forecast import ForecastSettings, forecast_benefit, load_settings
 from benefits.forecast.runner import forecast_all
 from benefits.status import changed, status_rows
 from benefits.store import db, models, repository
+from benefits.testing.synthetic import BASELINE, WEEK, SyntheticBenefit, generate, load_store
 
 
 def sessions_for(url: str):  # type: ignore[no-untyped-def]

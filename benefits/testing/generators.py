@@ -31,6 +31,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,7 +158,7 @@ _CATEGORY = {
 
 def make_benefit(
     key: str, kind: str, measure: str, direction: str, baseline: tuple[float, dt.date], target: tuple[float, dt.date],
-    **extra: object,
+    **extra: Any,
 ) -> register.Benefit:
     """A benefit of metric ``kind`` (see ``_CATEGORY``) with its register fields."""
     category, unit = _CATEGORY[kind]
@@ -212,7 +213,7 @@ def frame(rng: np.random.Generator, as_of: dt.date, elapsed: tuple[int, int], ah
 def flow_item(
     generator: str, regime: str, key: str, f: Frame, rate: np.ndarray, planned: float, rng: np.random.Generator,
     as_of: dt.date, kind: str = "savings", relative_noise: float = 0.2, noise_kind: str = "gaussian",
-    decrease: bool = False, late_share: float = 0.0, **extra: object,
+    decrease: bool = False, late_share: float = 0.0, **extra: Any,
 ) -> Item:
     """A cumulative benefit: per-period flows ``rate`` (per week) times the period length, with
     noise; ``planned`` is the planned total improvement (the target). Flows before the baseline
@@ -231,14 +232,14 @@ def flow_item(
     return finish(generator, regime, benefit, periods, sign * flows[keep], as_of, milestones)
 
 
-def extra_milestones(extra: dict[str, object]) -> tuple[register.Milestone, ...]:
-    milestones = extra.pop("milestones", ())
-    return tuple(milestones)  # type: ignore[arg-type]  # a tuple of Milestone, passed through **extra
+def extra_milestones(extra: dict[str, Any]) -> tuple[register.Milestone, ...]:
+    """Take the milestones (passed through ``**extra``) out of ``extra``."""
+    return tuple(extra.pop("milestones", ()))
 
 
 def level_item(
     generator: str, regime: str, key: str, f: Frame, level: np.ndarray, baseline_value: float, improvement: float,
-    direction: str, as_of: dt.date, kind: str, **extra: object,
+    direction: str, as_of: dt.date, kind: str, **extra: Any,
 ) -> Item:
     """A level benefit: readings ``level`` (noise included), baseline as given, target ``improvement`` beyond it."""
     sign = 1.0 if direction == "increase" else -1.0
@@ -246,7 +247,7 @@ def level_item(
     bounds = extra.get("bounds")
     target = baseline_value + sign * nice(improvement)
     if bounds is not None:
-        target = float(np.clip(target, bounds["min"] + 0.1, bounds["max"] - 0.1))  # type: ignore[index]
+        target = float(np.clip(target, bounds["min"] + 0.1, bounds["max"] - 0.1))
     benefit = make_benefit(key, kind, "level", direction, (baseline_value, f.baseline), (target, f.target), **extra)
     return finish(generator, regime, benefit, f.periods, level, as_of, milestones)
 
@@ -375,7 +376,7 @@ def planned_ramps(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list
         f = frame(rng, as_of, (20, 78), (13, 52), history=(0, 52))
         t = weeks_between(f.periods, f.baseline)
         with_milestone = i % 2 == 0
-        extra: dict[str, object] = {"profile": "s_curve" if (i // 2) % 2 == 0 else "linear"}
+        extra: dict[str, Any] = {"profile": "s_curve" if (i // 2) % 2 == 0 else "linear"}
         go_live = 0.0
         if with_milestone:
             elapsed = (as_of - f.baseline).days / 7.0

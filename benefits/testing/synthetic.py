@@ -51,7 +51,7 @@ class SyntheticBenefit:
     landed: bool
     """Known outcome: the target improvement was reached by the target date."""
     milestones: tuple[register.Milestone, ...] = ()
-    """The initiative's milestones (none here; ``bench/generators.py`` has benefits that start after one)."""
+    """The initiative's milestones (none here; ``benefits.testing.generators`` has benefits that start after one)."""
 
 
 class Stored(Protocol):
@@ -101,8 +101,9 @@ def _one(key: str, scenario: str, observed: int, ahead: int, rng: np.random.Gene
         **{k: v for k, v in fields.items() if k not in ("baseline", "target")},
     )
     as_of = BASELINE + observed * WEEK
-    landed = realisation.realised_to_date(benefit, truth, benefit.target.date) >= realisation.target_improvement(benefit)
-    return SyntheticBenefit(benefit, scenario, truth.iloc[:observed].reset_index(drop=True), truth, as_of, bool(landed))
+    reached = realisation.realised_to_date(benefit, truth, benefit.target.date)
+    landed = reached is not None and reached >= realisation.target_improvement(benefit)
+    return SyntheticBenefit(benefit, scenario, truth.iloc[:observed].reset_index(drop=True), truth, as_of, landed)
 
 
 def _flow(scenario: str, weeks: np.ndarray, target_week: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
@@ -179,7 +180,7 @@ def load_store(database_url: str, benefits: Sequence[Stored]) -> None:
         rows = [
             {"metric": s.benefit.metric, "period": period, "value": float(value), "unit": s.benefit.unit}
             for s in benefits
-            for period, value in zip(s.observations["period"], s.observations["value"])
+            for period, value in zip(s.observations["period"], s.observations["value"], strict=True)
         ]
         repository.load_observations(session, "synthetic", run.id, rows)
     engine.dispose()
