@@ -140,7 +140,8 @@ def main() -> None:
     load = os.getloadavg()
     rounds = [_round(items, as_of, args) for _ in range(args.repeat)]
     print(f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before and {_load()} after the run, {dt.datetime.now():%Y-%m-%d %H:%M}")
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before and {_load()} after the run, "
+          f"{dt.datetime.now():%Y-%m-%d %H:%M}")
     for i, (ours, again, plain, _, _) in enumerate(rounds, 1):
         if len(rounds) > 1:
             print(f"round {i}:")

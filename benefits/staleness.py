@@ -3,7 +3,8 @@
 A metric's *cadence* is how often it reports: the ``cadence_days`` a benefit measuring it declares
 in the register, else its usual gap: the span from its first to its last observed period divided by
 the number of gaps between its distinct periods (7 days when it has fewer than two). Everything is
-aggregated in SQL, one row per metric, so the cost does not grow with the length of the series. It is *stale* at ``as_of`` when its latest period is older than ``as_of`` minus cadence x
+aggregated in SQL, one row per metric, so the cost does not grow with the length of the series.
+It is *stale* at ``as_of`` when its latest period is older than ``as_of`` minus cadence x
 tolerance; the tolerance is the largest ``stale_tolerance`` its benefits declare (default 2: two
 missed reports). A metric with no observation at all is not stale: its benefits have ``no_data``.
 

@@ -1,4 +1,5 @@
-"""Dashboard access: users file with scrypt hashes (benefits.users), trusted proxy header, roles, refusing open exposure."""
+"""Dashboard access: users file with scrypt hashes (benefits.users), trusted proxy header, roles, refusing open
+exposure."""
 
 from __future__ import annotations
 

@@ -107,7 +107,8 @@ def test_synthetic_set_has_known_outcomes_and_is_reproducible() -> None:
 
 
 def test_calibration_harness_scores_the_stored_forecasts_of_a_small_set() -> None:
-    """The calibration harness (bench/calibration.py's) end to end on a few generated benefits (some start after a go-live
+    """The calibration harness (bench/calibration.py's) end to end on a few generated benefits (some start after a
+    go-live
     milestone): loaded into a store, forecast by the runner, scored against known outcomes."""
     items = planned_ramps(6, seed=5)
     result = score_set("ramp/5", items, ForecastSettings(), workers=1, prophet=False, backtest=False)

@@ -99,7 +99,9 @@ import datetime as dt
 from benefits.plugins.csv_files import CsvConnector
 from benefits.testing import get_connector_tests
 
-class TestCsv(get_connector_tests(CsvConnector, {{"path": {str(ROOT / "tests/data/csv/*.csv")!r}}}, as_of=dt.date(2026, 11, 23))):
+class TestCsv(get_connector_tests(
+    CsvConnector, {{"path": {str(ROOT / "tests/data/csv/*.csv")!r}}}, as_of=dt.date(2026, 11, 23)
+)):
     def test_every_record_says_where_it_came_from(self, records):
         assert all(r["source_ref"].endswith(tuple(f":{{n}}" for n in range(2, 8))) for r in records)
 ''')

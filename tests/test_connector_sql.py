@@ -302,9 +302,11 @@ def test_a_url_naming_a_driver_that_is_not_installed_says_so(context: SyncContex
 
 @pytest.mark.parametrize(("settings", "message"), [
     ({"query": "SELECT 1 WHERE x = :account", "params": {}},
-     "connectors[0].settings.params: value error, the query uses :account but params gives no value for 'account'"),
+     "connectors[0].settings.params: value error, "
+     "the query uses :account but params gives no value for 'account'"),
     ({"query": "SELECT 1", "params": {"acount": "it"}},
-     "connectors[0].settings.params: value error, 'acount' is not a parameter of the query (its parameters: none)"),
+     "connectors[0].settings.params: value error, "
+     "'acount' is not a parameter of the query (its parameters: none)"),
     ({"query": "SELECT 1", "table": "x"}, "connectors[0].settings.table: extra inputs are not permitted"),
 ])
 def test_settings_are_checked_before_anything_runs(tmp_path: Path, context: SyncContext,

@@ -75,7 +75,8 @@ def test_the_docs_show_the_example_test_file() -> None:
 
 
 def test_the_docs_walk_through_is_the_example_that_passes_the_whole_kit() -> None:
-    """Following docs/plugins.md gives examples/acme-connector, whose kit run above passes all 12 tests (none skipped)."""
+    """Following docs/plugins.md gives examples/acme-connector, whose kit run above passes all 12 tests (none
+    skipped)."""
     docs = (ROOT / "docs" / "plugins.md").read_text()
     module = (EXAMPLE / "acme_benefits" / "__init__.py").read_text()
     assert f"```python\n{module}```" in docs, "the walk-through must show acme_benefits/__init__.py verbatim"

@@ -243,7 +243,8 @@ def _record_claim(record: dict[str, Any], where: str) -> ClaimInput:
 
 
 def register_problems(claims: Iterable[ClaimInput], register: Register) -> list[str]:
-    """What the register says is wrong with each claim (unknown or non-claimable benefit, period, value), one line each."""
+    """What the register says is wrong with each claim (unknown or non-claimable benefit, period, value), one line
+    each."""
     declared = {benefit.key: benefit for _, benefit in register.benefits()}
     problems: list[str] = []
     for claim in claims:

@@ -126,8 +126,8 @@ class CsvConnector(Connector):
                     start = reader.line_num + 1
         except UnicodeDecodeError as exc:
             raise ConnectorError(
-                f"{path}: cannot be read as {self.settings.encoding} ({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r}); "
-                "set `encoding` to the file's encoding"
+                f"{path}: cannot be read as {self.settings.encoding} "
+                f"({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r}); set `encoding` to the file's encoding"
             ) from None
         except csv.Error as exc:
             raise ConnectorError(f"{path}: line {reader.line_num}: {exc}") from None

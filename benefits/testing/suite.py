@@ -248,7 +248,8 @@ class ClaimsConnectorTests(ConnectorTests):
         return self._once("claims", lambda: list(self._new(context).claims()))
 
     def test_claims_are_valid_claim_records(self, context: SyncContext, claims: list[Any]) -> None:
-        """``claims()`` yields at least one claim, each a dict the sync would record: claimable benefit, date, Decimal value."""
+        """``claims()`` yields at least one claim, each a dict the sync would record: claimable benefit, date,
+        Decimal value."""
         from benefits.claims.importer import read_claim_records, register_problems
         from benefits.errors import BenefitsError
 
@@ -287,7 +288,9 @@ def get_connector_tests(
     attributes = {
         "__test__": True,
         "__module__": sys._getframe(1).f_globals.get("__name__", __name__),
-        "__doc__": f"Conformance tests of the {getattr(connector_cls, 'type', '?')!r} connector ({_qualified(connector_cls)}).",
+        "__doc__": (
+            f"Conformance tests of the {getattr(connector_cls, 'type', '?')!r} connector ({_qualified(connector_cls)})."
+        ),
         "connector_cls": connector_cls,
         "settings": dict(settings or {}),
         "register_path": register_path,
