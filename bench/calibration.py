@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,12 +33,15 @@ from benefits.testing.calibration import (
     BRIER_GOAL,
     COVERAGE_GOAL,
     HOLDOUT_SEEDS,
+    POOLED,
     REAL,
     TRAINING_SEEDS,
+    Row,
     Summary,
     block,
     log,
     score_set,
+    summarise,
     summary_table,
 )
 from benefits.testing.generators import DEFAULT_AS_OF, GENERATORS
@@ -49,6 +53,17 @@ def _settings(pairs: list[str]) -> ForecastSettings:
         name, _, value = pair.partition("=")
         values[name] = value
     return ForecastSettings.model_validate(values)
+
+
+def _revision() -> str:
+    """The commit measured, and whether the working tree had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        found = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True, text=True,
+                               check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return found.stdout.strip().replace("-dirty", " with uncommitted changes")
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -99,7 +114,9 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     seeds = ",".join(map(str, args.seeds))
     out(f"## Calibration at {args.as_of} ({family} seeds {seeds}; {args.count} benefits per generator and seed)\n")
     out(f"Settings: {settings.model_dump()}\n")
+    out(f"Code: {_revision()}\n")
     summaries: dict[str, Summary] = {}
+    pooled: list[Row] = []
     started = time.perf_counter()
     for name in args.names:
         results = []
@@ -109,6 +126,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
             results.append(score_set(f"{name}/{seed}", items, settings, args.workers,
                                      not args.skip_prophet_baseline, args.backtest))
         text, summaries[name] = block(name, results, seeds)
+        pooled += [r for result in results for r in result.rows]
         out(text)
     if args.real:
         from bench.real_series import real_set
@@ -120,6 +138,9 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
         text, summaries[REAL] = block(REAL, [result], str(seed))
         out(text)
     synthetic = [n for n in summaries if n != REAL]
+    if len(synthetic) > 1:
+        summaries = {**{n: summaries[n] for n in synthetic}, POOLED: summarise(pooled),
+                     **({REAL: summaries[REAL]} if REAL in summaries else {})}
     out("## Summary\n")
     out(summary_table(summaries))
     out(f"Goals: synthetic Brier <= {BRIER_GOAL} and below default Prophet; real Brier below the constant and "
