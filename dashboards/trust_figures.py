@@ -74,13 +74,13 @@ def coverage_chart(coverage: pd.DataFrame, goal: float = 0.8) -> go.Figure:
         for name, column, colour in bars
     ])
     figure.add_vline(x=goal, line=dict(color=TARGET_COLOUR, width=2, dash="dot"),
-                     annotation_text=f"goal {goal:.0%}", annotation_position="top")
+                     annotation_text=f"goal {goal:.0%}", annotation_position="bottom right")
     figure.update_layout(
-        title_text="How often the 80% range held what came in",
-        margin_t=80,
+        title_text="How often the 80% range held<br><sup>by how far ahead the forecast looked</sup>",
+        margin_t=100,
         barmode="group",
-        xaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="outcomes inside the range")),
-        yaxis=dict(autorange="reversed", title=dict(text="how far ahead the forecast looked")),
+        xaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="share inside the range")),
+        yaxis=dict(autorange="reversed"),
     )
     if coverage.empty or not int(coverage["points"].sum()):
         _note(figure, "No forecast range has been checked against what came in yet")

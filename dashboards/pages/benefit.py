@@ -108,9 +108,9 @@ def _trust(detail: queries.BenefitDetail) -> list[Any]:
     if weight >= LEANS_ON_REFERENCE:
         alone = f"; the model alone gives {percent(detail.p_model)}" if detail.p_model is not None else ""
         shown.append(html.P(f"This probability leans {percent(weight)} on how comparable benefits fared{alone}.",
-                            className="reference", id="benefit-reference"))
+                            className="trust-lean", id="benefit-reference"))
     shown.append(html.P([detail.trust, " ", dcc.Link("How far this portfolio's forecasts held ›", href="/trust")],
-                        className="trust", id="benefit-trust"))
+                        className="trust-note", id="benefit-trust"))
     return shown
 
 
