@@ -92,7 +92,7 @@ def check_failures(report: ForecastRunReport, allowed: int) -> None:
         return
     benefits = f"{report.failed} benefit{'s' if report.failed != 1 else ''}"
     raise BenefitsError(
-        f"{benefits} failed to forecast (--allow-failures {allowed}); `benefits status` shows each reason"
+        f"{benefits} failed to forecast (--allow-failures {allowed}); `benefits status --format json` gives each reason"
     )
 
 

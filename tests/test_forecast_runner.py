@@ -116,7 +116,7 @@ def test_forecast_command_exits_1_when_a_fit_fails_unless_allowed(tmp_path: Path
     failing = CliRunner().invoke(main, [*args, "--workers", "2"])
     assert failing.exit_code == 1
     assert failing.stderr.splitlines() == [
-        "error: 1 benefit failed to forecast (--allow-failures 0); `benefits status` shows each reason"
+        "error: 1 benefit failed to forecast (--allow-failures 0); `benefits status --format json` gives each reason"
     ]
     assert f"1 failed: {short.benefit.key}" in failing.stdout.splitlines()[-1]
     assert "Traceback" not in failing.output

@@ -151,7 +151,8 @@ def test_a_broken_stan_model_fails_each_fit_and_the_weekly_job_exits_1(tmp_path:
         "achieved", "on_track", "off_track", "insufficient_data", "no_data"}
     assert failing.returncode == 1
     assert failing.stderr.splitlines() == [
-        f"error: {len(failed)} benefits failed to forecast (--allow-failures 0); `benefits status` shows each reason"
+        f"error: {len(failed)} benefits failed to forecast (--allow-failures 0); "
+        "`benefits status --format json` gives each reason"
     ]
     more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
     assert f"{len(failed)} failed: {', '.join(failed[:10])}{more}\n" in failing.stdout
