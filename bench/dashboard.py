@@ -7,8 +7,8 @@ inserts of observations and two forecast runs), then measures:
 
 - each page's server-side time: the Dash router callback (``/_dash-update-component``) called
   through the Flask test client, median of ``--repeat`` calls; plus one filter change;
-- the baseline of the same run: the old per-benefit Python path (``benefits.status.status_rows``)
-  against the SQL snapshot the pages use (``benefits.dashboards.snapshot.snapshot``);
+- ``benefits status``'s rows (``benefits.status.status_rows``) and the snapshot the pages use
+  (``benefits.dashboards.snapshot.snapshot``, the same positions as a DataFrame), cold;
 - in headless Chromium (Playwright): the portfolio page until its cards and filters show, and until
   its charts are drawn, cold (new browser context) and warm (reload with scripts cached), median of
   ``--browser-repeat`` loads; against the baseline of the same run, the same app loading the full
@@ -269,8 +269,8 @@ def main() -> None:
             old = median_ms(lambda: status_rows(session, AS_OF), max(3, args.repeat // 2))
             health = median_ms(lambda: metric_summaries(session, AS_OF), max(3, args.repeat // 2))
             new = median_ms(lambda: (cache.clear(), snapshot(session, AS_OF)), args.repeat)
-        print(f"baseline status_rows (Python per benefit): {old:8.1f} ms")
-        print(f"snapshot, cold (SQL aggregation):          {new:8.1f} ms  ({old / new:.1f}x faster)")
+        print(f"benefits status rows (status_rows):        {old:8.1f} ms")
+        print(f"snapshot, cold (the same rows as a frame): {new:8.1f} ms")
         print(f"  of which benefits.staleness.metric_summaries: {health:8.1f} ms")
         print("server-side router callback, median ms:       kept snapshot | cold (first view after new data)")
         for name, (warm, cold) in server_side(url, args.repeat).items():
