@@ -46,6 +46,7 @@ def test_backtest_lists_coverage_and_error_per_benefit(demo_store: tuple[Path, s
     fitted = [r for r in rows if r["points"]]
     assert len(fitted) >= 25  # a few benefits start late or are decided without a fit
     assert all(0.0 <= r["coverage"] <= 1.0 and r["error"] >= 0 and 1 <= r["origins"] <= 4 for r in fitted)
+    assert all(0.0 <= r["raw_coverage"] <= 1.0 for r in fitted)
     assert all(r["coverage"] is None and r["error"] is None for r in rows if not r["points"])
     assert "backtest 30/30: hr-case-hours" in result.stderr  # progress goes to stderr, not into the JSON
 
@@ -59,8 +60,11 @@ def test_backtest_of_one_benefit_matches_the_library(demo_store: tuple[Path, str
     with session_factory(engine)() as session:
         [(key, expected)] = list(backtest_portfolio(session, AS_OF, keys=["crm-win-rate"], origins=2))
     engine.dispose()
-    assert key == "crm-win-rate" and row["points"] == len(expected.points) == 26  # 2 origins x 13 weeks
-    assert row["coverage"] == round(sum(p.covered for p in expected.points) / 26, 3)
+    # two quarter-start origins (2026-10-01 and 2026-07-01), each compared with every later week
+    assert key == "crm-win-rate" and row["points"] == len(expected.points) > 13
+    assert {p.origin for p in expected.points} == {dt.date(2026, 10, 1), dt.date(2026, 7, 1)}
+    assert row["coverage"] == round(expected.coverage, 3)
+    assert row["raw_coverage"] == round(sum(p.lower <= p.actual <= p.upper for p in expected.points) / row["points"], 3)
     assert row["origins"] == 2
 
 

@@ -13,18 +13,20 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
 
 from benefits import register
 from benefits.cli import main
 from benefits.errors import ConfigError
 from benefits.forecast import ForecastSettings, forecast_benefit, load_settings
+from benefits.forecast.backtest import stored_calibration
 from benefits.forecast.runner import forecast_all
 from benefits.status import changed, status_rows
 from benefits.store import db, models, repository
 from benefits.testing.synthetic import BASELINE, WEEK, SyntheticBenefit, generate, load_store
 
 
-def sessions_for(url: str):  # type: ignore[no-untyped-def]
+def sessions_for(url: str) -> sessionmaker[Session]:
     return db.session_factory(db.make_engine(url))
 
 
@@ -79,7 +81,8 @@ def test_unchanged_inputs_are_reused_and_changed_ones_refit(
     assert set(params) == {"k", "m", "sigma_obs", "delta", "beta"} and len(params["delta"]) == 25
     obs = pd.concat([moved.observations, pd.DataFrame({"period": [moved.observations["period"].iloc[-1] + WEEK],
                                                        "value": [moved.observations["value"].iloc[-1]]})])
-    direct = forecast_benefit(moved.benefit, BASELINE, obs, as_of + WEEK)
+    with sessions() as session:  # the same forecast as one benefit alone, under the run's calibration
+        direct = forecast_benefit(moved.benefit, BASELINE, obs, as_of + WEEK, calibration=stored_calibration(session))
     assert (refit.status, refit.p_on_time, refit.path) == (direct.status, direct.p_on_time, direct.path)
 
 
@@ -168,7 +171,7 @@ def test_history_and_status_changes(sqlite_url: str) -> None:
         history = repository.forecast_history(session)
     assert list(history) == ["flow"]
     assert [(p.as_of, p.status) for p in history["flow"]] == [(item.as_of, "on_track"), (later, "off_track")]
-    assert history["flow"][0].p_on_time > 0.9 and history["flow"][1].p_on_time < 0.1
+    assert history["flow"][0].p_on_time > 0.7 and history["flow"][1].p_on_time < 0.1
 
     # a re-run of the same date replaces that date's point and still compares with the earlier date
     third = forecast_all(sessions, later, workers=1)

@@ -1,17 +1,23 @@
-"""Rolling-origin backtest of one benefit: interval coverage and error of real past forecasts.
+"""Rolling-origin backtests: raw forecasts from past origins, compared with what came after.
 
-From each origin (the last ``origins`` quarters of the observed series, ``step`` weeks apart)
-the benefit is forecast with only the observations up to that origin, exactly as the weekly run
-would have done then; each forecast's median and interval are compared with what was observed
-in the ``horizon`` weeks after it. Origins decided without a fit (achieved, too few points) give
-no points.
+A backtest origin is the start of a calendar quarter before the as-of date (the latest, then 1,
+3, 7… quarters before it, so horizons from weeks to two years are seen). From each origin the
+benefit's model is fitted on the observations known then — exactly as a weekly run would have
+done — and its raw median and 80% interval are kept for two years ahead (``forecast_backtests``,
+keyed by a fingerprint of those observations, so later runs reuse them). Each later observation
+gives one :class:`BacktestPoint`; its normalised error (:mod:`benefits.forecast.conformal`)
+calibrates every forecast, and its calibrated interval says how far forecasts can be trusted.
+
+Forecasts are compared with observations at the observations' own dates (interpolating the
+forecast between its periods), so monthly, weekly and irregular metrics all give points. A
+cumulative measure is compared on what accrued after the origin.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,76 +25,196 @@ from sqlalchemy.orm import Session
 
 from benefits import realisation, register
 from benefits.errors import ConfigError
-from benefits.forecast import series
-from benefits.forecast.model import forecast_benefit
-from benefits.forecast.runner import stored_inputs
+from benefits.forecast import conformal, series
+from benefits.forecast import fingerprints as fp
+from benefits.forecast.fitting import sample_paths
+from benefits.forecast.probability import noise_floor, raw_quantiles
 from benefits.forecast.settings import ForecastSettings
-from benefits.store import repository
+
+#: How far ahead of its origin a backtest forecast is kept.
+REACH = pd.Timedelta(weeks=104)
+_DAY = pd.Timedelta(days=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class RawPath:
+    """A raw forecast from one origin: its periods' median and interval (Q relative to the
+    origin for a cumulative measure), with the fitted noise."""
+
+    origin: dt.date
+    fingerprint: str
+    noise: float
+    path: list[dict]
+    """``{"period", "yhat", "lower", "upper"}`` from the period after the last observation."""
 
 
 @dataclasses.dataclass(frozen=True)
 class BacktestPoint:
-    """One forecast week compared with what was observed."""
+    """One observation after an origin compared with the raw forecast made at that origin."""
 
     origin: dt.date
     period: dt.date
+    horizon_days: int
+    """Days from the origin's last observation to ``period``."""
+    delivering_days: int
+    """How long the benefit had been delivering at the origin (days from its start; 0 before it)."""
     actual: float
     yhat: float
     lower: float
     upper: float
 
     @property
-    def covered(self) -> bool:
-        """Whether the actual value fell inside the interval."""
-        return self.lower <= self.actual <= self.upper
+    def error(self) -> float:
+        """The normalised error ``r`` (within [-1, 1] when the raw interval held the actual)."""
+        return float(conformal.normalised_errors(self.actual, self.yhat, self.lower, self.upper))
 
 
 @dataclasses.dataclass(frozen=True)
 class Backtest:
-    """The points of a rolling-origin backtest and their summary."""
+    """The points of one benefit's backtest, and their summary under a calibration."""
 
+    kind: str
     points: list[BacktestPoint]
     scale: float
     """The target improvement, to express errors as a share of it."""
+    calibration: conformal.Calibration = conformal.PRIOR
+
+    def calibrated(self) -> list[tuple[BacktestPoint, float, float, float]]:
+        """Each point with its calibrated (median, lower, upper)."""
+        out = []
+        for p in self.points:
+            band = self.calibration.band(self.kind, p.horizon_days, p.delivering_days)
+            c = conformal.apply([band], np.array([p.yhat]), np.array([p.lower]), np.array([p.upper]), np.zeros(1), 0.8)
+            out.append((p, float(c.median[0]), float(c.lower[0]), float(c.upper[0])))
+        return out
 
     @property
     def coverage(self) -> float | None:
-        """Share of actual values inside the forecast interval (None without points)."""
-        return float(np.mean([p.covered for p in self.points])) if self.points else None
+        """Share of actual values inside the calibrated 80% interval (None without points)."""
+        rows = self.calibrated()
+        return float(np.mean([lo <= p.actual <= hi for p, _, lo, hi in rows])) if rows else None
+
+    @property
+    def raw_coverage(self) -> float | None:
+        """Share of actual values inside the raw (uncalibrated) interval (None without points)."""
+        return float(np.mean([p.lower <= p.actual <= p.upper for p in self.points])) if self.points else None
 
     @property
     def error(self) -> float | None:
-        """Mean absolute error of the median, as a share of the target improvement (None without points)."""
-        if not self.points:
+        """Mean absolute error of the calibrated median, as a share of the target improvement."""
+        rows = self.calibrated()
+        if not rows:
             return None
-        return float(np.mean([abs(p.actual - p.yhat) for p in self.points])) / self.scale
+        return float(np.mean([abs(p.actual - m) for p, m, _, _ in rows])) / self.scale
+
+
+def origin_dates(as_of: dt.date, count: int) -> list[dt.date]:
+    """The backtest origins before ``as_of``, newest first: the start of the latest calendar
+    quarter at least four weeks before it, then the starts of 1, 3, 7… quarters before that."""
+    latest = pd.Timestamp(as_of - dt.timedelta(weeks=4)).to_period("Q").start_time
+    return [(latest - pd.DateOffset(months=3 * (2**k - 1))).date() for k in range(count)]
+
+
+def raw_path(
+    benefit: register.Benefit, observations: pd.DataFrame, origin: dt.date, settings: ForecastSettings, start: dt.date
+) -> RawPath | None:
+    """The raw forecast of ``benefit`` (starting at ``start``) made at ``origin`` (None when too
+    little was known then).
+
+    Raises what the fit raises.
+    """
+    learn = series.history(benefit, observations, origin, settings, start)
+    if len(learn) < settings.min_points:
+        return None
+    key = path_fingerprint(benefit, learn, origin, settings)
+    last = learn["period"].iloc[-1]
+    future = series.future_weeks(learn, _reaching(benefit, last + REACH), settings.model_copy(update={"margin_weeks": 0}))
+    if len(future) == 0:
+        return None
+    samples = sample_paths(benefit, learn, future, 0.0, settings, int(key[:8], 16), None)
+    lower, median, upper = raw_quantiles(samples.paths, settings.interval)
+    floor = noise_floor(benefit, samples.noise, len(future), settings.interval)
+    lower, upper = np.minimum(lower, median - floor), np.maximum(upper, median + floor)
+    path = [
+        {"period": d.date().isoformat(), "yhat": float(y), "lower": float(lo), "upper": float(hi)}
+        for d, y, lo, hi in zip(future, median, lower, upper)
+    ]
+    return RawPath(origin, key, samples.noise, path)
+
+
+def path_fingerprint(benefit: register.Benefit, learn: pd.DataFrame, origin: dt.date, settings: ForecastSettings) -> str:
+    """What a raw path depends on: the observations known at ``origin`` and the model's settings."""
+    model = register.Benefit.model_validate(
+        {**benefit.model_dump(), "target": {"value": benefit.target.value, "date": dt.date(2100, 1, 1)}}
+    )
+    return fp.window_fingerprint(model, origin, learn, origin, settings)
+
+
+def _reaching(benefit: register.Benefit, until: pd.Timestamp) -> register.Benefit:
+    """``benefit`` with its target date moved to ``until`` (the horizon of a backtest path)."""
+    return benefit.model_copy(update={"target": benefit.target.model_copy(update={"date": until.date()})})
+
+
+def points(
+    benefit: register.Benefit,
+    observations: pd.DataFrame,
+    raw: RawPath,
+    as_of: dt.date,
+    settings: ForecastSettings,
+    start: dt.date,
+) -> list[BacktestPoint]:
+    """The observations after ``raw``'s origin up to ``as_of`` against its forecast (``start``:
+    when the benefit starts delivering)."""
+    if not raw.path:
+        return []
+    learn = series.history(benefit, observations, raw.origin, settings, start)
+    seen = series.history(benefit, observations, as_of, settings, start)
+    last = learn["period"].iloc[-1]
+    after = seen[seen["period"] > last]
+    if after.empty:
+        return []
+    when = pd.to_datetime([p["period"] for p in raw.path])
+    horizon = (when - last) / _DAY
+    days = ((after["period"] - last) / _DAY).to_numpy(dtype=float)
+    inside = days <= float(horizon[-1])
+    days, after = days[inside], after[inside]
+    values = after["value"].to_numpy(dtype=float)
+    actual = np.cumsum(values) if benefit.measure is register.Measure.cumulative else values
+    known = 0.0 if benefit.measure is register.Measure.cumulative else float(learn["value"].iloc[-1])
+    x = np.concatenate([[0.0], horizon.to_numpy(dtype=float)])
+
+    def at(field: str) -> np.ndarray:
+        return np.interp(days, x, np.concatenate([[known], [p[field] for p in raw.path]]))
+
+    yhat, lower, upper = at("yhat"), at("lower"), at("upper")
+    delivering = max((last.date() - start).days, 0)
+    return [
+        BacktestPoint(raw.origin, period.date(), int(d), delivering, float(a), float(y), float(lo), float(hi))
+        for period, d, a, y, lo, hi in zip(after["period"], days, actual, yhat, lower, upper)
+    ]
 
 
 def backtest(
     benefit: register.Benefit,
-    start: dt.date,
     observations: pd.DataFrame,
     as_of: dt.date,
     settings: ForecastSettings = ForecastSettings(),
     origins: int = 4,
-    step: int = 13,
-    horizon: int = 13,
+    calibration: conformal.Calibration = conformal.PRIOR,
+    start: dt.date | None = None,
 ) -> Backtest:
-    """Backtest ``benefit`` on its observations up to ``as_of`` from ``origins`` past origins."""
-    observed = series.window(benefit, start, observations, as_of)
-    actual = dict(zip(observed["period"].dt.date, series.tracked(benefit, observed).tolist()))
-    points: list[BacktestPoint] = []
-    last = observed["period"].iloc[-1].date() if len(observed) else as_of
-    for k in range(origins, 0, -1):
-        origin = last - dt.timedelta(weeks=k * step)
-        if origin <= start:
-            continue
-        result = forecast_benefit(benefit, start, observed, origin, settings)
-        for point in result.path[:horizon]:
-            period = dt.date.fromisoformat(point["period"])
-            if period in actual:
-                points.append(BacktestPoint(origin, period, actual[period], point["yhat"], point["lower"], point["upper"]))
-    return Backtest(points, realisation.target_improvement(benefit))
+    """Backtest ``benefit`` on its observations up to ``as_of`` from ``origins`` origins
+    (fitted now; the weekly run keeps and reuses them instead). ``start`` is when it starts
+    delivering (default: its baseline date)."""
+    found: list[BacktestPoint] = []
+    for origin in origin_dates(as_of, origins):
+        try:
+            raw = raw_path(benefit, observations, origin, settings, start or benefit.baseline.date)
+        except Exception:  # noqa: BLE001 - an origin whose fit fails gives no points; the forecast reports failures
+            raw = None
+        if raw is not None:
+            found += points(benefit, observations, raw, as_of, settings, start or benefit.baseline.date)
+    return Backtest(benefit.measure.value, found, realisation.target_improvement(benefit), calibration)
 
 
 def backtest_portfolio(
@@ -99,17 +225,36 @@ def backtest_portfolio(
     origins: int = 4,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Iterator[tuple[str, Backtest]]:
-    """Backtest every stored benefit (or those named in ``keys``) on its observations up to ``as_of``.
+    """Backtest every stored benefit (or those named in ``keys``) on its observations up to ``as_of``,
+    calibrated by the latest forecast run's backtested errors.
 
     Yields (benefit key, backtest) in register order; ``progress(done, total, key)`` is called
     before each benefit. Raises ConfigError naming a key that is not in the register.
     """
+    from benefits.forecast.runner import stored_inputs
+    from benefits.store import repository
+
     rows = repository.benefits(session)
     unknown = sorted(set(keys) - {row.key for row in rows})
     if unknown:
         raise ConfigError(f"no benefit {unknown[0]!r} in the register (`benefits status` lists them)")
     chosen = [row for row in rows if not keys or row.key in keys]
+    calibration = stored_calibration(session)
     for done, (row, benefit, observations) in enumerate(stored_inputs(session, chosen)):
         if progress:
             progress(done, len(chosen), row.key)
-        yield row.key, backtest(benefit, row.start_date, observations, as_of, settings, origins=origins)
+        yield row.key, backtest(benefit, observations, as_of, settings, origins, calibration, row.start_date)
+
+
+def stored_calibration(session: Session) -> conformal.Calibration:
+    """The calibration the latest forecast run learned (the prior before any run)."""
+    from benefits.store import repository
+
+    runs = repository.forecast_runs(session, limit=1)
+    stored = runs[0].calibration if runs else None
+    return conformal.Calibration.from_json(stored["calibration"]) if stored else conformal.PRIOR
+
+
+def errors(kind: str, found: Iterable[BacktestPoint]) -> list[tuple[str, float, float, float]]:
+    """The ``(kind, horizon days, r, delivering days)`` of backtest points, for :func:`conformal.calibrate`."""
+    return [(kind, float(p.horizon_days), p.error, float(p.delivering_days)) for p in found]

@@ -24,13 +24,13 @@ def fingerprint(
 ) -> str:
     """SHA-256 (hex) of everything the forecast depends on.
 
-    Only the observations that count (inside the benefit's window up to ``as_of``, after
+    Only the observations the model learns from (:func:`series.history` up to ``as_of``, after
     de-duplication) enter the hash, with the benefit, its start, the settings, the method version
     and Prophet's version. ``as_of`` itself enters only as whether the target date has passed:
     running again a day later with no new observation gives the same fingerprint, and the
     stored forecast is reused.
     """
-    return window_fingerprint(benefit, start, series.window(benefit, start, observations, as_of), as_of, settings)
+    return window_fingerprint(benefit, start, series.history(benefit, observations, as_of, settings, start), as_of, settings)
 
 
 def window_fingerprint(
@@ -39,8 +39,11 @@ def window_fingerprint(
     window: pd.DataFrame,
     as_of: dt.date,
     settings: ForecastSettings,
+    context: str = "",
 ) -> str:
-    """:func:`fingerprint` of observations already reduced by :func:`series.window`."""
+    """:func:`fingerprint` of observations already reduced by :func:`series.window` (or
+    :func:`series.history`); ``context`` is anything else the forecast depends on (the run's
+    calibration and the benefit's reference class)."""
     payload = {
         "method": METHOD_VERSION,
         "prophet": _prophet_version(),
@@ -49,6 +52,7 @@ def window_fingerprint(
         "target_passed": as_of > benefit.target.date,
         "settings": settings.model_dump(mode="json"),
         "observations": len(window),
+        "context": context,
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
     # the observations as their exact bytes (periods in ns, values as IEEE doubles, little-endian)

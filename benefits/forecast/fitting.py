@@ -47,6 +47,8 @@ class Samples:
     """Observations left out of the fit as outliers (level measures only)."""
     params: dict[str, Any]
     """The fitted parameters (JSON-safe), to warm-start the next fit."""
+    noise: float
+    """The fitted noise level (standard deviation of one period's value), in the metric's unit."""
 
 
 def quiet_prophet() -> None:
@@ -101,7 +103,9 @@ def sample_paths(
         paths = q_now + np.cumsum(draws, axis=0)
     if paths.shape != (len(future), settings.samples) or not np.isfinite(paths).all():
         raise RuntimeError("the fitted model gave non-finite samples")
-    return Samples(paths=paths, excluded=int(outliers.sum()), params=params.as_json())
+    return Samples(
+        paths=paths, excluded=int(outliers.sum()), params=params.as_json(), noise=float(design.y_scale * params.sigma_obs)
+    )
 
 
 def _limits(benefit: register.Benefit) -> tuple[float, float] | None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 from benefits import register
+
+if TYPE_CHECKING:
+    from benefits.forecast.conformal import Calibration
+    from benefits.forecast.reference import ReferenceClass
 
 
 def likely(benefit: register.Benefit, p: float) -> str:
@@ -52,3 +58,36 @@ def reason(exc: BaseException) -> str:
     """An exception as one line of at most 200 characters."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def holds(benefit: register.Benefit, p: float) -> str:
+    """``"82% likely to stay at or beyond 6.5 minutes on 2027-03-29"`` (a level that reached its target)."""
+    return f"{round(100 * p)}% likely to still be at or beyond {amount(benefit.target.value, benefit.unit)} on {benefit.target.date.isoformat()}"
+
+
+def trust(
+    calibration: Calibration,
+    reference: ReferenceClass,
+    lean: float,
+    points: int,
+    history_days: float,
+    benefit: register.Benefit,
+    latest: dt.date,
+) -> str:
+    """One plain sentence on how far a forecast can be trusted: what calibrated its range and
+    how much its probability leans on comparable benefits (``latest``: the last reading's date)."""
+    if calibration.errors:
+        basis = (
+            f"Its range is widened by how far {number(calibration.errors)} past forecasts of "
+            f"{number(calibration.benefits)} benefits in this portfolio missed"
+        )
+    else:
+        basis = "Its range uses the default widening, as this portfolio has no backtested forecasts yet"
+    weeks_ahead = max((benefit.target.date - latest).days, 0) // 7
+    history = f"{points} readings over {int(history_days // 7)} weeks"
+    if lean >= 0.05:
+        return (
+            f"{basis}; with {history} for a target {weeks_ahead} weeks away, the probability leans "
+            f"{lean:.0%} on comparable benefits ({reference.describe()})."
+        )
+    return f"{basis}; it rests on {history} for a target {weeks_ahead} weeks away."

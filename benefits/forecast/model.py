@@ -22,13 +22,15 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from benefits import realisation, register
 from benefits.forecast import fingerprints as fp
-from benefits.forecast import messages, series
+from benefits.forecast import conformal, messages, series
 from benefits.forecast.fitting import sample_paths
-from benefits.forecast.probability import meets, summarise
+from benefits.forecast.probability import meets, raw_quantiles, summarise
+from benefits.forecast.reference import ReferenceClass, class_of, weight
 from benefits.forecast.settings import ForecastSettings, status_for
 
 #: How the message of a ``failed`` forecast begins; the one-line reason follows.
@@ -57,6 +59,16 @@ class BenefitForecast:
     """Weekly future points ``{"period", "yhat", "lower", "upper"}`` of Q up to the horizon; JSON-safe."""
     fit_params: dict[str, Any] | None = None
     """Prophet's fitted parameters (JSON-safe) when a fit ran: the next run's warm start."""
+    p_model: float | None = None
+    """The model's own probability, before leaning on the reference class."""
+    reference_weight: float | None = None
+    """How much ``p_on_time`` leans on the reference class's landing rate (0..1)."""
+    trust: str = ""
+    """One plain sentence on how far this forecast can be trusted."""
+    raw: dict[str, Any] | None = None
+    """The raw forecast before calibration (JSON-safe): ``lower``, ``median``, ``upper`` per future
+    period, the fitted ``noise``, ``excluded`` outliers and Prophet's ``params``; a later run with
+    the same inputs re-calibrates it without fitting."""
 
     @property
     def failed(self) -> bool:
@@ -71,11 +83,19 @@ def forecast_benefit(
     as_of: dt.date,
     settings: ForecastSettings = ForecastSettings(),
     warm: dict[str, Any] | None = None,
+    calibration: conformal.Calibration | None = None,
+    reference: ReferenceClass | None = None,
+    raw: dict[str, Any] | None = None,
 ) -> BenefitForecast:
-    """Forecast one benefit at ``as_of`` from its weekly observations (columns ``period``, ``value``).
+    """Forecast one benefit at ``as_of`` from its observations (columns ``period``, ``value``).
 
     ``start`` is the date the benefit starts realising (its milestone, else its baseline date);
-    ``warm`` the ``fit_params`` of its previous forecast, to start the optimiser from.
+    ``warm`` the ``fit_params`` of its previous forecast, to start the optimiser from;
+    ``calibration`` the portfolio's backtested errors (default: the documented prior) and
+    ``reference`` the benefit's reference class (default: none decided yet); ``raw`` the raw
+    forecast of an earlier run on the same inputs (its ``raw``): given, nothing is fitted and
+    only the calibration is applied again.
+    Observations before the baseline are used to learn seasonality and noise, not as realised value.
     Raises ValueError only for a malformed ``observations`` frame (missing columns, unparsable
     periods); modelling failures come back as ``failed`` (see :func:`failure`).
     """
@@ -90,42 +110,61 @@ def forecast_benefit(
     q_now = float(series.tracked(benefit, observed)[-1])  # the window ends on or before as_of
     realised = realisation.sign(benefit) * (q_now - benefit.baseline.value)
     so_far = messages.so_far(benefit, realised, big_t)
+    reached = not benefit.dis_benefit and realised >= big_t
 
-    if not benefit.dis_benefit and realised >= big_t:
+    if reached and benefit.measure is register.Measure.cumulative:
         landed = series.first_reached(benefit, observed)
         return _verdict(
             "achieved", f"achieved: {so_far} (reached {landed.isoformat()})", n, p_on_time=1.0, expected_landing=landed
         )
     if as_of > benefit.target.date:
         return _target_passed(benefit, start, observed, as_of, settings, so_far, warm)
-    if n < settings.min_points:
+    learn = series.history(benefit, observations, as_of, settings, start)
+    if len(learn) < settings.min_points:
+        held = f"target reached on {series.first_reached(benefit, observed).isoformat()}, too early to tell if it holds; " if reached else ""
         return _verdict(
             "insufficient_data",
-            f"only {n} observation{'s' if n != 1 else ''} ({settings.min_points} needed to forecast); {so_far}",
+            f"{held}only {len(learn)} observation{'s' if len(learn) != 1 else ''} ({settings.min_points} needed to forecast); {so_far}",
             n,
         )
 
-    future = series.future_weeks(observed, benefit, settings)
+    future = series.future_weeks(learn, benefit, settings)
     if len(future) == 0:
-        # No weekly period left before the horizon: the value at the target date is today's.
+        # No period left before the horizon: the value at the target date is today's.
         p = 1.0 if meets(benefit, realised, big_t) else 0.0
         return _verdict(
             status_for(p, settings),
-            f"{messages.likely(benefit, p)}; no weekly period left before the target date, {so_far}",
+            f"{messages.likely(benefit, p)}; no period left before the target date, {so_far}",
             n,
             p_on_time=p,
             at_target=(q_now, q_now, q_now),
         )
 
-    seed = fp.seed(benefit, start, observed, as_of, settings)
-    try:
-        samples = sample_paths(benefit, observed, future, q_now, settings, seed, warm)
-    except Exception as exc:  # noqa: BLE001 - any Prophet/Stan failure is a per-benefit result
-        return failure(exc, n)
+    if raw is None or len(raw.get("median", [])) != len(future):
+        seed = fp.seed(benefit, start, learn, as_of, settings)
+        try:
+            samples = sample_paths(benefit, learn, future, q_now, settings, seed, warm)
+        except Exception as exc:  # noqa: BLE001 - any Prophet/Stan failure is a per-benefit result
+            return failure(exc, n)
+        lower, middle, upper = raw_quantiles(samples.paths, settings.interval)
+        raw = {"lower": lower.tolist(), "median": middle.tolist(), "upper": upper.tolist(), "noise": samples.noise,
+               "excluded": samples.excluded, "params": samples.params}
 
-    summary = summarise(benefit, future, samples.paths, q_now, settings)
-    p, landing, horizon = summary.p_on_time, summary.landing, future[-1].date()
-    message = messages.likely(benefit, p)
+    calibration = calibration or conformal.PRIOR
+    origin = learn["period"].iloc[-1]
+    delivering = float((origin - observed["period"].iloc[0]).days)
+    quantiles = np.array([raw["lower"], raw["median"], raw["upper"]], dtype=float)
+    summary = summarise(benefit, future, quantiles, q_now, settings, calibration, origin, raw["noise"], delivering)
+    reference = reference or class_of(benefit)
+    lean = weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
+    p = (1.0 - lean) * summary.p_on_time + lean * reference.rate
+    landing, horizon = summary.landing, future[-1].date()
+    status = status_for(p, settings)
+    if reached:
+        status = "achieved" if status == "on_track" else status
+        message = f"target reached on {series.first_reached(benefit, observed).isoformat()}; " + messages.holds(benefit, p)
+    else:
+        message = messages.likely(benefit, p)
     if benefit.dis_benefit:
         if not meets(benefit, realised, big_t):
             message += "; the adverse effect is already beyond the limit"
@@ -133,15 +172,15 @@ def forecast_benefit(
             message += f"; the median path reaches the limit on {landing.isoformat()}"
         else:
             message += f"; the median path stays within the limit to the horizon ({horizon.isoformat()})"
-    else:
+    elif not reached:
         message += (
             f"; expected landing {landing.isoformat()}"
             if landing
             else f"; expected landing beyond the horizon ({horizon.isoformat()})"
         )
-    message += messages.excluded_note(samples.excluded)
+    message += messages.excluded_note(raw["excluded"])
     return BenefitForecast(
-        status=status_for(p, settings),
+        status=status,
         message=message,
         points=n,
         p_on_time=p,
@@ -150,7 +189,11 @@ def forecast_benefit(
         lower_at_target_date=summary.at_target[1],
         upper_at_target_date=summary.at_target[2],
         path=summary.path,
-        fit_params=samples.params,
+        fit_params=raw["params"],
+        p_model=summary.p_on_time,
+        reference_weight=lean,
+        trust=messages.trust(calibration, reference, lean, n, delivering, benefit, origin.date()),
+        raw=raw,
     )
 
 
@@ -223,7 +266,7 @@ def _late_landing(
         samples = sample_paths(benefit, observed, future, q_now, settings, seed, warm)
     except Exception:  # noqa: BLE001 - the verdict stands without the late-landing estimate
         return None
-    summary = summarise(benefit, future, samples.paths, q_now, settings)
+    summary = summarise(benefit, future, raw_quantiles(samples.paths, settings.interval), q_now, settings)
     suffix = (
         f"; late landing expected {summary.landing.isoformat()}"
         if summary.landing

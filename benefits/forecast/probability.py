@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 
 from benefits import realisation, register
+from benefits.forecast import conformal
 from benefits.forecast.settings import ForecastSettings
+
+WEEK = pd.Timedelta(days=7)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,33 +37,102 @@ def meets(benefit: register.Benefit, improvement: float, big_t: float) -> bool:
 def summarise(
     benefit: register.Benefit,
     future: pd.DatetimeIndex,
-    paths: np.ndarray,
+    raw: np.ndarray,
     q_now: float,
     settings: ForecastSettings,
+    calibration: conformal.Calibration = conformal.PRIOR,
+    origin: pd.Timestamp | None = None,
+    noise: float = 0.0,
+    delivering_days: float = 0.0,
 ) -> Summary:
-    """Probability, landing, value at the target date and weekly interval from ``paths``
-    (shape ``(len(future), samples)``). "At the target date" means at the last weekly period on
-    or before it, as for realised values; before the first future week Q stays at ``q_now``."""
-    sign = realisation.sign(benefit)
-    big_t = realisation.target_improvement(benefit)
+    """Probability, landing, value at the target date and interval from the raw forecast ``raw``
+    (:func:`raw_quantiles` of the sampled paths, shape ``(3, len(future))``), calibrated by
+    ``calibration`` (:mod:`benefits.forecast.conformal`).
+
+    ``origin`` is the last observed period (horizons are counted from it), ``noise`` the
+    fitted noise of one period's value (the least half-width of an interval) and
+    ``delivering_days`` how long the benefit has been delivering (since its start): the less,
+    the more weight the damped-trend hypothesis gets (:func:`damped_share`). "At the target
+    date" means at the last future period on or before it, as for realised values; before the
+    first future period Q stays at ``q_now``.
+    """
+    kind = benefit.measure.value
+    origin = origin if origin is not None else future[0] - (future[1] - future[0] if len(future) > 1 else WEEK)
+    days = ((future - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    bands = [calibration.band(kind, d, delivering_days) for d in days]
+    floor = noise_floor(benefit, noise, len(future), settings.interval)
+    w_lo, w_hi = np.maximum(raw[1] - raw[0], floor), np.maximum(raw[2] - raw[1], floor)
+    share = damped_share(settings, benefit, origin, delivering_days)
+    anchor = q_now if benefit.measure is register.Measure.cumulative else float(raw[1][0])
+    components = [(1.0 - share, raw[1])] + ([(share, damped(raw[1], anchor, days, settings))] if share > 0 else [])
+    dist = conformal.predictive(bands, components, w_lo, w_hi)
     tail = (1.0 - settings.interval) / 2.0
-    lower, median, upper = np.quantile(paths, [tail, 0.5, 1.0 - tail], axis=1)
+    lower, median, upper = (_bounded(benefit, row) for row in dist.quantiles([tail, 0.5, 1.0 - tail]))
 
     before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
     if len(before):
         i = int(before[-1])
-        q_target = paths[i]
         at_target = (float(median[i]) + 0.0, float(lower[i]) + 0.0, float(upper[i]) + 0.0)
+        above = dist.share_at_least(i, benefit.target.value)
+        p = above if _meets_upwards(benefit) else 1.0 - above
     else:
-        q_target = np.full(paths.shape[1], q_now)
         at_target = (q_now, q_now, q_now)
-    improvement = sign * (q_target - benefit.baseline.value)
-    p = float(np.mean(improvement <= big_t)) if benefit.dis_benefit else float(np.mean(improvement >= big_t))
+        p = 1.0 if meets(benefit, realisation.sign(benefit) * (q_now - benefit.baseline.value),
+                         realisation.target_improvement(benefit)) else 0.0
 
-    reached = np.flatnonzero(sign * (median - benefit.target.value) >= 0)
+    reached = np.flatnonzero(realisation.sign(benefit) * (median - benefit.target.value) >= 0)
     landing = future[int(reached[0])].date() if len(reached) else None
     path = [
         {"period": d.date().isoformat(), "yhat": float(y) + 0.0, "lower": float(lo) + 0.0, "upper": float(hi) + 0.0}
         for d, y, lo, hi in zip(future, median, lower, upper)
     ]
-    return Summary(p_on_time=p, landing=landing, at_target=at_target, path=path)
+    return Summary(p_on_time=float(p), landing=landing, at_target=at_target, path=path)
+
+
+def damped_share(settings: ForecastSettings, benefit: register.Benefit, origin: pd.Timestamp, delivering_days: float) -> float:
+    """The weight of the damped-trend hypothesis: ``regime_share * H / (H + S)`` for H days from
+    the last observation to the target date and S days of delivery so far."""
+    ahead = max((pd.Timestamp(benefit.target.date) - origin).days, 0)
+    if not ahead:
+        return 0.0
+    return settings.regime_share * ahead / (ahead + max(delivering_days, 0.0))
+
+
+def damped(median: np.ndarray, anchor: float, days: np.ndarray, settings: ForecastSettings) -> np.ndarray:
+    """The median path under the damped-trend hypothesis: its change from ``anchor`` (Q now for a
+    cumulative measure, the next value for a level) fades with time constant ``damping_weeks``,
+    as the flow of a stalling benefit or the rise of a plateauing one does (Gardner and
+    McKenzie's damped trend)."""
+    tau = 7.0 * settings.damping_weeks
+    fade = np.where(days > 0, tau / np.maximum(days, 1e-9) * (1.0 - np.exp(-days / tau)), 1.0)
+    return anchor + (median - anchor) * fade
+
+
+def raw_quantiles(paths: np.ndarray, interval: float) -> np.ndarray:
+    """Lower, median and upper of the sampled paths at each future period, shape (3, periods)."""
+    tail = (1.0 - interval) / 2.0
+    return np.quantile(paths, [tail, 0.5, 1.0 - tail], axis=1)
+
+
+def noise_floor(benefit: register.Benefit, noise: float, periods: int, interval: float) -> np.ndarray:
+    """The least half-width of the interval at each of ``periods`` future periods: the noise of
+    one reading (a level) or of the sum of the periods so far (a cumulative measure)."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + interval / 2.0)
+    steps = np.arange(1, periods + 1, dtype=float)
+    grows = np.sqrt(steps) if benefit.measure is register.Measure.cumulative else np.ones(periods)
+    return z * max(noise, 0.0) * grows
+
+
+def _meets_upwards(benefit: register.Benefit) -> bool:
+    """Whether meeting the target means Q at or above the target value (else at or below)."""
+    return (realisation.sign(benefit) > 0) != benefit.dis_benefit
+
+
+def _bounded(benefit: register.Benefit, values: np.ndarray) -> np.ndarray:
+    """Values clipped to a level measure's bounds."""
+    bounds = benefit.bounds
+    if benefit.measure is not register.Measure.level or bounds is None or (bounds.min is None and bounds.max is None):
+        return values
+    return np.clip(values, bounds.min, bounds.max)

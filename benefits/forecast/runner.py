@@ -1,8 +1,11 @@
 """The forecast stage: forecast every stored benefit, in parallel or on Dask, and keep the run.
 
-Each benefit's inputs are fingerprinted first (:func:`benefits.forecast.fingerprint`). When the
-fingerprint equals that of the benefit's forecast in the latest run, that forecast is reused as
-it is (``reused``); otherwise a job is fitted (from the previous fit's parameters when the
+First the run learns the portfolio's track record (:mod:`benefits.forecast.track_record`): the
+calibration and reference classes every forecast uses. Then each benefit's inputs are
+fingerprinted (:func:`benefits.forecast.fingerprint`). When the fingerprint equals that of the
+benefit's forecast in the latest run, that forecast is kept without a fit: as it is when the
+calibration is also unchanged, else re-calibrated from its stored raw forecast (both count as
+``reused``); otherwise a job is fitted (from the previous fit's parameters when the
 ``warm_start`` setting is on).
 Jobs run in a local process pool (``workers``, default all cores) or, with ``scheduler``, on a
 Dask distributed cluster; both give the same results, as each forecast is seeded by its inputs.
@@ -22,9 +25,10 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError
-from benefits.forecast import fingerprints, series
+from benefits.forecast import conformal, fingerprints, series, track_record
 from benefits.forecast.messages import reason
 from benefits.forecast.model import BenefitForecast, failure, forecast_benefit
+from benefits.forecast.reference import ReferenceClass
 from benefits.forecast.settings import ForecastSettings
 from benefits.register import Benefit
 from benefits.store import models, repository
@@ -47,6 +51,14 @@ class ForecastJob:
     fingerprint: str
     warm: dict[str, Any] | None = None
     """The previous fit's parameters, to start the optimiser from."""
+    calibration: conformal.Calibration | None = None
+    """The run's calibration (:mod:`benefits.forecast.track_record`)."""
+    reference: ReferenceClass | None = None
+    """The benefit's reference class."""
+    context: str = ""
+    """:meth:`TrackRecord.digest` of the calibration and reference class used."""
+    raw: dict[str, Any] | None = None
+    """The raw forecast of an earlier run on the same inputs: re-calibrated, not refitted."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ def forecast_all(
     workers: int | None = None,
     progress: Progress | None = None,
     scheduler: str | None = None,
+    notes: Callable[[str], None] | None = None,
 ) -> ForecastRunReport:
     """Forecast every stored benefit and store the run with one Forecast per benefit.
 
@@ -87,14 +100,19 @@ def forecast_all(
     the work runs in ``workers`` local processes. A failure on one benefit is recorded for that
     benefit (status ``failed``, message ``forecast failed: <reason>``), counted in the run's
     ``failed_count`` and the report's ``failed_benefits``, and the others go on.
+    Before the forecasts, the run learns the portfolio's track record (backtests and reference
+    classes, :mod:`benefits.forecast.track_record`) that calibrates them; ``notes`` receives a
+    line of progress about it.
     """
     settings = settings or ForecastSettings()
     jobs: list[ForecastJob] = []
     reused: dict[str, models.Forecast] = {}
+    recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]] = {}
     results: dict[str, BenefitForecast] = {}
     with contextlib.ExitStack() as stack:
+        record = track_record.learn(sessions, as_of, settings, _mapper(workers or default_workers(), scheduler, stack), notes)
         with sessions() as session:
-            planned = _plan(session, as_of, settings, jobs, reused)
+            planned = _plan(session, as_of, settings, jobs, reused, recalibrated, record)
             if scheduler:
                 list(planned)
                 ran = _run_dask(jobs, _dask_client(scheduler)) if jobs else iter(())
@@ -106,20 +124,26 @@ def forecast_all(
             results[key] = _result_of(row)
             if progress:
                 progress(key, results[key])
+        for key, (_, result) in recalibrated.items():
+            results[key] = result
+            if progress:
+                progress(key, result)
         for key, result in ran:
             results[key] = result
             if progress:
                 progress(key, result)
-    by_job = {job.key: job for job in jobs}
+    inputs = {job.key: (job.fingerprint, job.context) for job in jobs}
+    inputs |= {key: (job.fingerprint, job.context) for key, (job, _) in recalibrated.items()}
+    inputs |= {key: (row.fingerprint, row.context) for key, row in reused.items()}
+    kept = len(reused) + len(recalibrated)
     with sessions.begin() as session:
-        run = models.ForecastRun(as_of=as_of, benefits_count=len(results), scheduler=scheduler)
+        run = models.ForecastRun(as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary)
         run.forecasts = [
-            _row(key, result, by_job[key].fingerprint if key in by_job else reused[key].fingerprint, key in reused)
-            for key, result in results.items()
+            _row(key, result, *inputs[key], key in reused or key in recalibrated) for key, result in results.items()
         ]
         failed = tuple(sorted(key for key, result in results.items() if result.failed))
         run.failed_count = len(failed)
-        run.reused_count = len(reused)
+        run.reused_count = kept
         run.finished_at = dt.datetime.now(dt.timezone.utc)
         session.add(run)
         session.flush()
@@ -127,7 +151,7 @@ def forecast_all(
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status] = counts.get(result.status, 0) + 1
-    return ForecastRunReport(run_id, len(results), counts, len(reused), failed)
+    return ForecastRunReport(run_id, len(results), counts, kept, failed)
 
 
 def _plan(
@@ -136,20 +160,31 @@ def _plan(
     settings: ForecastSettings,
     jobs: list[ForecastJob],
     reused: dict[str, models.Forecast],
+    recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]],
+    record: track_record.TrackRecord,
 ) -> Iterator[ForecastJob]:
-    """Yield a job for every benefit to fit (also appended to ``jobs``); the latest run's
-    forecasts with the same fingerprint go to ``reused`` instead, by benefit, unless they failed."""
+    """Yield a job for every benefit to fit (also appended to ``jobs``). The latest run's
+    forecast of a benefit whose inputs have the same fingerprint (and did not fail) is kept: as
+    it is (``reused``) when the run's calibration and reference class are also the same, else
+    re-calibrated here without fitting (``recalibrated``)."""
     runs = repository.forecast_runs(session, limit=1)
     previous = repository.forecasts_of(session, runs[0] if runs else None)
     for row, benefit, observations in stored_inputs(session, repository.benefits(session)):
-        window = series.window(benefit, row.start_date, observations, as_of)
+        window = series.history(benefit, observations, as_of, settings, row.start_date)
         key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
+        context = record.digest(benefit)
         before = previous.get(row.key)
-        if before is not None and before.fingerprint == key and before.status != "failed":
+        same = before is not None and before.fingerprint == key and before.status != "failed"
+        if same and before.context == context:
             reused[row.key] = before
             continue
+        raw = before.raw if same else None
         warm = before.fit_params if before is not None else None
-        job = ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm)
+        job = ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm, record.calibration,
+                          record.reference(benefit), context, raw)
+        if raw is not None:
+            recalibrated[row.key] = (job, run_job(job)[1])
+            continue
         jobs.append(job)
         yield job
 
@@ -180,6 +215,24 @@ def _run_local(
     return pool.map(run_job, planned, chunksize=_CHUNK)
 
 
+def _mapper(workers: int, scheduler: str | None, stack: contextlib.ExitStack) -> track_record.Mapper:
+    """How the run maps a function over jobs: on the Dask cluster, in a process pool (entered on
+    ``stack`` when first needed), or here with one worker."""
+
+    def local(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
+        if workers <= 1 or len(items) < 2:
+            return [fn(item) for item in items]
+        return stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map(fn, items, chunksize=_CHUNK)
+
+    def dask(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
+        if not items:
+            return []
+        with _dask_client(scheduler) as client:
+            return client.gather(client.map(fn, items, pure=False))
+
+    return dask if scheduler else local
+
+
 def _dask_client(address: str) -> Any:
     """A client of the Dask distributed scheduler at ``address`` (dask is imported only here)."""
     try:
@@ -205,7 +258,10 @@ def _run_dask(jobs: list[ForecastJob], client: Any) -> Iterator[tuple[str, Benef
 def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
     """Forecast one job; any error becomes that benefit's ``failed`` result."""
     try:
-        result = forecast_benefit(job.benefit, job.start, job.observations, job.as_of, job.settings, job.warm)
+        result = forecast_benefit(
+            job.benefit, job.start, job.observations, job.as_of, job.settings, job.warm, job.calibration, job.reference,
+            job.raw,
+        )
     except Exception as exc:  # noqa: BLE001 - one benefit's failure must not stop the others
         result = failure(exc, len(job.observations))
     return job.key, result
@@ -224,10 +280,14 @@ def _result_of(row: models.Forecast) -> BenefitForecast:
         upper_at_target_date=row.upper_at_target_date,
         path=list(row.path or []),
         fit_params=row.fit_params,
+        p_model=row.p_model,
+        reference_weight=row.reference_weight,
+        trust=row.trust,
+        raw=row.raw,
     )
 
 
-def _row(key: str, result: BenefitForecast, fingerprint: str, reused: bool) -> models.Forecast:
+def _row(key: str, result: BenefitForecast, fingerprint: str, context: str, reused: bool) -> models.Forecast:
     return models.Forecast(
         benefit_key=key,
         status=result.status,
@@ -240,6 +300,11 @@ def _row(key: str, result: BenefitForecast, fingerprint: str, reused: bool) -> m
         upper_at_target_date=result.upper_at_target_date,
         path=result.path,
         fingerprint=fingerprint,
+        context=context,
+        raw=result.raw,
         fit_params=result.fit_params,
         reused=reused,
+        p_model=result.p_model,
+        reference_weight=result.reference_weight,
+        trust=result.trust,
     )

@@ -64,12 +64,56 @@ def first_reached(benefit: register.Benefit, observed: pd.DataFrame) -> dt.date:
 
 
 def future_weeks(observed: pd.DataFrame, benefit: register.Benefit, settings: ForecastSettings) -> pd.DatetimeIndex:
-    """Weekly periods from the week after the last observation up to the horizon."""
+    """Future periods at the series' own cadence (:func:`cadence`), from the period after the last
+    observation up to the horizon (target date + ``margin_weeks``). A cumulative measure's flow is
+    forecast per period, so a monthly metric must be stepped monthly, not weekly."""
     horizon = pd.Timestamp(benefit.target.date) + settings.margin_weeks * WEEK
-    first = observed["period"].iloc[-1] + WEEK
+    last = observed["period"].iloc[-1]
+    months = cadence(observed)
+    if isinstance(months, int):
+        count = ((horizon.year - last.year) * 12 + horizon.month - last.month) // months + 1
+        step = pd.offsets.MonthEnd if last.is_month_end else (lambda n: pd.DateOffset(months=n))
+        steps = pd.DatetimeIndex([last + step(months * k) for k in range(1, max(count, 0) + 1)])
+        return steps[steps <= horizon]
+    first = last + months
     if first > horizon:
         return pd.DatetimeIndex([])
-    return pd.date_range(first, horizon, freq="7D")
+    return pd.date_range(first, horizon, freq=months)
+
+
+def cadence(observed: pd.DataFrame) -> pd.Timedelta | int:
+    """The step between periods: a whole number of months for monthly (1) or quarterly (3) data,
+    else the median gap in days (a week for weekly data and for fewer than two periods)."""
+    periods = observed["period"]
+    if len(periods) < 2:
+        return WEEK
+    gap = float(np.median(np.diff(periods.to_numpy(dtype="datetime64[D]")).astype(float)))
+    for months, (low, high) in ((1, (27, 32)), (3, (85, 95))):
+        if low <= gap <= high:
+            return months
+    return pd.Timedelta(days=max(1, round(gap)))
+
+
+def history(
+    benefit: register.Benefit,
+    observations: pd.DataFrame,
+    as_of: dt.date,
+    settings: ForecastSettings,
+    start: dt.date | None = None,
+) -> pd.DataFrame:
+    """The observations the model learns from: every finite value up to ``as_of`` within
+    ``settings.history_weeks``, one row per period, sorted; columns as :func:`window`.
+
+    Values before the baseline count (a year or more of earlier history is what teaches the
+    model seasonality and noise), except for a cumulative benefit that starts after its baseline
+    at a milestone (``start``): its flows before the milestone belong to another regime (a pilot,
+    the old system), so it learns from its window alone.
+    """
+    earliest = as_of - dt.timedelta(weeks=settings.history_weeks)
+    if start is not None and start > benefit.baseline.date and benefit.measure is register.Measure.cumulative:
+        return window(benefit, start, observations, as_of)
+    before = benefit.model_copy(update={"baseline": benefit.baseline.model_copy(update={"date": earliest})})
+    return window(before, earliest, observations, as_of)
 
 
 def level_outliers(values: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
-METHOD_VERSION = "3"
+METHOD_VERSION = "4"
 
 #: Every status a forecast can have; ``failed`` is a fit that raised (its reason is the message).
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
@@ -51,6 +51,27 @@ class ForecastSettings(BaseModel):
     """Prophet's changepoint prior (Prophet's default is 0.05): larger lets the trend bend more and
     widens future trend changes. 0.1 gave the lowest Brier score on the calibration set
     (docs/forecasting.md)."""
+    history_weeks: int = Field(156, ge=13)
+    """The model learns from up to this many weeks of observations before the as-of date,
+    including those before the baseline (seasonality and noise); the realised value still counts
+    only what follows the baseline."""
+    calibration_benefits: int = Field(120, ge=0)
+    """Benefits backtested in each run to calibrate every forecast's interval and probability
+    (all of them in a smaller portfolio; 0 uses the documented prior alone). Backtests whose
+    inputs did not change are reused from earlier runs."""
+    calibration_origins: int = Field(3, ge=1, le=12)
+    """Backtest origins per calibrated benefit: the starts of the last quarters before the as-of date."""
+    reference_weight: float = Field(0.5, ge=0.0, le=1.0)
+    """The most the probability leans on its reference class's landing rate (when history is
+    short against the horizon): p = (1 - w) p_model + w rate, w = reference_weight x H / (H + 2S)
+    with H the weeks to the target date and S the weeks of history."""
+    regime_share: float = Field(0.3, ge=0.0, le=1.0)
+    """The most weight a damped-trend hypothesis (the benefit stalls or plateaus) gets beside the
+    fitted trend: ``regime_share * H / (H + S)`` for H weeks to the target date and S weeks of
+    delivery so far. Regime changes not yet visible in the history are the main way forecasts
+    miss (docs/forecasting.md); 0 trusts the fitted trend alone."""
+    damping_weeks: float = Field(26.0, gt=0.0)
+    """Time constant of the damped-trend hypothesis: its change fades by e after this many weeks."""
     warm_start: bool = False
     """Start the optimiser from the benefit's previous fitted parameters (kept with every forecast)
     when their shapes fit. Off by default: measured at 156 weekly points it saved no time

@@ -215,6 +215,9 @@ class ForecastRun(Base):
     reused_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
                                               comment="forecasts reused because their inputs had not changed")
     scheduler: Mapped[str | None] = mapped_column(String(200), comment="Dask scheduler address; NULL when run locally")
+    calibration: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="the run's calibration: backtested errors, interval coverage by horizon, reliability of p"
+    )
     forecasts: Mapped[list[Forecast]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
@@ -238,7 +241,31 @@ class Forecast(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     fit_params: Mapped[dict[str, Any] | None] = mapped_column(comment="Prophet's fitted parameters: the warm start of the next fit")
     reused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    p_model: Mapped[float | None] = mapped_column(Float, comment="the model's probability before the reference class")
+    reference_weight: Mapped[float | None] = mapped_column(Float, comment="how much p_on_time leans on the reference class")
+    trust: Mapped[str] = mapped_column(Text, default="", server_default="", comment="how far the forecast can be trusted, in words")
+    raw: Mapped[dict[str, Any] | None] = mapped_column(comment="the raw forecast before calibration: re-calibrated, not refitted, by a later run")
+    context: Mapped[str] = mapped_column(String(64), default="", server_default="",
+                                         comment="digest of the calibration and reference class the forecast used")
     run: Mapped[ForecastRun] = relationship(back_populates="forecasts")
+
+
+class ForecastBacktest(Base):
+    """A raw forecast of one benefit from a past origin, kept to calibrate later forecasts.
+
+    Its ``path`` depends only on the observations up to ``origin`` (hashed in ``fingerprint``),
+    so later runs reuse it and compare it with whatever has been observed since.
+    """
+
+    __tablename__ = "forecast_backtests"
+    __table_args__ = (UniqueConstraint("benefit_key", "origin", "fingerprint"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_key: Mapped[str] = mapped_column(String(100), index=True)
+    origin: Mapped[dt.date] = mapped_column(Date)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    noise: Mapped[float] = mapped_column(Float)
+    path: Mapped[list[Any]] = mapped_column(comment="[{period, yhat, lower, upper}] raw, from the last observation up to the origin")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Claim(Base):

@@ -1,0 +1,264 @@
+"""The portfolio's track record, learned at the start of every forecast run.
+
+Two things calibrate each forecast:
+
+- **Backtests** (:mod:`benefits.forecast.backtest`) of a sample of the portfolio's benefits
+  (``calibration_benefits``, chosen by a hash of their keys so the sample is stable from week to
+  week) from ``calibration_origins`` past origins. Raw paths whose inputs are unchanged are read
+  from ``forecast_backtests``; only new ones are fitted, in the run's workers. Their normalised
+  errors against what was observed since become the run's :class:`~conformal.Calibration`.
+- **Reference classes** (:mod:`benefits.forecast.reference`): how many benefits of each
+  category and measure kind whose target date has passed landed.
+
+The run also keeps a summary for people (``forecast_runs.calibration``): the 80% interval's
+coverage by horizon before and after calibration, and a reliability table of the probability of
+being on plan at each backtested date. Both are *cross-fitted*: the points of one half of the
+benefits are judged with the calibration learned from the other half, so the figures are not
+flattered by judging the errors with themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from benefits import realisation, register
+from benefits.forecast import backtest, calibration, conformal, series
+from benefits.forecast.messages import reason
+from benefits.forecast.probability import meets
+from benefits.forecast.reference import ReferenceClass, class_of
+from benefits.forecast.settings import ForecastSettings
+from benefits.store import models, repository
+
+Mapper = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
+BAND_LABELS = ("up to 8 weeks", "8 weeks to a quarter", "a quarter to half a year", "half a year to a year", "over a year")
+
+
+@dataclasses.dataclass(frozen=True)
+class PathJob:
+    """One backtest path to fit; picklable."""
+
+    key: str
+    benefit: register.Benefit
+    observations: pd.DataFrame
+    origin: dt.date
+    settings: ForecastSettings
+    start: dt.date
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackRecord:
+    """What a run learned from the portfolio's history."""
+
+    calibration: conformal.Calibration
+    classes: dict[tuple[str, str], ReferenceClass]
+    summary: dict[str, Any]
+    """JSON for ``forecast_runs.calibration``."""
+
+    def reference(self, benefit: register.Benefit) -> ReferenceClass:
+        """The reference class of ``benefit``."""
+        return class_of(benefit, self.classes)
+
+    def digest(self, benefit: register.Benefit) -> str:
+        """What of the track record a benefit's forecast depends on, for its fingerprint."""
+        text = f"{self.calibration.digest()}|{self.reference(benefit).rate:.6f}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fit_path(job: PathJob) -> backtest.RawPath | None | str:
+    """Fit one backtest path: the path, None when too little was known, or the failure's reason."""
+    try:
+        return backtest.raw_path(job.benefit, job.observations, job.origin, job.settings, job.start)
+    except Exception as exc:  # noqa: BLE001 - a failed backtest fit only leaves out its points
+        return reason(exc)
+
+
+def learn(
+    sessions: sessionmaker[Session],
+    as_of: dt.date,
+    settings: ForecastSettings,
+    mapper: Mapper,
+    progress: Callable[[str], None] | None = None,
+) -> TrackRecord:
+    """Backtest the sample (fitting only new paths, with ``mapper``), keep the new paths, and
+    return the calibration, the reference classes and the summary."""
+    with sessions() as session:
+        rows = repository.benefits(session)
+        sample = set(_sample([row.key for row in rows], settings.calibration_benefits))
+        decided = {row.key for row in rows if row.target_date < as_of}
+        chosen = [row for row in rows if row.key in sample or row.key in decided]
+        inputs = {row.key: (row, benefit, obs) for row, benefit, obs in _inputs(session, chosen)}
+        kept = _kept_paths(session, sample)
+    jobs, paths = _plan(inputs, sample, kept, as_of, settings)
+    if jobs and progress:
+        progress(f"backtesting {len(jobs)} past forecast{'s' if len(jobs) != 1 else ''} to calibrate this run")
+    fitted = [(job, result) for job, result in zip(jobs, mapper(fit_path, jobs))]
+    new = [(job.key, result) for job, result in fitted if isinstance(result, backtest.RawPath)]
+    if new:
+        with sessions.begin() as session:
+            session.add_all(
+                models.ForecastBacktest(benefit_key=key, origin=raw.origin, fingerprint=raw.fingerprint, noise=raw.noise, path=raw.path)
+                for key, raw in new
+            )
+    for key, raw in new:
+        paths.setdefault(key, []).append(raw)
+    found = {
+        key: [
+            p
+            for raw in paths.get(key, [])
+            for p in backtest.points(inputs[key][1], inputs[key][2], raw, as_of, settings, inputs[key][0].start_date)
+        ]
+        for key in sorted(sample)
+    }
+    record = _record(inputs, found, settings)
+    classes = _classes(inputs, decided)
+    summary = {
+        **record,
+        "paths_fitted": len(new),
+        "paths_reused": sum(len(v) for v in paths.values()) - len(new),
+        "paths_failed": sum(isinstance(result, str) for _, result in fitted),
+        "classes": [dataclasses.asdict(c) | {"rate": c.rate} for c in classes.values()],
+    }
+    return TrackRecord(conformal.Calibration.from_json(record["calibration"]), classes, summary)
+
+
+def _sample(keys: list[str], count: int) -> list[str]:
+    """``count`` keys chosen by a hash of each key (stable while the register keeps them)."""
+    return sorted(keys, key=lambda k: hashlib.sha256(k.encode()).hexdigest())[:count]
+
+
+def _inputs(session: Session, rows: list[models.Benefit]) -> Iterator[tuple[models.Benefit, register.Benefit, pd.DataFrame]]:
+    from benefits.forecast.runner import stored_inputs
+
+    return stored_inputs(session, rows)
+
+
+def _kept_paths(session: Session, keys: set[str]) -> dict[tuple[str, dt.date, str], backtest.RawPath]:
+    """The stored backtest paths of ``keys``, by (benefit, origin, fingerprint)."""
+    if not keys:
+        return {}
+    rows = session.scalars(select(models.ForecastBacktest).where(models.ForecastBacktest.benefit_key.in_(keys)))
+    return {
+        (row.benefit_key, row.origin, row.fingerprint): backtest.RawPath(row.origin, row.fingerprint, row.noise, list(row.path))
+        for row in rows
+    }
+
+
+def _plan(
+    inputs: dict[str, tuple[models.Benefit, register.Benefit, pd.DataFrame]],
+    sample: set[str],
+    kept: dict[tuple[str, dt.date, str], backtest.RawPath],
+    as_of: dt.date,
+    settings: ForecastSettings,
+) -> tuple[list[PathJob], dict[str, list[backtest.RawPath]]]:
+    """The paths to fit, and the kept paths that still hold, by benefit."""
+    jobs: list[PathJob] = []
+    paths: dict[str, list[backtest.RawPath]] = {}
+    for key in sorted(sample):
+        row, benefit, observations = inputs[key]
+        for origin in backtest.origin_dates(as_of, settings.calibration_origins):
+            learn_frame = series.history(benefit, observations, origin, settings, row.start_date)
+            if len(learn_frame) < settings.min_points:
+                continue
+            found = kept.get((key, origin, backtest.path_fingerprint(benefit, learn_frame, origin, settings)))
+            if found is not None:
+                paths.setdefault(key, []).append(found)
+            else:
+                known = observations[pd.to_datetime(observations["period"]) <= pd.Timestamp(origin)]
+                jobs.append(PathJob(key, benefit, known, origin, settings, row.start_date))
+    return jobs, paths
+
+
+def _record(
+    inputs: dict[str, tuple[models.Benefit, register.Benefit, pd.DataFrame]],
+    found: dict[str, list[backtest.BacktestPoint]],
+    settings: ForecastSettings,
+) -> dict[str, Any]:
+    """The calibration of every point, and the cross-fitted coverage and reliability."""
+    errors = {key: backtest.errors(inputs[key][1].measure.value, pts) for key, pts in found.items()}
+    with_points = [key for key, pts in found.items() if pts]
+    whole = conformal.calibrate((e for key in with_points for e in errors[key]), len(with_points))
+    folds = {key: int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2 for key in with_points}
+    halves = [
+        conformal.calibrate(e for key in with_points if folds[key] != fold for e in errors[key]) for fold in (0, 1)
+    ]
+    coverage = np.zeros((len(conformal.HORIZON_EDGES), 3))
+    probabilities: list[float] = []
+    outcomes: list[bool] = []
+    for key in with_points:
+        row, benefit, observations = inputs[key]
+        judged = backtest.Backtest(benefit.measure.value, found[key], 1.0, halves[folds[key]])
+        for point, _, lower, upper in judged.calibrated():
+            band = int(conformal.horizon_band(point.horizon_days))
+            coverage[band] += (1, point.lower <= point.actual <= point.upper, lower <= point.actual <= upper)
+        for p, landed in _on_plan_events(row, benefit, observations, found[key], halves[folds[key]]):
+            probabilities.append(p)
+            outcomes.append(landed)
+    return {
+        "calibration": whole.to_json(),
+        "benefits": len(with_points),
+        "points": int(coverage[:, 0].sum()),
+        "coverage": [
+            {"band": BAND_LABELS[b], "points": int(n), "raw": raw / n if n else None, "calibrated": cal / n if n else None}
+            for b, (n, raw, cal) in enumerate(coverage)
+        ],
+        "reliability": [
+            dataclasses.asdict(row) for row in calibration.reliability(probabilities, outcomes, bins=5)
+        ] if probabilities else [],
+        "brier": calibration.brier(probabilities, outcomes) if probabilities else None,
+        "events": len(probabilities),
+    }
+
+
+def _on_plan_events(
+    row: models.Benefit,
+    benefit: register.Benefit,
+    observations: pd.DataFrame,
+    points: list[backtest.BacktestPoint],
+    cal: conformal.Calibration,
+) -> Iterator[tuple[float, bool]]:
+    """(predicted probability, outcome) of "Q is on plan at this date" for each point from an
+    origin on or after the benefit's start and before its target date."""
+    start = row.start_date
+    cumulative = benefit.measure is register.Measure.cumulative
+    upwards = (realisation.sign(benefit) > 0) != benefit.dis_benefit
+    q0_cache: dict[dt.date, float | None] = {}
+    for point in points:
+        if point.origin < start or point.period > benefit.target.date:
+            continue
+        if point.origin not in q0_cache:
+            q0_cache[point.origin] = realisation.tracked_value(benefit, series.window(benefit, start, observations, point.origin), point.origin)
+        q0 = q0_cache[point.origin]
+        if q0 is None:
+            continue
+        shift = q0 if cumulative else 0.0
+        planned = realisation.planned_value(benefit, start, point.period)
+        band = cal.band(benefit.measure.value, point.horizon_days, point.delivering_days)
+        above = conformal.probability_at_least(band, point.yhat + shift, point.lower + shift, point.upper + shift, 0.0, planned)
+        p = above if upwards else 1.0 - above
+        actual = point.actual + shift
+        yield p, (actual >= planned) if upwards else (actual <= planned)
+
+
+def _classes(
+    inputs: dict[str, tuple[models.Benefit, register.Benefit, pd.DataFrame]], decided: set[str]
+) -> dict[tuple[str, str], ReferenceClass]:
+    """Reference classes from the benefits whose target date has passed."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for key in decided:
+        row, benefit, observations = inputs[key]
+        window = series.window(benefit, row.start_date, observations, benefit.target.date)
+        realised = realisation.realised_to_date(benefit, window, benefit.target.date)
+        landed = realised is not None and meets(benefit, realised, realisation.target_improvement(benefit))
+        tally = counts.setdefault((benefit.category.value, benefit.measure.value), [0, 0])
+        tally[0] += 1
+        tally[1] += int(landed)
+    return {k: ReferenceClass(k[0], k[1], decided=n, landed=hit) for k, (n, hit) in counts.items()}

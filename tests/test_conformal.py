@@ -1,0 +1,151 @@
+"""Calibration of the forecast: normalised conformal errors, the reference class, level benefits,
+seasonality from history before the baseline and monthly backtests (real Prophet fits on small
+seeded sets; the full measurement is bench/calibration.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benefits import register
+from benefits.forecast import conformal, forecast_benefit, series
+from benefits.forecast.backtest import backtest, origin_dates
+from benefits.forecast.reference import PRIOR_RATE, ReferenceClass, weight
+from benefits.forecast.settings import ForecastSettings
+
+BASE = dt.date(2025, 1, 6)
+WEEK = dt.timedelta(days=7)
+
+
+def level(**overrides: object) -> register.Benefit:
+    fields: dict[str, object] = {
+        "key": "handling", "name": "Handling time", "category": "operational_efficiency", "metric": "ops.minutes",
+        "unit": "minutes", "direction": "decrease", "measure": "level", "owner": "Ops",
+        "baseline": {"value": 12, "date": BASE}, "target": {"value": 10, "date": BASE + 78 * WEEK},
+    }
+    fields.update(overrides)
+    return register.Benefit(**fields)
+
+
+def weekly(values: np.ndarray, first: dt.date) -> pd.DataFrame:
+    return pd.DataFrame({"period": [first + i * WEEK for i in range(len(values))], "value": np.asarray(values, float)})
+
+
+def test_a_normalised_error_is_within_one_exactly_when_the_raw_interval_held() -> None:
+    actual = np.array([10.0, 12.0, 7.0, 13.5, 6.0])
+    r = conformal.normalised_errors(actual, np.full(5, 10.0), np.full(5, 7.0), np.full(5, 12.0))
+    assert r.tolist() == pytest.approx([0.0, 1.0, -1.0, 1.75, -4 / 3])
+    assert ((np.abs(r) <= 1) == ((actual >= 7) & (actual <= 12))).all()
+
+
+def test_calibration_learns_the_spread_of_past_errors_and_blends_the_prior_when_few() -> None:
+    rng = np.random.default_rng(3)
+    many = conformal.calibrate([("level", 30.0, r, 400.0) for r in rng.normal(0.0, 0.5, 4_000)], benefits=50)
+    band = many.band("level", 30)
+    # N(0, 0.5): the 10th and 90th percentiles are -/+0.64; 4,000 errors outweigh the prior's 40
+    assert band.quantile(np.array([0.1, 0.9])) == pytest.approx([-0.64, 0.64], abs=0.06)
+    assert band.share_at_least(0.0) == pytest.approx(0.5, abs=0.03)
+    # a group with no errors of its own borrows the nearest shorter band's of its stage, else the
+    # other stage's; none at all: the prior
+    assert many.band("level", 30, delivering_days=10).errors == 4_000  # young borrows established
+    assert many.band("level", 300).errors == 4_000
+    assert many.band("cumulative", 30).errors == 0
+    prior = conformal.PRIOR.band("cumulative", 30).quantile(np.array([0.1, 0.9]))
+    assert prior[1] == pytest.approx(conformal.PRIOR_SCALE * 1.638, rel=0.05)  # Student-t(3)'s 90th percentile
+    # the compact stored form (400 quantiles a band) gives the same calibration
+    stored = conformal.Calibration.from_json(many.to_json()).band("level", 30)
+    assert stored.errors == 4_000
+    assert stored.quantile(np.array([0.1, 0.5, 0.9])) == pytest.approx(band.quantile(np.array([0.1, 0.5, 0.9])), abs=0.01)
+
+
+def test_applying_a_calibration_widens_the_raw_interval_by_the_learned_quantiles() -> None:
+    cal = conformal.calibrate([("cumulative", 10.0, r, 100.0) for r in np.linspace(-2, 2, 2_001)])
+    out = conformal.apply([cal.band("cumulative", 10)], np.array([100.0]), np.array([90.0]), np.array([120.0]),
+                          np.zeros(1), 0.8)
+    # errors uniform on [-2, 2] (blended with the prior): the 10th/90th percentiles are about -/+1.6
+    assert out.lower[0] == pytest.approx(100 - 1.6 * 10, abs=1.0)
+    assert out.upper[0] == pytest.approx(100 + 1.6 * 20, abs=2.0)
+    assert out.median[0] == pytest.approx(100.0, abs=0.5)
+
+
+def test_the_80_percent_interval_covers_a_known_noise_series_about_80_percent_of_the_time() -> None:
+    """A level that stays put with Gaussian noise: the truth at the target date is one more draw."""
+    covered, probabilities = [], []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        sigma = rng.uniform(0.2, 1.0)
+        history = 12.0 + rng.normal(0.0, sigma, 104)
+        obs = weekly(history, BASE - 52 * WEEK)
+        as_of = obs["period"].iloc[-1]
+        b = level(target={"value": 12.0 - 0.5 * sigma, "date": as_of + 26 * WEEK})
+        f = forecast_benefit(b, BASE, obs, as_of)
+        truth = 12.0 + rng.normal(0.0, sigma)
+        covered.append(f.lower_at_target_date <= truth <= f.upper_at_target_date)
+        probabilities.append(f.p_on_time)
+    # with no backtests the documented prior widens the interval: honest or a little wide, never narrow
+    assert 0.75 <= np.mean(covered) <= 1.0
+    # P(truth <= 12 - 0.5 sigma) is 0.31 for every series: the probabilities hover around it
+    assert 0.15 < np.mean(probabilities) < 0.5
+
+
+def test_a_level_that_reached_its_target_today_but_drifts_back_is_not_achieved() -> None:
+    rng = np.random.default_rng(4)
+    values = np.concatenate([12 - 0.05 * np.arange(45), 9.75 + 0.08 * np.arange(15)]) + rng.normal(0, 0.05, 60)
+    values[-1] = 9.9  # under the 10-minute target today, on a rising trend
+    obs = weekly(values, BASE + WEEK)
+    f = forecast_benefit(level(), BASE, obs, obs["period"].iloc[-1])
+    assert f.status != "achieved" and f.p_on_time < 0.5
+    assert f.message.startswith("target reached on ")
+    held = weekly(12 - 0.05 * np.arange(60) + rng.normal(0, 0.05, 60), BASE + WEEK)
+    g = forecast_benefit(level(), BASE, held, held["period"].iloc[-1])
+    assert g.status == "achieved" and g.p_on_time >= 0.7
+
+
+def test_history_before_the_baseline_teaches_the_model_the_season() -> None:
+    """Three years of a yearly cycle before the baseline: the forecast follows the season."""
+    rng = np.random.default_rng(5)
+    first = BASE - 156 * WEEK
+    t = np.arange(200)
+    values = 100 + 20 * np.sin(2 * np.pi * t / 52.18) + rng.normal(0, 1, 200)
+    obs = weekly(values, first)
+    as_of = obs["period"].iloc[-1]
+    target_date = as_of + 26 * WEEK
+    truth = 100 + 20 * np.sin(2 * np.pi * (200 + 25) / 52.18)
+    b = level(direction="increase", baseline={"value": 100, "date": BASE}, target={"value": 130, "date": target_date})
+    with_history = forecast_benefit(b, BASE, obs, as_of)
+    since_baseline = forecast_benefit(b, BASE, obs, as_of, ForecastSettings(history_weeks=int((as_of - BASE).days / 7)))
+    assert abs(with_history.forecast_at_target_date - truth) < 5
+    assert abs(with_history.forecast_at_target_date - truth) < abs(since_baseline.forecast_at_target_date - truth)
+
+
+def test_a_monthly_metric_is_forecast_by_the_month_and_backtested() -> None:
+    periods = pd.date_range("2022-01-31", periods=48, freq="ME")
+    rng = np.random.default_rng(6)
+    obs = pd.DataFrame({"period": periods, "value": 40_000 + rng.normal(0, 3_000, 48)})
+    b = register.Benefit(
+        key="savings", name="Savings", category="cost_reduction", metric="ledger.savings", unit="GBP",
+        direction="increase", measure="cumulative", owner="Finance",
+        baseline={"value": 0, "date": dt.date(2024, 12, 31)}, target={"value": 600_000, "date": dt.date(2026, 6, 30)},
+    )
+    as_of = periods[-1].date()
+    assert series.cadence(series.history(b, obs, as_of, ForecastSettings())) == 1
+    f = forecast_benefit(b, b.baseline.date, obs, as_of)
+    assert [p["period"] for p in f.path[:2]] == ["2026-01-31", "2026-02-28"]
+    # 12 months of ~40k so far plus 6 more by the target date: ~720k, a monthly flow not a weekly one
+    assert f.forecast_at_target_date == pytest.approx(12 * 40_000 + 6 * 40_000 + obs["value"].iloc[36:].sum() - 12 * 40_000, rel=0.1)
+    test = backtest(b, obs, as_of, origins=3)
+    assert len(test.points) >= 12 and test.coverage is not None
+    assert {p.origin for p in test.points} == set(origin_dates(as_of, 3))
+
+
+def test_the_reference_class_weighs_more_when_history_is_short_against_the_horizon() -> None:
+    assert ReferenceClass("revenue", "cumulative").rate == PRIOR_RATE
+    assert ReferenceClass("revenue", "cumulative", decided=16, landed=4).rate == pytest.approx((4 + 2) / 20)
+    today = dt.date(2026, 1, 5)
+    far, near = today + 52 * WEEK, today + 13 * WEEK
+    assert weight(0.5, today, far, 26 * 7) == pytest.approx(0.5 * 52 / (52 + 52))
+    assert weight(0.5, today, near, 104 * 7) < 0.03 < weight(0.5, today, far, 26 * 7)
+    assert weight(0.5, today, today, 7) == 0.0
