@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
@@ -193,9 +194,9 @@ def _stored_statuses(url: str) -> dict[str, str]:
     return statuses
 
 
-def _counts(values: object) -> str:
+def _counts(values: Iterable[str]) -> str:
     counts: dict[str, int] = {}
-    for value in values:  # type: ignore[attr-defined]
+    for value in values:
         counts[value] = counts.get(value, 0) + 1
     return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
 

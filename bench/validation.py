@@ -21,6 +21,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,7 @@ def pandas_checks(batch: pd.DataFrame, rules: ValidationRules, as_of: dt.date) -
     return failing, {r for r in jumps if r not in failing}
 
 
-def timed(call, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def timed(call: Callable[[], object], repeat: int) -> tuple[float, object]:
     """Median seconds of ``repeat`` calls, and the last result."""
     times, result = [], None
     for _ in range(repeat):

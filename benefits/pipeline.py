@@ -13,6 +13,7 @@ from benefits.sync.writer import SyncReport
 from benefits.workspace import Workspace
 
 if TYPE_CHECKING:
+    from benefits.forecast.model import BenefitForecast
     from benefits.forecast.runner import ForecastRunReport
 
 Echo = Callable[[str], None]
@@ -64,7 +65,7 @@ def forecast_stage(
     ws.ensure_current()
     done = 0
 
-    def progress(key: str, result) -> None:  # type: ignore[no-untyped-def]
+    def progress(key: str, result: BenefitForecast) -> None:
         nonlocal done
         done += 1
         echo(f"forecast {done:>3}: {key}: {result.status}")

@@ -32,6 +32,7 @@ from benefits.plugins.manager import plugin_manager
 from benefits.register import load_register
 from benefits.store import db, migrate, models, repository
 from benefits.sync.runner import sync_all
+from benefits.sync.writer import SyncReport
 
 AS_OF = dt.date(2026, 11, 23)
 WEEKS = [(AS_OF - dt.timedelta(weeks=w)).isoformat() for w in range(3, 0, -1)]
@@ -70,7 +71,7 @@ def claiming() -> Iterator[None]:
     plugin_manager().unregister(name="test-claiming")
 
 
-def _sync(config: Path, sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+def _sync(config: Path, sessions: sessionmaker[Session]) -> SyncReport:
     [report] = sync_all(sessions, config, load_register(config), AS_OF)
     return report
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from benefits import users
 from benefits.claims import ClaimSource
@@ -58,7 +59,7 @@ def sign_off(claim_id: int, button: str, comment: str) -> dict[str, Any]:
     )
 
 
-def decisions(sessions) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+def decisions(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, str]]:
     with sessions() as session:
         return [(d.decision, d.decided_by, d.role, d.comment)
                 for d in session.scalars(select(models.ClaimDecision).order_by(models.ClaimDecision.id))]

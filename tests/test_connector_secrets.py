@@ -37,7 +37,7 @@ class _Api(BaseHTTPRequestHandler):
     """``/ok`` serves three observations to the right bearer token; anything else is refused with the
     request's headers echoed back, as careless servers do."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:  # the stdlib's name
         if self.path == "/ok" and self.headers.get("Authorization") == f"Bearer {SECRET}":
             body, status = [{"metric": "crm.upsell_revenue", "period": p, "value": 100.0 + n, "unit": "GBP"}
                             for n, p in enumerate(PERIODS)], 200

@@ -4,6 +4,7 @@ parameters and predictive samples against Prophet's own, on real fits (no mocks)
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,9 +34,9 @@ def series(n: int, logistic: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     return periods, values
 
 
-def prophet_for(  # type: ignore[no-untyped-def]
+def prophet_for(
     periods: np.ndarray, values: np.ndarray, yearly: bool, logistic: bool, **kwargs: object
-):
+) -> tuple[Any, pd.DataFrame]:
     from prophet import Prophet
 
     model = Prophet(

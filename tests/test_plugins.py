@@ -6,12 +6,13 @@ import datetime as dt
 import inspect
 import re
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from benefits.cli import main
 from benefits.plugins import hookspecs
-from benefits.plugins.connector import SyncContext
+from benefits.plugins.connector import Connector, SyncContext
 from benefits.plugins.manager import connector_types, plugin_manager, plugins
 from benefits.register import load_register
 
@@ -49,7 +50,7 @@ def test_plugins_report_names_versions_connectors_and_hooks() -> None:
     assert "benefits.plugins.demo" in result.output and "connectors: demo" in result.output
 
 
-def _demo(**settings):  # type: ignore[no-untyped-def]
+def _demo(**settings: Any) -> Connector:
     cls = connector_types()["demo"]
     return cls("demo", cls.Settings(**settings), SyncContext(load_register(DEMO_CONFIG), dt.date(2026, 11, 23)))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -32,7 +34,7 @@ def test_demo_portfolio_covers_programmes_tactics_and_categories() -> None:
     assert [m.name for m in register.unused_metrics()] == ["hr.headcount"]
 
 
-def _broken(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+def _broken(tmp_path: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
     data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
     edit(data)
     folder = tmp_path / "config"
@@ -70,7 +72,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("edit", "expected"), CASES)
-def test_bad_register_names_file_and_field(tmp_path: Path, edit, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_register_names_file_and_field(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], expected: str
+) -> None:
     folder = _broken(tmp_path, edit)
     with pytest.raises(ConfigError) as caught:
         load_register(folder)

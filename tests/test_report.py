@@ -16,6 +16,13 @@ from .test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
 XSS = "<script>alert(1)</script>"
 
 
+def _table(html: str, table_id: str) -> str:
+    """The pack's ``<table id=...>`` element, as HTML."""
+    found = re.search(rf'<table id="{table_id}">.*?</table>', html, re.S)
+    assert found, f"no table {table_id!r} in the pack"
+    return found.group(0)
+
+
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("report")
@@ -33,9 +40,9 @@ def test_pack_has_summary_changes_and_the_benefits_needing_attention(pack: Path)
     html = pack.read_text(encoding="utf-8")
     assert "Dashboard fixture portfolio · as of 2025-07-07 · 3 benefits · money in GBP" in html
     assert "£317,500" in html and "£245,000" in html and "77% of planned" in html
-    changes = re.search(r'<table id="changes">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    changes = _table(html, "changes")
     assert "Lower IT running cost" in changes and "<td>On track</td><td>At risk</td>" in changes
-    attention = re.search(r'<table id="attention">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    attention = _table(html, "attention")
     names = re.findall(r"<tr><td>([^<]+)</td>", attention)
     assert names == ["Upsell revenue", "Lower IT running cost"]  # off track first, then at risk
     assert "Sales" in attention and "Tom Reed" in attention  # benefit and initiative owners

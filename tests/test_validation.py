@@ -49,8 +49,8 @@ def no_network() -> Iterator[list]:
         attempts.append(address)
         raise OSError(f"network disabled in tests: {address}")
 
-    socket.socket.connect = refuse  # type: ignore[method-assign]
-    socket.socket.connect_ex = refuse  # type: ignore[method-assign]
+    socket.socket.connect = refuse  # type: ignore[method-assign]  # no network for the test's length
+    socket.socket.connect_ex = refuse  # type: ignore[method-assign]  # (monkeypatch undoes both)
     try:
         yield attempts
     finally:

@@ -6,13 +6,16 @@ import datetime as dt
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from benefits import __version__
 from benefits.cli.render import format_option
 from benefits.errors import BenefitsError, BenefitsWarning
+
+if TYPE_CHECKING:  # imported in the function: `benefits --help` stays quick
+    from benefits.workspace import Workspace
 
 
 class _Group(click.Group):
@@ -26,7 +29,7 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
 
 
-def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+def workspace(ctx: click.Context) -> Workspace:
     """The workspace named by the root options --config and --database (or their defaults)."""
     from benefits.workspace import Workspace
 
@@ -76,7 +79,10 @@ def main(config: str | None, database: str | None) -> None:
 _python_show_warning = warnings.showwarning
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """A BenefitsWarning reads as one ``warning: ...`` line on stderr; other warnings as Python shows them."""
     if issubclass(category, BenefitsWarning):
         click.echo(f"warning: {message}", err=True)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from benefits.cli.main import as_of_date, as_of_option, main, workspace
 from benefits.cli.render import format_option, render
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 LIST_COLUMNS = ("id", "connector", "sync_run", "row", "source_ref", "status", "reasons")
 
 
-def _filters(func):  # type: ignore[no-untyped-def]
+def _filters(func: _Command) -> _Command:
+    """The --connector, --run and --reason options of list and retry."""
     func = click.option("--reason", help="Only rows with a reason containing this text (case-insensitive).")(func)
     func = click.option("--run", "sync_run", type=int, help="Only rows of this sync run.")(func)
     return click.option("--connector", help="Only rows of this connector instance.")(func)

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import IO, Annotated, Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -256,7 +256,9 @@ class HttpConnector(Connector):
 class _Redirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects to http(s) only; credentials follow only within the same origin."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: http.client.HTTPMessage, newurl: str
+    ) -> urllib.request.Request | None:
         target = urljoin(req.full_url, newurl)
         if urlsplit(target).scheme not in SCHEMES:
             raise urllib.error.HTTPError(req.full_url, code, f"{msg}: redirect to a non-HTTP URL refused", headers, fp)

@@ -158,7 +158,7 @@ class SqlConnector(Connector):
             yield connection, target
         except ConnectorError as exc:
             failure = mask(str(exc), target.secrets)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises while the query runs
             failure = mask(f"query failed on {target.shown}: {_reason(exc)}", target.secrets)
         finally:
             _close_quietly(connection)
