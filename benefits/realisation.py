@@ -105,7 +105,8 @@ def tracked_series(benefit: Benefit, observations: pd.DataFrame, at: dt.date) ->
     import pandas as pd
 
     periods, values = _window(benefit, observations, at)
-    return pd.DataFrame({"period": pd.DatetimeIndex(periods).date, "q": tracked(benefit, values)}, columns=["period", "q"])
+    q = tracked(benefit, values)
+    return pd.DataFrame({"period": pd.DatetimeIndex(periods).date, "q": q}, columns=["period", "q"])
 
 
 def tracked_value(benefit: Benefit, observations: pd.DataFrame, at: dt.date) -> float | None:
@@ -150,7 +151,7 @@ def net_value(values: Iterable[float]) -> float:
 def _interpolate(anchors: list[tuple[dt.date, float]], at: dt.date) -> float:
     if at <= anchors[0][0]:
         return anchors[0][1]
-    for (d0, v0), (d1, v1) in zip(anchors, anchors[1:]):
+    for (d0, v0), (d1, v1) in zip(anchors, anchors[1:], strict=False):
         if at <= d1:
             return v0 + (v1 - v0) * (at - d0).days / max((d1 - d0).days, 1)
     return anchors[-1][1]

@@ -247,14 +247,15 @@ def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _For
     chosen = f.benefit_key.in_(keys) if keys is not None else true()
     latest: dict[str, _Forecast] = {}
     if latest_run is not None:
-        query = select(f.benefit_key, f.status, f.message, f.p_on_time, f.expected_landing,
-                       f.forecast_at_target_date, f.lower_at_target_date, f.upper_at_target_date)
-        for key, *figures in session.execute(query.where(f.forecast_run_id == latest_run.id, chosen)):
-            latest[key] = _Forecast(*figures)
+        figures = select(f.benefit_key, f.status, f.message, f.p_on_time, f.expected_landing,
+                         f.forecast_at_target_date, f.lower_at_target_date, f.upper_at_target_date)
+        for key, status, message, p, landing, at_target, low, high in session.execute(
+                figures.where(f.forecast_run_id == latest_run.id, chosen)):
+            latest[key] = _Forecast(status, message, p, landing, at_target, low, high)
     previous: dict[str, str] = {}
     if previous_run is not None:
-        query = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id, chosen)
-        previous = {key: status for key, status in session.execute(query)}
+        statuses = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id, chosen)
+        previous = {key: status for key, status in session.execute(statuses)}
     return latest, previous
 
 

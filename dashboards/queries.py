@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from benefits import realisation
 from benefits.claims.ledger import ClaimedValue, claimed_value_by_initiative
+from benefits.dashboards.snapshot import FILTERS, Filters, cached_snapshot
 from benefits.register import Benefit
 from benefits.status import STATUSES, StatusRow
 from benefits.store import models, repository
-from benefits.dashboards.snapshot import FILTERS, Filters, cached_snapshot
 
 DEFAULT_CURRENCY = "GBP"  # the register's own default, used before a register is stored
 
@@ -42,8 +42,8 @@ class PortfolioSummary:
     as_of: dt.date
     currency: str
     filters: Filters
-    benefits: pd.DataFrame  # the snapshot rows that pass the filters (see benefits.dashboards.snapshot.COLUMNS)
-    initiatives: pd.DataFrame  # initiative, name, benefits, planned_value, realised_value, reported_value, validated_value
+    benefits: pd.DataFrame  # the snapshot rows that pass the filters (benefits.dashboards.snapshot.COLUMNS)
+    initiatives: pd.DataFrame  # initiative, name, benefits, planned/realised/reported/validated_value
     categories: pd.DataFrame  # category, benefits, planned_value, realised_value
     status_counts: dict[str, int]  # every status, in STATUSES order
     planned_value: float
@@ -107,7 +107,7 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
         frame = filters.apply(everything)
         claimed = claimed_value_by_initiative(session, set(frame["benefit"]) if filters.active else None)
     initiatives = _totals(frame, "initiative")
-    names = dict(zip(frame["initiative"], frame["initiative_name"]))
+    names = dict(zip(frame["initiative"], frame["initiative_name"], strict=True))
     initiatives.insert(1, "name", [names[key] for key in initiatives["initiative"]])
     nothing = ClaimedValue(Decimal(0), Decimal(0))
     initiatives["reported_value"] = [claimed.get(k, nothing).reported for k in initiatives["initiative"]]
@@ -129,7 +129,7 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
         validated_value=sum((c.validated for c in claimed.values()), Decimal(0)),
         changes=frame[changed],
         options={name: sorted(everything[name].dropna().unique().tolist()) for name in FILTERS},
-        labels={"programme": dict(zip(everything["programme"], everything["programme_name"]))},
+        labels={"programme": dict(zip(everything["programme"], everything["programme_name"], strict=True))},
         total=len(everything),
     )
 
@@ -151,8 +151,11 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         benefit = repository.declared_benefit(stored)
         observations = repository.observations(session, stored.metric)
         runs = repository.forecast_runs(session, limit=1)
-        forecast = session.scalars(select(models.Forecast).where(
-            models.Forecast.forecast_run_id == runs[0].id, models.Forecast.benefit_key == key)).first() if runs else None
+        forecast = None
+        if runs:
+            query = select(models.Forecast).where(models.Forecast.forecast_run_id == runs[0].id,
+                                                  models.Forecast.benefit_key == key)
+            forecast = session.scalars(query).first()
         history = probability_history(session, key)
         revisions = revision_frame(session, stored.metric)
         money = currency(session)

@@ -75,7 +75,8 @@ def test_cumulative_realised_sums_values_since_baseline_only() -> None:
 
 
 def test_level_realised_uses_latest_value_whatever_the_row_order() -> None:
-    b = benefit(measure="level", baseline={"value": 20, "date": "2026-01-05"}, target={"value": 60, "date": "2026-12-28"})
+    b = benefit(measure="level", baseline={"value": 20, "date": "2026-01-05"},
+                target={"value": 60, "date": "2026-12-28"})
     series = obs((D(2026, 3, 2), 30.0), (D(2026, 2, 2), 25.0))
     assert r.realised_to_date(b, series, D(2026, 3, 31)) == pytest.approx(10.0)
 
