@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from benefits import realisation
 from benefits.register import Benefit
-from benefits.staleness import metric_summaries
+from benefits.staleness import MetricSummary, metric_summaries
 from benefits.store import models, repository
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale", "failed")
@@ -105,10 +105,11 @@ class _Forecast:
 
 
 def positions(session: Session, as_of: dt.date | None = None, *, initiative: str | None = None,
-              benefit: str | None = None) -> list[Position]:
+              benefit: str | None = None, metrics: list[MetricSummary] | None = None) -> list[Position]:
     """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast
     run; only the benefits of ``initiative``, or only ``benefit``, when given (a page about them
-    reads no more than it shows).
+    reads no more than it shows). ``metrics`` are ``metric_summaries(session, as_of)`` when the
+    caller already has them (the dashboard keeps them for its data-quality page).
 
     A benefit whose metric is stale at ``as_of`` (``benefits.staleness``) has status
     ``data_stale``, that message, and no forecast figures: no confident forecast from data that
@@ -121,7 +122,8 @@ def positions(session: Session, as_of: dt.date | None = None, *, initiative: str
         register = register.where(_B.key == benefit)
     rows = session.execute(register).all()
     subset = initiative is not None or benefit is not None
-    metrics = metric_summaries(session, as_of, {row.metric for row in rows} if subset else None)
+    if metrics is None:
+        metrics = metric_summaries(session, as_of, {row.metric for row in rows} if subset else None)
     stale = {m.metric: m.message() for m in metrics if m.stale}
     several_sources = {m.metric for m in metrics if len(m.sources) > 1}
     windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)

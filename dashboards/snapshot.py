@@ -82,7 +82,9 @@ def snapshot(session: Session, as_of: dt.date, *, initiative: str | None = None,
     """One row per benefit (register order) with planned, realised and forecast figures at ``as_of``
     (:data:`COLUMNS`; None where a figure is missing); only the benefits of ``initiative``, or
     only ``benefit``, when given."""
-    found = positions(session, as_of, initiative=initiative, benefit=benefit)
+    subset = initiative is not None or benefit is not None
+    health = None if subset else metric_health(session, as_of)  # shared with the data-quality page
+    found = positions(session, as_of, initiative=initiative, benefit=benefit, metrics=health)
     rows = [asdict(p.row) | {name: getattr(p, name) for name in COLUMNS[len(StatusRow.__dataclass_fields__):]}
             for p in found]
     frame = pd.DataFrame(rows, columns=COLUMNS)
