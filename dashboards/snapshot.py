@@ -10,7 +10,7 @@ with the names, dates and counts the pages also show. It is kept per data versio
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ FILTERS = ("programme", "tactic", "category", "owner", "status")
 
 #: A status row's fields, then what the pages also show of a benefit (``benefits.status.Position``).
 COLUMNS = [*StatusRow.__dataclass_fields__, *(name for name in Position.__dataclass_fields__ if name != "row")]
+_SHOWN = COLUMNS[len(StatusRow.__dataclass_fields__):]
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,7 @@ def snapshot(session: Session, as_of: dt.date, *, initiative: str | None = None,
     subset = initiative is not None or benefit is not None
     health = None if subset else metric_health(session, as_of)  # shared with the data-quality page
     found = positions(session, as_of, initiative=initiative, benefit=benefit, metrics=health)
-    rows = [asdict(p.row) | {name: getattr(p, name) for name in COLUMNS[len(StatusRow.__dataclass_fields__):]}
-            for p in found]
+    rows = [vars(p.row) | {name: getattr(p, name) for name in _SHOWN} for p in found]  # shallow: plain values
     frame = pd.DataFrame(rows, columns=COLUMNS)
     gaps = [c for c in COLUMNS if frame[c].isna().any()]
     frame[gaps] = frame[gaps].astype(object).where(frame[gaps].notna(), None)  # None, not NaN, like status rows
