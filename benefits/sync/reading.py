@@ -109,6 +109,7 @@ def in_child_process(
                 raise BenefitsError(ended) from None
             waited += time.monotonic() - started
             if kind == _DONE:
+                child.join(GRACE_SECONDS)  # it is exiting on its own
                 return
             if kind == _ERROR:
                 raise payload
@@ -143,24 +144,28 @@ def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: 
     _die_with_parent(parent)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the sync's to handle; it then stops this child
+    try:
+        last = _send_items(produce, sending)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the generator is closed: a stop needs no clean-up now
+        sending.send(last)
+    except (_Stopped, BrokenPipeError):  # the sync stopped reading
+        pass
+
+
+def _send_items(produce: Callable[[], Iterable[Any]], sending: Connection) -> tuple[str, Any]:
+    """Send every item of ``produce()``; the last message to send: done, or the error. Closes the generator."""
     items: Iterable[Any] = ()
     try:
         items = produce()
         for item in items:
             sending.send((_ITEM, item))
-        message: tuple[str, Any] = (_DONE, None)
-    except _Stopped:
-        return
     except Exception as exc:  # noqa: BLE001  (whatever the connector raises is the sync's to record)
-        message = (_ERROR, _portable(exc))
+        return _ERROR, _portable(exc)
     finally:
         close = getattr(items, "close", None)
         if close is not None:
             close()
-    try:
-        sending.send(message)
-    except (BrokenPipeError, _Stopped):  # the sync stopped reading meanwhile
-        pass
+    return _DONE, None
 
 
 def _portable(exc: Exception) -> Exception:
