@@ -12,11 +12,15 @@ whose wall time, CPU time and peak memory (resident set of the process and all i
   ``predictive_samples`` (1,000 by default) for the weeks to the horizon, the probability of
   landing from those paths and the status from the same thresholds.
 
-It prints the wall-time ratio and the share of benefits with the same status. On a machine
+It prints the wall-time ratio and the share of benefits with the same status. With ``--against
+REF`` it also runs ``benefits forecast`` of another commit (checked out into a temporary git
+worktree, on a store that commit builds itself) on the same benefits, in the same job, and prints
+the time ratio of this tree's forecast to that commit's: the cost of a change to the method. On a machine
 shared with other work, ``--repeat N`` runs N rounds of both sides and compares each side's
 best wall time (the least disturbed), as the load moves from one side to the other.
 
     .venv/bin/python bench/forecast.py --count 1000 --weeks 156 --repeat 3
+    .venv/bin/python bench/forecast.py --count 1000 --weeks 156 --against de74bb6 --skip-baseline
 """
 
 from __future__ import annotations
@@ -55,13 +59,13 @@ class Measured:
     stdout: str
 
 
-def measure(command: list[str]) -> Measured:
-    """Run ``command`` and measure it."""
+def measure(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> Measured:
+    """Run ``command`` (in ``cwd``, with ``env`` added to the environment) and measure it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT,
-                                   env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=cwd,
+                                   env={**os.environ, "GX_ANALYTICS_ENABLED": "false", **(env or {})})
         parent = psutil.Process(process.pid)
         peak = 0
         while process.poll() is None:
@@ -130,10 +134,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="forecast workers (default: all cores)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of both sides; the speed-up compares each side's best wall time (default 1)")
+    parser.add_argument("--against", metavar="REF", help="also time `benefits forecast` of this git commit")
+    parser.add_argument("--skip-baseline", action="store_true", help="skip the sequential default Prophet loop")
     parser.add_argument("--role", choices=["compare", "baseline"], default="compare", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "baseline":
         baseline(args.count, args.weeks, args.seed)
+        return
+    if args.against:
+        against(args)
         return
 
     items = generate(args.count, seed=args.seed, weeks_observed=(args.weeks, args.weeks), weeks_ahead=(13, 52))
@@ -177,6 +186,60 @@ def _round(
     plain = measure([sys.executable, __file__, "--role", "baseline", "--count", str(args.count),
                      "--weeks", str(args.weeks), "--seed", str(args.seed)])
     return ours, again, plain, ours_status, json.loads(plain.stdout)
+
+
+_LOADER = """
+import sys
+sys.path.insert(0, ".")
+try:
+    from benefits.testing.synthetic import generate, load_store
+except ImportError:  # a commit from before the synthetic benefits moved into the package
+    from bench.synthetic import generate, load_store
+items = generate({count}, seed={seed}, weeks_observed=({weeks}, {weeks}), weeks_ahead=(13, 52))
+load_store("{url}", items)
+"""
+"""Builds the store of the benefits with the code of the working directory (either commit)."""
+
+
+def against(args: argparse.Namespace) -> None:
+    """Time this tree's `benefits forecast` against commit ``args.against``'s, alternating, in one job."""
+    items = generate(args.count, seed=args.seed, weeks_observed=(args.weeks, args.weeks), weeks_ahead=(13, 52))
+    as_of = max(item.as_of for item in items)
+    with tempfile.TemporaryDirectory(prefix="bench-against-") as folder:
+        tree = Path(folder) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.against], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            rows = []
+            for i in range(args.repeat):
+                for name, source in (("this tree", ROOT), (args.against, tree)):
+                    url = f"sqlite:///{Path(folder) / f'{i}-{source.name}.db'}"
+                    env_path = {"PYTHONPATH": str(source)}
+                    loader = [sys.executable, "-c", _LOADER.format(url=url, count=args.count, weeks=args.weeks,
+                                                                   seed=args.seed)]
+                    subprocess.run(loader, cwd=source, check=True, env={**os.environ, **env_path}, capture_output=True)
+                    cli = [sys.executable, "-c", "from benefits.cli import main; main()", "--database", url, "forecast",
+                           "--as-of", as_of.isoformat(), "--allow-failures", str(args.count)]
+                    if source != ROOT:
+                        cli.remove("--allow-failures")
+                        cli.remove(str(args.count))
+                    if args.workers:
+                        cli += ["--workers", str(args.workers)]
+                    first = measure(cli, cwd=source, env=env_path)
+                    again = measure(cli, cwd=source, env=env_path)
+                    rows.append((name, first, again))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, capture_output=True)
+    print(f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average {_load()} after, "
+          f"{dt.datetime.now():%Y-%m-%d %H:%M}")
+    for name, first, again in rows:
+        print(f"{name:<12} forecast {first.wall:7.1f} s wall {first.cpu:7.1f} s CPU peak {first.peak_mib:6.0f} MiB; "
+              f"unchanged re-run {again.wall:5.1f} s")
+    ours = min(r[1].wall for r in rows if r[0] == "this tree")
+    theirs = min(r[1].wall for r in rows if r[0] != "this tree")
+    again_ours = min(r[2].wall for r in rows if r[0] == "this tree")
+    print(f"this tree / {args.against}: {ours / theirs:.2f}x wall (best of {args.repeat}); "
+          f"unchanged re-run {again_ours:.1f} s")
 
 
 def _load() -> str:

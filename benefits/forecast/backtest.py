@@ -155,42 +155,35 @@ def _reaching(benefit: register.Benefit, until: pd.Timestamp) -> register.Benefi
     return benefit.model_copy(update={"target": benefit.target.model_copy(update={"date": until.date()})})
 
 
-def points(
-    benefit: register.Benefit,
-    observations: pd.DataFrame,
-    raw: RawPath,
-    as_of: dt.date,
-    settings: ForecastSettings,
-    start: dt.date,
-) -> list[BacktestPoint]:
-    """The observations after ``raw``'s origin up to ``as_of`` against its forecast (``start``:
-    when the benefit starts delivering)."""
-    if not raw.path:
+def points(benefit: register.Benefit, seen: pd.DataFrame, raw: RawPath, start: dt.date) -> list[BacktestPoint]:
+    """The observations after ``raw``'s origin against its forecast; ``seen`` is what the model
+    learns from up to the as-of date (:func:`series.history`), ``start`` when the benefit starts
+    delivering."""
+    periods = seen["period"]
+    known = periods <= pd.Timestamp(raw.origin)
+    if not raw.path or not known.any() or known.all():
         return []
-    learn = series.history(benefit, observations, raw.origin, settings, start)
-    seen = series.history(benefit, observations, as_of, settings, start)
-    last = learn["period"].iloc[-1]
-    after = seen[seen["period"] > last]
-    if after.empty:
-        return []
+    last = periods[known].iloc[-1]
+    after = seen[~known]
     when = pd.to_datetime([p["period"] for p in raw.path])
     horizon = (when - last) / _DAY
     days = ((after["period"] - last) / _DAY).to_numpy(dtype=float)
     inside = days <= float(horizon[-1])
     days, after = days[inside], after[inside]
     values = after["value"].to_numpy(dtype=float)
-    actual = np.cumsum(values) if benefit.measure is register.Measure.cumulative else values
-    known = 0.0 if benefit.measure is register.Measure.cumulative else float(learn["value"].iloc[-1])
+    cumulative = benefit.measure is register.Measure.cumulative
+    actual = np.cumsum(values) if cumulative else values
+    level_now = 0.0 if cumulative else float(seen["value"][known].iloc[-1])
     x = np.concatenate([[0.0], horizon.to_numpy(dtype=float)])
 
     def at(field: str) -> np.ndarray:
-        return np.interp(days, x, np.concatenate([[known], [p[field] for p in raw.path]]))
+        return np.interp(days, x, np.concatenate([[level_now], [p[field] for p in raw.path]]))
 
     yhat, lower, upper = at("yhat"), at("lower"), at("upper")
     delivering = max((last.date() - start).days, 0)
     return [
         BacktestPoint(raw.origin, period.date(), int(d), delivering, float(a), float(y), float(lo), float(hi))
-        for period, d, a, y, lo, hi in zip(after["period"], days, actual, yhat, lower, upper)
+        for period, d, a, y, lo, hi in zip(after["period"], days, actual, yhat, lower, upper, strict=True)
     ]
 
 
@@ -207,13 +200,15 @@ def backtest(
     (fitted now; the weekly run keeps and reuses them instead). ``start`` is when it starts
     delivering (default: its baseline date)."""
     found: list[BacktestPoint] = []
+    start = start or benefit.baseline.date
+    seen = series.history(benefit, observations, as_of, settings, start)
     for origin in origin_dates(as_of, origins):
         try:
-            raw = raw_path(benefit, observations, origin, settings, start or benefit.baseline.date)
+            raw = raw_path(benefit, observations, origin, settings, start)
         except Exception:  # noqa: BLE001 - an origin whose fit fails gives no points; the forecast reports failures
             raw = None
         if raw is not None:
-            found += points(benefit, observations, raw, as_of, settings, start or benefit.baseline.date)
+            found += points(benefit, seen, raw, start)
     return Backtest(benefit.measure.value, found, realisation.target_improvement(benefit), calibration)
 
 

@@ -65,7 +65,7 @@ class ForecastSettings(BaseModel):
     """The most the probability leans on its reference class's landing rate (when history is
     short against the horizon): p = (1 - w) p_model + w rate, w = reference_weight x H / (H + 2S)
     with H the weeks to the target date and S the weeks of history."""
-    regime_share: float = Field(0.3, ge=0.0, le=1.0)
+    regime_share: float = Field(0.5, ge=0.0, le=1.0)
     """The most weight a damped-trend hypothesis (the benefit stalls or plateaus) gets beside the
     fitted trend: ``regime_share * H / (H + S)`` for H weeks to the target date and S weeks of
     delivery so far. Regime changes not yet visible in the history are the main way forecasts

@@ -110,14 +110,11 @@ def learn(
             )
     for key, raw in new:
         paths.setdefault(key, []).append(raw)
-    found = {
-        key: [
-            p
-            for raw in paths.get(key, [])
-            for p in backtest.points(inputs[key][1], inputs[key][2], raw, as_of, settings, inputs[key][0].start_date)
-        ]
-        for key in sorted(sample)
-    }
+    found = {}
+    for key in sorted(sample):
+        row, benefit, observations = inputs[key]
+        seen = series.history(benefit, observations, as_of, settings, row.start_date)
+        found[key] = [p for raw in paths.get(key, []) for p in backtest.points(benefit, seen, raw, row.start_date)]
     record = _record(inputs, found, settings)
     classes = _classes(inputs, decided)
     summary = {
@@ -230,15 +227,16 @@ def _on_plan_events(
     start = row.start_date
     cumulative = benefit.measure is register.Measure.cumulative
     upwards = (realisation.sign(benefit) > 0) != benefit.dis_benefit
-    q0_cache: dict[dt.date, float | None] = {}
+    window = series.window(benefit, start, observations, benefit.target.date)
+    periods = window["period"].to_numpy(dtype="datetime64[ns]")
+    tracked = series.tracked(benefit, window)
     for point in points:
         if point.origin < start or point.period > benefit.target.date:
             continue
-        if point.origin not in q0_cache:
-            q0_cache[point.origin] = realisation.tracked_value(benefit, series.window(benefit, start, observations, point.origin), point.origin)
-        q0 = q0_cache[point.origin]
-        if q0 is None:
+        upto = int(np.searchsorted(periods, np.datetime64(point.origin, "ns"), side="right"))
+        if not upto:
             continue
+        q0 = float(tracked[upto - 1])
         shift = q0 if cumulative else 0.0
         planned = realisation.planned_value(benefit, start, point.period)
         band = cal.band(benefit.measure.value, point.horizon_days, point.delivering_days)
