@@ -76,7 +76,7 @@ def test_cumulative_clearly_ahead_is_on_track() -> None:
     f = forecast_benefit(b, BASE, obs, as_of_for(obs))
     assert_well_formed(f, obs["period"].iloc[-1])
     assert f.status == "on_track"
-    assert f.p_model > 0.9 and f.p_on_time > 0.8  # a little of it leans on comparable benefits (none decided: 50%)
+    assert f.p_model > 0.8 and f.p_on_time > 0.75  # a little of it leans on comparable benefits (none decided: 50%)
     assert f.p_on_time == pytest.approx((1 - f.reference_weight) * f.p_model + f.reference_weight * 0.5)
     assert f.points == 60
     assert f.expected_landing is not None and obs["period"].iloc[-1] < f.expected_landing < TARGET_DATE
@@ -127,7 +127,7 @@ def test_cumulative_decrease_is_good() -> None:
     obs = weekly(-6_000 + rng.normal(0, 800, 50))  # -300k so far, -6k a week
     f = forecast_benefit(b, BASE, obs, as_of_for(obs))
     assert_well_formed(f)
-    assert f.status == "on_track" and f.p_model > 0.9 and f.p_on_time > 0.8
+    assert f.status == "on_track" and f.p_model > 0.8 and f.p_on_time > 0.75
     assert f.forecast_at_target_date < -400_000
     assert f.path[-1]["yhat"] < f.path[0]["yhat"] < -280_000
     assert f.expected_landing is not None and f.expected_landing < TARGET_DATE
@@ -319,7 +319,9 @@ def test_milestone_start_ignores_observations_before_the_milestone() -> None:
     from_milestone = forecast_benefit(b, go_live, obs, as_of_for(obs))
     assert from_baseline.status == "achieved"
     assert from_milestone.points == 40
-    assert from_milestone.status == "on_track" and from_milestone.p_on_time > 0.7
+    # steady at 12k a week since go-live, needing about 7.5k a week from here: likely, not certain
+    # (the damped-trend hypothesis weighs a stall that its 40 weeks cannot rule out)
+    assert from_milestone.status in {"on_track", "at_risk"} and from_milestone.p_model > 0.6
     assert from_milestone.path[0]["yhat"] == pytest.approx(after["value"].sum(), rel=0.05)
     assert "since the 2025-05-26 milestone" in forecast_benefit(b, go_live, before, as_of_for(obs)).message
 
