@@ -80,7 +80,7 @@ def test_cumulative_clearly_ahead_is_on_track() -> None:
     assert f.p_on_time == pytest.approx((1 - f.reference_weight) * f.p_model + f.reference_weight * 0.5)
     assert f.points == 60
     assert f.expected_landing is not None and obs["period"].iloc[-1] < f.expected_landing < TARGET_DATE
-    assert f.lower_at_target_date > 900_000
+    assert f.lower_at_target_date > 800_000  # its 10th percentile: p_on_time is below 0.9
     assert f.message.startswith(f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29")
     # the path runs from the week after the last observation to target date + 13 weeks, and grows
     assert dt.date.fromisoformat(f.path[-1]["period"]) <= TARGET_DATE + 13 * WEEK < dt.date.fromisoformat(f.path[-1]["period"]) + WEEK
