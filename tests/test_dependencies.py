@@ -23,6 +23,8 @@ FIRST_PARTY = {"benefits", "dashboards"}
 #: Imported but provided by the host program rather than installed by benefits: the conformance kit
 #: (benefits/testing) is a pytest plugin and only ever runs inside pytest.
 HOSTS = {"pytest": ROOT / "benefits" / "testing"}
+#: Declared but loaded by name rather than imported, and why.
+LOADED_BY_NAME = {"psycopg": "SQLAlchemy's postgresql+psycopg driver"}
 
 
 def _project() -> dict:
@@ -58,21 +60,36 @@ def test_bundle_recipe_and_plotly_package_agree_on_the_plotly_js_version() -> No
     )
 
 
+def _third_party_imports() -> dict[str, set[Path]]:
+    """Every package benefits/ and dashboards/ import, with the files importing it."""
+    found: dict[str, set[Path]] = {}
+    for folder in (ROOT / "benefits", ROOT / "dashboards"):
+        for name, files in _imports(folder).items():
+            if name not in FIRST_PARTY and name not in sys.stdlib_module_names:
+                found.setdefault(name, set()).update(files)
+    return found
+
+
 def test_every_imported_package_is_a_declared_dependency() -> None:
     declared = {canonicalize_name(Requirement(r).name) for r in _project()["dependencies"]}
     distributions = importlib.metadata.packages_distributions()
     undeclared = []
-    for folder in (ROOT / "benefits", ROOT / "dashboards"):
-        for name, files in _imports(folder).items():
-            if name in FIRST_PARTY or name in sys.stdlib_module_names:
-                continue
-            if name in HOSTS and all(HOSTS[name] in f.parents for f in files):
-                continue
-            provided_by = {canonicalize_name(d) for d in distributions.get(name, [])}
-            if not provided_by & declared:
-                where = sorted(str(f.relative_to(ROOT)) for f in files)
-                undeclared.append(f"{name} ({', '.join(provided_by) or 'not installed'}) imported by {where}")
+    for name, files in _third_party_imports().items():
+        if name in HOSTS and all(HOSTS[name] in f.parents for f in files):
+            continue
+        provided_by = {canonicalize_name(d) for d in distributions.get(name, [])}
+        if not provided_by & declared:
+            where = sorted(str(f.relative_to(ROOT)) for f in files)
+            undeclared.append(f"{name} ({', '.join(provided_by) or 'not installed'}) imported by {where}")
     assert undeclared == []
+
+
+def test_every_declared_dependency_is_used() -> None:
+    """A dependency nothing imports any more is dropped, not carried."""
+    distributions = importlib.metadata.packages_distributions()
+    used = {canonicalize_name(d) for name in _third_party_imports() for d in distributions.get(name, [])}
+    declared = {canonicalize_name(Requirement(r).name) for r in _project()["dependencies"]}
+    assert declared - used - set(LOADED_BY_NAME) == set()
 
 
 def test_runtime_dependencies_have_an_upper_bound() -> None:
