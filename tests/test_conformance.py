@@ -109,6 +109,35 @@ class TestCsv(get_connector_tests(
     result.assert_outcomes(passed=1)
 
 
+BOUND = '''
+import os
+from benefits.plugins.connector import Connector
+from benefits.testing import get_connector_tests
+
+class Bound(Connector):
+    """Like a client opened in __init__ whose connection does not survive a fork."""
+
+    type = "bound"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = os.getpid()
+
+    def records(self):
+        if os.getpid() == self.owner:
+            yield {"metric": "ledger.it_opex_weekly", "period": "2026-11-16", "value": 1.0, "unit": "GBP"}
+
+TestBound = get_connector_tests(Bound, {})
+'''
+
+
+def test_the_kit_fails_a_connector_that_only_works_in_the_process_that_made_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_bound=BOUND)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "as_the_sync_reads_them")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*read in a child process as the sync reads it: 0 records; in this process: 1*"])
+
+
 def test_the_pytest_plugin_is_registered_through_the_pytest11_entry_point() -> None:
     from importlib.metadata import entry_points
 

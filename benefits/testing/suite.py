@@ -212,6 +212,18 @@ class ConnectorTests:
             f"first difference: {_first_difference(records, again)}"
         )
 
+    def test_records_arrive_as_the_sync_reads_them(self, context: SyncContext, records: list[Any]) -> None:
+        """``check()`` and ``records()`` in a forked child process, as the sync runs them, deliver every record."""
+        from benefits.sync.reading import read_chunks
+
+        connector = self._new(context)
+        connector.timeout = min(connector.timeout, 60.0)
+        read = sum(len(chunk) for chunk in read_chunks(connector, chunk_rows=max(len(records), 1)))
+        assert read == len(records), (
+            f"read in a child process as the sync reads it: {read} records; in this process: {len(records)} "
+            "(open connections and clients in check() or records(), not in __init__)"
+        )
+
     def test_batch_passes_validation(self, context: SyncContext, records: list[Any]) -> None:
         """The framework's validation accepts every record: nothing would be quarantined."""
         from benefits.validation import validate_batch
