@@ -131,7 +131,7 @@ def raw_path(
     future = series.future_weeks(learn, _reaching(benefit, last + REACH), settings.model_copy(update={"margin_weeks": 0}))
     if len(future) == 0:
         return None
-    samples = sample_paths(benefit, learn, future, 0.0, settings, int(key[:8], 16), None)
+    samples = sample_paths(benefit, learn, future, 0.0, settings, int(key[:8], 16), None, start)
     lower, median, upper = raw_quantiles(samples.paths, settings.interval)
     floor = noise_floor(benefit, samples.noise, len(future), settings.interval)
     lower, upper = np.minimum(lower, median - floor), np.maximum(upper, median + floor)

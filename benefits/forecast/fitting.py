@@ -23,6 +23,7 @@ of changepoints).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import warnings
 from typing import Any
@@ -73,6 +74,7 @@ def sample_paths(
     settings: ForecastSettings,
     seed: int,
     warm: dict[str, Any] | None = None,
+    start: dt.date | None = None,
 ) -> Samples:
     """Fit Prophet's model to ``observed`` and sample paths of Q at the ``future`` weeks.
 
@@ -86,7 +88,8 @@ def sample_paths(
     periods = observed["period"].to_numpy(dtype="datetime64[ns]")[~outliers]
     yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
     design = stan.design(
-        periods, values[~outliers], yearly=yearly, tau=settings.changepoint_prior_scale, limits=_limits(benefit)
+        periods, values[~outliers], yearly=yearly, tau=settings.changepoint_prior_scale, limits=_limits(benefit),
+        changepoint_range=changepoint_range(periods, start),
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
@@ -106,6 +109,18 @@ def sample_paths(
     return Samples(
         paths=paths, excluded=int(outliers.sum()), params=params.as_json(), noise=float(design.y_scale * params.sigma_obs)
     )
+
+
+def changepoint_range(periods: np.ndarray, start: dt.date | None) -> float:
+    """Prophet's share of the history that may hold trend changes (0.8), stretched when the
+    history runs from before the benefit's ``start``: the benefit changes the trend at its start,
+    so potential changepoints cover 80% of the time since the start too (with Prophet's 80% of
+    the whole history, a benefit that started in its last fifth could not bend the trend)."""
+    if start is None or len(periods) < 2 or periods[0] >= np.datetime64(start, "ns"):
+        return stan.CHANGEPOINT_RANGE
+    since = int(np.searchsorted(periods, np.datetime64(start, "ns")))
+    delivering = len(periods) - since
+    return max(stan.CHANGEPOINT_RANGE, (since + stan.CHANGEPOINT_RANGE * delivering) / len(periods))
 
 
 def _limits(benefit: register.Benefit) -> tuple[float, float] | None:

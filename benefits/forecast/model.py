@@ -143,7 +143,7 @@ def forecast_benefit(
     if raw is None or len(raw.get("median", [])) != len(future):
         seed = fp.seed(benefit, start, learn, as_of, settings)
         try:
-            samples = sample_paths(benefit, learn, future, q_now, settings, seed, warm)
+            samples = sample_paths(benefit, learn, future, q_now, settings, seed, warm, start)
         except Exception as exc:  # noqa: BLE001 - any Prophet/Stan failure is a per-benefit result
             return failure(exc, n)
         lower, middle, upper = raw_quantiles(samples.paths, settings.interval)

@@ -139,11 +139,13 @@ def design(
     yearly: bool,
     tau: float,
     limits: tuple[float, float] | None = None,
+    changepoint_range: float = CHANGEPOINT_RANGE,
 ) -> Design:
     """Prophet's inputs for sorted, distinct ``periods`` (datetime64) and finite ``values``.
 
-    ``limits`` (floor, cap) selects logistic growth. Raises ValueError as Prophet does for fewer
-    than two rows or a cap not above the floor.
+    ``limits`` (floor, cap) selects logistic growth; ``changepoint_range`` is the share of the
+    history (by rows) that holds potential changepoints (Prophet's ``changepoint_range``). Raises
+    ValueError as Prophet does for fewer than two rows or a cap not above the floor.
     """
     periods = np.asarray(periods, dtype="datetime64[ns]")
     values = np.asarray(values, dtype=float)
@@ -155,7 +157,7 @@ def design(
     y_scale = float(np.abs(values - floor).max()) or 1.0
     start, span = periods[0], periods[-1] - periods[0]
     t = (periods - start) / span
-    history = int(np.floor(len(t) * CHANGEPOINT_RANGE))
+    history = int(np.floor(len(t) * changepoint_range))
     changepoints = min(N_CHANGEPOINTS, history - 1)
     if changepoints > 0:
         index = np.linspace(0, history - 1, changepoints + 1).round().astype(int)[1:]
