@@ -88,6 +88,6 @@ def trust(
     if lean >= 0.05:
         return (
             f"{basis}; with {history} for a target {weeks_ahead} weeks away, the probability leans "
-            f"{lean:.0%} on comparable benefits ({reference.describe()})."
+            f"{lean:.0%} on comparable benefits: {reference.describe()}."
         )
     return f"{basis}; it rests on {history} for a target {weeks_ahead} weeks away."

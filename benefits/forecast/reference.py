@@ -47,11 +47,8 @@ class ReferenceClass:
     def describe(self) -> str:
         """The track record in words."""
         if not self.decided:
-            return f"no comparable benefit ({self.label}) has reached its target date yet, so {self.rate:.0%} is assumed"
-        return (
-            f"{self.landed} of {self.decided} comparable benefits ({self.label}) landed; "
-            f"with the prior that makes {self.rate:.0%}"
-        )
+            return f"none of the {self.label} has reached its target date yet, so {self.rate:.0%} is assumed"
+        return f"{self.landed} of {self.decided} {self.label} landed, {self.rate:.0%} with the prior"
 
 
 def class_of(benefit: register.Benefit, classes: dict[tuple[str, str], ReferenceClass] | None = None) -> ReferenceClass:
