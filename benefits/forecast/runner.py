@@ -175,7 +175,7 @@ def _plan(
         context = record.digest(benefit)
         before = previous.get(row.key)
         same = before is not None and before.fingerprint == key and before.status != "failed"
-        if same and before.context == context:
+        if same and (before.context == context or before.raw is None):  # no raw forecast: decided without calibration
             reused[row.key] = before
             continue
         raw = before.raw if same else None
