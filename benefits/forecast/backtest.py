@@ -81,12 +81,12 @@ class Backtest:
 
     def calibrated(self) -> list[tuple[BacktestPoint, float, float, float]]:
         """Each point with its calibrated (median, lower, upper)."""
-        out = []
-        for p in self.points:
-            band = self.calibration.band(self.kind, p.horizon_days, p.delivering_days)
-            c = conformal.apply([band], np.array([p.yhat]), np.array([p.lower]), np.array([p.upper]), np.zeros(1), 0.8)
-            out.append((p, float(c.median[0]), float(c.lower[0]), float(c.upper[0])))
-        return out
+        if not self.points:
+            return []
+        bands = [self.calibration.band(self.kind, p.horizon_days, p.delivering_days) for p in self.points]
+        yhat, lower, upper = (np.array([getattr(p, f) for p in self.points]) for f in ("yhat", "lower", "upper"))
+        c = conformal.apply(bands, yhat, lower, upper, np.zeros(len(bands)), 0.8)
+        return [(p, float(m), float(lo), float(hi)) for p, m, lo, hi in zip(self.points, c.median, c.lower, c.upper, strict=True)]
 
     @property
     def coverage(self) -> float | None:

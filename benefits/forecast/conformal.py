@@ -29,6 +29,7 @@ of raw Prophet intervals on sets we did not tune on requires (docs/forecasting.m
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
@@ -53,9 +54,9 @@ MIN_BAND_ERRORS = 30
 _PRIOR_POINTS = 199
 
 
-def horizon_band(days: float | np.ndarray) -> np.ndarray:
-    """The band (0..4) of horizons in days."""
-    return np.clip(np.searchsorted(HORIZON_EDGES, np.asarray(days, dtype=float), side="right") - 1, 0, len(HORIZON_EDGES) - 1)
+def horizon_band(days: float) -> int:
+    """The band (0..4) of a horizon in days."""
+    return max(bisect.bisect_right(HORIZON_EDGES, days) - 1, 0)
 
 
 def normalised_errors(actual: np.ndarray, median: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -122,7 +123,7 @@ class Calibration:
 
     def band(self, kind: str, days: float, delivering_days: float = np.inf) -> Band:
         """The band of ``kind`` at a horizon of ``days``, for a benefit delivering for ``delivering_days``."""
-        return self.bands[(kind, int(horizon_band(days)), stage(days, delivering_days))]
+        return self.bands[(kind, horizon_band(days), stage(days, delivering_days))]
 
     def to_json(self, points: int = 400) -> dict:
         """A compact JSON form: per band its error count and up to ``points`` quantiles of its errors."""
@@ -144,8 +145,9 @@ class Calibration:
             bands[key] = _blend(np.asarray(stored["r"], dtype=float), prior, int(stored["errors"]))
         return cls(bands=bands, errors=int(data.get("errors", 0)), benefits=int(data.get("benefits", 0)))
 
+    @functools.cached_property
     def digest(self) -> str:
-        """A short stable text of the calibration, for input fingerprints."""
+        """A short stable text of the calibration, for input fingerprints (computed once)."""
         parts = [f"{k}:{b}:{st}:{band.errors}:{np.round(band.quantile(np.array([0.1, 0.5, 0.9])), 4).tolist()}"
                  for (k, b, st), band in sorted(self.bands.items())]
         return ";".join(parts)
@@ -173,7 +175,7 @@ def calibrate(errors: Iterable[tuple[str, float, float, float]], benefits: int =
     total = 0
     for kind, days, r, delivering in errors:
         if np.isfinite(r):
-            groups[(kind, int(horizon_band(days)), stage(days, delivering))].append(float(r))
+            groups[(kind, horizon_band(days), stage(days, delivering))].append(float(r))
             total += 1
     bands = {}
     for kind, b, st in _keys():
@@ -219,9 +221,18 @@ def apply(
     w_lo = np.maximum(median - lower, floor)
     w_hi = np.maximum(upper - median, floor)
     tail = (1.0 - interval) / 2.0
-    r = np.array([band.quantile(np.array([tail, 0.5, 1.0 - tail])) for band in band_of]).reshape(-1, 3)
+    r = _quantiles(band_of, np.array([tail, 0.5, 1.0 - tail]))
     shift = np.where(r[:, 1] >= 0, r[:, 1] * w_hi, r[:, 1] * w_lo)
     return Calibrated(median=median + shift, lower=median + r[:, 0] * w_lo, upper=median + r[:, 2] * w_hi)
+
+
+def _quantiles(band_of: list[Band], qs: np.ndarray) -> np.ndarray:
+    """The ``qs`` quantiles of each date's band, shape (dates, len(qs)); each band computed once."""
+    found: dict[int, np.ndarray] = {}
+    for band in band_of:
+        if id(band) not in found:
+            found[id(band)] = band.quantile(qs)
+    return np.array([found[id(band)] for band in band_of]).reshape(len(band_of), len(qs))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,8 +264,7 @@ def predictive(
     """The calibrated distribution ``median_k + r * w`` of a mixture of trend hypotheses
     ``components`` (weight, median at each date) sharing the half-widths ``w_lo``/``w_hi``, with
     ``r`` from each date's band (``grid`` evenly spaced quantiles)."""
-    probs = (np.arange(grid) + 0.5) / grid
-    r = np.array([band.quantile(probs) for band in band_of]).reshape(len(band_of), grid)
+    r = _quantiles(band_of, (np.arange(grid) + 0.5) / grid)
     spread = np.where(r >= 0, r * w_hi[:, None], r * w_lo[:, None])
     values = np.concatenate([median[:, None] + spread for _, median in components], axis=1)
     weights = np.concatenate([np.full(r.shape, weight / grid) for weight, _ in components], axis=1)

@@ -110,9 +110,12 @@ def forecast_all(
     recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]] = {}
     results: dict[str, BenefitForecast] = {}
     with contextlib.ExitStack() as stack:
-        record = track_record.learn(sessions, as_of, settings, _mapper(workers or default_workers(), scheduler, stack), notes)
         with sessions() as session:
-            planned = _plan(session, as_of, settings, jobs, reused, recalibrated, record)
+            stored = list(stored_inputs(session, repository.benefits(session)))
+        mapper = _mapper(workers or default_workers(), scheduler, stack)
+        record = track_record.learn(sessions, as_of, settings, mapper, notes, stored)
+        with sessions() as session:
+            planned = _plan(session, as_of, settings, jobs, reused, recalibrated, record, stored)
             if scheduler:
                 list(planned)
                 ran = _run_dask(jobs, _dask_client(scheduler)) if jobs else iter(())
@@ -162,6 +165,7 @@ def _plan(
     reused: dict[str, models.Forecast],
     recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]],
     record: track_record.TrackRecord,
+    stored: list[tuple[models.Benefit, Benefit, pd.DataFrame]],
 ) -> Iterator[ForecastJob]:
     """Yield a job for every benefit to fit (also appended to ``jobs``). The latest run's
     forecast of a benefit whose inputs have the same fingerprint (and did not fail) is kept: as
@@ -169,7 +173,7 @@ def _plan(
     re-calibrated here without fitting (``recalibrated``)."""
     runs = repository.forecast_runs(session, limit=1)
     previous = repository.forecasts_of(session, runs[0] if runs else None)
-    for row, benefit, observations in stored_inputs(session, repository.benefits(session)):
+    for row, benefit, observations in stored:
         window = series.history(benefit, observations, as_of, settings, row.start_date)
         key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
         context = record.digest(benefit)
@@ -197,7 +201,11 @@ def stored_inputs(
     observed: dict[str, pd.DataFrame] = {}
     for row in rows:
         if row.metric not in observed:
-            observed[row.metric] = repository.observations(session, row.metric)
+            frame = repository.observations(session, row.metric)
+            # typed once per metric, so that each benefit's windows need no parsing
+            observed[row.metric] = frame.assign(
+                period=pd.to_datetime(frame["period"]), value=pd.to_numeric(frame["value"], errors="coerce")
+            )
         yield row, repository.declared_benefit(row), observed[row.metric]
 
 

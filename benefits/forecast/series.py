@@ -28,14 +28,7 @@ def window(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame
         raise ValueError(f"observations lack column(s) {', '.join(sorted(missing))}")
     if observations.empty:
         return pd.DataFrame({"period": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
-    try:
-        periods = pd.to_datetime(observations["period"])
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"observations have an unparsable period: {exc}") from None
-    if periods.dt.tz is not None:
-        periods = periods.dt.tz_localize(None)
-    period = periods.dt.normalize().to_numpy(dtype="datetime64[ns]")
-    value = pd.to_numeric(observations["value"], errors="coerce").to_numpy(dtype=float)
+    period, value = _typed(observations)
     lower = max(np.datetime64(benefit.baseline.date, "ns") + 1, np.datetime64(start, "ns"))
     mask = (period >= lower) & (period <= np.datetime64(as_of, "ns")) & np.isfinite(value)
     order = np.argsort(period[mask], kind="stable")
@@ -45,6 +38,26 @@ def window(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame
     how = "sum" if benefit.measure is register.Measure.cumulative else "last"
     frame = frame.groupby("period", as_index=False, sort=True)["value"].agg(how)
     return frame.reset_index(drop=True)
+
+
+def _typed(observations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Periods (datetime64[ns] at midnight, no time zone) and values (float, NaN when not a
+    number) of a non-empty observations frame; already typed columns pass through cheaply."""
+    column = observations["period"]
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":  # datetime64 without a time zone
+        period = column.to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
+    else:
+        try:
+            periods = pd.to_datetime(column)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"observations have an unparsable period: {exc}") from None
+        if periods.dt.tz is not None:
+            periods = periods.dt.tz_localize(None)
+        period = periods.dt.normalize().to_numpy(dtype="datetime64[ns]")
+    values = observations["value"]
+    if values.dtype != np.dtype(float):
+        values = pd.to_numeric(values, errors="coerce")
+    return period, values.to_numpy(dtype=float)
 
 
 def tracked(benefit: register.Benefit, observed: pd.DataFrame) -> np.ndarray:

@@ -69,7 +69,7 @@ class TrackRecord:
 
     def digest(self, benefit: register.Benefit) -> str:
         """What of the track record a benefit's forecast depends on, for its fingerprint."""
-        text = f"{self.calibration.digest()}|{self.reference(benefit).rate:.6f}"
+        text = f"{self.calibration.digest}|{self.reference(benefit).rate:.6f}"
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -87,15 +87,18 @@ def learn(
     settings: ForecastSettings,
     mapper: Mapper,
     progress: Callable[[str], None] | None = None,
+    stored: Iterable[tuple[models.Benefit, register.Benefit, pd.DataFrame]] | None = None,
 ) -> TrackRecord:
     """Backtest the sample (fitting only new paths, with ``mapper``), keep the new paths, and
-    return the calibration, the reference classes and the summary."""
+    return the calibration, the reference classes and the summary. ``stored`` is every stored
+    benefit with its observations (:func:`benefits.forecast.runner.stored_inputs`), read here
+    when not given."""
     with sessions() as session:
-        rows = repository.benefits(session)
-        sample = set(_sample([row.key for row in rows], settings.calibration_benefits))
-        decided = {row.key for row in rows if row.target_date < as_of}
-        chosen = [row for row in rows if row.key in sample or row.key in decided]
-        inputs = {row.key: (row, benefit, obs) for row, benefit, obs in _inputs(session, chosen)}
+        if stored is None:
+            stored = list(_inputs(session, repository.benefits(session)))
+        inputs = {row.key: (row, benefit, obs) for row, benefit, obs in stored}
+        sample = set(_sample(list(inputs), settings.calibration_benefits))
+        decided = {key for key, (row, _, _) in inputs.items() if row.target_date < as_of}
         kept = _kept_paths(session, sample)
     jobs, paths = _plan(inputs, sample, kept, as_of, settings)
     if jobs and progress:
@@ -194,7 +197,7 @@ def _record(
         row, benefit, observations = inputs[key]
         judged = backtest.Backtest(benefit.measure.value, found[key], 1.0, halves[folds[key]])
         for point, _, lower, upper in judged.calibrated():
-            band = int(conformal.horizon_band(point.horizon_days))
+            band = conformal.horizon_band(point.horizon_days)
             coverage[band] += (1, point.lower <= point.actual <= point.upper, lower <= point.actual <= upper)
         for p, landed in _on_plan_events(row, benefit, observations, found[key], halves[folds[key]]):
             probabilities.append(p)
