@@ -64,8 +64,13 @@ def measure(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = N
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=cwd,
-                                   env={**os.environ, "GX_ANALYTICS_ENABLED": "false", **(env or {})})
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            cwd=cwd,
+            env={**os.environ, "GX_ANALYTICS_ENABLED": "false", **(env or {})},
+        )
         parent = psutil.Process(process.pid)
         peak = 0
         while process.poll() is None:
@@ -132,8 +137,12 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=156, help="weekly points per benefit (default 156)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workers", type=int, default=None, help="forecast workers (default: all cores)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds of both sides; the speed-up compares each side's best wall time (default 1)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of both sides; the speed-up compares each side's best wall time (default 1)",
+    )
     parser.add_argument("--against", metavar="REF", help="also time `benefits forecast` of this git commit")
     parser.add_argument("--skip-baseline", action="store_true", help="skip the sequential default Prophet loop")
     parser.add_argument("--role", choices=["compare", "baseline"], default="compare", help=argparse.SUPPRESS)
@@ -149,18 +158,26 @@ def main() -> None:
     as_of = max(item.as_of for item in items)
     load = os.getloadavg()
     rounds = [_round(items, as_of, args) for _ in range(args.repeat)]
-    print(f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before and {_load()} after the run, "
-          f"{dt.datetime.now():%Y-%m-%d %H:%M}")
+    print(
+        f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before and {_load()} after the run, "
+        f"{dt.datetime.now():%Y-%m-%d %H:%M}"
+    )
     for i, (ours, again, plain, _, _) in enumerate(rounds, 1):
         if len(rounds) > 1:
             print(f"round {i}:")
-        for name, m in (("benefits forecast", ours), ("  again, inputs unchanged", again), ("sequential default Prophet", plain)):
+        for name, m in (
+            ("benefits forecast", ours),
+            ("  again, inputs unchanged", again),
+            ("sequential default Prophet", plain),
+        ):
             print(f"{name:<28} {m.wall:8.1f} s wall  {m.cpu:8.1f} s CPU  peak {m.peak_mib:7.0f} MiB")
     ours, again, plain = (min((r[k] for r in rounds), key=lambda m: m.wall) for k in range(3))
     best = " (best wall time of each side over the rounds)" if len(rounds) > 1 else ""
-    print(f"speed-up: {plain.wall / ours.wall:.2f}x wall, {plain.cpu / ours.cpu:.2f}x CPU "
-          f"(unchanged re-run: {plain.wall / again.wall:.1f}x wall){best}")
+    print(
+        f"speed-up: {plain.wall / ours.wall:.2f}x wall, {plain.cpu / ours.cpu:.2f}x CPU "
+        f"(unchanged re-run: {plain.wall / again.wall:.1f}x wall){best}"
+    )
     for _, _, _, ours_status, plain_status in rounds:
         same = sum(ours_status[key] == status for key, status in plain_status.items())
         print(f"same status: {same}/{len(plain_status)} ({same / len(plain_status):.1%})")
@@ -177,14 +194,33 @@ def _round(
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as folder:
         url = f"sqlite:///{Path(folder) / 'benefits.db'}"
         load_store(url, items)
-        cli = [str(Path(sys.executable).parent / "benefits"), "--database", url, "forecast", "--as-of", as_of.isoformat()]
+        cli = [
+            str(Path(sys.executable).parent / "benefits"),
+            "--database",
+            url,
+            "forecast",
+            "--as-of",
+            as_of.isoformat(),
+        ]
         if args.workers:
             cli += ["--workers", str(args.workers)]
         ours = measure(cli)
         again = measure(cli)
         ours_status = _stored_statuses(url)
-    plain = measure([sys.executable, __file__, "--role", "baseline", "--count", str(args.count),
-                     "--weeks", str(args.weeks), "--seed", str(args.seed)])
+    plain = measure(
+        [
+            sys.executable,
+            __file__,
+            "--role",
+            "baseline",
+            "--count",
+            str(args.count),
+            "--weeks",
+            str(args.weeks),
+            "--seed",
+            str(args.seed),
+        ]
+    )
     return ours, again, plain, ours_status, json.loads(plain.stdout)
 
 
@@ -207,19 +243,33 @@ def against(args: argparse.Namespace) -> None:
     as_of = max(item.as_of for item in items)
     with tempfile.TemporaryDirectory(prefix="bench-against-") as folder:
         tree = Path(folder) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.against], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), args.against], cwd=ROOT, check=True, capture_output=True
+        )
         try:
             rows = []
             for i in range(args.repeat):
                 for name, source in (("this tree", ROOT), (args.against, tree)):
                     url = f"sqlite:///{Path(folder) / f'{i}-{source.name}.db'}"
                     env_path = {"PYTHONPATH": str(source)}
-                    loader = [sys.executable, "-c", _LOADER.format(url=url, count=args.count, weeks=args.weeks,
-                                                                   seed=args.seed)]
+                    loader = [
+                        sys.executable,
+                        "-c",
+                        _LOADER.format(url=url, count=args.count, weeks=args.weeks, seed=args.seed),
+                    ]
                     subprocess.run(loader, cwd=source, check=True, env={**os.environ, **env_path}, capture_output=True)
-                    cli = [sys.executable, "-c", "from benefits.cli import main; main()", "--database", url, "forecast",
-                           "--as-of", as_of.isoformat(), "--allow-failures", str(args.count)]
+                    cli = [
+                        sys.executable,
+                        "-c",
+                        "from benefits.cli import main; main()",
+                        "--database",
+                        url,
+                        "forecast",
+                        "--as-of",
+                        as_of.isoformat(),
+                        "--allow-failures",
+                        str(args.count),
+                    ]
                     if source != ROOT:
                         cli.remove("--allow-failures")
                         cli.remove(str(args.count))
@@ -229,17 +279,25 @@ def against(args: argparse.Namespace) -> None:
                     again = measure(cli, cwd=source, env=env_path)
                     rows.append((name, first, again))
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, capture_output=True)
-    print(f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average {_load()} after, "
-          f"{dt.datetime.now():%Y-%m-%d %H:%M}")
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, capture_output=True
+            )
+    print(
+        f"{args.count} benefits x {args.weeks} weekly points, {os.cpu_count()} cores, load average {_load()} after, "
+        f"{dt.datetime.now():%Y-%m-%d %H:%M}"
+    )
     for name, first, again in rows:
-        print(f"{name:<12} forecast {first.wall:7.1f} s wall {first.cpu:7.1f} s CPU peak {first.peak_mib:6.0f} MiB; "
-              f"unchanged re-run {again.wall:5.1f} s")
+        print(
+            f"{name:<12} forecast {first.wall:7.1f} s wall {first.cpu:7.1f} s CPU peak {first.peak_mib:6.0f} MiB; "
+            f"unchanged re-run {again.wall:5.1f} s"
+        )
     ours = min(r[1].wall for r in rows if r[0] == "this tree")
     theirs = min(r[1].wall for r in rows if r[0] != "this tree")
     again_ours = min(r[2].wall for r in rows if r[0] == "this tree")
-    print(f"this tree / {args.against}: {ours / theirs:.2f}x wall (best of {args.repeat}); "
-          f"unchanged re-run {again_ours:.1f} s")
+    print(
+        f"this tree / {args.against}: {ours / theirs:.2f}x wall (best of {args.repeat}); "
+        f"unchanged re-run {again_ours:.1f} s"
+    )
 
 
 def _load() -> str:

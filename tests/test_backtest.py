@@ -52,8 +52,18 @@ def test_backtest_lists_coverage_and_error_per_benefit(demo_store: tuple[Path, s
 
 
 def test_backtest_of_one_benefit_matches_the_library(demo_store: tuple[Path, str]) -> None:
-    result = run(demo_store, "backtest", "--benefit", "crm-win-rate", "--origins", "2", "--format", "json",
-                 "--as-of", AS_OF.isoformat())
+    result = run(
+        demo_store,
+        "backtest",
+        "--benefit",
+        "crm-win-rate",
+        "--origins",
+        "2",
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF.isoformat(),
+    )
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     engine = make_engine(demo_store[1])

@@ -22,9 +22,16 @@ WEEK = dt.timedelta(days=7)
 
 def level(**overrides: object) -> register.Benefit:
     fields: dict[str, object] = {
-        "key": "handling", "name": "Handling time", "category": "operational_efficiency", "metric": "ops.minutes",
-        "unit": "minutes", "direction": "decrease", "measure": "level", "owner": "Ops",
-        "baseline": {"value": 12, "date": BASE}, "target": {"value": 10, "date": BASE + 78 * WEEK},
+        "key": "handling",
+        "name": "Handling time",
+        "category": "operational_efficiency",
+        "metric": "ops.minutes",
+        "unit": "minutes",
+        "direction": "decrease",
+        "measure": "level",
+        "owner": "Ops",
+        "baseline": {"value": 12, "date": BASE},
+        "target": {"value": 10, "date": BASE + 78 * WEEK},
     }
     fields.update(overrides)
     return register.Benefit(**fields)
@@ -58,13 +65,16 @@ def test_calibration_learns_the_spread_of_past_errors_and_blends_the_prior_when_
     # the compact stored form (400 quantiles a band) gives the same calibration
     stored = conformal.Calibration.from_json(many.to_json()).band("level", 30)
     assert stored.errors == 4_000
-    assert stored.quantile(np.array([0.1, 0.5, 0.9])) == pytest.approx(band.quantile(np.array([0.1, 0.5, 0.9])), abs=0.01)
+    assert stored.quantile(np.array([0.1, 0.5, 0.9])) == pytest.approx(
+        band.quantile(np.array([0.1, 0.5, 0.9])), abs=0.01
+    )
 
 
 def test_applying_a_calibration_widens_the_raw_interval_by_the_learned_quantiles() -> None:
     cal = conformal.calibrate([("cumulative", 10.0, r, 100.0) for r in np.linspace(-2, 2, 2_001)])
-    out = conformal.apply([cal.band("cumulative", 10)], np.array([100.0]), np.array([90.0]), np.array([120.0]),
-                          np.zeros(1), 0.8)
+    out = conformal.apply(
+        [cal.band("cumulative", 10)], np.array([100.0]), np.array([90.0]), np.array([120.0]), np.zeros(1), 0.8
+    )
     # errors uniform on [-2, 2] (blended with the prior): the 10th/90th percentiles are about -/+1.6
     assert out.lower[0] == pytest.approx(100 - 1.6 * 10, abs=1.0)
     assert out.upper[0] == pytest.approx(100 + 1.6 * 20, abs=2.0)
@@ -126,16 +136,25 @@ def test_a_monthly_metric_is_forecast_by_the_month_and_backtested() -> None:
     rng = np.random.default_rng(6)
     obs = pd.DataFrame({"period": periods, "value": 40_000 + rng.normal(0, 3_000, 48)})
     b = register.Benefit(
-        key="savings", name="Savings", category="cost_reduction", metric="ledger.savings", unit="GBP",
-        direction="increase", measure="cumulative", owner="Finance",
-        baseline={"value": 0, "date": dt.date(2024, 12, 31)}, target={"value": 600_000, "date": dt.date(2026, 6, 30)},
+        key="savings",
+        name="Savings",
+        category="cost_reduction",
+        metric="ledger.savings",
+        unit="GBP",
+        direction="increase",
+        measure="cumulative",
+        owner="Finance",
+        baseline={"value": 0, "date": dt.date(2024, 12, 31)},
+        target={"value": 600_000, "date": dt.date(2026, 6, 30)},
     )
     as_of = periods[-1].date()
     assert series.cadence(series.history(b, obs, as_of, ForecastSettings())) == 1
     f = forecast_benefit(b, b.baseline.date, obs, as_of)
     assert [p["period"] for p in f.path[:2]] == ["2026-01-31", "2026-02-28"]
     # 12 months of ~40k so far plus 6 more by the target date: ~720k, a monthly flow not a weekly one
-    assert f.forecast_at_target_date == pytest.approx(12 * 40_000 + 6 * 40_000 + obs["value"].iloc[36:].sum() - 12 * 40_000, rel=0.1)
+    assert f.forecast_at_target_date == pytest.approx(
+        12 * 40_000 + 6 * 40_000 + obs["value"].iloc[36:].sum() - 12 * 40_000, rel=0.1
+    )
     test = backtest(b, obs, as_of, origins=3)
     assert len(test.points) >= 12 and test.coverage is not None
     assert {p.origin for p in test.points} == set(origin_dates(as_of, 3))

@@ -63,7 +63,7 @@ def assert_well_formed(f: BenefitForecast, obs_last: dt.date | None = None) -> N
     if f.path and obs_last is not None:
         periods = [dt.date.fromisoformat(p["period"]) for p in f.path]
         assert periods[0] == obs_last + WEEK
-        assert all(b - a == WEEK for a, b in zip(periods, periods[1:]))
+        assert all(b - a == WEEK for a, b in zip(periods, periods[1:], strict=False))
 
 
 # --- cumulative measures -----------------------------------------------------------------------
@@ -83,7 +83,11 @@ def test_cumulative_clearly_ahead_is_on_track() -> None:
     assert f.lower_at_target_date > 800_000  # its 10th percentile: p_on_time is below 0.9
     assert f.message.startswith(f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29")
     # the path runs from the week after the last observation to target date + 13 weeks, and grows
-    assert dt.date.fromisoformat(f.path[-1]["period"]) <= TARGET_DATE + 13 * WEEK < dt.date.fromisoformat(f.path[-1]["period"]) + WEEK
+    assert (
+        dt.date.fromisoformat(f.path[-1]["period"])
+        <= TARGET_DATE + 13 * WEEK
+        < dt.date.fromisoformat(f.path[-1]["period"]) + WEEK
+    )
     assert f.path[0]["yhat"] > obs["value"].sum() and f.path[-1]["yhat"] > f.path[0]["yhat"]
 
 
@@ -131,8 +135,10 @@ def test_cumulative_decrease_is_good() -> None:
     assert f.forecast_at_target_date < -400_000
     assert f.path[-1]["yhat"] < f.path[0]["yhat"] < -280_000
     assert f.expected_landing is not None and f.expected_landing < TARGET_DATE
-    assert f.message == (f"{round(100 * f.p_on_time)}% likely to reach -400,000 GBP by 2027-03-29; "
-                         f"expected landing {f.expected_landing.isoformat()}")
+    assert f.message == (
+        f"{round(100 * f.p_on_time)}% likely to reach -400,000 GBP by 2027-03-29; "
+        f"expected landing {f.expected_landing.isoformat()}"
+    )
 
 
 def test_faster_series_lands_earlier() -> None:
@@ -284,7 +290,9 @@ def test_level_target_reached_with_few_points_is_too_early_to_call_achieved() ->
     obs = weekly([11.0, 9.5, 7.9])
     f = forecast_benefit(handling_time(), BASE, obs, as_of_for(obs))
     assert f.status == "insufficient_data" and f.p_on_time is None
-    assert f.message.startswith(f"target reached on {(BASE + 3 * WEEK).isoformat()}, too early to tell if it holds; only 3")
+    assert f.message.startswith(
+        f"target reached on {(BASE + 3 * WEEK).isoformat()}, too early to tell if it holds; only 3"
+    )
 
 
 def test_target_date_past_is_off_track_with_zero_probability() -> None:
@@ -334,8 +342,10 @@ def test_constant_series() -> None:
     assert_well_formed(level)
     assert level.status == "off_track" and level.p_model == 0.0 and level.p_on_time < 0.2
     assert level.forecast_at_target_date == pytest.approx(12.0)
-    assert level.message == (f"{round(100 * level.p_on_time)}% likely to reach 8 minutes by 2027-03-29; "
-                             "expected landing beyond the horizon (2027-06-28)")
+    assert level.message == (
+        f"{round(100 * level.p_on_time)}% likely to reach 8 minutes by 2027-03-29; "
+        "expected landing beyond the horizon (2027-06-28)"
+    )
     obs = weekly([5_000.0] * 40)
     flow = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
     assert_well_formed(flow)
@@ -343,8 +353,9 @@ def test_constant_series() -> None:
     # 200k now + 5k for each week left (~580k) at the target date: certainly short
     assert flow.status == "off_track" and flow.p_model == 0.0 and flow.p_on_time < 0.2
     assert flow.forecast_at_target_date == pytest.approx(200_000 + 5_000 * weeks_left, rel=1e-6)
-    assert flow.message.startswith(f"{round(100 * flow.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; "
-                                   "expected landing beyond the horizon")
+    assert flow.message.startswith(
+        f"{round(100 * flow.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; expected landing beyond the horizon"
+    )
 
 
 def test_all_zeros() -> None:
@@ -353,8 +364,10 @@ def test_all_zeros() -> None:
     assert_well_formed(f)
     assert f.status == "off_track" and f.p_model == 0.0 and f.p_on_time < 0.2
     assert f.forecast_at_target_date == pytest.approx(0.0, abs=1e-6)
-    assert f.message == (f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; "
-                         "expected landing beyond the horizon (2027-06-28)")
+    assert f.message == (
+        f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; "
+        "expected landing beyond the horizon (2027-06-28)"
+    )
 
 
 def test_single_point() -> None:
@@ -376,7 +389,9 @@ def test_huge_outliers() -> None:
     assert_well_formed(f)
     assert f.status in {"on_track", "at_risk", "off_track"}
     assert f.points == 60
-    assert f.message.startswith(f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; expected landing")
+    assert f.message.startswith(
+        f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; expected landing"
+    )
     level = 10 - 0.03 * np.arange(60) + rng.normal(0, 0.2, 60)
     level[[20, 50]] = [480.0, -75.0]  # minutes keyed in seconds, a sign error
     g = forecast_benefit(handling_time(), BASE, weekly(level), as_of_for(obs))
@@ -429,7 +444,9 @@ def test_fingerprint() -> None:
     assert fingerprint(b, BASE, obs, TARGET_DATE + dt.timedelta(days=1), settings) != first
     assert fingerprint(b, BASE, obs, as_of - dt.timedelta(days=7), settings) != first
     assert fingerprint(b, BASE, obs, as_of, ForecastSettings(samples=500)) != first
-    assert fingerprint(make_benefit(target={"value": 950_000, "date": TARGET_DATE}), BASE, obs, as_of, settings) != first
+    assert (
+        fingerprint(make_benefit(target={"value": 950_000, "date": TARGET_DATE}), BASE, obs, as_of, settings) != first
+    )
     # a row that does not count (after as_of) does not change it
     later = pd.concat([obs, pd.DataFrame({"period": [as_of + WEEK], "value": [1e9]})], ignore_index=True)
     assert fingerprint(b, BASE, later, as_of, settings) == first
@@ -461,7 +478,9 @@ def test_thresholds_drive_the_status() -> None:
     obs = weekly(7_800 + rng.normal(0, 1_500, 60))
     b = make_benefit()
     p = forecast_benefit(b, BASE, obs, as_of_for(obs)).p_on_time
-    assert forecast_benefit(b, BASE, obs, as_of_for(obs), ForecastSettings(on_track=p, at_risk=0.0)).status == "on_track"
+    assert (
+        forecast_benefit(b, BASE, obs, as_of_for(obs), ForecastSettings(on_track=p, at_risk=0.0)).status == "on_track"
+    )
     lenient = ForecastSettings(on_track=min(1.0, p + 0.01), at_risk=p)
     assert forecast_benefit(b, BASE, obs, as_of_for(obs), lenient).status == "at_risk"
     strict = ForecastSettings(on_track=1.0, at_risk=min(1.0, p + 0.01))
@@ -486,6 +505,10 @@ def test_warm_start_from_the_previous_fit() -> None:
     assert warm.status in {"on_track", "at_risk", "off_track"} and warm.fit_params is not None
     # parameters of another shape (fewer changepoints, a missing one) are ignored, not an error
     for odd in ({**params, "delta": params["delta"][:3]}, {"k": 0.1}):
-        assert forecast_benefit(b, BASE, longer, as_of_for(longer), on, warm=odd).status in {"on_track", "at_risk", "off_track"}
+        assert forecast_benefit(b, BASE, longer, as_of_for(longer), on, warm=odd).status in {
+            "on_track",
+            "at_risk",
+            "off_track",
+        }
     # decisions without a fit keep no parameters
     assert forecast_benefit(b, BASE, obs.iloc[:3], as_of_for(obs)).fit_params is None

@@ -33,8 +33,10 @@ def sessions_for(url: str) -> sessionmaker[Session]:
 def add_observations(url: str, item: SyntheticBenefit, values: list[float]) -> None:
     """Append weekly observations after the item's last one, as a new sync would."""
     last = item.observations["period"].iloc[-1]
-    rows = [{"metric": item.benefit.metric, "period": last + (i + 1) * WEEK, "value": v, "unit": item.benefit.unit}
-            for i, v in enumerate(values)]
+    rows = [
+        {"metric": item.benefit.metric, "period": last + (i + 1) * WEEK, "value": v, "unit": item.benefit.unit}
+        for i, v in enumerate(values)
+    ]
     with sessions_for(url).begin() as session:
         run = models.SyncRun(connector="synthetic", connector_type="bench", status="succeeded")
         session.add(run)
@@ -59,12 +61,18 @@ def test_unchanged_inputs_are_reused_and_changed_ones_refit(
     again = forecast_all(sessions, as_of + dt.timedelta(days=3), workers=1)  # no new observation
     assert (again.benefits, again.reused) == (4, 4)
     with sessions() as session:
-        one, two = (repository.forecasts_of(session, session.get(models.ForecastRun, r)) for r in (first.run_id, again.run_id))
+        one, two = (
+            repository.forecasts_of(session, session.get(models.ForecastRun, r)) for r in (first.run_id, again.run_id)
+        )
         assert session.get(models.ForecastRun, again.run_id).reused_count == 4
     for key, row in one.items():
         assert two[key].reused and not row.reused
         assert (two[key].status, two[key].p_on_time, two[key].fingerprint, two[key].path) == (
-            row.status, row.p_on_time, row.fingerprint, row.path)
+            row.status,
+            row.p_on_time,
+            row.fingerprint,
+            row.path,
+        )
         assert len(row.fingerprint) == 64
 
     moved = portfolio[0]
@@ -79,8 +87,17 @@ def test_unchanged_inputs_are_reused_and_changed_ones_refit(
     # the parameters of every fit are kept (the warm start of the next one, when switched on)
     params = one[moved.benefit.key].fit_params
     assert set(params) == {"k", "m", "sigma_obs", "delta", "beta"} and len(params["delta"]) == 25
-    obs = pd.concat([moved.observations, pd.DataFrame({"period": [moved.observations["period"].iloc[-1] + WEEK],
-                                                       "value": [moved.observations["value"].iloc[-1]]})])
+    obs = pd.concat(
+        [
+            moved.observations,
+            pd.DataFrame(
+                {
+                    "period": [moved.observations["period"].iloc[-1] + WEEK],
+                    "value": [moved.observations["value"].iloc[-1]],
+                }
+            ),
+        ]
+    )
     with sessions() as session:  # the same forecast as one benefit alone, under the run's calibration
         direct = forecast_benefit(moved.benefit, BASELINE, obs, as_of + WEEK, calibration=stored_calibration(session))
     assert (refit.status, refit.p_on_time, refit.path) == (direct.status, direct.p_on_time, direct.path)
@@ -127,8 +144,12 @@ def test_forecast_command_exits_1_when_a_fit_fails_unless_allowed(tmp_path: Path
     allowed = CliRunner().invoke(main, [*args, "--workers", "1", "--allow-failures", "1"])
     assert allowed.exit_code == 0, allowed.output
     assert allowed.stderr == "" and f"1 failed: {short.benefit.key}" in allowed.stdout
-    rows = {row["benefit"]: row for row in json.loads(
-        CliRunner().invoke(main, ["--database", sqlite_url, "status", "--format", "json", *args[-2:]]).stdout)}
+    rows = {
+        row["benefit"]: row
+        for row in json.loads(
+            CliRunner().invoke(main, ["--database", sqlite_url, "status", "--format", "json", *args[-2:]]).stdout
+        )
+    }
     assert rows[short.benefit.key]["status"] == "failed"
     assert all(rows[i.benefit.key]["status"] in {"achieved", "on_track", "at_risk", "off_track"} for i in items[1:])
     with sessions_for(sqlite_url)() as session:
@@ -140,8 +161,15 @@ def test_history_and_status_changes(sqlite_url: str) -> None:
     # a flow well ahead of plan: 300k in 30 weeks towards 500k at week 70
     rng = np.random.default_rng(0)
     benefit = register.Benefit(
-        key="flow", name="A flow", category="cost_reduction", metric="ledger.flow", unit="GBP",
-        direction="increase", measure="cumulative", owner="PMO", baseline={"value": 0, "date": BASELINE},
+        key="flow",
+        name="A flow",
+        category="cost_reduction",
+        metric="ledger.flow",
+        unit="GBP",
+        direction="increase",
+        measure="cumulative",
+        owner="PMO",
+        baseline={"value": 0, "date": BASELINE},
         target={"value": 500_000, "date": BASELINE + 70 * WEEK},
     )
     periods = [BASELINE + (i + 1) * WEEK for i in range(30)]
@@ -188,7 +216,9 @@ def test_thresholds_come_from_forecast_yaml(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert (settings.on_track, settings.at_risk, settings.min_points) == (0.8, 0.5, 12)
     (tmp_path / "forecast.yaml").write_text("on_track: 0.3\nat_risk: 0.5\n")
-    with pytest.raises(ConfigError, match=r"forecast\.yaml: \(top level\): Value error, at_risk must not be above on_track"):
+    with pytest.raises(
+        ConfigError, match=r"forecast\.yaml: \(top level\): Value error, at_risk must not be above on_track"
+    ):
         load_settings(tmp_path)
     (tmp_path / "forecast.yaml").write_text("min_point: 3\n")
     with pytest.raises(ConfigError, match=r"forecast\.yaml: min_point: Extra inputs are not permitted"):

@@ -86,7 +86,10 @@ class Backtest:
         bands = [self.calibration.band(self.kind, p.horizon_days, p.delivering_days) for p in self.points]
         yhat, lower, upper = (np.array([getattr(p, f) for p in self.points]) for f in ("yhat", "lower", "upper"))
         c = conformal.apply(bands, yhat, lower, upper, np.zeros(len(bands)), 0.8)
-        return [(p, float(m), float(lo), float(hi)) for p, m, lo, hi in zip(self.points, c.median, c.lower, c.upper, strict=True)]
+        return [
+            (p, float(m), float(lo), float(hi))
+            for p, m, lo, hi in zip(self.points, c.median, c.lower, c.upper, strict=True)
+        ]
 
     @property
     def coverage(self) -> float | None:
@@ -128,7 +131,9 @@ def raw_path(
         return None
     key = path_fingerprint(benefit, learn, origin, settings)
     last = learn["period"].iloc[-1]
-    future = series.future_weeks(learn, _reaching(benefit, last + REACH), settings.model_copy(update={"margin_weeks": 0}))
+    future = series.future_weeks(
+        learn, _reaching(benefit, last + REACH), settings.model_copy(update={"margin_weeks": 0})
+    )
     if len(future) == 0:
         return None
     samples = sample_paths(benefit, learn, future, 0.0, settings, int(key[:8], 16), None, start)
@@ -137,12 +142,14 @@ def raw_path(
     lower, upper = np.minimum(lower, median - floor), np.maximum(upper, median + floor)
     path = [
         {"period": d.date().isoformat(), "yhat": float(y), "lower": float(lo), "upper": float(hi)}
-        for d, y, lo, hi in zip(future, median, lower, upper)
+        for d, y, lo, hi in zip(future, median, lower, upper, strict=True)
     ]
     return RawPath(origin, key, samples.noise, path)
 
 
-def path_fingerprint(benefit: register.Benefit, learn: pd.DataFrame, origin: dt.date, settings: ForecastSettings) -> str:
+def path_fingerprint(
+    benefit: register.Benefit, learn: pd.DataFrame, origin: dt.date, settings: ForecastSettings
+) -> str:
     """What a raw path depends on: the observations known at ``origin`` and the model's settings."""
     model = register.Benefit.model_validate(
         {**benefit.model_dump(), "target": {"value": benefit.target.value, "date": dt.date(2100, 1, 1)}}

@@ -53,11 +53,15 @@ def reliability(p: Sequence[float], landed: Sequence[bool], bins: int = 10) -> l
     for i in range(bins):
         mask = index == i
         count = int(mask.sum())
-        table.append(ReliabilityBin(
-            lower=float(edges[i]), upper=float(edges[i + 1]), count=count,
-            mean_p=float(probs[mask].mean()) if count else None,
-            observed=float(outcomes[mask].mean()) if count else None,
-        ))
+        table.append(
+            ReliabilityBin(
+                lower=float(edges[i]),
+                upper=float(edges[i + 1]),
+                count=count,
+                mean_p=float(probs[mask].mean()) if count else None,
+                observed=float(outcomes[mask].mean()) if count else None,
+            )
+        )
     return table
 
 

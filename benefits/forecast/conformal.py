@@ -59,7 +59,9 @@ def horizon_band(days: float) -> int:
     return max(bisect.bisect_right(HORIZON_EDGES, days) - 1, 0)
 
 
-def normalised_errors(actual: np.ndarray, median: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+def normalised_errors(
+    actual: np.ndarray | float, median: np.ndarray | float, lower: np.ndarray | float, upper: np.ndarray | float
+) -> np.ndarray:
     """``r`` of each (actual, raw median, raw lower, raw upper); half-widths of zero count as tiny."""
     actual, median = np.asarray(actual, dtype=float), np.asarray(median, dtype=float)
     above = actual >= median
@@ -115,7 +117,7 @@ class Band:
 class Calibration:
     """Normalised errors by (kind, horizon band), each blended with the prior."""
 
-    bands: Mapping[tuple[str, int], Band]
+    bands: Mapping[tuple[str, int, str], Band]
     errors: int
     """Backtested errors behind it in all."""
     benefits: int
@@ -148,8 +150,10 @@ class Calibration:
     @functools.cached_property
     def digest(self) -> str:
         """A short stable text of the calibration, for input fingerprints (computed once)."""
-        parts = [f"{k}:{b}:{st}:{band.errors}:{np.round(band.quantile(np.array([0.1, 0.5, 0.9])), 4).tolist()}"
-                 for (k, b, st), band in sorted(self.bands.items())]
+        parts = [
+            f"{k}:{b}:{st}:{band.errors}:{np.round(band.quantile(np.array([0.1, 0.5, 0.9])), 4).tolist()}"
+            for (k, b, st), band in sorted(self.bands.items())
+        ]
         return ";".join(parts)
 
 

@@ -30,7 +30,9 @@ def fingerprint(
     running again a day later with no new observation gives the same fingerprint, and the
     stored forecast is reused.
     """
-    return window_fingerprint(benefit, start, series.history(benefit, observations, as_of, settings, start), as_of, settings)
+    return window_fingerprint(
+        benefit, start, series.history(benefit, observations, as_of, settings, start), as_of, settings
+    )
 
 
 def window_fingerprint(

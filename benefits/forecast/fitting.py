@@ -88,7 +88,11 @@ def sample_paths(
     periods = observed["period"].to_numpy(dtype="datetime64[ns]")[~outliers]
     yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
     design = stan.design(
-        periods, values[~outliers], yearly=yearly, tau=settings.changepoint_prior_scale, limits=_limits(benefit),
+        periods,
+        values[~outliers],
+        yearly=yearly,
+        tau=settings.changepoint_prior_scale,
+        limits=_limits(benefit),
         changepoint_range=changepoint_range(periods, start),
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
@@ -107,7 +111,10 @@ def sample_paths(
     if paths.shape != (len(future), settings.samples) or not np.isfinite(paths).all():
         raise RuntimeError("the fitted model gave non-finite samples")
     return Samples(
-        paths=paths, excluded=int(outliers.sum()), params=params.as_json(), noise=float(design.y_scale * params.sigma_obs)
+        paths=paths,
+        excluded=int(outliers.sum()),
+        params=params.as_json(),
+        noise=float(design.y_scale * params.sigma_obs),
     )
 
 
@@ -195,8 +202,8 @@ def _logistic_uncertainty(
     for i in range(changes.shape[1]):
         gammas[:, i] = (times[i] - params.m - total) * (1 - rates[:, i] / rates[:, i + 1])
         total += gammas[:, i]
-    k_t = (changes.cumsum(axis=1) + params.k)[:, -len(t):]
-    m_t = (gammas.cumsum(axis=1) + params.m)[:, -len(t):]
+    k_t = (changes.cumsum(axis=1) + params.k)[:, -len(t) :]
+    m_t = (gammas.cumsum(axis=1) + params.m)[:, -len(t) :]
     trends = design.cap / (1 + np.exp(-k_t * (t - m_t)))
     return trends - trends.mean(axis=0)
 

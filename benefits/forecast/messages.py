@@ -62,7 +62,15 @@ def reason(exc: BaseException) -> str:
 
 def holds(benefit: register.Benefit, p: float) -> str:
     """``"82% likely to stay at or beyond 6.5 minutes on 2027-03-29"`` (a level that reached its target)."""
-    return f"{round(100 * p)}% likely to still be at or beyond {amount(benefit.target.value, benefit.unit)} on {benefit.target.date.isoformat()}"
+    target = amount(benefit.target.value, benefit.unit)
+    return f"{round(100 * p)}% likely to still be at or beyond {target} on {benefit.target.date.isoformat()}"
+
+
+def too_few(points: int, needed: int, reached_on: dt.date | None, so_far: str) -> str:
+    """Why a benefit has no forecast yet: too few readings (and, when its target is reached, that
+    it is too early to tell whether it holds)."""
+    held = f"target reached on {reached_on.isoformat()}, too early to tell if it holds; " if reached_on else ""
+    return f"{held}only {points} observation{'s' if points != 1 else ''} ({needed} needed to forecast); {so_far}"
 
 
 def trust(

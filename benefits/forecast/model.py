@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from benefits import realisation, register
-from benefits.forecast import fingerprints as fp
 from benefits.forecast import conformal, messages, series
+from benefits.forecast import fingerprints as fp
 from benefits.forecast.fitting import sample_paths
 from benefits.forecast.probability import meets, raw_quantiles, summarise
 from benefits.forecast.reference import ReferenceClass, class_of, weight
@@ -104,7 +104,11 @@ def forecast_benefit(
     big_t = realisation.target_improvement(benefit)
 
     if n == 0:
-        since = f"the {start.isoformat()} milestone" if start > benefit.baseline.date else f"the baseline ({start.isoformat()})"
+        since = (
+            f"the {start.isoformat()} milestone"
+            if start > benefit.baseline.date
+            else f"the baseline ({start.isoformat()})"
+        )
         return _verdict("no_data", f"no observations since {since}", 0)
 
     q_now = float(series.tracked(benefit, observed)[-1])  # the window ends on or before as_of
@@ -121,12 +125,8 @@ def forecast_benefit(
         return _target_passed(benefit, start, observed, as_of, settings, so_far, warm)
     learn = series.history(benefit, observations, as_of, settings, start)
     if len(learn) < settings.min_points:
-        held = f"target reached on {series.first_reached(benefit, observed).isoformat()}, too early to tell if it holds; " if reached else ""
-        return _verdict(
-            "insufficient_data",
-            f"{held}only {len(learn)} observation{'s' if len(learn) != 1 else ''} ({settings.min_points} needed to forecast); {so_far}",
-            n,
-        )
+        reached_on = series.first_reached(benefit, observed) if reached else None
+        return _verdict("insufficient_data", messages.too_few(len(learn), settings.min_points, reached_on, so_far), n)
 
     future = series.future_weeks(learn, benefit, settings)
     if len(future) == 0:
@@ -147,8 +147,14 @@ def forecast_benefit(
         except Exception as exc:  # noqa: BLE001 - any Prophet/Stan failure is a per-benefit result
             return failure(exc, n)
         lower, middle, upper = raw_quantiles(samples.paths, settings.interval)
-        raw = {"lower": lower.tolist(), "median": middle.tolist(), "upper": upper.tolist(), "noise": samples.noise,
-               "excluded": samples.excluded, "params": samples.params}
+        raw = {
+            "lower": lower.tolist(),
+            "median": middle.tolist(),
+            "upper": upper.tolist(),
+            "noise": samples.noise,
+            "excluded": samples.excluded,
+            "params": samples.params,
+        }
 
     calibration = calibration or conformal.PRIOR
     origin = learn["period"].iloc[-1]
@@ -158,27 +164,15 @@ def forecast_benefit(
     reference = reference or class_of(benefit)
     lean = weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
     p = (1.0 - lean) * summary.p_on_time + lean * reference.rate
-    landing, horizon = summary.landing, future[-1].date()
+    landing = summary.landing
     status = status_for(p, settings)
     if reached:
         status = "achieved" if status == "on_track" else status
-        message = f"target reached on {series.first_reached(benefit, observed).isoformat()}; " + messages.holds(benefit, p)
-    else:
-        message = messages.likely(benefit, p)
-    if benefit.dis_benefit:
-        if not meets(benefit, realised, big_t):
-            message += "; the adverse effect is already beyond the limit"
-        elif landing:
-            message += f"; the median path reaches the limit on {landing.isoformat()}"
-        else:
-            message += f"; the median path stays within the limit to the horizon ({horizon.isoformat()})"
-    elif not reached:
-        message += (
-            f"; expected landing {landing.isoformat()}"
-            if landing
-            else f"; expected landing beyond the horizon ({horizon.isoformat()})"
-        )
-    message += messages.excluded_note(raw["excluded"])
+    reached_on = series.first_reached(benefit, observed) if reached else None
+    beyond = not meets(benefit, realised, big_t)
+    message = _message(benefit, p, reached_on, beyond, landing, future[-1].date()) + messages.excluded_note(
+        raw["excluded"]
+    )
     return BenefitForecast(
         status=status,
         message=message,
@@ -195,6 +189,30 @@ def forecast_benefit(
         trust=messages.trust(calibration, reference, lean, n, delivering, benefit, origin.date()),
         raw=raw,
     )
+
+
+def _message(
+    benefit: register.Benefit,
+    p: float,
+    reached_on: dt.date | None,
+    beyond: bool,
+    landing: dt.date | None,
+    horizon: dt.date,
+) -> str:
+    """The sentence of a fitted forecast: its probability, then its landing (or, for a
+    dis-benefit, where its median path stands against the limit)."""
+    if reached_on is not None:
+        return f"target reached on {reached_on.isoformat()}; " + messages.holds(benefit, p)
+    message = messages.likely(benefit, p)
+    if benefit.dis_benefit:
+        if beyond:
+            return message + "; the adverse effect is already beyond the limit"
+        if landing:
+            return message + f"; the median path reaches the limit on {landing.isoformat()}"
+        return message + f"; the median path stays within the limit to the horizon ({horizon.isoformat()})"
+    if landing:
+        return message + f"; expected landing {landing.isoformat()}"
+    return message + f"; expected landing beyond the horizon ({horizon.isoformat()})"
 
 
 def _target_passed(

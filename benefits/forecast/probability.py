@@ -77,19 +77,28 @@ def summarise(
         p = above if _meets_upwards(benefit) else 1.0 - above
     else:
         at_target = (q_now, q_now, q_now)
-        p = 1.0 if meets(benefit, realisation.sign(benefit) * (q_now - benefit.baseline.value),
-                         realisation.target_improvement(benefit)) else 0.0
+        p = (
+            1.0
+            if meets(
+                benefit,
+                realisation.sign(benefit) * (q_now - benefit.baseline.value),
+                realisation.target_improvement(benefit),
+            )
+            else 0.0
+        )
 
     reached = np.flatnonzero(realisation.sign(benefit) * (median - benefit.target.value) >= 0)
     landing = future[int(reached[0])].date() if len(reached) else None
     path = [
         {"period": d.date().isoformat(), "yhat": float(y) + 0.0, "lower": float(lo) + 0.0, "upper": float(hi) + 0.0}
-        for d, y, lo, hi in zip(future, median, lower, upper)
+        for d, y, lo, hi in zip(future, median, lower, upper, strict=True)
     ]
     return Summary(p_on_time=float(p), landing=landing, at_target=at_target, path=path)
 
 
-def damped_share(settings: ForecastSettings, benefit: register.Benefit, origin: pd.Timestamp, delivering_days: float) -> float:
+def damped_share(
+    settings: ForecastSettings, benefit: register.Benefit, origin: pd.Timestamp, delivering_days: float
+) -> float:
     """The weight of the damped-trend hypothesis: ``regime_share * H / (H + S)`` for H days from
     the last observation to the target date and S days of delivery so far."""
     ahead = max((pd.Timestamp(benefit.target.date) - origin).days, 0)

@@ -140,14 +140,16 @@ def forecast_all(
     inputs |= {key: (row.fingerprint, row.context) for key, row in reused.items()}
     kept = len(reused) + len(recalibrated)
     with sessions.begin() as session:
-        run = models.ForecastRun(as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary)
+        run = models.ForecastRun(
+            as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary
+        )
         run.forecasts = [
             _row(key, result, *inputs[key], key in reused or key in recalibrated) for key, result in results.items()
         ]
         failed = tuple(sorted(key for key, result in results.items() if result.failed))
         run.failed_count = len(failed)
         run.reused_count = kept
-        run.finished_at = dt.datetime.now(dt.timezone.utc)
+        run.finished_at = dt.datetime.now(dt.UTC)
         session.add(run)
         session.flush()
         run_id = run.id
@@ -178,14 +180,26 @@ def _plan(
         key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
         context = record.digest(benefit)
         before = previous.get(row.key)
-        same = before is not None and before.fingerprint == key and before.status != "failed"
-        if same and (before.context == context or before.raw is None):  # no raw forecast: decided without calibration
-            reused[row.key] = before
+        same = before if before is not None and before.fingerprint == key and before.status != "failed" else None
+        if same is not None and (same.context == context or same.raw is None):  # no raw: decided without calibration
+            reused[row.key] = same
             continue
-        raw = before.raw if same else None
+        raw = same.raw if same is not None else None
         warm = before.fit_params if before is not None else None
-        job = ForecastJob(row.key, benefit, row.start_date, window, as_of, settings, key, warm, record.calibration,
-                          record.reference(benefit), context, raw)
+        job = ForecastJob(
+            row.key,
+            benefit,
+            row.start_date,
+            window,
+            as_of,
+            settings,
+            key,
+            warm,
+            record.calibration,
+            record.reference(benefit),
+            context,
+            raw,
+        )
         if raw is not None:
             recalibrated[row.key] = (job, run_job(job)[1])
             continue
@@ -232,13 +246,16 @@ def _mapper(workers: int, scheduler: str | None, stack: contextlib.ExitStack) ->
             return [fn(item) for item in items]
         return stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map(fn, items, chunksize=_CHUNK)
 
-    def dask(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
-        if not items:
-            return []
-        with _dask_client(scheduler) as client:
-            return client.gather(client.map(fn, items, pure=False))
+    def dask(address: str) -> track_record.Mapper:
+        def run(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
+            if not items:
+                return []
+            with _dask_client(address) as client:
+                return list(client.gather(client.map(fn, items, pure=False)))
 
-    return dask if scheduler else local
+        return run
+
+    return dask(scheduler) if scheduler else local
 
 
 def _dask_client(address: str) -> Any:
@@ -267,7 +284,14 @@ def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
     """Forecast one job; any error becomes that benefit's ``failed`` result."""
     try:
         result = forecast_benefit(
-            job.benefit, job.start, job.observations, job.as_of, job.settings, job.warm, job.calibration, job.reference,
+            job.benefit,
+            job.start,
+            job.observations,
+            job.as_of,
+            job.settings,
+            job.warm,
+            job.calibration,
+            job.reference,
             job.raw,
         )
     except Exception as exc:  # noqa: BLE001 - one benefit's failure must not stop the others

@@ -243,9 +243,23 @@ def _optimize(design: Design, start: Params, seed: int) -> Params:
         for algorithm in ("lbfgs", "newton"):
             with console.open("w") as out, errors.open("w") as err:
                 code = subprocess.call(
-                    [_executable(), "method=optimize", f"algorithm={algorithm}", "iter=10000", f"init={init}",
-                     "random", f"seed={seed}", "data", f"file={data}", "output", f"file={output}", "refresh=0"],
-                    cwd=folder, stdout=out, stderr=err,
+                    [
+                        _executable(),
+                        "method=optimize",
+                        f"algorithm={algorithm}",
+                        "iter=10000",
+                        f"init={init}",
+                        "random",
+                        f"seed={seed}",
+                        "data",
+                        f"file={data}",
+                        "output",
+                        f"file={output}",
+                        "refresh=0",
+                    ],
+                    cwd=folder,
+                    stdout=out,
+                    stderr=err,
                 )
             if code == 0:
                 return _read_params(output.read_text())

@@ -39,7 +39,13 @@ from benefits.forecast.settings import ForecastSettings
 from benefits.store import models, repository
 
 Mapper = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
-BAND_LABELS = ("up to 8 weeks", "8 weeks to a quarter", "a quarter to half a year", "half a year to a year", "over a year")
+BAND_LABELS = (
+    "up to 8 weeks",
+    "8 weeks to a quarter",
+    "a quarter to half a year",
+    "half a year to a year",
+    "over a year",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,12 +109,14 @@ def learn(
     jobs, paths = _plan(inputs, sample, kept, as_of, settings)
     if jobs and progress:
         progress(f"backtesting {len(jobs)} past forecast{'s' if len(jobs) != 1 else ''} to calibrate this run")
-    fitted = [(job, result) for job, result in zip(jobs, mapper(fit_path, jobs))]
+    fitted = [(job, result) for job, result in zip(jobs, mapper(fit_path, jobs), strict=True)]
     new = [(job.key, result) for job, result in fitted if isinstance(result, backtest.RawPath)]
     if new:
         with sessions.begin() as session:
             session.add_all(
-                models.ForecastBacktest(benefit_key=key, origin=raw.origin, fingerprint=raw.fingerprint, noise=raw.noise, path=raw.path)
+                models.ForecastBacktest(
+                    benefit_key=key, origin=raw.origin, fingerprint=raw.fingerprint, noise=raw.noise, path=raw.path
+                )
                 for key, raw in new
             )
     for key, raw in new:
@@ -135,7 +143,9 @@ def _sample(keys: list[str], count: int) -> list[str]:
     return sorted(keys, key=lambda k: hashlib.sha256(k.encode()).hexdigest())[:count]
 
 
-def _inputs(session: Session, rows: list[models.Benefit]) -> Iterator[tuple[models.Benefit, register.Benefit, pd.DataFrame]]:
+def _inputs(
+    session: Session, rows: list[models.Benefit]
+) -> Iterator[tuple[models.Benefit, register.Benefit, pd.DataFrame]]:
     from benefits.forecast.runner import stored_inputs
 
     return stored_inputs(session, rows)
@@ -147,7 +157,9 @@ def _kept_paths(session: Session, keys: set[str]) -> dict[tuple[str, dt.date, st
         return {}
     rows = session.scalars(select(models.ForecastBacktest).where(models.ForecastBacktest.benefit_key.in_(keys)))
     return {
-        (row.benefit_key, row.origin, row.fingerprint): backtest.RawPath(row.origin, row.fingerprint, row.noise, list(row.path))
+        (row.benefit_key, row.origin, row.fingerprint): backtest.RawPath(
+            row.origin, row.fingerprint, row.noise, list(row.path)
+        )
         for row in rows
     }
 
@@ -207,12 +219,17 @@ def _record(
         "benefits": len(with_points),
         "points": int(coverage[:, 0].sum()),
         "coverage": [
-            {"band": BAND_LABELS[b], "points": int(n), "raw": raw / n if n else None, "calibrated": cal / n if n else None}
+            {
+                "band": BAND_LABELS[b],
+                "points": int(n),
+                "raw": raw / n if n else None,
+                "calibrated": cal / n if n else None,
+            }
             for b, (n, raw, cal) in enumerate(coverage)
         ],
-        "reliability": [
-            dataclasses.asdict(row) for row in calibration.reliability(probabilities, outcomes, bins=5)
-        ] if probabilities else [],
+        "reliability": [dataclasses.asdict(row) for row in calibration.reliability(probabilities, outcomes, bins=5)]
+        if probabilities
+        else [],
         "brier": calibration.brier(probabilities, outcomes) if probabilities else None,
         "events": len(probabilities),
     }
@@ -243,7 +260,9 @@ def _on_plan_events(
         shift = q0 if cumulative else 0.0
         planned = realisation.planned_value(benefit, start, point.period)
         band = cal.band(benefit.measure.value, point.horizon_days, point.delivering_days)
-        above = conformal.probability_at_least(band, point.yhat + shift, point.lower + shift, point.upper + shift, 0.0, planned)
+        above = conformal.probability_at_least(
+            band, point.yhat + shift, point.lower + shift, point.upper + shift, 0.0, planned
+        )
         p = above if upwards else 1.0 - above
         actual = point.actual + shift
         yield p, (actual >= planned) if upwards else (actual <= planned)
