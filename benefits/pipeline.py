@@ -71,10 +71,14 @@ def forecast_stage(
         echo(f"forecast {done:>3}: {key}: {result.status}")
 
     settings = load_settings(ws.config_dir)
-    report = forecast_all(ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler)
+    report = forecast_all(
+        ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler, notes=echo
+    )
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}); "
          f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}")
+    if report.held:
+        echo(f"forecast trust: {report.held}")
     return report
 
 

@@ -18,7 +18,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -71,6 +71,22 @@ class ForecastRunReport:
     reused: int
     failed_benefits: tuple[str, ...]
     """The keys of the benefits whose fit failed (status ``failed``), sorted."""
+    calibration: dict[str, Any] = field(default_factory=dict)
+    """What the run learned from the portfolio's backtests (``forecast_runs.calibration``)."""
+
+    @property
+    def held(self) -> str:
+        """``"80% intervals held 84% of 1,985 backtested outcomes (60-69% before calibration)"``, or ""."""
+        bands = [b for b in self.calibration.get("coverage", []) if b["points"]]
+        points = sum(b["points"] for b in bands)
+        if not points:
+            return ""
+        calibrated = sum(b["calibrated"] * b["points"] for b in bands) / points
+        raw = [b["raw"] for b in bands]
+        return (
+            f"80% intervals held {calibrated:.0%} of {points:,} backtested outcomes of "
+            f"{self.calibration.get('benefits', 0)} benefits ({min(raw):.0%}-{max(raw):.0%} before calibration)"
+        )
 
     @property
     def failed(self) -> int:
@@ -156,7 +172,7 @@ def forecast_all(
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status] = counts.get(result.status, 0) + 1
-    return ForecastRunReport(run_id, len(results), counts, kept, failed)
+    return ForecastRunReport(run_id, len(results), counts, kept, failed, record.summary)
 
 
 def _plan(
