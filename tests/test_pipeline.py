@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,11 +40,13 @@ def test_demo_weekly_job_end_to_end(tmp_path: Path, database_url: str) -> None:
     assert "sync demo:" in out and "forecast run 1: 30 benefits" in out
     # the run first backtests the portfolio, then says how far its calibrated intervals held
     assert re.search(r"^backtesting \d+ past forecasts to calibrate this run$", out, re.M)
-    held = re.search(r"^forecast trust: 80% intervals held (\d+)% of ([\d,]+) backtested outcomes of (\d+) benefits", out, re.M)
+    trust = r"^forecast trust: 80% intervals held (\d+)% of ([\d,]+) backtested outcomes of (\d+) benefits"
+    held = re.search(trust, out, re.M)
     assert held and 70 <= int(held[1]) <= 95 and int(held[3]) >= 25
     rows_80 = [r for r in json.loads(cli(config, database_url, "status", "--format", "json", "--as-of", AS_OF))
                if r["forecast_low_80"] is not None]
-    assert rows_80 and all(r["forecast_low_80"] <= r["forecast_at_target_date"] <= r["forecast_high_80"] for r in rows_80)
+    assert rows_80
+    assert all(r["forecast_low_80"] <= r["forecast_at_target_date"] <= r["forecast_high_80"] for r in rows_80)
 
     rows = json.loads(cli(config, database_url, "status", "--format", "json", "--as-of", AS_OF))
     assert len(rows) == 30
