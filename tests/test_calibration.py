@@ -12,7 +12,7 @@ import pytest
 
 from benefits import realisation, register
 from benefits.forecast import ForecastSettings, forecast_benefit
-from benefits.forecast.backtest import backtest
+from benefits.forecast.backtest import backtest, origin_dates
 from benefits.forecast.calibration import brier, on_plan, reliability, straight_line
 from benefits.testing.calibration import block, score_set
 from benefits.testing.generators import planned_ramps
@@ -75,19 +75,25 @@ def test_backtest_coverage_is_a_fraction_of_real_forecast_weeks() -> None:
     b = flow(900_000, weeks_to_target=104)
     obs = weekly(8_000 + rng.normal(0, 1_500, 70))
     as_of = BASE + 70 * WEEK
-    result = backtest(b, BASE, obs, as_of, origins=3, step=13, horizon=13)
-    assert len(result.points) == 3 * 13
-    assert {p.origin for p in result.points} == {BASE + k * WEEK for k in (31, 44, 57)}
-    assert all(p.origin < p.period <= p.origin + 13 * WEEK for p in result.points)
-    assert result.coverage == pytest.approx(sum(p.covered for p in result.points) / 39)
+    result = backtest(b, obs, as_of, origins=3)
+    origins = origin_dates(as_of, 3)
+    assert {p.origin for p in result.points} == set(origins)
+    # each origin is compared with every later week up to the as-of date
+    assert len(result.points) == sum(int((obs["period"] > o).sum()) for o in origins)
+    assert all(p.origin < p.period <= as_of for p in result.points)
+    rows = result.calibrated()
+    assert result.coverage == pytest.approx(sum(lo <= p.actual <= hi for p, _, lo, hi in rows) / len(rows))
+    assert result.raw_coverage == pytest.approx(sum(p.lower <= p.actual <= p.upper for p in result.points) / len(rows))
     assert 0.0 < result.coverage <= 1.0
-    # the actual values are the realised cumulative totals at each forecast week
+    # a cumulative measure is compared on what accrued after the origin's last observation
     first = result.points[0]
-    assert first.actual == pytest.approx(obs[obs["period"] <= first.period]["value"].sum())
-    assert result.error == pytest.approx(np.mean([abs(p.actual - p.yhat) for p in result.points]) / 900_000)
+    known = obs[obs["period"] <= first.origin]["period"].max()
+    accrued = obs[(obs["period"] > known) & (obs["period"] <= first.period)]["value"].sum()
+    assert first.actual == pytest.approx(accrued)
+    assert result.error == pytest.approx(np.mean([abs(p.actual - m) for p, m, _, _ in rows]) / 900_000)
     assert result.error < 0.1
     # too short a history leaves no origin
-    assert backtest(b, BASE, obs.iloc[:10], BASE + 10 * WEEK, origins=3).coverage is None
+    assert backtest(b, obs.iloc[:6], BASE + 6 * WEEK, origins=3).coverage is None
 
 
 def test_synthetic_set_has_known_outcomes_and_is_reproducible() -> None:
