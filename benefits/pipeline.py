@@ -29,8 +29,10 @@ def load_register_stage(ws: Workspace) -> None:
         repository.save_register(session, register)
 
 
-def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo) -> list[SyncReport]:
-    """Sync connectors and print one line per sync run."""
+def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo,
+               fail: Echo | None = None) -> list[SyncReport]:
+    """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
+    stderr in the CLI), plus a hint to the quarantine when a run accepted none of its rows."""
     register = ws.register()
     ws.ensure_current()
     reports = sync_all(ws.sessions, ws.config_dir, register, as_of, only,
@@ -38,12 +40,23 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
                                                         "written so far (committed when the run ends)"))
     for r in reports:
         if r.status == "failed":
-            echo(f"sync {r.connector}: FAILED: {r.error}")
-        else:
-            echo(f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
-                 f"({r.rows_restated:,} restated, {r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
-                 + _claims_text(r))
+            (fail or echo)(f"sync {r.connector}: failed: {r.error}")
+            continue
+        echo(f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
+             f"({r.rows_restated:,} restated, {r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
+             + _already_held_text(r) + _claims_text(r))
+        if r.rows_read and not r.rows_accepted:
+            echo(f"sync {r.connector}: 0 of {r.rows_read:,} rows accepted; "
+                 f"`benefits quarantine list --run {r.sync_run}` shows why")
     return reports
+
+
+def _already_held_text(report: SyncReport) -> str:
+    """`` (3 rows already held in quarantine)`` when the run re-sent rows an earlier run holds, else nothing."""
+    if not report.rows_already_held:
+        return ""
+    rows = "row" if report.rows_already_held == 1 else "rows"
+    return f" ({report.rows_already_held:,} {rows} already held in quarantine)"
 
 
 def _claims_text(report: SyncReport) -> str:
@@ -108,14 +121,15 @@ def weekly_run(
     echo: Echo,
     scheduler: str | None = None,
     allow_failures: int = 0,
+    fail: Echo | None = None,
 ) -> bool:
-    """The weekly job; False when a connector failed (the rest still ran).
+    """The weekly job; False when a connector failed (the rest still ran; its line goes to ``fail``).
 
     Raises BenefitsError, after the whole job ran, when more than ``allow_failures`` benefits'
     fits failed.
     """
     load_register_stage(ws)
-    reports = sync_stage(ws, as_of, None, echo)
+    reports = sync_stage(ws, as_of, None, echo, fail)
     report = forecast_stage(ws, as_of, workers, echo, scheduler)
     echo("next: `benefits status` for the table, `benefits serve` for the dashboard")
     check_failures(report, allow_failures)

@@ -59,12 +59,14 @@ def failures_by_expectation(session: Session, limit: int = 50) -> pd.DataFrame:
 
 
 def quarantine(session: Session, limit: int = 200) -> tuple[pd.DataFrame, int]:
-    """The newest quarantined rows (``id``, ``sync_run``, ``source``, ``row``, ``metric``, ``period``,
-    ``value``, ``reasons``) and how many rows are held in all."""
+    """The newest rows still held in quarantine (``id``, ``sync_run``, ``source``, ``row``, ``metric``,
+    ``period``, ``value``, ``reasons``) and how many are held in all; rows loaded by a retry or
+    resolved by hand are not held."""
     q = models.QuarantinedRow
-    total = session.scalar(select(func.count()).select_from(q)) or 0
+    held = q.resolved_at.is_(None)
+    total = session.scalar(select(func.count()).select_from(q).where(held)) or 0
     rows = session.execute(select(q.id, q.sync_run_id, q.source, q.row_number, q.record, q.reasons)
-                           .order_by(q.id.desc()).limit(limit)).all()
+                           .where(held).order_by(q.id.desc()).limit(limit)).all()
     frame = pd.DataFrame(
         [(i, run, source, number, *_record_fields(record), "; ".join(str(r) for r in reasons or []))
          for i, run, source, number, record, reasons in rows],

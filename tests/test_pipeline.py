@@ -109,6 +109,23 @@ def test_unknown_connector_type_names_file_and_field(tmp_path: Path, demo_config
     assert "demo" in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_a_connector_failure_is_one_line_on_stderr_and_the_others_still_sync(tmp_path: Path, demo_config: Path) -> None:
+    missing = tmp_path / "exports" / "*.csv"
+    (demo_config / "connectors.yaml").write_text(
+        f"connectors:\n  - {{name: kpi, type: csv, settings: {{path: '{missing}'}}}}\n  - {{name: demo, type: demo}}\n")
+    url = f"sqlite:///{tmp_path}/b.db"
+    cli(demo_config, url, "init")
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync", "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert result.stderr == f"sync kpi: failed: no file matches {missing}\n"
+    assert "kpi" not in result.stdout and "sync demo:" in result.stdout
+    engine = db.make_engine(url)
+    with db.session_factory(engine)() as session:
+        failed = session.scalars(select(models.SyncRun).where(models.SyncRun.connector == "kpi")).one()
+        assert failed.error == f"no file matches {missing}"  # stored without the exception's class name
+    engine.dispose()
+
+
 @pytest.mark.parametrize(("settings", "expected"), [
     ("{seed: many}", "connectors[0].settings.seed: input should be a valid integer"),
     ("{colour: red}", "connectors[0].settings.colour: extra inputs are not permitted"),

@@ -154,3 +154,100 @@ def test_a_reject_batch_retry_loads_all_or_nothing(demo_config: Path, sqlite_url
         "batch rejected: 1 of 2 retried rows still fail (policy reject_batch in connectors.yaml)"]
     alone = cli(demo_config, sqlite_url, "quarantine", "retry", str(good["id"]), "--as-of", AS_OF.isoformat())
     assert "1 rows read, 1 loaded, 0 still held" in alone.output, alone.output
+
+
+def _kpi_config(demo_config: Path, exports: Path) -> None:
+    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
+        {"name": "kpi", "type": "csv", "settings": {"path": str(exports)}}]}))
+
+
+def _declare_tickets(demo_config: Path) -> None:
+    register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
+    template = register["initiatives"][0]["benefits"][0]
+    register["initiatives"][0]["benefits"].append({**template, "key": "ops-tickets", "name": "Tickets closed",
+                                                   "metric": "ops.tickets_closed", "unit": "tickets"})
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
+
+
+def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_config: Path, database_url: str,
+                                                                      tmp_path: Path) -> None:
+    exports = tmp_path / "kpi.csv"
+    exports.write_text("metric,period,value,unit\nops.tickets_closed,2026-11-09,120,tickets\n"
+                       "ops.tickets_closed,2026-11-16,131,tickets\nops.tickets_closed,2026-11-02,n/a,tickets\n")
+    _kpi_config(demo_config, exports)
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    first = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
+    assert "3 quarantined" in first.output and "already held" not in first.output, first.output
+    again = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())  # the weekly job re-sends the file
+    assert "3 rows read, 0 accepted (0 restated, 0 with warnings), 3 quarantined (3 rows already held in quarantine)" \
+        in again.output, again.output
+    held = listed(demo_config, database_url)
+    assert [h["source_ref"] for h in held] == [f"{exports}:{n}" for n in (2, 3, 4)]
+    assert {h["sync_run"] for h in held} == {1}
+
+    engine = create_engine(database_url)
+    with Session(engine) as session:  # a copy held twice by a version that did not recognise re-sent rows
+        original = session.get_one(models.QuarantinedRow, held[0]["id"])
+        session.add(models.QuarantinedRow(sync_run_id=2, source="kpi", row_number=original.row_number,
+                                          record=dict(original.record), reasons=list(original.reasons),
+                                          source_ref=original.source_ref))
+        session.commit()
+    _declare_tickets(demo_config)
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    retried = cli(demo_config, database_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
+    assert "retry kpi (sync run 3): 4 rows read, 3 loaded, 1 still held" in retried.output, retried.output
+    still = listed(demo_config, database_url)
+    assert [(h["source_ref"], h["reasons"]) for h in still] == [(f"{exports}:4", ["value: 'n/a' is not a number"])]
+    with Session(engine) as session:
+        loaded = session.execute(select(models.Observation.period, models.Observation.value,
+                                        models.Observation.source_ref).order_by(models.Observation.period)).all()
+        assert [(str(p), v, r) for p, v, r in loaded] == [("2026-11-09", 120.0, f"{exports}:2"),
+                                                          ("2026-11-16", 131.0, f"{exports}:3")]
+    engine.dispose()
+
+
+def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(demo_config: Path, database_url: str,
+                                                                tmp_path: Path) -> None:
+    from benefits.dashboards import quality
+
+    exports = tmp_path / "kpi.csv"
+    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,\"1,120\",GBP\n"
+                       "crm.upsell_revenue,2026-11-16,\"1,131\",GBP\n")
+    _kpi_config(demo_config, exports)
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    bad = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
+    assert "sync kpi: 0 of 2 rows accepted; `benefits quarantine list --run 1` shows why" in bad.output, bad.output
+    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\n"
+                       "crm.upsell_revenue,2026-11-16,1131,GBP\n")  # fixed at the source
+    fixed = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
+    assert "2 rows read, 2 accepted" in fixed.output and "0 of" not in fixed.output, fixed.output
+    retried = cli(demo_config, database_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
+    assert "2 rows read, 0 loaded, 2 still held" in retried.output  # a retry re-validates the held copies
+
+    unsaid = cli(demo_config, database_url, "quarantine", "resolve", "--all")
+    assert unsaid.exit_code == 2 and "--note" in unsaid.output
+    nothing = cli(demo_config, database_url, "quarantine", "resolve", "--note", "fixed")
+    assert nothing.exit_code == 1 and "say which rows to resolve" in nothing.stderr
+    first, second = listed(demo_config, database_url)
+    one = cli(demo_config, database_url, "quarantine", "resolve", str(first["id"]), "--by", "ana",
+              "--note", "thousands separators removed at the source, re-synced in run 2")
+    assert one.exit_code == 0 and one.output == "1 rows resolved\n", one.output
+    rest = cli(demo_config, database_url, "quarantine", "resolve", "--all", "--connector", "kpi", "--by", "ana",
+               "--note", "same fix")
+    assert rest.output == "1 rows resolved\n"
+    assert listed(demo_config, database_url) == []
+    kept = {h["id"]: h for h in listed(demo_config, database_url, "--all")}
+    assert kept[first["id"]]["status"] == "resolved" and kept[first["id"]]["resolved_by"] == "ana"
+    assert kept[first["id"]]["note"] == "thousands separators removed at the source, re-synced in run 2"
+    assert kept[first["id"]]["resolved_in"] is None and kept[first["id"]]["resolved_at"]
+    assert kept[second["id"]]["record"] == second["record"]  # kept whole, never deleted
+    twice = cli(demo_config, database_url, "quarantine", "resolve", str(first["id"]), "--note", "again")
+    assert twice.exit_code == 1
+    assert twice.stderr == (f"error: quarantine entry {first['id']} was already resolved by ana: "
+                            "thousands separators removed at the source, re-synced in run 2\n")
+
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        held, total = quality.quarantine(session)
+        assert held.empty and total == 0  # the data-quality page no longer shows them as awaiting a fix
+    engine.dispose()

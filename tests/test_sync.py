@@ -360,6 +360,24 @@ def test_quarantine_keeps_source_ref_and_every_key_verbatim(tmp_path: Path, demo
     engine.dispose()
 
 
+def test_accepted_rows_keep_their_source_ref_and_revisions_keep_the_earlier_one(
+        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    Scripted.script = [_record(1, source_ref="ledger.csv:2"), _record(2)]
+    sync_all(sessions, demo_config, register, AS_OF)
+    Scripted.script = [_record(1, "99", source_ref="ledger-restated.csv:7")]
+    assert sync_all(sessions, demo_config, register, AS_OF)[0].rows_restated == 1
+    with sessions() as session:
+        stored = session.execute(select(models.Observation.period, models.Observation.source_ref,
+                                        models.Observation.sync_run_id).order_by(models.Observation.period)).all()
+        [earlier] = repository.revisions(session, "ledger.it_opex_weekly")
+    assert [(str(p), ref, run) for p, ref, run in stored] == [
+        ("2026-01-12", "ledger-restated.csv:7", 2), ("2026-01-19", None, 1)]
+    assert (earlier.source_ref, earlier.sync_run_id) == ("ledger.csv:2", 1)
+    engine.dispose()
+
+
 def test_a_jump_warns_but_loads(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, database_url,
                                         "connectors:\n  - {name: scripted, type: test-scripted}\n")

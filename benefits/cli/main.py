@@ -60,6 +60,11 @@ allow_failures_option = click.option(
 )
 
 
+def _echo_error(message: str) -> None:
+    """One line on stderr (a connector's failure: the others' lines stay on stdout)."""
+    click.echo(message, err=True)
+
+
 def as_of_date(value: dt.datetime | None) -> dt.date:
     """The date of an --as-of option, today when it was not given."""
     return value.date() if value else dt.date.today()
@@ -137,7 +142,7 @@ def sync(ctx: click.Context, connectors: tuple[str, ...], as_of: dt.datetime | N
     from benefits import pipeline
 
     ws = workspace(ctx)
-    reports = pipeline.sync_stage(ws, as_of_date(as_of), list(connectors) or None, echo=click.echo)
+    reports = pipeline.sync_stage(ws, as_of_date(as_of), list(connectors) or None, echo=click.echo, fail=_echo_error)
     if any(r.status == "failed" for r in reports):
         sys.exit(1)
 
@@ -180,7 +185,7 @@ def run(
     from benefits import pipeline
 
     ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler,
-                             allow_failures=allow_failures)
+                             allow_failures=allow_failures, fail=_echo_error)
     if not ok:
         sys.exit(1)
 

@@ -1,8 +1,9 @@
-"""`benefits quarantine`: list and show rejected rows, and retry them once the source or config is fixed."""
+"""`benefits quarantine`: list and show rejected rows, retry them once the config is fixed, resolve them by hand."""
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,7 +18,7 @@ LIST_COLUMNS = ("id", "connector", "sync_run", "row", "source_ref", "status", "r
 
 
 def _filters(func: _Command) -> _Command:
-    """The --connector, --run and --reason options of list and retry."""
+    """The --connector, --run and --reason options of list, retry and resolve."""
     func = click.option("--reason", help="Only rows with a reason containing this text (case-insensitive).")(func)
     func = click.option("--run", "sync_run", type=int, help="Only rows of this sync run.")(func)
     return click.option("--connector", help="Only rows of this connector instance.")(func)
@@ -25,12 +26,12 @@ def _filters(func: _Command) -> _Command:
 
 @main.group()
 def quarantine() -> None:
-    """Rejected rows, kept whole with every reason: list, show, and retry once fixed."""
+    """Rejected rows, kept whole with every reason: list, show, retry once fixed, resolve by hand."""
 
 
 @quarantine.command("list")
 @_filters
-@click.option("--all", "include_resolved", is_flag=True, help="Also rows already loaded by a retry.")
+@click.option("--all", "include_resolved", is_flag=True, help="Also resolved rows (loaded by a retry, or resolved by hand).")
 @format_option
 @click.pass_context
 def list_rows(ctx: click.Context, connector: str | None, sync_run: int | None, reason: str | None,
@@ -61,7 +62,8 @@ def show(ctx: click.Context, entry_id: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, default=str))
         return
-    for key in ("id", "connector", "sync_run", "row", "source_ref", "status", "retried_in", "resolved_in", "created_at"):
+    for key in ("id", "connector", "sync_run", "row", "source_ref", "status", "retried_in", "resolved_in", "resolved_by",
+                "note", "created_at", "resolved_at"):
         if data[key] is not None:
             click.echo(f"{key}: {data[key]}")
     click.echo("record:")
@@ -96,3 +98,33 @@ def retry(ctx: click.Context, entry_ids: tuple[int, ...], every: bool, connector
     for report in reports:
         click.echo(f"retry {report.connector} (sync run {report.sync_run}): {report.rows_read} rows read, "
                    f"{report.rows_accepted} loaded, {report.rows_quarantined} still held")
+
+
+@quarantine.command()
+@click.argument("entry_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Resolve every held row (that matches the filters).")
+@_filters
+@click.option("--note", required=True,
+              help="Why: e.g. 'fixed in the source file, re-synced' or 'test rows, not wanted'.")
+@click.option("--by", "by", default=None, help="Who resolves them (default: the login name).")
+@click.pass_context
+def resolve(ctx: click.Context, entry_ids: tuple[int, ...], every: bool, connector: str | None, sync_run: int | None,
+            reason: str | None, note: str, by: str | None) -> None:
+    """Close held rows that were fixed at the source or are not wanted; they are kept, with who, when and why.
+
+    A retry re-validates the held copies, not the source: once a fixed file has been synced again,
+    resolve the old copies here. Resolved rows leave `quarantine list` and the data-quality page
+    (`quarantine list --all` still shows them).
+    """
+    from benefits.errors import BenefitsError
+    from benefits.sync.quarantine import QuarantineFilter
+    from benefits.sync.quarantine import resolve as resolve_rows
+
+    if not (entry_ids or every or connector or sync_run is not None or reason):
+        raise BenefitsError("say which rows to resolve: IDs, --all, --connector, --run or --reason")
+    ws = workspace(ctx)
+    ws.ensure_current()
+    with ws.sessions.begin() as session:
+        where = QuarantineFilter(entry_ids, connector, sync_run, reason)
+        done = resolve_rows(session, where, by or getpass.getuser(), note)
+    click.echo(f"{len(done)} rows resolved" if done else "no held rows to resolve")

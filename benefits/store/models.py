@@ -144,6 +144,7 @@ class Observation(Base):
     unit: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(100))
     sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+    source_ref: Mapped[str | None] = mapped_column(String(500), comment="the connector's pointer to the row (e.g. file:line)")
 
 
 class ObservationRevision(Base):
@@ -158,6 +159,7 @@ class ObservationRevision(Base):
     unit: Mapped[str] = mapped_column(String(40))
     sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), comment="the sync run that loaded this value")
     replaced_by_sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+    source_ref: Mapped[str | None] = mapped_column(String(500), comment="the connector's pointer to the row of this value")
 
 
 class ConnectorState(Base):
@@ -185,7 +187,11 @@ class QuarantinedRow(Base):
         ForeignKey("sync_runs.id"), comment="the quarantine retry that last re-validated this row (its reasons are that run's)")
     resolved_sync_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("sync_runs.id"), index=True, comment="the quarantine retry that loaded this row; NULL while it is held")
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True, comment="when a retry loaded the row or a person resolved it; NULL while it is held")
+    resolved_by: Mapped[str | None] = mapped_column(
+        String(200), comment="who resolved the row by hand (`benefits quarantine resolve`); NULL when a retry loaded it")
+    resolution_note: Mapped[str | None] = mapped_column(Text, comment="why the row was resolved by hand")
 
 
 class ValidationWarning(Base):

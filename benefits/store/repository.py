@@ -107,7 +107,8 @@ class LoadCounts:
 def load_observations(session: Session, source: str, sync_run_id: int, rows: list[dict[str, Any]]) -> LoadCounts:
     """Store a batch from ``source``: new values are inserted, a changed value keeps its old revision.
 
-    ``rows`` hold ``metric``, ``period``, ``value`` and ``unit``. Loading the same batch twice
+    ``rows`` hold ``metric``, ``period``, ``value``, ``unit`` and ``source_ref`` (where the row came
+    from, or None), kept with the value as its lineage. Loading the same batch twice
     changes nothing (delivery is at least once). Only the stored values within the rows' period
     range are read, so a sync run loading chunk after chunk of ordered periods stays linear.
     Values not stored yet are written with a plain INSERT in (metric, period) order, the order of
@@ -136,11 +137,11 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
             restated.append(row)
             session.add(models.ObservationRevision(
                 metric=before.metric, period=before.period, source=source, value=before.value, unit=before.unit,
-                sync_run_id=before.sync_run_id, replaced_by_sync_run_id=sync_run_id,
+                sync_run_id=before.sync_run_id, replaced_by_sync_run_id=sync_run_id, source_ref=before.source_ref,
             ))
     stamp = {"source": source, "sync_run_id": sync_run_id}
-    _insert_new(session, [{**fresh[key], **stamp} for key in sorted(fresh)])
-    _upsert(session, [{**r, **stamp} for r in repeated + restated])
+    _insert_new(session, [{"source_ref": None, **fresh[key], **stamp} for key in sorted(fresh)])
+    _upsert(session, [{"source_ref": None, **r, **stamp} for r in repeated + restated])
     return LoadCounts(len(fresh) + len(repeated), len(restated), unchanged)
 
 
@@ -149,7 +150,7 @@ def _current_values(
 ) -> dict[tuple[str, Any], Any]:
     query = select(
         models.Observation.metric, models.Observation.period, models.Observation.value,
-        models.Observation.unit, models.Observation.sync_run_id,
+        models.Observation.unit, models.Observation.sync_run_id, models.Observation.source_ref,
     ).where(models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)),
             models.Observation.period.between(*periods))
     return {(r.metric, r.period): r for r in session.execute(query)}
@@ -185,7 +186,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     statement = statement.on_conflict_do_update(
         index_elements=["metric", "period", "source"],
         set_={"value": statement.excluded.value, "unit": statement.excluded.unit,
-              "sync_run_id": statement.excluded.sync_run_id},
+              "sync_run_id": statement.excluded.sync_run_id, "source_ref": statement.excluded.source_ref},
     )
     session.execute(statement, rows)
 
@@ -311,6 +312,7 @@ def sync_runs(session: Session, limit: int = 50) -> list[models.SyncRun]:
 
 
 def quarantine_count(session: Session) -> int:
-    """How many rows are held in quarantine."""
-    return session.scalar(select(func.count()).select_from(models.QuarantinedRow)) or 0
+    """How many rows are held in quarantine (not loaded by a retry nor resolved by hand)."""
+    held = models.QuarantinedRow.resolved_at.is_(None)
+    return session.scalar(select(func.count()).select_from(models.QuarantinedRow).where(held)) or 0
 

@@ -5,5 +5,5 @@
 - :mod:`benefits.sync.reading`: a connector's ``check``/``records``/``claims`` in a child process, within its time-out;
 - :mod:`benefits.sync.writer`: one sync run's accepted, quarantined and warned rows, in one transaction;
 - :mod:`benefits.sync.claims`: claims a connector delivers, recorded with its sync run;
-- :mod:`benefits.sync.quarantine`: list, show and retry the rows held in quarantine.
+- :mod:`benefits.sync.quarantine`: list, show, retry and resolve the rows held in quarantine.
 """

@@ -1,4 +1,4 @@
-"""Quarantine: list and show rejected rows, and retry them once the source or the configuration is fixed.
+"""Quarantine: list and show rejected rows, retry them once the configuration is fixed, resolve them by hand.
 
 A retry re-validates held rows with the current rules (the register, validation.yaml and every
 plugin's expectations, as a sync would) in one sync run of kind ``retry`` per connector, so that
@@ -6,13 +6,18 @@ plugin's expectations, as a sync would) in one sync run of kind ``retry`` per co
 are loaded as observations of their connector (through the same idempotent upsert, with the retry
 run as their provenance) and their quarantine entries are marked resolved, never deleted; rows
 that still fail stay held with the reasons of this retry.
+
+A retry re-validates the held copies, not the source: a row fixed in the source file is loaded by
+the next sync, and its held copy is then closed with :func:`resolve` (so is a row nobody wants).
+Resolving keeps the row with who, when and why; it never deletes it nor overwrites an earlier
+resolution. A row is *held* while ``resolved_at`` is NULL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +78,34 @@ def as_dict(row: models.QuarantinedRow) -> dict[str, Any]:
         "source_ref": row.source_ref,
         "reasons": list(row.reasons),
         "record": row.record,
-        "status": "resolved" if row.resolved_sync_run_id is not None else "held",
+        "status": "resolved" if row.resolved_at is not None else "held",
         "retried_in": row.retry_sync_run_id,
         "resolved_in": row.resolved_sync_run_id,
+        "resolved_by": row.resolved_by,
+        "note": row.resolution_note,
         "created_at": row.created_at.isoformat() if row.created_at else None,
         "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
     }
+
+
+def resolve(session: Session, where: QuarantineFilter, by: str, note: str) -> list[int]:
+    """Close the held entries matching ``where`` by hand: fixed at the source, or not wanted.
+
+    Each keeps its record and reasons, with ``resolved_at``, ``resolved_by`` and ``note``; an id
+    that is missing, does not match the filters or was already resolved fails the whole call,
+    naming it. Returns the ids resolved.
+    """
+    if not note.strip():
+        raise BenefitsError("--note: say why the rows are resolved (e.g. 'fixed in the source file, re-synced')")
+    if not by.strip():
+        raise BenefitsError("--by: say who resolves the rows")
+    held = entries(session, replace(where, include_resolved=False))
+    if where.ids:
+        _check_ids(session, where.ids, {e.id for e in held})
+    at = dt.datetime.now(dt.UTC)
+    for found in held:
+        found.resolved_at, found.resolved_by, found.resolution_note = at, by.strip(), note.strip()
+    return [e.id for e in held]
 
 
 def retry(
@@ -101,42 +128,55 @@ def retry(
 
 
 def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[int], rules: Any, as_of: dt.date) -> RetryReport:
-    """Validate the held rows (outside any transaction: GX takes a while), then load and mark them in one."""
-    from benefits.sync.writer import insert_entries, now
+    """Validate the held rows (outside any transaction: GX takes a while), then load and mark them in one.
+
+    Copies of one row (same record, ``source_ref`` included: the same file synced more than once
+    before re-sent rows were recognised) are validated once, as the newest copy, and share its
+    verdict, so that they are not each other's "duplicate in this batch".
+    """
+    from benefits.sync.writer import content_key, insert_entries, now
     from benefits.validation import batch_frame, validate_batch
 
     with sessions() as session:
         records = [session.get_one(models.QuarantinedRow, i).record for i in ids]
-    outcome = validate_batch(batch_frame(records), as_of=as_of, rules=rules)
+    copies: dict[str, list[int]] = {}
+    for entry_id, record in zip(ids, records, strict=True):
+        copies.setdefault(content_key(record), []).append(entry_id)
+    groups = [sorted(group, reverse=True) for group in copies.values()]  # the newest copy first
+    batch = [records[ids.index(group[0])] for group in groups]
+    outcome = validate_batch(batch_frame(batch), as_of=as_of, rules=rules)
     with sessions.begin() as session:
-        held = [session.get_one(models.QuarantinedRow, i) for i in ids]
-        for found in held:
-            if found.resolved_sync_run_id is not None:
-                raise BenefitsError(f"quarantine entry {found.id} was loaded by retry run {found.resolved_sync_run_id} "
-                                    "meanwhile: run the retry again")
+        held = [session.get_one(models.QuarantinedRow, group[0]) for group in groups]
+        for found in (session.get_one(models.QuarantinedRow, i) for i in ids):
+            if found.resolved_at is not None:
+                raise BenefitsError(f"quarantine entry {found.id} was {_resolution(found)} meanwhile: "
+                                    "run the retry again")
         latest = session.get_one(models.SyncRun, max(e.sync_run_id for e in held))
         run = models.SyncRun(connector=connector, connector_type=latest.connector_type, policy=latest.policy, kind="retry")
         session.add(run)
         session.flush()
         accepted, still = _verdict(session, connector, held, outcome, reject_batch=latest.policy == "reject_batch")
-        counts = repository.load_observations(session, connector, run.id, [
-            {k: v for k, v in r.items() if k != "row"} for r in accepted])
+        rows = [{**{k: v for k, v in r.items() if k != "row"}, "source_ref": held[r["row"] - 1].source_ref}
+                for r in accepted]
+        counts = repository.load_observations(session, connector, run.id, rows)
         repository.record_metrics(session, {r["metric"]: r["unit"] for r in accepted})
         loaded = {r["row"] for r in accepted}
         warnings = [w for w in outcome.warnings if w.row in loaded]
         insert_entries(session, models.ValidationWarning, run.id, connector, warnings)
         finished = now()
-        for number, found in enumerate(held, start=1):
-            found.retry_sync_run_id = run.id
-            if number in still:
-                found.reasons = still[number]
-            else:
-                found.resolved_sync_run_id, found.resolved_at = run.id, finished
-        run.rows_read, run.rows_accepted, run.rows_quarantined = len(held), len(accepted), len(still)
+        for number, group in enumerate(groups, start=1):
+            for found in (session.get_one(models.QuarantinedRow, i) for i in group):
+                found.retry_sync_run_id = run.id
+                if number in still:
+                    found.reasons = still[number]
+                else:
+                    found.resolved_sync_run_id, found.resolved_at = run.id, finished
+        rows_held = sum(len(groups[number - 1]) for number in still)
+        run.rows_read, run.rows_accepted, run.rows_quarantined = len(ids), len(ids) - rows_held, rows_held
         run.rows_restated, run.rows_warned = counts.restated, len(warnings)
         run.validation, run.validation_success = outcome.statistics, not outcome.quarantined
         run.status, run.finished_at = "succeeded", finished
-    return RetryReport(connector, run.id, len(held), len(accepted), len(still))
+    return RetryReport(connector, run.id, len(ids), len(ids) - rows_held, rows_held)
 
 
 def _verdict(session: Session, connector: str, held: list[models.QuarantinedRow], outcome: Any,
@@ -180,7 +220,7 @@ def _query(where: QuarantineFilter) -> Select[tuple[models.QuarantinedRow]]:
     if where.sync_run is not None:
         query = query.where(models.QuarantinedRow.sync_run_id == where.sync_run)
     if not where.include_resolved:
-        query = query.where(models.QuarantinedRow.resolved_sync_run_id.is_(None))
+        query = query.where(models.QuarantinedRow.resolved_at.is_(None))
     return query
 
 
@@ -189,6 +229,13 @@ def _check_ids(session: Session, wanted: Sequence[int], held: set[int]) -> None:
     for entry_id in wanted:
         if entry_id not in held:
             found = entry(session, entry_id)
-            if found.resolved_sync_run_id is None:
+            if found.resolved_at is None:
                 raise BenefitsError(f"quarantine entry {entry_id} does not match --connector/--run/--reason")
-            raise BenefitsError(f"quarantine entry {entry_id} was already loaded by retry run {found.resolved_sync_run_id}")
+            raise BenefitsError(f"quarantine entry {entry_id} was already {_resolution(found)}")
+
+
+def _resolution(found: models.QuarantinedRow) -> str:
+    """How a resolved entry was closed: ``loaded by retry run 7`` or ``resolved by ana: <note>``."""
+    if found.resolved_sync_run_id is not None:
+        return f"loaded by retry run {found.resolved_sync_run_id}"
+    return f"resolved by {found.resolved_by}: {found.resolution_note}"

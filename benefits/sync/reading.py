@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from benefits.errors import BenefitsError
-from benefits.plugins.connector import Connector
+from benefits.plugins.connector import Connector, ConnectorError
 from benefits.sync.config import CONNECTORS_FILE
 from benefits.validation.frame import batch_frame
 
@@ -173,7 +173,7 @@ def _portable(exc: Exception) -> Exception:
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:  # noqa: BLE001  (pickling and unpickling an exception can raise anything)
-        text = str(exc) if isinstance(exc, BenefitsError) else f"{type(exc).__name__}: {exc}"
+        text = str(exc) if isinstance(exc, BenefitsError | ConnectorError) else f"{type(exc).__name__}: {exc}"
         return BenefitsError(text)
     return exc
 

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError, ConfigError
-from benefits.plugins.connector import Connector, SyncContext
+from benefits.plugins.connector import Connector, ConnectorError, SyncContext
 from benefits.register import Register
 from benefits.store import models, repository
 from benefits.sync.claims import record_connector_claims
@@ -111,7 +111,7 @@ def sync_connector(
             return replace(writer.finish(), claims_new=claims.new, claims_updated=claims.updated,
                            claims_unchanged=claims.unchanged)
     except Exception as exc:  # noqa: BLE001  (a connector or its batch failing must not stop the others)
-        log.warning("connector %s failed: %s", connector.name, exc)
+        log.info("connector %s failed: %s", connector.name, exc)  # the caller shows the report's error
         return _fail(sessions, run.id, connector.name, exc)
 
 
@@ -128,9 +128,9 @@ def _stored_history(session: Session, source: str, min_changes: int, frame: pd.D
 
 
 def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exception) -> SyncReport:
-    reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BenefitsError) else str(exc)
+    reason = str(exc) if isinstance(exc, BenefitsError | ConnectorError) else f"{type(exc).__name__}: {exc}"
     with sessions.begin() as session:
         stored = session.get_one(models.SyncRun, run_id)
         stored.status, stored.error, stored.finished_at = "failed", reason, now()
-    return SyncReport(name, "failed", 0, 0, 0, error=reason)
+    return SyncReport(name, "failed", 0, 0, 0, error=reason, sync_run=run_id)
 

@@ -4,7 +4,10 @@
 restated ones upserted with their old revision kept: :func:`repository.load_observations`),
 failing rows are quarantined verbatim with every reason, rows that only warned are loaded and
 listed in ``validation_warnings``. A (metric, period) already accepted from an earlier chunk of
-the same run is quarantined too, naming the row it repeats. Under ``reject_batch`` nothing is
+the same run is quarantined too, naming the row it repeats. A rejected row that an earlier sync
+run of the same connector already holds in quarantine (same ``source_ref`` and content: the weekly
+job re-sent the file) is counted as quarantined but not held twice
+(:attr:`SyncReport.rows_already_held`). Under ``reject_batch`` nothing is
 written until the run's verdict is known: the chunks are held in memory, then either all loaded
 or all quarantined.
 
@@ -15,29 +18,35 @@ What a finished run stores (the shape the data-quality page reads):
   critical expectation) and ``validation``: one entry per expectation, keyed
   ``<expectation_type>(<columns>)``, ``{"expectation", "column", "severity": "critical" |
   "warning", "success", "unexpected_count"}``, summed over the run's chunks;
-- ``quarantine``: one row per rejected row (``record`` verbatim, ``reasons``, ``source_ref``);
+- ``observations``: each accepted value with its ``source_ref`` (lineage) and sync run;
+- ``quarantine``: one row per rejected row not already held (``record`` verbatim, ``reasons``, ``source_ref``);
 - ``validation_warnings``: one row per accepted row that warned (same columns).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsError
 from benefits.store import models, repository
 from benefits.sync.config import Policy
 from benefits.validation import QuarantineEntry, RowWarning, ValidationOutcome
+from benefits.validation.frame import is_missing
 from benefits.validation.results import Rows
 
 _UNIQUE_KEY = "expect_compound_columns_to_be_unique(metric, period)"
+#: Values per IN (...) list when looking up held rows by source_ref.
+_IN_LIST = 500
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class SyncReport:
     claims_new: int = 0
     claims_updated: int = 0
     claims_unchanged: int = 0
+    rows_already_held: int = 0
+    """Quarantined rows an earlier sync run of the connector already held (not held twice)."""
+    sync_run: int | None = None
 
 
 class RunWriter:
@@ -67,6 +79,7 @@ class RunWriter:
         self._statistics: dict[str, dict[str, Any]] = {}
         self._latest: dt.date | None = None
         self.read = self.accepted = self.quarantined = self.restated = self.warned = self.failing = 0
+        self.already_held = 0
 
     def add(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         """Take one validated chunk (its batch frame and outcome)."""
@@ -77,7 +90,7 @@ class RunWriter:
         if self._policy is Policy.reject_batch:
             self._held.append((chunk, outcome))
         else:
-            self._write(outcome)
+            self._write(chunk, outcome)
 
     def finish(self) -> SyncReport:
         """Write what was held, check rows read = accepted + quarantined, and record the run."""
@@ -92,16 +105,20 @@ class RunWriter:
         run.rows_restated, run.rows_warned, run.validation = self.restated, self.warned, self._statistics
         run.validation_success, run.status, run.finished_at = self.failing == 0, "succeeded", now()
         return SyncReport(self._source, "succeeded", self.read, self.accepted, self.quarantined, self.restated,
-                          rows_warned=self.warned)
+                          rows_warned=self.warned, rows_already_held=self.already_held, sync_run=self._run_id)
 
-    def _write(self, outcome: ValidationOutcome) -> None:
+    def _write(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         accepted = outcome.accepted
+        refs = _refs(chunk, accepted["row"].tolist())
         columns = (accepted[name].tolist() for name in ("metric", "period", "value", "unit"))
-        rows = [{"metric": m, "period": p, "value": v, "unit": u} for m, p, v, u in zip(*columns)]
+        rows = [{"metric": m, "period": p, "value": v, "unit": u, "source_ref": r}
+                for m, p, v, u, r in zip(*columns, refs, strict=True)]
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
         units = accepted[["metric", "unit"]].drop_duplicates()
         repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist())))
-        insert_entries(self._session, models.QuarantinedRow, self._run_id, self._source, outcome.quarantined)
+        new = not_yet_held(self._session, self._source, self._run_id, outcome.quarantined)
+        self.already_held += len(outcome.quarantined) - len(new)
+        insert_entries(self._session, models.QuarantinedRow, self._run_id, self._source, new)
         insert_entries(self._session, models.ValidationWarning, self._run_id, self._source, outcome.warnings)
         if not accepted.empty:
             latest = accepted["period"].max()
@@ -116,8 +133,8 @@ class RunWriter:
         """reject_batch: load every held chunk when no row failed, else quarantine every row."""
         held, self._held = self._held, []
         if self.failing == 0:
-            for _, outcome in held:
-                self._write(outcome)
+            for chunk, outcome in held:
+                self._write(chunk, outcome)
             return
         reason = (f"batch rejected: {self.failing} of {self.read} rows failed validation "
                   "(policy reject_batch in connectors.yaml)")
@@ -125,7 +142,7 @@ class RunWriter:
             rows = Rows(chunk, chunk)
             passed = [QuarantineEntry(r, rows.record(r), [reason]) for r in outcome.accepted["row"].tolist()]
             everything = sorted([*outcome.quarantined, *passed], key=lambda q: q.row)
-            self._write(replace(outcome, accepted=outcome.accepted.iloc[0:0], quarantined=everything, warnings=[]))
+            self._write(chunk, replace(outcome, accepted=outcome.accepted.iloc[0:0], quarantined=everything, warnings=[]))
 
     def _merge(self, statistics: dict[str, dict[str, Any]]) -> None:
         for key, entry in statistics.items():
@@ -195,9 +212,57 @@ def insert_entries(
         ])
 
 
+def not_yet_held(
+    session: Session, source: str, run_id: int, entries: Sequence[QuarantineEntry]
+) -> list[QuarantineEntry]:
+    """``entries`` less those an earlier run of ``source`` still holds (same ``source_ref`` and record).
+
+    Each held row stands for one entry: a file that sends the same line twice, held twice, is
+    matched twice.
+    """
+    if not entries:
+        return []
+    refs = {_ref(e.record) for e in entries}
+    held = Counter(content_key(record) for record in _held_records(session, source, run_id, refs))
+    if not held:
+        return list(entries)
+    new = []
+    for found in entries:
+        key = content_key(found.record)
+        if held[key] > 0:
+            held[key] -= 1
+        else:
+            new.append(found)
+    return new
+
+
+def content_key(record: dict[str, Any]) -> str:
+    """A held record's identity: its JSON with sorted keys (``source_ref`` is part of the record)."""
+    return json.dumps(record, sort_keys=True, default=str)
+
+
+def _held_records(session: Session, source: str, run_id: int, refs: set[str | None]) -> Iterable[dict[str, Any]]:
+    """The records of ``source`` still held from runs other than ``run_id`` whose source_ref is in ``refs``."""
+    q = models.QuarantinedRow
+    held = select(q.record).where(q.source == source, q.sync_run_id != run_id, q.resolved_at.is_(None))
+    named = sorted(r for r in refs if r is not None)
+    for start in range(0, len(named), _IN_LIST):
+        yield from session.scalars(held.where(q.source_ref.in_(named[start:start + _IN_LIST])))
+    if None in refs:
+        yield from session.scalars(held.where(q.source_ref.is_(None)))
+
+
+def _refs(chunk: pd.DataFrame, rows: list[int]) -> list[str | None]:
+    """The ``source_ref`` of each of ``rows`` in the batch ``chunk`` (as stored: text, at most 500 characters)."""
+    if "source_ref" not in chunk.columns or not rows:
+        return [None] * len(rows)
+    refs = dict(zip(chunk["row"].tolist(), chunk["source_ref"].tolist(), strict=True))
+    return [_ref({"source_ref": refs.get(row)}) for row in rows]
+
+
 def _ref(record: dict[str, Any]) -> str | None:
     ref = record.get("source_ref")
-    return None if ref is None else str(ref)[:500]
+    return None if is_missing(ref) else str(ref)[:500]
 
 
 def now() -> dt.datetime:
