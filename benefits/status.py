@@ -128,8 +128,9 @@ def positions(session: Session, as_of: dt.date | None = None, *, initiative: str
     several_sources = {m.metric for m in metrics if len(m.sources) > 1}
     windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
     latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None)
+    held = repository.held_rows_by_metric(session, {row.metric for row in rows if row.id not in windows})
     return [_position(row, windows.get(row.id), latest.get(row.benefit), previous.get(row.benefit),
-                      stale.get(row.metric), as_of) for row in rows]
+                      stale.get(row.metric), as_of, held.get(row.metric, 0)) for row in rows]
 
 
 def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
@@ -156,14 +157,23 @@ _REGISTER = (
 )
 
 
+def _held_message(message: str, metric: str, held: int) -> str:
+    """A benefit without observations whose metric has rows held in quarantine says so, and where to look."""
+    rows = "row" if held == 1 else "rows"
+    return f"{message}; {held:,} {rows} of {metric} held in quarantine (`benefits quarantine list`)"
+
+
 def _position(row: Any, window: _Window | None, forecast: _Forecast | None, previous: str | None,
-              stale: str | None, as_of: dt.date) -> Position:
+              stale: str | None, as_of: dt.date, held: int = 0) -> Position:
     benefit = Benefit.model_validate(row.spec)
     planned = realisation.planned_to_date(benefit, row.start_date, as_of)
     realised = None if window is None else realisation.improvement(
         benefit, realisation.quantity(benefit, window.latest, window.total))
     if stale:
         forecast = _Forecast("data_stale", stale, None, None, None, None, None)
+    message = forecast.message if forecast else NOT_FORECAST
+    if window is None and held:
+        message = _held_message(message, row.metric, held)
     status_row = StatusRow(
         benefit=row.benefit,
         name=row.name,
@@ -191,7 +201,7 @@ def _position(row: Any, window: _Window | None, forecast: _Forecast | None, prev
         expected_landing=forecast.expected_landing.isoformat() if forecast and forecast.expected_landing else None,
         status=forecast.status if forecast else "no_data",
         previous_status=previous,
-        message=forecast.message if forecast else NOT_FORECAST,
+        message=message,
     )
     return Position(
         row=status_row,

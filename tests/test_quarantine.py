@@ -217,6 +217,12 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(demo_config: Pat
     assert cli(demo_config, database_url, "init").exit_code == 0
     bad = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
     assert "sync kpi: 0 of 2 rows accepted; `benefits quarantine list --run 1` shows why" in bad.output, bad.output
+    status = json.loads(cli(demo_config, database_url, "status", "--format", "json", "--as-of", AS_OF.isoformat()).output)
+    upsell = [row for row in status if row["metric"] == "crm.upsell_revenue"]
+    assert upsell and all(row["status"] == "no_data" for row in upsell)
+    assert all(row["message"].endswith("; 2 rows of crm.upsell_revenue held in quarantine (`benefits quarantine list`)")
+               for row in upsell)
+    assert not any("quarantine" in row["message"] for row in status if row["metric"] != "crm.upsell_revenue")
     exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\n"
                        "crm.upsell_revenue,2026-11-16,1131,GBP\n")  # fixed at the source
     fixed = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())

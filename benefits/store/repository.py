@@ -311,6 +311,17 @@ def sync_runs(session: Session, limit: int = 50) -> list[models.SyncRun]:
     return list(session.scalars(select(models.SyncRun).order_by(models.SyncRun.id.desc()).limit(limit)))
 
 
+def held_rows_by_metric(session: Session, metrics: set[str]) -> dict[str, int]:
+    """How many rows of each of ``metrics`` (as the connector named it) are held in quarantine."""
+    if not metrics:
+        return {}
+    q = models.QuarantinedRow
+    metric = q.record["metric"].as_string()
+    query = (select(metric, func.count()).where(q.resolved_at.is_(None), metric.in_(sorted(metrics)))
+             .group_by(metric))
+    return {name: count for name, count in session.execute(query)}
+
+
 def quarantine_count(session: Session) -> int:
     """How many rows are held in quarantine (not loaded by a retry nor resolved by hand)."""
     held = models.QuarantinedRow.resolved_at.is_(None)
