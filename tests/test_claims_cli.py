@@ -40,10 +40,11 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
     assert gone.exit_code == 2 and "No such option '--source'" in gone.output  # connectors deliver claims in a sync
 
     table = cli(config, sqlite_url, "claims", "list").output
-    assert "shared-savings" in table and "£3,120" in table and "evidenced" in table
-    assert table.splitlines()[-1] == ("4 claims on 4 benefits (totals add each benefit's latest claim): "
-                                      "reported £23,125, evidenced £10,200, validated (approved) £0")
-    listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)
+    assert "shared-savings" in table and "£3,120.00" in table and "evidenced" in table
+    assert table.splitlines()[-2:] == ["4 claims on 4 benefits (totals add each benefit's latest claim): "
+                                       "reported £23,125.00, evidenced £10,200.00, validated (approved) £0.00",
+                                       "Money to the penny, rounded half up; CSV and JSON carry the exact values."]
+    listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"]
     shared = next(c for c in listed if c["benefit"] == "shared-savings")
     assert (shared["claimed_value"], shared["evidenced_value"], shared["state"]) == ("3000.0000", "3120.000", "pending")
 
@@ -57,11 +58,11 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
     assert cli(config, sqlite_url, "claims", "reject", "2", "--user", "fay", "--comment", "half").exit_code == 0
 
     history = cli(config, sqlite_url, "claims", "history", shared["id"]).output
-    assert f"  recorded 3000.0000 cash_releasing by ana (csv, {claims_csv}: row 2)\n" in history.splitlines(True)[0]
-    assert history.endswith("fay (finance)  approved: March ledger\n")
+    assert f": recorded 3000.0000 cash_releasing by ana (csv, {claims_csv}: row 2)\n" in history.splitlines(True)[0]
+    assert history.endswith("fay (finance)  approved 3000.0000 (version 1): March ledger\n")
     assert "validated (approved) £3,000" in cli(config, sqlite_url, "claims", "list").output
     pending = json.loads(cli(config, sqlite_url, "claims", "list", "--state", "pending", "--format", "json").output)
-    assert len(pending) == 2
+    assert len(pending["claims"]) == 2
 
     exported = cli(config, sqlite_url, "claims", "export", "shared-services", "--out", str(tmp_path / "pack"))
     assert exported.exit_code == 0, exported.output
@@ -77,7 +78,7 @@ def test_import_error_is_one_line_and_writes_nothing(config: Path, sqlite_url: s
     result = cli(config, sqlite_url, "claims", "import", str(bad))
     assert result.exit_code == 1
     assert result.stderr == (f"error: {bad}: row 6: claimed_value: '12.345678' has more than 4 decimal places; nothing was recorded\n")
-    assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output) == []
+    assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
 
 
 def test_check_and_init_flag_double_counting(sqlite_url: str, tmp_path: Path) -> None:

@@ -117,27 +117,52 @@ def test_a_bad_row_rejects_the_whole_file(database_url: str, tmp_path: Path) -> 
     assert claim_count(sessions) == 0
 
 
-def test_decisions_are_append_only_in_the_orm_and_the_database(database_url: str) -> None:
+SECOND_DECISION = ("INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment, claim_version_id, "
+                   "claimed_value) SELECT claim_id, 'approved', 'gus', 'finance', 'again', claim_version_id, "
+                   "claimed_value FROM claim_decisions")
+
+
+def test_claims_versions_and_decisions_are_append_only_in_the_orm_and_the_database(database_url: str) -> None:
     sessions = store(database_url)
     with sessions.begin() as session:
-        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.dashboard)
+        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))],
+                      ClaimSource.dashboard, "ana")
         claim_id = session.scalar(select(models.Claim.id))
         decide(session, claim_id, Decision.rejected, "fay", "finance", "no ledger extract attached")
-        decide(session, claim_id, Decision.approved, "fay", "finance", "ledger extract for March received")
+    with pytest.raises(BenefitsError, match=rf"^claim {claim_id}: already rejected by fay on \d{{4}}-\d\d-\d\d; "
+                                            "a decision is final$"), sessions.begin() as session:
+        decide(session, claim_id, Decision.approved, "gus", "finance", "ledger extract for March received")
     with sessions() as session:
-        before = [(d.id, d.decision, d.comment) for d in history(session, claim_id)]
-    assert [d[1] for d in before] == ["rejected", "approved"]
+        before = [(d.id, d.decision, d.comment, d.claimed_value) for d in history(session, claim_id)]
+        version_ids = [v.id for v in session.scalars(select(models.ClaimVersion))]
+    assert [d[1:] for d in before] == [("rejected", "no ledger extract attached", Decimal("3000"))]
 
     with pytest.raises(PermissionError, match="append-only"), sessions.begin() as session:
         history(session, claim_id)[0].comment = "edited"
     with pytest.raises(PermissionError, match="append-only"), sessions.begin() as session:
         session.delete(history(session, claim_id)[0])
+    with pytest.raises(PermissionError, match="append-only"), sessions.begin() as session:
+        session.scalars(select(models.ClaimVersion)).one().note = "edited"
     for statement in ("UPDATE claim_decisions SET decision = 'approved'", "DELETE FROM claim_decisions",
-                      "DELETE FROM claims"):
+                      "DELETE FROM claims", "UPDATE claims SET claimed_value = 1", "UPDATE claims SET note = 'x'",
+                      "UPDATE claim_versions SET claimed_value = 1", "DELETE FROM claim_versions", SECOND_DECISION):
         with pytest.raises(DBAPIError), sessions.begin() as session:
             session.execute(text(statement))
     with sessions() as session:
-        assert [(d.id, d.decision, d.comment) for d in history(session, claim_id)] == before
+        assert [(d.id, d.decision, d.comment, d.claimed_value) for d in history(session, claim_id)] == before
+        assert [v.id for v in session.scalars(select(models.ClaimVersion))] == version_ids
+        assert session.get(models.Claim, claim_id).claimed_value == Decimal("3000")
+
+
+def test_a_pending_claim_row_may_change_but_never_be_deleted(database_url: str) -> None:
+    sessions = store(database_url)
+    with sessions.begin() as session:
+        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.csv)
+    with sessions.begin() as session:
+        session.execute(text("UPDATE claims SET note = 'pending: may change'"))
+    with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
+        session.execute(text("DELETE FROM claims"))
+    assert claim_count(sessions) == 1
 
 
 def test_only_finance_decides_and_says_why(database_url: str) -> None:
@@ -158,6 +183,36 @@ def test_only_finance_decides_and_says_why(database_url: str) -> None:
         assert len(history(session, claim_id)) == 1
 
 
+def test_nobody_decides_a_claim_they_recorded(database_url: str) -> None:
+    sessions = store(database_url)
+    march = dt.date(2026, 3, 31)
+    with sessions.begin() as session:
+        record_claims(session, [ClaimInput("shared-savings", march, Decimal("3000"))], ClaimSource.csv, "ana")
+        record_claims(session, [ClaimInput("shared-savings", march, Decimal("3100"))], ClaimSource.csv, "bob")
+        claim_id = session.scalar(select(models.Claim.id))
+    for claimant in ("ana", "bob"):  # whoever recorded any version is a claimant
+        with pytest.raises(NotAllowed, match=f"^claim {claim_id}: {claimant} recorded it; a claim is decided by "
+                                             "someone other than its claimant$"), sessions.begin() as session:
+            decide(session, claim_id, Decision.approved, claimant, "finance", "mine")
+    with sessions.begin() as session:
+        decision = decide(session, claim_id, Decision.approved, "fay", "finance", "matches the ledger")
+        latest = session.scalars(select(models.ClaimVersion).order_by(models.ClaimVersion.id.desc())).first()
+        assert (decision.claim_version_id, decision.claimed_value) == (latest.id, Decimal("3100"))
+
+
+def test_a_version_recorded_without_a_name_is_credited_to_unknown(database_url: str) -> None:
+    sessions = store(database_url)
+    march = dt.date(2026, 3, 31)
+    with sessions.begin() as session:
+        record_claims(session, [ClaimInput("shared-savings", march, Decimal("3000"))], ClaimSource.csv, "ana")
+        record_claims(session, [ClaimInput("shared-savings", march, Decimal("3100"))], ClaimSource.csv)
+    with sessions() as session:
+        claim = session.scalars(select(models.Claim)).one()
+        assert [(v.claimed_value, v.created_by) for v in claim.versions] == [
+            (Decimal("3000"), "ana"), (Decimal("3100"), "unknown")]
+        assert claim.created_by == "unknown"
+
+
 def test_a_decided_claim_cannot_change(database_url: str) -> None:
     sessions = store(database_url)
     march = dt.date(2026, 3, 31)
@@ -166,6 +221,9 @@ def test_a_decided_claim_cannot_change(database_url: str) -> None:
         counts = record_claims(session, [ClaimInput("shared-savings", march, Decimal("3100"))], ClaimSource.csv)
         assert counts.updated == 1  # pending: the new value replaces it
         decide(session, session.scalar(select(models.Claim.id)), Decision.approved, "fay", "finance", "ok")
+    with sessions.begin() as session:  # the same value again changes nothing, approved or not
+        same = record_claims(session, [ClaimInput("shared-savings", march, Decimal("3100.00"))], ClaimSource.csv)
+    assert (same.new, same.updated, same.unchanged) == (0, 0, 1)
     with pytest.raises(BenefitsError, match="is already approved; a decided claim cannot change"), \
             sessions.begin() as session:
         record_claims(session, [ClaimInput("shared-savings", march, Decimal("3200"), where="x.csv: row 2")],
@@ -246,11 +304,16 @@ def test_migration_0005_downgrades_and_upgrades_again(database_url: str) -> None
     migrate.upgrade(engine)
     sessions = db.session_factory(engine)
     with sessions.begin() as session:
-        session.add(models.Claim(benefit_key="b", period=dt.date(2026, 1, 1), claimed_value=Decimal("1"),
-                                 claim_class="cost_avoidance", source="csv"))
+        claim = models.Claim(benefit_key="b", period=dt.date(2026, 1, 1), claimed_value=Decimal("1"),
+                             claim_class="cost_avoidance", source="csv")
+        session.add(claim)
         session.flush()
-        session.add(models.ClaimDecision(claim_id=session.scalar(select(models.Claim.id)), decision="approved",
-                                         decided_by="fay", role="finance", comment="ok"))
+        version = models.ClaimVersion(claim_id=claim.id, claimed_value=claim.claimed_value,
+                                      claim_class=claim.claim_class, source="csv")
+        session.add(version)
+        session.flush()
+        session.add(models.ClaimDecision(claim_id=claim.id, decision="approved", decided_by="fay", role="finance",
+                                         comment="ok", claim_version_id=version.id, claimed_value=Decimal("1")))
     with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
         session.execute(text("DELETE FROM claim_decisions"))
     engine.dispose()

@@ -209,7 +209,6 @@ def test_portfolio_shows_reported_and_validated_claims_side_by_side(
                                ClaimInput("upsell-revenue", june, Decimal("150000"))], ClaimSource.csv, "ana")
         ids = {(c.benefit_key, c.period): c.id for c in opened.scalars(select(models.Claim))}
         decide(opened, ids["it-opex", march], Decision.approved, "fay", "finance", "March ledger")
-        decide(opened, ids["upsell-revenue", june], Decision.approved, "fay", "finance", "CRM extract")
         decide(opened, ids["upsell-revenue", june], Decision.rejected, "fay", "finance", "extract was a forecast")
     with sessions() as opened:
         summary = queries.portfolio_summary(opened, dd.AS_OF)

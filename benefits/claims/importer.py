@@ -7,8 +7,10 @@ CSV format (UTF-8, header row, one claim a row)::
 
 ``class`` may be left empty: the benefit's ``cash_releasing`` flag then decides between
 ``cash_releasing`` and ``non_cash_releasing``. ``note`` is optional. Values are read as Decimal
-(never float), with at most four decimal places. Every row is checked before anything is
-written; one bad row rejects the file with a one-line error naming the file, row and field.
+(never float), with at most four decimal places and sixteen before the point; a currency symbol
+must be the register's (``$1000`` in a GBP register is refused). A period after today is
+refused. Every row is checked before anything is written; one bad row rejects the file with a
+one-line error naming the file, row and field.
 A connector's claim records (see :meth:`benefits.plugins.connector.Connector.claims`) are
 checked the same way by :func:`read_claim_records`, which names the connector and the record.
 
@@ -30,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, ClaimSource
-from benefits.claims.money import MAX_PLACES, parse_money
+from benefits.claims.money import MAX_PLACES, check_currency, check_range, parse_money
 from benefits.errors import BenefitsError
 from benefits.plugins.connector import CLAIM_FIELDS
 from benefits.register import Register
@@ -40,6 +42,7 @@ REQUIRED_COLUMNS = ("benefit", "period", "claimed_value")
 OPTIONAL_COLUMNS = ("class", "note")
 SOURCE_REF_LENGTH = 500  # the claim_versions.source_ref column
 CLAIMABLE_CATEGORIES = ("cost_reduction", "revenue")
+UNKNOWN_RECORDER = "unknown"  # who recorded a claim when nobody said (`claims import` without --by)
 DEMO_CLAIMS_FILE = "claims.csv"
 
 
@@ -54,6 +57,7 @@ class ClaimInput:
     note: str = ""
     where: str = "claim"
     source_ref: str | None = None  # where the source keeps it (a connector's pointer), kept with the version
+    written_as: str = ""  # the value as the source wrote it (``$1,000``), checked against the register's currency
 
 
 @dataclass(frozen=True)
@@ -120,16 +124,21 @@ def read_claim_records(records: Iterable[Any], connector: str) -> list[ClaimInpu
 
 
 def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimSource,
-                  created_by: str = "", sync_run_id: int | None = None) -> RecordCounts:
+                  created_by: str = "", sync_run_id: int | None = None, today: dt.date | None = None) -> RecordCounts:
     """Check every claim against the stored register, then write them all (or nothing).
 
     A claim is one benefit and period: recording it again with the same value and class changes
     nothing; a new value replaces a claim nobody has decided on yet (the earlier value stays in
     the claim's versions), and is refused once finance has approved or rejected it (record the
-    change as a new period instead). ``sync_run_id`` is the sync run of the connector that
-    delivered the claims, kept with each new version.
+    change as a new period instead). Each new version is credited to ``created_by`` (``unknown``
+    when empty), never to whoever recorded the previous one. ``sync_run_id`` is the sync run of
+    the connector that delivered the claims, kept with each new version. A period after
+    ``today`` (default: the date today) is refused.
     """
     claims = list(claims)
+    today = today or dt.date.today()
+    currency = session.scalar(select(models.Portfolio.currency))
+    who = created_by or UNKNOWN_RECORDER
     benefits = {b.key: b for b in session.scalars(select(models.Benefit))}
     existing = {(c.benefit_key, c.period): c for c in session.scalars(
         select(models.Claim).options(selectinload(models.Claim.decisions))  # checked for each claim below
@@ -141,7 +150,8 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
         if key in seen:
             problems.append(f"{claim.where}: benefit: {claim.benefit} at {claim.period} is already claimed in {seen[key]}")
         seen[key] = claim.where
-        problems.extend(f"{claim.where}: {p}" for p in _claim_problems(claim, benefits.get(claim.benefit), existing.get(key)))
+        found = _claim_problems(claim, benefits.get(claim.benefit), existing.get(key), currency, today)
+        problems.extend(f"{claim.where}: {p}" for p in found)
     _raise_first(problems)
     new = updated = unchanged = 0
     versions: list[tuple[models.Claim, str | None]] = []
@@ -151,7 +161,7 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
         if row is None:
             row = models.Claim(benefit_key=claim.benefit, period=claim.period, claimed_value=claim.claimed_value,
                                claim_class=claim_class.value, source=source.value, note=claim.note,
-                               created_by=created_by)
+                               created_by=who)
             session.add(row)
             new += 1
         elif row.claimed_value == claim.claimed_value and row.claim_class == claim_class.value:
@@ -159,7 +169,7 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
             continue
         else:
             row.claimed_value, row.claim_class, row.source = claim.claimed_value, claim_class.value, source.value
-            row.note, row.created_by = claim.note or row.note, created_by or row.created_by
+            row.note, row.created_by = claim.note or row.note, who
             updated += 1
         versions.append((row, claim.source_ref))
     session.flush()
@@ -231,36 +241,41 @@ def _record_claim(record: dict[str, Any], where: str) -> ClaimInput:
     period = _record_period(record["period"])
     assert period is not None  # checked by _record_problems
     ref = record.get("source_ref")
+    value = record["claimed_value"]
     return ClaimInput(
         benefit=record["benefit"],
         period=period,
-        claimed_value=_record_money(record["claimed_value"]),
+        claimed_value=_record_money(value),
         claim_class=ClaimClass(record["class"]) if record.get("class") else None,
         note=record.get("note") or "",
         where=where,
         source_ref=None if ref in (None, "") else str(ref)[:SOURCE_REF_LENGTH],
+        written_as=value if isinstance(value, str) else "",
     )
 
 
-def register_problems(claims: Iterable[ClaimInput], register: Register) -> list[str]:
-    """What the register says is wrong with each claim (unknown or non-claimable benefit, period, value), one line
-    each."""
+def register_problems(claims: Iterable[ClaimInput], register: Register, today: dt.date | None = None) -> list[str]:
+    """What the register says is wrong with each claim (unknown or non-claimable benefit, period, value, currency),
+    one line each; a period after ``today`` (default: the date today) is wrong too."""
     declared = {benefit.key: benefit for _, benefit in register.benefits()}
+    today = today or dt.date.today()
     problems: list[str] = []
     for claim in claims:
         benefit = declared.get(claim.benefit)
-        found = _benefit_problems(claim, benefit.category.value, benefit.dis_benefit, benefit.baseline.date) \
-            if benefit else [_unknown(claim)]
+        found = [*_benefit_problems(claim, benefit.category.value, benefit.dis_benefit, benefit.baseline.date, today),
+                 *_currency_problems(claim, register.currency)] if benefit else [_unknown(claim)]
         problems.extend(f"{claim.where}: {p}" for p in found)
     return problems
 
 
-def _claim_problems(claim: ClaimInput, benefit: models.Benefit | None,
-                    existing: models.Claim | None) -> Iterator[str]:
+def _claim_problems(claim: ClaimInput, benefit: models.Benefit | None, existing: models.Claim | None,
+                    currency: str | None, today: dt.date) -> Iterator[str]:
     if benefit is None:
         yield _unknown(claim)
         return
-    yield from _benefit_problems(claim, benefit.category, benefit.dis_benefit, benefit.baseline_date)
+    yield from _benefit_problems(claim, benefit.category, benefit.dis_benefit, benefit.baseline_date, today)
+    if currency is not None:
+        yield from _currency_problems(claim, currency)
     claim_class = claim.claim_class or _default_class(benefit)
     if existing is not None and existing.decisions and (
             existing.claimed_value != claim.claimed_value or existing.claim_class != claim_class.value):
@@ -272,15 +287,29 @@ def _unknown(claim: ClaimInput) -> str:
     return f"benefit: {claim.benefit!r} is not in the register (run `benefits init` after editing it)"
 
 
-def _benefit_problems(claim: ClaimInput, category: str, dis_benefit: bool, baseline_date: dt.date) -> Iterator[str]:
+def _currency_problems(claim: ClaimInput, currency: str) -> Iterator[str]:
+    try:
+        check_currency(claim.written_as, currency)
+    except ValueError as exc:
+        yield f"claimed_value: {exc}"
+
+
+def _benefit_problems(claim: ClaimInput, category: str, dis_benefit: bool, baseline_date: dt.date,
+                      today: dt.date) -> Iterator[str]:
     if category not in CLAIMABLE_CATEGORIES:
         yield f"benefit: {claim.benefit} is {category}; claims are for cost_reduction and revenue benefits"
     if dis_benefit:
         yield f"benefit: {claim.benefit} is a dis-benefit; claims are for savings and revenue"
     if claim.period <= baseline_date:
         yield f"period: {claim.period} must be after the benefit's baseline date {baseline_date}"
+    if claim.period > today:
+        yield f"period: {claim.period} is in the future (today is {today}); claim value once it is realised"
     if claim.claimed_value <= 0:
         yield f"claimed_value: must be greater than 0, not {claim.claimed_value}"
+    try:
+        check_range(claim.claimed_value)
+    except ValueError as exc:
+        yield f"claimed_value: {exc}"
 
 
 def _default_class(benefit: models.Benefit) -> ClaimClass:

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, Decision
 from benefits.claims.double_counting import OverAttribution, over_attributed
-from benefits.claims.reconciliation import Evidence, Reconciliation, evidence, reconcile
+from benefits.claims.reconciliation import (
+    DOUBLE_COUNTED,
+    ORPHAN,
+    Evidence,
+    Reconciliation,
+    evidence,
+    not_counted,
+    reconcile,
+)
 from benefits.claims.signoff import state
 from benefits.store import models, repository
 
@@ -32,6 +40,8 @@ class DecisionView:
     role: str
     comment: str
     decided_at: dt.datetime
+    claimed_value: Decimal  # the value decided on
+    claim_version_id: int  # the recorded value (claim version) decided on
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class ClaimLine:
     state: str  # pending, approved or rejected
     decisions: tuple[DecisionView, ...]
     double_counted: OverAttribution | None
+    orphan: bool = False  # its benefit is no longer in the register: shown, flagged, left out of the totals
 
     @property
     def validated(self) -> Decimal:
@@ -96,7 +107,9 @@ class ClaimsReport:
 
     A claim is the value realised from the benefit's baseline up to its period, so a benefit's
     later claim includes its earlier ones: the totals add up the latest claim of each benefit
-    (the latest approved one for validated value), never every claim.
+    (the latest approved one for validated value), never every claim. Orphan claims (their
+    benefit left the register) are listed but left out of the totals; :attr:`orphaned` says how
+    much they claim.
     """
 
     lines: list[ClaimLine]
@@ -104,20 +117,35 @@ class ClaimsReport:
     over_attributed: list[OverAttribution]
 
     @property
+    def counted(self) -> list[ClaimLine]:
+        """The claims the totals add up: all but the orphans."""
+        return [line for line in self.lines if not line.orphan]
+
+    @property
+    def orphans(self) -> list[ClaimLine]:
+        """Claims whose benefit is no longer in the register."""
+        return [line for line in self.lines if line.orphan]
+
+    @property
     def reported(self) -> Decimal:
         """The sum of each benefit's latest claimed value."""
-        return sum((line.reconciliation.claimed for line in latest_per_benefit(self.lines)), Decimal(0))
+        return sum((line.reconciliation.claimed for line in latest_per_benefit(self.counted)), Decimal(0))
 
     @property
     def evidenced(self) -> Decimal:
         """The sum of the evidence that counts for each benefit's latest claim."""
-        return sum((line.reconciliation.evidenced for line in latest_per_benefit(self.lines)), Decimal(0))
+        return sum((line.reconciliation.evidenced for line in latest_per_benefit(self.counted)), Decimal(0))
 
     @property
     def validated(self) -> Decimal:
         """The sum of each benefit's latest approved claim: the only value finance vouches for."""
-        approved = [line for line in self.lines if line.state == Decision.approved]
+        approved = [line for line in self.counted if line.state == Decision.approved]
         return sum((line.validated for line in latest_per_benefit(approved)), Decimal(0))
+
+    @property
+    def orphaned(self) -> Decimal:
+        """The sum of each orphan benefit's latest claimed value (not in the totals above)."""
+        return sum((line.reconciliation.claimed for line in latest_per_benefit(self.orphans)), Decimal(0))
 
 
 def latest_per_benefit(lines: list[ClaimLine]) -> list[ClaimLine]:
@@ -158,36 +186,47 @@ def _approved_claim_ids() -> Select[int]:
 
 def _sum_latest_by_initiative(session: Session, claim_ids: Select[int],
                               benefit_keys: Collection[str] | None) -> dict[str, Decimal]:
-    """Sum, per initiative, the claimed value of each benefit's latest claim among ``claim_ids``."""
+    """Sum, per initiative, the claimed value of each benefit's latest claim among ``claim_ids``.
+
+    The values are added in Python: on SQLite they are decimal text, which SQL would add as floats.
+    """
     c, b, i = models.Claim, models.Benefit, models.Initiative
     chosen: ColumnElement[bool] = c.id.in_(claim_ids)
     if benefit_keys is not None:
         chosen = and_(chosen, c.benefit_key.in_(sorted(benefit_keys)))
     latest = select(c.benefit_key, func.max(c.period).label("period")).where(chosen).group_by(c.benefit_key).subquery()
     query = (
-        select(i.key, func.sum(c.claimed_value))
+        select(i.key, c.claimed_value)
         .join(latest, and_(latest.c.benefit_key == c.benefit_key, latest.c.period == c.period))
         .join(b, b.key == c.benefit_key)
         .join(i, i.id == b.initiative_id)
-        .group_by(i.key)
     )
-    return {key: Decimal(total) for key, total in session.execute(query)}
+    totals: dict[str, Decimal] = {}
+    for key, value in session.execute(query):
+        totals[key] = totals.get(key, Decimal(0)) + value
+    return totals
 
 
 def claims_report(session: Session, initiative: str | None = None) -> ClaimsReport:
-    """Claims (of ``initiative`` when given) with evidence from the metric observations stored now."""
+    """Claims (of ``initiative`` when given) with evidence from the metric observations stored now.
+
+    Without ``initiative``, orphan claims (their benefit left the register) are listed too, flagged.
+    """
     benefits = {b.key: b for b in repository.benefits(session)}
     doubles = over_attributed((b.key, b.metric, b.attribution) for b in benefits.values())
     double_by_benefit = {key: found for found in doubles for key in found.benefits}
     query = select(models.Claim).options(selectinload(models.Claim.decisions), selectinload(models.Claim.versions))
-    claims = [c for c in session.scalars(query.order_by(models.Claim.id))
-              if c.benefit_key in benefits]
+    claims = list(session.scalars(query.order_by(models.Claim.id)))
     if initiative is not None:
-        claims = [c for c in claims if benefits[c.benefit_key].initiative.key == initiative]
+        claims = [c for c in claims
+                  if c.benefit_key in benefits and benefits[c.benefit_key].initiative.key == initiative]
     frames: dict[str, pd.DataFrame] = {}
     lines = []
     for claim in claims:
-        row = benefits[claim.benefit_key]
+        row = benefits.get(claim.benefit_key)
+        if row is None:
+            lines.append(_orphan_line(claim))
+            continue
         if row.metric not in frames:
             frames[row.metric] = metric_observations(session, row.metric)
         lines.append(_line(claim, row, frames[row.metric], double_by_benefit.get(row.key)))
@@ -246,17 +285,32 @@ def _line(claim: models.Claim, row: models.Benefit, observations: pd.DataFrame,
     benefit = repository.declared_benefit(row)
     found = evidence(benefit, observations, claim.period)
     claim_class = ClaimClass(claim.claim_class)
+    reconciliation = reconcile(claim.claimed_value, claim_class, found) if double is None else \
+        not_counted(claim.claimed_value, DOUBLE_COUNTED, f"not counted as evidenced: {double.message()}")
+    return _claim_line(claim, found, reconciliation, double, benefit_name=row.name, initiative=row.initiative.key,
+                       initiative_name=row.initiative.name, category=row.category)
+
+
+def _orphan_line(claim: models.Claim) -> ClaimLine:
+    """A claim whose benefit left the register: no evidence, flagged, not counted."""
+    reason = f"benefit {claim.benefit_key} is no longer in the register; the claim cannot be evidenced or decided"
+    found = Evidence("", claim.period, None, Decimal(0), ())
+    return _claim_line(claim, found, not_counted(claim.claimed_value, ORPHAN, reason), None, orphan=True)
+
+
+def _claim_line(claim: models.Claim, found: Evidence, reconciliation: Reconciliation,
+                double: OverAttribution | None, benefit_name: str = "", initiative: str = "",
+                initiative_name: str = "", category: str = "", orphan: bool = False) -> ClaimLine:
     latest = claim.versions[-1] if claim.versions else None
     return ClaimLine(
-        id=claim.id, benefit=row.key, benefit_name=row.name, initiative=row.initiative.key,
-        initiative_name=row.initiative.name, category=row.category, metric=row.metric, period=claim.period,
-        claim_class=claim_class, source=claim.source, note=claim.note, created_by=claim.created_by,
+        id=claim.id, benefit=claim.benefit_key, benefit_name=benefit_name, initiative=initiative,
+        initiative_name=initiative_name, category=category, metric=found.metric, period=claim.period,
+        claim_class=ClaimClass(claim.claim_class), source=claim.source, note=claim.note, created_by=claim.created_by,
         source_ref=latest.source_ref if latest else None, sync_run_id=latest.sync_run_id if latest else None,
         versions=tuple(VersionView(v.claimed_value, v.claim_class, v.source, v.created_by, v.source_ref, v.sync_run_id,
                                    v.recorded_at) for v in claim.versions),
-        evidence=found, reconciliation=reconcile(claim.claimed_value, claim_class, found),
-        state=state(claim.decisions),
-        decisions=tuple(DecisionView(d.decision, d.decided_by, d.role, d.comment, d.decided_at)
-                        for d in claim.decisions),
-        double_counted=double,
+        evidence=found, reconciliation=reconciliation, state=state(claim.decisions),
+        decisions=tuple(DecisionView(d.decision, d.decided_by, d.role, d.comment, d.decided_at, d.claimed_value,
+                                     d.claim_version_id) for d in claim.decisions),
+        double_counted=double, orphan=orphan,
     )

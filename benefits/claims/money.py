@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-MAX_PLACES = 4  # the claims.claimed_value column is Numeric(20, 4)
+MAX_PLACES = 4  # the claims.claimed_value column is Money: NUMERIC(20, 4), decimal text on SQLite
+MAX_WHOLE_DIGITS = 16  # 20 digits in all, 4 of them after the point
 CENT = Decimal("0.01")
 
 
@@ -20,8 +21,31 @@ def from_float(value: float) -> Decimal:
     return Decimal(str(value))
 
 
+def written_currency(text: str) -> str | None:
+    """The currency whose symbol ``text`` starts with (``GBP`` for ``£1,234.50``); None without one."""
+    stripped = text.strip().removeprefix("-")
+    return next((code for code, symbol in CURRENCY_SYMBOLS.items() if stripped.startswith(symbol)), None)
+
+
+def check_currency(text: str, currency: str) -> None:
+    """ValueError when ``text`` is written with another currency's symbol than ``currency``'s."""
+    written = written_currency(text)
+    if written is not None and written != currency.upper():
+        raise ValueError(f"{text.strip()!r} is in {written}; this register's money is {currency.upper()}")
+
+
+def check_range(value: Decimal) -> None:
+    """ValueError when ``value`` has more whole digits than a money column holds."""
+    if abs(value) >= Decimal(10) ** MAX_WHOLE_DIGITS:
+        raise ValueError(f"{value:f} is out of range: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+
+
 def parse_money(text: str) -> Decimal:
-    """A money amount typed by a person: ``1234.5``, ``1,234.50`` or ``£1,234.50``; ValueError otherwise."""
+    """A money amount typed by a person: ``1234.5``, ``1,234.50`` or ``£1,234.50``; ValueError otherwise.
+
+    A currency symbol is read and dropped here; :func:`written_currency` says which one it was,
+    for the caller to hold against the register's currency.
+    """
     cleaned = text.strip().replace(",", "")
     for symbol in CURRENCY_SYMBOLS.values():
         cleaned = cleaned.removeprefix(symbol)
@@ -34,6 +58,7 @@ def parse_money(text: str) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_PLACES:
         raise ValueError(f"{text.strip()!r} has more than {MAX_PLACES} decimal places")
+    check_range(value)
     return value
 
 

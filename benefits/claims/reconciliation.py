@@ -26,6 +26,8 @@ LEDGER_PREFIX = "ledger."
 EVIDENCED = "evidenced"
 PARTLY_EVIDENCED = "partly_evidenced"
 UNEVIDENCED = "unevidenced"
+DOUBLE_COUNTED = "double_counted"  # its metric's attribution shares add up to over 100%: evidence not counted
+ORPHAN = "orphan"  # its benefit left the register: no evidence to set it against
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,11 @@ def reconcile(claimed: Decimal, claim_class: ClaimClass, found: Evidence) -> Rec
     else:
         state, reason = EVIDENCED, "the evidence covers the claim"
     return Reconciliation(claimed, counted, claimed - counted, share, state, reason)
+
+
+def not_counted(claimed: Decimal, state: str, reason: str) -> Reconciliation:
+    """A claim whose evidence does not count (double counted or orphan): nothing evidenced, flagged by ``state``."""
+    return Reconciliation(claimed, Decimal(0), claimed, None, state, reason)
 
 
 def _counted(claim_class: ClaimClass, found: Evidence) -> tuple[Decimal, str]:

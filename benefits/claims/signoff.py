@@ -1,9 +1,18 @@
-"""Finance sign-off: approve or reject a claim with a comment; decisions are append-only.
+"""Finance sign-off: approve or reject a claim with a comment, once; decisions are append-only.
 
-A decision is only ever inserted. The ORM refuses to update or delete one (events on
-:class:`benefits.store.models.ClaimDecision`) and so does the database (triggers created by
-migration 0005 on PostgreSQL and SQLite). A claim's state is its latest decision, ``pending``
-before the first; only approved claims count as validated value.
+Rules, checked here and (where a database can) by triggers from migrations 0005 and 0011 on
+PostgreSQL and SQLite:
+
+- only the finance role (or admin) decides, and never on a claim they recorded themselves
+  (separation of duties: anyone who recorded a version of the claim is its claimant);
+- a claim is decided once: pending, then approved or rejected, final (the database refuses a
+  second decision and any update of a decided claim's row);
+- a decision records the claim version and the claimed value it was made on;
+- a claim whose benefit left the register (an orphan) cannot be decided;
+- decisions, claim versions and claims are never deleted, decisions and versions never changed.
+
+A claim's state is its decision, ``pending`` before it; only approved claims count as validated
+value.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from benefits.store import models
 
 
 class NotAllowed(BenefitsError):
-    """The user's role may not sign claims off."""
+    """The user may not sign this claim off (role, or separation of duties)."""
 
     exit_code = 3
 
@@ -30,22 +39,39 @@ def can_sign_off(role: str) -> bool:
 
 
 def decide(session: Session, claim_id: int, decision: Decision, user: str, role: str, comment: str) -> models.ClaimDecision:
-    """Append a decision on claim ``claim_id`` by ``user`` acting as ``role``; the comment says why."""
+    """Append the decision on claim ``claim_id`` by ``user`` acting as ``role``; the comment says why."""
     if not can_sign_off(role):
         raise NotAllowed(f"{user} has role {role}; approving or rejecting a claim needs role finance")
     if not comment.strip():
         raise BenefitsError(f"comment: say why claim {claim_id} is {decision.value}")
-    if session.get(models.Claim, claim_id) is None:
+    claim = session.get(models.Claim, claim_id)
+    if claim is None:
         raise BenefitsError(f"claim {claim_id}: no such claim (see `benefits claims list`)")
+    decided = history(session, claim_id)
+    if decided:
+        last = decided[-1]
+        raise BenefitsError(f"claim {claim_id}: already {last.decision} by {last.decided_by} on "
+                            f"{last.decided_at:%Y-%m-%d}; a decision is final")
+    if session.scalar(select(models.Benefit.id).where(models.Benefit.key == claim.benefit_key)) is None:
+        raise BenefitsError(f"claim {claim_id}: benefit {claim.benefit_key} is no longer in the register; "
+                            "an orphan claim cannot be decided")
+    versions = list(session.scalars(select(models.ClaimVersion).where(models.ClaimVersion.claim_id == claim_id)
+                                    .order_by(models.ClaimVersion.id)))
+    if user in {claim.created_by, *(v.created_by for v in versions)}:
+        raise NotAllowed(f"claim {claim_id}: {user} recorded it; a claim is decided by someone other than its claimant")
+    if not versions:
+        raise BenefitsError(f"claim {claim_id}: no recorded value to decide on")
+    version = versions[-1]
     row = models.ClaimDecision(claim_id=claim_id, decision=decision.value, decided_by=user, role=role,
-                               comment=comment.strip())
+                               comment=comment.strip(), claim_version_id=version.id,
+                               claimed_value=version.claimed_value)
     session.add(row)
     session.flush()
     return row
 
 
 def history(session: Session, claim_id: int) -> list[models.ClaimDecision]:
-    """Every decision on a claim, oldest first."""
+    """Every decision on a claim, oldest first (one since migration 0011; older claims may hold more)."""
     query = select(models.ClaimDecision).where(models.ClaimDecision.claim_id == claim_id)
     return list(session.scalars(query.order_by(models.ClaimDecision.id)))
 

@@ -2,7 +2,7 @@
 
 Approving and rejecting need ``--user NAME``; the user's role is read from the same users file as
 the dashboard's (``--users FILE``, default CONFIG/users.yaml; see `benefits users add`), and only
-the finance role (or admin) may decide.
+the finance role (or admin) may decide, once, and never on a claim they recorded.
 """
 
 from __future__ import annotations
@@ -27,10 +27,14 @@ def claims() -> None:
 
 @claims.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--by", "created_by", default="", help="Who entered the claims (kept with each claim).")
+@click.option("--by", "created_by", default="",
+              help="Who entered the claims (kept with each recorded value; 'unknown' when not given).")
 @click.pass_context
 def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
     """Record claims from CSV_FILE (columns benefit, period, claimed_value[, class, note]); all rows or none.
+
+    Amounts are exact decimals (at most 4 decimal places, 16 digits before the point), in the
+    register's currency (another currency's symbol is refused); periods after today are refused.
 
     Claims a source system holds are delivered by its connector during `benefits sync` instead
     (a connector's claims(), see docs/plugins.md).
@@ -126,20 +130,26 @@ _decision_command("reject", "rejected", "Reject claim CLAIM_ID (role finance).")
 @click.argument("claim_id", type=int)
 @click.pass_context
 def history(ctx: click.Context, claim_id: int) -> None:
-    """Claim CLAIM_ID's recorded values (source, who, sync run), then every decision: when, who, role, why."""
+    """Claim CLAIM_ID's recorded values (source, who, sync run), then its decision: when, who, role, the value
+    decided on, why. Exits 1 when there is no such claim."""
+    from benefits.claims.money import plain
     from benefits.claims.signoff import history as decisions
+    from benefits.errors import BenefitsError
     from benefits.store import models
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions() as session:
         claim = session.get(models.Claim, claim_id)
-        versions = [_version_line(v) for v in claim.versions] if claim else []
+        if claim is None:
+            raise BenefitsError(f"claim {claim_id}: no such claim (see `benefits claims list`)")
+        versions = [_version_line(v) for v in claim.versions]
         rows = decisions(session, claim_id)
     for line in versions:
         click.echo(line)
     for d in rows:
-        click.echo(f"{d.decided_at.isoformat(timespec='seconds')}  {d.decided_by} ({d.role})  {d.decision}: {d.comment}")
+        click.echo(f"{d.decided_at.isoformat(timespec='seconds')}  {d.decided_by} ({d.role})  {d.decision} "
+                   f"{plain(d.claimed_value)} (version {d.claim_version_id}): {d.comment}")
     if not rows:
         click.echo(f"claim {claim_id}: no decision yet")
 
@@ -167,14 +177,14 @@ def export(ctx: click.Context, initiative: str, out_dir: Path) -> None:
 
 
 def _version_line(version: ClaimVersion) -> str:
-    """One recorded value of a claim: when, the value and class, who, the source and where it came from."""
+    """One recorded value of a claim: its version, when, the value and class, who, the source and where it came from."""
     from benefits.claims.money import plain
 
     origin = ", ".join(filter(None, [version.source, version.source_ref,
                                      f"sync run {version.sync_run_id}" if version.sync_run_id else ""]))
     who = f" by {version.created_by}" if version.created_by else ""
-    return (f"{version.recorded_at.isoformat(timespec='seconds')}  recorded {plain(version.claimed_value)} "
-            f"{version.claim_class}{who} ({origin})")
+    return (f"{version.recorded_at.isoformat(timespec='seconds')}  version {version.id}: recorded "
+            f"{plain(version.claimed_value)} {version.claim_class}{who} ({origin})")
 
 
 def _decide(ctx: click.Context, claim_id: int, decision: str, user: str, comment: str, users_file: Path | None) -> None:

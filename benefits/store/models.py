@@ -7,9 +7,44 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Date, DateTime, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, event, false, func,
+    JSON, Date, DateTime, Dialect, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, event, false,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+MONEY_PRECISION, MONEY_SCALE = 20, 4  # digits in all, digits after the point: at most 16 before it
+MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount of money: ``NUMERIC(20, 4)`` on PostgreSQL, decimal text on SQLite.
+
+    SQLite keeps a ``NUMERIC`` column as a binary float (``12345678901234.56`` reads back as
+    ``…34.5605``), so there the Decimal is stored as its text, always with four decimal places
+    (``3000.0000``, as PostgreSQL returns it). SQL arithmetic on the SQLite text would be float
+    arithmetic again: add money up in Python.
+    """
+
+    impl = Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Text on SQLite, NUMERIC(20, 4) elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(MONEY_PRECISION, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        """The Decimal with four places; its text on SQLite."""
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(MONEY_QUANTUM)
+        return f"{exact:f}" if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """The stored amount as a Decimal (SQLite's text parsed, never through float)."""
+        return None if value is None else Decimal(value)
 
 
 class Base(DeclarativeBase):
@@ -282,7 +317,7 @@ class Claim(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     benefit_key: Mapped[str] = mapped_column(String(100), index=True)
     period: Mapped[dt.date] = mapped_column(Date)
-    claimed_value: Mapped[Decimal] = mapped_column(Numeric(20, 4, asdecimal=True))
+    claimed_value: Mapped[Decimal] = mapped_column(Money())
     claim_class: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -302,7 +337,7 @@ class ClaimVersion(Base):
     __tablename__ = "claim_versions"
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
-    claimed_value: Mapped[Decimal] = mapped_column(Numeric(20, 4, asdecimal=True))
+    claimed_value: Mapped[Decimal] = mapped_column(Money())
     claim_class: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20))
@@ -324,6 +359,9 @@ class ClaimDecision(Base):
     role: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    claim_version_id: Mapped[int] = mapped_column(
+        ForeignKey("claim_versions.id"), index=True, comment="the recorded value of the claim that was decided on")
+    claimed_value: Mapped[Decimal] = mapped_column(Money(), comment="the claimed value that was decided on")
 
 
 @event.listens_for(ClaimDecision, "before_update")
@@ -331,3 +369,10 @@ class ClaimDecision(Base):
 def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:
     """No ORM path edits or deletes the sign-off history."""
     raise PermissionError(f"claim decision {target.id} is append-only: it cannot be changed or deleted")
+
+
+@event.listens_for(ClaimVersion, "before_update")
+@event.listens_for(ClaimVersion, "before_delete")
+def _refuse_version_change(_mapper: Any, _connection: Any, target: ClaimVersion) -> None:
+    """No ORM path edits or deletes a recorded value of a claim."""
+    raise PermissionError(f"claim version {target.id} is append-only: it cannot be changed or deleted")

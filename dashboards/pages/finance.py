@@ -187,7 +187,7 @@ def record(_clicks: int, benefit: Any, period: Any, value: Any, claim_class: Any
     try:
         claim = ClaimInput(
             benefit=str(benefit or ""), period=_date(period), claimed_value=parse_money(str(value or "")),
-            claim_class=ClaimClass(claim_class) if claim_class else None, where="claim",
+            claim_class=ClaimClass(claim_class) if claim_class else None, where="claim", written_as=str(value or ""),
         )
         with data.session() as session:
             counts = record_claims(session, [claim], ClaimSource.dashboard, user.name)
