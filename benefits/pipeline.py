@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 Echo = Callable[[str], None]
 _LISTED = 10
-"""Failed benefits named in the forecast summary; the rest are counted."""
+"""Failed benefits named in the forecast summary, unreadable files named per sync run; the rest are counted."""
 
 
 def load_register_stage(ws: Workspace) -> None:
@@ -32,7 +32,8 @@ def load_register_stage(ws: Workspace) -> None:
 def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo,
                fail: Echo | None = None) -> list[SyncReport]:
     """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
-    stderr in the CLI), plus a hint to the quarantine when a run accepted none of its rows."""
+    stderr in the CLI), one line per file or line the connector could not read, and a hint to
+    the quarantine when a run accepted none of its rows."""
     register = ws.register()
     ws.ensure_current()
     reports = sync_all(ws.sessions, ws.config_dir, register, as_of, only,
@@ -45,6 +46,11 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
         echo(f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
              f"({r.rows_restated:,} restated, {r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
              + _already_held_text(r) + _claims_text(r))
+        for reason in r.unreadable[:_LISTED]:
+            echo(f"sync {r.connector}: not read: {reason} (held in quarantine)")
+        if len(r.unreadable) > _LISTED:
+            echo(f"sync {r.connector}: {len(r.unreadable) - _LISTED} more files or lines not read: "
+                 f"`benefits quarantine list --run {r.sync_run}`")
         if r.rows_read and not r.rows_accepted:
             echo(f"sync {r.connector}: 0 of {r.rows_read:,} rows accepted; "
                  f"`benefits quarantine list --run {r.sync_run}` shows why")

@@ -186,6 +186,9 @@ def test_an_empty_file_and_a_wrong_encoding_are_clear_errors(tmp_path: Path, con
         ({"path": "x.csv", "delimiter": ";;"}, "delimiter"),
         ({"path": "x.csv", "encoding": "utf-9"}, "encoding"),
         ({"path": "x.csv", "mapping": {"amount": "value"}}, "mapping.amount"),
+        ({"path": "x.csv", "number_format": {"decimal": ";"}}, "number_format.decimal"),
+        ({"path": "x.csv", "number_format": {"decimal": ",", "thousands": ","}}, "number_format.thousands"),
+        ({"path": "x.csv", "number_format": {"thousands": "x"}}, "number_format.thousands"),
     ],
 )
 def test_bad_settings_are_rejected_before_anything_runs(settings: dict[str, Any], field: str) -> None:
@@ -235,3 +238,90 @@ def test_cli_sync_stores_good_rows_and_quarantines_bad_ones(
     assert [row for row, _ in quarantined] == [2, 5]
     reasons = " | ".join(str(r) for _, r in quarantined)
     assert "'n/a' is not a number" in reasons and "is in the future" in reasons
+
+
+@pytest.mark.parametrize(("number_format", "written", "read"), [
+    ({"thousands": ","}, ["315,602", "1,234.50", "-1,000,000", "12,5", "1,23", "7"],
+     ["315602", "1234.50", "-1000000", "12,5", "1,23", "7"]),
+    ({"decimal": ",", "thousands": "."}, ["1.234,50", "315.602", "12,5", "1,234.50"], ["1234.50", "315602", "12.5", "1,234.50"]),
+    ({"decimal": ","}, ["12,5", "1.234,5"], ["12.5", "1.234,5"]),
+    ({"thousands": " "}, ["315 602", "90 10"], ["315602", "90 10"]),
+])
+def test_number_format_reads_values_with_the_declared_marks_and_leaves_the_rest_verbatim(
+        tmp_path: Path, context: SyncContext, number_format: dict[str, str], written: list[str], read: list[str]) -> None:
+    rows = "".join(f'hr.certified_staff,2026-11-{9 + n:02d},"{v}",people\n' for n, v in enumerate(written))
+    path = write(tmp_path / "staff.csv", HEADER + rows)
+    values = [r["value"] for r in connector(context, path=str(path), number_format=number_format).records()]
+    assert values == read  # what does not match the declared format stays verbatim, for validation to reject
+
+
+def test_an_xlsx_number_cell_is_never_reformatted(tmp_path: Path, context: SyncContext) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["metric", "period", "value", "unit"])
+    sheet.append(["hr.certified_staff", "2026-11-09", 1.234, "people"])
+    sheet.append(["hr.certified_staff", "2026-11-16", "1.234,5", "people"])
+    book.save(tmp_path / "staff.xlsx")
+    source = connector(context, path=str(tmp_path / "staff.xlsx"), number_format={"decimal": ",", "thousands": "."})
+    assert [r["value"] for r in source.records()] == ["1.234", "1234.5"]
+
+
+def test_one_unreadable_file_or_line_in_a_glob_is_its_own_failure_and_the_rest_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    shutil.copyfile(DEMO_CONFIG / "portfolio.yaml", config / "portfolio.yaml")
+    connectors = {"connectors": [{"name": "staff", "type": "csv",
+                                  "settings": {"path": "exports/*.csv", "number_format": {"thousands": ","}}}]}
+    (config / "connectors.yaml").write_text(yaml.safe_dump(connectors))
+    write(tmp_path / "exports" / "a-empty.csv", "")
+    write(tmp_path / "exports" / "b-huge.csv", HEADER + "hr.certified_staff,2026-11-02,12,people\n"
+          + f"hr.certified_staff,2026-11-09,{'9' * 200_000},people\n" + "hr.certified_staff,2026-11-16,14,people\n")
+    write(tmp_path / "exports" / "c-good.csv", HEADER + '  hr.certified_staff  ,2026-11-23,"1,315",people\n')
+    monkeypatch.chdir(tmp_path)
+    database = f"sqlite:///{tmp_path / 'benefits.db'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "--database", database, "init"]).exit_code == 0
+    sync = runner.invoke(main, ["--config", str(config), "--database", database, "sync", "--as-of", "2026-11-23"])
+    assert sync.exit_code == 0, sync.output
+    assert sync.stdout.splitlines() == [
+        "sync staff: 5 rows read, 3 accepted (0 restated, 0 with warnings), 2 quarantined",
+        "sync staff: not read: exports/b-huge.csv: line 3: a field is longer than the 131,072 characters a CSV field "
+        "may have; the row is skipped (held in quarantine)",
+        "sync staff: not read: exports/a-empty.csv: no header row (the file is empty) (held in quarantine)",
+    ]
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT metric, period, value, source_ref FROM observations ORDER BY period")).all()
+        held = connection.execute(text("SELECT source_ref, reasons FROM quarantine ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in stored] == [  # the metric is trimmed; 1,315 read with the declared thousands mark
+        ("hr.certified_staff", "2026-11-02", 12.0, "exports/b-huge.csv:2"),
+        ("hr.certified_staff", "2026-11-16", 14.0, "exports/b-huge.csv:4"),
+        ("hr.certified_staff", "2026-11-23", 1315.0, "exports/c-good.csv:2"),
+    ]
+    assert [r[0] for r in held] == ["exports/b-huge.csv:3", "exports/a-empty.csv"]
+    assert "no header row (the file is empty)" in held[1][1]
+
+
+def test_a_glob_whose_every_file_is_unreadable_fails_with_the_first_reason(tmp_path: Path, context: SyncContext) -> None:
+    write(tmp_path / "a.csv", "")
+    write(tmp_path / "b.csv", "\n")
+    with pytest.raises(ConnectorError, match=r"a.csv: no header row \(the file is empty\) \(and 1 more files cannot be read\)$"):
+        list(connector(context, path=str(tmp_path / "*.csv")).records())
+
+
+def test_a_value_with_thousands_marks_says_which_setting_would_read_it(tmp_path: Path, context: SyncContext) -> None:
+    from benefits.validation import batch_frame, validate_batch
+
+    path = write(tmp_path / "staff.csv", HEADER + 'hr.certified_staff,2026-11-09,"315,602",people\n'
+                 + "hr.certified_staff,2026-11-16,n/a,people\n")
+    outcome = validate_batch(batch_frame(connector(context, path=str(path)).records()), as_of=AS_OF)
+    reasons = {q.row: q.reasons for q in outcome.quarantined}
+    assert reasons[1] == ["value: '315,602' is not a number (it has thousands or decimal marks: declare them with "
+                          "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
+                          "{decimal: ',', thousands: '.'})"]
+    assert reasons[2] == ["value: 'n/a' is not a number"]

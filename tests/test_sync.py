@@ -356,7 +356,9 @@ def test_quarantine_keeps_source_ref_and_every_key_verbatim(tmp_path: Path, demo
     assert row.source_ref == "ledger.csv:3"
     assert row.record == {"metric": "ledger.it_opex_weekly", "period": "2026-01-19", "value": "12,5", "unit": "GBP",
                           "source_ref": "ledger.csv:3", "note": "typed by hand", "cost_centre": 4711}
-    assert row.reasons == ["value: '12,5' is not a number"]
+    assert row.reasons == ["value: '12,5' is not a number (it has thousands or decimal marks: declare them with "
+                           "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
+                           "{decimal: ',', thousands: '.'})"]
     engine.dispose()
 
 

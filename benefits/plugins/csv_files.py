@@ -3,8 +3,16 @@
 One connector instance reads every file its ``path`` glob matches, in name order, streaming
 row by row (the stdlib ``csv`` module; openpyxl in read-only mode for ``.xlsx``). The first
 non-blank row of each file is its header; ``mapping`` names the columns that hold the metric,
-period, value and unit. Values are passed on verbatim as text: validation is the framework's job.
-Each record also carries ``source_ref`` (``<file>:<line>``), saying where it came from.
+period, value and unit. Values are passed on verbatim as text (validation is the framework's job),
+except that a value written with the marks ``number_format`` declares (``315,602``, ``1.234,50``)
+is passed on in plain form (``315602``, ``1234.50``). Each record also carries ``source_ref``
+(``<file>:<line>``), saying where it came from.
+
+One bad file does not stop the others: a file that cannot be read (empty, no header, a missing
+column, the wrong encoding, a format it cannot be) becomes one ``unreadable`` record naming the
+file and the reason (quarantined with that reason), and so does a line the csv module cannot
+parse (a field over its 131,072-character limit); the readable files load. Only when no matched
+file can be read at all does the connector fail, with the first file's reason.
 """
 
 from __future__ import annotations
@@ -14,17 +22,65 @@ import csv
 import datetime as dt
 import glob
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from benefits.plugins.connector import RECORD_FIELDS, ColumnMapping, Connector, ConnectorError, MetricInfo
+from benefits.plugins.connector import RECORD_FIELDS, UNREADABLE, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+#: Thousands marks a source may use: comma, dot, space, apostrophe, no-break and narrow no-break space.
+THOUSANDS_MARKS = (",", ".", " ", "'", "\u00a0", "\u202f")
+
+
+class NumberFormat(BaseModel):
+    """How the source writes numbers: its decimal mark and its thousands mark (if any)."""
+
+    model_config = ConfigDict(extra="forbid")
+    decimal: str = Field(".", description="The decimal mark: '.' or ','.")
+    thousands: str | None = Field(None, description="The thousands mark, e.g. ',' (315,602) or '.' (1.234,50).")
+
+    @field_validator("decimal")
+    @classmethod
+    def _known_decimal(cls, value: str) -> str:
+        if value not in (".", ","):
+            raise ValueError(f"decimal mark {value!r}: use '.' or ','")
+        return value
+
+    @field_validator("thousands")
+    @classmethod
+    def _known_thousands(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if value not in THOUSANDS_MARKS:
+            raise ValueError(f"thousands mark {value!r}: use one of {', '.join(repr(m) for m in THOUSANDS_MARKS)}")
+        if value == info.data.get("decimal", "."):
+            raise ValueError(f"thousands mark {value!r} is also the decimal mark")
+        return value
+
+    def plain(self, value: Any) -> Any:
+        """``value`` in plain form (``1234.50``) when it is a number written in this format, else unchanged."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not _number_in(self).fullmatch(text):
+            return value
+        if self.thousands is not None:
+            text = text.replace(self.thousands, "")
+        return text.replace(self.decimal, ".") if self.decimal != "." else text
+
+
+def _number_in(fmt: NumberFormat) -> re.Pattern[str]:
+    """A number in ``fmt``: digits grouped by threes with the thousands mark (or not grouped at
+    all), then an optional decimal mark and digits."""
+    decimal = re.escape(fmt.decimal)
+    grouped = rf"[0-9]{{1,3}}(?:{re.escape(fmt.thousands)}[0-9]{{3}})+|" if fmt.thousands is not None else ""
+    return re.compile(rf"[+-]?(?:{grouped}[0-9]+)(?:{decimal}[0-9]+)?")
 
 
 class CsvSettings(BaseModel):
@@ -38,6 +94,9 @@ class CsvSettings(BaseModel):
     delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8-sig"
     sheet: str | None = Field(None, description="The sheet of an .xlsx file (default: the first).")
+    number_format: NumberFormat | None = Field(
+        None, description="The source's decimal and thousands marks, e.g. {decimal: ',', thousands: '.'}; "
+                          "values written so are loaded (default: plain numbers only, 1234.5).")
 
     @field_validator("encoding")
     @classmethod
@@ -55,11 +114,16 @@ class _Layout:
 
     columns: dict[str, int]
     constants: dict[str, str]
+    number_format: NumberFormat | None = None
 
     def record(self, cells: list[Any]) -> dict[str, Any]:
+        """The row's record: each cell as text; a value written as text in ``number_format`` in plain form."""
         record: dict[str, Any] = dict(self.constants)
         for field, position in self.columns.items():
-            record[field] = cells[position] if position < len(cells) else None
+            cell = cells[position] if position < len(cells) else None
+            if field == "value" and self.number_format is not None and isinstance(cell, str):
+                cell = self.number_format.plain(cell)
+            record[field] = None if cell is None else _text(cell)
         return record
 
 
@@ -71,26 +135,44 @@ class CsvConnector(Connector):
     settings: CsvSettings
 
     def check(self) -> None:
-        """Fail unless some file matches and every matched file has the mapped columns."""
+        """Fail unless some file matches and one of them at least has the mapped columns (the first
+        file's reason when none has)."""
+        failures = []
         for path in self._files():
-            for _ in self._rows(path):
-                break
+            try:
+                for _ in self._rows(path):
+                    break
+            except ConnectorError as exc:
+                failures.append(str(exc))
+            else:
+                return
+        raise ConnectorError(_none_readable(failures))
 
     def discover(self) -> list[MetricInfo]:
         """Each distinct (metric, unit) in the files, in order of first appearance."""
         seen: dict[tuple[str, str], None] = {}
         for record in self.records():
-            metric, unit = record["metric"], record["unit"]
-            if not _blank(metric) and not _blank(unit):
+            metric, unit = record.get("metric"), record.get("unit")
+            if isinstance(metric, str) and isinstance(unit, str) and not _blank(metric) and not _blank(unit):
                 seen.setdefault((metric, unit), None)
         return [MetricInfo(metric, unit) for metric, unit in seen]
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """One record per non-blank data row of every matched file, with its ``source_ref``."""
-        for path in self._files():
-            for line, record in self._rows(path):
-                record["source_ref"] = f"{path}:{line}"
-                yield record
+        """One record per non-blank data row of every matched file, with its ``source_ref``; then
+        one ``unreadable`` record per file that could not be read (see the module's docstring)."""
+        failed: list[tuple[str, str]] = []
+        files = self._files()
+        for path in files:
+            try:
+                for line, record in self._rows(path):
+                    record["source_ref"] = f"{path}:{line}"
+                    yield record
+            except ConnectorError as exc:
+                failed.append((path, str(exc)))
+        if failed and len(failed) == len(files):
+            raise ConnectorError(_none_readable([reason for _, reason in failed]))
+        for path, reason in failed:
+            yield {"source_ref": path, UNREADABLE: reason}
 
     def _files(self) -> list[str]:
         pattern = os.path.expanduser(self.settings.path)
@@ -105,6 +187,9 @@ class CsvConnector(Connector):
         rows = _excel_rows(path, self.settings.sheet) if path.lower().endswith(EXCEL_SUFFIXES) else self._csv_rows(path)
         layout = None
         for line, cells in rows:
+            if isinstance(cells, str):  # a line the csv module could not parse: its reason
+                yield line, {UNREADABLE: f"{path}: line {line}: {cells}"}
+                continue
             if all(_blank(c) for c in cells):
                 continue
             if layout is None:
@@ -114,14 +199,21 @@ class CsvConnector(Connector):
         if layout is None:
             raise ConnectorError(f"{path}: no header row (the file is empty)")
 
-    def _csv_rows(self, path: str) -> Iterator[tuple[int, list[str]]]:
+    def _csv_rows(self, path: str) -> Iterator[tuple[int, list[str] | str]]:
+        """(line, cells) for each row, or (line, reason) for a line the csv module cannot parse."""
         if path.lower().endswith(".xls"):
             raise ConnectorError(f"{path}: .xls files are not supported; save the sheet as .xlsx or CSV")
         try:
             with open(path, newline="", encoding=self.settings.encoding) as handle:
                 reader = csv.reader(handle, delimiter=self.settings.delimiter)
                 start = 1
-                for cells in reader:
+                while True:
+                    try:
+                        cells: list[str] | str = next(reader)
+                    except StopIteration:
+                        return
+                    except csv.Error as exc:  # the reader goes on with the next line
+                        cells = _csv_error(exc)
                     yield start, cells
                     start = reader.line_num + 1
         except UnicodeDecodeError as exc:
@@ -129,8 +221,8 @@ class CsvConnector(Connector):
                 f"{path}: cannot be read as {self.settings.encoding} "
                 f"({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r}); set `encoding` to the file's encoding"
             ) from None
-        except csv.Error as exc:
-            raise ConnectorError(f"{path}: line {reader.line_num}: {exc}") from None
+        except OSError as exc:
+            raise ConnectorError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
     def _layout(self, path: str, header: list[Any]) -> _Layout:
         names = [_text(c).strip().lstrip("\ufeff").strip() if c is not None else "" for c in header]
@@ -150,11 +242,11 @@ class CsvConnector(Connector):
                     f"{path}: no column {column!r} in header (found: {found}); "
                     f"set `mapping.{field}` to the column that holds the {field}{also}"
                 )
-        return _Layout(columns, constants)
+        return _Layout(columns, constants, self.settings.number_format)
 
 
 def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of one sheet as lists of text (None for an empty cell), numbered as in Excel."""
+    """Rows of one sheet as lists of cell values (None for an empty cell), numbered as in Excel."""
     import openpyxl  # only when a workbook is read
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -170,7 +262,7 @@ def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any]]]
         else:
             raise ConnectorError(f"{path}: no sheet {sheet!r} (found: {', '.join(book.sheetnames)})")
         for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            yield number, [None if c is None else _text(c) for c in cells]
+            yield number, list(cells)
     finally:
         book.close()
 
@@ -182,6 +274,21 @@ def _text(value: Any) -> str:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return str(value)
+
+
+def _csv_error(exc: csv.Error) -> str:
+    """A csv module error in words, with what to do for a field over the size limit."""
+    text = str(exc)
+    if text.startswith("field larger than field limit"):
+        limit = csv.field_size_limit()
+        return f"a field is longer than the {limit:,} characters a CSV field may have; the row is skipped"
+    return text
+
+
+def _none_readable(failures: list[str]) -> str:
+    """The first unreadable file's reason, and how many more files failed too."""
+    more = f" (and {len(failures) - 1} more files cannot be read)" if len(failures) > 1 else ""
+    return f"{failures[0]}{more}"
 
 
 def _blank(cell: Any) -> bool:

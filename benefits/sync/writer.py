@@ -38,6 +38,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsError
+from benefits.plugins.connector import UNREADABLE
 from benefits.store import models, repository
 from benefits.sync.config import Policy
 from benefits.validation import QuarantineEntry, RowWarning, ValidationOutcome
@@ -67,6 +68,8 @@ class SyncReport:
     rows_already_held: int = 0
     """Quarantined rows an earlier sync run of the connector already held (not held twice)."""
     sync_run: int | None = None
+    unreadable: tuple[str, ...] = ()
+    """The reasons of the run's ``unreadable`` records (files or lines the connector could not read)."""
 
 
 class RunWriter:
@@ -80,6 +83,7 @@ class RunWriter:
         self._latest: dt.date | None = None
         self.read = self.accepted = self.quarantined = self.restated = self.warned = self.failing = 0
         self.already_held = 0
+        self._unreadable: list[str] = []
 
     def add(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         """Take one validated chunk (its batch frame and outcome)."""
@@ -105,7 +109,8 @@ class RunWriter:
         run.rows_restated, run.rows_warned, run.validation = self.restated, self.warned, self._statistics
         run.validation_success, run.status, run.finished_at = self.failing == 0, "succeeded", now()
         return SyncReport(self._source, "succeeded", self.read, self.accepted, self.quarantined, self.restated,
-                          rows_warned=self.warned, rows_already_held=self.already_held, sync_run=self._run_id)
+                          rows_warned=self.warned, rows_already_held=self.already_held, sync_run=self._run_id,
+                          unreadable=tuple(self._unreadable))
 
     def _write(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         accepted = outcome.accepted
@@ -116,6 +121,7 @@ class RunWriter:
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
         units = accepted[["metric", "unit"]].drop_duplicates()
         repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist())))
+        self._unreadable += [str(q.record[UNREADABLE]) for q in outcome.quarantined if q.record.get(UNREADABLE)]
         new = not_yet_held(self._session, self._source, self._run_id, outcome.quarantined)
         self.already_held += len(outcome.quarantined) - len(new)
         insert_entries(self._session, models.QuarantinedRow, self._run_id, self._source, new)

@@ -31,6 +31,9 @@ SOURCE_REF = "source_ref"
 NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(NUMBER_PATTERN)
+#: A number written with a thousands mark (``315,602``, ``1.234.567``) or a decimal comma (``12,5``).
+_MARKED_NUMBER = re.compile(
+    r"^[+-]?(?:[0-9]{1,3}(?:([,. '\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*(?:[.,][0-9]+)?|[0-9]+,[0-9]+)$")
 
 
 def batch_frame(records: Iterable[Any], *, first_row: int = 1) -> pd.DataFrame:
@@ -70,7 +73,8 @@ def batch_frame(records: Iterable[Any], *, first_row: int = 1) -> pd.DataFrame:
 def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
     """Type a raw batch for GX: one row per batch row, in order.
 
-    - ``metric``, ``unit``: str, or None when missing (None, NaN, blank);
+    - ``metric``: str without surrounding blanks, or None when missing (None, NaN, blank);
+    - ``unit``: str, or None when missing;
     - ``period``: datetime64; NaT when missing or not a strict ISO date (``YYYY-MM-DD``, a
       ``datetime.date``, or a ``datetime.datetime`` at midnight);
     - ``value_text``: the value as text (stripped), None when missing, for the number pattern;
@@ -89,13 +93,22 @@ def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "row": rows.astype("int64").to_numpy(),
-            "metric": texts(batch["metric"]).to_numpy(dtype=object),
+            "metric": texts(batch["metric"], strip=True).to_numpy(dtype=object),
             "period": _periods(batch["period"]),
             "value_text": value_text.to_numpy(dtype=object),
             "value": pd.to_numeric(pd.Series(numeric, dtype=object), errors="coerce").astype("float64").to_numpy(),
             "unit": texts(batch["unit"]).to_numpy(dtype=object),
         }
     )
+
+
+def number_format_hint(raw: Any) -> str:
+    """For a value that reads as a number once its thousands or decimal marks are known, a hint
+    naming the setting (starting with a space); ``""`` for anything else."""
+    if isinstance(raw, str) and _MARKED_NUMBER.fullmatch(raw.strip()):
+        return (" (it has thousands or decimal marks: declare them with `number_format` in the csv connector's "
+                "settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})")
+    return ""
 
 
 def texts(raw: pd.Series, *, strip: bool = False) -> pd.Series:

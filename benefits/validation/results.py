@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benefits.validation.frame import is_missing, json_safe, show
+from benefits.validation.frame import is_missing, json_safe, number_format_hint, show
 
 #: Columns of the typed frame that stand for a batch field under another name.
 FIELD_OF_COLUMN: dict[str, str] = {"value_text": "value"}
@@ -113,6 +113,7 @@ class ReasonMaker:
             template = self._unreadable  # present, but the typed column could not hold it
         self._values["raw"] = show(raw, quote=True)
         self._values["value"] = show(self._rows.typed(row, self._column))
+        self._values["number_format_hint"] = number_format_hint(raw)
         return template.format_map(self._values)
 
 

@@ -146,7 +146,7 @@ def default_expectations(*, as_of: dt.date, rules: ValidationRules | None = None
         gxe.ExpectColumnValuesToMatchRegex(
             column="value_text",
             regex=NUMBER_PATTERN,
-            meta={"reason": "{field}: {raw} is not a number"},
+            meta={"reason": "{field}: {raw} is not a number{number_format_hint}"},
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="value",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from benefits.errors import BenefitsError
-from benefits.validation.frame import prepare_frame
+from benefits.plugins.connector import UNREADABLE
+from benefits.validation.frame import is_missing, prepare_frame
 from benefits.validation.results import (
     QuarantineEntry,
     ReasonMaker,
@@ -112,6 +113,7 @@ class Validator:
                 if reason not in reasons:
                     reasons.append(reason)
 
+        failed |= _unreadable(batch)
         rejected = frame["row"].isin(list(failed)).to_numpy()
         quarantined = [QuarantineEntry(row, rows.record(row), failed[row]) for row in frame.loc[rejected, "row"].tolist()]
         warnings = [RowWarning(row, rows.record(row), reasons) for row, reasons in sorted(warned.items())
@@ -143,6 +145,14 @@ class Validator:
                 raise BenefitsError(f"validation: {describe(expectation)} failed for the whole batch")
             pairs.append((expectation, result))
         return pairs
+
+
+def _unreadable(batch: pd.DataFrame) -> dict[int, list[str]]:
+    """The rows a connector could not read (an ``unreadable`` record: a file or line), each with its reason alone."""
+    if UNREADABLE not in batch.columns:
+        return {}
+    reasons = zip(batch["row"].tolist(), batch[UNREADABLE].tolist(), strict=True)
+    return {int(row): [str(reason)] for row, reason in reasons if not is_missing(reason)}
 
 
 def _error_message(result: Any) -> str | None:
