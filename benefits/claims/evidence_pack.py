@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 from benefits.claims.ledger import ClaimLine, ClaimsReport
-from benefits.claims.money import display, display_share, plain
+from benefits.claims.money import PENNY, display, display_share, plain
 
 CSV_COLUMNS = (
     "initiative", "claim_id", "benefit", "metric", "period", "class", "claim_source", "claim_source_ref",
@@ -76,9 +76,9 @@ def render_html(report: ClaimsReport, initiative: str, currency: str) -> str:
         "td,th{border:1px solid #d0d7de;padding:.25em .5em;text-align:left}.num{text-align:right}"
         ".flag{color:#cf222e}</style></head><body>",
         f"<h1>Evidence pack: {_e(name)}</h1>",
-        f"<p>Generated {_e(_when(dt.datetime.now(dt.UTC)))}. Reported {_e(display(report.reported, currency))}, "
-        f"evidenced {_e(display(report.evidenced, currency))}, validated (approved) "
-        f"{_e(display(report.validated, currency))}.</p>",
+        f"<p>Generated {_e(_when(dt.datetime.now(dt.UTC)))}. Reported {_e(display(report.reported, currency, PENNY))}, "
+        f"evidenced {_e(display(report.evidenced, currency, PENNY))}, validated (approved) "
+        f"{_e(display(report.validated, currency, PENNY))}.</p>",
     ]
     for line in report.lines:
         parts.append(_claim_html(line, report, currency))
@@ -93,8 +93,8 @@ def _claim_html(line: ClaimLine, report: ClaimsReport, currency: str) -> str:
     facts = [
         ("Benefit", f"{line.benefit_name} ({line.benefit})"), ("Metric", line.metric),
         ("Period", line.period.isoformat()), ("Class", line.claim_class.value.replace("_", "-")),
-        ("Source", _claim_origin(line, report)), ("Claimed", display(r.claimed, currency)),
-        ("Evidenced", display(r.evidenced, currency)), ("Variance", display(r.variance, currency)),
+        ("Source", _claim_origin(line, report)), ("Claimed", display(r.claimed, currency, PENNY)),
+        ("Evidenced", display(r.evidenced, currency, PENNY)), ("Variance", display(r.variance, currency, PENNY)),
         ("Evidenced share", display_share(r.evidenced_share)), ("Evidence", f"{r.state}: {r.reason}"),
         ("State", line.state),
     ]

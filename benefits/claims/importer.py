@@ -148,7 +148,8 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
     for claim in claims:
         key = (claim.benefit, claim.period)
         if key in seen:
-            problems.append(f"{claim.where}: benefit: {claim.benefit} at {claim.period} is already claimed in {seen[key]}")
+            problems.append(f"{claim.where}: benefit: {claim.benefit} at {claim.period} "
+                            f"is already claimed in {seen[key]}")
         seen[key] = claim.where
         found = _claim_problems(claim, benefits.get(claim.benefit), existing.get(key), currency, today)
         problems.extend(f"{claim.where}: {p}" for p in found)

@@ -165,8 +165,9 @@ class ClaimedValue:
     validated: Decimal
 
 
-def claimed_value_by_initiative(session: Session, benefit_keys: Collection[str] | None = None) -> dict[str, ClaimedValue]:
-    """Reported and validated (approved) claimed value per initiative key, aggregated in SQL.
+def claimed_value_by_initiative(session: Session,
+                                benefit_keys: Collection[str] | None = None) -> dict[str, ClaimedValue]:
+    """Reported and validated (approved) claimed value per initiative key: latest claims chosen in SQL, added in Python.
 
     Reported value adds up each benefit's latest claim; validated value each benefit's latest
     approved claim (a claim's state is its latest decision). ``benefit_keys`` limits the claims to

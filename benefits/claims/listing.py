@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from benefits.claims.ledger import ClaimLine, ClaimsReport
-from benefits.claims.money import display, display_share, plain
+from benefits.claims.money import PENNY, display, display_share, plain
 
 FIELDS = ("id", "initiative", "benefit", "period", "class", "source", "currency", "claimed_value", "evidenced_value",
           "variance", "evidenced_share", "validated_value", "evidence_state", "evidence_reason", "double_counting",
@@ -24,7 +24,6 @@ TABLE = (("id", "ID"), ("benefit", "BENEFIT"), ("period", "PERIOD"), ("class", "
          ("evidenced", "EVIDENCED"), ("variance", "VARIANCE"), ("share", "EVIDENCED %"),
          ("evidence_state", "EVIDENCE"), ("state", "STATE"), ("flags", "FLAGS"))
 NUMERIC = {"claimed", "evidenced", "variance", "share"}
-PLACES = 2  # the table's money: to the penny (cent), rounded half up
 TOTAL_ID = "total"
 TOTALS_BASIS = "each benefit's latest claim (latest approved claim for validated); orphan claims left out"
 
@@ -103,7 +102,7 @@ def _table(report: ClaimsReport, currency: str) -> str:
 
 
 def _money(value: Decimal, currency: str) -> str:
-    return display(value, currency, PLACES)
+    return display(value, currency, PENNY)
 
 
 def _cells(line: ClaimLine, currency: str) -> dict[str, str]:

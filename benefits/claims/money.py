@@ -14,6 +14,7 @@ CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 MAX_PLACES = 4  # the claims.claimed_value column is Money: NUMERIC(20, 4), decimal text on SQLite
 MAX_WHOLE_DIGITS = 16  # 20 digits in all, 4 of them after the point
 CENT = Decimal("0.01")
+PENNY = 2  # decimal places of money shown for reading: to the penny (cent)
 
 
 def from_float(value: float) -> Decimal:

@@ -38,7 +38,8 @@ def can_sign_off(role: str) -> bool:
     return role == "admin" or role in SIGN_OFF_ROLES
 
 
-def decide(session: Session, claim_id: int, decision: Decision, user: str, role: str, comment: str) -> models.ClaimDecision:
+def decide(session: Session, claim_id: int, decision: Decision, user: str, role: str,
+           comment: str) -> models.ClaimDecision:
     """Append the decision on claim ``claim_id`` by ``user`` acting as ``role``; the comment says why."""
     if not can_sign_off(role):
         raise NotAllowed(f"{user} has role {role}; approving or rejecting a claim needs role finance")

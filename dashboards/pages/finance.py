@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from benefits.claims import ClaimClass, ClaimSource, Decision
 from benefits.claims.importer import CLAIMABLE_CATEGORIES, ClaimInput, record_claims
 from benefits.claims.ledger import ClaimLine, ClaimsReport, claims_report
-from benefits.claims.money import display, display_share, parse_money
+from benefits.claims.money import PENNY, display, display_share, parse_money
 from benefits.claims.signoff import decide
 from benefits.errors import BenefitsError
 from benefits.store import repository
@@ -64,11 +64,11 @@ def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:
     parts: list[Any] = [
         html.Div(
             [
-                components.card("Reported", display(report.reported, currency_code),
+                components.card("Reported", display(report.reported, currency_code, PENNY),
                                 f"{len(report.lines)} claims; each benefit's latest counts", card_id="card-reported"),
-                components.card("Evidenced", display(report.evidenced, currency_code), "from ledger metrics",
+                components.card("Evidenced", display(report.evidenced, currency_code, PENNY), "from ledger metrics",
                                 card_id="card-evidenced"),
-                components.card("Validated", display(report.validated, currency_code), "approved by finance",
+                components.card("Validated", display(report.validated, currency_code, PENNY), "approved by finance",
                                 card_id="card-validated"),
                 components.card("Awaiting sign-off", str(pending)),
             ],
@@ -101,10 +101,12 @@ def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:
 def _claim_row(line: ClaimLine, currency_code: str) -> list[Any]:
     r = line.reconciliation
     return [
-        str(line.id), line.initiative_name, line.benefit_name, line.period.isoformat(),
-        CLASS_LABELS[line.claim_class.value], display(r.claimed, currency_code), display(r.evidenced, currency_code),
-        display(r.variance, currency_code), display_share(r.evidenced_share),
-        html.Div([html.Div(r.state.replace("_", " ")), html.Small(r.reason, style={"color": "#57606a"})]), line.state, "double counted" if line.double_counted else "",
+        str(line.id), line.initiative_name, line.benefit_name or line.benefit, line.period.isoformat(),
+        CLASS_LABELS[line.claim_class.value], display(r.claimed, currency_code, PENNY),
+        display(r.evidenced, currency_code, PENNY), display(r.variance, currency_code, PENNY),
+        display_share(r.evidenced_share),
+        html.Div([html.Div(r.state.replace("_", " ")), html.Small(r.reason, style={"color": "#57606a"})]), line.state,
+        "double counted" if line.double_counted else "orphan" if line.orphan else "",
     ]
 
 
