@@ -15,11 +15,6 @@ from benefits.register import Register
 RECORD_FIELDS = ("metric", "period", "value", "unit")
 """The keys of every record a connector yields."""
 
-UNREADABLE = "unreadable"
-"""The key of a record that stands for a row or file the connector could not read: its value is
-the reason (naming the file, line or field). The framework quarantines such a record with that
-reason alone, so the rest of the batch still loads."""
-
 CLAIM_FIELDS = ("benefit", "period", "claimed_value", "class", "note", "source_ref")
 """The keys a claim record of :meth:`Connector.claims` may have; the first three are required."""
 
@@ -80,6 +75,9 @@ class Connector:
     policy: str = "accept_valid_rows"
     """What the framework does with a batch that has failing rows (``accept_valid_rows`` or
     ``reject_batch``); set by ``policy:`` in connectors.yaml, never by the connector."""
+    incremental: bool = False
+    """True when ``records()`` fetches only what changed since ``context.bookmark`` (the conformance kit
+    then checks that a run from a bookmark yields nothing older); False when it re-sends everything."""
     secrets: frozenset[str] = frozenset()
     """The values the framework filled in from the environment (``${NAME}`` in the settings); the
     framework masks them in whatever ``check``, ``discover`` and ``records`` raise, and a connector
