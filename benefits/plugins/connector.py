@@ -15,6 +15,11 @@ from benefits.register import Register
 RECORD_FIELDS = ("metric", "period", "value", "unit")
 """The keys of every record a connector yields."""
 
+UNREADABLE = "unreadable"
+"""The key of a record that stands for a row or file the connector could not read: its value is
+the reason (naming the file, line or field). The framework quarantines such a record with that
+reason alone, so the rest of the batch still loads."""
+
 CLAIM_FIELDS = ("benefit", "period", "claimed_value", "class", "note", "source_ref")
 """The keys a claim record of :meth:`Connector.claims` may have; the first three are required."""
 
