@@ -434,6 +434,24 @@ def test_a_jump_in_an_incremental_batch_is_judged_against_stored_values(
     engine.dispose()
 
 
+def test_a_restated_old_week_is_judged_against_stored_values_and_the_unchanged_latest_week_does_not_warn(
+        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    Scripted.script = [_record(w, 100.0 + (w % 3)) for w in range(20)]
+    assert sync_all(sessions, demo_config, register, AS_OF)[0].rows_warned == 0
+    # the source restates week 5 and re-sends the unchanged latest week 19, nothing in between
+    Scripted.script = [_record(5, 5000.0), _record(19, 100.0 + 19 % 3)]
+    report = sync_all(sessions, demo_config, register, AS_OF)[0]
+    assert (report.rows_accepted, report.rows_restated, report.rows_warned) == (2, 1, 1)
+    with sessions() as session:
+        warning = session.scalars(select(models.ValidationWarning)).one()
+    assert warning.record["period"] == "2026-02-09"  # week 5, against stored week 4: not week 19
+    assert warning.reasons == ["value: 5000 changes by 4899 since 2026-02-02 (101), "
+                               "far outside the usual change of ledger.it_opex_weekly"]
+    engine.dispose()
+
+
 def test_a_chunk_mixing_new_unchanged_and_restated_values_loads_each_way(
         tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, database_url,

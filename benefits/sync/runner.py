@@ -116,15 +116,20 @@ def sync_connector(
 
 
 def _stored_history(session: Session, source: str, min_changes: int, frame: pd.DataFrame) -> pd.DataFrame | None:
-    """The stored values of ``source`` in the year before the typed chunk's first period, for the
-    metrics whose series in the chunk is too short for the jump check to judge on its own."""
+    """The stored values of ``source`` from a year before the typed chunk's first period up to its
+    last, for the metrics whose series in the chunk is too short for the jump check to judge on
+    its own. Values stored between the chunk's periods count too: a batch that restates an old
+    week next to the latest one compares each row with the stored period before it, not with the
+    batch's previous row."""
     known = frame.dropna(subset=["metric", "period"])
     sizes = known.groupby("metric").size()
     short = set(sizes[sizes <= min_changes].index)
     if not short:
         return None
-    first = pd.Timestamp(known.loc[known["metric"].isin(short), "period"].min()).date()
-    return repository.stored_values(session, source, short, first - dt.timedelta(days=HISTORY_DAYS), first)
+    periods = known.loc[known["metric"].isin(short), "period"]
+    first, last = pd.Timestamp(periods.min()).date(), pd.Timestamp(periods.max()).date()
+    return repository.stored_values(session, source, short, first - dt.timedelta(days=HISTORY_DAYS),
+                                    last + dt.timedelta(days=1))
 
 
 def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exception) -> SyncReport:
