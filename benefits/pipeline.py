@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 from benefits.errors import BenefitsError
 from benefits.store import repository
-from benefits.sync.runner import sync_all
-from benefits.sync.writer import SyncReport
 from benefits.workspace import Workspace
 
 if TYPE_CHECKING:
     from benefits.forecast.model import BenefitForecast
     from benefits.forecast.runner import ForecastRunReport
+    from benefits.sync.writer import SyncReport
 
 Echo = Callable[[str], None]
 _LISTED = 10
@@ -34,6 +33,8 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
     """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
     stderr in the CLI), one line per file or line the connector could not read, and a hint to
     the quarantine when a run accepted none of its rows."""
+    from benefits.sync.runner import sync_all  # here: `benefits forecast` need not load the sync stage
+
     register = ws.register()
     ws.ensure_current()
     reports = sync_all(ws.sessions, ws.config_dir, register, as_of, only,

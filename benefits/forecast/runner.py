@@ -227,15 +227,10 @@ def stored_inputs(
     session: Session, rows: Iterable[models.Benefit]
 ) -> Iterator[tuple[models.Benefit, Benefit, pd.DataFrame]]:
     """Each stored benefit of ``rows`` with its declared benefit and its metric's observations
-    (read once per metric, shared by the benefits of that metric)."""
-    observed: dict[str, pd.DataFrame] = {}
+    (read in one query, shared by the benefits of a metric)."""
+    rows = list(rows)
+    observed = repository.observations_of(session, (row.metric for row in rows))  # typed: windows parse nothing
     for row in rows:
-        if row.metric not in observed:
-            frame = repository.observations(session, row.metric)
-            # typed once per metric, so that each benefit's windows need no parsing
-            observed[row.metric] = frame.assign(
-                period=pd.to_datetime(frame["period"]), value=pd.to_numeric(frame["value"], errors="coerce")
-            )
         yield row, repository.declared_benefit(row), observed[row.metric]
 
 
