@@ -162,6 +162,12 @@ def test_a_restated_claim_is_a_new_version_until_finance_decides(demo_config: Pa
      "period: '29/06/2026' is not a date like 2026-06-29"),
     ({"benefit": "crm-upsell-revenue", "period": "2025-01-05", "claimed_value": "1"},
      "period: 2025-01-05 must be after the benefit's baseline date 2025-09-01"),
+    ({"benefit": "crm-upsell-revenue", "period": "2026-11-30", "claimed_value": "1"},  # after the sync's as-of date
+     "period: 2026-11-30 is in the future (after 2026-11-23); claim value once it is realised"),
+    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "$1"},
+     "claimed_value: '$1' is in USD; this register's money is GBP"),
+    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": Decimal("1E+16")},
+     "claimed_value: 10000000000000000 is out of range: at most 16 digits before the decimal point"),
     ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": 1234.5},
      "claimed_value: 1234.5 is a float; yield a Decimal or text so that no cent is lost"),
     ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "lots"},

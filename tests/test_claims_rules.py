@@ -163,7 +163,7 @@ def test_unknown_and_future_claims_are_refused(config: Path, database_url: str, 
     assert one_line_error(missing) == "error: claim 999: no such claim (see `benefits claims list`)\n"
     future = write(tmp_path / "future.csv", "benefit,period,claimed_value\nshared-savings,2030-03-31,3000\n")
     result = cli(config, database_url, "claims", "import", str(future))
-    assert one_line_error(result) == (f"error: {future}: row 2: period: 2030-03-31 is in the future (today is "
+    assert one_line_error(result) == (f"error: {future}: row 2: period: 2030-03-31 is in the future (after "
                                       f"{dt.date.today()}); claim value once it is realised; nothing was recorded\n")
 
 

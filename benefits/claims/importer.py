@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, ClaimSource
-from benefits.claims.money import MAX_PLACES, check_currency, check_range, parse_money
+from benefits.claims.money import MAX_PLACES, OutOfRange, check_currency, check_range, parse_money
 from benefits.errors import BenefitsError
 from benefits.plugins.connector import CLAIM_FIELDS
 from benefits.register import Register
@@ -234,6 +234,8 @@ def _record_money(value: Any) -> Decimal:
         return parse_money(value)
     try:
         return parse_money(str(value))
+    except OutOfRange:
+        raise
     except ValueError:
         raise ValueError(f"{value!r} is not an amount of money with at most {MAX_PLACES} decimal places") from None
 
@@ -304,7 +306,7 @@ def _benefit_problems(claim: ClaimInput, category: str, dis_benefit: bool, basel
     if claim.period <= baseline_date:
         yield f"period: {claim.period} must be after the benefit's baseline date {baseline_date}"
     if claim.period > today:
-        yield f"period: {claim.period} is in the future (today is {today}); claim value once it is realised"
+        yield f"period: {claim.period} is in the future (after {today}); claim value once it is realised"
     if claim.claimed_value <= 0:
         yield f"claimed_value: must be greater than 0, not {claim.claimed_value}"
     try:

@@ -35,10 +35,14 @@ def check_currency(text: str, currency: str) -> None:
         raise ValueError(f"{text.strip()!r} is in {written}; this register's money is {currency.upper()}")
 
 
+class OutOfRange(ValueError):
+    """An amount with more whole digits than a money column holds."""
+
+
 def check_range(value: Decimal) -> None:
-    """ValueError when ``value`` has more whole digits than a money column holds."""
+    """OutOfRange when ``value`` has more whole digits than a money column holds."""
     if abs(value) >= Decimal(10) ** MAX_WHOLE_DIGITS:
-        raise ValueError(f"{value:f} is out of range: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+        raise OutOfRange(f"{value:f} is out of range: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
 
 
 def parse_money(text: str) -> Decimal:

@@ -19,7 +19,8 @@ def record_connector_claims(session: Session, connector: Connector, run_id: int)
 
     Claims are recorded with source ``connector``, created by the connector instance's name and
     linked to sync run ``run_id``. Any bad claim (an unknown or non-claimable benefit, a period
-    not after the baseline, a value that is not a positive Decimal, a change to a decided claim)
+    not after the baseline or after the sync's as-of date, a value that is not a positive Decimal, an
+    amount in another currency or out of range, a change to a decided claim)
     raises a BenefitsError naming the connector, the claim and the field: the caller's
     transaction then writes nothing of the run, and the run fails with that reason.
     """
@@ -31,6 +32,7 @@ def record_connector_claims(session: Session, connector: Connector, run_id: int)
     records = read_claims(connector)
     try:
         claims = read_claim_records(records, connector.name)
-        return record_claims(session, claims, ClaimSource.connector, connector.name, sync_run_id=run_id)
+        return record_claims(session, claims, ClaimSource.connector, connector.name, sync_run_id=run_id,
+                             today=connector.context.as_of)
     except BenefitsError as exc:
         raise BenefitsError(connector.mask(str(exc))) from None
