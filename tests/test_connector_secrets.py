@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, create_engine, select
 
 from benefits.errors import ConfigError
 from benefits.plugins.connector import Connector, ConnectorError, SyncContext
+from benefits.plugins.http_json import HttpConnector
 from benefits.plugins.secrets import expand_settings, mask
 from benefits.register import load_register
 from benefits.sync.config import load_connectors
@@ -39,8 +40,13 @@ class _Api(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # the stdlib's name
         if self.path == "/ok" and self.headers.get("Authorization") == f"Bearer {SECRET}":
-            body, status = [{"metric": "crm.upsell_revenue", "period": p, "value": 100.0 + n, "unit": "GBP"}
-                            for n, p in enumerate(PERIODS)], 200
+            body, status = (
+                [
+                    {"metric": "crm.upsell_revenue", "period": p, "value": 100.0 + n, "unit": "GBP"}
+                    for n, p in enumerate(PERIODS)
+                ],
+                200,
+            )
         else:
             body, status = {"error": "refused", "seen": dict(self.headers)}, 401
         data = json.dumps(body).encode()
@@ -71,8 +77,13 @@ def write_connectors(config: Path, connectors: list[dict[str, Any]]) -> None:
 
 
 def benefits(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from benefits.cli import main; main()", *args],
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", "from benefits.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def every_stored_text(url: str) -> str:
@@ -89,14 +100,29 @@ def every_stored_text(url: str) -> str:
 @pytest.mark.slow  # three CLI processes, each importing GX; the masking itself is tested in-process below
 def test_a_real_sync_keeps_the_secret_out_of_the_store_and_the_console(tmp_path: Path, api: str) -> None:
     config = tmp_path / "config"
-    write_connectors(config, [
-        {"name": "crm", "type": "http", "settings": {"url": f"{api}/ok", "auth": {"type": "bearer", "token": "${CRM_TOKEN}"}}},
-        {"name": "crm-refused", "type": "http",
-         "settings": {"url": f"{api}/nope", "headers": {"X-Api-Key": "${CRM_TOKEN}"}, "retries": 0}},
-    ])
+    write_connectors(
+        config,
+        [
+            {
+                "name": "crm",
+                "type": "http",
+                "settings": {"url": f"{api}/ok", "auth": {"type": "bearer", "token": "${CRM_TOKEN}"}},
+            },
+            {
+                "name": "crm-refused",
+                "type": "http",
+                "settings": {"url": f"{api}/nope", "headers": {"X-Api-Key": "${CRM_TOKEN}"}, "retries": 0},
+            },
+        ],
+    )
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
-    env = {**os.environ, "CRM_TOKEN": SECRET, "BENEFITS_CONFIG": str(config), "BENEFITS_DATABASE_URL": database,
-           "GX_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "CRM_TOKEN": SECRET,
+        "BENEFITS_CONFIG": str(config),
+        "BENEFITS_DATABASE_URL": database,
+        "GX_ANALYTICS_ENABLED": "false",
+    }
     assert benefits("init", env=env).returncode == 0
     sync = benefits("sync", "--as-of", AS_OF.isoformat(), env=env)
     assert sync.returncode == 1  # the refused connector fails alone
@@ -155,8 +181,9 @@ def test_placeholders_are_filled_everywhere_and_once() -> None:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
-        expanded, secrets = expand_settings({"x": "1-${BENEFITS_T_A}-$HOME-{y}", "n": 3,
-                                             "nested": {"list": ["${BENEFITS_T_B}", "${BENEFITS_T_EMPTY}"]}})
+        expanded, secrets = expand_settings(
+            {"x": "1-${BENEFITS_T_A}-$HOME-{y}", "n": 3, "nested": {"list": ["${BENEFITS_T_B}", "${BENEFITS_T_EMPTY}"]}}
+        )
     assert expanded == {"x": "1-a$b${BENEFITS_T_B}-$HOME-{y}", "n": 3, "nested": {"list": ["bee", ""]}}
     assert secrets == {"a$b${BENEFITS_T_B}", "bee"}
     assert mask("a%24b%24%7BBENEFITS_T_B%7D and bee", secrets) == "*** and ***"  # percent-encoded too
@@ -164,26 +191,114 @@ def test_placeholders_are_filled_everywhere_and_once() -> None:
 
 def test_a_missing_variable_is_one_config_line_naming_file_field_and_variable(tmp_path: Path) -> None:
     config = tmp_path / "config"
-    write_connectors(config, [
-        {"name": "demo", "type": "demo"},
-        {"name": "crm", "type": "http",
-         "settings": {"url": "http://127.0.0.1/", "headers": {"X-Key": "k-${BENEFITS_NO_SUCH_KEY}"}}},
-    ])
+    write_connectors(
+        config,
+        [
+            {"name": "demo", "type": "demo"},
+            {
+                "name": "crm",
+                "type": "http",
+                "settings": {"url": "http://127.0.0.1/", "headers": {"X-Key": "k-${BENEFITS_NO_SUCH_KEY}"}},
+            },
+        ],
+    )
     context = SyncContext(register=load_register(config), as_of=AS_OF)
     with pytest.raises(ConfigError) as raised:
         load_connectors(config, context)
-    assert str(raised.value) == (f"{config / 'connectors.yaml'}: connectors[1].settings.headers.X-Key: "
-                                 "environment variable BENEFITS_NO_SUCH_KEY is not set")
+    assert str(raised.value) == (
+        f"{config / 'connectors.yaml'}: connectors[1].settings.headers.X-Key: "
+        "environment variable BENEFITS_NO_SUCH_KEY is not set"
+    )
 
 
 def test_an_invalid_setting_never_echoes_a_filled_in_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BENEFITS_T_HOST", "user:" + SECRET + "@host")
     config = tmp_path / "config"
     write_connectors(config, [{"name": "crm", "type": "http", "settings": {"url": "http://${BENEFITS_T_HOST}/x"}}])
-    with pytest.raises(ConfigError, match=r"connectors\[0\]\.settings\.url: not valid once \$\{BENEFITS_T_HOST\} is "
-                                          r"filled in from the environment \(value_error\)$") as raised:
+    with pytest.raises(
+        ConfigError,
+        match=r"connectors\[0\]\.settings\.url: not valid once \$\{BENEFITS_T_HOST\} is "
+        r"filled in from the environment \(value_error\)$",
+    ) as raised:
         load_connectors(config, SyncContext(register=load_register(config), as_of=AS_OF))
     assert SECRET not in str(raised.value) and "%x" not in str(raised.value)
     write_connectors(config, [{"name": "crm", "type": "http", "settings": {"url": "http://127.0.0.1/", "retries": -1}}])
-    with pytest.raises(ConfigError, match=r"connectors\[0\]\.settings\.retries: input should be greater than or equal to 0$"):
+    with pytest.raises(
+        ConfigError, match=r"connectors\[0\]\.settings\.retries: input should be greater than or equal to 0$"
+    ):
         load_connectors(config, SyncContext(register=load_register(config), as_of=AS_OF))
+
+
+# ---- which settings are secret: SecretStr, not ${NAME} ------------------------------------------
+
+
+class SiteSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str
+    token: SecretStr
+
+
+class Site(Connector):
+    """Declares its token secret; its base URL is not."""
+
+    type: ClassVar[str] = "site"
+    Settings: ClassVar[type[BaseModel]] = SiteSettings
+    settings: SiteSettings
+
+    def check(self) -> None:
+        self.log.warning("logging in to %s with %s", self.settings.base_url, self.settings.token.get_secret_value())
+        raise ConnectorError(
+            f"GET {self.settings.base_url}/v1/x: refused token {self.settings.token.get_secret_value()}"
+        )
+
+
+class LegacySettings(BaseModel):
+    base_url: str
+    token: str
+
+
+class Legacy(Connector):
+    """Written before secrets were declared: no SecretStr anywhere."""
+
+    type: ClassVar[str] = "legacy"
+    Settings: ClassVar[type[BaseModel]] = LegacySettings
+    settings: LegacySettings
+
+    def check(self) -> None:
+        raise ConnectorError(f"GET {self.settings.base_url}/v1/x: refused token {self.settings.token}")
+
+
+def test_only_secret_settings_are_masked_in_errors_and_logs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SITE_URL", "https://skills.example.com")
+    connector = build_connector(Site, {"base_url": "${SITE_URL}", "token": "literal-Yy3-token"}, as_of=AS_OF)
+    assert connector.secrets == {"literal-Yy3-token"}  # written in the file, still secret; the URL is not
+    with pytest.raises(ConnectorError) as raised:
+        connector.check()
+    assert str(raised.value) == "GET https://skills.example.com/v1/x: refused token ***"
+    assert [r.getMessage() for r in caplog.records] == ["logging in to https://skills.example.com with ***"]
+    assert caplog.records[0].name == "benefits.connectors.conformance"
+
+
+def test_a_connector_that_declares_no_secret_keeps_every_filled_in_value_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SITE_URL", "https://skills.example.com")
+    monkeypatch.setenv("SITE_TOKEN", SECRET)
+    connector = build_connector(Legacy, {"base_url": "${SITE_URL}", "token": "${SITE_TOKEN}"}, as_of=AS_OF)
+    assert connector.secrets == {"https://skills.example.com", SECRET}
+    with pytest.raises(ConnectorError, match=r"^GET \*\*\*/v1/x: refused token \*\*\*$"):
+        connector.check()
+
+
+def test_the_http_connector_shows_its_url_and_masks_a_key_in_the_query(
+    api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_URL", api)
+    monkeypatch.setenv("CRM_KEY", SECRET)
+    connector = build_connector(HttpConnector, {"url": "${CRM_URL}/nope", "query": {"key": "${CRM_KEY}"}, "retries": 0})
+    with pytest.raises(ConnectorError) as raised:
+        connector.check()
+    assert str(raised.value).startswith(f"GET {api}/nope?key=***: HTTP 401 Unauthorized: ")
+    assert SECRET not in str(raised.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -84,9 +85,9 @@ class Connector:
     """True when ``records()`` fetches only what changed since ``context.bookmark`` (the conformance kit
     then checks that a run from a bookmark yields nothing older); False when it re-sends everything."""
     secrets: frozenset[str] = frozenset()
-    """The values the framework filled in from the environment (``${NAME}`` in the settings); the
-    framework masks them in whatever ``check``, ``discover`` and ``records`` raise, and a connector
-    passes any message it logs through :meth:`mask`."""
+    """The values of the ``SecretStr`` settings (or, when ``Settings`` declares none, every value the
+    framework filled in from ``${NAME}``); the framework masks them in whatever ``check``,
+    ``discover``, ``records`` and ``claims`` raise, and :attr:`log` masks them in what it logs."""
 
     def __init__(self, name: str, settings: BaseModel, context: SyncContext) -> None:
         self.name = name
@@ -101,6 +102,13 @@ class Connector:
         from benefits.plugins.secrets import mask
 
         return mask(message, [*self.secrets, *more])
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        """A logger, ``benefits.connectors.<name>``, that masks this connector's secrets in every message."""
+        from benefits.plugins.secrets import MaskingLogger
+
+        return MaskingLogger(logging.getLogger(f"benefits.connectors.{self.name}"), self)
 
     def check(self) -> None:
         """Raise ConnectorError when the source cannot be reached; the default checks nothing."""

@@ -34,6 +34,7 @@ from benefits.plugins.http import (
     resolve,
     with_query,
 )
+from benefits.plugins.secrets import secret_values
 
 __all__ = ["BasicAuth", "BearerAuth", "FieldMapping", "HttpConnector", "HttpSettings"]
 
@@ -69,9 +70,10 @@ class HttpSettings(BaseModel):
     """Settings of the http connector."""
 
     model_config = ConfigDict(extra="forbid")
-    url: SecretStr = Field(
-        min_length=1, description="The first page's URL (http or https; secret, as it may carry a key)."
+    url: str = Field(
+        min_length=1, description="The first page's URL (http or https; shown in errors, so no key in it)."
     )
+    query: dict[str, SecretStr] = Field({}, description="Extra query parameters (secret), e.g. an API key.")
     records_path: str = Field(
         "", description="Dot path to the list of items in the body; empty when the body is the list."
     )
@@ -100,8 +102,8 @@ class HttpSettings(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: SecretStr) -> SecretStr:
-        check_url(url.get_secret_value())
+    def _http_url(cls, url: str) -> str:
+        check_url(url)
         return url
 
     @model_validator(mode="after")
@@ -131,10 +133,12 @@ class HttpConnector(RestConnector):
         return self.settings.records_path
 
     def url(self) -> str:
-        """The ``url`` setting, with the bookmark as ``bookmark_param`` when both are set."""
-        url = self.settings.url.get_secret_value()
+        """The ``url`` setting with the ``query`` settings, and the bookmark as ``bookmark_param`` when both are set."""
+        params = {name: value.get_secret_value() for name, value in self.settings.query.items()}
         bookmark, param = self.context.bookmark, self.settings.bookmark_param
-        return with_query(url, **{param: bookmark.isoformat()}) if param and bookmark is not None else url
+        if param and bookmark is not None:
+            params[param] = bookmark.isoformat()
+        return with_query(self.settings.url, **params) if params else self.settings.url
 
     def credentials(self) -> dict[str, str]:
         """The ``headers`` and ``auth`` settings as request headers."""
@@ -148,15 +152,11 @@ class HttpConnector(RestConnector):
         return headers
 
     def client(self) -> HttpClient:
-        """The helper's client, with the password and the encoded basic pair among the secrets."""
-        auth = self.settings.auth
-        extra = [auth.token.get_secret_value()] if isinstance(auth, BearerAuth) else []
-        if isinstance(auth, BasicAuth):
-            extra.append(auth.password.get_secret_value())
+        """The helper's client, every secret setting (and the encoded basic pair) among its secrets."""
         return HttpClient(
             self.url(),
             credentials=self.credentials(),
-            secrets=[*self.secrets, *extra],
+            secrets=[*self.secrets, *secret_values(self.settings)],
             timeout=self.settings.timeout,
             retries=self.settings.retries,
             backoff=self.settings.backoff,

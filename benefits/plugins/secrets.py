@@ -2,23 +2,28 @@
 
 A setting such as ``password: ${LEDGER_PASSWORD}`` keeps the secret out of connectors.yaml. The
 framework fills every placeholder of every connector's settings (:func:`expand_settings`) before
-the connector's ``Settings`` are validated, gives the connector the filled-in values as
-``connector.secrets``, and masks them (:func:`mask`) in every message a connector's ``check``,
-``discover`` or ``records`` raises (:func:`guard`), so that a value never reaches an error line,
-a log, ``sync_runs.error`` or the console.
+the connector's ``Settings`` are validated. A ``Settings`` model declares which settings are secret
+by typing them pydantic ``SecretStr``; their values are the connector's ``secrets``
+(:func:`settings_secrets`), masked (:func:`mask`) in every message a connector's ``check``,
+``discover``, ``records`` or ``claims`` raises (:func:`guard`) and in what it logs through
+:meth:`Connector.log`, so that a value never reaches an error line, a log, ``sync_runs.error`` or
+the console. A model that declares no ``SecretStr`` at all (a connector written before secrets
+were declared) keeps the earlier rule: every value filled in from ``${NAME}`` is a secret.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
-from pydantic import ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from benefits.errors import ConfigError
 from benefits.plugins.connector import Connector, ConnectorError
@@ -90,13 +95,53 @@ def mask(message: str, secrets: Iterable[str | None]) -> str:
     return message
 
 
+def declares_secrets(model: type[BaseModel]) -> bool:
+    """True when ``model`` has a ``SecretStr`` field, directly or in a nested model, list or dict."""
+    return any(_mentions_secret(field.annotation, set()) for field in model.model_fields.values())
+
+
+def _mentions_secret(annotation: Any, seen: set[type]) -> bool:
+    if annotation is SecretStr:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        seen.add(annotation)
+        return any(_mentions_secret(field.annotation, seen) for field in annotation.model_fields.values())
+    return any(_mentions_secret(arg, seen) for arg in typing.get_args(annotation))
+
+
+def secret_values(value: Any) -> frozenset[str]:
+    """Every non-empty ``SecretStr`` value in validated settings (nested models, lists, tuples and dicts too)."""
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        return frozenset({secret} if secret else ())
+    if isinstance(value, BaseModel):
+        return frozenset().union(*(secret_values(getattr(value, name)) for name in type(value).model_fields))
+    if isinstance(value, dict):
+        return frozenset().union(*(secret_values(item) for item in value.values()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset().union(*(secret_values(item) for item in value))
+    return frozenset()
+
+
+def settings_secrets(settings: BaseModel, filled: Iterable[str]) -> frozenset[str]:
+    """The values to mask for these validated settings: their ``SecretStr`` values when the model declares
+    any; otherwise, for a connector that declares none, every non-empty value ``filled`` in from ``${NAME}``."""
+    if declares_secrets(type(settings)):
+        return secret_values(settings)
+    return frozenset(s for s in filled if s)
+
+
 def guard(connector: C, secrets: Iterable[str]) -> C:
     """Give ``connector`` its secrets and mask them in whatever its check, discover, records and claims raise.
 
-    An exception whose message holds a secret is replaced by a ConnectorError with the message
-    masked (and no chained cause, which could hold it too); any other exception passes unchanged.
+    ``secrets`` are the values filled in from ``${NAME}``; which of them (and which other values)
+    are secret is the connector's ``Settings``' choice (:func:`settings_secrets`). An exception whose
+    message holds a secret is replaced by a ConnectorError with the message masked (and no chained
+    cause, which could hold it too); any other exception passes unchanged.
     """
-    connector.secrets = connector.secrets | frozenset(s for s in secrets if s)
+    connector.secrets = connector.secrets | settings_secrets(connector.settings, secrets)
     if not connector.secrets:
         return connector
     for name in ("check", "discover"):
@@ -104,6 +149,21 @@ def guard(connector: C, secrets: Iterable[str]) -> C:
     for name in ("records", "claims"):
         setattr(connector, name, _masking_generator(connector, getattr(connector, name)))
     return connector
+
+
+class MaskingLogger(logging.LoggerAdapter[logging.Logger]):
+    """A logger adapter that formats each message with its arguments, then masks the connector's secrets."""
+
+    def __init__(self, logger: logging.Logger, connector: Connector) -> None:
+        super().__init__(logger, {"connector": connector.name})
+        self.connector = connector
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log ``msg % args`` with every secret replaced by ``***``."""
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            kwargs.setdefault("extra", self.extra)
+            self.logger.log(level, self.connector.mask(text), **kwargs)
 
 
 def _masking_generator(connector: Connector, method: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:

@@ -39,7 +39,7 @@ class SqlSettings(BaseModel):
     """Settings of the sql connector."""
 
     model_config = ConfigDict(extra="forbid")
-    url: SecretStr = Field(min_length=1, description="A SQLAlchemy database URL; `${NAME}` is read from the environment.")
+    url: str = Field(min_length=1, description="A SQLAlchemy database URL (shown with its password as `***`).")
     password: SecretStr | None = Field(
         None, description="The database password (replaces any in `url`), e.g. `${LEDGER_PASSWORD}`; needs no URL-quoting."
     )
@@ -169,7 +169,7 @@ class SqlConnector(Connector):
     def _target(self) -> _Target:
         """The URL to connect to (with ``password`` set in it), how to show it, and the values to mask."""
         try:
-            url = make_url(self.settings.url.get_secret_value())
+            url = make_url(self.settings.url)
         except (ArgumentError, ValueError):
             raise ConnectorError(
                 "settings.url is not a database URL (expected dialect+driver://user:password@host:port/database)"
