@@ -95,10 +95,10 @@ def forecast_stage(
         ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler, notes=echo
     )
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
-    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}); "
-         f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}")
     if report.held:
         echo(f"forecast trust: {report.held}")
+    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}); "
+         f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}")
     return report
 
 
