@@ -40,11 +40,11 @@ automation-revenue,2026-03-31,0.10
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """The shared test register with users: fay and ana (finance), vic (viewer)."""
+    """The shared test register with users: fay and ana (finance), vic (viewer), root (admin)."""
     folder = tmp_path / "config"
     shutil.copytree(SHARED, folder)
-    users.save_users(folder / "users.yaml", {name: UserEntry(name, role) for name, role in
-                                             [("fay", "finance"), ("ana", "finance"), ("vic", "viewer")]})
+    roles = [("fay", "finance"), ("ana", "finance"), ("vic", "viewer"), ("root", "admin")]
+    users.save_users(folder / "users.yaml", {name: UserEntry(name, role) for name, role in roles})
     return folder
 
 
@@ -155,6 +155,35 @@ def test_decisions_are_final_separate_and_record_what_they_decided(config: Path,
     changed = write(tmp_path / "changed.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,3200\n")
     refused = cli(config, database_url, "claims", "import", str(changed), "--by", "ana")
     assert "is already rejected; a decided claim cannot change; nothing was recorded" in one_line_error(refused)
+
+
+def test_only_an_admin_waives_separation_of_duties_and_the_waiver_is_kept(config: Path, database_url: str,
+                                                                         tmp_path: Path) -> None:
+    sessions = store(database_url)
+    claims_csv = write(tmp_path / "claims.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,3000\n")
+    assert cli(config, database_url, "claims", "import", str(claims_csv), "--by", "ana").exit_code == 0
+    [claim] = listed(config, database_url)["claims"]
+    shown = cli(config, database_url, "claims", "self-approval")
+    assert shown.output == "claimants may not decide their own claims (separation of duties)\n"
+    refused = cli(config, database_url, "claims", "self-approval", "allow", "--user", "fay", "--comment", "small team")
+    assert one_line_error(refused, exit_code=3) == (
+        "error: fay has role finance; changing the sign-off rules needs role admin\n")
+    no_why = cli(config, database_url, "claims", "self-approval", "allow", "--user", "root")
+    assert one_line_error(no_why) == "error: self-approval allow: give --user NAME (role admin) and --comment WHY\n"
+
+    allowed = cli(config, database_url, "claims", "self-approval", "allow", "--user", "root", "--comment", "two of us")
+    assert allowed.exit_code == 0 and allowed.output.endswith(
+        "root (admin)  allowed self-approval: two of us\nclaimants may decide their own claims\n")
+    own = cli(config, database_url, "claims", "approve", claim["id"], "--user", "ana", "--comment", "checked alone")
+    assert own.exit_code == 0, own.output
+    forbidden = cli(config, database_url, "claims", "self-approval", "forbid", "--user", "root", "--comment", "hired")
+    assert forbidden.exit_code == 0 and forbidden.output.endswith("root (admin)  forbade self-approval: hired\n"
+                                                                  "claimants may not decide their own claims "
+                                                                  "(separation of duties)\n")
+    with pytest.raises(DBAPIError), sessions.begin() as session:
+        session.execute(text("DELETE FROM sign_off_settings"))
+    with sessions() as session:
+        assert [s.claimant_may_decide for s in session.scalars(select(models.SignOffSetting))] == [True, False]
 
 
 def test_unknown_and_future_claims_are_refused(config: Path, database_url: str, tmp_path: Path) -> None:

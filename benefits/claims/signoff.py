@@ -4,7 +4,9 @@ Rules, checked here and (where a database can) by triggers from migrations 0005 
 PostgreSQL and SQLite:
 
 - only the finance role (or admin) decides, and never on a claim they recorded themselves
-  (separation of duties: anyone who recorded a version of the claim is its claimant);
+  (separation of duties: anyone who recorded a version of the claim is its claimant) unless an
+  admin has allowed it for a team too small to separate the duties; that change of the rules is
+  itself recorded, append-only, with who, when and why (:func:`set_claimant_may_decide`);
 - a claim is decided once: pending, then approved or rejected, final (the database refuses a
   second decision and any update of a decided claim's row);
 - a decision records the claim version and the claimed value it was made on;
@@ -58,7 +60,7 @@ def decide(session: Session, claim_id: int, decision: Decision, user: str, role:
                             "an orphan claim cannot be decided")
     versions = list(session.scalars(select(models.ClaimVersion).where(models.ClaimVersion.claim_id == claim_id)
                                     .order_by(models.ClaimVersion.id)))
-    if user in {claim.created_by, *(v.created_by for v in versions)}:
+    if user in {claim.created_by, *(v.created_by for v in versions)} and not claimant_may_decide(session):
         raise NotAllowed(f"claim {claim_id}: {user} recorded it; a claim is decided by someone other than its claimant")
     if not versions:
         raise BenefitsError(f"claim {claim_id}: no recorded value to decide on")
@@ -69,6 +71,30 @@ def decide(session: Session, claim_id: int, decision: Decision, user: str, role:
     session.add(row)
     session.flush()
     return row
+
+
+def claimant_may_decide(session: Session) -> bool:
+    """True once an admin has allowed claimants to decide their own claims (and not forbidden it again)."""
+    return bool(session.scalar(select(models.SignOffSetting.claimant_may_decide)
+                               .order_by(models.SignOffSetting.id.desc()).limit(1)))
+
+
+def set_claimant_may_decide(session: Session, allowed: bool, user: str, role: str,
+                            comment: str) -> models.SignOffSetting:
+    """Record an admin's change of the separation-of-duties rule; the comment says why."""
+    if role != "admin":
+        raise NotAllowed(f"{user} has role {role}; changing the sign-off rules needs role admin")
+    if not comment.strip():
+        raise BenefitsError("comment: say why the sign-off rule changes")
+    row = models.SignOffSetting(claimant_may_decide=allowed, set_by=user, role=role, comment=comment.strip())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def setting_history(session: Session) -> list[models.SignOffSetting]:
+    """Every change of the sign-off rules, oldest first."""
+    return list(session.scalars(select(models.SignOffSetting).order_by(models.SignOffSetting.id)))
 
 
 def history(session: Session, claim_id: int) -> list[models.ClaimDecision]:

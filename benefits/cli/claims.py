@@ -2,7 +2,8 @@
 
 Approving and rejecting need ``--user NAME``; the user's role is read from the same users file as
 the dashboard's (``--users FILE``, default CONFIG/users.yaml; see `benefits users add`), and only
-the finance role (or admin) may decide, once, and never on a claim they recorded.
+the finance role (or admin) may decide, once, and never on a claim they recorded unless an admin
+allowed it (`benefits claims self-approval allow`, recorded with who and why).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
 
 @claims.command("list")
 @click.option("--initiative", default=None, help="Only this initiative's claims.")
-@click.option("--state", type=click.Choice(["pending", "approved", "rejected"]), default=None, help="Only claims in this state.")
+@click.option("--state", type=click.Choice(["pending", "approved", "rejected"]), default=None,
+              help="Only claims in this state.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
 def list_claims(ctx: click.Context, initiative: str | None, state: str | None, fmt: str) -> None:
@@ -124,6 +126,42 @@ def _decision_command(verb: str, decision: str, help_text: str) -> None:
 
 _decision_command("approve", "approved", "Approve claim CLAIM_ID: its value counts as validated (role finance).")
 _decision_command("reject", "rejected", "Reject claim CLAIM_ID (role finance).")
+
+
+@claims.command("self-approval")
+@click.argument("change", type=click.Choice(["allow", "forbid"]), required=False)
+@click.option("--user", "user", default=None, help="The admin who changes the rule (a user of the users file).")
+@click.option("--comment", default=None, help="Why: kept with the change.")
+@_users_option
+@click.pass_context
+def self_approval(ctx: click.Context, change: str | None, user: str | None, comment: str | None,
+                  users_file: Path | None) -> None:
+    """Show, or (role admin) allow or forbid, claimants deciding their own claims; every change is kept.
+
+    Forbidden by default (separation of duties). Allow it only for a team too small to separate
+    the duties: `benefits claims self-approval allow --user root --comment "two-person team"`.
+    """
+    from benefits.claims.signoff import set_claimant_may_decide, setting_history
+    from benefits.errors import BenefitsError
+
+    ws = workspace(ctx)
+    if change is not None:
+        if not user or comment is None:
+            raise BenefitsError(f"self-approval {change}: give --user NAME (role admin) and --comment WHY")
+        role = _role_of(users_file or ws.config_dir / USERS_FILE, user)
+        ws.ensure_current()
+        with ws.sessions.begin() as session:
+            set_claimant_may_decide(session, change == "allow", user, role, comment)
+    ws.ensure_current()
+    with ws.sessions() as session:
+        changes = setting_history(session)
+    for row in changes:
+        verb = "allowed" if row.claimant_may_decide else "forbade"
+        click.echo(f"{row.set_at.isoformat(timespec='seconds')}  {row.set_by} ({row.role})  {verb} self-approval: "
+                   f"{row.comment}")
+    allowed = bool(changes) and changes[-1].claimant_may_decide
+    click.echo("claimants may decide their own claims" if allowed
+               else "claimants may not decide their own claims (separation of duties)")
 
 
 @claims.command("history")

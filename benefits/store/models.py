@@ -364,6 +364,19 @@ class ClaimDecision(Base):
     claimed_value: Mapped[Decimal] = mapped_column(Money(), comment="the claimed value that was decided on")
 
 
+class SignOffSetting(Base):
+    """One change of the sign-off rules by an admin, kept for good; the latest row is in force (none: the defaults)."""
+
+    __tablename__ = "sign_off_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claimant_may_decide: Mapped[bool] = mapped_column(
+        comment="true: whoever recorded a claim may also decide it (a team too small to separate the duties)")
+    set_by: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 @event.listens_for(ClaimDecision, "before_update")
 @event.listens_for(ClaimDecision, "before_delete")
 def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:
@@ -376,3 +389,10 @@ def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecisio
 def _refuse_version_change(_mapper: Any, _connection: Any, target: ClaimVersion) -> None:
     """No ORM path edits or deletes a recorded value of a claim."""
     raise PermissionError(f"claim version {target.id} is append-only: it cannot be changed or deleted")
+
+
+@event.listens_for(SignOffSetting, "before_update")
+@event.listens_for(SignOffSetting, "before_delete")
+def _refuse_setting_change(_mapper: Any, _connection: Any, target: SignOffSetting) -> None:
+    """No ORM path edits or deletes a recorded change of the sign-off rules."""
+    raise PermissionError(f"sign-off setting {target.id} is append-only: it cannot be changed or deleted")
