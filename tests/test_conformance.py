@@ -72,6 +72,7 @@ def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pyt
         "test_type_is_a_name",
         "test_records_are_dicts_with_the_contract_fields",
         "test_records_are_repeatable",
+        "test_a_run_from_a_bookmark_yields_only_newer_records",  # its records change from run to run
         "test_batch_passes_validation",
         "test_every_discovered_metric_has_records",
         "test_records_use_discovered_metrics_and_units",
@@ -164,3 +165,70 @@ def test_connector(benefits_connector, benefits_register):
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["benefits * (connector conformance kit: benefits.testing)"])
+
+
+SYNC_LIKE = '''
+import datetime as dt
+from pydantic import BaseModel, ConfigDict, SecretStr
+from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
+from benefits.testing import get_connector_tests
+
+WEEKS = ["2026-11-02", "2026-11-09", "2026-11-16"]
+
+class TokenSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str
+    token: SecretStr
+
+class Api(Connector):
+    """Logs in with its token (a wrong one is refused) and fetches only weeks after the bookmark."""
+    type = "api-kit"
+    Settings = TokenSettings
+    incremental = True
+
+    def check(self):
+        assert isinstance(self.context.as_of, dt.date) and not isinstance(self.context.as_of, dt.datetime)
+        if self.settings.token.get_secret_value() != "tok-right":
+            raise ConnectorError(f"{self.settings.base_url}: 401 for token {self.settings.token.get_secret_value()}")
+
+    def discover(self):
+        return [MetricInfo("ledger.it_opex_weekly", "GBP")]
+
+    def records(self):
+        bookmark = self.context.bookmark
+        assert bookmark is None or type(bookmark) is dt.date
+        for week in WEEKS:
+            if bookmark is None or self.lies or dt.date.fromisoformat(week) >= bookmark:
+                yield {"metric": "ledger.it_opex_weekly", "period": week, "value": 41000, "unit": "GBP"}
+
+    lies = False
+
+class Liar(Api):
+    """Says it is incremental, re-sends everything, and lets any token in."""
+    type = "liar-kit"
+    lies = True
+
+    def check(self):
+        pass
+
+SETTINGS = {"base_url": "${KIT_BASE}", "token": "${KIT_TOKEN}"}
+ENV = {"KIT_BASE": "https://a.example", "KIT_TOKEN": "tok-right"}
+TestApi = get_connector_tests(Api, SETTINGS, as_of="2026-11-23", env=ENV)
+TestLiar = get_connector_tests(Liar, SETTINGS, as_of="2026-11-23", env=ENV)
+'''
+
+
+def test_the_kit_fills_placeholders_uses_the_syncs_types_and_checks_bookmarks_and_credentials(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_sync_like=SYNC_LIKE)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rf")
+    kit = len(STANDARD_TESTS) + 1  # the wrong-credentials test: both declare a SecretStr
+    result.assert_outcomes(passed=2 * kit - 2, failed=2)
+    result.stdout.fnmatch_lines([
+        "FAILED test_sync_like.py::TestLiar::test_a_run_from_a_bookmark_yields_only_newer_records*",
+        "FAILED test_sync_like.py::TestLiar::test_wrong_credentials_fail_check_clearly*",
+    ])
+    result.stdout.fnmatch_lines(["*incremental is True, but a run from bookmark 2026-11-09 yielded older periods*"])
+    result.stdout.fnmatch_lines(["*check() passed with wrong credentials*"])
+    assert "tok-right" not in result.stdout.str()

@@ -195,12 +195,16 @@ def test_http_is_a_built_in_connector_type() -> None:
     assert next(p for p in plugins() if p.name == "benefits.plugins.http_json").connectors == ["http"]
 
 
-class TestHttpConnector(get_connector_tests(HttpConnector, {"url": "http://127.0.0.1:9/set-by-fixture"}, as_of=AS_OF)):
-    """The conformance kit against the test server (its port is known only once it runs)."""
+class TestHttpConnector(
+    get_connector_tests(HttpConnector, {"url": "http://127.0.0.1:9/later"}, as_of=AS_OF, env={"API_TOKEN": TOKEN})
+):
+    """The conformance kit against the test server (its port is known only once it runs), with a bearer
+    token the kit fills in from its ``env`` option (and changes, to see a wrong one refused)."""
 
     @pytest.fixture(autouse=True)
     def _served(self, api: Api) -> None:
-        type(self).settings = {"url": f"{api.url}/metrics", **NESTED}
+        auth = {"type": "bearer", "token": "${API_TOKEN}"}
+        type(self).settings = {"url": f"{api.url}/bearer", **NESTED, "auth": auth, "retries": 0}
 
 
 # ---- pages --------------------------------------------------------------------------------------

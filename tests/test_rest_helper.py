@@ -20,7 +20,7 @@ import pytest
 from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
 from benefits.plugins.http import LinkHeaderPaginator, Page
 from benefits.plugins.http_json import HttpConnector
-from benefits.testing import build_connector
+from benefits.testing import build_connector, get_connector_tests
 
 from .conftest import ROOT
 
@@ -106,16 +106,19 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="module")
-def example() -> Iterator[ModuleType]:
-    """The docs' example module, imported from its file."""
+def load_example() -> ModuleType:
+    """The docs' example module, imported from its file as an installed plugin would be."""
     spec = importlib.util.spec_from_file_location("skillscloud_benefits", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as an import would: pydantic resolves the annotations through it
     spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    return module
+
+
+@pytest.fixture(scope="module")
+def example() -> ModuleType:
+    return sys.modules.get("skillscloud_benefits") or load_example()
 
 
 def build(cls: type[Connector], settings: dict[str, Any], bookmark: dt.date | None = None) -> Connector:
@@ -208,3 +211,18 @@ def test_the_built_in_http_connector_follows_the_link_header(api: Api) -> None:
 def test_the_link_header_paginator_finds_rel_next(header: str, expected: str | None) -> None:
     page = Page("https://a.example/x", {"Link": header} if header else {}, [])
     assert LinkHeaderPaginator().next(page, []) == expected
+
+
+class TestSkillsCloudTraining(
+    get_connector_tests(
+        load_example().SkillsCloudTraining,
+        {"base_url": "http://127.0.0.1:9/"},
+        as_of=AS_OF,
+        env={"SKILLS_TOKEN": TOKEN},
+    )
+):
+    """The conformance kit runs the docs' example against the server: bookmark and wrong-token tests included."""
+
+    @pytest.fixture(autouse=True)
+    def _served(self, api: Api) -> None:
+        type(self).settings = {"base_url": api.url, "token": "${SKILLS_TOKEN}", "retries": 0}

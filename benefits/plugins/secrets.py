@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
@@ -41,24 +41,28 @@ def placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(PLACEHOLDER.findall(text)))
 
 
-def expand_settings(settings: Any, where: str = "settings") -> tuple[Any, frozenset[str]]:
+def expand_settings(
+    settings: Any, where: str = "settings", environ: Mapping[str, str] | None = None
+) -> tuple[Any, frozenset[str]]:
     """``settings`` with each ``${NAME}`` in any string (nested in dicts and lists) filled from the environment.
 
-    Returns the filled-in copy and the non-empty values inserted (the secrets to mask). A value is
-    inserted as is, never expanded again; ``$NAME`` without braces is left alone. Raises
-    ConfigError ``<where>.<field>: environment variable NAME is not set`` for the first missing
-    variable; the message never holds a value.
+    ``environ`` replaces ``os.environ`` (the conformance kit's ``env`` option). Returns the
+    filled-in copy and the non-empty values inserted. A value is inserted as is, never expanded
+    again; ``$NAME`` without braces is left alone. Raises ConfigError ``<where>.<field>:
+    environment variable NAME is not set`` for the first missing variable; the message never holds
+    a value.
     """
     found: set[str] = set()
+    env = os.environ if environ is None else environ
 
     def fill(value: Any, path: str) -> Any:
         if isinstance(value, str):
             for name in placeholders(value):
-                if name not in os.environ:
+                if name not in env:
                     raise ConfigError(f"{path}: environment variable {name} is not set")
-                if os.environ[name]:
-                    found.add(os.environ[name])
-            return PLACEHOLDER.sub(lambda m: os.environ[m.group(1)], value)
+                if env[name]:
+                    found.add(env[name])
+            return PLACEHOLDER.sub(lambda m: env[m.group(1)], value)
         if isinstance(value, dict):
             return {key: fill(item, f"{path}.{key}") for key, item in value.items()}
         if isinstance(value, list):

@@ -15,10 +15,19 @@ fixtures for tests of your own.
 from benefits.testing.suite import (
     ClaimsConnectorTests,
     ConnectorTests,
+    SecretSettingsTests,
     build_connector,
     get_connector_tests,
     load_test_register,
     records_batch,
 )
 
-__all__ = ["ClaimsConnectorTests", "ConnectorTests", "build_connector", "get_connector_tests", "load_test_register", "records_batch"]
+__all__ = [
+    "ClaimsConnectorTests",
+    "ConnectorTests",
+    "SecretSettingsTests",
+    "build_connector",
+    "get_connector_tests",
+    "load_test_register",
+    "records_batch",
+]

@@ -14,13 +14,21 @@ import datetime as dt
 import re
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from benefits.plugins.connector import RECORD_FIELDS, Connector, MetricInfo, SyncContext, delivers_claims
+from benefits.plugins.connector import (
+    RECORD_FIELDS,
+    Connector,
+    ConnectorError,
+    MetricInfo,
+    SyncContext,
+    delivers_claims,
+)
 from benefits.register import REGISTER_FILE, Register, load_register
 
 if TYPE_CHECKING:
@@ -52,18 +60,51 @@ def build_connector(
     *,
     register: Register | None = None,
     register_path: str | Path | None = None,
-    as_of: dt.date | None = None,
+    as_of: dt.date | str | None = None,
+    bookmark: dt.date | str | None = None,
+    env: Mapping[str, str] | None = None,
     name: str = "conformance",
 ) -> Connector:
-    """A connector instance built the way the sync builds one: ``${NAME}`` filled from the environment,
-    settings validated (pydantic's ValidationError when they are not), then a SyncContext; the
-    filled-in values are the connector's ``secrets``, masked in whatever it raises."""
+    """A connector instance built the way the sync builds one: ``${NAME}`` filled from the environment
+    (or from ``env``, when given), settings validated (pydantic's ValidationError when they are not),
+    then a SyncContext whose ``as_of`` and ``bookmark`` are ``datetime.date`` as in the sync (ISO
+    text is accepted here and converted); the connector's secret settings are masked in whatever it
+    raises."""
+    context = SyncContext(
+        register=register or load_test_register(register_path),
+        as_of=sync_date(as_of) or dt.date.today(),
+        bookmark=sync_date(bookmark),
+    )
+    return connect(connector_cls, settings or {}, context, env=env, name=name)
+
+
+def connect(
+    connector_cls: type[Connector],
+    settings: Mapping[str, Any],
+    context: SyncContext,
+    *,
+    env: Mapping[str, str] | None = None,
+    name: str = "conformance",
+) -> Connector:
+    """``connector_cls`` built as the sync builds it (``benefits.sync.config``), with this context."""
     from benefits.plugins.secrets import expand_settings, guard
 
-    expanded, secrets = expand_settings(dict(settings or {}))
+    expanded, filled = expand_settings(dict(settings), environ=env)
     checked = connector_cls.Settings.model_validate(expanded)
-    context = SyncContext(register=register or load_test_register(register_path), as_of=as_of or dt.date.today())
-    return guard(connector_cls(name, checked, context), secrets)
+    return guard(connector_cls(name, checked, context), filled)
+
+
+def sync_date(value: dt.date | str | None) -> dt.date | None:
+    """A date as the sync passes it (``datetime.date``, never a ``datetime``), from a date or ISO text."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        raise TypeError(f"{value!r} is a datetime; the sync passes dates (datetime.date)")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise TypeError(f"{value!r} is not a date: pass a datetime.date or ISO text YYYY-MM-DD")
 
 
 def records_batch(records: list[Any]) -> pd.DataFrame:
@@ -86,6 +127,7 @@ class ConnectorTests:
     settings: ClassVar[dict[str, Any]] = {}
     register_path: ClassVar[str | Path | None] = None
     as_of: ClassVar[dt.date | None] = None
+    env: ClassVar[Mapping[str, str] | None] = None
     _computed: ClassVar[dict[str, Any]]  # set on each built subclass by _once
 
     # ---- fixtures ---------------------------------------------------------------------------
@@ -95,9 +137,12 @@ class ConnectorTests:
     @pytest.fixture
     def context(self) -> SyncContext:
         """What the framework would tell the connector at sync time."""
-        return self._once("context", lambda: SyncContext(
-            register=load_test_register(self.register_path), as_of=self.as_of or dt.date.today()
-        ))
+        return self._once(
+            "context",
+            lambda: SyncContext(
+                register=load_test_register(self.register_path), as_of=sync_date(self.as_of) or dt.date.today()
+            ),
+        )
 
     @pytest.fixture
     def connector(self, context: SyncContext) -> Connector:
@@ -115,8 +160,14 @@ class ConnectorTests:
         return self._once("discovered", lambda: list(self._new(context).discover()))
 
     def _new(self, context: SyncContext) -> Connector:
-        settings = self.connector_cls.Settings.model_validate(dict(self.settings))
-        return self.connector_cls("conformance", settings, context)
+        """A connector built as the sync builds it: ``${NAME}`` filled in, settings checked, secrets masked."""
+        return connect(self.connector_cls, self.settings, context, env=self.env)
+
+    def _expanded(self) -> dict[str, Any]:
+        """The test settings with ``${NAME}`` filled in, as the sync validates them."""
+        from benefits.plugins.secrets import expand_settings
+
+        return expand_settings(dict(self.settings), environ=self.env)[0]
 
     def _once(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` the first time a test of this class asks for ``key``; the same value after."""
@@ -135,7 +186,7 @@ class ConnectorTests:
         """``type`` is a short lowercase name, usable in connectors.yaml."""
         kind = getattr(self.connector_cls, "type", None)
         assert isinstance(kind, str) and TYPE_PATTERN.match(kind), (
-            f"{self.connector_cls.__name__}.type is {kind!r}: declare `type: ClassVar[str] = \"yourname\"` "
+            f'{self.connector_cls.__name__}.type is {kind!r}: declare `type: ClassVar[str] = "yourname"` '
             "(lowercase letters, digits, '_', '-', '.')"
         )
 
@@ -159,9 +210,11 @@ class ConnectorTests:
     def test_settings_accept_the_test_settings(self) -> None:
         """The settings given to the kit are valid."""
         try:
-            self.connector_cls.Settings.model_validate(dict(self.settings))
+            self.connector_cls.Settings.model_validate(self._expanded())
         except ValidationError as exc:
-            pytest.fail(f"the test settings {self.settings!r} are rejected by {self.connector_cls.__name__}.Settings:\n{exc}")
+            pytest.fail(
+                f"the test settings {self.settings!r} are rejected by {self.connector_cls.__name__}.Settings:\n{exc}"
+            )
 
     def test_settings_reject_an_unknown_key(self) -> None:
         """A misspelt setting is an error, not silently ignored (``extra="forbid"``)."""
@@ -172,7 +225,7 @@ class ConnectorTests:
                 'add `model_config = ConfigDict(extra="forbid")`'
             )
         with pytest.raises(ValidationError):
-            settings_cls.model_validate({**self.settings, "no_such_setting_xyz": 1})
+            settings_cls.model_validate({**self._expanded(), "no_such_setting_xyz": 1})
 
     # ---- behaviour --------------------------------------------------------------------------
 
@@ -185,7 +238,9 @@ class ConnectorTests:
         assert discovered, "discover() returned nothing: return [MetricInfo(metric, unit), ...] for the metrics offered"
         wrong = [d for d in discovered if not isinstance(d, MetricInfo)]
         assert not wrong, f"discover() must return MetricInfo items, got {_some(wrong)}"
-        empty = [d for d in discovered if not (isinstance(d.metric, str) and d.metric and isinstance(d.unit, str) and d.unit)]
+        empty = [
+            d for d in discovered if not (isinstance(d.metric, str) and d.metric and isinstance(d.unit, str) and d.unit)
+        ]
         assert not empty, f"each MetricInfo needs a non-empty metric and unit: {_some(empty)}"
         metrics = [d.metric for d in discovered]
         twice = sorted({m for m in metrics if metrics.count(m) > 1})
@@ -224,6 +279,25 @@ class ConnectorTests:
             "(open connections and clients in check() or records(), not in __init__)"
         )
 
+    def test_a_run_from_a_bookmark_yields_only_newer_records(self, context: SyncContext, records: list[Any]) -> None:
+        """A second run from a bookmark (a ``datetime.date``, the latest period but one of the first run)
+        yields every record of a later period; an ``incremental`` connector yields nothing older."""
+        periods = sorted({p for p in map(_period, records) if p is not None})
+        assert periods, "no record has an ISO date period (YYYY-MM-DD): nothing to take a bookmark from"
+        bookmark = periods[-2] if len(periods) > 1 else periods[0] - dt.timedelta(days=1)
+        again = list(self._new(replace(context, bookmark=bookmark)).records())
+        lost = [r for r in records if (_period(r) or bookmark) > bookmark and r not in again]
+        assert not lost, _listing(
+            f"a run from bookmark {bookmark} lost records of later periods", [repr(r) for r in lost]
+        )
+        if self._new(context).incremental:
+            older = [r for r in again if (_period(r) or bookmark) < bookmark]
+            assert not older, _listing(
+                f"incremental is True, but a run from bookmark {bookmark} yielded older periods "
+                "(fetch only what changed since context.bookmark, or set incremental = False)",
+                [repr(r) for r in older],
+            )
+
     def test_batch_passes_validation(self, context: SyncContext, records: list[Any]) -> None:
         """The framework's validation accepts every record: nothing would be quarantined."""
         from benefits.validation import validate_batch
@@ -243,6 +317,45 @@ class ConnectorTests:
         declared = {(d.metric, d.unit) for d in discovered}
         strays = sorted({(r.get("metric"), r.get("unit")) for r in records if isinstance(r, dict)} - declared, key=str)
         assert not strays, f"records with a (metric, unit) that discover() does not declare: {_some(strays)}"
+
+
+class SecretSettingsTests(ConnectorTests):
+    """The standard tests plus a wrong-credentials test, for a connector whose ``Settings`` declares a ``SecretStr``.
+
+    :func:`get_connector_tests` adds these when the settings model declares a secret setting.
+    """
+
+    __test__ = False
+
+    def test_wrong_credentials_fail_check_clearly(self, context: SyncContext) -> None:
+        """With each secret setting changed, ``check()`` raises a one-line ConnectorError that shows no secret."""
+        from pydantic import SecretStr
+
+        from benefits.plugins.secrets import guard, secret_values
+
+        settings = self.connector_cls.Settings.model_validate(self._expanded())
+        if not secret_values(settings):
+            pytest.skip("the test settings give no secret setting a value: give the kit credentials to test wrong ones")
+        wrong = self.connector_cls.Settings.model_validate(_with_wrong_secrets(settings.model_dump(), SecretStr))
+        connector = guard(self.connector_cls("conformance", wrong, context), ())
+        shown = secret_values(wrong) | secret_values(settings)
+        try:
+            connector.check()
+        except ConnectorError as exc:
+            message = str(exc)
+        except Exception as exc:  # noqa: BLE001 - the kind of failure is what this test checks
+            pytest.fail(
+                f"check() raised {type(exc).__name__} with wrong credentials: raise ConnectorError with a "
+                f"one-line reason instead: {connector.mask(str(exc))}"
+            )
+        else:
+            pytest.fail(
+                "check() passed with wrong credentials: make it log in (or fetch one page) so that a bad "
+                "token fails before any sync"
+            )
+        assert message.strip() and "\n" not in message, f"the failure must be one non-empty line, not {message!r}"
+        leaked = [s for s in shown if s in message]
+        assert not leaked, "the failure shows a secret setting's value: type it SecretStr so the framework masks it"
 
 
 class ClaimsConnectorTests(ConnectorTests):
@@ -279,22 +392,30 @@ class ClaimsConnectorTests(ConnectorTests):
     def test_claims_are_repeatable(self, context: SyncContext, claims: list[Any]) -> None:
         """A second run yields the same claims, so a re-sync records nothing new."""
         again = list(self._new(context).claims())
-        assert again == claims, f"a second run yielded different claims; first difference: {_first_difference(claims, again)}"
+        assert again == claims, (
+            f"a second run yielded different claims; first difference: {_first_difference(claims, again)}"
+        )
 
 
 def get_connector_tests(
     connector_cls: type[Connector],
     settings: Mapping[str, Any] | None = None,
     register_path: str | Path | None = None,
-    as_of: dt.date | None = None,
+    as_of: dt.date | str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> type[ConnectorTests]:
     """A pytest test class that runs every standard conformance test against ``connector_cls``.
 
     ``settings`` is what connectors.yaml would hold under ``settings:``; ``register_path`` a config
     folder (or its portfolio.yaml) to sync against, by default the demo register; ``as_of`` the sync
-    date, by default today. A connector that implements ``claims()`` also gets the tests of
-    :class:`ClaimsConnectorTests`. Assign the result to a name starting with ``Test``.
+    date (a ``datetime.date`` or ISO text), by default today; ``env`` the variables that fill
+    ``${NAME}`` in ``settings``, by default the process environment, as in the sync. A connector
+    that implements ``claims()`` also gets the tests of :class:`ClaimsConnectorTests`, and one whose
+    ``Settings`` declares a ``SecretStr`` those of :class:`SecretSettingsTests`. Assign the result
+    to a name starting with ``Test``.
     """
+    from benefits.plugins.secrets import declares_secrets
+
     if not (isinstance(connector_cls, type) and issubclass(connector_cls, Connector)):
         raise TypeError(f"get_connector_tests needs a Connector subclass, not {connector_cls!r}")
     attributes = {
@@ -306,10 +427,36 @@ def get_connector_tests(
         "connector_cls": connector_cls,
         "settings": dict(settings or {}),
         "register_path": register_path,
-        "as_of": as_of,
+        "as_of": sync_date(as_of),
+        "env": dict(env) if env is not None else None,
     }
-    base = ClaimsConnectorTests if delivers_claims(connector_cls) else ConnectorTests
-    return type(f"Test{connector_cls.__name__}", (base,), attributes)
+    bases: list[type[ConnectorTests]] = []
+    if declares_secrets(connector_cls.Settings):
+        bases.append(SecretSettingsTests)
+    bases.append(ClaimsConnectorTests if delivers_claims(connector_cls) else ConnectorTests)
+    return type(f"Test{connector_cls.__name__}", tuple(bases), attributes)
+
+
+def _period(record: Any) -> dt.date | None:
+    """A record's period as a date, or None when it has none the sync could read."""
+    period = record.get("period") if isinstance(record, dict) else None
+    if isinstance(period, dt.date):
+        return period.date() if isinstance(period, dt.datetime) else period
+    try:
+        return dt.date.fromisoformat(str(period)[:10])
+    except ValueError:
+        return None
+
+
+def _with_wrong_secrets(value: Any, secret_type: type) -> Any:
+    """A dump of settings with each secret value changed (kept the same shape, so it still validates)."""
+    if isinstance(value, secret_type):
+        return secret_type(value.get_secret_value() + "-kit-wrong")  # type: ignore[attr-defined]
+    if isinstance(value, dict):
+        return {key: _with_wrong_secrets(item, secret_type) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_wrong_secrets(item, secret_type) for item in value]
+    return value
 
 
 def _qualified(cls: type) -> str:
