@@ -209,11 +209,28 @@ def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | Non
     click.echo(render_status(rows, fmt), nl=False)
 
 
-@main.command()
-def plugins() -> None:
-    """List loaded plugins: name, version, connector types and hooks."""
+@main.group(invoke_without_command=True)
+@click.pass_context
+def plugins(ctx: click.Context) -> None:
+    """List loaded plugins: name, version, connector types and hooks (`plugins new` starts a new one)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from benefits.plugins.manager import plugins as loaded
 
     for info in loaded():
         click.echo(f"{info.name} {info.version}  connectors: {', '.join(info.connectors) or '-'}"
                    f"  hooks: {', '.join(info.hooks)}")
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["rest", "sql", "file"]), default="rest", show_default=True,
+              help="rest: a JSON API (bearer token, cursor pages); sql: a database query; file: CSV/Excel exports.")
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to write the package folder benefits-NAME.")
+def plugins_new(name: str, kind: str, directory: Path) -> None:
+    """Write a ready connector plugin package, benefits-NAME, whose conformance test passes as generated."""
+    from benefits.plugins.scaffold import write_package
+
+    root = write_package(name, kind, directory)
+    click.echo(f"wrote {root}: cd {root} && pip install -e '.[test]' && pytest")
