@@ -323,6 +323,12 @@ class HttpClient:
             )
         return Page(urljoin(url, response.geturl() or url), response.headers, self._json(response, where))
 
+    def close(self) -> None:
+        """Close every pooled connection."""
+        for manager in self._managers.values():
+            manager.clear()
+        self._managers.clear()
+
     def _retry(self, where: str) -> _Retry:
         retry = _Retry(
             total=self.retries + MAX_REDIRECTS,
@@ -414,9 +420,10 @@ class RestSettings(BaseModel):
 class RestConnector(Connector):
     """Base class of a connector that reads a JSON REST API, page by page.
 
-    Declare ``type``, ``Settings`` (a :class:`RestSettings` subclass, or any model with a ``base_url``;
-    ``timeout``, ``retries`` and ``backoff`` are read when it has them), ``path`` (appended to ``base_url``), ``records_path``
-    and ``paginator``; override :meth:`record` to map an item to a record. The bookmark is sent as
+    Declare ``type``, ``Settings`` (a :class:`RestSettings` subclass, or any model with a
+    ``base_url``; ``timeout``, ``retries`` and ``backoff`` are read when it has them), ``path``
+    (appended to ``base_url``), ``records_path`` and ``paginator``; override :meth:`record` to map
+    an item to a record. The bookmark is sent as
     query parameter ``bookmark_param`` (``updated_since=2026-11-16``); set it to None for an API that
     cannot filter.
     """
@@ -467,8 +474,10 @@ class RestConnector(Connector):
     def check(self) -> None:
         """Fetch the first page and find its list of items."""
         client = self.client()
-        url = self.paginator.first(client.url)
-        self.items(client.get(url), client)
+        try:
+            self.items(client.get(self.paginator.first(client.url)), client)
+        finally:
+            client.close()
 
     def discover(self) -> list[MetricInfo]:
         """Each distinct (metric, unit) of the records, in order of first appearance."""
@@ -482,9 +491,12 @@ class RestConnector(Connector):
     def records(self) -> Iterator[dict[str, Any]]:
         """One record per item of every page."""
         client = self.client()
-        for page in self.pages(client):
-            for item in self.items(page, client):
-                yield self.record(item)
+        try:
+            for page in self.pages(client):
+                for item in self.items(page, client):
+                    yield self.record(item)
+        finally:
+            client.close()
 
     def pages(self, client: HttpClient) -> Iterator[Page]:
         """Every page, following ``paginator``; a loop or more than ``max_pages`` pages is an error."""
