@@ -211,10 +211,19 @@ class Liar(Api):
     def check(self):
         pass
 
+class Leaky(Api):
+    """Writes its token to its own logger, unmasked, before failing."""
+    type = "leaky-kit"
+
+    def check(self):
+        __import__("logging").getLogger("leaky").warning("logging in with %s", self.settings.token.get_secret_value())
+        super().check()
+
 SETTINGS = {"base_url": "${KIT_BASE}", "token": "${KIT_TOKEN}"}
 ENV = {"KIT_BASE": "https://a.example", "KIT_TOKEN": "tok-right"}
 TestApi = get_connector_tests(Api, SETTINGS, as_of="2026-11-23", env=ENV)
 TestLiar = get_connector_tests(Liar, SETTINGS, as_of="2026-11-23", env=ENV)
+TestLeaky = get_connector_tests(Leaky, SETTINGS, as_of="2026-11-23", env=ENV)
 '''
 
 
@@ -222,13 +231,15 @@ def test_the_kit_fills_placeholders_uses_the_syncs_types_and_checks_bookmarks_an
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_sync_like=SYNC_LIKE)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-rf")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rf", "--show-capture=no")  # what Leaky logged is its own
     kit = len(STANDARD_TESTS) + 1  # the wrong-credentials test: both declare a SecretStr
-    result.assert_outcomes(passed=2 * kit - 2, failed=2)
+    result.assert_outcomes(passed=3 * kit - 3, failed=3)
     result.stdout.fnmatch_lines([
         "FAILED test_sync_like.py::TestLiar::test_a_run_from_a_bookmark_yields_only_newer_records*",
         "FAILED test_sync_like.py::TestLiar::test_wrong_credentials_fail_check_clearly*",
+        "FAILED test_sync_like.py::TestLeaky::test_wrong_credentials_fail_check_clearly*",
     ])
+    result.stdout.fnmatch_lines(["*a secret setting's value was logged (loggers: leaky)*"])
     result.stdout.fnmatch_lines(["*incremental is True, but a run from bookmark 2026-11-09 yielded older periods*"])
     result.stdout.fnmatch_lines(["*check() passed with wrong credentials*"])
     assert "tok-right" not in result.stdout.str()

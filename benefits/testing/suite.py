@@ -327,8 +327,9 @@ class SecretSettingsTests(ConnectorTests):
 
     __test__ = False
 
-    def test_wrong_credentials_fail_check_clearly(self, context: SyncContext) -> None:
-        """With each secret setting changed, ``check()`` raises a one-line ConnectorError that shows no secret."""
+    def test_wrong_credentials_fail_check_clearly(self, context: SyncContext, caplog: pytest.LogCaptureFixture) -> None:
+        """With each secret setting changed, ``check()`` raises a one-line ConnectorError, and neither it nor
+        anything logged meanwhile shows a secret."""
         from pydantic import SecretStr
 
         from benefits.plugins.secrets import guard, secret_values
@@ -356,6 +357,11 @@ class SecretSettingsTests(ConnectorTests):
         assert message.strip() and "\n" not in message, f"the failure must be one non-empty line, not {message!r}"
         leaked = [s for s in shown if s in message]
         assert not leaked, "the failure shows a secret setting's value: type it SecretStr so the framework masks it"
+        logged = [r.name for r in caplog.records if any(s in r.getMessage() for s in shown)]
+        assert not logged, (
+            f"a secret setting's value was logged (loggers: {', '.join(sorted(set(logged)))}): log through self.log, "
+            "which masks secrets"
+        )
 
 
 class ClaimsConnectorTests(ConnectorTests):
