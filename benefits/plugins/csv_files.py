@@ -115,15 +115,22 @@ class _Layout:
     columns: dict[str, int]
     constants: dict[str, str]
     number_format: NumberFormat | None = None
+    text_cells: bool = True
+    """Every cell is already text (a CSV file); a workbook's cells are turned into text here."""
 
     def record(self, cells: list[Any]) -> dict[str, Any]:
         """The row's record: each cell as text; a value written as text in ``number_format`` in plain form."""
         record: dict[str, Any] = dict(self.constants)
+        size = len(cells)
         for field, position in self.columns.items():
-            cell = cells[position] if position < len(cells) else None
-            if field == "value" and self.number_format is not None and isinstance(cell, str):
-                cell = self.number_format.plain(cell)
-            record[field] = None if cell is None else _text(cell)
+            record[field] = cells[position] if position < size else None
+        value = record.get("value")
+        if self.number_format is not None and isinstance(value, str):
+            record["value"] = self.number_format.plain(value)
+        if not self.text_cells:
+            for field in self.columns:
+                if record[field] is not None:
+                    record[field] = _text(record[field])
         return record
 
 
@@ -242,7 +249,7 @@ class CsvConnector(Connector):
                     f"{path}: no column {column!r} in header (found: {found}); "
                     f"set `mapping.{field}` to the column that holds the {field}{also}"
                 )
-        return _Layout(columns, constants, self.settings.number_format)
+        return _Layout(columns, constants, self.settings.number_format, not path.lower().endswith(EXCEL_SUFFIXES))
 
 
 def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:

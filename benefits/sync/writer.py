@@ -263,7 +263,8 @@ def _refs(chunk: pd.DataFrame, rows: list[int]) -> list[str | None]:
     if "source_ref" not in chunk.columns or not rows:
         return [None] * len(rows)
     refs = dict(zip(chunk["row"].tolist(), chunk["source_ref"].tolist(), strict=True))
-    return [_ref({"source_ref": refs.get(row)}) for row in rows]
+    found = [refs.get(row) for row in rows]
+    return [r if type(r) is str and 0 < len(r) <= 500 and not r.isspace() else _ref({"source_ref": r}) for r in found]
 
 
 def _ref(record: dict[str, Any]) -> str | None:
