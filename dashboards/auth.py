@@ -8,14 +8,20 @@ the app is created:
   Put TLS in front of it (a reverse proxy) on any shared network.
 - **trusted header** (``AuthSettings(user_header="X-Forwarded-User")``): a reverse proxy that has
   authenticated the user sends its name in that header, and its role in ``role_header`` or, if
-  there is none, the role comes from the users file (passwords are then not needed). Only safe when
-  the proxy is the only way to reach the app.
+  there is none, the role comes from the users file (passwords are then not needed). The headers
+  are believed only from a peer address in ``trusted_proxies`` (CIDRs; loopback when none is
+  given), and header mode refuses a non-loopback listening address without them.
 - **open** (no settings): everybody is the local user ``local`` with role ``admin``; allowed on a
   loopback address only (``check_exposure``).
 
 Every request is checked, the pages and ``/_dash-update-component`` alike. Inside a callback or a
 page layout, ``current_user()`` is the requester and ``require_role("finance")`` answers HTTP 403
-when the requester lacks the role.
+when the requester lacks the role. Wrong passwords are throttled: after ``MAX_FAILURES`` failures
+within ``FAILURE_WINDOW`` seconds for one user name or from one address, that name or address gets
+HTTP 429 (with ``Retry-After``) until the window has passed; an unknown name costs the same scrypt
+check as a known one, so names cannot be told apart by timing. Every response carries
+``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Content-Security-Policy:
+frame-ancestors 'none'`` and ``Referrer-Policy: same-origin``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +41,19 @@ import flask
 from werkzeug.exceptions import Forbidden
 
 from benefits.errors import ConfigError
-from benefits.users import LOCAL_USER, ROLES, User, load_users, password_matches
+from benefits.users import LOCAL_USER, ROLES, User, UserEntry, hash_password, load_users, password_matches
 
 _REALM = 'Basic realm="benefits", charset="UTF-8"'
+#: Wrong passwords allowed per user name, and per client address, within FAILURE_WINDOW seconds.
+MAX_FAILURES = 5
+FAILURE_WINDOW = 300.0
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,8 @@ class AuthSettings:
     users_file: Path | None = None
     user_header: str | None = None
     role_header: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) whose requests may carry ``user_header``; loopback when empty."""
 
     @property
     def mode(self) -> str:
@@ -92,8 +113,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def proxy_networks(proxies: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The trusted proxies as networks (loopback when none is given); ConfigError naming a bad one."""
+    networks = []
+    for proxy in proxies or LOOPBACK_NETWORKS:
+        try:
+            networks.append(ipaddress.ip_network(proxy.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"--trusted-proxy {proxy}: not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+    return networks
+
+
 def check_exposure(host: str, settings: AuthSettings) -> str | None:
-    """Refuse an open dashboard on a shared address; a warning (or None) otherwise."""
+    """Refuse an open dashboard on a shared address, and a trusted header there without trusted
+    proxies; a warning (or None) otherwise."""
+    proxy_networks(settings.trusted_proxies)
+    if settings.mode == "header" and not settings.trusted_proxies and not is_loopback(host):
+        raise ConfigError(
+            f"refusing to trust {settings.user_header} on {host}: any client that reaches the port could name "
+            "itself; pass --trusted-proxy ADDRESS[/BITS] for the proxy that sets the header"
+        )
     if settings.mode != "open":
         return None
     if not is_loopback(host):
@@ -118,10 +158,17 @@ class Gate:
             raise ConfigError(f"{settings.users_file}: no user has a password; add one with `benefits users add`")
         self._verified: set[bytes] = set()  # digests of credentials already checked (scrypt is slow)
         self._pepper = secrets.token_bytes(16)
+        self._proxies = proxy_networks(settings.trusted_proxies)
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+        # an unknown name is checked against this, so that it takes as long as a known one
+        decoy = settings.mode == "users"
+        self._decoy = UserEntry("", "viewer", hash_password(secrets.token_urlsafe(16))) if decoy else None
 
     def install(self, server: flask.Flask) -> None:
-        """Check every request of ``server``."""
+        """Check every request of ``server``, and add the security headers to every response."""
         server.before_request(self.before_request)
+        server.after_request(_security_headers)
 
     def before_request(self) -> flask.Response | None:
         """Flask hook: set ``g.benefits_user`` or answer with 401/403."""
@@ -137,6 +184,9 @@ class Gate:
 
     def _from_header(self) -> User | None:
         assert self.settings.user_header
+        if not self._from_trusted_proxy(flask.request.remote_addr):
+            flask.abort(403, f"{self.settings.user_header} is only accepted from the trusted proxy: "
+                             "reach the dashboard through it")
         name = flask.request.headers.get(self.settings.user_header, "").strip()
         if not name:
             flask.abort(403, f"no {self.settings.user_header} header: reach the dashboard through its proxy")
@@ -153,15 +203,52 @@ class Gate:
         if credentials is None:
             return None
         name, password = credentials
+        keys = (("user", name), ("address", flask.request.remote_addr or ""))
+        wait = self._locked_for(keys)
+        if wait:
+            response = flask.Response(f"Too many wrong passwords: try again in {wait} seconds.\n", status=429,
+                                      mimetype="text/plain")
+            response.headers["Retry-After"] = str(wait)
+            flask.abort(response)
         entry = self.users.get(name)
         if entry is None or not entry.password_hash:
+            assert self._decoy is not None
+            password_matches(self._decoy, password)  # as slow as a known name
+            self._failed(keys)
             return None
         digest = hmac.new(self._pepper, f"{name}\0{password}\0{entry.password_hash}".encode(), hashlib.sha256).digest()
         if digest not in self._verified:
             if not password_matches(entry, password):
+                self._failed(keys)
                 return None
             self._verified.add(digest)
         return User(entry.name, entry.role)
+
+    def _from_trusted_proxy(self, address: str | None) -> bool:
+        try:
+            peer = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(peer in network for network in self._proxies)
+
+    def _locked_for(self, keys: tuple[tuple[str, str], ...]) -> int:
+        """Seconds until none of ``keys`` has MAX_FAILURES recent failures (0: not locked)."""
+        now = time.monotonic()
+        wait = 0.0
+        with self._lock:
+            for key in keys:
+                recent = self._failures.get(key)
+                while recent and recent[0] <= now - FAILURE_WINDOW:
+                    recent.popleft()
+                if recent is not None and len(recent) >= MAX_FAILURES:
+                    wait = max(wait, recent[0] + FAILURE_WINDOW - now)
+        return int(wait) + 1 if wait else 0
+
+    def _failed(self, keys: tuple[tuple[str, str], ...]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, deque(maxlen=MAX_FAILURES)).append(now)
 
     @staticmethod
     def _challenge() -> flask.Response:
@@ -169,6 +256,13 @@ class Gate:
                                   mimetype="text/plain")
         response.headers["WWW-Authenticate"] = _REALM
         return response
+
+
+def _security_headers(response: flask.Response) -> flask.Response:
+    """No content sniffing, no framing by other sites, no full URLs sent to other sites."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:

@@ -201,3 +201,72 @@ def test_cli_serve_refuses_an_open_shared_address(tmp_path: Path, store_url: str
     result = CliRunner().invoke(main, ["--config", str(tmp_path), "--database", store_url, "serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "error: refusing to serve the dashboard on 0.0.0.0 without authentication" in result.output
+
+
+def test_trusted_header_is_believed_only_from_the_trusted_proxy(users_file: Path, store_url: str) -> None:
+    forged = {"X-Forwarded-User": "mallory", "X-Forwarded-Role": "finance"}
+    settings = AuthSettings(users_file=users_file, user_header="X-Forwarded-User", role_header="X-Forwarded-Role",
+                            trusted_proxies=("10.0.0.0/24",))
+    client = probe_app(settings, store_url).server.test_client()
+    direct = client.get("/probe/finance", headers=forged, environ_base={"REMOTE_ADDR": "192.168.1.66"})
+    assert direct.status_code == 403 and "only accepted from the trusted proxy" in direct.text
+    loopback = client.get("/probe/finance", headers=forged)  # 127.0.0.1 is not the proxy either
+    assert loopback.status_code == 403
+    proxied = client.get("/probe/finance", headers={"X-Forwarded-User": "ada", "X-Forwarded-Role": "finance"},
+                         environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert proxied.text == "ada:finance"
+
+
+def test_trusted_header_on_a_shared_address_needs_a_trusted_proxy(users_file: Path, store_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: None)
+    header = AuthSettings(user_header="X-Forwarded-User")
+    with pytest.raises(ConfigError, match="refusing to trust X-Forwarded-User on 0.0.0.0: .* pass --trusted-proxy"):
+        serve("0.0.0.0", 8050, store_url, auth=header)
+    with pytest.raises(ConfigError, match="^--trusted-proxy proxy.local: not an IP address or network"):
+        auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User", trusted_proxies=("proxy.local",)))
+    assert auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User",
+                                                       trusted_proxies=("10.0.0.5",))) is None
+    cli = CliRunner().invoke(main, ["--database", store_url, "serve", "--host", "0.0.0.0", "--auth-header",
+                                    "X-Forwarded-User"])
+    assert cli.exit_code == 2 and "refusing to trust X-Forwarded-User on 0.0.0.0" in cli.stderr
+
+
+def test_wrong_passwords_lock_out_the_name_and_the_address_for_a_while(users_file: Path, store_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
+    attacker = {"REMOTE_ADDR": "192.0.2.9"}
+    for _ in range(auth.MAX_FAILURES):
+        assert client.get("/probe/viewer", headers=basic("ada", "guess"), environ_base=attacker).status_code == 401
+    locked = client.get("/probe/viewer", headers=basic("ada", PASSWORD), environ_base=attacker)
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == str(int(auth.FAILURE_WINDOW) + 1)
+    # the name is locked from everywhere; another user from another address is not slowed down
+    assert client.get("/probe/viewer", headers=basic("ada", PASSWORD)).status_code == 429
+    assert client.get("/probe/viewer", headers=basic("bob", PASSWORD)).text == "bob:viewer"
+    # the address is locked for every name
+    assert client.get("/probe/viewer", headers=basic("bob", PASSWORD), environ_base=attacker).status_code == 429
+    clock[0] += auth.FAILURE_WINDOW + 1
+    assert client.get("/probe/finance", headers=basic("ada", PASSWORD), environ_base=attacker).text == "ada:finance"
+
+
+def test_an_unknown_name_costs_a_password_check_like_a_known_one(users_file: Path, store_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[str] = []
+    real = auth.password_matches
+    monkeypatch.setattr(auth, "password_matches",
+                        lambda entry, password: checked.append(entry.name) or real(entry, password))
+    client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
+    assert client.get("/", headers=basic("nobody", "guess")).status_code == 401
+    assert client.get("/", headers=basic("ada", "guess")).status_code == 401
+    assert checked == ["", "ada"]  # the decoy entry for the unknown name, then ada's own hash
+
+
+def test_every_response_carries_the_security_headers(users_file: Path, store_url: str) -> None:
+    client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
+    for response in (client.get("/"), client.get("/", headers=basic("ada", PASSWORD))):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+        assert response.headers["Referrer-Policy"] == "same-origin"

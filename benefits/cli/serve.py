@@ -19,13 +19,18 @@ from benefits.users import USERS_FILE
               help="Trust this header (e.g. X-Forwarded-User) for the user name set by a reverse proxy.")
 @click.option("--role-header", default=None,
               help="With --auth-header: the header carrying the role (else the users file, else viewer).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS[/BITS]",
+              help="With --auth-header: the proxy's address or network; the headers are believed only from it "
+                   "(default: loopback). Required to listen on another address. Repeatable.")
 @click.option("--debug", is_flag=True, help="Dash debug mode (never on a shared address).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, auth_header: str | None,
-          role_header: str | None, debug: bool) -> None:
+          role_header: str | None, trusted_proxies: tuple[str, ...], debug: bool) -> None:
     """Serve the dashboard (Dash) at http://HOST:PORT/.
 
     Without --users or --auth-header the dashboard is open and only allowed on a loopback address.
+    With --auth-header on any other address, --trusted-proxy names the proxy whose headers are believed.
+    Wrong passwords are throttled (5 per user name or client address in 5 minutes, then HTTP 429).
     """
     from benefits.dashboards.app import serve as serve_dashboard
     from benefits.dashboards.auth import AuthSettings
@@ -34,8 +39,11 @@ def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, aut
     ws.ensure_current()
     if role_header and not auth_header:
         raise click.UsageError("--role-header needs --auth-header")
+    if trusted_proxies and not auth_header:
+        raise click.UsageError("--trusted-proxy needs --auth-header")
     if users_file is None and (ws.config_dir / USERS_FILE).exists():
         users_file = ws.config_dir / USERS_FILE
-    settings = AuthSettings(users_file=users_file, user_header=auth_header, role_header=role_header)
+    settings = AuthSettings(users_file=users_file, user_header=auth_header, role_header=role_header,
+                            trusted_proxies=trusted_proxies)
     serve_dashboard(host=host, port=port, database_url=ws.database_url, debug=debug, auth=settings,
                     echo=lambda text: click.echo(text, err=True))
