@@ -21,7 +21,8 @@ within ``FAILURE_WINDOW`` seconds for one user name or from one address, that na
 HTTP 429 (with ``Retry-After``) until the window has passed; an unknown name costs the same scrypt
 check as a known one, so names cannot be told apart by timing. Every response carries
 ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Content-Security-Policy:
-frame-ancestors 'none'`` and ``Referrer-Policy: same-origin``.
+frame-ancestors 'none'`` and ``Referrer-Policy: same-origin``; an unknown path under
+``/_dash-component-suites/`` (a traversal attempt, say) is a plain 404.
 """
 
 from __future__ import annotations
@@ -166,9 +167,13 @@ class Gate:
         self._decoy = UserEntry("", "viewer", hash_password(secrets.token_urlsafe(16))) if decoy else None
 
     def install(self, server: flask.Flask) -> None:
-        """Check every request of ``server``, and add the security headers to every response."""
+        """Check every request of ``server``, add the security headers to every response, and answer
+        404 (not 500 and a traceback) for a component-suite path Dash does not serve."""
+        from dash.exceptions import DependencyException
+
         server.before_request(self.before_request)
         server.after_request(_security_headers)
+        server.register_error_handler(DependencyException, _not_found)
 
     def before_request(self) -> flask.Response | None:
         """Flask hook: set ``g.benefits_user`` or answer with 401/403."""
@@ -256,6 +261,10 @@ class Gate:
                                   mimetype="text/plain")
         response.headers["WWW-Authenticate"] = _REALM
         return response
+
+
+def _not_found(_error: Exception) -> flask.Response:
+    return flask.Response("Not found.\n", status=404, mimetype="text/plain")
 
 
 def _security_headers(response: flask.Response) -> flask.Response:

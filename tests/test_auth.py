@@ -270,3 +270,22 @@ def test_every_response_carries_the_security_headers(users_file: Path, store_url
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
         assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", [
+    "/_dash-component-suites/../../etc/passwd", "/_dash-component-suites/dash/..%2f..%2fsetup.py",
+    "/_dash-component-suites/nosuch/x.js", "/_dash-component-suites/dash/dcc/%2e%2e/%2e%2e/x.js",
+    "/_dash-component-suites/plotly/package_data/../../../os.py",
+])
+def test_an_unknown_component_suite_path_is_a_plain_404(path: str, store_url: str) -> None:
+    response = probe_app(AuthSettings(), store_url).server.test_client().get(path)
+    assert response.status_code == 404 and response.text == "Not found.\n"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_component_suites_the_page_names_are_still_served(store_url: str) -> None:
+    import re
+
+    client = probe_app(AuthSettings(), store_url).server.test_client()
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', client.get("/").text)
+    assert scripts and all(client.get(src).status_code == 200 for src in scripts)
