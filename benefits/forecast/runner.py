@@ -14,6 +14,7 @@ Dask distributed cluster; both give the same results, as each forecast is seeded
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -311,43 +312,12 @@ def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
 
 
 def _result_of(row: models.Forecast) -> BenefitForecast:
-    """A stored forecast as a result, to reuse it in a new run."""
-    return BenefitForecast(
-        status=row.status,
-        message=row.message,
-        points=row.points,
-        p_on_time=row.p_on_time,
-        expected_landing=row.expected_landing,
-        forecast_at_target_date=row.forecast_at_target_date,
-        lower_at_target_date=row.lower_at_target_date,
-        upper_at_target_date=row.upper_at_target_date,
-        path=list(row.path or []),
-        fit_params=row.fit_params,
-        p_model=row.p_model,
-        reference_weight=row.reference_weight,
-        trust=row.trust,
-        raw=row.raw,
-    )
+    """A stored forecast as a result, to reuse it in a new run (every field has a column of its name)."""
+    stored = {field.name: getattr(row, field.name) for field in dataclasses.fields(BenefitForecast)}
+    return BenefitForecast(**(stored | {"path": list(row.path or [])}))
 
 
 def _row(key: str, result: BenefitForecast, fingerprint: str, context: str, reused: bool) -> models.Forecast:
-    return models.Forecast(
-        benefit_key=key,
-        status=result.status,
-        message=result.message,
-        points=result.points,
-        p_on_time=result.p_on_time,
-        expected_landing=result.expected_landing,
-        forecast_at_target_date=result.forecast_at_target_date,
-        lower_at_target_date=result.lower_at_target_date,
-        upper_at_target_date=result.upper_at_target_date,
-        path=result.path,
-        fingerprint=fingerprint,
-        context=context,
-        raw=result.raw,
-        fit_params=result.fit_params,
-        reused=reused,
-        p_model=result.p_model,
-        reference_weight=result.reference_weight,
-        trust=result.trust,
-    )
+    """The stored row of a result."""
+    fields = {field.name: getattr(result, field.name) for field in dataclasses.fields(BenefitForecast)}
+    return models.Forecast(benefit_key=key, fingerprint=fingerprint, context=context, reused=reused, **fields)
