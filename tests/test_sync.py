@@ -212,6 +212,48 @@ def test_a_consumer_that_stops_early_closes_the_childs_generator(tmp_path: Path)
     assert not psutil.pid_exists(int(closed.read_text()))
 
 
+def test_a_locked_sqlite_file_fails_the_connector_in_one_line(tmp_path: Path, demo_config: Path, sqlite_url: str,
+                                                               test_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
+                                        "connectors:\n  - {name: steady, type: test-steady}\n")
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine.dispose()  # new connections wait 0.1 s for a lock
+    blocker = sqlite3.connect(tmp_path / "benefits.db")
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the file
+    try:
+        [report] = sync_all(sessions, demo_config, register, AS_OF)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert (report.status, report.error) == (
+        "failed", "the SQLite file is locked by another writer (waited 0.1 s); run the sync again when it has finished")
+    engine.dispose()
+
+
+def test_a_database_error_is_one_line_without_sql_or_parameters(sqlite_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from benefits.sync.runner import failure_reason
+
+    engine = db.make_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO t VALUES (:k)"), {"k": 1})
+    with pytest.raises(IntegrityError) as duplicate, engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (:k)"), [{"k": 2}, {"k": 1}])
+    with pytest.raises(OperationalError) as missing, engine.begin() as connection:
+        connection.execute(text("SELECT secret FROM nowhere WHERE k = :k"), {"k": 424242})
+    engine.dispose()
+    assert failure_reason(duplicate.value) == (
+        "the database refused the write (UNIQUE constraint failed: t.k): another sync of this connector may have "
+        "stored the same values meanwhile; run the sync again")
+    assert failure_reason(missing.value) == "database error: no such table: nowhere"
+    assert "424242" not in failure_reason(missing.value) and "SELECT" not in failure_reason(missing.value)
+
+
 def test_framework_keeps_bookmark_and_revisions(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, database_url,
                                         "connectors:\n  - {name: steady, type: test-steady}\n")

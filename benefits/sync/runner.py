@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError, ConfigError
 from benefits.plugins.connector import Connector, ConnectorError, SyncContext
 from benefits.register import Register
-from benefits.store import models, repository
+from benefits.store import db, models, repository
 from benefits.sync.claims import record_connector_claims
 from benefits.sync.config import CONNECTORS_FILE, Policy, load_connectors
 from benefits.sync.reading import read_chunks
@@ -87,14 +88,19 @@ def sync_connector(
     ``running`` (or ``failed``, with the error). The run records rows read = rows accepted + rows
     quarantined; a run that would break that is failed instead. The connector's claims, if it
     delivers any, are recorded in the same transaction; one bad claim fails the run (see
-    :func:`record_connector_claims`).
+    :func:`record_connector_claims`). A database error (locked, lost, full) fails the connector
+    with one line (:func:`failure_reason`), also when it happens while registering the run.
     """
     from benefits.validation import Validator, default_expectations
 
-    with sessions.begin() as session:
-        run = models.SyncRun(connector=connector.name, connector_type=connector.type, policy=connector.policy)
-        session.add(run)
-        connector.context = replace(connector.context, bookmark=repository.bookmark(session, connector.name))
+    try:
+        with sessions.begin() as session:
+            run = models.SyncRun(connector=connector.name, connector_type=connector.type, policy=connector.policy)
+            session.add(run)
+            connector.context = replace(connector.context, bookmark=repository.bookmark(session, connector.name))
+    except SQLAlchemyError as exc:
+        log.info("connector %s not started: %s", connector.name, failure_reason(exc))
+        return SyncReport(connector.name, "failed", 0, 0, 0, error=failure_reason(exc))
     try:
         validator = Validator(default_expectations(as_of=as_of, rules=rules), rules)
         with sessions.begin() as session:
@@ -111,7 +117,7 @@ def sync_connector(
             return replace(writer.finish(), claims_new=claims.new, claims_updated=claims.updated,
                            claims_unchanged=claims.unchanged)
     except Exception as exc:  # noqa: BLE001  (a connector or its batch failing must not stop the others)
-        log.info("connector %s failed: %s", connector.name, exc)  # the caller shows the report's error
+        log.info("connector %s failed: %s", connector.name, failure_reason(exc))  # the caller shows the error
         return _fail(sessions, run.id, connector.name, exc)
 
 
@@ -132,10 +138,32 @@ def _stored_history(session: Session, source: str, min_changes: int, frame: pd.D
                                     last + dt.timedelta(days=1))
 
 
+def failure_reason(exc: Exception) -> str:
+    """Why a connector failed, in one line: a database error without its SQL or parameters."""
+    if isinstance(exc, BenefitsError | ConnectorError):
+        return str(exc)
+    if isinstance(exc, DBAPIError):
+        said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        if isinstance(exc, IntegrityError):
+            return (f"the database refused the write ({said}): another sync of this connector may have stored the "
+                    "same values meanwhile; run the sync again")
+        if "database is locked" in said:
+            return ("the SQLite file is locked by another writer (waited "
+                    f"{db.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); run the sync again when it has finished")
+        return f"database error: {said}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"database error: {type(exc).__name__}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exception) -> SyncReport:
-    reason = str(exc) if isinstance(exc, BenefitsError | ConnectorError) else f"{type(exc).__name__}: {exc}"
-    with sessions.begin() as session:
-        stored = session.get_one(models.SyncRun, run_id)
-        stored.status, stored.error, stored.finished_at = "failed", reason, now()
+    """Record the run as failed when the database lets us (it may be the thing that failed)."""
+    reason = failure_reason(exc)
+    try:
+        with sessions.begin() as session:
+            stored = session.get_one(models.SyncRun, run_id)
+            stored.status, stored.error, stored.finished_at = "failed", reason, now()
+    except SQLAlchemyError as again:
+        log.info("sync run %s of %s could not be marked failed: %s", run_id, name, failure_reason(again))
     return SyncReport(name, "failed", 0, 0, 0, error=reason, sync_run=run_id)
 
