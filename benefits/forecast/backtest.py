@@ -78,6 +78,8 @@ class Backtest:
     scale: float
     """The target improvement, to express errors as a share of it."""
     calibration: conformal.Calibration = conformal.PRIOR
+    interval: float = 0.8
+    """The interval's width (``ForecastSettings.interval``): the raw paths kept its bounds."""
 
     def calibrated(self) -> list[tuple[BacktestPoint, float, float, float]]:
         """Each point with its calibrated (median, lower, upper)."""
@@ -85,7 +87,7 @@ class Backtest:
             return []
         bands = [self.calibration.band(self.kind, p.horizon_days, p.delivering_days) for p in self.points]
         yhat, lower, upper = (np.array([getattr(p, f) for p in self.points]) for f in ("yhat", "lower", "upper"))
-        c = conformal.apply(bands, yhat, lower, upper, np.zeros(len(bands)), 0.8)
+        c = conformal.apply(bands, yhat, lower, upper, np.zeros(len(bands)), self.interval)
         return [
             (p, float(m), float(lo), float(hi))
             for p, m, lo, hi in zip(self.points, c.median, c.lower, c.upper, strict=True)
@@ -93,7 +95,7 @@ class Backtest:
 
     @property
     def coverage(self) -> float | None:
-        """Share of actual values inside the calibrated 80% interval (None without points)."""
+        """Share of actual values inside the calibrated interval (None without points)."""
         rows = self.calibrated()
         return float(np.mean([lo <= p.actual <= hi for p, _, lo, hi in rows])) if rows else None
 
@@ -216,7 +218,9 @@ def backtest(
             raw = None
         if raw is not None:
             found += points(benefit, seen, raw, start)
-    return Backtest(benefit.measure.value, found, realisation.target_improvement(benefit), calibration)
+    return Backtest(
+        benefit.measure.value, found, realisation.target_improvement(benefit), calibration, settings.interval
+    )
 
 
 def backtest_portfolio(

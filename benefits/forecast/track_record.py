@@ -248,7 +248,7 @@ def _record(
     outcomes: list[bool] = []
     for key in with_points:
         row, benefit, observations = inputs[key]
-        judged = backtest.Backtest(benefit.measure.value, found[key], 1.0, halves[folds[key]])
+        judged = backtest.Backtest(benefit.measure.value, found[key], 1.0, halves[folds[key]], settings.interval)
         for point, _, lower, upper in judged.calibrated():
             band = conformal.horizon_band(point.horizon_days)
             coverage[band] += (1, point.lower <= point.actual <= point.upper, lower <= point.actual <= upper)
