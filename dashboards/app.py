@@ -8,9 +8,11 @@ under gunicorn with debug off.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import dash
+import flask
 from dash import dcc, html
 
 from benefits.errors import ConfigError
@@ -44,8 +46,31 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
         update_title=None,
     )
     gate.install(app.server)
+    app.server.after_request(_not_found_status)
     app.layout = _shell
     return app
+
+
+def _not_found_status(response: flask.Response) -> flask.Response:
+    """Answer HTTP 404 for a page address no page claims (Dash serves its page shell for any path)."""
+    rule = flask.request.url_rule
+    if response.status_code == 200 and rule is not None and rule.rule.endswith("<path:path>") \
+            and not is_page_path(flask.request.path):
+        response.status_code = 404
+    return response
+
+
+def is_page_path(path: str) -> bool:
+    """Whether a page other than the not-found page answers ``path`` (``/benefit/<key>`` matches any key)."""
+    for page in dash.page_registry.values():
+        if page["path"] == "/404":
+            continue
+        template = page.get("path_template") or page["path"]
+        pattern = "".join("[^/]+" if part.startswith("<") else re.escape(part)
+                          for part in re.split(r"(<[^>]+>)", template))
+        if re.fullmatch(pattern, path.rstrip("/") or "/"):
+            return True
+    return False
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None,

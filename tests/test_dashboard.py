@@ -525,6 +525,16 @@ def test_not_found_page() -> None:
     assert "Page not found" in texts(page("not_found_404").layout())
 
 
+def test_an_address_no_page_claims_answers_404(app: dash.Dash, store: None) -> None:
+    client = app.server.test_client()
+    for path in ("/nowhere", "/benefit", "/benefit/it-opex/extra", "/404", "/registers"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "/assets/benefits.css" in response.get_data(as_text=True), path  # still the page shell
+    for path in ("/", "/register/", "/benefit/it-opex", "/trust", "/finance"):
+        assert client.get(path).status_code == 200, path
+
+
 def test_register_text_stays_text(tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
     hostile = dd.REGISTER_YAML.replace("name: Lower IT running cost", f"name: '{XSS}'").replace(
         "name: Cloud & data platform", f"name: '{XSS}'")
@@ -569,7 +579,7 @@ def test_app_serves_both_pages_from_its_own_assets(app: dash.Dash, store: None) 
     for path in ("/", "/benefit/it-opex", "/benefit/does-not-exist", "/nowhere", "/register", "/data-quality",
                  "/connectors", "/map", "/initiative/cloud-platform"):
         response = client.get(path)
-        assert response.status_code == 200, path
+        assert response.status_code == (404 if path == "/nowhere" else 200), path
         sources = re.findall(r'(?:src|href)="([^"]+)"', response.get_data(as_text=True))
         assert sources and all(s.startswith("/") for s in sources), sources
         assert "/assets/benefits.css" in " ".join(sources)
