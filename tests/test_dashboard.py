@@ -364,6 +364,18 @@ def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
     assert {o["label"] for o in dropdowns["programme"].options} == {"Growth", "Operations transformation"}
 
 
+def test_portfolio_page_lists_the_benefits_at_risk_or_off_track(store: None) -> None:
+    attention = by_id(page("portfolio").layout(as_of=AS_OF), "portfolio-attention")
+    rows = [texts(row) for row in walk(attention) if type(row).__name__ == "Tr"][1:]
+    assert [row[:6] for row in rows] == [
+        ["Upsell revenue", "upsell-revenue", "Digital sales", "Off track", "8%", "Sales"],
+        ["Lower IT running cost", "it-opex", "Cloud & data platform", "At risk", "27%", "Finance operations"]]
+    assert [c.href for c in walk(attention) if isinstance(c, dcc.Link)] == [
+        "/benefit/upsell-revenue?as_of=2025-07-07", "/benefit/it-opex?as_of=2025-07-07"]
+    calm = by_id(page("portfolio").layout(as_of=AS_OF, category="operational_efficiency"), "portfolio-attention")
+    assert texts(calm) == ["No benefit is at risk or off track."]
+
+
 def test_a_long_initiatives_table_lists_those_furthest_behind_plan(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
     portfolio = page("portfolio")
     monkeypatch.setattr(portfolio, "INITIATIVES_SHOWN", 1)

@@ -1,5 +1,5 @@
 """The portfolio page ("/"): planned vs realised value by category and initiative, counts by status,
-what changed since the previous forecast run, and finance claims: reported (claimed) value next to
+the benefits at risk or off track, what changed since the previous forecast run, and finance claims: reported (claimed) value next to
 validated (approved) value, overall and per initiative.
 
 URL values: ``as_of=YYYY-MM-DD`` (default today) and the filters ``programme``, ``tactic``,
@@ -22,6 +22,7 @@ from benefits.dashboards.formatting import category_label, money, percent, statu
 dash.register_page(__name__, path="/", name="Portfolio", title="Portfolio · benefits", order=0)
 
 CHANGES_SHOWN = 25  # status changes listed on the page, worst first
+ATTENTION_SHOWN = 25  # at-risk and off-track benefits listed on the page, off track and least likely first
 INITIATIVES_SHOWN = 20  # initiatives listed in the table, furthest behind plan first when there are more
 
 
@@ -53,6 +54,8 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
                 ],
                 className="charts",
             ),
+            html.H2("At risk or off track"),
+            _attention_table(summary, when),
             html.H2("Changed since the previous forecast run"),
             _changes_table(summary, when),
             html.H2("Initiatives"),
@@ -113,6 +116,37 @@ def _category_cards(summary: queries.PortfolioSummary) -> html.Div:
         for c in summary.categories.itertuples()
     ]
     return html.Div(cards, className="cards categories", id="portfolio-categories")
+
+
+def _attention_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | html.Table | html.P:
+    """The benefits at risk or off track: off track first, then the least likely to land on time."""
+    benefits: pd.DataFrame = summary.benefits
+    flagged = benefits[benefits["status"].isin(["off_track", "at_risk"])]
+    if flagged.empty:
+        return html.P("No benefit is at risk or off track.", className="message", id="portfolio-attention")
+    ordered = flagged.assign(_off=flagged["status"] != "off_track",
+                             _p=flagged["p_on_time"].astype(float).fillna(-1.0)).sort_values(["_off", "_p"],
+                                                                                             kind="stable")
+    rows = [
+        [
+            dcc.Link(r.name, href=components.benefit_href(r.benefit, when)),
+            r.benefit,
+            r.initiative_name,
+            components.status_badge(r.status),
+            percent(r.p_on_time),
+            r.owner,
+            r.message,
+        ]
+        for r in ordered.head(ATTENTION_SHOWN).itertuples()
+    ]
+    table = components.table(["Benefit", "Key", "Initiative", "Status", "Likely on time", "Owner", "Why"], rows,
+                             table_id="portfolio-attention", numeric=(4,))
+    if len(ordered) <= ATTENTION_SHOWN:
+        return table
+    more = html.P([f"The {ATTENTION_SHOWN} least likely of {len(ordered)}; ",
+                   dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
+                   " lists every benefit."], className="message")
+    return html.Div([more, table])
 
 
 def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | html.Table:
