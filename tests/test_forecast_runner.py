@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits import register
@@ -75,10 +76,20 @@ def test_unchanged_inputs_are_reused_and_changed_ones_refit(
         )
         assert len(row.fingerprint) == 64
 
+    with sessions.begin() as session:
+        kept = set(session.scalars(select(models.ForecastBacktest.fingerprint)).all())
+        # a path no run uses any more (its benefit left the register): the next run drops it
+        session.add(models.ForecastBacktest(benefit_key="gone", origin=as_of, fingerprint="0" * 64, noise=1.0, path=[]))
+    assert kept  # the first run's backtest paths
+
     moved = portfolio[0]
     add_observations(database_url, moved, [float(moved.observations["value"].iloc[-1])])
     third = forecast_all(sessions, as_of + WEEK, workers=1)
     assert third.reused == 3
+    with sessions() as session:
+        now = set(session.scalars(select(models.ForecastBacktest.fingerprint)).all())
+    assert "0" * 64 not in now
+    assert len(kept & now) >= len(kept) - 3  # only the moved benefit's paths (3 origins at most) may be refitted
     with sessions() as session:
         rows = repository.forecasts_of(session, session.get(models.ForecastRun, third.run_id))
     refit = rows[moved.benefit.key]

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits import realisation, register
@@ -113,16 +113,9 @@ def learn(
         progress(f"backtesting {len(jobs)} past forecast{'s' if len(jobs) != 1 else ''} to calibrate this run")
     fitted = [(job, result) for job, result in zip(jobs, mapper(fit_path, jobs), strict=True)]
     new = [(job.key, result) for job, result in fitted if isinstance(result, backtest.RawPath)]
-    if new:
-        with sessions.begin() as session:
-            session.add_all(
-                models.ForecastBacktest(
-                    benefit_key=key, origin=raw.origin, fingerprint=raw.fingerprint, noise=raw.noise, path=raw.path
-                )
-                for key, raw in new
-            )
     for key, raw in new:
         paths.setdefault(key, []).append(raw)
+    _keep(sessions, new, paths)
     seen = {
         key: series.history(inputs[key][1], inputs[key][2], as_of, settings, inputs[key][0].start_date)
         for key in sorted(sample)
@@ -177,6 +170,34 @@ def _inputs_digest(
         window = series.window(benefit, row.start_date, observations, benefit.target.date)
         parts.append(f"{key}:{window_fingerprint(benefit, row.start_date, window, as_of, settings)}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _keep(
+    sessions: sessionmaker[Session],
+    new: list[tuple[str, backtest.RawPath]],
+    paths: dict[str, list[backtest.RawPath]],
+) -> None:
+    """Store the newly fitted backtest paths and drop the stored ones this run no longer uses
+    (an origin that aged out, history that was restated, a benefit out of the sample)."""
+    used = {(key, raw.origin, raw.fingerprint) for key, found in paths.items() for raw in found}
+    with sessions.begin() as session:
+        session.add_all(
+            models.ForecastBacktest(
+                benefit_key=key, origin=raw.origin, fingerprint=raw.fingerprint, noise=raw.noise, path=raw.path
+            )
+            for key, raw in new
+        )
+        rows = session.execute(
+            select(
+                models.ForecastBacktest.id,
+                models.ForecastBacktest.benefit_key,
+                models.ForecastBacktest.origin,
+                models.ForecastBacktest.fingerprint,
+            )
+        )
+        unused = [row.id for row in rows if (row.benefit_key, row.origin, row.fingerprint) not in used]
+        if unused:
+            session.execute(delete(models.ForecastBacktest).where(models.ForecastBacktest.id.in_(unused)))
 
 
 def _sample(keys: list[str], count: int) -> list[str]:
