@@ -84,9 +84,11 @@ class ForecastRunReport:
             return ""
         calibrated = sum(b["calibrated"] * b["points"] for b in bands) / points
         raw = [b["raw"] for b in bands]
+        failed = self.calibration.get("paths_failed", 0)
         return (
             f"80% intervals held {calibrated:.0%} of {points:,} backtested outcomes of "
             f"{self.calibration.get('benefits', 0)} benefits ({min(raw):.0%}-{max(raw):.0%} before calibration)"
+            + (f"; {failed} backtest fit{'s' if failed != 1 else ''} failed and were left out" if failed else "")
         )
 
     @property
