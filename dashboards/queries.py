@@ -80,6 +80,9 @@ class BenefitDetail:
     trust: str = ""  # the latest forecast's sentence on how far it can be trusted ("" when none)
     reference_weight: float | None = None  # how much its probability leans on comparable benefits (0..1)
     p_model: float | None = None  # the model's own probability, before comparable benefits
+    forecast_p_on_time: float | None = None  # the latest forecast's own probability (shown when the data went stale)
+    forecast_landing: dt.date | None = None  # the latest forecast's own expected landing
+    forecast_at_target: float | None = None  # the latest forecast's own value at the target date
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,9 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         trust=forecast.trust if forecast else "",
         reference_weight=forecast.reference_weight if forecast else None,
         p_model=forecast.p_model if forecast else None,
+        forecast_p_on_time=forecast.p_on_time if forecast else None,
+        forecast_landing=forecast.expected_landing if forecast else None,
+        forecast_at_target=forecast.forecast_at_target_date if forecast else None,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import dash
 import pandas as pd
 import pytest
+import waitress
 from dash import dcc
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from benefits.claims import ClaimSource, Decision
 from benefits.claims.importer import ClaimInput, record_claims
 from benefits.claims.ledger import claims_report
 from benefits.claims.signoff import decide
-from benefits.dashboards import cache, data, figures, filters, formatting, queries
+from benefits.dashboards import cache, data, figures, filters, formatting, queries, server
 from benefits.dashboards.app import create_app, serve
 from benefits.dashboards.snapshot import Filters, cached_snapshot
 from benefits.register import load_register
@@ -521,6 +522,19 @@ def test_benefit_page_heads_the_chart_with_status_and_probability(store: None) -
     assert texts(by_id(landing, "benefit-landing")) == ["Expected landing 2025-12-29"]
 
 
+def test_a_stale_benefit_says_so_and_shows_its_last_forecast(store: None) -> None:
+    layout = page("benefit").layout(key="handle-time", as_of="2025-09-01")
+    words = texts(layout)
+    assert texts(by_id(layout, "benefit-likely")) == ["Data stale: no current probability of landing"]
+    landing = texts(by_id(layout, "benefit-landing"))
+    assert landing == [f"The last forecast ({AS_OF}) gave a 58% chance of landing by "
+                       "2026-01-05, expected landing 2025-12-29"]
+    assert "No probability of landing yet" not in words
+    assert "Not expected to land within the forecast horizon" not in words
+    facts = texts(by_id(layout, "benefit-facts"))
+    assert facts[facts.index("Forecast at the target date") + 1].endswith(f"(forecast of {AS_OF})")
+
+
 def test_unknown_benefit_gets_a_friendly_message(store: None) -> None:
     layout = page("benefit").layout(key="does-not-exist")
     assert "No benefit called “does-not-exist”" in texts(layout)
@@ -615,7 +629,8 @@ def test_router_renders_the_benefit_page_for_its_url(app: dash.Dash, store: None
 
 def test_serve_runs_the_app_on_the_given_address(monkeypatch: pytest.MonkeyPatch, store_url: str) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: calls.append(kwargs))
     monkeypatch.setattr(data, "_factory", data._factory)  # serve() reconfigures the store; restore it after
     serve("127.0.0.1", 8050, store_url)
-    assert calls == [{"host": "127.0.0.1", "port": 8050, "debug": False}]
+    assert calls == [{"host": "127.0.0.1", "port": 8050, "threads": server.threads(), "ident": "benefits"}]
+    assert 4 <= server.threads() <= 32

@@ -77,16 +77,12 @@ def _headline(detail: queries.BenefitDetail) -> html.Div:
     if row.previous_status and row.previous_status != row.status:
         status.append(html.Span(f"was {status_label(row.previous_status)} in the previous forecast",
                                 className="previous"))
-    if row.p_on_time is not None:
-        likely = f"{percent(row.p_on_time)} likely by {row.target_date}"
+    if row.status == "data_stale":
+        likely, landing = _stale_forecast(detail)
     else:
-        likely = "No probability of landing yet"
-    if row.expected_landing:
-        landing = f"Expected landing {row.expected_landing}"
-    elif not detail.forecast.empty:
-        landing = "Not expected to land within the forecast horizon"
-    else:
-        landing = ""
+        likely = f"{percent(row.p_on_time)} likely by {row.target_date}" if row.p_on_time is not None \
+            else "No probability of landing yet"
+        landing = _landing(row.expected_landing, detail)
     return html.Div(
         [
             html.Div(status, className="status-line"),
@@ -97,6 +93,25 @@ def _headline(detail: queries.BenefitDetail) -> html.Div:
         ],
         className="headline",
     )
+
+
+def _landing(expected: str | None, detail: queries.BenefitDetail) -> str:
+    if expected:
+        return f"Expected landing {expected}"
+    return "Not expected to land within the forecast horizon" if not detail.forecast.empty else ""
+
+
+def _stale_forecast(detail: queries.BenefitDetail) -> tuple[str, str]:
+    """The headline of a benefit whose data stopped coming: no current probability, and what the
+    latest forecast run said, with its date, if there is one."""
+    likely = "Data stale: no current probability of landing"
+    if detail.forecast_as_of is None or detail.forecast_p_on_time is None:
+        return likely, ""
+    said = f"The last forecast ({detail.forecast_as_of.isoformat()}) gave a" \
+           f" {percent(detail.forecast_p_on_time)} chance of landing by {detail.row.target_date}"
+    if detail.forecast_landing:
+        return likely, f"{said}, expected landing {detail.forecast_landing.isoformat()}"
+    return likely, f"{said}; it did not expect landing within its horizon"
 
 
 def _trust(detail: queries.BenefitDetail) -> list[Any]:
@@ -119,8 +134,10 @@ def _facts(detail: queries.BenefitDetail) -> html.Table:
     realised = quantity(row.realised_to_date, unit)
     if row.percent_realised is not None:
         realised += f" ({row.percent_realised:.0f}% of the target improvement)"
-    forecast_note = ""
-    if detail.forecast_as_of and row.forecast_at_target_date is not None:
+    at_target, forecast_note = row.forecast_at_target_date, ""
+    if row.status == "data_stale" and detail.forecast_at_target is not None:
+        at_target = detail.forecast_at_target  # the last forecast's, with its date
+    if detail.forecast_as_of and at_target is not None:
         forecast_note = f" (forecast of {detail.forecast_as_of.isoformat()})"
     rows = [
         ("Baseline", f"{quantity(row.baseline, unit)} on {detail.baseline_date.isoformat()}"),
@@ -129,7 +146,7 @@ def _facts(detail: queries.BenefitDetail) -> html.Table:
         ("Realised improvement to date", realised),
         ("Value to date",
          f"{money(row.realised_value, currency)} realised of {money(row.planned_value, currency)} planned"),
-        ("Forecast at the target date", quantity(row.forecast_at_target_date, unit) + forecast_note),
+        ("Forecast at the target date", quantity(at_target, unit) + forecast_note),
     ]
     if detail.start_date != detail.baseline_date:
         rows.insert(2, ("Ramp starts", f"{detail.start_date.isoformat()} (after a milestone)"))
