@@ -1,8 +1,8 @@
 """The Dash app: ``create_app`` builds it over a store, ``serve`` runs it (``benefits serve``).
 
 Pages live in ``dashboards/pages`` (Dash Pages); every script, style sheet and font is served by
-the app itself, nothing is fetched from the internet. For production, run ``create_app().server``
-under gunicorn with debug off.
+the app itself, nothing is fetched from the internet. ``serve`` runs it on waitress, a production
+WSGI server (``benefits.dashboards.server``); ``create_app().server`` is the WSGI app for any other.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import dash
 import flask
 from dash import dcc, html
 
-from benefits.errors import ConfigError
-from benefits.store.db import make_engine, session_factory
-from benefits.dashboards import cache, data
+from benefits.dashboards import cache, data, server
 from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
 from benefits.dashboards.snapshot import cached_snapshot, metric_health
+from benefits.errors import ConfigError
+from benefits.store.db import make_engine, session_factory
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -75,7 +75,7 @@ def is_page_path(path: str) -> bool:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None,
           debug: bool = False, auth: AuthSettings | None = None, echo: Callable[[str], None] = print) -> None:
-    """Run the dashboard with the development server until interrupted.
+    """Run the dashboard on waitress (Dash's development server in debug mode) until interrupted.
 
     Refuses (ConfigError) to serve an open dashboard, or one in debug mode, on an address other
     machines can reach.
@@ -89,7 +89,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str 
     app = create_app(database_url, settings)
     cache.keep_warm(warm_today)
     echo(f"dashboard on http://{host}:{port}/ ({settings.mode} access; Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=debug)
+    server.run(app, host, port, debug)
 
 
 def warm_today() -> None:

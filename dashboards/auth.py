@@ -167,13 +167,15 @@ class Gate:
         self._decoy = UserEntry("", "viewer", hash_password(secrets.token_urlsafe(16))) if decoy else None
 
     def install(self, server: flask.Flask) -> None:
-        """Check every request of ``server``, add the security headers to every response, and answer
-        404 (not 500 and a traceback) for a component-suite path Dash does not serve."""
+        """Check every request of ``server``, add the security headers to every response, answer
+        404 (not 500 and a traceback) for a component-suite path Dash does not serve, and say why in
+        plain text on a 403."""
         from dash.exceptions import DependencyException
 
         server.before_request(self.before_request)
         server.after_request(_security_headers)
         server.register_error_handler(DependencyException, _not_found)
+        server.register_error_handler(Forbidden, _forbidden)
 
     def before_request(self) -> flask.Response | None:
         """Flask hook: set ``g.benefits_user`` or answer with 401/403."""
@@ -265,6 +267,11 @@ class Gate:
 
 def _not_found(_error: Exception) -> flask.Response:
     return flask.Response("Not found.\n", status=404, mimetype="text/plain")
+
+
+def _forbidden(error: Forbidden) -> flask.Response:
+    """A 403 says why in one plain line, not in an HTML error page."""
+    return flask.Response(f"{error.description}\n", status=403, mimetype="text/plain")
 
 
 def _security_headers(response: flask.Response) -> flask.Response:

@@ -4,6 +4,14 @@ exposure."""
 from __future__ import annotations
 
 import base64
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +21,7 @@ from click.testing import CliRunner
 
 from benefits import users
 from benefits.cli import main
-from benefits.dashboards import auth, data
+from benefits.dashboards import auth, data, server
 from benefits.dashboards.app import create_app, serve
 from benefits.dashboards.auth import AuthSettings
 from benefits.errors import ConfigError
@@ -158,7 +166,7 @@ def test_open_on_loopback_warns(host: str) -> None:
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "dashboard.example.org"])
 def test_open_on_a_shared_address_refuses_to_start(host: str, monkeypatch: pytest.MonkeyPatch,
                                                    store_url: str) -> None:
-    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: pytest.fail("must not start"))
+    monkeypatch.setattr(server, "run", lambda *args: pytest.fail("must not start"))
     with pytest.raises(ConfigError, match=f"refusing to serve the dashboard on {host} without authentication"):
         serve(host, 8050, store_url)
 
@@ -170,12 +178,12 @@ def test_debug_mode_is_refused_on_a_shared_address(users_file: Path, store_url: 
 
 def test_authenticated_dashboard_may_listen_on_any_address(users_file: Path, monkeypatch: pytest.MonkeyPatch,
                                                            store_url: str) -> None:
-    calls: list[dict[str, Any]] = []
+    calls: list[tuple[str, int, bool]] = []
     said: list[str] = []
-    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(server, "run", lambda app, host, port, debug: calls.append((host, port, debug)))
     monkeypatch.setattr(data, "_factory", data._factory)
     serve("0.0.0.0", 8050, store_url, auth=AuthSettings(users_file=users_file), echo=said.append)
-    assert calls == [{"host": "0.0.0.0", "port": 8050, "debug": False}]
+    assert calls == [("0.0.0.0", 8050, False)]
     assert said == ["dashboard on http://0.0.0.0:8050/ (users access; Ctrl+C to stop)"]
 
 
@@ -219,7 +227,7 @@ def test_trusted_header_is_believed_only_from_the_trusted_proxy(users_file: Path
 
 def test_trusted_header_on_a_shared_address_needs_a_trusted_proxy(users_file: Path, store_url: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dash.Dash, "run", lambda self, **kwargs: None)
+    monkeypatch.setattr(server, "run", lambda *args: pytest.fail("must not start"))
     header = AuthSettings(user_header="X-Forwarded-User")
     with pytest.raises(ConfigError, match="refusing to trust X-Forwarded-User on 0.0.0.0: .* pass --trusted-proxy"):
         serve("0.0.0.0", 8050, store_url, auth=header)
@@ -289,3 +297,77 @@ def test_the_component_suites_the_page_names_are_still_served(store_url: str) ->
     client = probe_app(AuthSettings(), store_url).server.test_client()
     scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', client.get("/").text)
     assert scripts and all(client.get(src).status_code == 200 for src in scripts)
+
+
+# -- the served app: waitress on a real socket ------------------------------------------------------
+
+SERVE = ("import sys, pathlib; from benefits.dashboards.app import serve; "
+         "from benefits.dashboards.auth import AuthSettings; "
+         "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], auth=AuthSettings(users_file=pathlib.Path(sys.argv[3]), "
+         "user_header=sys.argv[4] or None, role_header=sys.argv[5] or None, trusted_proxies=tuple(sys.argv[6:])))")
+
+
+@contextmanager
+def serving(store_url: str, users_file: Path, log: Path, header: str = "", role_header: str = "",
+            *proxies: str) -> Iterator[str]:
+    """``serve()`` in its own process on a free loopback port; its base URL once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-c", SERVE, str(port), store_url, str(users_file), header,
+                                    role_header, *proxies], stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while fetch(base + "/")[0] == 0:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    """Status, headers and body of a GET over the socket (status 0 while nothing listens)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, dict(answer.headers), answer.read().decode()
+    except OSError:
+        return 0, {}, ""
+
+
+def test_served_dashboard_locks_out_wrong_passwords_and_names_no_server_version(
+        users_file: Path, store_url: str, tmp_path: Path) -> None:
+    with serving(store_url, users_file, tmp_path / "serve.log") as base:
+        status, headers, body = fetch(base + "/")
+        assert status == 401 and body == "Sign in with your benefits user name and password.\n"
+        assert headers["Server"] == "benefits"  # waitress, not Werkzeug and the Python version
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        status, _, body = fetch(base + "/", basic("ada", PASSWORD))
+        assert status == 200 and "/assets/benefits.css" in body
+        for _ in range(auth.MAX_FAILURES):
+            assert fetch(base + "/", basic("ada", "guess"))[0] == 401
+        status, headers, body = fetch(base + "/", basic("ada", PASSWORD))  # the right password, too late
+        assert status == 429 and 0 < int(headers["Retry-After"]) <= auth.FAILURE_WINDOW + 1
+        assert body.startswith("Too many wrong passwords: try again in ") and "Traceback" not in body
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def test_served_dashboard_refuses_a_trusted_header_from_an_untrusted_peer(
+        users_file: Path, store_url: str, tmp_path: Path) -> None:
+    forged = {"X-Forwarded-User": "mallory", "X-Forwarded-Role": "finance"}
+    with serving(store_url, users_file, tmp_path / "proxy.log", "X-Forwarded-User", "X-Forwarded-Role",
+                 "10.0.0.0/24") as base:  # the test's peer address, 127.0.0.1, is not the proxy
+        status, headers, body = fetch(base + "/", forged)
+        assert status == 403 and body == ("X-Forwarded-User is only accepted from the trusted proxy: "
+                                          "reach the dashboard through it\n")
+        assert headers["Content-Type"].startswith("text/plain")
+        assert headers["Server"] == "benefits"
+    with serving(store_url, users_file, tmp_path / "loopback.log", "X-Forwarded-User", "X-Forwarded-Role") as base:
+        assert fetch(base + "/", {"X-Forwarded-User": "ada", "X-Forwarded-Role": "finance"})[0] == 200
+        status, _, body = fetch(base + "/", {"X-Forwarded-User": "ada", "X-Forwarded-Role": "root"})
+        assert status == 403 and "role root of ada is not one of" in body
