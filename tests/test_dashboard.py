@@ -535,6 +535,23 @@ def test_a_stale_benefit_says_so_and_shows_its_last_forecast(store: None) -> Non
     assert facts[facts.index("Forecast at the target date") + 1].endswith(f"(forecast of {AS_OF})")
 
 
+def test_a_dis_benefit_over_its_limit_is_an_adverse_effect_not_an_improvement(
+        tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    register = dd.REGISTER_YAML.replace("        name: Upsell revenue\n", "        name: Extra support cost\n").replace(
+        "target: {value: 520000, date: 2026-01-05}\n        owner: Sales\n",
+        "target: {value: 150000, date: 2026-01-05}\n        owner: Sales\n        dis_benefit: true\n")
+    monkeypatch.setattr(data, "_factory", session_factory(make_engine(dd.build_store(tmp_path, register))))
+    layout = page("benefit").layout(key="upsell-revenue", as_of=AS_OF)
+    words = texts(by_id(layout, "benefit-facts"))
+    facts = dict(zip(words[::2], words[1::2]))
+    assert facts["Tolerated limit"] == "£150,000 by 2026-01-05"
+    assert facts["Adverse effect to date"] == "£200,000 (133% of the tolerated limit, over the limit)"
+    assert facts["Cost to date"] == "£200,000 of £75,000 allowed for"
+    assert not [w for w in texts(by_id(layout, "benefit-facts")) if "mprovement" in w or "realised" in w]
+    assert texts(by_id(layout, "benefit-likely")) == ["8% likely to stay within its limit by 2026-01-05"]
+    assert texts(by_id(layout, "benefit-landing")) == [""]
+
+
 def test_unknown_benefit_gets_a_friendly_message(store: None) -> None:
     layout = page("benefit").layout(key="does-not-exist")
     assert "No benefit called “does-not-exist”" in texts(layout)

@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from benefits.dashboards import components, figures, queries
 from benefits.dashboards.formatting import money, percent, quantity, status_label
+from benefits.status import StatusRow
 
 dash.register_page(__name__, path_template="/benefit/<key>", name="Benefit", title=components.keyed_title("Benefit"))
 
@@ -80,9 +81,10 @@ def _headline(detail: queries.BenefitDetail) -> html.Div:
     if row.status == "data_stale":
         likely, landing = _stale_forecast(detail)
     else:
-        likely = f"{percent(row.p_on_time)} likely by {row.target_date}" if row.p_on_time is not None \
+        goal = "to stay within its limit " if row.dis_benefit else ""
+        likely = f"{percent(row.p_on_time)} likely {goal}by {row.target_date}" if row.p_on_time is not None \
             else "No probability of landing yet"
-        landing = _landing(row.expected_landing, detail)
+        landing = "" if row.dis_benefit else _landing(row.expected_landing, detail)  # a limit does not land
     return html.Div(
         [
             html.Div(status, className="status-line"),
@@ -132,7 +134,10 @@ def _trust(detail: queries.BenefitDetail) -> list[Any]:
 def _facts(detail: queries.BenefitDetail) -> html.Table:
     row, unit, currency = detail.row, detail.row.unit, detail.currency
     realised = quantity(row.realised_to_date, unit)
-    if row.percent_realised is not None:
+    if row.percent_realised is not None and row.dis_benefit:
+        over = ", over the limit" if row.percent_realised > 100 else ""
+        realised += f" ({row.percent_realised:.0f}% of the tolerated limit{over})"
+    elif row.percent_realised is not None:
         realised += f" ({row.percent_realised:.0f}% of the target improvement)"
     at_target, forecast_note = row.forecast_at_target_date, ""
     if row.status == "data_stale" and detail.forecast_at_target is not None:
@@ -141,16 +146,26 @@ def _facts(detail: queries.BenefitDetail) -> html.Table:
         forecast_note = f" (forecast of {detail.forecast_as_of.isoformat()})"
     rows = [
         ("Baseline", f"{quantity(row.baseline, unit)} on {detail.baseline_date.isoformat()}"),
-        ("Target", f"{quantity(row.target, unit)} by {row.target_date}"),
-        ("Planned improvement to date", quantity(row.planned_to_date, unit)),
-        ("Realised improvement to date", realised),
-        ("Value to date",
-         f"{money(row.realised_value, currency)} realised of {money(row.planned_value, currency)} planned"),
+        ("Tolerated limit" if row.dis_benefit else "Target", f"{quantity(row.target, unit)} by {row.target_date}"),
+        *_to_date(row, realised, currency),
         ("Forecast at the target date", quantity(at_target, unit) + forecast_note),
     ]
     if detail.start_date != detail.baseline_date:
         rows.insert(2, ("Ramp starts", f"{detail.start_date.isoformat()} (after a milestone)"))
     return components.facts(rows, table_id="benefit-facts")
+
+
+def _to_date(row: StatusRow, realised: str, currency: str) -> list[tuple[str, str]]:
+    """Planned and realised to date; a dis-benefit's are an adverse effect and a cost, never an improvement."""
+    if row.dis_benefit:
+        return [("Adverse effect allowed for to date", quantity(row.planned_to_date, row.unit)),
+                ("Adverse effect to date", realised),
+                ("Cost to date", f"{money(-row.realised_value, currency)} of {money(-row.planned_value, currency)}"
+                                 " allowed for")]
+    return [("Planned improvement to date", quantity(row.planned_to_date, row.unit)),
+            ("Realised improvement to date", realised),
+            ("Value to date",
+             f"{money(row.realised_value, currency)} realised of {money(row.planned_value, currency)} planned")]
 
 
 def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:
