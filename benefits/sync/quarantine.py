@@ -211,7 +211,7 @@ def _loaded_by(session: Session, connector: str, keys: set[tuple[str, dt.date]])
     return {(m, p): run for m, p, run in session.execute(query) if (m, p) in keys}
 
 
-def _query(where: QuarantineFilter) -> Select[tuple[models.QuarantinedRow]]:
+def _query(where: QuarantineFilter) -> Select[models.QuarantinedRow]:
     query = select(models.QuarantinedRow).order_by(models.QuarantinedRow.id)
     if where.ids:
         query = query.where(models.QuarantinedRow.id.in_(where.ids))

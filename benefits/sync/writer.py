@@ -30,11 +30,11 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsError
@@ -120,7 +120,7 @@ class RunWriter:
                 for m, p, v, u, r in zip(*columns, refs, strict=True)]
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
         units = accepted[["metric", "unit"]].drop_duplicates()
-        repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist())))
+        repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist(), strict=True)))
         self._unreadable += [str(q.record[UNREADABLE]) for q in outcome.quarantined if q.record.get(UNREADABLE)]
         new = not_yet_held(self._session, self._source, self._run_id, outcome.quarantined)
         self.already_held += len(outcome.quarantined) - len(new)
@@ -186,7 +186,7 @@ class _SeenKeys:
         source = Rows(chunk, chunk)
         moved = [
             QuarantineEntry(row, source.record(row), [f"(metric, period): duplicate of row {first}, accepted earlier in this sync"])
-            for row, first in zip(accepted.loc[repeated, "row"].tolist(), earlier[repeated].tolist())
+            for row, first in zip(accepted.loc[repeated, "row"].tolist(), earlier[repeated].tolist(), strict=True)
         ]
         statistics = dict(outcome.statistics)
         if _UNIQUE_KEY in statistics:
@@ -211,7 +211,7 @@ def insert_entries(
 ) -> None:
     """Store rejected rows (``quarantine``) or rows that warned (``validation_warnings``) of sync run ``run_id``."""
     if entries:
-        session.execute(insert(model.__table__), [
+        session.execute(insert(cast(Table, model.__table__)), [
             {"sync_run_id": run_id, "source": source, "row_number": e.row,
              "source_ref": _ref(e.record), "record": e.record, "reasons": e.reasons}
             for e in entries
@@ -274,4 +274,4 @@ def _ref(record: dict[str, Any]) -> str | None:
 
 def now() -> dt.datetime:
     """The current time in UTC (when a run finished)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
