@@ -78,17 +78,24 @@ def forecast_stage(
     ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None
 ) -> ForecastRunReport:
     """Forecast every benefit (locally, or on the Dask ``scheduler``), printing progress and a
-    summary that names the benefits whose fit failed; the run's report."""
+    summary that names the benefits whose fit failed; the run's report.
+
+    A benefit whose metric is stale at ``as_of`` prints ``data_stale (forecast at_risk)``: the
+    status `benefits status` gives it (``benefits.status``), then what its forecast said."""
     from benefits.forecast import load_settings
     from benefits.forecast.runner import forecast_all
+    from benefits.staleness import metric_summaries
 
     ws.ensure_current()
+    with ws.sessions() as session:
+        stale = {key for metric in metric_summaries(session, as_of) if metric.stale for key in metric.used_by}
     done = 0
 
     def progress(key: str, result: BenefitForecast) -> None:
         nonlocal done
         done += 1
-        echo(f"forecast {done:>3}: {key}: {result.status}")
+        verdict = f"data_stale (forecast {result.status})" if key in stale else result.status
+        echo(f"forecast {done:>3}: {key}: {verdict}")
 
     settings = load_settings(ws.config_dir)
     report = forecast_all(
@@ -97,7 +104,8 @@ def forecast_stage(
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     if report.held:
         echo(f"forecast trust: {report.held}")
-    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}); "
+    stale_note = f"; {len(stale)} data_stale: metric stopped reporting" if stale else ""
+    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}{stale_note}); "
          f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}")
     return report
 

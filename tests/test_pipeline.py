@@ -50,6 +50,11 @@ def test_demo_weekly_job_end_to_end(tmp_path: Path, database_url: str) -> None:
 
     rows = json.loads(cli(config, database_url, "status", "--format", "json", "--as-of", AS_OF))
     assert len(rows) == 30
+    # the run's line for each benefit leads with the status `status` gives it
+    printed = dict(re.findall(r"^forecast +\d+: (\S+): (\S+)", out, re.M))
+    assert printed == {r["benefit"]: r["status"] for r in rows}
+    assert re.search(r"^forecast +\d+: skills-contractor-spend: data_stale \(forecast \w+\)$", out, re.M)
+    assert "; 1 data_stale: metric stopped reporting)" in out
     assert CONTRACT_FIELDS <= set(rows[0])
     statuses = {r["status"] for r in rows}
     assert statuses == {"achieved", "on_track", "at_risk", "off_track", "insufficient_data", "data_stale"}
