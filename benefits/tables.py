@@ -23,8 +23,12 @@ COLUMNS = (
 )
 
 
-def render_status(rows: Sequence[StatusRow], fmt: str) -> str:
-    """Rows as ``table``, ``json`` (a list of objects) or ``csv``; ends with a newline."""
+PREVIOUS = ("previous_status", "WAS")  # before STATUS in the table of changes (`benefits status --changes`)
+
+
+def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) -> str:
+    """Rows as ``table``, ``json`` (a list of objects) or ``csv``; ends with a newline. The table
+    of ``changes`` has the previous forecast run's status (WAS) before the status."""
     if fmt == "json":
         return json.dumps([row.as_dict() for row in rows], indent=2) + "\n"
     if fmt == "csv":
@@ -33,7 +37,7 @@ def render_status(rows: Sequence[StatusRow], fmt: str) -> str:
         writer.writeheader()
         writer.writerows(row.as_dict() for row in rows)
         return buffer.getvalue()
-    return _table(rows)
+    return _table(rows, (*COLUMNS[:-1], PREVIOUS, COLUMNS[-1]) if changes else COLUMNS)
 
 
 def _cell(value: object) -> str:
@@ -44,11 +48,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _table(rows: Sequence[StatusRow]) -> str:
-    cells = [[_cell(getattr(row, field)) for field, _ in COLUMNS] for row in rows]
-    headers = [title for _, title in COLUMNS]
+def _table(rows: Sequence[StatusRow], columns: Sequence[tuple[str, str]]) -> str:
+    cells = [[_cell(getattr(row, field)) for field, _ in columns] for row in rows]
+    headers = [title for _, title in columns]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    numeric = {i for i, (field, _) in enumerate(COLUMNS) if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time"}}
+    numeric = {i for i, (field, _) in enumerate(columns) if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time"}}
 
     def line(values: list[str]) -> str:
         return "  ".join(v.rjust(w) if i in numeric else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()

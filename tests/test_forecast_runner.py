@@ -205,6 +205,9 @@ def test_history_and_status_changes(sqlite_url: str) -> None:
 
     rows = status_json("--changes", "--as-of", later.isoformat())
     assert [(r["benefit"], r["previous_status"], r["status"]) for r in rows] == [("flow", "on_track", "off_track")]
+    table = CliRunner().invoke(main, ["--database", sqlite_url, "status", "--changes", "--as-of", later.isoformat()])
+    header, line = table.stdout.splitlines()
+    assert header.split()[-2:] == ["WAS", "STATUS"] and line.split()[-2:] == ["on_track", "off_track"]
     with sessions() as session:
         assert [r.benefit for r in changed(status_rows(session, later))] == ["flow"]
         history = repository.forecast_history(session)

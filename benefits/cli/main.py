@@ -206,7 +206,7 @@ def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | Non
         rows = status_rows(session, as_of_date(as_of))
     if changes:
         rows = changed(rows)
-    click.echo(render_status(rows, fmt), nl=False)
+    click.echo(render_status(rows, fmt, changes=changes), nl=False)
 
 
 @main.group(invoke_without_command=True)
