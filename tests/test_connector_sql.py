@@ -261,6 +261,14 @@ def test_sqlite_file_source_with_its_folder_from_the_environment(
     assert source.discover() == [MetricInfo("hr.certified_staff", "people"), MetricInfo("crm.upsell_revenue", "GBP")]
 
 
+def test_number_format_reads_text_values_and_never_touches_numeric_ones(context: SyncContext) -> None:
+    query = ("SELECT 'hr.certified_staff' AS metric, '2026-11-09' AS period, '1.234,5' AS value, 'people' AS unit "
+             "UNION ALL SELECT 'hr.certified_staff', '2026-11-16', 1.234, 'people' "
+             "UNION ALL SELECT 'hr.certified_staff', '2026-11-23', '12.5', 'people'")
+    source = connector(context, url="sqlite://", query=query, number_format={"decimal": ",", "thousands": "."})
+    assert [r["value"] for r in source.records()] == ["1234.5", 1.234, "12.5"]  # '12.5' is not this format: verbatim
+
+
 def test_a_missing_sqlite_file_is_an_error_and_is_not_created(tmp_path: Path, context: SyncContext) -> None:
     missing = tmp_path / "nowhere.db"
     with pytest.raises(ConnectorError, match="no SQLite database file at .*nowhere.db"):

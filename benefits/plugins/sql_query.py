@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from benefits.plugins.connector import RECORD_FIELDS, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
+from benefits.plugins.numbers import NumberFormat
 from benefits.plugins.secrets import mask
 
 __all__ = ["ColumnMapping", "SqlConnector", "SqlSettings"]
@@ -49,6 +50,9 @@ class SqlSettings(BaseModel):
     metric: str | None = Field(None, min_length=1, description="The metric of every row, when the query has no metric column.")
     unit: str | None = Field(None, min_length=1, description="The unit of every row, when the query has no unit column.")
     batch_size: int = Field(1000, ge=1, description="Rows fetched from the database at a time.")
+    number_format: NumberFormat | None = Field(
+        None, description="How a value held as text is written, e.g. {decimal: ',', thousands: '.'}; "
+                          "numeric columns are never reformatted.")
 
     @field_validator("params")
     @classmethod
@@ -127,10 +131,14 @@ class SqlConnector(Connector):
             result = self._execute(connection)
             try:
                 layout = self._layout(list(result.keys()), target)
+                fmt = self.settings.number_format
                 count = 0
                 for row in result:
                     count += 1
-                    yield layout.record(row)
+                    record = layout.record(row)
+                    if fmt is not None and isinstance(record.get("value"), str):
+                        record["value"] = fmt.plain(record["value"])
+                    yield record
             finally:  # also when the caller stops early: close the server-side cursor first
                 _close_quietly(result)
             log.debug("sql connector %s: %d rows from %s", self.name, count, target.shown)
