@@ -31,6 +31,7 @@ REALISED_COLOUR = "#0969da"
 FORECAST_COLOUR = "#8250df"
 TARGET_COLOUR = "#cf222e"
 BASELINE_COLOUR = "#57606a"
+HISTORY_MIN_DAYS = 28  # the run-by-run chart spans at least four weeks
 
 _LAYOUT = dict(
     template="plotly_white",
@@ -281,10 +282,20 @@ def probability_history(history: pd.DataFrame) -> go.Figure:
     ))
     figure.update_layout(title_text="Probability of landing, run by run", margin_t=60, height=300,
                          yaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="likely on time")),
-                         xaxis=dict(type="date"))
+                         xaxis=dict(type="date", tickformat="%d %b %Y", range=_run_dates(history["as_of"])))
     if history.empty:
         _note(figure, "No forecast run has included this benefit yet")
     return figure
+
+
+def _run_dates(dates: pd.Series) -> list[str] | None:
+    """An x range of at least ``HISTORY_MIN_DAYS`` around the runs' dates, so that one run (or a few
+    close together) reads as a date rather than a fraction of a day; None (autorange) without runs."""
+    if dates.empty:
+        return None
+    first, last = pd.Timestamp(min(dates)), pd.Timestamp(max(dates))
+    pad = max(pd.Timedelta(days=7), (pd.Timedelta(days=HISTORY_MIN_DAYS) - (last - first)) / 2)
+    return [(first - pad).date().isoformat(), (last + pad).date().isoformat()]
 
 
 def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:

@@ -165,6 +165,17 @@ def test_benefit_chart_without_forecast_or_observations() -> None:
 # --- queries ------------------------------------------------------------------------------------
 
 
+def test_probability_history_of_one_run_has_dates_on_its_axis() -> None:
+    one = pd.DataFrame({"as_of": [dt.date(2025, 7, 7)], "p_on_time": [0.27], "status": ["at_risk"]})
+    axis = figures.probability_history(one).layout.xaxis
+    assert axis.type == "date" and axis.tickformat == "%d %b %Y"
+    assert axis.range == ("2025-06-23", "2025-07-21")  # four weeks around the run, not a fraction of a day
+    many = pd.DataFrame({"as_of": [dt.date(2025, 1, 6), dt.date(2025, 7, 7)], "p_on_time": [0.5, 0.27],
+                         "status": ["at_risk", "at_risk"]})
+    assert figures.probability_history(many).layout.xaxis.range == ("2024-12-30", "2025-07-14")
+    assert figures.probability_history(one.iloc[:0]).layout.xaxis.range is None
+
+
 def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> None:
     summary = queries.portfolio_summary(session, dd.AS_OF)
     assert summary.as_of == dd.AS_OF and summary.currency == "GBP"
