@@ -138,12 +138,12 @@ def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[
     from benefits.validation import batch_frame, validate_batch
 
     with sessions() as session:
-        records = [session.get_one(models.QuarantinedRow, i).record for i in ids]
+        records = {i: session.get_one(models.QuarantinedRow, i).record for i in ids}
     copies: dict[str, list[int]] = {}
-    for entry_id, record in zip(ids, records, strict=True):
+    for entry_id, record in records.items():
         copies.setdefault(content_key(record), []).append(entry_id)
     groups = [sorted(group, reverse=True) for group in copies.values()]  # the newest copy first
-    batch = [records[ids.index(group[0])] for group in groups]
+    batch = [records[group[0]] for group in groups]
     outcome = validate_batch(batch_frame(batch), as_of=as_of, rules=rules)
     with sessions.begin() as session:
         held = [session.get_one(models.QuarantinedRow, group[0]) for group in groups]
