@@ -482,6 +482,25 @@ def test_excel_export_keeps_text_as_text(store: None) -> None:
     assert sheet["J2"].value == 50_000.0  # planned to date, a number
 
 
+def test_csv_export_writes_numbers_as_numbers_and_formulas_as_text(store: None) -> None:
+    import csv
+    import io
+
+    register = page("register")
+    rows = by_id(register.layout(as_of=AS_OF), "register-grid").rowData
+    rows[0]["owner"] = '=HYPERLINK("http://evil", "x")'
+    rows[1]["name"] = "@SUM(1+1)"
+    rows[2]["initiative_name"] = "-2+3"
+    download = register.export_csv(1, rows, rows, {"currency": "GBP", "as_of": AS_OF})
+    assert download["filename"] == f"benefits-{AS_OF}.csv"
+    lines = list(csv.DictReader(io.StringIO(register.csv_text(rows, "GBP"))))
+    assert lines[0]["Owner"] == "'=HYPERLINK(\"http://evil\", \"x\")"
+    assert lines[1]["Benefit"] == "'@SUM(1+1)" and lines[2]["Initiative"] == "'-2+3"
+    assert (lines[0]["Planned to date (GBP)"], lines[0]["Realised to date (GBP)"]) == ("50000.0", "37500.0")
+    assert lines[0]["Likely on time (%)"] == "27.0" and lines[0]["Status"] == "At risk"
+    assert lines[2]["Benefit"] == "Upsell revenue"
+
+
 def test_data_quality_page_shows_runs_failures_quarantine_and_staleness(store: None) -> None:
     layout = page("data_quality").layout(as_of=AS_OF)
     runs = by_id(layout, "quality-runs").figure.data

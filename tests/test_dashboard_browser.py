@@ -308,7 +308,9 @@ def test_register_exports_csv_and_excel(warm: Any, server: str) -> None:
     with page.expect_download() as csv_download:
         page.locator("#register-csv").click()
     csv_text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
-    assert csv_text.splitlines()[0].startswith('"Benefit","Initiative"') and "Upsell revenue" in csv_text
+    assert csv_download.value.suggested_filename == "benefits-2025-07-07.csv"
+    assert csv_text.splitlines()[0].startswith("Benefit,Initiative") and "Upsell revenue" in csv_text
+    assert ",50000.0,37500.0," in csv_text  # money as numbers
     with page.expect_download() as xlsx_download:
         page.locator("#register-xlsx").click()
     from openpyxl import load_workbook

@@ -1,11 +1,12 @@
 """The benefits register ("/register"): every benefit in a sortable, filterable grid, exported to CSV
-(the grid's own export) or Excel (built on the server from the rows the grid shows).
+or Excel, both built on the server from the rows the grid shows.
 
 URL values: ``as_of`` and the filters ``programme``, ``tactic``, ``category``, ``owner``, ``status``.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -30,6 +31,7 @@ GRID_COLUMNS = [
     ("target_date", "Target date", "text"), ("expected_landing", "Expected landing", "text"),
     ("last_period", "Latest observation", "text"), ("metric", "Metric", "text"),
 ]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting with these as a formula
 
 
 def layout(as_of: Any = None, **values: Any) -> html.Div:
@@ -48,7 +50,10 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
             components.filter_bar(summary.options, summary.filters, summary.labels),
             html.Div([html.Button("Export CSV", id="register-csv", className="button"),
                       html.Button("Export Excel", id="register-xlsx", className="button"),
-                      dcc.Download(id="register-download")], className="actions"),
+                      dcc.Download(id="register-download"),
+                      dcc.Store(id="register-export", data={"currency": summary.currency,
+                                                            "as_of": summary.as_of.isoformat()})],
+                     className="actions"),
             dag.AgGrid(
                 id="register-grid",
                 rowData=rows,
@@ -56,7 +61,6 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
                 defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
                 dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False,
                                  "suppressColumnVirtualisation": True},
-                csvExportParams={"fileName": f"benefits-{summary.as_of.isoformat()}.csv"},
                 columnSize="autoSize",
                 style={"height": "640px"},
                 className="ag-theme-alpine",
@@ -98,11 +102,14 @@ def column_defs(currency: str) -> list[dict[str, Any]]:
     return columns
 
 
-@dash.callback(Output("register-grid", "exportDataAsCsv"), Input("register-csv", "n_clicks"),
-               prevent_initial_call=True)
-def export_csv(_clicks: int | None) -> bool:
-    """Ask the grid for its CSV export (the rows as filtered and sorted in the grid)."""
-    return True
+@dash.callback(Output("register-download", "data", allow_duplicate=True), Input("register-csv", "n_clicks"),
+               State("register-grid", "virtualRowData"), State("register-grid", "rowData"),
+               State("register-export", "data"), prevent_initial_call=True)
+def export_csv(_clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]],
+               export: dict[str, str]) -> Any:
+    """A CSV file of the rows the grid shows (as filtered and sorted there), with the grid's headers."""
+    text = csv_text(shown if shown is not None else everything, export["currency"])
+    return dcc.send_bytes(("\ufeff" + text).encode("utf-8"), f"benefits-{export['as_of']}.csv")  # BOM: Excel reads £
 
 
 @dash.callback(Output("register-download", "data"), Input("register-xlsx", "n_clicks"),
@@ -111,6 +118,35 @@ def export_csv(_clicks: int | None) -> bool:
 def export_excel(_clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]]) -> Any:
     """An Excel workbook of the rows the grid shows, with the grid's headers."""
     return dcc.send_bytes(excel_bytes(shown if shown is not None else everything), "benefits.xlsx")
+
+
+def csv_text(rows: list[dict[str, Any]], currency: str) -> str:
+    """The rows as CSV: the grid's columns, money and shares as plain numbers with their unit in the
+    header, and text a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``)
+    prefixed with ``'`` so that it stays text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([_csv_header(header, kind, currency) for _, header, kind in GRID_COLUMNS])
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(field), kind) for field, _, kind in GRID_COLUMNS])
+    return buffer.getvalue()
+
+
+def _csv_header(header: str, kind: str, currency: str) -> str:
+    return {"money": f"{header} ({currency})", "share": f"{header} (%)"}.get(kind, header)
+
+
+def _csv_cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return ""
+    if kind == "money":
+        return round(float(value), 2)
+    if kind == "share":
+        return round(100 * float(value), 1)
+    if kind == "percent":
+        return round(float(value), 1)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def excel_bytes(rows: list[dict[str, Any]]) -> bytes:
