@@ -45,7 +45,7 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
         title="benefits",
         update_title=None,
     )
-    gate.install(app.server)
+    gate.install(app.server, app.csp_hashes)
     app.server.after_request(_not_found_status)
     app.layout = _shell
     return app

@@ -20,14 +20,16 @@ when the requester lacks the role. Wrong passwords are throttled: after ``MAX_FA
 within ``FAILURE_WINDOW`` seconds for one user name or from one address, that name or address gets
 HTTP 429 (with ``Retry-After``) until the window has passed; an unknown name costs the same scrypt
 check as a known one, so names cannot be told apart by timing. Every response carries
-``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Content-Security-Policy:
-frame-ancestors 'none'`` and ``Referrer-Policy: same-origin``; an unknown path under
-``/_dash-component-suites/`` (a traversal attempt, say) is a plain 404.
+``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin``
+and a Content-Security-Policy (``content_security_policy``: this server only, inline scripts only
+by hash, no framing); an unknown path under ``/_dash-component-suites/`` (a traversal attempt,
+say) is a plain 404, and every 403 is one line of plain text.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -35,6 +37,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +55,6 @@ LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "same-origin",
 }
 
@@ -166,14 +168,22 @@ class Gate:
         decoy = settings.mode == "users"
         self._decoy = UserEntry("", "viewer", hash_password(secrets.token_urlsafe(16))) if decoy else None
 
-    def install(self, server: flask.Flask) -> None:
-        """Check every request of ``server``, add the security headers to every response, answer
+    def install(self, server: flask.Flask, script_hashes: Callable[[], Sequence[str]] = tuple) -> None:
+        """Check every request of ``server``, add the security headers to every response (the
+        Content-Security-Policy allows the inline scripts ``script_hashes()`` names), answer
         404 (not 500 and a traceback) for a component-suite path Dash does not serve, and say why in
         plain text on a 403."""
         from dash.exceptions import DependencyException
 
         server.before_request(self.before_request)
-        server.after_request(_security_headers)
+        policy = functools.cache(lambda: content_security_policy(script_hashes()))
+
+        @server.after_request
+        def _security_headers(response: flask.Response) -> flask.Response:
+            for name, value in (*SECURITY_HEADERS.items(), ("Content-Security-Policy", policy())):
+                response.headers.setdefault(name, value)
+            return response
+
         server.register_error_handler(DependencyException, _not_found)
         server.register_error_handler(Forbidden, _forbidden)
 
@@ -274,11 +284,22 @@ def _forbidden(error: Forbidden) -> flask.Response:
     return flask.Response(f"{error.description}\n", status=403, mimetype="text/plain")
 
 
-def _security_headers(response: flask.Response) -> flask.Response:
-    """No content sniffing, no framing by other sites, no full URLs sent to other sites."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+def content_security_policy(script_hashes: Sequence[str]) -> str:
+    """What a page may load and run: scripts, styles, fonts, images and requests from this server
+    only, inline scripts only with one of ``script_hashes`` (Dash starts its renderer with one), no
+    plugins, no framing by any site. Inline styles are allowed: plotly and AG Grid add ``<style>``."""
+    return "; ".join([
+        "default-src 'self'",
+        " ".join(["script-src 'self'", *script_hashes]),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:

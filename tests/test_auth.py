@@ -4,6 +4,8 @@ exposure."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 import socket
 import subprocess
 import sys
@@ -276,8 +278,25 @@ def test_every_response_carries_the_security_headers(users_file: Path, store_url
     for response in (client.get("/"), client.get("/", headers=basic("ada", PASSWORD))):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
-        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
         assert response.headers["Referrer-Policy"] == "same-origin"
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+
+
+def test_the_policy_allows_only_the_inline_scripts_the_page_has(users_file: Path, store_url: str) -> None:
+    client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
+    assert client.get("/").status_code == 401  # the policy is first made for this answer, before any page
+    page = client.get("/", headers=basic("ada", PASSWORD))
+    assert page.headers["Content-Security-Policy"] == client.get("/").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in page.headers["Content-Security-Policy"].split(";"))
+    html = re.sub(r"<!--.*?-->", "", page.text, flags=re.S)  # Dash's note to Internet Explorer is in a comment
+    inline = re.findall(r'<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>', html, re.S)
+    assert inline  # Dash starts its renderer with an inline script
+    hashes = {f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline}
+    allowed = directives["script-src"].split()
+    assert allowed[0] == "'self'" and hashes <= set(allowed)
+    assert "'unsafe-inline'" not in allowed and "'unsafe-eval'" not in allowed
+    assert directives["object-src"] == "'none'" and directives["connect-src"] == "'self'"
 
 
 @pytest.mark.parametrize("path", [

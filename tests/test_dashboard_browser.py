@@ -270,6 +270,8 @@ def test_charts_are_drawn_by_the_partial_plotly_bundle(browser: Any, server: str
 
 
 def test_a_filter_changes_the_chart_and_its_link_reproduces_the_view(warm: Any, server: str) -> None:
+    from playwright.sync_api import expect
+
     page = warm.new_page()
     watch = Watch(page, server)
     _open(page, server + "/" + AS_OF, ["#portfolio-initiatives"])
@@ -278,7 +280,7 @@ def test_a_filter_changes_the_chart_and_its_link_reproduces_the_view(warm: Any, 
     page.locator("#filters .filter-dropdown").first.click()  # the programme filter
     page.get_by_role("option", name="Growth").click()
     page.wait_for_url("**/?programme=growth&as_of=2025-07-07")
-    page.wait_for_function(f"document.querySelectorAll('{bars}').length === 2")
+    expect(page.locator(bars)).to_have_count(2)  # not wait_for_function: the page's policy forbids eval
     assert page.locator("#portfolio-initiatives .xtick text").all_text_contents() == ["Digital sales"]
     assert page.locator("#card-planned").inner_text().endswith("£260,000")
     page.screenshot(path=str(ARTIFACTS / "dashboard-portfolio-filtered.png"), full_page=True)
