@@ -49,7 +49,13 @@ class MetricSummary:
             return ""
         how = "declared" if self.cadence_declared else "usual"
         return (f"no new data for {self.metric} since {self.last_period} "
-                f"(its {how} cadence is {self.cadence_days:g} days): forecast withheld")
+                f"(its {how} cadence is {days(self.cadence_days)}): forecast withheld")
+
+
+def days(count: float) -> str:
+    """A number of days for people: ``11 days`` (whole from 10 up), ``3.5 days``, ``1 day``."""
+    text = f"{count:.0f}" if count >= 10 else f"{count:.1f}".rstrip("0").rstrip(".")
+    return f"{text} day" if text == "1" else f"{text} days"
 
 
 def cadence(first: dt.date, last: dt.date, distinct_periods: int) -> float | None:

@@ -5,6 +5,7 @@ stale metrics, and the last sync of each connector. Plain DataFrames for the fig
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +36,49 @@ def sync_runs(session: Session, limit: int = 50) -> pd.DataFrame:
     return pd.DataFrame(session.execute(query).all(), columns=RUN_COLUMNS)
 
 
-def failures_by_expectation(session: Session, limit: int = 50) -> pd.DataFrame:
-    """Failed rows per expectation over the latest ``limit`` runs' validation statistics.
+# Plain names of the built-in validation checks (benefits.validation.rules), by the key their
+# statistics are stored under: ``<expectation type>(<columns>)``.
+CHECK_NAMES = {
+    "expect_column_values_to_not_be_null(metric)": "Metric missing",
+    "expect_column_values_to_not_be_null(period)": "Period missing or not a date",
+    "expect_column_values_to_not_be_null(value_text)": "Value missing",
+    "expect_column_values_to_not_be_null(unit)": "Unit missing",
+    "expect_column_values_to_match_regex(value_text)": "Value not a number",
+    "expect_column_values_to_be_between(value)": "Value not a finite number",
+    "expect_compound_columns_to_be_unique(metric, period)": "Same metric and period twice in a batch",
+    "expect_column_values_to_be_between(period)": "Period in the future",
+    "expect_column_values_to_be_in_set(metric)": "Metric not in the register",
+    "expect_column_pair_values_to_be_equal(unit, declared_unit)": "Unit differs from the register's",
+    "expect_column_pair_values_a_to_be_greater_than_b(value, min_value)": "Value below its minimum",
+    "expect_column_pair_values_a_to_be_greater_than_b(max_value, value)": "Value above its maximum",
+    "expect_column_pair_values_a_to_be_greater_than_b(period, earliest_period)": "Period long before the baseline",
+    "expect_column_values_to_be_between(jump_score)": "Sudden jump from the previous period",
+}
+_KEY = re.compile(r"(?P<check>expect_(?P<words>\w+)\((?P<columns>[^)]*)\))(?:#(?P<n>\d+))?")
 
-    Columns ``expectation``, ``severity``, ``failed_rows``, ``runs_failed``, ``runs_checked``; most
-    failed rows first.
+
+def check_name(key: str) -> str:
+    """A validation check in plain words, from the key its statistics are stored under
+    (``expect_column_values_to_be_between(jump_score)`` -> ``Sudden jump from the previous period``).
+
+    A plugin's check without a plain name reads ``<columns>: expected to <...>``; a repeated check
+    keeps its number (``#2``)."""
+    found = _KEY.fullmatch(key)
+    if found is None:
+        return key
+    name = CHECK_NAMES.get(found["check"])
+    if name is None:
+        words = re.sub(r"^(column_values_to_|column_pair_values_|compound_columns_to_|table_|column_)", "",
+                       found["words"]).replace("_", " ")
+        name = f"{found['columns'] or 'batch'}: expected to {words}"
+    return f"{name} #{found['n']}" if found["n"] else name
+
+
+def failures_by_expectation(session: Session, limit: int = 50) -> pd.DataFrame:
+    """Failed rows per validation check over the latest ``limit`` runs' validation statistics.
+
+    Columns ``expectation`` (the check's plain name, :func:`check_name`), ``severity``,
+    ``failed_rows``, ``runs_failed``, ``runs_checked``; most failed rows first.
     """
     s = models.SyncRun
     runs = session.execute(select(s.validation).where(s.validation.is_not(None)).order_by(s.id.desc()).limit(limit))
@@ -48,7 +87,7 @@ def failures_by_expectation(session: Session, limit: int = 50) -> pd.DataFrame:
         for key, entry in (statistics or {}).items():
             if not isinstance(entry, dict) or "unexpected_count" not in entry:
                 continue
-            counts = totals.setdefault((str(key), str(entry.get("severity", "critical"))), [0, 0, 0])
+            counts = totals.setdefault((check_name(str(key)), str(entry.get("severity", "critical"))), [0, 0, 0])
             failed = int(entry.get("unexpected_count") or 0)
             counts[0] += failed
             counts[1] += int(failed > 0 or entry.get("success") is False)

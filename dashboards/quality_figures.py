@@ -35,7 +35,7 @@ def sync_rows(runs: pd.DataFrame) -> go.Figure:
 
 
 def failures(by_expectation: pd.DataFrame) -> go.Figure:
-    """Failed rows per expectation (horizontal bars), critical in red and warnings in amber.
+    """Failed rows per validation check (horizontal bars), critical in red and warnings in amber.
 
     ``by_expectation`` has columns ``expectation``, ``severity``, ``failed_rows``, ``runs_failed``.
     """
@@ -49,7 +49,7 @@ def failures(by_expectation: pd.DataFrame) -> go.Figure:
         hovertemplate="%{y}<br>%{x:,d} failed rows (%{customdata[0]}) in %{customdata[1]} runs<extra></extra>",
         showlegend=False,
     ))
-    figure.update_layout(title_text="Validation failures by expectation", margin_l=320, margin_t=60,
+    figure.update_layout(title_text="Rows failing each validation check", margin_l=320, margin_t=60,
                          height=max(320, 60 + 28 * len(ordered)),
                          xaxis=dict(title=dict(text="failed rows"), tickformat=",d", rangemode="tozero"))
     if by_expectation.empty:

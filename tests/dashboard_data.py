@@ -180,9 +180,9 @@ def _build(
 
 
 VALIDATION = {  # statistics per expectation, as benefits.validation stores them on a sync run
-    "expect_column_values_to_not_be_null(value)": {"expectation": "expect_column_values_to_not_be_null",
-                                                   "column": "value", "severity": "critical", "success": False,
-                                                   "unexpected_count": 1},
+    "expect_column_values_to_not_be_null(value_text)": {"expectation": "expect_column_values_to_not_be_null",
+                                                        "column": "value_text", "severity": "critical",
+                                                        "success": False, "unexpected_count": 1},
     "expect_column_values_to_be_between(value)": {"expectation": "expect_column_values_to_be_between",
                                                   "column": "value", "severity": "critical", "success": False,
                                                   "unexpected_count": 1},

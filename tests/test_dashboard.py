@@ -501,6 +501,21 @@ def test_csv_export_writes_numbers_as_numbers_and_formulas_as_text(store: None) 
     assert lines[2]["Benefit"] == "Upsell revenue"
 
 
+def test_data_quality_speaks_plain_words_and_rounded_days(store: None) -> None:
+    from benefits.dashboards.quality import check_name
+    from benefits.staleness import days
+
+    assert check_name("expect_column_values_to_be_between(jump_score)") == "Sudden jump from the previous period"
+    assert check_name("expect_column_pair_values_a_to_be_greater_than_b(max_value, value)") == "Value above its maximum"
+    assert check_name("expect_column_values_to_be_unique(invoice)#2") == "invoice: expected to be unique #2"
+    assert [days(10.9268), days(3.5), days(7.0), days(1.0)] == ["11 days", "3.5 days", "7 days", "1 day"]
+    layout = page("data_quality").layout(as_of=AS_OF)
+    words = " ".join(texts(layout) + list(by_id(layout, "quality-failures").figure.data[0].y))
+    assert "expect_" not in words and "Rows failing each validation check" in \
+        by_id(layout, "quality-failures").figure.layout.title.text
+    assert not re.search(r"\d\.\d{2,} days", words)
+
+
 def test_data_quality_page_shows_runs_failures_quarantine_and_staleness(store: None) -> None:
     layout = page("data_quality").layout(as_of=AS_OF)
     runs = by_id(layout, "quality-runs").figure.data
@@ -508,7 +523,7 @@ def test_data_quality_page_shows_runs_failures_quarantine_and_staleness(store: N
                                                    ("Restated", [0, 1])]
     failures = by_id(layout, "quality-failures").figure.data[0]
     assert list(failures.x) == [0, 1, 1]
-    assert list(failures.y)[-1] == "expect_column_values_to_not_be_null(value)"
+    assert list(failures.y) == ["metric: expected to match regex", "Value missing", "Value not a finite number"]
     held = texts(by_id(layout, "quality-quarantine"))
     assert {"value: missing", "value: -5 is outside [0, None]", "crm.upsell_revenue"} <= set(held)
     assert texts(by_id(layout, "card-held"))[1] == "2"

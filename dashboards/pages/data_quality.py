@@ -1,4 +1,4 @@
-"""The data-quality page ("/data-quality"): sync runs, validation failures by expectation, the
+"""The data-quality page ("/data-quality"): sync runs, rows failing each validation check, the
 quarantine and stale metrics.
 
 ``?as_of=YYYY-MM-DD`` judges staleness at another date (default today).
@@ -15,6 +15,7 @@ from dash import html
 
 from benefits.dashboards import components, data, quality, quality_figures, queries
 from benefits.dashboards.formatting import percent, timestamp
+from benefits.staleness import days
 
 dash.register_page(__name__, path="/data-quality", name="Data quality", title="Data quality · benefits", order=2)
 
@@ -100,7 +101,7 @@ def _stale_table(metrics: pd.DataFrame) -> html.Div:
     """Stale metrics first; current ones up to ``METRICS_SHOWN`` rows in all, the rest counted."""
     shown = metrics.head(max(METRICS_SHOWN, int(metrics["stale"].sum()) if not metrics.empty else 0))
     rows = [[r.metric, r.unit, r.last_period or "never", "" if pd.isna(r.days_behind) else f"{int(r.days_behind)}",
-             f"{r.cadence_days:g} days", "stale" if r.stale else "ok", r.reason]
+             days(r.cadence_days), "stale" if r.stale else "ok", r.reason]
             for r in shown.itertuples()]
     table = components.table(["Metric", "Unit", "Latest period", "Days behind", "Cadence", "State", "Why"], rows,
                              table_id="quality-stale", numeric=(3, 4))
