@@ -31,8 +31,9 @@ def load_register_stage(ws: Workspace) -> None:
 def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo,
                fail: Echo | None = None) -> list[SyncReport]:
     """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
-    stderr in the CLI), one line per file or line the connector could not read, and a hint to
-    the quarantine when a run accepted none of its rows."""
+    stderr in the CLI), one line per file or line the connector could not read, and, when rows
+    were quarantined, their commonest reasons and the command that lists them (a run that accepted
+    none of its rows says so first)."""
     from benefits.sync.runner import sync_all  # here: `benefits forecast` need not load the sync stage
 
     register = ws.register()
@@ -52,10 +53,17 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
         if len(r.unreadable) > _LISTED:
             echo(f"sync {r.connector}: {len(r.unreadable) - _LISTED} more files or lines not read: "
                  f"`benefits quarantine list --run {r.sync_run}`")
-        if r.rows_read and not r.rows_accepted:
-            echo(f"sync {r.connector}: 0 of {r.rows_read:,} rows accepted; "
-                 f"`benefits quarantine list --run {r.sync_run}` shows why")
+        if r.rows_quarantined:
+            echo(f"sync {r.connector}: {_quarantine_text(r)}; `benefits quarantine list --run {r.sync_run}` shows them")
     return reports
+
+
+def _quarantine_text(report: SyncReport) -> str:
+    """``0 of 40 rows accepted: value: … is not a number (40)``, or ``quarantined: <reason> (3), ...``."""
+    reasons = ", ".join(f"{reason} ({count:,})" for reason, count in report.top_reasons)
+    if not report.rows_accepted:
+        return f"0 of {report.rows_read:,} rows accepted: {reasons}"
+    return f"quarantined: {reasons}"
 
 
 def _already_held_text(report: SyncReport) -> str:

@@ -178,6 +178,8 @@ def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_confi
     assert cli(demo_config, database_url, "init").exit_code == 0
     first = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
     assert "3 quarantined" in first.output and "already held" not in first.output, first.output
+    assert "sync kpi: 0 of 3 rows accepted: metric: … is not a metric of the register" in first.output
+    assert first.output.rstrip().endswith("; `benefits quarantine list --run 1` shows them")
     again = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())  # the weekly job re-sends the file
     assert "3 rows read, 0 accepted (0 restated, 0 with warnings), 3 quarantined (3 rows already held in quarantine)" \
         in again.output, again.output
@@ -216,7 +218,10 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(demo_config: Pat
     _kpi_config(demo_config, exports)
     assert cli(demo_config, database_url, "init").exit_code == 0
     bad = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
-    assert "sync kpi: 0 of 2 rows accepted; `benefits quarantine list --run 1` shows why" in bad.output, bad.output
+    assert bad.output.splitlines()[-1] == (
+        "sync kpi: 0 of 2 rows accepted: value: … is not a number (it has thousands or decimal marks: declare them "
+        "with `number_format` in the csv connector's settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
+        " (2); `benefits quarantine list --run 1` shows them"), bad.output
     status = json.loads(cli(demo_config, database_url, "status", "--format", "json", "--as-of", AS_OF.isoformat()).output)
     upsell = [row for row in status if row["metric"] == "crm.upsell_revenue"]
     assert upsell and all(row["status"] == "no_data" for row in upsell)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -48,6 +49,9 @@ from benefits.validation.results import Rows
 _UNIQUE_KEY = "expect_compound_columns_to_be_unique(metric, period)"
 #: Values per IN (...) list when looking up held rows by source_ref.
 _IN_LIST = 500
+#: Reasons named in a sync run's summary.
+_TOP_REASONS = 3
+_ROW_VALUE = re.compile(r"^([^:']+: )'[^']*'")  # "<field>: '<the row's value>' ..."
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class SyncReport:
     sync_run: int | None = None
     unreadable: tuple[str, ...] = ()
     """The reasons of the run's ``unreadable`` records (files or lines the connector could not read)."""
+    top_reasons: tuple[tuple[str, int], ...] = ()
+    """The commonest reasons rows were quarantined, values left out (``value: … is not a number``), with counts."""
 
 
 class RunWriter:
@@ -84,6 +90,7 @@ class RunWriter:
         self.read = self.accepted = self.quarantined = self.restated = self.warned = self.failing = 0
         self.already_held = 0
         self._unreadable: list[str] = []
+        self._reasons: Counter[str] = Counter()
 
     def add(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         """Take one validated chunk (its batch frame and outcome)."""
@@ -110,7 +117,8 @@ class RunWriter:
         run.validation_success, run.status, run.finished_at = self.failing == 0, "succeeded", now()
         return SyncReport(self._source, "succeeded", self.read, self.accepted, self.quarantined, self.restated,
                           rows_warned=self.warned, rows_already_held=self.already_held, sync_run=self._run_id,
-                          unreadable=tuple(self._unreadable))
+                          unreadable=tuple(self._unreadable),
+                          top_reasons=tuple(self._reasons.most_common(_TOP_REASONS)))
 
     def _write(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         accepted = outcome.accepted
@@ -120,8 +128,10 @@ class RunWriter:
                 for m, p, v, u, r in zip(*columns, refs, strict=True)]
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
         units = accepted[["metric", "unit"]].drop_duplicates()
-        repository.record_metrics(self._session, dict(zip(units["metric"].tolist(), units["unit"].tolist(), strict=True)))
+        metric_units = zip(units["metric"].tolist(), units["unit"].tolist(), strict=True)
+        repository.record_metrics(self._session, dict(metric_units))
         self._unreadable += [str(q.record[UNREADABLE]) for q in outcome.quarantined if q.record.get(UNREADABLE)]
+        self._reasons.update(reason_kind(q.reasons[0]) for q in outcome.quarantined if q.reasons)
         new = not_yet_held(self._session, self._source, self._run_id, outcome.quarantined)
         self.already_held += len(outcome.quarantined) - len(new)
         insert_entries(self._session, models.QuarantinedRow, self._run_id, self._source, new)
@@ -216,6 +226,11 @@ def insert_entries(
              "source_ref": _ref(e.record), "record": e.record, "reasons": e.reasons}
             for e in entries
         ])
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without the row's own value (``value: … is not a number``): rows failing alike count together."""
+    return _ROW_VALUE.sub(r"\1…", reason)
 
 
 def not_yet_held(
