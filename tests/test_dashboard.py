@@ -537,7 +537,11 @@ def test_data_quality_page_shows_runs_failures_quarantine_and_staleness(store: N
 def test_connectors_page_lists_plugins_and_last_syncs(store: None) -> None:
     layout = page("connectors").layout()
     plugins = texts(by_id(layout, "connectors-plugins"))
-    assert "csv" in " ".join(plugins)
+    assert "csv" in plugins and "CSV files (built in)" in plugins and "connectors" in plugins
+    words = " ".join(texts(layout))
+    assert "`" not in words and "benefits.plugins" not in words and "register_connectors" not in words
+    assert page("connectors").plugin_label("acme_plugins.jira_sync") == "Jira sync"
+    assert page("connectors").adds("register_connectors, register_expectations") == "connectors, validation checks"
     last = texts(by_id(layout, "connectors-last"))
     assert ["fixture", "csv", "succeeded"] == last[len(last) - 9:len(last) - 6]
     assert by_id(layout, "connectors-runs").figure.data
