@@ -6,6 +6,8 @@ the app is created:
 - **users file** (``AuthSettings(users_file=...)``): a YAML file of users with a role and a
   password hash (``benefits users add NAME --role R``); the browser sends HTTP Basic credentials.
   Put TLS in front of it (a reverse proxy) on any shared network.
+  Behind such a proxy, ``trusted_proxies`` names it, and wrong passwords are then counted per
+  client address from its ``X-Forwarded-For`` (else per proxy: one address for every user).
 - **trusted header** (``AuthSettings(user_header="X-Forwarded-User")``): a reverse proxy that has
   authenticated the user sends its name in that header, and its role in ``role_header`` or, if
   there is none, the role comes from the users file (passwords are then not needed). The headers
@@ -67,7 +69,8 @@ class AuthSettings:
     user_header: str | None = None
     role_header: str | None = None
     trusted_proxies: tuple[str, ...] = ()
-    """Addresses or networks (CIDR) whose requests may carry ``user_header``; loopback when empty."""
+    """Addresses or networks (CIDR) whose requests may carry ``user_header`` (loopback when empty),
+    or, with a users file, whose ``X-Forwarded-For`` names the client (nobody's when empty)."""
 
     @property
     def mode(self) -> str:
@@ -220,7 +223,7 @@ class Gate:
         if credentials is None:
             return None
         name, password = credentials
-        keys = (("user", name), ("address", flask.request.remote_addr or ""))
+        keys = (("user", name), ("address", self._client_address()))
         wait = self._locked_for(keys)
         if wait:
             response = flask.Response(f"Too many wrong passwords: try again in {wait} seconds.\n", status=429,
@@ -240,6 +243,18 @@ class Gate:
                 return None
             self._verified.add(digest)
         return User(entry.name, entry.role)
+
+    def _client_address(self) -> str:
+        """The peer's address; behind a trusted proxy (users-file mode with ``trusted_proxies``
+        given), the last address in its ``X-Forwarded-For`` that is not itself a trusted proxy."""
+        peer = flask.request.remote_addr or ""
+        if self.settings.mode != "users" or not self.settings.trusted_proxies or not self._from_trusted_proxy(peer):
+            return peer
+        hops = [hop.strip() for hop in flask.request.headers.get("X-Forwarded-For", "").split(",")]
+        for hop in reversed(hops):
+            if hop and not self._from_trusted_proxy(hop):
+                return hop
+        return peer
 
     def _from_trusted_proxy(self, address: str | None) -> bool:
         try:

@@ -261,6 +261,33 @@ def test_wrong_passwords_lock_out_the_name_and_the_address_for_a_while(users_fil
     assert client.get("/probe/finance", headers=basic("ada", PASSWORD), environ_base=attacker).text == "ada:finance"
 
 
+def test_behind_a_trusted_proxy_wrong_passwords_are_counted_per_forwarded_client(users_file: Path,
+                                                                                  store_url: str) -> None:
+    settings = AuthSettings(users_file=users_file, trusted_proxies=("10.0.0.5",))
+    client = probe_app(settings, store_url).server.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    attacker = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}  # the proxy appended the address it saw
+    for name in ("eve", "mallory", "trudy", "oscar", "carol"):
+        guess = client.get("/probe/viewer", headers=basic(name, "guess") | attacker, environ_base=proxy)
+        assert guess.status_code == 401
+    assert client.get("/probe/viewer", headers=basic("ada", PASSWORD) | attacker, environ_base=proxy).status_code == 429
+    # everybody else comes through the same proxy and is not locked out with the attacker
+    colleague = basic("ada", PASSWORD) | {"X-Forwarded-For": "192.0.2.20"}
+    assert client.get("/probe/finance", headers=colleague, environ_base=proxy).text == "ada:finance"
+    # a peer that is not the proxy cannot pick its address with the header
+    direct = {"REMOTE_ADDR": "203.0.113.9"}
+    for name in ("eve", "mallory", "trudy", "oscar", "carol"):
+        forged = basic(name, "guess") | {"X-Forwarded-For": f"192.0.2.{len(name)}"}
+        assert client.get("/probe/viewer", headers=forged, environ_base=direct).status_code in (401, 429)
+    assert client.get("/probe/viewer", headers=basic("bob", PASSWORD), environ_base=direct).status_code == 429
+
+
+def test_cli_trusted_proxy_needs_a_header_or_a_users_file(tmp_path: Path, store_url: str) -> None:
+    result = CliRunner().invoke(main, ["--config", str(tmp_path), "--database", store_url, "serve",
+                                       "--trusted-proxy", "10.0.0.5"])
+    assert result.exit_code == 2 and "--trusted-proxy needs --auth-header or a users file" in result.output
+
+
 def test_an_unknown_name_costs_a_password_check_like_a_known_one(users_file: Path, store_url: str,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     checked: list[str] = []

@@ -20,8 +20,9 @@ from benefits.users import USERS_FILE
 @click.option("--role-header", default=None,
               help="With --auth-header: the header carrying the role (else the users file, else viewer).")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS[/BITS]",
-              help="With --auth-header: the proxy's address or network; the headers are believed only from it "
-                   "(default: loopback). Required to listen on another address. Repeatable.")
+              help="The reverse proxy's address or network. With --auth-header the headers are believed only "
+                   "from it (default: loopback; required to listen on another address); with a users file its "
+                   "X-Forwarded-For names the client whose wrong passwords are counted. Repeatable.")
 @click.option("--debug", is_flag=True, help="Dash debug mode (never on a shared address).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, auth_header: str | None,
@@ -30,7 +31,8 @@ def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, aut
 
     Without --users or --auth-header the dashboard is open and only allowed on a loopback address.
     With --auth-header on any other address, --trusted-proxy names the proxy whose headers are believed.
-    Wrong passwords are throttled (5 per user name or client address in 5 minutes, then HTTP 429).
+    Wrong passwords are throttled (5 per user name or client address in 5 minutes, then HTTP 429);
+    behind a reverse proxy, name it with --trusted-proxy so that clients are told apart.
     """
     from benefits.dashboards.app import serve as serve_dashboard
     from benefits.dashboards.auth import AuthSettings
@@ -39,10 +41,10 @@ def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, aut
     ws.ensure_current()
     if role_header and not auth_header:
         raise click.UsageError("--role-header needs --auth-header")
-    if trusted_proxies and not auth_header:
-        raise click.UsageError("--trusted-proxy needs --auth-header")
     if users_file is None and (ws.config_dir / USERS_FILE).exists():
         users_file = ws.config_dir / USERS_FILE
+    if trusted_proxies and not (auth_header or users_file):
+        raise click.UsageError("--trusted-proxy needs --auth-header or a users file")
     settings = AuthSettings(users_file=users_file, user_header=auth_header, role_header=role_header,
                             trusted_proxies=trusted_proxies)
     serve_dashboard(host=host, port=port, database_url=ws.database_url, debug=debug, auth=settings,
