@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits import users
-from benefits.claims import ClaimSource
+from benefits.claims import ClaimSource, Decision
 from benefits.claims.importer import ClaimInput, record_claims
+from benefits.claims.signoff import decide
 from benefits.dashboards.app import create_app
 from benefits.dashboards.auth import AuthSettings
 from benefits.store import models
@@ -141,3 +143,33 @@ def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_u
     with app.server.test_request_context("/finance"):
         page = str(finance.layout())
     assert "€4,000" in page and "£" not in page  # the register's currency, not a default
+
+
+def test_the_finance_page_shows_each_user_only_the_forms_they_may_use(sqlite_url: str, users_file: Path) -> None:
+    sessions = store(sqlite_url)
+    with sessions.begin() as session:
+        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.csv)
+        decide(session, session.scalar(select(models.Claim.id)), Decision.approved, "fay", "finance", "extract seen")
+    client = create_app(sqlite_url, AuthSettings(users_file=users_file)).server.test_client()
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/finance"},
+                   {"id": "_pages_location", "property": "search", "value": "?initiative=shared-services"}],
+        "changedPropIds": ["_pages_location.pathname"], "state": [],
+    }
+
+    def page(user: str) -> str:
+        answer = client.post("/_dash-update-component", json=body, headers=basic(user))
+        assert answer.status_code == 200
+        return answer.text
+
+    viewer, pmo, finance = page("vic"), page("pat"), page("fay")
+    assert "finance-approve" not in viewer and "finance-record" not in viewer
+    assert "Only finance users can approve or reject claims" in viewer
+    assert "Only pmo or finance users can enter claims" in viewer
+    assert "finance-approve" not in pmo and "finance-record" in pmo
+    assert "finance-approve" in finance and "finance-record" in finance
+    assert "Finance claims: Shared services" in viewer  # the initiative's name, not its key
+    assert "extract seen" in viewer and not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", viewer)  # history: no ISO T
+    assert '"label": "Claim 1 ' in finance.replace('":"', '": "') and "Shared services run cost" in finance

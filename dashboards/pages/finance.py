@@ -3,8 +3,10 @@
 Reported value (each benefit's latest claim) and validated value (each benefit's latest approved
 claim) sit side by side;
 metrics whose attribution shares add up to more than 100% are flagged. Approving or rejecting
-needs the finance role: the callback asks ``require_role("finance")``, which answers HTTP 403 to
-anyone else, and the domain check in :func:`benefits.claims.signoff.decide` refuses it again.
+needs the finance role: only finance users (and admins) see the buttons, the callback asks
+``require_role("finance")``, which answers HTTP 403 to anyone else, and the domain check in
+:func:`benefits.claims.signoff.decide` refuses it again. Entering a claim needs pmo or finance,
+shown and checked the same way.
 ``?initiative=KEY`` shows one initiative's claims, so links can be shared.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benefits.claims import ClaimClass, ClaimSource, Decision
@@ -23,9 +26,10 @@ from benefits.claims.ledger import ClaimLine, ClaimsReport, claims_report
 from benefits.claims.money import PENNY, display, display_share, parse_money
 from benefits.claims.signoff import decide
 from benefits.errors import BenefitsError
-from benefits.store import repository
+from benefits.store import models, repository
 from benefits.dashboards import components, data
-from benefits.dashboards.auth import require_role
+from benefits.dashboards.auth import current_user, require_role
+from benefits.dashboards.formatting import timestamp
 from benefits.dashboards.queries import currency
 
 dash.register_page(__name__, path="/finance", name="Finance", title="Finance · benefits", order=2)
@@ -42,17 +46,18 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
         report = claims_report(session, chosen)
         benefits = _claimable_benefits(session)
         currency_code = currency(session)
+        title = _initiative_name(session, chosen) if chosen else ""
     return html.Div(
         [
-            html.H1("Finance claims" + (f": {chosen}" if chosen else "")),
+            html.H1("Finance claims" + (f": {title}" if title else "")),
             html.P("Claimed savings and revenue next to the ledger evidence. Only approved claims count as "
                    "validated value.", className="subtitle"),
             dcc.Store(id="finance-initiative", data=chosen),
             html.Div(claims_section(report, currency_code), id="finance-claims"),
             html.H2("Sign off a claim"),
-            _sign_off_form(report),
+            _sign_off_form(report) if _may("finance") else _read_only("approve or reject claims", "finance"),
             html.H2("Enter a claim"),
-            _entry_form(benefits),
+            _entry_form(benefits) if _may("pmo", "finance") else _read_only("enter claims", "pmo or finance"),
         ],
         className="page finance",
     )
@@ -79,7 +84,8 @@ def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:
         parts.append(html.Div([html.H2("Double counting"), html.Ul([html.Li(f.message()) for f in report.over_attributed])],
                               id="finance-double-counting", style={"color": "#cf222e"}))
     if not report.lines:
-        parts.append(html.P("No claims yet: import a CSV with `benefits claims import` or enter one below."))
+        parts.append(html.P(["No claims yet: import a CSV with ", html.Code("benefits claims import"),
+                             " or enter one below."]))
         return parts
     parts.append(components.table(
         ["ID", "Initiative", "Benefit", "Period", "Class", "Claimed", "Evidenced", "Variance", "Evidenced %",
@@ -88,8 +94,8 @@ def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:
         table_id="finance-claims-table", numeric=(0, 5, 6, 7, 8),
     ))
     history = [
-        [str(line.id), line.benefit, d.decided_at.isoformat(timespec="minutes"), d.decided_by, d.role, d.decision,
-         d.comment]
+        [str(line.id), line.benefit_name or line.benefit, timestamp(d.decided_at), d.decided_by, d.role,
+         d.decision, d.comment]
         for line in report.lines for d in line.decisions
     ]
     parts += [html.H2("Sign-off history"),
@@ -111,8 +117,8 @@ def _claim_row(line: ClaimLine, currency_code: str) -> list[Any]:
 
 
 def _sign_off_form(report: ClaimsReport) -> html.Div:
-    options = [{"label": f"{line.id} · {line.benefit} · {line.period.isoformat()} ({line.state})", "value": line.id}
-               for line in report.lines]
+    options = [{"label": f"Claim {line.id} · {line.benefit_name or line.benefit} · {line.period.isoformat()} "
+                         f"({line.state})", "value": line.id} for line in report.lines]
     return html.Div(
         [
             dcc.Dropdown(id="finance-claim", options=options, placeholder="Claim"),
@@ -139,6 +145,24 @@ def _entry_form(benefits: list[tuple[str, str]]) -> html.Div:
         ],
         className="form", style=FORM_STYLE,
     )
+
+
+def _may(*roles: str) -> bool:
+    """Whether the user of this request holds one of ``roles`` (admin holds all); no one outside a request."""
+    try:
+        return current_user().has_role(*roles)
+    except RuntimeError:
+        return False
+
+
+def _read_only(what: str, roles: str) -> html.P:
+    """Said instead of a form the user may not use."""
+    return html.P(f"Only {roles} users can {what}; ask one of them, or an admin.", className="message")
+
+
+def _initiative_name(session: Session, key: str) -> str:
+    found = session.scalars(select(models.Initiative.name).where(models.Initiative.key == key)).first()
+    return found or key
 
 
 def _claimable_benefits(session: Session) -> list[tuple[str, str]]:
