@@ -85,11 +85,19 @@ def facts(rows: Sequence[tuple[str, Any]], table_id: str | None = None) -> html.
 
 
 def notice(title: str, *lines: Any) -> html.Div:
-    """A friendly message in place of a page (unknown benefit, store not ready, bad URL value)."""
+    """A friendly message in place of a page (unknown benefit, store not ready, bad URL value);
+    commands in a line's backticks are shown as code (:func:`with_code`)."""
     return html.Div(
-        [html.H1(title), *[html.P(line) for line in lines], html.P(dcc.Link("Back to the portfolio", href="/"))],
+        [html.H1(title), *[html.P(with_code(line) if isinstance(line, str) else line) for line in lines],
+         html.P(dcc.Link("Back to the portfolio", href="/"))],
         className="notice",
     )
+
+
+def with_code(text: str) -> list[Any]:
+    """A sentence whose backticked parts (commands: ``run `benefits run```) are code elements, not
+    literal backticks."""
+    return [html.Code(part) if n % 2 else part for n, part in enumerate(text.split("`")) if part]
 
 
 def graph(graph_id: str, figure: Any) -> dcc.Graph:

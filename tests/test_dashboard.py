@@ -350,7 +350,10 @@ def test_a_store_without_a_register_says_how_to_get_one(tmp_path: Any, app: dash
         summary = queries.portfolio_summary(opened)
     assert (summary.total, summary.initiatives.empty, summary.planned_value) == (0, True, 0.0)
     assert set(summary.status_counts.values()) == {0}
-    assert "No benefits yet" in texts(page("portfolio").layout())
+    empty = page("portfolio").layout()
+    assert "No benefits yet" in texts(empty)
+    assert [c.children for c in walk(empty) if isinstance(c, dash.html.Code)] == ["benefits init --demo", "benefits run"]
+    assert not [t for t in texts(empty) if "`" in t]
 
 
 # --- pages --------------------------------------------------------------------------------------

@@ -54,9 +54,10 @@ def _empty() -> html.Div:
             html.H1("Forecast trust"),
             html.P(trust.headline(None), className="subtitle", id="trust-headline"),
             html.P(
-                "Every forecast run checks forecasts made from past dates against what came in since, and "
-                "shows here how often its ranges held and whether its chances were right. Run `benefits run` "
-                "(or `benefits forecast`) to build the first track record.",
+                components.with_code(
+                    "Every forecast run checks forecasts made from past dates against what came in since, and "
+                    "shows here how often its ranges held and whether its chances were right. Run `benefits run` "
+                    "(or `benefits forecast`) to build the first track record."),
                 id="trust-empty", className="message",
             ),
         ],
