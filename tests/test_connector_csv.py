@@ -328,3 +328,16 @@ def test_a_value_with_thousands_marks_says_which_setting_would_read_it(tmp_path:
                           "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
                           "{decimal: ',', thousands: '.'})"]
     assert reasons[2] == ["value: 'n/a' is not a number"]
+
+
+def test_a_pipe_matched_by_the_glob_is_named_not_opened(tmp_path: Path, context: SyncContext) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "a-pipe.csv")  # opening it would wait for a writer forever
+    with pytest.raises(ConnectorError, match=r"a-pipe.csv: not a regular file \(a pipe, socket or device\)"):
+        list(connector(context, path=str(tmp_path / "a-pipe.csv")).records())
+    write(tmp_path / "b.csv", HEADER + "hr.certified_staff,2026-11-09,12,people\n")
+    records = list(connector(context, path=str(tmp_path / "*.csv")).records())
+    assert [r.get("value") for r in records] == ["12", None]
+    assert records[1] == {"source_ref": str(tmp_path / "a-pipe.csv"), "unreadable": (
+        f"{tmp_path / 'a-pipe.csv'}: not a regular file (a pipe, socket or device); `path` must match files")}

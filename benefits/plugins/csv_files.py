@@ -134,7 +134,7 @@ class CsvConnector(Connector):
 
     def _files(self) -> list[str]:
         pattern = os.path.expanduser(self.settings.path)
-        files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+        files = sorted(p for p in glob.glob(pattern, recursive=True) if not os.path.isdir(p))
         if not files:
             where = "" if os.path.isabs(pattern) else f" (relative to {Path.cwd()})"
             raise ConnectorError(f"no file matches {self.settings.path}{where}")
@@ -142,6 +142,8 @@ class CsvConnector(Connector):
 
     def _rows(self, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         """(line or sheet row number, record) for each data row; the header is checked first."""
+        if not os.path.isfile(path):  # opening a pipe would wait for a writer
+            raise ConnectorError(f"{path}: not a regular file (a pipe, socket or device); `path` must match files")
         rows = _excel_rows(path, self.settings.sheet) if path.lower().endswith(EXCEL_SUFFIXES) else self._csv_rows(path)
         layout = None
         for line, cells in rows:
