@@ -55,7 +55,9 @@ class Workspace:
             return False
         self.config_dir.mkdir(parents=True, exist_ok=True)
         for source in sorted(demo_config_dir().glob("*.yaml")):
-            shutil.copyfile(source, self.config_dir / source.name)
+            target = self.config_dir / source.name
+            if not (target.exists() and target.samefile(source)):  # the config folder may be the demo's own
+                shutil.copyfile(source, target)
         return True
 
     def upgrade(self) -> None:

@@ -200,3 +200,21 @@ def test_a_broken_stan_model_fails_each_fit_and_the_weekly_job_exits_1(tmp_path:
     mended = benefits("forecast")
     assert (mended.returncode, mended.stderr) == (0, ""), mended.stderr
     assert f"{len(stored) - len(failed)} unchanged since the last run, 0 failed" in mended.stdout
+
+
+def test_init_demo_in_the_demo_folder_itself_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config folder is the demo's own folder and its portfolio.yaml was deleted: nothing is
+    copied onto itself, and init says in one line what is missing."""
+    import benefits.workspace
+
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "connectors.yaml").write_text("connectors: []\n")
+    monkeypatch.setattr(benefits.workspace, "demo_config_dir", lambda: demo)
+    result = CliRunner().invoke(main, ["--config", str(demo), "--database", f"sqlite:///{tmp_path / 'b.db'}",
+                                       "init", "--demo"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "portfolio.yaml" in result.stderr
