@@ -27,7 +27,8 @@ from benefits.users import USERS_FILE
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, users_file: Path | None, auth_header: str | None,
           role_header: str | None, trusted_proxies: tuple[str, ...], debug: bool) -> None:
-    """Serve the dashboard (Dash) at http://HOST:PORT/.
+    """Serve the dashboard (Dash) at http://HOST:PORT/ with waitress, a production WSGI server
+    (Dash's development server with --debug).
 
     Without --users or --auth-header the dashboard is open and only allowed on a loopback address.
     With --auth-header on any other address, --trusted-proxy names the proxy whose headers are believed.
