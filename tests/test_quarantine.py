@@ -183,6 +183,7 @@ def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_confi
     again = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())  # the weekly job re-sends the file
     assert "3 rows read, 0 accepted (0 restated, 0 with warnings), 3 quarantined (3 rows already held in quarantine)" \
         in again.output, again.output
+    assert again.output.rstrip().endswith("; `benefits quarantine list --connector kpi` shows them")  # not run 2's
     held = listed(demo_config, database_url)
     assert [h["source_ref"] for h in held] == [f"{exports}:{n}" for n in (2, 3, 4)]
     assert {h["sync_run"] for h in held} == {1}
