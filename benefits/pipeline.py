@@ -54,7 +54,8 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
             echo(f"sync {r.connector}: {len(r.unreadable) - _LISTED} more files or lines not read: "
                  f"`benefits quarantine list --run {r.sync_run}`")
         if r.rows_quarantined:
-            where = f"--connector {r.connector}" if r.rows_already_held else f"--run {r.sync_run}"  # held by earlier runs
+            # rows already held belong to earlier runs: list the connector's, not this run's
+            where = f"--connector {r.connector}" if r.rows_already_held else f"--run {r.sync_run}"
             echo(f"sync {r.connector}: {_quarantine_text(r)}; `benefits quarantine list {where}` shows them")
     return reports
 
