@@ -13,9 +13,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from benefits.dashboards.snapshot import metric_health
 from benefits.staleness import DEFAULT_TOLERANCE
 from benefits.store import models
-from benefits.dashboards.snapshot import metric_health
 
 RUN_COLUMNS = ["id", "connector", "connector_type", "started_at", "finished_at", "status", "rows_read",
                "rows_accepted", "rows_quarantined", "rows_restated", "error"]

@@ -25,12 +25,12 @@ from benefits.claims.importer import CLAIMABLE_CATEGORIES, ClaimInput, record_cl
 from benefits.claims.ledger import ClaimLine, ClaimsReport, claims_report
 from benefits.claims.money import PENNY, display, display_share, parse_money
 from benefits.claims.signoff import decide
-from benefits.errors import BenefitsError
-from benefits.store import models, repository
 from benefits.dashboards import components, data
 from benefits.dashboards.auth import current_user, require_role
 from benefits.dashboards.formatting import timestamp
 from benefits.dashboards.queries import currency
+from benefits.errors import BenefitsError
+from benefits.store import models, repository
 
 dash.register_page(__name__, path="/finance", name="Finance", title="Finance · benefits", order=2)
 

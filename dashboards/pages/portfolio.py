@@ -1,6 +1,6 @@
 """The portfolio page ("/"): planned vs realised value by category and initiative, counts by status,
-the benefits at risk or off track, what changed since the previous forecast run, and finance claims: reported (claimed) value next to
-validated (approved) value, overall and per initiative.
+the benefits at risk or off track, what changed since the previous forecast run, and finance
+claims: reported (claimed) value next to validated (approved) value, overall and per initiative.
 
 URL values: ``as_of=YYYY-MM-DD`` (default today) and the filters ``programme``, ``tactic``,
 ``category``, ``owner``, ``status``; a link with them reproduces the view.
