@@ -254,6 +254,40 @@ def test_a_database_error_is_one_line_without_sql_or_parameters(sqlite_url: str)
     assert "424242" not in failure_reason(missing.value) and "SELECT" not in failure_reason(missing.value)
 
 
+def test_a_second_sync_of_the_same_connector_is_refused_in_one_line(
+        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    from benefits.sync.lock import connector_lock
+
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url, """connectors:
+  - {name: steady, type: test-steady}
+  - {name: other, type: test-steady}
+""")
+    with sessions.begin() as first, connector_lock(first, "steady"):  # a sync of steady is writing
+        reports = {r.connector: r for r in sync_all(sessions, demo_config, register, AS_OF)}
+    assert (reports["steady"].status, reports["steady"].error) == (
+        "failed", "another sync of connector steady is running; run this one again when it has finished")
+    assert reports["other"].status == "succeeded"
+    assert sync_all(sessions, demo_config, register, AS_OF, only=["steady"])[0].status == "succeeded"  # released
+    engine.dispose()
+
+
+def test_a_run_left_running_by_a_killed_sync_is_marked_abandoned_by_the_next(
+        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
+                                        "connectors:\n  - {name: steady, type: test-steady}\n")
+    with sessions.begin() as session:
+        session.add_all([models.SyncRun(connector="steady", connector_type="test-steady"),  # its process was killed
+                         models.SyncRun(connector="elsewhere", connector_type="test-steady")])
+    assert sync_all(sessions, demo_config, register, AS_OF)[0].status == "succeeded"
+    with sessions() as session:
+        runs = {(r.connector, r.status): r for r in session.scalars(select(models.SyncRun))}
+    assert set(runs) == {("steady", "abandoned"), ("steady", "succeeded"), ("elsewhere", "running")}
+    abandoned = runs[("steady", "abandoned")]
+    assert abandoned.error.startswith("the process running this sync stopped before it finished")
+    assert abandoned.finished_at is not None
+    engine.dispose()
+
+
 def test_framework_keeps_bookmark_and_revisions(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, database_url,
                                         "connectors:\n  - {name: steady, type: test-steady}\n")

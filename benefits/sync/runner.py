@@ -28,6 +28,7 @@ from benefits.register import Register
 from benefits.store import db, models, repository
 from benefits.sync.claims import record_connector_claims
 from benefits.sync.config import CONNECTORS_FILE, Policy, load_connectors
+from benefits.sync.lock import connector_lock, mark_abandoned
 from benefits.sync.reading import read_chunks
 from benefits.sync.writer import RunWriter, SyncReport, now
 
@@ -103,7 +104,8 @@ def sync_connector(
         return SyncReport(connector.name, "failed", 0, 0, 0, error=failure_reason(exc))
     try:
         validator = Validator(default_expectations(as_of=as_of, rules=rules), rules)
-        with sessions.begin() as session:
+        with sessions.begin() as session, connector_lock(session, connector.name):
+            mark_abandoned(session, connector.name, run.id)
             writer = RunWriter(session, connector.name, run.id, Policy(connector.policy))
             history = partial(_stored_history, session, connector.name, rules.jump.min_changes if rules else 0)
             read = 0
