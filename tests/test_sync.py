@@ -271,6 +271,25 @@ def test_a_second_sync_of_the_same_connector_is_refused_in_one_line(
     engine.dispose()
 
 
+def test_the_sqlite_connector_lock_is_held_across_processes_and_dies_with_its_holder(
+        tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
+                                        "connectors:\n  - {name: steady, type: test-steady}\n")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(tmp_path / 'benefits.db')!r} + '.sync-steady.lock', os.O_CREAT | os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = sync_all(sessions, demo_config, register, AS_OF)[0]
+        assert refused.error == "another sync of connector steady is running; run this one again when it has finished"
+    finally:
+        holder.kill()  # SIGKILL: no clean-up code runs in the holder
+        holder.wait()
+    assert sync_all(sessions, demo_config, register, AS_OF)[0].status == "succeeded"
+    engine.dispose()
+
+
 def test_a_run_left_running_by_a_killed_sync_is_marked_abandoned_by_the_next(
         tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, database_url,
