@@ -237,3 +237,33 @@ def test_thresholds_come_from_forecast_yaml(tmp_path: Path) -> None:
     (tmp_path / "forecast.yaml").write_text("min_point: 3\n")
     with pytest.raises(ConfigError, match=r"forecast\.yaml: min_point: Extra inputs are not permitted"):
         load_settings(tmp_path)
+
+
+def test_a_killed_forecast_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """SIGKILL to `benefits forecast` while its pool fits: the kernel ends every worker too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    url = f"sqlite:///{tmp_path / 'benefits.db'}"
+    items = generate(60, seed=8, weeks_observed=(150, 156))
+    load_store(url, items)
+    command = [sys.executable, "-c", "from benefits.cli import main; main()", "--database", url, "forecast",
+               "--as-of", max(item.as_of for item in items).isoformat(), "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and len(workers) < 2 and process.poll() is None:
+        workers = parent.children(recursive=True)
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the forecast finished before its workers could be seen"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == []

@@ -31,6 +31,7 @@ from benefits.forecast.messages import reason
 from benefits.forecast.model import BenefitForecast, failure, forecast_benefit
 from benefits.forecast.reference import ReferenceClass
 from benefits.forecast.settings import ForecastSettings
+from benefits.processes import die_with_parent
 from benefits.register import Benefit
 from benefits.store import models, repository
 
@@ -247,8 +248,15 @@ def _run_local(
     """
     if workers <= 1:
         return (run_job(job) for job in list(planned))
-    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-    return pool.map(run_job, planned, chunksize=_CHUNK)
+    return _pool(workers, stack).map(run_job, planned, chunksize=_CHUNK)
+
+
+def _pool(workers: int, stack: contextlib.ExitStack) -> ProcessPoolExecutor:
+    """A process pool entered on ``stack``, whose workers die with this process even when it is
+    killed (no worker is left behind by a killed `benefits forecast`)."""
+    return stack.enter_context(
+        ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+    )
 
 
 def _mapper(workers: int, scheduler: str | None, stack: contextlib.ExitStack) -> track_record.Mapper:
@@ -258,7 +266,7 @@ def _mapper(workers: int, scheduler: str | None, stack: contextlib.ExitStack) ->
     def local(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
         if workers <= 1 or len(items) < 2:
             return [fn(item) for item in items]
-        return stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map(fn, items, chunksize=_CHUNK)
+        return _pool(workers, stack).map(fn, items, chunksize=_CHUNK)
 
     def dask(address: str) -> track_record.Mapper:
         def run(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:

@@ -22,7 +22,6 @@ What a connector changes on itself while reading stays in the child; the framewo
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import multiprocessing
 import os
@@ -39,6 +38,7 @@ import pandas as pd
 
 from benefits.errors import BenefitsError
 from benefits.plugins.connector import Connector, ConnectorError
+from benefits.processes import die_with_parent
 from benefits.sync.config import CONNECTORS_FILE
 from benefits.validation.frame import batch_frame
 
@@ -46,7 +46,6 @@ T = TypeVar("T")
 #: Seconds a child has to close its generator after SIGTERM before it is killed.
 GRACE_SECONDS = 1.0
 _ITEM, _ERROR, _DONE = "item", "error", "done"
-_PR_SET_PDEATHSIG = 1
 
 
 def read_chunks(connector: Connector, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
@@ -141,7 +140,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: int) -> None:
     """The child: send each item of ``produce()``, then done (or the error); close the generator however it ends."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the sync's to handle; it then stops this child
     try:
@@ -176,16 +175,6 @@ def _portable(exc: Exception) -> Exception:
         text = str(exc) if isinstance(exc, BenefitsError | ConnectorError) else f"{type(exc).__name__}: {exc}"
         return BenefitsError(text)
     return exc
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: have the kernel kill this child when the sync process ``parent`` dies, even by SIGKILL."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the pipe's end stops the child at its next item
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _expired(what: str, connector: Connector) -> str:
