@@ -46,7 +46,8 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
             (fail or echo)(f"sync {r.connector}: failed: {r.error}")
             continue
         echo(f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
-             f"({r.rows_restated:,} restated, {r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
+             f"({r.rows_new:,} new, {r.rows_restated:,} restated, {r.rows_unchanged:,} unchanged, "
+             f"{r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
              + _already_held_text(r) + _claims_text(r))
         for reason in r.unreadable[:_LISTED]:
             echo(f"sync {r.connector}: not read: {reason} (held in quarantine)")

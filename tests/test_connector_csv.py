@@ -288,7 +288,7 @@ def test_one_unreadable_file_or_line_in_a_glob_is_its_own_failure_and_the_rest_l
     sync = runner.invoke(main, ["--config", str(config), "--database", database, "sync", "--as-of", "2026-11-23"])
     assert sync.exit_code == 0, sync.output
     assert sync.stdout.splitlines() == [
-        "sync staff: 5 rows read, 3 accepted (0 restated, 0 with warnings), 2 quarantined",
+        "sync staff: 5 rows read, 3 accepted (3 new, 0 restated, 0 unchanged, 0 with warnings), 2 quarantined",
         "sync staff: not read: exports/b-huge.csv: line 3: a field is longer than the 131,072 characters a CSV field "
         "may have; the row is skipped (held in quarantine)",
         "sync staff: not read: exports/a-empty.csv: no header row (the file is empty) (held in quarantine)",

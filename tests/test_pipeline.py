@@ -89,10 +89,12 @@ def test_sync_loses_nothing_and_rerun_changes_nothing(tmp_path: Path, database_u
         assert expected in reasons
     assert any(q.record.get("value") == "n/a" for q in quarantined)
 
-    cli(config, database_url, "sync", "--as-of", AS_OF)
+    again = cli(config, database_url, "sync", "--as-of", AS_OF)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.Observation)) == stored
         assert session.scalar(select(func.count()).select_from(models.SyncRun)) == 2
+    # the re-sent rows are counted as unchanged, none as new or restated
+    assert f"{run.rows_accepted:,} accepted (0 new, 0 restated, {run.rows_accepted:,} unchanged," in again
     engine.dispose()
 
 

@@ -181,8 +181,10 @@ def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_confi
     assert "sync kpi: 0 of 3 rows accepted: metric: … is not a metric of the register" in first.output
     assert first.output.rstrip().endswith("; `benefits quarantine list --run 1` shows them")
     again = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())  # the weekly job re-sends the file
-    assert "3 rows read, 0 accepted (0 restated, 0 with warnings), 3 quarantined (3 rows already held in quarantine)" \
-        in again.output, again.output
+    assert (
+        "3 rows read, 0 accepted (0 new, 0 restated, 0 unchanged, 0 with warnings), 3 quarantined "
+        "(3 rows already held in quarantine)"
+    ) in again.output, again.output
     assert again.output.rstrip().endswith("; `benefits quarantine list --connector kpi` shows them")  # not run 2's
     held = listed(demo_config, database_url)
     assert [h["source_ref"] for h in held] == [f"{exports}:{n}" for n in (2, 3, 4)]

@@ -558,6 +558,7 @@ def test_a_chunk_mixing_new_unchanged_and_restated_values_loads_each_way(
                        _record(4, 104.0)]
     report = sync_all(sessions, demo_config, register, AS_OF)[0]
     assert (report.rows_read, report.rows_accepted, report.rows_restated) == (6, 6, 2)
+    assert (report.rows_new, report.rows_unchanged) == (3, 1)  # each accepted row counted once, by what it did
     _check_runs(sessions)
     with sessions() as session:
         first, second = session.scalars(select(models.SyncRun).order_by(models.SyncRun.id)).all()

@@ -64,6 +64,7 @@ class SyncReport:
     rows_accepted: int
     rows_quarantined: int
     rows_restated: int = 0
+    """Accepted rows that changed a stored value (the old one kept as a revision)."""
     error: str | None = None
     rows_warned: int = 0
     claims_new: int = 0
@@ -76,6 +77,10 @@ class SyncReport:
     """The reasons of the run's ``unreadable`` records (files or lines the connector could not read)."""
     top_reasons: tuple[tuple[str, int], ...] = ()
     """The commonest reasons rows were quarantined, values left out (``value: … is not a number``), with counts."""
+    rows_new: int = 0
+    """Accepted rows for a (metric, period) the store did not hold from this connector."""
+    rows_unchanged: int = 0
+    """Accepted rows that re-sent a stored value unchanged (a bookmark that works keeps this low)."""
 
 
 class RunWriter:
@@ -88,6 +93,7 @@ class RunWriter:
         self._statistics: dict[str, dict[str, Any]] = {}
         self._latest: dt.date | None = None
         self.read = self.accepted = self.quarantined = self.restated = self.warned = self.failing = 0
+        self.new = self.unchanged = 0
         self.already_held = 0
         self._unreadable: list[str] = []
         self._reasons: Counter[str] = Counter()
@@ -118,7 +124,8 @@ class RunWriter:
         return SyncReport(self._source, "succeeded", self.read, self.accepted, self.quarantined, self.restated,
                           rows_warned=self.warned, rows_already_held=self.already_held, sync_run=self._run_id,
                           unreadable=tuple(self._unreadable),
-                          top_reasons=tuple(self._reasons.most_common(_TOP_REASONS)))
+                          top_reasons=tuple(self._reasons.most_common(_TOP_REASONS)),
+                          rows_new=self.new, rows_unchanged=self.unchanged)
 
     def _write(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         accepted = outcome.accepted
@@ -143,6 +150,8 @@ class RunWriter:
         self.accepted += len(accepted)
         self.quarantined += len(outcome.quarantined)
         self.restated += counts.restated
+        self.new += counts.new
+        self.unchanged += counts.unchanged
         self.warned += len(outcome.warnings)
 
     def _release_held(self) -> None:
