@@ -59,8 +59,9 @@ def _revision() -> str:
     """The commit measured, and whether the working tree had uncommitted changes."""
     root = Path(__file__).resolve().parent.parent
     try:
-        found = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True, text=True,
-                               check=True)
+        found = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True, text=True, check=True
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return found.stdout.strip().replace("-dirty", " with uncommitted changes")
@@ -72,24 +73,39 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--generator", default="all",
-                        help=f"comma-separated generators, 'all' or 'none' ({', '.join(GENERATORS)})")
-    parser.add_argument("--seeds", type=_seeds, default=None,
-                        help="comma-separated seeds (default: the training family 1,2,3)")
-    parser.add_argument("--holdout", action="store_true",
-                        help="the held-out seed family 7001,7002,7003 (run once, at the end)")
+    parser.add_argument(
+        "--generator", default="all", help=f"comma-separated generators, 'all' or 'none' ({', '.join(GENERATORS)})"
+    )
+    parser.add_argument(
+        "--seeds", type=_seeds, default=None, help="comma-separated seeds (default: the training family 1,2,3)"
+    )
+    parser.add_argument(
+        "--holdout", action="store_true", help="the held-out seed family 7001,7002,7003 (run once, at the end)"
+    )
     parser.add_argument("--count", type=int, default=60, help="benefits per generator and seed (default 60)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF,
-                        help=f"the portfolio's today, shared by every set (default {DEFAULT_AS_OF})")
+    parser.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=DEFAULT_AS_OF,
+        help=f"the portfolio's today, shared by every set (default {DEFAULT_AS_OF})",
+    )
     parser.add_argument("--real", action="store_true", help="also the set built from real public series (bench extra)")
     parser.add_argument("--real-count", type=int, default=200, help="benefits of the real set (default 200)")
-    parser.add_argument("--skip-prophet-baseline", action="store_true",
-                        help="skip plain default Prophet (the slow part)")
-    parser.add_argument("--backtest", action="store_true",
-                        help="also the portfolio's own rolling-origin backtest coverage")
-    parser.add_argument("--set", dest="pairs", action="append", default=[], metavar="FIELD=VALUE",
-                        help="a ForecastSettings field, e.g. samples=500 (repeatable)")
+    parser.add_argument(
+        "--skip-prophet-baseline", action="store_true", help="skip plain default Prophet (the slow part)"
+    )
+    parser.add_argument(
+        "--backtest", action="store_true", help="also the portfolio's own rolling-origin backtest coverage"
+    )
+    parser.add_argument(
+        "--set",
+        dest="pairs",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a ForecastSettings field, e.g. samples=500 (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.holdout and args.seeds is not None:
         parser.error("--holdout and --seeds are exclusive")
@@ -107,8 +123,9 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     settings = _settings(args.pairs)
     family = "HELD-OUT" if args.holdout else "training"
     if args.holdout:
-        warning = (f"WARNING: running the held-out seed family {args.seeds}: "
-                   "report these figures last, do not tune on them.")
+        warning = (
+            f"WARNING: running the held-out seed family {args.seeds}: report these figures last, do not tune on them."
+        )
         log(warning)
         out(f"> {warning}\n")
     seeds = ",".join(map(str, args.seeds))
@@ -123,8 +140,11 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
         for seed in args.seeds:
             log(f"{name}, seed {seed}: generating {args.count} benefits")
             items = GENERATORS[name](args.count, seed, args.as_of)
-            results.append(score_set(f"{name}/{seed}", items, settings, args.workers,
-                                     not args.skip_prophet_baseline, args.backtest))
+            results.append(
+                score_set(
+                    f"{name}/{seed}", items, settings, args.workers, not args.skip_prophet_baseline, args.backtest
+                )
+            )
         text, summaries[name] = block(name, results, seeds)
         pooled += [r for result in results for r in result.rows]
         out(text)
@@ -139,14 +159,19 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
         out(text)
     synthetic = [n for n in summaries if n != REAL]
     if len(synthetic) > 1:
-        summaries = {**{n: summaries[n] for n in synthetic}, POOLED: summarise(pooled),
-                     **({REAL: summaries[REAL]} if REAL in summaries else {})}
+        summaries = {
+            **{n: summaries[n] for n in synthetic},
+            POOLED: summarise(pooled),
+            **({REAL: summaries[REAL]} if REAL in summaries else {}),
+        }
     out("## Summary\n")
     out(summary_table(summaries))
-    out(f"Goals: synthetic Brier <= {BRIER_GOAL} and below default Prophet; real Brier below the constant and "
+    out(
+        f"Goals: synthetic Brier <= {BRIER_GOAL} and below default Prophet; real Brier below the constant and "
         f"AUC >= {AUC_GOAL}; 80% interval coverage {COVERAGE_GOAL[0]:.0%}-{COVERAGE_GOAL[1]:.0%}. "
         f"{len(synthetic)} generators; {time.perf_counter() - started:.0f} s on {args.workers} workers "
-        f"({os.cpu_count()} cores).")
+        f"({os.cpu_count()} cores)."
+    )
     return summaries
 
 

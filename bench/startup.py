@@ -37,8 +37,12 @@ def main() -> None:
     args = parser.parse_args()
     benefits = [sys.executable, "-c", "from benefits.cli import main; main()"]
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "BENEFITS_CONFIG": str(Path(folder) / "config"), "GX_ANALYTICS_ENABLED": "false",
-               "BENEFITS_DATABASE_URL": f"sqlite:///{Path(folder) / 'benefits.db'}"}
+        env = {
+            **os.environ,
+            "BENEFITS_CONFIG": str(Path(folder) / "config"),
+            "GX_ANALYTICS_ENABLED": "false",
+            "BENEFITS_DATABASE_URL": f"sqlite:///{Path(folder) / 'benefits.db'}",
+        }
         for step in (["init", "--demo"], ["run", "--as-of", AS_OF, "--workers", "1"]):
             subprocess.run(benefits + step, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         python = median_seconds([sys.executable, "-c", "pass"], env, args.repeat)
@@ -51,8 +55,10 @@ def main() -> None:
 
             large = {**env, "BENEFITS_DATABASE_URL": build_large_store(Path(folder) / "large.db", args.benefits)}
             seconds = median_seconds(benefits + ["status", "--as-of", AS_OF], large, args.repeat)
-            print(f"{'benefits status':<15} {args.benefits:>5} {seconds:6.3f} s  {seconds / python:5.1f}x baseline"
-                  f"  (large store: {args.benefits} benefits x 156 weeks)")
+            print(
+                f"{'benefits status':<15} {args.benefits:>5} {seconds:6.3f} s  {seconds / python:5.1f}x baseline"
+                f"  (large store: {args.benefits} benefits x 156 weeks)"
+            )
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
 
 

@@ -75,12 +75,15 @@ def pandas_checks(batch: pd.DataFrame, rules: ValidationRules, as_of: dt.date) -
         "period missing": period.isna(),
         "value missing": frame["value_text"].isna(),
         "unit missing": frame["unit"].isna(),
-        "not a number": frame["value_text"].notna() & ~frame["value_text"].str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool),
+        "not a number": frame["value_text"].notna()
+        & ~frame["value_text"].str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool),
         "not finite": value.notna() & ~np.isfinite(value),
         "duplicate": keyed & frame.duplicated(["metric", "period"], keep=False),
         "future": period > pd.Timestamp(as_of),
         "unknown metric": frame["metric"].notna() & ~frame["metric"].isin(list(rules.metrics)),
-        "wrong unit": frame["unit"].notna() & frame["declared_unit"].notna() & (frame["unit"] != frame["declared_unit"]),
+        "wrong unit": frame["unit"].notna()
+        & frame["declared_unit"].notna()
+        & (frame["unit"] != frame["declared_unit"]),
         "below min": value.notna() & frame["min_value"].notna() & (value < frame["min_value"]),
         "above max": value.notna() & frame["max_value"].notna() & (value > frame["max_value"]),
         "before window": period.notna() & frame["earliest_period"].notna() & (period < frame["earliest_period"]),
@@ -109,8 +112,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    rules = ValidationRules.from_register(Register.model_validate(register_data()), ValidationConfig.model_validate(
-        {"bounds": {"units": {"GBP": {"min": 0}}}}))
+    rules = ValidationRules.from_register(
+        Register.model_validate(register_data()),
+        ValidationConfig.model_validate({"bounds": {"units": {"GBP": {"min": 0}}}}),
+    )
     batch = make_batch(args.rows)
     started = time.perf_counter()
     validator = Validator(default_expectations(as_of=AS_OF, rules=rules), rules)

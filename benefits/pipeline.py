@@ -28,8 +28,9 @@ def load_register_stage(ws: Workspace) -> None:
         repository.save_register(session, register)
 
 
-def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo,
-               fail: Echo | None = None) -> list[SyncReport]:
+def sync_stage(
+    ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo, fail: Echo | None = None
+) -> list[SyncReport]:
     """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
     stderr in the CLI), one line per file or line the connector could not read, and, when rows
     were quarantined, their commonest reasons and the command that lists them (a run that accepted
@@ -38,22 +39,34 @@ def sync_stage(ws: Workspace, as_of: dt.date, only: list[str] | None, echo: Echo
 
     register = ws.register()
     ws.ensure_current()
-    reports = sync_all(ws.sessions, ws.config_dir, register, as_of, only,
-                       progress=lambda name, read: echo(f"sync {name}: {read:,} rows read, validated and "
-                                                        "written so far (committed when the run ends)"))
+    reports = sync_all(
+        ws.sessions,
+        ws.config_dir,
+        register,
+        as_of,
+        only,
+        progress=lambda name, read: echo(
+            f"sync {name}: {read:,} rows read, validated and written so far (committed when the run ends)"
+        ),
+    )
     for r in reports:
         if r.status == "failed":
             (fail or echo)(f"sync {r.connector}: failed: {r.error}")
             continue
-        echo(f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
-             f"({r.rows_new:,} new, {r.rows_restated:,} restated, {r.rows_unchanged:,} unchanged, "
-             f"{r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
-             + _already_held_text(r) + _claims_text(r))
+        echo(
+            f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
+            f"({r.rows_new:,} new, {r.rows_restated:,} restated, {r.rows_unchanged:,} unchanged, "
+            f"{r.rows_warned:,} with warnings), {r.rows_quarantined:,} quarantined"
+            + _already_held_text(r)
+            + _claims_text(r)
+        )
         for reason in r.unreadable[:_LISTED]:
             echo(f"sync {r.connector}: not read: {reason} (held in quarantine)")
         if len(r.unreadable) > _LISTED:
-            echo(f"sync {r.connector}: {len(r.unreadable) - _LISTED} more files or lines not read: "
-                 f"`benefits quarantine list --run {r.sync_run}`")
+            echo(
+                f"sync {r.connector}: {len(r.unreadable) - _LISTED} more files or lines not read: "
+                f"`benefits quarantine list --run {r.sync_run}`"
+            )
         if r.rows_quarantined:
             # rows already held belong to earlier runs: list the connector's, not this run's
             where = f"--connector {r.connector}" if r.rows_already_held else f"--run {r.sync_run}"
@@ -81,8 +94,7 @@ def _claims_text(report: SyncReport) -> str:
     """``; claims: 2 new, 1 updated, 4 unchanged`` for a connector that delivered claims, else nothing."""
     if not (report.claims_new or report.claims_updated or report.claims_unchanged):
         return ""
-    return (f"; claims: {report.claims_new} new, {report.claims_updated} updated, "
-            f"{report.claims_unchanged} unchanged")
+    return f"; claims: {report.claims_new} new, {report.claims_updated} updated, {report.claims_unchanged} unchanged"
 
 
 def forecast_stage(
@@ -116,8 +128,10 @@ def forecast_stage(
     if report.held:
         echo(f"forecast trust: {report.held}")
     stale_note = f"; {len(stale)} data_stale: metric stopped reporting" if stale else ""
-    echo(f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}{stale_note}); "
-         f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}")
+    echo(
+        f"forecast run {report.run_id}: {report.benefits} benefits ({summary or 'none'}{stale_note}); "
+        f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}"
+    )
     return report
 
 

@@ -52,6 +52,7 @@ def planned_fraction(benefit: Benefit, start: dt.date, at: dt.date) -> float:
         return 1.0
     x = (at - start).days / (benefit.target.date - start).days
     if benefit.profile == "s_curve":
+
         def logistic(v: float) -> float:
             return 1.0 / (1.0 + math.exp(-S_CURVE_STEEPNESS * (v - 0.5)))
 

@@ -258,7 +258,10 @@ def _check_metric_units(register: Register) -> Iterator[tuple[str, str]]:
             where = f"initiatives[{i}].benefits[{b}]"
             unit, first = units.setdefault(benefit.metric, (benefit.unit, where))
             if unit != benefit.unit:
-                yield f"{where}.unit", f"{benefit.unit!r} differs from {unit!r}, the unit of {benefit.metric} in {first}"
+                yield (
+                    f"{where}.unit",
+                    f"{benefit.unit!r} differs from {unit!r}, the unit of {benefit.metric} in {first}",
+                )
 
 
 def _check_benefit(path: str, benefit: Benefit, milestones: dict[str, dt.date]) -> Iterator[tuple[str, str]]:

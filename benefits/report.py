@@ -60,7 +60,7 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         _attention(summary.benefits, summary.currency),
     ]
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Benefits steering pack {summary.as_of.isoformat()}</title>"
         f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head>"
         f"<body>{''.join(body)}</body></html>\n"
@@ -82,8 +82,12 @@ def _portfolio_name(session: Session) -> str:
 
 def _figure_html(figure: Any, n: int) -> str:
     """A chart as a div and its drawing script, without plotly.js (embedded once in the head)."""
-    return figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{n}",
-                          config={"displaylogo": False, "displayModeBar": False})
+    return figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"chart-{n}",
+        config={"displaylogo": False, "displayModeBar": False},
+    )
 
 
 def _cards(summary: queries.PortfolioSummary) -> str:
@@ -91,29 +95,59 @@ def _cards(summary: queries.PortfolioSummary) -> str:
     attention = sum(summary.status_counts.get(s, 0) for s in ("at_risk", "off_track"))
     cards = [
         ("Planned to date", money(planned, summary.currency), ""),
-        ("Realised to date", money(realised, summary.currency),
-         f"{percent(realised / planned)} of planned" if planned > 0 else ""),
+        (
+            "Realised to date",
+            money(realised, summary.currency),
+            f"{percent(realised / planned)} of planned" if planned > 0 else "",
+        ),
         ("At risk or off track", str(attention), f"of {summary.total} benefits"),
         ("Changed status", str(len(summary.changes)), "since the previous forecast run"),
     ]
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="label">{escape(label)}</div><div class="value">{escape(value)}</div>'
-        f'<div class="note">{escape(note)}</div></div>' for label, value, note in cards) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="label">{escape(label)}</div><div class="value">{escape(value)}</div>'
+            f'<div class="note">{escape(note)}</div></div>'
+            for label, value, note in cards
+        )
+        + "</div>"
+    )
 
 
 def _category_table(summary: queries.PortfolioSummary) -> str:
-    rows = [[category_label(c.category), str(int(c.benefits)), money(c.planned_value, summary.currency),
-             money(c.realised_value, summary.currency)] for c in summary.categories.itertuples()]
+    rows = [
+        [
+            category_label(c.category),
+            str(int(c.benefits)),
+            money(c.planned_value, summary.currency),
+            money(c.realised_value, summary.currency),
+        ]
+        for c in summary.categories.itertuples()
+    ]
     return _table(["Category", "Benefits", "Planned to date", "Realised to date"], rows, numeric=(1, 2, 3))
 
 
 def _changes(changes: pd.DataFrame) -> str:
     if changes.empty:
         return "<p>No benefit changed status since the previous forecast run.</p>"
-    rows = [[r.name, r.initiative_name, status_label(r.previous_status), status_label(r.status), percent(r.p_on_time),
-             r.owner, r.message] for r in changes.itertuples()]
-    return _table(["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"], rows,
-                  table_id="changes", numeric=(4,))
+    rows = [
+        [
+            r.name,
+            r.initiative_name,
+            status_label(r.previous_status),
+            status_label(r.status),
+            percent(r.p_on_time),
+            r.owner,
+            r.message,
+        ]
+        for r in changes.itertuples()
+    ]
+    return _table(
+        ["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"],
+        rows,
+        table_id="changes",
+        numeric=(4,),
+    )
 
 
 def _attention(benefits: pd.DataFrame, currency: str) -> str:
@@ -122,11 +156,36 @@ def _attention(benefits: pd.DataFrame, currency: str) -> str:
         return "<p>No benefit is at risk or off track.</p>"
     order = {s: n for n, s in enumerate(ATTENTION)}
     flagged = flagged.assign(_o=flagged["status"].map(order)).sort_values(["_o", "p_on_time"], na_position="last")
-    rows = [[r.name, r.initiative_name, status_label(r.status), percent(r.p_on_time), r.target_date,
-             money(r.realised_value, currency) + " of " + money(r.planned_value, currency), r.owner,
-             r.initiative_owner, r.message] for r in flagged.itertuples()]
-    return _table(["Benefit", "Initiative", "Status", "Likely on time", "Target date", "Realised of planned",
-                   "Benefit owner", "Initiative owner", "Why"], rows, table_id="attention", numeric=(3,))
+    rows = [
+        [
+            r.name,
+            r.initiative_name,
+            status_label(r.status),
+            percent(r.p_on_time),
+            r.target_date,
+            money(r.realised_value, currency) + " of " + money(r.planned_value, currency),
+            r.owner,
+            r.initiative_owner,
+            r.message,
+        ]
+        for r in flagged.itertuples()
+    ]
+    return _table(
+        [
+            "Benefit",
+            "Initiative",
+            "Status",
+            "Likely on time",
+            "Target date",
+            "Realised of planned",
+            "Benefit owner",
+            "Initiative owner",
+            "Why",
+        ],
+        rows,
+        table_id="attention",
+        numeric=(3,),
+    )
 
 
 def _table(headers: list[str], rows: list[list[Any]], table_id: str = "", numeric: tuple[int, ...] = ()) -> str:

@@ -48,8 +48,10 @@ class MetricSummary:
         if not self.stale:
             return ""
         how = "declared" if self.cadence_declared else "usual"
-        return (f"no new data for {self.metric} since {self.last_period} "
-                f"(its {how} cadence is {days(self.cadence_days)}): forecast withheld")
+        return (
+            f"no new data for {self.metric} since {self.last_period} "
+            f"(its {how} cadence is {days(self.cadence_days)}): forecast withheld"
+        )
 
 
 def days(count: float) -> str:
@@ -86,25 +88,31 @@ class _User:
 def metric_summaries(session: Session, as_of: dt.date, metrics: Iterable[str] | None = None) -> list[MetricSummary]:
     """Every stored metric (or those named), with usage, observation span, sources and staleness at ``as_of``."""
     wanted = None if metrics is None else sorted(set(metrics))
-    units: dict[str, str] = {name: unit for name, unit in session.execute(select(models.Metric.name, models.Metric.unit))}
+    units: dict[str, str] = {
+        name: unit for name, unit in session.execute(select(models.Metric.name, models.Metric.unit))
+    }
     declared: dict[str, list[_User]] = {}
     b = models.Benefit
     for metric, key, unit, spec in session.execute(select(b.metric, b.key, b.unit, b.spec).order_by(b.key)):
         declared.setdefault(metric, []).append(_User(key, unit, spec.get("cadence_days"), spec.get("stale_tolerance")))
     obs = models.Observation
-    spans = select(obs.metric, func.min(obs.period), func.max(obs.period), func.count(distinct(obs.period)),
-                   func.count()).group_by(obs.metric)
+    spans = select(
+        obs.metric, func.min(obs.period), func.max(obs.period), func.count(distinct(obs.period)), func.count()
+    ).group_by(obs.metric)
     pairs = select(obs.metric, obs.source).distinct()
     if wanted is not None:
         spans, pairs = spans.where(obs.metric.in_(wanted)), pairs.where(obs.metric.in_(wanted))
-    observed = {metric: _Observed(first, last, periods, count)
-                for metric, first, last, periods, count in session.execute(spans)}
+    observed = {
+        metric: _Observed(first, last, periods, count) for metric, first, last, periods, count in session.execute(spans)
+    }
     sources: dict[str, list[str]] = {}
     for metric, source in session.execute(pairs.order_by(obs.metric, obs.source)):
         sources.setdefault(metric, []).append(source)
     names = sorted(name for name in set(units) | set(declared) | set(observed) if wanted is None or name in wanted)
-    return [_summary(name, units.get(name), declared.get(name, []), observed.get(name), sources.get(name, []), as_of)
-            for name in names]
+    return [
+        _summary(name, units.get(name), declared.get(name, []), observed.get(name), sources.get(name, []), as_of)
+        for name in names
+    ]
 
 
 def stale_metrics(session: Session, as_of: dt.date) -> list[MetricSummary]:
@@ -112,8 +120,9 @@ def stale_metrics(session: Session, as_of: dt.date) -> list[MetricSummary]:
     return [m for m in metric_summaries(session, as_of) if m.stale]
 
 
-def _summary(name: str, unit: str | None, benefits: list[_User], observed: _Observed | None,
-             sources: list[str], as_of: dt.date) -> MetricSummary:
+def _summary(
+    name: str, unit: str | None, benefits: list[_User], observed: _Observed | None, sources: list[str], as_of: dt.date
+) -> MetricSummary:
     declared = [b.cadence_days for b in benefits if b.cadence_days]
     tolerance = max((b.stale_tolerance or DEFAULT_TOLERANCE for b in benefits), default=DEFAULT_TOLERANCE)
     usual = cadence(observed.first, observed.last, observed.periods) if observed else None
@@ -121,8 +130,16 @@ def _summary(name: str, unit: str | None, benefits: list[_User], observed: _Obse
     last = observed.last if observed else None
     stale_after = as_of - dt.timedelta(days=days * tolerance) if last else None
     return MetricSummary(
-        metric=name, unit=unit or (benefits[0].unit if benefits else ""), used=bool(benefits), used_by=[b.key for b in benefits],
-        observations=observed.count if observed else 0, first_period=observed.first if observed else None, last_period=last, sources=sources,
-        cadence_days=days, cadence_declared=bool(declared), stale_after=stale_after,
+        metric=name,
+        unit=unit or (benefits[0].unit if benefits else ""),
+        used=bool(benefits),
+        used_by=[b.key for b in benefits],
+        observations=observed.count if observed else 0,
+        first_period=observed.first if observed else None,
+        last_period=last,
+        sources=sources,
+        cadence_days=days,
+        cadence_declared=bool(declared),
+        stale_after=stale_after,
         stale=bool(last and stale_after and last < stale_after),
     )

@@ -104,8 +104,14 @@ class _Forecast:
     high: float | None
 
 
-def positions(session: Session, as_of: dt.date | None = None, *, initiative: str | None = None,
-              benefit: str | None = None, metrics: list[MetricSummary] | None = None) -> list[Position]:
+def positions(
+    session: Session,
+    as_of: dt.date | None = None,
+    *,
+    initiative: str | None = None,
+    benefit: str | None = None,
+    metrics: list[MetricSummary] | None = None,
+) -> list[Position]:
     """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast
     run; only the benefits of ``initiative``, or only ``benefit``, when given (a page about them
     reads no more than it shows). ``metrics`` are ``metric_summaries(session, as_of)`` when the
@@ -129,8 +135,18 @@ def positions(session: Session, as_of: dt.date | None = None, *, initiative: str
     windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
     latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None)
     held = repository.held_rows_by_metric(session, {row.metric for row in rows if row.id not in windows})
-    return [_position(row, windows.get(row.id), latest.get(row.benefit), previous.get(row.benefit),
-                      stale.get(row.metric), as_of, held.get(row.metric, 0)) for row in rows]
+    return [
+        _position(
+            row,
+            windows.get(row.id),
+            latest.get(row.benefit),
+            previous.get(row.benefit),
+            stale.get(row.metric),
+            as_of,
+            held.get(row.metric, 0),
+        )
+        for row in rows
+    ]
 
 
 def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
@@ -148,12 +164,35 @@ def changed(rows: list[StatusRow]) -> list[StatusRow]:
 
 _B, _I, _P = models.Benefit, models.Initiative, models.Programme
 _REGISTER = (
-    select(_B.id, _B.key.label("benefit"), _B.name, _B.metric, _B.category, _B.owner, _B.unit, _B.direction,
-           _B.measure, _B.dis_benefit, _B.baseline_value, _B.target_value, _B.baseline_date, _B.target_date,
-           _B.start_date, _B.cash_releasing, _B.spec, _I.key.label("initiative"),
-           _I.name.label("initiative_name"), _I.tactic, _I.owner.label("initiative_owner"),
-           _P.key.label("programme"), _P.name.label("programme_name"), _P.outcome)
-    .join(_I, _B.initiative_id == _I.id).join(_P, _I.programme_id == _P.id).order_by(_B.id)
+    select(
+        _B.id,
+        _B.key.label("benefit"),
+        _B.name,
+        _B.metric,
+        _B.category,
+        _B.owner,
+        _B.unit,
+        _B.direction,
+        _B.measure,
+        _B.dis_benefit,
+        _B.baseline_value,
+        _B.target_value,
+        _B.baseline_date,
+        _B.target_date,
+        _B.start_date,
+        _B.cash_releasing,
+        _B.spec,
+        _I.key.label("initiative"),
+        _I.name.label("initiative_name"),
+        _I.tactic,
+        _I.owner.label("initiative_owner"),
+        _P.key.label("programme"),
+        _P.name.label("programme_name"),
+        _P.outcome,
+    )
+    .join(_I, _B.initiative_id == _I.id)
+    .join(_P, _I.programme_id == _P.id)
+    .order_by(_B.id)
 )
 
 
@@ -163,12 +202,22 @@ def _held_message(message: str, metric: str, held: int) -> str:
     return f"{message}; {held:,} {rows} of {metric} held in quarantine (`benefits quarantine list`)"
 
 
-def _position(row: Any, window: _Window | None, forecast: _Forecast | None, previous: str | None,
-              stale: str | None, as_of: dt.date, held: int = 0) -> Position:
+def _position(
+    row: Any,
+    window: _Window | None,
+    forecast: _Forecast | None,
+    previous: str | None,
+    stale: str | None,
+    as_of: dt.date,
+    held: int = 0,
+) -> Position:
     benefit = Benefit.model_validate(row.spec)
     planned = realisation.planned_to_date(benefit, row.start_date, as_of)
-    realised = None if window is None else realisation.improvement(
-        benefit, realisation.quantity(benefit, window.latest, window.total))
+    realised = (
+        None
+        if window is None
+        else realisation.improvement(benefit, realisation.quantity(benefit, window.latest, window.total))
+    )
     if stale:
         forecast = _Forecast("data_stale", stale, None, None, None, None, None)
     message = forecast.message if forecast else NOT_FORECAST
@@ -219,8 +268,7 @@ def _position(row: Any, window: _Window | None, forecast: _Forecast | None, prev
     )
 
 
-def _windows(session: Session, as_of: dt.date, several_sources: set[str],
-             ids: list[int] | None) -> dict[int, _Window]:
+def _windows(session: Session, as_of: dt.date, several_sources: set[str], ids: list[int] | None) -> dict[int, _Window]:
     """Per benefit id (of ``ids``, or all) with observations after its baseline date up to ``as_of``:
     their :class:`_Window`.
 
@@ -230,18 +278,36 @@ def _windows(session: Session, as_of: dt.date, several_sources: set[str],
     """
     o, b = models.Observation, models.Benefit
     grouped = (
-        select(b.id, b.metric, b.baseline_date, func.count().label("points"),
-               func.max(o.period).label("last_period"), func.sum(o.value).label("total"))
+        select(
+            b.id,
+            b.metric,
+            b.baseline_date,
+            func.count().label("points"),
+            func.max(o.period).label("last_period"),
+            func.sum(o.value).label("total"),
+        )
         .join(o, and_(o.metric == b.metric, o.period > b.baseline_date, o.period <= as_of))
         .where(b.id.in_(ids) if ids is not None else true())
         .group_by(b.id, b.metric, b.baseline_date)
         .subquery()
     )
     newest = aliased(models.Observation)
-    latest = (select(newest.value).where(newest.metric == grouped.c.metric, newest.period == grouped.c.last_period)
-              .order_by(newest.id.desc()).limit(1).scalar_subquery())
-    query = select(grouped.c.id, grouped.c.metric, grouped.c.baseline_date, grouped.c.points,
-                   grouped.c.last_period, grouped.c.total, latest)
+    latest = (
+        select(newest.value)
+        .where(newest.metric == grouped.c.metric, newest.period == grouped.c.last_period)
+        .order_by(newest.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(
+        grouped.c.id,
+        grouped.c.metric,
+        grouped.c.baseline_date,
+        grouped.c.points,
+        grouped.c.last_period,
+        grouped.c.total,
+        latest,
+    )
     windows = {}
     for benefit_id, metric, baseline_date, points, last_period, total, value in session.execute(query):
         if metric in several_sources:
@@ -259,10 +325,19 @@ def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _For
     chosen = f.benefit_key.in_(keys) if keys is not None else true()
     latest: dict[str, _Forecast] = {}
     if latest_run is not None:
-        figures = select(f.benefit_key, f.status, f.message, f.p_on_time, f.expected_landing,
-                         f.forecast_at_target_date, f.lower_at_target_date, f.upper_at_target_date)
+        figures = select(
+            f.benefit_key,
+            f.status,
+            f.message,
+            f.p_on_time,
+            f.expected_landing,
+            f.forecast_at_target_date,
+            f.lower_at_target_date,
+            f.upper_at_target_date,
+        )
         for key, status, message, p, landing, at_target, low, high in session.execute(
-                figures.where(f.forecast_run_id == latest_run.id, chosen)):
+            figures.where(f.forecast_run_id == latest_run.id, chosen)
+        ):
             latest[key] = _Forecast(status, message, p, landing, at_target, low, high)
     previous: dict[str, str] = {}
     if previous_run is not None:

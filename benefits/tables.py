@@ -52,9 +52,15 @@ def _table(rows: Sequence[StatusRow], columns: Sequence[tuple[str, str]]) -> str
     cells = [[_cell(getattr(row, field)) for field, _ in columns] for row in rows]
     headers = [title for _, title in columns]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    numeric = {i for i, (field, _) in enumerate(columns) if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time"}}
+    numeric = {
+        i
+        for i, (field, _) in enumerate(columns)
+        if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time"}
+    }
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if i in numeric else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+        return "  ".join(
+            v.rjust(w) if i in numeric else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
 
     return "\n".join([line(headers), *(line(c) for c in cells)]) + "\n"

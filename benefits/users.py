@@ -88,8 +88,10 @@ def save_users(path: Path, users: dict[str, UserEntry]) -> None:
     """Write the users file (names sorted), readable by its owner only."""
     import yaml
 
-    items = [{"name": u.name, "role": u.role, **({"password": u.password_hash} if u.password_hash else {})}
-             for u in sorted(users.values(), key=lambda u: u.name)]
+    items = [
+        {"name": u.name, "role": u.role, **({"password": u.password_hash} if u.password_hash else {})}
+        for u in sorted(users.values(), key=lambda u: u.name)
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"users": items}, sort_keys=False), encoding="utf-8")
     path.chmod(0o600)

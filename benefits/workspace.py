@@ -77,7 +77,9 @@ class Workspace:
         if current is None:
             raise BenefitsError(f"database {self.safe_url} is not initialised: run `benefits init` first")
         if current != head:
-            raise BenefitsError(f"database {self.safe_url} is at revision {current}, not {head}: run `benefits db upgrade`")
+            raise BenefitsError(
+                f"database {self.safe_url} is at revision {current}, not {head}: run `benefits db upgrade`"
+            )
 
     @property
     def safe_url(self) -> str:

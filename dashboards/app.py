@@ -43,7 +43,7 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
         # (and query the store) once just to validate callbacks.
         suppress_callback_exceptions=True,
         title="benefits",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # documented: no "Updating..." title; annotated str
     )
     gate.install(app.server, app.csp_hashes)
     app.server.after_request(_not_found_status)
@@ -54,8 +54,12 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
 def _not_found_status(response: flask.Response) -> flask.Response:
     """Answer HTTP 404 for a page address no page claims (Dash serves its page shell for any path)."""
     rule = flask.request.url_rule
-    if response.status_code == 200 and rule is not None and rule.rule.endswith("<path:path>") \
-            and not is_page_path(flask.request.path):
+    if (
+        response.status_code == 200
+        and rule is not None
+        and rule.rule.endswith("<path:path>")
+        and not is_page_path(flask.request.path)
+    ):
         response.status_code = 404
     return response
 
@@ -66,15 +70,22 @@ def is_page_path(path: str) -> bool:
         if page["path"] == "/404":
             continue
         template = page.get("path_template") or page["path"]
-        pattern = "".join("[^/]+" if part.startswith("<") else re.escape(part)
-                          for part in re.split(r"(<[^>]+>)", template))
+        pattern = "".join(
+            "[^/]+" if part.startswith("<") else re.escape(part) for part in re.split(r"(<[^>]+>)", template)
+        )
         if re.fullmatch(pattern, path.rstrip("/") or "/"):
             return True
     return False
 
 
-def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, database_url: str | None = None,
-          debug: bool = False, auth: AuthSettings | None = None, echo: Callable[[str], None] = print) -> None:
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    database_url: str | None = None,
+    debug: bool = False,
+    auth: AuthSettings | None = None,
+    echo: Callable[[str], None] = print,
+) -> None:
     """Run the dashboard on waitress (Dash's development server in debug mode) until interrupted.
 
     Refuses (ConfigError) to serve an open dashboard, or one in debug mode, on an address other
@@ -118,6 +129,8 @@ def _shell() -> html.Div:
 
 def _nav_links() -> list[dcc.Link]:
     """A link to every page with a fixed address (id ``nav-<module>``), in the pages' ``order``."""
-    return [dcc.Link(page["name"], href=page["path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}")
-            for page in dash.page_registry.values()
-            if not page.get("path_template") and page["path"] != "/404"]
+    return [
+        dcc.Link(page["name"], href=page["path"], id=f"nav-{page['module'].rsplit('.', 1)[-1]}")
+        for page in dash.page_registry.values()
+        if not page.get("path_template") and page["path"] != "/404"
+    ]

@@ -127,7 +127,8 @@ def proxy_networks(proxies: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipa
             networks.append(ipaddress.ip_network(proxy.strip(), strict=False))
         except ValueError:
             raise ConfigError(
-                f"--trusted-proxy {proxy}: not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+                f"--trusted-proxy {proxy}: not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
     return networks
 
 
@@ -147,8 +148,7 @@ def check_exposure(host: str, settings: AuthSettings) -> str | None:
             f"refusing to serve the dashboard on {host} without authentication: "
             "pass --users FILE (see `benefits users add`) or --auth-header NAME behind a trusted proxy"
         )
-    return (f"warning: the dashboard on {host} is open (no authentication); "
-            "anyone on this machine acts as admin")
+    return f"warning: the dashboard on {host} is open (no authentication); anyone on this machine acts as admin"
 
 
 # -- the request check ------------------------------------------------------------------------
@@ -205,8 +205,10 @@ class Gate:
     def _from_header(self) -> User | None:
         assert self.settings.user_header
         if not self._from_trusted_proxy(flask.request.remote_addr):
-            flask.abort(403, f"{self.settings.user_header} is only accepted from the trusted proxy: "
-                             "reach the dashboard through it")
+            flask.abort(
+                403,
+                f"{self.settings.user_header} is only accepted from the trusted proxy: reach the dashboard through it",
+            )
         name = flask.request.headers.get(self.settings.user_header, "").strip()
         if not name:
             flask.abort(403, f"no {self.settings.user_header} header: reach the dashboard through its proxy")
@@ -226,8 +228,9 @@ class Gate:
         keys = (("user", name), ("address", self._client_address()))
         wait = self._locked_for(keys)
         if wait:
-            response = flask.Response(f"Too many wrong passwords: try again in {wait} seconds.\n", status=429,
-                                      mimetype="text/plain")
+            response = flask.Response(
+                f"Too many wrong passwords: try again in {wait} seconds.\n", status=429, mimetype="text/plain"
+            )
             response.headers["Retry-After"] = str(wait)
             flask.abort(response)
         entry = self.users.get(name)
@@ -284,8 +287,9 @@ class Gate:
 
     @staticmethod
     def _challenge() -> flask.Response:
-        response = flask.Response("Sign in with your benefits user name and password.\n", status=401,
-                                  mimetype="text/plain")
+        response = flask.Response(
+            "Sign in with your benefits user name and password.\n", status=401, mimetype="text/plain"
+        )
         response.headers["WWW-Authenticate"] = _REALM
         return response
 
@@ -303,18 +307,20 @@ def content_security_policy(script_hashes: Sequence[str]) -> str:
     """What a page may load and run: scripts, styles, fonts, images and requests from this server
     only, inline scripts only with one of ``script_hashes`` (Dash starts its renderer with one), no
     plugins, no framing by any site. Inline styles are allowed: plotly and AG Grid add ``<style>``."""
-    return "; ".join([
-        "default-src 'self'",
-        " ".join(["script-src 'self'", *script_hashes]),
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            " ".join(["script-src 'self'", *script_hashes]),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:

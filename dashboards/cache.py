@@ -31,11 +31,11 @@ _LOCK = threading.Lock()
 
 def cached(session: Session, name: str, argument: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or its kept result for the same store, ``name``, ``argument`` and data version."""
-    key = (str(session.get_bind().url), name, argument, *data_version(session))
+    key = (str(session.get_bind().engine.url), name, argument, *data_version(session))
     with _LOCK:
         if key in _ENTRIES:
             _ENTRIES.move_to_end(key)
-            return _ENTRIES[key]  # type: ignore[no-any-return]
+            return _ENTRIES[key]
     value = compute()
     with _LOCK:
         _ENTRIES[key] = value
@@ -77,7 +77,7 @@ def keep_warm(warm: Callable[[], object], every: float = WARM_EVERY_SECONDS) -> 
         while not stop.is_set():
             try:
                 warm()
-            except Exception:  # noqa: BLE001 - a store that is briefly away must not stop the warmer
+            except Exception:
                 log.exception("keeping the dashboard's results warm failed; retrying in %g s", every)
             stop.wait(every)
 

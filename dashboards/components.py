@@ -40,12 +40,17 @@ def benefit_href(key: str, as_of: dt.date | None = None) -> str:
     return f"/benefit/{quote(key, safe='')}{query(as_of)}"
 
 
+def _id(component_id: str | None) -> dict[str, Any]:
+    """``id=`` for a component when there is one (Dash refuses ``id=None``)."""
+    return {"id": component_id} if component_id else {}
+
+
 def card(label: str, value: str, note: str = "", card_id: str | None = None) -> html.Div:
     """A headline figure with its label and an optional note underneath."""
     children: list[Any] = [html.Div(label, className="card-label"), html.Div(value, className="card-value")]
     if note:
         children.append(html.Div(note, className="card-note"))
-    return html.Div(children, className="card", **({"id": card_id} if card_id else {}))
+    return html.Div(children, className="card", **_id(card_id))
 
 
 def status_badge(status: str) -> html.Span:
@@ -59,9 +64,11 @@ def status_badge(status: str) -> html.Span:
     )
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: str | None = None,
-          numeric: Sequence[int] = ()) -> html.Table:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: str | None = None, numeric: Sequence[int] = ()
+) -> html.Table:
     """A plain table; ``numeric`` column indexes are right-aligned."""
+
     def cell(tag: type[html.Th] | type[html.Td], n: int, value: Any) -> Any:
         return tag(value, className="num") if n in numeric else tag(value)
 
@@ -71,7 +78,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], table_id: str |
             html.Tbody([html.Tr([cell(html.Td, n, v) for n, v in enumerate(row)]) for row in rows]),
         ],
         className="table",
-        **({"id": table_id} if table_id else {}),
+        **_id(table_id),
     )
 
 
@@ -80,7 +87,7 @@ def facts(rows: Sequence[tuple[str, Any]], table_id: str | None = None) -> html.
     return html.Table(
         html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
         className="table facts",
-        **({"id": table_id} if table_id else {}),
+        **_id(table_id),
     )
 
 
@@ -88,8 +95,11 @@ def notice(title: str, *lines: Any) -> html.Div:
     """A friendly message in place of a page (unknown benefit, store not ready, bad URL value);
     commands in a line's backticks are shown as code (:func:`with_code`)."""
     return html.Div(
-        [html.H1(title), *[html.P(with_code(line) if isinstance(line, str) else line) for line in lines],
-         html.P(dcc.Link("Back to the portfolio", href="/"))],
+        [
+            html.H1(title),
+            *[html.P(with_code(line) if isinstance(line, str) else line) for line in lines],
+            html.P(dcc.Link("Back to the portfolio", href="/")),
+        ],
         className="notice",
     )
 
@@ -107,12 +117,18 @@ def graph(graph_id: str, figure: Any) -> dcc.Graph:
 
 T = TypeVar("T")
 
-FILTER_LABELS = {"programme": "Programme", "tactic": "Tactic", "category": "Category", "owner": "Owner",
-                 "status": "Status"}
+FILTER_LABELS = {
+    "programme": "Programme",
+    "tactic": "Tactic",
+    "category": "Category",
+    "owner": "Owner",
+    "status": "Status",
+}
 
 
-def filter_bar(options: dict[str, list[str]], filters: Filters, labels: dict[str, dict[str, str]] | None = None
-               ) -> html.Div:
+def filter_bar(
+    options: dict[str, list[str]], filters: Filters, labels: dict[str, dict[str, str]] | None = None
+) -> html.Div:
     """A dropdown per filter (programme, tactic, category, owner, status); a change rewrites the URL.
 
     ``labels`` maps a filter's values to what people read (e.g. programme keys to names).
@@ -124,12 +140,22 @@ def filter_bar(options: dict[str, list[str]], filters: Filters, labels: dict[str
         named = labels.get(name, {})
         show = readable.get(name, lambda v: v)
         choices = [{"label": named.get(v) or show(v), "value": v} for v in options.get(name, [])]
-        dropdowns.append(html.Label(
-            [html.Span(FILTER_LABELS[name], className="filter-label"),
-             dcc.Dropdown(id={"type": "filter", "name": name}, options=choices, value=getattr(filters, name) or None,
-                          placeholder="All", clearable=True, className="filter-dropdown")],
-            className="filter",
-        ))
+        dropdowns.append(
+            html.Label(
+                [
+                    html.Span(FILTER_LABELS[name], className="filter-label"),
+                    dcc.Dropdown(
+                        id={"type": "filter", "name": name},
+                        options=choices,
+                        value=getattr(filters, name) or None,
+                        placeholder="All",
+                        clearable=True,
+                        className="filter-dropdown",
+                    ),
+                ],
+                className="filter",
+            )
+        )
     return html.Div(dropdowns, className="filters", id="filters")
 
 
@@ -163,14 +189,14 @@ def load(as_of: Any, read: Callable[[Session, dt.date | None], T]) -> tuple[T, d
         return notice("The store is not ready", str(exc))
 
 
-def filtered_summary(as_of: Any, values: dict[str, Any]
-                     ) -> tuple[queries.PortfolioSummary, dt.date | None] | html.Div:
+def filtered_summary(as_of: Any, values: dict[str, Any]) -> tuple[queries.PortfolioSummary, dt.date | None] | html.Div:
     """The portfolio summary for a page's URL values (``as_of`` and the filters), as ``load``."""
     return load(as_of, lambda session, when: queries.portfolio_summary(session, when, Filters.from_query(values)))
 
 
 def keyed_title(kind: str) -> Callable[..., str]:
     """A page-title function for a page about one ``kind`` (``/benefit/<key>``): the key, else the kind."""
+
     def title(key: str | None = None, **_other: Any) -> str:
         return f"{key} · benefits" if key else f"{kind} · benefits"
 

@@ -80,8 +80,12 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
     figure.update_layout(
         title_text=f"Planned vs realised value by initiative ({plot_text(currency)})",
         barmode="group",
-        yaxis=dict(title=dict(text=plot_text(currency)), tickprefix=CURRENCY_SYMBOLS.get(currency.upper(), ""),
-                   tickformat=",.0f", rangemode="tozero"),
+        yaxis=dict(
+            title=dict(text=plot_text(currency)),
+            tickprefix=CURRENCY_SYMBOLS.get(currency.upper(), ""),
+            tickformat=",.0f",
+            rangemode="tozero",
+        ),
     )
     if initiatives.empty:
         _note(figure, "No benefits in the register yet")
@@ -106,8 +110,12 @@ def status_bars(counts: Mapping[str, int]) -> go.Figure:
     figure.update_layout(
         title_text="Benefits by status",
         margin_t=60,
-        yaxis=dict(title=dict(text="benefits"), rangemode="tozero", tickformat=",d",
-                   dtick=1 if max(counts.values(), default=0) <= 10 else None),
+        yaxis=dict(
+            title=dict(text="benefits"),
+            rangemode="tozero",
+            tickformat=",d",
+            dtick=1 if max(counts.values(), default=0) <= 10 else None,
+        ),
     )
     return figure
 
@@ -205,17 +213,30 @@ def benefit_chart(
     figure = new_figure(traces)
     figure.update_layout(
         title_text=f"Tracked value ({plot_text(unit)})",
-        yaxis=dict(title=dict(text=plot_text(unit)), tickformat=",.0f" if places == 0 else None,
-                   tickprefix=CURRENCY_SYMBOLS.get(unit.strip().upper(), "")),
+        yaxis=dict(
+            title=dict(text=plot_text(unit)),
+            tickformat=",.0f" if places == 0 else None,
+            tickprefix=CURRENCY_SYMBOLS.get(unit.strip().upper(), ""),
+        ),
         xaxis=dict(type="date"),
         hovermode="closest",
     )
     if as_of is not None and first <= as_of <= last:
-        figure.add_shape(type="line", xref="x", yref="paper", x0=as_of, x1=as_of, y0=0, y1=1,
-                         line=dict(color="#afb8c1", width=1))
-        figure.add_annotation(x=as_of, y=1, xref="x", yref="paper", text="today" if as_of == dt.date.today()
-                              else f"as of {as_of.isoformat()}", showarrow=False, xanchor="left", yanchor="top",
-                              xshift=4, font=dict(size=11, color="#57606a"))
+        figure.add_shape(
+            type="line", xref="x", yref="paper", x0=as_of, x1=as_of, y0=0, y1=1, line=dict(color="#afb8c1", width=1)
+        )
+        figure.add_annotation(
+            x=as_of,
+            y=1,
+            xref="x",
+            yref="paper",
+            text="today" if as_of == dt.date.today() else f"as of {as_of.isoformat()}",
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            xshift=4,
+            font=dict(size=11, color="#57606a"),
+        )
     if actuals.empty:
         _note(figure, "No observations since the baseline date yet")
     return figure
@@ -229,8 +250,9 @@ def _target_hover(unit: str, target: tuple[dt.date, float], p_on_time: float | N
 
 
 def _note(figure: go.Figure, text: str) -> None:
-    figure.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.85, showarrow=False,
-                          font=dict(size=14, color="#57606a"))
+    figure.add_annotation(
+        text=text, xref="paper", yref="paper", x=0.5, y=0.85, showarrow=False, font=dict(size=14, color="#57606a")
+    )
 
 
 def sparkline(actuals: pd.DataFrame, planned: pd.DataFrame, unit: str, target: tuple[dt.date, float]) -> dict:
@@ -244,20 +266,43 @@ def sparkline(actuals: pd.DataFrame, planned: pd.DataFrame, unit: str, target: t
     axis = dict(gridcolor="#eaeef2", zeroline=False, automargin=True)
     return {
         "data": [
-            dict(type="scatter", name="Planned", x=[d.isoformat() for d in planned["period"]],
-                 y=planned["q"].to_list(), mode="lines", line=dict(color=PLANNED_COLOUR, width=1.5, dash="dash"),
-                 hovertemplate=f"%{{x|%d %b %Y}}<br>Planned: {y}<extra></extra>"),
-            dict(type="scatter", name="Actual", x=[d.isoformat() for d in actuals["period"]],
-                 y=actuals["q"].to_list(), mode="lines", line=dict(color=REALISED_COLOUR, width=2),
-                 hovertemplate=f"%{{x|%d %b %Y}}<br>Actual: {y}<extra></extra>"),
-            dict(type="scatter", name="Target", x=[target[0].isoformat()], y=[target[1]], mode="markers",
-                 marker=dict(symbol="star", size=10, color=TARGET_COLOUR),
-                 hovertemplate=f"Target: {plot_text(quantity(target[1], unit))} by {target[0].isoformat()}"
-                               "<extra></extra>"),
+            dict(
+                type="scatter",
+                name="Planned",
+                x=[d.isoformat() for d in planned["period"]],
+                y=planned["q"].to_list(),
+                mode="lines",
+                line=dict(color=PLANNED_COLOUR, width=1.5, dash="dash"),
+                hovertemplate=f"%{{x|%d %b %Y}}<br>Planned: {y}<extra></extra>",
+            ),
+            dict(
+                type="scatter",
+                name="Actual",
+                x=[d.isoformat() for d in actuals["period"]],
+                y=actuals["q"].to_list(),
+                mode="lines",
+                line=dict(color=REALISED_COLOUR, width=2),
+                hovertemplate=f"%{{x|%d %b %Y}}<br>Actual: {y}<extra></extra>",
+            ),
+            dict(
+                type="scatter",
+                name="Target",
+                x=[target[0].isoformat()],
+                y=[target[1]],
+                mode="markers",
+                marker=dict(symbol="star", size=10, color=TARGET_COLOUR),
+                hovertemplate=f"Target: {plot_text(quantity(target[1], unit))} by {target[0].isoformat()}"
+                "<extra></extra>",
+            ),
         ],
         "layout": dict(
-            height=180, margin=dict(l=50, r=10, t=10, b=25), showlegend=False, font=_LAYOUT["font"],
-            paper_bgcolor="white", plot_bgcolor="white", hoverlabel=dict(namelength=-1),
+            height=180,
+            margin=dict(l=50, r=10, t=10, b=25),
+            showlegend=False,
+            font=_LAYOUT["font"],
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+            hoverlabel=dict(namelength=-1),
             xaxis=dict(axis, type="date"),
             yaxis=dict(axis, tickprefix=CURRENCY_SYMBOLS.get(unit.strip().upper(), ""), tickformat="~s"),
         ),
@@ -269,20 +314,29 @@ def probability_history(history: pd.DataFrame) -> go.Figure:
 
     ``history`` has columns ``as_of``, ``p_on_time``, ``status``.
     """
-    figure = new_figure(go.Scatter(
-        x=history["as_of"].to_list(),
-        y=history["p_on_time"].to_list(),
-        mode="lines+markers",
-        line=dict(color=FORECAST_COLOUR, width=2),
-        marker=dict(size=9, color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in history["status"]],
-                    line=dict(width=1, color="white")),
-        customdata=[status_label(s) for s in history["status"]],
-        hovertemplate="Forecast of %{x|%d %b %Y}<br>%{y:.0%} likely on time<br>%{customdata}<extra></extra>",
-        showlegend=False,
-    ))
-    figure.update_layout(title_text="Probability of landing, run by run", margin_t=60, height=300,
-                         yaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="likely on time")),
-                         xaxis=dict(type="date", tickformat="%d %b %Y", range=_run_dates(history["as_of"])))
+    figure = new_figure(
+        go.Scatter(
+            x=history["as_of"].to_list(),
+            y=history["p_on_time"].to_list(),
+            mode="lines+markers",
+            line=dict(color=FORECAST_COLOUR, width=2),
+            marker=dict(
+                size=9,
+                color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in history["status"]],
+                line=dict(width=1, color="white"),
+            ),
+            customdata=[status_label(s) for s in history["status"]],
+            hovertemplate="Forecast of %{x|%d %b %Y}<br>%{y:.0%} likely on time<br>%{customdata}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.update_layout(
+        title_text="Probability of landing, run by run",
+        margin_t=60,
+        height=300,
+        yaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="likely on time")),
+        xaxis=dict(type="date", tickformat="%d %b %Y", range=_run_dates(history["as_of"])),
+    )
     if history.empty:
         _note(figure, "No forecast run has included this benefit yet")
     return figure
@@ -307,28 +361,47 @@ def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:
     """
     initiatives = list(dict.fromkeys(benefits["initiative"]))
     outcomes = list(dict.fromkeys(benefits["category"]))
-    names = dict(zip(benefits["initiative"], benefits["initiative_name"]))
-    labels = ([plot_text(names[i]) for i in initiatives] + [plot_text(n) for n in benefits["name"]]
-              + [f"Outcome: {category_label(c)}" for c in outcomes])
+    names = dict(zip(benefits["initiative"], benefits["initiative_name"], strict=True))
+    labels = (
+        [plot_text(names[i]) for i in initiatives]
+        + [plot_text(n) for n in benefits["name"]]
+        + [f"Outcome: {category_label(c)}" for c in outcomes]
+    )
     first_benefit, first_outcome = len(initiatives), len(initiatives) + len(benefits)
     size = [max(abs(v or 0.0), 1.0) for v in benefits["value_at_target"]]
     source, target, value = [], [], []
-    for n, (initiative, category) in enumerate(zip(benefits["initiative"], benefits["category"])):
+    for n, (initiative, category) in enumerate(zip(benefits["initiative"], benefits["category"], strict=True)):
         source += [initiatives.index(initiative), first_benefit + n]
         target += [first_benefit + n, first_outcome + outcomes.index(category)]
         value += [size[n], size[n]]
-    colours = ([PLANNED_COLOUR] * len(initiatives) + [REALISED_COLOUR] * len(benefits)
-               + [FORECAST_COLOUR] * len(outcomes))
+    colours = (
+        [PLANNED_COLOUR] * len(initiatives) + [REALISED_COLOUR] * len(benefits) + [FORECAST_COLOUR] * len(outcomes)
+    )
     money = hover_value(currency, 0, axis="value")
-    figure = new_figure(go.Sankey(
-        arrangement="snap",
-        node=dict(label=labels, color=colours, pad=8, thickness=14,
-                  hovertemplate=f"%{{label}}<br>{money} at target<extra></extra>"),
-        link=dict(source=source, target=target, value=value, color="rgba(140, 149, 159, 0.35)",
-                  hovertemplate=f"%{{source.label}} → %{{target.label}}<br>{money} at target<extra></extra>"),
-    ))
-    figure.update_layout(title_text="Benefits map: initiative → benefit → strategic outcome",
-                         margin_t=60, height=max(420, 22 * len(benefits)))
+    figure = new_figure(
+        go.Sankey(
+            arrangement="snap",
+            node=dict(
+                label=labels,
+                color=colours,
+                pad=8,
+                thickness=14,
+                hovertemplate=f"%{{label}}<br>{money} at target<extra></extra>",
+            ),
+            link=dict(
+                source=source,
+                target=target,
+                value=value,
+                color="rgba(140, 149, 159, 0.35)",
+                hovertemplate=f"%{{source.label}} → %{{target.label}}<br>{money} at target<extra></extra>",
+            ),
+        )
+    )
+    figure.update_layout(
+        title_text="Benefits map: initiative → benefit → strategic outcome",
+        margin_t=60,
+        height=max(420, 22 * len(benefits)),
+    )
     if benefits.empty:
         _note(figure, "No benefits to map")
     return figure

@@ -25,7 +25,7 @@ from benefits.dashboards.snapshot import FILTERS
 def filters_to_url(values: list[Any], search: str | None) -> Any:
     """The URL query with the filter bar's values (an emptied filter leaves the query)."""
     names = [item["id"]["name"] for item in dash.ctx.inputs_list[0]]
-    updated = search_with(search or "", dict(zip(names, values)))
+    updated = search_with(search or "", dict(zip(names, values, strict=True)))
     return dash.no_update if updated is None else updated
 
 

@@ -34,6 +34,7 @@ STATUS_COLOURS = {
     "failed": "#8250df",
 }
 
+
 def status_label(status: str) -> str:
     """A status as people read it ("at_risk" -> "At risk"); unknown statuses pass through."""
     return STATUS_LABELS.get(status, status)

@@ -17,8 +17,19 @@ from benefits.dashboards.snapshot import metric_health
 from benefits.staleness import DEFAULT_TOLERANCE
 from benefits.store import models
 
-RUN_COLUMNS = ["id", "connector", "connector_type", "started_at", "finished_at", "status", "rows_read",
-               "rows_accepted", "rows_quarantined", "rows_restated", "error"]
+RUN_COLUMNS = [
+    "id",
+    "connector",
+    "connector_type",
+    "started_at",
+    "finished_at",
+    "status",
+    "rows_read",
+    "rows_accepted",
+    "rows_quarantined",
+    "rows_restated",
+    "error",
+]
 
 
 @dataclass(frozen=True)
@@ -68,8 +79,9 @@ def check_name(key: str) -> str:
         return key
     name = CHECK_NAMES.get(found["check"])
     if name is None:
-        words = re.sub(r"^(column_values_to_|column_pair_values_|compound_columns_to_|table_|column_)", "",
-                       found["words"]).replace("_", " ")
+        words = re.sub(
+            r"^(column_values_to_|column_pair_values_|compound_columns_to_|table_|column_)", "", found["words"]
+        ).replace("_", " ")
         name = f"{found['columns'] or 'batch'}: expected to {words}"
     return f"{name} #{found['n']}" if found["n"] else name
 
@@ -92,8 +104,10 @@ def failures_by_expectation(session: Session, limit: int = 50) -> pd.DataFrame:
             counts[0] += failed
             counts[1] += int(failed > 0 or entry.get("success") is False)
             counts[2] += 1
-    frame = pd.DataFrame([(k, sev, *c) for (k, sev), c in totals.items()],
-                         columns=["expectation", "severity", "failed_rows", "runs_failed", "runs_checked"])
+    frame = pd.DataFrame(
+        [(k, sev, *c) for (k, sev), c in totals.items()],
+        columns=["expectation", "severity", "failed_rows", "runs_failed", "runs_checked"],
+    )
     return frame.sort_values(["failed_rows", "expectation"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -104,11 +118,17 @@ def quarantine(session: Session, limit: int = 200) -> tuple[pd.DataFrame, int]:
     q = models.QuarantinedRow
     held = q.resolved_at.is_(None)
     total = session.scalar(select(func.count()).select_from(q).where(held)) or 0
-    rows = session.execute(select(q.id, q.sync_run_id, q.source, q.row_number, q.record, q.reasons)
-                           .where(held).order_by(q.id.desc()).limit(limit)).all()
+    rows = session.execute(
+        select(q.id, q.sync_run_id, q.source, q.row_number, q.record, q.reasons)
+        .where(held)
+        .order_by(q.id.desc())
+        .limit(limit)
+    ).all()
     frame = pd.DataFrame(
-        [(i, run, source, number, *_record_fields(record), "; ".join(str(r) for r in reasons or []))
-         for i, run, source, number, record, reasons in rows],
+        [
+            (i, run, source, number, *_record_fields(record), "; ".join(str(r) for r in reasons or []))
+            for i, run, source, number, record, reasons in rows
+        ],
         columns=["id", "sync_run", "source", "row", "metric", "period", "value", "reasons"],
     )
     return frame, total
@@ -116,23 +136,35 @@ def quarantine(session: Session, limit: int = 200) -> tuple[pd.DataFrame, int]:
 
 def _record_fields(record: Any) -> tuple[str, str, str]:
     record = record if isinstance(record, dict) else {}
-    return tuple("" if record.get(k) is None else str(record.get(k)) for k in ("metric", "period", "value"))  # type: ignore[return-value]
+    metric, period, value = ("" if record.get(k) is None else str(record.get(k)) for k in ("metric", "period", "value"))
+    return metric, period, value
 
 
 def staleness(session: Session, as_of: dt.date) -> Staleness:
     """The register's metrics by staleness at ``as_of``, judged by ``benefits.staleness`` (each
     metric's declared or usual cadence times its tolerance); stale ones first."""
     records = [
-        (m.metric, m.unit, m.last_period.isoformat() if m.last_period else None,
-         (as_of - m.last_period).days if m.last_period else None, m.cadence_days, m.stale,
-         m.message() if m.stale else ("never observed" if m.last_period is None else ""))
-        for m in metric_health(session, as_of) if m.used
+        (
+            m.metric,
+            m.unit,
+            m.last_period.isoformat() if m.last_period else None,
+            (as_of - m.last_period).days if m.last_period else None,
+            m.cadence_days,
+            m.stale,
+            m.message() if m.stale else ("never observed" if m.last_period is None else ""),
+        )
+        for m in metric_health(session, as_of)
+        if m.used
     ]
-    frame = pd.DataFrame(records, columns=["metric", "unit", "last_period", "days_behind", "cadence_days", "stale",
-                                           "reason"])
+    frame = pd.DataFrame(
+        records, columns=["metric", "unit", "last_period", "days_behind", "cadence_days", "stale", "reason"]
+    )
     frame = frame.sort_values(["stale", "days_behind"], ascending=False, na_position="last").reset_index(drop=True)
-    return Staleness(frame, f"the latest period is older than the metric's cadence (declared, else the usual gap "
-                            f"between its periods) times its tolerance (default {DEFAULT_TOLERANCE:g})")
+    return Staleness(
+        frame,
+        f"the latest period is older than the metric's cadence (declared, else the usual gap "
+        f"between its periods) times its tolerance (default {DEFAULT_TOLERANCE:g})",
+    )
 
 
 def connectors(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -140,10 +172,13 @@ def connectors(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
     instance's last sync run (``RUN_COLUMNS`` plus ``runs``, its number of runs)."""
     from benefits.plugins.manager import plugins
 
-    installed = pd.DataFrame([(p.name, p.version, ", ".join(p.connectors), ", ".join(p.hooks)) for p in plugins()],
-                             columns=["name", "version", "connectors", "hooks"])
+    installed = pd.DataFrame(
+        [(p.name, p.version, ", ".join(p.connectors), ", ".join(p.hooks)) for p in plugins()],
+        columns=["name", "version", "connectors", "hooks"],
+    )
     s = models.SyncRun
     last = select(s.connector, func.max(s.id).label("id"), func.count().label("runs")).group_by(s.connector).subquery()
-    query = (select(*(getattr(s, c) for c in RUN_COLUMNS), last.c.runs).join(last, last.c.id == s.id)
-             .order_by(s.connector))
+    query = (
+        select(*(getattr(s, c) for c in RUN_COLUMNS), last.c.runs).join(last, last.c.id == s.id).order_by(s.connector)
+    )
     return installed, pd.DataFrame(session.execute(query).all(), columns=[*RUN_COLUMNS, "runs"])

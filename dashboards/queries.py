@@ -156,8 +156,9 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         runs = repository.forecast_runs(session, limit=1)
         forecast = None
         if runs:
-            query = select(models.Forecast).where(models.Forecast.forecast_run_id == runs[0].id,
-                                                  models.Forecast.benefit_key == key)
+            query = select(models.Forecast).where(
+                models.Forecast.forecast_run_id == runs[0].id, models.Forecast.benefit_key == key
+            )
             forecast = session.scalars(query).first()
         history = probability_history(session, key)
         revisions = revision_frame(session, stored.metric)
@@ -215,8 +216,10 @@ def initiative_detail(session: Session, key: str, as_of: dt.date | None = None) 
         for row in stored:
             benefit = repository.declared_benefit(row)
             observed = repository.observations(session, row.metric)
-            series[row.key] = (realisation.tracked_series(benefit, observed, as_of),
-                               planned_series(benefit, row.start_date))
+            series[row.key] = (
+                realisation.tracked_series(benefit, observed, as_of),
+                planned_series(benefit, row.start_date),
+            )
         money = currency(session)
     return InitiativeDetail(as_of=as_of, currency=money, benefits=rows, series=series)
 

@@ -25,7 +25,7 @@ FILTERS = ("programme", "tactic", "category", "owner", "status")
 
 #: A status row's fields, then what the pages also show of a benefit (``benefits.status.Position``).
 COLUMNS = [*StatusRow.__dataclass_fields__, *(name for name in Position.__dataclass_fields__ if name != "row")]
-_SHOWN = COLUMNS[len(StatusRow.__dataclass_fields__):]
+_SHOWN = COLUMNS[len(StatusRow.__dataclass_fields__) :]
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,18 @@ class Filters:
         return any(getattr(self, f) for f in FILTERS)
 
 
-def cached_snapshot(session: Session, as_of: dt.date, *, initiative: str | None = None,
-                    benefit: str | None = None) -> pd.DataFrame:
+def cached_snapshot(
+    session: Session, as_of: dt.date, *, initiative: str | None = None, benefit: str | None = None
+) -> pd.DataFrame:
     """:func:`snapshot`, read again only when the data changed (``benefits.dashboards.cache``); read-only."""
     if initiative is None and benefit is None:
         return cached(session, "snapshot", as_of, lambda: snapshot(session, as_of))
-    return cached(session, "snapshot-of", (as_of, initiative, benefit),
-                  lambda: snapshot(session, as_of, initiative=initiative, benefit=benefit))
+    return cached(
+        session,
+        "snapshot-of",
+        (as_of, initiative, benefit),
+        lambda: snapshot(session, as_of, initiative=initiative, benefit=benefit),
+    )
 
 
 def metric_health(session: Session, as_of: dt.date) -> list[MetricSummary]:
@@ -78,8 +83,9 @@ def metric_health(session: Session, as_of: dt.date) -> list[MetricSummary]:
     return cached(session, "metric_health", as_of, lambda: metric_summaries(session, as_of))
 
 
-def snapshot(session: Session, as_of: dt.date, *, initiative: str | None = None,
-             benefit: str | None = None) -> pd.DataFrame:
+def snapshot(
+    session: Session, as_of: dt.date, *, initiative: str | None = None, benefit: str | None = None
+) -> pd.DataFrame:
     """One row per benefit (register order) with planned, realised and forecast figures at ``as_of``
     (:data:`COLUMNS`; None where a figure is missing); only the benefits of ``initiative``, or
     only ``benefit``, when given."""

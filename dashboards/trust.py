@@ -67,8 +67,7 @@ class TrackRecord:
 def track_record(session: Session) -> TrackRecord | None:
     """The track record of the latest finished forecast run that has one (None when none has)."""
     run = models.ForecastRun
-    query = (select(run).where(run.finished_at.is_not(None))
-             .order_by(run.id.desc()).limit(RUNS_SEARCHED))
+    query = select(run).where(run.finished_at.is_not(None)).order_by(run.id.desc()).limit(RUNS_SEARCHED)
     with reading():
         for n, found in enumerate(session.scalars(query)):
             if isinstance(found.calibration, dict):
@@ -99,13 +98,17 @@ def headline(record: TrackRecord | None) -> str:
         return "No forecast run has checked its forecasts against this portfolio's history yet."
     held = record.calibrated_coverage
     if held is None:
-        return ("No past forecast could be checked against what happened yet, so the 80% intervals use "
-                "the default widening.")
+        return (
+            "No past forecast could be checked against what happened yet, so the 80% intervals use "
+            "the default widening."
+        )
     text = f"80% intervals held {held:.0%} of {_count(record.points, 'backtested outcome')}"
     count, on_plan = record.confident
     if on_plan is not None:
-        text += (f"; benefits given {CONFIDENT:.0%} or more were on plan {on_plan:.0%} of the time "
-                 f"({_count(count, 'check')})")
+        text += (
+            f"; benefits given {CONFIDENT:.0%} or more were on plan {on_plan:.0%} of the time "
+            f"({_count(count, 'check')})"
+        )
     return text + "."
 
 
@@ -114,14 +117,18 @@ def explanation(record: TrackRecord) -> str:
     raw = record.raw_coverage
     before = f" (the model's own interval held {raw:.0%})" if raw is not None else ""
     held = record.calibrated_coverage
-    coverage = (f"An 80% range should hold the value that later came in 8 times out of 10; across every horizon "
-                f"the calibrated range held {held:.0%}{before}." if held is not None else
-                "No range could be checked yet.")
+    coverage = (
+        f"An 80% range should hold the value that later came in 8 times out of 10; across every horizon "
+        f"the calibrated range held {held:.0%}{before}."
+        if held is not None
+        else "No range could be checked yet."
+    )
     reliability = (
         "The dots compare the chance a forecast gave a benefit of being on plan at a later date with how "
         "often it then was: dots on the diagonal mean the chances can be taken at their word, dots below it "
         "mean forecasts were too hopeful, above it too gloomy."
-        if record.events else "No forecast chance could be checked against its outcome yet."
+        if record.events
+        else "No forecast chance could be checked against its outcome yet."
     )
     return (
         f"These figures come from backtests run with the forecast of {record.as_of.isoformat()}: forecasts "

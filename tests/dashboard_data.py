@@ -14,9 +14,10 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from benefits import realisation
-from benefits.register import Measure, Register, load_register
+from benefits.register import Benefit, Measure, Register, load_register
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
 
@@ -85,12 +86,33 @@ initiatives:
 
 # What the tests expect at AS_OF (planned is half the target improvement: 182 of 364 days).
 EXPECTED = {
-    "it-opex": {"q": 462_500.0, "planned": 50_000.0, "realised": 37_500.0, "planned_value": 50_000.0,
-                "realised_value": 37_500.0, "status": "at_risk", "p_on_time": 0.27},
-    "handle-time": {"q": 25.0, "planned": 5.0, "realised": 5.0, "planned_value": 7_500.0,
-                    "realised_value": 7_500.0, "status": "on_track", "p_on_time": 0.58},
-    "upsell-revenue": {"q": 200_000.0, "planned": 260_000.0, "realised": 200_000.0, "planned_value": 260_000.0,
-                       "realised_value": 200_000.0, "status": "off_track", "p_on_time": 0.08},
+    "it-opex": {
+        "q": 462_500.0,
+        "planned": 50_000.0,
+        "realised": 37_500.0,
+        "planned_value": 50_000.0,
+        "realised_value": 37_500.0,
+        "status": "at_risk",
+        "p_on_time": 0.27,
+    },
+    "handle-time": {
+        "q": 25.0,
+        "planned": 5.0,
+        "realised": 5.0,
+        "planned_value": 7_500.0,
+        "realised_value": 7_500.0,
+        "status": "on_track",
+        "p_on_time": 0.58,
+    },
+    "upsell-revenue": {
+        "q": 200_000.0,
+        "planned": 260_000.0,
+        "realised": 200_000.0,
+        "planned_value": 260_000.0,
+        "realised_value": 200_000.0,
+        "status": "off_track",
+        "p_on_time": 0.08,
+    },
 }
 
 
@@ -112,15 +134,24 @@ def build_store(directory: Path, register_text: str = REGISTER_YAML, url: str | 
         + [(AS_OF + dt.timedelta(weeks=1), 455_000.0)],
         "ticketing.avg_handle_minutes": [(_week(n), 30 - 0.2 * n + _wiggle(n, 0.3)) for n in range(1, WEEKS + 1)],
         # cumulative: 8,000 a week, alternating +/-1,500 (the 24 wiggles cancel)
-        "crm.upsell_revenue": [(_week(n), 8_000 + (1_500 * (-1) ** n if n < WEEKS else 0))
-                               for n in range(1, WEEKS + 1)],
+        "crm.upsell_revenue": [
+            (_week(n), 8_000 + (1_500 * (-1) ** n if n < WEEKS else 0)) for n in range(1, WEEKS + 1)
+        ],
     }
     forecasts = {
-        "it-opex": ("at_risk", 0.27, None,
-                    "forecast reaches about £426,000 by 2026-01-05, short of the £400,000 target"),
+        "it-opex": (
+            "at_risk",
+            0.27,
+            None,
+            "forecast reaches about £426,000 by 2026-01-05, short of the £400,000 target",
+        ),
         "handle-time": ("on_track", 0.58, dt.date(2025, 12, 29), "on course to reach 20 minutes by 2026-01-05"),
-        "upsell-revenue": ("off_track", 0.08, None,
-                           "forecast reaches about £421,000 by 2026-01-05, short of the £520,000 target"),
+        "upsell-revenue": (
+            "off_track",
+            0.08,
+            None,
+            "forecast reaches about £421,000 by 2026-01-05, short of the £520,000 target",
+        ),
     }
     previous = {"it-opex": "on_track", "handle-time": "on_track", "upsell-revenue": "off_track"}
     return _build(url or f"sqlite:///{directory / 'store.db'}", register, observations, forecasts, previous)
@@ -158,21 +189,38 @@ def _build(
     units = {b.metric: b.unit for _, b in register.benefits()}
     with session_factory(engine)() as session:
         repository.save_register(session, register)
-        sync = models.SyncRun(connector="fixture", connector_type="csv", status="succeeded",
-                              finished_at=dt.datetime(2025, 7, 7, 6, 0, tzinfo=dt.UTC))
+        sync = models.SyncRun(
+            connector="fixture",
+            connector_type="csv",
+            status="succeeded",
+            finished_at=dt.datetime(2025, 7, 7, 6, 0, tzinfo=dt.UTC),
+        )
         session.add(sync)
         session.flush()
         count = 0
         for metric, rows in observations.items():
             for period, value in rows:
-                session.add(models.Observation(metric=metric, period=period, value=float(value),
-                                               unit=units[metric], source="fixture", sync_run_id=sync.id))
+                session.add(
+                    models.Observation(
+                        metric=metric,
+                        period=period,
+                        value=float(value),
+                        unit=units[metric],
+                        source="fixture",
+                        sync_run_id=sync.id,
+                    )
+                )
                 count += 1
         sync.rows_read = sync.rows_accepted = count
         _second_sync(session, sync.id)
         if previous:
-            _forecast_run(session, register, observations, as_of - dt.timedelta(weeks=1),
-                          {k: (s, 0.5, None, "") for k, s in previous.items()})
+            _forecast_run(
+                session,
+                register,
+                observations,
+                as_of - dt.timedelta(weeks=1),
+                {k: (s, 0.5, None, "") for k, s in previous.items()},
+            )
         _forecast_run(session, register, observations, as_of, forecasts)
         session.commit()
     engine.dispose()
@@ -180,40 +228,86 @@ def _build(
 
 
 VALIDATION = {  # statistics per expectation, as benefits.validation stores them on a sync run
-    "expect_column_values_to_not_be_null(value_text)": {"expectation": "expect_column_values_to_not_be_null",
-                                                        "column": "value_text", "severity": "critical",
-                                                        "success": False, "unexpected_count": 1},
-    "expect_column_values_to_be_between(value)": {"expectation": "expect_column_values_to_be_between",
-                                                  "column": "value", "severity": "critical", "success": False,
-                                                  "unexpected_count": 1},
-    "expect_column_values_to_match_regex(metric)": {"expectation": "expect_column_values_to_match_regex",
-                                                    "column": "metric", "severity": "critical", "success": True,
-                                                    "unexpected_count": 0},
+    "expect_column_values_to_not_be_null(value_text)": {
+        "expectation": "expect_column_values_to_not_be_null",
+        "column": "value_text",
+        "severity": "critical",
+        "success": False,
+        "unexpected_count": 1,
+    },
+    "expect_column_values_to_be_between(value)": {
+        "expectation": "expect_column_values_to_be_between",
+        "column": "value",
+        "severity": "critical",
+        "success": False,
+        "unexpected_count": 1,
+    },
+    "expect_column_values_to_match_regex(metric)": {
+        "expectation": "expect_column_values_to_match_regex",
+        "column": "metric",
+        "severity": "critical",
+        "success": True,
+        "unexpected_count": 0,
+    },
 }
 
 
-def _second_sync(session, first_run: int) -> None:  # type: ignore[no-untyped-def]
+def _second_sync(session: Session, first_run: int) -> None:
     """A later sync of the same connector: one restated value and two quarantined rows."""
-    run = models.SyncRun(connector="fixture", connector_type="csv", status="succeeded", rows_read=3, rows_accepted=1,
-                         rows_quarantined=2, rows_restated=1, validation=VALIDATION,
-                         finished_at=dt.datetime(2025, 7, 7, 6, 5, tzinfo=dt.UTC))
+    run = models.SyncRun(
+        connector="fixture",
+        connector_type="csv",
+        status="succeeded",
+        rows_read=3,
+        rows_accepted=1,
+        rows_quarantined=2,
+        rows_restated=1,
+        validation=VALIDATION,
+        finished_at=dt.datetime(2025, 7, 7, 6, 5, tzinfo=dt.UTC),
+    )
     session.add(run)
     session.flush()
-    session.add(models.ObservationRevision(metric="ledger.it_opex", period=_week(3), source="fixture", value=499_000.0,
-                                           unit="GBP", sync_run_id=first_run, replaced_by_sync_run_id=run.id))
-    session.add_all([
-        models.QuarantinedRow(sync_run_id=run.id, source="fixture", row_number=2,
-                              record={"metric": "ledger.it_opex", "period": "2025-06-30", "value": None},
-                              reasons=["value: missing"]),
-        models.QuarantinedRow(sync_run_id=run.id, source="fixture", row_number=3,
-                              record={"metric": "crm.upsell_revenue", "period": "2025-06-30", "value": -5},
-                              reasons=["value: -5 is outside [0, None]"]),
-    ])
+    session.add(
+        models.ObservationRevision(
+            metric="ledger.it_opex",
+            period=_week(3),
+            source="fixture",
+            value=499_000.0,
+            unit="GBP",
+            sync_run_id=first_run,
+            replaced_by_sync_run_id=run.id,
+        )
+    )
+    session.add_all(
+        [
+            models.QuarantinedRow(
+                sync_run_id=run.id,
+                source="fixture",
+                row_number=2,
+                record={"metric": "ledger.it_opex", "period": "2025-06-30", "value": None},
+                reasons=["value: missing"],
+            ),
+            models.QuarantinedRow(
+                sync_run_id=run.id,
+                source="fixture",
+                row_number=3,
+                record={"metric": "crm.upsell_revenue", "period": "2025-06-30", "value": -5},
+                reasons=["value: -5 is outside [0, None]"],
+            ),
+        ]
+    )
 
 
-def _forecast_run(session, register, observations, as_of, forecasts) -> None:  # type: ignore[no-untyped-def]
-    run = models.ForecastRun(as_of=as_of, finished_at=dt.datetime.combine(as_of, dt.time(7), dt.UTC),
-                             benefits_count=len(forecasts))
+def _forecast_run(
+    session: Session,
+    register: Register,
+    observations: dict[str, list[tuple[dt.date, float]]],
+    as_of: dt.date,
+    forecasts: dict[str, tuple[str, float, dt.date | None, str]],
+) -> None:
+    run = models.ForecastRun(
+        as_of=as_of, finished_at=dt.datetime.combine(as_of, dt.time(7), dt.UTC), benefits_count=len(forecasts)
+    )
     session.add(run)
     for _, benefit in register.benefits():
         if benefit.key not in forecasts:
@@ -223,15 +317,23 @@ def _forecast_run(session, register, observations, as_of, forecasts) -> None:  #
         actual = _tracked(benefit, frame, as_of)
         path = _path(actual, as_of, benefit.target.date, abs(benefit.target.value - benefit.baseline.value))
         at_target = path[-1] if path else {}
-        run.forecasts.append(models.Forecast(
-            benefit_key=benefit.key, status=status, message=message, points=len(actual),
-            p_on_time=p_on_time, expected_landing=landing,
-            forecast_at_target_date=at_target.get("yhat"), lower_at_target_date=at_target.get("lower"),
-            upper_at_target_date=at_target.get("upper"), path=path,
-        ))
+        run.forecasts.append(
+            models.Forecast(
+                benefit_key=benefit.key,
+                status=status,
+                message=message,
+                points=len(actual),
+                p_on_time=p_on_time,
+                expected_landing=landing,
+                forecast_at_target_date=at_target.get("yhat"),
+                lower_at_target_date=at_target.get("lower"),
+                upper_at_target_date=at_target.get("upper"),
+                path=path,
+            )
+        )
 
 
-def _tracked(benefit, frame: pd.DataFrame, as_of: dt.date) -> list[float]:  # type: ignore[no-untyped-def]
+def _tracked(benefit: Benefit, frame: pd.DataFrame, as_of: dt.date) -> list[float]:
     return realisation.tracked_series(benefit, frame, as_of)["q"].to_list()
 
 
@@ -245,8 +347,14 @@ def _path(actual: list[float], as_of: dt.date, target_date: dt.date, scale: floa
     for k, period in enumerate(pd.date_range(as_of, target_date, freq="7D").date, start=1):
         yhat = actual[-1] + slope * k
         half = 0.015 * scale * math.sqrt(k)
-        points.append({"period": period.isoformat(), "yhat": round(yhat, 4),
-                       "lower": round(yhat - half, 4), "upper": round(yhat + half, 4)})
+        points.append(
+            {
+                "period": period.isoformat(),
+                "yhat": round(yhat, 4),
+                "lower": round(yhat - half, 4),
+                "upper": round(yhat + half, 4),
+            }
+        )
     return points
 
 

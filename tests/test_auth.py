@@ -42,11 +42,14 @@ def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("users") / "users.yaml"
-    users.save_users(path, {
-        "ada": UserEntry("ada", "finance", users.hash_password(PASSWORD)),
-        "bob": UserEntry("bob", "viewer", users.hash_password(PASSWORD)),
-        "proxy-only": UserEntry("proxy-only", "pmo"),
-    })
+    users.save_users(
+        path,
+        {
+            "ada": UserEntry("ada", "finance", users.hash_password(PASSWORD)),
+            "bob": UserEntry("bob", "viewer", users.hash_password(PASSWORD)),
+            "proxy-only": UserEntry("proxy-only", "pmo"),
+        },
+    )
     return path
 
 
@@ -75,13 +78,16 @@ def test_users_file_round_trips_without_keeping_passwords(users_file: Path) -> N
     assert users_file.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("users: [{name: eve, role: boss, password: x}]", "user eve: role must be one of viewer, pmo, finance, admin"),
-    ("users: [{role: viewer}]", "user 1 has no name"),
-    ("users: [{name: a, role: viewer}, {name: a, role: pmo}]", "user 2 (a) is listed twice"),
-    ("- just a list", "expected a mapping with a `users` list"),
-    ("users: [", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("users: [{name: eve, role: boss, password: x}]", "user eve: role must be one of viewer, pmo, finance, admin"),
+        ("users: [{role: viewer}]", "user 1 has no name"),
+        ("users: [{name: a, role: viewer}, {name: a, role: pmo}]", "user 2 (a) is listed twice"),
+        ("- just a list", "expected a mapping with a `users` list"),
+        ("users: [", "not valid YAML"),
+    ],
+)
 def test_a_bad_users_file_names_the_file_and_the_entry(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "users.yaml"
     path.write_text(text)
@@ -166,8 +172,7 @@ def test_open_on_loopback_warns(host: str) -> None:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "dashboard.example.org"])
-def test_open_on_a_shared_address_refuses_to_start(host: str, monkeypatch: pytest.MonkeyPatch,
-                                                   store_url: str) -> None:
+def test_open_on_a_shared_address_refuses_to_start(host: str, monkeypatch: pytest.MonkeyPatch, store_url: str) -> None:
     monkeypatch.setattr(server, "run", lambda *args: pytest.fail("must not start"))
     with pytest.raises(ConfigError, match=f"refusing to serve the dashboard on {host} without authentication"):
         serve(host, 8050, store_url)
@@ -178,8 +183,9 @@ def test_debug_mode_is_refused_on_a_shared_address(users_file: Path, store_url: 
         serve("0.0.0.0", 8050, store_url, debug=True, auth=AuthSettings(users_file=users_file))
 
 
-def test_authenticated_dashboard_may_listen_on_any_address(users_file: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           store_url: str) -> None:
+def test_authenticated_dashboard_may_listen_on_any_address(
+    users_file: Path, monkeypatch: pytest.MonkeyPatch, store_url: str
+) -> None:
     calls: list[tuple[str, int, bool]] = []
     said: list[str] = []
     monkeypatch.setattr(server, "run", lambda app, host, port, debug: calls.append((host, port, debug)))
@@ -192,14 +198,18 @@ def test_authenticated_dashboard_may_listen_on_any_address(users_file: Path, mon
 def test_cli_adds_lists_and_removes_users(tmp_path: Path) -> None:
     path = tmp_path / "config" / "users.yaml"
     runner = CliRunner()
-    added = runner.invoke(main, ["--config", str(tmp_path / "config"), "users", "add", "ada", "--role", "finance",
-                                 "--password-stdin"], input=f"{PASSWORD}\n")
+    added = runner.invoke(
+        main,
+        ["--config", str(tmp_path / "config"), "users", "add", "ada", "--role", "finance", "--password-stdin"],
+        input=f"{PASSWORD}\n",
+    )
     assert added.exit_code == 0, added.output
     assert users.password_matches(users.load_users(path)["ada"], PASSWORD)
     listed = runner.invoke(main, ["users", "list", "--file", str(path)])
     assert listed.output == "ada\tfinance\tpassword\n"
-    short = runner.invoke(main, ["users", "add", "bob", "--role", "viewer", "--password-stdin", "--file", str(path)],
-                          input="short\n")
+    short = runner.invoke(
+        main, ["users", "add", "bob", "--role", "viewer", "--password-stdin", "--file", str(path)], input="short\n"
+    )
     assert short.exit_code != 0 and "at least 8 characters" in short.output
     removed = runner.invoke(main, ["users", "remove", "ada", "--file", str(path)])
     assert removed.exit_code == 0 and users.load_users(path) == {}
@@ -208,42 +218,56 @@ def test_cli_adds_lists_and_removes_users(tmp_path: Path) -> None:
 
 
 def test_cli_serve_refuses_an_open_shared_address(tmp_path: Path, store_url: str) -> None:
-    result = CliRunner().invoke(main, ["--config", str(tmp_path), "--database", store_url, "serve", "--host", "0.0.0.0"])
+    result = CliRunner().invoke(
+        main, ["--config", str(tmp_path), "--database", store_url, "serve", "--host", "0.0.0.0"]
+    )
     assert result.exit_code == 2
     assert "error: refusing to serve the dashboard on 0.0.0.0 without authentication" in result.output
 
 
 def test_trusted_header_is_believed_only_from_the_trusted_proxy(users_file: Path, store_url: str) -> None:
     forged = {"X-Forwarded-User": "mallory", "X-Forwarded-Role": "finance"}
-    settings = AuthSettings(users_file=users_file, user_header="X-Forwarded-User", role_header="X-Forwarded-Role",
-                            trusted_proxies=("10.0.0.0/24",))
+    settings = AuthSettings(
+        users_file=users_file,
+        user_header="X-Forwarded-User",
+        role_header="X-Forwarded-Role",
+        trusted_proxies=("10.0.0.0/24",),
+    )
     client = probe_app(settings, store_url).server.test_client()
     direct = client.get("/probe/finance", headers=forged, environ_base={"REMOTE_ADDR": "192.168.1.66"})
     assert direct.status_code == 403 and "only accepted from the trusted proxy" in direct.text
     loopback = client.get("/probe/finance", headers=forged)  # 127.0.0.1 is not the proxy either
     assert loopback.status_code == 403
-    proxied = client.get("/probe/finance", headers={"X-Forwarded-User": "ada", "X-Forwarded-Role": "finance"},
-                         environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    proxied = client.get(
+        "/probe/finance",
+        headers={"X-Forwarded-User": "ada", "X-Forwarded-Role": "finance"},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
     assert proxied.text == "ada:finance"
 
 
-def test_trusted_header_on_a_shared_address_needs_a_trusted_proxy(users_file: Path, store_url: str,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trusted_header_on_a_shared_address_needs_a_trusted_proxy(
+    users_file: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(server, "run", lambda *args: pytest.fail("must not start"))
     header = AuthSettings(user_header="X-Forwarded-User")
     with pytest.raises(ConfigError, match="refusing to trust X-Forwarded-User on 0.0.0.0: .* pass --trusted-proxy"):
         serve("0.0.0.0", 8050, store_url, auth=header)
     with pytest.raises(ConfigError, match="^--trusted-proxy proxy.local: not an IP address or network"):
         auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User", trusted_proxies=("proxy.local",)))
-    assert auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User",
-                                                       trusted_proxies=("10.0.0.5",))) is None
-    cli = CliRunner().invoke(main, ["--database", store_url, "serve", "--host", "0.0.0.0", "--auth-header",
-                                    "X-Forwarded-User"])
+    assert (
+        auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User", trusted_proxies=("10.0.0.5",)))
+        is None
+    )
+    cli = CliRunner().invoke(
+        main, ["--database", store_url, "serve", "--host", "0.0.0.0", "--auth-header", "X-Forwarded-User"]
+    )
     assert cli.exit_code == 2 and "refusing to trust X-Forwarded-User on 0.0.0.0" in cli.stderr
 
 
-def test_wrong_passwords_lock_out_the_name_and_the_address_for_a_while(users_file: Path, store_url: str,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_passwords_lock_out_the_name_and_the_address_for_a_while(
+    users_file: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = [1000.0]
     monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
@@ -261,8 +285,9 @@ def test_wrong_passwords_lock_out_the_name_and_the_address_for_a_while(users_fil
     assert client.get("/probe/finance", headers=basic("ada", PASSWORD), environ_base=attacker).text == "ada:finance"
 
 
-def test_behind_a_trusted_proxy_wrong_passwords_are_counted_per_forwarded_client(users_file: Path,
-                                                                                  store_url: str) -> None:
+def test_behind_a_trusted_proxy_wrong_passwords_are_counted_per_forwarded_client(
+    users_file: Path, store_url: str
+) -> None:
     settings = AuthSettings(users_file=users_file, trusted_proxies=("10.0.0.5",))
     client = probe_app(settings, store_url).server.test_client()
     proxy = {"REMOTE_ADDR": "10.0.0.5"}
@@ -283,17 +308,20 @@ def test_behind_a_trusted_proxy_wrong_passwords_are_counted_per_forwarded_client
 
 
 def test_cli_trusted_proxy_needs_a_header_or_a_users_file(tmp_path: Path, store_url: str) -> None:
-    result = CliRunner().invoke(main, ["--config", str(tmp_path), "--database", store_url, "serve",
-                                       "--trusted-proxy", "10.0.0.5"])
+    result = CliRunner().invoke(
+        main, ["--config", str(tmp_path), "--database", store_url, "serve", "--trusted-proxy", "10.0.0.5"]
+    )
     assert result.exit_code == 2 and "--trusted-proxy needs --auth-header or a users file" in result.output
 
 
-def test_an_unknown_name_costs_a_password_check_like_a_known_one(users_file: Path, store_url: str,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_name_costs_a_password_check_like_a_known_one(
+    users_file: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     checked: list[str] = []
     real = auth.password_matches
-    monkeypatch.setattr(auth, "password_matches",
-                        lambda entry, password: checked.append(entry.name) or real(entry, password))
+    monkeypatch.setattr(
+        auth, "password_matches", lambda entry, password: checked.append(entry.name) or real(entry, password)
+    )
     client = probe_app(AuthSettings(users_file=users_file), store_url).server.test_client()
     assert client.get("/", headers=basic("nobody", "guess")).status_code == 401
     assert client.get("/", headers=basic("ada", "guess")).status_code == 401
@@ -317,7 +345,7 @@ def test_the_policy_allows_only_the_inline_scripts_the_page_has(users_file: Path
     assert page.headers["Content-Security-Policy"] == client.get("/").headers["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in page.headers["Content-Security-Policy"].split(";"))
     html = re.sub(r"<!--.*?-->", "", page.text, flags=re.S)  # Dash's note to Internet Explorer is in a comment
-    inline = re.findall(r'<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>', html, re.S)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", html, re.S)
     assert inline  # Dash starts its renderer with an inline script
     hashes = {f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline}
     allowed = directives["script-src"].split()
@@ -326,11 +354,16 @@ def test_the_policy_allows_only_the_inline_scripts_the_page_has(users_file: Path
     assert directives["object-src"] == "'none'" and directives["connect-src"] == "'self'"
 
 
-@pytest.mark.parametrize("path", [
-    "/_dash-component-suites/../../etc/passwd", "/_dash-component-suites/dash/..%2f..%2fsetup.py",
-    "/_dash-component-suites/nosuch/x.js", "/_dash-component-suites/dash/dcc/%2e%2e/%2e%2e/x.js",
-    "/_dash-component-suites/plotly/package_data/../../../os.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/../../etc/passwd",
+        "/_dash-component-suites/dash/..%2f..%2fsetup.py",
+        "/_dash-component-suites/nosuch/x.js",
+        "/_dash-component-suites/dash/dcc/%2e%2e/%2e%2e/x.js",
+        "/_dash-component-suites/plotly/package_data/../../../os.py",
+    ],
+)
 def test_an_unknown_component_suite_path_is_a_plain_404(path: str, store_url: str) -> None:
     response = probe_app(AuthSettings(), store_url).server.test_client().get(path)
     assert response.status_code == 404 and response.text == "Not found.\n"
@@ -347,22 +380,28 @@ def test_the_component_suites_the_page_names_are_still_served(store_url: str) ->
 
 # -- the served app: waitress on a real socket ------------------------------------------------------
 
-SERVE = ("import sys, pathlib; from benefits.dashboards.app import serve; "
-         "from benefits.dashboards.auth import AuthSettings; "
-         "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], auth=AuthSettings(users_file=pathlib.Path(sys.argv[3]), "
-         "user_header=sys.argv[4] or None, role_header=sys.argv[5] or None, trusted_proxies=tuple(sys.argv[6:])))")
+SERVE = (
+    "import sys, pathlib; from benefits.dashboards.app import serve; "
+    "from benefits.dashboards.auth import AuthSettings; "
+    "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], auth=AuthSettings(users_file=pathlib.Path(sys.argv[3]), "
+    "user_header=sys.argv[4] or None, role_header=sys.argv[5] or None, trusted_proxies=tuple(sys.argv[6:])))"
+)
 
 
 @contextmanager
-def serving(store_url: str, users_file: Path, log: Path, header: str = "", role_header: str = "",
-            *proxies: str) -> Iterator[str]:
+def serving(
+    store_url: str, users_file: Path, log: Path, header: str = "", role_header: str = "", *proxies: str
+) -> Iterator[str]:
     """``serve()`` in its own process on a free loopback port; its base URL once it answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-c", SERVE, str(port), store_url, str(users_file), header,
-                                    role_header, *proxies], stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, str(port), store_url, str(users_file), header, role_header, *proxies],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -387,7 +426,8 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
 
 
 def test_served_dashboard_locks_out_wrong_passwords_and_names_no_server_version(
-        users_file: Path, store_url: str, tmp_path: Path) -> None:
+    users_file: Path, store_url: str, tmp_path: Path
+) -> None:
     with serving(store_url, users_file, tmp_path / "serve.log") as base:
         status, headers, body = fetch(base + "/")
         assert status == 401 and body == "Sign in with your benefits user name and password.\n"
@@ -404,13 +444,16 @@ def test_served_dashboard_locks_out_wrong_passwords_and_names_no_server_version(
 
 
 def test_served_dashboard_refuses_a_trusted_header_from_an_untrusted_peer(
-        users_file: Path, store_url: str, tmp_path: Path) -> None:
+    users_file: Path, store_url: str, tmp_path: Path
+) -> None:
     forged = {"X-Forwarded-User": "mallory", "X-Forwarded-Role": "finance"}
-    with serving(store_url, users_file, tmp_path / "proxy.log", "X-Forwarded-User", "X-Forwarded-Role",
-                 "10.0.0.0/24") as base:  # the test's peer address, 127.0.0.1, is not the proxy
+    with serving(
+        store_url, users_file, tmp_path / "proxy.log", "X-Forwarded-User", "X-Forwarded-Role", "10.0.0.0/24"
+    ) as base:  # the test's peer address, 127.0.0.1, is not the proxy
         status, headers, body = fetch(base + "/", forged)
-        assert status == 403 and body == ("X-Forwarded-User is only accepted from the trusted proxy: "
-                                          "reach the dashboard through it\n")
+        assert status == 403 and body == (
+            "X-Forwarded-User is only accepted from the trusted proxy: reach the dashboard through it\n"
+        )
         assert headers["Content-Type"].startswith("text/plain")
         assert headers["Server"] == "benefits"
     with serving(store_url, users_file, tmp_path / "loopback.log", "X-Forwarded-User", "X-Forwarded-Role") as base:

@@ -24,8 +24,15 @@ WEEK = dt.timedelta(days=7)
 
 def flow(target: float, weeks_to_target: int = 52) -> register.Benefit:
     return register.Benefit(
-        key="flow", name="A flow", category="cost_reduction", metric="ledger.flow", unit="GBP",
-        direction="increase", measure="cumulative", owner="PMO", baseline={"value": 0, "date": BASE},
+        key="flow",
+        name="A flow",
+        category="cost_reduction",
+        metric="ledger.flow",
+        unit="GBP",
+        direction="increase",
+        measure="cumulative",
+        owner="PMO",
+        baseline={"value": 0, "date": BASE},
         target={"value": target, "date": BASE + weeks_to_target * WEEK},
     )
 

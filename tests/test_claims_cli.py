@@ -41,9 +41,11 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
 
     table = cli(config, sqlite_url, "claims", "list").output
     assert "shared-savings" in table and "£3,120.00" in table and "evidenced" in table
-    assert table.splitlines()[-2:] == ["4 claims on 4 benefits (totals add each benefit's latest claim): "
-                                       "reported £23,125.00, evidenced £10,200.00, validated (approved) £0.00",
-                                       "Money to the penny, rounded half up; CSV and JSON carry the exact values."]
+    assert table.splitlines()[-2:] == [
+        "4 claims on 4 benefits (totals add each benefit's latest claim): "
+        "reported £23,125.00, evidenced £10,200.00, validated (approved) £0.00",
+        "Money to the penny, rounded half up; CSV and JSON carry the exact values.",
+    ]
     listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"]
     shared = next(c for c in listed if c["benefit"] == "shared-savings")
     assert (shared["claimed_value"], shared["evidenced_value"], shared["state"]) == ("3000.0000", "3120.000", "pending")
@@ -77,7 +79,9 @@ def test_import_error_is_one_line_and_writes_nothing(config: Path, sqlite_url: s
     bad = write(tmp_path / "bad.csv", CLAIMS_CSV + "shared-savings,2026-04-30,12.345678,,\n")
     result = cli(config, sqlite_url, "claims", "import", str(bad))
     assert result.exit_code == 1
-    assert result.stderr == (f"error: {bad}: row 6: claimed_value: '12.345678' has more than 4 decimal places; nothing was recorded\n")
+    assert result.stderr == (
+        f"error: {bad}: row 6: claimed_value: '12.345678' has more than 4 decimal places; nothing was recorded\n"
+    )
     assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
 
 
@@ -85,8 +89,10 @@ def test_check_and_init_flag_double_counting(sqlite_url: str, tmp_path: Path) ->
     config = over_attributed_register(tmp_path)
     init = cli(config, sqlite_url, "init")
     assert init.exit_code == 0
-    assert ("warning: " in init.stderr and "ledger.shared_costs: attribution shares add up to 110% "
-            "(shared-savings 60%, automation-savings 50%)") in init.stderr
+    assert (
+        "warning: " in init.stderr
+        and "ledger.shared_costs: attribution shares add up to 110% (shared-savings 60%, automation-savings 50%)"
+    ) in init.stderr
     check = cli(config, sqlite_url, "claims", "check")
     assert check.exit_code == 1
     assert check.output.startswith("double counting: metric ledger.shared_costs: attribution shares add up to 110%")

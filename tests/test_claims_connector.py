@@ -38,8 +38,14 @@ AS_OF = dt.date(2026, 11, 23)
 WEEKS = [(AS_OF - dt.timedelta(weeks=w)).isoformat() for w in range(3, 0, -1)]
 CONNECTORS = "connectors:\n  - {name: crm-claims, type: test-claiming}\n"
 GOOD = [
-    {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "250,000.50",
-     "class": "non_cash_releasing", "note": "Q2 upsell", "source_ref": "crm:claims:17"},
+    {
+        "benefit": "crm-upsell-revenue",
+        "period": "2026-06-29",
+        "claimed_value": "250,000.50",
+        "class": "non_cash_releasing",
+        "note": "Q2 upsell",
+        "source_ref": "crm:claims:17",
+    },
     {"benefit": "procurement-savings", "period": dt.date(2026, 9, 28), "claimed_value": Decimal("700000")},
 ]
 
@@ -91,8 +97,9 @@ def _count(sessions: sessionmaker[Session], model: type[models.Base]) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_claims_are_recorded_with_their_sync_run_once(demo_config: Path, database_url: str, claiming: None,
-                                                      tmp_path: Path) -> None:
+def test_claims_are_recorded_with_their_sync_run_once(
+    demo_config: Path, database_url: str, claiming: None, tmp_path: Path
+) -> None:
     sessions = _store(demo_config, database_url)
     first = _sync(demo_config, sessions)
     assert (first.status, first.rows_accepted, first.claims_new) == ("succeeded", 3, 2)
@@ -104,25 +111,38 @@ def test_claims_are_recorded_with_their_sync_run_once(demo_config: Path, databas
     assert upsell.claimed_value == Decimal("250000.5") and isinstance(upsell.claimed_value, Decimal)
     assert (upsell.source, upsell.created_by, upsell.claim_class) == ("connector", "crm-claims", "non_cash_releasing")
     assert claims["procurement-savings"].claim_class == "cash_releasing"  # no class: from the benefit's flag
-    assert (version.sync_run_id, version.source_ref, version.claimed_value) == (run_id, "crm:claims:17", Decimal("250000.5"))
+    assert (version.sync_run_id, version.source_ref, version.claimed_value) == (
+        run_id,
+        "crm:claims:17",
+        Decimal("250000.5"),
+    )
 
     again = _sync(demo_config, sessions)
     assert (again.status, again.claims_new, again.claims_updated, again.claims_unchanged) == ("succeeded", 0, 0, 2)
     assert (_count(sessions, models.Claim), _count(sessions, models.ClaimVersion)) == (2, 2)
     with sessions() as session:
         [line] = [line for line in claims_report(session).lines if line.benefit == "crm-upsell-revenue"]
-    assert (line.source, line.created_by, line.sync_run_id, line.source_ref) == ("connector", "crm-claims", run_id, "crm:claims:17")
+    assert (line.source, line.created_by, line.sync_run_id, line.source_ref) == (
+        "connector",
+        "crm-claims",
+        run_id,
+        "crm:claims:17",
+    )
     with sessions() as session:
         report = claims_report(session, "crm-modernisation")
     [csv_path, html_path] = write_evidence_pack(report, "crm-modernisation", tmp_path, "GBP")
     [row] = list(csv.DictReader(csv_path.open(encoding="utf-8")))
     assert (row["claim_source"], row["claim_source_ref"], row["claim_sync_run_id"]) == (
-        "connector", "crm:claims:17", str(run_id))
+        "connector",
+        "crm:claims:17",
+        str(run_id),
+    )
     assert f"connector (crm-claims); crm:claims:17; sync run {run_id}: crm-claims, succeeded" in html_path.read_text()
 
 
-def test_a_restated_claim_is_a_new_version_until_finance_decides(demo_config: Path, database_url: str,
-                                                                  claiming: None) -> None:
+def test_a_restated_claim_is_a_new_version_until_finance_decides(
+    demo_config: Path, database_url: str, claiming: None
+) -> None:
     sessions = _store(demo_config, database_url)
     _sync(demo_config, sessions)
     Claiming.script = [{**GOOD[0], "claimed_value": "260000"}, GOOD[1]]
@@ -133,7 +153,9 @@ def test_a_restated_claim_is_a_new_version_until_finance_decides(demo_config: Pa
         runs = list(session.scalars(select(models.SyncRun.id).order_by(models.SyncRun.id)))
         assert upsell.claimed_value == Decimal("260000")
         assert [(v.claimed_value, v.sync_run_id) for v in upsell.versions] == [
-            (Decimal("250000.5"), runs[0]), (Decimal("260000"), runs[1])]
+            (Decimal("250000.5"), runs[0]),
+            (Decimal("260000"), runs[1]),
+        ]
         decide(session, upsell.id, Decision.approved, "fay", "finance", "CRM extract checked")
         session.commit()
 
@@ -142,7 +164,8 @@ def test_a_restated_claim_is_a_new_version_until_finance_decides(demo_config: Pa
     assert refused.status == "failed"
     assert refused.error == (
         f"connector crm-claims: claim 1 (crm:claims:17): claimed_value: claim {upsell.id} (crm-upsell-revenue at "
-        "2026-06-29) is already approved; a decided claim cannot change; nothing was recorded")
+        "2026-06-29) is already approved; a decided claim cannot change; nothing was recorded"
+    )
     with sessions() as session:
         assert session.get_one(models.Claim, upsell.id).claimed_value == Decimal("260000")
         assert len(session.get_one(models.Claim, upsell.id).versions) == 2
@@ -151,33 +174,63 @@ def test_a_restated_claim_is_a_new_version_until_finance_decides(demo_config: Pa
         assert failed_run.id not in set(session.scalars(select(models.Observation.sync_run_id)))
 
 
-@pytest.mark.parametrize(("claim", "reason"), [
-    ({"benefit": "nobody", "period": "2026-06-29", "claimed_value": "1"},
-     "benefit: 'nobody' is not in the register (run `benefits init` after editing it)"),
-    ({"benefit": "cloud-dual-running", "period": "2026-06-29", "claimed_value": "1"},
-     "benefit: cloud-dual-running is a dis-benefit; claims are for savings and revenue"),
-    ({"benefit": "crm-handling-time", "period": "2026-06-29", "claimed_value": "1"},
-     "benefit: crm-handling-time is operational_efficiency; claims are for cost_reduction and revenue benefits"),
-    ({"benefit": "crm-upsell-revenue", "period": "29/06/2026", "claimed_value": "1"},
-     "period: '29/06/2026' is not a date like 2026-06-29"),
-    ({"benefit": "crm-upsell-revenue", "period": "2025-01-05", "claimed_value": "1"},
-     "period: 2025-01-05 must be after the benefit's baseline date 2025-09-01"),
-    ({"benefit": "crm-upsell-revenue", "period": "2026-11-30", "claimed_value": "1"},  # after the sync's as-of date
-     "period: 2026-11-30 is in the future (after 2026-11-23); claim value once it is realised"),
-    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "$1"},
-     "claimed_value: '$1' is in USD; this register's money is GBP"),
-    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": Decimal("1E+16")},
-     "claimed_value: 10000000000000000 is out of range: at most 16 digits before the decimal point"),
-    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": 1234.5},
-     "claimed_value: 1234.5 is a float; yield a Decimal or text so that no cent is lost"),
-    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "lots"},
-     "claimed_value: 'lots' is not an amount of money"),
-    ({"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "1", "value": 2},
-     "unknown key value (a claim has benefit, period, claimed_value, class, note, source_ref)"),
-    ("crm-upsell-revenue,2026-06-29,1", "is a str, not a dict"),
-])
-def test_a_bad_claim_fails_the_run_naming_connector_and_claim(demo_config: Path, database_url: str, claiming: None,
-                                                              claim: Any, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        (
+            {"benefit": "nobody", "period": "2026-06-29", "claimed_value": "1"},
+            "benefit: 'nobody' is not in the register (run `benefits init` after editing it)",
+        ),
+        (
+            {"benefit": "cloud-dual-running", "period": "2026-06-29", "claimed_value": "1"},
+            "benefit: cloud-dual-running is a dis-benefit; claims are for savings and revenue",
+        ),
+        (
+            {"benefit": "crm-handling-time", "period": "2026-06-29", "claimed_value": "1"},
+            "benefit: crm-handling-time is operational_efficiency; claims are for cost_reduction and revenue benefits",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "29/06/2026", "claimed_value": "1"},
+            "period: '29/06/2026' is not a date like 2026-06-29",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "2025-01-05", "claimed_value": "1"},
+            "period: 2025-01-05 must be after the benefit's baseline date 2025-09-01",
+        ),
+        (
+            {
+                "benefit": "crm-upsell-revenue",
+                "period": "2026-11-30",
+                "claimed_value": "1",
+            },  # after the sync's as-of date
+            "period: 2026-11-30 is in the future (after 2026-11-23); claim value once it is realised",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "$1"},
+            "claimed_value: '$1' is in USD; this register's money is GBP",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": Decimal("1E+16")},
+            "claimed_value: 10000000000000000 is out of range: at most 16 digits before the decimal point",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": 1234.5},
+            "claimed_value: 1234.5 is a float; yield a Decimal or text so that no cent is lost",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "lots"},
+            "claimed_value: 'lots' is not an amount of money",
+        ),
+        (
+            {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": "1", "value": 2},
+            "unknown key value (a claim has benefit, period, claimed_value, class, note, source_ref)",
+        ),
+        ("crm-upsell-revenue,2026-06-29,1", "is a str, not a dict"),
+    ],
+)
+def test_a_bad_claim_fails_the_run_naming_connector_and_claim(
+    demo_config: Path, database_url: str, claiming: None, claim: Any, reason: str
+) -> None:
     sessions = _store(demo_config, database_url)
     Claiming.script = [GOOD[1], claim]
     report = _sync(demo_config, sessions)
@@ -197,12 +250,16 @@ def test_a_sync_without_claims_touches_none(demo_config: Path, database_url: str
 
 def test_claims_that_hang_past_the_timeout_fail_the_run(demo_config: Path, sqlite_url: str, claiming: None) -> None:
     sessions = _store(demo_config, sqlite_url)
-    (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: crm-claims, type: test-claiming, timeout: 0.5}\n")
+    (demo_config / "connectors.yaml").write_text(
+        "connectors:\n  - {name: crm-claims, type: test-claiming, timeout: 0.5}\n"
+    )
     Claiming.script = [GOOD[0], 5.0, GOOD[1]]
     threads, children = set(threading.enumerate()), set(psutil.Process().children(recursive=True))
     report = _sync(demo_config, sessions)
     assert (report.status, report.error) == (
-        "failed", "claims() timed out after 0.5 s (set `timeout:` for this connector in connectors.yaml)")
+        "failed",
+        "claims() timed out after 0.5 s (set `timeout:` for this connector in connectors.yaml)",
+    )
     assert set(psutil.Process().children(recursive=True)) <= children, "the claims() process is gone"
     assert set(threading.enumerate()) <= threads
     assert (_count(sessions, models.Claim), _count(sessions, models.Observation)) == (0, 0)

@@ -31,8 +31,13 @@ PASSWORD = "a finance password"
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("users") / "users.yaml"
-    users.save_users(path, {name: UserEntry(name, role, users.hash_password(PASSWORD))
-                           for name, role in [("fay", "finance"), ("vic", "viewer"), ("pat", "pmo")]})
+    users.save_users(
+        path,
+        {
+            name: UserEntry(name, role, users.hash_password(PASSWORD))
+            for name, role in [("fay", "finance"), ("vic", "viewer"), ("pat", "pmo")]
+        },
+    )
     return path
 
 
@@ -40,8 +45,9 @@ def basic(name: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{name}:{PASSWORD}".encode()).decode()}
 
 
-def callback(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]], states: list[tuple[str, str, Any]],
-             changed: str) -> dict[str, Any]:
+def callback(
+    outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]], states: list[tuple[str, str, Any]], changed: str
+) -> dict[str, Any]:
     """The JSON body the browser POSTs to /_dash-update-component for a multi-output callback."""
     return {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
@@ -55,16 +61,25 @@ def callback(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]],
 def sign_off(claim_id: int, button: str, comment: str) -> dict[str, Any]:
     return callback(
         [("finance-result", "children"), ("finance-claims", "children")],
-        [("finance-approve", "n_clicks", int(button == "approve")), ("finance-reject", "n_clicks", int(button == "reject"))],
-        [("finance-claim", "value", claim_id), ("finance-comment", "value", comment), ("finance-initiative", "data", None)],
+        [
+            ("finance-approve", "n_clicks", int(button == "approve")),
+            ("finance-reject", "n_clicks", int(button == "reject")),
+        ],
+        [
+            ("finance-claim", "value", claim_id),
+            ("finance-comment", "value", comment),
+            ("finance-initiative", "data", None),
+        ],
         f"finance-{button}.n_clicks",
     )
 
 
 def decisions(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, str]]:
     with sessions() as session:
-        return [(d.decision, d.decided_by, d.role, d.comment)
-                for d in session.scalars(select(models.ClaimDecision).order_by(models.ClaimDecision.id))]
+        return [
+            (d.decision, d.decided_by, d.role, d.comment)
+            for d in session.scalars(select(models.ClaimDecision).order_by(models.ClaimDecision.id))
+        ]
 
 
 def test_only_finance_can_sign_off_through_http(database_url: str, users_file: Path) -> None:
@@ -76,20 +91,24 @@ def test_only_finance_can_sign_off_through_http(database_url: str, users_file: P
 
     assert client.post("/_dash-update-component", json=sign_off(claim_id, "approve", "ok")).status_code == 401
     for refused in ("vic", "pat"):  # viewer and pmo
-        answer = client.post("/_dash-update-component", json=sign_off(claim_id, "approve", "ok"), headers=basic(refused))
+        answer = client.post(
+            "/_dash-update-component", json=sign_off(claim_id, "approve", "ok"), headers=basic(refused)
+        )
         assert answer.status_code == 403 and "this needs role finance" in answer.text
     assert decisions(sessions) == []
 
     no_comment = client.post("/_dash-update-component", json=sign_off(claim_id, "approve", ""), headers=basic("fay"))
     assert "Not recorded: comment: say why" in no_comment.text
-    answer = client.post("/_dash-update-component", json=sign_off(claim_id, "approve", "extract received"),
-                         headers=basic("fay"))
+    answer = client.post(
+        "/_dash-update-component", json=sign_off(claim_id, "approve", "extract received"), headers=basic("fay")
+    )
     assert answer.status_code == 200
     assert json.loads(answer.text)["response"]["finance-result"]["children"] == f"Claim {claim_id} approved by fay."
     claims = json.dumps(json.loads(answer.text)["response"]["finance-claims"], ensure_ascii=False)
     assert "card-validated" in claims and "£3,000" in claims
-    again = client.post("/_dash-update-component", json=sign_off(claim_id, "reject", "changed my mind"),
-                        headers=basic("fay"))
+    again = client.post(
+        "/_dash-update-component", json=sign_off(claim_id, "reject", "changed my mind"), headers=basic("fay")
+    )
     assert f"Not recorded: claim {claim_id}: already approved by fay on " in again.text  # a decision is final
     assert decisions(sessions) == [("approved", "fay", "finance", "extract received")]
 
@@ -106,9 +125,13 @@ def test_claims_entered_on_the_page_need_pmo_or_finance(sqlite_url: str, users_f
         body = callback(
             [("finance-record-result", "children"), ("finance-claims", "children")],
             [("finance-record", "n_clicks", 1)],
-            [("finance-new-benefit", "value", "automation-revenue"), ("finance-new-period", "value", "2026-03-31"),
-             ("finance-new-value", "value", value), ("finance-new-class", "value", None),
-             ("finance-initiative", "data", None)],
+            [
+                ("finance-new-benefit", "value", "automation-revenue"),
+                ("finance-new-period", "value", "2026-03-31"),
+                ("finance-new-value", "value", value),
+                ("finance-new-class", "value", None),
+                ("finance-initiative", "data", None),
+            ],
             "finance-record.n_clicks",
         )
         body["output"] = output
@@ -120,7 +143,11 @@ def test_claims_entered_on_the_page_need_pmo_or_finance(sqlite_url: str, users_f
     with sessions() as session:
         claim = session.scalars(select(models.Claim)).one()
     assert (claim.claimed_value, claim.source, claim.created_by, claim.claim_class) == (
-        Decimal("4000.5000"), "dashboard", "pat", "non_cash_releasing")
+        Decimal("4000.5000"),
+        "dashboard",
+        "pat",
+        "non_cash_releasing",
+    )
 
 
 def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_url: str, tmp_path: Path) -> None:
@@ -154,9 +181,12 @@ def test_the_finance_page_shows_each_user_only_the_forms_they_may_use(sqlite_url
     body = {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/finance"},
-                   {"id": "_pages_location", "property": "search", "value": "?initiative=shared-services"}],
-        "changedPropIds": ["_pages_location.pathname"], "state": [],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": "/finance"},
+            {"id": "_pages_location", "property": "search", "value": "?initiative=shared-services"},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
     }
 
     def page(user: str) -> str:

@@ -104,8 +104,12 @@ def test_money_is_parsed_without_float_and_rounded_once_half_up() -> None:
     assert parse_money("£1,234.5650") == Decimal("1234.5650")
     assert parse_money(" 0.1 ") + parse_money("0.2") == Decimal("0.3")
     assert from_float(0.1) == Decimal("0.1")
-    for bad, message in [("12.34567", "more than 4 decimal places"), ("abc", "not an amount"),
-                         ("NaN", "not an amount"), ("", "not an amount")]:
+    for bad, message in [
+        ("12.34567", "more than 4 decimal places"),
+        ("abc", "not an amount"),
+        ("NaN", "not an amount"),
+        ("", "not an amount"),
+    ]:
         with pytest.raises(ValueError, match=message):
             parse_money(bad)
     assert display(Decimal("2.5"), "GBP") == "£3"  # half up, not banker's rounding
@@ -121,8 +125,9 @@ def test_double_counting_sums_shares_exactly() -> None:
     found = over_attributed([("a", "m", 0.6), ("b", "m", 0.6), ("c", "other", 1.0)])
     assert len(found) == 1
     assert found[0].metric == "m" and found[0].total == Decimal("1.2") and found[0].benefits == ("a", "b")
-    assert found[0].message() == ("metric m: attribution shares add up to 120% (a 60%, b 60%); "
-                                  "the same saving may be counted twice")
+    assert found[0].message() == (
+        "metric m: attribution shares add up to 120% (a 60%, b 60%); the same saving may be counted twice"
+    )
 
 
 def over_attributed_register(tmp_path: Path) -> Path:
@@ -133,8 +138,11 @@ def over_attributed_register(tmp_path: Path) -> Path:
 
 
 def test_loading_an_over_attributed_register_warns(tmp_path: Path) -> None:
-    with pytest.warns(DoubleCountingWarning, match=r"ledger.shared_costs: attribution shares add up to 110% "
-                                                   r"\(shared-savings 60%, automation-savings 50%\)"):
+    with pytest.warns(
+        DoubleCountingWarning,
+        match=r"ledger.shared_costs: attribution shares add up to 110% "
+        r"\(shared-savings 60%, automation-savings 50%\)",
+    ):
         register = load_register(over_attributed_register(tmp_path))
     assert len(register.initiatives) == 2
 

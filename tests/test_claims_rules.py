@@ -65,14 +65,18 @@ def one_line_error(result: Result, exit_code: int = 1) -> str:
     return result.stderr
 
 
-def test_money_round_trips_exactly_and_the_same_file_changes_nothing(config: Path, database_url: str,
-                                                                      tmp_path: Path) -> None:
+def test_money_round_trips_exactly_and_the_same_file_changes_nothing(
+    config: Path, database_url: str, tmp_path: Path
+) -> None:
     store(database_url)
     claims_csv = write(tmp_path / "claims.csv", EXACT_CSV)
     assert cli(config, database_url, "claims", "import", str(claims_csv), "--by", "ana").exit_code == 0
     values = {c["benefit"]: c["claimed_value"] for c in listed(config, database_url)["claims"]}
-    assert values == {"shared-savings": "12345678901234.5600", "automation-savings": "9007199254740993.0000",
-                      "automation-revenue": "0.1000"}
+    assert values == {
+        "shared-savings": "12345678901234.5600",
+        "automation-savings": "9007199254740993.0000",
+        "automation-revenue": "0.1000",
+    }
     again = cli(config, database_url, "claims", "import", str(claims_csv), "--by", "ana")
     assert again.output == f"{claims_csv}: 0 new claims, 0 updated, 3 unchanged\n"
 
@@ -87,8 +91,10 @@ def test_money_round_trips_exactly_and_the_same_file_changes_nothing(config: Pat
 
 def test_totals_are_exact_in_every_format(config: Path, database_url: str, tmp_path: Path) -> None:
     store(database_url)
-    claims_csv = write(tmp_path / "claims.csv", "benefit,period,claimed_value\nautomation-revenue,2026-03-31,0.10\n"
-                                                "overtime-avoided,2026-03-31,0.2\n")
+    claims_csv = write(
+        tmp_path / "claims.csv",
+        "benefit,period,claimed_value\nautomation-revenue,2026-03-31,0.10\novertime-avoided,2026-03-31,0.2\n",
+    )
     assert cli(config, database_url, "claims", "import", str(claims_csv), "--by", "ana").exit_code == 0
     table = cli(config, database_url, "claims", "list").output
     assert "£0.10" in table and "reported £0.30," in table
@@ -100,15 +106,21 @@ def test_totals_are_exact_in_every_format(config: Path, database_url: str, tmp_p
     assert (rows[-1]["id"], rows[-1]["claimed_value"], rows[-1]["validated_value"]) == ("total", "0.3000", "0")
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("99999999999999999.99", "claimed_value: 99999999999999999.99 is out of range: at most 16 digits before the "
-                             "decimal point"),
-    ("$1000", "claimed_value: '$1000' is in USD; this register's money is GBP"),
-    ("€1000", "claimed_value: '€1000' is in EUR; this register's money is GBP"),
-    ("£1000", None),
-])
-def test_out_of_range_and_foreign_currency_amounts_are_row_errors(config: Path, database_url: str, tmp_path: Path,
-                                                                 value: str, reason: str | None) -> None:
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (
+            "99999999999999999.99",
+            "claimed_value: 99999999999999999.99 is out of range: at most 16 digits before the decimal point",
+        ),
+        ("$1000", "claimed_value: '$1000' is in USD; this register's money is GBP"),
+        ("€1000", "claimed_value: '€1000' is in EUR; this register's money is GBP"),
+        ("£1000", None),
+    ],
+)
+def test_out_of_range_and_foreign_currency_amounts_are_row_errors(
+    config: Path, database_url: str, tmp_path: Path, value: str, reason: str | None
+) -> None:
     store(database_url)
     claims_csv = write(tmp_path / "claims.csv", f"benefit,period,claimed_value\nshared-savings,2026-03-31,{value}\n")
     result = cli(config, database_url, "claims", "import", str(claims_csv))
@@ -125,12 +137,15 @@ def test_a_pound_amount_in_a_euro_register_is_refused(config: Path, database_url
     store(database_url, config)
     claims_csv = write(tmp_path / "claims.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,£5000\n")
     result = cli(config, database_url, "claims", "import", str(claims_csv))
-    assert one_line_error(result) == (f"error: {claims_csv}: row 2: claimed_value: '£5000' is in GBP; this register's "
-                                      "money is EUR; nothing was recorded\n")
+    assert one_line_error(result) == (
+        f"error: {claims_csv}: row 2: claimed_value: '£5000' is in GBP; this register's "
+        "money is EUR; nothing was recorded\n"
+    )
 
 
-def test_decisions_are_final_separate_and_record_what_they_decided(config: Path, database_url: str,
-                                                                     tmp_path: Path) -> None:
+def test_decisions_are_final_separate_and_record_what_they_decided(
+    config: Path, database_url: str, tmp_path: Path
+) -> None:
     store(database_url)
     first = write(tmp_path / "first.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,3000\n")
     second = write(tmp_path / "second.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,3100\n")
@@ -142,23 +157,31 @@ def test_decisions_are_final_separate_and_record_what_they_decided(config: Path,
     assert history[1].endswith(f"recorded 3100.0000 cash_releasing by unknown (csv, {second}: row 2)")
 
     own = cli(config, database_url, "claims", "approve", claim["id"], "--user", "ana", "--comment", "mine")
-    assert one_line_error(own, exit_code=3) == (f"error: claim {claim['id']}: ana recorded it; a claim is decided by "
-                                                "someone other than its claimant\n")
-    assert cli(config, database_url, "claims", "reject", claim["id"], "--user", "fay", "--comment", "no extract"
-               ).exit_code == 0
+    assert one_line_error(own, exit_code=3) == (
+        f"error: claim {claim['id']}: ana recorded it; a claim is decided by someone other than its claimant\n"
+    )
+    assert (
+        cli(config, database_url, "claims", "reject", claim["id"], "--user", "fay", "--comment", "no extract").exit_code
+        == 0
+    )
     again = cli(config, database_url, "claims", "approve", claim["id"], "--user", "fay", "--comment", "extract came")
-    assert re.fullmatch(rf"error: claim {claim['id']}: already rejected by fay on \d{{4}}-\d\d-\d\d; "
-                        r"a decision is final\n", one_line_error(again))
+    assert re.fullmatch(
+        rf"error: claim {claim['id']}: already rejected by fay on \d{{4}}-\d\d-\d\d; "
+        r"a decision is final\n",
+        one_line_error(again),
+    )
     decided = cli(config, database_url, "claims", "history", claim["id"]).output.splitlines()
-    assert len(decided) == 3 and re.search(r"fay \(finance\)  rejected 3100\.0000 \(version \d+\): no extract$",
-                                           decided[2])
+    assert len(decided) == 3 and re.search(
+        r"fay \(finance\)  rejected 3100\.0000 \(version \d+\): no extract$", decided[2]
+    )
     changed = write(tmp_path / "changed.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,3200\n")
     refused = cli(config, database_url, "claims", "import", str(changed), "--by", "ana")
     assert "is already rejected; a decided claim cannot change; nothing was recorded" in one_line_error(refused)
 
 
-def test_only_an_admin_waives_separation_of_duties_and_the_waiver_is_kept(config: Path, database_url: str,
-                                                                         tmp_path: Path) -> None:
+def test_only_an_admin_waives_separation_of_duties_and_the_waiver_is_kept(
+    config: Path, database_url: str, tmp_path: Path
+) -> None:
     sessions = store(database_url)
     claims_csv = write(tmp_path / "claims.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,3000\n")
     assert cli(config, database_url, "claims", "import", str(claims_csv), "--by", "ana").exit_code == 0
@@ -167,19 +190,21 @@ def test_only_an_admin_waives_separation_of_duties_and_the_waiver_is_kept(config
     assert shown.output == "claimants may not decide their own claims (separation of duties)\n"
     refused = cli(config, database_url, "claims", "self-approval", "allow", "--user", "fay", "--comment", "small team")
     assert one_line_error(refused, exit_code=3) == (
-        "error: fay has role finance; changing the sign-off rules needs role admin\n")
+        "error: fay has role finance; changing the sign-off rules needs role admin\n"
+    )
     no_why = cli(config, database_url, "claims", "self-approval", "allow", "--user", "root")
     assert one_line_error(no_why) == "error: self-approval allow: give --user NAME (role admin) and --comment WHY\n"
 
     allowed = cli(config, database_url, "claims", "self-approval", "allow", "--user", "root", "--comment", "two of us")
     assert allowed.exit_code == 0 and allowed.output.endswith(
-        "root (admin)  allowed self-approval: two of us\nclaimants may decide their own claims\n")
+        "root (admin)  allowed self-approval: two of us\nclaimants may decide their own claims\n"
+    )
     own = cli(config, database_url, "claims", "approve", claim["id"], "--user", "ana", "--comment", "checked alone")
     assert own.exit_code == 0, own.output
     forbidden = cli(config, database_url, "claims", "self-approval", "forbid", "--user", "root", "--comment", "hired")
-    assert forbidden.exit_code == 0 and forbidden.output.endswith("root (admin)  forbade self-approval: hired\n"
-                                                                  "claimants may not decide their own claims "
-                                                                  "(separation of duties)\n")
+    assert forbidden.exit_code == 0 and forbidden.output.endswith(
+        "root (admin)  forbade self-approval: hired\nclaimants may not decide their own claims (separation of duties)\n"
+    )
     with pytest.raises(DBAPIError), sessions.begin() as session:
         session.execute(text("DELETE FROM sign_off_settings"))
     with sessions() as session:
@@ -192,15 +217,20 @@ def test_unknown_and_future_claims_are_refused(config: Path, database_url: str, 
     assert one_line_error(missing) == "error: claim 999: no such claim (see `benefits claims list`)\n"
     future = write(tmp_path / "future.csv", "benefit,period,claimed_value\nshared-savings,2030-03-31,3000\n")
     result = cli(config, database_url, "claims", "import", str(future))
-    assert one_line_error(result) == (f"error: {future}: row 2: period: 2030-03-31 is in the future (after "
-                                      f"{dt.date.today()}); claim value once it is realised; nothing was recorded\n")
+    assert one_line_error(result) == (
+        f"error: {future}: row 2: period: 2030-03-31 is in the future (after "
+        f"{dt.date.today()}); claim value once it is realised; nothing was recorded\n"
+    )
 
 
-def test_orphan_claims_stay_visible_flagged_and_cannot_be_decided(config: Path, database_url: str,
-                                                                  tmp_path: Path) -> None:
+def test_orphan_claims_stay_visible_flagged_and_cannot_be_decided(
+    config: Path, database_url: str, tmp_path: Path
+) -> None:
     sessions = store(database_url)
-    claims_csv = write(tmp_path / "claims.csv", "benefit,period,claimed_value\novertime-avoided,2026-03-31,500\n"
-                                                "shared-savings,2026-03-31,3000\n")
+    claims_csv = write(
+        tmp_path / "claims.csv",
+        "benefit,period,claimed_value\novertime-avoided,2026-03-31,500\nshared-savings,2026-03-31,3000\n",
+    )
     assert cli(config, database_url, "claims", "import", str(claims_csv), "--by", "ana").exit_code == 0
     portfolio = config / "portfolio.yaml"
     text_ = portfolio.read_text()
@@ -213,12 +243,17 @@ def test_orphan_claims_stay_visible_flagged_and_cannot_be_decided(config: Path, 
     orphan = next(c for c in document["claims"] if c["benefit"] == "overtime-avoided")
     assert (orphan["orphan"], orphan["evidence_state"], orphan["evidenced_value"]) == ("yes", "orphan", "0")
     assert (document["totals"]["reported"], document["totals"]["orphan_claims"], document["totals"]["orphaned"]) == (
-        "3000.0000", 1, "500.0000")
+        "3000.0000",
+        1,
+        "500.0000",
+    )
     table = cli(config, database_url, "claims", "list").output
     assert "1 orphan claims (£500.00) left out of the totals" in table and "orphan" in table.splitlines()[1]
     refused = cli(config, database_url, "claims", "approve", orphan["id"], "--user", "fay", "--comment", "ok")
-    assert one_line_error(refused) == (f"error: claim {orphan['id']}: benefit overtime-avoided is no longer in the "
-                                       "register; an orphan claim cannot be decided\n")
+    assert one_line_error(refused) == (
+        f"error: claim {orphan['id']}: benefit overtime-avoided is no longer in the "
+        "register; an orphan claim cannot be decided\n"
+    )
 
 
 def test_a_double_counted_claim_is_never_shown_as_evidenced(database_url: str, tmp_path: Path) -> None:
@@ -237,17 +272,25 @@ def test_a_double_counted_claim_is_never_shown_as_evidenced(database_url: str, t
 def test_the_database_enforces_keys_and_refuses_a_second_decision(database_url: str) -> None:
     sessions = store(database_url)
     with sessions.begin() as session:
-        claim = models.Claim(benefit_key="shared-savings", period=dt.date(2026, 3, 31), claimed_value=Decimal("1"),
-                             claim_class="cost_avoidance", source="csv")
+        claim = models.Claim(
+            benefit_key="shared-savings",
+            period=dt.date(2026, 3, 31),
+            claimed_value=Decimal("1"),
+            claim_class="cost_avoidance",
+            source="csv",
+        )
         session.add(claim)
         session.flush()
-        version = models.ClaimVersion(claim_id=claim.id, claimed_value=Decimal("1"), claim_class="cost_avoidance",
-                                      source="csv")
+        version = models.ClaimVersion(
+            claim_id=claim.id, claimed_value=Decimal("1"), claim_class="cost_avoidance", source="csv"
+        )
         session.add(version)
         session.flush()
         ids = {"claim": claim.id, "version": version.id}
-    decision = ("INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment, claim_version_id, "
-                "claimed_value) VALUES (:claim, 'approved', 'fay', 'finance', 'ok', :version, 1)")
+    decision = (
+        "INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment, claim_version_id, "
+        "claimed_value) VALUES (:claim, 'approved', 'fay', 'finance', 'ok', :version, 1)"
+    )
     with pytest.raises(DBAPIError), sessions.begin() as session:  # no claim 999: the foreign key refuses it
         session.execute(text(decision), {**ids, "claim": 999})
     with sessions.begin() as session:
@@ -264,14 +307,24 @@ def test_migration_0011_converts_stored_values_exactly(database_url: str) -> Non
     engine = db.make_engine(database_url)
     migrate.upgrade(engine, "0010")
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO claims (id, benefit_key, period, claimed_value, claim_class, source, note, created_by) "
-            "VALUES (1, 'b', '2026-03-30', 12345678901234.56, 'cost_avoidance', 'csv', '', 'ana')"))
-        connection.execute(text(
-            "INSERT INTO claim_versions (claim_id, claimed_value, claim_class, note, source, created_by) "
-            "VALUES (1, 12345678901234.56, 'cost_avoidance', '', 'csv', 'ana')"))
-        connection.execute(text("INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment) "
-                                "VALUES (1, 'approved', 'fay', 'finance', 'ok')"))
+        connection.execute(
+            text(
+                "INSERT INTO claims (id, benefit_key, period, claimed_value, claim_class, source, note, created_by) "
+                "VALUES (1, 'b', '2026-03-30', 12345678901234.56, 'cost_avoidance', 'csv', '', 'ana')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO claim_versions (claim_id, claimed_value, claim_class, note, source, created_by) "
+                "VALUES (1, 12345678901234.56, 'cost_avoidance', '', 'csv', 'ana')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment) "
+                "VALUES (1, 'approved', 'fay', 'finance', 'ok')"
+            )
+        )
     migrate.upgrade(engine)
     with db.session_factory(engine)() as session:
         claim = session.get(models.Claim, 1)

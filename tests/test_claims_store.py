@@ -27,11 +27,19 @@ from .test_claims_reconciliation import SHARED, over_attributed_register
 
 VALIDATION = {
     "expect_column_values_to_not_be_null(value)": {
-        "expectation": "expect_column_values_to_not_be_null", "column": "value", "severity": "critical",
-        "success": True, "unexpected_count": 0},
+        "expectation": "expect_column_values_to_not_be_null",
+        "column": "value",
+        "severity": "critical",
+        "success": True,
+        "unexpected_count": 0,
+    },
     "expect_column_values_to_be_between(value)": {
-        "expectation": "expect_column_values_to_be_between", "column": "value", "severity": "critical",
-        "success": False, "unexpected_count": 1},
+        "expectation": "expect_column_values_to_be_between",
+        "column": "value",
+        "severity": "critical",
+        "success": False,
+        "unexpected_count": 1,
+    },
 }
 OBSERVATIONS = {
     "ledger.shared_costs": [("2026-02-02", 950.0), ("2026-03-02", 900.0), ("2026-06-01", 800.0)],
@@ -53,13 +61,23 @@ def store(url: str, config: Path = SHARED) -> sessionmaker[Session]:
     sessions = db.session_factory(engine)
     with sessions.begin() as session:
         repository.save_register(session, load_register(config))
-        run = models.SyncRun(connector="ledger", connector_type="csv", status="succeeded", rows_quarantined=1,
-                             validation=VALIDATION, finished_at=dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC))
+        run = models.SyncRun(
+            connector="ledger",
+            connector_type="csv",
+            status="succeeded",
+            rows_quarantined=1,
+            validation=VALIDATION,
+            finished_at=dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC),
+        )
         session.add(run)
         session.flush()
         for metric, rows in OBSERVATIONS.items():
-            repository.load_observations(session, "ledger", run.id, [
-                {"metric": metric, "period": dt.date.fromisoformat(p), "value": v, "unit": "x"} for p, v in rows])
+            repository.load_observations(
+                session,
+                "ledger",
+                run.id,
+                [{"metric": metric, "period": dt.date.fromisoformat(p), "value": v, "unit": "x"} for p, v in rows],
+            )
     return sessions
 
 
@@ -89,17 +107,28 @@ def test_csv_import_records_decimal_claims_once(database_url: str, tmp_path: Pat
     assert rows["automation-revenue"].source == "csv" and rows["automation-revenue"].created_by == "ana"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("benefit,period,claimed_value\nshared-savings,2026-03-31,abc\n",
-     r"claims.csv: row 2: claimed_value: 'abc' is not an amount of money; nothing was recorded"),
-    ("benefit,period,claimed_value\nshared-savings,2026-03-31,1\nshared-savings,31/03/2026,1\n",
-     r"claims.csv: row 3: period: '31/03/2026' is not a date like 2026-06-29"),
-    ("benefit,period,value\n", r"claims.csv: row 1: missing column claimed_value"),
-    ("benefit,period,claimed_value,class\nshared-savings,2026-03-31,1,cash\n",
-     r"claims.csv: row 2: class: 'cash' is not one of cash_releasing, non_cash_releasing, cost_avoidance"),
-    ("benefit,period,claimed_value\nshared-savings,2026-03-31,1,2\n",
-     r"claims.csv: row 2: more values than the header has columns"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "benefit,period,claimed_value\nshared-savings,2026-03-31,abc\n",
+            r"claims.csv: row 2: claimed_value: 'abc' is not an amount of money; nothing was recorded",
+        ),
+        (
+            "benefit,period,claimed_value\nshared-savings,2026-03-31,1\nshared-savings,31/03/2026,1\n",
+            r"claims.csv: row 3: period: '31/03/2026' is not a date like 2026-06-29",
+        ),
+        ("benefit,period,value\n", r"claims.csv: row 1: missing column claimed_value"),
+        (
+            "benefit,period,claimed_value,class\nshared-savings,2026-03-31,1,cash\n",
+            r"claims.csv: row 2: class: 'cash' is not one of cash_releasing, non_cash_releasing, cost_avoidance",
+        ),
+        (
+            "benefit,period,claimed_value\nshared-savings,2026-03-31,1,2\n",
+            r"claims.csv: row 2: more values than the header has columns",
+        ),
+    ],
+)
 def test_bad_csv_names_file_row_and_field(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(BenefitsError, match=message):
         read_claims_csv(write(tmp_path / "claims.csv", content))
@@ -113,24 +142,34 @@ def test_a_bad_row_rejects_the_whole_file(database_url: str, tmp_path: Path) -> 
         record_claims(session, parsed, ClaimSource.csv)
     assert str(caught.value) == (
         f"{tmp_path / 'claims.csv'}: row 6: benefit: shared-cycle-time is operational_efficiency; claims are for "
-        "cost_reduction and revenue benefits (and 2 more problems); nothing was recorded")
+        "cost_reduction and revenue benefits (and 2 more problems); nothing was recorded"
+    )
     assert claim_count(sessions) == 0
 
 
-SECOND_DECISION = ("INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment, claim_version_id, "
-                   "claimed_value) SELECT claim_id, 'approved', 'gus', 'finance', 'again', claim_version_id, "
-                   "claimed_value FROM claim_decisions")
+SECOND_DECISION = (
+    "INSERT INTO claim_decisions (claim_id, decision, decided_by, role, comment, claim_version_id, "
+    "claimed_value) SELECT claim_id, 'approved', 'gus', 'finance', 'again', claim_version_id, "
+    "claimed_value FROM claim_decisions"
+)
 
 
 def test_claims_versions_and_decisions_are_append_only_in_the_orm_and_the_database(database_url: str) -> None:
     sessions = store(database_url)
     with sessions.begin() as session:
-        record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))],
-                      ClaimSource.dashboard, "ana")
+        record_claims(
+            session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.dashboard, "ana"
+        )
         claim_id = session.scalar(select(models.Claim.id))
         decide(session, claim_id, Decision.rejected, "fay", "finance", "no ledger extract attached")
-    with pytest.raises(BenefitsError, match=rf"^claim {claim_id}: already rejected by fay on \d{{4}}-\d\d-\d\d; "
-                                            "a decision is final$"), sessions.begin() as session:
+    with (
+        pytest.raises(
+            BenefitsError,
+            match=rf"^claim {claim_id}: already rejected by fay on \d{{4}}-\d\d-\d\d; "
+            "a decision is final$",
+        ),
+        sessions.begin() as session,
+    ):
         decide(session, claim_id, Decision.approved, "gus", "finance", "ledger extract for March received")
     with sessions() as session:
         before = [(d.id, d.decision, d.comment, d.claimed_value) for d in history(session, claim_id)]
@@ -143,9 +182,16 @@ def test_claims_versions_and_decisions_are_append_only_in_the_orm_and_the_databa
         session.delete(history(session, claim_id)[0])
     with pytest.raises(PermissionError, match="append-only"), sessions.begin() as session:
         session.scalars(select(models.ClaimVersion)).one().note = "edited"
-    for statement in ("UPDATE claim_decisions SET decision = 'approved'", "DELETE FROM claim_decisions",
-                      "DELETE FROM claims", "UPDATE claims SET claimed_value = 1", "UPDATE claims SET note = 'x'",
-                      "UPDATE claim_versions SET claimed_value = 1", "DELETE FROM claim_versions", SECOND_DECISION):
+    for statement in (
+        "UPDATE claim_decisions SET decision = 'approved'",
+        "DELETE FROM claim_decisions",
+        "DELETE FROM claims",
+        "UPDATE claims SET claimed_value = 1",
+        "UPDATE claims SET note = 'x'",
+        "UPDATE claim_versions SET claimed_value = 1",
+        "DELETE FROM claim_versions",
+        SECOND_DECISION,
+    ):
         with pytest.raises(DBAPIError), sessions.begin() as session:
             session.execute(text(statement))
     with sessions() as session:
@@ -171,8 +217,10 @@ def test_only_finance_decides_and_says_why(database_url: str) -> None:
         record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.csv)
         claim_id = session.scalar(select(models.Claim.id))
     for role in ("viewer", "pmo"):
-        with pytest.raises(NotAllowed, match=f"vic has role {role}; approving or rejecting a claim needs role finance"), \
-                sessions.begin() as session:
+        with (
+            pytest.raises(NotAllowed, match=f"vic has role {role}; approving or rejecting a claim needs role finance"),
+            sessions.begin() as session,
+        ):
             decide(session, claim_id, Decision.approved, "vic", role, "looks fine")
     with pytest.raises(BenefitsError, match="comment: say why"), sessions.begin() as session:
         decide(session, claim_id, Decision.approved, "fay", "finance", "  ")
@@ -191,8 +239,14 @@ def test_nobody_decides_a_claim_they_recorded(database_url: str) -> None:
         record_claims(session, [ClaimInput("shared-savings", march, Decimal("3100"))], ClaimSource.csv, "bob")
         claim_id = session.scalar(select(models.Claim.id))
     for claimant in ("ana", "bob"):  # whoever recorded any version is a claimant
-        with pytest.raises(NotAllowed, match=f"^claim {claim_id}: {claimant} recorded it; a claim is decided by "
-                                             "someone other than its claimant$"), sessions.begin() as session:
+        with (
+            pytest.raises(
+                NotAllowed,
+                match=f"^claim {claim_id}: {claimant} recorded it; a claim is decided by "
+                "someone other than its claimant$",
+            ),
+            sessions.begin() as session,
+        ):
             decide(session, claim_id, Decision.approved, claimant, "finance", "mine")
     with sessions.begin() as session:
         decision = decide(session, claim_id, Decision.approved, "fay", "finance", "matches the ledger")
@@ -209,7 +263,9 @@ def test_a_version_recorded_without_a_name_is_credited_to_unknown(database_url: 
     with sessions() as session:
         claim = session.scalars(select(models.Claim)).one()
         assert [(v.claimed_value, v.created_by) for v in claim.versions] == [
-            (Decimal("3000"), "ana"), (Decimal("3100"), "unknown")]
+            (Decimal("3000"), "ana"),
+            (Decimal("3100"), "unknown"),
+        ]
         assert claim.created_by == "unknown"
 
 
@@ -224,10 +280,13 @@ def test_a_decided_claim_cannot_change(database_url: str) -> None:
     with sessions.begin() as session:  # the same value again changes nothing, approved or not
         same = record_claims(session, [ClaimInput("shared-savings", march, Decimal("3100.00"))], ClaimSource.csv)
     assert (same.new, same.updated, same.unchanged) == (0, 0, 1)
-    with pytest.raises(BenefitsError, match="is already approved; a decided claim cannot change"), \
-            sessions.begin() as session:
-        record_claims(session, [ClaimInput("shared-savings", march, Decimal("3200"), where="x.csv: row 2")],
-                      ClaimSource.csv)
+    with (
+        pytest.raises(BenefitsError, match="is already approved; a decided claim cannot change"),
+        sessions.begin() as session,
+    ):
+        record_claims(
+            session, [ClaimInput("shared-savings", march, Decimal("3200"), where="x.csv: row 2")], ClaimSource.csv
+        )
 
 
 def test_report_sets_claims_against_evidence_and_counts_only_approved_value(database_url: str, tmp_path: Path) -> None:
@@ -241,13 +300,16 @@ def test_report_sets_claims_against_evidence_and_counts_only_approved_value(data
     assert shared.reconciliation.evidenced == Decimal("3120.0")  # (1000 - 900) x 52 x 0.6 at 2026-03-02
     assert shared.reconciliation.state == EVIDENCED and shared.reconciliation.variance == Decimal("-120.0")
     assert automation.reconciliation.evidenced == Decimal("2080.0")  # the same reduction, 40% share
-    assert automation.reconciliation.state == PARTLY_EVIDENCED and automation.reconciliation.evidenced_share == Decimal("0.52")
+    assert automation.reconciliation.state == PARTLY_EVIDENCED and automation.reconciliation.evidenced_share == Decimal(
+        "0.52"
+    )
     assert lines["overtime-avoided"].reconciliation.state == UNEVIDENCED  # cash-releasing on a non-ledger metric
     assert lines["automation-revenue"].reconciliation.evidenced == Decimal("5000.0")
     assert report.over_attributed == [] and shared.double_counted is None
     run_id = shared.evidence.lines[0].sync_run_id
     assert report.runs[run_id].validation == (
-        "passed 1 of 2 expectations; failed expect_column_values_to_be_between (1 rows quarantined, the rest accepted)")
+        "passed 1 of 2 expectations; failed expect_column_values_to_be_between (1 rows quarantined, the rest accepted)"
+    )
     assert (report.reported, report.validated) == (Decimal("23125.0000"), Decimal(0))
 
     with sessions.begin() as session:
@@ -304,16 +366,31 @@ def test_migration_0005_downgrades_and_upgrades_again(database_url: str) -> None
     migrate.upgrade(engine)
     sessions = db.session_factory(engine)
     with sessions.begin() as session:
-        claim = models.Claim(benefit_key="b", period=dt.date(2026, 1, 1), claimed_value=Decimal("1"),
-                             claim_class="cost_avoidance", source="csv")
+        claim = models.Claim(
+            benefit_key="b",
+            period=dt.date(2026, 1, 1),
+            claimed_value=Decimal("1"),
+            claim_class="cost_avoidance",
+            source="csv",
+        )
         session.add(claim)
         session.flush()
-        version = models.ClaimVersion(claim_id=claim.id, claimed_value=claim.claimed_value,
-                                      claim_class=claim.claim_class, source="csv")
+        version = models.ClaimVersion(
+            claim_id=claim.id, claimed_value=claim.claimed_value, claim_class=claim.claim_class, source="csv"
+        )
         session.add(version)
         session.flush()
-        session.add(models.ClaimDecision(claim_id=claim.id, decision="approved", decided_by="fay", role="finance",
-                                         comment="ok", claim_version_id=version.id, claimed_value=Decimal("1")))
+        session.add(
+            models.ClaimDecision(
+                claim_id=claim.id,
+                decision="approved",
+                decided_by="fay",
+                role="finance",
+                comment="ok",
+                claim_version_id=version.id,
+                claimed_value=Decimal("1"),
+            )
+        )
     with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
         session.execute(text("DELETE FROM claim_decisions"))
     engine.dispose()
@@ -323,14 +400,18 @@ def test_migration_0008_gives_each_existing_claim_its_first_version(database_url
     engine = db.make_engine(database_url)
     migrate.upgrade(engine, "0007")
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO claims (benefit_key, period, claimed_value, claim_class, source, note, created_by) "
-            "VALUES ('b', '2026-03-30', 1234.5, 'cost_avoidance', 'csv', 'n', 'ana')"))
+        connection.execute(
+            text(
+                "INSERT INTO claims (benefit_key, period, claimed_value, claim_class, source, note, created_by) "
+                "VALUES ('b', '2026-03-30', 1234.5, 'cost_avoidance', 'csv', 'n', 'ana')"
+            )
+        )
     migrate.upgrade(engine)
     with db.session_factory(engine)() as session:
         [claim] = session.scalars(select(models.Claim))
         assert [(v.claimed_value, v.source, v.created_by, v.sync_run_id) for v in claim.versions] == [
-            (Decimal("1234.5"), "csv", "ana", None)]
+            (Decimal("1234.5"), "csv", "ana", None)
+        ]
     command.downgrade(migrate.alembic_config(engine), "0007")
     assert "claim_versions" not in inspect(engine).get_table_names()
     engine.dispose()

@@ -17,7 +17,8 @@ pytest_plugins = ["pytester"]
 AS_OF = dt.date(2026, 11, 23)
 
 TestDemoConnector = get_connector_tests(
-    DemoConnector, {"bad_rows": False, "claims": ["digital-online-sales", "ai-retention-revenue"]}, as_of=AS_OF)
+    DemoConnector, {"bad_rows": False, "claims": ["digital-online-sales", "ai-retention-revenue"]}, as_of=AS_OF
+)
 TestCsvConnector = get_connector_tests(CsvConnector, {"path": str(ROOT / "tests/data/csv/ledger-*.csv")}, as_of=AS_OF)
 
 STANDARD_TESTS = sorted(name for name in dir(ConnectorTests) if name.startswith("test_"))
@@ -27,15 +28,20 @@ CLAIMS_TESTS = sorted(name for name in dir(ClaimsConnectorTests) if name.startsw
 def test_the_kit_is_one_class_of_named_tests() -> None:
     assert len(STANDARD_TESTS) >= 10
     assert TestCsvConnector.__name__ == "TestCsvConnector" and issubclass(TestCsvConnector, ConnectorTests)
-    assert all(getattr(ConnectorTests, name).__doc__ for name in STANDARD_TESTS), "every standard test says what it checks"
+    assert all(getattr(ConnectorTests, name).__doc__ for name in STANDARD_TESTS), (
+        "every standard test says what it checks"
+    )
     assert issubclass(TestDemoConnector, ClaimsConnectorTests)  # it implements claims(): the kit checks them
     assert not issubclass(TestCsvConnector, ClaimsConnectorTests)  # no claims(): nothing to skip
-    assert set(CLAIMS_TESTS) - set(STANDARD_TESTS) == {"test_claims_are_valid_claim_records", "test_claims_are_repeatable"}
+    assert set(CLAIMS_TESTS) - set(STANDARD_TESTS) == {
+        "test_claims_are_valid_claim_records",
+        "test_claims_are_repeatable",
+    }
     with pytest.raises(TypeError, match="needs a Connector subclass"):
         get_connector_tests(dict, {})  # type: ignore[arg-type]  # not a Connector: the error under test
 
 
-BROKEN = '''
+BROKEN = """
 from pydantic import BaseModel
 from benefits.plugins.connector import Connector, MetricInfo
 from benefits.testing import get_connector_tests
@@ -62,7 +68,7 @@ class Broken(Connector):
         yield {"benefit": "crm-upsell-revenue", "period": "2026-06-29", "claimed_value": 1000.5 * Broken.calls}
 
 TestBroken = get_connector_tests(Broken, {}, as_of=__import__("datetime").date(2026, 11, 23))
-'''
+"""
 
 
 def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pytester) -> None:
@@ -83,19 +89,22 @@ def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pyt
     result.assert_outcomes(failed=len(failed), skipped=1, passed=len(STANDARD_TESTS) + claims_tests - len(failed) - 1)
     for name in failed:
         result.stdout.fnmatch_lines([f"FAILED test_broken.py::TestBroken::{name}*"])
-    result.stdout.fnmatch_lines([  # in the order pytest prints them
-        "*record 3 has no value, unit*",
-        "*record 1: value: 'n/a' is not a number*",
-        "*discovered but never yielded: 'm.silent'*",
-        "*records with a (metric, unit) that discover() does not declare: ('m.x', 'EUR')*",
-        "*connector conformance: claim 1: claimed_value: * is a float; yield a Decimal or text*",
-        "*a second run yielded different claims*",
-        "*SKIPPED*LaxSettings ignores unknown keys*extra=*forbid*",
-    ])
+    result.stdout.fnmatch_lines(
+        [  # in the order pytest prints them
+            "*record 3 has no value, unit*",
+            "*record 1: value: 'n/a' is not a number*",
+            "*discovered but never yielded: 'm.silent'*",
+            "*records with a (metric, unit) that discover() does not declare: ('m.x', 'EUR')*",
+            "*connector conformance: claim 1: claimed_value: * is a float; yield a Decimal or text*",
+            "*a second run yielded different claims*",
+            "*SKIPPED*LaxSettings ignores unknown keys*extra=*forbid*",
+        ]
+    )
 
 
 def test_a_vendor_can_add_tests_that_use_the_kit_fixtures(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_extra=f'''
+    pytester.makepyfile(
+        test_extra=f"""
 import datetime as dt
 from benefits.plugins.csv_files import CsvConnector
 from benefits.testing import get_connector_tests
@@ -105,7 +114,8 @@ class TestCsv(get_connector_tests(
 )):
     def test_every_record_says_where_it_came_from(self, records):
         assert all(r["source_ref"].endswith(tuple(f":{{n}}" for n in range(2, 8))) for r in records)
-''')
+"""
+    )
     result = pytester.runpytest("-p", "no:cacheprovider", "-k", "where_it_came_from")
     result.assert_outcomes(passed=1)
 
@@ -146,7 +156,8 @@ def test_the_pytest_plugin_is_registered_through_the_pytest11_entry_point() -> N
 
 
 def test_the_pytest_plugin_offers_fixtures_and_a_header(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_fixtures='''
+    pytester.makepyfile(
+        test_fixtures="""
 import datetime as dt
 import pytest
 from pydantic import ValidationError
@@ -161,7 +172,8 @@ def test_connector(benefits_connector, benefits_register):
     assert demo.context.as_of == dt.date(2026, 11, 23) and demo.name == "test"
     with pytest.raises(ValidationError):
         benefits_connector(DemoConnector, {"sede": 3})
-''')
+"""
+    )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["benefits * (connector conformance kit: benefits.testing)"])
@@ -234,11 +246,13 @@ def test_the_kit_fills_placeholders_uses_the_syncs_types_and_checks_bookmarks_an
     result = pytester.runpytest("-p", "no:cacheprovider", "-rf", "--show-capture=no")  # what Leaky logged is its own
     kit = len(STANDARD_TESTS) + 1  # the wrong-credentials test: both declare a SecretStr
     result.assert_outcomes(passed=3 * kit - 3, failed=3)
-    result.stdout.fnmatch_lines([
-        "FAILED test_sync_like.py::TestLiar::test_a_run_from_a_bookmark_yields_only_newer_records*",
-        "FAILED test_sync_like.py::TestLiar::test_wrong_credentials_fail_check_clearly*",
-        "FAILED test_sync_like.py::TestLeaky::test_wrong_credentials_fail_check_clearly*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED test_sync_like.py::TestLiar::test_a_run_from_a_bookmark_yields_only_newer_records*",
+            "FAILED test_sync_like.py::TestLiar::test_wrong_credentials_fail_check_clearly*",
+            "FAILED test_sync_like.py::TestLeaky::test_wrong_credentials_fail_check_clearly*",
+        ]
+    )
     result.stdout.fnmatch_lines(["*a secret setting's value was logged (loggers: leaky)*"])
     result.stdout.fnmatch_lines(["*incremental is True, but a run from bookmark 2026-11-09 yielded older periods*"])
     result.stdout.fnmatch_lines(["*check() passed with wrong credentials*"])

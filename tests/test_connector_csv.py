@@ -50,11 +50,14 @@ def test_csv_is_a_built_in_connector_type() -> None:
 
 
 def test_plain_csv_yields_rows_verbatim_as_text_with_their_source(tmp_path: Path, context: SyncContext) -> None:
-    path = write(tmp_path / "opex.csv", HEADER
-                 + "ledger.it_opex_weekly,2026-11-09,41250.50,GBP\n"
-                 + "\n"  # a blank line is not a record
-                 + 'ledger.it_opex_weekly,2026-11-16," 1e3 ",GBP\n'
-                 + "hr.certified_staff,2026-11-16,n/a,people\n")
+    path = write(
+        tmp_path / "opex.csv",
+        HEADER
+        + "ledger.it_opex_weekly,2026-11-09,41250.50,GBP\n"
+        + "\n"  # a blank line is not a record
+        + 'ledger.it_opex_weekly,2026-11-16," 1e3 ",GBP\n'
+        + "hr.certified_staff,2026-11-16,n/a,people\n",
+    )
     records = list(connector(context, path=str(path)).records())
     assert core(records) == [
         ("ledger.it_opex_weekly", "2026-11-09", "41250.50", "GBP"),
@@ -63,14 +66,16 @@ def test_plain_csv_yields_rows_verbatim_as_text_with_their_source(tmp_path: Path
     ]
     assert [r["source_ref"] for r in records] == [f"{path}:2", f"{path}:4", f"{path}:5"]
     assert connector(context, path=str(path)).discover() == [
-        MetricInfo("ledger.it_opex_weekly", "GBP"), MetricInfo("hr.certified_staff", "people"),
+        MetricInfo("ledger.it_opex_weekly", "GBP"),
+        MetricInfo("hr.certified_staff", "people"),
     ]
 
 
 def test_source_ref_is_the_line_a_multiline_record_starts_on(tmp_path: Path, context: SyncContext) -> None:
-    path = write(tmp_path / "notes.csv", "metric,period,value,unit,note\n"
-                 + 'a.b,2026-11-09,1,GBP,"two\nlines"\n'
-                 + "a.b,2026-11-16,2,GBP,one\n")
+    path = write(
+        tmp_path / "notes.csv",
+        "metric,period,value,unit,note\n" + 'a.b,2026-11-09,1,GBP,"two\nlines"\n' + "a.b,2026-11-16,2,GBP,one\n",
+    )
     assert [r["source_ref"] for r in connector(context, path=str(path)).records()] == [f"{path}:2", f"{path}:4"]
 
 
@@ -104,8 +109,12 @@ def test_xlsx_sheet_is_read_with_numbers_and_dates_as_text(tmp_path: Path, conte
     path = tmp_path / "ledger.xlsx"
     book.save(path)
 
-    settings = {"path": str(path), "sheet": "Ledger", "unit": "GBP",
-                "mapping": {"metric": "Account", "period": "Week", "value": "Amount"}}
+    settings = {
+        "path": str(path),
+        "sheet": "Ledger",
+        "unit": "GBP",
+        "mapping": {"metric": "Account", "period": "Week", "value": "Amount"},
+    }
     records = list(connector(context, **settings).records())
     assert core(records) == [
         ("ledger.it_opex_weekly", "2026-11-09", "41250.5", "GBP"),
@@ -115,7 +124,9 @@ def test_xlsx_sheet_is_read_with_numbers_and_dates_as_text(tmp_path: Path, conte
     assert [r["source_ref"] for r in records] == [f"{path}:2", f"{path}:4", f"{path}:5"]
 
     first_sheet = connector(context, **{**settings, "sheet": None})
-    with pytest.raises(ConnectorError, match=r"ledger\.xlsx: no column 'Account' in header \(found: Monthly ledger export\)"):
+    with pytest.raises(
+        ConnectorError, match=r"ledger\.xlsx: no column 'Account' in header \(found: Monthly ledger export\)"
+    ):
         first_sheet.check()
     with pytest.raises(ConnectorError, match=r"ledger\.xlsx: no sheet 'Budget' \(found: Cover, Ledger\)"):
         connector(context, **{**settings, "sheet": "Budget"}).check()
@@ -130,8 +141,16 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path: Path, 
 
 
 def test_semicolon_delimited_file_with_mapped_columns_and_a_constant_unit(tmp_path: Path, context: SyncContext) -> None:
-    path = write(tmp_path / "hr.csv", "KPI;Date;Value\nhr.certified_staff;2026-11-09;118\nhr.certified_staff;2026-11-16;1,5\n")
-    source = connector(context, path=str(path), delimiter=";", unit="people", mapping={"metric": "KPI", "period": "Date", "value": "Value"})
+    path = write(
+        tmp_path / "hr.csv", "KPI;Date;Value\nhr.certified_staff;2026-11-09;118\nhr.certified_staff;2026-11-16;1,5\n"
+    )
+    source = connector(
+        context,
+        path=str(path),
+        delimiter=";",
+        unit="people",
+        mapping={"metric": "KPI", "period": "Date", "value": "Value"},
+    )
     assert core(list(source.records())) == [
         ("hr.certified_staff", "2026-11-09", "118", "people"),
         ("hr.certified_staff", "2026-11-16", "1,5", "people"),
@@ -146,7 +165,9 @@ def test_a_constant_metric_applies_only_to_files_without_a_metric_column(tmp_pat
     assert [r["metric"] for r in records] == ["ledger.it_opex_weekly", "other.metric"]
 
 
-def test_a_missing_column_names_the_file_the_column_and_what_the_header_has(tmp_path: Path, context: SyncContext) -> None:
+def test_a_missing_column_names_the_file_the_column_and_what_the_header_has(
+    tmp_path: Path, context: SyncContext
+) -> None:
     path = write(tmp_path / "ledger.csv", "a,b,c\n1,2,3\n")
     source = connector(context, path=str(path), mapping={"metric": "a", "period": "b", "value": "amount"}, unit="GBP")
     with pytest.raises(ConnectorError) as raised:
@@ -158,7 +179,9 @@ def test_a_missing_column_names_the_file_the_column_and_what_the_header_has(tmp_
         connector(context, path=str(path), mapping={"metric": "a", "period": "b", "value": "c"}).check()
 
 
-def test_no_matching_file_is_a_clear_error(tmp_path: Path, context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_matching_file_is_a_clear_error(
+    tmp_path: Path, context: SyncContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pattern = str(tmp_path / "missing" / "*.csv")
     with pytest.raises(ConnectorError, match=f"^no file matches {re.escape(pattern)}$"):
         connector(context, path=pattern).check()
@@ -175,7 +198,9 @@ def test_an_empty_file_and_a_wrong_encoding_are_clear_errors(tmp_path: Path, con
     latin.write_bytes((HEADER + "m.x,2026-11-16,7,\xa3\n").encode("cp1252"))
     with pytest.raises(ConnectorError, match=r"latin\.csv: cannot be read as utf-8-sig .*set `encoding`"):
         list(connector(context, path=str(latin)).records())
-    assert core(list(connector(context, path=str(latin), encoding="cp1252").records())) == [("m.x", "2026-11-16", "7", "£")]
+    assert core(list(connector(context, path=str(latin), encoding="cp1252").records())) == [
+        ("m.x", "2026-11-16", "7", "£")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -197,21 +222,23 @@ def test_bad_settings_are_rejected_before_anything_runs(settings: dict[str, Any]
     assert ".".join(str(p) for p in raised.value.errors()[0]["loc"]) == field
 
 
-def test_cli_sync_stores_good_rows_and_quarantines_bad_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_sync_stores_good_rows_and_quarantines_bad_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config"
     config.mkdir()
     shutil.copyfile(DEMO_CONFIG / "portfolio.yaml", config / "portfolio.yaml")
     connectors = {"connectors": [{"name": "ledger-files", "type": "csv", "settings": {"path": "exports/*.csv"}}]}
     (config / "connectors.yaml").write_text(yaml.safe_dump(connectors))
-    write(tmp_path / "exports" / "2026-10.csv", HEADER
-          + "ledger.it_opex_weekly,2026-10-26,41250.00,GBP\n"
-          + "ledger.it_opex_weekly,2026-11-02,n/a,GBP\n")  # line 3: text value
-    write(tmp_path / "exports" / "2026-11.csv", HEADER
-          + "ledger.it_opex_weekly,2026-11-09,40980.50,GBP\n"
-          + "ledger.it_opex_weekly,2026-11-16,40410.00,GBP\n"
-          + "ledger.it_opex_weekly,2026-12-07,39000.00,GBP\n")  # line 4: after the sync date
+    write(
+        tmp_path / "exports" / "2026-10.csv",
+        HEADER + "ledger.it_opex_weekly,2026-10-26,41250.00,GBP\n" + "ledger.it_opex_weekly,2026-11-02,n/a,GBP\n",
+    )  # line 3: text value
+    write(
+        tmp_path / "exports" / "2026-11.csv",
+        HEADER
+        + "ledger.it_opex_weekly,2026-11-09,40980.50,GBP\n"
+        + "ledger.it_opex_weekly,2026-11-16,40410.00,GBP\n"
+        + "ledger.it_opex_weekly,2026-12-07,39000.00,GBP\n",
+    )  # line 4: after the sync date
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
     monkeypatch.chdir(tmp_path)  # the connector's relative path is resolved here
     runner = CliRunner()
@@ -224,31 +251,46 @@ def test_cli_sync_stores_good_rows_and_quarantines_bad_ones(
 
     engine = create_engine(database)
     with engine.connect() as connection:
-        run = connection.execute(text(
-            "SELECT connector_type, status, rows_read, rows_accepted, rows_quarantined FROM sync_runs"
-        )).one()
-        stored = connection.execute(text(
-            "SELECT period, value FROM observations WHERE source = 'ledger-files' ORDER BY period"
-        )).all()
+        run = connection.execute(
+            text("SELECT connector_type, status, rows_read, rows_accepted, rows_quarantined FROM sync_runs")
+        ).one()
+        stored = connection.execute(
+            text("SELECT period, value FROM observations WHERE source = 'ledger-files' ORDER BY period")
+        ).all()
         quarantined = connection.execute(text("SELECT row_number, reasons FROM quarantine ORDER BY row_number")).all()
     engine.dispose()
     assert run.connector_type == "csv" and run.status == "succeeded"
     assert run.rows_read == run.rows_accepted + run.rows_quarantined == 5
-    assert [(str(p), v) for p, v in stored] == [("2026-10-26", 41250.0), ("2026-11-09", 40980.5), ("2026-11-16", 40410.0)]
+    assert [(str(p), v) for p, v in stored] == [
+        ("2026-10-26", 41250.0),
+        ("2026-11-09", 40980.5),
+        ("2026-11-16", 40410.0),
+    ]
     assert [row for row, _ in quarantined] == [2, 5]
     reasons = " | ".join(str(r) for _, r in quarantined)
     assert "'n/a' is not a number" in reasons and "is in the future" in reasons
 
 
-@pytest.mark.parametrize(("number_format", "written", "read"), [
-    ({"thousands": ","}, ["315,602", "1,234.50", "-1,000,000", "12,5", "1,23", "7"],
-     ["315602", "1234.50", "-1000000", "12,5", "1,23", "7"]),
-    ({"decimal": ",", "thousands": "."}, ["1.234,50", "315.602", "12,5", "1,234.50"], ["1234.50", "315602", "12.5", "1,234.50"]),
-    ({"decimal": ","}, ["12,5", "1.234,5"], ["12.5", "1.234,5"]),
-    ({"thousands": " "}, ["315 602", "90 10"], ["315602", "90 10"]),
-])
+@pytest.mark.parametrize(
+    ("number_format", "written", "read"),
+    [
+        (
+            {"thousands": ","},
+            ["315,602", "1,234.50", "-1,000,000", "12,5", "1,23", "7"],
+            ["315602", "1234.50", "-1000000", "12,5", "1,23", "7"],
+        ),
+        (
+            {"decimal": ",", "thousands": "."},
+            ["1.234,50", "315.602", "12,5", "1,234.50"],
+            ["1234.50", "315602", "12.5", "1,234.50"],
+        ),
+        ({"decimal": ","}, ["12,5", "1.234,5"], ["12.5", "1.234,5"]),
+        ({"thousands": " "}, ["315 602", "90 10"], ["315602", "90 10"]),
+    ],
+)
 def test_number_format_reads_values_with_the_declared_marks_and_leaves_the_rest_verbatim(
-        tmp_path: Path, context: SyncContext, number_format: dict[str, str], written: list[str], read: list[str]) -> None:
+    tmp_path: Path, context: SyncContext, number_format: dict[str, str], written: list[str], read: list[str]
+) -> None:
     rows = "".join(f'hr.certified_staff,2026-11-{9 + n:02d},"{v}",people\n' for n, v in enumerate(written))
     path = write(tmp_path / "staff.csv", HEADER + rows)
     values = [r["value"] for r in connector(context, path=str(path), number_format=number_format).records()]
@@ -274,12 +316,20 @@ def test_one_unreadable_file_or_line_in_a_glob_is_its_own_failure_and_the_rest_l
     config = tmp_path / "config"
     config.mkdir()
     shutil.copyfile(DEMO_CONFIG / "portfolio.yaml", config / "portfolio.yaml")
-    connectors = {"connectors": [{"name": "staff", "type": "csv",
-                                  "settings": {"path": "exports/*.csv", "number_format": {"thousands": ","}}}]}
+    connectors = {
+        "connectors": [
+            {"name": "staff", "type": "csv", "settings": {"path": "exports/*.csv", "number_format": {"thousands": ","}}}
+        ]
+    }
     (config / "connectors.yaml").write_text(yaml.safe_dump(connectors))
     write(tmp_path / "exports" / "a-empty.csv", "")
-    write(tmp_path / "exports" / "b-huge.csv", HEADER + "hr.certified_staff,2026-11-02,12,people\n"
-          + f"hr.certified_staff,2026-11-09,{'9' * 200_000},people\n" + "hr.certified_staff,2026-11-16,14,people\n")
+    write(
+        tmp_path / "exports" / "b-huge.csv",
+        HEADER
+        + "hr.certified_staff,2026-11-02,12,people\n"
+        + f"hr.certified_staff,2026-11-09,{'9' * 200_000},people\n"
+        + "hr.certified_staff,2026-11-16,14,people\n",
+    )
     write(tmp_path / "exports" / "c-good.csv", HEADER + '  hr.certified_staff  ,2026-11-23,"1,315",people\n')
     monkeypatch.chdir(tmp_path)
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
@@ -298,7 +348,9 @@ def test_one_unreadable_file_or_line_in_a_glob_is_its_own_failure_and_the_rest_l
     ]
     engine = create_engine(database)
     with engine.connect() as connection:
-        stored = connection.execute(text("SELECT metric, period, value, source_ref FROM observations ORDER BY period")).all()
+        stored = connection.execute(
+            text("SELECT metric, period, value, source_ref FROM observations ORDER BY period")
+        ).all()
         held = connection.execute(text("SELECT source_ref, reasons FROM quarantine ORDER BY id")).all()
     engine.dispose()
     assert [tuple(r) for r in stored] == [  # the metric is trimmed; 1,315 read with the declared thousands mark
@@ -310,23 +362,31 @@ def test_one_unreadable_file_or_line_in_a_glob_is_its_own_failure_and_the_rest_l
     assert "no header row (the file is empty)" in held[1][1]
 
 
-def test_a_glob_whose_every_file_is_unreadable_fails_with_the_first_reason(tmp_path: Path, context: SyncContext) -> None:
+def test_a_glob_whose_every_file_is_unreadable_fails_with_the_first_reason(
+    tmp_path: Path, context: SyncContext
+) -> None:
     write(tmp_path / "a.csv", "")
     write(tmp_path / "b.csv", "\n")
-    with pytest.raises(ConnectorError, match=r"a.csv: no header row \(the file is empty\) \(and 1 more files cannot be read\)$"):
+    with pytest.raises(
+        ConnectorError, match=r"a.csv: no header row \(the file is empty\) \(and 1 more files cannot be read\)$"
+    ):
         list(connector(context, path=str(tmp_path / "*.csv")).records())
 
 
 def test_a_value_with_thousands_marks_says_which_setting_would_read_it(tmp_path: Path, context: SyncContext) -> None:
     from benefits.validation import batch_frame, validate_batch
 
-    path = write(tmp_path / "staff.csv", HEADER + 'hr.certified_staff,2026-11-09,"315,602",people\n'
-                 + "hr.certified_staff,2026-11-16,n/a,people\n")
+    path = write(
+        tmp_path / "staff.csv",
+        HEADER + 'hr.certified_staff,2026-11-09,"315,602",people\n' + "hr.certified_staff,2026-11-16,n/a,people\n",
+    )
     outcome = validate_batch(batch_frame(connector(context, path=str(path)).records()), as_of=AS_OF)
     reasons = {q.row: q.reasons for q in outcome.quarantined}
-    assert reasons[1] == ["value: '315,602' is not a number (it has thousands or decimal marks: declare them with "
-                          "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
-                          "{decimal: ',', thousands: '.'})"]
+    assert reasons[1] == [
+        "value: '315,602' is not a number (it has thousands or decimal marks: declare them with "
+        "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
+        "{decimal: ',', thousands: '.'})"
+    ]
     assert reasons[2] == ["value: 'n/a' is not a number"]
 
 
@@ -339,5 +399,9 @@ def test_a_pipe_matched_by_the_glob_is_named_not_opened(tmp_path: Path, context:
     write(tmp_path / "b.csv", HEADER + "hr.certified_staff,2026-11-09,12,people\n")
     records = list(connector(context, path=str(tmp_path / "*.csv")).records())
     assert [r.get("value") for r in records] == ["12", None]
-    assert records[1] == {"source_ref": str(tmp_path / "a-pipe.csv"), "unreadable": (
-        f"{tmp_path / 'a-pipe.csv'}: not a regular file (a pipe, socket or device); `path` must match files")}
+    assert records[1] == {
+        "source_ref": str(tmp_path / "a-pipe.csv"),
+        "unreadable": (
+            f"{tmp_path / 'a-pipe.csv'}: not a regular file (a pipe, socket or device); `path` must match files"
+        ),
+    }

@@ -78,7 +78,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/cursor":  # next-page links: relative, then absolute, then none
             after = int(query.get("after", 0))
             nxt = {0: "/cursor?after=2", 2: f"{self.server.url}/cursor?after=4", 4: None}[after]
-            self.reply(200, {"data": {"items": [item(n) for n in range(after, min(after + 2, 5))]}, "links": {"next": nxt}})
+            self.reply(
+                200, {"data": {"items": [item(n) for n in range(after, min(after + 2, 5))]}, "links": {"next": nxt}}
+            )
         elif path == "/numbered":  # numbered pages of `size` items, then an empty page
             page, size = int(query["page"]), int(query["size"])
             self.reply(200, {"results": [item(n) for n in range((page - 1) * size, min(page * size, 5))]})
@@ -123,8 +125,9 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.reply(404, {"error": "no such path"})
 
-    def reply(self, status: int, body: Any, headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def reply(
+        self, status: int, body: Any, headers: dict[str, str] | None = None, content_type: str = "application/json"
+    ) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -158,14 +161,17 @@ def context() -> SyncContext:
     return SyncContext(register=load_register(DEMO_CONFIG), as_of=AS_OF)
 
 
-NESTED = {"records_path": "data.items",
-          "mapping": {"metric": "kpi.name", "period": "week", "value": "amount", "unit": "kpi.unit"}}
+NESTED = {
+    "records_path": "data.items",
+    "mapping": {"metric": "kpi.name", "period": "week", "value": "amount", "unit": "kpi.unit"},
+}
 
 
 def connector(context: SyncContext, url: str, **settings: Any) -> HttpConnector:
     """Built as the sync builds it: ``${NAME}`` filled from the environment, then validated."""
-    built = build_connector(HttpConnector, {"url": url, **NESTED, **settings}, register=context.register,
-                            as_of=context.as_of, name="api")
+    built = build_connector(
+        HttpConnector, {"url": url, **NESTED, **settings}, register=context.register, as_of=context.as_of, name="api"
+    )
     assert isinstance(built, HttpConnector)
     return built
 
@@ -252,7 +258,9 @@ def test_bearer_token_from_the_environment(api: Api, context: SyncContext, monke
 
 def test_basic_auth_from_the_environment(api: Api, context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_PASSWORD", PASSWORD)
-    source = connector(context, f"{api.url}/basic", auth={"type": "basic", "username": USER, "password": "${API_PASSWORD}"})
+    source = connector(
+        context, f"{api.url}/basic", auth={"type": "basic", "username": USER, "password": "${API_PASSWORD}"}
+    )
     assert core(list(source.records())) == expected(1)
 
 
@@ -276,14 +284,20 @@ def test_wrong_basic_password_is_masked_even_when_the_server_echoes_it(
 ) -> None:
     monkeypatch.setenv("API_PASSWORD", "not-" + PASSWORD)
     with pytest.raises(ConnectorError, match="HTTP 401") as raised:
-        connector(context, f"{api.url}/basic", auth={"type": "basic", "username": USER, "password": "${API_PASSWORD}"}).check()
+        connector(
+            context, f"{api.url}/basic", auth={"type": "basic", "username": USER, "password": "${API_PASSWORD}"}
+        ).check()
     assert "Basic ***" in str(raised.value)
     assert PASSWORD not in error_text(raised.value)
 
 
-def test_a_missing_environment_variable_is_named(api: Api, context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_environment_variable_is_named(
+    api: Api, context: SyncContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BENEFITS_NO_SUCH_TOKEN", raising=False)
-    with pytest.raises(ConfigError, match=r"^settings.auth.token: environment variable BENEFITS_NO_SUCH_TOKEN is not set$"):
+    with pytest.raises(
+        ConfigError, match=r"^settings.auth.token: environment variable BENEFITS_NO_SUCH_TOKEN is not set$"
+    ):
         connector(context, f"{api.url}/bearer", auth={"type": "bearer", "token": "${BENEFITS_NO_SUCH_TOKEN}"})
 
 
@@ -322,7 +336,7 @@ def test_503_twice_then_200_is_retried_with_doubling_backoff(
     assert core(list(source.records())) == expected(2)
     assert api.hits["/flaky/a"] == 3
     assert waits == [0.01, 0.02]
-    assert "HTTP 503 Service Unavailable: {\"error\": \"try later\"}; retry 1 of 5 in 0.01 s" in caplog.text
+    assert 'HTTP 503 Service Unavailable: {"error": "try later"}; retry 1 of 5 in 0.01 s' in caplog.text
 
 
 def test_429_waits_as_long_as_retry_after_says(api: Api, context: SyncContext, waits: list[float]) -> None:
@@ -332,17 +346,23 @@ def test_429_waits_as_long_as_retry_after_says(api: Api, context: SyncContext, w
 
 
 def test_a_permanent_500_gives_up_after_the_retries_and_never_shows_the_token(
-    api: Api, context: SyncContext, waits: list[float], monkeypatch: pytest.MonkeyPatch,
+    api: Api,
+    context: SyncContext,
+    waits: list[float],
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("API_TOKEN", TOKEN)
     before = api.hits["/broken"]
-    source = connector(context, f"{api.url}/broken", backoff=0.001, retries=3,
-                       auth={"type": "bearer", "token": "${API_TOKEN}"})
+    source = connector(
+        context, f"{api.url}/broken", backoff=0.001, retries=3, auth={"type": "bearer", "token": "${API_TOKEN}"}
+    )
     with pytest.raises(ConnectorError) as raised:
         list(source.records())
-    assert str(raised.value) == (f'GET {api.url}/broken: HTTP 500 Internal Server Error: {{"error": "internal error, '
-                                 'auth was Bearer ***"} (gave up after 4 attempts)')
+    assert str(raised.value) == (
+        f'GET {api.url}/broken: HTTP 500 Internal Server Error: {{"error": "internal error, '
+        'auth was Bearer ***"} (gave up after 4 attempts)'
+    )
     assert api.hits["/broken"] - before == 4 and waits == [0.001, 0.002, 0.004]
     assert TOKEN not in error_text(raised.value) and TOKEN not in caplog.text
 
@@ -358,8 +378,11 @@ def test_backoff_doubles_up_to_16_seconds(api: Api, context: SyncContext, monkey
 def test_a_hanging_endpoint_times_out_and_is_retried(api: Api, context: SyncContext, waits: list[float]) -> None:
     before = api.hits["/slow"]
     try:
-        with pytest.raises(ConnectorError, match=r"^GET http://127.0.0.1:\d+/slow: no response within 0.2 s "
-                                                 r"\(gave up after 2 attempts\)$"):
+        with pytest.raises(
+            ConnectorError,
+            match=r"^GET http://127.0.0.1:\d+/slow: no response within 0.2 s "
+            r"\(gave up after 2 attempts\)$",
+        ):
             connector(context, f"{api.url}/slow", timeout=0.2, retries=1, backoff=0.01).check()
     finally:
         api.release.set()  # /slow answers (200, no items) only when released or after 5 s: the error proves the cut-off
@@ -367,7 +390,9 @@ def test_a_hanging_endpoint_times_out_and_is_retried(api: Api, context: SyncCont
 
 
 def test_a_refused_connection_is_retried_then_reported(context: SyncContext, waits: list[float]) -> None:
-    with pytest.raises(ConnectorError, match=r"^GET http://127.0.0.1:1/x: connection refused \(gave up after 3 attempts\)$"):
+    with pytest.raises(
+        ConnectorError, match=r"^GET http://127.0.0.1:1/x: connection refused \(gave up after 3 attempts\)$"
+    ):
         connector(context, "http://127.0.0.1:1/x", retries=2, backoff=0.001).check()
     assert waits == [0.001, 0.002]
 
@@ -375,13 +400,22 @@ def test_a_refused_connection_is_retried_then_reported(context: SyncContext, wai
 # ---- settings -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("settings", "problem"), [
-    ({"url": "ftp://example.org/x"}, "ftp://example.org/x is not an http(s) URL"),
-    ({"url": "http://me:pw@example.org/x"}, "put credentials in `auth:`"),
-    ({"url": "http://example.org/x", "next_path": "next", "page_param": "page"}, "set one way to find the next page, not next_path and page_param"),
-    ({"url": "http://example.org/x", "auth": {"type": "digest", "token": "x"}}, "does not match any of the expected tags"),
-    ({"url": "http://example.org/x", "retry": 3}, "Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"url": "ftp://example.org/x"}, "ftp://example.org/x is not an http(s) URL"),
+        ({"url": "http://me:pw@example.org/x"}, "put credentials in `auth:`"),
+        (
+            {"url": "http://example.org/x", "next_path": "next", "page_param": "page"},
+            "set one way to find the next page, not next_path and page_param",
+        ),
+        (
+            {"url": "http://example.org/x", "auth": {"type": "digest", "token": "x"}},
+            "does not match any of the expected tags",
+        ),
+        ({"url": "http://example.org/x", "retry": 3}, "Extra inputs are not permitted"),
+    ],
+)
 def test_settings_are_checked_before_anything_runs(settings: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         HttpConnector.Settings.model_validate(settings)
@@ -392,10 +426,20 @@ def test_cli_sync_from_an_api(api: Api, tmp_path: Path, monkeypatch: pytest.Monk
     config.mkdir()
     shutil.copyfile(DEMO_CONFIG / "portfolio.yaml", config / "portfolio.yaml")
     settings = {"url": f"{api.url}/to-same", **NESTED, "auth": {"type": "bearer", "token": "${API_TOKEN}"}}
-    (config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
-        {"name": "api", "type": "http", "settings": settings},
-        {"name": "pages", "type": "http", "settings": {"url": f"{api.url}/cursor", **NESTED, "next_path": "links.next"}},
-    ]}))
+    (config / "connectors.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "connectors": [
+                    {"name": "api", "type": "http", "settings": settings},
+                    {
+                        "name": "pages",
+                        "type": "http",
+                        "settings": {"url": f"{api.url}/cursor", **NESTED, "next_path": "links.next"},
+                    },
+                ]
+            }
+        )
+    )
     monkeypatch.setenv("API_TOKEN", TOKEN)
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
     runner = CliRunner()

@@ -60,9 +60,9 @@ def ledger_url(postgres_url: str) -> Iterator[str]:
     engine = create_engine(postgres_url)
     with engine.begin() as connection:
         connection.execute(text("CREATE SCHEMA ledger_src"))
-        connection.execute(text(
-            "CREATE TABLE ledger_src.ledger_weekly (account text, week date, amount numeric, currency text)"
-        ))
+        connection.execute(
+            text("CREATE TABLE ledger_src.ledger_weekly (account text, week date, amount numeric, currency text)")
+        )
         connection.execute(
             text("INSERT INTO ledger_src.ledger_weekly VALUES (:a, :w, :m, :c)"),
             [{"a": a, "w": w, "m": m, "c": c} for a, w, m, c in LEDGER_ROWS],
@@ -81,9 +81,15 @@ def connector(context: SyncContext, **settings: Any) -> SqlConnector:
 
 
 def ledger(context: SyncContext, url: str, account: str, **settings: Any) -> SqlConnector:
-    return connector(context, url=url, query=LEDGER_QUERY, params={"account": account},
-                     mapping={"period": "week", "value": "amount", "unit": "currency"},
-                     metric="ledger.it_opex_weekly", **settings)
+    return connector(
+        context,
+        url=url,
+        query=LEDGER_QUERY,
+        params={"account": account},
+        mapping={"period": "week", "value": "amount", "unit": "currency"},
+        metric="ledger.it_opex_weekly",
+        **settings,
+    )
 
 
 def core(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -112,15 +118,20 @@ TestSqlConnector = get_connector_tests(SqlConnector, {"url": "sqlite://", "query
 
 
 @pytest.mark.postgres
-class TestSqlConnectorOnPostgres(get_connector_tests(SqlConnector, {"url": "postgresql://set-by-fixture/x", "query": "-"},
-                                                     as_of=AS_OF)):
+class TestSqlConnectorOnPostgres(
+    get_connector_tests(SqlConnector, {"url": "postgresql://set-by-fixture/x", "query": "-"}, as_of=AS_OF)
+):
     """The conformance kit on the real PostgreSQL source table (numeric and date columns)."""
 
     @pytest.fixture(autouse=True)
     def _source(self, ledger_url: str) -> None:
-        type(self).settings = {"url": ledger_url, "query": LEDGER_QUERY, "params": {"account": "it"},
-                               "mapping": {"period": "week", "value": "amount", "unit": "currency"},
-                               "metric": "ledger.it_opex_weekly"}
+        type(self).settings = {
+            "url": ledger_url,
+            "query": LEDGER_QUERY,
+            "params": {"account": "it"},
+            "mapping": {"period": "week", "value": "amount", "unit": "currency"},
+            "metric": "ledger.it_opex_weekly",
+        }
 
 
 # ---- PostgreSQL -------------------------------------------------------------------------------
@@ -148,7 +159,9 @@ def test_a_parameter_with_quotes_is_bound_never_spliced_into_the_sql(context: Sy
     assert list(ledger(context, ledger_url, "x' OR '1'='1").records()) == []
     engine = create_engine(ledger_url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM ledger_src.ledger_weekly")).scalar_one() == len(LEDGER_ROWS)
+        assert connection.execute(text("SELECT count(*) FROM ledger_src.ledger_weekly")).scalar_one() == len(
+            LEDGER_ROWS
+        )
     engine.dispose()
 
 
@@ -157,16 +170,21 @@ def test_postgres_rows_stream_from_a_server_side_cursor_and_the_connection_is_cl
     context: SyncContext, ledger_url: str
 ) -> None:
     url = make_url(ledger_url).update_query_dict({"application_name": "benefits-sql-stream-test"})
-    source = connector(context, url=url.render_as_string(hide_password=False), batch_size=100, query=(
-        "SELECT 'm.x' AS metric, DATE '2026-01-05' + n AS period, n AS value, 'GBP' AS unit "
-        "FROM generate_series(1, 2000000) AS n"
-    ))
+    source = connector(
+        context,
+        url=url.render_as_string(hide_password=False),
+        batch_size=100,
+        query=(
+            "SELECT 'm.x' AS metric, DATE '2026-01-05' + n AS period, n AS value, 'GBP' AS unit "
+            "FROM generate_series(1, 2000000) AS n"
+        ),
+    )
     rows = source.records()
     assert [next(rows)["value"], next(rows)["value"]] == [1, 2]  # of two million rows, one batch has been fetched
     monitor = create_engine(ledger_url)
     activity = "SELECT state, query FROM pg_stat_activity WHERE application_name = 'benefits-sql-stream-test'"
     with monitor.connect() as connection:
-        (state, query), = connection.execute(text(activity)).all()
+        ((state, query),) = connection.execute(text(activity)).all()
         assert state == "idle in transaction" and query.startswith("FETCH FORWARD 100 FROM")
         rows.close()
         for _ in range(200):  # the server ends the backend just after the client hangs up
@@ -198,8 +216,12 @@ def test_the_password_setting_needs_no_quoting_and_never_shows(
 @pytest.mark.parametrize("where", ["literal", "environment"])
 @pytest.mark.parametrize("failure", ["refused", "no-database", "bad-query"])
 def test_the_password_never_appears_in_an_error(
-    context: SyncContext, ledger_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-    where: str, failure: str,
+    context: SyncContext,
+    ledger_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+    failure: str,
 ) -> None:
     monkeypatch.setenv("LEDGER_PASSWORD", SECRET)
     parts = make_url(ledger_url).set(password=SECRET if where == "literal" else None)
@@ -214,8 +236,11 @@ def test_the_password_never_appears_in_an_error(
     with pytest.raises(ConnectorError) as raised:
         source.check()
     message = str(raised.value)
-    expected = {"refused": "Connection refused", "no-database": 'database "no_such_database_here" does not exist',
-                "bad-query": 'syntax error at or near "SELEC"'}[failure]
+    expected = {
+        "refused": "Connection refused",
+        "no-database": 'database "no_such_database_here" does not exist',
+        "bad-query": 'syntax error at or near "SELEC"',
+    }[failure]
     assert expected in message and ":***@" in message, message
     assert "\n" not in message
     for shown in (error_text(raised.value), caplog.text):
@@ -227,9 +252,15 @@ def test_a_missing_environment_variable_is_named_before_anything_runs(
     context: SyncContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BENEFITS_NO_SUCH_PASSWORD", raising=False)
-    with pytest.raises(ConfigError, match=r"^settings.password: environment variable BENEFITS_NO_SUCH_PASSWORD is not set$"):
-        connector(context, url="postgresql+psycopg://reader@127.0.0.1/x", password="${BENEFITS_NO_SUCH_PASSWORD}",
-                  query="SELECT 1")
+    with pytest.raises(
+        ConfigError, match=r"^settings.password: environment variable BENEFITS_NO_SUCH_PASSWORD is not set$"
+    ):
+        connector(
+            context,
+            url="postgresql+psycopg://reader@127.0.0.1/x",
+            password="${BENEFITS_NO_SUCH_PASSWORD}",
+            query="SELECT 1",
+        )
 
 
 # ---- SQLite -----------------------------------------------------------------------------------
@@ -240,17 +271,24 @@ def test_sqlite_file_source_with_its_folder_from_the_environment(
 ) -> None:
     with sqlite3.connect(tmp_path / "source.db") as db:
         db.execute("CREATE TABLE kpi (metric TEXT, period TEXT, value REAL, unit TEXT, team TEXT)")
-        db.executemany("INSERT INTO kpi VALUES (?, ?, ?, ?, ?)", [
-            ("hr.certified_staff", "2026-11-09", 42, "people", "ops"),
-            ("hr.certified_staff", "2026-11-16", 44.5, "people", "ops"),
-            ("hr.certified_staff", "2026-11-16", "n/a", "people", "ops"),  # passed on; validation will judge it
-            ("crm.upsell_revenue", "2026-11-16", 1250.75, "GBP", "ops"),
-            ("crm.upsell_revenue", "2026-11-16", 1.0, "GBP", "sales"),
-        ])
+        db.executemany(
+            "INSERT INTO kpi VALUES (?, ?, ?, ?, ?)",
+            [
+                ("hr.certified_staff", "2026-11-09", 42, "people", "ops"),
+                ("hr.certified_staff", "2026-11-16", 44.5, "people", "ops"),
+                ("hr.certified_staff", "2026-11-16", "n/a", "people", "ops"),  # passed on; validation will judge it
+                ("crm.upsell_revenue", "2026-11-16", 1250.75, "GBP", "ops"),
+                ("crm.upsell_revenue", "2026-11-16", 1.0, "GBP", "sales"),
+            ],
+        )
     db.close()
     monkeypatch.setenv("BENEFITS_SOURCE_DIR", str(tmp_path))
-    source = connector(context, url="sqlite:///${BENEFITS_SOURCE_DIR}/source.db",
-                       query="SELECT metric, period, value, unit FROM kpi WHERE team = :team", params={"team": "ops"})
+    source = connector(
+        context,
+        url="sqlite:///${BENEFITS_SOURCE_DIR}/source.db",
+        query="SELECT metric, period, value, unit FROM kpi WHERE team = :team",
+        params={"team": "ops"},
+    )
     source.check()
     assert core(list(source.records())) == [
         ("hr.certified_staff", "2026-11-09", 42.0, "people"),
@@ -262,9 +300,11 @@ def test_sqlite_file_source_with_its_folder_from_the_environment(
 
 
 def test_number_format_reads_text_values_and_never_touches_numeric_ones(context: SyncContext) -> None:
-    query = ("SELECT 'hr.certified_staff' AS metric, '2026-11-09' AS period, '1.234,5' AS value, 'people' AS unit "
-             "UNION ALL SELECT 'hr.certified_staff', '2026-11-16', 1.234, 'people' "
-             "UNION ALL SELECT 'hr.certified_staff', '2026-11-23', '12.5', 'people'")
+    query = (
+        "SELECT 'hr.certified_staff' AS metric, '2026-11-09' AS period, '1.234,5' AS value, 'people' AS unit "
+        "UNION ALL SELECT 'hr.certified_staff', '2026-11-16', 1.234, 'people' "
+        "UNION ALL SELECT 'hr.certified_staff', '2026-11-23', '12.5', 'people'"
+    )
     source = connector(context, url="sqlite://", query=query, number_format={"decimal": ",", "thousands": "."})
     assert [r["value"] for r in source.records()] == ["1234.5", 1.234, "12.5"]  # '12.5' is not this format: verbatim
 
@@ -278,8 +318,14 @@ def test_a_missing_sqlite_file_is_an_error_and_is_not_created(tmp_path: Path, co
 
 def test_columns_are_mapped_by_name_with_constants_for_a_missing_metric_or_unit(context: SyncContext) -> None:
     query = "SELECT '2026-11-09' AS WEEK, 7 AS Amount, 'GBP' AS unit"
-    source = connector(context, url="sqlite://", query=query, metric="ledger.it_opex_weekly", unit="EUR",
-                       mapping={"period": "week", "value": "amount"})
+    source = connector(
+        context,
+        url="sqlite://",
+        query=query,
+        metric="ledger.it_opex_weekly",
+        unit="EUR",
+        mapping={"period": "week", "value": "amount"},
+    )
     assert core(list(source.records())) == [("ledger.it_opex_weekly", "2026-11-09", 7, "GBP")]  # the column wins
 
 
@@ -297,7 +343,9 @@ def test_a_query_error_fails_check_with_the_driver_reason_on_one_line(context: S
         source.check()
 
 
-def test_a_url_naming_a_driver_that_is_not_installed_says_so(context: SyncContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_url_naming_a_driver_that_is_not_installed_says_so(
+    context: SyncContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LEDGER_PASSWORD", SECRET)
     with pytest.raises(ConnectorError) as raised:
         connector(context, url="mysql+nosuchdriver://u@db/x", password="${LEDGER_PASSWORD}", query="SELECT 1").check()
@@ -308,17 +356,25 @@ def test_a_url_naming_a_driver_that_is_not_installed_says_so(context: SyncContex
 # ---- settings in connectors.yaml --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"query": "SELECT 1 WHERE x = :account", "params": {}},
-     "connectors[0].settings.params: value error, "
-     "the query uses :account but params gives no value for 'account'"),
-    ({"query": "SELECT 1", "params": {"acount": "it"}},
-     "connectors[0].settings.params: value error, "
-     "'acount' is not a parameter of the query (its parameters: none)"),
-    ({"query": "SELECT 1", "table": "x"}, "connectors[0].settings.table: extra inputs are not permitted"),
-])
-def test_settings_are_checked_before_anything_runs(tmp_path: Path, context: SyncContext,
-                                                  settings: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"query": "SELECT 1 WHERE x = :account", "params": {}},
+            "connectors[0].settings.params: value error, "
+            "the query uses :account but params gives no value for 'account'",
+        ),
+        (
+            {"query": "SELECT 1", "params": {"acount": "it"}},
+            "connectors[0].settings.params: value error, "
+            "'acount' is not a parameter of the query (its parameters: none)",
+        ),
+        ({"query": "SELECT 1", "table": "x"}, "connectors[0].settings.table: extra inputs are not permitted"),
+    ],
+)
+def test_settings_are_checked_before_anything_runs(
+    tmp_path: Path, context: SyncContext, settings: dict[str, Any], message: str
+) -> None:
     config = {"connectors": [{"name": "ledger", "type": "sql", "settings": {"url": "sqlite://", **settings}}]}
     (tmp_path / "connectors.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ConfigError) as raised:
@@ -336,11 +392,14 @@ def test_cli_sync_from_a_postgres_source(tmp_path: Path, ledger_url: str, monkey
     settings = {
         "url": f"postgresql+psycopg://{parts.username}@{parts.host}:{parts.port}/{parts.database}",
         "password": "${LEDGER_PASSWORD}",
-        "query": LEDGER_QUERY, "params": {"account": "it"}, "metric": "ledger.it_opex_weekly",
+        "query": LEDGER_QUERY,
+        "params": {"account": "it"},
+        "metric": "ledger.it_opex_weekly",
         "mapping": {"period": "week", "value": "amount", "unit": "currency"},
     }
-    (config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [{"name": "ledger", "type": "sql",
-                                                                             "settings": settings}]}))
+    (config / "connectors.yaml").write_text(
+        yaml.safe_dump({"connectors": [{"name": "ledger", "type": "sql", "settings": settings}]})
+    )
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "--database", database, "init"]).exit_code == 0
@@ -349,7 +408,12 @@ def test_cli_sync_from_a_postgres_source(tmp_path: Path, ledger_url: str, monkey
     assert "sync ledger: 3 rows read, 3 accepted" in sync.output and SECRET not in sync.output
     store = create_engine(database)
     with store.connect() as connection:
-        stored = connection.execute(text("SELECT period, value FROM observations WHERE source = 'ledger' ORDER BY period"))
-        assert [(str(p), v) for p, v in stored] == [("2026-11-02", 41250.5), ("2026-11-09", 40980.25),
-                                                    ("2026-11-16", 40410.0)]
+        stored = connection.execute(
+            text("SELECT period, value FROM observations WHERE source = 'ledger' ORDER BY period")
+        )
+        assert [(str(p), v) for p, v in stored] == [
+            ("2026-11-02", 41250.5),
+            ("2026-11-09", 40980.25),
+            ("2026-11-16", 40410.0),
+        ]
     store.dispose()

@@ -89,16 +89,28 @@ def test_status_labels_and_colours_cover_every_status_in_order() -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(317_500, "GBP", "£317,500"), (-1_200.4, "GBP", "-£1,200"), (25.0, "minutes", "25.0 minutes"),
-     (0.5, "FTE", "0.50 FTE"), (24.5, "%", "24.5%"), (12_345.6, "CHF", "12,346 CHF"), (None, "GBP", "—")],
+    [
+        (317_500, "GBP", "£317,500"),
+        (-1_200.4, "GBP", "-£1,200"),
+        (25.0, "minutes", "25.0 minutes"),
+        (0.5, "FTE", "0.50 FTE"),
+        (24.5, "%", "24.5%"),
+        (12_345.6, "CHF", "12,346 CHF"),
+        (None, "GBP", "—"),
+    ],
 )
 def test_quantities_read_in_their_unit(value: float | None, unit: str, text: str) -> None:
     assert formatting.quantity(value, unit) == text
 
 
 def test_initiative_bars_show_planned_and_realised_per_initiative() -> None:
-    frame = pd.DataFrame({"name": ["Cloud & data platform", "Digital sales"],
-                          "planned_value": [57_500.0, 260_000.0], "realised_value": [45_000.0, 200_000.0]})
+    frame = pd.DataFrame(
+        {
+            "name": ["Cloud & data platform", "Digital sales"],
+            "planned_value": [57_500.0, 260_000.0],
+            "realised_value": [45_000.0, 200_000.0],
+        }
+    )
     figure = figures.initiative_bars(frame, "GBP")
     planned, realised = figure.data
     assert (planned.type, planned.name, list(planned.y)) == ("bar", "Planned to date", [57_500.0, 260_000.0])
@@ -116,8 +128,16 @@ def test_initiative_bars_say_so_when_there_is_nothing_to_show() -> None:
 def test_status_bars_keep_the_status_order_and_colours() -> None:
     counts = {s: n for n, s in enumerate(STATUSES)}
     (bars,) = figures.status_bars(counts).data
-    assert list(bars.x) == ["Achieved", "On track", "At risk", "Off track", "Insufficient data", "No data",
-                            "Data stale", "Forecast failed"]
+    assert list(bars.x) == [
+        "Achieved",
+        "On track",
+        "At risk",
+        "Off track",
+        "Insufficient data",
+        "No data",
+        "Data stale",
+        "Forecast failed",
+    ]
     assert list(bars.y) == [0, 1, 2, 3, 4, 5, 6, 7]
     assert list(bars.marker.color) == [formatting.STATUS_COLOURS[s] for s in STATUSES]
 
@@ -130,8 +150,15 @@ def _chart_inputs(forecast: bool = True, actuals: bool = True) -> dict[str, Any]
         target=(dt.date(2025, 3, 3), 20.0),
         planned=pd.DataFrame({"period": weeks, "q": [30.0, 29.0, 28.0, 27.0]}),
         actuals=pd.DataFrame({"period": weeks[1:] if actuals else [], "q": [29.5, 28.5, 27.0] if actuals else []}),
-        forecast=pd.DataFrame({"period": [dt.date(2025, 2, 3), dt.date(2025, 3, 3)], "yhat": [26.0, 22.0],
-                               "lower": [25.0, 19.0], "upper": [27.0, 25.0]}) if forecast
+        forecast=pd.DataFrame(
+            {
+                "period": [dt.date(2025, 2, 3), dt.date(2025, 3, 3)],
+                "yhat": [26.0, 22.0],
+                "lower": [25.0, 19.0],
+                "upper": [27.0, 25.0],
+            }
+        )
+        if forecast
         else queries.forecast_frame([]),
         as_of=dt.date(2025, 1, 27),
         p_on_time=0.62,
@@ -141,8 +168,15 @@ def _chart_inputs(forecast: bool = True, actuals: bool = True) -> dict[str, Any]
 def test_benefit_chart_draws_baseline_plan_actuals_forecast_band_and_target() -> None:
     figure = figures.benefit_chart(**_chart_inputs())
     traces = {t.name: t for t in figure.data}
-    assert list(traces) == ["Baseline", "Planned", "80% interval (lower)", "Forecast 80% interval",
-                            "Forecast (median)", "Actual", "Target"]
+    assert list(traces) == [
+        "Baseline",
+        "Planned",
+        "80% interval (lower)",
+        "Forecast 80% interval",
+        "Forecast (median)",
+        "Actual",
+        "Target",
+    ]
     assert list(traces["Baseline"].y) == [30.0, 30.0]
     assert list(traces["Actual"].y) == [29.5, 28.5, 27.0]
     assert list(traces["Forecast (median)"].y) == [26.0, 22.0]
@@ -159,7 +193,8 @@ def test_benefit_chart_without_forecast_or_observations() -> None:
     figure = figures.benefit_chart(**_chart_inputs(forecast=False, actuals=False))
     assert [t.name for t in figure.data] == ["Baseline", "Planned", "Actual", "Target"]
     assert [a.text for a in figure.layout.annotations if "observations" in a.text] == [
-        "No observations since the baseline date yet"]
+        "No observations since the baseline date yet"
+    ]
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -170,8 +205,13 @@ def test_probability_history_of_one_run_has_dates_on_its_axis() -> None:
     axis = figures.probability_history(one).layout.xaxis
     assert axis.type == "date" and axis.tickformat == "%d %b %Y"
     assert axis.range == ("2025-06-23", "2025-07-21")  # four weeks around the run, not a fraction of a day
-    many = pd.DataFrame({"as_of": [dt.date(2025, 1, 6), dt.date(2025, 7, 7)], "p_on_time": [0.5, 0.27],
-                         "status": ["at_risk", "at_risk"]})
+    many = pd.DataFrame(
+        {
+            "as_of": [dt.date(2025, 1, 6), dt.date(2025, 7, 7)],
+            "p_on_time": [0.5, 0.27],
+            "status": ["at_risk", "at_risk"],
+        }
+    )
     assert figures.probability_history(many).layout.xaxis.range == ("2024-12-30", "2025-07-14")
     assert figures.probability_history(one.iloc[:0]).layout.xaxis.range is None
 
@@ -180,15 +220,40 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
     summary = queries.portfolio_summary(session, dd.AS_OF)
     assert summary.as_of == dd.AS_OF and summary.currency == "GBP"
     assert summary.initiatives.to_dict("records") == [
-        {"initiative": "cloud-platform", "name": "Cloud & data platform", "benefits": 2,
-         "planned_value": 57_500.0, "realised_value": 45_000.0, "reported_value": 0, "validated_value": 0},
-        {"initiative": "digital-sales", "name": "Digital sales", "benefits": 1,
-         "planned_value": 260_000.0, "realised_value": 200_000.0, "reported_value": 0, "validated_value": 0},
+        {
+            "initiative": "cloud-platform",
+            "name": "Cloud & data platform",
+            "benefits": 2,
+            "planned_value": 57_500.0,
+            "realised_value": 45_000.0,
+            "reported_value": 0,
+            "validated_value": 0,
+        },
+        {
+            "initiative": "digital-sales",
+            "name": "Digital sales",
+            "benefits": 1,
+            "planned_value": 260_000.0,
+            "realised_value": 200_000.0,
+            "reported_value": 0,
+            "validated_value": 0,
+        },
     ]
     assert summary.categories.set_index("category")["realised_value"].to_dict() == {
-        "cost_reduction": 37_500.0, "operational_efficiency": 7_500.0, "revenue": 200_000.0}
-    assert summary.status_counts == {"achieved": 0, "on_track": 1, "at_risk": 1, "off_track": 1,
-                                     "insufficient_data": 0, "no_data": 0, "data_stale": 0, "failed": 0}
+        "cost_reduction": 37_500.0,
+        "operational_efficiency": 7_500.0,
+        "revenue": 200_000.0,
+    }
+    assert summary.status_counts == {
+        "achieved": 0,
+        "on_track": 1,
+        "at_risk": 1,
+        "off_track": 1,
+        "insufficient_data": 0,
+        "no_data": 0,
+        "data_stale": 0,
+        "failed": 0,
+    }
     assert (summary.planned_value, summary.realised_value) == (317_500.0, 245_000.0)
     for row in summary.benefits.itertuples():
         expected = dd.EXPECTED[row.benefit]
@@ -197,7 +262,8 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
         assert (row.status, row.p_on_time) == (expected["status"], expected["p_on_time"])
     # it-opex went from on track to at risk since the previous run; the others kept their status
     assert summary.changes[["benefit", "previous_status", "status", "owner"]].values.tolist() == [
-        ["it-opex", "on_track", "at_risk", "Finance operations"]]
+        ["it-opex", "on_track", "at_risk", "Finance operations"]
+    ]
     assert summary.options["programme"] == ["growth", "operations"]
     assert summary.labels["programme"] == {"operations": "Operations transformation", "growth": "Growth"}
 
@@ -212,13 +278,21 @@ def test_filters_narrow_the_summary_and_keep_the_options(session: Any) -> None:
 
 
 def test_portfolio_shows_reported_and_validated_claims_side_by_side(
-        database_url: str, tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    database_url: str, tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sessions = session_factory(make_engine(dd.build_store(tmp_path, url=database_url)))
     march, june = dt.date(2025, 3, 31), dt.date(2025, 6, 30)
     with sessions.begin() as opened:
-        record_claims(opened, [ClaimInput("it-opex", march, Decimal("30000.10")),
-                               ClaimInput("it-opex", june, Decimal("45000.25")),  # includes March's value
-                               ClaimInput("upsell-revenue", june, Decimal("150000"))], ClaimSource.csv, "ana")
+        record_claims(
+            opened,
+            [
+                ClaimInput("it-opex", march, Decimal("30000.10")),
+                ClaimInput("it-opex", june, Decimal("45000.25")),  # includes March's value
+                ClaimInput("upsell-revenue", june, Decimal("150000")),
+            ],
+            ClaimSource.csv,
+            "ana",
+        )
         ids = {(c.benefit_key, c.period): c.id for c in opened.scalars(select(models.Claim))}
         decide(opened, ids["it-opex", march], Decision.approved, "fay", "finance", "March ledger")
         decide(opened, ids["upsell-revenue", june], Decision.rejected, "fay", "finance", "extract was a forecast")
@@ -227,8 +301,10 @@ def test_portfolio_shows_reported_and_validated_claims_side_by_side(
         report = claims_report(opened)
         growth = queries.portfolio_summary(opened, dd.AS_OF, Filters(programme="growth"))
     claimed = summary.initiatives.set_index("initiative")[["reported_value", "validated_value"]].to_dict("index")
-    assert claimed == {"cloud-platform": {"reported_value": Decimal("45000.25"), "validated_value": Decimal("30000.10")},
-                       "digital-sales": {"reported_value": Decimal("150000"), "validated_value": Decimal(0)}}
+    assert claimed == {
+        "cloud-platform": {"reported_value": Decimal("45000.25"), "validated_value": Decimal("30000.10")},
+        "digital-sales": {"reported_value": Decimal("150000"), "validated_value": Decimal(0)},
+    }
     assert (summary.reported_value, summary.validated_value) == (report.reported, report.validated)
     assert (summary.reported_value, summary.validated_value) == (Decimal("195000.25"), Decimal("30000.10"))
     assert all(isinstance(v, Decimal) for v in (*claimed["cloud-platform"].values(), summary.reported_value))
@@ -248,8 +324,11 @@ def _sync_late_revenue(opened: Any) -> None:
     run = models.SyncRun(connector="late", connector_type="csv", status="succeeded")
     opened.add(run)
     opened.flush()
-    opened.add(models.Observation(metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP",
-                                  source="late", sync_run_id=run.id))
+    opened.add(
+        models.Observation(
+            metric="crm.upsell_revenue", period=dd.AS_OF, value=50_000.0, unit="GBP", source="late", sync_run_id=run.id
+        )
+    )
     opened.commit()
 
 
@@ -316,7 +395,8 @@ def test_benefit_detail_has_actuals_plan_and_forecast_in_the_tracked_quantity(se
     assert (planned["period"].iloc[-1], planned["q"].iloc[-1]) == (detail.target_date, detail.target_value)
     assert len(planned) == 53  # weekly over the 52 weeks from baseline to target
     assert planned.set_index("period")["q"][dd.AS_OF] == pytest.approx(
-        detail.baseline_value + (detail.target_value - detail.baseline_value) / 2)
+        detail.baseline_value + (detail.target_value - detail.baseline_value) / 2
+    )
     assert list(detail.forecast.columns) == ["period", "yhat", "lower", "upper"]
     assert (detail.forecast["period"].iloc[0], detail.forecast["period"].iloc[-1]) == (dd.AS_OF, detail.target_date)
     assert (detail.forecast["lower"] <= detail.forecast["yhat"]).all()
@@ -330,19 +410,23 @@ def test_unknown_benefit_has_no_detail(session: Any) -> None:
     assert queries.benefit_detail(session, "does-not-exist", dd.AS_OF) is None
 
 
-def test_a_store_without_tables_is_reported_not_raised(tmp_path: Any, app: dash.Dash,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_without_tables_is_reported_not_raised(
+    tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(f"sqlite:///{tmp_path / 'empty.db'}")))
     with data.session() as opened, pytest.raises(queries.StoreUnavailable, match="benefits db upgrade"):
         queries.portfolio_summary(opened)
-    layouts = [page(name).layout(key="it-opex") for name in
-               ("portfolio", "benefit", "initiative", "register", "data_quality", "connectors", "benefits_map")]
+    layouts = [
+        page(name).layout(key="it-opex")
+        for name in ("portfolio", "benefit", "initiative", "register", "data_quality", "connectors", "benefits_map")
+    ]
     for layout in layouts:
         assert "The store is not ready" in texts(layout)
 
 
-def test_a_store_without_a_register_says_how_to_get_one(tmp_path: Any, app: dash.Dash,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_without_a_register_says_how_to_get_one(
+    tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     migrate.upgrade(engine)
     monkeypatch.setattr(data, "_factory", session_factory(engine))
@@ -352,7 +436,10 @@ def test_a_store_without_a_register_says_how_to_get_one(tmp_path: Any, app: dash
     assert set(summary.status_counts.values()) == {0}
     empty = page("portfolio").layout()
     assert "No benefits yet" in texts(empty)
-    assert [c.children for c in walk(empty) if isinstance(c, dash.html.Code)] == ["benefits init --demo", "benefits run"]
+    assert [c.children for c in walk(empty) if isinstance(c, dash.html.Code)] == [
+        "benefits init --demo",
+        "benefits run",
+    ]
     assert not [t for t in texts(empty) if "`" in t]
 
 
@@ -366,14 +453,19 @@ def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
         assert isinstance(graph, dcc.Graph) and graph.figure.data
     assert texts(by_id(layout, "card-planned"))[-1] == "£317,500"
     assert texts(by_id(layout, "card-realised"))[-2:] == ["£245,000", "77% of planned"]
-    assert texts(by_id(layout, "card-category-revenue")) == ["Revenue", "£200,000",
-                                                              "realised of £260,000 planned · 1 benefits"]
+    assert texts(by_id(layout, "card-category-revenue")) == [
+        "Revenue",
+        "£200,000",
+        "realised of £260,000 planned · 1 benefits",
+    ]
     changes = by_id(layout, "portfolio-changes")
     assert [c.href for c in walk(changes) if isinstance(c, dcc.Link)] == ["/benefit/it-opex?as_of=2025-07-07"]
     assert {"On track", "At risk", "Finance operations"} <= set(texts(changes))
     links = {c.children: c.href for c in walk(by_id(layout, "portfolio-initiatives-table")) if isinstance(c, dcc.Link)}
-    assert links == {"Cloud & data platform": "/initiative/cloud-platform?as_of=2025-07-07",
-                     "Digital sales": "/initiative/digital-sales?as_of=2025-07-07"}
+    assert links == {
+        "Cloud & data platform": "/initiative/cloud-platform?as_of=2025-07-07",
+        "Digital sales": "/initiative/digital-sales?as_of=2025-07-07",
+    }
     dropdowns = {c.id["name"]: c for c in walk(by_id(layout, "filters")) if isinstance(c, dcc.Dropdown)}
     assert list(dropdowns) == ["programme", "tactic", "category", "owner", "status"]
     assert {o["label"] for o in dropdowns["programme"].options} == {"Growth", "Operations transformation"}
@@ -384,21 +476,28 @@ def test_portfolio_page_lists_the_benefits_at_risk_or_off_track(store: None) -> 
     rows = [texts(row) for row in walk(attention) if type(row).__name__ == "Tr"][1:]
     assert [row[:6] for row in rows] == [
         ["Upsell revenue", "upsell-revenue", "Digital sales", "Off track", "8%", "Sales"],
-        ["Lower IT running cost", "it-opex", "Cloud & data platform", "At risk", "27%", "Finance operations"]]
+        ["Lower IT running cost", "it-opex", "Cloud & data platform", "At risk", "27%", "Finance operations"],
+    ]
     assert [c.href for c in walk(attention) if isinstance(c, dcc.Link)] == [
-        "/benefit/upsell-revenue?as_of=2025-07-07", "/benefit/it-opex?as_of=2025-07-07"]
+        "/benefit/upsell-revenue?as_of=2025-07-07",
+        "/benefit/it-opex?as_of=2025-07-07",
+    ]
     calm = by_id(page("portfolio").layout(as_of=AS_OF, category="operational_efficiency"), "portfolio-attention")
     assert texts(calm) == ["No benefit is at risk or off track."]
 
 
-def test_a_long_initiatives_table_lists_those_furthest_behind_plan(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_initiatives_table_lists_those_furthest_behind_plan(
+    store: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     portfolio = page("portfolio")
     monkeypatch.setattr(portfolio, "INITIATIVES_SHOWN", 1)
     layout = portfolio.layout(as_of=AS_OF)
     # Digital sales: £260,000 planned, £200,000 realised (60,000 behind); Cloud & data platform 12,500 behind.
     links = [c.children for c in walk(by_id(layout, "portfolio-initiatives-table")) if isinstance(c, dcc.Link)]
     assert links == ["Digital sales"]
-    assert texts(by_id(layout, "portfolio-initiatives-more"))[0].startswith("The 1 of 2 initiatives furthest behind plan")
+    assert texts(by_id(layout, "portfolio-initiatives-more"))[0].startswith(
+        "The 1 of 2 initiatives furthest behind plan"
+    )
     assert len(by_id(layout, "portfolio-initiatives").figure.data[0].x) == 2  # the chart keeps every initiative
 
 
@@ -406,20 +505,24 @@ def test_portfolio_page_follows_the_url_filters(store: None) -> None:
     layout = page("portfolio").layout(as_of=AS_OF, programme="growth")
     assert texts(by_id(layout, "card-planned"))[-1] == "£260,000"
     assert list(by_id(layout, "portfolio-initiatives").figure.data[0].x) == ["Digital sales"]
-    dropdown = next(c for c in walk(by_id(layout, "filters")) if getattr(c, "id", {}) == {"type": "filter",
-                                                                                           "name": "programme"})
+    dropdown = next(
+        c for c in walk(by_id(layout, "filters")) if getattr(c, "id", {}) == {"type": "filter", "name": "programme"}
+    )
     assert dropdown.value == "growth"
     empty = page("portfolio").layout(as_of=AS_OF, programme="growth", category="cost_reduction")
     assert "No benefit matches these filters." in texts(empty)
 
 
-@pytest.mark.parametrize(("search", "values", "expected"), [
-    ("?as_of=2025-07-07", {"programme": "growth"}, "?programme=growth&as_of=2025-07-07"),
-    ("?programme=growth&as_of=2025-07-07", {"programme": None}, "?as_of=2025-07-07"),
-    ("?programme=growth", {"programme": None, "status": None}, ""),
-    ("?status=at_risk", {"programme": "ops", "status": "at_risk"}, "?programme=ops&status=at_risk"),
-    ("?programme=ops", {"programme": "ops"}, None),  # nothing changed
-])
+@pytest.mark.parametrize(
+    ("search", "values", "expected"),
+    [
+        ("?as_of=2025-07-07", {"programme": "growth"}, "?programme=growth&as_of=2025-07-07"),
+        ("?programme=growth&as_of=2025-07-07", {"programme": None}, "?as_of=2025-07-07"),
+        ("?programme=growth", {"programme": None, "status": None}, ""),
+        ("?status=at_risk", {"programme": "ops", "status": "at_risk"}, "?programme=ops&status=at_risk"),
+        ("?programme=ops", {"programme": "ops"}, None),  # nothing changed
+    ],
+)
 def test_a_filter_change_rewrites_the_url(search: str, values: dict[str, Any], expected: str | None) -> None:
     assert filters.search_with(search, values) == expected
 
@@ -450,8 +553,9 @@ def test_benefit_page_shows_probability_history_quality_notes_and_revisions(stor
 def test_benefit_detail_says_why_its_metric_is_stale(session: Any) -> None:
     stale = queries.benefit_detail(session, "upsell-revenue", dt.date(2025, 9, 1))
     assert stale is not None and stale.row.status == "data_stale"
-    assert stale.stale_message == ("no new data for crm.upsell_revenue since 2025-06-30 (its usual cadence is 7 days): "
-                                   "forecast withheld")
+    assert stale.stale_message == (
+        "no new data for crm.upsell_revenue since 2025-06-30 (its usual cadence is 7 days): forecast withheld"
+    )
     current = queries.benefit_detail(session, "upsell-revenue", dd.AS_OF)
     assert current is not None and current.stale_message == ""
 
@@ -461,8 +565,11 @@ def test_register_grid_lists_every_benefit_in_its_units(store: None) -> None:
     grid = by_id(layout, "register-grid")
     assert [r["name"] for r in grid.rowData] == ["Lower IT running cost", "Faster ticket handling", "Upsell revenue"]
     first = grid.rowData[0]
-    assert (first["status"], first["category"], first["href"]) == ("At risk", "Cost reduction",
-                                                                   "/benefit/it-opex?as_of=2025-07-07")
+    assert (first["status"], first["category"], first["href"]) == (
+        "At risk",
+        "Cost reduction",
+        "/benefit/it-opex?as_of=2025-07-07",
+    )
     columns = {c["field"]: c for c in grid.columnDefs}
     assert "'£' + d3.format(',.0f')" in columns["planned_value"]["valueFormatter"]["function"]
     assert "d3.format('.0%')" in columns["p_on_time"]["valueFormatter"]["function"]
@@ -477,7 +584,7 @@ def test_excel_export_keeps_text_as_text(store: None) -> None:
     from openpyxl import load_workbook
 
     rows = by_id(page("register").layout(as_of=AS_OF), "register-grid").rowData
-    rows[0]["name"] = "=HYPERLINK(\"http://evil\", \"x\")"
+    rows[0]["name"] = '=HYPERLINK("http://evil", "x")'
     sheet = load_workbook(io.BytesIO(page("register").excel_bytes(rows))).active
     assert [c.value for c in sheet[1]][:3] == ["Benefit", "Initiative", "Programme"]
     assert sheet.max_row == 4
@@ -497,7 +604,7 @@ def test_csv_export_writes_numbers_as_numbers_and_formulas_as_text(store: None) 
     download = register.export_csv(1, rows, rows, {"currency": "GBP", "as_of": AS_OF})
     assert download["filename"] == f"benefits-{AS_OF}.csv"
     lines = list(csv.DictReader(io.StringIO(register.csv_text(rows, "GBP"))))
-    assert lines[0]["Owner"] == "'=HYPERLINK(\"http://evil\", \"x\")"
+    assert lines[0]["Owner"] == '\'=HYPERLINK("http://evil", "x")'
     assert lines[1]["Benefit"] == "'@SUM(1+1)" and lines[2]["Initiative"] == "'-2+3"
     assert (lines[0]["Planned to date (GBP)"], lines[0]["Realised to date (GBP)"]) == ("50000.0", "37500.0")
     assert lines[0]["Likely on time (%)"] == "27.0" and lines[0]["Status"] == "At risk"
@@ -514,16 +621,17 @@ def test_data_quality_speaks_plain_words_and_rounded_days(store: None) -> None:
     assert [days(10.9268), days(3.5), days(7.0), days(1.0)] == ["11 days", "3.5 days", "7 days", "1 day"]
     layout = page("data_quality").layout(as_of=AS_OF)
     words = " ".join(texts(layout) + list(by_id(layout, "quality-failures").figure.data[0].y))
-    assert "expect_" not in words and "Rows failing each validation check" in \
-        by_id(layout, "quality-failures").figure.layout.title.text
+    assert (
+        "expect_" not in words
+        and "Rows failing each validation check" in by_id(layout, "quality-failures").figure.layout.title.text
+    )
     assert not re.search(r"\d\.\d{2,} days", words)
 
 
 def test_data_quality_page_shows_runs_failures_quarantine_and_staleness(store: None) -> None:
     layout = page("data_quality").layout(as_of=AS_OF)
     runs = by_id(layout, "quality-runs").figure.data
-    assert [(t.name, list(t.y)) for t in runs] == [("Accepted", [77, 1]), ("Quarantined", [0, 2]),
-                                                   ("Restated", [0, 1])]
+    assert [(t.name, list(t.y)) for t in runs] == [("Accepted", [77, 1]), ("Quarantined", [0, 2]), ("Restated", [0, 1])]
     failures = by_id(layout, "quality-failures").figure.data[0]
     assert list(failures.x) == [0, 1, 1]
     assert list(failures.y) == ["metric: expected to match regex", "Value missing", "Value not a finite number"]
@@ -546,7 +654,7 @@ def test_connectors_page_lists_plugins_and_last_syncs(store: None) -> None:
     assert page("connectors").plugin_label("acme_plugins.jira_sync") == "Jira sync"
     assert page("connectors").adds("register_connectors, register_expectations") == "connectors, validation checks"
     last = texts(by_id(layout, "connectors-last"))
-    assert ["fixture", "csv", "succeeded"] == last[len(last) - 9:len(last) - 6]
+    assert ["fixture", "csv", "succeeded"] == last[len(last) - 9 : len(last) - 6]
     assert by_id(layout, "connectors-runs").figure.data
 
 
@@ -566,8 +674,13 @@ def test_benefit_page_heads_the_chart_with_status_and_probability(store: None) -
     assert by_id(layout, "benefit-chart").figure.data
     assert texts(by_id(layout, "benefit-name")) == ["Lower IT running cost"]
     words = texts(layout)
-    for expected in ("At risk", "was On track in the previous forecast", "27% likely by 2026-01-05",
-                     "Not expected to land within the forecast horizon", "£37,500 realised of £50,000 planned"):
+    for expected in (
+        "At risk",
+        "was On track in the previous forecast",
+        "27% likely by 2026-01-05",
+        "Not expected to land within the forecast horizon",
+        "£37,500 realised of £50,000 planned",
+    ):
         assert expected in words
     assert any("Cloud & data platform" in w and "owner Finance operations" in w for w in words)
     landing = page("benefit").layout(key="handle-time", as_of=AS_OF)
@@ -579,8 +692,9 @@ def test_a_stale_benefit_says_so_and_shows_its_last_forecast(store: None) -> Non
     words = texts(layout)
     assert texts(by_id(layout, "benefit-likely")) == ["Data stale: no current probability of landing"]
     landing = texts(by_id(layout, "benefit-landing"))
-    assert landing == [f"The last forecast ({AS_OF}) gave a 58% chance of landing by "
-                       "2026-01-05, expected landing 2025-12-29"]
+    assert landing == [
+        f"The last forecast ({AS_OF}) gave a 58% chance of landing by 2026-01-05, expected landing 2025-12-29"
+    ]
     assert "No probability of landing yet" not in words
     assert "Not expected to land within the forecast horizon" not in words
     facts = texts(by_id(layout, "benefit-facts"))
@@ -588,14 +702,16 @@ def test_a_stale_benefit_says_so_and_shows_its_last_forecast(store: None) -> Non
 
 
 def test_a_dis_benefit_over_its_limit_is_an_adverse_effect_not_an_improvement(
-        tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     register = dd.REGISTER_YAML.replace("        name: Upsell revenue\n", "        name: Extra support cost\n").replace(
         "target: {value: 520000, date: 2026-01-05}\n        owner: Sales\n",
-        "target: {value: 150000, date: 2026-01-05}\n        owner: Sales\n        dis_benefit: true\n")
+        "target: {value: 150000, date: 2026-01-05}\n        owner: Sales\n        dis_benefit: true\n",
+    )
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(dd.build_store(tmp_path, register))))
     layout = page("benefit").layout(key="upsell-revenue", as_of=AS_OF)
     words = texts(by_id(layout, "benefit-facts"))
-    facts = dict(zip(words[::2], words[1::2]))
+    facts = dict(zip(words[::2], words[1::2], strict=False))
     assert facts["Tolerated limit"] == "£150,000 by 2026-01-05"
     assert facts["Adverse effect to date"] == "£200,000 (133% of the tolerated limit, over the limit)"
     assert facts["Cost to date"] == "£200,000 of £75,000 allowed for"
@@ -632,11 +748,15 @@ def test_an_address_no_page_claims_answers_404(app: dash.Dash, store: None) -> N
 
 def test_register_text_stays_text(tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
     hostile = dd.REGISTER_YAML.replace("name: Lower IT running cost", f"name: '{XSS}'").replace(
-        "name: Cloud & data platform", f"name: '{XSS}'")
+        "name: Cloud & data platform", f"name: '{XSS}'"
+    )
     url = dd.build_store(tmp_path, hostile)
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(url)))
-    for layout in (page("portfolio").layout(as_of=AS_OF), page("benefit").layout(key="it-opex", as_of=AS_OF),
-                   page("initiative").layout(key="cloud-platform", as_of=AS_OF)):
+    for layout in (
+        page("portfolio").layout(as_of=AS_OF),
+        page("benefit").layout(key="it-opex", as_of=AS_OF),
+        page("initiative").layout(key="cloud-platform", as_of=AS_OF),
+    ):
         components = list(walk(layout))
         assert XSS in [c for c in components if isinstance(c, str)]
         assert not [c for c in components if type(c).__name__ in {"Markdown", "Iframe", "Script"}]
@@ -649,7 +769,9 @@ def test_register_text_stays_text(tmp_path: Any, app: dash.Dash, monkeypatch: py
 
 
 @pytest.mark.skipif(not (dd.CONFIG / "portfolio.yaml").exists(), reason="no demo register in config/")
-def test_every_page_of_the_demo_register_renders(tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_of_the_demo_register_renders(
+    tmp_path: Any, app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
     as_of = dt.date(2026, 6, 1)
     monkeypatch.setattr(data, "_factory", session_factory(make_engine(dd.build_demo_store(tmp_path, as_of))))
     portfolio = page("portfolio").layout(as_of=as_of.isoformat())
@@ -671,8 +793,17 @@ def test_every_page_of_the_demo_register_renders(tmp_path: Any, app: dash.Dash, 
 
 def test_app_serves_both_pages_from_its_own_assets(app: dash.Dash, store: None) -> None:
     client = app.server.test_client()
-    for path in ("/", "/benefit/it-opex", "/benefit/does-not-exist", "/nowhere", "/register", "/data-quality",
-                 "/connectors", "/map", "/initiative/cloud-platform"):
+    for path in (
+        "/",
+        "/benefit/it-opex",
+        "/benefit/does-not-exist",
+        "/nowhere",
+        "/register",
+        "/data-quality",
+        "/connectors",
+        "/map",
+        "/initiative/cloud-platform",
+    ):
         response = client.get(path)
         assert response.status_code == (404 if path == "/nowhere" else 200), path
         sources = re.findall(r'(?:src|href)="([^"]+)"', response.get_data(as_text=True))
@@ -684,8 +815,10 @@ def test_router_renders_the_benefit_page_for_its_url(app: dash.Dash, store: None
     body = {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/benefit/upsell-revenue"},
-                   {"id": "_pages_location", "property": "search", "value": f"?as_of={AS_OF}"}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": "/benefit/upsell-revenue"},
+            {"id": "_pages_location", "property": "search", "value": f"?as_of={AS_OF}"},
+        ],
         "changedPropIds": ["_pages_location.pathname"],
         "state": [],
     }

@@ -32,12 +32,22 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 AS_OF = f"?as_of={dd.AS_OF.isoformat()}"
-SERVE = ("import sys, pathlib; from benefits.dashboards.app import serve; from benefits.dashboards.auth import AuthSettings; "
-         "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], "
-         "auth=AuthSettings(users_file=pathlib.Path(sys.argv[3])) if len(sys.argv) > 3 else None)")
+SERVE = (
+    "import sys, pathlib; from benefits.dashboards.app import serve; "
+    "from benefits.dashboards.auth import AuthSettings; "
+    "serve('127.0.0.1', int(sys.argv[1]), sys.argv[2], "
+    "auth=AuthSettings(users_file=pathlib.Path(sys.argv[3])) if len(sys.argv) > 3 else None)"
+)
 DRAWN = " .js-plotly-plot .cartesianlayer .trace"  # plotly has drawn at least one trace inside the chart
 XSS = "<script>alert(1)</script>"
 
@@ -76,9 +86,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The same over a register whose benefit, initiative and programme are named like a script."""
     directory = tmp_path_factory.mktemp("hostile")
-    hostile = (dd.REGISTER_YAML.replace("name: Lower IT running cost", f"name: '{XSS}'")
-               .replace("name: Cloud & data platform", f"name: '{XSS}'")
-               .replace("name: Operations transformation", f"name: '{XSS}'"))
+    hostile = (
+        dd.REGISTER_YAML.replace("name: Lower IT running cost", f"name: '{XSS}'")
+        .replace("name: Cloud & data platform", f"name: '{XSS}'")
+        .replace("name: Operations transformation", f"name: '{XSS}'")
+    )
     with _serving(dd.build_store(directory, hostile), directory) as base:
         yield base
 
@@ -89,7 +101,9 @@ def _serving(url: str, directory: Path, *extra: str, ready: int = 200) -> Iterat
     log = (directory / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(port), url, *extra],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -113,8 +127,10 @@ class Watch:
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on("dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss()))
         # listened to, not routed: routing would switch off the browser's cache
-        page.on("request", lambda r: r.url.startswith((base, "data:", "blob:"))
-                or self.problems.append(f"external request: {r.url}"))
+        page.on(
+            "request",
+            lambda r: r.url.startswith((base, "data:", "blob:")) or self.problems.append(f"external request: {r.url}"),
+        )
 
 
 def test_portfolio_and_benefit_pages_draw_their_charts(browser: Any, server: str) -> None:
@@ -204,8 +220,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path, ready: int = 200,
-                   timeout: float = 60) -> None:
+def _wait_until_up(
+    base: str, process: subprocess.Popen[bytes], log: Path, ready: int = 200, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -322,8 +339,12 @@ def test_register_exports_csv_and_excel(warm: Any, server: str) -> None:
 
     assert xlsx_download.value.suggested_filename == "benefits.xlsx"
     sheet = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes())).active
-    assert [c.value for c in sheet["A"]] == ["Benefit", "Lower IT running cost", "Faster ticket handling",
-                                             "Upsell revenue"]
+    assert [c.value for c in sheet["A"]] == [
+        "Benefit",
+        "Lower IT running cost",
+        "Faster ticket handling",
+        "Upsell revenue",
+    ]
     page.close()
     assert watch.problems == []
 
@@ -331,9 +352,13 @@ def test_register_exports_csv_and_excel(warm: Any, server: str) -> None:
 def test_text_from_sources_renders_as_text(warm: Any, hostile_server: str) -> None:
     page = warm.new_page()
     watch = Watch(page, hostile_server)
-    for path, ready in (("/", "#portfolio-initiatives" + DRAWN), ("/benefit/it-opex", "#benefit-chart" + DRAWN),
-                        ("/initiative/cloud-platform", "#spark-it-opex" + DRAWN),
-                        ("/register", "#register-grid .ag-row"), ("/map", "#benefits-map .sankey-node")):
+    for path, ready in (
+        ("/", "#portfolio-initiatives" + DRAWN),
+        ("/benefit/it-opex", "#benefit-chart" + DRAWN),
+        ("/initiative/cloud-platform", "#spark-it-opex" + DRAWN),
+        ("/register", "#register-grid .ag-row"),
+        ("/map", "#benefits-map .sankey-node"),
+    ):
         page.goto(hostile_server + path + AS_OF)
         page.wait_for_selector(ready, state="attached")
         assert page.get_by_text(XSS).count() >= 1, path
@@ -352,7 +377,9 @@ def test_a_users_file_asks_for_a_password_in_the_browser(browser: Any, tmp_path:
     save_users(users, {"ada": UserEntry("ada", "viewer", hash_password("correct horse"))})
     with _serving(dd.build_store(tmp_path), tmp_path, str(users), ready=401) as base:
         stranger = browser.new_context()
-        with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):  # Chromium's refusal without a prompt
+        with pytest.raises(
+            PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"
+        ):  # Chromium's refusal without a prompt
             stranger.new_page().goto(base + "/" + AS_OF)
         assert stranger.request.post(base + "/_dash-update-component", data="{}").status == 401
         stranger.close()
@@ -385,7 +412,8 @@ def forecast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
 
 def test_trust_page_is_one_click_from_the_portfolio_and_draws_its_charts(
-        warm: Any, forecast_server: tuple[str, Any]) -> None:
+    warm: Any, forecast_server: tuple[str, Any]
+) -> None:
     base, record = forecast_server
     page = warm.new_page()
     watch = Watch(page, base)

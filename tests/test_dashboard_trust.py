@@ -29,7 +29,12 @@ from . import dashboard_data as dd
 from .test_dashboard import by_id, page, texts, walk
 
 SUMMARY = {  # a stored track record whose figures the tests know by heart
-    "benefits": 40, "points": 1994, "events": 600, "brier": 0.18, "paths_fitted": 10, "paths_reused": 110,
+    "benefits": 40,
+    "points": 1994,
+    "events": 600,
+    "brier": 0.18,
+    "paths_fitted": 10,
+    "paths_reused": 110,
     "coverage": [
         {"band": "up to 8 weeks", "points": 1000, "raw": 0.6, "calibrated": 0.8},
         {"band": "8 weeks to a quarter", "points": 994, "raw": 0.5, "calibrated": 0.82},
@@ -96,8 +101,10 @@ def test_headline_says_how_often_the_range_held_and_the_confident_were_on_plan()
     assert record.calibrated_coverage == pytest.approx((1000 * 0.8 + 994 * 0.82) / 1994)
     assert record.raw_coverage == pytest.approx((1000 * 0.6 + 994 * 0.5) / 1994)
     assert record.confident == (120, pytest.approx(0.88))
-    assert trust.headline(record) == ("80% intervals held 81% of 1,994 backtested outcomes; benefits given 80% or "
-                                      "more were on plan 88% of the time (120 checks).")
+    assert trust.headline(record) == (
+        "80% intervals held 81% of 1,994 backtested outcomes; benefits given 80% or "
+        "more were on plan 88% of the time (120 checks)."
+    )
     paragraph = trust.explanation(record)
     assert "forecast of 2026-11-30" in paragraph and "40 benefits" in paragraph
     assert "1,994 outcomes, 600 checks of being on plan" in paragraph
@@ -129,8 +136,11 @@ def test_coverage_chart_puts_raw_and_calibrated_against_the_goal() -> None:
     raw, calibrated = trust_figures.coverage_chart(record.coverage, trust.GOAL).data
     assert (raw.name, calibrated.name) == ("Before calibration", "After calibration")
     assert list(raw.x) == [0.6, 0.5, None] and list(calibrated.x) == [0.8, 0.82, None]
-    assert list(raw.y) == ["up to 8 weeks<br>1,000 outcomes", "8 weeks to a quarter<br>994 outcomes",
-                           "over a year<br>none yet"]
+    assert list(raw.y) == [
+        "up to 8 weeks<br>1,000 outcomes",
+        "8 weeks to a quarter<br>994 outcomes",
+        "over a year<br>none yet",
+    ]
     figure = trust_figures.coverage_chart(record.coverage, trust.GOAL)
     (goal,) = figure.layout.shapes
     assert (goal.x0, goal.x1) == (0.8, 0.8)
@@ -158,8 +168,9 @@ def test_trust_page_shows_both_charts_the_figures_and_what_they_rest_on(session:
     assert not any("_" in t for t in texts(layout))  # no identifiers on the page
 
 
-def test_trust_page_without_a_track_record_says_so(app: dash.Dash, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trust_page_without_a_track_record_says_so(
+    app: dash.Dash, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use(dd.build_store(tmp_path), monkeypatch)  # forecast runs written before track records were kept
     layout = page("trust").layout()
     assert "benefits run" in [getattr(c, "children", c) for c in by_id(layout, "trust-empty").children]
@@ -167,8 +178,9 @@ def test_trust_page_without_a_track_record_says_so(app: dash.Dash, tmp_path: Pat
     assert not [c for c in walk(layout) if isinstance(getattr(c, "id", None), str) and c.id.startswith("trust-reliab")]
 
 
-def test_trust_page_names_an_older_run_and_lists_reference_classes(app: dash.Dash, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trust_page_names_an_older_run_and_lists_reference_classes(
+    app: dash.Dash, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = dd.build_store(tmp_path)
     engine = make_engine(url)
     with session_factory(engine).begin() as opened:
@@ -194,7 +206,10 @@ def test_benefit_page_shows_the_trust_the_forecast_run_stored(session: Any) -> N
     for forecast in run.forecasts:
         detail = queries.benefit_detail(session, forecast.benefit_key, dd.AS_OF)
         assert (detail.trust, detail.reference_weight, detail.p_model) == (
-            forecast.trust, forecast.reference_weight, forecast.p_model)
+            forecast.trust,
+            forecast.reference_weight,
+            forecast.p_model,
+        )
         assert forecast.trust.startswith("Its range is widened by how far")
         layout = page("benefit").layout(key=forecast.benefit_key, as_of=dd.AS_OF.isoformat())
         assert forecast.trust in texts(by_id(layout, "benefit-trust"))
@@ -203,19 +218,24 @@ def test_benefit_page_shows_the_trust_the_forecast_run_stored(session: Any) -> N
 
 
 def test_benefit_page_shows_the_trust_sentence_and_says_when_it_leans_on_comparable_benefits(
-        app: dash.Dash, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: dash.Dash, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = dd.build_store(tmp_path)
     sentence = "Its range is widened by how far 40 past forecasts of 3 benefits in this portfolio missed"
     engine = make_engine(url)
     with session_factory(engine).begin() as opened:
         for key, weight, p_model in [("it-opex", 0.3, 0.2), ("handle-time", 0.01, 0.59)]:
-            opened.execute(update(models.Forecast).where(models.Forecast.benefit_key == key)
-                           .values(trust=f"{sentence}; {key}.", reference_weight=weight, p_model=p_model))
+            opened.execute(
+                update(models.Forecast)
+                .where(models.Forecast.benefit_key == key)
+                .values(trust=f"{sentence}; {key}.", reference_weight=weight, p_model=p_model)
+            )
     engine.dispose()
     use(url, monkeypatch)
     leaning = page("benefit").layout(key="it-opex", as_of=dd.AS_OF.isoformat())
     assert by_id(leaning, "benefit-reference").children == (
-        "This probability leans 30% on how comparable benefits fared; the model alone gives 20%.")
+        "This probability leans 30% on how comparable benefits fared; the model alone gives 20%."
+    )
     assert f"{sentence}; it-opex." in texts(by_id(leaning, "benefit-trust"))
     assert by_id(leaning, "benefit-trust").children[2].href == "/trust"
     own = page("benefit").layout(key="handle-time", as_of=dd.AS_OF.isoformat())

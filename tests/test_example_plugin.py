@@ -29,12 +29,25 @@ def run(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.Complet
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The environment of a process that sees the example plugin as installed."""
-    pytest.importorskip("hatchling", reason="the example builds with hatchling, which must be installed to build offline")
+    pytest.importorskip(
+        "hatchling", reason="the example builds with hatchling, which must be installed to build offline"
+    )
     target = tmp_path_factory.mktemp("site-packages")
     env = {k: v for k, v in os.environ.items() if k not in ("BENEFITS_LOAD_PLUGINS", "PYTHONPATH")}
     env.update(GX_ANALYTICS_ENABLED="false", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    pip = run(sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-              "--target", str(target), str(EXAMPLE), env=env)
+    pip = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "--target",
+        str(target),
+        str(EXAMPLE),
+        env=env,
+    )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     assert (target / "acme_benefits" / "__init__.py").is_file()
     yield {**env, "PYTHONPATH": str(target)}

@@ -13,8 +13,19 @@ from benefits.testing.synthetic import generate, load_store
 
 distributed = pytest.importorskip("distributed")
 
-COMPARED = ("status", "message", "points", "p_on_time", "expected_landing", "forecast_at_target_date",
-            "lower_at_target_date", "upper_at_target_date", "path", "fingerprint", "fit_params")
+COMPARED = (
+    "status",
+    "message",
+    "points",
+    "p_on_time",
+    "expected_landing",
+    "forecast_at_target_date",
+    "lower_at_target_date",
+    "upper_at_target_date",
+    "path",
+    "fingerprint",
+    "fit_params",
+)
 
 
 def stored(url: str) -> tuple[models.ForecastRun, dict[str, tuple]]:
@@ -33,10 +44,12 @@ def test_local_cluster_gives_the_same_forecasts_as_the_local_run(tmp_path: Path)
 
     result = CliRunner().invoke(main, ["--database", local, "forecast", "--workers", "1", "--as-of", as_of])
     assert result.exit_code == 0, result.output
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         result = CliRunner().invoke(
-            main, ["--database", remote, "forecast", "--scheduler", cluster.scheduler_address, "--as-of", as_of])
+            main, ["--database", remote, "forecast", "--scheduler", cluster.scheduler_address, "--as-of", as_of]
+        )
     assert result.exit_code == 0, result.output
     assert "forecast run 1: 5 benefits" in result.stdout
 

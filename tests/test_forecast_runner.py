@@ -252,10 +252,24 @@ def test_a_killed_forecast_leaves_no_worker_behind(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'benefits.db'}"
     items = generate(60, seed=8, weeks_observed=(150, 156))
     load_store(url, items)
-    command = [sys.executable, "-c", "from benefits.cli import main; main()", "--database", url, "forecast",
-               "--as-of", max(item.as_of for item in items).isoformat(), "--workers", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    command = [
+        sys.executable,
+        "-c",
+        "from benefits.cli import main; main()",
+        "--database",
+        url,
+        "forecast",
+        "--as-of",
+        max(item.as_of for item in items).isoformat(),
+        "--workers",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+    )
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     workers: list[psutil.Process] = []

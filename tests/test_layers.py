@@ -15,7 +15,7 @@ LIBRARY = ROOT / "benefits"
 UI_CONSUMERS = {
     "benefits/cli/serve.py": "`benefits serve` starts the app (imported when the command runs)",
     "benefits/report.py": "the steering pack draws the dashboard's portfolio summary and charts "
-                          "(dashboards/queries.py, figures.py, formatting.py) until they have a home below both",
+    "(dashboards/queries.py, figures.py, formatting.py) until they have a home below both",
 }
 
 
@@ -35,12 +35,18 @@ def _library_modules() -> list[Path]:
 
 
 def test_no_library_module_imports_the_top_level_dashboards_name() -> None:
-    offenders = sorted(str(p.relative_to(ROOT)) for p in _library_modules()
-                       if any(n == "dashboards" or n.startswith("dashboards.") for n in _imported(p)))
+    offenders = sorted(
+        str(p.relative_to(ROOT))
+        for p in _library_modules()
+        if any(n == "dashboards" or n.startswith("dashboards.") for n in _imported(p))
+    )
     assert offenders == []
 
 
 def test_only_the_named_modules_use_the_dashboard_package() -> None:
-    users = {str(p.relative_to(ROOT)) for p in _library_modules()
-             if any(n == "benefits.dashboards" or n.startswith("benefits.dashboards.") for n in _imported(p))}
+    users = {
+        str(p.relative_to(ROOT))
+        for p in _library_modules()
+        if any(n == "benefits.dashboards" or n.startswith("benefits.dashboards.") for n in _imported(p))
+    }
     assert users <= set(UI_CONSUMERS), users - set(UI_CONSUMERS)

@@ -35,7 +35,8 @@ def test_metrics_lists_used_and_unused_metrics(tmp_path: Path, demo_config: Path
     # The demo's catalogue declares hr.headcount, which no benefit measures: validated, stored, listed.
     headcount = json.loads(run("metrics", "--unused", "--format", "json", "--as-of", AS_OF.isoformat()))
     assert [(m["metric"], m["unit"], m["used"], m["used_by"], m["sources"]) for m in headcount] == [
-        ("hr.headcount", "people", False, [], ["demo"])]
+        ("hr.headcount", "people", False, [], ["demo"])
+    ]
     assert headcount[0]["observations"] > 50 and not headcount[0]["stale"]
 
     # The win-rate benefit leaves the register: its metric and observations stay, listed as unused.
@@ -49,12 +50,25 @@ def test_metrics_lists_used_and_unused_metrics(tmp_path: Path, demo_config: Path
     assert [m["metric"] for m in unused] == ["crm.win_rate_pct", "hr.headcount"]
     assert unused[0]["used"] is False and unused[0]["used_by"] == []
     assert (unused[0]["observations"], unused[0]["first_period"], unused[0]["last_period"], unused[0]["sources"]) == (
-        win_rate["observations"], win_rate["first_period"], win_rate["last_period"], ["demo"])
+        win_rate["observations"],
+        win_rate["first_period"],
+        win_rate["last_period"],
+        ["demo"],
+    )
 
-    rows = list(csv.DictReader(io.StringIO(run("metrics", "--unused", "--format", "csv", "--as-of", AS_OF.isoformat()))))
-    assert rows[0] == {"metric": "crm.win_rate_pct", "unit": "%", "used_by": "", "observations": str(win_rate["observations"]),
-                       "first_period": win_rate["first_period"], "last_period": win_rate["last_period"], "sources": "demo",
-                       "stale": "no"}
+    rows = list(
+        csv.DictReader(io.StringIO(run("metrics", "--unused", "--format", "csv", "--as-of", AS_OF.isoformat())))
+    )
+    assert rows[0] == {
+        "metric": "crm.win_rate_pct",
+        "unit": "%",
+        "used_by": "",
+        "observations": str(win_rate["observations"]),
+        "first_period": win_rate["first_period"],
+        "last_period": win_rate["last_period"],
+        "sources": "demo",
+        "stale": "no",
+    }
     table = run("metrics", "--as-of", AS_OF.isoformat()).splitlines()
     assert table[0].split()[:3] == ["METRIC", "UNIT", "USED"]
     assert any(line.startswith("crm.upsell_revenue") and "crm-upsell-revenue" in line for line in table)
@@ -64,9 +78,12 @@ def test_an_undeclared_metric_is_quarantined_until_the_catalogue_declares_it(tmp
     """Unknown metrics are held, not lost; declared in `metrics:`, a retry loads them as unused."""
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
     source = tmp_path / "floor.csv"
-    source.write_text("metric,period,value,unit\nfacilities.desks,2026-11-02,410,desks\nfacilities.desks,2026-11-09,405,desks\n")
-    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
-        {"name": "floor", "type": "csv", "settings": {"path": str(source)}}]}))
+    source.write_text(
+        "metric,period,value,unit\nfacilities.desks,2026-11-02,410,desks\nfacilities.desks,2026-11-09,405,desks\n"
+    )
+    (demo_config / "connectors.yaml").write_text(
+        yaml.safe_dump({"connectors": [{"name": "floor", "type": "csv", "settings": {"path": str(source)}}]})
+    )
 
     def run(*args: str, code: int = 0) -> str:
         result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", database, *args])
@@ -77,7 +94,9 @@ def test_an_undeclared_metric_is_quarantined_until_the_catalogue_declares_it(tmp
     run("sync", "--as-of", AS_OF.isoformat())
     held = json.loads(run("quarantine", "list", "--format", "json"))
     assert [r["record"]["metric"] for r in held] == ["facilities.desks"] * 2
-    assert all(r["reasons"] == ["metric: 'facilities.desks' is not a metric of the register" + UNKNOWN_HINT] for r in held)
+    assert all(
+        r["reasons"] == ["metric: 'facilities.desks' is not a metric of the register" + UNKNOWN_HINT] for r in held
+    )
     assert "facilities.desks" not in {m["metric"] for m in json.loads(run("metrics", "--format", "json"))}
 
     register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
@@ -86,5 +105,7 @@ def test_an_undeclared_metric_is_quarantined_until_the_catalogue_declares_it(tmp
     run("init")
     run("quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
     assert json.loads(run("quarantine", "list", "--format", "json")) == []
-    desks = {m["metric"]: m for m in json.loads(run("metrics", "--unused", "--format", "json", "--as-of", AS_OF.isoformat()))}
+    desks = {
+        m["metric"]: m for m in json.loads(run("metrics", "--unused", "--format", "json", "--as-of", AS_OF.isoformat()))
+    }
     assert (desks["facilities.desks"]["observations"], desks["facilities.desks"]["sources"]) == (2, ["floor"])

@@ -34,8 +34,13 @@ print(json.dumps({"benefits": benefits.__file__, "index": index.status_code, "pa
 
 def _build(target: str, source: Path, out: Path) -> Path:
     """Build ``target`` (wheel or sdist) of the project at ``source`` with the installed hatchling, offline."""
-    subprocess.run([sys.executable, "-m", "hatchling", "build", "--target", target, "--directory", str(out)],
-                   cwd=source, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "--target", target, "--directory", str(out)],
+        cwd=source,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     (built,) = out.glob("benefits-*.whl" if target == "wheel" else "benefits-*.tar.gz")
     return built
 
@@ -75,8 +80,14 @@ def test_the_dashboard_runs_from_the_unpacked_wheel_and_serves_the_partial_plotl
     site = tmp_path / "site-packages"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site), "GX_ANALYTICS_ENABLED": "false"}
-    done = subprocess.run([sys.executable, "-c", APP_FROM_WHEEL, f"sqlite:///{tmp_path / 'benefits.db'}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", APP_FROM_WHEEL, f"sqlite:///{tmp_path / 'benefits.db'}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert Path(report["benefits"]).is_relative_to(site)  # the wheel's copy, not this checkout

@@ -19,8 +19,18 @@ from benefits.store import db, models, repository
 
 AS_OF = "2026-11-23"
 CONTRACT_FIELDS = {
-    "benefit", "initiative", "category", "unit", "target", "target_date", "planned_to_date", "realised_to_date",
-    "forecast_at_target_date", "p_on_time", "expected_landing", "status",
+    "benefit",
+    "initiative",
+    "category",
+    "unit",
+    "target",
+    "target_date",
+    "planned_to_date",
+    "realised_to_date",
+    "forecast_at_target_date",
+    "p_on_time",
+    "expected_landing",
+    "status",
 }
 
 
@@ -43,8 +53,11 @@ def test_demo_weekly_job_end_to_end(tmp_path: Path, database_url: str) -> None:
     trust = r"^forecast trust: 80% intervals held (\d+)% of ([\d,]+) backtested outcomes of (\d+) benefits"
     held = re.search(trust, out, re.M)
     assert held and 70 <= int(held[1]) <= 95 and int(held[3]) >= 25
-    rows_80 = [r for r in json.loads(cli(config, database_url, "status", "--format", "json", "--as-of", AS_OF))
-               if r["forecast_low_80"] is not None]
+    rows_80 = [
+        r
+        for r in json.loads(cli(config, database_url, "status", "--format", "json", "--as-of", AS_OF))
+        if r["forecast_low_80"] is not None
+    ]
     assert rows_80
     assert all(r["forecast_low_80"] <= r["forecast_at_target_date"] <= r["forecast_high_80"] for r in rows_80)
 
@@ -119,7 +132,8 @@ def test_unknown_connector_type_names_file_and_field(tmp_path: Path, demo_config
 def test_a_connector_failure_is_one_line_on_stderr_and_the_others_still_sync(tmp_path: Path, demo_config: Path) -> None:
     missing = tmp_path / "exports" / "*.csv"
     (demo_config / "connectors.yaml").write_text(
-        f"connectors:\n  - {{name: kpi, type: csv, settings: {{path: '{missing}'}}}}\n  - {{name: demo, type: demo}}\n")
+        f"connectors:\n  - {{name: kpi, type: csv, settings: {{path: '{missing}'}}}}\n  - {{name: demo, type: demo}}\n"
+    )
     url = f"sqlite:///{tmp_path}/b.db"
     cli(demo_config, url, "init")
     result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync", "--as-of", AS_OF])
@@ -133,10 +147,13 @@ def test_a_connector_failure_is_one_line_on_stderr_and_the_others_still_sync(tmp
     engine.dispose()
 
 
-@pytest.mark.parametrize(("settings", "expected"), [
-    ("{seed: many}", "connectors[0].settings.seed: input should be a valid integer"),
-    ("{colour: red}", "connectors[0].settings.colour: extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ("{seed: many}", "connectors[0].settings.seed: input should be a valid integer"),
+        ("{colour: red}", "connectors[0].settings.colour: extra inputs are not permitted"),
+    ],
+)
 def test_bad_connector_settings_are_caught_before_anything_runs(
     tmp_path: Path, demo_config: Path, settings: str, expected: str
 ) -> None:
@@ -159,17 +176,35 @@ def test_a_broken_stan_model_fails_each_fit_and_the_weekly_job_exits_1(tmp_path:
     config = tmp_path / "config"
     cli(config, sqlite_url, "init", "--demo")
     broken = tmp_path / "prophet_model.bin"
-    broken.write_text("#!/bin/sh\necho 'error while loading shared libraries: libtbb.so.12: cannot open shared "
-                      "object file: No such file or directory' >&2\nexit 127\n")
+    broken.write_text(
+        "#!/bin/sh\necho 'error while loading shared libraries: libtbb.so.12: cannot open shared "
+        "object file: No such file or directory' >&2\nexit 127\n"
+    )
     broken.chmod(0o755)
 
     def benefits(*args: str, stan_model: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = {key: value for key, value in os.environ.items() if key != MODEL_ENV}
         env.update({MODEL_ENV: str(stan_model)} if stan_model else {})
         return subprocess.run(
-            [sys.executable, "-c", "from benefits.cli import main; main()", "--config", str(config),
-             "--database", sqlite_url, *args, "--as-of", AS_OF, "--workers", "2"],
-            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-c",
+                "from benefits.cli import main; main()",
+                "--config",
+                str(config),
+                "--database",
+                sqlite_url,
+                *args,
+                "--as-of",
+                AS_OF,
+                "--workers",
+                "2",
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
 
     failing = benefits("run", stan_model=broken)
@@ -178,11 +213,18 @@ def test_a_broken_stan_model_fails_each_fit_and_the_weekly_job_exits_1(tmp_path:
         stored = repository.forecasts_of(session, repository.forecast_runs(session, limit=1)[0])
     failed = sorted(key for key, row in stored.items() if row.status == "failed")
     assert 5 <= len(failed) < len(stored) == 30
-    reason = ("forecast failed: Stan optimisation failed: error while loading shared libraries: libtbb.so.12: "
-              "cannot open shared object file: No such file or directory")
+    reason = (
+        "forecast failed: Stan optimisation failed: error while loading shared libraries: libtbb.so.12: "
+        "cannot open shared object file: No such file or directory"
+    )
     assert {stored[key].message for key in failed} == {reason}
     assert {row.status for key, row in stored.items() if key not in failed} <= {  # verdicts that need no fit
-        "achieved", "on_track", "off_track", "insufficient_data", "no_data"}
+        "achieved",
+        "on_track",
+        "off_track",
+        "insufficient_data",
+        "no_data",
+    }
     assert failing.returncode == 1
     assert failing.stderr.splitlines() == [
         f"error: {len(failed)} benefits failed to forecast (--allow-failures 0); "
@@ -215,8 +257,9 @@ def test_init_demo_in_the_demo_folder_itself_is_one_line_not_a_traceback(
     demo.mkdir()
     (demo / "connectors.yaml").write_text("connectors: []\n")
     monkeypatch.setattr(benefits.workspace, "demo_config_dir", lambda: demo)
-    result = CliRunner().invoke(main, ["--config", str(demo), "--database", f"sqlite:///{tmp_path / 'b.db'}",
-                                       "init", "--demo"])
+    result = CliRunner().invoke(
+        main, ["--config", str(demo), "--database", f"sqlite:///{tmp_path / 'b.db'}", "init", "--demo"]
+    )
     assert result.exit_code != 0
     assert "Traceback" not in result.output + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "portfolio.yaml" in result.stderr

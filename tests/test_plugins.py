@@ -31,7 +31,11 @@ def test_every_hook_is_documented_with_its_signature() -> None:
 
 
 def test_every_hook_has_a_test() -> None:
-    tests = {n for path in Path(__file__).parent.glob("test_*.py") for n in re.findall(r"def (test_hook_\w+)", path.read_text())}
+    tests = {
+        n
+        for path in Path(__file__).parent.glob("test_*.py")
+        for n in re.findall(r"def (test_hook_\w+)", path.read_text())
+    }
     assert {f"test_hook_{name}" for name in HOOKS} <= tests
 
 

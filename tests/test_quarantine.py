@@ -51,7 +51,7 @@ def test_list_show_and_retry_until_every_row_adds_up(synced: tuple[Path, str]) -
     table = cli(config, url, "quarantine", "list")
     assert table.output.splitlines()[0].split()[:4] == ["ID", "CONNECTOR", "SYNC", "RUN"]
     shown = cli(config, url, "quarantine", "show", str(future[0]["id"]))
-    assert f"period: \"{future[0]['record']['period']}\"" in shown.output and future[0]["reasons"][0] in shown.output
+    assert f'period: "{future[0]["record"]["period"]}"' in shown.output and future[0]["reasons"][0] in shown.output
     as_json = json.loads(cli(config, url, "quarantine", "show", str(future[0]["id"]), "--format", "json").output)
     assert as_json["record"] == future[0]["record"] and as_json["status"] == "held"
     missing = cli(config, url, "quarantine", "show", "999999")
@@ -75,9 +75,12 @@ def test_list_show_and_retry_until_every_row_adds_up(synced: tuple[Path, str]) -
         assert len(retries) == 2 and all(r.status == "succeeded" for r in retries)
         assert all(r.rows_read == r.rows_accepted + r.rows_quarantined for r in retries)
         assert retries[1].rows_read == len(held) and retries[1].rows_accepted == len(resolved)
-        loaded = session.scalars(select(models.Observation).where(
-            models.Observation.period == dt.date.fromisoformat(future[0]["record"]["period"]),
-            models.Observation.metric == future[0]["record"]["metric"])).one()
+        loaded = session.scalars(
+            select(models.Observation).where(
+                models.Observation.period == dt.date.fromisoformat(future[0]["record"]["period"]),
+                models.Observation.metric == future[0]["record"]["metric"],
+            )
+        ).one()
         assert loaded.source == "demo" and loaded.sync_run_id == retries[1].id  # provenance: the retry run
         first = session.scalars(select(models.SyncRun).where(models.SyncRun.kind == "sync")).one()
         assert first.rows_read == first.rows_accepted + first.rows_quarantined
@@ -91,13 +94,17 @@ def test_list_show_and_retry_until_every_row_adds_up(synced: tuple[Path, str]) -
     assert done.exit_code != 0 and f"quarantine entry {future[0]['id']} was already loaded by retry run" in done.output
 
 
-def test_rows_of_a_metric_missing_from_the_register_load_once_it_is_added(demo_config: Path, database_url: str,
-                                                                          tmp_path: Path) -> None:
+def test_rows_of_a_metric_missing_from_the_register_load_once_it_is_added(
+    demo_config: Path, database_url: str, tmp_path: Path
+) -> None:
     exports = tmp_path / "kpi.csv"
-    exports.write_text("metric,period,value,unit\nops.tickets_closed,2026-11-09,120,tickets\n"
-                       "ops.tickets_closed,2026-11-16,131,tickets\nops.tickets_closed,2026-11-02,n/a,tickets\n")
-    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
-        {"name": "kpi", "type": "csv", "settings": {"path": str(exports)}}]}))
+    exports.write_text(
+        "metric,period,value,unit\nops.tickets_closed,2026-11-09,120,tickets\n"
+        "ops.tickets_closed,2026-11-16,131,tickets\nops.tickets_closed,2026-11-02,n/a,tickets\n"
+    )
+    (demo_config / "connectors.yaml").write_text(
+        yaml.safe_dump({"connectors": [{"name": "kpi", "type": "csv", "settings": {"path": str(exports)}}]})
+    )
     assert cli(demo_config, database_url, "init").exit_code == 0
     assert cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat()).exit_code == 0
     held = listed(demo_config, database_url, "--connector", "kpi")
@@ -106,8 +113,9 @@ def test_rows_of_a_metric_missing_from_the_register_load_once_it_is_added(demo_c
 
     register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
     template = register["initiatives"][0]["benefits"][0]
-    register["initiatives"][0]["benefits"].append({**template, "key": "ops-tickets", "name": "Tickets closed",
-                                                   "metric": "ops.tickets_closed", "unit": "tickets"})
+    register["initiatives"][0]["benefits"].append(
+        {**template, "key": "ops-tickets", "name": "Tickets closed", "metric": "ops.tickets_closed", "unit": "tickets"}
+    )
     (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
     assert cli(demo_config, database_url, "init").exit_code == 0  # the fixed register
     retried = cli(demo_config, database_url, "quarantine", "retry", "--connector", "kpi", "--as-of", AS_OF.isoformat())
@@ -117,9 +125,18 @@ def test_rows_of_a_metric_missing_from_the_register_load_once_it_is_added(demo_c
     assert still[0]["reasons"] == ["value: 'n/a' is not a number"]  # the reasons of the retry, not the first sync
     engine = create_engine(database_url)
     with Session(engine) as session:
-        loaded = session.execute(select(models.Observation.period, models.Observation.value, models.Observation.source,
-                                        models.Observation.sync_run_id).order_by(models.Observation.period)).all()
-        assert [(str(p), v, s, r) for p, v, s, r in loaded] == [("2026-11-09", 120.0, "kpi", 2), ("2026-11-16", 131.0, "kpi", 2)]
+        loaded = session.execute(
+            select(
+                models.Observation.period,
+                models.Observation.value,
+                models.Observation.source,
+                models.Observation.sync_run_id,
+            ).order_by(models.Observation.period)
+        ).all()
+        assert [(str(p), v, s, r) for p, v, s, r in loaded] == [
+            ("2026-11-09", 120.0, "kpi", 2),
+            ("2026-11-16", 131.0, "kpi", 2),
+        ]
     engine.dispose()
 
 
@@ -140,10 +157,18 @@ def test_a_retried_row_never_replaces_a_value_loaded_since(synced: tuple[Path, s
 
 def test_a_reject_batch_retry_loads_all_or_nothing(demo_config: Path, sqlite_url: str, tmp_path: Path) -> None:
     exports = tmp_path / "kpi.csv"
-    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,120,GBP\n"
-                       "crm.upsell_revenue,2026-11-16,n/a,GBP\n")
-    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
-        {"name": "kpi", "type": "csv", "policy": "reject_batch", "settings": {"path": str(exports)}}]}))
+    exports.write_text(
+        "metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,120,GBP\ncrm.upsell_revenue,2026-11-16,n/a,GBP\n"
+    )
+    (demo_config / "connectors.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "connectors": [
+                    {"name": "kpi", "type": "csv", "policy": "reject_batch", "settings": {"path": str(exports)}}
+                ]
+            }
+        )
+    )
     assert cli(demo_config, sqlite_url, "init").exit_code == 0
     assert cli(demo_config, sqlite_url, "sync", "--as-of", AS_OF.isoformat()).exit_code == 0
     good, bad = listed(demo_config, sqlite_url)
@@ -151,29 +176,35 @@ def test_a_reject_batch_retry_loads_all_or_nothing(demo_config: Path, sqlite_url
     together = cli(demo_config, sqlite_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
     assert "2 rows read, 0 loaded, 2 still held" in together.output, together.output
     assert listed(demo_config, sqlite_url)[0]["reasons"] == [
-        "batch rejected: 1 of 2 retried rows still fail (policy reject_batch in connectors.yaml)"]
+        "batch rejected: 1 of 2 retried rows still fail (policy reject_batch in connectors.yaml)"
+    ]
     alone = cli(demo_config, sqlite_url, "quarantine", "retry", str(good["id"]), "--as-of", AS_OF.isoformat())
     assert "1 rows read, 1 loaded, 0 still held" in alone.output, alone.output
 
 
 def _kpi_config(demo_config: Path, exports: Path) -> None:
-    (demo_config / "connectors.yaml").write_text(yaml.safe_dump({"connectors": [
-        {"name": "kpi", "type": "csv", "settings": {"path": str(exports)}}]}))
+    (demo_config / "connectors.yaml").write_text(
+        yaml.safe_dump({"connectors": [{"name": "kpi", "type": "csv", "settings": {"path": str(exports)}}]})
+    )
 
 
 def _declare_tickets(demo_config: Path) -> None:
     register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
     template = register["initiatives"][0]["benefits"][0]
-    register["initiatives"][0]["benefits"].append({**template, "key": "ops-tickets", "name": "Tickets closed",
-                                                   "metric": "ops.tickets_closed", "unit": "tickets"})
+    register["initiatives"][0]["benefits"].append(
+        {**template, "key": "ops-tickets", "name": "Tickets closed", "metric": "ops.tickets_closed", "unit": "tickets"}
+    )
     (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
 
 
-def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_config: Path, database_url: str,
-                                                                      tmp_path: Path) -> None:
+def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(
+    demo_config: Path, database_url: str, tmp_path: Path
+) -> None:
     exports = tmp_path / "kpi.csv"
-    exports.write_text("metric,period,value,unit\nops.tickets_closed,2026-11-09,120,tickets\n"
-                       "ops.tickets_closed,2026-11-16,131,tickets\nops.tickets_closed,2026-11-02,n/a,tickets\n")
+    exports.write_text(
+        "metric,period,value,unit\nops.tickets_closed,2026-11-09,120,tickets\n"
+        "ops.tickets_closed,2026-11-16,131,tickets\nops.tickets_closed,2026-11-02,n/a,tickets\n"
+    )
     _kpi_config(demo_config, exports)
     assert cli(demo_config, database_url, "init").exit_code == 0
     first = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
@@ -193,9 +224,16 @@ def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_confi
     engine = create_engine(database_url)
     with Session(engine) as session:  # a copy held twice by a version that did not recognise re-sent rows
         original = session.get_one(models.QuarantinedRow, held[0]["id"])
-        session.add(models.QuarantinedRow(sync_run_id=2, source="kpi", row_number=original.row_number,
-                                          record=dict(original.record), reasons=list(original.reasons),
-                                          source_ref=original.source_ref))
+        session.add(
+            models.QuarantinedRow(
+                sync_run_id=2,
+                source="kpi",
+                row_number=original.row_number,
+                record=dict(original.record),
+                reasons=list(original.reasons),
+                source_ref=original.source_ref,
+            )
+        )
         session.commit()
     _declare_tickets(demo_config)
     assert cli(demo_config, database_url, "init").exit_code == 0
@@ -204,35 +242,49 @@ def test_a_re_sent_file_is_held_once_and_its_rows_still_load_on_retry(demo_confi
     still = listed(demo_config, database_url)
     assert [(h["source_ref"], h["reasons"]) for h in still] == [(f"{exports}:4", ["value: 'n/a' is not a number"])]
     with Session(engine) as session:
-        loaded = session.execute(select(models.Observation.period, models.Observation.value,
-                                        models.Observation.source_ref).order_by(models.Observation.period)).all()
-        assert [(str(p), v, r) for p, v, r in loaded] == [("2026-11-09", 120.0, f"{exports}:2"),
-                                                          ("2026-11-16", 131.0, f"{exports}:3")]
+        loaded = session.execute(
+            select(models.Observation.period, models.Observation.value, models.Observation.source_ref).order_by(
+                models.Observation.period
+            )
+        ).all()
+        assert [(str(p), v, r) for p, v, r in loaded] == [
+            ("2026-11-09", 120.0, f"{exports}:2"),
+            ("2026-11-16", 131.0, f"{exports}:3"),
+        ]
     engine.dispose()
 
 
-def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(demo_config: Path, database_url: str,
-                                                                tmp_path: Path) -> None:
+def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(
+    demo_config: Path, database_url: str, tmp_path: Path
+) -> None:
     from benefits.dashboards import quality
 
     exports = tmp_path / "kpi.csv"
-    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,\"1,120\",GBP\n"
-                       "crm.upsell_revenue,2026-11-16,\"1,131\",GBP\n")
+    exports.write_text(
+        'metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,"1,120",GBP\n'
+        'crm.upsell_revenue,2026-11-16,"1,131",GBP\n'
+    )
     _kpi_config(demo_config, exports)
     assert cli(demo_config, database_url, "init").exit_code == 0
     bad = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
     assert bad.output.splitlines()[-1] == (
         "sync kpi: 0 of 2 rows accepted: value: … is not a number (it has thousands or decimal marks: declare them "
         "with `number_format` in the csv connector's settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
-        " (2); `benefits quarantine list --run 1` shows them"), bad.output
-    status = json.loads(cli(demo_config, database_url, "status", "--format", "json", "--as-of", AS_OF.isoformat()).output)
+        " (2); `benefits quarantine list --run 1` shows them"
+    ), bad.output
+    status = json.loads(
+        cli(demo_config, database_url, "status", "--format", "json", "--as-of", AS_OF.isoformat()).output
+    )
     upsell = [row for row in status if row["metric"] == "crm.upsell_revenue"]
     assert upsell and all(row["status"] == "no_data" for row in upsell)
-    assert all(row["message"].endswith("; 2 rows of crm.upsell_revenue held in quarantine (`benefits quarantine list`)")
-               for row in upsell)
+    assert all(
+        row["message"].endswith("; 2 rows of crm.upsell_revenue held in quarantine (`benefits quarantine list`)")
+        for row in upsell
+    )
     assert not any("quarantine" in row["message"] for row in status if row["metric"] != "crm.upsell_revenue")
-    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\n"
-                       "crm.upsell_revenue,2026-11-16,1131,GBP\n")  # fixed at the source
+    exports.write_text(
+        "metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\ncrm.upsell_revenue,2026-11-16,1131,GBP\n"
+    )  # fixed at the source
     fixed = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
     assert "2 rows read, 2 accepted" in fixed.output and "0 of" not in fixed.output, fixed.output
     retried = cli(demo_config, database_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
@@ -243,11 +295,31 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(demo_config: Pat
     nothing = cli(demo_config, database_url, "quarantine", "resolve", "--note", "fixed")
     assert nothing.exit_code == 1 and "say which rows to resolve" in nothing.stderr
     first, second = listed(demo_config, database_url)
-    one = cli(demo_config, database_url, "quarantine", "resolve", str(first["id"]), "--by", "ana",
-              "--note", "thousands separators removed at the source, re-synced in run 2")
+    one = cli(
+        demo_config,
+        database_url,
+        "quarantine",
+        "resolve",
+        str(first["id"]),
+        "--by",
+        "ana",
+        "--note",
+        "thousands separators removed at the source, re-synced in run 2",
+    )
     assert one.exit_code == 0 and one.output == "1 rows resolved\n", one.output
-    rest = cli(demo_config, database_url, "quarantine", "resolve", "--all", "--connector", "kpi", "--by", "ana",
-               "--note", "same fix")
+    rest = cli(
+        demo_config,
+        database_url,
+        "quarantine",
+        "resolve",
+        "--all",
+        "--connector",
+        "kpi",
+        "--by",
+        "ana",
+        "--note",
+        "same fix",
+    )
     assert rest.output == "1 rows resolved\n"
     assert listed(demo_config, database_url) == []
     kept = {h["id"]: h for h in listed(demo_config, database_url, "--all")}
@@ -257,8 +329,10 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(demo_config: Pat
     assert kept[second["id"]]["record"] == second["record"]  # kept whole, never deleted
     twice = cli(demo_config, database_url, "quarantine", "resolve", str(first["id"]), "--note", "again")
     assert twice.exit_code == 1
-    assert twice.stderr == (f"error: quarantine entry {first['id']} was already resolved by ana: "
-                            "thousands separators removed at the source, re-synced in run 2\n")
+    assert twice.stderr == (
+        f"error: quarantine entry {first['id']} was already resolved by ana: "
+        "thousands separators removed at the source, re-synced in run 2\n"
+    )
 
     engine = create_engine(database_url)
     with Session(engine) as session:

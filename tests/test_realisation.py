@@ -16,9 +16,16 @@ D = dt.date
 
 def benefit(**overrides: Any) -> Benefit:
     spec: dict[str, Any] = {
-        "key": "b", "name": "B", "category": "cost_reduction", "metric": "m", "unit": "GBP",
-        "direction": "increase", "measure": "cumulative", "owner": "o",
-        "baseline": {"value": 0, "date": "2026-01-05"}, "target": {"value": 1000, "date": "2026-12-28"},
+        "key": "b",
+        "name": "B",
+        "category": "cost_reduction",
+        "metric": "m",
+        "unit": "GBP",
+        "direction": "increase",
+        "measure": "cumulative",
+        "owner": "o",
+        "baseline": {"value": 0, "date": "2026-01-05"},
+        "target": {"value": 1000, "date": "2026-12-28"},
     }
     spec.update(overrides)
     return Benefit.model_validate(spec)
@@ -55,8 +62,13 @@ def test_explicit_profile_interpolates_between_points() -> None:
 
 
 def test_decreasing_level_benefit_counts_a_fall_as_positive() -> None:
-    b = benefit(direction="decrease", measure="level", unit="minutes",
-                baseline={"value": 12, "date": "2026-01-05"}, target={"value": 8, "date": "2026-12-28"})
+    b = benefit(
+        direction="decrease",
+        measure="level",
+        unit="minutes",
+        baseline={"value": 12, "date": "2026-01-05"},
+        target={"value": 8, "date": "2026-12-28"},
+    )
     assert r.target_improvement(b) == 4
     assert r.planned_to_date(b, b.baseline.date, D(2027, 1, 4)) == 4
     series = obs((D(2026, 2, 2), 11.5), (D(2026, 3, 2), 10.0), (D(2026, 4, 6), 13.0))
@@ -67,16 +79,22 @@ def test_decreasing_level_benefit_counts_a_fall_as_positive() -> None:
 
 def test_cumulative_realised_sums_values_since_baseline_only() -> None:
     b = benefit()
-    series = obs((D(2025, 12, 29), 999.0), (D(2026, 1, 5), 999.0), (D(2026, 1, 12), 100.0), (D(2026, 1, 19), 50.0),
-                 (D(2026, 2, 2), 25.0))
+    series = obs(
+        (D(2025, 12, 29), 999.0),
+        (D(2026, 1, 5), 999.0),
+        (D(2026, 1, 12), 100.0),
+        (D(2026, 1, 19), 50.0),
+        (D(2026, 2, 2), 25.0),
+    )
     assert r.realised_to_date(b, series, D(2026, 1, 31)) == pytest.approx(150.0)
     assert r.realised_to_date(b, series, D(2026, 2, 2)) == pytest.approx(175.0)
     assert r.realised_to_date(b, obs(), D(2026, 2, 2)) is None
 
 
 def test_level_realised_uses_latest_value_whatever_the_row_order() -> None:
-    b = benefit(measure="level", baseline={"value": 20, "date": "2026-01-05"},
-                target={"value": 60, "date": "2026-12-28"})
+    b = benefit(
+        measure="level", baseline={"value": 20, "date": "2026-01-05"}, target={"value": 60, "date": "2026-12-28"}
+    )
     series = obs((D(2026, 3, 2), 30.0), (D(2026, 2, 2), 25.0))
     assert r.realised_to_date(b, series, D(2026, 3, 31)) == pytest.approx(10.0)
 
@@ -131,7 +149,12 @@ def test_first_reached_is_the_first_period_at_or_past_the_target() -> None:
     series = obs((D(2026, 1, 12), 100.0), (D(2026, 1, 19), 30.0), (D(2026, 1, 26), 5.0))
     assert r.first_reached(b, series, D(2026, 12, 1)) == D(2026, 1, 19)
     assert r.first_reached(b, series, D(2026, 1, 12)) is None
-    falling = benefit(direction="decrease", measure="level", baseline={"value": 12, "date": "2026-01-05"},
-                      target={"value": 8, "date": "2026-12-28"})
-    assert r.first_reached(falling, obs((D(2026, 2, 2), 9.0), (D(2026, 3, 2), 7.5), (D(2026, 4, 6), 9.5)),
-                           D(2026, 5, 1)) == D(2026, 3, 2)
+    falling = benefit(
+        direction="decrease",
+        measure="level",
+        baseline={"value": 12, "date": "2026-01-05"},
+        target={"value": 8, "date": "2026-12-28"},
+    )
+    assert r.first_reached(
+        falling, obs((D(2026, 2, 2), 9.0), (D(2026, 3, 2), 7.5), (D(2026, 4, 6), 9.5)), D(2026, 5, 1)
+    ) == D(2026, 3, 2)

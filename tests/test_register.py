@@ -52,21 +52,38 @@ CASES = [
     (lambda d: d["initiatives"][0].update(programme="nope"), "initiatives[0].programme: unknown programme 'nope'"),
     (lambda d: d["initiatives"][1].update(tactic="synergy"), "initiatives[1].tactic: input should be"),
     (lambda d: d["initiatives"][2]["benefits"][1].pop("metric"), "initiatives[2].benefits[1].metric: field required"),
-    (lambda d: d["initiatives"][0]["benefits"][2]["target"].update(value=20),
-     "initiatives[0].benefits[2].target.value: must be below the baseline value for direction decrease"),
-    (lambda d: d["initiatives"][0]["benefits"][0].update(starts_after="launch"),
-     "initiatives[0].benefits[0].starts_after: unknown milestone 'launch'"),
-    (lambda d: d["initiatives"][0]["benefits"][1].update(attribution=1.5),
-     "initiatives[0].benefits[1].attribution: input should be less than or equal to 1"),
-    (lambda d: d["initiatives"][4]["benefits"][0].update(key="crm-win-rate"),
-     "initiatives[4].benefits[0].key: duplicate benefit key 'crm-win-rate'"),
-    (lambda d: d["initiatives"][1]["benefits"][0]["profile"]["points"][0].update(date="2030-01-07"),
-     "initiatives[1].benefits[0].profile.points[0].date: must lie between the baseline and target dates"),
-    (lambda d: d["metrics"].append({"name": "hr.headcount", "unit": "FTE"}), "metrics[1].name: duplicate metric 'hr.headcount'"),
-    (lambda d: d["metrics"].append({"name": "crm.upsell_revenue", "unit": "EUR"}),
-     "initiatives[0].benefits[0].unit: 'GBP' differs from 'EUR', the unit of crm.upsell_revenue in metrics[1]"),
-    (lambda d: d["metrics"].append({"name": "ops.queue", "unit": "calls", "bounds": {"min": 5, "max": 1}}),
-     "metrics[1].bounds.max: must be greater than bounds.min"),
+    (
+        lambda d: d["initiatives"][0]["benefits"][2]["target"].update(value=20),
+        "initiatives[0].benefits[2].target.value: must be below the baseline value for direction decrease",
+    ),
+    (
+        lambda d: d["initiatives"][0]["benefits"][0].update(starts_after="launch"),
+        "initiatives[0].benefits[0].starts_after: unknown milestone 'launch'",
+    ),
+    (
+        lambda d: d["initiatives"][0]["benefits"][1].update(attribution=1.5),
+        "initiatives[0].benefits[1].attribution: input should be less than or equal to 1",
+    ),
+    (
+        lambda d: d["initiatives"][4]["benefits"][0].update(key="crm-win-rate"),
+        "initiatives[4].benefits[0].key: duplicate benefit key 'crm-win-rate'",
+    ),
+    (
+        lambda d: d["initiatives"][1]["benefits"][0]["profile"]["points"][0].update(date="2030-01-07"),
+        "initiatives[1].benefits[0].profile.points[0].date: must lie between the baseline and target dates",
+    ),
+    (
+        lambda d: d["metrics"].append({"name": "hr.headcount", "unit": "FTE"}),
+        "metrics[1].name: duplicate metric 'hr.headcount'",
+    ),
+    (
+        lambda d: d["metrics"].append({"name": "crm.upsell_revenue", "unit": "EUR"}),
+        "initiatives[0].benefits[0].unit: 'GBP' differs from 'EUR', the unit of crm.upsell_revenue in metrics[1]",
+    ),
+    (
+        lambda d: d["metrics"].append({"name": "ops.queue", "unit": "calls", "bounds": {"min": 5, "max": 1}}),
+        "metrics[1].bounds.max: must be greater than bounds.min",
+    ),
     (lambda d: d["metrics"].append({"name": "ops.queue"}), "metrics[1].unit: field required"),
 ]
 

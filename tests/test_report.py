@@ -29,8 +29,20 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hostile = dd.REGISTER_YAML.replace("owner: Finance operations", f"owner: '{XSS}'")
     url = dd.build_store(directory, hostile)
     out = directory / "out" / "pack.html"
-    result = CliRunner().invoke(main, ["--config", str(directory / "config"), "--database", url, "report",
-                                       "--out", str(out), "--as-of", dd.AS_OF.isoformat()])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(directory / "config"),
+            "--database",
+            url,
+            "report",
+            "--out",
+            str(out),
+            "--as-of",
+            dd.AS_OF.isoformat(),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"steering pack written to {out} (")
     return out

@@ -30,7 +30,9 @@ def test_cadence_is_the_usual_gap_between_distinct_periods() -> None:
 def synced(demo_config: Path, database_url: str) -> tuple[Path, str]:
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(demo_config), "--database", database_url, "init"]).exit_code == 0
-    sync = runner.invoke(main, ["--config", str(demo_config), "--database", database_url, "sync", "--as-of", AS_OF.isoformat()])
+    sync = runner.invoke(
+        main, ["--config", str(demo_config), "--database", database_url, "sync", "--as-of", AS_OF.isoformat()]
+    )
     assert sync.exit_code == 0, sync.output
     return demo_config, database_url
 
@@ -55,8 +57,12 @@ def test_the_silent_demo_metric_is_stale_and_its_benefit_shows_data_stale(synced
     assert row.message.startswith(f"no new data for {SILENT} since {stale[0].last_period}")
     assert row.realised_to_date is not None  # what was observed is still shown
     assert sum(r.status == "data_stale" for r in rows.values()) == 1
-    shown = CliRunner().invoke(main, ["--config", str(config), "--database", url, "status", "--as-of", AS_OF.isoformat()])
-    assert any(line.startswith("skills-contractor-spend") and line.endswith("data_stale") for line in shown.output.splitlines())
+    shown = CliRunner().invoke(
+        main, ["--config", str(config), "--database", url, "status", "--as-of", AS_OF.isoformat()]
+    )
+    assert any(
+        line.startswith("skills-contractor-spend") and line.endswith("data_stale") for line in shown.output.splitlines()
+    )
 
 
 def test_a_declared_cadence_and_tolerance_override_the_inferred_ones(synced: tuple[Path, str]) -> None:

@@ -32,8 +32,9 @@ print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}), file=sys.std
 
 def loaded_after(*args: str, env: dict[str, str]) -> tuple[int, set[str]]:
     """The exit code and the top-level modules imported by running ``benefits ARGS`` in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=list(args))], env=env, capture_output=True, text=True, timeout=120
+    )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     return report["code"], {name.split(".")[0] for name in report["modules"]}
 
@@ -42,8 +43,12 @@ def loaded_after(*args: str, env: dict[str, str]) -> tuple[int, set[str]]:
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A demo workspace with the register loaded and the demo's observations synced (no forecast needed)."""
     folder = tmp_path_factory.mktemp("startup")
-    env = {**os.environ, "BENEFITS_CONFIG": str(folder / "config"), "GX_ANALYTICS_ENABLED": "false",
-           "BENEFITS_DATABASE_URL": f"sqlite:///{folder / 'benefits.db'}"}
+    env = {
+        **os.environ,
+        "BENEFITS_CONFIG": str(folder / "config"),
+        "GX_ANALYTICS_ENABLED": "false",
+        "BENEFITS_DATABASE_URL": f"sqlite:///{folder / 'benefits.db'}",
+    }
     runner = CliRunner(env=env)
     assert runner.invoke(main, ["init", "--demo"]).exit_code == 0
     assert runner.invoke(main, ["sync", "--as-of", "2026-11-23"]).exit_code == 0

@@ -44,12 +44,15 @@ def test_rows_hold_planned_realised_value_and_the_latest_forecast(session: Sessi
         assert row.planned_to_date == pytest.approx(expected["planned"], abs=1e-3)
         assert row.realised_to_date == pytest.approx(expected["realised"])
         assert (row.planned_value, row.realised_value) == pytest.approx(
-            (expected["planned_value"], expected["realised_value"]), abs=0.01)
+            (expected["planned_value"], expected["realised_value"]), abs=0.01
+        )
         assert (row.status, row.p_on_time) == (expected["status"], expected["p_on_time"])
         forecast = stored[row.benefit]
         assert row.forecast_at_target_date == round(forecast.forecast_at_target_date, 4)
         assert (row.forecast_low_80, row.forecast_high_80) == (
-            round(forecast.lower_at_target_date, 4), round(forecast.upper_at_target_date, 4))
+            round(forecast.lower_at_target_date, 4),
+            round(forecast.upper_at_target_date, 4),
+        )
         assert row.forecast_low_80 < row.forecast_at_target_date < row.forecast_high_80
     assert [r.benefit for r in changed(rows)] == ["it-opex"]  # on_track in the previous run
 
@@ -66,10 +69,26 @@ def test_level_and_cumulative_realised_values_follow_the_as_of_date(session: Ses
 def test_the_newest_value_counts_when_two_sources_report_one_period(session: Session) -> None:
     run = session.scalars(select(models.SyncRun)).first()
     assert run is not None
-    session.add(models.Observation(metric="ledger.it_opex", period=dd.LAST_WEEK, value=450_000.0, unit="GBP",
-                                   source="second-ledger", sync_run_id=run.id))
-    session.add(models.Observation(metric="crm.upsell_revenue", period=dd.LAST_WEEK, value=9_000.0, unit="GBP",
-                                   source="second-crm", sync_run_id=run.id))
+    session.add(
+        models.Observation(
+            metric="ledger.it_opex",
+            period=dd.LAST_WEEK,
+            value=450_000.0,
+            unit="GBP",
+            source="second-ledger",
+            sync_run_id=run.id,
+        )
+    )
+    session.add(
+        models.Observation(
+            metric="crm.upsell_revenue",
+            period=dd.LAST_WEEK,
+            value=9_000.0,
+            unit="GBP",
+            source="second-crm",
+            sync_run_id=run.id,
+        )
+    )
     session.commit()
     found = {p.row.benefit: p for p in positions(session, dd.AS_OF)}
     assert found["it-opex"].row.realised_to_date == 50_000.0  # the newer 450,000 replaced 462,500
@@ -80,8 +99,11 @@ def test_the_newest_value_counts_when_two_sources_report_one_period(session: Ses
 
 def test_a_benefit_without_a_forecast_has_no_data_and_no_interval(session: Session) -> None:
     run = repository.forecast_runs(session, limit=1)[0]
-    session.execute(delete(models.Forecast).where(models.Forecast.forecast_run_id == run.id,
-                                                  models.Forecast.benefit_key == "handle-time"))
+    session.execute(
+        delete(models.Forecast).where(
+            models.Forecast.forecast_run_id == run.id, models.Forecast.benefit_key == "handle-time"
+        )
+    )
     session.commit()
     row = next(r for r in status_rows(session, dd.AS_OF) if r.benefit == "handle-time")
     assert (row.status, row.message) == ("no_data", NOT_FORECAST)
@@ -92,10 +114,18 @@ def test_a_benefit_without_a_forecast_has_no_data_and_no_interval(session: Sessi
 def test_a_failed_fit_shows_as_failed_with_its_reason(session: Session) -> None:
     reason = "forecast failed: Stan optimisation failed: line search failed"
     run = repository.forecast_runs(session, limit=1)[0]
-    session.execute(update(models.Forecast)
-                    .where(models.Forecast.forecast_run_id == run.id, models.Forecast.benefit_key == "it-opex")
-                    .values(status="failed", message=reason, p_on_time=None, forecast_at_target_date=None,
-                            lower_at_target_date=None, upper_at_target_date=None))
+    session.execute(
+        update(models.Forecast)
+        .where(models.Forecast.forecast_run_id == run.id, models.Forecast.benefit_key == "it-opex")
+        .values(
+            status="failed",
+            message=reason,
+            p_on_time=None,
+            forecast_at_target_date=None,
+            lower_at_target_date=None,
+            upper_at_target_date=None,
+        )
+    )
     session.commit()
     rows = status_rows(session, dd.AS_OF)
     row = rows[0]
@@ -111,7 +141,8 @@ def test_json_and_csv_carry_the_80_percent_interval_at_the_target_date(session: 
     listed = json.loads(render_status(rows, "json"))
     assert [set(item) for item in listed] == [set(StatusRow.__dataclass_fields__)] * 3
     assert [(item["forecast_low_80"], item["forecast_high_80"]) for item in listed] == [
-        (r.forecast_low_80, r.forecast_high_80) for r in rows]
+        (r.forecast_low_80, r.forecast_high_80) for r in rows
+    ]
     read = list(csv.DictReader(io.StringIO(render_status(rows, "csv"))))
     assert [float(item["forecast_high_80"]) for item in read] == [r.forecast_high_80 for r in rows]
 

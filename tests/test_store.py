@@ -18,9 +18,13 @@ def test_migrations_reach_head_and_match_the_models(database_url: str) -> None:
     engine = db.make_engine(database_url)
     migrate.upgrade(engine)
     assert revisions.database_revision(engine) == migrate.head_revision()
-    assert {"benefits", "observations", "sync_runs", "quarantine", "forecasts"} <= set(inspect(engine).get_table_names())
+    assert {"benefits", "observations", "sync_runs", "quarantine", "forecasts"} <= set(
+        inspect(engine).get_table_names()
+    )
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), models.Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), models.Base.metadata
+        )
     assert diff == [], f"models changed without a migration: {diff}"
     engine.dispose()
 
@@ -48,11 +52,16 @@ def test_loading_is_idempotent_and_a_restated_value_keeps_its_old_revision(datab
     engine = db.make_engine(database_url)
     migrate.upgrade(engine)
     sessions = db.session_factory(engine)
-    rows = [{"metric": "m", "period": dt.date(2026, 1, 5) + dt.timedelta(weeks=w), "value": float(w), "unit": "GBP"}
-            for w in range(5)]
+    rows = [
+        {"metric": "m", "period": dt.date(2026, 1, 5) + dt.timedelta(weeks=w), "value": float(w), "unit": "GBP"}
+        for w in range(5)
+    ]
     counts = []
     with sessions.begin() as session:
-        first, second = models.SyncRun(connector="c", connector_type="demo"), models.SyncRun(connector="c", connector_type="demo")
+        first, second = (
+            models.SyncRun(connector="c", connector_type="demo"),
+            models.SyncRun(connector="c", connector_type="demo"),
+        )
         session.add_all([first, second])
         session.flush()
         counts.append(repository.load_observations(session, "c", first.id, rows))

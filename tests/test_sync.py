@@ -16,13 +16,14 @@ from typing import Any, ClassVar
 
 import psutil
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError
 from benefits.plugins import hookimpl
 from benefits.plugins.connector import Connector
 from benefits.plugins.manager import plugin_manager
-from benefits.register import load_register
+from benefits.register import Register, load_register
 from benefits.store import db, migrate, models, repository
 from benefits.sync.reading import in_child_process
 from benefits.sync.runner import sync_all
@@ -42,7 +43,12 @@ class Steady(Connector):
         with Steady.bookmarks.open("a") as noted:
             noted.write(f"{self.context.bookmark}\n")
         for week in WEEKS:
-            yield {"metric": "ledger.it_opex_weekly", "period": week, "value": Steady.values.get(week, 100.0), "unit": "GBP"}
+            yield {
+                "metric": "ledger.it_opex_weekly",
+                "period": week,
+                "value": Steady.values.get(week, 100.0),
+                "unit": "GBP",
+            }
 
 
 class Raising(Connector):
@@ -104,7 +110,9 @@ class Malformed(Connector):
 
 @pytest.fixture
 def test_plugin(tmp_path: Path) -> Iterator[None]:
-    plugin = SimpleNamespace(register_connectors=hookimpl(lambda: [Steady, Raising, Hanging, Malformed, Scripted, Stuck]))
+    plugin = SimpleNamespace(
+        register_connectors=hookimpl(lambda: [Steady, Raising, Hanging, Malformed, Scripted, Stuck])
+    )
     plugin_manager().register(plugin, name="test-connectors")
     Steady.bookmarks = tmp_path / "bookmarks.txt"
     Steady.values.clear()
@@ -113,7 +121,9 @@ def test_plugin(tmp_path: Path) -> Iterator[None]:
     plugin_manager().unregister(name="test-connectors")
 
 
-def _setup(tmp_path: Path, demo_config: Path, url: str, connectors: str):  # type: ignore[no-untyped-def]
+def _setup(
+    tmp_path: Path, demo_config: Path, url: str, connectors: str
+) -> tuple[Engine, sessionmaker[Session], Register]:
     (demo_config / "connectors.yaml").write_text(connectors)
     engine = db.make_engine(url)
     migrate.upgrade(engine)
@@ -124,13 +134,20 @@ def _setup(tmp_path: Path, demo_config: Path, url: str, connectors: str):  # typ
     return engine, sessions, register
 
 
-def test_a_failing_connector_fails_alone(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url, """connectors:
+def test_a_failing_connector_fails_alone(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path,
+        demo_config,
+        database_url,
+        """connectors:
   - {name: raising, type: test-raising}
   - {name: hanging, type: test-hanging, timeout: 0.5}
   - {name: malformed, type: test-malformed}
   - {name: steady, type: test-steady}
-""")
+""",
+    )
     reports = {r.connector: r for r in sync_all(sessions, demo_config, register, AS_OF)}
     assert reports["raising"].error == "RuntimeError: source went away"
     assert reports["hanging"].error.startswith("timed out after 0.5 s")
@@ -140,7 +157,11 @@ def test_a_failing_connector_fails_alone(tmp_path: Path, demo_config: Path, data
         runs = {r.connector: r for r in session.scalars(select(models.SyncRun))}
         sources = set(session.scalars(select(models.Observation.source)))
     assert {n: r.status for n, r in runs.items()} == {
-        "raising": "failed", "hanging": "failed", "malformed": "failed", "steady": "succeeded"}
+        "raising": "failed",
+        "hanging": "failed",
+        "malformed": "failed",
+        "steady": "succeeded",
+    }
     assert runs["raising"].error == "RuntimeError: source went away"
     assert sources == {"steady"}, "a failed connector must not write a partial batch"
     engine.dispose()
@@ -150,8 +171,9 @@ def test_a_failing_connector_fails_alone(tmp_path: Path, demo_config: Path, data
 def test_a_hanging_connector_times_out_and_nothing_of_it_keeps_running(
     tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None, deaf: bool
 ) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
-                                        "connectors:\n  - {name: stuck, type: test-stuck, timeout: 0.5}\n")
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: stuck, type: test-stuck, timeout: 0.5}\n"
+    )
     Stuck.notes, Stuck.deaf = tmp_path / "stuck.txt", deaf
     threads, children = set(threading.enumerate()), set(psutil.Process().children(recursive=True))
     [report] = sync_all(sessions, demo_config, register, AS_OF)
@@ -212,12 +234,14 @@ def test_a_consumer_that_stops_early_closes_the_childs_generator(tmp_path: Path)
     assert not psutil.pid_exists(int(closed.read_text()))
 
 
-def test_a_locked_sqlite_file_fails_the_connector_in_one_line(tmp_path: Path, demo_config: Path, sqlite_url: str,
-                                                               test_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_locked_sqlite_file_fails_the_connector_in_one_line(
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sqlite3
 
-    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
-                                        "connectors:\n  - {name: steady, type: test-steady}\n")
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: steady, type: test-steady}\n"
+    )
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
     engine.dispose()  # new connections wait 0.1 s for a lock
     blocker = sqlite3.connect(tmp_path / "benefits.db")
@@ -228,7 +252,9 @@ def test_a_locked_sqlite_file_fails_the_connector_in_one_line(tmp_path: Path, de
         blocker.rollback()
         blocker.close()
     assert (report.status, report.error) == (
-        "failed", "the SQLite file is locked by another writer (waited 0.1 s); run the sync again when it has finished")
+        "failed",
+        "the SQLite file is locked by another writer (waited 0.1 s); run the sync again when it has finished",
+    )
     engine.dispose()
 
 
@@ -249,36 +275,56 @@ def test_a_database_error_is_one_line_without_sql_or_parameters(sqlite_url: str)
     engine.dispose()
     assert failure_reason(duplicate.value) == (
         "the database refused the write (UNIQUE constraint failed: t.k): another sync of this connector may have "
-        "stored the same values meanwhile; run the sync again")
+        "stored the same values meanwhile; run the sync again"
+    )
     assert failure_reason(missing.value) == "database error: no such table: nowhere"
     assert "424242" not in failure_reason(missing.value) and "SELECT" not in failure_reason(missing.value)
 
 
 def test_a_second_sync_of_the_same_connector_is_refused_in_one_line(
-        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
     from benefits.sync.lock import connector_lock
 
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url, """connectors:
+    engine, sessions, register = _setup(
+        tmp_path,
+        demo_config,
+        database_url,
+        """connectors:
   - {name: steady, type: test-steady}
   - {name: other, type: test-steady}
-""")
+""",
+    )
     with sessions.begin() as first, connector_lock(first, "steady"):  # a sync of steady is writing
         reports = {r.connector: r for r in sync_all(sessions, demo_config, register, AS_OF)}
     assert (reports["steady"].status, reports["steady"].error) == (
-        "failed", "another sync of connector steady is running; run this one again when it has finished")
+        "failed",
+        "another sync of connector steady is running; run this one again when it has finished",
+    )
     assert reports["other"].status == "succeeded"
     assert sync_all(sessions, demo_config, register, AS_OF, only=["steady"])[0].status == "succeeded"  # released
     engine.dispose()
 
 
 def test_the_sqlite_connector_lock_is_held_across_processes_and_dies_with_its_holder(
-        tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
-                                        "connectors:\n  - {name: steady, type: test-steady}\n")
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({str(tmp_path / 'benefits.db')!r} + '.sync-steady.lock', os.O_CREAT | os.O_RDWR)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: steady, type: test-steady}\n"
+    )
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, os, sys, time\n"
+                f"fd = os.open({str(tmp_path / 'benefits.db')!r} + '.sync-steady.lock', os.O_CREAT | os.O_RDWR)\n"
+                "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         refused = sync_all(sessions, demo_config, register, AS_OF)[0]
@@ -291,12 +337,18 @@ def test_the_sqlite_connector_lock_is_held_across_processes_and_dies_with_its_ho
 
 
 def test_a_run_left_running_by_a_killed_sync_is_marked_abandoned_by_the_next(
-        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: steady, type: test-steady}\n")
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: steady, type: test-steady}\n"
+    )
     with sessions.begin() as session:
-        session.add_all([models.SyncRun(connector="steady", connector_type="test-steady"),  # its process was killed
-                         models.SyncRun(connector="elsewhere", connector_type="test-steady")])
+        session.add_all(
+            [
+                models.SyncRun(connector="steady", connector_type="test-steady"),  # its process was killed
+                models.SyncRun(connector="elsewhere", connector_type="test-steady"),
+            ]
+        )
     assert sync_all(sessions, demo_config, register, AS_OF)[0].status == "succeeded"
     with sessions() as session:
         runs = {(r.connector, r.status): r for r in session.scalars(select(models.SyncRun))}
@@ -307,9 +359,12 @@ def test_a_run_left_running_by_a_killed_sync_is_marked_abandoned_by_the_next(
     engine.dispose()
 
 
-def test_framework_keeps_bookmark_and_revisions(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: steady, type: test-steady}\n")
+def test_framework_keeps_bookmark_and_revisions(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: steady, type: test-steady}\n"
+    )
     first = sync_all(sessions, demo_config, register, AS_OF)[0]
     Steady.values[WEEKS[1]] = 250.0
     second = sync_all(sessions, demo_config, register, AS_OF)[0]
@@ -345,7 +400,8 @@ class Slow(Connector):
                 time.sleep(60)
             # 500 valid rows, then rows of an unknown metric (quarantined): both kinds are flushed before the kill
             metric = "ledger.it_opex_weekly" if n < 500 else "m"
-            yield {"metric": metric, "period": (dt.date(2025, 6, 2) + dt.timedelta(days=n)).isoformat(), "value": n, "unit": "GBP"}
+            period = (dt.date(2025, 6, 2) + dt.timedelta(days=n)).isoformat()
+            yield {"metric": metric, "period": period, "value": n, "unit": "GBP"}
 
 plugin_manager().register(SimpleNamespace(register_connectors=hookimpl(lambda: [Slow])), name="slow")
 config = Path(sys.argv[1])
@@ -356,8 +412,12 @@ sync_all(db.session_factory(db.make_engine(sys.argv[2])), config, load_register(
 
 def test_killing_a_sync_midway_writes_nothing(tmp_path: Path, demo_config: Path, sqlite_url: str) -> None:
     engine, sessions, _ = _setup(tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: slow, type: test-slow}\n")
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_SYNC, str(demo_config), sqlite_url],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "BENEFITS_LOAD_PLUGINS": ""})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SYNC, str(demo_config), sqlite_url],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BENEFITS_LOAD_PLUGINS": ""},
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "halfway"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
@@ -374,26 +434,32 @@ def _record(week: int, value: Any = 100.0, metric: str = "ledger.it_opex_weekly"
     return {"metric": metric, "period": period, "value": value, "unit": "GBP", **more}
 
 
-def _check_runs(sessions) -> None:  # type: ignore[no-untyped-def]
+def _check_runs(sessions: sessionmaker[Session]) -> None:
     """Nothing lost: every finished run's rows read = accepted + quarantined, and the rows are there."""
     with sessions() as session:
         for run in session.scalars(select(models.SyncRun).where(models.SyncRun.status == "succeeded")):
-            kept = session.scalar(select(func.count()).select_from(models.QuarantinedRow)
-                                  .where(models.QuarantinedRow.sync_run_id == run.id))
+            kept = session.scalar(
+                select(func.count())
+                .select_from(models.QuarantinedRow)
+                .where(models.QuarantinedRow.sync_run_id == run.id)
+            )
             assert run.rows_read == run.rows_accepted + run.rows_quarantined
             assert kept == run.rows_quarantined
             assert run.validation_success == (run.rows_quarantined == 0)
 
 
-def test_streaming_catches_duplicates_across_chunks(tmp_path: Path, demo_config: Path, database_url: str,
-                                                    test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+def test_streaming_catches_duplicates_across_chunks(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
     # chunks of 4 rows: 1-4, 5-8, 9-12
     Scripted.script = [_record(w) for w in range(9)] + [_record(2, 999.0), _record(11), _record(11)]
     progress: list[tuple[str, int]] = []
-    report = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4,
-                      progress=lambda name, read: progress.append((name, read)))[0]
+    report = sync_all(
+        sessions, demo_config, register, AS_OF, chunk_rows=4, progress=lambda name, read: progress.append((name, read))
+    )[0]
     assert (report.rows_read, report.rows_accepted, report.rows_quarantined) == (12, 9, 3)
     assert progress == [("scripted", 4), ("scripted", 8), ("scripted", 12)]  # after each full chunk
     _check_runs(sessions)
@@ -408,18 +474,33 @@ def test_streaming_catches_duplicates_across_chunks(tmp_path: Path, demo_config:
     }
     assert stored["value"].tolist() == [100.0] * 9
     unique = run.validation["expect_compound_columns_to_be_unique(metric, period)"]
-    assert unique == {"expectation": "expect_compound_columns_to_be_unique", "column": ["metric", "period"],
-                      "severity": "critical", "success": False, "unexpected_count": 3}
+    assert unique == {
+        "expectation": "expect_compound_columns_to_be_unique",
+        "column": ["metric", "period"],
+        "severity": "critical",
+        "success": False,
+        "unexpected_count": 3,
+    }
     engine.dispose()
 
 
-def test_reject_batch_quarantines_the_whole_batch(tmp_path: Path, demo_config: Path, database_url: str,
-                                                  test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted, policy: reject_batch}\n")
+def test_reject_batch_quarantines_the_whole_batch(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path,
+        demo_config,
+        database_url,
+        "connectors:\n  - {name: scripted, type: test-scripted, policy: reject_batch}\n",
+    )
     Scripted.script = [_record(w) for w in range(6)] + [_record(6, "n/a")]
     rejected = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0]
-    assert (rejected.status, rejected.rows_read, rejected.rows_accepted, rejected.rows_quarantined) == ("succeeded", 7, 0, 7)
+    assert (rejected.status, rejected.rows_read, rejected.rows_accepted, rejected.rows_quarantined) == (
+        "succeeded",
+        7,
+        0,
+        7,
+    )
     with sessions() as session:
         reasons = {q.row_number: q.reasons for q in session.scalars(select(models.QuarantinedRow))}
         assert session.scalar(select(func.count()).select_from(models.Observation)) == 0
@@ -438,46 +519,67 @@ def test_reject_batch_quarantines_the_whole_batch(tmp_path: Path, demo_config: P
     engine.dispose()
 
 
-def test_quarantine_keeps_source_ref_and_every_key_verbatim(tmp_path: Path, demo_config: Path, sqlite_url: str,
-                                                            test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
-    Scripted.script = [_record(1, source_ref="ledger.csv:2"),
-                       _record(2, "12,5", source_ref="ledger.csv:3", note="typed by hand", cost_centre=4711)]
+def test_quarantine_keeps_source_ref_and_every_key_verbatim(
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
+    Scripted.script = [
+        _record(1, source_ref="ledger.csv:2"),
+        _record(2, "12,5", source_ref="ledger.csv:3", note="typed by hand", cost_centre=4711),
+    ]
     report = sync_all(sessions, demo_config, register, AS_OF)[0]
     assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
     with sessions() as session:
         row = session.scalars(select(models.QuarantinedRow)).one()
     assert row.source_ref == "ledger.csv:3"
-    assert row.record == {"metric": "ledger.it_opex_weekly", "period": "2026-01-19", "value": "12,5", "unit": "GBP",
-                          "source_ref": "ledger.csv:3", "note": "typed by hand", "cost_centre": 4711}
-    assert row.reasons == ["value: '12,5' is not a number (it has thousands or decimal marks: declare them with "
-                           "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
-                           "{decimal: ',', thousands: '.'})"]
+    assert row.record == {
+        "metric": "ledger.it_opex_weekly",
+        "period": "2026-01-19",
+        "value": "12,5",
+        "unit": "GBP",
+        "source_ref": "ledger.csv:3",
+        "note": "typed by hand",
+        "cost_centre": 4711,
+    }
+    assert row.reasons == [
+        "value: '12,5' is not a number (it has thousands or decimal marks: declare them with "
+        "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
+        "{decimal: ',', thousands: '.'})"
+    ]
     engine.dispose()
 
 
 def test_accepted_rows_keep_their_source_ref_and_revisions_keep_the_earlier_one(
-        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
     Scripted.script = [_record(1, source_ref="ledger.csv:2"), _record(2)]
     sync_all(sessions, demo_config, register, AS_OF)
     Scripted.script = [_record(1, "99", source_ref="ledger-restated.csv:7")]
     assert sync_all(sessions, demo_config, register, AS_OF)[0].rows_restated == 1
     with sessions() as session:
-        stored = session.execute(select(models.Observation.period, models.Observation.source_ref,
-                                        models.Observation.sync_run_id).order_by(models.Observation.period)).all()
+        stored = session.execute(
+            select(models.Observation.period, models.Observation.source_ref, models.Observation.sync_run_id).order_by(
+                models.Observation.period
+            )
+        ).all()
         [earlier] = repository.revisions(session, "ledger.it_opex_weekly")
     assert [(str(p), ref, run) for p, ref, run in stored] == [
-        ("2026-01-12", "ledger-restated.csv:7", 2), ("2026-01-19", None, 1)]
+        ("2026-01-12", "ledger-restated.csv:7", 2),
+        ("2026-01-19", None, 1),
+    ]
     assert (earlier.source_ref, earlier.sync_run_id) == ("ledger.csv:2", 1)
     engine.dispose()
 
 
 def test_a_jump_warns_but_loads(tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
     values = [100.0 + (w % 3) for w in range(20)]
     values[12] = 5000.0
     Scripted.script = [_record(w, v) for w, v in enumerate(values)]
@@ -488,18 +590,32 @@ def test_a_jump_warns_but_loads(tmp_path: Path, demo_config: Path, database_url:
         run = session.scalars(select(models.SyncRun)).one()
         assert session.scalar(select(func.count()).select_from(models.Observation)) == 20
     assert [(w.row_number, w.reasons) for w in warnings] == [
-        (13, ["value: 5000 changes by 4898 since 2026-03-23 (102), far outside the usual change of ledger.it_opex_weekly"]),
-        (14, ["value: 101 changes by -4899 since 2026-03-30 (5000), far outside the usual change of ledger.it_opex_weekly"]),
+        (
+            13,
+            [
+                "value: 5000 changes by 4898 since 2026-03-23 (102), "
+                "far outside the usual change of ledger.it_opex_weekly"
+            ],
+        ),
+        (
+            14,
+            [
+                "value: 101 changes by -4899 since 2026-03-30 (5000), "
+                "far outside the usual change of ledger.it_opex_weekly"
+            ],
+        ),
     ]
     assert (run.rows_warned, run.validation_success) == (2, True)
     assert run.validation["expect_column_values_to_be_between(jump_score)"]["severity"] == "warning"
     engine.dispose()
 
 
-def test_timeout_counts_only_waiting_for_the_connector(tmp_path: Path, demo_config: Path, sqlite_url: str,
-                                                       test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted, timeout: 1}\n")
+def test_timeout_counts_only_waiting_for_the_connector(
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: scripted, type: test-scripted, timeout: 1}\n"
+    )
     Scripted.script = [_record(w) for w in range(8)] + [0.4] + [_record(w) for w in range(8, 12)]
     assert sync_all(sessions, demo_config, register, AS_OF, chunk_rows=4)[0].rows_accepted == 12
     Scripted.script = [_record(w) for w in range(8)] + [5.0] + [_record(w) for w in range(8, 12)]
@@ -514,9 +630,11 @@ def test_timeout_counts_only_waiting_for_the_connector(tmp_path: Path, demo_conf
 
 
 def test_a_jump_in_an_incremental_batch_is_judged_against_stored_values(
-        tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, sqlite_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
     Scripted.script = [_record(w, 100.0 + (w % 3)) for w in range(20)]
     assert sync_all(sessions, demo_config, register, AS_OF)[0].rows_warned == 0
     Scripted.script = [_record(20, 5000.0)]  # only the new week, as a bookmarking connector sends it
@@ -524,15 +642,18 @@ def test_a_jump_in_an_incremental_batch_is_judged_against_stored_values(
     assert (report.rows_accepted, report.rows_warned) == (1, 1)
     with sessions() as session:
         warning = session.scalars(select(models.ValidationWarning)).one()
-    assert warning.reasons == ["value: 5000 changes by 4899 since 2026-05-18 (101), "
-                               "far outside the usual change of ledger.it_opex_weekly"]
+    assert warning.reasons == [
+        "value: 5000 changes by 4899 since 2026-05-18 (101), far outside the usual change of ledger.it_opex_weekly"
+    ]
     engine.dispose()
 
 
 def test_a_restated_old_week_is_judged_against_stored_values_and_the_unchanged_latest_week_does_not_warn(
-        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
     Scripted.script = [_record(w, 100.0 + (w % 3)) for w in range(20)]
     assert sync_all(sessions, demo_config, register, AS_OF)[0].rows_warned == 0
     # the source restates week 5 and re-sends the unchanged latest week 19, nothing in between
@@ -542,20 +663,29 @@ def test_a_restated_old_week_is_judged_against_stored_values_and_the_unchanged_l
     with sessions() as session:
         warning = session.scalars(select(models.ValidationWarning)).one()
     assert warning.record["period"] == "2026-02-09"  # week 5, against stored week 4: not week 19
-    assert warning.reasons == ["value: 5000 changes by 4899 since 2026-02-02 (101), "
-                               "far outside the usual change of ledger.it_opex_weekly"]
+    assert warning.reasons == [
+        "value: 5000 changes by 4899 since 2026-02-02 (101), far outside the usual change of ledger.it_opex_weekly"
+    ]
     engine.dispose()
 
 
 def test_a_chunk_mixing_new_unchanged_and_restated_values_loads_each_way(
-        tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None) -> None:
-    engine, sessions, register = _setup(tmp_path, demo_config, database_url,
-                                        "connectors:\n  - {name: scripted, type: test-scripted}\n")
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
     Scripted.script = [_record(w) for w in (3, 1, 2)]
     sync_all(sessions, demo_config, register, AS_OF)
     # one chunk, out of period order: new weeks 5, 0 and 4, week 2 restated, week 1 unchanged, week 3 restated
-    Scripted.script = [_record(5, 105.0), _record(2, 250.0), _record(0, 90.0), _record(1), _record(3, 300.0),
-                       _record(4, 104.0)]
+    Scripted.script = [
+        _record(5, 105.0),
+        _record(2, 250.0),
+        _record(0, 90.0),
+        _record(1),
+        _record(3, 300.0),
+        _record(4, 104.0),
+    ]
     report = sync_all(sessions, demo_config, register, AS_OF)[0]
     assert (report.rows_read, report.rows_accepted, report.rows_restated) == (6, 6, 2)
     assert (report.rows_new, report.rows_unchanged) == (3, 1)  # each accepted row counted once, by what it did
@@ -565,10 +695,18 @@ def test_a_chunk_mixing_new_unchanged_and_restated_values_loads_each_way(
         stored = {o.period: (o.value, o.sync_run_id) for o in session.scalars(select(models.Observation))}
         history = repository.revisions(session, "ledger.it_opex_weekly")
     week = {w: dt.date(2026, 1, 5) + dt.timedelta(weeks=w) for w in range(6)}
-    assert stored == {week[0]: (90.0, second.id), week[1]: (100.0, first.id), week[2]: (250.0, second.id),
-                      week[3]: (300.0, second.id), week[4]: (104.0, second.id), week[5]: (105.0, second.id)}
+    assert stored == {
+        week[0]: (90.0, second.id),
+        week[1]: (100.0, first.id),
+        week[2]: (250.0, second.id),
+        week[3]: (300.0, second.id),
+        week[4]: (104.0, second.id),
+        week[5]: (105.0, second.id),
+    }
     assert sorted((h.period, h.value, h.sync_run_id, h.replaced_by_sync_run_id) for h in history) == [
-        (week[2], 100.0, first.id, second.id), (week[3], 100.0, first.id, second.id)]
+        (week[2], 100.0, first.id, second.id),
+        (week[3], 100.0, first.id, second.id),
+    ]
     engine.dispose()
 
 

@@ -321,4 +321,3 @@ def test_batch_without_unique_row_numbers_or_columns_is_refused() -> None:
 def test_importing_the_module_does_not_import_great_expectations() -> None:
     code = "import sys, benefits.validation; sys.exit('great_expectations' in sys.modules)"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
-

@@ -52,10 +52,16 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     sync_all(sessions, config, register, AS_OF)
     with sessions() as session:
         runs = {r.connector: r for r in session.scalars(select(models.SyncRun))}
-        quarantined = {name: list(session.scalars(select(models.QuarantinedRow)
-                                                  .where(models.QuarantinedRow.source == name)
-                                                  .order_by(models.QuarantinedRow.row_number)))
-                       for name in runs}
+        quarantined = {
+            name: list(
+                session.scalars(
+                    select(models.QuarantinedRow)
+                    .where(models.QuarantinedRow.source == name)
+                    .order_by(models.QuarantinedRow.row_number)
+                )
+            )
+            for name in runs
+        }
     engine.dispose()
     return {"runs": runs, "quarantined": quarantined}
 
@@ -77,7 +83,10 @@ def test_corpus_file(name: str, synced: dict[str, Any]) -> None:
     assert run.status == "succeeded", run.error
     lines = {int(line): reasons for line, reasons in (expected.get("quarantined") or {}).items()}
     assert (run.rows_read, run.rows_accepted, run.rows_quarantined) == (
-        expected["accepted"] + len(lines), expected["accepted"], len(lines))
+        expected["accepted"] + len(lines),
+        expected["accepted"],
+        len(lines),
+    )
     rows = synced["quarantined"][_connector(name)]
     found = {int(q.source_ref.rsplit(":", 1)[1]): q.reasons for q in rows}
     assert found == lines
@@ -85,7 +94,9 @@ def test_corpus_file(name: str, synced: dict[str, Any]) -> None:
     for q in rows:
         assert q.source_ref.rsplit(":", 1)[0] == str(path)
         line = int(q.source_ref.rsplit(":", 1)[1])
-        assert ",".join(str(q.record[f] or "") for f in ("metric", "period", "value", "unit")) in _unquoted(text[line - 1])
+        assert ",".join(str(q.record[f] or "") for f in ("metric", "period", "value", "unit")) in _unquoted(
+            text[line - 1]
+        )
         assert q.record["source_ref"] == q.source_ref
 
 

@@ -46,8 +46,10 @@ def rec(metric: str, period: str, value: object, unit: str, **more: object) -> d
 
 
 # Rows 1-10 are clean weekly values (the series the jump check judges); the rest break one rule each.
-SERIES = [rec("ops.cost_per_order", (dt.date(2026, 1, 5) + dt.timedelta(weeks=w)).isoformat(), 14.0 - w / 100, "GBP")
-          for w in range(10)]
+SERIES = [
+    rec("ops.cost_per_order", (dt.date(2026, 1, 5) + dt.timedelta(weeks=w)).isoformat(), 14.0 - w / 100, "GBP")
+    for w in range(10)
+]
 BROKEN = [
     rec("ledger.no_such_metric", "2026-03-02", 5, "GBP", source_ref="x.csv:12"),  # 11: unknown metric
     rec("hr.certified_staff", "2026-03-02", 130, "headcount"),  # 12: wrong unit
@@ -76,8 +78,10 @@ def test_clean_rows_pass_every_rule(outcome: ValidationOutcome) -> None:
 
 
 def test_metric_must_be_known_to_the_register(reasons: dict[int, list[str]], outcome: ValidationOutcome) -> None:
-    assert reasons[11] == ["metric: 'ledger.no_such_metric' is not a metric of the register"
-                           " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"]
+    assert reasons[11] == [
+        "metric: 'ledger.no_such_metric' is not a metric of the register"
+        " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"
+    ]
     record = next(q.record for q in outcome.quarantined if q.row == 11)
     assert record["source_ref"] == "x.csv:12"
 
@@ -94,7 +98,9 @@ def test_bounds_come_from_metric_register_unit_then_default(reasons: dict[int, l
 
 
 def test_period_long_before_the_baseline_is_rejected(reasons: dict[int, list[str]]) -> None:
-    assert reasons[17] == ["period: 2023-06-05 is before 2024-06-01, 366 days before the baseline of hr.engagement_score"]
+    assert reasons[17] == [
+        "period: 2023-06-05 is before 2024-06-01, 366 days before the baseline of hr.engagement_score"
+    ]
     assert 18 not in reasons
 
 
@@ -112,15 +118,22 @@ def test_statistics_list_every_rule_with_its_severity(outcome: ValidationOutcome
 def test_a_jump_is_a_warning_and_the_row_is_accepted(rules: ValidationRules) -> None:
     values = [50.0 + (w % 2) for w in range(12)]
     values[9] = 95.0  # a step far outside the usual week-on-week change
-    rows = [rec("hr.attrition_pct", (dt.date(2026, 1, 5) + dt.timedelta(weeks=w)).isoformat(), v, "%")
-            for w, v in enumerate(values)]
+    rows = [
+        rec("hr.attrition_pct", (dt.date(2026, 1, 5) + dt.timedelta(weeks=w)).isoformat(), v, "%")
+        for w, v in enumerate(values)
+    ]
     outcome = validate_batch(batch_frame(rows), as_of=AS_OF, rules=rules)
     assert outcome.success and len(outcome.accepted) == 12
     assert [(w.row, w.reasons) for w in outcome.warnings] == [
         (10, ["value: 95 changes by 45 since 2026-03-02 (50), far outside the usual change of hr.attrition_pct"]),
         (11, ["value: 50 changes by -45 since 2026-03-09 (95), far outside the usual change of hr.attrition_pct"]),
     ]
-    assert outcome.warnings[0].record == {"metric": "hr.attrition_pct", "period": "2026-03-09", "value": 95.0, "unit": "%"}
+    assert outcome.warnings[0].record == {
+        "metric": "hr.attrition_pct",
+        "period": "2026-03-09",
+        "value": 95.0,
+        "unit": "%",
+    }
 
 
 def test_a_short_series_is_not_judged_for_jumps(rules: ValidationRules) -> None:
@@ -157,11 +170,14 @@ def whole_people_plugin() -> Iterator[None]:
     from great_expectations.expectations.row_conditions import Column
 
     def register_expectations(register: Register) -> list[object]:
-        return [gxe.ExpectColumnValuesToMatchRegex(
-            column="value_text", regex=r"^[0-9]+$",
-            row_condition=Column("unit") == "people",
-            meta={"reason": "value: {raw} is not a whole number of people"},
-        )]
+        return [
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="value_text",
+                regex=r"^[0-9]+$",
+                row_condition=Column("unit") == "people",
+                meta={"reason": "value: {raw} is not a whole number of people"},
+            )
+        ]
 
     plugin_manager().register(SimpleNamespace(register_expectations=hookimpl(register_expectations)), name="people")
     yield
@@ -170,17 +186,20 @@ def whole_people_plugin() -> Iterator[None]:
 
 def test_hook_register_expectations(register: Register, whole_people_plugin: None) -> None:
     rules = load_rules(DEMO_CONFIG, register)
-    rows = [rec("hr.certified_staff", "2026-03-02", "130", "people"),
-            rec("hr.certified_staff", "2026-03-09", "130.5", "people"),
-            rec("hr.attrition_pct", "2026-03-09", "13.5", "%")]
+    rows = [
+        rec("hr.certified_staff", "2026-03-02", "130", "people"),
+        rec("hr.certified_staff", "2026-03-09", "130.5", "people"),
+        rec("hr.attrition_pct", "2026-03-09", "13.5", "%"),
+    ]
     outcome = validate_batch(batch_frame(rows), as_of=AS_OF, rules=rules)
     assert {q.row: q.reasons for q in outcome.quarantined} == {2: ["value: '130.5' is not a whole number of people"]}
     assert "expect_column_values_to_match_regex(value_text)#2" in outcome.statistics
 
 
 def test_batch_frame_keeps_every_key_and_numbers_rows() -> None:
-    frame = batch_frame([rec("m", "2026-01-05", 1, "GBP", source_ref="a.csv:2"), {"metric": "m", "note": "x"}],
-                        first_row=7)
+    frame = batch_frame(
+        [rec("m", "2026-01-05", 1, "GBP", source_ref="a.csv:2"), {"metric": "m", "note": "x"}], first_row=7
+    )
     assert frame["row"].tolist() == [7, 8]
     assert list(frame.columns) == ["row", "metric", "period", "value", "unit", "source_ref", "note"]
     assert frame["note"].tolist() == [None, "x"]

@@ -30,8 +30,10 @@ class OverAttribution:
     def message(self) -> str:
         """One line saying which metric, which benefits and by how much."""
         parts = ", ".join(f"{key} {_pct(share)}" for key, share in self.shares)
-        return (f"metric {self.metric}: attribution shares add up to {_pct(self.total)} ({parts}); "
-                "the same saving may be counted twice")
+        return (
+            f"metric {self.metric}: attribution shares add up to {_pct(self.total)} ({parts}); "
+            "the same saving may be counted twice"
+        )
 
 
 def over_attributed(shares: Iterable[tuple[str, str, float | Decimal]]) -> list[OverAttribution]:

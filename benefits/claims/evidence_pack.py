@@ -16,11 +16,34 @@ from benefits.claims.ledger import ClaimLine, ClaimsReport
 from benefits.claims.money import PENNY, display, display_share, plain
 
 CSV_COLUMNS = (
-    "initiative", "claim_id", "benefit", "metric", "period", "class", "claim_source", "claim_source_ref",
-    "claim_sync_run_id", "state", "claimed_value", "evidenced_value",
-    "variance", "evidenced_share", "evidence_state", "evidence_reason", "double_counting", "decision", "decided_by",
-    "decided_at", "comment", "observation_period", "observation_value", "observation_source", "sync_run_id",
-    "sync_run_status", "sync_run_finished_at", "validation",
+    "initiative",
+    "claim_id",
+    "benefit",
+    "metric",
+    "period",
+    "class",
+    "claim_source",
+    "claim_source_ref",
+    "claim_sync_run_id",
+    "state",
+    "claimed_value",
+    "evidenced_value",
+    "variance",
+    "evidenced_share",
+    "evidence_state",
+    "evidence_reason",
+    "double_counting",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "comment",
+    "observation_period",
+    "observation_value",
+    "observation_source",
+    "sync_run_id",
+    "sync_run_status",
+    "sync_run_finished_at",
+    "validation",
 )
 
 
@@ -46,11 +69,18 @@ def csv_rows(report: ClaimsReport) -> list[list[str]]:
                 rows.append(claim + [""] * 7)
                 continue
             run = report.runs.get(evidence.sync_run_id)
-            rows.append(claim + [
-                evidence.period.isoformat(), plain(evidence.value), evidence.source, str(evidence.sync_run_id),
-                run.status if run else "missing", _when(run.finished_at) if run else "",
-                run.validation if run else "sync run not found",
-            ])
+            rows.append(
+                claim
+                + [
+                    evidence.period.isoformat(),
+                    plain(evidence.value),
+                    evidence.source,
+                    str(evidence.sync_run_id),
+                    run.status if run else "missing",
+                    _when(run.finished_at) if run else "",
+                    run.validation if run else "sync run not found",
+                ]
+            )
     return rows
 
 
@@ -58,11 +88,26 @@ def _claim_cells(line: ClaimLine) -> list[str]:
     r = line.reconciliation
     last = line.decisions[-1] if line.decisions else None
     return [
-        line.initiative, str(line.id), line.benefit, line.metric, line.period.isoformat(), line.claim_class.value,
-        line.source, line.source_ref or "", "" if line.sync_run_id is None else str(line.sync_run_id), line.state,
-        plain(r.claimed), plain(r.evidenced), plain(r.variance), plain(r.evidenced_share), r.state, r.reason,
+        line.initiative,
+        str(line.id),
+        line.benefit,
+        line.metric,
+        line.period.isoformat(),
+        line.claim_class.value,
+        line.source,
+        line.source_ref or "",
+        "" if line.sync_run_id is None else str(line.sync_run_id),
+        line.state,
+        plain(r.claimed),
+        plain(r.evidenced),
+        plain(r.variance),
+        plain(r.evidenced_share),
+        r.state,
+        r.reason,
         line.double_counted.message() if line.double_counted else "",
-        last.decision if last else "", last.decided_by if last else "", _when(last.decided_at) if last else "",
+        last.decision if last else "",
+        last.decided_by if last else "",
+        _when(last.decided_at) if last else "",
         last.comment if last else "",
     ]
 
@@ -91,26 +136,37 @@ def render_html(report: ClaimsReport, initiative: str, currency: str) -> str:
 def _claim_html(line: ClaimLine, report: ClaimsReport, currency: str) -> str:
     r = line.reconciliation
     facts = [
-        ("Benefit", f"{line.benefit_name} ({line.benefit})"), ("Metric", line.metric),
-        ("Period", line.period.isoformat()), ("Class", line.claim_class.value.replace("_", "-")),
-        ("Source", _claim_origin(line, report)), ("Claimed", display(r.claimed, currency, PENNY)),
-        ("Evidenced", display(r.evidenced, currency, PENNY)), ("Variance", display(r.variance, currency, PENNY)),
-        ("Evidenced share", display_share(r.evidenced_share)), ("Evidence", f"{r.state}: {r.reason}"),
+        ("Benefit", f"{line.benefit_name} ({line.benefit})"),
+        ("Metric", line.metric),
+        ("Period", line.period.isoformat()),
+        ("Class", line.claim_class.value.replace("_", "-")),
+        ("Source", _claim_origin(line, report)),
+        ("Claimed", display(r.claimed, currency, PENNY)),
+        ("Evidenced", display(r.evidenced, currency, PENNY)),
+        ("Variance", display(r.variance, currency, PENNY)),
+        ("Evidenced share", display_share(r.evidenced_share)),
+        ("Evidence", f"{r.state}: {r.reason}"),
         ("State", line.state),
     ]
     if line.double_counted:
         facts.append(("Double counting", line.double_counted.message()))
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
-    evidence = "".join(
-        f"<tr><td>{_e(e.period.isoformat())}</td><td class='num'>{_e(plain(e.value))}</td><td>{_e(e.source)}</td>"
-        f"<td>{e.sync_run_id}</td><td>{_e(_run_text(report, e.sync_run_id))}</td></tr>"
-        for e in line.evidence.lines
-    ) or "<tr><td colspan='5' class='flag'>no observations</td></tr>"
-    history = "".join(
-        f"<tr><td>{_e(_when(d.decided_at))}</td><td>{_e(d.decided_by)}</td><td>{_e(d.role)}</td>"
-        f"<td>{_e(d.decision)}</td><td>{_e(d.comment)}</td></tr>"
-        for d in line.decisions
-    ) or "<tr><td colspan='5'>no decision yet</td></tr>"
+    evidence = (
+        "".join(
+            f"<tr><td>{_e(e.period.isoformat())}</td><td class='num'>{_e(plain(e.value))}</td><td>{_e(e.source)}</td>"
+            f"<td>{e.sync_run_id}</td><td>{_e(_run_text(report, e.sync_run_id))}</td></tr>"
+            for e in line.evidence.lines
+        )
+        or "<tr><td colspan='5' class='flag'>no observations</td></tr>"
+    )
+    history = (
+        "".join(
+            f"<tr><td>{_e(_when(d.decided_at))}</td><td>{_e(d.decided_by)}</td><td>{_e(d.role)}</td>"
+            f"<td>{_e(d.decision)}</td><td>{_e(d.comment)}</td></tr>"
+            for d in line.decisions
+        )
+        or "<tr><td colspan='5'>no decision yet</td></tr>"
+    )
     return (
         f"<h2 id='claim-{line.id}'>Claim {line.id}: {_e(line.benefit_name)}, {_e(line.period.isoformat())}</h2>"
         f"<table>{rows}</table><h3>Evidence</h3><table><tr><th>Period</th><th>Value</th><th>Source</th>"
@@ -128,8 +184,11 @@ def _claim_origin(line: ClaimLine, report: ClaimsReport) -> str:
     if line.sync_run_id is not None:
         parts.append(f"sync run {line.sync_run_id}: {_run_text(report, line.sync_run_id)}")
     if len(line.versions) > 1:
-        parts.append(f"version {len(line.versions)} (earlier: "
-                     + ", ".join(plain(v.claimed_value) for v in line.versions[:-1]) + ")")
+        parts.append(
+            f"version {len(line.versions)} (earlier: "
+            + ", ".join(plain(v.claimed_value) for v in line.versions[:-1])
+            + ")"
+        )
     return "; ".join(parts)
 
 

@@ -123,8 +123,14 @@ def read_claim_records(records: Iterable[Any], connector: str) -> list[ClaimInpu
     return claims
 
 
-def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimSource,
-                  created_by: str = "", sync_run_id: int | None = None, today: dt.date | None = None) -> RecordCounts:
+def record_claims(
+    session: Session,
+    claims: Iterable[ClaimInput],
+    source: ClaimSource,
+    created_by: str = "",
+    sync_run_id: int | None = None,
+    today: dt.date | None = None,
+) -> RecordCounts:
     """Check every claim against the stored register, then write them all (or nothing).
 
     A claim is one benefit and period: recording it again with the same value and class changes
@@ -140,16 +146,22 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
     currency = session.scalar(select(models.Portfolio.currency))
     who = created_by or UNKNOWN_RECORDER
     benefits = {b.key: b for b in session.scalars(select(models.Benefit))}
-    existing = {(c.benefit_key, c.period): c for c in session.scalars(
-        select(models.Claim).options(selectinload(models.Claim.decisions))  # checked for each claim below
-        .where(models.Claim.benefit_key.in_(sorted({c.benefit for c in claims}))))}
+    existing = {
+        (c.benefit_key, c.period): c
+        for c in session.scalars(
+            select(models.Claim)
+            .options(selectinload(models.Claim.decisions))  # checked for each claim below
+            .where(models.Claim.benefit_key.in_(sorted({c.benefit for c in claims})))
+        )
+    }
     problems: list[str] = []
     seen: dict[tuple[str, dt.date], str] = {}
     for claim in claims:
         key = (claim.benefit, claim.period)
         if key in seen:
-            problems.append(f"{claim.where}: benefit: {claim.benefit} at {claim.period} "
-                            f"is already claimed in {seen[key]}")
+            problems.append(
+                f"{claim.where}: benefit: {claim.benefit} at {claim.period} is already claimed in {seen[key]}"
+            )
         seen[key] = claim.where
         found = _claim_problems(claim, benefits.get(claim.benefit), existing.get(key), currency, today)
         problems.extend(f"{claim.where}: {p}" for p in found)
@@ -160,9 +172,15 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
         claim_class = claim.claim_class or _default_class(benefits[claim.benefit])
         row = existing.get((claim.benefit, claim.period))
         if row is None:
-            row = models.Claim(benefit_key=claim.benefit, period=claim.period, claimed_value=claim.claimed_value,
-                               claim_class=claim_class.value, source=source.value, note=claim.note,
-                               created_by=who)
+            row = models.Claim(
+                benefit_key=claim.benefit,
+                period=claim.period,
+                claimed_value=claim.claimed_value,
+                claim_class=claim_class.value,
+                source=source.value,
+                note=claim.note,
+                created_by=who,
+            )
             session.add(row)
             new += 1
         elif row.claimed_value == claim.claimed_value and row.claim_class == claim_class.value:
@@ -174,9 +192,19 @@ def record_claims(session: Session, claims: Iterable[ClaimInput], source: ClaimS
             updated += 1
         versions.append((row, claim.source_ref))
     session.flush()
-    session.add_all(models.ClaimVersion(claim_id=row.id, claimed_value=row.claimed_value, claim_class=row.claim_class,
-                                        note=row.note, source=row.source, created_by=row.created_by,
-                                        source_ref=ref, sync_run_id=sync_run_id) for row, ref in versions)
+    session.add_all(
+        models.ClaimVersion(
+            claim_id=row.id,
+            claimed_value=row.claimed_value,
+            claim_class=row.claim_class,
+            note=row.note,
+            source=row.source,
+            created_by=row.created_by,
+            source_ref=ref,
+            sync_run_id=sync_run_id,
+        )
+        for row, ref in versions
+    )
     session.flush()
     return RecordCounts(new, updated, unchanged)
 
@@ -265,14 +293,25 @@ def register_problems(claims: Iterable[ClaimInput], register: Register, today: d
     problems: list[str] = []
     for claim in claims:
         benefit = declared.get(claim.benefit)
-        found = [*_benefit_problems(claim, benefit.category.value, benefit.dis_benefit, benefit.baseline.date, today),
-                 *_currency_problems(claim, register.currency)] if benefit else [_unknown(claim)]
+        found = (
+            [
+                *_benefit_problems(claim, benefit.category.value, benefit.dis_benefit, benefit.baseline.date, today),
+                *_currency_problems(claim, register.currency),
+            ]
+            if benefit
+            else [_unknown(claim)]
+        )
         problems.extend(f"{claim.where}: {p}" for p in found)
     return problems
 
 
-def _claim_problems(claim: ClaimInput, benefit: models.Benefit | None, existing: models.Claim | None,
-                    currency: str | None, today: dt.date) -> Iterator[str]:
+def _claim_problems(
+    claim: ClaimInput,
+    benefit: models.Benefit | None,
+    existing: models.Claim | None,
+    currency: str | None,
+    today: dt.date,
+) -> Iterator[str]:
     if benefit is None:
         yield _unknown(claim)
         return
@@ -280,10 +319,15 @@ def _claim_problems(claim: ClaimInput, benefit: models.Benefit | None, existing:
     if currency is not None:
         yield from _currency_problems(claim, currency)
     claim_class = claim.claim_class or _default_class(benefit)
-    if existing is not None and existing.decisions and (
-            existing.claimed_value != claim.claimed_value or existing.claim_class != claim_class.value):
-        yield (f"claimed_value: claim {existing.id} ({claim.benefit} at {claim.period}) is already "
-               f"{existing.decisions[-1].decision}; a decided claim cannot change")
+    if (
+        existing is not None
+        and existing.decisions
+        and (existing.claimed_value != claim.claimed_value or existing.claim_class != claim_class.value)
+    ):
+        yield (
+            f"claimed_value: claim {existing.id} ({claim.benefit} at {claim.period}) is already "
+            f"{existing.decisions[-1].decision}; a decided claim cannot change"
+        )
 
 
 def _unknown(claim: ClaimInput) -> str:
@@ -297,8 +341,9 @@ def _currency_problems(claim: ClaimInput, currency: str) -> Iterator[str]:
         yield f"claimed_value: {exc}"
 
 
-def _benefit_problems(claim: ClaimInput, category: str, dis_benefit: bool, baseline_date: dt.date,
-                      today: dt.date) -> Iterator[str]:
+def _benefit_problems(
+    claim: ClaimInput, category: str, dis_benefit: bool, baseline_date: dt.date, today: dt.date
+) -> Iterator[str]:
     if category not in CLAIMABLE_CATEGORIES:
         yield f"benefit: {claim.benefit} is {category}; claims are for cost_reduction and revenue benefits"
     if dis_benefit:

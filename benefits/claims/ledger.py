@@ -165,8 +165,9 @@ class ClaimedValue:
     validated: Decimal
 
 
-def claimed_value_by_initiative(session: Session,
-                                benefit_keys: Collection[str] | None = None) -> dict[str, ClaimedValue]:
+def claimed_value_by_initiative(
+    session: Session, benefit_keys: Collection[str] | None = None
+) -> dict[str, ClaimedValue]:
     """Reported and validated (approved) claimed value per initiative key: latest claims chosen in SQL, added in Python.
 
     Reported value adds up each benefit's latest claim; validated value each benefit's latest
@@ -185,8 +186,9 @@ def _approved_claim_ids() -> Select[int]:
     return select(d.claim_id).join(last, last.c.id == d.id).where(d.decision == Decision.approved.value)
 
 
-def _sum_latest_by_initiative(session: Session, claim_ids: Select[int],
-                              benefit_keys: Collection[str] | None) -> dict[str, Decimal]:
+def _sum_latest_by_initiative(
+    session: Session, claim_ids: Select[int], benefit_keys: Collection[str] | None
+) -> dict[str, Decimal]:
     """Sum, per initiative, the claimed value of each benefit's latest claim among ``claim_ids``.
 
     The values are added in Python: on SQLite they are decimal text, which SQL would add as floats.
@@ -219,8 +221,9 @@ def claims_report(session: Session, initiative: str | None = None) -> ClaimsRepo
     query = select(models.Claim).options(selectinload(models.Claim.decisions), selectinload(models.Claim.versions))
     claims = list(session.scalars(query.order_by(models.Claim.id)))
     if initiative is not None:
-        claims = [c for c in claims
-                  if c.benefit_key in benefits and benefits[c.benefit_key].initiative.key == initiative]
+        claims = [
+            c for c in claims if c.benefit_key in benefits and benefits[c.benefit_key].initiative.key == initiative
+        ]
     frames: dict[str, pd.DataFrame] = {}
     lines = []
     for claim in claims:
@@ -245,8 +248,12 @@ def orphan_claims(session: Session) -> list[models.Claim]:
 def metric_observations(session: Session, metric: str) -> pd.DataFrame:
     """A metric's observations with their source and sync run, one per period (the latest loaded wins)."""
     query = (
-        select(models.Observation.period, models.Observation.value, models.Observation.source,
-               models.Observation.sync_run_id)
+        select(
+            models.Observation.period,
+            models.Observation.value,
+            models.Observation.source,
+            models.Observation.sync_run_id,
+        )
         .where(models.Observation.metric == metric)
         .order_by(models.Observation.period, models.Observation.id)
     )
@@ -259,10 +266,22 @@ def sync_run_info(session: Session, run_ids: set[int]) -> dict[int, RunInfo]:
     if not run_ids:
         return {}
     r = models.SyncRun
-    runs = session.execute(select(r.id, r.connector, r.status, r.finished_at, r.rows_quarantined, r.validation)
-                           .where(r.id.in_(sorted(run_ids))))
-    return {r.id: RunInfo(r.id, r.connector, r.status, r.finished_at, r.rows_quarantined,
-                          validation_summary(r.validation, r.rows_quarantined)) for r in runs}
+    runs = session.execute(
+        select(r.id, r.connector, r.status, r.finished_at, r.rows_quarantined, r.validation).where(
+            r.id.in_(sorted(run_ids))
+        )
+    )
+    return {
+        r.id: RunInfo(
+            r.id,
+            r.connector,
+            r.status,
+            r.finished_at,
+            r.rows_quarantined,
+            validation_summary(r.validation, r.rows_quarantined),
+        )
+        for r in runs
+    }
 
 
 def validation_summary(validation: dict[str, Any] | None, rows_quarantined: int) -> str:
@@ -281,15 +300,27 @@ def validation_summary(validation: dict[str, Any] | None, rows_quarantined: int)
     return text
 
 
-def _line(claim: models.Claim, row: models.Benefit, observations: pd.DataFrame,
-          double: OverAttribution | None) -> ClaimLine:
+def _line(
+    claim: models.Claim, row: models.Benefit, observations: pd.DataFrame, double: OverAttribution | None
+) -> ClaimLine:
     benefit = repository.declared_benefit(row)
     found = evidence(benefit, observations, claim.period)
     claim_class = ClaimClass(claim.claim_class)
-    reconciliation = reconcile(claim.claimed_value, claim_class, found) if double is None else \
-        not_counted(claim.claimed_value, DOUBLE_COUNTED, f"not counted as evidenced: {double.message()}")
-    return _claim_line(claim, found, reconciliation, double, benefit_name=row.name, initiative=row.initiative.key,
-                       initiative_name=row.initiative.name, category=row.category)
+    reconciliation = (
+        reconcile(claim.claimed_value, claim_class, found)
+        if double is None
+        else not_counted(claim.claimed_value, DOUBLE_COUNTED, f"not counted as evidenced: {double.message()}")
+    )
+    return _claim_line(
+        claim,
+        found,
+        reconciliation,
+        double,
+        benefit_name=row.name,
+        initiative=row.initiative.key,
+        initiative_name=row.initiative.name,
+        category=row.category,
+    )
 
 
 def _orphan_line(claim: models.Claim) -> ClaimLine:
@@ -299,19 +330,46 @@ def _orphan_line(claim: models.Claim) -> ClaimLine:
     return _claim_line(claim, found, not_counted(claim.claimed_value, ORPHAN, reason), None, orphan=True)
 
 
-def _claim_line(claim: models.Claim, found: Evidence, reconciliation: Reconciliation,
-                double: OverAttribution | None, benefit_name: str = "", initiative: str = "",
-                initiative_name: str = "", category: str = "", orphan: bool = False) -> ClaimLine:
+def _claim_line(
+    claim: models.Claim,
+    found: Evidence,
+    reconciliation: Reconciliation,
+    double: OverAttribution | None,
+    benefit_name: str = "",
+    initiative: str = "",
+    initiative_name: str = "",
+    category: str = "",
+    orphan: bool = False,
+) -> ClaimLine:
     latest = claim.versions[-1] if claim.versions else None
     return ClaimLine(
-        id=claim.id, benefit=claim.benefit_key, benefit_name=benefit_name, initiative=initiative,
-        initiative_name=initiative_name, category=category, metric=found.metric, period=claim.period,
-        claim_class=ClaimClass(claim.claim_class), source=claim.source, note=claim.note, created_by=claim.created_by,
-        source_ref=latest.source_ref if latest else None, sync_run_id=latest.sync_run_id if latest else None,
-        versions=tuple(VersionView(v.claimed_value, v.claim_class, v.source, v.created_by, v.source_ref, v.sync_run_id,
-                                   v.recorded_at) for v in claim.versions),
-        evidence=found, reconciliation=reconciliation, state=state(claim.decisions),
-        decisions=tuple(DecisionView(d.decision, d.decided_by, d.role, d.comment, d.decided_at, d.claimed_value,
-                                     d.claim_version_id) for d in claim.decisions),
-        double_counted=double, orphan=orphan,
+        id=claim.id,
+        benefit=claim.benefit_key,
+        benefit_name=benefit_name,
+        initiative=initiative,
+        initiative_name=initiative_name,
+        category=category,
+        metric=found.metric,
+        period=claim.period,
+        claim_class=ClaimClass(claim.claim_class),
+        source=claim.source,
+        note=claim.note,
+        created_by=claim.created_by,
+        source_ref=latest.source_ref if latest else None,
+        sync_run_id=latest.sync_run_id if latest else None,
+        versions=tuple(
+            VersionView(
+                v.claimed_value, v.claim_class, v.source, v.created_by, v.source_ref, v.sync_run_id, v.recorded_at
+            )
+            for v in claim.versions
+        ),
+        evidence=found,
+        reconciliation=reconciliation,
+        state=state(claim.decisions),
+        decisions=tuple(
+            DecisionView(d.decision, d.decided_by, d.role, d.comment, d.decided_at, d.claimed_value, d.claim_version_id)
+            for d in claim.decisions
+        ),
+        double_counted=double,
+        orphan=orphan,
     )

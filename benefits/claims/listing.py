@@ -17,12 +17,38 @@ from typing import Any
 from benefits.claims.ledger import ClaimLine, ClaimsReport
 from benefits.claims.money import PENNY, display, display_share, plain
 
-FIELDS = ("id", "initiative", "benefit", "period", "class", "source", "currency", "claimed_value", "evidenced_value",
-          "variance", "evidenced_share", "validated_value", "evidence_state", "evidence_reason", "double_counting",
-          "orphan", "state")
-TABLE = (("id", "ID"), ("benefit", "BENEFIT"), ("period", "PERIOD"), ("class", "CLASS"), ("claimed", "CLAIMED"),
-         ("evidenced", "EVIDENCED"), ("variance", "VARIANCE"), ("share", "EVIDENCED %"),
-         ("evidence_state", "EVIDENCE"), ("state", "STATE"), ("flags", "FLAGS"))
+FIELDS = (
+    "id",
+    "initiative",
+    "benefit",
+    "period",
+    "class",
+    "source",
+    "currency",
+    "claimed_value",
+    "evidenced_value",
+    "variance",
+    "evidenced_share",
+    "validated_value",
+    "evidence_state",
+    "evidence_reason",
+    "double_counting",
+    "orphan",
+    "state",
+)
+TABLE = (
+    ("id", "ID"),
+    ("benefit", "BENEFIT"),
+    ("period", "PERIOD"),
+    ("class", "CLASS"),
+    ("claimed", "CLAIMED"),
+    ("evidenced", "EVIDENCED"),
+    ("variance", "VARIANCE"),
+    ("share", "EVIDENCED %"),
+    ("evidence_state", "EVIDENCE"),
+    ("state", "STATE"),
+    ("flags", "FLAGS"),
+)
 NUMERIC = {"claimed", "evidenced", "variance", "share"}
 TOTAL_ID = "total"
 TOTALS_BASIS = "each benefit's latest claim (latest approved claim for validated); orphan claims left out"
@@ -32,23 +58,39 @@ def record(line: ClaimLine, currency: str) -> dict[str, str]:
     """A claim as exact strings (the CSV and JSON shape)."""
     r = line.reconciliation
     return {
-        "id": str(line.id), "initiative": line.initiative, "benefit": line.benefit, "period": line.period.isoformat(),
-        "class": line.claim_class.value, "source": line.source, "currency": currency,
-        "claimed_value": plain(r.claimed), "evidenced_value": plain(r.evidenced), "variance": plain(r.variance),
-        "evidenced_share": plain(r.evidenced_share), "validated_value": plain(line.validated),
-        "evidence_state": r.state, "evidence_reason": r.reason,
+        "id": str(line.id),
+        "initiative": line.initiative,
+        "benefit": line.benefit,
+        "period": line.period.isoformat(),
+        "class": line.claim_class.value,
+        "source": line.source,
+        "currency": currency,
+        "claimed_value": plain(r.claimed),
+        "evidenced_value": plain(r.evidenced),
+        "variance": plain(r.variance),
+        "evidenced_share": plain(r.evidenced_share),
+        "validated_value": plain(line.validated),
+        "evidence_state": r.state,
+        "evidence_reason": r.reason,
         "double_counting": line.double_counted.message() if line.double_counted else "",
-        "orphan": "yes" if line.orphan else "", "state": line.state,
+        "orphan": "yes" if line.orphan else "",
+        "state": line.state,
     }
 
 
 def totals(report: ClaimsReport, currency: str) -> dict[str, Any]:
     """The report's totals as exact strings, with how they are added up."""
     return {
-        "currency": currency, "claims": len(report.lines), "benefits": len({line.benefit for line in report.lines}),
-        "reported": plain(report.reported), "evidenced": plain(report.evidenced),
-        "variance": plain(report.reported - report.evidenced), "validated": plain(report.validated),
-        "orphan_claims": len(report.orphans), "orphaned": plain(report.orphaned), "basis": TOTALS_BASIS,
+        "currency": currency,
+        "claims": len(report.lines),
+        "benefits": len({line.benefit for line in report.lines}),
+        "reported": plain(report.reported),
+        "evidenced": plain(report.evidenced),
+        "variance": plain(report.reported - report.evidenced),
+        "validated": plain(report.validated),
+        "orphan_claims": len(report.orphans),
+        "orphaned": plain(report.orphaned),
+        "basis": TOTALS_BASIS,
     }
 
 
@@ -59,8 +101,11 @@ def render(report: ClaimsReport, fmt: str, currency: str) -> str:
     row a claim, then a row whose ``id`` is ``total``.
     """
     if fmt == "json":
-        document = {"currency": currency, "claims": [record(line, currency) for line in report.lines],
-                    "totals": totals(report, currency)}
+        document = {
+            "currency": currency,
+            "claims": [record(line, currency) for line in report.lines],
+            "totals": totals(report, currency),
+        }
         return json.dumps(document, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
@@ -75,8 +120,13 @@ def render(report: ClaimsReport, fmt: str, currency: str) -> str:
 def _total_row(report: ClaimsReport, currency: str) -> dict[str, str]:
     found = totals(report, currency)
     return {field: "" for field in FIELDS} | {
-        "id": TOTAL_ID, "currency": currency, "claimed_value": found["reported"], "evidenced_value": found["evidenced"],
-        "variance": found["variance"], "validated_value": found["validated"], "evidence_reason": TOTALS_BASIS,
+        "id": TOTAL_ID,
+        "currency": currency,
+        "claimed_value": found["reported"],
+        "evidenced_value": found["evidenced"],
+        "variance": found["variance"],
+        "validated_value": found["validated"],
+        "evidence_reason": TOTALS_BASIS,
         "orphan": f"{found['orphan_claims']} orphan claims ({found['orphaned']}) left out" if report.orphans else "",
     }
 
@@ -86,17 +136,22 @@ def _table(report: ClaimsReport, currency: str) -> str:
     widths = {key: max([len(title)] + [len(row[key]) for row in rows]) for key, title in TABLE}
 
     def fmt(cells: dict[str, str]) -> str:
-        return "  ".join(cells[k].rjust(widths[k]) if k in NUMERIC else cells[k].ljust(widths[k])
-                         for k, _ in TABLE).rstrip()
+        return "  ".join(
+            cells[k].rjust(widths[k]) if k in NUMERIC else cells[k].ljust(widths[k]) for k, _ in TABLE
+        ).rstrip()
 
     lines = [fmt(dict(TABLE))] + [fmt(row) for row in rows]
     benefits = len({line.benefit for line in report.lines})
-    lines.append(f"{len(report.lines)} claims on {benefits} benefits (totals add each benefit's latest claim): "
-                 f"reported {_money(report.reported, currency)}, evidenced {_money(report.evidenced, currency)}, "
-                 f"validated (approved) {_money(report.validated, currency)}")
+    lines.append(
+        f"{len(report.lines)} claims on {benefits} benefits (totals add each benefit's latest claim): "
+        f"reported {_money(report.reported, currency)}, evidenced {_money(report.evidenced, currency)}, "
+        f"validated (approved) {_money(report.validated, currency)}"
+    )
     if report.orphans:
-        lines.append(f"{len(report.orphans)} orphan claims ({_money(report.orphaned, currency)}) left out of the "
-                     "totals: their benefit is no longer in the register (see `benefits claims check`)")
+        lines.append(
+            f"{len(report.orphans)} orphan claims ({_money(report.orphaned, currency)}) left out of the "
+            "totals: their benefit is no longer in the register (see `benefits claims check`)"
+        )
     lines.append("Money to the penny, rounded half up; CSV and JSON carry the exact values.")
     return "\n".join(lines) + "\n"
 
@@ -109,9 +164,15 @@ def _cells(line: ClaimLine, currency: str) -> dict[str, str]:
     r = line.reconciliation
     flags = (["double counted"] if line.double_counted else []) + (["orphan"] if line.orphan else [])
     return {
-        "id": str(line.id), "benefit": line.benefit, "period": line.period.isoformat(),
-        "class": line.claim_class.value, "claimed": _money(r.claimed, currency),
-        "evidenced": _money(r.evidenced, currency), "variance": _money(r.variance, currency),
-        "share": display_share(r.evidenced_share), "evidence_state": r.state, "state": line.state,
+        "id": str(line.id),
+        "benefit": line.benefit,
+        "period": line.period.isoformat(),
+        "class": line.claim_class.value,
+        "claimed": _money(r.claimed, currency),
+        "evidenced": _money(r.evidenced, currency),
+        "variance": _money(r.variance, currency),
+        "share": display_share(r.evidenced_share),
+        "evidence_state": r.state,
+        "state": line.state,
         "flags": ", ".join(flags),
     }

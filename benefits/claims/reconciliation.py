@@ -132,8 +132,10 @@ def _counted(claim_class: ClaimClass, found: Evidence) -> tuple[Decimal, str]:
         return Decimal(0), f"no observations of {found.metric} up to {found.period.isoformat()}"
     if claim_class is ClaimClass.cash_releasing:
         if not is_ledger_metric(found.metric):
-            return Decimal(0), (f"cash-releasing needs a reduction in a ledger metric; "
-                                f"{found.metric} is not a ledger ({LEDGER_PREFIX}*) metric")
+            return Decimal(0), (
+                f"cash-releasing needs a reduction in a ledger metric; "
+                f"{found.metric} is not a ledger ({LEDGER_PREFIX}*) metric"
+            )
         if found.value <= 0:
             return Decimal(0), f"no reduction in ledger metric {found.metric} by {found.period.isoformat()}"
     return max(found.value, Decimal(0)), ""

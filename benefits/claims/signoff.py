@@ -40,8 +40,9 @@ def can_sign_off(role: str) -> bool:
     return role == "admin" or role in SIGN_OFF_ROLES
 
 
-def decide(session: Session, claim_id: int, decision: Decision, user: str, role: str,
-           comment: str) -> models.ClaimDecision:
+def decide(
+    session: Session, claim_id: int, decision: Decision, user: str, role: str, comment: str
+) -> models.ClaimDecision:
     """Append the decision on claim ``claim_id`` by ``user`` acting as ``role``; the comment says why."""
     if not can_sign_off(role):
         raise NotAllowed(f"{user} has role {role}; approving or rejecting a claim needs role finance")
@@ -53,21 +54,34 @@ def decide(session: Session, claim_id: int, decision: Decision, user: str, role:
     decided = history(session, claim_id)
     if decided:
         last = decided[-1]
-        raise BenefitsError(f"claim {claim_id}: already {last.decision} by {last.decided_by} on "
-                            f"{last.decided_at:%Y-%m-%d}; a decision is final")
+        raise BenefitsError(
+            f"claim {claim_id}: already {last.decision} by {last.decided_by} on "
+            f"{last.decided_at:%Y-%m-%d}; a decision is final"
+        )
     if session.scalar(select(models.Benefit.id).where(models.Benefit.key == claim.benefit_key)) is None:
-        raise BenefitsError(f"claim {claim_id}: benefit {claim.benefit_key} is no longer in the register; "
-                            "an orphan claim cannot be decided")
-    versions = list(session.scalars(select(models.ClaimVersion).where(models.ClaimVersion.claim_id == claim_id)
-                                    .order_by(models.ClaimVersion.id)))
+        raise BenefitsError(
+            f"claim {claim_id}: benefit {claim.benefit_key} is no longer in the register; "
+            "an orphan claim cannot be decided"
+        )
+    versions = list(
+        session.scalars(
+            select(models.ClaimVersion).where(models.ClaimVersion.claim_id == claim_id).order_by(models.ClaimVersion.id)
+        )
+    )
     if user in {claim.created_by, *(v.created_by for v in versions)} and not claimant_may_decide(session):
         raise NotAllowed(f"claim {claim_id}: {user} recorded it; a claim is decided by someone other than its claimant")
     if not versions:
         raise BenefitsError(f"claim {claim_id}: no recorded value to decide on")
     version = versions[-1]
-    row = models.ClaimDecision(claim_id=claim_id, decision=decision.value, decided_by=user, role=role,
-                               comment=comment.strip(), claim_version_id=version.id,
-                               claimed_value=version.claimed_value)
+    row = models.ClaimDecision(
+        claim_id=claim_id,
+        decision=decision.value,
+        decided_by=user,
+        role=role,
+        comment=comment.strip(),
+        claim_version_id=version.id,
+        claimed_value=version.claimed_value,
+    )
     session.add(row)
     session.flush()
     return row
@@ -75,12 +89,16 @@ def decide(session: Session, claim_id: int, decision: Decision, user: str, role:
 
 def claimant_may_decide(session: Session) -> bool:
     """True once an admin has allowed claimants to decide their own claims (and not forbidden it again)."""
-    return bool(session.scalar(select(models.SignOffSetting.claimant_may_decide)
-                               .order_by(models.SignOffSetting.id.desc()).limit(1)))
+    return bool(
+        session.scalar(
+            select(models.SignOffSetting.claimant_may_decide).order_by(models.SignOffSetting.id.desc()).limit(1)
+        )
+    )
 
 
-def set_claimant_may_decide(session: Session, allowed: bool, user: str, role: str,
-                            comment: str) -> models.SignOffSetting:
+def set_claimant_may_decide(
+    session: Session, allowed: bool, user: str, role: str, comment: str
+) -> models.SignOffSetting:
     """Record an admin's change of the separation-of-duties rule; the comment says why."""
     if role != "admin":
         raise NotAllowed(f"{user} has role {role}; changing the sign-off rules needs role admin")

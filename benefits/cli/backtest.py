@@ -14,8 +14,13 @@ COLUMNS = ("benefit", "origins", "points", "coverage", "raw_coverage", "error")
 
 @main.command()
 @click.option("--benefit", "keys", multiple=True, metavar="KEY", help="Only this benefit (repeatable).")
-@click.option("--origins", type=click.IntRange(min=1, max=12), default=4, show_default=True,
-              help="Past origins: the start of the latest quarter at least 4 weeks ago, then 1, 3, 7... quarters before it.")
+@click.option(
+    "--origins",
+    type=click.IntRange(min=1, max=12),
+    default=4,
+    show_default=True,
+    help="Past origins: the start of the latest quarter at least 4 weeks ago, then 1, 3, 7... quarters before it.",
+)
 @format_option
 @as_of_option
 @click.pass_context
@@ -42,9 +47,16 @@ def backtest(ctx: click.Context, keys: tuple[str, ...], origins: int, fmt: str, 
     with ws.sessions() as session:
         found = backtest_portfolio(session, as_of_date(as_of), load_settings(ws.config_dir), keys, origins, progress)
         for key, result in found:
-            rows.append({"benefit": key, "origins": len({p.origin for p in result.points}), "points": len(result.points),
-                         "coverage": _rounded(result.coverage), "raw_coverage": _rounded(result.raw_coverage),
-                         "error": _rounded(result.error)})
+            rows.append(
+                {
+                    "benefit": key,
+                    "origins": len({p.origin for p in result.points}),
+                    "points": len(result.points),
+                    "coverage": _rounded(result.coverage),
+                    "raw_coverage": _rounded(result.raw_coverage),
+                    "error": _rounded(result.error),
+                }
+            )
     click.echo(render(rows, COLUMNS, fmt), nl=False)
 
 

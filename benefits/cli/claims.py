@@ -28,8 +28,12 @@ def claims() -> None:
 
 @claims.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--by", "created_by", default="",
-              help="Who entered the claims (kept with each recorded value; 'unknown' when not given).")
+@click.option(
+    "--by",
+    "created_by",
+    default="",
+    help="Who entered the claims (kept with each recorded value; 'unknown' when not given).",
+)
 @click.pass_context
 def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
     """Record claims from CSV_FILE (columns benefit, period, claimed_value[, class, note]); all rows or none.
@@ -53,8 +57,9 @@ def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
 
 @claims.command("list")
 @click.option("--initiative", default=None, help="Only this initiative's claims.")
-@click.option("--state", type=click.Choice(["pending", "approved", "rejected"]), default=None,
-              help="Only claims in this state.")
+@click.option(
+    "--state", type=click.Choice(["pending", "approved", "rejected"]), default=None, help="Only claims in this state."
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
 def list_claims(ctx: click.Context, initiative: str | None, state: str | None, fmt: str) -> None:
@@ -99,16 +104,23 @@ def check(ctx: click.Context) -> None:
         if line.reconciliation.state == UNEVIDENCED:
             click.echo(f"unevidenced claim {line.id} ({line.benefit} at {line.period}): {line.reconciliation.reason}")
     problems = len(report.over_attributed) + len(orphans)
-    click.echo(f"checked {len(report.lines)} claims: {len(report.over_attributed)} over-attributed metrics, "
-               f"{len(orphans)} orphan claims")
+    click.echo(
+        f"checked {len(report.lines)} claims: {len(report.over_attributed)} over-attributed metrics, "
+        f"{len(orphans)} orphan claims"
+    )
     if problems:
         sys.exit(1)
 
 
 _user_option = click.option("--user", "user", required=True, help="Who decides (a user of the users file).")
 _comment_option = click.option("--comment", required=True, help="Why: kept in the claim's history.")
-_users_option = click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                             help=f"Users file with roles [default: CONFIG/{USERS_FILE}].")
+_users_option = click.option(
+    "--users",
+    "users_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Users file with roles [default: CONFIG/{USERS_FILE}].",
+)
 
 
 def _decision_command(verb: str, decision: str, help_text: str) -> None:
@@ -134,8 +146,9 @@ _decision_command("reject", "rejected", "Reject claim CLAIM_ID (role finance).")
 @click.option("--comment", default=None, help="Why: kept with the change.")
 @_users_option
 @click.pass_context
-def self_approval(ctx: click.Context, change: str | None, user: str | None, comment: str | None,
-                  users_file: Path | None) -> None:
+def self_approval(
+    ctx: click.Context, change: str | None, user: str | None, comment: str | None, users_file: Path | None
+) -> None:
     """Show, or (role admin) allow or forbid, claimants deciding their own claims; every change is kept.
 
     Forbidden by default (separation of duties). Allow it only for a team too small to separate
@@ -157,11 +170,16 @@ def self_approval(ctx: click.Context, change: str | None, user: str | None, comm
         changes = setting_history(session)
     for row in changes:
         verb = "allowed" if row.claimant_may_decide else "forbade"
-        click.echo(f"{row.set_at.isoformat(timespec='seconds')}  {row.set_by} ({row.role})  {verb} self-approval: "
-                   f"{row.comment}")
+        click.echo(
+            f"{row.set_at.isoformat(timespec='seconds')}  {row.set_by} ({row.role})  {verb} self-approval: "
+            f"{row.comment}"
+        )
     allowed = bool(changes) and changes[-1].claimant_may_decide
-    click.echo("claimants may decide their own claims" if allowed
-               else "claimants may not decide their own claims (separation of duties)")
+    click.echo(
+        "claimants may decide their own claims"
+        if allowed
+        else "claimants may not decide their own claims (separation of duties)"
+    )
 
 
 @claims.command("history")
@@ -186,16 +204,24 @@ def history(ctx: click.Context, claim_id: int) -> None:
     for line in versions:
         click.echo(line)
     for d in rows:
-        click.echo(f"{d.decided_at.isoformat(timespec='seconds')}  {d.decided_by} ({d.role})  {d.decision} "
-                   f"{plain(d.claimed_value)} (version {d.claim_version_id}): {d.comment}")
+        click.echo(
+            f"{d.decided_at.isoformat(timespec='seconds')}  {d.decided_by} ({d.role})  {d.decision} "
+            f"{plain(d.claimed_value)} (version {d.claim_version_id}): {d.comment}"
+        )
     if not rows:
         click.echo(f"claim {claim_id}: no decision yet")
 
 
 @claims.command("export")
 @click.argument("initiative")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("evidence"),
-              show_default=True, help="Folder to write the pack into.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("evidence"),
+    show_default=True,
+    help="Folder to write the pack into.",
+)
 @click.pass_context
 def export(ctx: click.Context, initiative: str, out_dir: Path) -> None:
     """Write INITIATIVE's evidence pack (CSV and HTML): each figure with its sync run and validation."""
@@ -218,11 +244,16 @@ def _version_line(version: ClaimVersion) -> str:
     """One recorded value of a claim: its version, when, the value and class, who, the source and where it came from."""
     from benefits.claims.money import plain
 
-    origin = ", ".join(filter(None, [version.source, version.source_ref,
-                                     f"sync run {version.sync_run_id}" if version.sync_run_id else ""]))
+    origin = ", ".join(
+        filter(
+            None, [version.source, version.source_ref, f"sync run {version.sync_run_id}" if version.sync_run_id else ""]
+        )
+    )
     who = f" by {version.created_by}" if version.created_by else ""
-    return (f"{version.recorded_at.isoformat(timespec='seconds')}  version {version.id}: recorded "
-            f"{plain(version.claimed_value)} {version.claim_class}{who} ({origin})")
+    return (
+        f"{version.recorded_at.isoformat(timespec='seconds')}  version {version.id}: recorded "
+        f"{plain(version.claimed_value)} {version.claim_class}{who} ({origin})"
+    )
 
 
 def _decide(ctx: click.Context, claim_id: int, decision: str, user: str, comment: str, users_file: Path | None) -> None:

@@ -51,11 +51,17 @@ workers_option = click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Parallel forecast processes (default: all cores)."
 )
 scheduler_option = click.option(
-    "--scheduler", metavar="ADDRESS", default=None,
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
     help="Run the forecasts on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local processes.",
 )
 allow_failures_option = click.option(
-    "--allow-failures", metavar="N", type=click.IntRange(min=0), default=0, show_default=True,
+    "--allow-failures",
+    metavar="N",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
     help="Exit 0 when at most N benefits' fits failed (each is stored as failed with its reason).",
 )
 
@@ -72,10 +78,17 @@ def as_of_date(value: dt.datetime | None) -> dt.date:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="benefits")
-@click.option("--config", envvar="BENEFITS_CONFIG", type=click.Path(file_okay=False),
-              help="Configuration folder with portfolio.yaml and connectors.yaml [env BENEFITS_CONFIG; default ./config].")
-@click.option("--database", envvar="BENEFITS_DATABASE_URL",
-              help="SQLAlchemy database URL [env BENEFITS_DATABASE_URL; default sqlite:///benefits.db].")
+@click.option(
+    "--config",
+    envvar="BENEFITS_CONFIG",
+    type=click.Path(file_okay=False),
+    help="Configuration folder with portfolio.yaml and connectors.yaml [env BENEFITS_CONFIG; default ./config].",
+)
+@click.option(
+    "--database",
+    envvar="BENEFITS_DATABASE_URL",
+    help="SQLAlchemy database URL [env BENEFITS_DATABASE_URL; default sqlite:///benefits.db].",
+)
 def main(config: str | None, database: str | None) -> None:
     """Track planned versus realised value of every benefit in a transformation portfolio, weekly."""
     warnings.showwarning = _show_warning
@@ -85,7 +98,11 @@ _python_show_warning = warnings.showwarning
 
 
 def _show_warning(
-    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: TextIO | None = None,
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
     line: str | None = None,
 ) -> None:
     """A BenefitsWarning reads as one ``warning: ...`` line on stderr; other warnings as Python shows them."""
@@ -96,7 +113,9 @@ def _show_warning(
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="Copy the demo portfolio and connector into the config folder if it has none.")
+@click.option(
+    "--demo", is_flag=True, help="Copy the demo portfolio and connector into the config folder if it has none."
+)
 @click.pass_context
 def init(ctx: click.Context, demo: bool) -> None:
     """Create or upgrade the database and load the register into it."""
@@ -105,8 +124,11 @@ def init(ctx: click.Context, demo: bool) -> None:
     ws = workspace(ctx)
     if demo:
         copied = ws.copy_demo_config()
-        click.echo(f"demo configuration copied to {ws.config_dir}/" if copied
-                   else f"using the register already in {ws.config_dir}/")
+        click.echo(
+            f"demo configuration copied to {ws.config_dir}/"
+            if copied
+            else f"using the register already in {ws.config_dir}/"
+        )
     register = ws.register()
     ws.upgrade()
     with ws.sessions.begin() as session:
@@ -184,8 +206,15 @@ def run(
     """
     from benefits import pipeline
 
-    ok = pipeline.weekly_run(workspace(ctx), as_of_date(as_of), workers, echo=click.echo, scheduler=scheduler,
-                             allow_failures=allow_failures, fail=_echo_error)
+    ok = pipeline.weekly_run(
+        workspace(ctx),
+        as_of_date(as_of),
+        workers,
+        echo=click.echo,
+        scheduler=scheduler,
+        allow_failures=allow_failures,
+        fail=_echo_error,
+    )
     if not ok:
         sys.exit(1)
 
@@ -218,16 +247,28 @@ def plugins(ctx: click.Context) -> None:
     from benefits.plugins.manager import plugins as loaded
 
     for info in loaded():
-        click.echo(f"{info.name} {info.version}  connectors: {', '.join(info.connectors) or '-'}"
-                   f"  hooks: {', '.join(info.hooks)}")
+        click.echo(
+            f"{info.name} {info.version}  connectors: {', '.join(info.connectors) or '-'}"
+            f"  hooks: {', '.join(info.hooks)}"
+        )
 
 
 @plugins.command("new")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["rest", "sql", "file"]), default="rest", show_default=True,
-              help="rest: a JSON API (bearer token, cursor pages); sql: a database query; file: CSV/Excel exports.")
-@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Where to write the package folder benefits-NAME.")
+@click.option(
+    "--kind",
+    type=click.Choice(["rest", "sql", "file"]),
+    default="rest",
+    show_default=True,
+    help="rest: a JSON API (bearer token, cursor pages); sql: a database query; file: CSV/Excel exports.",
+)
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the package folder benefits-NAME.",
+)
 def plugins_new(name: str, kind: str, directory: Path) -> None:
     """Write a ready connector plugin package, benefits-NAME, whose conformance test passes as generated."""
     from benefits.plugins.scaffold import write_package

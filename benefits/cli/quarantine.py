@@ -31,11 +31,19 @@ def quarantine() -> None:
 
 @quarantine.command("list")
 @_filters
-@click.option("--all", "include_resolved", is_flag=True, help="Also resolved rows (loaded by a retry, or resolved by hand).")
+@click.option(
+    "--all", "include_resolved", is_flag=True, help="Also resolved rows (loaded by a retry, or resolved by hand)."
+)
 @format_option
 @click.pass_context
-def list_rows(ctx: click.Context, connector: str | None, sync_run: int | None, reason: str | None,
-              include_resolved: bool, fmt: str) -> None:
+def list_rows(
+    ctx: click.Context,
+    connector: str | None,
+    sync_run: int | None,
+    reason: str | None,
+    include_resolved: bool,
+    fmt: str,
+) -> None:
     """List held rows: id, connector, sync run, row, source_ref and reasons."""
     from benefits.sync.quarantine import QuarantineFilter, as_dict, entries
 
@@ -62,8 +70,20 @@ def show(ctx: click.Context, entry_id: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, default=str))
         return
-    for key in ("id", "connector", "sync_run", "row", "source_ref", "status", "retried_in", "resolved_in", "resolved_by",
-                "note", "created_at", "resolved_at"):
+    for key in (
+        "id",
+        "connector",
+        "sync_run",
+        "row",
+        "source_ref",
+        "status",
+        "retried_in",
+        "resolved_in",
+        "resolved_by",
+        "note",
+        "created_at",
+        "resolved_at",
+    ):
         if data[key] is not None:
             click.echo(f"{key}: {data[key]}")
     click.echo("record:")
@@ -80,8 +100,15 @@ def show(ctx: click.Context, entry_id: int, fmt: str) -> None:
 @_filters
 @as_of_option
 @click.pass_context
-def retry(ctx: click.Context, entry_ids: tuple[int, ...], every: bool, connector: str | None, sync_run: int | None,
-          reason: str | None, as_of: dt.datetime | None) -> None:
+def retry(
+    ctx: click.Context,
+    entry_ids: tuple[int, ...],
+    every: bool,
+    connector: str | None,
+    sync_run: int | None,
+    reason: str | None,
+    as_of: dt.datetime | None,
+) -> None:
     """Re-validate held rows with the current register and validation rules; load the ones that now pass."""
     from benefits.errors import BenefitsError
     from benefits.sync.quarantine import QuarantineFilter
@@ -96,20 +123,31 @@ def retry(ctx: click.Context, entry_ids: tuple[int, ...], every: bool, connector
     if not reports:
         click.echo("no held rows to retry")
     for report in reports:
-        click.echo(f"retry {report.connector} (sync run {report.sync_run}): {report.rows_read} rows read, "
-                   f"{report.rows_accepted} loaded, {report.rows_quarantined} still held")
+        click.echo(
+            f"retry {report.connector} (sync run {report.sync_run}): {report.rows_read} rows read, "
+            f"{report.rows_accepted} loaded, {report.rows_quarantined} still held"
+        )
 
 
 @quarantine.command()
 @click.argument("entry_ids", metavar="[ID]...", nargs=-1, type=int)
 @click.option("--all", "every", is_flag=True, help="Resolve every held row (that matches the filters).")
 @_filters
-@click.option("--note", required=True,
-              help="Why: e.g. 'fixed in the source file, re-synced' or 'test rows, not wanted'.")
+@click.option(
+    "--note", required=True, help="Why: e.g. 'fixed in the source file, re-synced' or 'test rows, not wanted'."
+)
 @click.option("--by", "by", default=None, help="Who resolves them (default: the login name).")
 @click.pass_context
-def resolve(ctx: click.Context, entry_ids: tuple[int, ...], every: bool, connector: str | None, sync_run: int | None,
-            reason: str | None, note: str, by: str | None) -> None:
+def resolve(
+    ctx: click.Context,
+    entry_ids: tuple[int, ...],
+    every: bool,
+    connector: str | None,
+    sync_run: int | None,
+    reason: str | None,
+    note: str,
+    by: str | None,
+) -> None:
     """Close held rows that were fixed at the source or are not wanted; they are kept, with who, when and why.
 
     A retry re-validates the held copies, not the source: once a fixed file has been synced again,

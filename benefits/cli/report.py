@@ -11,8 +11,12 @@ from benefits.cli.main import as_of_date, as_of_option, main, workspace
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
-              help="The HTML file to write (opens offline: charts and scripts embedded).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="The HTML file to write (opens offline: charts and scripts embedded).",
+)
 @as_of_option
 @click.pass_context
 def report(ctx: click.Context, out: Path, as_of: dt.datetime | None) -> None:

@@ -11,7 +11,10 @@ from benefits.cli.main import main, workspace
 from benefits.users import ROLES, USERS_FILE
 
 _file_option = click.option(
-    "--file", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--file",
+    "users_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help=f"Users file [default: CONFIG/{USERS_FILE}].",
 )
 
@@ -32,8 +35,9 @@ def users() -> None:
 @click.option("--no-password", is_flag=True, help="No password: for --auth-header mode, where a proxy signs users in.")
 @_file_option
 @click.pass_context
-def add(ctx: click.Context, name: str, role: str, password_stdin: bool, no_password: bool,
-        users_file: Path | None) -> None:
+def add(
+    ctx: click.Context, name: str, role: str, password_stdin: bool, no_password: bool, users_file: Path | None
+) -> None:
     """Add user NAME with a role (or replace their role and password)."""
     from benefits.users import UserEntry, hash_password, load_users, save_users
 

@@ -34,20 +34,26 @@ from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.numbers import NumberFormat
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
 class CsvSettings(BaseModel):
     """Settings of the csv connector."""
 
     model_config = ConfigDict(extra="forbid")
     path: str = Field(min_length=1, description="A file or a glob (`**` recurses); relative to the current directory.")
     mapping: ColumnMapping = ColumnMapping()
-    metric: str | None = Field(None, min_length=1, description="The metric of every row of a file without a metric column.")
+    metric: str | None = Field(
+        None, min_length=1, description="The metric of every row of a file without a metric column."
+    )
     unit: str | None = Field(None, min_length=1, description="The unit of every row of a file without a unit column.")
     delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8-sig"
     sheet: str | None = Field(None, description="The sheet of an .xlsx file (default: the first).")
     number_format: NumberFormat | None = Field(
-        None, description="The source's decimal and thousands marks, e.g. {decimal: ',', thousands: '.'}; "
-                          "values written so are loaded (default: plain numbers only, 1234.5).")
+        None,
+        description="The source's decimal and thousands marks, e.g. {decimal: ',', thousands: '.'}; "
+        "values written so are loaded (default: plain numbers only, 1234.5).",
+    )
 
     @field_validator("encoding")
     @classmethod
@@ -179,7 +185,7 @@ class CsvConnector(Connector):
         except UnicodeDecodeError as exc:
             raise ConnectorError(
                 f"{path}: cannot be read as {self.settings.encoding} "
-                f"({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r}); set `encoding` to the file's encoding"
+                f"({exc.reason}, byte {exc.object[exc.start : exc.start + 1]!r}); set `encoding` to the file's encoding"
             ) from None
         except OSError as exc:
             raise ConnectorError(f"{path}: cannot be read ({exc.strerror or exc})") from None

@@ -92,9 +92,13 @@ class DemoConnector(Connector):
             start = register.benefit_start(initiative, benefit)
             value = realisation.money_value(benefit, realisation.planned_to_date(benefit, start, period))
             if value >= 1:
-                yield {"benefit": benefit.key, "period": period.isoformat(), "claimed_value": f"{value:.0f}",
-                       "note": "Planned value to date, as reported by the source system",
-                       "source_ref": f"demo:claims:{benefit.key}:{period.isoformat()}"}
+                yield {
+                    "benefit": benefit.key,
+                    "period": period.isoformat(),
+                    "claimed_value": f"{value:.0f}",
+                    "note": "Planned value to date, as reported by the source system",
+                    "source_ref": f"demo:claims:{benefit.key}:{period.isoformat()}",
+                }
 
     def _benefit_per_metric(self) -> dict[str, Benefit]:
         first: dict[str, Benefit] = {}
@@ -121,7 +125,12 @@ class DemoConnector(Connector):
                 previous = max(previous, noisy)
             else:
                 value = _clip(benefit.bounds, benefit.baseline.value + sign * noisy * total)
-            yield {"metric": benefit.metric, "period": period.isoformat(), "value": round(value, 2), "unit": benefit.unit}
+            yield {
+                "metric": benefit.metric,
+                "period": period.isoformat(),
+                "value": round(value, 2),
+                "unit": benefit.unit,
+            }
 
     def _context_series(self, declared: MetricDeclaration, start: dt.date) -> Iterator[dict[str, Any]]:
         """A catalogue metric no benefit measures: a random walk from 100 (1% steps), weekly from ``start``."""
@@ -129,8 +138,12 @@ class DemoConnector(Connector):
         periods = _mondays_after(start, self.context.as_of)
         steps = 1.0 + rng.normal(0.0, 0.01, size=len(periods))
         for period, value in zip(periods, 100.0 * np.cumprod(steps), strict=True):
-            yield {"metric": declared.name, "period": period.isoformat(),
-                   "value": round(_clip(declared.bounds, value), 2), "unit": declared.unit}
+            yield {
+                "metric": declared.name,
+                "period": period.isoformat(),
+                "value": round(_clip(declared.bounds, value), 2),
+                "unit": declared.unit,
+            }
 
     def _bad_rows(self, good: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         first, last = good[0], good[-1]

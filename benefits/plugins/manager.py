@@ -13,7 +13,12 @@ from benefits.errors import ConfigError
 from benefits.plugins import hookspecs
 from benefits.plugins.connector import Connector
 
-DEFAULT_PLUGINS = ("benefits.plugins.demo", "benefits.plugins.csv_files", "benefits.plugins.sql_query", "benefits.plugins.http_json")
+DEFAULT_PLUGINS = (
+    "benefits.plugins.demo",
+    "benefits.plugins.csv_files",
+    "benefits.plugins.sql_query",
+    "benefits.plugins.http_json",
+)
 
 
 @cache

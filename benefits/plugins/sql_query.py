@@ -42,17 +42,24 @@ class SqlSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=1, description="A SQLAlchemy database URL (shown with its password as `***`).")
     password: SecretStr | None = Field(
-        None, description="The database password (replaces any in `url`), e.g. `${LEDGER_PASSWORD}`; needs no URL-quoting."
+        None,
+        description="The database password (replaces any in `url`), e.g. `${LEDGER_PASSWORD}`; needs no URL-quoting.",
     )
     query: str = Field(min_length=1, description="The SQL query; `:name` marks a bound parameter.")
     params: dict[str, Any] = Field({}, description="A value for each `:name` of the query.")
     mapping: ColumnMapping = ColumnMapping()
-    metric: str | None = Field(None, min_length=1, description="The metric of every row, when the query has no metric column.")
-    unit: str | None = Field(None, min_length=1, description="The unit of every row, when the query has no unit column.")
+    metric: str | None = Field(
+        None, min_length=1, description="The metric of every row, when the query has no metric column."
+    )
+    unit: str | None = Field(
+        None, min_length=1, description="The unit of every row, when the query has no unit column."
+    )
     batch_size: int = Field(1000, ge=1, description="Rows fetched from the database at a time.")
     number_format: NumberFormat | None = Field(
-        None, description="How a value held as text is written, e.g. {decimal: ',', thousands: '.'}; "
-                          "numeric columns are never reformatted.")
+        None,
+        description="How a value held as text is written, e.g. {decimal: ',', thousands: '.'}; "
+        "numeric columns are never reformatted.",
+    )
 
     @field_validator("params")
     @classmethod
@@ -188,7 +195,11 @@ class SqlConnector(Connector):
         if url.password:
             secrets.add(str(url.password))
         shown = mask(unquote(url.render_as_string(hide_password=True)), secrets)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not url.query.get("uri"):
+        if (
+            url.get_backend_name() == "sqlite"
+            and url.database not in (None, "", ":memory:")
+            and not url.query.get("uri")
+        ):
             if not os.path.isfile(url.database):
                 relative = "" if os.path.isabs(url.database) else f" (relative to {os.getcwd()})"
                 raise ConnectorError(mask(f"{shown}: no SQLite database file at {url.database}{relative}", secrets))

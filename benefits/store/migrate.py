@@ -34,4 +34,3 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None, "the migration scripts have one head"
     return head
-

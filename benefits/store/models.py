@@ -7,7 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Date, DateTime, Dialect, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, event, false,
+    JSON,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -153,18 +165,28 @@ class SyncRun(Base):
     rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     rows_restated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rows_warned: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
-                                             comment="accepted rows that failed a warning-severity expectation")
-    policy: Mapped[str] = mapped_column(String(20), default="accept_valid_rows", server_default="accept_valid_rows",
-                                        comment="accept_valid_rows or reject_batch (connectors.yaml)")
+    rows_warned: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", comment="accepted rows that failed a warning-severity expectation"
+    )
+    policy: Mapped[str] = mapped_column(
+        String(20),
+        default="accept_valid_rows",
+        server_default="accept_valid_rows",
+        comment="accept_valid_rows or reject_batch (connectors.yaml)",
+    )
     validation_success: Mapped[bool | None] = mapped_column(
-        comment="every row passed every critical expectation; NULL until validated")
+        comment="every row passed every critical expectation; NULL until validated"
+    )
     validation: Mapped[dict[str, Any] | None] = mapped_column()
     """Per expectation, keyed ``<expectation_type>(<columns>)``: ``{expectation, column, severity,
     success, unexpected_count}`` summed over the run's chunks (see benefits.sync)."""
     error: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(20), default="sync", server_default="sync",
-                                      comment="sync (a connector pull) or retry (quarantined rows re-validated)")
+    kind: Mapped[str] = mapped_column(
+        String(20),
+        default="sync",
+        server_default="sync",
+        comment="sync (a connector pull) or retry (quarantined rows re-validated)",
+    )
 
 
 class Observation(Base):
@@ -179,7 +201,9 @@ class Observation(Base):
     unit: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(100))
     sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
-    source_ref: Mapped[str | None] = mapped_column(String(500), comment="the connector's pointer to the row (e.g. file:line)")
+    source_ref: Mapped[str | None] = mapped_column(
+        String(500), comment="the connector's pointer to the row (e.g. file:line)"
+    )
 
 
 class ObservationRevision(Base):
@@ -194,7 +218,9 @@ class ObservationRevision(Base):
     unit: Mapped[str] = mapped_column(String(40))
     sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), comment="the sync run that loaded this value")
     replaced_by_sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
-    source_ref: Mapped[str | None] = mapped_column(String(500), comment="the connector's pointer to the row of this value")
+    source_ref: Mapped[str | None] = mapped_column(
+        String(500), comment="the connector's pointer to the row of this value"
+    )
 
 
 class ConnectorState(Base):
@@ -217,15 +243,26 @@ class QuarantinedRow(Base):
     record: Mapped[dict[str, Any]] = mapped_column()
     reasons: Mapped[list[Any]] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    source_ref: Mapped[str | None] = mapped_column(String(500), comment="the connector's pointer to the row (e.g. file:line)")
+    source_ref: Mapped[str | None] = mapped_column(
+        String(500), comment="the connector's pointer to the row (e.g. file:line)"
+    )
     retry_sync_run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sync_runs.id"), comment="the quarantine retry that last re-validated this row (its reasons are that run's)")
+        ForeignKey("sync_runs.id"),
+        comment="the quarantine retry that last re-validated this row (its reasons are that run's)",
+    )
     resolved_sync_run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sync_runs.id"), index=True, comment="the quarantine retry that loaded this row; NULL while it is held")
+        ForeignKey("sync_runs.id"),
+        index=True,
+        comment="the quarantine retry that loaded this row; NULL while it is held",
+    )
     resolved_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTime(timezone=True), index=True, comment="when a retry loaded the row or a person resolved it; NULL while it is held")
+        DateTime(timezone=True),
+        index=True,
+        comment="when a retry loaded the row or a person resolved it; NULL while it is held",
+    )
     resolved_by: Mapped[str | None] = mapped_column(
-        String(200), comment="who resolved the row by hand (`benefits quarantine resolve`); NULL when a retry loaded it")
+        String(200), comment="who resolved the row by hand (`benefits quarantine resolve`); NULL when a retry loaded it"
+    )
     resolution_note: Mapped[str | None] = mapped_column(Text, comment="why the row was resolved by hand")
 
 
@@ -253,8 +290,9 @@ class ForecastRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     benefits_count: Mapped[int] = mapped_column(Integer, default=0)
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
-    reused_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
-                                              comment="forecasts reused because their inputs had not changed")
+    reused_count: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", comment="forecasts reused because their inputs had not changed"
+    )
     scheduler: Mapped[str | None] = mapped_column(String(200), comment="Dask scheduler address; NULL when run locally")
     calibration: Mapped[dict[str, Any] | None] = mapped_column(
         comment="the run's calibration: backtested errors, interval coverage by horizon, reliability of p"
@@ -278,16 +316,30 @@ class Forecast(Base):
     forecast_at_target_date: Mapped[float | None] = mapped_column(Float)
     lower_at_target_date: Mapped[float | None] = mapped_column(Float)
     upper_at_target_date: Mapped[float | None] = mapped_column(Float)
-    path: Mapped[list[Any]] = mapped_column(default=list, comment="[{period, yhat, lower, upper}] of the tracked quantity")
+    path: Mapped[list[Any]] = mapped_column(
+        default=list, comment="[{period, yhat, lower, upper}] of the tracked quantity"
+    )
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
-    fit_params: Mapped[dict[str, Any] | None] = mapped_column(comment="Prophet's fitted parameters: the warm start of the next fit")
+    fit_params: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="Prophet's fitted parameters: the warm start of the next fit"
+    )
     reused: Mapped[bool] = mapped_column(default=False, server_default=false())
     p_model: Mapped[float | None] = mapped_column(Float, comment="the model's probability before the reference class")
-    reference_weight: Mapped[float | None] = mapped_column(Float, comment="how much p_on_time leans on the reference class")
-    trust: Mapped[str] = mapped_column(Text, default="", server_default="", comment="how far the forecast can be trusted, in words")
-    raw: Mapped[dict[str, Any] | None] = mapped_column(comment="the raw forecast before calibration: re-calibrated, not refitted, by a later run")
-    context: Mapped[str] = mapped_column(String(64), default="", server_default="",
-                                         comment="digest of the calibration and reference class the forecast used")
+    reference_weight: Mapped[float | None] = mapped_column(
+        Float, comment="how much p_on_time leans on the reference class"
+    )
+    trust: Mapped[str] = mapped_column(
+        Text, default="", server_default="", comment="how far the forecast can be trusted, in words"
+    )
+    raw: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="the raw forecast before calibration: re-calibrated, not refitted, by a later run"
+    )
+    context: Mapped[str] = mapped_column(
+        String(64),
+        default="",
+        server_default="",
+        comment="digest of the calibration and reference class the forecast used",
+    )
     run: Mapped[ForecastRun] = relationship(back_populates="forecasts")
 
 
@@ -305,7 +357,9 @@ class ForecastBacktest(Base):
     origin: Mapped[dt.date] = mapped_column(Date)
     fingerprint: Mapped[str] = mapped_column(String(64))
     noise: Mapped[float] = mapped_column(Float)
-    path: Mapped[list[Any]] = mapped_column(comment="[{period, yhat, lower, upper}] raw, from the last observation up to the origin")
+    path: Mapped[list[Any]] = mapped_column(
+        comment="[{period, yhat, lower, upper}] raw, from the last observation up to the origin"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -342,9 +396,14 @@ class ClaimVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20))
     created_by: Mapped[str] = mapped_column(String(200), default="")
-    source_ref: Mapped[str | None] = mapped_column(String(500), comment="where the value came from (a connector's pointer, file: row)")
+    source_ref: Mapped[str | None] = mapped_column(
+        String(500), comment="where the value came from (a connector's pointer, file: row)"
+    )
     sync_run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sync_runs.id"), index=True, comment="the sync run whose connector delivered this value; NULL for CSV and dashboard")
+        ForeignKey("sync_runs.id"),
+        index=True,
+        comment="the sync run whose connector delivered this value; NULL for CSV and dashboard",
+    )
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -360,7 +419,8 @@ class ClaimDecision(Base):
     comment: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     claim_version_id: Mapped[int] = mapped_column(
-        ForeignKey("claim_versions.id"), index=True, comment="the recorded value of the claim that was decided on")
+        ForeignKey("claim_versions.id"), index=True, comment="the recorded value of the claim that was decided on"
+    )
     claimed_value: Mapped[Decimal] = mapped_column(Money(), comment="the claimed value that was decided on")
 
 
@@ -370,7 +430,8 @@ class SignOffSetting(Base):
     __tablename__ = "sign_off_settings"
     id: Mapped[int] = mapped_column(primary_key=True)
     claimant_may_decide: Mapped[bool] = mapped_column(
-        comment="true: whoever recorded a claim may also decide it (a team too small to separate the duties)")
+        comment="true: whoever recorded a claim may also decide it (a team too small to separate the duties)"
+    )
     set_by: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text)

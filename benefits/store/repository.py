@@ -136,10 +136,18 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
             unchanged += 1
         else:
             restated.append(row)
-            session.add(models.ObservationRevision(
-                metric=before.metric, period=before.period, source=source, value=before.value, unit=before.unit,
-                sync_run_id=before.sync_run_id, replaced_by_sync_run_id=sync_run_id, source_ref=before.source_ref,
-            ))
+            session.add(
+                models.ObservationRevision(
+                    metric=before.metric,
+                    period=before.period,
+                    source=source,
+                    value=before.value,
+                    unit=before.unit,
+                    sync_run_id=before.sync_run_id,
+                    replaced_by_sync_run_id=sync_run_id,
+                    source_ref=before.source_ref,
+                )
+            )
     stamp = {"source": source, "sync_run_id": sync_run_id}
     _insert_new(session, [{"source_ref": None, **fresh[key], **stamp} for key in sorted(fresh)])
     _upsert(session, [{"source_ref": None, **r, **stamp} for r in repeated + restated])
@@ -150,10 +158,17 @@ def _current_values(
     session: Session, source: str, metrics: set[str], periods: tuple[Any, Any]
 ) -> dict[tuple[str, Any], Any]:
     query = select(
-        models.Observation.metric, models.Observation.period, models.Observation.value,
-        models.Observation.unit, models.Observation.sync_run_id, models.Observation.source_ref,
-    ).where(models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)),
-            models.Observation.period.between(*periods))
+        models.Observation.metric,
+        models.Observation.period,
+        models.Observation.value,
+        models.Observation.unit,
+        models.Observation.sync_run_id,
+        models.Observation.source_ref,
+    ).where(
+        models.Observation.source == source,
+        models.Observation.metric.in_(sorted(metrics)),
+        models.Observation.period.between(*periods),
+    )
     return {(r.metric, r.period): r for r in session.execute(query)}
 
 
@@ -163,8 +178,11 @@ def stored_values(session: Session, source: str, metrics: set[str], since: dt.da
     import pandas as pd
 
     query = select(models.Observation.metric, models.Observation.period, models.Observation.value).where(
-        models.Observation.source == source, models.Observation.metric.in_(sorted(metrics)),
-        models.Observation.period >= since, models.Observation.period < before)
+        models.Observation.source == source,
+        models.Observation.metric.in_(sorted(metrics)),
+        models.Observation.period >= since,
+        models.Observation.period < before,
+    )
     frame = pd.DataFrame(session.execute(query).all(), columns=["metric", "period", "value"])
     frame["period"] = pd.to_datetime(frame["period"]).astype("datetime64[ns]")
     return frame
@@ -186,8 +204,12 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     statement = upsert(OBSERVATIONS)  # the Table: Core executemany, not the ORM's bulk path
     statement = statement.on_conflict_do_update(
         index_elements=["metric", "period", "source"],
-        set_={"value": statement.excluded.value, "unit": statement.excluded.unit,
-              "sync_run_id": statement.excluded.sync_run_id, "source_ref": statement.excluded.source_ref},
+        set_={
+            "value": statement.excluded.value,
+            "unit": statement.excluded.unit,
+            "sync_run_id": statement.excluded.sync_run_id,
+            "source_ref": statement.excluded.source_ref,
+        },
     )
     session.execute(statement, rows)
 
@@ -255,10 +277,12 @@ def observations_of(session: Session, metrics: Iterable[str]) -> dict[str, pd.Da
         for metric, period, value in session.execute(query):
             points[metric][period] = value
     return {
-        metric: pd.DataFrame({
-            "period": np.array(list(found), dtype="datetime64[D]").astype("datetime64[ns]"),
-            "value": np.array(list(found.values()), dtype=float),
-        })
+        metric: pd.DataFrame(
+            {
+                "period": np.array(list(found), dtype="datetime64[D]").astype("datetime64[ns]"),
+                "value": np.array(list(found.values()), dtype=float),
+            }
+        )
         for metric, found in points.items()
     }
 
@@ -307,8 +331,14 @@ def forecast_history(session: Session, benefit_key: str | None = None) -> dict[s
     When a date was forecast more than once, only its latest run counts, so the list has one
     point per ``as_of``."""
     query = (
-        select(models.Forecast.benefit_key, models.ForecastRun.id, models.ForecastRun.as_of,
-               models.Forecast.p_on_time, models.Forecast.status, models.Forecast.reused)
+        select(
+            models.Forecast.benefit_key,
+            models.ForecastRun.id,
+            models.ForecastRun.as_of,
+            models.Forecast.p_on_time,
+            models.Forecast.status,
+            models.Forecast.reused,
+        )
         .join(models.ForecastRun, models.Forecast.forecast_run_id == models.ForecastRun.id)
         .where(models.ForecastRun.finished_at.is_not(None))
         .order_by(models.ForecastRun.as_of, models.ForecastRun.id)
@@ -343,8 +373,7 @@ def held_rows_by_metric(session: Session, metrics: set[str]) -> dict[str, int]:
         return {}
     q = models.QuarantinedRow
     metric = q.record["metric"].as_string()
-    query = (select(metric, func.count()).where(q.resolved_at.is_(None), metric.in_(sorted(metrics)))
-             .group_by(metric))
+    query = select(metric, func.count()).where(q.resolved_at.is_(None), metric.in_(sorted(metrics))).group_by(metric)
     return {name: count for name, count in session.execute(query)}
 
 
@@ -352,4 +381,3 @@ def quarantine_count(session: Session) -> int:
     """How many rows are held in quarantine (not loaded by a retry nor resolved by hand)."""
     held = models.QuarantinedRow.resolved_at.is_(None)
     return session.scalar(select(func.count()).select_from(models.QuarantinedRow).where(held)) or 0
-

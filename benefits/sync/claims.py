@@ -32,7 +32,8 @@ def record_connector_claims(session: Session, connector: Connector, run_id: int)
     records = read_claims(connector)
     try:
         claims = read_claim_records(records, connector.name)
-        return record_claims(session, claims, ClaimSource.connector, connector.name, sync_run_id=run_id,
-                             today=connector.context.as_of)
+        return record_claims(
+            session, claims, ClaimSource.connector, connector.name, sync_run_id=run_id, today=connector.context.as_of
+        )
     except BenefitsError as exc:
         raise BenefitsError(connector.mask(str(exc))) from None

@@ -60,9 +60,13 @@ def mark_abandoned(session: Session, connector: str, run_id: int) -> list[int]:
     """Mark the connector's earlier runs still ``running`` as abandoned (call while holding its lock;
     ``finished_at`` is when they were found); their ids."""
     runs = models.SyncRun
-    stale = list(session.scalars(select(runs.id).where(runs.connector == connector, runs.status == "running",
-                                                       runs.id < run_id)))
+    stale = list(
+        session.scalars(select(runs.id).where(runs.connector == connector, runs.status == "running", runs.id < run_id))
+    )
     if stale:
-        session.execute(update(runs).where(runs.id.in_(stale)).values(
-            status=ABANDONED, error=ABANDONED_REASON, finished_at=dt.datetime.now(dt.UTC)))
+        session.execute(
+            update(runs)
+            .where(runs.id.in_(stale))
+            .values(status=ABANDONED, error=ABANDONED_REASON, finished_at=dt.datetime.now(dt.UTC))
+        )
     return stale

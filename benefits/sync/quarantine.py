@@ -127,7 +127,9 @@ def retry(
     return [_retry_connector(sessions, name, ids, rules, as_of) for name, ids in by_connector.items()]
 
 
-def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[int], rules: Any, as_of: dt.date) -> RetryReport:
+def _retry_connector(
+    sessions: sessionmaker[Session], connector: str, ids: list[int], rules: Any, as_of: dt.date
+) -> RetryReport:
     """Validate the held rows (outside any transaction: GX takes a while), then load and mark them in one.
 
     Copies of one row (same record, ``source_ref`` included: the same file synced more than once
@@ -149,15 +151,20 @@ def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[
         held = [session.get_one(models.QuarantinedRow, group[0]) for group in groups]
         for found in (session.get_one(models.QuarantinedRow, i) for i in ids):
             if found.resolved_at is not None:
-                raise BenefitsError(f"quarantine entry {found.id} was {_resolution(found)} meanwhile: "
-                                    "run the retry again")
+                raise BenefitsError(
+                    f"quarantine entry {found.id} was {_resolution(found)} meanwhile: run the retry again"
+                )
         latest = session.get_one(models.SyncRun, max(e.sync_run_id for e in held))
-        run = models.SyncRun(connector=connector, connector_type=latest.connector_type, policy=latest.policy, kind="retry")
+        run = models.SyncRun(
+            connector=connector, connector_type=latest.connector_type, policy=latest.policy, kind="retry"
+        )
         session.add(run)
         session.flush()
         accepted, still = _verdict(session, connector, held, outcome, reject_batch=latest.policy == "reject_batch")
-        rows = [{**{k: v for k, v in r.items() if k != "row"}, "source_ref": held[r["row"] - 1].source_ref}
-                for r in accepted]
+        rows = [
+            {**{k: v for k, v in r.items() if k != "row"}, "source_ref": held[r["row"] - 1].source_ref}
+            for r in accepted
+        ]
         counts = repository.load_observations(session, connector, run.id, rows)
         repository.record_metrics(session, {r["metric"]: r["unit"] for r in accepted})
         loaded = {r["row"] for r in accepted}
@@ -179,8 +186,9 @@ def _retry_connector(sessions: sessionmaker[Session], connector: str, ids: list[
     return RetryReport(connector, run.id, len(ids), len(ids) - rows_held, rows_held)
 
 
-def _verdict(session: Session, connector: str, held: list[models.QuarantinedRow], outcome: Any,
-             reject_batch: bool) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+def _verdict(
+    session: Session, connector: str, held: list[models.QuarantinedRow], outcome: Any, reject_batch: bool
+) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
     """The rows to load (with their batch ``row``) and the reasons of the rows that stay held.
 
     A row that passes still stays held when its connector has since loaded a value for its
@@ -188,16 +196,20 @@ def _verdict(session: Session, connector: str, held: list[models.QuarantinedRow]
     ``reject_batch`` policy of its sync run, when any other retried row still fails.
     """
     still = {q.row: list(q.reasons) for q in outcome.quarantined}
-    passed = [{"row": r.row, "metric": r.metric, "period": r.period, "value": float(r.value), "unit": r.unit}
-              for r in outcome.accepted.itertuples(index=False)]
+    passed = [
+        {"row": r.row, "metric": r.metric, "period": r.period, "value": float(r.value), "unit": r.unit}
+        for r in outcome.accepted.itertuples(index=False)
+    ]
     stored = _loaded_by(session, connector, {(r["metric"], r["period"]) for r in passed})
     for row in passed:
         run = stored.get((row["metric"], row["period"]))
         if run is not None and run >= held[row["row"] - 1].sync_run_id:
             still[row["row"]] = [f"(metric, period): superseded by the value loaded in sync run {run}"]
     if reject_batch and still:
-        reason = (f"batch rejected: {len(still)} of {len(held)} retried rows still fail "
-                  "(policy reject_batch in connectors.yaml)")
+        reason = (
+            f"batch rejected: {len(still)} of {len(held)} retried rows still fail "
+            "(policy reject_batch in connectors.yaml)"
+        )
         still |= {row["row"]: [reason] for row in passed if row["row"] not in still}
     return [row for row in passed if row["row"] not in still], still
 
@@ -207,7 +219,8 @@ def _loaded_by(session: Session, connector: str, keys: set[tuple[str, dt.date]])
     if not keys:
         return {}
     query = select(models.Observation.metric, models.Observation.period, models.Observation.sync_run_id).where(
-        models.Observation.source == connector, models.Observation.metric.in_(sorted({m for m, _ in keys})))
+        models.Observation.source == connector, models.Observation.metric.in_(sorted({m for m, _ in keys}))
+    )
     return {(m, p): run for m, p, run in session.execute(query) if (m, p) in keys}
 
 

@@ -68,14 +68,21 @@ def read_chunks(connector: Connector, chunk_rows: int) -> Generator[pd.DataFrame
                 return
             first += len(chunk)
 
-    return in_child_process(chunks, name=f"connector-{connector.name}", timeout=connector.timeout,
-                            expired=_expired("timed out", connector))
+    return in_child_process(
+        chunks, name=f"connector-{connector.name}", timeout=connector.timeout, expired=_expired("timed out", connector)
+    )
 
 
 def read_claims(connector: Connector) -> list[Any]:
     """Every claim ``connector.claims()`` yields, read within a time-out of its own (``connector.timeout``)."""
-    return list(in_child_process(connector.claims, name=f"claims-{connector.name}", timeout=connector.timeout,
-                                 expired=_expired("claims() timed out", connector)))
+    return list(
+        in_child_process(
+            connector.claims,
+            name=f"claims-{connector.name}",
+            timeout=connector.timeout,
+            expired=_expired("claims() timed out", connector),
+        )
+    )
 
 
 def in_child_process(

@@ -116,8 +116,9 @@ def sync_connector(
                     if progress is not None and len(chunk) == chunk_rows:
                         progress(connector.name, read)
             claims = record_connector_claims(session, connector, run.id)
-            return replace(writer.finish(), claims_new=claims.new, claims_updated=claims.updated,
-                           claims_unchanged=claims.unchanged)
+            return replace(
+                writer.finish(), claims_new=claims.new, claims_updated=claims.updated, claims_unchanged=claims.unchanged
+            )
     except Exception as exc:  # noqa: BLE001  (a connector or its batch failing must not stop the others)
         log.info("connector %s failed: %s", connector.name, failure_reason(exc))  # the caller shows the error
         return _fail(sessions, run.id, connector.name, exc)
@@ -136,8 +137,9 @@ def _stored_history(session: Session, source: str, min_changes: int, frame: pd.D
         return None
     periods = known.loc[known["metric"].isin(short), "period"]
     first, last = pd.Timestamp(periods.min()).date(), pd.Timestamp(periods.max()).date()
-    return repository.stored_values(session, source, short, first - dt.timedelta(days=HISTORY_DAYS),
-                                    last + dt.timedelta(days=1))
+    return repository.stored_values(
+        session, source, short, first - dt.timedelta(days=HISTORY_DAYS), last + dt.timedelta(days=1)
+    )
 
 
 def failure_reason(exc: Exception) -> str:
@@ -147,11 +149,15 @@ def failure_reason(exc: Exception) -> str:
     if isinstance(exc, DBAPIError):
         said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         if isinstance(exc, IntegrityError):
-            return (f"the database refused the write ({said}): another sync of this connector may have stored the "
-                    "same values meanwhile; run the sync again")
+            return (
+                f"the database refused the write ({said}): another sync of this connector may have stored the "
+                "same values meanwhile; run the sync again"
+            )
         if "database is locked" in said:
-            return ("the SQLite file is locked by another writer (waited "
-                    f"{db.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); run the sync again when it has finished")
+            return (
+                "the SQLite file is locked by another writer (waited "
+                f"{db.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); run the sync again when it has finished"
+            )
         return f"database error: {said}"
     if isinstance(exc, SQLAlchemyError):
         return f"database error: {type(exc).__name__}"
@@ -168,4 +174,3 @@ def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exceptio
     except SQLAlchemyError as again:
         log.info("sync run %s of %s could not be marked failed: %s", run_id, name, failure_reason(again))
     return SyncReport(name, "failed", 0, 0, 0, error=reason, sync_run=run_id)
-

@@ -121,18 +121,30 @@ class RunWriter:
         run.rows_read, run.rows_accepted, run.rows_quarantined = self.read, self.accepted, self.quarantined
         run.rows_restated, run.rows_warned, run.validation = self.restated, self.warned, self._statistics
         run.validation_success, run.status, run.finished_at = self.failing == 0, "succeeded", now()
-        return SyncReport(self._source, "succeeded", self.read, self.accepted, self.quarantined, self.restated,
-                          rows_warned=self.warned, rows_already_held=self.already_held, sync_run=self._run_id,
-                          unreadable=tuple(self._unreadable),
-                          top_reasons=tuple(self._reasons.most_common(_TOP_REASONS)),
-                          rows_new=self.new, rows_unchanged=self.unchanged)
+        return SyncReport(
+            self._source,
+            "succeeded",
+            self.read,
+            self.accepted,
+            self.quarantined,
+            self.restated,
+            rows_warned=self.warned,
+            rows_already_held=self.already_held,
+            sync_run=self._run_id,
+            unreadable=tuple(self._unreadable),
+            top_reasons=tuple(self._reasons.most_common(_TOP_REASONS)),
+            rows_new=self.new,
+            rows_unchanged=self.unchanged,
+        )
 
     def _write(self, chunk: pd.DataFrame, outcome: ValidationOutcome) -> None:
         accepted = outcome.accepted
         refs = _refs(chunk, accepted["row"].tolist())
         columns = (accepted[name].tolist() for name in ("metric", "period", "value", "unit"))
-        rows = [{"metric": m, "period": p, "value": v, "unit": u, "source_ref": r}
-                for m, p, v, u, r in zip(*columns, refs, strict=True)]
+        rows = [
+            {"metric": m, "period": p, "value": v, "unit": u, "source_ref": r}
+            for m, p, v, u, r in zip(*columns, refs, strict=True)
+        ]
         counts = repository.load_observations(self._session, self._source, self._run_id, rows)
         units = accepted[["metric", "unit"]].drop_duplicates()
         metric_units = zip(units["metric"].tolist(), units["unit"].tolist(), strict=True)
@@ -161,13 +173,17 @@ class RunWriter:
             for chunk, outcome in held:
                 self._write(chunk, outcome)
             return
-        reason = (f"batch rejected: {self.failing} of {self.read} rows failed validation "
-                  "(policy reject_batch in connectors.yaml)")
+        reason = (
+            f"batch rejected: {self.failing} of {self.read} rows failed validation "
+            "(policy reject_batch in connectors.yaml)"
+        )
         for chunk, outcome in held:
             rows = Rows(chunk, chunk)
             passed = [QuarantineEntry(r, rows.record(r), [reason]) for r in outcome.accepted["row"].tolist()]
             everything = sorted([*outcome.quarantined, *passed], key=lambda q: q.row)
-            self._write(chunk, replace(outcome, accepted=outcome.accepted.iloc[0:0], quarantined=everything, warnings=[]))
+            self._write(
+                chunk, replace(outcome, accepted=outcome.accepted.iloc[0:0], quarantined=everything, warnings=[])
+            )
 
     def _merge(self, statistics: dict[str, dict[str, Any]]) -> None:
         for key, entry in statistics.items():
@@ -204,18 +220,30 @@ class _SeenKeys:
             return outcome
         source = Rows(chunk, chunk)
         moved = [
-            QuarantineEntry(row, source.record(row), [f"(metric, period): duplicate of row {first}, accepted earlier in this sync"])
+            QuarantineEntry(
+                row, source.record(row), [f"(metric, period): duplicate of row {first}, accepted earlier in this sync"]
+            )
             for row, first in zip(accepted.loc[repeated, "row"].tolist(), earlier[repeated].tolist(), strict=True)
         ]
         statistics = dict(outcome.statistics)
         if _UNIQUE_KEY in statistics:
             entry = statistics[_UNIQUE_KEY]
-            statistics[_UNIQUE_KEY] = {**entry, "success": False, "unexpected_count": entry["unexpected_count"] + len(moved)}
+            statistics[_UNIQUE_KEY] = {
+                **entry,
+                "success": False,
+                "unexpected_count": entry["unexpected_count"] + len(moved),
+            }
         quarantined = sorted([*outcome.quarantined, *moved], key=lambda q: q.row)
         moved_rows = {q.row for q in moved}
         warnings = [w for w in outcome.warnings if w.row not in moved_rows]
-        return replace(outcome, accepted=keep.reset_index(drop=True), quarantined=quarantined, statistics=statistics,
-                       warnings=warnings, success=False)
+        return replace(
+            outcome,
+            accepted=keep.reset_index(drop=True),
+            quarantined=quarantined,
+            statistics=statistics,
+            warnings=warnings,
+            success=False,
+        )
 
     def _codes(self, accepted: pd.DataFrame) -> np.ndarray:
         codes, names = pd.factorize(accepted["metric"].to_numpy(dtype=object))
@@ -225,16 +253,28 @@ class _SeenKeys:
 
 
 def insert_entries(
-    session: Session, model: type[models.QuarantinedRow] | type[models.ValidationWarning], run_id: int, source: str,
+    session: Session,
+    model: type[models.QuarantinedRow] | type[models.ValidationWarning],
+    run_id: int,
+    source: str,
     entries: Sequence[QuarantineEntry | RowWarning],
 ) -> None:
     """Store rejected rows (``quarantine``) or rows that warned (``validation_warnings``) of sync run ``run_id``."""
     if entries:
-        session.execute(insert(cast(Table, model.__table__)), [
-            {"sync_run_id": run_id, "source": source, "row_number": e.row,
-             "source_ref": _ref(e.record), "record": e.record, "reasons": e.reasons}
-            for e in entries
-        ])
+        session.execute(
+            insert(cast(Table, model.__table__)),
+            [
+                {
+                    "sync_run_id": run_id,
+                    "source": source,
+                    "row_number": e.row,
+                    "source_ref": _ref(e.record),
+                    "record": e.record,
+                    "reasons": e.reasons,
+                }
+                for e in entries
+            ],
+        )
 
 
 def reason_kind(reason: str) -> str:
@@ -277,7 +317,7 @@ def _held_records(session: Session, source: str, run_id: int, refs: set[str | No
     held = select(q.record).where(q.source == source, q.sync_run_id != run_id, q.resolved_at.is_(None))
     named = sorted(r for r in refs if r is not None)
     for start in range(0, len(named), _IN_LIST):
-        yield from session.scalars(held.where(q.source_ref.in_(named[start:start + _IN_LIST])))
+        yield from session.scalars(held.where(q.source_ref.in_(named[start : start + _IN_LIST])))
     if None in refs:
         yield from session.scalars(held.where(q.source_ref.is_(None)))
 

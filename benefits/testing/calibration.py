@@ -80,8 +80,9 @@ def log(message: str) -> None:
 # --- forecasting a set through the product ----------------------------------------------------
 
 
-def forecast_set(items: Sequence[Item], as_of: dt.date, settings: ForecastSettings, workers: int,
-                 backtest: bool = False) -> tuple[dict[str, dict], tuple[int, int]]:
+def forecast_set(
+    items: Sequence[Item], as_of: dt.date, settings: ForecastSettings, workers: int, backtest: bool = False
+) -> tuple[dict[str, dict], tuple[int, int]]:
     """Store ``items`` in a fresh SQLite file, run the product's forecast at ``as_of`` and read back
     each benefit's stored forecast; with ``backtest``, also the portfolio's rolling-origin backtest
     (points, covered)."""
@@ -97,8 +98,13 @@ def forecast_set(items: Sequence[Item], as_of: dt.date, settings: ForecastSettin
         with sessions() as session:
             run = session.get(models.ForecastRun, report.run_id)
             stored = {
-                key: {"status": f.status, "message": f.message, "p": f.p_on_time,
-                      "lower": f.lower_at_target_date, "upper": f.upper_at_target_date}
+                key: {
+                    "status": f.status,
+                    "message": f.message,
+                    "p": f.p_on_time,
+                    "lower": f.lower_at_target_date,
+                    "upper": f.upper_at_target_date,
+                }
                 for key, f in repository.forecasts_of(session, run).items()
             }
             tested = _backtest(session, as_of, settings) if backtest else (0, 0)
@@ -164,8 +170,9 @@ def _safe_prophet(item: Item) -> float | None:
         return None
 
 
-def score_set(name: str, items: Sequence[Item], settings: ForecastSettings, workers: int, prophet: bool,
-              backtest: bool) -> SetResult:
+def score_set(
+    name: str, items: Sequence[Item], settings: ForecastSettings, workers: int, prophet: bool, backtest: bool
+) -> SetResult:
     """Forecast one set through the product and put each benefit's forecast next to its baselines."""
     as_of = items[0].as_of
     if any(item.as_of != as_of for item in items):
@@ -182,12 +189,22 @@ def score_set(name: str, items: Sequence[Item], settings: ForecastSettings, work
     rows = []
     for item, p_default in zip(items, p_prophet, strict=True):
         b, f = item.benefit, stored[item.benefit.key]
-        rows.append(Row(
-            key=b.key, regime=item.regime, landed=item.landed, status=f["status"], message=f["message"],
-            p=f["p"], lower=f["lower"], upper=f["upper"], q_true=item.q_at_target(), p_prophet=p_default,
-            p_straight=calibration.straight_line(b, item.start, item.observations, as_of),
-            p_on_plan=calibration.on_plan(b, item.start, item.observations, as_of),
-        ))
+        rows.append(
+            Row(
+                key=b.key,
+                regime=item.regime,
+                landed=item.landed,
+                status=f["status"],
+                message=f["message"],
+                p=f["p"],
+                lower=f["lower"],
+                upper=f["upper"],
+                q_true=item.q_at_target(),
+                p_prophet=p_default,
+                p_straight=calibration.straight_line(b, item.start, item.observations, as_of),
+                p_on_plan=calibration.on_plan(b, item.start, item.observations, as_of),
+            )
+        )
     return SetResult(name, rows, points, covered)
 
 
@@ -240,8 +257,11 @@ def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0)) -> Summar
     p_scored = [r.p for r in scored if r.p is not None]  # the same rows' probabilities, typed as floats
     landed = [r.landed for r in scored]
     rate = float(np.mean(landed)) if scored else None
-    intervals = [(r.q_true, r.lower, r.upper) for r in rows
-                 if r.q_true is not None and r.lower is not None and r.upper is not None]
+    intervals = [
+        (r.q_true, r.lower, r.upper)
+        for r in rows
+        if r.q_true is not None and r.lower is not None and r.upper is not None
+    ]
 
     def brier(p: Sequence[float]) -> float | None:
         return calibration.brier(p, landed) if scored else None
@@ -250,18 +270,23 @@ def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0)) -> Summar
     p_prophet = [r.p_prophet if r.p_prophet is not None else fallback for r in scored]
     has_prophet = any(r.p_prophet is not None for r in scored)
     return Summary(
-        benefits=len(rows), scored=len(scored), landing_rate=rate,
+        benefits=len(rows),
+        scored=len(scored),
+        landing_rate=rate,
         brier=brier(p_scored),
         brier_constant=brier([fallback] * len(scored)),
         brier_prophet=brier(p_prophet) if has_prophet else None,
         prophet_fallbacks=sum(r.p_prophet is None for r in scored) if has_prophet else 0,
-        brier_straight=brier([r.p_straight for r in scored]), brier_on_plan=brier([r.p_on_plan for r in scored]),
+        brier_straight=brier([r.p_straight for r in scored]),
+        brier_on_plan=brier([r.p_on_plan for r in scored]),
         auc=scores.auc(p_scored, landed) if scored else None,
         auc_prophet=scores.auc(p_prophet, landed) if has_prophet else None,
-        coverage=scores.coverage([q for q, _, _ in intervals], [low for _, low, _ in intervals],
-                                 [high for _, _, high in intervals]),
+        coverage=scores.coverage(
+            [q for q, _, _ in intervals], [low for _, low, _ in intervals], [high for _, _, high in intervals]
+        ),
         with_interval=len(intervals),
-        backtest_coverage=backtest[1] / backtest[0] if backtest[0] else None, backtest_points=backtest[0],
+        backtest_coverage=backtest[1] / backtest[0] if backtest[0] else None,
+        backtest_points=backtest[0],
     )
 
 
@@ -299,8 +324,12 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
         f"| on plan today | {_f(s.brier_on_plan)} | - |",
         "",
         f"80% interval at the target date held the true Q for {_pct(s.coverage)} of {s.with_interval} benefits "
-        "with an interval." + (f" Portfolio's own rolling-origin backtest: {_pct(s.backtest_coverage)} of "
-                               f"{s.backtest_points} points." if s.backtest_points else ""),
+        "with an interval."
+        + (
+            f" Portfolio's own rolling-origin backtest: {_pct(s.backtest_coverage)} of {s.backtest_points} points."
+            if s.backtest_points
+            else ""
+        ),
     ]
     scored = [r for r in rows if r.p is not None]
     if scored:
@@ -313,8 +342,10 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
             group = [r for r in rows if r.regime == regime]
             g = summarise(group)
             mean_p = float(np.mean([r.p for r in group if r.p is not None])) if g.scored else None
-            lines.append(f"| {regime} | {len(group)} | {_pct(float(np.mean([r.landed for r in group])))} "
-                         f"| {_f(mean_p, 2)} | {_f(g.brier)} | {_pct(g.coverage)} |")
+            lines.append(
+                f"| {regime} | {len(group)} | {_pct(float(np.mean([r.landed for r in group])))} "
+                f"| {_f(mean_p, 2)} | {_f(g.brier)} | {_pct(g.coverage)} |"
+            )
     return "\n".join(lines) + "\n", s
 
 

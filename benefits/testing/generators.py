@@ -86,8 +86,9 @@ def weekly_periods(as_of: dt.date, first: dt.date, last: dt.date, rng: np.random
 
 def monthly_periods(first: dt.date, last: dt.date) -> list[dt.date]:
     """Month-end periods (ledger closes) covering ``first`` to ``last``."""
-    ends = pd.date_range(pd.Timestamp(first) - pd.offsets.MonthEnd(1), pd.Timestamp(last) + pd.offsets.MonthEnd(1),
-                         freq="ME")
+    ends = pd.date_range(
+        pd.Timestamp(first) - pd.offsets.MonthEnd(1), pd.Timestamp(last) + pd.offsets.MonthEnd(1), freq="ME"
+    )
     return [d.date() for d in ends]
 
 
@@ -148,23 +149,39 @@ def realisation_ratio(rng: np.random.Generator, median: float = 0.97, spread: fl
 # --- building items ---------------------------------------------------------------------------
 
 _CATEGORY = {
-    "savings": ("cost_reduction", "GBP"), "revenue": ("revenue", "GBP"), "hours": ("operational_efficiency", "hours"),
-    "cost_per_case": ("cost_reduction", "GBP"), "cycle_time": ("operational_efficiency", "days"),
-    "score": ("people_capability", "points"), "percent": ("operational_efficiency", "%"),
-    "volume": ("operational_efficiency", "cases"), "sales": ("revenue", "GBP"),
+    "savings": ("cost_reduction", "GBP"),
+    "revenue": ("revenue", "GBP"),
+    "hours": ("operational_efficiency", "hours"),
+    "cost_per_case": ("cost_reduction", "GBP"),
+    "cycle_time": ("operational_efficiency", "days"),
+    "score": ("people_capability", "points"),
+    "percent": ("operational_efficiency", "%"),
+    "volume": ("operational_efficiency", "cases"),
+    "sales": ("revenue", "GBP"),
     "certified": ("people_capability", "staff"),
 }
 
 
 def make_benefit(
-    key: str, kind: str, measure: str, direction: str, baseline: tuple[float, dt.date], target: tuple[float, dt.date],
+    key: str,
+    kind: str,
+    measure: str,
+    direction: str,
+    baseline: tuple[float, dt.date],
+    target: tuple[float, dt.date],
     **extra: Any,
 ) -> register.Benefit:
     """A benefit of metric ``kind`` (see ``_CATEGORY``) with its register fields."""
     category, unit = _CATEGORY[kind]
     return register.Benefit(
-        key=key, name=f"{kind.replace('_', ' ').capitalize()} ({key})", category=category, metric=f"bench.{key}",
-        unit=unit, direction=direction, measure=measure, owner="bench",
+        key=key,
+        name=f"{kind.replace('_', ' ').capitalize()} ({key})",
+        category=category,
+        metric=f"bench.{key}",
+        unit=unit,
+        direction=direction,
+        measure=measure,
+        owner="bench",
         baseline={"value": round(baseline[0], 4), "date": baseline[1]},
         target={"value": round(target[0], 4), "date": target[1]},
         **extra,
@@ -172,7 +189,12 @@ def make_benefit(
 
 
 def finish(
-    generator: str, regime: str, benefit: register.Benefit, periods: list[dt.date], values: np.ndarray, as_of: dt.date,
+    generator: str,
+    regime: str,
+    benefit: register.Benefit,
+    periods: list[dt.date],
+    values: np.ndarray,
+    as_of: dt.date,
     milestones: tuple[register.Milestone, ...] = (),
 ) -> Item:
     """The item of a benefit and its true trajectory: observations to ``as_of`` and the outcome."""
@@ -197,8 +219,14 @@ class Frame:
         return (self.target - self.baseline).days / 7.0
 
 
-def frame(rng: np.random.Generator, as_of: dt.date, elapsed: tuple[int, int], ahead: tuple[int, int],
-          history: tuple[int, int] = (0, 0), monthly: bool = False) -> Frame:
+def frame(
+    rng: np.random.Generator,
+    as_of: dt.date,
+    elapsed: tuple[int, int],
+    ahead: tuple[int, int],
+    history: tuple[int, int] = (0, 0),
+    monthly: bool = False,
+) -> Frame:
     """Random baseline ``elapsed`` weeks before ``as_of``, target date ``ahead`` weeks after it,
     ``history`` weeks of observations before the baseline, weekly or monthly periods."""
     baseline = as_of - dt.timedelta(days=int(rng.integers(elapsed[0] * 7, elapsed[1] * 7 + 1)))
@@ -211,9 +239,20 @@ def frame(rng: np.random.Generator, as_of: dt.date, elapsed: tuple[int, int], ah
 
 
 def flow_item(
-    generator: str, regime: str, key: str, f: Frame, rate: np.ndarray, planned: float, rng: np.random.Generator,
-    as_of: dt.date, kind: str = "savings", relative_noise: float = 0.2, noise_kind: str = "gaussian",
-    decrease: bool = False, late_share: float = 0.0, **extra: Any,
+    generator: str,
+    regime: str,
+    key: str,
+    f: Frame,
+    rate: np.ndarray,
+    planned: float,
+    rng: np.random.Generator,
+    as_of: dt.date,
+    kind: str = "savings",
+    relative_noise: float = 0.2,
+    noise_kind: str = "gaussian",
+    decrease: bool = False,
+    late_share: float = 0.0,
+    **extra: Any,
 ) -> Item:
     """A cumulative benefit: per-period flows ``rate`` (per week) times the period length, with
     noise; ``planned`` is the planned total improvement (the target). Flows before the baseline
@@ -225,8 +264,9 @@ def flow_item(
     sign = -1.0 if decrease else 1.0
     target = sign * nice(planned)
     milestones = extra_milestones(extra)
-    benefit = make_benefit(key, kind, "cumulative", "decrease" if decrease else "increase", (0.0, f.baseline),
-                           (target, f.target), **extra)
+    benefit = make_benefit(
+        key, kind, "cumulative", "decrease" if decrease else "increase", (0.0, f.baseline), (target, f.target), **extra
+    )
     keep = np.array([p > f.baseline or r != 0 for p, r in zip(f.periods, rate, strict=True)])
     periods = [p for p, k in zip(f.periods, keep, strict=True) if k]
     return finish(generator, regime, benefit, periods, sign * flows[keep], as_of, milestones)
@@ -238,8 +278,17 @@ def extra_milestones(extra: dict[str, Any]) -> tuple[register.Milestone, ...]:
 
 
 def level_item(
-    generator: str, regime: str, key: str, f: Frame, level: np.ndarray, baseline_value: float, improvement: float,
-    direction: str, as_of: dt.date, kind: str, **extra: Any,
+    generator: str,
+    regime: str,
+    key: str,
+    f: Frame,
+    level: np.ndarray,
+    baseline_value: float,
+    improvement: float,
+    direction: str,
+    as_of: dt.date,
+    kind: str,
+    **extra: Any,
 ) -> Item:
     """A level benefit: readings ``level`` (noise included), baseline as given, target ``improvement`` beyond it."""
     sign = 1.0 if direction == "increase" else -1.0
@@ -260,8 +309,13 @@ def baseline_reading(f: Frame, level: np.ndarray, periods_back: int = 4) -> floa
 
 # --- the generators ---------------------------------------------------------------------------
 
-_NOISE = (("low", 0.05, "gaussian"), ("medium", 0.2, "gaussian"), ("high", 0.5, "gaussian"),
-          ("heavy", 0.3, "heavy"), ("persistent", 0.25, "ar"))
+_NOISE = (
+    ("low", 0.05, "gaussian"),
+    ("medium", 0.2, "gaussian"),
+    ("high", 0.5, "gaussian"),
+    ("heavy", 0.3, "heavy"),
+    ("persistent", 0.25, "ar"),
+)
 
 
 def noise_levels(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item]:
@@ -278,9 +332,22 @@ def noise_levels(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[
             planned_rate = loguniform(rng, 2_000, 50_000)
             ramp = rng.uniform(2, 10)
             rate = np.where(t > 0, r * planned_rate * (1 - np.exp(-t / ramp)), 0.0)
-            items.append(flow_item("noise", label, key, f, rate, planned_rate * f.duration, rng, as_of,
-                                   relative_noise=scale, noise_kind=kind, decrease=rng.random() < 0.2,
-                                   late_share=0.15 if kind == "heavy" else 0.0))
+            items.append(
+                flow_item(
+                    "noise",
+                    label,
+                    key,
+                    f,
+                    rate,
+                    planned_rate * f.duration,
+                    rng,
+                    as_of,
+                    relative_noise=scale,
+                    noise_kind=kind,
+                    decrease=rng.random() < 0.2,
+                    late_share=0.15 if kind == "heavy" else 0.0,
+                )
+            )
         else:
             decrease = rng.random() < 0.6
             base = loguniform(rng, 20, 80) if decrease else rng.uniform(40, 70)
@@ -288,9 +355,20 @@ def noise_levels(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[
             sign = -1.0 if decrease else 1.0
             progress = r * planned * np.clip(t / f.duration, 0, None)
             level = base + sign * progress + scale * planned * noise(rng, len(t), kind)
-            items.append(level_item("noise", label, key, f, level, round(baseline_reading(f, level), 1), planned,
-                                    "decrease" if decrease else "increase", as_of,
-                                    "cost_per_case" if decrease else "score"))
+            items.append(
+                level_item(
+                    "noise",
+                    label,
+                    key,
+                    f,
+                    level,
+                    round(baseline_reading(f, level), 1),
+                    planned,
+                    "decrease" if decrease else "increase",
+                    as_of,
+                    "cost_per_case" if decrease else "score",
+                )
+            )
     return items
 
 
@@ -309,16 +387,40 @@ def horizons(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
         if rng.random() < 0.5:
             rate0 = loguniform(rng, 1_000, 30_000)
             rate = np.where(t > 0, rate0 * np.clip(1.0 + drift - drift[np.searchsorted(t, 0)], 0.0, None), 0.0)
-            items.append(flow_item("horizon", regime, key, f, rate, rate0 * f.duration * ambition, rng, as_of,
-                                   kind="hours", relative_noise=rng.uniform(0.1, 0.4)))
+            items.append(
+                flow_item(
+                    "horizon",
+                    regime,
+                    key,
+                    f,
+                    rate,
+                    rate0 * f.duration * ambition,
+                    rng,
+                    as_of,
+                    kind="hours",
+                    relative_noise=rng.uniform(0.1, 0.4),
+                )
+            )
         else:
             base = rng.uniform(5, 30)
             slope = base * rng.uniform(0.002, 0.006)  # a week, toward the plan
             walk = base * np.cumsum(rng.normal(0.0, rng.uniform(0.005, 0.015), len(t)))
             walk -= walk[np.searchsorted(t, 0)]
             level = base - slope * np.clip(t, 0, None) + walk + base * rng.uniform(0.01, 0.04) * rng.normal(size=len(t))
-            items.append(level_item("horizon", regime, key, f, level, round(baseline_reading(f, level), 2),
-                                    slope * f.duration * ambition, "decrease", as_of, "cycle_time"))
+            items.append(
+                level_item(
+                    "horizon",
+                    regime,
+                    key,
+                    f,
+                    level,
+                    round(baseline_reading(f, level), 2),
+                    slope * f.duration * ambition,
+                    "decrease",
+                    as_of,
+                    "cycle_time",
+                )
+            )
     return items
 
 
@@ -362,8 +464,11 @@ def bounded_percent(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> li
         improvement = abs(target_value - baseline_value)
         if (target_value - baseline_value) * (1 if direction == "increase" else -1) <= 0.2:
             improvement = max(0.5, abs(baseline_value) * 0.2) if direction == "decrease" else 2.0
-        items.append(level_item("bounded", kind, key, f, level, baseline_value, improvement, direction, as_of,
-                                "percent", bounds=bounds))
+        items.append(
+            level_item(
+                "bounded", kind, key, f, level, baseline_value, improvement, direction, as_of, "percent", bounds=bounds
+            )
+        )
     return items
 
 
@@ -381,8 +486,9 @@ def planned_ramps(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list
         if with_milestone:
             elapsed = (as_of - f.baseline).days / 7.0
             go_live = float(rng.uniform(0.1, min(0.5, max(0.15, (elapsed - 6) / f.duration)))) * f.duration
-            milestone = register.Milestone(key="go-live", name="Go-live",
-                                           date=f.baseline + dt.timedelta(weeks=round(go_live)))
+            milestone = register.Milestone(
+                key="go-live", name="Go-live", date=f.baseline + dt.timedelta(weeks=round(go_live))
+            )
             go_live = (milestone.date - f.baseline).days / 7.0
             extra |= {"starts_after": "go-live", "milestones": (milestone,)}
         slip = 0.0 if rng.random() < 0.4 else min(30.0, loguniform(rng, 2, 20))
@@ -396,14 +502,40 @@ def planned_ramps(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list
             planned = loguniform(rng, 1e5, 3e6)
             # the plan's rate when fully ramped: enough for the planned total with a ramp like the plan's
             plateau = planned / max(1.0, f.duration - go_live) * (1.6 if extra["profile"] == "s_curve" else 1.3)
-            items.append(flow_item("ramp", regime, key, f, r * plateau * s_shape, planned, rng, as_of,
-                                   kind="revenue", relative_noise=rng.uniform(0.1, 0.4), **extra))
+            items.append(
+                flow_item(
+                    "ramp",
+                    regime,
+                    key,
+                    f,
+                    r * plateau * s_shape,
+                    planned,
+                    rng,
+                    as_of,
+                    kind="revenue",
+                    relative_noise=rng.uniform(0.1, 0.4),
+                    **extra,
+                )
+            )
         else:
             base = rng.uniform(200, 2_000)
             planned = base * rng.uniform(0.1, 0.4)
             level = base - r * planned * s_shape + base * rng.uniform(0.01, 0.04) * rng.normal(size=len(t))
-            items.append(level_item("ramp", regime, key, f, level, round(baseline_reading(f, level)), planned,
-                                    "decrease", as_of, "volume", **extra))
+            items.append(
+                level_item(
+                    "ramp",
+                    regime,
+                    key,
+                    f,
+                    level,
+                    round(baseline_reading(f, level)),
+                    planned,
+                    "decrease",
+                    as_of,
+                    "volume",
+                    **extra,
+                )
+            )
     return items
 
 
@@ -439,16 +571,39 @@ def regimes_after(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list
         if rng.random() < 0.5:
             planned_rate = loguniform(rng, 2_000, 40_000)
             rate = np.where(t > 0, r * planned_rate * multiplier, 0.0)
-            items.append(flow_item("after", regime, key, f, rate, planned_rate * f.duration, rng, as_of,
-                                   relative_noise=rng.uniform(0.1, 0.35),
-                                   noise_kind="ar" if i % 3 == 0 else "gaussian"))
+            items.append(
+                flow_item(
+                    "after",
+                    regime,
+                    key,
+                    f,
+                    rate,
+                    planned_rate * f.duration,
+                    rng,
+                    as_of,
+                    relative_noise=rng.uniform(0.1, 0.35),
+                    noise_kind="ar" if i % 3 == 0 else "gaussian",
+                )
+            )
         else:
             base = rng.uniform(30, 60)
             slope = base * rng.uniform(0.2, 0.5) / f.duration
             progress = np.cumsum(np.where(t > 0, multiplier, 0.0) * period_weeks(f.periods)) * r * slope
             level = base + progress + base * rng.uniform(0.005, 0.03) * noise(rng, len(t), "gaussian")
-            items.append(level_item("after", regime, key, f, level, round(baseline_reading(f, level), 1),
-                                    slope * f.duration, "increase", as_of, "score"))
+            items.append(
+                level_item(
+                    "after",
+                    regime,
+                    key,
+                    f,
+                    level,
+                    round(baseline_reading(f, level), 1),
+                    slope * f.duration,
+                    "increase",
+                    as_of,
+                    "score",
+                )
+            )
     return items
 
 
@@ -485,15 +640,40 @@ def regimes_before(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> lis
         if rng.random() < 0.5:
             planned_rate = loguniform(rng, 2_000, 40_000)
             rate = np.where(t > 0, r * planned_rate * multiplier, 0.0)
-            items.append(flow_item("before", regime, key, f, rate, planned_rate * f.duration, rng, as_of,
-                                   kind="hours", relative_noise=rng.uniform(0.1, 0.35), decrease=rng.random() < 0.2))
+            items.append(
+                flow_item(
+                    "before",
+                    regime,
+                    key,
+                    f,
+                    rate,
+                    planned_rate * f.duration,
+                    rng,
+                    as_of,
+                    kind="hours",
+                    relative_noise=rng.uniform(0.1, 0.35),
+                    decrease=rng.random() < 0.2,
+                )
+            )
         else:
             base = rng.uniform(100, 400)
             slope = base * rng.uniform(0.2, 0.5) / f.duration
             progress = np.cumsum(np.where(t > 0, multiplier, 0.0) * period_weeks(f.periods)) * r * slope
             level = base + progress + base * rng.uniform(0.005, 0.03) * rng.normal(size=len(t))
-            items.append(level_item("before", regime, key, f, level, round(baseline_reading(f, level)),
-                                    slope * f.duration, "increase", as_of, "certified"))
+            items.append(
+                level_item(
+                    "before",
+                    regime,
+                    key,
+                    f,
+                    level,
+                    round(baseline_reading(f, level)),
+                    slope * f.duration,
+                    "increase",
+                    as_of,
+                    "certified",
+                )
+            )
     return items
 
 
@@ -529,8 +709,9 @@ def cadences(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
                 flows[j + 1] += flows[j]
             periods = [p for p, m in zip(f.periods, missed, strict=True) if not m and p > f.baseline]
             flows = flows[[not m and p > f.baseline for p, m in zip(f.periods, missed, strict=True)]]
-            benefit = make_benefit(key, "savings", "cumulative", "increase", (0.0, f.baseline),
-                                   (nice(planned_rate * f.duration), f.target))
+            benefit = make_benefit(
+                key, "savings", "cumulative", "increase", (0.0, f.baseline), (nice(planned_rate * f.duration), f.target)
+            )
             items.append(finish("cadence", cadence, benefit, periods, flows, as_of))
         else:
             base = rng.uniform(20, 80)
@@ -539,8 +720,20 @@ def cadences(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
             level = base - progress + base * 0.02 * rng.normal(size=len(t))
             keep = ~missed
             f = Frame(f.baseline, f.target, [p for p, k in zip(f.periods, keep, strict=True) if k])
-            items.append(level_item("cadence", cadence, key, f, level[keep], round(baseline_reading(f, level[keep]), 1),
-                                    planned, "decrease", as_of, "cost_per_case"))
+            items.append(
+                level_item(
+                    "cadence",
+                    cadence,
+                    key,
+                    f,
+                    level[keep],
+                    round(baseline_reading(f, level[keep]), 1),
+                    planned,
+                    "decrease",
+                    as_of,
+                    "cost_per_case",
+                )
+            )
     return items
 
 
@@ -572,11 +765,20 @@ def seasonal(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
         values = mean * (1 + rng.uniform(0.02, 0.08) * noise(rng, len(t), "gaussian"))
         last_year = [p for p in f.periods if p <= f.target - dt.timedelta(days=365)]
         if cumulative:
-            window = [(p, v) for p, v in zip(f.periods, values, strict=True)
-                      if f.baseline - dt.timedelta(days=365) < p <= f.target - dt.timedelta(days=365)]
+            window = [
+                (p, v)
+                for p, v in zip(f.periods, values, strict=True)
+                if f.baseline - dt.timedelta(days=365) < p <= f.target - dt.timedelta(days=365)
+            ]
             projection = sum(v for _, v in window)
-            benefit = make_benefit(key, "sales", "cumulative", "increase", (0.0, f.baseline),
-                                   (nice(projection * (1 + rng.uniform(0.0, 0.15))), f.target))
+            benefit = make_benefit(
+                key,
+                "sales",
+                "cumulative",
+                "increase",
+                (0.0, f.baseline),
+                (nice(projection * (1 + rng.uniform(0.0, 0.15))), f.target),
+            )
             regime = "cumulative, last year's sales plus an ambition"
             items.append(finish("seasonal", regime, benefit, f.periods, values, as_of))
             continue
@@ -589,13 +791,15 @@ def seasonal(count: int, seed: int, as_of: dt.date = DEFAULT_AS_OF) -> list[Item
                 improvement = uplift_plan * reading
         elif setting == "trailing-year average plus a plan":
             year_before = f.baseline - dt.timedelta(days=365)
-            reading = float(np.mean([v for p, v in zip(f.periods, values, strict=True)
-                                     if year_before < p <= f.baseline]))
+            reading = float(
+                np.mean([v for p, v in zip(f.periods, values, strict=True) if year_before < p <= f.baseline])
+            )
             improvement = uplift_plan * reading
         else:
             improvement = uplift_plan * reading
-        items.append(level_item("seasonal", setting, key, f, values, round(reading, 1), improvement, direction, as_of,
-                                kind))
+        items.append(
+            level_item("seasonal", setting, key, f, values, round(reading, 1), improvement, direction, as_of, kind)
+        )
     return items
 
 

@@ -53,7 +53,8 @@ def benefits_connector(benefits_register: Register) -> Callable[..., Connector]:
     ) -> Connector:
         if register is None and register_path is None:
             register = benefits_register
-        return build_connector(connector_cls, settings, register=register, register_path=register_path,
-                               as_of=as_of, name=name)
+        return build_connector(
+            connector_cls, settings, register=register, register_path=register_path, as_of=as_of, name=name
+        )
 
     return make

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from benefits.plugins.connector import (
     RECORD_FIELDS,
@@ -330,8 +330,6 @@ class SecretSettingsTests(ConnectorTests):
     def test_wrong_credentials_fail_check_clearly(self, context: SyncContext, caplog: pytest.LogCaptureFixture) -> None:
         """With each secret setting changed, ``check()`` raises a one-line ConnectorError, and neither it nor
         anything logged meanwhile shows a secret."""
-        from pydantic import SecretStr
-
         from benefits.plugins.secrets import guard, secret_values
 
         settings = self.connector_cls.Settings.model_validate(self._expanded())
@@ -454,10 +452,10 @@ def _period(record: Any) -> dt.date | None:
         return None
 
 
-def _with_wrong_secrets(value: Any, secret_type: type) -> Any:
+def _with_wrong_secrets(value: Any, secret_type: type[SecretStr]) -> Any:
     """A dump of settings with each secret value changed (kept the same shape, so it still validates)."""
     if isinstance(value, secret_type):
-        return secret_type(value.get_secret_value() + "-kit-wrong")  # type: ignore[attr-defined]
+        return secret_type(value.get_secret_value() + "-kit-wrong")
     if isinstance(value, dict):
         return {key: _with_wrong_secrets(item, secret_type) for key, item in value.items()}
     if isinstance(value, list):

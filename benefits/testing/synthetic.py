@@ -67,8 +67,9 @@ class Stored(Protocol):
     def observations(self) -> pd.DataFrame: ...
 
 
-def generate(count: int, seed: int = 0, weeks_observed: tuple[int, int] = (26, 104),
-             weeks_ahead: tuple[int, int] = (8, 52)) -> list[SyntheticBenefit]:
+def generate(
+    count: int, seed: int = 0, weeks_observed: tuple[int, int] = (26, 104), weeks_ahead: tuple[int, int] = (8, 52)
+) -> list[SyntheticBenefit]:
     """``count`` synthetic benefits cycling through the scenarios, reproducible from ``seed``.
 
     Each has between ``weeks_observed`` weekly observations and a target date between
@@ -95,8 +96,12 @@ def _one(key: str, scenario: str, observed: int, ahead: int, rng: np.random.Gene
     periods = [BASELINE + int(w) * WEEK for w in weeks]
     truth = pd.DataFrame({"period": periods, "value": values})
     benefit = register.Benefit(
-        key=key, name=f"Synthetic {scenario}", category="cost_reduction", metric=f"synthetic.{key}",
-        owner="bench", baseline={"value": fields["baseline"], "date": BASELINE},
+        key=key,
+        name=f"Synthetic {scenario}",
+        category="cost_reduction",
+        metric=f"synthetic.{key}",
+        owner="bench",
+        baseline={"value": fields["baseline"], "date": BASELINE},
         target={"value": fields["target"], "date": BASELINE + target_week * WEEK},
         **{k: v for k, v in fields.items() if k not in ("baseline", "target")},
     )
@@ -122,8 +127,11 @@ def _flow(scenario: str, weeks: np.ndarray, target_week: int, rng: np.random.Gen
     factor = _target_factor(scenario, rng)
     sign = -1.0 if rng.random() < 0.25 else 1.0
     fields = {
-        "unit": "GBP", "measure": "cumulative", "direction": "decrease" if sign < 0 else "increase",
-        "baseline": 0.0, "target": round(sign * delivered * factor, 2),
+        "unit": "GBP",
+        "measure": "cumulative",
+        "direction": "decrease" if sign < 0 else "increase",
+        "baseline": 0.0,
+        "target": round(sign * delivered * factor, 2),
     }
     return sign * values, fields
 
@@ -137,8 +145,14 @@ def _plateau(weeks: np.ndarray, observed: int, target_week: int, rng: np.random.
     values = np.clip(mean + rng.normal(0.0, rng.uniform(0.5, 3.0), len(weeks)), 0.0, 100.0).round(2)
     at_target = float(values[target_week - 1])
     target = min(99.0, start + (at_target - start) * _target_factor("plateau", rng))
-    fields = {"unit": "%", "measure": "level", "direction": "increase", "baseline": round(start, 2),
-              "target": round(max(target, start + 1.0), 2), "bounds": {"min": 0, "max": 100}}
+    fields = {
+        "unit": "%",
+        "measure": "level",
+        "direction": "increase",
+        "baseline": round(start, 2),
+        "target": round(max(target, start + 1.0), 2),
+        "bounds": {"min": 0, "max": 100},
+    }
     return values, fields
 
 
@@ -157,8 +171,15 @@ def portfolio(benefits: Iterable[Stored]) -> register.Register:
         name="Synthetic portfolio",
         programmes=[{"key": "synthetic", "name": "Synthetic"}],
         initiatives=[
-            {"key": s.benefit.key, "name": s.benefit.name, "programme": "synthetic", "tactic": "optimised_processes",
-             "owner": "bench", "milestones": list(s.milestones), "benefits": [s.benefit]}
+            {
+                "key": s.benefit.key,
+                "name": s.benefit.name,
+                "programme": "synthetic",
+                "tactic": "optimised_processes",
+                "owner": "bench",
+                "milestones": list(s.milestones),
+                "benefits": [s.benefit],
+            }
             for s in benefits
         ],
     )

@@ -33,7 +33,8 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(NUMBER_PATTERN)
 #: A number written with a thousands mark (``315,602``, ``1.234.567``) or a decimal comma (``12,5``).
 _MARKED_NUMBER = re.compile(
-    r"^[+-]?(?:[0-9]{1,3}(?:([,. '\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*(?:[.,][0-9]+)?|[0-9]+,[0-9]+)$")
+    r"^[+-]?(?:[0-9]{1,3}(?:([,. '\u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*(?:[.,][0-9]+)?|[0-9]+,[0-9]+)$"
+)
 
 
 def batch_frame(records: Iterable[Any], *, first_row: int = 1) -> pd.DataFrame:
@@ -106,8 +107,10 @@ def number_format_hint(raw: Any) -> str:
     """For a value that reads as a number once its thousands or decimal marks are known, a hint
     naming the setting (starting with a space); ``""`` for anything else."""
     if isinstance(raw, str) and _MARKED_NUMBER.fullmatch(raw.strip()):
-        return (" (it has thousands or decimal marks: declare them with `number_format` in the csv connector's "
-                "settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})")
+        return (
+            " (it has thousands or decimal marks: declare them with `number_format` in the csv connector's "
+            "settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
+        )
     return ""
 
 

@@ -79,13 +79,16 @@ class ValidationRules:
         series, lets the jump check judge a batch that holds only the latest periods.
         """
         metric = frame["metric"]
-        rule = {name: (r.unit, np.datetime64(r.earliest_period, "ns"), r.min_value, r.max_value)
-                for name, r in self.metrics.items()}
+        rule = {
+            name: (r.unit, np.datetime64(r.earliest_period, "ns"), r.min_value, r.max_value)
+            for name, r in self.metrics.items()
+        }
         looked_up = [rule.get(m) for m in metric.tolist()]
         frame = frame.copy()
         frame["declared_unit"] = np.array([r[0] if r else None for r in looked_up], dtype=object)
-        frame["earliest_period"] = np.array([r[1] if r else np.datetime64("NaT") for r in looked_up],
-                                            dtype="datetime64[ns]")
+        frame["earliest_period"] = np.array(
+            [r[1] if r else np.datetime64("NaT") for r in looked_up], dtype="datetime64[ns]"
+        )
         # Bounds judge finite values only: the finite-number check already rejects the others.
         finite = np.isfinite(frame["value"].to_numpy())
         lows = np.array([r[2] if r and r[2] is not None else np.nan for r in looked_up], dtype="float64")
@@ -100,31 +103,51 @@ class ValidationRules:
         either = "either_value_is_missing"
         return [
             gxe.ExpectColumnValuesToBeInSet(
-                column="metric", value_set=sorted(self.metrics),
-                meta={"reason": "metric: {raw} is not a metric of the register"
-                                " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"},
+                column="metric",
+                value_set=sorted(self.metrics),
+                meta={
+                    "reason": "metric: {raw} is not a metric of the register"
+                    " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"
+                },
             ),
             gxe.ExpectColumnPairValuesToBeEqual(
-                column_A="unit", column_B="declared_unit", ignore_row_if=either,
+                column_A="unit",
+                column_B="declared_unit",
+                ignore_row_if=either,
                 meta={"reason": "unit: '{at.unit}' is not '{at.declared_unit}', the unit of {at.metric}"},
             ),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="value", column_B="min_value", or_equal=True, ignore_row_if=either,
+                column_A="value",
+                column_B="min_value",
+                or_equal=True,
+                ignore_row_if=either,
                 meta={"reason": "value: {at.value} is below {at.min_value}, the minimum for {at.metric}"},
             ),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="max_value", column_B="value", or_equal=True, ignore_row_if=either,
+                column_A="max_value",
+                column_B="value",
+                or_equal=True,
+                ignore_row_if=either,
                 meta={"reason": "value: {at.value} is above {at.max_value}, the maximum for {at.metric}"},
             ),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="period", column_B="earliest_period", or_equal=True, ignore_row_if=either,
-                meta={"reason": f"period: {{at.period}} is before {{at.earliest_period}}, {self.window_days} days "
-                                "before the baseline of {at.metric}"},
+                column_A="period",
+                column_B="earliest_period",
+                or_equal=True,
+                ignore_row_if=either,
+                meta={
+                    "reason": f"period: {{at.period}} is before {{at.earliest_period}}, {self.window_days} days "
+                    "before the baseline of {at.metric}"
+                },
             ),
             gxe.ExpectColumnValuesToBeBetween(
-                column="jump_score", max_value=self.jump.max_score, severity="warning",
-                meta={"reason": "value: {at.value} changes by {at.change} since {at.previous_period} "
-                                "({at.previous_value}), far outside the usual change of {at.metric}"},
+                column="jump_score",
+                max_value=self.jump.max_score,
+                severity="warning",
+                meta={
+                    "reason": "value: {at.value} changes by {at.change} since {at.previous_period} "
+                    "({at.previous_value}), far outside the usual change of {at.metric}"
+                },
             ),
             *self.extra,
         ]
@@ -176,12 +199,18 @@ def load_rules(config_dir: Path, register: Register) -> ValidationRules:
     return ValidationRules.from_register(register, load_validation_config(config_dir), extra)
 
 
-def _limits(config: ValidationConfig, metric: str, unit: str, declared: Bounds | None) -> tuple[float | None, float | None]:
+def _limits(
+    config: ValidationConfig, metric: str, unit: str, declared: Bounds | None
+) -> tuple[float | None, float | None]:
     """A metric's (min, max): per side the first given of validation.yaml's metric bounds, the
     register's bounds, validation.yaml's unit bounds and its default."""
     register_side = Range(min=declared.min, max=declared.max) if declared else Range()
-    sides = [config.bounds.metrics.get(metric, Range()), register_side, config.bounds.units.get(unit, Range()),
-             config.bounds.default]
+    sides = [
+        config.bounds.metrics.get(metric, Range()),
+        register_side,
+        config.bounds.units.get(unit, Range()),
+        config.bounds.default,
+    ]
     low = next((s.min for s in sides if s.min is not None), None)
     high = next((s.max for s in sides if s.max is not None), None)
     return low, high

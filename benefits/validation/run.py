@@ -115,9 +115,12 @@ class Validator:
 
         failed |= _unreadable(batch)
         rejected = frame["row"].isin(list(failed)).to_numpy()
-        quarantined = [QuarantineEntry(row, rows.record(row), failed[row]) for row in frame.loc[rejected, "row"].tolist()]
-        warnings = [RowWarning(row, rows.record(row), reasons) for row, reasons in sorted(warned.items())
-                    if row not in failed]
+        quarantined = [
+            QuarantineEntry(row, rows.record(row), failed[row]) for row in frame.loc[rejected, "row"].tolist()
+        ]
+        warnings = [
+            RowWarning(row, rows.record(row), reasons) for row, reasons in sorted(warned.items()) if row not in failed
+        ]
         outcome = ValidationOutcome(
             rows_read=len(batch),
             accepted=accepted_frame(frame.loc[~rejected]),

@@ -49,8 +49,11 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
     return html.Div(
         [
             html.Nav(
-                [dcc.Link("Portfolio", href=f"/{components.query(when)}"), " › ",
-                 dcc.Link(detail.initiative_name, href=components.initiative_href(row.initiative, when))],
+                [
+                    dcc.Link("Portfolio", href=f"/{components.query(when)}"),
+                    " › ",
+                    dcc.Link(detail.initiative_name, href=components.initiative_href(row.initiative, when)),
+                ],
                 className="breadcrumb",
             ),
             html.H1(row.name, id="benefit-name"),
@@ -76,14 +79,18 @@ def _headline(detail: queries.BenefitDetail) -> html.Div:
     row = detail.row
     status = [components.status_badge(row.status)]
     if row.previous_status and row.previous_status != row.status:
-        status.append(html.Span(f"was {status_label(row.previous_status)} in the previous forecast",
-                                className="previous"))
+        status.append(
+            html.Span(f"was {status_label(row.previous_status)} in the previous forecast", className="previous")
+        )
     if row.status == "data_stale":
         likely, landing = _stale_forecast(detail)
     else:
         goal = "to stay within its limit " if row.dis_benefit else ""
-        likely = f"{percent(row.p_on_time)} likely {goal}by {row.target_date}" if row.p_on_time is not None \
+        likely = (
+            f"{percent(row.p_on_time)} likely {goal}by {row.target_date}"
+            if row.p_on_time is not None
             else "No probability of landing yet"
+        )
         landing = "" if row.dis_benefit else _landing(row.expected_landing, detail)  # a limit does not land
     return html.Div(
         [
@@ -109,8 +116,10 @@ def _stale_forecast(detail: queries.BenefitDetail) -> tuple[str, str]:
     likely = "Data stale: no current probability of landing"
     if detail.forecast_as_of is None or detail.forecast_p_on_time is None:
         return likely, ""
-    said = f"The last forecast ({detail.forecast_as_of.isoformat()}) gave a" \
-           f" {percent(detail.forecast_p_on_time)} chance of landing by {detail.row.target_date}"
+    said = (
+        f"The last forecast ({detail.forecast_as_of.isoformat()}) gave a"
+        f" {percent(detail.forecast_p_on_time)} chance of landing by {detail.row.target_date}"
+    )
     if detail.forecast_landing:
         return likely, f"{said}, expected landing {detail.forecast_landing.isoformat()}"
     return likely, f"{said}; it did not expect landing within its horizon"
@@ -124,10 +133,20 @@ def _trust(detail: queries.BenefitDetail) -> list[Any]:
     weight = detail.reference_weight or 0.0
     if weight >= LEANS_ON_REFERENCE:
         alone = f"; the model alone gives {percent(detail.p_model)}" if detail.p_model is not None else ""
-        shown.append(html.P(f"This probability leans {percent(weight)} on how comparable benefits fared{alone}.",
-                            className="trust-lean", id="benefit-reference"))
-    shown.append(html.P([detail.trust, " ", dcc.Link("How far this portfolio's forecasts held ›", href="/trust")],
-                        className="trust-note", id="benefit-trust"))
+        shown.append(
+            html.P(
+                f"This probability leans {percent(weight)} on how comparable benefits fared{alone}.",
+                className="trust-lean",
+                id="benefit-reference",
+            )
+        )
+    shown.append(
+        html.P(
+            [detail.trust, " ", dcc.Link("How far this portfolio's forecasts held ›", href="/trust")],
+            className="trust-note",
+            id="benefit-trust",
+        )
+    )
     return shown
 
 
@@ -158,14 +177,22 @@ def _facts(detail: queries.BenefitDetail) -> html.Table:
 def _to_date(row: StatusRow, realised: str, currency: str) -> list[tuple[str, str]]:
     """Planned and realised to date; a dis-benefit's are an adverse effect and a cost, never an improvement."""
     if row.dis_benefit:
-        return [("Adverse effect allowed for to date", quantity(row.planned_to_date, row.unit)),
-                ("Adverse effect to date", realised),
-                ("Cost to date", f"{money(-row.realised_value, currency)} of {money(-row.planned_value, currency)}"
-                                 " allowed for")]
-    return [("Planned improvement to date", quantity(row.planned_to_date, row.unit)),
-            ("Realised improvement to date", realised),
-            ("Value to date",
-             f"{money(row.realised_value, currency)} realised of {money(row.planned_value, currency)} planned")]
+        return [
+            ("Adverse effect allowed for to date", quantity(row.planned_to_date, row.unit)),
+            ("Adverse effect to date", realised),
+            (
+                "Cost to date",
+                f"{money(-row.realised_value, currency)} of {money(-row.planned_value, currency)} allowed for",
+            ),
+        ]
+    return [
+        ("Planned improvement to date", quantity(row.planned_to_date, row.unit)),
+        ("Realised improvement to date", realised),
+        (
+            "Value to date",
+            f"{money(row.realised_value, currency)} realised of {money(row.planned_value, currency)} planned",
+        ),
+    ]
 
 
 def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:
@@ -174,8 +201,10 @@ def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:
     notes = []
     if detail.last_period:
         behind = (detail.as_of - dt.date.fromisoformat(detail.last_period)).days
-        notes.append(f"Latest observation of {row.metric}: {detail.last_period} ({behind} days before "
-                     f"{detail.as_of.isoformat()}).")
+        notes.append(
+            f"Latest observation of {row.metric}: {detail.last_period} ({behind} days before "
+            f"{detail.as_of.isoformat()})."
+        )
     if detail.stale_message:
         notes.append(detail.stale_message)
     elif not detail.last_period:
@@ -193,7 +222,13 @@ def _revisions(detail: queries.BenefitDetail) -> html.P | html.Table:
     if detail.revisions.empty:
         return html.P("No value of this metric has been restated.", className="message", id="benefit-revisions")
     unit = detail.row.unit
-    rows = [[str(r.period), r.source, quantity(r.value, unit), str(r.replaced_by_sync_run)]
-            for r in detail.revisions.head(50).itertuples()]
-    return components.table(["Period", "Source", "Earlier value", "Replaced by sync run"], rows,
-                            table_id="benefit-revisions", numeric=(2, 3))
+    rows = [
+        [str(r.period), r.source, quantity(r.value, unit), str(r.replaced_by_sync_run)]
+        for r in detail.revisions.head(50).itertuples()
+    ]
+    return components.table(
+        ["Period", "Source", "Earlier value", "Replaced by sync run"],
+        rows,
+        table_id="benefit-revisions",
+        numeric=(2, 3),
+    )

@@ -30,13 +30,16 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
     if len(shown) > MAP_LIMIT:
         shown = shown.loc[shown["value_at_target"].abs().sort_values(ascending=False).index[:MAP_LIMIT]]
         shown = shown.sort_index()
-        note = (f"The {MAP_LIMIT} largest of {len(summary.benefits)} benefits by value at target; "
-                "filter by programme or category to see the rest.")
+        note = (
+            f"The {MAP_LIMIT} largest of {len(summary.benefits)} benefits by value at target; "
+            "filter by programme or category to see the rest."
+        )
     return html.Div(
         [
             html.H1("Benefits map"),
-            html.P(f"Which initiative's benefits feed which strategic outcome. {note}", className="subtitle",
-                   id="map-note"),
+            html.P(
+                f"Which initiative's benefits feed which strategic outcome. {note}", className="subtitle", id="map-note"
+            ),
             components.filter_bar(summary.options, filters, summary.labels),
             components.empty_notice(len(shown), filters),
             components.graph("benefits-map", figures.benefits_map(shown, summary.currency)),

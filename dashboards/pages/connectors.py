@@ -13,8 +13,12 @@ from benefits.dashboards.formatting import timestamp
 
 dash.register_page(__name__, path="/connectors", name="Connectors", title="Connectors · benefits", order=3)
 
-BUILT_IN = {"benefits.plugins.demo": "Demo data", "benefits.plugins.csv_files": "CSV files",
-            "benefits.plugins.sql_query": "SQL query", "benefits.plugins.http_json": "HTTP JSON API"}
+BUILT_IN = {
+    "benefits.plugins.demo": "Demo data",
+    "benefits.plugins.csv_files": "CSV files",
+    "benefits.plugins.sql_query": "SQL query",
+    "benefits.plugins.http_json": "HTTP JSON API",
+}
 ADDS = {"register_connectors": "connectors", "register_expectations": "validation checks"}  # by hook
 
 
@@ -28,13 +32,17 @@ def layout(**_values: Any) -> html.Div:
     return html.Div(
         [
             html.H1("Connectors"),
-            html.P("The plugins that bring data in (built in, or installed as Python packages), and the last sync "
-                   "of each connector set up in connectors.yaml.", className="subtitle"),
+            html.P(
+                "The plugins that bring data in (built in, or installed as Python packages), and the last sync "
+                "of each connector set up in connectors.yaml.",
+                className="subtitle",
+            ),
             html.H2("Plugins"),
-            components.table(["Plugin", "Version", "Connector types", "Adds"],
-                             [[plugin_label(p.name), p.version, p.connectors or "—", adds(p.hooks)]
-                              for p in installed.itertuples()],
-                             table_id="connectors-plugins"),
+            components.table(
+                ["Plugin", "Version", "Connector types", "Adds"],
+                [[plugin_label(p.name), p.version, p.connectors or "—", adds(p.hooks)] for p in installed.itertuples()],
+                table_id="connectors-plugins",
+            ),
             html.H2("Last sync of each connector"),
             _last_table(last),
             components.graph("connectors-runs", quality_figures.sync_rows(last)),
@@ -45,13 +53,31 @@ def layout(**_values: Any) -> html.Div:
 
 def _last_table(last: pd.DataFrame) -> html.Table | html.P:
     if last.empty:
-        return html.P(["No connector has synced yet: run ", html.Code("benefits sync"), "."], className="message",
-                      id="connectors-last")
-    rows = [[r.connector, r.connector_type, r.status, timestamp(r.finished_at or r.started_at),
-             f"{r.rows_read:,}", f"{r.rows_accepted:,}", f"{r.rows_quarantined:,}", str(r.runs), r.error or ""]
-            for r in last.itertuples()]
-    return components.table(["Connector", "Type", "Status", "Finished", "Read", "Accepted", "Quarantined", "Runs",
-                             "Error"], rows, table_id="connectors-last", numeric=(4, 5, 6, 7))
+        return html.P(
+            ["No connector has synced yet: run ", html.Code("benefits sync"), "."],
+            className="message",
+            id="connectors-last",
+        )
+    rows = [
+        [
+            r.connector,
+            r.connector_type,
+            r.status,
+            timestamp(r.finished_at or r.started_at),
+            f"{r.rows_read:,}",
+            f"{r.rows_accepted:,}",
+            f"{r.rows_quarantined:,}",
+            str(r.runs),
+            r.error or "",
+        ]
+        for r in last.itertuples()
+    ]
+    return components.table(
+        ["Connector", "Type", "Status", "Finished", "Read", "Accepted", "Quarantined", "Runs", "Error"],
+        rows,
+        table_id="connectors-last",
+        numeric=(4, 5, 6, 7),
+    )
 
 
 def plugin_label(name: str) -> str:

@@ -50,8 +50,11 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
     return html.Div(
         [
             html.H1("Finance claims" + (f": {title}" if title else "")),
-            html.P("Claimed savings and revenue next to the ledger evidence. Only approved claims count as "
-                   "validated value.", className="subtitle"),
+            html.P(
+                "Claimed savings and revenue next to the ledger evidence. Only approved claims count as "
+                "validated value.",
+                className="subtitle",
+            ),
             dcc.Store(id="finance-initiative", data=chosen),
             html.Div(claims_section(report, currency_code), id="finance-claims"),
             html.H2("Sign off a claim"),
@@ -69,81 +72,150 @@ def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:
     parts: list[Any] = [
         html.Div(
             [
-                components.card("Reported", display(report.reported, currency_code, PENNY),
-                                f"{len(report.lines)} claims; each benefit's latest counts", card_id="card-reported"),
-                components.card("Evidenced", display(report.evidenced, currency_code, PENNY), "from ledger metrics",
-                                card_id="card-evidenced"),
-                components.card("Validated", display(report.validated, currency_code, PENNY), "approved by finance",
-                                card_id="card-validated"),
+                components.card(
+                    "Reported",
+                    display(report.reported, currency_code, PENNY),
+                    f"{len(report.lines)} claims; each benefit's latest counts",
+                    card_id="card-reported",
+                ),
+                components.card(
+                    "Evidenced",
+                    display(report.evidenced, currency_code, PENNY),
+                    "from ledger metrics",
+                    card_id="card-evidenced",
+                ),
+                components.card(
+                    "Validated",
+                    display(report.validated, currency_code, PENNY),
+                    "approved by finance",
+                    card_id="card-validated",
+                ),
                 components.card("Awaiting sign-off", str(pending)),
             ],
             className="cards",
         )
     ]
     if report.over_attributed:
-        parts.append(html.Div([html.H2("Double counting"), html.Ul([html.Li(f.message()) for f in report.over_attributed])],
-                              id="finance-double-counting", style={"color": "#cf222e"}))
+        parts.append(
+            html.Div(
+                [html.H2("Double counting"), html.Ul([html.Li(f.message()) for f in report.over_attributed])],
+                id="finance-double-counting",
+                style={"color": "#cf222e"},
+            )
+        )
     if not report.lines:
-        parts.append(html.P(["No claims yet: import a CSV with ", html.Code("benefits claims import"),
-                             " or enter one below."]))
+        parts.append(
+            html.P(["No claims yet: import a CSV with ", html.Code("benefits claims import"), " or enter one below."])
+        )
         return parts
-    parts.append(components.table(
-        ["ID", "Initiative", "Benefit", "Period", "Class", "Claimed", "Evidenced", "Variance", "Evidenced %",
-         "Evidence", "State", "Flags"],
-        [_claim_row(line, currency_code) for line in report.lines],
-        table_id="finance-claims-table", numeric=(0, 5, 6, 7, 8),
-    ))
+    parts.append(
+        components.table(
+            [
+                "ID",
+                "Initiative",
+                "Benefit",
+                "Period",
+                "Class",
+                "Claimed",
+                "Evidenced",
+                "Variance",
+                "Evidenced %",
+                "Evidence",
+                "State",
+                "Flags",
+            ],
+            [_claim_row(line, currency_code) for line in report.lines],
+            table_id="finance-claims-table",
+            numeric=(0, 5, 6, 7, 8),
+        )
+    )
     history = [
-        [str(line.id), line.benefit_name or line.benefit, timestamp(d.decided_at), d.decided_by, d.role,
-         d.decision, d.comment]
-        for line in report.lines for d in line.decisions
+        [
+            str(line.id),
+            line.benefit_name or line.benefit,
+            timestamp(d.decided_at),
+            d.decided_by,
+            d.role,
+            d.decision,
+            d.comment,
+        ]
+        for line in report.lines
+        for d in line.decisions
     ]
-    parts += [html.H2("Sign-off history"),
-              components.table(["Claim", "Benefit", "When", "Who", "Role", "Decision", "Comment"], history,
-                               table_id="finance-history") if history else html.P("No decisions yet.")]
+    parts += [
+        html.H2("Sign-off history"),
+        components.table(
+            ["Claim", "Benefit", "When", "Who", "Role", "Decision", "Comment"], history, table_id="finance-history"
+        )
+        if history
+        else html.P("No decisions yet."),
+    ]
     return parts
 
 
 def _claim_row(line: ClaimLine, currency_code: str) -> list[Any]:
     r = line.reconciliation
     return [
-        str(line.id), line.initiative_name, line.benefit_name or line.benefit, line.period.isoformat(),
-        CLASS_LABELS[line.claim_class.value], display(r.claimed, currency_code, PENNY),
-        display(r.evidenced, currency_code, PENNY), display(r.variance, currency_code, PENNY),
+        str(line.id),
+        line.initiative_name,
+        line.benefit_name or line.benefit,
+        line.period.isoformat(),
+        CLASS_LABELS[line.claim_class.value],
+        display(r.claimed, currency_code, PENNY),
+        display(r.evidenced, currency_code, PENNY),
+        display(r.variance, currency_code, PENNY),
         display_share(r.evidenced_share),
-        html.Div([html.Div(r.state.replace("_", " ")), html.Small(r.reason, style={"color": "#57606a"})]), line.state,
+        html.Div([html.Div(r.state.replace("_", " ")), html.Small(r.reason, style={"color": "#57606a"})]),
+        line.state,
         "double counted" if line.double_counted else "orphan" if line.orphan else "",
     ]
 
 
 def _sign_off_form(report: ClaimsReport) -> html.Div:
-    options = [{"label": f"Claim {line.id} · {line.benefit_name or line.benefit} · {line.period.isoformat()} "
-                         f"({line.state})", "value": line.id} for line in report.lines]
+    options = [
+        {
+            "label": f"Claim {line.id} · {line.benefit_name or line.benefit} · {line.period.isoformat()} "
+            f"({line.state})",
+            "value": line.id,
+        }
+        for line in report.lines
+    ]
     return html.Div(
         [
             dcc.Dropdown(id="finance-claim", options=options, placeholder="Claim"),
             dcc.Textarea(id="finance-comment", placeholder="Why (kept in the history)", style={"width": "100%"}),
-            html.Div([html.Button("Approve", id="finance-approve", n_clicks=0),
-                      html.Button("Reject", id="finance-reject", n_clicks=0)], style=BUTTONS_STYLE),
+            html.Div(
+                [
+                    html.Button("Approve", id="finance-approve", n_clicks=0),
+                    html.Button("Reject", id="finance-reject", n_clicks=0),
+                ],
+                style=BUTTONS_STYLE,
+            ),
             html.P(id="finance-result", role="status"),
         ],
-        className="form", style=FORM_STYLE,
+        className="form",
+        style=FORM_STYLE,
     )
 
 
 def _entry_form(benefits: list[tuple[str, str]]) -> html.Div:
     return html.Div(
         [
-            dcc.Dropdown(id="finance-new-benefit", options=[{"label": n, "value": k} for k, n in benefits],
-                         placeholder="Benefit"),
+            dcc.Dropdown(
+                id="finance-new-benefit", options=[{"label": n, "value": k} for k, n in benefits], placeholder="Benefit"
+            ),
             dcc.Input(id="finance-new-period", type="text", placeholder="Period (2026-06-29)"),
             dcc.Input(id="finance-new-value", type="text", placeholder="Claimed value"),
-            dcc.Dropdown(id="finance-new-class", options=[{"label": v, "value": k} for k, v in CLASS_LABELS.items()],
-                         placeholder="Class (default from the benefit)"),
+            dcc.Dropdown(
+                id="finance-new-class",
+                options=[{"label": v, "value": k} for k, v in CLASS_LABELS.items()],
+                placeholder="Class (default from the benefit)",
+            ),
             html.Div(html.Button("Record claim", id="finance-record", n_clicks=0), style=BUTTONS_STYLE),
             html.P(id="finance-record-result", role="status"),
         ],
-        className="form", style=FORM_STYLE,
+        className="form",
+        style=FORM_STYLE,
     )
 
 
@@ -166,8 +238,11 @@ def _initiative_name(session: Session, key: str) -> str:
 
 
 def _claimable_benefits(session: Session) -> list[tuple[str, str]]:
-    return [(b.key, b.name) for b in repository.benefits(session)
-            if b.category in CLAIMABLE_CATEGORIES and not b.dis_benefit]
+    return [
+        (b.key, b.name)
+        for b in repository.benefits(session)
+        if b.category in CLAIMABLE_CATEGORIES and not b.dis_benefit
+    ]
 
 
 @dash.callback(
@@ -212,8 +287,12 @@ def record(_clicks: int, benefit: Any, period: Any, value: Any, claim_class: Any
     user = require_role("pmo", "finance")
     try:
         claim = ClaimInput(
-            benefit=str(benefit or ""), period=_date(period), claimed_value=parse_money(str(value or "")),
-            claim_class=ClaimClass(claim_class) if claim_class else None, where="claim", written_as=str(value or ""),
+            benefit=str(benefit or ""),
+            period=_date(period),
+            claimed_value=parse_money(str(value or "")),
+            claim_class=ClaimClass(claim_class) if claim_class else None,
+            where="claim",
+            written_as=str(value or ""),
         )
         with data.session() as session:
             counts = record_claims(session, [claim], ClaimSource.dashboard, user.name)

@@ -13,8 +13,9 @@ from dash import dcc, html
 from benefits.dashboards import components, figures, queries
 from benefits.dashboards.formatting import category_label, money, percent
 
-dash.register_page(__name__, path_template="/initiative/<key>", name="Initiative",
-                   title=components.keyed_title("Initiative"))
+dash.register_page(
+    __name__, path_template="/initiative/<key>", name="Initiative", title=components.keyed_title("Initiative")
+)
 
 
 def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div:
@@ -29,20 +30,33 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
     planned, realised = detail.benefits["planned_value"].sum(), detail.benefits["realised_value"].sum()
     return html.Div(
         [
-            html.Nav([dcc.Link("Portfolio", href=f"/{components.query(when)}"), " › ", first["programme_name"]],
-                     className="breadcrumb"),
+            html.Nav(
+                [dcc.Link("Portfolio", href=f"/{components.query(when)}"), " › ", first["programme_name"]],
+                className="breadcrumb",
+            ),
             html.H1(first["initiative_name"], id="initiative-name"),
-            html.P(f"{first['programme_name']} · {category_label(first['tactic'])} · owner {first['initiative_owner']}",
-                   className="subtitle"),
-            html.Div([
-                components.card("Planned to date", money(planned, detail.currency), card_id="card-planned"),
-                components.card("Realised to date", money(realised, detail.currency),
-                                f"{percent(realised / planned)} of planned" if planned > 0 else "",
-                                card_id="card-realised"),
-                components.card("Benefits", str(len(detail.benefits))),
-            ], className="cards"),
-            html.Div([_benefit_card(row, detail, when) for row in detail.benefits.to_dict("records")],
-                     className="benefit-cards", id="initiative-benefits"),
+            html.P(
+                f"{first['programme_name']} · {category_label(first['tactic'])} · owner {first['initiative_owner']}",
+                className="subtitle",
+            ),
+            html.Div(
+                [
+                    components.card("Planned to date", money(planned, detail.currency), card_id="card-planned"),
+                    components.card(
+                        "Realised to date",
+                        money(realised, detail.currency),
+                        f"{percent(realised / planned)} of planned" if planned > 0 else "",
+                        card_id="card-realised",
+                    ),
+                    components.card("Benefits", str(len(detail.benefits))),
+                ],
+                className="cards",
+            ),
+            html.Div(
+                [_benefit_card(row, detail, when) for row in detail.benefits.to_dict("records")],
+                className="benefit-cards",
+                id="initiative-benefits",
+            ),
         ],
         className="page initiative",
     )
@@ -54,9 +68,13 @@ def _benefit_card(row: dict[str, Any], detail: queries.InitiativeDetail, when: A
     return html.Div(
         [
             html.H3(dcc.Link(row["name"], href=components.benefit_href(row["benefit"], when))),
-            html.Div([components.status_badge(row["status"]),
-                      html.Span(f" {percent(row['p_on_time'])} likely on time · owner {row['owner']}")],
-                     className="status-line"),
+            html.Div(
+                [
+                    components.status_badge(row["status"]),
+                    html.Span(f" {percent(row['p_on_time'])} likely on time · owner {row['owner']}"),
+                ],
+                className="status-line",
+            ),
             components.graph(f"spark-{row['benefit']}", figures.sparkline(actuals, planned, row["unit"], target)),
         ],
         className="benefit-card",

@@ -48,8 +48,9 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
             _category_cards(summary),
             html.Div(
                 [
-                    components.graph("portfolio-initiatives",
-                                     figures.initiative_bars(summary.initiatives, summary.currency)),
+                    components.graph(
+                        "portfolio-initiatives", figures.initiative_bars(summary.initiatives, summary.currency)
+                    ),
                     components.graph("portfolio-status", figures.status_bars(summary.status_counts)),
                 ],
                 className="charts",
@@ -60,16 +61,22 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
             _changes_table(summary, when),
             html.H2("Initiatives"),
             *_initiatives_table(summary, when),
-            html.P(dcc.Link("Every benefit in the register grid ›",
-                            href=f"/register{components.page_query(when, filters)}")),
+            html.P(
+                dcc.Link(
+                    "Every benefit in the register grid ›", href=f"/register{components.page_query(when, filters)}"
+                )
+            ),
         ],
         className="page portfolio",
     )
 
 
 def _subtitle(summary: queries.PortfolioSummary) -> str:
-    shown = f"{len(summary.benefits)} of {summary.total} benefits" if summary.filters.active else \
-        f"{summary.total} benefits"
+    shown = (
+        f"{len(summary.benefits)} of {summary.total} benefits"
+        if summary.filters.active
+        else f"{summary.total} benefits"
+    )
     return f"Planned and realised value as of {summary.as_of.isoformat()} · {shown} · money in {summary.currency}."
 
 
@@ -81,8 +88,12 @@ def _cards(summary: queries.PortfolioSummary) -> html.Div:
         [
             components.card("Planned to date", money(planned, summary.currency), card_id="card-planned"),
             components.card("Realised to date", money(realised, summary.currency), share, card_id="card-realised"),
-            components.card("Benefits", str(len(summary.benefits)), f"in {len(summary.initiatives)} initiatives",
-                            card_id="card-benefits"),
+            components.card(
+                "Benefits",
+                str(len(summary.benefits)),
+                f"in {len(summary.initiatives)} initiatives",
+                card_id="card-benefits",
+            ),
             components.card("At risk or off track", str(attention), card_id="card-attention"),
         ],
         className="cards",
@@ -95,10 +106,18 @@ def _claims_cards(summary: queries.PortfolioSummary) -> html.Div:
     share = f"{percent(float(validated / reported))} of reported" if reported > 0 else "no claims yet"
     return html.Div(
         [
-            components.card("Reported value (claims)", display(reported, summary.currency),
-                            "each benefit's latest claim", card_id="card-claims-reported"),
-            components.card("Validated value (approved)", display(validated, summary.currency), share,
-                            card_id="card-claims-validated"),
+            components.card(
+                "Reported value (claims)",
+                display(reported, summary.currency),
+                "each benefit's latest claim",
+                card_id="card-claims-reported",
+            ),
+            components.card(
+                "Validated value (approved)",
+                display(validated, summary.currency),
+                share,
+                card_id="card-claims-validated",
+            ),
         ],
         className="cards claims",
         id="portfolio-claims",
@@ -124,9 +143,9 @@ def _attention_table(summary: queries.PortfolioSummary, when: Any) -> html.Div |
     flagged = benefits[benefits["status"].isin(["off_track", "at_risk"])]
     if flagged.empty:
         return html.P("No benefit is at risk or off track.", className="message", id="portfolio-attention")
-    ordered = flagged.assign(_off=flagged["status"] != "off_track",
-                             _p=flagged["p_on_time"].astype(float).fillna(-1.0)).sort_values(["_off", "_p"],
-                                                                                             kind="stable")
+    ordered = flagged.assign(
+        _off=flagged["status"] != "off_track", _p=flagged["p_on_time"].astype(float).fillna(-1.0)
+    ).sort_values(["_off", "_p"], kind="stable")
     rows = [
         [
             dcc.Link(r.name, href=components.benefit_href(r.benefit, when)),
@@ -139,25 +158,44 @@ def _attention_table(summary: queries.PortfolioSummary, when: Any) -> html.Div |
         ]
         for r in ordered.head(ATTENTION_SHOWN).itertuples()
     ]
-    table = components.table(["Benefit", "Key", "Initiative", "Status", "Likely on time", "Owner", "Why"], rows,
-                             table_id="portfolio-attention", numeric=(4,))
+    table = components.table(
+        ["Benefit", "Key", "Initiative", "Status", "Likely on time", "Owner", "Why"],
+        rows,
+        table_id="portfolio-attention",
+        numeric=(4,),
+    )
     if len(ordered) <= ATTENTION_SHOWN:
         return table
-    more = html.P([f"The {ATTENTION_SHOWN} least likely of {len(ordered)}; ",
-                   dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
-                   " lists every benefit."], className="message")
+    more = html.P(
+        [
+            f"The {ATTENTION_SHOWN} least likely of {len(ordered)}; ",
+            dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
+            " lists every benefit.",
+        ],
+        className="message",
+    )
     return html.Div([more, table])
 
 
-def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | html.Table:
+def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | html.Table | html.P:
     changes: pd.DataFrame = summary.changes
     if changes.empty:
-        return html.P("No benefit changed status since the previous forecast run.", className="message",
-                      id="portfolio-changes")
-    worse = {"achieved": 0, "on_track": 1, "insufficient_data": 2, "no_data": 2, "data_stale": 3, "failed": 3,
-             "at_risk": 3, "off_track": 4}
-    ordered = changes.assign(_rank=changes["status"].map(worse).fillna(2)).sort_values("_rank", ascending=False,
-                                                                                       kind="stable")
+        return html.P(
+            "No benefit changed status since the previous forecast run.", className="message", id="portfolio-changes"
+        )
+    worse = {
+        "achieved": 0,
+        "on_track": 1,
+        "insufficient_data": 2,
+        "no_data": 2,
+        "data_stale": 3,
+        "failed": 3,
+        "at_risk": 3,
+        "off_track": 4,
+    }
+    ordered = changes.assign(_rank=changes["status"].map(worse).fillna(2)).sort_values(
+        "_rank", ascending=False, kind="stable"
+    )
     shown = ordered.head(CHANGES_SHOWN)
     rows = [
         [
@@ -171,13 +209,22 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
         ]
         for r in shown.itertuples()
     ]
-    table = components.table(["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"], rows,
-                             table_id="portfolio-changes", numeric=(4,))
+    table = components.table(
+        ["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"],
+        rows,
+        table_id="portfolio-changes",
+        numeric=(4,),
+    )
     if len(ordered) <= CHANGES_SHOWN:
         return table
-    more = html.P([f"The {CHANGES_SHOWN} most serious of {len(ordered)} changes; ",
-                   dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
-                   " lists every benefit with its previous status."], className="message")
+    more = html.P(
+        [
+            f"The {CHANGES_SHOWN} most serious of {len(ordered)} changes; ",
+            dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
+            " lists every benefit with its previous status.",
+        ],
+        className="message",
+    )
     return html.Div([more, table])
 
 
@@ -204,12 +251,18 @@ def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> list[Any
         ]
         for i in initiatives.itertuples()
     ]
-    table = components.table(["Initiative", "Benefits", "Planned to date", "Realised to date", "Reported (claims)",
-                              "Validated (approved)"], rows, table_id="portfolio-initiatives-table",
-                             numeric=(1, 2, 3, 4, 5))
+    table = components.table(
+        ["Initiative", "Benefits", "Planned to date", "Realised to date", "Reported (claims)", "Validated (approved)"],
+        rows,
+        table_id="portfolio-initiatives-table",
+        numeric=(1, 2, 3, 4, 5),
+    )
     if not capped:
         return [table]
-    more = html.P(f"The {INITIATIVES_SHOWN} of {len(summary.initiatives)} initiatives furthest behind plan "
-                  "(planned minus realised value to date); the chart above shows every one.",
-                  className="message", id="portfolio-initiatives-more")
+    more = html.P(
+        f"The {INITIATIVES_SHOWN} of {len(summary.initiatives)} initiatives furthest behind plan "
+        "(planned minus realised value to date); the chart above shows every one.",
+        className="message",
+        id="portfolio-initiatives-more",
+    )
     return [more, table]

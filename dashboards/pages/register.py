@@ -23,13 +23,23 @@ dash.register_page(__name__, path="/register", name="Register", title="Register 
 
 # (field, header, kind): kind "money" in the register's currency, "share" as %, "number", else text
 GRID_COLUMNS = [
-    ("name", "Benefit", "link"), ("initiative_name", "Initiative", "text"), ("programme_name", "Programme", "text"),
-    ("category", "Category", "text"), ("tactic", "Tactic", "text"), ("owner", "Owner", "text"),
-    ("status", "Status", "text"), ("previous_status", "Previous status", "text"), ("unit", "Unit", "text"),
-    ("planned_value", "Planned to date", "money"), ("realised_value", "Realised to date", "money"),
-    ("percent_realised", "Realised % of target", "percent"), ("p_on_time", "Likely on time", "share"),
-    ("target_date", "Target date", "text"), ("expected_landing", "Expected landing", "text"),
-    ("last_period", "Latest observation", "text"), ("metric", "Metric", "text"),
+    ("name", "Benefit", "link"),
+    ("initiative_name", "Initiative", "text"),
+    ("programme_name", "Programme", "text"),
+    ("category", "Category", "text"),
+    ("tactic", "Tactic", "text"),
+    ("owner", "Owner", "text"),
+    ("status", "Status", "text"),
+    ("previous_status", "Previous status", "text"),
+    ("unit", "Unit", "text"),
+    ("planned_value", "Planned to date", "money"),
+    ("realised_value", "Realised to date", "money"),
+    ("percent_realised", "Realised % of target", "percent"),
+    ("p_on_time", "Likely on time", "share"),
+    ("target_date", "Target date", "text"),
+    ("expected_landing", "Expected landing", "text"),
+    ("last_period", "Latest observation", "text"),
+    ("metric", "Metric", "text"),
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting with these as a formula
 
@@ -44,23 +54,34 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
     return html.Div(
         [
             html.H1("Benefits register"),
-            html.P(f"{len(rows)} of {summary.total} benefits as of {summary.as_of.isoformat()} · money in "
-                   f"{summary.currency}. Sort and filter in the column headers; exports hold the rows shown.",
-                   className="subtitle"),
+            html.P(
+                f"{len(rows)} of {summary.total} benefits as of {summary.as_of.isoformat()} · money in "
+                f"{summary.currency}. Sort and filter in the column headers; exports hold the rows shown.",
+                className="subtitle",
+            ),
             components.filter_bar(summary.options, summary.filters, summary.labels),
-            html.Div([html.Button("Export CSV", id="register-csv", className="button"),
-                      html.Button("Export Excel", id="register-xlsx", className="button"),
-                      dcc.Download(id="register-download"),
-                      dcc.Store(id="register-export", data={"currency": summary.currency,
-                                                            "as_of": summary.as_of.isoformat()})],
-                     className="actions"),
+            html.Div(
+                [
+                    html.Button("Export CSV", id="register-csv", className="button"),
+                    html.Button("Export Excel", id="register-xlsx", className="button"),
+                    dcc.Download(id="register-download"),
+                    dcc.Store(
+                        id="register-export", data={"currency": summary.currency, "as_of": summary.as_of.isoformat()}
+                    ),
+                ],
+                className="actions",
+            ),
             dag.AgGrid(
                 id="register-grid",
                 rowData=rows,
                 columnDefs=column_defs(summary.currency),
                 defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True},
-                dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False,
-                                 "suppressColumnVirtualisation": True},
+                dashGridOptions={
+                    "pagination": True,
+                    "paginationPageSize": 50,
+                    "animateRows": False,
+                    "suppressColumnVirtualisation": True,
+                },
                 columnSize="autoSize",
                 style={"height": "640px"},
                 className="ag-theme-alpine",
@@ -94,27 +115,40 @@ def column_defs(currency: str) -> list[dict[str, Any]]:
     for field, header, kind in GRID_COLUMNS:
         column: dict[str, Any] = {"field": field, "headerName": header}
         if kind in formats:
-            column |= {"type": "numericColumn", "filter": "agNumberColumnFilter",
-                       "valueFormatter": {"function": formats[kind]}}
+            column |= {
+                "type": "numericColumn",
+                "filter": "agNumberColumnFilter",
+                "valueFormatter": {"function": formats[kind]},
+            }
         if kind == "link":
             column |= {"cellRenderer": "PageLink", "cellRendererParams": {"hrefField": "href"}, "pinned": "left"}
         columns.append(column)
     return columns
 
 
-@dash.callback(Output("register-download", "data", allow_duplicate=True), Input("register-csv", "n_clicks"),
-               State("register-grid", "virtualRowData"), State("register-grid", "rowData"),
-               State("register-export", "data"), prevent_initial_call=True)
-def export_csv(_clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]],
-               export: dict[str, str]) -> Any:
+@dash.callback(
+    Output("register-download", "data", allow_duplicate=True),
+    Input("register-csv", "n_clicks"),
+    State("register-grid", "virtualRowData"),
+    State("register-grid", "rowData"),
+    State("register-export", "data"),
+    prevent_initial_call=True,
+)
+def export_csv(
+    _clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]], export: dict[str, str]
+) -> Any:
     """A CSV file of the rows the grid shows (as filtered and sorted there), with the grid's headers."""
     text = csv_text(shown if shown is not None else everything, export["currency"])
     return dcc.send_bytes(("\ufeff" + text).encode("utf-8"), f"benefits-{export['as_of']}.csv")  # BOM: Excel reads £
 
 
-@dash.callback(Output("register-download", "data"), Input("register-xlsx", "n_clicks"),
-               State("register-grid", "virtualRowData"), State("register-grid", "rowData"),
-               prevent_initial_call=True)
+@dash.callback(
+    Output("register-download", "data"),
+    Input("register-xlsx", "n_clicks"),
+    State("register-grid", "virtualRowData"),
+    State("register-grid", "rowData"),
+    prevent_initial_call=True,
+)
 def export_excel(_clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]]) -> Any:
     """An Excel workbook of the rows the grid shows, with the grid's headers."""
     return dcc.send_bytes(excel_bytes(shown if shown is not None else everything), "benefits.xlsx")

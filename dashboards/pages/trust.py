@@ -57,8 +57,10 @@ def _empty() -> html.Div:
                 components.with_code(
                     "Every forecast run checks forecasts made from past dates against what came in since, and "
                     "shows here how often its ranges held and whether its chances were right. Run `benefits run` "
-                    "(or `benefits forecast`) to build the first track record."),
-                id="trust-empty", className="message",
+                    "(or `benefits forecast`) to build the first track record."
+                ),
+                id="trust-empty",
+                className="message",
             ),
         ],
         className="page trust",
@@ -68,8 +70,14 @@ def _empty() -> html.Div:
 def _older_run(record: trust.TrackRecord) -> list[html.P]:
     if record.latest:
         return []
-    return [html.P(f"The latest forecast run has no track record; these figures are from the forecast of "
-                   f"{record.as_of.isoformat()}.", className="message", id="trust-older")]
+    return [
+        html.P(
+            f"The latest forecast run has no track record; these figures are from the forecast of "
+            f"{record.as_of.isoformat()}.",
+            className="message",
+            id="trust-older",
+        )
+    ]
 
 
 def _cards(record: trust.TrackRecord) -> html.Div:
@@ -78,15 +86,22 @@ def _cards(record: trust.TrackRecord) -> html.Div:
     brier = f"{record.brier:.3f}" if record.brier is not None else "—"
     return html.Div(
         [
-            components.card("80% range held", percent(held), f"of {record.points:,} backtested outcomes · goal 80%",
-                            card_id="card-trust-held"),
-            components.card("Before calibration", percent(raw), "the model's own 80% range",
-                            card_id="card-trust-raw"),
-            components.card(f"Given {percent(trust.CONFIDENT)} or more", percent(on_plan),
-                            f"were on plan · {count:,} checks" if count else "no forecast that confident yet",
-                            card_id="card-trust-confident"),
-            components.card("Accuracy score (Brier)", brier, "0 is perfect; 0.25 is a coin toss",
-                            card_id="card-trust-brier"),
+            components.card(
+                "80% range held",
+                percent(held),
+                f"of {record.points:,} backtested outcomes · goal 80%",
+                card_id="card-trust-held",
+            ),
+            components.card("Before calibration", percent(raw), "the model's own 80% range", card_id="card-trust-raw"),
+            components.card(
+                f"Given {percent(trust.CONFIDENT)} or more",
+                percent(on_plan),
+                f"were on plan · {count:,} checks" if count else "no forecast that confident yet",
+                card_id="card-trust-confident",
+            ),
+            components.card(
+                "Accuracy score (Brier)", brier, "0 is perfect; 0.25 is a coin toss", card_id="card-trust-brier"
+            ),
         ],
         className="cards",
     )
@@ -97,12 +112,22 @@ def _classes(classes: pd.DataFrame) -> html.P | html.Table:
         return html.P(
             "No benefit has reached its target date yet, so there is no track record of comparable benefits: "
             "a forecast with little history leans on a neutral landing rate (its page says how much).",
-            className="message", id="trust-classes",
+            className="message",
+            id="trust-classes",
         )
     rows = [
-        [category_label(str(c.category)), "cumulative total" if c.measure == "cumulative" else "level",
-         f"{int(c.decided):,}", f"{int(c.landed):,}", percent(c.rate)]
+        [
+            category_label(str(c.category)),
+            "cumulative total" if c.measure == "cumulative" else "level",
+            f"{int(c.decided):,}",
+            f"{int(c.landed):,}",
+            percent(c.rate),
+        ]
         for c in classes.sort_values(["category", "measure"]).itertuples()
     ]
-    return components.table(["Category", "Measured as", "Target date passed", "Landed", "Landing rate used"], rows,
-                            table_id="trust-classes", numeric=(2, 3, 4))
+    return components.table(
+        ["Category", "Measured as", "Target date passed", "Landed", "Landing rate used"],
+        rows,
+        table_id="trust-classes",
+        numeric=(2, 3, 4),
+    )

@@ -12,8 +12,8 @@ PostgreSQL and SQLite, so the history cannot be edited even outside the applicat
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -57,35 +57,40 @@ SQLITE_DOWN = [
 
 
 def upgrade() -> None:
-    op.create_table('claims',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('benefit_key', sa.String(length=100), nullable=False),
-    sa.Column('period', sa.Date(), nullable=False),
-    sa.Column('claimed_value', sa.Numeric(precision=20, scale=4), nullable=False),
-    sa.Column('claim_class', sa.String(length=30), nullable=False),
-    sa.Column('source', sa.String(length=20), nullable=False),
-    sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('benefit_key', 'period', name='uq_claim_benefit_period')
+    op.create_table(
+        "claims",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("benefit_key", sa.String(length=100), nullable=False),
+        sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("claimed_value", sa.Numeric(precision=20, scale=4), nullable=False),
+        sa.Column("claim_class", sa.String(length=30), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("benefit_key", "period", name="uq_claim_benefit_period"),
     )
-    with op.batch_alter_table('claims', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_claims_benefit_key'), ['benefit_key'], unique=False)
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claims_benefit_key"), ["benefit_key"], unique=False)
 
-    op.create_table('claim_decisions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.Column('decision', sa.String(length=10), nullable=False),
-    sa.Column('decided_by', sa.String(length=200), nullable=False),
-    sa.Column('role', sa.String(length=20), nullable=False),
-    sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('decided_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "claim_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column("decision", sa.String(length=10), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["claim_id"],
+            ["claims.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table('claim_decisions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_claim_decisions_claim_id'), ['claim_id'], unique=False)
+    with op.batch_alter_table("claim_decisions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claim_decisions_claim_id"), ["claim_id"], unique=False)
 
     for statement in _triggers(up=True):
         op.execute(statement)
@@ -94,12 +99,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in _triggers(up=False):
         op.execute(statement)
-    with op.batch_alter_table('claim_decisions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_claim_decisions_claim_id'))
-    op.drop_table('claim_decisions')
-    with op.batch_alter_table('claims', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_claims_benefit_key'))
-    op.drop_table('claims')
+    with op.batch_alter_table("claim_decisions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claim_decisions_claim_id"))
+    op.drop_table("claim_decisions")
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claims_benefit_key"))
+    op.drop_table("claims")
 
 
 def _triggers(up: bool) -> list[str]:

@@ -11,8 +11,8 @@ the dashboard and the steering pack show money in the register's currency.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

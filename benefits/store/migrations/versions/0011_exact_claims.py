@@ -25,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -110,12 +110,15 @@ SQLITE_UP = [
         SELECT RAISE(ABORT, 'claims is append-only: DELETE refused');
     END
     """,
-    *(f"""
+    *(
+        f"""
     CREATE TRIGGER claim_versions_no_{operation.lower()} BEFORE {operation} ON claim_versions
     BEGIN
         SELECT RAISE(ABORT, 'claim_versions is append-only: {operation} refused');
     END
-    """ for operation in ("UPDATE", "DELETE")),
+    """
+        for operation in ("UPDATE", "DELETE")
+    ),
     """
     CREATE TRIGGER claim_decisions_once BEFORE INSERT ON claim_decisions
     WHEN EXISTS (SELECT 1 FROM claim_decisions WHERE claim_id = NEW.claim_id)
@@ -124,9 +127,16 @@ SQLITE_UP = [
     END
     """,
 ]
-SQLITE_DOWN = [f"DROP TRIGGER IF EXISTS {name}" for name in (
-    "claim_decisions_once", "claim_versions_no_delete", "claim_versions_no_update", "claims_no_delete",
-    "claims_decided_no_update")]
+SQLITE_DOWN = [
+    f"DROP TRIGGER IF EXISTS {name}"
+    for name in (
+        "claim_decisions_once",
+        "claim_versions_no_delete",
+        "claim_versions_no_update",
+        "claims_no_delete",
+        "claims_decided_no_update",
+    )
+]
 
 # migration 0005's append-only triggers of claim_decisions, dropped while existing decisions are
 # given their version and value, then created again
@@ -147,8 +157,10 @@ SQLITE_DECISIONS_UP = [
     """
     for operation in ("UPDATE", "DELETE")
 ]
-SQLITE_DECISIONS_DOWN = ["DROP TRIGGER IF EXISTS claim_decisions_no_update",
-                         "DROP TRIGGER IF EXISTS claim_decisions_no_delete"]
+SQLITE_DECISIONS_DOWN = [
+    "DROP TRIGGER IF EXISTS claim_decisions_no_update",
+    "DROP TRIGGER IF EXISTS claim_decisions_no_delete",
+]
 
 
 def upgrade() -> None:
@@ -158,22 +170,29 @@ def upgrade() -> None:
         for table in MONEY_TABLES:
             _money_as_text(table)
     money = sa.Text() if sqlite else sa.Numeric(precision=20, scale=4)
-    with op.batch_alter_table('claim_decisions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('claim_version_id', sa.Integer(), nullable=True, comment=VERSION_COMMENT))
-        batch_op.add_column(sa.Column('claimed_value', money, nullable=True, comment=VALUE_COMMENT))
+    with op.batch_alter_table("claim_decisions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("claim_version_id", sa.Integer(), nullable=True, comment=VERSION_COMMENT))
+        batch_op.add_column(sa.Column("claimed_value", money, nullable=True, comment=VALUE_COMMENT))
     op.execute(
         "UPDATE claim_decisions SET claim_version_id = "
-        "(SELECT max(v.id) FROM claim_versions v WHERE v.claim_id = claim_decisions.claim_id)")
+        "(SELECT max(v.id) FROM claim_versions v WHERE v.claim_id = claim_decisions.claim_id)"
+    )
     op.execute(
         "UPDATE claim_decisions SET claimed_value = "
-        "(SELECT v.claimed_value FROM claim_versions v WHERE v.id = claim_decisions.claim_version_id)")
-    with op.batch_alter_table('claim_decisions', schema=None) as batch_op:
-        batch_op.alter_column('claim_version_id', existing_type=sa.Integer(), nullable=False,
-                              existing_comment=VERSION_COMMENT)
-        batch_op.alter_column('claimed_value', existing_type=money, nullable=False, existing_comment=VALUE_COMMENT)
-        batch_op.create_index(batch_op.f('ix_claim_decisions_claim_version_id'), ['claim_version_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_claim_decisions_claim_version_id_claim_versions'),
-                                    'claim_versions', ['claim_version_id'], ['id'])
+        "(SELECT v.claimed_value FROM claim_versions v WHERE v.id = claim_decisions.claim_version_id)"
+    )
+    with op.batch_alter_table("claim_decisions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "claim_version_id", existing_type=sa.Integer(), nullable=False, existing_comment=VERSION_COMMENT
+        )
+        batch_op.alter_column("claimed_value", existing_type=money, nullable=False, existing_comment=VALUE_COMMENT)
+        batch_op.create_index(batch_op.f("ix_claim_decisions_claim_version_id"), ["claim_version_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_claim_decisions_claim_version_id_claim_versions"),
+            "claim_versions",
+            ["claim_version_id"],
+            ["id"],
+        )
     _run(SQLITE_DECISIONS_UP if sqlite else POSTGRES_DECISIONS_UP)
     _run(SQLITE_UP if sqlite else POSTGRES_UP)
 
@@ -182,16 +201,20 @@ def downgrade() -> None:
     sqlite = _is_sqlite()
     _run(SQLITE_DOWN if sqlite else POSTGRES_DOWN)
     _run(SQLITE_DECISIONS_DOWN if sqlite else POSTGRES_DECISIONS_DOWN)
-    with op.batch_alter_table('claim_decisions', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_claim_decisions_claim_version_id_claim_versions'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_claim_decisions_claim_version_id'))
-        batch_op.drop_column('claimed_value')
-        batch_op.drop_column('claim_version_id')
+    with op.batch_alter_table("claim_decisions", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_claim_decisions_claim_version_id_claim_versions"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_claim_decisions_claim_version_id"))
+        batch_op.drop_column("claimed_value")
+        batch_op.drop_column("claim_version_id")
     if sqlite:
         for table in MONEY_TABLES:
             with op.batch_alter_table(table, schema=None) as batch_op:
-                batch_op.alter_column('claimed_value', existing_type=sa.Text(), type_=sa.Numeric(precision=20, scale=4),
-                                      existing_nullable=False)
+                batch_op.alter_column(
+                    "claimed_value",
+                    existing_type=sa.Text(),
+                    type_=sa.Numeric(precision=20, scale=4),
+                    existing_nullable=False,
+                )
     _run(SQLITE_DECISIONS_UP if sqlite else POSTGRES_DECISIONS_UP)
 
 
@@ -209,8 +232,9 @@ def _money_as_text(table: str) -> None:
     bind = op.get_bind()
     rows = bind.execute(sa.text(f"SELECT id, claimed_value FROM {table}")).all()
     with op.batch_alter_table(table, schema=None) as batch_op:
-        batch_op.alter_column('claimed_value', existing_type=sa.Numeric(precision=20, scale=4), type_=sa.Text(),
-                              existing_nullable=False)
+        batch_op.alter_column(
+            "claimed_value", existing_type=sa.Numeric(precision=20, scale=4), type_=sa.Text(), existing_nullable=False
+        )
     update = sa.text(f"UPDATE {table} SET claimed_value = :value WHERE id = :id")
     for row_id, value in rows:
         bind.execute(update, {"id": row_id, "value": f"{_exact(value):f}"})

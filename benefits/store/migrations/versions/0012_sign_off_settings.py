@@ -14,8 +14,8 @@ there.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0011'
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -41,19 +41,24 @@ SQLITE_UP = [
 
 
 def upgrade() -> None:
-    op.create_table('sign_off_settings',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('claimant_may_decide', sa.Boolean(), nullable=False,
-              comment='true: whoever recorded a claim may also decide it (a team too small to separate the duties)'),
-    sa.Column('set_by', sa.String(length=200), nullable=False),
-    sa.Column('role', sa.String(length=20), nullable=False),
-    sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('set_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "sign_off_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(
+            "claimant_may_decide",
+            sa.Boolean(),
+            nullable=False,
+            comment="true: whoever recorded a claim may also decide it (a team too small to separate the duties)",
+        ),
+        sa.Column("set_by", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("set_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
     for statement in POSTGRES_UP if op.get_bind().dialect.name == "postgresql" else SQLITE_UP:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    op.drop_table('sign_off_settings')  # its triggers go with it
+    op.drop_table("sign_off_settings")  # its triggers go with it
