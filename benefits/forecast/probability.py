@@ -10,6 +10,7 @@ import pandas as pd
 
 from benefits import realisation, register
 from benefits.forecast import conformal
+from benefits.forecast.reference import lean
 from benefits.forecast.settings import ForecastSettings
 
 WEEK = pd.Timedelta(days=7)
@@ -101,10 +102,7 @@ def damped_share(
 ) -> float:
     """The weight of the damped-trend hypothesis: ``regime_share * H / (H + S)`` for H days from
     the last observation to the target date and S days of delivery so far."""
-    ahead = max((pd.Timestamp(benefit.target.date) - origin).days, 0)
-    if not ahead:
-        return 0.0
-    return settings.regime_share * ahead / (ahead + max(delivering_days, 0.0))
+    return lean(settings.regime_share, (pd.Timestamp(benefit.target.date) - origin).days, delivering_days)
 
 
 def damped(median: np.ndarray, anchor: float, days: np.ndarray, settings: ForecastSettings) -> np.ndarray:

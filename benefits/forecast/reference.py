@@ -60,7 +60,13 @@ def class_of(benefit: register.Benefit, classes: dict[tuple[str, str], Reference
 def weight(most: float, as_of: dt.date, target: dt.date, history_days: float) -> float:
     """How much the probability leans on the reference class: ``most * H / (H + 2 S)`` for H days
     to the target date and S days of history (0 when the target date is not ahead)."""
-    ahead = max((target - as_of).days, 0)
+    return lean(most, (target - as_of).days, 2.0 * history_days)
+
+
+def lean(most: float, ahead_days: float, evidence_days: float) -> float:
+    """``most * H / (H + E)``: how little E days of evidence say about H days ahead (0 when nothing
+    is ahead); the weight of what a forecast leans on beside its own fit."""
+    ahead = max(ahead_days, 0.0)
     if ahead == 0:
         return 0.0
-    return most * ahead / (ahead + 2.0 * max(history_days, 0.0))
+    return most * ahead / (ahead + max(evidence_days, 0.0))
