@@ -1,10 +1,12 @@
 """The weekly steering pack: one self-contained HTML file (``benefits report --out pack.html``).
 
-It holds the portfolio summary (headline figures, one line on how far the forecasts can be trusted,
-value by category, planned vs realised per initiative, counts by status), the status changes since
-the previous forecast run, and every at-risk and off-track benefit with its owner and why.
-plotly.js is embedded once, inline, so the file opens offline; nothing is fetched. All text from
-the register and the sources is escaped.
+It leads with what changed (the status changes since the previous forecast run) and what needs a
+decision (every off-track, at-risk and stale benefit with its owner and why), then the portfolio
+summary (one line on how far the forecasts can be trusted, value by category, planned vs realised
+per initiative, counts by status). plotly.js is embedded once, inline, so the file opens offline;
+nothing is fetched. All text from the register and the sources is escaped. The same page prints
+as the PDF pack (``benefits.report_pdf``); the PowerPoint pack (``benefits.report_pptx``) takes
+its benefits from :func:`needing_attention` too.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #d0d7de; v
 th { color: #57606a; background: #f6f8fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .chart { page-break-inside: avoid; }
+@page { size: A4 landscape; margin: 12mm; }
+@media print { body { max-width: none; margin: 0; padding: 0; } thead { display: table-header-group; }
+               tr, .card { break-inside: avoid; } h2 { break-after: avoid; }
+               * { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 """
 
 
@@ -47,17 +53,18 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
     ]
     body = [
         "<h1>Benefits steering pack</h1>",
-        f'<p class="subtitle">{escape(_portfolio_name(session))} · as of {summary.as_of.isoformat()} · '
+        f'<p class="subtitle">{escape(portfolio_name(session))} · as of {summary.as_of.isoformat()} · '
         f"{summary.total} benefits · money in {escape(summary.currency)}</p>",
         _cards(summary),
+        "<h2>What changed: status changes since the previous forecast run</h2>",
+        _changes(summary.changes),
+        "<h2>What needs a decision: off track, at risk and stale data</h2>",
+        _attention(summary.benefits, summary.currency),
+        "<h2>Portfolio summary</h2>",
         _trust_line(session),
-        "<h2>Value by category</h2>",
+        "<h3>Value by category</h3>",
         _category_table(summary),
         *[f'<div class="chart">{_figure_html(chart, n)}</div>' for n, chart in enumerate(charts)],
-        "<h2>Status changes since the previous forecast run</h2>",
-        _changes(summary.changes),
-        "<h2>At risk and off track</h2>",
-        _attention(summary.benefits, summary.currency),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -73,7 +80,8 @@ def _trust_line(session: Session) -> str:
     return f'<p class="note" id="forecast-trust">Forecast trust: {line}</p>'
 
 
-def _portfolio_name(session: Session) -> str:
+def portfolio_name(session: Session) -> str:
+    """The stored register's portfolio name ("Portfolio" before one is stored)."""
     from benefits.store import repository
 
     stored = repository.portfolio(session)
@@ -150,12 +158,19 @@ def _changes(changes: pd.DataFrame) -> str:
     )
 
 
-def _attention(benefits: pd.DataFrame, currency: str) -> str:
+def needing_attention(benefits: pd.DataFrame) -> pd.DataFrame:
+    """The benefits (snapshot rows) whose status is in :data:`ATTENTION`: off track first, then at risk,
+    then stale, each least likely to land first."""
     flagged = benefits[benefits["status"].isin(ATTENTION)]
+    order = {s: n for n, s in enumerate(ATTENTION)}
+    ordered = flagged.assign(_o=flagged["status"].map(order)).sort_values(["_o", "p_on_time"], na_position="last")
+    return ordered.drop(columns="_o")
+
+
+def _attention(benefits: pd.DataFrame, currency: str) -> str:
+    flagged = needing_attention(benefits)
     if flagged.empty:
         return "<p>No benefit is at risk or off track.</p>"
-    order = {s: n for n, s in enumerate(ATTENTION)}
-    flagged = flagged.assign(_o=flagged["status"].map(order)).sort_values(["_o", "p_on_time"], na_position="last")
     rows = [
         [
             r.name,

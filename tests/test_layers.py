@@ -16,6 +16,8 @@ UI_CONSUMERS = {
     "benefits/cli/serve.py": "`benefits serve` starts the app (imported when the command runs)",
     "benefits/report.py": "the steering pack draws the dashboard's portfolio summary and charts "
     "(dashboards/queries.py, figures.py, formatting.py) until they have a home below both",
+    "benefits/report_pptx.py": "the PowerPoint pack reads the same portfolio summary as the HTML pack "
+    "(dashboards/queries.py, trust.py, formatting.py)",
 }
 
 

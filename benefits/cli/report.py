@@ -1,4 +1,4 @@
-"""`benefits report`: the weekly steering pack as one self-contained HTML file."""
+"""`benefits report`: the weekly steering pack as HTML, PDF or PowerPoint, chosen by the file's suffix."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 
 from benefits.cli.main import as_of_date, as_of_option, main, workspace
+from benefits.errors import BenefitsError
+
+FORMATS = (".html", ".pdf", ".pptx")
 
 
 @main.command()
@@ -15,19 +18,47 @@ from benefits.cli.main import as_of_date, as_of_option, main, workspace
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     required=True,
-    help="The HTML file to write (opens offline: charts and scripts embedded).",
+    help="The file to write: pack.html (opens offline: charts and scripts embedded), pack.pdf (printed by "
+    "headless Chromium) or pack.pptx (PowerPoint).",
+)
+@click.option(
+    "--chromium",
+    envvar="BENEFITS_CHROMIUM",
+    metavar="PATH",
+    default=None,
+    help="The Chromium executable that prints a .pdf pack [env BENEFITS_CHROMIUM; default: chromium on the PATH].",
 )
 @as_of_option
 @click.pass_context
-def report(ctx: click.Context, out: Path, as_of: dt.datetime | None) -> None:
-    """Write the steering pack: portfolio summary, status changes since the last run, at-risk and
-    off-track benefits with their owners."""
+def report(ctx: click.Context, out: Path, chromium: str | None, as_of: dt.datetime | None) -> None:
+    """Write the steering pack: what changed since the last run, what needs a decision (off-track, at-risk
+    and stale benefits with their owners and why), then the portfolio summary and value charts."""
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise BenefitsError(f"--out {out}: unknown pack format {suffix or '(no suffix)'!r}; use {', '.join(FORMATS)}")
+    browser = None
+    if suffix == ".pdf":
+        from benefits.report_pdf import find_chromium
+
+        browser = find_chromium(chromium)  # before reading the store: a missing browser fails at once
     from benefits.report import steering_pack
+    from benefits.report_pptx import steering_deck
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions() as session:
-        html = steering_pack(session, as_of_date(as_of))
+        pack = (
+            steering_deck(session, as_of_date(as_of))
+            if suffix == ".pptx"
+            else steering_pack(session, as_of_date(as_of))
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    click.echo(f"steering pack written to {out} ({len(html.encode()) // 1024} KiB)")
+    if browser is not None:
+        from benefits.report_pdf import print_pdf
+
+        print_pdf(str(pack), out, browser)
+    elif isinstance(pack, bytes):
+        out.write_bytes(pack)
+    else:
+        out.write_text(pack, encoding="utf-8")
+    click.echo(f"steering pack written to {out} ({out.stat().st_size // 1024} KiB)")

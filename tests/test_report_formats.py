@@ -1,0 +1,121 @@
+"""The steering pack as PDF (printed by the real headless Chromium) and as PowerPoint, chosen by --out's suffix."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pptx import Presentation
+
+from benefits.cli import main
+
+from . import dashboard_data as dd
+from .test_dashboard_browser import CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The dashboard fixture's store: its config folder and database URL."""
+    directory = tmp_path_factory.mktemp("pack")
+    return directory, dd.build_store(directory)
+
+
+def _report(store: tuple[Path, str], out: Path, *options: str) -> Result:
+    directory, url = store
+    arguments = ["--config", str(directory / "config"), "--database", url, "report", "--out", str(out)]
+    return CliRunner().invoke(main, [*arguments, *options, "--as-of", dd.AS_OF.isoformat()])
+
+
+def test_the_html_pack_leads_with_what_changed_and_what_needs_a_decision(
+    store: tuple[Path, str], tmp_path: Path
+) -> None:
+    result = _report(store, tmp_path / "pack.html")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "pack.html").read_text(encoding="utf-8")
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert headings == [
+        "What changed: status changes since the previous forecast run",
+        "What needs a decision: off track, at risk and stale data",
+        "Portfolio summary",
+    ]
+    assert "@page { size: A4 landscape" in html
+
+
+@pytest.mark.browser
+def test_pdf_pack_is_printed_by_headless_chromium(store: tuple[Path, str], tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (CI must provide it: apt-get install chromium)")
+        pytest.skip("chromium not installed")
+    out = tmp_path / "out" / "pack.pdf"
+    result = _report(store, out, "--chromium", str(CHROMIUM))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"steering pack written to {out} (")
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert pages >= 2  # the tables and two charts do not fit one A4 page
+    assert re.search(rb"/Count\s+%d\b" % pages, pdf)
+    assert f"/Title (Benefits steering pack {dd.AS_OF.isoformat()})".encode() in pdf
+
+
+def test_pdf_pack_without_chromium_fails_in_one_line_naming_the_option(store: tuple[Path, str], tmp_path: Path) -> None:
+    result = _report(store, tmp_path / "pack.pdf", "--chromium", str(tmp_path / "no-such-chromium"))
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: Chromium not found at {tmp_path / 'no-such-chromium'}: install it (apt-get install chromium) "
+        "or point --chromium or BENEFITS_CHROMIUM at its executable\n"
+    )
+    assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_an_unknown_suffix_is_refused_in_one_line(store: tuple[Path, str], tmp_path: Path) -> None:
+    result = _report(store, tmp_path / "pack.docx")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: --out {tmp_path / 'pack.docx'}: unknown pack format '.docx'; use .html, .pdf, .pptx\n"
+    )
+
+
+def test_pptx_pack_has_the_summary_chart_at_risk_and_one_slide_per_off_track_benefit(
+    store: tuple[Path, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "pack.pptx"
+    result = _report(store, out)
+    assert result.exit_code == 0, result.output
+    slides = list(Presentation(str(out)).slides)
+    titles = [slide.shapes.title.text for slide in slides]
+    assert titles == [
+        "Benefits steering pack",
+        "What changed and what needs a decision",
+        "Portfolio summary",
+        "Planned vs realised value by initiative (GBP)",
+        "At risk",
+        "Off track: Upsell revenue",
+    ]
+    texts = [_text(slide) for slide in slides]
+    assert "Dashboard fixture portfolio · as of 2025-07-07 · 3 benefits · money in GBP" in texts[0]
+    assert "1 benefit changed status" in texts[1] and "Lower IT running cost (Cloud & data platform)" in texts[1]
+    assert "On track → At risk" in texts[1] and "2 benefits, 1 off track, 1 at risk" in texts[1]
+    assert "£317,500" in texts[2] and "£245,000 (77% of planned)" in texts[2]
+    chart = next(shape.chart for shape in slides[3].shapes if shape.has_chart)
+    assert [s.name for s in chart.plots[0].series] == ["Planned to date", "Realised to date"]
+    assert len(list(chart.plots[0].categories)) == 2  # the fixture's two initiatives
+    assert "Lower IT running cost" in texts[4] and "Finance operations" in texts[4] and "27%" in texts[4]
+    assert "short of the £400,000 target" in texts[4]  # why, from the forecast
+    assert "Upsell revenue" not in texts[4] and "Faster ticket handling" not in "".join(texts)
+    assert "Sales" in texts[5] and "8%" in texts[5] and "short of the £520,000 target" in texts[5]
+
+
+def _text(slide: object) -> str:
+    """Every text on a slide, its tables' cells included, one per line."""
+    parts: list[str] = []
+    for shape in slide.shapes:  # type: ignore[attr-defined]
+        if shape.has_text_frame:
+            parts.append(shape.text_frame.text)
+        if shape.has_table:
+            parts.extend(cell.text for row in shape.table.rows for cell in row.cells)
+    return "\n".join(parts)
