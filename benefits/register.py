@@ -1,9 +1,12 @@
 """The register: programmes, initiatives and benefits, loaded from ``portfolio.yaml``.
 
 Structure and types are checked by pydantic; rules across fields (dates in order, a target
-in the benefit's direction, references between keys) are checked afterwards so that every
-problem is reported with the path to the field, e.g.
-``config/portfolio.yaml: initiatives[3].benefits[0].target.date: must be after the baseline date``.
+in the benefit's direction, references between keys) are checked afterwards. Every problem is
+reported, one per line, with the path to the field, the key of the benefit (or initiative, ...) it
+belongs to and the value found there, e.g. ``config/portfolio.yaml: initiatives[3].benefits[0]
+(crm-win-rate): target.date: must be after the baseline date (got '2020-01-06')``.
+:func:`validate_register` is shared with the workbook import (:mod:`benefits.register_io`), which
+turns the same problems' paths into sheet and cell names.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,6 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from benefits.errors import BenefitsWarning, ConfigError
 
 REGISTER_FILE = "portfolio.yaml"
+
+Loc = tuple[int | str, ...]
+"""The path to a field, as pydantic gives it: ``("initiatives", 3, "benefits", 0, "target", "date")``."""
 
 
 class Tactic(StrEnum):
@@ -178,22 +185,134 @@ class Register(_Model):
 
 
 def load_register(config_dir: Path) -> Register:
-    """Load and check ``portfolio.yaml`` from ``config_dir``; raise ConfigError with one line."""
+    """Load and check ``portfolio.yaml`` from ``config_dir``; raise ConfigError listing every problem, one a line."""
     path = config_dir / REGISTER_FILE
     data = read_yaml(path)
+    register, problems = validate_register(data)
+    if register is None or problems:
+        raise ConfigError("\n".join(f"{path}: {describe(problem, data)}" for problem in problems))
+    _warn_double_counting(path, register)
+    return register
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a register: the path to the field, what is wrong, and the value found there."""
+
+    loc: Loc
+    message: str
+    value: object = None
+    """The value to repeat after the message (None: nothing to repeat, e.g. a missing field)."""
+
+
+def validate_register(data: object) -> tuple[Register | None, list[Problem]]:
+    """Check a register's data as read from YAML: the register (None when its structure is invalid) and every problem.
+
+    When pydantic rejects the structure, each benefit that is valid on its own is still checked
+    across its fields, so that one pass lists as many problems as can be known.
+    """
     try:
         register = Register.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            _one_line(path, _format_loc(first["loc"]), _lower_first(first["msg"]), exc.error_count())
-        ) from None
-    problems = list(check_register(register))
-    if problems:
-        where, message = problems[0]
-        raise ConfigError(_one_line(path, where, message, len(problems)))
-    _warn_double_counting(path, register)
-    return register
+        return None, _structure_problems(exc) + list(_checks_of_valid_benefits(data))
+    return register, [Problem(loc, message, value_at(data, loc)) for loc, message in check_register(register)]
+
+
+def describe(problem: Problem, data: object) -> str:
+    """A problem as one line: ``initiatives[3].benefits[0] (crm-win-rate): target.date: message (got 'value')``."""
+    where, field = _split_loc(problem.loc, data)
+    return f"{where + ': ' if where else ''}{field}: {problem.message}{got(problem.value, problem.message)}"
+
+
+def got(value: object, message: str = "") -> str:
+    """`` (got 'value')`` repeating a bad value, or nothing when there is none or the message already quotes it."""
+    if value is None or isinstance(value, dict | list) or repr(str(value)) in message:
+        return ""
+    return f" (got {str(value)!r})"
+
+
+def clean_loc(loc: tuple[int | str, ...]) -> Loc:
+    """A pydantic error's path without its union-member tags (``literal[...]``, ``ExplicitProfile``)."""
+    return tuple(
+        part
+        for part in loc
+        if isinstance(part, int)
+        or not (part in {"ExplicitProfile"} or part.startswith(("literal[", "function-", "dict[")))
+    )
+
+
+def value_at(data: object, loc: Loc) -> object:
+    """The value at ``loc`` in the data as read, or None when there is none there."""
+    for part in loc:
+        if isinstance(part, int) and isinstance(data, list) and part < len(data):
+            data = data[part]
+        elif isinstance(part, str) and isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _structure_problems(exc: ValidationError) -> list[Problem]:
+    """pydantic's errors as problems, one per field (a union's members' complaints about one value count once)."""
+    problems: dict[Loc, Problem] = {}
+    for error in exc.errors():
+        loc = clean_loc(error["loc"])
+        value = None if error["type"] == "missing" else error.get("input")
+        message = _lower_first(error["msg"])
+        if error["type"].startswith("date") and isinstance(value, str):
+            from benefits.register_io.dates import iso_hint
+
+            message = iso_hint(value)
+        problems.setdefault(loc, Problem(loc, message, value))
+    return list(problems.values())
+
+
+def _checks_of_valid_benefits(data: object) -> Iterator[Problem]:
+    """The rules across fields of each benefit that is valid on its own (the register as a whole is not)."""
+    initiatives = value_at(data, ("initiatives",))
+    for i, initiative in enumerate(initiatives if isinstance(initiatives, list) else []):
+        milestones: dict[str, dt.date] = {}
+        found = value_at(initiative, ("milestones",))
+        for raw in found if isinstance(found, list) else []:
+            try:
+                milestone = Milestone.model_validate(raw)
+            except ValidationError:
+                continue
+            milestones.setdefault(milestone.key, milestone.date)
+        benefits = value_at(initiative, ("benefits",))
+        for b, raw in enumerate(benefits if isinstance(benefits, list) else []):
+            try:
+                benefit = Benefit.model_validate(raw)
+            except ValidationError:
+                continue
+            for loc, message in _check_benefit(("initiatives", i, "benefits", b), benefit, milestones):
+                yield Problem(loc, message, value_at(data, loc))
+
+
+_KEYED = {"programmes", "initiatives", "benefits", "milestones", "metrics", "points"}
+
+
+def _split_loc(loc: Loc, data: object) -> tuple[str, str]:
+    """The innermost keyed element with its key, and the field in it: ``initiatives[0].benefits[2] (x)``, ``unit``."""
+    cut = 0
+    for n in range(1, len(loc)):
+        if isinstance(loc[n], int) and loc[n - 1] in _KEYED - {"points"}:
+            cut = n + 1
+    where, field = _path(loc[:cut]), _path(loc[cut:])
+    if cut:
+        element = value_at(data, loc[:cut])
+        key = value_at(element, ("name",) if loc[cut - 2] == "metrics" else ("key",))
+        if isinstance(key, str) and key:
+            where += f" ({key})"
+    return where, field or "(the whole entry)" if cut else field or "(top level)"
+
+
+def _path(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class DoubleCountingWarning(BenefitsWarning):
@@ -224,98 +343,83 @@ def read_yaml(path: Path) -> object:
         raise ConfigError(f"{path}: {line}invalid YAML: {exc.problem}") from None
 
 
-def check_register(register: Register) -> Iterator[tuple[str, str]]:
+def check_register(register: Register) -> Iterator[tuple[Loc, str]]:
     """Yield (path, problem) for every rule across fields that the register breaks."""
-    yield from _duplicates("programmes", [p.key for p in register.programmes])
-    yield from _duplicates("initiatives", [i.key for i in register.initiatives])
+    yield from _duplicates(("programmes",), [p.key for p in register.programmes])
+    yield from _duplicates(("initiatives",), [i.key for i in register.initiatives])
     programmes = {p.key for p in register.programmes}
     seen_benefits: set[str] = set()
     for i, initiative in enumerate(register.initiatives):
-        where = f"initiatives[{i}]"
+        where: Loc = ("initiatives", i)
         if initiative.programme not in programmes:
-            yield f"{where}.programme", f"unknown programme {initiative.programme!r}"
-        yield from _duplicates(f"{where}.milestones", [m.key for m in initiative.milestones])
+            yield (*where, "programme"), f"unknown programme {initiative.programme!r}"
+        yield from _duplicates((*where, "milestones"), [m.key for m in initiative.milestones])
         milestones = {m.key: m.date for m in initiative.milestones}
         for b, benefit in enumerate(initiative.benefits):
-            path = f"{where}.benefits[{b}]"
+            path: Loc = (*where, "benefits", b)
             if benefit.key in seen_benefits:
-                yield f"{path}.key", f"duplicate benefit key {benefit.key!r}"
+                yield (*path, "key"), f"duplicate benefit key {benefit.key!r}"
             seen_benefits.add(benefit.key)
             yield from _check_benefit(path, benefit, milestones)
     yield from _check_metric_units(register)
 
 
-def _check_metric_units(register: Register) -> Iterator[tuple[str, str]]:
+def _check_metric_units(register: Register) -> Iterator[tuple[Loc, str]]:
     """One unit per metric, across the catalogue and every benefit that measures it."""
     units: dict[str, tuple[str, str]] = {}
     for n, declared in enumerate(register.metrics):
         if declared.name in units:
-            yield f"metrics[{n}].name", f"duplicate metric {declared.name!r}"
+            yield ("metrics", n, "name"), f"duplicate metric {declared.name!r}"
         units.setdefault(declared.name, (declared.unit, f"metrics[{n}]"))
-        yield from _check_bounds(f"metrics[{n}]", declared.bounds)
+        yield from _check_bounds(("metrics", n), declared.bounds)
     for i, initiative in enumerate(register.initiatives):
         for b, benefit in enumerate(initiative.benefits):
-            where = f"initiatives[{i}].benefits[{b}]"
-            unit, first = units.setdefault(benefit.metric, (benefit.unit, where))
+            unit, first = units.setdefault(benefit.metric, (benefit.unit, f"benefit {benefit.key}"))
             if unit != benefit.unit:
                 yield (
-                    f"{where}.unit",
+                    ("initiatives", i, "benefits", b, "unit"),
                     f"{benefit.unit!r} differs from {unit!r}, the unit of {benefit.metric} in {first}",
                 )
 
 
-def _check_benefit(path: str, benefit: Benefit, milestones: dict[str, dt.date]) -> Iterator[tuple[str, str]]:
+def _check_benefit(path: Loc, benefit: Benefit, milestones: dict[str, dt.date]) -> Iterator[tuple[Loc, str]]:
     baseline, target = benefit.baseline, benefit.target
     if target.date <= baseline.date:
-        yield f"{path}.target.date", "must be after the baseline date"
+        yield (*path, "target", "date"), f"must be after the baseline date {baseline.date.isoformat()}"
     sign = 1 if benefit.direction is Direction.increase else -1
     if sign * (target.value - baseline.value) <= 0:
         side = "above" if sign == 1 else "below"
-        yield f"{path}.target.value", f"must be {side} the baseline value for direction {benefit.direction.value}"
+        yield (
+            (*path, "target", "value"),
+            f"must be {side} the baseline value {baseline.value:g} for direction {benefit.direction.value}",
+        )
     if benefit.starts_after is not None:
         if benefit.starts_after not in milestones:
-            yield f"{path}.starts_after", f"unknown milestone {benefit.starts_after!r} of this initiative"
+            yield (*path, "starts_after"), f"unknown milestone {benefit.starts_after!r} of this initiative"
         elif not baseline.date <= milestones[benefit.starts_after] < target.date:
-            yield f"{path}.starts_after", "milestone date must lie between the baseline and target dates"
+            yield (*path, "starts_after"), "milestone date must lie between the baseline and target dates"
     if isinstance(benefit.profile, ExplicitProfile):
         dates = [p.date for p in benefit.profile.points]
         for n, point in enumerate(benefit.profile.points):
             if not baseline.date < point.date < target.date:
-                yield f"{path}.profile.points[{n}].date", "must lie between the baseline and target dates"
+                yield (*path, "profile", "points", n, "date"), "must lie between the baseline and target dates"
         if dates != sorted(set(dates)):
-            yield f"{path}.profile.points", "dates must be in increasing order without repeats"
+            yield (*path, "profile", "points"), "dates must be in increasing order without repeats"
     yield from _check_bounds(path, benefit.bounds)
 
 
-def _check_bounds(path: str, bounds: Bounds | None) -> Iterator[tuple[str, str]]:
+def _check_bounds(path: Loc, bounds: Bounds | None) -> Iterator[tuple[Loc, str]]:
     if bounds and bounds.min is not None and bounds.max is not None and bounds.min >= bounds.max:
-        yield f"{path}.bounds.max", "must be greater than bounds.min"
+        yield (*path, "bounds", "max"), f"must be greater than bounds.min ({bounds.min:g})"
 
 
-def _duplicates(where: str, keys: list[str]) -> Iterator[tuple[str, str]]:
+def _duplicates(where: Loc, keys: list[str]) -> Iterator[tuple[Loc, str]]:
     seen: set[str] = set()
     for n, key in enumerate(keys):
         if key in seen:
-            yield f"{where}[{n}].key", f"duplicate key {key!r}"
+            yield (*where, n, "key"), f"duplicate key {key!r}"
         seen.add(key)
-
-
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part in {"ExplicitProfile", "literal['linear','s_curve']"} or part.startswith(("literal[", "function-")):
-            continue
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
 
 
 def _lower_first(message: str) -> str:
     return message[:1].lower() + message[1:]
-
-
-def _one_line(path: Path, where: str, message: str, count: int) -> str:
-    more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
-    return f"{path}: {where}: {message}{more}"

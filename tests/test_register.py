@@ -48,43 +48,59 @@ def _set_target_date_before_baseline(data: dict) -> None:
 
 
 CASES = [
-    (_set_target_date_before_baseline, "initiatives[3].benefits[0].target.date: must be after the baseline date"),
-    (lambda d: d["initiatives"][0].update(programme="nope"), "initiatives[0].programme: unknown programme 'nope'"),
-    (lambda d: d["initiatives"][1].update(tactic="synergy"), "initiatives[1].tactic: input should be"),
-    (lambda d: d["initiatives"][2]["benefits"][1].pop("metric"), "initiatives[2].benefits[1].metric: field required"),
+    (
+        _set_target_date_before_baseline,
+        "initiatives[3].benefits[0] (ai-first-contact-resolution): target.date:"
+        " must be after the baseline date 2026-01-05 (got '2020-01-06')",
+    ),
+    (
+        lambda d: d["initiatives"][0].update(programme="nope"),
+        "initiatives[0] (crm-modernisation): programme: unknown programme 'nope'",
+    ),
+    (
+        lambda d: d["initiatives"][1].update(tactic="synergy"),
+        "initiatives[1] (pricing-analytics): tactic: input should be",
+    ),
+    (
+        lambda d: d["initiatives"][2]["benefits"][1].pop("metric"),
+        "initiatives[2].benefits[1] (digital-app-revenue): metric: field required",
+    ),
     (
         lambda d: d["initiatives"][0]["benefits"][2]["target"].update(value=20),
-        "initiatives[0].benefits[2].target.value: must be below the baseline value for direction decrease",
+        "initiatives[0].benefits[2] (crm-handling-time): target.value: must be below the baseline value 12.5"
+        " for direction decrease (got '20')",
     ),
     (
         lambda d: d["initiatives"][0]["benefits"][0].update(starts_after="launch"),
-        "initiatives[0].benefits[0].starts_after: unknown milestone 'launch'",
+        "initiatives[0].benefits[0] (crm-upsell-revenue): starts_after: unknown milestone 'launch'",
     ),
     (
         lambda d: d["initiatives"][0]["benefits"][1].update(attribution=1.5),
-        "initiatives[0].benefits[1].attribution: input should be less than or equal to 1",
+        "initiatives[0].benefits[1] (crm-win-rate): attribution: input should be less than or equal to 1 (got '1.5')",
     ),
     (
         lambda d: d["initiatives"][4]["benefits"][0].update(key="crm-win-rate"),
-        "initiatives[4].benefits[0].key: duplicate benefit key 'crm-win-rate'",
+        "initiatives[4].benefits[0] (crm-win-rate): key: duplicate benefit key 'crm-win-rate'",
     ),
     (
         lambda d: d["initiatives"][1]["benefits"][0]["profile"]["points"][0].update(date="2030-01-07"),
-        "initiatives[1].benefits[0].profile.points[0].date: must lie between the baseline and target dates",
+        "initiatives[1].benefits[0] (pricing-margin-uplift): profile.points[0].date: must lie between the baseline and"
+        " target dates (got '2030-01-07')",
     ),
     (
         lambda d: d["metrics"].append({"name": "hr.headcount", "unit": "FTE"}),
-        "metrics[1].name: duplicate metric 'hr.headcount'",
+        "metrics[1] (hr.headcount): name: duplicate metric 'hr.headcount'",
     ),
     (
         lambda d: d["metrics"].append({"name": "crm.upsell_revenue", "unit": "EUR"}),
-        "initiatives[0].benefits[0].unit: 'GBP' differs from 'EUR', the unit of crm.upsell_revenue in metrics[1]",
+        "initiatives[0].benefits[0] (crm-upsell-revenue): unit: 'GBP' differs from 'EUR',"
+        " the unit of crm.upsell_revenue in metrics[1]",
     ),
     (
         lambda d: d["metrics"].append({"name": "ops.queue", "unit": "calls", "bounds": {"min": 5, "max": 1}}),
-        "metrics[1].bounds.max: must be greater than bounds.min",
+        "metrics[1] (ops.queue): bounds.max: must be greater than bounds.min (5) (got '1')",
     ),
-    (lambda d: d["metrics"].append({"name": "ops.queue"}), "metrics[1].unit: field required"),
+    (lambda d: d["metrics"].append({"name": "ops.queue"}), "metrics[1] (ops.queue): unit: field required"),
 ]
 
 
@@ -95,9 +111,8 @@ def test_bad_register_names_file_and_field(
     folder = _broken(tmp_path, edit)
     with pytest.raises(ConfigError) as caught:
         load_register(folder)
-    message = str(caught.value)
-    assert message.startswith(f"{folder / 'portfolio.yaml'}: {expected}")
-    assert "\n" not in message
+    first = str(caught.value).splitlines()[0]
+    assert first.startswith(f"{folder / 'portfolio.yaml'}: {expected}")
 
 
 def test_cli_reports_bad_register_in_one_line_with_exit_code_2(tmp_path: Path) -> None:
@@ -105,7 +120,8 @@ def test_cli_reports_bad_register_in_one_line_with_exit_code_2(tmp_path: Path) -
     result = CliRunner().invoke(main, ["--config", str(folder), "--database", f"sqlite:///{tmp_path}/b.db", "init"])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {folder}/portfolio.yaml: initiatives[3].benefits[0].target.date: must be after the baseline date\n"
+        f"error: {folder}/portfolio.yaml: initiatives[3].benefits[0] (ai-first-contact-resolution): target.date:"
+        " must be after the baseline date 2026-01-05 (got '2020-01-06')\n"
     )
     assert "Traceback" not in result.output
 
@@ -119,3 +135,54 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
 def test_missing_register_says_how_to_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"portfolio.yaml: file not found \(run `benefits init --demo`"):
         load_register(tmp_path)
+
+
+def test_every_problem_is_listed_one_a_line_with_its_benefit_key_and_value(tmp_path: Path) -> None:
+    def three_problems(data: dict[str, Any]) -> None:
+        data["initiatives"][0]["benefits"][1]["category"] = "growth"  # a structure problem (pydantic)
+        data["initiatives"][0]["benefits"][2]["target"]["value"] = 20  # a rule across fields, same pass
+        data["initiatives"][1]["benefits"][0]["owner"] = ""
+
+    folder = _broken(tmp_path, three_problems)
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    lines = str(caught.value).splitlines()
+    path = folder / "portfolio.yaml"
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{path}: initiatives[0].benefits[1] (crm-win-rate): category: input should be")
+    assert lines[0].endswith("(got 'growth')")
+    assert lines[1].startswith(f"{path}: initiatives[1].benefits[0] (pricing-margin-uplift): owner: string should")
+    assert lines[2] == (
+        f"{path}: initiatives[0].benefits[2] (crm-handling-time): target.value: must be below the baseline value 12.5"
+        " for direction decrease (got '20')"
+    )
+
+
+def test_cli_prefixes_every_problem_line_with_error(tmp_path: Path) -> None:
+    def two_problems(data: dict[str, Any]) -> None:
+        data["initiatives"][0]["programme"] = "nope"
+        data["initiatives"][1]["programme"] = "nada"
+
+    folder = _broken(tmp_path, two_problems)
+    result = CliRunner().invoke(main, ["--config", str(folder), "--database", f"sqlite:///{tmp_path}/b.db", "init"])
+    assert result.exit_code == 2
+    prefixes = [line.split(": initiatives")[0] for line in result.stderr.splitlines()]
+    assert prefixes == [f"error: {folder}/portfolio.yaml"] * 2
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("28/06/2027", "dates are written YYYY-MM-DD: did you mean 2027-06-28? (got '28/06/2027')"),
+        ("06/28/2027", "dates are written YYYY-MM-DD: did you mean 2027-06-28? (got '06/28/2027')"),
+        ("01/04/2027", "dates are written YYYY-MM-DD: 2027-04-01 (day first) or 2027-01-04 (month first)?"),
+        ("next spring", "dates are written YYYY-MM-DD, e.g. 2026-04-01 (got 'next spring')"),
+    ],
+)
+def test_a_date_in_another_form_is_explained(tmp_path: Path, written: str, hint: str) -> None:
+    folder = _broken(tmp_path, lambda d: d["initiatives"][0]["benefits"][1]["target"].update(date=written))
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    assert str(caught.value).startswith(
+        f"{folder / 'portfolio.yaml'}: initiatives[0].benefits[1] (crm-win-rate): target.date: {hint}"
+    )

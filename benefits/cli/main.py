@@ -19,13 +19,13 @@ if TYPE_CHECKING:  # imported in the function: `benefits --help` stays quick
 
 
 class _Group(click.Group):
-    """Turns a BenefitsError into one line on stderr and its exit code, never a traceback."""
+    """Turns a BenefitsError into `error: ...` on stderr (a line per problem) and its exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BenefitsError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo("\n".join(f"error: {line}" for line in str(exc).splitlines()), err=True)
             sys.exit(exc.exit_code)
 
 
