@@ -150,7 +150,7 @@ def raw_path(
 
 
 def path_fingerprint(
-    benefit: register.Benefit, learn: pd.DataFrame, origin: dt.date, settings: ForecastSettings
+    benefit: register.Benefit, learn: pd.DataFrame | series.Readings, origin: dt.date, settings: ForecastSettings
 ) -> str:
     """What a raw path depends on: the observations known at ``origin`` and the model's settings."""
     model = register.Benefit.model_validate(

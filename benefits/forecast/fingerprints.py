@@ -38,14 +38,14 @@ def fingerprint(
 def window_fingerprint(
     benefit: register.Benefit,
     start: dt.date,
-    window: pd.DataFrame,
+    window: pd.DataFrame | series.Readings,
     as_of: dt.date,
     settings: ForecastSettings,
     context: str = "",
 ) -> str:
     """:func:`fingerprint` of observations already reduced by :func:`series.window` (or
-    :func:`series.history`); ``context`` is anything else the forecast depends on (the run's
-    calibration and the benefit's reference class)."""
+    :func:`series.history`, or either's :class:`series.Readings`); ``context`` is anything else
+    the forecast depends on (the run's calibration and the benefit's reference class)."""
     payload = {
         "method": METHOD_VERSION,
         "prophet": _prophet_version(),
@@ -58,8 +58,12 @@ def window_fingerprint(
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
     # the observations as their exact bytes (periods in ns, values as IEEE doubles, little-endian)
-    digest.update(window["period"].to_numpy(dtype="datetime64[ns]").astype("<i8").tobytes())
-    digest.update(window["value"].to_numpy(dtype=float).astype("<f8").tobytes())
+    if isinstance(window, pd.DataFrame):
+        window = series.Readings(
+            window["period"].to_numpy(dtype="datetime64[ns]"), window["value"].to_numpy(dtype=float)
+        )
+    digest.update(window.period.astype("datetime64[ns]").astype("<i8").tobytes())
+    digest.update(window.value.astype("<f8").tobytes())
     return digest.hexdigest()
 
 

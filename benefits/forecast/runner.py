@@ -144,7 +144,7 @@ def forecast_all(
                 # fits overlap the planning of the rest.
                 ran = _run_local(planned, workers or default_workers(), stack)
         for key, row in reused.items():
-            results[key] = _result_of(row)
+            results[key] = _verdict_of(row)
             if progress:
                 progress(key, results[key])
         for key, (_, result) in recalibrated.items():
@@ -164,7 +164,7 @@ def forecast_all(
             as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary
         )
         run.forecasts = [
-            _row(key, result, *inputs[key], key in reused or key in recalibrated) for key, result in results.items()
+            _row(key, result, *inputs[key], key in recalibrated) for key, result in results.items() if key not in reused
         ]
         failed = tuple(sorted(key for key, result in results.items() if result.failed))
         run.failed_count = len(failed)
@@ -173,6 +173,7 @@ def forecast_all(
         session.add(run)
         session.flush()
         run_id = run.id
+        repository.copy_forecasts(session, reused.values(), run_id)
     counts: dict[str, int] = {}
     for result in results.values():
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -194,10 +195,10 @@ def _plan(
     it is (``reused``) when the run's calibration and reference class are also the same, else
     re-calibrated here without fitting (``recalibrated``)."""
     runs = repository.forecast_runs(session, limit=1)
-    previous = repository.forecasts_of(session, runs[0] if runs else None)
+    previous = repository.forecasts_of(session, runs[0] if runs else None, verdicts_only=True)
     for row, benefit, observations in stored:
-        window = series.history(benefit, observations, as_of, settings, row.start_date)
-        key = fingerprints.window_fingerprint(benefit, row.start_date, window, as_of, settings)
+        readings = series.history_readings(benefit, observations, as_of, settings, row.start_date)
+        key = fingerprints.window_fingerprint(benefit, row.start_date, readings, as_of, settings)
         context = record.digest(benefit)
         before = previous.get(row.key)
         same = before if before is not None and before.fingerprint == key and before.status != "failed" else None
@@ -205,12 +206,12 @@ def _plan(
             reused[row.key] = same
             continue
         raw = same.raw if same is not None else None
-        warm = before.fit_params if before is not None else None
+        warm = before.fit_params if before is not None and settings.warm_start else None
         job = ForecastJob(
             row.key,
             benefit,
             row.start_date,
-            window,
+            readings.frame(),
             as_of,
             settings,
             key,
@@ -321,10 +322,14 @@ def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
     return job.key, result
 
 
-def _result_of(row: models.Forecast) -> BenefitForecast:
-    """A stored forecast as a result, to reuse it in a new run (every field has a column of its name)."""
-    stored = {field.name: getattr(row, field.name) for field in dataclasses.fields(BenefitForecast)}
-    return BenefitForecast(**(stored | {"path": list(row.path or [])}))
+def _verdict_of(row: models.Forecast) -> BenefitForecast:
+    """A reused forecast's verdict for the progress and the run's counts: its columns but the
+    path, raw forecast and fitted parameters, which the database copies into the new run
+    (:func:`benefits.store.repository.copy_forecasts`) without reading them."""
+    light = (
+        field.name for field in dataclasses.fields(BenefitForecast) if field.name not in {"path", "raw", "fit_params"}
+    )
+    return BenefitForecast(**{name: getattr(row, name) for name in light}, path=[])
 
 
 def _row(key: str, result: BenefitForecast, fingerprint: str, context: str, reused: bool) -> models.Forecast:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -16,6 +17,25 @@ _OUTLIER_Z = 8.0
 of its neighbourhoods (see :func:`level_outliers`)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Readings:
+    """Observations reduced to one reading per period, sorted: what :func:`window` and
+    :func:`history` give as a frame, as two aligned arrays — a fingerprint needs no frame, and a
+    weekly run that reuses most forecasts builds none for them."""
+
+    period: np.ndarray
+    """datetime64[ns] at midnight."""
+    value: np.ndarray
+    """float."""
+
+    def __len__(self) -> int:
+        return len(self.period)
+
+    def frame(self) -> pd.DataFrame:
+        """Columns ``period`` and ``value``, as :func:`window` gives them."""
+        return pd.DataFrame({"period": self.period, "value": self.value})
+
+
 def window(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The observations that count: baseline < period <= as_of and period >= start, finite values,
     one row per period (a cumulative measure sums repeats, a level keeps the last), sorted.
@@ -23,21 +43,26 @@ def window(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame
 
     Raises ValueError for a malformed frame (missing columns, unparsable periods).
     """
+    return window_readings(benefit, start, observations, as_of).frame()
+
+
+def window_readings(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame, as_of: dt.date) -> Readings:
+    """:func:`window` as :class:`Readings`."""
     missing = {"period", "value"} - set(observations.columns)
     if missing:
         raise ValueError(f"observations lack column(s) {', '.join(sorted(missing))}")
     if observations.empty:
-        return pd.DataFrame({"period": pd.Series([], dtype="datetime64[ns]"), "value": pd.Series([], dtype=float)})
+        return Readings(np.array([], dtype="datetime64[ns]"), np.array([], dtype=float))
     period, value = _typed(observations)
     lower = max(np.datetime64(benefit.baseline.date, "ns") + 1, np.datetime64(start, "ns"))
     mask = (period >= lower) & (period <= np.datetime64(as_of, "ns")) & np.isfinite(value)
     order = np.argsort(period[mask], kind="stable")
-    frame = pd.DataFrame({"period": period[mask][order], "value": value[mask][order]})
-    if (np.diff(frame["period"].to_numpy()) > np.timedelta64(0)).all():  # one value per period: the usual case
-        return frame
+    period, value = period[mask][order], value[mask][order]
+    if (np.diff(period) > np.timedelta64(0)).all():  # one value per period: the usual case
+        return Readings(period, value)
     how = "sum" if benefit.measure is register.Measure.cumulative else "last"
-    frame = frame.groupby("period", as_index=False, sort=True)["value"].agg(how)
-    return frame.reset_index(drop=True)
+    grouped = pd.DataFrame({"period": period, "value": value}).groupby("period", sort=True)["value"].agg(how)
+    return Readings(grouped.index.to_numpy(dtype="datetime64[ns]"), grouped.to_numpy(dtype=float))
 
 
 def _typed(observations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -122,11 +147,22 @@ def history(
     at a milestone (``start``): its flows before the milestone belong to another regime (a pilot,
     the old system), so it learns from its window alone.
     """
+    return history_readings(benefit, observations, as_of, settings, start).frame()
+
+
+def history_readings(
+    benefit: register.Benefit,
+    observations: pd.DataFrame,
+    as_of: dt.date,
+    settings: ForecastSettings,
+    start: dt.date | None = None,
+) -> Readings:
+    """:func:`history` as :class:`Readings`."""
     earliest = as_of - dt.timedelta(weeks=settings.history_weeks)
     if start is not None and start > benefit.baseline.date and benefit.measure is register.Measure.cumulative:
-        return window(benefit, start, observations, as_of)
+        return window_readings(benefit, start, observations, as_of)
     before = benefit.model_copy(update={"baseline": benefit.baseline.model_copy(update={"date": earliest})})
-    return window(before, earliest, observations, as_of)
+    return window_readings(before, earliest, observations, as_of)
 
 
 def level_outliers(values: np.ndarray) -> np.ndarray:

@@ -167,7 +167,7 @@ def _inputs_digest(
         parts += sorted(f"{raw.origin}:{raw.fingerprint}" for raw in paths.get(key, []))
     for key in sorted(decided):
         row, benefit, observations = inputs[key]
-        window = series.window(benefit, row.start_date, observations, benefit.target.date)
+        window = series.window_readings(benefit, row.start_date, observations, benefit.target.date)
         parts.append(f"{key}:{window_fingerprint(benefit, row.start_date, window, as_of, settings)}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -239,10 +239,10 @@ def _plan(
     for key in sorted(sample):
         row, benefit, observations = inputs[key]
         for origin in backtest.origin_dates(as_of, settings.calibration_origins):
-            learn_frame = series.history(benefit, observations, origin, settings, row.start_date)
-            if len(learn_frame) < settings.min_points:
+            learned = series.history_readings(benefit, observations, origin, settings, row.start_date)
+            if len(learned) < settings.min_points:
                 continue
-            found = kept.get((key, origin, backtest.path_fingerprint(benefit, learn_frame, origin, settings)))
+            found = kept.get((key, origin, backtest.path_fingerprint(benefit, learned, origin, settings)))
             if found is not None:
                 paths.setdefault(key, []).append(found)
             else:

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, Table, func, insert, literal, select, type_coerce
+from sqlalchemy.orm import Session, defer
 
 from benefits import register as reg
 from benefits.store import models
@@ -262,29 +262,41 @@ def observations(session: Session, metric: str) -> pd.DataFrame:
 
 def observations_of(session: Session, metrics: Iterable[str]) -> dict[str, pd.DataFrame]:
     """The observations of several metrics in one query, as :func:`observations` gives each
-    (most recently loaded wins), with ``period`` as datetime64 and ``value`` as float."""
+    (most recently loaded wins), with ``period`` as datetime64 and ``value`` as float.
+
+    The forecast reads every observation of the portfolio this way, so rows are read through the
+    session's connection (no ORM row processing; periods as the database's ISO text on SQLite)
+    and kept per metric with numpy."""
     import numpy as np
     import pandas as pd
 
     wanted = sorted(set(metrics))
-    points: dict[str, dict[dt.date, float]] = {metric: {} for metric in wanted}
+    rows: list[Any] = []
+    table = cast(Table, models.Observation.__table__)
     for start in range(0, len(wanted), 500):  # bound the number of query parameters
         query = (
-            select(models.Observation.metric, models.Observation.period, models.Observation.value)
-            .where(models.Observation.metric.in_(wanted[start : start + 500]))
-            .order_by(models.Observation.metric, models.Observation.period, models.Observation.id)
+            select(table.c.metric, type_coerce(table.c.period, String), table.c.value)
+            .where(table.c.metric.in_(wanted[start : start + 500]))
+            .order_by(table.c.metric, table.c.period, table.c.id)
         )
-        for metric, period, value in session.execute(query):
-            points[metric][period] = value
-    return {
-        metric: pd.DataFrame(
-            {
-                "period": np.array(list(found), dtype="datetime64[D]").astype("datetime64[ns]"),
-                "value": np.array(list(found.values()), dtype=float),
-            }
+        rows.extend(session.connection().execute(query).all())
+    names, periods, values = zip(*rows, strict=True) if rows else ((), (), ())
+    day = np.array([str(period) for period in periods], dtype="datetime64[D]")  # ISO text or a date
+    value = np.array(values, dtype=float)
+    # Sorted by metric, period, load: a row wins unless the next one is of the same metric and period.
+    metric_of = np.array(names, dtype=object)
+    last = np.ones(len(names), dtype=bool)
+    last[:-1] = (metric_of[:-1] != metric_of[1:]) | (day[:-1] != day[1:])
+    starts = np.flatnonzero(np.r_[True, metric_of[1:] != metric_of[:-1]]) if len(names) else np.array([], int)
+    bounds = dict(zip(metric_of[starts], zip(starts, np.r_[starts[1:], len(names)], strict=True), strict=True))
+    frames: dict[str, pd.DataFrame] = {}
+    for metric in wanted:
+        first, end = bounds.get(metric, (0, 0))
+        keep = last[first:end]
+        frames[metric] = pd.DataFrame(
+            {"period": day[first:end][keep].astype("datetime64[ns]"), "value": value[first:end][keep]}
         )
-        for metric, found in points.items()
-    }
+    return frames
 
 
 def forecast_runs(session: Session, limit: int = 2) -> list[models.ForecastRun]:
@@ -354,12 +366,32 @@ def forecast_history(session: Session, benefit_key: str | None = None) -> dict[s
     return history
 
 
-def forecasts_of(session: Session, run: models.ForecastRun | None) -> dict[str, models.Forecast]:
-    """The forecasts of one run keyed by benefit."""
+def forecasts_of(
+    session: Session, run: models.ForecastRun | None, verdicts_only: bool = False
+) -> dict[str, models.Forecast]:
+    """The forecasts of one run keyed by benefit. With ``verdicts_only`` their paths, raw
+    forecasts and fitted parameters (the bulk of a row) are read only when touched, inside the
+    session: what a run that reuses most forecasts needs."""
     if run is None:
         return {}
     query = select(models.Forecast).where(models.Forecast.forecast_run_id == run.id)
+    if verdicts_only:
+        query = query.options(
+            defer(models.Forecast.path), defer(models.Forecast.raw), defer(models.Forecast.fit_params)
+        )
     return {f.benefit_key: f for f in session.scalars(query)}
+
+
+def copy_forecasts(session: Session, forecasts: Iterable[models.Forecast], run_id: int) -> None:
+    """Copy stored forecasts into the run ``run_id`` as reused (``reused`` true), every column
+    included, inside the database: a weekly run keeps most forecasts as they were without
+    reading or writing their paths in Python."""
+    table = cast(Table, models.Forecast.__table__)
+    copied = [column for column in table.columns if column.name not in {"id", "forecast_run_id", "reused"}]
+    ids = sorted(forecast.id for forecast in forecasts)
+    for start in range(0, len(ids), 500):  # bound the number of query parameters
+        rows = select(literal(run_id), literal(True), *copied).where(table.c.id.in_(ids[start : start + 500]))
+        session.execute(insert(table).from_select(["forecast_run_id", "reused", *(c.name for c in copied)], rows))
 
 
 def sync_runs(session: Session, limit: int = 50) -> list[models.SyncRun]:
