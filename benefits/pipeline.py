@@ -162,15 +162,23 @@ def weekly_run(
     scheduler: str | None = None,
     allow_failures: int = 0,
     fail: Echo | None = None,
+    digest: bool = False,
 ) -> bool:
     """The weekly job; False when a connector failed (the rest still ran; its line goes to ``fail``).
+    With ``digest``, each owner's digest is sent at the end (``benefits.digest``), notify.yaml being
+    checked first.
 
     Raises BenefitsError, after the whole job ran, when more than ``allow_failures`` benefits'
     fits failed.
     """
+    from benefits.digest import send_digest, sending_settings
+
+    notify = sending_settings(ws) if digest else None
     load_register_stage(ws)
     reports = sync_stage(ws, as_of, None, echo, fail)
     report = forecast_stage(ws, as_of, workers, echo, scheduler)
+    if notify is not None:  # before failures are judged: a failed fit is news for its owner
+        send_digest(ws, as_of, echo, settings=notify)
     echo("next: `benefits status` for the table, `benefits serve` for the dashboard")
     check_failures(report, allow_failures)
     return all(r.status != "failed" for r in reports)

@@ -196,13 +196,21 @@ def forecast(
 @scheduler_option
 @allow_failures_option
 @as_of_option
+@click.option("--digest", is_flag=True, help="At the end, send each owner their digest (`benefits digest`).")
 @click.pass_context
 def run(
-    ctx: click.Context, workers: int | None, scheduler: str | None, allow_failures: int, as_of: dt.datetime | None
+    ctx: click.Context,
+    workers: int | None,
+    scheduler: str | None,
+    allow_failures: int,
+    as_of: dt.datetime | None,
+    digest: bool,
 ) -> None:
-    """The weekly job: reload the register, sync, validate, store, forecast and summarise.
+    """The weekly job: reload the register, sync, validate, store, forecast and summarise; with --digest,
+    send each owner their digest at the end (notify.yaml).
 
-    Exits 1 when a connector failed, or when more benefits' fits failed than --allow-failures.
+    Exits 1 when a connector failed, when more benefits' fits failed than --allow-failures, or when
+    the digest could not be sent.
     """
     from benefits import pipeline
 
@@ -214,6 +222,7 @@ def run(
         scheduler=scheduler,
         allow_failures=allow_failures,
         fail=_echo_error,
+        digest=digest,
     )
     if not ok:
         sys.exit(1)

@@ -1,0 +1,22 @@
+"""`benefits digest`: each owner's news about their benefits, by e-mail and/or webhook (notify.yaml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from benefits.cli.main import as_of_date, as_of_option, main, workspace
+
+
+@main.command()
+@as_of_option
+@click.option("--dry-run", is_flag=True, help="Print what each owner would be sent; send nothing.")
+@click.pass_context
+def digest(ctx: click.Context, as_of: dt.datetime | None, dry_run: bool) -> None:
+    """Send each benefit owner their benefits that changed status, whose forecast failed, whose data went
+    stale or whose metric has rows in quarantine: by e-mail through the SMTP server and/or to the webhook
+    of notify.yaml in the config folder."""
+    from benefits.digest import send_digest
+
+    send_digest(workspace(ctx), as_of_date(as_of), click.echo, dry_run=dry_run)

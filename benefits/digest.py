@@ -1,0 +1,202 @@
+"""The weekly digest to owners (``benefits digest``, ``benefits run --digest``): each benefit owner hears
+about their benefits that need a look, by e-mail and/or on a chat webhook (``benefits.notify``).
+
+A digest is a list of :class:`Item` per owner. Each item source in :data:`SOURCES` reads the
+benefits' positions (``benefits.status.positions``, the reading `benefits status` shows) and
+yields the items it finds: a status change since the previous forecast run, data gone stale, a
+forecast that failed, rows of the benefit's metric held in quarantine. A new kind of news is one
+more source function; the digest's text, its delivery and the CLI stay as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from benefits.errors import BenefitsWarning, ConfigError
+from benefits.notify import NOTIFY_FILE, NotifySettings, load_notify, post_webhook, send_email, smtp_session
+from benefits.status import Position, positions
+from benefits.store import repository
+from benefits.workspace import Workspace
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a benefit's owner should know about it this week."""
+
+    benefit: str  # the benefit's key
+    name: str  # the benefit's name
+    kind: str  # what happened, in words: "status changed", "data stale", "forecast failed", "quarantined rows"
+    text: str  # one line: what and where to look
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One owner's items, grouped by benefit when written."""
+
+    owner: str
+    items: list[Item]
+
+    def subject(self, as_of: dt.date) -> str:
+        """The e-mail's subject line (short: the portfolio is named in the text)."""
+        benefits = len({item.benefit for item in self.items})
+        verb = "needs" if benefits == 1 else "need"
+        return f"Benefits digest {as_of.isoformat()}: {_count(benefits, 'benefit')} of yours {verb} a look"
+
+    def text(self, portfolio: str, as_of: dt.date) -> str:
+        """The message: a greeting, then each benefit with its items."""
+        lines = [f"{self.owner}, your benefits in {portfolio} as of {as_of.isoformat()}:"]
+        for key in dict.fromkeys(item.benefit for item in self.items):
+            mine = [item for item in self.items if item.benefit == key]
+            lines += ["", f"{mine[0].name} ({key})"]
+            lines += [f"  - {item.kind}: {item.text}" for item in mine]
+        lines += ["", "`benefits status` or the dashboard shows every benefit."]
+        return "\n".join(lines)
+
+
+ItemSource = Callable[[Session, list[Position]], Iterable[Item]]
+
+
+def status_changes(session: Session, found: list[Position]) -> Iterator[Item]:
+    """Benefits whose status changed since the previous forecast run (a move to stale data is its own item)."""
+    for p in found:
+        row = p.row
+        if row.previous_status not in (None, row.status) and row.status != "data_stale":
+            yield Item(
+                row.benefit,
+                row.name,
+                "status changed",
+                f"{_words(row.previous_status)} → {_words(row.status)}, {_likely(p)}: {row.message}",
+            )
+
+
+def stale_data(session: Session, found: list[Position]) -> Iterator[Item]:
+    """Benefits whose metric stopped reporting (``benefits.staleness``)."""
+    for p in found:
+        if p.row.status == "data_stale":
+            yield Item(p.row.benefit, p.row.name, "data stale", p.row.message)
+
+
+def failed_forecasts(session: Session, found: list[Position]) -> Iterator[Item]:
+    """Benefits whose latest forecast failed, with the reason."""
+    for p in found:
+        if p.row.status == "failed":
+            yield Item(p.row.benefit, p.row.name, "forecast failed", p.row.message)
+
+
+def quarantined_rows(session: Session, found: list[Position]) -> Iterator[Item]:
+    """Benefits whose metric has rows held in quarantine."""
+    held = repository.held_rows_by_metric(session, {p.row.metric for p in found})
+    for p in found:
+        count = held.get(p.row.metric, 0)
+        if count:
+            rows = "row" if count == 1 else "rows"
+            text = f"{count:,} {rows} of {p.row.metric} held in quarantine (`benefits quarantine list`)"
+            yield Item(p.row.benefit, p.row.name, "quarantined rows", text)
+
+
+#: Every source of items, in the order an owner reads them.
+SOURCES: tuple[ItemSource, ...] = (status_changes, failed_forecasts, stale_data, quarantined_rows)
+
+
+def digests(session: Session, as_of: dt.date, sources: Iterable[ItemSource] = SOURCES) -> list[Digest]:
+    """Every owner with at least one item at ``as_of``, in the register's order of their first benefit."""
+    found = positions(session, as_of)
+    owner_of = {p.row.benefit: p.row.owner for p in found}
+    items = [item for source in sources for item in source(session, found)]
+    order = {p.row.benefit: n for n, p in enumerate(found)}
+    items.sort(key=lambda item: order[item.benefit])  # stable: each benefit's items keep the sources' order
+    by_owner: dict[str, list[Item]] = {}
+    for item in items:
+        by_owner.setdefault(owner_of[item.benefit], []).append(item)
+    return [Digest(owner, mine) for owner, mine in by_owner.items()]
+
+
+def sending_settings(ws: Workspace) -> NotifySettings:
+    """notify.yaml, checked to name an SMTP server or a webhook (ConfigError otherwise); `benefits run
+    --digest` reads it before the run, so a broken file fails before an hour of work."""
+    settings = load_notify(ws.config_dir)
+    if settings.smtp is None and settings.webhook is None:
+        raise ConfigError(
+            f"{ws.config_dir / NOTIFY_FILE}: no smtp server or webhook to send the digest through "
+            "(docs/pack.md shows an example; `benefits digest --dry-run` prints the digest)"
+        )
+    return settings
+
+
+def send_digest(
+    ws: Workspace, as_of: dt.date, echo: Echo, dry_run: bool = False, settings: NotifySettings | None = None
+) -> None:
+    """Send each owner their digest at ``as_of`` by e-mail and/or webhook (``settings``, default notify.yaml);
+    with ``dry_run``, print what would be sent instead. NotifyError (one line naming the server) when
+    delivery fails."""
+    if settings is None:
+        settings = load_notify(ws.config_dir) if dry_run else sending_settings(ws)
+    ws.ensure_current()
+    with ws.sessions() as session:
+        found = digests(session, as_of)
+        stored = repository.portfolio(session)
+    portfolio = stored.name if stored else "Portfolio"
+    if not found:
+        echo(f"digest: no owner has news at {as_of.isoformat()}; nothing sent")
+        return
+    if dry_run:
+        for digest in found:
+            echo(_preview(digest, settings, portfolio, as_of))
+        return
+    _deliver(found, settings, portfolio, as_of, echo)
+
+
+def _deliver(found: list[Digest], settings: NotifySettings, portfolio: str, as_of: dt.date, echo: Echo) -> None:
+    if settings.smtp is not None:
+        addressed = [(d, settings.address(d.owner)) for d in found]
+        for digest, address in addressed:
+            if address is None:
+                warnings.warn(_no_address(digest.owner), BenefitsWarning, stacklevel=2)
+        with smtp_session(settings.smtp) as client:
+            for digest, address in addressed:
+                if address is not None:
+                    send_email(client, settings.smtp, address, digest.subject(as_of), digest.text(portfolio, as_of))
+                    echo(f"digest e-mailed to {digest.owner} <{address}>: {_count(len(digest.items), 'item')}")
+    if settings.webhook is not None:
+        for digest in found:
+            post_webhook(settings.webhook, digest.text(portfolio, as_of))
+        echo(f"digest posted to webhook {settings.webhook.server}: {_count(len(found), 'owner')}")
+
+
+def _preview(digest: Digest, settings: NotifySettings, portfolio: str, as_of: dt.date) -> str:
+    """What would be sent to one owner: where to, the subject and the text."""
+    address = settings.address(digest.owner)
+    ways = []
+    if settings.smtp is not None or not settings.webhook:
+        ways.append(f"e-mail to {address}" if address else f"no e-mail ({_no_address(digest.owner)})")
+    if settings.webhook is not None:
+        ways.append(f"webhook {settings.webhook.server}")
+    return (
+        f"--- to {digest.owner}: {'; '.join(ways)}\n"
+        f"subject: {digest.subject(as_of)}\n\n{digest.text(portfolio, as_of)}\n"
+    )
+
+
+def _no_address(owner: str) -> str:
+    return f"no e-mail address for owner {owner!r}: add it under owners: in {NOTIFY_FILE}"
+
+
+def _likely(p: Position) -> str:
+    share = p.row.p_on_time
+    return "no probability yet" if share is None else f"{100 * share:.0f}% likely on time"
+
+
+def _words(status: str | None) -> str:
+    """A status as people read it: ``at_risk`` -> ``at risk``."""
+    return (status or "").replace("_", " ")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,184 @@
+"""notify.yaml and the two ways a message leaves: e-mail through an SMTP server, and a chat webhook.
+
+notify.yaml (in the config folder) holds an ``smtp`` server, a ``webhook`` (Teams/Slack style: a
+JSON ``{"text": ...}`` posted to its URL), or both, and ``owners``: each owner's e-mail address by
+the name the register gives them. ``${NAME}`` in any ``smtp`` or ``webhook`` value is filled from
+the environment, as in connectors.yaml (``benefits.plugins.secrets``); the password and the webhook
+URL (whose path is its token) are secrets and never appear in a message: a failure names the
+server (``host:port``, or the webhook's scheme and host) and why, in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from benefits.errors import BenefitsError, ConfigError
+from benefits.plugins.secrets import expand_settings, mask
+from benefits.register import read_yaml
+
+NOTIFY_FILE = "notify.yaml"
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+class NotifyError(BenefitsError):
+    """A message could not be delivered: the SMTP server or the webhook refused it or was unreachable."""
+
+
+class SmtpSettings(BaseModel):
+    """The SMTP server that e-mails the digest (``smtp:`` in notify.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    """Default: 587 with starttls, 465 with ssl, 25 with none."""
+    sender: Annotated[str, Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")]
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @property
+    def server(self) -> str:
+        """``host:port``, as errors name the server."""
+        return f"{self.host}:{self.port or DEFAULT_PORTS[self.security]}"
+
+
+class WebhookSettings(BaseModel):
+    """A chat webhook (Teams, Slack, Mattermost...) that receives ``{"text": ...}`` (``webhook:`` in notify.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: SecretStr
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @property
+    def server(self) -> str:
+        """The URL's scheme and host, without its path (the path is the webhook's token)."""
+        parts = urlsplit(self.url.get_secret_value())
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+class NotifySettings(BaseModel):
+    """The whole notify.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    smtp: SmtpSettings | None = None
+    webhook: WebhookSettings | None = None
+    owners: dict[str, Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = {}
+    """Each owner's e-mail address, by the name the register gives them."""
+
+    def address(self, owner: str) -> str | None:
+        """The owner's e-mail address: from ``owners``, or the owner itself when the register gives an address."""
+        if owner in self.owners:
+            return self.owners[owner]
+        return owner if "@" in owner and " " not in owner.strip() else None
+
+
+def load_notify(config_dir: Path) -> NotifySettings:
+    """notify.yaml of ``config_dir``, its ``${NAME}`` filled in; empty settings when there is no such file."""
+    path = config_dir / NOTIFY_FILE
+    if not path.exists():
+        return NotifySettings()
+    raw = read_yaml(path) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with smtp, webhook and owners")
+    try:
+        filled = {
+            key: expand_settings(value, key)[0] if key in ("smtp", "webhook") else value for key, value in raw.items()
+        }
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        return NotifySettings.model_validate(filled)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        secret = first["loc"][-1:] in (("password",), ("url",))
+        problem = first["type"] if secret else first["msg"][:1].lower() + first["msg"][1:]
+        raise ConfigError(f"{path}: {where}: {problem}") from None
+
+
+@contextmanager
+def smtp_session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """A connected (and, when configured, encrypted and logged-in) SMTP session; NotifyError naming the server."""
+    port = settings.port or DEFAULT_PORTS[settings.security]
+    with _smtp_errors(settings):
+        if settings.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host, port, timeout=settings.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(settings.host, port, timeout=settings.timeout)
+        try:
+            if settings.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.username:
+                password = settings.password.get_secret_value() if settings.password else ""
+                client.login(settings.username, password)
+            yield client
+        finally:
+            client.close()
+
+
+def send_email(client: smtplib.SMTP, settings: SmtpSettings, to: str, subject: str, body: str) -> None:
+    """E-mail ``body`` (plain text) to ``to`` through an open :func:`smtp_session`."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    message.set_content(body)
+    with _smtp_errors(settings):
+        client.send_message(message)
+
+
+def post_webhook(settings: WebhookSettings, text: str) -> None:
+    """Post ``{"text": text}`` as JSON to the webhook; NotifyError naming its server unless it answers 2xx."""
+    request = urllib.request.Request(
+        settings.url.get_secret_value(),
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.timeout):
+            return
+    except urllib.error.HTTPError as exc:
+        raise NotifyError(f"webhook {settings.server} answered HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        secret = settings.url.get_secret_value()
+        raise NotifyError(f"webhook {settings.server} is unreachable: {mask(str(reason), [secret])}") from None
+
+
+@contextmanager
+def _smtp_errors(settings: SmtpSettings) -> Iterator[None]:
+    """Turn an SMTP or network failure into one NotifyError line naming the server (the password masked)."""
+    try:
+        yield
+    except smtplib.SMTPResponseException as exc:
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        raise NotifyError(_smtp_line(settings, f"refused with {exc.smtp_code} {text}")) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = ", ".join(f"{to} ({code} {_decoded(why)})" for to, (code, why) in exc.recipients.items())
+        raise NotifyError(_smtp_line(settings, f"refused the recipient {refused}")) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise NotifyError(_smtp_line(settings, reason[:1].lower() + reason[1:])) from None
+
+
+def _smtp_line(settings: SmtpSettings, problem: str) -> str:
+    secret = settings.password.get_secret_value() if settings.password else None
+    return mask(f"SMTP server {settings.server}: {problem}", [secret])
+
+
+def _decoded(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value

@@ -1,0 +1,285 @@
+"""`benefits digest`: each owner's news by e-mail (a real local aiosmtpd server) and webhook (a real local
+HTTP server); --dry-run prints it; delivery failures end in one line naming the server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner, Result
+
+from benefits.cli import main
+
+from . import dashboard_data as dd
+
+SECRET = "s3cret-Passw0rd"
+TOKEN = "T0KEN-in-the-path"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> tuple[Path, str]:
+    """The dashboard fixture's store (it-opex went on track -> at risk; 2 of its rows are in quarantine)."""
+    return tmp_path / "config", dd.build_store(tmp_path)
+
+
+def _digest(
+    store: tuple[Path, str], *options: str, notify: str | None = None, env: dict[str, str] | None = None
+) -> Result:
+    config, url = store
+    if notify is not None:
+        (config / "notify.yaml").write_text(notify)
+    arguments = ["--config", str(config), "--database", url, "digest", "--as-of", dd.AS_OF.isoformat(), *options]
+    return CliRunner().invoke(main, arguments, env=env)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Mailbox:
+    """An aiosmtpd handler that keeps each message, or refuses one recipient."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address == self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    good = isinstance(data, LoginPassword) and data.login == b"pmo" and data.password == SECRET.encode()
+    return AuthResult(success=good, handled=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[_Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 that asks for a login (without TLS, on the loopback only)."""
+    mailbox, port = _Mailbox(), _free_port()
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False
+    )
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))  # type: ignore[attr-defined]
+        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def webhook() -> Iterator[ThreadingHTTPServer]:
+    """A real HTTP server on 127.0.0.1 that keeps each POST (``.posts``) and answers ``.status``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    server.posts = []  # type: ignore[attr-defined]
+    server.status = 200  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _smtp_yaml(port: int) -> str:
+    return f"""\
+smtp:
+  host: 127.0.0.1
+  port: {port}
+  from: pmo@example.com
+  security: none
+  username: pmo
+  password: ${{SMTP_PASSWORD}}
+owners:
+  Finance operations: finance.ops@example.com
+  Sales: sales@example.com
+"""
+
+
+def test_dry_run_prints_each_owners_news_and_sends_nothing(store: tuple[Path, str]) -> None:
+    result = _digest(store, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "--- to Finance operations: no e-mail (no e-mail address for owner 'Finance operations': "
+        "add it under owners: in notify.yaml)\n"
+        "subject: Benefits digest 2025-07-07: 1 benefit of yours needs a look\n\n"
+        "Finance operations, your benefits in Dashboard fixture portfolio as of 2025-07-07:\n\n"
+        "Lower IT running cost (it-opex)\n"
+        "  - status changed: on track → at risk, 27% likely on time: forecast reaches about £426,000"
+    )
+    assert "  - quarantined rows: 1 row of ledger.it_opex held in quarantine (`benefits quarantine list`)\n" in (
+        result.output
+    )
+    assert "--- to Sales: " in result.output  # off track last week too, but a row of its metric is in quarantine
+    assert "Sales, your benefits" in result.output and "status changed: off track" not in result.output
+    assert "Service desk" not in result.output  # no news
+
+
+def test_stale_data_reaches_every_owner_of_a_metric_that_stopped(store: tuple[Path, str]) -> None:
+    config, url = store
+    later = ["--config", str(config), "--database", url, "digest", "--dry-run", "--as-of", "2025-09-29"]
+    result = CliRunner().invoke(main, later)
+    assert result.exit_code == 0, result.output
+    for owner in ("Finance operations", "Service desk", "Sales"):
+        assert f"--- to {owner}: " in result.output
+    assert "  - data stale: no new data for crm.upsell_revenue since 2025-06-30" in result.output
+    assert "status changed" not in result.output  # a move to stale data is said once, as stale data
+
+
+def test_digest_is_emailed_through_a_real_smtp_server_with_the_password_from_the_environment(
+    store: tuple[Path, str], smtp: tuple[_Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    result = _digest(store, notify=_smtp_yaml(port), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "digest e-mailed to Finance operations <finance.ops@example.com>: 2 items\n"
+        "digest e-mailed to Sales <sales@example.com>: 1 item\n"
+    )
+    assert [recipients for recipients, _ in mailbox.messages] == [["finance.ops@example.com"], ["sales@example.com"]]
+    message = mailbox.messages[0][1]
+    assert message["From"] == "pmo@example.com" and message["To"] == "finance.ops@example.com"
+    assert message["Subject"] == "Benefits digest 2025-07-07: 1 benefit of yours needs a look"
+    body = message.get_content()
+    assert "Lower IT running cost (it-opex)" in body and "on track → at risk" in body
+
+
+def test_an_owner_without_an_address_is_warned_about_and_the_others_are_sent(
+    store: tuple[Path, str], smtp: tuple[_Mailbox, int]
+) -> None:
+    config, url = store
+    (config / "notify.yaml").write_text(
+        _smtp_yaml(smtp[1]).replace("  Finance operations: finance.ops@example.com\n", "")
+    )
+    later = ["--config", str(config), "--database", url, "digest", "--as-of", "2025-09-29"]
+    result = CliRunner().invoke(main, later, env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 0, result.output
+    assert "warning: no e-mail address for owner 'Finance operations': add it under owners: in notify.yaml" in (
+        result.output
+    )
+    assert "digest e-mailed to Sales <sales@example.com>: 2 items\n" in result.output
+    assert [recipients for recipients, _ in smtp[0].messages] == [["sales@example.com"]]
+
+
+def test_smtp_failures_end_in_one_line_naming_the_server(store: tuple[Path, str], smtp: tuple[_Mailbox, int]) -> None:
+    closed = _free_port()
+    result = _digest(store, notify=_smtp_yaml(closed), env={"SMTP_PASSWORD": SECRET})
+    assert (result.exit_code, result.output) == (1, f"error: SMTP server 127.0.0.1:{closed}: connection refused\n")
+
+    result = _digest(store, notify=_smtp_yaml(smtp[1]), env={"SMTP_PASSWORD": "wrong"})
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: SMTP server 127.0.0.1:{smtp[1]}: refused with 535 ")
+
+    smtp[0].refuse = "finance.ops@example.com"
+    result = _digest(store, notify=_smtp_yaml(smtp[1]), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: SMTP server 127.0.0.1:{smtp[1]}: refused the recipient finance.ops@example.com "
+        "(550 5.1.1 mailbox unavailable)\n"
+    )
+    assert SECRET not in result.output and smtp[0].messages == []
+
+
+def test_digest_is_posted_to_a_real_webhook_as_json_text(store: tuple[Path, str], webhook: ThreadingHTTPServer) -> None:
+    port = webhook.server_address[1]
+    result = _digest(
+        store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/${{HOOK_TOKEN}}\n", env={"HOOK_TOKEN": TOKEN}
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == f"digest posted to webhook http://127.0.0.1:{port}: 2 owners\n"
+    (path, content_type, payload), _ = webhook.posts  # type: ignore[attr-defined]
+    assert (path, content_type) == (f"/hooks/{TOKEN}", "application/json")
+    assert list(payload) == ["text"]
+    assert payload["text"].startswith("Finance operations, your benefits in Dashboard fixture portfolio")
+
+
+def test_webhook_failures_end_in_one_line_naming_the_server_not_its_token(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer
+) -> None:
+    port = webhook.server_address[1]
+    notify = f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n"
+    webhook.status = 500  # type: ignore[attr-defined]
+    result = _digest(store, notify=notify)
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} answered HTTP 500 Internal Server Error\n",
+    )
+    closed = _free_port()
+    result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{closed}/hooks/{TOKEN}\n")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: webhook http://127.0.0.1:{closed} is unreachable: ")
+    assert "refused" in result.output and TOKEN not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("notify", "problem"),
+    [
+        (None, "no smtp server or webhook to send the digest through"),
+        (
+            "smtp:\n  host: mail\n  from: pmo@example.com\n  password: ${NO_SUCH_VARIABLE}\n",
+            "smtp.password: environment variable NO_SUCH_VARIABLE is not set",
+        ),
+        ("smtp:\n  host: mail\n  from: not-an-address\n", "smtp.from: string should match pattern"),
+        (
+            "smtp:\n  host: mail\n  from: a@b.c\n  security: tls\n",
+            "smtp.security: input should be 'starttls', 'ssl' or 'none'",
+        ),
+        ("owners:\n  Sales: nobody\n", "owners.Sales: string should match pattern"),
+    ],
+)
+def test_a_bad_notify_yaml_is_named_in_one_line(store: tuple[Path, str], notify: str | None, problem: str) -> None:
+    result = _digest(store, notify=notify)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {store[0] / 'notify.yaml'}: {problem}")
+    assert result.output.count("\n") == 1
+
+
+def test_run_with_digest_checks_notify_yaml_before_the_run(store: tuple[Path, str]) -> None:
+    config, url = store
+    result = CliRunner().invoke(main, ["--config", str(config), "--database", url, "run", "--digest"])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"error: {config / 'notify.yaml'}: no smtp server or webhook to send the digest through "
+        "(docs/pack.md shows an example; `benefits digest --dry-run` prints the digest)\n"
+    )
+
+
+@pytest.mark.slow
+def test_the_weekly_run_sends_the_digest_at_its_end(
+    demo_config: Path, tmp_path: Path, webhook: ThreadingHTTPServer
+) -> None:
+    port = webhook.server_address[1]
+    (demo_config / "notify.yaml").write_text(f"webhook:\n  url: http://127.0.0.1:{port}/digest\n")
+    root = ["--config", str(demo_config), "--database", f"sqlite:///{tmp_path / 'b.db'}"]
+    assert CliRunner().invoke(main, [*root, "init"]).exit_code == 0
+    result = CliRunner().invoke(main, [*root, "run", "--digest", "--workers", "1", "--as-of", "2026-12-01"])
+    assert result.exit_code == 0, result.output
+    assert f"digest posted to webhook http://127.0.0.1:{port}: " in result.output
+    texts = [payload["text"] for _, _, payload in webhook.posts]  # type: ignore[attr-defined]
+    assert any("data stale: no new data for ledger.contractor_savings" in text for text in texts)
