@@ -512,3 +512,26 @@ def test_warm_start_from_the_previous_fit() -> None:
         }
     # decisions without a fit keep no parameters
     assert forecast_benefit(b, BASE, obs.iloc[:3], as_of_for(obs)).fit_params is None
+
+
+def test_banked_flows_stay_banked_in_the_interval() -> None:
+    """Lumpy but never negative flows: the cumulative interval never dips below what is banked."""
+    rng = np.random.default_rng(11)
+    flows = np.where(rng.random(60) < 0.3, rng.lognormal(9.5, 1.2, 60), 0.0)  # invoices now and then
+    obs = weekly(flows)
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    banked = float(flows.sum())
+    assert f.lower_at_target_date is not None and f.lower_at_target_date >= banked
+    assert all(point["lower"] >= banked for point in f.path)
+
+
+def test_expected_landing_is_never_before_the_as_of_date() -> None:
+    """Readings lag: a median that reaches the target between the last reading and as_of lands
+    'now', and the message says what would show it."""
+    obs = weekly(np.full(20, 40_000.0))  # 800,000 banked by the last reading
+    as_of = obs["period"].iloc[-1] + dt.timedelta(weeks=6)  # six weeks of readings not in yet
+    f = forecast_benefit(make_benefit(target={"value": 850_000, "date": TARGET_DATE}), BASE, obs, as_of)
+    assert_well_formed(f)
+    assert f.expected_landing == as_of
+    assert f"if the readings since {obs['period'].iloc[-1].isoformat()} show it" in f.message

@@ -160,19 +160,25 @@ def forecast_benefit(
     origin = learn["period"].iloc[-1]
     delivering = float((origin - observed["period"].iloc[0]).days)
     quantiles = np.array([raw["lower"], raw["median"], raw["upper"]], dtype=float)
-    summary = summarise(benefit, future, quantiles, q_now, settings, calibration, origin, raw["noise"], delivering)
+    flows = _flow_sign(observed["value"].to_numpy(dtype=float)) if benefit.measure is register.Measure.cumulative else 0
+    summary = summarise(
+        benefit, future, quantiles, q_now, settings, calibration, origin, raw["noise"], delivering, flows
+    )
     reference = reference or class_of(benefit)
     lean = weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
     p = (1.0 - lean) * summary.p_on_time + lean * reference.rate
-    landing = summary.landing
+    # The median can reach the target between the last reading and as_of (readings lag): the
+    # landing is then not in the past but now, awaiting the readings that would show it.
+    landing = max(summary.landing, as_of) if summary.landing else None
     status = status_for(p, settings)
     if reached:
         status = "achieved" if status == "on_track" else status
     reached_on = series.first_reached(benefit, observed) if reached else None
     beyond = not meets(benefit, realised, big_t)
-    message = _message(benefit, p, reached_on, beyond, landing, future[-1].date()) + messages.excluded_note(
-        raw["excluded"]
-    )
+    message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
+    if summary.landing and summary.landing < as_of and reached_on is None:
+        message += f" (if the readings since {origin.date().isoformat()} show it)"
+    message += messages.excluded_note(raw["excluded"])
     return BenefitForecast(
         status=status,
         message=message,
@@ -189,6 +195,13 @@ def forecast_benefit(
         trust=messages.trust(calibration, reference, lean, n, delivering, benefit, origin.date()),
         raw=raw,
     )
+
+
+def _flow_sign(values: np.ndarray) -> int:
+    """1 when no flow was negative, -1 when none was positive, else 0 (see ``summarise``'s ``flows``)."""
+    if (values >= 0).all():
+        return 1
+    return -1 if (values <= 0).all() else 0
 
 
 def _message(

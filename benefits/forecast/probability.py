@@ -45,6 +45,7 @@ def summarise(
     origin: pd.Timestamp | None = None,
     noise: float = 0.0,
     delivering_days: float = 0.0,
+    flows: int = 0,
 ) -> Summary:
     """Probability, landing, value at the target date and interval from the raw forecast ``raw``
     (:func:`raw_quantiles` of the sampled paths, shape ``(3, len(future))``), calibrated by
@@ -55,7 +56,9 @@ def summarise(
     ``delivering_days`` how long the benefit has been delivering (since its start): the less,
     the more weight the damped-trend hypothesis gets (:func:`damped_share`). "At the target
     date" means at the last future period on or before it, as for realised values; before the
-    first future period Q stays at ``q_now``.
+    first future period Q stays at ``q_now``. ``flows`` is the sign every observed flow of a
+    cumulative measure has had (1: none negative, -1: none positive, 0: both): Q then cannot move
+    back past ``q_now`` (what has been banked stays banked), and no quantile does either.
     """
     kind = benefit.measure.value
     origin = origin if origin is not None else future[0] - (future[1] - future[0] if len(future) > 1 else WEEK)
@@ -68,7 +71,7 @@ def summarise(
     components = [(1.0 - share, raw[1])] + ([(share, damped(raw[1], anchor, days, settings))] if share > 0 else [])
     dist = conformal.predictive(bands, components, w_lo, w_hi)
     tail = (1.0 - settings.interval) / 2.0
-    lower, median, upper = (_bounded(benefit, row) for row in dist.quantiles([tail, 0.5, 1.0 - tail]))
+    lower, median, upper = (_bounded(benefit, row, q_now, flows) for row in dist.quantiles([tail, 0.5, 1.0 - tail]))
 
     before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
     if len(before):
@@ -137,8 +140,11 @@ def _meets_upwards(benefit: register.Benefit) -> bool:
     return (realisation.sign(benefit) > 0) != benefit.dis_benefit
 
 
-def _bounded(benefit: register.Benefit, values: np.ndarray) -> np.ndarray:
-    """Values clipped to a level measure's bounds."""
+def _bounded(benefit: register.Benefit, values: np.ndarray, q_now: float, flows: int) -> np.ndarray:
+    """Values clipped to a level measure's bounds, or a cumulative measure's to ``q_now`` on the
+    side its flows have never crossed (see :func:`summarise`)."""
+    if benefit.measure is register.Measure.cumulative and flows:
+        return np.maximum(values, q_now) if flows > 0 else np.minimum(values, q_now)
     bounds = benefit.bounds
     if benefit.measure is not register.Measure.level or bounds is None or (bounds.min is None and bounds.max is None):
         return values
