@@ -15,16 +15,27 @@ attribution share, and a dis-benefit counts against its initiative.
 Q over a window of observations comes from :func:`quantity` (from a window's latest value and
 total, as SQL aggregates them) or :func:`tracked` (running, one value per period: numpy); the
 functions that take observations take a DataFrame with ``period`` and ``value``.
+
+**Cash and run-rate.** A benefit's money value is either a rate per year (``run_rate``: a level
+metric's improvement, e.g. a lower weekly cost times 52) or an amount banked by then (``amount``:
+a cumulative metric's total, or a one-off) — :func:`value_type`. What has been *banked* by a date
+(:func:`banked`) is, for an amount, the improvement at the latest point on or before it; for a
+run-rate, each point's improvement accrued over the days since the point before (actual/365:
+a day banks 1/365 of the annual rate), the first point from the start of the ramp. It works on
+any dated improvements: observed (:func:`improvements`), planned (:func:`planned_points`) or a
+forecast path; :func:`cash` turns it into money, as Decimal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from benefits.register import Benefit, Direction, ExplicitProfile, Measure
+from benefits.register import Benefit, Direction, ExplicitProfile, Measure, ValueType
 
 if TYPE_CHECKING:  # numpy and pandas are imported only by the array functions: `benefits status` runs without them
     import numpy as np
@@ -32,6 +43,8 @@ if TYPE_CHECKING:  # numpy and pandas are imported only by the array functions: 
     from numpy.typing import ArrayLike
 
 S_CURVE_STEEPNESS = 10.0
+YEAR_DAYS = 365  # actual/365: a run-rate banks 1/365 of a year's value per day
+PLAN_STEP = dt.timedelta(days=7)  # the planned profile is stepped weekly, like most metrics' periods
 
 
 def sign(benefit: Benefit) -> int:
@@ -142,6 +155,78 @@ def money_value(benefit: Benefit, improvement: float | None) -> float:
         return 0.0
     value = improvement * benefit.value_per_unit * benefit.attribution
     return -value if benefit.dis_benefit else value
+
+
+def value_type(benefit: Benefit) -> ValueType:
+    """The benefit's value type as declared; else ``run_rate`` for a level measure and ``amount`` for a cumulative one."""
+    if benefit.value_type is not None:
+        return benefit.value_type
+    return ValueType.run_rate if benefit.measure is Measure.level else ValueType.amount
+
+
+def improvements(benefit: Benefit, points: Iterable[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
+    """The improvement after each observed period after the baseline date, from ``points``: (period,
+    value) in period order, one per period (``repository.observation_points``)."""
+    total, out = 0.0, []
+    for period, value in points:
+        if period > benefit.baseline.date:
+            total += value
+            out.append((period, float(improvement(benefit, quantity(benefit, value, total)))))
+    return out
+
+
+def planned_points(benefit: Benefit, start: dt.date, until: dt.date) -> list[tuple[dt.date, float]]:
+    """The planned improvement weekly after ``start`` up to ``until``: every week to the target date, the
+    target date itself, then ``until`` (the plan holds the target from its date on)."""
+    end = min(until, benefit.target.date)
+    dates = [start + PLAN_STEP * k for k in range(1, (end - start).days // PLAN_STEP.days + 1)]
+    dates += [d for d in (end, until) if start < d and (not dates or d > dates[-1])]
+    return [(d, planned_to_date(benefit, start, d)) for d in dates]
+
+
+def banked(
+    benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.date, at: Iterable[dt.date]
+) -> list[float]:
+    """What the benefit has banked by each date of ``at``, from ``steps`` (dated improvements after
+    ``since``, in date order): in the metric's unit for an ``amount``, in unit-years for a ``run_rate``.
+
+    An amount is the improvement of the latest step on or before the date (0 before the first). A
+    run-rate step's improvement holds over the days since the step before (``since`` for the first)
+    and banks ``improvement x days / 365``; a date inside that stretch banks its share of the days,
+    and nothing accrues after the last step."""
+    dates = [d for d, _ in steps]
+    if value_type(benefit) is ValueType.amount:
+        return [steps[k - 1][1] if (k := bisect_right(dates, day)) else 0.0 for day in at]
+    edges, totals = [since, *dates], [0.0]
+    for before, (day, rate) in zip(edges, steps, strict=False):
+        totals.append(totals[-1] + rate * (day - before).days / YEAR_DAYS)
+    out = []
+    for day in at:
+        k = bisect_left(edges, day)
+        if k == 0:
+            out.append(0.0)
+        elif k == len(edges):
+            out.append(totals[-1])
+        else:
+            out.append(totals[k - 1] + steps[k - 1][1] * (day - edges[k - 1]).days / YEAR_DAYS)
+    return out
+
+
+def cash_factor(benefit: Benefit) -> Decimal:
+    """Money per unit of improvement (or per unit-year of a run-rate): value per unit x attribution,
+    negative for a dis-benefit (:func:`money_value`'s factor, exactly, as Decimal)."""
+    from benefits.claims.money import from_float  # the one float-to-Decimal boundary
+
+    factor = from_float(benefit.value_per_unit) * from_float(benefit.attribution)
+    return -factor if benefit.dis_benefit else factor
+
+
+def cash(benefit: Benefit, quantity_banked: float, factor: Decimal | None = None) -> Decimal:
+    """Money (Decimal) for what :func:`banked` gives, or a run-rate's annual value of an improvement;
+    ``factor`` is :func:`cash_factor` when the caller already has it."""
+    from benefits.claims.money import from_float
+
+    return from_float(quantity_banked) * (cash_factor(benefit) if factor is None else factor)
 
 
 def net_value(values: Iterable[float]) -> float:

@@ -15,11 +15,22 @@ import datetime as dt
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from benefits.errors import BenefitsWarning, ConfigError
 
@@ -63,6 +74,13 @@ class Measure(StrEnum):
 
     cumulative = "cumulative"
     level = "level"
+
+
+class ValueType(StrEnum):
+    """What a benefit's money value is: a rate per year, or an amount banked to date."""
+
+    run_rate = "run_rate"  # recurring: the value at a date is an annual rate; cash accrues over time
+    amount = "amount"  # one-off or cumulative: the value at a date is the money banked by then
 
 
 class _Model(BaseModel):
@@ -114,6 +132,18 @@ class Benefit(_Model):
     bounds: Bounds | None = None
     cadence_days: Annotated[int, Field(gt=0)] | None = None  # how often the metric reports; inferred when absent
     stale_tolerance: Annotated[float, Field(ge=1)] | None = None  # missed cadences before data_stale (default 2)
+    value_type: ValueType | None = None
+    """``run_rate`` or ``amount``; absent: ``run_rate`` for a level measure, ``amount`` for a cumulative one
+    (``benefits.realisation.value_type``)."""
+
+    @field_validator("value_type")
+    @classmethod
+    def _rate_of_a_level(cls, value_type: ValueType | None, info: ValidationInfo) -> ValueType | None:
+        if value_type is ValueType.run_rate and info.data.get("measure") is Measure.cumulative:
+            raise PydanticCustomError(
+                "value_type", "run_rate needs measure: level (a cumulative metric's total is an amount: use amount)"
+            )
+        return value_type
 
 
 class Milestone(_Model):
@@ -124,6 +154,76 @@ class Milestone(_Model):
     date: dt.date
 
 
+def _money(value: Any) -> Any:
+    """A money amount from YAML: a number as written (never via binary float), or text such as ``1,200,000``;
+    text with a currency symbol is refused (every amount is in the register's currency)."""
+    from benefits.claims.money import from_float, parse_money, written_currency
+
+    if isinstance(value, float):
+        return from_float(value)
+    if isinstance(value, str):
+        if written_currency(value):
+            raise PydanticCustomError("money", "write the amount without a currency symbol (the register's currency)")
+        try:
+            return parse_money(value)
+        except ValueError as exc:
+            raise PydanticCustomError("money", str(exc)) from None
+    return value
+
+
+MoneyAmount = Annotated[Decimal, BeforeValidator(_money), Field(ge=0, allow_inf_nan=False)]
+
+
+class Cost(_Model):
+    """A one-off cost: an amount spent at a date (absent: at the initiative's start)."""
+
+    amount: MoneyAmount
+    date: dt.date | None = None
+
+
+class RunningCost(_Model):
+    """A recurring cost per year from ``start`` up to ``end`` (default: the business case horizon)."""
+
+    per_year: MoneyAmount
+    start: dt.date
+    end: dt.date | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("start")
+        if end is not None and start is not None and end <= start:
+            raise PydanticCustomError("order", "must be after its start {start}", {"start": start.isoformat()})
+        return end
+
+
+class Investment(_Model):
+    """An initiative's costs: one-off (one sum, or phased by date) and running.
+
+    A plain number in ``portfolio.yaml`` (``investment: 1800000``, as before) is one one-off cost at
+    the initiative's start, and so is a plain number as ``one_off``."""
+
+    one_off: list[Cost] = []
+    running: list[RunningCost] = []
+    horizon: dt.date | None = None
+    """The last day of the business case; absent: the end of the portfolio's ``appraisal_years``-th
+    fiscal year from the initiative's first."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            data = {"one_off": data}
+        one_off = data.get("one_off")
+        if one_off is not None and not isinstance(one_off, list):
+            data = {**data, "one_off": [{"amount": one_off}]}
+        return data
+
+    def one_off_total(self) -> Decimal:
+        """The one-off costs added up."""
+        return sum((cost.amount for cost in self.one_off), Decimal(0))
+
+
 class Initiative(_Model):
     """One change effort with an owner, an investment and a tactic."""
 
@@ -132,7 +232,7 @@ class Initiative(_Model):
     programme: str
     tactic: Tactic
     owner: Annotated[str, Field(min_length=1)]
-    investment: Annotated[float, Field(ge=0)] = 0.0
+    investment: Investment = Investment()
     milestones: list[Milestone] = []
     benefits: list[Benefit] = []
 
@@ -163,6 +263,20 @@ class Register(_Model):
     initiatives: list[Initiative] = Field(min_length=1)
     metrics: list[MetricDeclaration] = []
     """The metric catalogue: metrics known besides those the benefits measure."""
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] | None = None
+    """The month the fiscal year starts on its 1st; absent: April (4) for a GBP register, else January."""
+    discount_rate: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.035")
+    """The annual discount rate of the NPV (default 3.5%, the HM Treasury Green Book rate)."""
+    appraisal_years: Annotated[int, Field(ge=1, le=60)] = 10
+    """Fiscal years a business case runs when its initiative names no ``investment.horizon``."""
+    valuation_date: dt.date | None = None
+    """Discounting's year 0 is the fiscal year holding this date; absent: the portfolio's first fiscal year."""
+
+    def fiscal_start_month(self) -> int:
+        """The fiscal year's first month: as declared, else April for GBP, January otherwise."""
+        if self.fiscal_year_start_month is not None:
+            return self.fiscal_year_start_month
+        return 4 if self.currency.upper() == "GBP" else 1
 
     def benefits(self) -> Iterator[tuple[Initiative, Benefit]]:
         """Every benefit with the initiative it belongs to."""

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from benefits import realisation
-from benefits.register import Benefit
+from benefits.register import Benefit, ValueType
 from benefits.staleness import MetricSummary, metric_summaries
 from benefits.store import models, repository
+from benefits.value.reading import observation_points
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale", "failed")
 NOT_FORECAST = "not forecast yet: run `benefits forecast`"
@@ -59,9 +61,13 @@ class StatusRow:
     status: str
     previous_status: str | None
     message: str
+    value_type: str = "amount"  # run_rate: the value is an annual rate; amount: money banked by then
+    cash_to_date: Decimal = Decimal(0)  # money banked by the date (a run-rate accrued day by day), to the penny
+    planned_cash_to_date: Decimal = Decimal(0)
+    run_rate: Decimal | None = None  # a run-rate benefit's annual rate at the date (None for an amount)
 
     def as_dict(self) -> dict[str, Any]:
-        """The row as a JSON-safe dict."""
+        """The row as a dict (money as Decimal to the penny: `benefits status` writes it as decimal text)."""
         return asdict(self)
 
 
@@ -135,15 +141,20 @@ def positions(
     windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
     latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None)
     held = repository.held_rows_by_metric(session, {row.metric for row in rows if row.id not in windows})
+    specs = {row.id: Benefit.model_validate(row.spec) for row in rows}
+    accruing = {specs[row.id].metric for row in rows if realisation.value_type(specs[row.id]) is ValueType.run_rate}
+    points = observation_points(session, accruing, as_of)
     return [
         _position(
             row,
+            specs[row.id],
             windows.get(row.id),
             latest.get(row.benefit),
             previous.get(row.benefit),
             stale.get(row.metric),
             as_of,
             held.get(row.metric, 0),
+            points.get(row.metric, []),
         )
         for row in rows
     ]
@@ -202,22 +213,37 @@ def _held_message(message: str, metric: str, held: int) -> str:
     return f"{message}; {held:,} {rows} of {metric} held in quarantine (`benefits quarantine list`)"
 
 
+def _cash(
+    benefit: Benefit, start: dt.date, points: list[tuple[dt.date, float]], as_of: dt.date
+) -> tuple[Decimal, Decimal]:
+    """A run-rate benefit's money banked by ``as_of``: (realised from ``points``, planned from its profile)."""
+    realised = realisation.banked(benefit, realisation.improvements(benefit, points), benefit.baseline.date, [as_of])
+    planned = realisation.banked(benefit, realisation.planned_points(benefit, start, as_of), start, [as_of])
+    return realisation.cash(benefit, realised[0]), realisation.cash(benefit, planned[0])
+
+
 def _position(
     row: Any,
+    benefit: Benefit,
     window: _Window | None,
     forecast: _Forecast | None,
     previous: str | None,
     stale: str | None,
     as_of: dt.date,
     held: int = 0,
+    points: list[tuple[dt.date, float]] | None = None,
 ) -> Position:
-    benefit = Benefit.model_validate(row.spec)
     planned = realisation.planned_to_date(benefit, row.start_date, as_of)
     realised = (
         None
         if window is None
         else realisation.improvement(benefit, realisation.quantity(benefit, window.latest, window.total))
     )
+    kind = realisation.value_type(benefit)
+    if kind is ValueType.run_rate:
+        cash, planned_cash = _cash(benefit, row.start_date, points or [], as_of)
+    else:
+        cash, planned_cash = realisation.cash(benefit, realised or 0.0), realisation.cash(benefit, planned)
     if stale:
         forecast = _Forecast("data_stale", stale, None, None, None, None, None)
     message = forecast.message if forecast else NOT_FORECAST
@@ -251,6 +277,12 @@ def _position(
         status=forecast.status if forecast else "no_data",
         previous_status=previous,
         message=message,
+        value_type=kind.value,
+        cash_to_date=_penny(cash),
+        planned_cash_to_date=_penny(planned_cash),
+        run_rate=_penny(realisation.cash(benefit, realised))
+        if kind is ValueType.run_rate and realised is not None
+        else None,
     )
     return Position(
         row=status_row,
@@ -344,6 +376,10 @@ def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _For
         statuses = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id, chosen)
         previous = {key: status for key, status in session.execute(statuses)}
     return latest, previous
+
+
+def _penny(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _rounded(value: float | None, digits: int) -> float | None:

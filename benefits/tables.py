@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from benefits.status import StatusRow
 
@@ -17,6 +18,8 @@ COLUMNS = (
     ("realised_to_date", "REALISED"),
     ("unit", "UNIT"),
     ("percent_realised", "% OF TARGET"),
+    ("cash_to_date", "CASH TO DATE"),
+    ("run_rate", "RUN-RATE /YR"),
     ("p_on_time", "P(ON TIME)"),
     ("expected_landing", "LANDING"),
     ("status", "STATUS"),
@@ -28,9 +31,11 @@ PREVIOUS = ("previous_status", "WAS")  # before STATUS in the table of changes (
 
 def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) -> str:
     """Rows as ``table``, ``json`` (a list of objects) or ``csv``; ends with a newline. The table
-    of ``changes`` has the previous forecast run's status (WAS) before the status."""
+    of ``changes`` has the previous forecast run's status (WAS) before the status. The table's money
+    (cash to date, run-rate per year) is in whole units of the register's currency, rounded half up;
+    JSON and CSV carry it to the penny."""
     if fmt == "json":
-        return json.dumps([row.as_dict() for row in rows], indent=2) + "\n"
+        return json.dumps([row.as_dict() for row in rows], indent=2, default=_decimal_text) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(StatusRow.__dataclass_fields__))
@@ -40,9 +45,18 @@ def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) ->
     return _table(rows, (*COLUMNS[:-1], PREVIOUS, COLUMNS[-1]) if changes else COLUMNS)
 
 
+def _decimal_text(value: object) -> str:
+    """Money (Decimal) in JSON: exact decimal text, as in the claims' JSON."""
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return "-"
+    if isinstance(value, Decimal):  # money, in whole units of the register's currency
+        return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
@@ -55,7 +69,7 @@ def _table(rows: Sequence[StatusRow], columns: Sequence[tuple[str, str]]) -> str
     numeric = {
         i
         for i, (field, _) in enumerate(columns)
-        if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time"}
+        if field in {"planned_to_date", "realised_to_date", "percent_realised", "p_on_time", "cash_to_date", "run_rate"}
     }
 
     def line(values: list[str]) -> str:

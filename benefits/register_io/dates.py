@@ -64,5 +64,5 @@ def _date(year: int, month: int, day: int, text: str, dayfirst: bool = True) -> 
     try:
         return dt.date(year, month, day)
     except ValueError:
-        order = "year-month-day" if _ISO.match(text) else ("day first" if dayfirst else "month first")
-        raise ValueError(f"no such date, read {order}: write {forms(dayfirst)}") from None
+        order = "year-month-day" if _ISO.match(text) else ("day/month/year" if dayfirst else "month/day/year")
+        raise ValueError(f"no such date (read as {order})") from None

@@ -73,6 +73,9 @@ class Portfolio(Base):
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finance: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="fiscal year start month, discount rate, appraisal years, valuation date (JSON)"
+    )
 
 
 class Programme(Base):
@@ -96,7 +99,10 @@ class Initiative(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     tactic: Mapped[str] = mapped_column(String(40))
     owner: Mapped[str] = mapped_column(String(200))
-    investment: Mapped[float] = mapped_column(Float, default=0.0)
+    investment: Mapped[float] = mapped_column(Float, default=0.0)  # the one-off total, for older readers
+    investment_plan: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="the investment as declared in the register (JSON, amounts as decimal text)"
+    )
     programme: Mapped[Programme] = relationship(back_populates="initiatives")
     milestones: Mapped[list[Milestone]] = relationship(cascade="all, delete-orphan")
     benefits: Mapped[list[Benefit]] = relationship(back_populates="initiative", cascade="all, delete-orphan")

@@ -24,6 +24,8 @@ def save_register(session: Session, register: reg.Register) -> None:
     """Make the stored portfolio settings, programmes, initiatives, milestones and benefits match the register."""
     settings = session.scalars(select(models.Portfolio)).first() or models.Portfolio()
     settings.name, settings.currency = register.name, register.currency.upper()
+    settings.finance = register.model_dump(mode="json", include={"discount_rate", "appraisal_years", "valuation_date"})
+    settings.finance["fiscal_year_start_month"] = register.fiscal_start_month()  # the default applied
     settings.updated_at = func.now()  # every save, so readers know the register may have changed
     session.add(settings)
     programmes = {p.key: p for p in session.scalars(select(models.Programme))}
@@ -36,7 +38,8 @@ def save_register(session: Session, register: reg.Register) -> None:
     for initiative in register.initiatives:
         row = initiatives.get(initiative.key) or models.Initiative(key=initiative.key)
         row.name, row.tactic, row.owner = initiative.name, initiative.tactic.value, initiative.owner
-        row.investment, row.programme = initiative.investment, programmes[initiative.programme]
+        row.investment, row.programme = float(initiative.investment.one_off_total()), programmes[initiative.programme]
+        row.investment_plan = initiative.investment.model_dump(mode="json")
         row.milestones = [_milestone_row(row, m) for m in initiative.milestones]
         row.benefits = [_benefit_row(register, initiative, b, row) for b in initiative.benefits]
         session.add(row)

@@ -1,0 +1,112 @@
+"""`benefits register`: the register in and out of Excel (template, import, export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benefits.cli.main import main, workspace
+from benefits.errors import BenefitsError
+
+_force_option = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+
+
+@main.group()
+def register() -> None:
+    """The benefits register in and out of Excel: a documented template, import into portfolio.yaml, export."""
+
+
+@register.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("register.xlsx"),
+    show_default=True,
+    help="The workbook to write.",
+)
+@_force_option
+def template(out: Path, force: bool) -> None:
+    """Write an empty register workbook: a Benefits sheet (one row per benefit), optional sheets and instructions."""
+    from benefits.register_io.writing import write_workbook
+
+    _refuse_overwrite(out, force)
+    write_workbook(out)
+    click.echo(f"wrote {out}: fill in the Benefits sheet, then `benefits register import {out}`")
+
+
+@register.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the register [default: portfolio.yaml in the config folder].",
+)
+@_force_option
+@click.option(
+    "--dayfirst/--monthfirst",
+    default=True,
+    show_default=True,
+    help="How to read numeric dates with the year last: 01/04/2026 is 1 April (day first) or 4 January.",
+)
+@click.option("--name", default=None, help="The portfolio's name [default: the Portfolio sheet's, else the file's].")
+@click.option("--currency", default=None, help="The portfolio's currency [default: the Portfolio sheet's, else GBP].")
+@click.pass_context
+def import_(
+    ctx: click.Context,
+    file: Path,
+    out: Path | None,
+    force: bool,
+    dayfirst: bool,
+    name: str | None,
+    currency: str | None,
+) -> None:
+    """Read a register workbook (.xlsx) or CSV file, check it and write portfolio.yaml.
+
+    Every problem is listed, one a line, by sheet and cell (`Benefits!F12: target_date: ...`, or
+    `file.csv:row 12: ...`); nothing is written while there is one. ISO dates (2026-04-01) and
+    Excel date cells are always accepted.
+    """
+    from benefits.register import REGISTER_FILE
+    from benefits.register_io.importing import RegisterImportError, import_register
+    from benefits.register_io.portfolio_yaml import register_yaml, write_text
+
+    target = out or workspace(ctx).config_dir / REGISTER_FILE
+    _refuse_overwrite(target, force)
+    try:
+        imported = import_register(file, dayfirst=dayfirst, name=name, currency=currency)
+    except RegisterImportError as exc:
+        for problem in exc.problems:
+            click.echo(problem.line(), err=True)
+        count = len(exc.problems)
+        raise BenefitsError(f"{file}: {count} problem{'s' if count != 1 else ''}; nothing written") from None
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    write_text(target, register_yaml(imported.register, file.name))
+    register = imported.register
+    count = sum(1 for _ in register.benefits())
+    click.echo(
+        f"wrote {target}: {len(register.programmes)} programmes, {len(register.initiatives)} initiatives, "
+        f"{count} benefits; next: `benefits init` to load it"
+    )
+
+
+@register.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The workbook to write.")
+@_force_option
+@click.pass_context
+def export(ctx: click.Context, out: Path, force: bool) -> None:
+    """Write the register of the config folder's portfolio.yaml into a workbook in the template's layout."""
+    from benefits.register_io.writing import write_workbook
+
+    _refuse_overwrite(out, force)
+    register = workspace(ctx).register()
+    write_workbook(out, register)
+    count = sum(1 for _ in register.benefits())
+    click.echo(f"wrote {out}: {len(register.initiatives)} initiatives, {count} benefits")
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise BenefitsError(f"{path} already exists: add --force to overwrite it (or --out another path)")

@@ -1,0 +1,129 @@
+"""The rows of a register workbook (``.xlsx``) or CSV file, each value with the address of its cell.
+
+A sheet's first row holds the headers; they are matched to the layout's columns ignoring case, spaces
+and punctuation. Blank rows are skipped. Addresses read ``Benefits!F12`` in a workbook and
+``register.csv:row 12`` in a CSV file.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from benefits.errors import BenefitsError
+from benefits.register_io.layout import BENEFITS, SHEETS, Column, Sheet, normal
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a table: its number in the sheet (or line in the file) and a raw value per column field."""
+
+    number: int
+    values: dict[str, object]
+
+
+@dataclass
+class Table:
+    """One sheet's rows, with the columns its headers name."""
+
+    layout: Sheet
+    source: str
+    """The file's name (a CSV file) or the sheet's name as written in the workbook."""
+    csv: bool
+    columns: dict[str, int] = field(default_factory=dict)
+    """Column field -> 0-based position."""
+    rows: list[Row] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    """Headers that name no column: (position, header)."""
+
+    def where(self, column: Column | None, row: int) -> str:
+        """The address of a cell (``Benefits!F12``, ``register.csv:row 12``); the row's first cell without a column."""
+        if self.csv:
+            return f"{self.source}:row {row}"
+        position = self.columns.get(column.field, 0) if column else 0
+        return f"{self.source}!{get_column_letter(position + 1)}{row}"
+
+    def order(self, column: Column | None, row: int) -> tuple[int, int, int]:
+        """A sort key: sheet, row, column."""
+        position = self.columns.get(column.field, 0) if column else 0
+        return (SHEETS.index(self.layout), row, position)
+
+
+def read_tables(path: Path) -> dict[str, Table]:
+    """The register's tables in a ``.xlsx`` or ``.csv`` file, by sheet name; a one-line BenefitsError if unreadable."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        return _read_workbook(path)
+    if suffix in {".csv", ".txt"}:
+        return {BENEFITS.name: _table(BENEFITS, path.name, True, _csv_rows(path))}
+    raise BenefitsError(f"{path}: not a register file: give a .xlsx workbook or a .csv file")
+
+
+def _read_workbook(path: Path) -> dict[str, Table]:
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+    try:
+        tables = {}
+        for sheet in book.worksheets:
+            layout = next((s for s in SHEETS if normal(sheet.title) in s.names()), None)
+            if layout is not None and layout.name not in tables:
+                tables[layout.name] = _table(layout, sheet.title, False, sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+    if BENEFITS.name not in tables:
+        names = ", ".join(repr(s.title) for s in book.worksheets)
+        raise BenefitsError(f"{path}: no sheet named 'Benefits' (the workbook has {names})")
+    return tables
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    """The rows of a CSV file: UTF-8 (with or without a byte-order mark) or Windows-1252; comma, semicolon or tab."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    return list(csv.reader(text.splitlines(), delimiter=delimiter))
+
+
+def _table(layout: Sheet, source: str, is_csv: bool, rows: Iterable[Sequence[object]]) -> Table:
+    table = Table(layout, source, is_csv)
+    lookup = {name: column for column in layout.columns for name in column.names()}
+    iterator = iter(rows)
+    header = next(iterator, ())
+    for position, title in enumerate(header):
+        if title is None or str(title).strip() == "":
+            continue
+        column = lookup.get(normal(str(title)))
+        if column is None or column.field in table.columns:
+            table.unknown.append((position, str(title).strip()))
+        else:
+            table.columns[column.field] = position
+    for number, values in enumerate(iterator, start=2):
+        cells = {
+            name: _blank_to_none(values[position]) if position < len(values) else None
+            for name, position in table.columns.items()
+        }
+        if any(value is not None for value in cells.values()):
+            table.rows.append(Row(number, cells))
+    return table
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value

@@ -1,0 +1,78 @@
+"""Reading the business cases' inputs from the store: a handful of queries for the whole portfolio.
+
+The register (initiatives with their investment, benefits as declared), every observation of
+the benefits' metrics up to the as-of date (one value per period, the most recently loaded, as
+``repository.observation_points`` keeps it) and the latest finished forecast run's paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from benefits import realisation
+from benefits.claims.money import from_float
+from benefits.register import Benefit, Investment
+from benefits.store import models, repository
+from benefits.value.cases import BenefitSeries, InitiativeInput, Settings
+
+CHUNK = 500  # metrics per query: bounds the number of query parameters
+
+
+def settings(session: Session) -> Settings:
+    """The register's finance settings as stored (GBP and the defaults before a register is loaded)."""
+    row = repository.portfolio(session)
+    return Settings.from_stored(row.currency if row else "GBP", row.finance if row else None)
+
+
+def observation_points(session: Session, metrics: set[str], as_of: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
+    """Each metric's (period, value) up to ``as_of`` in period order, one per period: the most recently loaded."""
+    o = models.Observation
+    found: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    wanted = sorted(metrics)
+    for first in range(0, len(wanted), CHUNK):
+        query = (
+            select(o.metric, o.period, o.value)
+            .where(o.metric.in_(wanted[first : first + CHUNK]), o.period <= as_of)
+            .order_by(o.metric, o.period, o.id)
+        )
+        for metric, period, value in session.execute(query):
+            found[metric][period] = value
+    return {metric: list(points.items()) for metric, points in found.items()}
+
+
+def forecast_paths(session: Session) -> dict[str, list[dict]]:
+    """The latest finished forecast run's weekly path per benefit key (empty without a run)."""
+    run, _ = repository.latest_and_previous_runs(session)
+    if run is None:
+        return {}
+    f = models.Forecast
+    rows = session.execute(select(f.benefit_key, f.path).where(f.forecast_run_id == run.id))
+    return {key: list(path or []) for key, path in rows}
+
+
+def initiatives(session: Session, as_of: dt.date) -> list[InitiativeInput]:
+    """Every stored initiative (in register order) with its investment and its benefits' series."""
+    stored = session.scalars(select(models.Initiative).order_by(models.Initiative.id)).all()
+    benefits = session.scalars(select(models.Benefit).order_by(models.Benefit.id)).all()
+    points = observation_points(session, {b.metric for b in benefits}, as_of)
+    paths = forecast_paths(session)
+    by_initiative: dict[int, list[BenefitSeries]] = defaultdict(list)
+    for row in benefits:
+        benefit = Benefit.model_validate(row.spec)
+        observed = realisation.improvements(benefit, points.get(row.metric, []))
+        by_initiative[row.initiative_id].append(
+            BenefitSeries(benefit, row.start_date, observed, paths.get(row.key, []))
+        )
+    return [InitiativeInput(row.key, row.name, _investment(row), by_initiative.get(row.id, [])) for row in stored]
+
+
+def _investment(row: models.Initiative) -> Investment:
+    """The investment as declared; a store loaded before migration 0013 has only the one-off total."""
+    if row.investment_plan is not None:
+        return Investment.model_validate(row.investment_plan)
+    return Investment.model_validate(from_float(row.investment) if row.investment else Decimal(0))

@@ -1,0 +1,246 @@
+"""The register in and out of Excel: template, import (xlsx and CSV, every problem at once), export round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+from benefits.cli import main
+from benefits.register import load_register
+from benefits.register_io.dates import parse_date
+from benefits.register_io.layout import BENEFITS, SHEETS
+
+ROWS = [  # two benefits of one initiative, then an initiative without benefits yet
+    {
+        "Programme": "growth", "Initiative": "crm", "Initiative name": "CRM modernisation",
+        "Tactic": "Customer experience", "Initiative owner": "Priya Shah", "Investment": 1800000,
+        "Benefit key": "crm-win-rate", "Benefit name": "Opportunity win rate", "Category": "Revenue",
+        "Metric": "crm.win_rate_pct", "Unit": "%", "Direction": "Increase", "Measure": "level",
+        "Baseline value": 22, "Baseline date": dt.datetime(2025, 9, 1), "Target value": 30,
+        "Target date": "28/06/2027", "Profile": "S-curve", "Benefit owner": "Tom Okafor",
+        "Lower bound": 0, "Upper bound": 100, "Value per unit": "40,000", "Cash releasing": "yes",
+    },
+    {
+        "Programme": "growth", "Initiative": "crm", "Benefit key": "crm-savings", "Benefit name": "Licence savings",
+        "Category": "cost_reduction", "Metric": "ledger.crm_licences", "Unit": "GBP", "Direction": "increase",
+        "Measure": "cumulative", "Baseline value": 0, "Baseline date": "2025-09-01", "Target value": "£250,000",
+        "Target date": "2026-12-31", "Profile": "points", "Benefit owner": "Priya Shah", "Starts after": "go-live",
+    },
+    {
+        "Programme": "people", "Initiative": "skills", "Initiative name": "Skills academy", "Tactic": "innovation",
+        "Initiative owner": "Ana Lima",
+    },
+]  # fmt: skip
+
+
+def invoke(*args: str, config: Path) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), "register", *args])
+
+
+def fill(path: Path, sheet: str, rows: list[dict[str, object]]) -> None:
+    """Write rows under a sheet's headers, by header."""
+    book = openpyxl.load_workbook(path)
+    headers = [cell.value for cell in book[sheet][1]]
+    for row in rows:
+        book[sheet].append([row.get(str(header)) for header in headers])
+    book.save(path)
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Path:
+    """The template, filled in as a PMO would."""
+    path = tmp_path / "register.xlsx"
+    result = invoke("template", "--out", str(path), config=tmp_path)
+    assert result.exit_code == 0, result.output
+    fill(path, "Benefits", ROWS)
+    programmes = [{"Programme": "growth", "Programme name": "Customer Growth", "Outcome": "Revenue"},
+                  {"Programme": "people", "Programme name": "People"}]  # fmt: skip
+    fill(path, "Programmes", programmes)
+    fill(path, "Milestones", [{"Initiative": "crm", "Milestone": "go-live", "Milestone name": "Live",
+                               "Milestone date": dt.datetime(2025, 11, 3)}])  # fmt: skip
+    points = [{"Benefit key": "crm-savings", "Date": "2026-03-31", "Planned value": 100000}]
+    fill(path, "Profile points", points)
+    fill(path, "Portfolio", [{"Portfolio name": "Our portfolio", "Currency": "GBP"}])
+    return path
+
+
+def test_the_template_documents_every_column_with_drop_downs(tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    assert invoke("template", "--out", str(path), config=tmp_path).exit_code == 0
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Instructions", *(sheet.name for sheet in SHEETS)]
+    listed = {(row[0], row[1]) for row in book["Instructions"].iter_rows(values_only=True)}
+    assert all((sheet.name, column.header) in listed for sheet in SHEETS for column in sheet.columns)
+    benefits = book["Benefits"]
+    assert [cell.value for cell in benefits[1]] == [column.header for column in BENEFITS.columns]
+    assert benefits["Q1"].comment is not None and "after the baseline date" in benefits["Q1"].comment.text
+    drop_downs = {v.formula1 for v in benefits.data_validations.dataValidation}
+    assert '"revenue,cost_reduction,operational_efficiency,people_capability"' in drop_downs
+    assert benefits.max_row == 1  # no example rows to delete
+
+
+def test_template_fill_import_gives_a_portfolio_that_loads(tmp_path: Path, filled: Path) -> None:
+    config = tmp_path / "config"
+    result = invoke("import", str(filled), config=config)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"wrote {config}/portfolio.yaml: 2 programmes, 2 initiatives, 2 benefits; next: `benefits init` to load it\n"
+    )
+    register = load_register(config)
+    assert register.name == "Our portfolio"
+    assert [(p.key, p.name) for p in register.programmes] == [("growth", "Customer Growth"), ("people", "People")]
+    crm, skills = register.initiatives
+    assert (crm.tactic, crm.milestones[0].date, skills.benefits) == ("customer_experience", dt.date(2025, 11, 3), [])
+    win_rate, savings = crm.benefits
+    assert win_rate.target.date == dt.date(2027, 6, 28)  # 28/06/2027: day first
+    assert (win_rate.category, win_rate.profile, win_rate.value_per_unit) == ("revenue", "s_curve", 40000)
+    assert win_rate.cash_releasing and win_rate.bounds is not None and win_rate.bounds.max == 100
+    assert savings.target.value == 250000
+    assert savings.profile != "linear" and not isinstance(savings.profile, str)
+    assert [(p.date, p.value) for p in savings.profile.points] == [(dt.date(2026, 3, 31), 100000)]
+
+
+def test_every_problem_is_reported_at_once_by_cell_and_nothing_is_written(tmp_path: Path, filled: Path) -> None:
+    book = openpyxl.load_workbook(filled)
+    sheet = book["Benefits"]
+    sheet["Q2"] = "2025-01-01"  # target date before the baseline date
+    sheet["I3"] = "growth"  # not a category
+    sheet["O3"] = "31/02/2026"  # no such date
+    sheet["G3"] = "Licence Savings"  # not a key
+    sheet["C3"] = "CRM"  # another name for the initiative named in C2
+    sheet["B4"] = None  # no initiative
+    book["Profile points"]["A2"] = "nothing"
+    book.save(filled)
+    config = tmp_path / "config"
+    result = invoke("import", str(filled), config=config)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "Benefits!Q2: target_date: must be after the baseline date 2025-09-01 (got '2025-01-01')",
+        "Benefits!C3: initiative_name: differs from 'CRM modernisation' given for this initiative in Benefits!C2"
+        " (got 'CRM')",
+        "Benefits!G3: benefit_key: a key is lowercase letters, digits, - and _, starting with a letter or digit"
+        " (got 'Licence Savings')",
+        "Benefits!I3: category: must be one of revenue, cost_reduction, operational_efficiency, people_capability"
+        " (got 'growth')",
+        "Benefits!O3: baseline_date: no such date (read as day/month/year) (got '31/02/2026')",
+        "Benefits!R3: profile: no rows for this benefit in the 'Profile points' sheet (got 'points')",
+        "Benefits!B4: initiative: required: the key of the benefit's initiative",
+        "Profile points!A2: benefit_key: no such benefit key on the Benefits sheet (got 'nothing')",
+        f"error: {filled}: 8 problems; nothing written",
+    ]
+    assert not (config / "portfolio.yaml").exists()
+
+
+def test_a_csv_register_with_header_variants_and_month_first_dates(tmp_path: Path) -> None:
+    csv = tmp_path / "register.csv"
+    csv.write_text(
+        "PROGRAMME;initiative key;Initiative Name;tactic;Initiative-Owner;Benefit;benefit_name;Category;Metric;"
+        "Unit;Direction;Measure;Baseline Value;Baseline Date;Target Value;Target Date;Owner;Notes\n"
+        "ops;lean;Lean ops;optimised processes;Ana;cycle-time;Cycle time;operational efficiency;ops.cycle_days;"
+        "days;decrease;level;10;09/01/2025;6;12/31/2026;Ana;first wave\n",
+        encoding="utf-8-sig",
+    )
+    out = tmp_path / "out" / "portfolio.yaml"
+    result = invoke("import", str(csv), "--monthfirst", "--out", str(out), "--name", "Ops", config=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "warning: register.csv:row 1: column 'Notes' is not part of the register: ignored\n"
+    register = load_register(out.parent)
+    (benefit,) = register.initiatives[0].benefits
+    assert (register.name, benefit.baseline.date, benefit.target.date) == (
+        "Ops",
+        dt.date(2025, 9, 1),
+        dt.date(2026, 12, 31),
+    )
+    assert [(p.key, p.name) for p in register.programmes] == [("ops", "ops")]  # no Programmes sheet: made from the keys
+
+
+def test_csv_problems_name_the_row(tmp_path: Path) -> None:
+    csv = tmp_path / "register.csv"
+    header = ",".join(column.field for column in BENEFITS.columns if column.required)
+    good = "g,i,Init,innovation,Ann,b1,Benefit,revenue,m.x,GBP,increase,cumulative,0,2026-01-01,10,2027-01-01,Ann"
+    bad = "g,i,Init,innovation,Ann,b2,Benefit,revenue,m.x,EUR,increase,cumulative,0,2026-01-01,-5,2027-01-01,Ann"
+    csv.write_text(f"{header}\n{good}\n{bad}\n")
+    result = invoke("import", str(csv), "--out", str(tmp_path / "p.yaml"), config=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        "register.csv:row 3: unit: 'EUR' differs from 'GBP', the unit of m.x in benefit b1",
+        "register.csv:row 3: target_value: must be above the baseline value 0 for direction increase (got '-5')",
+    ]
+
+
+def test_export_of_the_demo_imports_back_to_the_same_register(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    runner = CliRunner()
+    database = ["--config", str(config), "--database", f"sqlite:///{tmp_path}/b.db"]
+    assert runner.invoke(main, [*database, "init", "--demo"]).exit_code == 0
+    workbook = tmp_path / "demo.xlsx"
+    result = invoke("export", "--out", str(workbook), config=config)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote {workbook}: 10 initiatives, 30 benefits\n"
+    again = tmp_path / "again"
+    assert invoke("import", str(workbook), config=again).exit_code == 0
+    assert load_register(again) == load_register(config)
+
+
+def test_an_existing_file_is_not_overwritten_without_force(tmp_path: Path, filled: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "portfolio.yaml").write_text("name: ours\n")
+    result = invoke("import", str(filled), config=config)
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"error: {config}/portfolio.yaml already exists: add --force to overwrite it (or --out another path)\n"
+    )
+    assert (config / "portfolio.yaml").read_text() == "name: ours\n"
+    assert invoke("import", str(filled), "--force", config=config).exit_code == 0
+    assert load_register(config).name == "Our portfolio"
+    assert invoke("template", "--out", str(filled), config=config).exit_code == 1
+
+
+def test_a_file_that_is_not_a_register_is_one_line(tmp_path: Path) -> None:
+    odd = tmp_path / "register.xlsx"
+    odd.write_text("not a workbook")
+    result = invoke("import", str(odd), config=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {odd}: not a readable Excel workbook")
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    book.save(odd)
+    result = invoke("import", str(odd), config=tmp_path)
+    assert result.stderr == f"error: {odd}: no sheet named 'Benefits' (the workbook has 'Sheet1')\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "dayfirst", "expected"),
+    [
+        ("2026-04-01", True, dt.date(2026, 4, 1)),
+        ("2026/04/01", False, dt.date(2026, 4, 1)),
+        ("2026-04-01 00:00:00", True, dt.date(2026, 4, 1)),
+        ("01/04/2026", True, dt.date(2026, 4, 1)),
+        ("01/04/2026", False, dt.date(2026, 1, 4)),
+        ("1.4.2026", True, dt.date(2026, 4, 1)),
+        ("1 Apr 2026", False, dt.date(2026, 4, 1)),
+        ("April 1, 2026", True, dt.date(2026, 4, 1)),
+        (dt.datetime(2026, 4, 1, 0, 0), True, dt.date(2026, 4, 1)),
+    ],
+)
+def test_date_forms(written: object, dayfirst: bool, expected: dt.date) -> None:
+    assert parse_date(written, dayfirst=dayfirst) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("01/04/26", "write the year in full"),
+        ("30/02/2026", "no such date (read as day/month/year)"),
+        ("soon", "not a date: write 2026-04-01 or 01/04/2026 (day first)"),
+    ],
+)
+def test_a_date_that_is_not_one_says_what_to_write(written: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_date(written)
