@@ -27,7 +27,7 @@ CHROMIUM_ARGS = (
     "--no-first-run",
     "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing is fetched, even if a page asked
     "--no-pdf-header-footer",
-    "--window-size=1400,1000",  # the width the charts are drawn at before printing
+    "--window-size=1060,1000",  # charts are drawn at this width (less the page padding): A4 landscape's 1,032 px
 )
 TIMEOUT_SECONDS = 300.0
 _HINT = f"install it (apt-get install chromium) or point --chromium or {CHROMIUM_ENV} at its executable"
