@@ -378,6 +378,8 @@ def _structure_problems(exc: ValidationError) -> list[Problem]:
             from benefits.register_io.dates import iso_hint
 
             message = iso_hint(value)
+        elif error["type"] == "string_pattern_mismatch" and loc[-1:] == ("key",):
+            message = "a key is lowercase letters, digits, - and _, starting with a letter or digit"
         problems.setdefault(loc, Problem(loc, message, value))
     return list(problems.values())
 
