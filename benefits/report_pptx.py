@@ -47,8 +47,8 @@ def steering_deck(session: Session, as_of: dt.date | None = None) -> bytes:
     _summary_slide(deck, summary, trust.headline(trust.track_record(session)))
     _value_chart_slide(deck, summary)
     at_risk = attention[attention["status"] == "at_risk"]
+    pages = -(-len(at_risk) // ROWS_PER_SLIDE)
     for page, start in enumerate(range(0, len(at_risk), ROWS_PER_SLIDE), start=1):
-        pages = -(-len(at_risk) // ROWS_PER_SLIDE)
         title = "At risk" if pages == 1 else f"At risk ({page} of {pages})"
         _at_risk_slide(deck, title, at_risk.iloc[start : start + ROWS_PER_SLIDE], summary.currency)
     for benefit in attention[attention["status"] == "off_track"].itertuples():

@@ -41,24 +41,23 @@ def report(ctx: click.Context, out: Path, chromium: str | None, as_of: dt.dateti
         from benefits.report_pdf import find_chromium
 
         browser = find_chromium(chromium)  # before reading the store: a missing browser fails at once
-    from benefits.report import steering_pack
-    from benefits.report_pptx import steering_deck
-
     ws = workspace(ctx)
     ws.ensure_current()
-    with ws.sessions() as session:
-        pack = (
-            steering_deck(session, as_of_date(as_of))
-            if suffix == ".pptx"
-            else steering_pack(session, as_of_date(as_of))
-        )
     out.parent.mkdir(parents=True, exist_ok=True)
-    if browser is not None:
+    with ws.sessions() as session:
+        if suffix == ".pptx":
+            from benefits.report_pptx import steering_deck
+
+            out.write_bytes(steering_deck(session, as_of_date(as_of)))
+            html = None
+        else:
+            from benefits.report import steering_pack
+
+            html = steering_pack(session, as_of_date(as_of))
+    if browser is not None and html is not None:
         from benefits.report_pdf import print_pdf
 
-        print_pdf(str(pack), out, browser)
-    elif isinstance(pack, bytes):
-        out.write_bytes(pack)
-    else:
-        out.write_text(pack, encoding="utf-8")
+        print_pdf(html, out, browser)
+    elif html is not None:
+        out.write_text(html, encoding="utf-8")
     click.echo(f"steering pack written to {out} ({out.stat().st_size // 1024} KiB)")
