@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from benefits.cli import main
@@ -184,6 +185,23 @@ def test_export_of_the_demo_imports_back_to_the_same_register(tmp_path: Path) ->
     again = tmp_path / "again"
     assert invoke("import", str(workbook), config=again).exit_code == 0
     assert load_register(again) == load_register(config)
+
+
+def test_finance_settings_and_value_types_round_trip_and_phased_costs_are_refused(demo_config: Path) -> None:
+    data = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
+    data.update(fiscal_year_start_month=1, discount_rate=0.05, appraisal_years=7, valuation_date="2025-04-01")
+    data["initiatives"][0]["benefits"][1]["value_type"] = "amount"
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(data))
+    workbook = demo_config.parent / "demo.xlsx"
+    assert invoke("export", "--out", str(workbook), config=demo_config).exit_code == 0
+    again = demo_config.parent / "again"
+    assert invoke("import", str(workbook), config=again).exit_code == 0
+    assert load_register(again) == load_register(demo_config)
+    data["initiatives"][0]["investment"] = {"one_off": [{"amount": 100, "date": "2025-06-01"}, {"amount": 200}]}
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(data))
+    result = invoke("export", "--out", str(workbook), "--force", config=demo_config)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: initiative crm-modernisation: its investment has costs by date")
 
 
 def test_an_existing_file_is_not_overwritten_without_force(tmp_path: Path, filled: Path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from benefits.register import Category, Direction, Loc, Measure, Tactic
+from benefits.register import Category, Direction, Loc, Measure, Tactic, ValueType
 
 Kind = Literal["text", "number", "integer", "date", "yes_no", "choice"]
 
@@ -145,6 +145,10 @@ BENEFITS = Sheet(
                "How often the metric reports, in days (inferred when blank).", aliases=("cadence",), example="7"),
         Column("stale_tolerance", "Stale tolerance", ("stale_tolerance",), "number", False,
                "Missed cadences before the data counts as stale, at least 1 (default 2).", example="2"),
+        Column("value_type", "Value type", ("value_type",), "choice", False,
+               "run_rate: the value is a rate per year (level measures only); amount: money banked by then "
+               "(default: run_rate for a level measure, amount for a cumulative one).", _values(ValueType),
+               example="run_rate"),
     ),
     required=True,
     aliases=("register", "benefits register"),
@@ -210,13 +214,24 @@ METRICS = Sheet(
 
 PORTFOLIO = Sheet(
     "Portfolio",
-    "The portfolio's name and currency, on the row under the headers. Optional: the name defaults to the "
-    "file's name (or --name), the currency to GBP (or --currency).",
+    "The portfolio's name, currency and finance settings, on the row under the headers. Optional: the name "
+    "defaults to the file's name (or --name), the currency to GBP (or --currency).",
     (
         Column("portfolio_name", "Portfolio name", ("name",), "text", True, "The portfolio's name.",
                aliases=("name", "portfolio"), example="Demo transformation portfolio"),
         Column("currency", "Currency", ("currency",), "text", False, "Three-letter currency code (default GBP).",
                example="GBP"),
+        Column("fiscal_year_start_month", "Fiscal year start month", ("fiscal_year_start_month",), "integer", False,
+               "The month (1-12) the fiscal year starts on its 1st (default 4, April, for GBP; else 1).",
+               example="4"),
+        Column("discount_rate", "Discount rate", ("discount_rate",), "number", False,
+               "The NPV's annual discount rate as a fraction (default 0.035, the Green Book's 3.5%).",
+               example="0.035"),
+        Column("appraisal_years", "Appraisal years", ("appraisal_years",), "integer", False,
+               "Fiscal years a business case runs (default 10).", example="10"),
+        Column("valuation_date", "Valuation date", ("valuation_date",), "date", False,
+               "Discounting's year 0 is the fiscal year holding this date (default: the portfolio's first).",
+               example="2025-04-01"),
     ),
 )  # fmt: skip
 

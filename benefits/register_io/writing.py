@@ -70,7 +70,7 @@ def _rows(register: Register) -> dict[str, list[dict[str, Any]]]:
             {"initiative": initiative.key, **_fields(MILESTONES, m.model_dump())} for m in initiative.milestones
         ]
     return {
-        PORTFOLIO.name: [_fields(PORTFOLIO, {"name": register.name, "currency": register.currency})],
+        PORTFOLIO.name: [_fields(PORTFOLIO, register.model_dump(exclude={"programmes", "initiatives", "metrics"}))],
         PROGRAMMES.name: [_fields(PROGRAMMES, p.model_dump()) for p in register.programmes],
         BENEFITS.name: benefits,
         MILESTONES.name: milestones,
