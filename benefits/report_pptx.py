@@ -19,6 +19,7 @@ import pandas as pd
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.presentation import Presentation as Deck
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Length, Pt
@@ -28,7 +29,7 @@ from benefits.dashboards import queries, trust
 from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, money, percent, quantity, status_label
 from benefits.report import needing_attention, portfolio_name
 
-ROWS_PER_SLIDE = 8  # table rows on an at-risk slide
+ROWS_PER_SLIDE = 7  # table rows on an at-risk slide (each "why" wraps to about three lines)
 LISTED = 8  # benefits named on the "what changed" slide before "… and N more"
 _WIDTH, _HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
 _MARGIN = Inches(0.5)
@@ -231,6 +232,7 @@ def _text(slide: Slide, lines: list[tuple[str, int]], top: Length, size: int = 1
     box = slide.shapes.add_textbox(_MARGIN, top, _BODY_WIDTH, Emu(_HEIGHT - top - _MARGIN))
     frame = box.text_frame
     frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # PowerPoint shrinks a long list to the box
     for n, (text, level) in enumerate(lines):
         paragraph = frame.paragraphs[0] if n == 0 else frame.add_paragraph()
         paragraph.text = ("• " if level else "") + text
