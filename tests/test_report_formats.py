@@ -119,3 +119,26 @@ def _text(slide: object) -> str:
         if shape.has_table:
             parts.extend(cell.text for row in shape.table.rows for cell in row.cells)
     return "\n".join(parts)
+
+
+def test_pptx_pack_of_the_demo_portfolio_pages_its_at_risk_benefits(tmp_path: Path) -> None:
+    url = dd.build_demo_store(tmp_path, dd.AS_OF)  # every one of the 30 benefits at risk
+    out = tmp_path / "demo.pptx"
+    arguments = ["--config", str(dd.CONFIG), "--database", url, "report", "--out", str(out)]
+    result = CliRunner().invoke(main, [*arguments, "--as-of", dd.AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    slides = list(Presentation(str(out)).slides)
+    assert [slide.shapes.title.text for slide in slides] == [
+        "Benefits steering pack",
+        "What changed and what needs a decision",
+        "Portfolio summary",
+        "Planned vs realised value by initiative (GBP)",
+        *(f"At risk ({n} of 5)" for n in range(1, 6)),  # 30 benefits, 7 to a slide
+    ]
+    texts = [_text(slide) for slide in slides]
+    assert "Demo transformation portfolio · as of 2025-07-07 · 30 benefits" in texts[0]
+    assert "Needing a decision: 30 benefits, 0 off track, 30 at risk, 0 with stale data" in texts[1]
+    assert "… and 22 more" in texts[1]
+    chart = next(shape.chart for shape in slides[3].shapes if shape.has_chart)
+    assert "CRM modernisation" in list(chart.plots[0].categories)
+    assert sum(text.count("demo forecast") for text in texts[4:]) == 30
