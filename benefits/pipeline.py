@@ -34,11 +34,15 @@ def sync_stage(
     """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
     stderr in the CLI), one line per file or line the connector could not read, and, when rows
     were quarantined, their commonest reasons and the command that lists them (a run that accepted
-    none of its rows says so first)."""
+    none of its rows says so first). First comes a ``warning:`` line (through ``fail``) for each
+    installed plugin not loaded, or loaded with a warning, for its plugin API version."""
+    from benefits.plugins.manager import plugin_problems
     from benefits.sync.runner import sync_all  # here: `benefits forecast` need not load the sync stage
 
     register = ws.register()
     ws.ensure_current()
+    for problem in plugin_problems():
+        (fail or echo)(f"warning: {problem}")
     reports = sync_all(
         ws.sessions,
         ws.config_dir,

@@ -8,7 +8,7 @@ import pytest
 
 from benefits.plugins.csv_files import CsvConnector
 from benefits.plugins.demo import DemoConnector
-from benefits.testing import ClaimsConnectorTests, ConnectorTests, get_connector_tests
+from benefits.testing import ClaimsConnectorTests, ConnectorTests, RestatementTests, get_connector_tests
 
 from .conftest import ROOT
 
@@ -33,6 +33,7 @@ def test_the_kit_is_one_class_of_named_tests() -> None:
     )
     assert issubclass(TestDemoConnector, ClaimsConnectorTests)  # it implements claims(): the kit checks them
     assert not issubclass(TestCsvConnector, ClaimsConnectorTests)  # no claims(): nothing to skip
+    assert issubclass(TestCsvConnector, RestatementTests)  # every connector: it runs given a benefits_restate fixture
     assert set(CLAIMS_TESTS) - set(STANDARD_TESTS) == {
         "test_claims_are_valid_claim_records",
         "test_claims_are_repeatable",
@@ -86,7 +87,8 @@ def test_the_kit_fails_a_connector_that_breaks_the_contract(pytester: pytest.Pyt
         "test_claims_are_repeatable",
     ]
     claims_tests = len(CLAIMS_TESTS) - len(STANDARD_TESTS)  # Broken has claims(): the kit adds their tests
-    result.assert_outcomes(failed=len(failed), skipped=1, passed=len(STANDARD_TESTS) + claims_tests - len(failed) - 1)
+    passed = len(STANDARD_TESTS) + claims_tests - len(failed) - 1
+    result.assert_outcomes(failed=len(failed), skipped=2, passed=passed)  # no benefits_restate fixture: skipped
     for name in failed:
         result.stdout.fnmatch_lines([f"FAILED test_broken.py::TestBroken::{name}*"])
     result.stdout.fnmatch_lines(
@@ -245,7 +247,7 @@ def test_the_kit_fills_placeholders_uses_the_syncs_types_and_checks_bookmarks_an
     pytester.makepyfile(test_sync_like=SYNC_LIKE)
     result = pytester.runpytest("-p", "no:cacheprovider", "-rf", "--show-capture=no")  # what Leaky logged is its own
     kit = len(STANDARD_TESTS) + 1  # the wrong-credentials test: both declare a SecretStr
-    result.assert_outcomes(passed=3 * kit - 3, failed=3)
+    result.assert_outcomes(passed=3 * kit - 3, failed=3, skipped=3)  # the restatement tests: no benefits_restate
     result.stdout.fnmatch_lines(
         [
             "FAILED test_sync_like.py::TestLiar::test_a_run_from_a_bookmark_yields_only_newer_records*",
@@ -257,3 +259,68 @@ def test_the_kit_fills_placeholders_uses_the_syncs_types_and_checks_bookmarks_an
     result.stdout.fnmatch_lines(["*incremental is True, but a run from bookmark 2026-11-09 yielded older periods*"])
     result.stdout.fnmatch_lines(["*check() passed with wrong credentials*"])
     assert "tok-right" not in result.stdout.str()
+
+
+RESTATING = '''
+import datetime as dt
+import pytest
+from benefits.plugins.connector import Connector, MetricInfo
+from benefits.testing import get_connector_tests
+
+#: The source: week -> (value, the date it was last updated). The connector reads in a forked child, which sees it.
+SOURCE = {"2026-11-02": (100, "2026-11-03"), "2026-11-09": (110, "2026-11-10"), "2026-11-16": (120, "2026-11-17")}
+
+class ByUpdate(Connector):
+    """Asks for what was updated since the bookmark: a restated old week comes again."""
+    type = "by-update"
+    incremental = True
+
+    def discover(self):
+        return [MetricInfo("ledger.it_opex_weekly", "GBP")]
+
+    def records(self):
+        since = (self.context.bookmark or dt.date.min).isoformat()
+        for week, (value, updated) in SOURCE.items():
+            if self.keep(week, updated, since):
+                yield {"metric": "ledger.it_opex_weekly", "period": week, "value": value, "unit": "GBP"}
+
+    def keep(self, week, updated, since):
+        return updated >= since
+
+class ByPeriod(ByUpdate):
+    """Asks only for periods from the bookmark on: a restated old week is missed."""
+    type = "by-period"
+
+    def keep(self, week, updated, since):
+        return week >= since
+
+@pytest.fixture
+def benefits_restate():
+    saved = dict(SOURCE)
+
+    def restate(record):
+        value, _ = SOURCE[record["period"]]
+        SOURCE[record["period"]] = (value + 1, "2026-11-23")
+
+    yield restate
+    SOURCE.clear()
+    SOURCE.update(saved)
+
+TestByUpdate = get_connector_tests(ByUpdate, {}, as_of="2026-11-23")
+TestByPeriod = get_connector_tests(ByPeriod, {}, as_of="2026-11-23")
+'''
+
+
+def test_the_kit_checks_that_a_restated_value_is_synced_again_and_counted_as_restated(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_restating=RESTATING)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rf", "-k", "restated")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*changed ledger.it_opex_weekly 2026-11-02 at the source, the next sync (bookmark 2026-11-16) counted "
+            "0 new, 0 restated, 1 unchanged, 0 quarantined; expected 1 restated*",
+            "FAILED test_restating.py::TestByPeriod::test_a_restated_record_is_synced_again_and_counted_as_restated*",
+        ]
+    )

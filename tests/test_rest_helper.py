@@ -9,7 +9,7 @@ import importlib.util
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
@@ -226,3 +226,15 @@ class TestSkillsCloudTraining(
     @pytest.fixture(autouse=True)
     def _served(self, api: Api) -> None:
         type(self).settings = {"base_url": api.url, "token": "${SKILLS_TOKEN}", "retries": 0}
+
+    @pytest.fixture
+    def benefits_restate(self) -> Iterator[Callable[[dict[str, Any]], None]]:
+        """The kit's restatement test: SkillsCloud corrects a week's count, updated on the sync date."""
+        saved = [dict(item) for item in ITEMS]
+
+        def restate(record: dict[str, Any]) -> None:
+            item = next(i for i in ITEMS if i["week"] == record["period"])
+            item.update(trained=item["trained"] + 1, updated=AS_OF.isoformat())
+
+        yield restate
+        ITEMS[:] = saved

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benefits import __version__
 from benefits.cli import main
+from benefits.plugins import PLUGIN_API_VERSION
 from benefits.plugins.scaffold import KINDS, package_files
 
 
@@ -36,6 +38,9 @@ def test_the_package_has_a_build_system_an_entry_point_secrets_and_a_one_line_ki
     ast.parse(module)
     assert 'type: ClassVar[str] = "skills-cloud"' in module and "class SkillsCloudConnector(" in module
     assert ("SecretStr" in module) is (kind != "file")  # a file export needs no credentials
+    assert f'BENEFITS_PLUGIN_API = "{PLUGIN_API_VERSION}"' in module
+    assert project["project"]["dependencies"] == [f"benefits>={'.'.join(__version__.split('.')[:2])}"]
+    assert "def benefits_restate(" in files["tests/conftest.py"]  # the kit's restatement test runs
     test = [line for line in files["tests/test_benefits_skills_cloud.py"].splitlines() if line.strip()]
     assert len(test) == 3 and test[-1].startswith("TestSkillsCloudConnector = get_connector_tests(")
 
@@ -96,7 +101,29 @@ def test_a_generated_package_installs_offline_and_passes_its_tests(kind: str, tm
     )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     listed = run(python, "-c", "from benefits.cli import main; main()", "plugins", cwd=tmp_path, env=env)
-    assert f"gen-{kind} 0.1.0  connectors: gen-{kind}  hooks: register_connectors" in listed.stdout, listed.stderr
+    line = f"gen-{kind} 0.1.0  plugin API {PLUGIN_API_VERSION}  connectors: gen-{kind}  hooks: register_connectors"
+    assert line in listed.stdout and "warning" not in listed.stdout, listed.stdout + listed.stderr
     tests = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=package, env=env)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout and "failed" not in tests.stdout
+
+
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the three kinds: benefits and its dependencies are analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+@pytest.mark.slow  # mypy analyses benefits and its dependencies (pydantic, SQLAlchemy, pandas) the first time
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_generated_package_passes_ruff_and_mypy_strict_as_generated(
+    kind: str, tmp_path: Path, mypy_cache: Path
+) -> None:
+    assert CliRunner().invoke(main, ["plugins", "new", f"typed-{kind}", "--kind", kind, "--directory", str(tmp_path)])
+    package = tmp_path / f"benefits-typed-{kind}"
+    env = {**os.environ, "PYTHONPATH": str(package)}
+    for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+        ruff = run(sys.executable, "-m", *check, cwd=package, env=env)
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    mypy = run(sys.executable, "-m", "mypy", "--cache-dir", mypy_cache, ".", cwd=package, env=env)
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr  # the package's own [tool.mypy]: strict, pydantic plugin

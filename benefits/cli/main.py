@@ -248,18 +248,45 @@ def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | Non
 
 
 @main.group(invoke_without_command=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a line per plugin; json: a list, one object per plugin, not-loaded ones included.",
+)
 @click.pass_context
-def plugins(ctx: click.Context) -> None:
-    """List loaded plugins: name, version, connector types and hooks (`plugins new` starts a new one)."""
+def plugins(ctx: click.Context, fmt: str) -> None:
+    """List plugins: name, version, plugin API version, connector types and hooks (`plugins new` starts one).
+
+    A plugin written for another major version of the plugin API is not loaded, and one that
+    declares no version is loaded with a warning; each gets a line saying so.
+    """
     if ctx.invoked_subcommand is not None:
         return
+    import json
+
+    from benefits.plugins.manager import api_checks
     from benefits.plugins.manager import plugins as loaded
 
+    problems = {check.plugin: check.problem for check in api_checks()}
+    if fmt == "json":
+        listed = [{**vars(info), "loaded": True, "problem": problems.get(info.name)} for info in loaded()]
+        refused = [
+            {"name": c.plugin, "plugin_api": c.declared, "loaded": False, "problem": c.problem}
+            for c in api_checks()
+            if not c.loaded
+        ]
+        click.echo(json.dumps(listed + refused, indent=2))
+        return
     for info in loaded():
         click.echo(
-            f"{info.name} {info.version}  connectors: {', '.join(info.connectors) or '-'}"
-            f"  hooks: {', '.join(info.hooks)}"
+            f"{info.name} {info.version}  plugin API {info.plugin_api or 'not declared'}"
+            f"  connectors: {', '.join(info.connectors) or '-'}  hooks: {', '.join(info.hooks)}"
         )
+    for problem in filter(None, problems.values()):
+        click.echo(f"warning: {problem}")
 
 
 @plugins.command("new")

@@ -17,6 +17,7 @@ file can be read at all does the connector fail, with the first file's reason.
 
 from __future__ import annotations
 
+import builtins
 import codecs
 import csv
 import datetime as dt
@@ -95,7 +96,7 @@ class CsvConnector(Connector):
     """Reads observations from CSV or .xlsx files matched by a glob, one record per row."""
 
     type: ClassVar[str] = "csv"
-    Settings = CsvSettings
+    Settings: ClassVar[builtins.type[BaseModel]] = CsvSettings  # a subclass may declare settings of its own
     settings: CsvSettings
 
     def check(self) -> None:

@@ -2,7 +2,8 @@
 
 The pluggy project name and the entry-point group are both ``benefits``. Hooks are called
 with keyword arguments only, so an implementation may accept fewer arguments than declared.
-Every hook here is documented in docs/plugins.md (a test keeps the two in step).
+Every hook here is documented in docs/plugins.md (a test keeps the two in step), and
+:data:`PLUGIN_API_VERSION` versions them as a whole.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from benefits.register import Register
 
 PROJECT = "benefits"
+
+PLUGIN_API_VERSION = "1.0"
+"""The version of this plugin API, ``MAJOR.MINOR``. A minor version only adds (hooks, optional
+arguments, helpers); a major version may remove what an earlier one deprecated. A plugin declares
+the version it was written for as ``BENEFITS_PLUGIN_API = "1.0"`` in the module its entry point
+names; the plugin manager does not load a plugin written for another major version."""
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

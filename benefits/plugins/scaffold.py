@@ -5,8 +5,10 @@ one module with a settings class (secrets typed ``SecretStr``) and a connector b
 framework's helpers (``rest``: :class:`benefits.plugins.http.RestConnector`; ``sql``: the built-in
 sql connector; ``file``: the built-in csv connector), the one-line conformance test, a
 ``conftest.py`` with a stand-in source so that the kit passes as generated, a README and a CI
-workflow. Placeholders in the templates are ``__DIST__``, ``__MODULE__``, ``__TYPE__``,
-``__CLASS__`` and ``__PREFIX__``.
+workflow. The module declares the plugin API it is written for (``BENEFITS_PLUGIN_API``), the
+pyproject pins the first benefits release that offers it, and the package passes ``ruff check``
+and ``mypy --strict`` as generated. Placeholders in the templates are ``__DIST__``, ``__MODULE__``,
+``__TYPE__``, ``__CLASS__``, ``__PREFIX__``, ``__API__`` and ``__SINCE__``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from benefits import __version__
 from benefits.errors import BenefitsError
+from benefits.plugins.hookspecs import PLUGIN_API_VERSION
+from benefits.plugins.stand_ins import CONFTESTS
 
 KINDS = ("rest", "sql", "file")
 NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -30,10 +35,12 @@ version = "0.1.0"
 description = "A benefits connector plugin: the `__TYPE__` connector."
 readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["benefits"]  # pin the plugin API you test against, e.g. "benefits>=0.1,<0.2"
+# The first benefits release that offers plugin API __API__ (BENEFITS_PLUGIN_API in the module); no upper
+# bound: benefits refuses, in one line, a plugin written for another major version of the plugin API.
+dependencies = ["benefits>=__SINCE__"]
 
 [project.optional-dependencies]
-test = ["pytest>=8"]
+test = ["pytest>=8", "mypy>=1.10", "ruff>=0.5"]
 
 # This table makes the package a benefits plugin: `benefits plugins` lists it by this name.
 [project.entry-points.benefits]
@@ -47,11 +54,22 @@ packages = ["__MODULE__"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
+
+[tool.ruff]
+line-length = 120
+
+[tool.ruff.lint]
+select = ["E", "F", "I", "UP", "B"]
+
+[tool.mypy]
+strict = true
+plugins = ["pydantic.mypy"]
 """
 
 TEST = """\
-from __MODULE__ import __CLASS__, TEST_SETTINGS
 from benefits.testing import get_connector_tests
+
+from __MODULE__ import TEST_SETTINGS, __CLASS__
 
 Test__CLASS__ = get_connector_tests(__CLASS__, TEST_SETTINGS)
 """
@@ -68,16 +86,19 @@ jobs:
         with:
           python-version: "3.11"
       - run: pip install -e '.[test]'
+      - run: ruff check . && ruff format --check . && mypy .
       - run: pytest
 """
 
 README = """\
 # __DIST__
 
-A [benefits](https://github.com/) connector plugin: the `__TYPE__` connector (__WHAT__).
+A [benefits](https://github.com/) connector plugin: the `__TYPE__` connector (__WHAT__), written for
+benefits' plugin API __API__ (`BENEFITS_PLUGIN_API` in `__MODULE__/__init__.py`).
 
 ```
-pip install -e '.[test]'   # then `benefits plugins` lists: __TYPE__ 0.1.0  connectors: __TYPE__
+pip install -e '.[test]'   # then `benefits plugins` lists: __TYPE__ 0.1.0  plugin API __API__  connectors: __TYPE__ ...
+ruff check . && mypy .     # lint and types, as CI runs them
 pytest                     # the conformance kit, against the stand-in source in tests/conftest.py
 ```
 
@@ -105,13 +126,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import SecretStr
-
 from benefits.plugins import hookimpl
 from benefits.plugins.connector import Connector
 from benefits.plugins.http import CursorPaginator, RestConnector, RestSettings
+from pydantic import SecretStr
 
 __version__ = "0.1.0"
+BENEFITS_PLUGIN_API = "__API__"  # the plugin API this plugin is written for: `benefits plugins` shows it
 
 #: What the conformance test (tests/test___MODULE__.py) syncs: `${NAME}` is filled from the environment.
 TEST_SETTINGS = {"base_url": "${__PREFIX___BASE_URL}", "token": "${__PREFIX___TOKEN}"}
@@ -134,8 +155,13 @@ class __CLASS__(RestConnector):
     paginator = CursorPaginator("meta.next_cursor", param="cursor")
 
     def record(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {"metric": item["metric"], "period": item["week"], "value": item["value"], "unit": item["unit"],
-                "source_ref": f"__TYPE__:{item['id']}"}
+        return {
+            "metric": item["metric"],
+            "period": item["week"],
+            "value": item["value"],
+            "unit": item["unit"],
+            "source_ref": f"__TYPE__:{item['id']}",
+        }
 
 
 @hookimpl
@@ -151,18 +177,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
 from benefits.plugins import hookimpl
 from benefits.plugins.connector import Connector, SyncContext
 from benefits.plugins.sql_query import SqlConnector, SqlSettings
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __version__ = "0.1.0"
+BENEFITS_PLUGIN_API = "__API__"  # the plugin API this plugin is written for: `benefits plugins` shows it
 
 #: What the conformance test (tests/test___MODULE__.py) syncs: `${NAME}` is filled from the environment.
 TEST_SETTINGS = {"url": "${__PREFIX___DATABASE_URL}"}
 
-QUERY = "SELECT metric, period, value, unit FROM observations WHERE period >= :since ORDER BY period"
+#: Rows updated since the bookmark, so that a restated old period is read again.
+QUERY = "SELECT metric, period, value, unit FROM observations WHERE updated >= :since ORDER BY period"
 
 
 class __CLASS__Settings(BaseModel):
@@ -174,7 +201,7 @@ class __CLASS__Settings(BaseModel):
 
 
 class __CLASS__(SqlConnector):
-    """Weekly observations; only periods from the bookmark on are read."""
+    """Weekly observations; only rows updated since the bookmark are read."""
 
     type: ClassVar[str] = "__TYPE__"
     Settings = __CLASS__Settings
@@ -198,13 +225,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from benefits.plugins import hookimpl
 from benefits.plugins.connector import ColumnMapping, Connector, SyncContext
 from benefits.plugins.csv_files import CsvConnector, CsvSettings
+from pydantic import BaseModel, ConfigDict, Field
 
 __version__ = "0.1.0"
+BENEFITS_PLUGIN_API = "__API__"  # the plugin API this plugin is written for: `benefits plugins` shows it
 
 #: What the conformance test (tests/test___MODULE__.py) syncs: `${NAME}` is filled from the environment.
 TEST_SETTINGS = {"path": "${__PREFIX___EXPORTS}"}
@@ -233,123 +260,6 @@ def register_connectors() -> list[type[Connector]]:
     """The `__TYPE__` connector."""
     return [__CLASS__]
 ''',
-}
-
-SAMPLE = """\
-#: Sample observations of a metric of benefits' demo register, which the kit validates against.
-WEEKS = [("2026-01-05", 41250), ("2026-01-12", 40980.5), ("2026-01-19", 40410)]
-"""
-
-CONFTESTS = {
-    "rest": '''\
-"""A stand-in for the API, used unless __PREFIX___BASE_URL is set (to a sandbox, say)."""
-
-import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
-
-import pytest
-
-'''
-    + SAMPLE
-    + '''TOKEN = "stand-in-token"
-ITEMS = [{"id": n, "metric": "ledger.it_opex_weekly", "week": week, "value": value, "unit": "GBP"}
-         for n, (week, value) in enumerate(WEEKS)]
-
-
-class StandIn(BaseHTTPRequestHandler):
-    """/v1/observations: a bearer token, two items a page, `updated_since` and `cursor` query parameters."""
-
-    def do_GET(self):
-        parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query))
-        if parts.path != "/v1/observations":
-            return self.reply(404, {"error": "not found"})
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self.reply(401, {"error": "invalid token"})
-        chosen = [item for item in ITEMS if item["week"] >= query.get("updated_since", "")]
-        start = int(query.get("cursor", 0))
-        more = start + 2 < len(chosen)
-        self.reply(200, {"data": chosen[start:start + 2], "meta": {"next_cursor": str(start + 2) if more else None}})
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session", autouse=True)
-def stand_in():
-    if os.environ.get("__PREFIX___BASE_URL"):
-        yield
-        return
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    os.environ["__PREFIX___BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    os.environ["__PREFIX___TOKEN"] = TOKEN
-    yield
-    server.shutdown()
-    del os.environ["__PREFIX___BASE_URL"], os.environ["__PREFIX___TOKEN"]
-''',
-    "sql": '''\
-"""A stand-in database (a SQLite file), used unless __PREFIX___DATABASE_URL is set."""
-
-import os
-import sqlite3
-
-import pytest
-
-'''
-    + SAMPLE
-    + """
-
-@pytest.fixture(scope="session", autouse=True)
-def stand_in(tmp_path_factory):
-    if os.environ.get("__PREFIX___DATABASE_URL"):
-        yield
-        return
-    path = tmp_path_factory.mktemp("db") / "source.db"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE observations (metric TEXT, period TEXT, value REAL, unit TEXT)")
-        db.executemany("INSERT INTO observations VALUES ('ledger.it_opex_weekly', ?, ?, 'GBP')", WEEKS)
-    os.environ["__PREFIX___DATABASE_URL"] = f"sqlite:///{path}"
-    yield
-    del os.environ["__PREFIX___DATABASE_URL"]
-""",
-    "file": '''\
-"""A stand-in export (a CSV file), used unless __PREFIX___EXPORTS is set."""
-
-import csv
-import os
-
-import pytest
-
-'''
-    + SAMPLE
-    + """
-
-@pytest.fixture(scope="session", autouse=True)
-def stand_in(tmp_path_factory):
-    if os.environ.get("__PREFIX___EXPORTS"):
-        yield
-        return
-    path = tmp_path_factory.mktemp("exports") / "ledger.csv"
-    with path.open("w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["Metric", "Week", "Amount", "Currency"])
-        writer.writerows(["ledger.it_opex_weekly", week, value, "GBP"] for week, value in WEEKS)
-    os.environ["__PREFIX___EXPORTS"] = str(path)
-    yield
-    del os.environ["__PREFIX___EXPORTS"]
-""",
 }
 
 USAGE = {
@@ -391,6 +301,8 @@ def package_files(name: str, kind: str) -> dict[str, str]:
         "__TYPE__": name,
         "__CLASS__": "".join(part.capitalize() for part in name.split("-")) + "Connector",
         "__PREFIX__": name.replace("-", "_").upper(),
+        "__API__": PLUGIN_API_VERSION,
+        "__SINCE__": ".".join(__version__.split(".")[:2]),
     }
     for token, word in words.items():
         files = {path.replace(token, word): text.replace(token, word) for path, text in files.items()}

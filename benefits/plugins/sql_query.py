@@ -10,6 +10,7 @@ precision is lost): validation is the framework's job.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
 import os
@@ -110,7 +111,7 @@ class SqlConnector(Connector):
     """Runs one SQL query and yields one record per row, streaming."""
 
     type: ClassVar[str] = "sql"
-    Settings = SqlSettings
+    Settings: ClassVar[builtins.type[BaseModel]] = SqlSettings  # a subclass may declare settings of its own
     settings: SqlSettings
 
     def check(self) -> None:

@@ -12,6 +12,7 @@ entry point once benefits is installed) adds the ``benefits_register`` and ``ben
 fixtures for tests of your own.
 """
 
+from benefits.testing.restatement import RestatementTests
 from benefits.testing.suite import (
     ClaimsConnectorTests,
     ConnectorTests,
@@ -25,6 +26,7 @@ from benefits.testing.suite import (
 __all__ = [
     "ClaimsConnectorTests",
     "ConnectorTests",
+    "RestatementTests",
     "SecretSettingsTests",
     "build_connector",
     "get_connector_tests",

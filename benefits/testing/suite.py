@@ -415,10 +415,12 @@ def get_connector_tests(
     date (a ``datetime.date`` or ISO text), by default today; ``env`` the variables that fill
     ``${NAME}`` in ``settings``, by default the process environment, as in the sync. A connector
     that implements ``claims()`` also gets the tests of :class:`ClaimsConnectorTests`, and one whose
-    ``Settings`` declares a ``SecretStr`` those of :class:`SecretSettingsTests`. Assign the result
-    to a name starting with ``Test``.
+    ``Settings`` declares a ``SecretStr`` those of :class:`SecretSettingsTests`; every connector gets
+    the restatement test (:mod:`benefits.testing.restatement`), which runs when a ``benefits_restate``
+    fixture is defined. Assign the result to a name starting with ``Test``.
     """
     from benefits.plugins.secrets import declares_secrets
+    from benefits.testing.restatement import RestatementTests
 
     if not (isinstance(connector_cls, type) and issubclass(connector_cls, Connector)):
         raise TypeError(f"get_connector_tests needs a Connector subclass, not {connector_cls!r}")
@@ -434,7 +436,7 @@ def get_connector_tests(
         "as_of": sync_date(as_of),
         "env": dict(env) if env is not None else None,
     }
-    bases: list[type[ConnectorTests]] = []
+    bases: list[type[ConnectorTests]] = [RestatementTests]
     if declares_secrets(connector_cls.Settings):
         bases.append(SecretSettingsTests)
     bases.append(ClaimsConnectorTests if delivers_claims(connector_cls) else ConnectorTests)

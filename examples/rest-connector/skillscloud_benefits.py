@@ -15,6 +15,7 @@ from benefits.plugins.connector import Connector
 from benefits.plugins.http import CursorPaginator, RestConnector, RestSettings
 
 __version__ = "0.1.0"
+BENEFITS_PLUGIN_API = "1.0"  # the plugin API this plugin is written for: `benefits plugins` shows it
 
 
 class SkillsCloudSettings(RestSettings):

@@ -16,6 +16,7 @@ from benefits.plugins import hookimpl
 from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
 
 __version__ = "0.1.0"
+BENEFITS_PLUGIN_API = "1.0"  # the plugin API this plugin is written for: `benefits plugins` shows it
 
 
 class AcmeSettings(BaseModel):
@@ -32,7 +33,7 @@ class AcmeLedger(Connector):
     """Weekly figures of one ledger metric from the ACME finance system."""
 
     type: ClassVar[str] = "acme"
-    Settings: ClassVar[type[BaseModel]] = AcmeSettings
+    Settings = AcmeSettings
     settings: AcmeSettings
 
     def check(self) -> None:
