@@ -158,7 +158,7 @@ def money_value(benefit: Benefit, improvement: float | None) -> float:
 
 
 def value_type(benefit: Benefit) -> ValueType:
-    """The benefit's value type as declared; else ``run_rate`` for a level measure and ``amount`` for a cumulative one."""
+    """The benefit's value type as declared; else ``run_rate`` for a level measure, ``amount`` for a cumulative one."""
     if benefit.value_type is not None:
         return benefit.value_type
     return ValueType.run_rate if benefit.measure is Measure.level else ValueType.amount
@@ -186,29 +186,33 @@ def planned_points(benefit: Benefit, start: dt.date, until: dt.date) -> list[tup
 
 def banked(
     benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.date, at: Iterable[dt.date]
-) -> list[float]:
+) -> list[Decimal]:
     """What the benefit has banked by each date of ``at``, from ``steps`` (dated improvements after
     ``since``, in date order): in the metric's unit for an ``amount``, in unit-years for a ``run_rate``.
 
     An amount is the improvement of the latest step on or before the date (0 before the first). A
     run-rate step's improvement holds over the days since the step before (``since`` for the first)
     and banks ``improvement x days / 365``; a date inside that stretch banks its share of the days,
-    and nothing accrues after the last step."""
+    and nothing accrues after the last step. Each improvement crosses into Decimal once
+    (``money.from_float``) and is added up as Decimal."""
+    from benefits.claims.money import from_float  # the one float-to-Decimal boundary
+
     dates = [d for d, _ in steps]
     if value_type(benefit) is ValueType.amount:
-        return [steps[k - 1][1] if (k := bisect_right(dates, day)) else 0.0 for day in at]
-    edges, totals = [since, *dates], [0.0]
-    for before, (day, rate) in zip(edges, steps, strict=False):
-        totals.append(totals[-1] + rate * (day - before).days / YEAR_DAYS)
+        return [from_float(steps[k - 1][1]) if (k := bisect_right(dates, day)) else Decimal(0) for day in at]
+    rates = [from_float(rate) for _, rate in steps]
+    edges, totals = [since, *dates], [Decimal(0)]  # totals: improvement x days
+    for before, day, rate in zip(edges, dates, rates, strict=False):
+        totals.append(totals[-1] + rate * (day - before).days)
     out = []
     for day in at:
         k = bisect_left(edges, day)
         if k == 0:
-            out.append(0.0)
+            out.append(Decimal(0))
         elif k == len(edges):
-            out.append(totals[-1])
+            out.append(totals[-1] / YEAR_DAYS)
         else:
-            out.append(totals[k - 1] + steps[k - 1][1] * (day - edges[k - 1]).days / YEAR_DAYS)
+            out.append((totals[k - 1] + rates[k - 1] * (day - edges[k - 1]).days) / YEAR_DAYS)
     return out
 
 
@@ -221,12 +225,13 @@ def cash_factor(benefit: Benefit) -> Decimal:
     return -factor if benefit.dis_benefit else factor
 
 
-def cash(benefit: Benefit, quantity_banked: float, factor: Decimal | None = None) -> Decimal:
-    """Money (Decimal) for what :func:`banked` gives, or a run-rate's annual value of an improvement;
+def cash(benefit: Benefit, quantity: float | Decimal, factor: Decimal | None = None) -> Decimal:
+    """Money (Decimal) for what :func:`banked` gives, or for an improvement (a run-rate's annual value);
     ``factor`` is :func:`cash_factor` when the caller already has it."""
     from benefits.claims.money import from_float
 
-    return from_float(quantity_banked) * (cash_factor(benefit) if factor is None else factor)
+    exact = quantity if isinstance(quantity, Decimal) else from_float(quantity)
+    return exact * (cash_factor(benefit) if factor is None else factor)
 
 
 def net_value(values: Iterable[float]) -> float:

@@ -34,7 +34,5 @@ def value(ctx: click.Context, year: int | None, correlation: float, as_of: dt.da
     ws.ensure_current()
     with ws.sessions() as session:
         report = build(session, as_of_date(as_of), year, correlation, DEFAULT_SAMPLES)
-    if report is None:
-        raise click.BadParameter(f"FY{year} is outside every initiative's business case", param_hint="--fy")
     render = {"json": as_json, "csv": as_csv, "table": as_table}[fmt]
     click.echo(render(report), nl=False)

@@ -58,12 +58,13 @@ def benefit_percentiles(
         horizon = horizon_of(initiative, initiative_start(initiative, as_of), settings)
         for series in initiative.benefits:
             benefit = series.benefit
-            factor = float(realisation.cash_factor(benefit))
+            factor = realisation.cash_factor(benefit)
             three = [
                 realisation.banked(benefit, forecast_steps(series, horizon, key), benefit.baseline.date, ends)
                 for key in ("lower", "yhat", "upper")
             ]
-            bands.append([sorted(factor * three[k][n] for k in range(3)) for n in range(len(ends))])
+            money = [[float(realisation.cash(benefit, value, factor)) for value in path] for path in three]
+            bands.append([sorted(money[k][n] for k in range(3)) for n in range(len(ends))])
             metrics.append(benefit.metric)
     return metrics, bands
 

@@ -1,0 +1,339 @@
+"""The business case as finance reads it: value types (cash versus run-rate), fiscal years,
+investment, NPV, payback and benefit/cost ratio, the P10-P90 roll-up and `benefits value` in
+every format, against hand-computed Decimal figures; storage on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from benefits import realisation
+from benefits.cli import main
+from benefits.errors import ConfigError
+from benefits.register import Benefit, Investment, Register, ValueType, load_register
+from benefits.value.cases import BenefitSeries, InitiativeInput, Settings, evaluate, forecast_steps
+from benefits.value.fiscal import fiscal_year, fiscal_year_of, fiscal_years
+from benefits.value.investment import spent_by
+from benefits.value.returns import discount_factor, payback, returns
+from benefits.value.rollup import rollup
+
+from .conftest import DEMO_CONFIG
+
+CENT = Decimal("0.01")
+D = dt.date
+
+
+def benefit(**changes: Any) -> Benefit:
+    """A weekly GBP cost (level) falling from 100 to 80 over 2025, each unit a year's £52."""
+    spec: dict[str, Any] = {
+        "key": "run-cost",
+        "name": "Run cost",
+        "category": "cost_reduction",
+        "metric": "ledger.run_cost_weekly",
+        "unit": "GBP",
+        "direction": "decrease",
+        "measure": "level",
+        "baseline": {"value": 100, "date": "2025-01-01"},
+        "target": {"value": 80, "date": "2026-01-01"},
+        "owner": "Fay",
+        "value_per_unit": 52,
+    }
+    return Benefit.model_validate(spec | changes)
+
+
+def write_register(folder: Path, **top: Any) -> Path:
+    data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
+    data.update(top)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "portfolio.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
+
+
+# --- value types -------------------------------------------------------------------------------
+
+
+def test_the_value_type_follows_the_measure_unless_declared() -> None:
+    assert realisation.value_type(benefit()) is ValueType.run_rate
+    assert (
+        realisation.value_type(
+            benefit(measure="cumulative", direction="increase", target={"value": 120, "date": "2026-01-01"})
+        )
+        is ValueType.amount
+    )
+    assert realisation.value_type(benefit(value_type="amount")) is ValueType.amount
+
+
+def test_a_run_rate_on_a_cumulative_measure_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
+    data["initiatives"][0]["benefits"][0]["value_type"] = "run_rate"  # crm-upsell-revenue: cumulative
+    (tmp_path / "portfolio.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError) as raised:
+        load_register(tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path}/portfolio.yaml: initiatives[0].benefits[0] (crm-upsell-revenue): value_type: "
+        "run_rate needs measure: level (a cumulative metric's total is an amount: use amount) (got 'run_rate')"
+    )
+
+
+def test_a_run_rate_banks_each_reading_over_the_days_since_the_one_before() -> None:
+    run_rate = benefit()
+    steps = realisation.improvements(run_rate, [(D(2024, 12, 25), 99), (D(2025, 1, 8), 90), (D(2025, 1, 15), 85)])
+    assert steps == [(D(2025, 1, 8), 10.0), (D(2025, 1, 15), 15.0)]  # the reading on or before the baseline is not
+    at = [D(2025, 1, 1), D(2025, 1, 8), D(2025, 1, 11), D(2025, 1, 15), D(2025, 3, 1)]
+    banked = realisation.banked(run_rate, steps, run_rate.baseline.date, at)
+    # 10 a year for 7 days, then 15 a year: 3 days of it by the 11th, 7 by the 15th; nothing after the last reading
+    assert banked == [Decimal(0), *(Decimal(days) / 365 for days in (70, 70 + 45, 70 + 105, 70 + 105))]
+    assert realisation.cash(run_rate, banked[3]).quantize(CENT) == Decimal("24.93")  # 175 / 365 x £52
+    assert realisation.cash(run_rate, steps[-1][1]) == Decimal("780")  # the run-rate: 15 x £52 a year
+
+
+def test_an_amount_is_what_was_banked_by_the_latest_reading() -> None:
+    amount = benefit(measure="cumulative", direction="increase", target={"value": 500, "date": "2026-01-01"})
+    amount = amount.model_copy(update={"baseline": amount.baseline.model_copy(update={"value": 0})})
+    steps = realisation.improvements(amount, [(D(2025, 1, 8), 100), (D(2025, 1, 15), 50)])
+    banked = realisation.banked(amount, steps, amount.baseline.date, [D(2025, 1, 7), D(2025, 1, 10), D(2025, 1, 15)])
+    assert banked == [Decimal(0), Decimal(100), Decimal(150)]
+    assert realisation.cash(amount, banked[-1]) == Decimal("7800")  # 150 x £52
+
+
+def test_a_dis_benefit_banks_against_its_initiative() -> None:
+    assert realisation.cash(benefit(dis_benefit=True, attribution=0.5), 10.0) == Decimal("-260")
+
+
+# --- fiscal years ------------------------------------------------------------------------------
+
+
+def test_an_april_fiscal_year_is_named_by_the_year_it_ends_in() -> None:
+    assert fiscal_year_of(D(2026, 3, 31), 4) == fiscal_year(2026, 4) == fiscal_year_of(D(2025, 4, 1), 4)
+    assert fiscal_year(2026, 4).start == D(2025, 4, 1) and fiscal_year(2026, 4).end == D(2026, 3, 31)
+    assert fiscal_year_of(D(2026, 4, 1), 4).label == "FY2027"
+
+
+def test_a_january_fiscal_year_is_the_calendar_year() -> None:
+    year = fiscal_year_of(D(2026, 12, 31), 1)
+    assert (year.label, year.start, year.end) == ("FY2026", D(2026, 1, 1), D(2026, 12, 31))
+    assert fiscal_year_of(D(2027, 1, 1), 1).label == "FY2027"
+    assert [y.label for y in fiscal_years(D(2025, 6, 1), D(2027, 2, 1), 1)] == ["FY2025", "FY2026", "FY2027"]
+
+
+def test_the_start_month_defaults_to_april_for_gbp_and_january_otherwise() -> None:
+    data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
+    assert Register.model_validate(data).fiscal_start_month() == 4
+    assert Register.model_validate(data | {"currency": "EUR"}).fiscal_start_month() == 1
+    assert Register.model_validate(data | {"currency": "EUR", "fiscal_year_start_month": 7}).fiscal_start_month() == 7
+
+
+# --- investment and return ---------------------------------------------------------------------
+
+
+def test_costs_one_off_phased_and_running_to_the_penny() -> None:
+    investment = Investment.model_validate(
+        {
+            "one_off": [{"amount": "1000"}, {"amount": 500.10, "date": "2026-01-01"}],
+            "running": [{"per_year": "36500", "start": "2025-04-01"}],
+        }
+    )
+    assert investment.one_off[1].amount == Decimal("500.1")  # the YAML float as written, never via binary
+    at = [D(2025, 3, 31), D(2025, 4, 1), D(2025, 4, 10), D(2026, 3, 31), D(2027, 1, 1)]
+    spent = spent_by(investment, D(2025, 4, 1), D(2026, 3, 31), at)
+    assert spent == [Decimal(0), Decimal(1100), Decimal(2000), Decimal("38000.10"), Decimal("38000.10")]
+    assert Investment.model_validate(1800000).one_off_total() == Decimal(1800000)  # `investment: 1800000` as before
+
+
+def test_npv_bcr_and_net_benefit_against_hand_computed_figures() -> None:
+    rate = Decimal("0.035")
+    assert discount_factor(rate, 2) == 1 / Decimal("1.071225")
+    figures = returns([(0, Decimal(0)), (1, Decimal(600)), (2, Decimal(600))], [(0, Decimal(1000))], rate, None)
+    present = Decimal(600) / Decimal("1.035") + Decimal(600) / Decimal("1.071225")  # 579.7101 + 560.1064
+    assert figures.present_benefits == present
+    assert figures.npv.quantize(CENT) == Decimal("139.82")
+    assert figures.benefit_cost_ratio is not None and figures.benefit_cost_ratio.quantize(Decimal("0.0001")) == Decimal(
+        "1.1398"
+    )
+    assert (figures.benefits, figures.costs, figures.net_benefit) == (Decimal(1200), Decimal(1000), Decimal(200))
+
+
+def test_money_before_the_base_year_is_compounded_and_no_costs_have_no_ratio() -> None:
+    figures = returns([(-1, Decimal(100))], [], Decimal("0.035"), None)
+    assert figures.present_benefits == Decimal("103.5") and figures.benefit_cost_ratio is None
+
+
+def test_payback_is_interpolated_between_the_days_of_the_grid() -> None:
+    days = [D(2026, 1, 1), D(2026, 1, 31), D(2026, 2, 28)]
+    assert payback(days, [Decimal(0), Decimal(500), Decimal(1500)], [Decimal(1000)] * 3) == D(2026, 2, 14)
+    assert payback(days, [Decimal(0), Decimal(500), Decimal(900)], [Decimal(1000)] * 3) is None
+    assert payback(days, [Decimal(5)] * 3, [Decimal(0)] * 3) is None  # nothing spent: no payback to speak of
+
+
+# --- the business case of an initiative --------------------------------------------------------
+
+
+def one_initiative(path: list[dict[str, Any]] | None = None) -> list[InitiativeInput]:
+    run_rate = benefit()
+    weeks = [D(2025, 1, 1) + dt.timedelta(days=7 * k) for k in range(1, 53)]
+    observed = realisation.improvements(run_rate, [(d, 90.0) for d in weeks if d <= D(2025, 6, 25)])  # 10 a year
+    series = BenefitSeries(run_rate, run_rate.baseline.date, observed, path or [])
+    investment = Investment.model_validate({"one_off": [{"amount": "300", "date": "2025-01-01"}]})
+    return [InitiativeInput("i1", "One", investment, [series])]
+
+
+SETTINGS = Settings("GBP", 4, Decimal("0.035"), 2, None)
+
+
+def test_cash_to_date_is_the_run_rate_accrued_and_the_years_add_up_to_it() -> None:
+    values, portfolio = evaluate(one_initiative(), SETTINGS, D(2025, 6, 25))
+    (value,) = values
+    days = (D(2025, 6, 25) - D(2025, 1, 1)).days  # 175: 25 weeks at £520 a year
+    assert value.cash_to_date == Decimal(10 * days) / 365 * 52
+    assert value.cash_to_date.quantize(CENT) == Decimal("249.32")
+    assert value.run_rate == Decimal(520)
+    assert [y.fiscal_year.label for y in value.years] == ["FY2025", "FY2026"]  # FY2025 ends 2025-03-31
+    assert sum(y.realised or 0 for y in value.years) == value.cash_to_date
+    assert value.horizon == D(2026, 3, 31)  # appraisal_years 2 from FY2025
+    assert (portfolio.cash_to_date, portfolio.planned.npv) == (value.cash_to_date, value.planned.npv)
+
+
+def test_the_forecast_follows_the_median_path_then_holds_its_last_rate() -> None:
+    path = [
+        {"period": d.isoformat(), "lower": 95.0, "yhat": 90.0, "upper": 85.0} for d in (D(2025, 7, 2), D(2025, 7, 9))
+    ]
+    inputs = one_initiative(path)
+    steps = forecast_steps(inputs[0].benefits[0], D(2026, 3, 31))
+    assert steps[-3:] == [(D(2025, 7, 2), 10.0), (D(2025, 7, 9), 10.0), (D(2026, 3, 31), 10.0)]
+    (value,), _ = evaluate(inputs, SETTINGS, D(2025, 6, 25))
+    whole = (D(2026, 3, 31) - D(2025, 1, 1)).days
+    assert value.forecast.benefits == Decimal(10 * whole) / 365 * 52
+    # costs of £300 covered at £520 a year: 300 / 520 x 365 = 210.6 days after 2025-01-01
+    assert value.forecast.payback_date == D(2025, 7, 31)
+
+
+def test_the_rollup_is_certain_for_what_is_banked_and_ordered_for_the_future() -> None:
+    path = [
+        {"period": (D(2025, 6, 25) + dt.timedelta(days=7 * k)).isoformat(), "lower": 98.0, "yhat": 90.0, "upper": 82.0}
+        for k in range(1, 40)
+    ]
+    inputs = one_initiative(path)
+    years = [fiscal_year(2025, 4), fiscal_year(2026, 4)]
+    first, second = rollup(inputs, SETTINGS, D(2025, 6, 25), years)
+    # FY2025 ended (2025-03-31) before the as-of date: 89 days of £520 a year, banked for certain
+    assert first.p10 == first.p50 == first.p90 == (Decimal(89 * 520) / 365).quantize(CENT) == Decimal("126.79")
+    assert second.p10 < second.p50 < second.p90
+
+
+# --- `benefits value` on the demo, and storage on SQLite and PostgreSQL ------------------------
+
+AS_OF = "2026-11-23"
+
+
+def invoke(config: Path, database: str, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), "--database", database, *args])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`benefits init --demo` then `benefits run` into a SQLite file."""
+    folder = tmp_path_factory.mktemp("value")
+    config, database = folder / "config", f"sqlite:///{folder / 'benefits.db'}"
+    for args in (["init", "--demo"], ["run", "--as-of", AS_OF]):
+        result = invoke(config, database, *args)
+        assert result.exit_code == 0, result.output
+    return config, database
+
+
+@pytest.mark.slow
+def test_value_json_adds_up_to_the_penny_on_the_demo(demo: tuple[Path, str]) -> None:
+    result = invoke(*demo, "value", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["currency"], report["fiscal_year_start_month"], report["discount_rate"]) == ("GBP", 4, "0.035")
+    assert len(report["initiatives"]) == 10
+    crm = report["initiatives"][0]
+    assert (crm["initiative"], crm["investment"]) == ("crm-modernisation", "1800000.00")
+    portfolio = report["portfolio"]
+    assert portfolio["investment"] == "11980000.00"  # the demo's ten one-off investments
+    for field in ("cash_to_date", "run_rate", "investment"):  # the exact total, within a penny a line of the rounded
+        lines = sum(Decimal(i[field]) for i in report["initiatives"])
+        assert abs(Decimal(portfolio[field]) - lines) <= Decimal("0.01") * 10
+    bands = report["rollup"]["years"]
+    assert [b["fiscal_year"] for b in bands] == [f"FY{year}" for year in range(2026, 2036)]
+    assert bands[0]["p10"] == bands[0]["p50"] == bands[0]["p90"]  # FY2026 is all banked
+    assert all(Decimal(b["p10"]) <= Decimal(b["p50"]) <= Decimal(b["p90"]) for b in bands)
+    years = portfolio["fiscal_years"]
+    assert years[1]["fiscal_year"] == "FY2027" and years[2]["realised"] is None  # FY2028 has not begun
+
+
+@pytest.mark.slow
+def test_value_table_and_csv_say_the_same_on_the_demo(demo: tuple[Path, str]) -> None:
+    table = invoke(*demo, "value", "--as-of", AS_OF)
+    assert table.exit_code == 0, table.output
+    assert "Amounts in GBP: money rounded half up to the penny, once" in table.stdout
+    assert "CASH TO DATE" in table.stdout and "RUN-RATE /YEAR" in table.stdout and "FY2027 FORECAST" in table.stdout
+    assert "Fiscal years start on 1 April; FY2027 runs 2026-04-01 to 2027-03-31." in table.stdout
+    chosen = invoke(*demo, "value", "--as-of", AS_OF, "--fy", "2028", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(chosen.stdout)))
+    assert (
+        len(rows) == 11 and {r["fiscal_year"] for r in rows} == {"FY2028"} and {r["currency"] for r in rows} == {"GBP"}
+    )
+    whole = json.loads(invoke(*demo, "value", "--as-of", AS_OF, "--fy", "2028", "--format", "json").stdout)
+    assert rows[-1]["initiative"] == "portfolio" and rows[-1]["forecast_npv"] == whole["portfolio"]["forecast"]["npv"]
+    assert rows[-1]["fy_end_cash_p50"] == whole["rollup"]["years"][0]["p50"]
+    assert rows[0]["fy_end_cash_p50"] == ""  # only the portfolio's rows carry the roll-up
+
+
+@pytest.mark.slow
+def test_status_shows_cash_apart_from_the_run_rate_on_the_demo(demo: tuple[Path, str]) -> None:
+    rows = {r["benefit"]: r for r in json.loads(invoke(*demo, "status", "--as-of", AS_OF, "--format", "json").stdout)}
+    opex, upsell = rows["cloud-it-opex"], rows["crm-upsell-revenue"]
+    assert (opex["value_type"], upsell["value_type"]) == ("run_rate", "amount")
+    assert opex["run_rate"] == f"{Decimal(str(opex['realised_value'])):.2f}"  # the annual value it always showed
+    assert Decimal(opex["cash_to_date"]) < Decimal(
+        opex["run_rate"]
+    )  # 18 months of a ramp bank less than 1 year at full rate
+    assert upsell["run_rate"] is None and upsell["cash_to_date"] == f"{Decimal(str(upsell['realised_value'])):.2f}"
+
+
+def phased_register(folder: Path) -> Path:
+    """The demo in EUR (so fiscal years are calendar years) with one initiative's costs phased and running."""
+    path = write_register(folder, currency="EUR", discount_rate=0.05)
+    data = yaml.safe_load(path.joinpath("portfolio.yaml").read_text())
+    data["initiatives"][0]["investment"] = {
+        "one_off": [{"amount": "1000000.10", "date": "2025-09-01"}, {"amount": 800000, "date": "2026-03-02"}],
+        "running": [{"per_year": "73000", "start": "2026-01-01", "end": "2026-12-31"}],
+        "horizon": "2028-12-31",
+    }
+    path.joinpath("portfolio.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_investment_and_settings_are_stored_and_read_back_exactly(tmp_path: Path, database_url: str) -> None:
+    config = phased_register(tmp_path / "config")
+    assert invoke(config, database_url, "init").exit_code == 0
+    result = invoke(config, database_url, "value", "--as-of", "2026-06-30", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["currency"], report["fiscal_year_start_month"], report["discount_rate"]) == ("EUR", 1, "0.05")
+    crm = report["initiatives"][0]
+    # 1,000,000.10 + 800,000 + 73,000 a year for 181 days (2026-01-01 to 2026-06-30) = 36,200
+    assert crm["spent_to_date"] == "1836200.10"
+    assert crm["investment"] == "1873000.10" and crm["horizon"] == "2028-12-31"
+    assert [y["fiscal_year"] for y in crm["fiscal_years"]] == ["FY2025", "FY2026", "FY2027", "FY2028"]
+    assert [y["costs"] for y in crm["fiscal_years"]] == ["1000000.10", "873000.00", "0.00", "0.00"]
+    costs = crm["planned"]["present_costs"]  # FY2025 is year 0: 1,000,000.10 + 873,000 / 1.05
+    assert costs == f"{(Decimal('1000000.10') + Decimal(873000) / Decimal('1.05')).quantize(CENT)}"
+
+
+def test_a_fiscal_year_outside_every_business_case_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    config = write_register(tmp_path / "config")
+    assert invoke(config, sqlite_url, "init").exit_code == 0
+    result = invoke(config, sqlite_url, "value", "--fy", "1990")
+    assert result.exit_code == 2
+    assert result.stderr == "error: --fy 1990: FY1990 is outside every initiative's business case (FY2026 to FY2035)\n"
