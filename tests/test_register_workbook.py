@@ -262,3 +262,33 @@ def test_date_forms(written: object, dayfirst: bool, expected: dt.date) -> None:
 def test_a_date_that_is_not_one_says_what_to_write(written: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_date(written)
+
+
+def test_title_rows_above_the_headers_a_typo_in_a_header_and_a_missing_column(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Register"  # another name for the Benefits sheet
+    headers = [c.header for c in BENEFITS.columns if c.required and c.field != "target_date"] + ["Atribution"]
+    sheet.append(["Benefits register, Q3 2026"])
+    sheet.append([])
+    sheet.append(headers)
+    sheet.append([ROWS[0].get(header) for header in headers])
+    path = tmp_path / "ours.xlsx"
+    book.save(path)
+    result = invoke("import", str(path), "--out", str(tmp_path / "p.yaml"), config=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "warning: Register!Q3: column 'Atribution' is not part of the register: ignored",
+        "Register!A3: target_date: no column: add one headed 'Target date'",
+        f"error: {path}: 1 problem; nothing written",
+    ]
+    sheet.cell(row=3, column=len(headers) + 1, value="Target date")
+    sheet.cell(row=4, column=len(headers) + 1, value="2025-04-01")
+    sheet["C4"] = None  # the initiative's name, on its only row
+    book.save(path)
+    result = invoke("import", str(path), "--out", str(tmp_path / "p.yaml"), config=tmp_path)
+    assert result.stderr.splitlines()[1:] == [
+        "Register!C4: initiative_name: field required",
+        "Register!R4: target_date: must be after the baseline date 2025-09-01 (got '2025-04-01')",
+        f"error: {path}: 2 problems; nothing written",
+    ]

@@ -77,6 +77,8 @@ def import_(
     try:
         imported = import_register(file, dayfirst=dayfirst, name=name, currency=currency)
     except RegisterImportError as exc:
+        for warning in exc.warnings:
+            click.echo(f"warning: {warning}", err=True)
         for problem in exc.problems:
             click.echo(problem.line(), err=True)
         count = len(exc.problems)

@@ -51,8 +51,9 @@ class ImportProblem:
 class RegisterImportError(BenefitsError):
     """A register file with problems: every one of them, one a line, in sheet, row and column order."""
 
-    def __init__(self, problems: list[ImportProblem]) -> None:
+    def __init__(self, problems: list[ImportProblem], warnings: list[str] | None = None) -> None:
         self.problems = sorted(problems, key=lambda p: p.order)
+        self.warnings = warnings or []
         super().__init__("\n".join(p.line() for p in self.problems))
 
 
@@ -74,13 +75,28 @@ def import_register(
     the name then defaults to the file's name, the currency to GBP).
     """
     tables = read_tables(path)
+    warnings = [
+        f"{table.address(position, table.header_row)}: column {title!r} is not part of the register: ignored"
+        for table in tables.values()
+        for position, title in table.unknown
+    ]
+    missing = [
+        ImportProblem(table.where(None, table.header_row), column.field, f"no column: add one headed {column.header!r}")
+        for table in tables.values()
+        if table.rows and table.layout is not PORTFOLIO
+        for column in table.layout.columns
+        if column.required and column.field not in table.columns
+    ]
+    if missing:
+        raise RegisterImportError(missing, warnings)
     reading = _Reading(dayfirst)
     data = reading.portfolio(tables.get(PORTFOLIO.name), name or path.stem, name, currency)
     benefits = tables[BENEFITS.name]
     if not benefits.rows:
         column = BENEFITS.column("benefit_key")
+        where = benefits.where(column, benefits.header_row + 1)
         raise RegisterImportError(
-            [ImportProblem(benefits.where(column, 2), column.field, "no rows: fill in one row per benefit")]
+            [ImportProblem(where, column.field, "no rows: fill in one row per benefit")], warnings
         )
     data["programmes"] = reading.programmes(tables.get(PROGRAMMES.name))
     data["initiatives"] = reading.benefits(benefits, data["programmes"])
@@ -92,20 +108,8 @@ def import_register(
     data["metrics"] = reading.metrics(tables.get(METRICS.name))
     register = reading.check(data)
     if register is None or reading.problems:
-        raise RegisterImportError(reading.problems)
-    warnings = [
-        f"{table.where(None, 1) if table.csv else _header_where(table, position)}: column {title!r} is not part of "
-        "the register: ignored"
-        for table in tables.values()
-        for position, title in table.unknown
-    ]
+        raise RegisterImportError(reading.problems, warnings)
     return Imported(register, warnings)
-
-
-def _header_where(table: Table, position: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return f"{table.source}!{get_column_letter(position + 1)}1"
 
 
 @dataclass(frozen=True)

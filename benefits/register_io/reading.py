@@ -1,13 +1,15 @@
 """The rows of a register workbook (``.xlsx``) or CSV file, each value with the address of its cell.
 
-A sheet's first row holds the headers; they are matched to the layout's columns ignoring case, spaces
-and punctuation. Blank rows are skipped. Addresses read ``Benefits!F12`` in a workbook and
+A sheet's headers are on its first row (or, under title rows, on the first of its first ten rows
+that names two columns); they are matched to the layout's columns ignoring case, spaces and
+punctuation. Blank rows are skipped. Addresses read ``Benefits!F12`` in a workbook and
 ``register.csv:row 12`` in a CSV file.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,9 @@ from openpyxl.utils import get_column_letter
 
 from benefits.errors import BenefitsError
 from benefits.register_io.layout import BENEFITS, SHEETS, Column, Sheet, normal
+
+_HEADER_SEARCH = 10
+"""How many rows from the top may hold the headers."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +44,16 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     unknown: list[tuple[int, str]] = field(default_factory=list)
     """Headers that name no column: (position, header)."""
+    header_row: int = 1
+    """The row of the headers (title rows may stand above it)."""
 
     def where(self, column: Column | None, row: int) -> str:
         """The address of a cell (``Benefits!F12``, ``register.csv:row 12``); the row's first cell without a column."""
-        if self.csv:
-            return f"{self.source}:row {row}"
-        position = self.columns.get(column.field, 0) if column else 0
-        return f"{self.source}!{get_column_letter(position + 1)}{row}"
+        return self.address(self.columns.get(column.field, 0) if column else 0, row)
+
+    def address(self, position: int, row: int) -> str:
+        """The address of the cell at a 0-based column position and a row."""
+        return f"{self.source}:row {row}" if self.csv else f"{self.source}!{get_column_letter(position + 1)}{row}"
 
     def order(self, column: Column | None, row: int) -> tuple[int, int, int]:
         """A sort key: sheet, row, column."""
@@ -103,8 +111,9 @@ def _table(layout: Sheet, source: str, is_csv: bool, rows: Iterable[Sequence[obj
     table = Table(layout, source, is_csv)
     lookup = {name: column for column in layout.columns for name in column.names()}
     iterator = iter(rows)
-    header = next(iterator, ())
-    for position, title in enumerate(header):
+    above = list(itertools.islice(iterator, _HEADER_SEARCH))
+    table.header_row = next((n for n, row in enumerate(above, start=1) if _known(row, lookup) >= 2), 1)
+    for position, title in enumerate(above[table.header_row - 1] if above else ()):
         if title is None or str(title).strip() == "":
             continue
         column = lookup.get(normal(str(title)))
@@ -112,7 +121,8 @@ def _table(layout: Sheet, source: str, is_csv: bool, rows: Iterable[Sequence[obj
             table.unknown.append((position, str(title).strip()))
         else:
             table.columns[column.field] = position
-    for number, values in enumerate(iterator, start=2):
+    below = itertools.chain(above[table.header_row :], iterator)
+    for number, values in enumerate(below, start=table.header_row + 1):
         cells = {
             name: _blank_to_none(values[position]) if position < len(values) else None
             for name, position in table.columns.items()
@@ -120,6 +130,11 @@ def _table(layout: Sheet, source: str, is_csv: bool, rows: Iterable[Sequence[obj
         if any(value is not None for value in cells.values()):
             table.rows.append(Row(number, cells))
     return table
+
+
+def _known(row: Sequence[object], lookup: dict[str, Column]) -> int:
+    """How many of a row's cells name a column."""
+    return sum(1 for title in row if title is not None and normal(str(title)) in lookup)
 
 
 def _blank_to_none(value: object) -> object:
