@@ -81,6 +81,12 @@ class Workspace:
                 f"database {self.safe_url} is at revision {current}, not {head}: run `benefits db upgrade`"
             )
 
+    def database_failure(self, exc: SQLAlchemyError) -> str:
+        """A database error as one line naming the database, saying what happened and what to do."""
+        from benefits.store.failures import explain
+
+        return f"database {self.safe_url}: {explain(exc)}"
+
     @property
     def safe_url(self) -> str:
         """The database URL with any password hidden."""
@@ -95,5 +101,4 @@ def _database_errors(workspace: Workspace) -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise BenefitsError(f"database {workspace.safe_url}: {reason}") from None
+        raise BenefitsError(workspace.database_failure(exc)) from None

@@ -253,7 +253,7 @@ def test_a_locked_sqlite_file_fails_the_connector_in_one_line(
         blocker.close()
     assert (report.status, report.error) == (
         "failed",
-        "the SQLite file is locked by another writer (waited 0.1 s); run the sync again when it has finished",
+        "the SQLite file is locked by another writer (waited 0.1 s); run the sync again when that one has finished",
     )
     engine.dispose()
 
@@ -274,8 +274,8 @@ def test_a_database_error_is_one_line_without_sql_or_parameters(sqlite_url: str)
         connection.execute(text("SELECT secret FROM nowhere WHERE k = :k"), {"k": 424242})
     engine.dispose()
     assert failure_reason(duplicate.value) == (
-        "the database refused the write (UNIQUE constraint failed: t.k): another sync of this connector may have "
-        "stored the same values meanwhile; run the sync again"
+        "the database refused a write (UNIQUE constraint failed: t.k): another run may have stored the same rows "
+        "meanwhile; run the sync again"
     )
     assert failure_reason(missing.value) == "database error: no such table: nowhere"
     assert "424242" not in failure_reason(missing.value) and "SELECT" not in failure_reason(missing.value)

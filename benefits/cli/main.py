@@ -19,14 +19,21 @@ if TYPE_CHECKING:  # imported in the function: `benefits --help` stays quick
 
 
 class _Group(click.Group):
-    """Turns a BenefitsError into `error: ...` on stderr (a line per problem) and its exit code, never a traceback."""
+    """Turns a BenefitsError into `error: ...` on stderr (a line per problem) and its exit code, and a database
+    error (damaged file, disk full, lock time-out, lost connection) into one such line and exit 1, never a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             return super().invoke(ctx)
         except BenefitsError as exc:
             click.echo("\n".join(f"error: {line}" for line in str(exc).splitlines()), err=True)
             sys.exit(exc.exit_code)
+        except SQLAlchemyError as exc:
+            click.echo(f"error: {workspace(ctx).database_failure(exc)}", err=True)
+            sys.exit(1)
 
 
 def workspace(ctx: click.Context) -> Workspace:

@@ -15,16 +15,16 @@ VERSIONS = Path(__file__).with_name("migrations") / "versions"
 _ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 
 
+def script_revisions() -> dict[str, str | None]:
+    """Every revision of the migration scripts, mapped to the revision it follows (None for the first)."""
+    found = (dict(_ASSIGNMENT.findall(script.read_text(encoding="utf-8"))) for script in VERSIONS.glob("*.py"))
+    return {names["revision"]: names.get("down_revision") for names in found if "revision" in names}
+
+
 def script_head() -> str:
     """The latest revision of the migration scripts: the one no other script revises."""
-    revisions, revised = set(), set()
-    for script in VERSIONS.glob("*.py"):
-        found = dict(_ASSIGNMENT.findall(script.read_text(encoding="utf-8")))
-        if "revision" in found:
-            revisions.add(found["revision"])
-        if "down_revision" in found:
-            revised.add(found["down_revision"])
-    heads = sorted(revisions - revised)
+    revisions = script_revisions()
+    heads = sorted(set(revisions) - set(revisions.values()))
     if len(heads) != 1:
         raise RuntimeError(f"the migration scripts in {VERSIONS} must have one head, not {heads}")
     return heads[0]

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError, ConfigError
 from benefits.plugins.connector import Connector, ConnectorError, SyncContext
 from benefits.register import Register
-from benefits.store import db, models, repository
+from benefits.store import failures, models, repository
 from benefits.sync.claims import record_connector_claims
 from benefits.sync.config import CONNECTORS_FILE, Policy, load_connectors
 from benefits.sync.lock import connector_lock, mark_abandoned
@@ -146,21 +146,8 @@ def failure_reason(exc: Exception) -> str:
     """Why a connector failed, in one line: a database error without its SQL or parameters."""
     if isinstance(exc, BenefitsError | ConnectorError):
         return str(exc)
-    if isinstance(exc, DBAPIError):
-        said = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-        if isinstance(exc, IntegrityError):
-            return (
-                f"the database refused the write ({said}): another sync of this connector may have stored the "
-                "same values meanwhile; run the sync again"
-            )
-        if "database is locked" in said:
-            return (
-                "the SQLite file is locked by another writer (waited "
-                f"{db.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); run the sync again when it has finished"
-            )
-        return f"database error: {said}"
     if isinstance(exc, SQLAlchemyError):
-        return f"database error: {type(exc).__name__}"
+        return failures.explain(exc, "the sync")
     return f"{type(exc).__name__}: {exc}"
 
 

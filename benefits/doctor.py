@@ -1,0 +1,253 @@
+"""`benefits doctor`: is the database sound, current and tidy, and if not, what to run to recover.
+
+Each check gives one :class:`Finding` (ok, warn or fail) with what it found and, for a problem,
+the command or step that recovers. The checks only read: the one exception is the lock file a
+SQLite sync uses, created empty when a run is found ``running`` (to prove whether its process is
+gone, the doctor takes the connector's lock exactly as a sync would, and lets it go at once).
+A database that cannot be reached or is not at the latest schema is not examined further.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from benefits.errors import BenefitsError
+from benefits.store import db, models
+from benefits.store.failures import damaged, driver_line
+from benefits.store.revisions import database_revision, script_head, script_revisions
+
+Outcome = Literal["ok", "warn", "fail"]
+
+#: The append-only triggers that keep finance decisions, claims and sign-off settings unchanged.
+APPEND_ONLY_TRIGGERS = {
+    "sqlite": frozenset(
+        {
+            "claim_decisions_no_delete",
+            "claim_decisions_no_update",
+            "claim_decisions_once",
+            "claim_versions_no_delete",
+            "claim_versions_no_update",
+            "claims_decided_no_update",
+            "claims_no_delete",
+            "sign_off_settings_no_delete",
+            "sign_off_settings_no_update",
+        }
+    ),
+    "postgresql": frozenset(
+        {
+            "claim_decisions_no_change",
+            "claim_decisions_no_truncate",
+            "claim_decisions_once",
+            "claim_versions_no_change",
+            "claim_versions_no_truncate",
+            "claims_decided_no_update",
+            "claims_no_delete",
+            "claims_no_truncate",
+            "sign_off_settings_no_change",
+            "sign_off_settings_no_truncate",
+        }
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's result: its name, ok/warn/fail, what it found and how to recover (None when ok)."""
+
+    check: str
+    outcome: Outcome
+    found: str
+    fix: str | None = None
+
+
+def examine(database_url: str, quick: bool = False) -> list[Finding]:
+    """Check the database at ``database_url``: reachable, undamaged (SQLite: ``integrity_check``, or
+    ``quick_check`` when ``quick``, and ``foreign_key_check``), at the latest migration, no run left
+    ``running`` by a process that is gone, the quarantine backlog, and the append-only triggers."""
+    url = db.database_url(database_url)
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    where = make_url(url).render_as_string(hide_password=True)
+    if sqlite and (not parsed.database or parsed.database == ":memory:"):
+        raise BenefitsError(f"database {where}: the doctor examines a SQLite file or a PostgreSQL database")
+    if sqlite and not Path(str(parsed.database)).is_file():
+        return [Finding("database", "fail", f"no SQLite file at {parsed.database}", "`benefits init`")]
+    engine = db.make_engine(url)
+    try:
+        return _examine(engine, where, quick)
+    finally:
+        engine.dispose()
+
+
+def _examine(engine: Engine, where: str, quick: bool) -> list[Finding]:
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as connection:
+            findings = [_reached(connection, where)]
+            if sqlite:
+                findings += _sqlite_pages(connection, quick)
+            if any(f.outcome == "fail" for f in findings):
+                return findings
+            schema = _schema(engine)
+            findings.append(schema)
+            if schema.outcome == "fail":
+                return findings
+            return [
+                *findings,
+                _sync_runs(engine),
+                _forecast_runs(connection),
+                _quarantine(connection),
+                _append_only(connection),
+            ]
+    except SQLAlchemyError as exc:
+        if damaged(exc):
+            return [Finding("integrity", "fail", f"{where}: {driver_line(exc)}", _restore(str(engine.url.database)))]
+        return [Finding("database", "fail", f"{where}: {driver_line(exc)}", _recover(engine))]
+
+
+def _recover(engine: Engine) -> str:
+    """What to do about a database that cannot be read."""
+    if engine.dialect.name == "postgresql":
+        return "check that the PostgreSQL server is running and accepts this user, then run `benefits doctor` again"
+    return "check the file and its folder (permissions, free space), then run `benefits doctor` again"
+
+
+def _restore(path: str) -> str:
+    return (
+        f"stop the weekly job; restore {path} from a backup, or copy what is readable with "
+        f"`sqlite3 {path} .recover | sqlite3 recovered.db` and use that file (`--database sqlite:///recovered.db`), "
+        "then `benefits db upgrade` and `benefits sync` (connectors re-send what was lost)"
+    )
+
+
+def _reached(connection: Connection, where: str) -> Finding:
+    if connection.dialect.name == "sqlite":
+        path = Path(str(connection.engine.url.database))
+        return Finding("database", "ok", f"SQLite file {path} ({path.stat().st_size / 1024:,.0f} KiB)")
+    version = connection.execute(text("SHOW server_version")).scalar()
+    return Finding("database", "ok", f"PostgreSQL {version} at {where}")
+
+
+def _sqlite_pages(connection: Connection, quick: bool) -> list[Finding]:
+    """SQLite's own checks of its pages and indexes, and of every foreign key."""
+    path = str(connection.engine.url.database)
+    pragma = "quick_check" if quick else "integrity_check"
+    problems = [str(row[0]) for row in connection.exec_driver_sql(f"PRAGMA {pragma}")]
+    if problems == ["ok"]:
+        pages = Finding("integrity", "ok", f"{pragma}: no damaged page or index")
+    else:
+        found = f"{pragma}: {len(problems)} problem{'s' * (len(problems) > 1)}, the first: {problems[0]}"
+        pages = Finding("integrity", "fail", found, _restore(path))
+    orphans = Counter((str(row[0]), str(row[2])) for row in connection.exec_driver_sql("PRAGMA foreign_key_check"))
+    if not orphans:
+        return [pages, Finding("foreign keys", "ok", "every row's references exist")]
+    listed = ", ".join(f"{count} in {table} (to {parent})" for (table, parent), count in sorted(orphans.items()))
+    return [pages, Finding("foreign keys", "fail", f"rows that point at missing rows: {listed}", _restore(path))]
+
+
+def _schema(engine: Engine) -> Finding:
+    current, head = database_revision(engine), script_head()
+    if current is None:
+        return Finding("schema", "fail", "the database is not initialised", "`benefits init`")
+    if current == head:
+        return Finding("schema", "ok", f"at the latest migration ({head})")
+    if current in script_revisions():
+        return Finding("schema", "fail", f"at migration {current}, behind the latest ({head})", "`benefits db upgrade`")
+    return Finding(
+        "schema",
+        "fail",
+        f"at migration {current}, which this version of benefits does not know (its latest is {head})",
+        "install the newer version of benefits that upgraded it (`pip install --upgrade benefits`)",
+    )
+
+
+def _sync_runs(engine: Engine) -> Finding:
+    """Runs still ``running``: live when their connector's lock is held, left by a stopped process otherwise."""
+    from benefits.sync.lock import connector_lock
+
+    runs = models.SyncRun
+    sessions = db.session_factory(engine)
+    with sessions() as session:
+        running = session.execute(select(runs.connector, runs.id).where(runs.status == "running").order_by(runs.id))
+        by_connector: dict[str, list[int]] = {}
+        for connector, run_id in running:
+            by_connector.setdefault(connector, []).append(run_id)
+    live, left = [], []
+    for connector, ids in by_connector.items():
+        described = f"{connector} (run{'s' * (len(ids) > 1)} {', '.join(map(str, ids))})"
+        try:
+            with sessions.begin() as session, connector_lock(session, connector):
+                left.append((connector, described))
+        except BenefitsError:
+            live.append(described)
+    now = f"; syncing now: {', '.join(live)}" if live else ""
+    if not left:
+        return Finding("sync runs", "ok", f"no run left running by a stopped process{now}")
+    names = " ".join(f"--connector {connector}" for connector, _ in left)
+    return Finding(
+        "sync runs",
+        "warn",
+        f"left running by a process that stopped (killed?): {', '.join(d for _, d in left)}; "
+        f"nothing of them was stored{now}",
+        f"`benefits sync {names}` marks them abandoned",
+    )
+
+
+def _forecast_runs(connection: Connection) -> Finding:
+    runs = models.ForecastRun
+    unfinished = connection.execute(select(func.count()).where(runs.finished_at.is_(None))).scalar_one()
+    if not unfinished:
+        return Finding("forecast runs", "ok", "none unfinished (a forecast run is stored whole when it ends)")
+    return Finding(
+        "forecast runs",
+        "warn",
+        f"{unfinished} forecast run{'s' * (unfinished > 1)} without an end time",
+        "`benefits forecast` stores a new, complete run; the status reads the latest finished one",
+    )
+
+
+def _quarantine(connection: Connection) -> Finding:
+    rows = models.QuarantinedRow
+    held = connection.execute(
+        select(rows.source, func.count(), func.min(rows.created_at))
+        .where(rows.resolved_at.is_(None))
+        .group_by(rows.source)
+        .order_by(rows.source)
+    ).all()
+    if not held:
+        return Finding("quarantine", "ok", "no rows held")
+    total = sum(count for _, count, _ in held)
+    oldest = min(since for _, _, since in held)
+    per = ", ".join(f"{source} {count:,}" for source, count, _ in held)
+    return Finding(
+        "quarantine",
+        "warn",
+        f"{total:,} row{'s' * (total > 1)} held ({per}), the oldest since {oldest:%Y-%m-%d}",
+        "`benefits quarantine list` shows why; fix the source or register, then `benefits quarantine retry --all`, "
+        "or close rows dealt with by `benefits quarantine resolve --all --note TEXT`",
+    )
+
+
+def _append_only(connection: Connection) -> Finding:
+    if connection.dialect.name == "sqlite":
+        present = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    else:
+        present = connection.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    expected = APPEND_ONLY_TRIGGERS[connection.dialect.name]
+    missing = sorted(expected - {str(row[0]) for row in present})
+    if not missing:
+        return Finding("append-only", "ok", f"all {len(expected)} triggers that keep finance decisions unchanged")
+    return Finding(
+        "append-only",
+        "fail",
+        f"triggers missing: {', '.join(missing)}: claims, decisions or sign-off settings can be changed or deleted",
+        "restore the database from a backup taken before they were dropped, and find out who dropped them "
+        "(`benefits db upgrade` does not re-create them)",
+    )

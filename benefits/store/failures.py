@@ -1,0 +1,62 @@
+"""A database error in words: what happened and what to do, in one line, never the SQL or its parameters.
+
+SQLAlchemy's message of a failed statement carries the statement and its parameters (rows of the
+batch); the driver's own first line does not. The kind of fault is read from the driver's error
+code (SQLite's extended result name, PostgreSQL's SQLSTATE), not from its wording.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from benefits.store import db
+
+DOCTOR = "`benefits doctor`"
+_CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+_PG_LOST = ("57P01", "57P02", "57P03")  # admin shutdown, crash shutdown, cannot connect now
+_PG_BUSY = ("55P03", "40P01", "40001")  # lock not available, deadlock, serialization failure
+
+
+def driver_line(exc: BaseException) -> str:
+    """The first line of the driver's message (without SQLAlchemy's SQL and parameters)."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0].strip()
+
+
+def damaged(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the SQLite file is damaged, or is not a database at all."""
+    return str(getattr(getattr(exc, "orig", None), "sqlite_errorname", "")).startswith(_CORRUPT)
+
+
+def explain(exc: SQLAlchemyError, command: str = "it") -> str:
+    """What ``exc`` means for the user and what to do next (``run <command> again`` ...), in one line."""
+    if not isinstance(exc, DBAPIError):
+        return f"database error: {type(exc).__name__}"
+    said = driver_line(exc)
+    name = str(getattr(exc.orig, "sqlite_errorname", ""))
+    state = str(getattr(exc.orig, "sqlstate", "") or "")
+    if damaged(exc):
+        return f"the database file is damaged ({said}): run {DOCTOR}, which says how to recover"
+    if name.startswith("SQLITE_FULL") or state == "53100":
+        return (
+            f"the disk is full ({said}): nothing of the failed write was stored; "
+            f"free some space and run {command} again"
+        )
+    if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
+        return (
+            f"the SQLite file is locked by another writer (waited {db.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); "
+            f"run {command} again when that one has finished"
+        )
+    if state in _PG_BUSY:
+        return f"another run holds the rows this one writes ({said}); run {command} again when that one has finished"
+    if exc.connection_invalidated or state.startswith("08") or state in _PG_LOST:
+        return (
+            f"the connection to the database server was lost ({said}): nothing of the failed write was stored; "
+            f"check that the server is up ({DOCTOR}) and run {command} again"
+        )
+    if isinstance(exc, IntegrityError):
+        return (
+            f"the database refused a write ({said}): another run may have stored the same rows meanwhile; "
+            f"run {command} again"
+        )
+    return f"database error: {said}"
