@@ -64,7 +64,7 @@ def import_(
 ) -> None:
     """Read a register workbook (.xlsx) or CSV file, check it and write portfolio.yaml.
 
-    Every problem is listed, one a line, by sheet and cell (`Benefits!F12: target_date: ...`, or
+    Every problem is listed, one a line, by sheet and cell (`Benefits!Q12: target_date: ...`, or
     `file.csv:row 12: ...`); nothing is written while there is one. ISO dates (2026-04-01) and
     Excel date cells are always accepted.
     """
