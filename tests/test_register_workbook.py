@@ -108,7 +108,7 @@ def test_template_fill_import_gives_a_portfolio_that_loads(tmp_path: Path, fille
 def test_every_problem_is_reported_at_once_by_cell_and_nothing_is_written(tmp_path: Path, filled: Path) -> None:
     book = openpyxl.load_workbook(filled)
     sheet = book["Benefits"]
-    sheet["Q2"] = "2025-01-01"  # target date before the baseline date
+    sheet["Q2"] = dt.datetime(2025, 1, 1)  # target date before the baseline date, as an Excel date
     sheet["I3"] = "growth"  # not a category
     sheet["O3"] = "31/02/2026"  # no such date
     sheet["G3"] = "Licence Savings"  # not a key

@@ -45,7 +45,10 @@ class ImportProblem:
 
     def line(self) -> str:
         """``Benefits!F12: target_date: must be after the baseline date 2026-04-01 (got '2025-01-01')``."""
-        return f"{self.where}: {self.field}: {self.message}{got(self.value, self.message)}"
+        value = self.value
+        if isinstance(value, dt.datetime) and value.time() == dt.time():
+            value = value.date()  # an Excel date cell: its date, as the user sees it
+        return f"{self.where}: {self.field}: {self.message}{got(value, self.message)}"
 
 
 class RegisterImportError(BenefitsError):
