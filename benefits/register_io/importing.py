@@ -29,6 +29,10 @@ from benefits.register_io.layout import (
 from benefits.register_io.reading import Row, Table, read_tables
 
 _T = TypeVar("_T")
+_RAW = object()
+"""A problem's value is the cell's own."""
+_LAST = (99, 0, 0)
+"""The sort key of a problem that is not in a sheet (an option's value)."""
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0"}
 
@@ -41,7 +45,7 @@ class ImportProblem:
     field: str
     message: str
     value: object = None
-    order: tuple[int, int, int] = (99, 0, 0)
+    order: tuple[int, int, int] = _LAST
 
     def line(self) -> str:
         """``Benefits!F12: target_date: must be after the baseline date 2026-04-01 (got '2025-01-01')``."""
@@ -161,9 +165,9 @@ class _Reading:
             self.reported.add(loc)
             return cell, raw
 
-    def problem(self, cell: _Cell, message: str, value: object = "raw") -> None:
+    def problem(self, cell: _Cell, message: str, value: object = _RAW) -> None:
         """Record a problem at a cell (repeating the cell's value unless another is given)."""
-        shown = cell.raw if value == "raw" else value
+        shown = cell.raw if value is _RAW else value
         self.problems.append(ImportProblem(cell.where, cell.field, message, shown, cell.order))
 
     def entry(self, table: Table, row: Row, loc: Loc, columns: tuple[Column, ...]) -> dict[str, Any]:
@@ -180,14 +184,14 @@ class _Reading:
     def portfolio(
         self, table: Table | None, default_name: str, name: str | None, currency: str | None
     ) -> dict[str, Any]:
-        """The portfolio's name and currency: the options, else the Portfolio sheet's first row, else defaults."""
+        """The portfolio's settings: --name and --currency, else the Portfolio sheet's first row, else defaults."""
         data: dict[str, Any] = {"name": default_name}
         if table is not None and table.rows:
             data.update(self.entry(table, table.rows[0], (), PORTFOLIO.columns))
         for key, given in (("name", name), ("currency", currency)):
             if given is not None:
                 data[key] = given
-                self.cells[(key,)] = _Cell(f"--{key}", key, given, (99, 0, 0))
+                self.cells[(key,)] = _Cell(f"--{key}", key, given, _LAST)
         return data
 
     def programmes(self, table: Table | None) -> list[dict[str, Any]]:
