@@ -1,0 +1,292 @@
+"""Real faults under the weekly job: each ends in one line saying what happened and what to do, with no SQL or
+parameters, no traceback, and nothing half-written.
+
+A damaged SQLite file, a full disk (SQLite's ``max_page_count`` set low on every connection), a
+SQLite file locked past the busy timeout by a second process, a PostgreSQL connection terminated
+mid-sync (``pg_terminate_backend``) and a unique violation from a concurrent transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from benefits import pipeline
+from benefits.cli import main
+from benefits.plugins import hookimpl
+from benefits.plugins.connector import Connector
+from benefits.plugins.manager import plugin_manager
+from benefits.store import db, models
+from benefits.sync.runner import sync_all
+from benefits.workspace import Workspace
+
+from .conftest import POSTGRES_URL, _unavailable
+from .test_sync import AS_OF, WEEKS, _setup
+
+BENEFITS = str(Path(sys.executable).with_name("benefits"))
+APPLICATION = "benefits-faults"
+"""The PostgreSQL application_name of the sync under test: the backend to terminate, the one to watch."""
+CONNECTORS = "connectors:\n  - {name: paced, type: test-paced}\n"
+STORED = (models.Observation, models.ObservationRevision, models.QuarantinedRow, models.ValidationWarning)
+
+
+class Paced(Connector):
+    """The weekly values of WEEKS; after ``pause_after`` records, notes ``marker`` and sleeps ``pause`` seconds."""
+
+    type: ClassVar[str] = "test-paced"
+    marker: ClassVar[Path]
+    pause_after: ClassVar[int] = 0
+    pause: ClassVar[float] = 0.0
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for number, week in enumerate(WEEKS):
+            if number == Paced.pause_after and Paced.pause:
+                Paced.marker.write_text("paused\n")
+                time.sleep(Paced.pause)
+            yield {"metric": "ledger.it_opex_weekly", "period": week, "value": 100.0 + number, "unit": "GBP"}
+
+
+@pytest.fixture
+def paced(tmp_path: Path) -> Iterator[type[Paced]]:
+    plugin_manager().register(SimpleNamespace(register_connectors=hookimpl(lambda: [Paced])), name="test-faults")
+    Paced.marker, Paced.pause_after, Paced.pause = tmp_path / "paused", 0, 0.0
+    yield Paced
+    plugin_manager().unregister(name="test-faults")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[str]:
+    """A PostgreSQL database of this test alone (its backends are terminated), dropped afterwards."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"benefits_faults_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
+        _unavailable(f"PostgreSQL at {POSTGRES_URL} is not reachable: {str(exc).splitlines()[0]}")
+    url = make_url(POSTGRES_URL).set(database=name).update_query_dict({"application_name": APPLICATION})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _counts(sessions: sessionmaker[Session]) -> dict[str, int]:
+    with sessions() as session:
+        return {table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0 for table in STORED}
+
+
+def _no_sql(line: str) -> None:
+    for leak in ("SELECT", "INSERT", "UPDATE ", "[SQL", "[parameters", "Key (", "Traceback", "\n"):
+        assert leak not in line, line
+
+
+def _damage(path: Path) -> None:
+    """Overwrite 32 KiB in the middle of the file with garbage (after folding the WAL into it)."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with path.open("r+b") as file:
+        file.seek(path.stat().st_size // 2)
+        file.write(b"\xff" * 32 * 1024)
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_damaged_sqlite_file_ends_status_and_run_in_one_line(demo_config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "benefits.db"
+    url = f"sqlite:///{path}"
+    assert CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "init"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync"]).exit_code == 0
+    _damage(path)
+    for command in ("status", "run"):
+        done = subprocess.run(
+            [BENEFITS, "--config", str(demo_config), "--database", url, command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+        )
+        assert done.returncode == 1, done.stderr
+        damaged = "the database file is damaged (database disk image is malformed): run `benefits doctor`"
+        *before, last = done.stderr.splitlines()
+        assert last == f"error: database {url}: {damaged}, which says how to recover"
+        # `run` may get as far as a connector, whose line says the same (where depends on the damaged pages)
+        assert all(line == f"sync demo: failed: {damaged}, which says how to recover" for line in before)
+        assert done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_a_full_disk_fails_the_sync_in_one_line_and_stores_nothing_of_it(demo_config: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'benefits.db'}"
+    assert CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "init"]).exit_code == 0
+    ws = Workspace(config_dir=demo_config, database_url=url)
+    before = _counts(ws.sessions)
+    with ws.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+    ws.engine.dispose()
+    # the file may grow by 3 pages: room for the run's row, not for the demo's observations
+    event.listen(ws.engine, "connect", lambda dbapi, _: dbapi.execute(f"PRAGMA max_page_count = {pages + 3}"))
+    said, failed = [], []
+    [report] = pipeline.sync_stage(ws, AS_OF, None, echo=said.append, fail=failed.append)
+    reason = (
+        "the disk is full (database or disk is full): nothing of the failed write was stored; "
+        "free some space and run the sync again"
+    )
+    assert failed == [f"sync demo: failed: {reason}"] and said == []
+    assert _counts(ws.sessions) == before
+    with ws.sessions() as session:
+        run = session.scalars(select(models.SyncRun)).one()
+    assert (run.status, run.error) == ("failed", reason)
+    ws.engine.dispose()
+
+
+HOLDER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_sqlite_file_locked_by_another_process_ends_in_one_line_after_the_busy_timeout(
+    demo_config: Path, tmp_path: Path, paced: type[Paced], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "benefits.db"
+    url = f"sqlite:///{path}"
+    engine, sessions, _ = _setup(tmp_path, demo_config, url, CONNECTORS)
+    engine.dispose()
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)  # new connections wait 0.2 s for a lock
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        said, failed = [], []
+        pipeline.sync_stage(Workspace(demo_config, url), AS_OF, None, echo=said.append, fail=failed.append)
+        loaded = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "init"])
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert failed == [
+        "sync paced: failed: the SQLite file is locked by another writer (waited 0.2 s); "
+        "run the sync again when that one has finished"
+    ]
+    assert (loaded.exit_code, loaded.stdout) == (1, "")
+    assert loaded.stderr == (
+        f"error: database {url}: the SQLite file is locked by another writer (waited 0.2 s); "
+        "run it again when that one has finished\n"
+    )
+    assert CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "init"]).exit_code == 0
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_connection_terminated_mid_sync_ends_in_one_line(
+    demo_config: Path, tmp_path: Path, paced: type[Paced], own_postgres: str
+) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, own_postgres, CONNECTORS)
+    Paced.pause_after, Paced.pause = 4, 3.0  # two chunks of two are written, then the connector pauses
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+    def terminate() -> None:
+        _wait_for(Paced.marker.exists, "the connector to pause")
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND application_name = :application AND pid <> pg_backend_pid()"
+                ),
+                {"name": engine.url.database, "application": APPLICATION},
+            )
+
+    killer = threading.Thread(target=terminate)
+    killer.start()
+    [report] = sync_all(sessions, demo_config, register, AS_OF, chunk_rows=2)
+    killer.join()
+    admin.dispose()
+    assert report.status == "failed" and report.error is not None
+    assert report.error.startswith("the connection to the database server was lost (")
+    assert report.error.endswith(
+        "): nothing of the failed write was stored; check that the server is up (`benefits doctor`) "
+        "and run the sync again"
+    )
+    _no_sql(report.error)
+    assert _counts(sessions) == dict.fromkeys(_counts(sessions), 0)  # the two chunks written went with the connection
+    with sessions() as session:
+        run = session.scalars(select(models.SyncRun)).one()
+    assert (run.status, run.error) == ("failed", report.error)
+    assert sync_all(sessions, demo_config, register, AS_OF)[0].status == "succeeded"  # the next run recovers
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_unique_violation_from_a_concurrent_transaction_ends_in_one_line(
+    demo_config: Path, tmp_path: Path, paced: type[Paced], own_postgres: str
+) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, own_postgres, CONNECTORS)
+    with sessions.begin() as session:
+        earlier = models.SyncRun(connector="paced", connector_type="test-paced", status="succeeded")
+        session.add(earlier)
+    other = create_engine(make_url(POSTGRES_URL).set(database=engine.url.database))
+    with other.connect() as concurrent:
+        concurrent.begin()  # another run stores the same (metric, period) and has not committed yet
+        concurrent.execute(
+            models.Observation.__table__.insert().values(
+                metric="ledger.it_opex_weekly",
+                period=WEEKS[0],
+                value=1.0,
+                unit="GBP",
+                source="paced",
+                sync_run_id=earlier.id,
+            )
+        )
+        reports: list[Any] = []
+        sync = threading.Thread(target=lambda: reports.extend(sync_all(sessions, demo_config, register, AS_OF)))
+        sync.start()
+        with other.connect() as watcher:
+            _wait_for(
+                lambda: bool(
+                    watcher.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :application "
+                            "AND wait_event_type = 'Lock'"
+                        ),
+                        {"application": APPLICATION},
+                    ).scalar()
+                ),
+                "the sync to wait for the other transaction's row",
+            )
+        concurrent.commit()
+        sync.join()
+    other.dispose()
+    [report] = reports
+    assert (report.status, report.error) == (
+        "failed",
+        'the database refused a write (duplicate key value violates unique constraint "uq_observation_metric_period_'
+        'source"): another run may have stored the same rows meanwhile; run the sync again',
+    )
+    _no_sql(report.error)
+    with sessions() as session:
+        run = session.get_one(models.SyncRun, report.sync_run)
+        assert (run.status, run.error) == ("failed", report.error)
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 1  # the other run's row only
+    engine.dispose()
