@@ -240,7 +240,8 @@ def test_thresholds_come_from_forecast_yaml(tmp_path: Path) -> None:
 
 
 def test_a_killed_forecast_leaves_no_worker_behind(tmp_path: Path) -> None:
-    """SIGKILL to `benefits forecast` while its pool fits: the kernel ends every worker too."""
+    """SIGKILL to `benefits forecast` while its pool fits: the kernel ends every worker too, and no forecast run is
+    left unfinished (a run is stored whole when it ends)."""
     import os
     import signal
     import subprocess
@@ -281,3 +282,7 @@ def test_a_killed_forecast_leaves_no_worker_behind(tmp_path: Path) -> None:
     process.wait(timeout=10)
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == []
+    engine = db.make_engine(url)
+    with db.session_factory(engine)() as session:
+        assert session.scalars(select(models.ForecastRun)).all() == []
+    engine.dispose()
