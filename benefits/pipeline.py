@@ -34,8 +34,9 @@ def sync_stage(
     """Sync connectors and print one line per sync run (a failed run's line through ``fail``,
     stderr in the CLI), one line per file or line the connector could not read, and, when rows
     were quarantined, their commonest reasons and the command that lists them (a run that accepted
-    none of its rows says so first). First comes a ``warning:`` line (through ``fail``) for each
-    installed plugin not loaded, or loaded with a warning, for its plugin API version."""
+    none of its rows says so first), then up to ten lines the connector logged. First comes a
+    ``warning:`` line (through ``fail``) for each installed plugin not loaded, or loaded with a
+    warning, for its plugin API version."""
     from benefits.plugins.manager import plugin_problems
     from benefits.sync.runner import sync_all  # here: `benefits forecast` need not load the sync stage
 
@@ -56,6 +57,7 @@ def sync_stage(
     for r in reports:
         if r.status == "failed":
             (fail or echo)(f"sync {r.connector}: failed: {r.error}")
+            _echo_log(r, echo)
             continue
         echo(
             f"sync {r.connector}: {r.rows_read:,} rows read, {r.rows_accepted:,} accepted "
@@ -64,18 +66,34 @@ def sync_stage(
             + _already_held_text(r)
             + _claims_text(r)
         )
-        for reason in r.unreadable[:_LISTED]:
-            echo(f"sync {r.connector}: not read: {reason} (held in quarantine)")
-        if len(r.unreadable) > _LISTED:
-            echo(
-                f"sync {r.connector}: {len(r.unreadable) - _LISTED} more files or lines not read: "
-                f"`benefits quarantine list --run {r.sync_run}`"
-            )
+        _echo_listed(
+            echo,
+            [f"sync {r.connector}: not read: {reason} (held in quarantine)" for reason in r.unreadable],
+            f"sync {r.connector}: {{}} more files or lines not read: `benefits quarantine list --run {r.sync_run}`",
+        )
         if r.rows_quarantined:
             # rows already held belong to earlier runs: list the connector's, not this run's
             where = f"--connector {r.connector}" if r.rows_already_held else f"--run {r.sync_run}"
             echo(f"sync {r.connector}: {_quarantine_text(r)}; `benefits quarantine list {where}` shows them")
+        _echo_log(r, echo)
     return reports
+
+
+def _echo_log(report: SyncReport, echo: Echo) -> None:
+    """What the connector logged during its run (masked, as stored with the run), up to ``_LISTED`` lines."""
+    _echo_listed(
+        echo,
+        [f"sync {report.connector}: logged {line}" for line in report.log],
+        f"sync {report.connector}: {{}} more lines logged, kept with sync run {report.sync_run}",
+    )
+
+
+def _echo_listed(echo: Echo, lines: list[str], more: str) -> None:
+    """The first ``_LISTED`` of ``lines``, then ``more`` with how many were left out (``{}``), if any were."""
+    for line in lines[:_LISTED]:
+        echo(line)
+    if len(lines) > _LISTED:
+        echo(more.format(len(lines) - _LISTED))
 
 
 def _quarantine_text(report: SyncReport) -> str:

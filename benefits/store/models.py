@@ -193,6 +193,9 @@ class SyncRun(Base):
         server_default="sync",
         comment="sync (a connector pull) or retry (quarantined rows re-validated)",
     )
+    log: Mapped[list[Any] | None] = mapped_column(
+        comment="what the connector logged during the run, masked: one '<level>: <message>' line each, at most 100"
+    )
 
 
 class Observation(Base):

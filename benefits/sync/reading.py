@@ -17,16 +17,21 @@ child is joined before the sync goes on: nothing of the connector is left runnin
 child is also killed when the sync process itself dies. Fork is POSIX only (Linux, macOS).
 
 What a connector changes on itself while reading stays in the child; the framework keeps state
-(bookmarks, revisions) in the store, from the records it receives.
+(bookmarks, revisions) in the store, from the records it receives. What it logs does not: the
+child sends each message of the ``benefits.connectors`` loggers (:attr:`Connector.log`, INFO and
+above) and of the framework's helpers (``benefits.plugins``, WARNING and above: the HTTP helper's
+retries) through the pipe too, and the sync keeps them, masked, with the run (:class:`RunLog`).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from multiprocessing.connection import Connection
@@ -45,15 +50,44 @@ from benefits.validation.frame import batch_frame
 T = TypeVar("T")
 #: Seconds a child has to close its generator after SIGTERM before it is killed.
 GRACE_SECONDS = 1.0
-_ITEM, _ERROR, _DONE = "item", "error", "done"
+#: Log lines kept with a sync run, and characters kept of each; what is over is counted.
+LOG_LINES, LOG_CHARS = 100, 500
+#: The loggers whose messages a connector's child process sends to the sync, with the lowest level sent.
+CAPTURED = {"benefits.connectors": logging.INFO, "benefits.plugins": logging.WARNING}
+_ITEM, _ERROR, _DONE, _LOG = "item", "error", "done", "log"
+Logs = Callable[[str], None]
+"""Called in the sync with each line a connector's child process logged (``warning: <message>``)."""
 
 
-def read_chunks(connector: Connector, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
+class RunLog:
+    """What a connector logged during its sync run: each line masked with the connector's secrets,
+    at most :data:`LOG_LINES` lines of :data:`LOG_CHARS` characters."""
+
+    def __init__(self, connector: Connector) -> None:
+        self._connector = connector
+        self._lines: list[str] = []
+        self._over = 0
+
+    def __call__(self, line: str) -> None:
+        """Keep one line (a :data:`Logs` callback)."""
+        if len(self._lines) < LOG_LINES:
+            self._lines.append(self._connector.mask(line)[:LOG_CHARS])
+        else:
+            self._over += 1
+
+    @property
+    def lines(self) -> list[str]:
+        """The lines kept, and one more saying how many were not."""
+        return self._lines + ([f"... and {self._over} more lines (not kept)"] if self._over else [])
+
+
+def read_chunks(connector: Connector, chunk_rows: int, logs: Logs | None = None) -> Generator[pd.DataFrame, None, None]:
     """Check the source, then yield its records as batch frames of up to ``chunk_rows`` rows.
 
-    The first chunk is yielded even when empty. Raises :class:`BenefitsError` once the framework
-    has waited ``connector.timeout`` seconds in all for ``check()`` and ``records()`` (time spent
-    validating and writing does not count); the connector's process is gone by then.
+    The first chunk is yielded even when empty; ``logs`` receives what the connector logs meanwhile.
+    Raises :class:`BenefitsError` once the framework has waited ``connector.timeout`` seconds in
+    all for ``check()`` and ``records()`` (time spent validating and writing does not count); the
+    connector's process is gone by then.
     """
 
     def chunks() -> Iterator[pd.DataFrame]:
@@ -69,11 +103,15 @@ def read_chunks(connector: Connector, chunk_rows: int) -> Generator[pd.DataFrame
             first += len(chunk)
 
     return in_child_process(
-        chunks, name=f"connector-{connector.name}", timeout=connector.timeout, expired=_expired("timed out", connector)
+        chunks,
+        name=f"connector-{connector.name}",
+        timeout=connector.timeout,
+        expired=_expired("timed out", connector),
+        logs=logs,
     )
 
 
-def read_claims(connector: Connector) -> list[Any]:
+def read_claims(connector: Connector, logs: Logs | None = None) -> list[Any]:
     """Every claim ``connector.claims()`` yields, read within a time-out of its own (``connector.timeout``)."""
     return list(
         in_child_process(
@@ -81,12 +119,13 @@ def read_claims(connector: Connector) -> list[Any]:
             name=f"claims-{connector.name}",
             timeout=connector.timeout,
             expired=_expired("claims() timed out", connector),
+            logs=logs,
         )
     )
 
 
 def in_child_process(
-    produce: Callable[[], Iterable[T]], *, name: str, timeout: float, expired: str
+    produce: Callable[[], Iterable[T]], *, name: str, timeout: float, expired: str, logs: Logs | None = None
 ) -> Generator[T, None, None]:
     """Iterate ``produce()`` in a forked child process and yield its items here.
 
@@ -94,11 +133,14 @@ def in_child_process(
     itself when it can be pickled, else as a :class:`BenefitsError` ``"<type>: <message>"``);
     ``BenefitsError(expired)`` is raised once this consumer has waited ``timeout`` seconds in all.
     However the iteration ends (exhausted, timed out, failed, or closed by the consumer), the child
-    has ended when it does.
+    has ended when it does. With ``logs``, the child sends what the :data:`CAPTURED` loggers log,
+    each line to ``logs`` here.
     """
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(produce, sending, os.getpid()), name=name, daemon=True)
+    child = context.Process(
+        target=_produce, args=(produce, sending, os.getpid(), logs is not None), name=name, daemon=True
+    )
     child.start()
     sending.close()
     waited = 0.0
@@ -119,6 +161,10 @@ def in_child_process(
                 return
             if kind == _ERROR:
                 raise payload
+            if kind == _LOG:
+                if logs is not None:
+                    logs(payload)
+                continue
             yield payload
     finally:
         receiving.close()
@@ -145,11 +191,16 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise _Stopped
 
 
-def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: int) -> None:
-    """The child: send each item of ``produce()``, then done (or the error); close the generator however it ends."""
+def _produce(produce: Callable[[], Iterable[Any]], connection: Connection, parent: int, capture: bool) -> None:
+    """The child: send each item of ``produce()``, then done (or the error); close the generator however it ends.
+
+    With ``capture``, what the :data:`CAPTURED` loggers log is sent too."""
     die_with_parent(parent)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the sync's to handle; it then stops this child
+    sending = _Sender(connection)
+    if capture:
+        _capture_logs(sending)
     try:
         last = _send_items(produce, sending)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the generator is closed: a stop needs no clean-up now
@@ -158,7 +209,42 @@ def _produce(produce: Callable[[], Iterable[Any]], sending: Connection, parent: 
         pass
 
 
-def _send_items(produce: Callable[[], Iterable[Any]], sending: Connection) -> tuple[str, Any]:
+class _Sender:
+    """The child's end of the pipe; one message at a time, whichever thread sends (a connector may log from its own)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    def send(self, message: tuple[str, Any]) -> None:
+        with self._lock:
+            self._connection.send(message)
+
+
+class _LogSender(logging.Handler):
+    """Sends each log record through the pipe as one line, ``<level>: <message>``."""
+
+    def __init__(self, sending: _Sender, level: int) -> None:
+        super().__init__(level)
+        self._sending = sending
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._sending.send((_LOG, f"{record.levelname.lower()}: {record.getMessage()}"))
+        except (OSError, ValueError):  # the pipe is gone: the sync stopped reading
+            pass
+
+
+def _capture_logs(sending: _Sender) -> None:
+    """In the child: send what the :data:`CAPTURED` loggers log at their level and above."""
+    for name, level in CAPTURED.items():
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > level:
+            logger.setLevel(level)
+        logger.addHandler(_LogSender(sending, level))
+
+
+def _send_items(produce: Callable[[], Iterable[Any]], sending: _Sender) -> tuple[str, Any]:
     """Send every item of ``produce()``; the last message to send: done, or the error. Closes the generator."""
     items: Iterable[Any] = ()
     try:

@@ -29,7 +29,7 @@ from benefits.store import failures, models, repository
 from benefits.sync.claims import record_connector_claims
 from benefits.sync.config import CONNECTORS_FILE, Policy, load_connectors
 from benefits.sync.lock import connector_lock, mark_abandoned
-from benefits.sync.reading import read_chunks
+from benefits.sync.reading import RunLog, read_chunks
 from benefits.sync.writer import RunWriter, SyncReport, now
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -89,8 +89,10 @@ def sync_connector(
     ``running`` (or ``failed``, with the error). The run records rows read = rows accepted + rows
     quarantined; a run that would break that is failed instead. The connector's claims, if it
     delivers any, are recorded in the same transaction; one bad claim fails the run (see
-    :func:`record_connector_claims`). A database error (locked, lost, full) fails the connector
-    with one line (:func:`failure_reason`), also when it happens while registering the run.
+    :func:`record_connector_claims`). What the connector logs while it reads is kept with the run,
+    masked (``sync_runs.log``, :class:`RunLog`), whether it succeeds or fails. A database error
+    (locked, lost, full) fails the connector with one line (:func:`failure_reason`), also when it
+    happens while registering the run.
     """
     from benefits.validation import Validator, default_expectations
 
@@ -102,6 +104,7 @@ def sync_connector(
     except SQLAlchemyError as exc:
         log.info("connector %s not started: %s", connector.name, failure_reason(exc))
         return SyncReport(connector.name, "failed", 0, 0, 0, error=failure_reason(exc))
+    logged = RunLog(connector)
     try:
         validator = Validator(default_expectations(as_of=as_of, rules=rules), rules)
         with sessions.begin() as session, connector_lock(session, connector.name):
@@ -109,19 +112,26 @@ def sync_connector(
             writer = RunWriter(session, connector.name, run.id, Policy(connector.policy))
             history = partial(_stored_history, session, connector.name, rules.jump.min_changes if rules else 0)
             read = 0
-            with closing(read_chunks(connector, chunk_rows)) as chunks:  # ends the connector's process whatever happens
+            reading = read_chunks(connector, chunk_rows, logged)
+            with closing(reading) as chunks:  # ends the connector's process whatever happens
                 for chunk in chunks:
                     writer.add(chunk, validator.validate(chunk, history))
                     read += len(chunk)
                     if progress is not None and len(chunk) == chunk_rows:
                         progress(connector.name, read)
-            claims = record_connector_claims(session, connector, run.id)
+            claims = record_connector_claims(session, connector, run.id, logged)
+            report = writer.finish()
+            session.get_one(models.SyncRun, run.id).log = logged.lines or None
             return replace(
-                writer.finish(), claims_new=claims.new, claims_updated=claims.updated, claims_unchanged=claims.unchanged
+                report,
+                claims_new=claims.new,
+                claims_updated=claims.updated,
+                claims_unchanged=claims.unchanged,
+                log=tuple(logged.lines),
             )
     except Exception as exc:  # noqa: BLE001  (a connector or its batch failing must not stop the others)
         log.info("connector %s failed: %s", connector.name, failure_reason(exc))  # the caller shows the error
-        return _fail(sessions, run.id, connector.name, exc)
+        return _fail(sessions, run.id, connector.name, exc, logged.lines)
 
 
 def _stored_history(session: Session, source: str, min_changes: int, frame: pd.DataFrame) -> pd.DataFrame | None:
@@ -151,13 +161,17 @@ def failure_reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _fail(sessions: sessionmaker[Session], run_id: int, name: str, exc: Exception) -> SyncReport:
-    """Record the run as failed when the database lets us (it may be the thing that failed)."""
+def _fail(
+    sessions: sessionmaker[Session], run_id: int, name: str, exc: Exception, logged: list[str] | None = None
+) -> SyncReport:
+    """Record the run as failed, with what the connector logged, when the database lets us (it may be the thing
+    that failed)."""
     reason = failure_reason(exc)
     try:
         with sessions.begin() as session:
             stored = session.get_one(models.SyncRun, run_id)
             stored.status, stored.error, stored.finished_at = "failed", reason, now()
+            stored.log = logged or None
     except SQLAlchemyError as again:
         log.info("sync run %s of %s could not be marked failed: %s", run_id, name, failure_reason(again))
-    return SyncReport(name, "failed", 0, 0, 0, error=reason, sync_run=run_id)
+    return SyncReport(name, "failed", 0, 0, 0, error=reason, sync_run=run_id, log=tuple(logged or ()))

@@ -13,7 +13,8 @@ or all quarantined.
 
 What a finished run stores (the shape the data-quality page reads):
 
-- ``sync_runs``: ``rows_read = rows_accepted + rows_quarantined`` (checked before commit),
+- ``sync_runs``: ``rows_read = rows_accepted + rows_quarantined`` (checked before commit), ``log``
+  (what the connector logged, masked; the runner sets it),
   ``rows_restated``, ``rows_warned``, ``policy``, ``validation_success`` (no row failed a
   critical expectation) and ``validation``: one entry per expectation, keyed
   ``<expectation_type>(<columns>)``, ``{"expectation", "column", "severity": "critical" |
@@ -81,6 +82,8 @@ class SyncReport:
     """Accepted rows for a (metric, period) the store did not hold from this connector."""
     rows_unchanged: int = 0
     """Accepted rows that re-sent a stored value unchanged (a bookmark that works keeps this low)."""
+    log: tuple[str, ...] = ()
+    """What the connector logged during the run (masked; stored as ``sync_runs.log``)."""
 
 
 class RunWriter:
