@@ -31,7 +31,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -63,24 +64,43 @@ def planned_fraction(benefit: Benefit, start: dt.date, at: dt.date) -> float:
         return 0.0
     if at >= benefit.target.date:
         return 1.0
-    x = (at - start).days / (benefit.target.date - start).days
-    if benefit.profile == "s_curve":
+    return _shape(benefit.profile == "s_curve", (at - start).days / (benefit.target.date - start).days)
 
-        def logistic(v: float) -> float:
-            return 1.0 / (1.0 + math.exp(-S_CURVE_STEEPNESS * (v - 0.5)))
 
-        return (logistic(x) - logistic(0.0)) / (logistic(1.0) - logistic(0.0))
-    return x
+def _logistic(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-S_CURVE_STEEPNESS * (v - 0.5)))
+
+
+_S_LOW, _S_HIGH = _logistic(0.0), _logistic(1.0)
+
+
+def _shape(s_curve: bool, x: float) -> float:
+    """The share planned at ``x`` (0..1) of the way from the start to the target date."""
+    return (_logistic(x) - _S_LOW) / (_S_HIGH - _S_LOW) if s_curve else x
 
 
 def planned_value(benefit: Benefit, start: dt.date, at: dt.date) -> float:
     """The planned tracked quantity Q at ``at`` (baseline before ``start``, target after its date)."""
-    base, target = benefit.baseline.value, benefit.target.value
+    return _plan(benefit, start)(at)
+
+
+def _plan(benefit: Benefit, start: dt.date) -> Callable[[dt.date], float]:
+    """:func:`planned_value` as a function of the date, its constants worked out once (for many dates)."""
+    base, target, end = benefit.baseline.value, benefit.target.value, benefit.target.date
     if isinstance(benefit.profile, ExplicitProfile):
         anchors = [(start, base)] + [(p.date, p.value) for p in benefit.profile.points if p.date > start]
-        anchors.append((benefit.target.date, target))
-        return _interpolate(anchors, at)
-    return base + (target - base) * planned_fraction(benefit, start, at)
+        anchors.append((end, target))
+        return lambda at: _interpolate(anchors, at)
+    s_curve, span = benefit.profile == "s_curve", (end - start).days
+
+    def value(at: dt.date) -> float:
+        if at <= start:
+            return base
+        if at >= end:
+            return target
+        return base + (target - base) * _shape(s_curve, (at - start).days / span)
+
+    return value
 
 
 def planned_to_date(benefit: Benefit, start: dt.date, at: dt.date) -> float:
@@ -167,11 +187,11 @@ def value_type(benefit: Benefit) -> ValueType:
 def improvements(benefit: Benefit, points: Iterable[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
     """The improvement after each observed period after the baseline date, from ``points``: (period,
     value) in period order, one per period (``repository.observation_points``)."""
-    total, out = 0.0, []
+    since, cumulative, total, out = benefit.baseline.date, benefit.measure is Measure.cumulative, 0.0, []
     for period, value in points:
-        if period > benefit.baseline.date:
+        if period > since:
             total += value
-            out.append((period, float(improvement(benefit, quantity(benefit, value, total)))))
+            out.append((period, float(improvement(benefit, quantity(benefit, value, total) if cumulative else value))))
     return out
 
 
@@ -181,39 +201,69 @@ def planned_points(benefit: Benefit, start: dt.date, until: dt.date) -> list[tup
     end = min(until, benefit.target.date)
     dates = [start + PLAN_STEP * k for k in range(1, (end - start).days // PLAN_STEP.days + 1)]
     dates += [d for d in (end, until) if start < d and (not dates or d > dates[-1])]
-    return [(d, planned_to_date(benefit, start, d)) for d in dates]
+    plan, direction, base = _plan(benefit, start), sign(benefit), benefit.baseline.value
+    return [(d, direction * (plan(d) - base)) for d in dates]  # improvement(), with its constants taken once
+
+
+@dataclass(frozen=True)
+class Banking:
+    """What a benefit banks over time, from dated improvements: built once (:func:`banking`), read at
+    any dates (:meth:`at`). Exact (Decimal, each improvement crossing from float once) or, for
+    sampling, float."""
+
+    amount: bool  # an amount: the latest step's improvement; else a run-rate accrued over the days
+    edges: list[dt.date]  # ``since`` then each step's date (an amount: the steps' dates)
+    totals: list[Any]  # a run-rate: improvement x days accrued up to each edge; an amount: each step's improvement
+    rates: list[Any]  # a run-rate: each step's improvement (the rate over the days before it)
+    number: Any  # Decimal (``money.from_float``) or float
+    zero: Any
+
+    def at(self, days: Iterable[dt.date]) -> list[Any]:
+        """Banked by the end of each day of ``days``: improvement (amount) or improvement-years (run-rate)."""
+        if self.amount:
+            return [
+                self.number(self.totals[k - 1]) if (k := bisect_right(self.edges, day)) else self.zero for day in days
+            ]
+        out = []
+        for day in days:
+            k = bisect_left(self.edges, day)
+            if k == 0:
+                out.append(self.zero)
+            elif k == len(self.edges):
+                out.append(self.totals[-1] / YEAR_DAYS)
+            else:
+                out.append((self.totals[k - 1] + self.rates[k - 1] * (day - self.edges[k - 1]).days) / YEAR_DAYS)
+        return out
+
+
+def banking(benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.date, exact: bool = True) -> Banking:
+    """What the benefit banks from ``steps`` (dated improvements after ``since``, in date order): in
+    the metric's unit for an ``amount``, in unit-years for a ``run_rate``.
+
+    An amount is the improvement of the latest step on or before the date (0 before the first). A
+    run-rate step's improvement holds over the days since the step before (``since`` for the first)
+    and banks ``improvement x days / 365``; a date inside that stretch banks its share of the days,
+    and nothing accrues after the last step. ``exact``: each improvement crosses into Decimal once
+    (``money.from_float``) and is added up as Decimal; else floats (the roll-up's sampling)."""
+    from benefits.claims.money import from_float  # the one float-to-Decimal boundary
+
+    number: Any = from_float if exact else float
+    dates = [d for d, _ in steps]
+    zero = number(0.0)
+    if value_type(benefit) is ValueType.amount:  # read as Decimal only where asked
+        return Banking(True, dates, [value for _, value in steps], [], number, zero)
+    values = [number(value) for _, value in steps]
+    edges, totals = [since, *dates], [zero]
+    for before, day, rate in zip(edges, dates, values, strict=False):
+        totals.append(totals[-1] + rate * (day - before).days)
+    return Banking(False, edges, totals, values, number, zero)
 
 
 def banked(
     benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.date, at: Iterable[dt.date]
 ) -> list[Decimal]:
-    """What the benefit has banked by each date of ``at``, from ``steps`` (dated improvements after
-    ``since``, in date order): in the metric's unit for an ``amount``, in unit-years for a ``run_rate``.
-
-    An amount is the improvement of the latest step on or before the date (0 before the first). A
-    run-rate step's improvement holds over the days since the step before (``since`` for the first)
-    and banks ``improvement x days / 365``; a date inside that stretch banks its share of the days,
-    and nothing accrues after the last step. Each improvement crosses into Decimal once
-    (``money.from_float``) and is added up as Decimal."""
-    from benefits.claims.money import from_float  # the one float-to-Decimal boundary
-
-    dates = [d for d, _ in steps]
-    if value_type(benefit) is ValueType.amount:
-        return [from_float(steps[k - 1][1]) if (k := bisect_right(dates, day)) else Decimal(0) for day in at]
-    rates = [from_float(rate) for _, rate in steps]
-    edges, totals = [since, *dates], [Decimal(0)]  # totals: improvement x days
-    for before, day, rate in zip(edges, dates, rates, strict=False):
-        totals.append(totals[-1] + rate * (day - before).days)
-    out = []
-    for day in at:
-        k = bisect_left(edges, day)
-        if k == 0:
-            out.append(Decimal(0))
-        elif k == len(edges):
-            out.append(totals[-1] / YEAR_DAYS)
-        else:
-            out.append((totals[k - 1] + rates[k - 1] * (day - edges[k - 1]).days) / YEAR_DAYS)
-    return out
+    """What the benefit has banked by each date of ``at`` (Decimal): :func:`banking`'s reading."""
+    return banking(benefit, steps, since).at(at)
 
 
 def cash_factor(benefit: Benefit) -> Decimal:

@@ -164,13 +164,13 @@ def month_ends(start: dt.date, last: dt.date) -> list[dt.date]:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """One benefit's three series, built once: (steps, the day accrual starts from) each, and its money factor."""
+    """One benefit's three series, built once (what each banks over time), and its money factor."""
 
     benefit: Benefit
     factor: Decimal
-    planned: tuple[Steps, dt.date]
-    realised: tuple[Steps, dt.date]
-    forecast: tuple[Steps, dt.date]
+    planned: realisation.Banking
+    realised: realisation.Banking
+    forecast: realisation.Banking
     run_rate: Decimal  # the realised annual rate at the as-of date (0 for an amount)
     planned_run_rate: Decimal
     has_path: bool
@@ -198,9 +198,9 @@ def _prepare(series: BenefitSeries, horizon: dt.date, as_of: dt.date) -> _Prepar
     return _Prepared(
         benefit,
         factor,
-        (planned_steps(series, horizon), series.start),
-        (series.observed, since),
-        (forecast_steps(series, horizon), since),
+        realisation.banking(benefit, planned_steps(series, horizon), series.start),
+        realisation.banking(benefit, series.observed, since),
+        realisation.banking(benefit, forecast_steps(series, horizon), since),
         rate,
         planned_rate,
         bool(series.path),
@@ -221,12 +221,8 @@ class _Totals:
     missing: int = 0
 
 
-def _banked(prepared: _Prepared, series: tuple[Steps, dt.date], dates: list[dt.date]) -> list[Decimal]:
-    steps, since = series
-    return [
-        realisation.cash(prepared.benefit, value, prepared.factor)
-        for value in realisation.banked(prepared.benefit, steps, since, dates)
-    ]
+def _banked(prepared: _Prepared, series: realisation.Banking, dates: list[dt.date]) -> list[Decimal]:
+    return [realisation.cash(prepared.benefit, value, prepared.factor) for value in series.at(dates)]
 
 
 def _totals(cases: Sequence[_Case], dates: list[dt.date]) -> _Totals:

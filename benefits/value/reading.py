@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from benefits import realisation
@@ -30,18 +30,22 @@ def settings(session: Session) -> Settings:
 
 
 def observation_points(session: Session, metrics: set[str], as_of: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
-    """Each metric's (period, value) up to ``as_of`` in period order, one per period: the most recently loaded."""
-    o = models.Observation
+    """Each metric's (period, value) up to ``as_of`` in period order, one per period: the most recently loaded.
+
+    Rows are read through the session's connection, periods as the database gives them (ISO text on
+    SQLite, parsed here; dates on PostgreSQL): no ORM row processing for a portfolio's worth of rows."""
+    table = models.Observation.__table__
     found: dict[str, dict[dt.date, float]] = defaultdict(dict)
     wanted = sorted(metrics)
     for first in range(0, len(wanted), CHUNK):
         query = (
-            select(o.metric, o.period, o.value)
-            .where(o.metric.in_(wanted[first : first + CHUNK]), o.period <= as_of)
-            .order_by(o.metric, o.period, o.id)
+            select(table.c.metric, type_coerce(table.c.period, String), table.c.value)
+            .where(table.c.metric.in_(wanted[first : first + CHUNK]), table.c.period <= as_of)
+            .order_by(table.c.metric, table.c.period, table.c.id)
         )
-        for metric, period, value in session.execute(query):
-            found[metric][period] = value
+        for metric, period, value in session.connection().execute(query).all():
+            day = period if isinstance(period, dt.date) else dt.date.fromisoformat(period)
+            found[metric][day] = value
     return {metric: list(points.items()) for metric, points in found.items()}
 
 

@@ -58,12 +58,12 @@ def benefit_percentiles(
         horizon = horizon_of(initiative, initiative_start(initiative, as_of), settings)
         for series in initiative.benefits:
             benefit = series.benefit
-            factor = realisation.cash_factor(benefit)
+            factor = float(realisation.cash_factor(benefit))
             three = [
-                realisation.banked(benefit, forecast_steps(series, horizon, key), benefit.baseline.date, ends)
+                realisation.banking(benefit, forecast_steps(series, horizon, key), benefit.baseline.date, exact=False)
                 for key in ("lower", "yhat", "upper")
             ]
-            money = [[float(realisation.cash(benefit, value, factor)) for value in path] for path in three]
+            money = [[factor * value for value in banked.at(ends)] for banked in three]
             bands.append([sorted(money[k][n] for k in range(3)) for n in range(len(ends))])
             metrics.append(benefit.metric)
     return metrics, bands
@@ -91,17 +91,16 @@ def rollup(
     rng = np.random.default_rng(seed)
     shared = rng.standard_normal((samples, 1))
     own = rng.standard_normal((samples, len(names)))
-    z = (np.sqrt(correlation) * shared + np.sqrt(1.0 - correlation) * own)[:, column]  # samples x benefits
+    z = np.sqrt(correlation) * shared + np.sqrt(1.0 - correlation) * own  # samples x metrics
     values = np.asarray(bands, dtype=float)  # benefits x years x (p10, p50, p90)
-    low = (values[:, :, 1] - values[:, :, 0]) / Z90
-    high = (values[:, :, 2] - values[:, :, 1]) / Z90
-    out = []
-    for n, year in enumerate(years):
-        spread = np.where(z < 0, low[:, n], high[:, n])
-        totals = (values[:, n, 1] + z * spread).sum(axis=1)
-        p10, p50, p90 = np.percentile(totals, [10, 50, 90])
-        out.append(YearBand(year, *(_penny(x) for x in (p10, p50, p90))))
-    return out
+    # A benefit's draw is p50 + z x (p50 - p10) / Z90 below its median, p50 + z x (p90 - p50) / Z90 above;
+    # the benefits of one metric share its z, so their spreads add up per metric before the draws.
+    low, high = np.zeros((len(names), len(years))), np.zeros((len(names), len(years)))
+    np.add.at(low, column, (values[:, :, 1] - values[:, :, 0]) / Z90)
+    np.add.at(high, column, (values[:, :, 2] - values[:, :, 1]) / Z90)
+    totals = values[:, :, 1].sum(axis=0) + np.minimum(z, 0.0) @ low + np.maximum(z, 0.0) @ high  # samples x years
+    p10, p50, p90 = np.percentile(totals, [10, 50, 90], axis=0)
+    return [YearBand(year, _penny(p10[n]), _penny(p50[n]), _penny(p90[n])) for n, year in enumerate(years)]
 
 
 def _penny(value: float) -> Decimal:
