@@ -135,3 +135,15 @@ def test_a_plugin_for_a_newer_minor_version_loads_with_a_warning(install: Instal
     assert "newer" in connector_types()
     [problem] = plugin_problems()
     assert "targets plugin API 1.99" in problem and "loaded, but" in problem and "upgrade benefits" in problem
+
+
+def test_a_plugin_that_cannot_be_imported_is_not_loaded_and_the_others_are(install: Install) -> None:
+    install("current", f'"{PLUGIN_API_VERSION}"')
+    install("broken", f'"{PLUGIN_API_VERSION}"\nimport no_such_module_of_benefits_tests')
+    assert "current" in connector_types() and "broken" not in connector_types()
+    assert plugin_problems() == [
+        "plugin broken (benefits-broken 0.3.0) not loaded: importing api_test_broken_1 failed: "
+        "ModuleNotFoundError: No module named 'no_such_module_of_benefits_tests'"
+    ]
+    listed = CliRunner().invoke(main, ["plugins"])
+    assert listed.exit_code == 0 and "warning: plugin broken (benefits-broken 0.3.0) not loaded" in listed.output

@@ -8,7 +8,8 @@ registering the plugin with pluggy:
   newer minor version than this benefits offers is loaded with a warning, since a hook or
   argument it needs may be missing);
 - another major version, or a declaration that is not ``MAJOR.MINOR`` text: not loaded;
-- no declaration (a plugin written before the plugin API was versioned): loaded with a warning.
+- no declaration (a plugin written before the plugin API was versioned): loaded with a warning;
+- a module that cannot be imported: not loaded (:func:`check_unimportable`).
 
 Each verdict that is not a plain "loaded" carries one line naming the plugin, its distribution and
 both versions, which ``benefits plugins`` and ``benefits sync`` show.
@@ -84,6 +85,18 @@ def check_plugin(name: str, plugin: Any, dist: Distribution | None) -> ApiCheck:
             "missing; upgrade benefits",
         )
     return ApiCheck(name, declared, True)
+
+
+def check_unimportable(name: str, target: str, dist: Distribution | None, exc: Exception) -> ApiCheck:
+    """The verdict on a plugin whose entry point cannot be imported (it may be written for another
+    plugin API, or lack a dependency): not loaded, rather than stopping every command."""
+    said = (str(exc).strip().splitlines() or [""])[0]
+    return ApiCheck(
+        name,
+        None,
+        False,
+        f"plugin {name} ({_distribution(dist)}) not loaded: importing {target} failed: {type(exc).__name__}: {said}",
+    )
 
 
 def parse_version(value: Any) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ import pluggy
 
 from benefits.errors import ConfigError
 from benefits.plugins import hookspecs
-from benefits.plugins.api_version import DECLARATION, ApiCheck, check_plugin
+from benefits.plugins.api_version import DECLARATION, ApiCheck, check_plugin, check_unimportable
 from benefits.plugins.connector import Connector
 
 DEFAULT_PLUGINS = (
@@ -52,7 +52,8 @@ def plugin_manager() -> pluggy.PluginManager:
 def api_checks() -> tuple[ApiCheck, ...]:
     """The plugin API verdict on each installed plugin that ``BENEFITS_LOAD_PLUGINS`` lets load, by entry point.
 
-    Loads each entry point (importing its module), as pluggy then does for those it registers.
+    Loads each entry point (importing its module), as pluggy then does for those it registers; one
+    that cannot be imported is refused too.
     """
     names = _allowed()
     checks: dict[str, ApiCheck] = {}
@@ -61,7 +62,12 @@ def api_checks() -> tuple[ApiCheck, ...]:
             if entry_point.group != hookspecs.PROJECT or entry_point.name in checks:
                 continue
             if names is None or entry_point.name in names:
-                checks[entry_point.name] = check_plugin(entry_point.name, entry_point.load(), dist)
+                try:
+                    plugin = entry_point.load()
+                except Exception as exc:  # noqa: BLE001 - a plugin that cannot be imported is refused in one line
+                    checks[entry_point.name] = check_unimportable(entry_point.name, entry_point.value, dist, exc)
+                else:
+                    checks[entry_point.name] = check_plugin(entry_point.name, plugin, dist)
     return tuple(checks.values())
 
 
