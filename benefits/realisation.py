@@ -32,7 +32,7 @@ import datetime as dt
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -235,6 +235,16 @@ class Banking:
                 out.append((self.totals[k - 1] + self.rates[k - 1] * (day - self.edges[k - 1]).days) / YEAR_DAYS)
         return out
 
+    def extended(self, steps: Sequence[tuple[dt.date, float]]) -> Banking:
+        """This banking continued by ``steps`` (dated improvements after its last date, in date order)."""
+        dates = [d for d, _ in steps]
+        if self.amount:  # read as Decimal only where asked
+            return replace(self, edges=self.edges + dates, totals=self.totals + [value for _, value in steps])
+        rates, totals = [self.number(value) for _, value in steps], list(self.totals)
+        for before, day, rate in zip([self.edges[-1], *dates], dates, rates, strict=False):
+            totals.append(totals[-1] + rate * (day - before).days)
+        return replace(self, edges=self.edges + dates, totals=totals, rates=self.rates + rates)
+
 
 def banking(benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.date, exact: bool = True) -> Banking:
     """What the benefit banks from ``steps`` (dated improvements after ``since``, in date order): in
@@ -248,15 +258,10 @@ def banking(benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.
     from benefits.claims.money import from_float  # the one float-to-Decimal boundary
 
     number: Any = from_float if exact else float
-    dates = [d for d, _ in steps]
     zero = number(0.0)
-    if value_type(benefit) is ValueType.amount:  # read as Decimal only where asked
-        return Banking(True, dates, [value for _, value in steps], [], number, zero)
-    values = [number(value) for _, value in steps]
-    edges, totals = [since, *dates], [zero]
-    for before, day, rate in zip(edges, dates, values, strict=False):
-        totals.append(totals[-1] + rate * (day - before).days)
-    return Banking(False, edges, totals, values, number, zero)
+    if value_type(benefit) is ValueType.amount:
+        return Banking(True, [], [], [], number, zero).extended(steps)
+    return Banking(False, [since], [zero], [], number, zero).extended(steps)
 
 
 def banked(

@@ -20,7 +20,7 @@ from benefits import realisation
 from benefits.cli import main
 from benefits.errors import ConfigError
 from benefits.register import Benefit, Investment, Register, ValueType, load_register
-from benefits.value.cases import BenefitSeries, InitiativeInput, Settings, evaluate, forecast_steps
+from benefits.value.cases import BenefitSeries, InitiativeInput, Settings, evaluate, forecast_ahead
 from benefits.value.fiscal import fiscal_year, fiscal_year_of, fiscal_years
 from benefits.value.investment import spent_by
 from benefits.value.returns import discount_factor, payback, returns
@@ -207,8 +207,8 @@ def test_the_forecast_follows_the_median_path_then_holds_its_last_rate() -> None
         {"period": d.isoformat(), "lower": 95.0, "yhat": 90.0, "upper": 85.0} for d in (D(2025, 7, 2), D(2025, 7, 9))
     ]
     inputs = one_initiative(path)
-    steps = forecast_steps(inputs[0].benefits[0], D(2026, 3, 31))
-    assert steps[-3:] == [(D(2025, 7, 2), 10.0), (D(2025, 7, 9), 10.0), (D(2026, 3, 31), 10.0)]
+    steps = forecast_ahead(inputs[0].benefits[0], D(2026, 3, 31))
+    assert steps == [(D(2025, 7, 2), 10.0), (D(2025, 7, 9), 10.0), (D(2026, 3, 31), 10.0)]
     (value,), _ = evaluate(inputs, SETTINGS, D(2025, 6, 25))
     whole = (D(2026, 3, 31) - D(2025, 1, 1)).days
     assert value.forecast.benefits == Decimal(10 * whole) / 365 * 52

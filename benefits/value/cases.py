@@ -124,9 +124,9 @@ def planned_steps(series: BenefitSeries, horizon: dt.date) -> Steps:
     return realisation.planned_points(series.benefit, series.start, horizon)
 
 
-def forecast_steps(series: BenefitSeries, horizon: dt.date, key: str = "yhat") -> Steps:
-    """Observed improvements, then the forecast path's ``key`` percentile after the last of them, then
-    (for a run-rate) its last rate held to the horizon."""
+def forecast_ahead(series: BenefitSeries, horizon: dt.date, key: str = "yhat") -> Steps:
+    """What the forecast adds after the observed improvements: the path's ``key`` percentile after the
+    last observation up to the horizon, then (for a run-rate) its last rate held to the horizon."""
     benefit = series.benefit
     last = series.observed[-1][0] if series.observed else benefit.baseline.date
     ahead = [
@@ -134,10 +134,10 @@ def forecast_steps(series: BenefitSeries, horizon: dt.date, key: str = "yhat") -
         for point in series.path
         if last < (day := dt.date.fromisoformat(point["period"])) <= horizon
     ]
-    steps = [*series.observed, *ahead]
-    if steps and realisation.value_type(benefit) is ValueType.run_rate and steps[-1][0] < horizon:
-        steps.append((horizon, steps[-1][1]))
-    return steps
+    latest = ahead or series.observed
+    if latest and realisation.value_type(benefit) is ValueType.run_rate and latest[-1][0] < horizon:
+        ahead.append((horizon, latest[-1][1]))
+    return ahead
 
 
 def _money(benefit: Benefit, values: list[float]) -> list[Decimal]:
@@ -195,12 +195,13 @@ def _prepare(series: BenefitSeries, horizon: dt.date, as_of: dt.date) -> _Prepar
             rate = realisation.cash(benefit, series.observed[-1][1], factor)
         planned_now = realisation.planned_to_date(benefit, series.start, min(as_of, horizon))
         planned_rate = realisation.cash(benefit, planned_now, factor)
+    realised = realisation.banking(benefit, series.observed, since)
     return _Prepared(
         benefit,
         factor,
         realisation.banking(benefit, planned_steps(series, horizon), series.start),
-        realisation.banking(benefit, series.observed, since),
-        realisation.banking(benefit, forecast_steps(series, horizon), since),
+        realised,
+        realised.extended(forecast_ahead(series, horizon)),
         rate,
         planned_rate,
         bool(series.path),

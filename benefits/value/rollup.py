@@ -5,7 +5,7 @@ each future week (``forecasts.path``: ``lower``, ``yhat``, ``upper``, calibrated
 paths. So:
 
 - **within a benefit**, a percentile is taken to hold over time (a benefit that runs low runs
-  low all along): its P10 cash by a date is what its P10 path banks (:func:`cases.forecast_steps`
+  low all along): its P10 cash by a date is what its P10 path banks (:func:`cases.forecast_ahead`
   with ``lower``), likewise P50 and P90 — exact for comonotone weeks;
 - **each benefit's cash by a year end** is drawn from a split normal through those three
   values (a normal below the median through P10, another above it through P90), so skew is kept;
@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from benefits import realisation
 from benefits.claims.money import CENT, from_float
-from benefits.value.cases import InitiativeInput, Settings, forecast_steps, horizon_of, initiative_start
+from benefits.value.cases import InitiativeInput, Settings, forecast_ahead, horizon_of, initiative_start
 from benefits.value.fiscal import FiscalYear
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
@@ -59,10 +59,8 @@ def benefit_percentiles(
         for series in initiative.benefits:
             benefit = series.benefit
             factor = float(realisation.cash_factor(benefit))
-            three = [
-                realisation.banking(benefit, forecast_steps(series, horizon, key), benefit.baseline.date, exact=False)
-                for key in ("lower", "yhat", "upper")
-            ]
+            realised = realisation.banking(benefit, series.observed, benefit.baseline.date, exact=False)
+            three = [realised.extended(forecast_ahead(series, horizon, key)) for key in ("lower", "yhat", "upper")]
             money = [[factor * value for value in banked.at(ends)] for banked in three]
             bands.append([sorted(money[k][n] for k in range(3)) for n in range(len(ends))])
             metrics.append(benefit.metric)
