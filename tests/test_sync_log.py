@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -105,3 +107,49 @@ def test_a_failed_run_keeps_what_was_logged_and_a_long_log_is_cut(
     shown = [line for line in result.output.splitlines() if line.startswith("sync chat: ") and "logged" in line]
     assert len(shown) == 11
     assert shown[-1] == f"sync chat: {LOG_LINES + 1 - 10} more lines logged, kept with sync run {run.id}"
+
+
+class Flaky(BaseHTTPRequestHandler):
+    """Answers 503 to the first request, then one observation."""
+
+    calls: ClassVar[int] = 0
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature; quiet
+        pass
+
+    def do_GET(self) -> None:
+        Flaky.calls += 1
+        status, body = (503, {"error": "busy"}) if Flaky.calls == 1 else (200, [{"period": WEEK, "value": 7}])
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_the_http_helpers_retries_are_kept_with_the_run(
+    demo_config: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Flaky.calls = 0
+    url = f"http://127.0.0.1:{server.server_port}/kpis"
+    (demo_config / "connectors.yaml").write_text(
+        "connectors:\n  - name: api\n    type: http\n    settings:\n"
+        f"      url: {url}\n      metric: ledger.it_opex_weekly\n      unit: GBP\n      retries: 2\n      backoff: 0\n"
+    )
+    options = ["--config", str(demo_config), "--database", sqlite_url]
+    try:
+        assert CliRunner().invoke(main, [*options, "db", "upgrade"]).exit_code == 0
+        result = CliRunner().invoke(main, [*options, "sync", "--as-of", "2026-11-23"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    with db.session_factory(db.make_engine(sqlite_url))() as session:
+        [log] = session.scalars(select(models.SyncRun.log).where(models.SyncRun.connector == "api"))
+    assert log and log[0].startswith(f"warning: GET {url}: HTTP 503 Service Unavailable") and "retry 1 of 2" in log[0]
+    assert f"sync api: logged {log[0]}" in result.output.splitlines()
