@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import dcc, html
 
-from benefits.dashboards import cache, data, server
+from benefits.dashboards import cache, data, posts, server
 from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
 from benefits.dashboards.snapshot import cached_snapshot, metric_health
 from benefits.errors import ConfigError
@@ -46,6 +46,7 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
         update_title=None,  # type: ignore[arg-type]  # documented: no "Updating..." title; annotated str
     )
     gate.install(app.server, app.csp_hashes)
+    posts.install(app)
     app.server.after_request(_not_found_status)
     app.layout = _shell
     return app

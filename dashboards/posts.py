@@ -1,0 +1,112 @@
+"""Checks on requests that can change something, before Dash sees them.
+
+**Cross-site requests are refused (403).** A browser sends a signed-in user's credentials with a
+request that another site's page makes, so a page elsewhere could approve a claim in the user's
+name (cross-site request forgery). Every POST, PUT, PATCH and DELETE is checked as Go's
+``net/http.CrossOriginProtection`` does: a ``Sec-Fetch-Site`` header (sent by every current
+browser) must say ``same-origin`` or ``none`` (typed by the user); without it, an ``Origin`` header
+must name the host the request was sent to; a request with neither comes from no browser
+(``curl``, a script) and passes. Behind a reverse proxy, the proxy must pass the ``Host`` header
+through.
+
+**A callback request Dash's renderer would never send is refused (400), not a 500.** The body
+of ``/_dash-update-component`` must be a JSON object naming a callback of the app
+(``output``), with its ``outputs``, the ``inputs`` and ``state`` it declares (same count, ids and
+properties) and ``changedPropIds`` as a list of strings. The values themselves are the callback's
+to judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeGuard
+from urllib.parse import urlsplit
+
+import dash
+import flask
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CALLBACK_ROUTE = "_dash-update-component"
+
+
+def install(app: dash.Dash) -> None:
+    """Check every request of ``app`` before Dash handles it."""
+    callback_path = app.config.requests_pathname_prefix + CALLBACK_ROUTE
+
+    @app.server.before_request
+    def _check() -> flask.Response | None:
+        request = flask.request
+        if request.method not in UNSAFE_METHODS:
+            return None
+        refused = cross_site(request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin"), request.host)
+        if refused:
+            return _answer(403, refused)
+        if request.path == callback_path:
+            problem = callback_problem(request.get_json(silent=True), app.callback_map)
+            if problem:
+                return _answer(400, f"not a callback request of this dashboard: {problem}")
+        return None
+
+
+def cross_site(site: str | None, origin: str | None, host: str) -> str | None:
+    """Why a state-changing request with these ``Sec-Fetch-Site`` and ``Origin`` headers, sent to ``host``, is
+    refused; None when it may pass."""
+    if site is not None:
+        if site in ("same-origin", "none"):
+            return None
+        return f"a {site} request may not change anything here (Sec-Fetch-Site); use the dashboard's own pages"
+    if origin is None:
+        return None
+    if urlsplit(origin).netloc.lower() != host.lower():
+        return f"a request from {origin} may not change anything on {host} (Origin); use the dashboard's own pages"
+    return None
+
+
+def callback_problem(body: object, callbacks: Mapping[str, Any]) -> str | None:
+    """What is wrong with ``body`` as a request for one of ``callbacks`` (Dash's callback map); None when nothing."""
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callbacks:
+        return "output names no callback"
+    outputs = body.get("outputs")
+    if output.startswith(".."):  # several outputs: ..a.children...b.data..
+        count = len(output[2:-2].split("..."))
+        if not (isinstance(outputs, list) and len(outputs) == count and all(map(_is_prop_or_props, outputs))):
+            return f"outputs must be a list of the callback's {count}, each with an id and a property"
+    elif not (_is_prop(outputs) or (isinstance(outputs, list) and all(map(_is_prop, outputs)))):
+        return "outputs must be an object with an id and a property"
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(name, str) for name in changed):
+        return "changedPropIds must be a list of strings"
+    declared = callbacks[output]
+    for part in ("inputs", "state"):
+        sent, wanted = body.get(part, []), declared.get(part, [])
+        if not isinstance(sent, list) or len(sent) != len(wanted):
+            return f"{part} must be a list of the callback's {len(wanted)}"
+        if not all(_matches(item, spec) for item, spec in zip(sent, wanted, strict=True)):
+            return f"{part} must name the callback's ids and properties"
+    return None
+
+
+def _is_prop(item: object) -> TypeGuard[dict[str, Any]]:
+    return isinstance(item, dict) and isinstance(item.get("property"), str) and isinstance(item.get("id"), str | dict)
+
+
+def _is_prop_or_props(item: object) -> bool:
+    """One output, or the list of them that a pattern-matching (ALL) output sends."""
+    return _is_prop(item) or (isinstance(item, list) and all(map(_is_prop, item)))
+
+
+def _matches(item: object, spec: Mapping[str, Any]) -> bool:
+    """Whether a sent input or state is the declared one: same property, and the same id unless it is a pattern."""
+    pattern = str(spec.get("id", "")).startswith("{")
+    if pattern and isinstance(item, list):
+        return all(_is_prop(one) and one["property"] == spec.get("property") for one in item)
+    if not _is_prop(item):
+        return False
+    return item["property"] == spec.get("property") and (pattern or item["id"] == spec.get("id"))
+
+
+def _answer(status: int, reason: str) -> flask.Response:
+    return flask.Response(reason + "\n", status=status, mimetype="text/plain")
