@@ -120,6 +120,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(302, {}, {"Location": f"http://localhost:{self.server.server_address[1]}/echo-auth"})
         elif path == "/to-file":
             self.reply(302, {}, {"Location": "file:///etc/passwd"})
+        elif path == "/marked":  # values as text with thousands marks, as some APIs send them
+            amounts: list[Any] = ["315,602", "1,234.50", 41002, "12 apples", "1234"]
+            self.reply(200, {"data": {"items": [{**item(n), "amount": a} for n, a in enumerate(amounts)]}})
         elif path == "/echo-auth":
             self.reply(200, [{"metric": "m.auth", "period": WEEKS[0], "value": 1, "unit": auth or "none"}])
         else:
@@ -194,6 +197,15 @@ def error_text(exc: BaseException) -> str:
 
 
 # ---- registration and conformance -------------------------------------------------------------
+
+
+def test_number_format_reads_text_values_and_never_touches_json_numbers(api: Api, context: SyncContext) -> None:
+    marked = connector(context, f"{api.url}/marked", number_format={"thousands": ","})
+    assert [r["value"] for r in marked.records()] == ["315602", "1234.50", 41002, "12 apples", "1234"]
+    verbatim = connector(context, f"{api.url}/marked")
+    assert [r["value"] for r in verbatim.records()] == ["315,602", "1,234.50", 41002, "12 apples", "1234"]
+    with pytest.raises(ValidationError, match="is also the decimal mark"):
+        connector(context, f"{api.url}/marked", number_format={"thousands": "."})
 
 
 def test_http_is_a_built_in_connector_type() -> None:

@@ -5,10 +5,11 @@ mapping come from its settings: ``records_path`` is the dot path to the list of 
 and ``mapping`` the dot path of each record field within an item. Pages follow a next-page link in
 the body (``next_path``), a cursor token (``cursor_path``, sent back as ``cursor_param``), the
 ``Link`` response header (``link_header``) or a page-number query parameter (``page_param``, until
-a page has no items). Retries, backoff, ``Retry-After`` and credentials-to-one-origin are the
-helper's (:class:`benefits.plugins.http.HttpClient`). Credentials (``auth``, ``headers``) are
-secret settings, best filled from the environment by the framework (``${NAME}``), and are masked
-in every error and log message.
+a page has no items). A value the API sends as text with thousands or decimal marks is read with
+``number_format``, as the csv and sql connectors do. Retries, backoff, ``Retry-After`` and
+credentials-to-one-origin are the helper's (:class:`benefits.plugins.http.HttpClient`).
+Credentials (``auth``, ``headers``) are secret settings, best filled from the environment by the
+framework (``${NAME}``), and are masked in every error and log message.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from benefits.plugins.http import (
     resolve,
     with_query,
 )
+from benefits.plugins.numbers import NumberFormat
 from benefits.plugins.secrets import secret_values
 
 __all__ = ["BasicAuth", "BearerAuth", "FieldMapping", "HttpConnector", "HttpSettings"]
@@ -99,6 +101,11 @@ class HttpSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for a connection or for data.")
     retries: int = Field(5, ge=0, le=20, description="Retries of a request after 429, 5xx or a connection error.")
     backoff: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles each time, at most 16.")
+    number_format: NumberFormat | None = Field(
+        None,
+        description="How a value the API sends as text is written, e.g. {thousands: ','}; JSON numbers are never "
+        "reformatted.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -163,11 +170,14 @@ class HttpConnector(RestConnector):
         )
 
     def record(self, item: Any) -> dict[str, Any]:
-        """The record fields at their ``mapping`` paths; the constant ``metric``/``unit`` where an item has none."""
+        """The record fields at their ``mapping`` paths; the constant ``metric``/``unit`` where an item has none; a
+        value sent as text in ``number_format`` in plain form."""
         record: dict[str, Any] = {}
         for field in RECORD_FIELDS:
             value = resolve(item, getattr(self.settings.mapping, field))
             record[field] = getattr(self.settings, field, None) if value is MISSING else value
+        if self.settings.number_format is not None:
+            record["value"] = self.settings.number_format.plain(record["value"])
         return record
 
 

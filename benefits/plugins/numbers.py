@@ -1,6 +1,6 @@
 """The number format a connector's source writes: its decimal mark and its thousands mark.
 
-A connector with a ``number_format`` setting (csv, sql) passes a value written as text in that
+A connector with a ``number_format`` setting (csv, sql, http) passes a value written as text in that
 format (``315,602``, ``1.234,50``) on in plain form (``315602``, ``1234.50``); any other value
 stays verbatim, for validation to judge.
 """
