@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import alembic.context  # noqa: F401 - loaded before pytester's in-process runs, which drop the modules they import
 import pytest
 
 from benefits.plugins.csv_files import CsvConnector

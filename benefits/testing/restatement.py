@@ -12,7 +12,6 @@ everything) yields it again. The runner's own counts judge the outcome.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from benefits.plugins.connector import SyncContext
-from benefits.testing.suite import ConnectorTests, _period
+from benefits.testing.suite import ConnectorTests, record_period
 
 #: The name of the fixture a vendor's conftest.py defines to restate a record at the source.
 RESTATE_FIXTURE = "benefits_restate"
@@ -44,9 +43,9 @@ class RestatementTests(ConnectorTests):
                 f"no `{RESTATE_FIXTURE}` fixture: define one in conftest.py that changes a record's value at the "
                 "source (see 'Testing your connector' in docs/plugins.md) to test restatements"
             )
-        dated = [r for r in records if isinstance(r, dict) and _period(r) is not None]
-        assert dated, "no record has an ISO date period (YYYY-MM-DD): nothing to restate"
-        target = min(dated, key=lambda r: _period(r) or dt.date.max)
+        periods = {id(r): p for r in records if isinstance(r, dict) and (p := record_period(r)) is not None}
+        assert periods, "no record has an ISO date period (YYYY-MM-DD): nothing to restate"
+        target = next(r for r in records if periods.get(id(r)) == min(periods.values()))
         sync = _syncer(self, context, tmp_path)
         first = sync()
         assert first.status == "succeeded", f"the first sync failed: {first.error}"
@@ -59,7 +58,7 @@ class RestatementTests(ConnectorTests):
         )
         assert second.rows_restated == 1, (
             f"after {RESTATE_FIXTURE} changed {target.get('metric')} {target.get('period')} at the source, the "
-            f"next sync (bookmark {_period(max(dated, key=lambda r: _period(r) or dt.date.min))}) counted {counts}; "
+            f"next sync (bookmark {max(periods.values())}) counted {counts}; "
             "expected 1 restated: fetch what was updated since the bookmark (updated_since), not only later "
             "periods, and check that the fixture changes the value"
         )

@@ -282,16 +282,16 @@ class ConnectorTests:
     def test_a_run_from_a_bookmark_yields_only_newer_records(self, context: SyncContext, records: list[Any]) -> None:
         """A second run from a bookmark (a ``datetime.date``, the latest period but one of the first run)
         yields every record of a later period; an ``incremental`` connector yields nothing older."""
-        periods = sorted({p for p in map(_period, records) if p is not None})
+        periods = sorted({p for p in map(record_period, records) if p is not None})
         assert periods, "no record has an ISO date period (YYYY-MM-DD): nothing to take a bookmark from"
         bookmark = periods[-2] if len(periods) > 1 else periods[0] - dt.timedelta(days=1)
         again = list(self._new(replace(context, bookmark=bookmark)).records())
-        lost = [r for r in records if (_period(r) or bookmark) > bookmark and r not in again]
+        lost = [r for r in records if (record_period(r) or bookmark) > bookmark and r not in again]
         assert not lost, _listing(
             f"a run from bookmark {bookmark} lost records of later periods", [repr(r) for r in lost]
         )
         if self._new(context).incremental:
-            older = [r for r in again if (_period(r) or bookmark) < bookmark]
+            older = [r for r in again if (record_period(r) or bookmark) < bookmark]
             assert not older, _listing(
                 f"incremental is True, but a run from bookmark {bookmark} yielded older periods "
                 "(fetch only what changed since context.bookmark, or set incremental = False)",
@@ -443,7 +443,7 @@ def get_connector_tests(
     return type(f"Test{connector_cls.__name__}", tuple(bases), attributes)
 
 
-def _period(record: Any) -> dt.date | None:
+def record_period(record: Any) -> dt.date | None:
     """A record's period as a date, or None when it has none the sync could read."""
     period = record.get("period") if isinstance(record, dict) else None
     if isinstance(period, dt.date):
