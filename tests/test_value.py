@@ -20,11 +20,11 @@ from benefits import realisation
 from benefits.cli import main
 from benefits.errors import ConfigError
 from benefits.register import Benefit, Investment, Register, ValueType, load_register
-from benefits.value.cases import BenefitSeries, InitiativeInput, Settings, evaluate, forecast_ahead
+from benefits.value.cases import BenefitSeries, InitiativeInput, PathPoint, Settings, evaluate, forecast_ahead
 from benefits.value.fiscal import fiscal_year, fiscal_year_of, fiscal_years
 from benefits.value.investment import spent_by
 from benefits.value.returns import discount_factor, payback, returns
-from benefits.value.rollup import rollup
+from benefits.value.rollup import band, rollup
 
 from .conftest import DEMO_CONFIG
 
@@ -177,7 +177,7 @@ def test_payback_is_interpolated_between_the_days_of_the_grid() -> None:
 # --- the business case of an initiative --------------------------------------------------------
 
 
-def one_initiative(path: list[dict[str, Any]] | None = None) -> list[InitiativeInput]:
+def one_initiative(path: list[PathPoint] | None = None) -> list[InitiativeInput]:
     run_rate = benefit()
     weeks = [D(2025, 1, 1) + dt.timedelta(days=7 * k) for k in range(1, 53)]
     observed = realisation.improvements(run_rate, [(d, 90.0) for d in weeks if d <= D(2025, 6, 25)])  # 10 a year
@@ -203,9 +203,7 @@ def test_cash_to_date_is_the_run_rate_accrued_and_the_years_add_up_to_it() -> No
 
 
 def test_the_forecast_follows_the_median_path_then_holds_its_last_rate() -> None:
-    path = [
-        {"period": d.isoformat(), "lower": 95.0, "yhat": 90.0, "upper": 85.0} for d in (D(2025, 7, 2), D(2025, 7, 9))
-    ]
+    path = [(d, 95.0, 90.0, 85.0) for d in (D(2025, 7, 2), D(2025, 7, 9))]  # period, lower, yhat, upper
     inputs = one_initiative(path)
     steps = forecast_ahead(inputs[0].benefits[0], D(2026, 3, 31))
     assert steps == [(D(2025, 7, 2), 10.0), (D(2025, 7, 9), 10.0), (D(2026, 3, 31), 10.0)]
@@ -217,16 +215,25 @@ def test_the_forecast_follows_the_median_path_then_holds_its_last_rate() -> None
 
 
 def test_the_rollup_is_certain_for_what_is_banked_and_ordered_for_the_future() -> None:
-    path = [
-        {"period": (D(2025, 6, 25) + dt.timedelta(days=7 * k)).isoformat(), "lower": 98.0, "yhat": 90.0, "upper": 82.0}
-        for k in range(1, 40)
-    ]
+    path = [(D(2025, 6, 25) + dt.timedelta(days=7 * k), 98.0, 90.0, 82.0) for k in range(1, 40)]
     inputs = one_initiative(path)
     years = [fiscal_year(2025, 4), fiscal_year(2026, 4)]
     first, second = rollup(inputs, SETTINGS, D(2025, 6, 25), years)
     # FY2025 ended (2025-03-31) before the as-of date: 89 days of £520 a year, banked for certain
     assert first.p10 == first.p50 == first.p90 == (Decimal(89 * 520) / 365).quantize(CENT) == Decimal("126.79")
     assert second.p10 < second.p50 < second.p90
+
+
+def test_benefits_of_one_metric_share_one_draw_and_independent_metrics_diversify() -> None:
+    import numpy as np
+
+    two = np.array([[[80.0, 100.0, 120.0]], [[80.0, 100.0, 120.0]]])  # two benefits, one year: P10, P50, P90
+    together = band(two, np.array([0, 0]), 1, 0.0, 4000, 1)[:, 0]  # one metric: they move as one
+    assert together == pytest.approx([160, 200, 240], rel=0.01)  # the sum of their percentiles
+    apart = band(two, np.array([0, 1]), 2, 0.0, 4000, 1)[:, 0]  # independent metrics: sqrt(2) x 20 either side
+    assert apart == pytest.approx([200 - 20 * 2**0.5, 200, 200 + 20 * 2**0.5], rel=0.01)
+    comonotone = band(two, np.array([0, 1]), 2, 1.0, 4000, 1)[:, 0]
+    assert comonotone == pytest.approx(together, rel=0.01)  # correlation 1: as if one metric
 
 
 # --- `benefits value` on the demo, and storage on SQLite and PostgreSQL ------------------------

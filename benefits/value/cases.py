@@ -24,6 +24,7 @@ from benefits.value.fiscal import FiscalYear, fiscal_year, fiscal_year_of, fisca
 from benefits.value.returns import Returns, payback, returns
 
 Steps = list[tuple[dt.date, float]]
+PathPoint = tuple[dt.date, float, float, float]  # a forecast week: period, then Q's lower, yhat and upper
 PATH_KEYS = ("lower", "yhat", "upper")  # the stored path's 10th, 50th and 90th percentiles of the tracked quantity
 
 
@@ -59,7 +60,7 @@ class BenefitSeries:
     benefit: Benefit
     start: dt.date
     observed: Steps  # (period, improvement) after the baseline date up to the as-of date
-    path: Sequence[dict[str, Any]] = ()  # the latest forecast's weekly path: period, lower, yhat, upper of Q
+    path: Sequence[PathPoint] = ()  # the latest forecast's weekly path
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,11 @@ def forecast_ahead(series: BenefitSeries, horizon: dt.date, key: str = "yhat") -
     last observation up to the horizon, then (for a run-rate) its last rate held to the horizon."""
     benefit = series.benefit
     last = series.observed[-1][0] if series.observed else benefit.baseline.date
+    column = 1 + PATH_KEYS.index(key)
     ahead = [
-        (day, float(realisation.improvement(benefit, point[key])))
+        (point[0], float(realisation.improvement(benefit, point[column])))
         for point in series.path
-        if last < (day := dt.date.fromisoformat(point["period"])) <= horizon
+        if last < point[0] <= horizon
     ]
     latest = ahead or series.observed
     if latest and realisation.value_type(benefit) is ValueType.run_rate and latest[-1][0] < horizon:

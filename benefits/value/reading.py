@@ -18,7 +18,7 @@ from benefits import realisation
 from benefits.claims.money import from_float
 from benefits.register import Benefit, Investment
 from benefits.store import models, repository
-from benefits.value.cases import BenefitSeries, InitiativeInput, Settings
+from benefits.value.cases import BenefitSeries, InitiativeInput, PathPoint, Settings
 
 CHUNK = 500  # metrics per query: bounds the number of query parameters
 
@@ -49,14 +49,18 @@ def observation_points(session: Session, metrics: set[str], as_of: dt.date) -> d
     return {metric: list(points.items()) for metric, points in found.items()}
 
 
-def forecast_paths(session: Session) -> dict[str, list[dict]]:
-    """The latest finished forecast run's weekly path per benefit key (empty without a run)."""
+def forecast_paths(session: Session) -> dict[str, list[PathPoint]]:
+    """The latest finished forecast run's weekly path per benefit key (empty without a run), its
+    periods parsed once: (period, lower, yhat, upper)."""
     run, _ = repository.latest_and_previous_runs(session)
     if run is None:
         return {}
     f = models.Forecast
     rows = session.execute(select(f.benefit_key, f.path).where(f.forecast_run_id == run.id))
-    return {key: list(path or []) for key, path in rows}
+    return {
+        key: [(dt.date.fromisoformat(p["period"]), p["lower"], p["yhat"], p["upper"]) for p in path or []]
+        for key, path in rows
+    }
 
 
 def initiatives(session: Session, as_of: dt.date) -> list[InitiativeInput]:

@@ -26,11 +26,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from benefits import realisation
 from benefits.claims.money import CENT, from_float
 from benefits.value.cases import InitiativeInput, Settings, forecast_ahead, horizon_of, initiative_start
 from benefits.value.fiscal import FiscalYear
+
+if TYPE_CHECKING:  # numpy is imported where the draws are made
+    import numpy as np
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 DEFAULT_CORRELATION = 0.5
@@ -84,21 +88,32 @@ def rollup(
     metrics, bands = benefit_percentiles(initiatives, settings, as_of, [year.end for year in years])
     if not metrics:
         return [YearBand(year, Decimal(0), Decimal(0), Decimal(0)) for year in years]
-    names = sorted(set(metrics))
-    column = np.array([names.index(metric) for metric in metrics])
+    index = {name: n for n, name in enumerate(sorted(set(metrics)))}
+    column = np.array([index[metric] for metric in metrics])
+    p10, p50, p90 = band(np.asarray(bands, dtype=float), column, len(index), correlation, samples, seed)
+    return [YearBand(year, _penny(p10[n]), _penny(p50[n]), _penny(p90[n])) for n, year in enumerate(years)]
+
+
+def band(
+    values: np.ndarray, column: np.ndarray, metrics: int, correlation: float, samples: int, seed: int
+) -> np.ndarray:
+    """P10, P50 and P90 (rows) of the sum over benefits, per year (columns), from each benefit's
+    ``values`` (benefits x years x (p10, p50, p90)) and the metric each draws on (``column``, of
+    ``metrics``): the module's split normals joined by the Gaussian copula."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     shared = rng.standard_normal((samples, 1))
-    own = rng.standard_normal((samples, len(names)))
+    own = rng.standard_normal((samples, metrics))
     z = np.sqrt(correlation) * shared + np.sqrt(1.0 - correlation) * own  # samples x metrics
-    values = np.asarray(bands, dtype=float)  # benefits x years x (p10, p50, p90)
     # A benefit's draw is p50 + z x (p50 - p10) / Z90 below its median, p50 + z x (p90 - p50) / Z90 above;
     # the benefits of one metric share its z, so their spreads add up per metric before the draws.
-    low, high = np.zeros((len(names), len(years))), np.zeros((len(names), len(years)))
+    years = values.shape[1]
+    low, high = np.zeros((metrics, years)), np.zeros((metrics, years))
     np.add.at(low, column, (values[:, :, 1] - values[:, :, 0]) / Z90)
     np.add.at(high, column, (values[:, :, 2] - values[:, :, 1]) / Z90)
     totals = values[:, :, 1].sum(axis=0) + np.minimum(z, 0.0) @ low + np.maximum(z, 0.0) @ high  # samples x years
-    p10, p50, p90 = np.percentile(totals, [10, 50, 90], axis=0)
-    return [YearBand(year, _penny(p10[n]), _penny(p50[n]), _penny(p90[n])) for n, year in enumerate(years)]
+    return np.asarray(np.percentile(totals, [10, 50, 90], axis=0))
 
 
 def _penny(value: float) -> Decimal:
