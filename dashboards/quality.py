@@ -168,13 +168,13 @@ def staleness(session: Session, as_of: dt.date) -> Staleness:
 
 
 def connectors(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Installed plugins (``name``, ``version``, ``connectors``, ``hooks``) and each connector
-    instance's last sync run (``RUN_COLUMNS`` plus ``runs``, its number of runs)."""
+    """Installed plugins (``name``, ``version``, ``plugin_api``, ``connectors``, ``hooks``) and each
+    connector instance's last sync run (``RUN_COLUMNS`` plus ``runs``, its number of runs)."""
     from benefits.plugins.manager import plugins
 
     installed = pd.DataFrame(
-        [(p.name, p.version, ", ".join(p.connectors), ", ".join(p.hooks)) for p in plugins()],
-        columns=["name", "version", "connectors", "hooks"],
+        [(p.name, p.version, p.plugin_api, ", ".join(p.connectors), ", ".join(p.hooks)) for p in plugins()],
+        columns=["name", "version", "plugin_api", "connectors", "hooks"],
     )
     s = models.SyncRun
     last = select(s.connector, func.max(s.id).label("id"), func.count().label("runs")).group_by(s.connector).subquery()

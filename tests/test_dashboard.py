@@ -24,6 +24,7 @@ from benefits.claims.signoff import decide
 from benefits.dashboards import cache, data, figures, filters, formatting, queries, server
 from benefits.dashboards.app import create_app, serve
 from benefits.dashboards.snapshot import Filters, cached_snapshot
+from benefits.plugins import PLUGIN_API_VERSION
 from benefits.register import load_register
 from benefits.status import STATUSES
 from benefits.store import migrate, models
@@ -649,6 +650,7 @@ def test_connectors_page_lists_plugins_and_last_syncs(store: None) -> None:
     layout = page("connectors").layout()
     plugins = texts(by_id(layout, "connectors-plugins"))
     assert "csv" in plugins and "CSV files (built in)" in plugins and "connectors" in plugins
+    assert PLUGIN_API_VERSION in plugins  # the plugin API version each plugin is written for
     words = " ".join(texts(layout))
     assert "`" not in words and "benefits.plugins" not in words and "register_connectors" not in words
     assert page("connectors").plugin_label("acme_plugins.jira_sync") == "Jira sync"

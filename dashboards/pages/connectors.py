@@ -39,8 +39,11 @@ def layout(**_values: Any) -> html.Div:
             ),
             html.H2("Plugins"),
             components.table(
-                ["Plugin", "Version", "Connector types", "Adds"],
-                [[plugin_label(p.name), p.version, p.connectors or "—", adds(p.hooks)] for p in installed.itertuples()],
+                ["Plugin", "Version", "Plugin API", "Connector types", "Adds"],
+                [
+                    [plugin_label(p.name), p.version, p.plugin_api or "—", p.connectors or "—", adds(p.hooks)]
+                    for p in installed.itertuples()
+                ],
                 table_id="connectors-plugins",
             ),
             html.H2("Last sync of each connector"),
