@@ -339,3 +339,48 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(
         held, total = quality.quarantine(session)
         assert held.empty and total == 0  # the data-quality page no longer shows them as awaiting a fix
     engine.dispose()
+
+
+def test_retry_from_source_re_reads_the_fixed_file_and_closes_the_held_copies(
+    demo_config: Path, database_url: str, tmp_path: Path
+) -> None:
+    exports = tmp_path / "kpi.csv"
+    exports.write_text(
+        'metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,"1,120",GBP\n'
+        'crm.upsell_revenue,2026-11-16,"1,131",GBP\ncrm.upsell_revenue,2026-11-23,n/a,GBP\n'
+    )
+    _kpi_config(demo_config, exports)
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    assert "3 quarantined" in cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat()).output
+    exports.write_text(
+        "metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\ncrm.upsell_revenue,2026-11-16,1131,GBP\n"
+        "crm.upsell_revenue,2026-11-23,n/a,GBP\n"
+    )  # the marks fixed at the source; the last value is still missing
+    retried = cli(
+        demo_config, database_url, "quarantine", "retry", "--all", "--from-source", "--as-of", AS_OF.isoformat()
+    )
+    assert retried.exit_code == 0, retried.output
+    lines = retried.output.splitlines()
+    assert lines[0].startswith("sync kpi: 3 rows read, 2 accepted (2 new,") and "1 row already held" in lines[0]
+    assert "retry kpi: closed 2 held rows whose source line has loaded since" in lines
+    assert lines[-1] == "retry kpi (sync run 3): 1 rows read, 0 loaded, 1 still held"
+    assert [h["source_ref"] for h in listed(demo_config, database_url)] == [f"{exports}:4"]
+    closed = [h for h in listed(demo_config, database_url, "--all") if h["status"] == "resolved"]
+    assert [(h["source_ref"], h["resolved_in"], h["note"]) for h in closed] == [
+        (f"{exports}:{line}", 2, "loaded from its source line by sync run 2") for line in (2, 3)
+    ]
+    again = cli(demo_config, database_url, "quarantine", "resolve", str(closed[0]["id"]), "--note", "fixed")
+    assert again.exit_code == 1
+    assert f"entry {closed[0]['id']} was already loaded from its source line by sync run 2" in again.stderr
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        loaded = session.execute(select(models.Observation.value, models.Observation.source_ref)).all()
+    engine.dispose()
+    assert sorted(loaded) == [(1120.0, f"{exports}:2"), (1131.0, f"{exports}:3")]
+
+    (demo_config / "connectors.yaml").write_text("connectors: []\n")  # the source is gone: re-validate only
+    gone = cli(demo_config, database_url, "quarantine", "retry", "--all", "--from-source", "--as-of", AS_OF.isoformat())
+    assert gone.output.splitlines() == [
+        "retry kpi: not in connectors.yaml any more; its held rows are re-validated only",
+        "retry kpi (sync run 4): 1 rows read, 0 loaded, 1 still held",
+    ], gone.output

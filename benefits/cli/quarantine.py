@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from benefits.cli.main import as_of_date, as_of_option, main, workspace
 from benefits.cli.render import format_option, render
+
+if TYPE_CHECKING:  # imported in the functions: `benefits --help` stays quick
+    from benefits.sync.quarantine import QuarantineFilter
+    from benefits.sync.writer import SyncReport
+    from benefits.workspace import Workspace
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 LIST_COLUMNS = ("id", "connector", "sync_run", "row", "source_ref", "status", "reasons")
@@ -97,6 +103,12 @@ def show(ctx: click.Context, entry_id: int, fmt: str) -> None:
 @quarantine.command()
 @click.argument("entry_ids", metavar="[ID]...", nargs=-1, type=int)
 @click.option("--all", "every", is_flag=True, help="Retry every held row.")
+@click.option(
+    "--from-source",
+    is_flag=True,
+    help="First sync the rows' connectors again (re-reading the fixed file, table or API) and close the held rows "
+    "whose source line has loaded since.",
+)
 @_filters
 @as_of_option
 @click.pass_context
@@ -104,12 +116,19 @@ def retry(
     ctx: click.Context,
     entry_ids: tuple[int, ...],
     every: bool,
+    from_source: bool,
     connector: str | None,
     sync_run: int | None,
     reason: str | None,
     as_of: dt.datetime | None,
 ) -> None:
-    """Re-validate held rows with the current register and validation rules; load the ones that now pass."""
+    """Re-validate held rows with the current register and validation rules; load the ones that now pass.
+
+    With --from-source, the rows' connectors that connectors.yaml still has are synced again first,
+    and each held row whose source line (same connector and source_ref) has since loaded a value for
+    its period is closed, kept with the sync run that loaded it; the rows left are re-validated.
+    Exits 1 when such a sync failed.
+    """
     from benefits.errors import BenefitsError
     from benefits.sync.quarantine import QuarantineFilter
     from benefits.sync.quarantine import retry as retry_rows
@@ -119,6 +138,7 @@ def retry(
     ws = workspace(ctx)
     ws.ensure_current()
     where = QuarantineFilter(entry_ids, connector, sync_run, reason)
+    failed = _reread(ws, where, as_of_date(as_of)) if from_source else False
     reports = retry_rows(ws.sessions, ws.config_dir, ws.register(), as_of_date(as_of), where)
     if not reports:
         click.echo("no held rows to retry")
@@ -127,6 +147,33 @@ def retry(
             f"retry {report.connector} (sync run {report.sync_run}): {report.rows_read} rows read, "
             f"{report.rows_accepted} loaded, {report.rows_quarantined} still held"
         )
+    if failed:
+        sys.exit(1)
+
+
+def _reread(ws: Workspace, where: QuarantineFilter, as_of: dt.date) -> bool:
+    """Sync the held rows' configured connectors again and close the rows whose source line loaded; True when a
+    sync failed."""
+    from benefits import pipeline
+    from benefits.plugins.connector import SyncContext
+    from benefits.sync.config import load_connectors
+    from benefits.sync.quarantine import close_reloaded, held_connectors
+
+    with ws.sessions() as session:
+        wanted = held_connectors(session, where)
+    configured = {c.name for c in load_connectors(ws.config_dir, SyncContext(register=ws.register(), as_of=as_of))}
+    for name in wanted:
+        if name not in configured:
+            click.echo(f"retry {name}: not in connectors.yaml any more; its held rows are re-validated only")
+    names = [name for name in wanted if name in configured]
+    reports: list[SyncReport] = []
+    if names:  # none: sync_stage would sync every connector
+        reports = pipeline.sync_stage(ws, as_of, names, echo=click.echo, fail=lambda line: click.echo(line, err=True))
+    with ws.sessions.begin() as session:
+        closed = close_reloaded(session, where)
+    for name, count in closed.items():
+        click.echo(f"retry {name}: closed {count} held row{'s' * (count != 1)} whose source line has loaded since")
+    return any(r.status == "failed" for r in reports)
 
 
 @quarantine.command()
@@ -150,9 +197,9 @@ def resolve(
 ) -> None:
     """Close held rows that were fixed at the source or are not wanted; they are kept, with who, when and why.
 
-    A retry re-validates the held copies, not the source: once a fixed file has been synced again,
-    resolve the old copies here. Resolved rows leave `quarantine list` and the data-quality page
-    (`quarantine list --all` still shows them).
+    A plain retry re-validates the held copies; `quarantine retry --from-source` re-reads the source and
+    closes the copies whose source line loaded since. Resolve here what neither closes. Resolved rows
+    leave `quarantine list` and the data-quality page (`quarantine list --all` still shows them).
     """
     from benefits.errors import BenefitsError
     from benefits.sync.quarantine import QuarantineFilter

@@ -7,10 +7,12 @@ are loaded as observations of their connector (through the same idempotent upser
 run as their provenance) and their quarantine entries are marked resolved, never deleted; rows
 that still fail stay held with the reasons of this retry.
 
-A retry re-validates the held copies, not the source: a row fixed in the source file is loaded by
-the next sync, and its held copy is then closed with :func:`resolve` (so is a row nobody wants).
-Resolving keeps the row with who, when and why; it never deletes it nor overwrites an earlier
-resolution. A row is *held* while ``resolved_at`` is NULL.
+A row fixed in the source is loaded by the next sync (``quarantine retry --from-source`` runs that
+sync itself); :func:`close_reloaded` then closes each held copy whose source line has loaded a
+value for its period since it was held (``resolved_sync_run_id`` is the sync run that loaded it).
+A row nobody wants is closed by hand with :func:`resolve`. Closing keeps the row, with who (or
+which run), when and why; it never deletes it nor overwrites an earlier resolution. A row is *held*
+while ``resolved_at`` is NULL.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from benefits.errors import BenefitsError
 from benefits.register import Register
 from benefits.store import models, repository
+
+_REFS_PER_QUERY = 500
+"""Held entries whose source lines are looked up in one query."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,46 @@ def resolve(session: Session, where: QuarantineFilter, by: str, note: str) -> li
     for found in held:
         found.resolved_at, found.resolved_by, found.resolution_note = at, by.strip(), note.strip()
     return [e.id for e in held]
+
+
+def held_connectors(session: Session, where: QuarantineFilter) -> list[str]:
+    """The connectors of the held entries matching ``where``, in order of their first entry."""
+    return list(dict.fromkeys(e.source for e in entries(session, replace(where, include_resolved=False))))
+
+
+def close_reloaded(session: Session, where: QuarantineFilter) -> dict[str, int]:
+    """Close the held entries matching ``where`` whose source line (same connector and ``source_ref``) has
+    loaded a value for the entry's period in a sync run after the one that held it: the source was fixed
+    and re-read. Returns how many were closed per connector."""
+    held = [e for e in entries(session, replace(where, include_resolved=False)) if e.source_ref]
+    obs = models.Observation
+    closed: dict[str, int] = {}
+    at = dt.datetime.now(dt.UTC)
+    for start in range(0, len(held), _REFS_PER_QUERY):
+        chunk = held[start : start + _REFS_PER_QUERY]
+        loaded: dict[tuple[str, str | None, dt.date | None], int] = {
+            (source, ref, period): run
+            for source, ref, period, run in session.execute(
+                select(obs.source, obs.source_ref, obs.period, obs.sync_run_id).where(
+                    obs.source_ref.in_({e.source_ref for e in chunk})
+                )
+            )
+        }
+        for found in chunk:
+            run = loaded.get((found.source, found.source_ref, _period_of(found.record)))
+            if run is not None and run > found.sync_run_id:
+                found.resolved_sync_run_id, found.resolved_at = run, at
+                found.resolution_note = f"loaded from its source line by sync run {run}"
+                closed[found.source] = closed.get(found.source, 0) + 1
+    return closed
+
+
+def _period_of(record: dict[str, Any]) -> dt.date | None:
+    """The period a held record names, when it is a date (``2026-11-09``); None otherwise."""
+    try:
+        return dt.date.fromisoformat(str(record.get("period", "")).strip()[:10])
+    except ValueError:
+        return None
 
 
 def retry(
@@ -248,7 +293,10 @@ def _check_ids(session: Session, wanted: Sequence[int], held: set[int]) -> None:
 
 
 def _resolution(found: models.QuarantinedRow) -> str:
-    """How a resolved entry was closed: ``loaded by retry run 7`` or ``resolved by ana: <note>``."""
+    """How a resolved entry was closed: ``loaded by retry run 7``, ``loaded from its source line by sync run 9``
+    or ``resolved by ana: <note>``."""
+    if found.resolved_sync_run_id is not None and found.resolution_note:  # by close_reloaded
+        return found.resolution_note
     if found.resolved_sync_run_id is not None:
         return f"loaded by retry run {found.resolved_sync_run_id}"
     return f"resolved by {found.resolved_by}: {found.resolution_note}"
