@@ -115,7 +115,10 @@ def _examine(engine: Engine, where: str, quick: bool) -> list[Finding]:
 def _recover(engine: Engine) -> str:
     """What to do about a database that cannot be read."""
     if engine.dialect.name == "postgresql":
-        return "check that the PostgreSQL server is running and accepts this user, then run `benefits doctor` again"
+        return (
+            "check that the PostgreSQL server is running, that the URL's database exists and that the server "
+            "accepts this user, then run `benefits doctor` again"
+        )
     return "check the file and its folder (permissions, free space), then run `benefits doctor` again"
 
 

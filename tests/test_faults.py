@@ -290,3 +290,15 @@ def test_a_unique_violation_from_a_concurrent_transaction_ends_in_one_line(
         assert (run.status, run.error) == ("failed", report.error)
         assert session.scalar(select(func.count()).select_from(models.Observation)) == 1  # the other run's row only
     engine.dispose()
+
+
+def test_a_database_server_that_cannot_be_reached_ends_in_one_line(demo_config: Path) -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "status"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"error: database {url}: cannot connect to the database server (")
+    assert result.stderr.endswith(
+        "): check that it is running and that the URL's host, port, database and user are right "
+        "(`benefits doctor` checks it)\n"
+    )
+    _no_sql(result.stderr.rstrip("\n"))

@@ -7,7 +7,7 @@ code (SQLite's extended result name, PostgreSQL's SQLSTATE), not from its wordin
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from benefits.store import db
 
@@ -53,6 +53,13 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
         return (
             f"the connection to the database server was lost ({said}): nothing of the failed write was stored; "
             f"check that the server is up ({DOCTOR}) and run {command} again"
+        )
+    if name.startswith("SQLITE_CANTOPEN"):
+        return f"cannot open the database file ({said}): check that its folder exists and can be written to"
+    if isinstance(exc, OperationalError) and not (name or state):  # the driver could not connect at all
+        return (
+            f"cannot connect to the database server ({said}): check that it is running and that the URL's host, "
+            f"port, database and user are right ({DOCTOR} checks it)"
         )
     if isinstance(exc, IntegrityError):
         return (
