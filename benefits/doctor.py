@@ -67,10 +67,11 @@ class Finding:
     fix: str | None = None
 
 
-def examine(database_url: str, quick: bool = False) -> list[Finding]:
+def examine(database_url: str, quick: bool = False, repair: bool = False) -> list[Finding]:
     """Check the database at ``database_url``: reachable, undamaged (SQLite: ``integrity_check``, or
     ``quick_check`` when ``quick``, and ``foreign_key_check``), at the latest migration, no run left
-    ``running`` by a process that is gone, the quarantine backlog, and the append-only triggers."""
+    ``running`` by a process that is gone (with ``repair``, such runs are marked ``abandoned``), the
+    quarantine backlog, and the append-only triggers."""
     url = db.database_url(database_url)
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
@@ -81,12 +82,12 @@ def examine(database_url: str, quick: bool = False) -> list[Finding]:
         return [Finding("database", "fail", f"no SQLite file at {parsed.database}", "`benefits init`")]
     engine = db.make_engine(url)
     try:
-        return _examine(engine, where, quick)
+        return _examine(engine, where, quick, repair)
     finally:
         engine.dispose()
 
 
-def _examine(engine: Engine, where: str, quick: bool) -> list[Finding]:
+def _examine(engine: Engine, where: str, quick: bool, repair: bool) -> list[Finding]:
     sqlite = engine.dialect.name == "sqlite"
     try:
         with engine.connect() as connection:
@@ -101,7 +102,7 @@ def _examine(engine: Engine, where: str, quick: bool) -> list[Finding]:
                 return findings
             return [
                 *findings,
-                _sync_runs(engine),
+                _sync_runs(engine, repair),
                 _forecast_runs(connection),
                 _quarantine(connection),
                 _append_only(connection),
@@ -171,9 +172,10 @@ def _schema(engine: Engine) -> Finding:
     )
 
 
-def _sync_runs(engine: Engine) -> Finding:
-    """Runs still ``running``: live when their connector's lock is held, left by a stopped process otherwise."""
-    from benefits.sync.lock import connector_lock
+def _sync_runs(engine: Engine, repair: bool) -> Finding:
+    """Runs still ``running``: live when their connector's lock is held, left by a stopped process otherwise
+    (and then, with ``repair``, marked abandoned under that lock, as the connector's next sync would)."""
+    from benefits.sync.lock import connector_lock, mark_abandoned
 
     runs = models.SyncRun
     sessions = db.session_factory(engine)
@@ -188,18 +190,22 @@ def _sync_runs(engine: Engine) -> Finding:
         try:
             with sessions.begin() as session, connector_lock(session, connector):
                 left.append((connector, described))
+                if repair:
+                    mark_abandoned(session, connector, max(ids) + 1)
         except BenefitsError:
             live.append(described)
     now = f"; syncing now: {', '.join(live)}" if live else ""
     if not left:
         return Finding("sync runs", "ok", f"no run left running by a stopped process{now}")
+    stopped = ", ".join(d for _, d in left)
+    if repair:
+        return Finding("sync runs", "ok", f"marked abandoned (their process had stopped): {stopped}{now}")
     names = " ".join(f"--connector {connector}" for connector, _ in left)
     return Finding(
         "sync runs",
         "warn",
-        f"left running by a process that stopped (killed?): {', '.join(d for _, d in left)}; "
-        f"nothing of them was stored{now}",
-        f"`benefits sync {names}` marks them abandoned",
+        f"left running by a process that stopped (killed?): {stopped}; nothing of them was stored{now}",
+        f"`benefits doctor --repair` or `benefits sync {names}` marks them abandoned",
     )
 
 

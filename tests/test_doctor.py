@@ -73,7 +73,9 @@ def test_each_problem_is_found_with_the_command_that_recovers(demo_config: Path,
     assert found["sync runs"]["outcome"] == "warn"
     assert f"demo (run {killed.id})" in str(found["sync runs"]["found"])
     assert f"syncing now: ledger (run {live.id})" in str(found["sync runs"]["found"])
-    assert found["sync runs"]["fix"] == "`benefits sync --connector demo` marks them abandoned"
+    assert found["sync runs"]["fix"] == (
+        "`benefits doctor --repair` or `benefits sync --connector demo` marks them abandoned"
+    )
     assert found["quarantine"]["outcome"] == "warn" and "1 row held (demo 1)" in str(found["quarantine"]["found"])
     assert "`benefits quarantine retry --all`" in str(found["quarantine"]["fix"])
     assert found["append-only"]["outcome"] == "fail" and trigger in str(found["append-only"]["found"])
@@ -82,6 +84,15 @@ def test_each_problem_is_found_with_the_command_that_recovers(demo_config: Path,
     _, found = findings(demo_config, database_url)
     assert "demo" not in str(found["sync runs"]["found"])
     assert f"stopped (killed?): ledger (run {live.id})" in str(found["sync runs"]["found"])  # its holder let go
+    repaired = cli(demo_config, database_url, "doctor", "--repair", "--format", "json")
+    [runs] = [f for f in json.loads(repaired.output) if f["check"] == "sync runs"]
+    assert runs["outcome"] == "ok" and f"marked abandoned (their process had stopped): ledger (run {live.id})" in str(
+        runs["found"]
+    )
+    with sessions() as session:
+        assert session.get_one(models.SyncRun, live.id).status == "abandoned"
+    _, found = findings(demo_config, database_url)
+    assert found["sync runs"]["found"] == "no run left running by a stopped process"
 
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0012'"))
