@@ -384,7 +384,7 @@ def test_a_value_with_thousands_marks_says_which_setting_would_read_it(tmp_path:
     reasons = {q.row: q.reasons for q in outcome.quarantined}
     assert reasons[1] == [
         "value: '315,602' is not a number (it has thousands or decimal marks: declare them with "
-        "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
+        "`number_format` in the connector's settings (csv, sql, http), e.g. {thousands: ','} or "
         "{decimal: ',', thousands: '.'})"
     ]
     assert reasons[2] == ["value: 'n/a' is not a number"]

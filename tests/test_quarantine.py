@@ -269,8 +269,8 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(
     bad = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
     assert bad.output.splitlines()[-1] == (
         "sync kpi: 0 of 2 rows accepted: value: … is not a number (it has thousands or decimal marks: declare them "
-        "with `number_format` in the csv connector's settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
-        " (2); `benefits quarantine list --run 1` shows them"
+        "with `number_format` in the connector's settings (csv, sql, http), e.g. {thousands: ','} or "
+        "{decimal: ',', thousands: '.'}) (2); `benefits quarantine list --run 1` shows them"
     ), bad.output
     status = json.loads(
         cli(demo_config, database_url, "status", "--format", "json", "--as-of", AS_OF.isoformat()).output

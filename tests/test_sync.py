@@ -545,7 +545,7 @@ def test_quarantine_keeps_source_ref_and_every_key_verbatim(
     }
     assert row.reasons == [
         "value: '12,5' is not a number (it has thousands or decimal marks: declare them with "
-        "`number_format` in the csv connector's settings, e.g. {thousands: ','} or "
+        "`number_format` in the connector's settings (csv, sql, http), e.g. {thousands: ','} or "
         "{decimal: ',', thousands: '.'})"
     ]
     engine.dispose()

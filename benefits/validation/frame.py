@@ -108,8 +108,8 @@ def number_format_hint(raw: Any) -> str:
     naming the setting (starting with a space); ``""`` for anything else."""
     if isinstance(raw, str) and _MARKED_NUMBER.fullmatch(raw.strip()):
         return (
-            " (it has thousands or decimal marks: declare them with `number_format` in the csv connector's "
-            "settings, e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
+            " (it has thousands or decimal marks: declare them with `number_format` in the connector's settings "
+            "(csv, sql, http), e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
         )
     return ""
 
