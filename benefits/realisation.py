@@ -110,7 +110,13 @@ def planned_to_date(benefit: Benefit, start: dt.date, at: dt.date) -> float:
 
 def improvement(benefit: Benefit, quantity: Any) -> Any:
     """``sign * (Q - baseline)``: positive when the benefit is being realised (a float or an array)."""
-    return sign(benefit) * (quantity - benefit.baseline.value)
+    return improvement_of(benefit)(quantity)
+
+
+def improvement_of(benefit: Benefit) -> Callable[[Any], Any]:
+    """:func:`improvement` as a function of Q alone, its constants taken once (for many values)."""
+    direction, base = sign(benefit), benefit.baseline.value
+    return lambda quantity: direction * (quantity - base)
 
 
 def quantity(benefit: Benefit, latest: Any, total: Any) -> Any:
@@ -187,11 +193,11 @@ def value_type(benefit: Benefit) -> ValueType:
 def improvements(benefit: Benefit, points: Iterable[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
     """The improvement after each observed period after the baseline date, from ``points``: (period,
     value) in period order, one per period (``repository.observation_points``)."""
-    since, cumulative, total, out = benefit.baseline.date, benefit.measure is Measure.cumulative, 0.0, []
+    since, better, total, out = benefit.baseline.date, improvement_of(benefit), 0.0, []
     for period, value in points:
         if period > since:
             total += value
-            out.append((period, float(improvement(benefit, quantity(benefit, value, total) if cumulative else value))))
+            out.append((period, float(better(quantity(benefit, value, total)))))
     return out
 
 
@@ -201,8 +207,8 @@ def planned_points(benefit: Benefit, start: dt.date, until: dt.date) -> list[tup
     end = min(until, benefit.target.date)
     dates = [start + PLAN_STEP * k for k in range(1, (end - start).days // PLAN_STEP.days + 1)]
     dates += [d for d in (end, until) if start < d and (not dates or d > dates[-1])]
-    plan, direction, base = _plan(benefit, start), sign(benefit), benefit.baseline.value
-    return [(d, direction * (plan(d) - base)) for d in dates]  # improvement(), with its constants taken once
+    plan, better = _plan(benefit, start), improvement_of(benefit)
+    return [(d, float(better(plan(d)))) for d in dates]
 
 
 @dataclass(frozen=True)

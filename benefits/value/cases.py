@@ -130,12 +130,8 @@ def forecast_ahead(series: BenefitSeries, horizon: dt.date, key: str = "yhat") -
     last observation up to the horizon, then (for a run-rate) its last rate held to the horizon."""
     benefit = series.benefit
     last = series.observed[-1][0] if series.observed else benefit.baseline.date
-    column = 1 + PATH_KEYS.index(key)
-    ahead = [
-        (point[0], float(realisation.improvement(benefit, point[column])))
-        for point in series.path
-        if last < point[0] <= horizon
-    ]
+    column, better = 1 + PATH_KEYS.index(key), realisation.improvement_of(benefit)
+    ahead = [(point[0], float(better(point[column]))) for point in series.path if last < point[0] <= horizon]
     latest = ahead or series.observed
     if latest and realisation.value_type(benefit) is ValueType.run_rate and latest[-1][0] < horizon:
         ahead.append((horizon, latest[-1][1]))
