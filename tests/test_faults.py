@@ -302,3 +302,36 @@ def test_a_database_server_that_cannot_be_reached_ends_in_one_line(demo_config: 
         "(`benefits doctor` checks it)\n"
     )
     _no_sql(result.stderr.rstrip("\n"))
+
+
+PG_HOLDER = """
+import hashlib, sys, time
+import psycopg
+key = int.from_bytes(hashlib.sha256(b"benefits.sync:paced").digest()[:8], "big", signed=True)
+connection = psycopg.connect(sys.argv[1])
+connection.execute("SELECT pg_advisory_xact_lock(%s)", (key,))  # in an open transaction, as a sync holds it
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.postgres
+def test_the_postgresql_connector_lock_held_by_another_process_refuses_the_sync_until_that_process_dies(
+    demo_config: Path, tmp_path: Path, paced: type[Paced], own_postgres: str
+) -> None:
+    engine, sessions, register = _setup(tmp_path, demo_config, own_postgres, CONNECTORS)
+    plain = make_url(own_postgres).set(drivername="postgresql").render_as_string(hide_password=False)
+    holder = subprocess.Popen([sys.executable, "-c", PG_HOLDER, plain], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        [refused] = sync_all(sessions, demo_config, register, AS_OF)
+    finally:
+        holder.kill()  # SIGKILL: the server ends its session, and the lock with it
+        holder.wait(timeout=10)
+    assert (refused.status, refused.error) == (
+        "failed",
+        "another sync of connector paced is running; run this one again when it has finished",
+    )
+    _wait_for(lambda: sync_all(sessions, demo_config, register, AS_OF)[0].status == "succeeded", "the lock to go")
+    assert _counts(sessions)["observations"] == len(WEEKS)
+    engine.dispose()
