@@ -168,3 +168,28 @@ def test_the_reference_class_weighs_more_when_history_is_short_against_the_horiz
     assert weight(0.5, today, far, 26 * 7) == pytest.approx(0.5 * 52 / (52 + 52))
     assert weight(0.5, today, near, 104 * 7) < 0.03 < weight(0.5, today, far, 26 * 7)
     assert weight(0.5, today, today, 7) == 0.0
+
+
+def test_competing_hypotheses_of_a_cumulative_flow() -> None:
+    """Beside the fitted trend a cumulative benefit weighs a flow that levels off and one that
+    stalls: a steady flow levels off into itself; an accelerating one keeps flowing at its next
+    rate (below the fitted trend, above the stall); a stall banks less and less."""
+    from benefits.forecast.probability import damped_paths, levelling_flow
+
+    settings = ForecastSettings()
+    days = np.arange(1, 53) * 7.0
+    steady = 100.0 + 10.0 * np.arange(1, 53)  # 10 a week on 100 banked
+    assert np.allclose(levelling_flow(steady, 100.0, days, settings), steady)
+    rising = 100.0 + np.cumsum(10.0 + 0.5 * np.arange(52))  # the flow grows half a unit a week
+    levelled = levelling_flow(rising, 100.0, days, settings)
+    (w_level, levels), (w_stall, stall) = damped_paths(
+        level(measure="cumulative", direction="increase", target={"value": 900, "date": BASE + 78 * WEEK}),
+        rising,
+        100.0,
+        days,
+        settings,
+    )
+    assert (w_level, w_stall) == (0.5, 0.5)
+    assert np.allclose(levels, levelled)
+    assert (np.diff(levelled) >= 10.0 - 1e-9).all()  # never below the next period's flow
+    assert (levelled[1:] < rising[1:]).all() and (stall[1:] < levelled[1:]).all()

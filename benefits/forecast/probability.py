@@ -67,8 +67,9 @@ def summarise(
     floor = noise_floor(benefit, noise, len(future), settings.interval)
     w_lo, w_hi = np.maximum(raw[1] - raw[0], floor), np.maximum(raw[2] - raw[1], floor)
     share = damped_share(settings, benefit, origin, delivering_days)
-    anchor = q_now if benefit.measure is register.Measure.cumulative else float(raw[1][0])
-    components = [(1.0 - share, raw[1])] + ([(share, damped(raw[1], anchor, days, settings))] if share > 0 else [])
+    components = [(1.0 - share, raw[1])] + (
+        [(share * w, path) for w, path in damped_paths(benefit, raw[1], q_now, days, settings)] if share > 0 else []
+    )
     dist = conformal.predictive(bands, components, w_lo, w_hi)
     tail = (1.0 - settings.interval) / 2.0
     lower, median, upper = (_bounded(benefit, row, q_now, flows) for row in dist.quantiles([tail, 0.5, 1.0 - tail]))
@@ -106,6 +107,28 @@ def damped_share(
     """The weight of the damped-trend hypothesis: ``regime_share * H / (H + S)`` for H days from
     the last observation to the target date and S days of delivery so far."""
     return lean(settings.regime_share, (pd.Timestamp(benefit.target.date) - origin).days, delivering_days)
+
+
+def damped_paths(
+    benefit: register.Benefit, median: np.ndarray, q_now: float, days: np.ndarray, settings: ForecastSettings
+) -> list[tuple[float, np.ndarray]]:
+    """The regime-change hypotheses beside the fitted trend (Q's median path ``median``), each with
+    its share of their weight: a level's change fades (it plateaus); a cumulative measure's flow
+    either levels off (its change fades, :func:`levelling_flow`) or stalls (the flow itself
+    fades), half each."""
+    if benefit.measure is not register.Measure.cumulative:
+        return [(1.0, damped(median, float(median[0]), days, settings))]
+    return [(0.5, levelling_flow(median, q_now, days, settings)), (0.5, damped(median, q_now, days, settings))]
+
+
+def levelling_flow(median: np.ndarray, q_now: float, days: np.ndarray, settings: ForecastSettings) -> np.ndarray:
+    """A cumulative measure's median path whose flow (per day) keeps its next period's rate but
+    for a change that fades (:func:`damped` applied to the flow): an acceleration or a slowdown
+    that levels off, while the flow itself goes on."""
+    span = np.diff(np.concatenate([[0.0], days]))
+    span = np.where(span > 0, span, 1.0)
+    rate = np.diff(np.concatenate([[q_now], median])) / span
+    return q_now + np.cumsum(damped(rate, float(rate[0]), days - days[0], settings) * span)
 
 
 def damped(median: np.ndarray, anchor: float, days: np.ndarray, settings: ForecastSettings) -> np.ndarray:
