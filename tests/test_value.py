@@ -344,3 +344,20 @@ def test_a_fiscal_year_outside_every_business_case_is_one_line(tmp_path: Path, s
     result = invoke(config, sqlite_url, "value", "--fy", "1990")
     assert result.exit_code == 2
     assert result.stderr == "error: --fy 1990: FY1990 is outside every initiative's business case (FY2026 to FY2035)\n"
+
+
+@pytest.mark.slow
+def test_value_and_status_agree_on_cash_after_a_sync(tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "config"
+    for args in (["init", "--demo"], ["sync", "--as-of", AS_OF]):
+        result = invoke(config, database_url, *args)
+        assert result.exit_code == 0, result.output
+    report = json.loads(invoke(config, database_url, "value", "--as-of", AS_OF, "--format", "json").stdout)
+    rows = json.loads(invoke(config, database_url, "status", "--as-of", AS_OF, "--format", "json").stdout)
+    for initiative in report["initiatives"]:
+        mine = [r for r in rows if r["initiative"] == initiative["initiative"]]
+        cash = sum(Decimal(r["cash_to_date"]) for r in mine)  # each rounded to the penny
+        rate = sum(Decimal(r["run_rate"]) for r in mine if r["run_rate"] is not None)
+        assert abs(cash - Decimal(initiative["cash_to_date"])) <= Decimal("0.005") * (len(mine) + 1)
+        assert abs(rate - Decimal(initiative["run_rate"])) <= Decimal("0.005") * (len(mine) + 1)
+    assert Decimal(report["portfolio"]["cash_to_date"]) > 0 and report["portfolio"]["benefits_without_forecast"] == 30
