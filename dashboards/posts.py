@@ -12,8 +12,8 @@ through.
 **A callback request Dash's renderer would never send is refused (400), not a 500.** The body
 of ``/_dash-update-component`` must be a JSON object naming a callback of the app
 (``output``), with its ``outputs``, the ``inputs`` and ``state`` it declares (same count, ids and
-properties) and ``changedPropIds`` as a list of strings. The values themselves are the callback's
-to judge.
+properties) and ``changedPropIds`` as a list of strings; a URL part is text and a click count an
+integer, and a page's path starts with ``/``. Other values are the callback's to judge.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import flask
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CALLBACK_ROUTE = "_dash-update-component"
+#: The value types of the properties a page sends for the URL and for buttons, whatever the component.
+_VALUE_TYPES: dict[str, type] = {"pathname": str, "search": str, "hash": str, "href": str, "n_clicks": int}
 
 
 def install(app: dash.Dash) -> None:
@@ -67,7 +69,7 @@ def callback_problem(body: object, callbacks: Mapping[str, Any]) -> str | None:
     if not isinstance(body, dict):
         return "the body is not a JSON object"
     output = body.get("output")
-    if not isinstance(output, str) or output not in callbacks:
+    if not isinstance(output, str) or "callback" not in callbacks.get(output, {}):  # not there, or in the browser
         return "output names no callback"
     outputs = body.get("outputs")
     if output.startswith(".."):  # several outputs: ..a.children...b.data..
@@ -85,7 +87,7 @@ def callback_problem(body: object, callbacks: Mapping[str, Any]) -> str | None:
         if not isinstance(sent, list) or len(sent) != len(wanted):
             return f"{part} must be a list of the callback's {len(wanted)}"
         if not all(_matches(item, spec) for item, spec in zip(sent, wanted, strict=True)):
-            return f"{part} must name the callback's ids and properties"
+            return f"{part} must name the callback's ids and properties, with values of their type"
     return None
 
 
@@ -99,13 +101,21 @@ def _is_prop_or_props(item: object) -> bool:
 
 
 def _matches(item: object, spec: Mapping[str, Any]) -> bool:
-    """Whether a sent input or state is the declared one: same property, and the same id unless it is a pattern."""
+    """Whether a sent input or state is the declared one: same property, and the same id unless it is a pattern;
+    a URL part or click count of the right type."""
     pattern = str(spec.get("id", "")).startswith("{")
     if pattern and isinstance(item, list):
-        return all(_is_prop(one) and one["property"] == spec.get("property") for one in item)
+        return all(_is_prop(one) and one["property"] == spec.get("property") and _typed(one) for one in item)
     if not _is_prop(item):
         return False
-    return item["property"] == spec.get("property") and (pattern or item["id"] == spec.get("id"))
+    return item["property"] == spec.get("property") and (pattern or item["id"] == spec.get("id")) and _typed(item)
+
+
+def _typed(item: dict[str, Any]) -> bool:
+    wanted, value = _VALUE_TYPES.get(item["property"]), item.get("value")
+    if item["property"] == "pathname":  # the page router needs one: the browser always sends it
+        return isinstance(value, str) and value.startswith("/")
+    return wanted is None or value is None or (isinstance(value, wanted) and not isinstance(value, bool))
 
 
 def _answer(status: int, reason: str) -> flask.Response:

@@ -55,6 +55,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dash.Dash]:
         (_changed(inputs=["x", 1]), "inputs must name the callback's ids and properties"),
         (_changed(inputs=[ROUTER["inputs"][1], ROUTER["inputs"][0]]), "inputs must name the callback's ids"),
         (_changed(state={"a": 1}), "state must be a list of the callback's 0"),
+        ('{"output": "_pages_dummy.children"}', "output names no callback"),  # one that runs in the browser
+        (_changed(inputs=[{**ROUTER["inputs"][0], "value": None}, ROUTER["inputs"][1]]), "inputs must name"),
+        (_changed(inputs=[{**ROUTER["inputs"][0], "value": "zz"}, ROUTER["inputs"][1]]), "inputs must name"),
+        (_changed(inputs=[ROUTER["inputs"][0], {**ROUTER["inputs"][1], "value": 5}]), "inputs must name"),
         (_changed(changedPropIds="_pages_location.pathname"), "changedPropIds must be a list of strings"),
     ],
 )
