@@ -218,10 +218,18 @@ def test_the_rollup_is_certain_for_what_is_banked_and_ordered_for_the_future() -
     path = [(D(2025, 6, 25) + dt.timedelta(days=7 * k), 98.0, 90.0, 82.0) for k in range(1, 40)]
     inputs = one_initiative(path)
     years = [fiscal_year(2025, 4), fiscal_year(2026, 4)]
-    first, second = rollup(inputs, SETTINGS, D(2025, 6, 25), years)
+    found = rollup(inputs, SETTINGS, D(2025, 6, 25), years)
+    first, second = found.years
     # FY2025 ended (2025-03-31) before the as-of date: 89 days of £520 a year, banked for certain
     assert first.p10 == first.p50 == first.p90 == (Decimal(89 * 520) / 365).quantize(CENT) == Decimal("126.79")
     assert second.p10 < second.p50 < second.p90
+    horizon = found.horizons["i1"]  # one initiative alone: its band by its horizon is the portfolio's by FY2026's end
+    assert (horizon.horizon, horizon.p10, horizon.p50, horizon.p90) == (
+        D(2026, 3, 31),
+        second.p10,
+        second.p50,
+        second.p90,
+    )
 
 
 def test_benefits_of_one_metric_share_one_draw_and_independent_metrics_diversify() -> None:
@@ -285,6 +293,7 @@ def test_value_table_and_csv_say_the_same_on_the_demo(demo: tuple[Path, str]) ->
     assert "Amounts in GBP: money rounded half up to the penny, once" in table.stdout
     assert "CASH TO DATE" in table.stdout and "RUN-RATE /YEAR" in table.stdout and "FY2027 FORECAST" in table.stdout
     assert "Fiscal years start on 1 April; FY2027 runs 2026-04-01 to 2027-03-31." in table.stdout
+    assert "Each initiative's cash banked by its business case's horizon (P10 / P50 / P90)" in table.stdout
     chosen = invoke(*demo, "value", "--as-of", AS_OF, "--fy", "2028", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(chosen.stdout)))
     assert (
@@ -293,7 +302,10 @@ def test_value_table_and_csv_say_the_same_on_the_demo(demo: tuple[Path, str]) ->
     whole = json.loads(invoke(*demo, "value", "--as-of", AS_OF, "--fy", "2028", "--format", "json").stdout)
     assert rows[-1]["initiative"] == "portfolio" and rows[-1]["forecast_npv"] == whole["portfolio"]["forecast"]["npv"]
     assert rows[-1]["fy_end_cash_p50"] == whole["rollup"]["years"][0]["p50"]
-    assert rows[0]["fy_end_cash_p50"] == ""  # only the portfolio's rows carry the roll-up
+    assert rows[0]["fy_end_cash_p50"] == ""  # only the portfolio's rows carry the roll-up by year end
+    crm = whole["initiatives"][0]["cash_by_horizon"]
+    assert (rows[0]["horizon_cash_p50"], crm["horizon"]) == (crm["p50"], "2035-03-31")
+    assert Decimal(crm["p10"]) <= Decimal(crm["p50"]) <= Decimal(crm["p90"]) and rows[-1]["horizon_cash_p50"] == ""
 
 
 @pytest.mark.slow

@@ -26,7 +26,8 @@ from benefits.value.rollup import DEFAULT_CORRELATION, DEFAULT_SAMPLES
 def value(ctx: click.Context, year: int | None, correlation: float, as_of: dt.datetime | None, fmt: str) -> None:
     """Cash banked to date and annual run-rate, investment, net benefit, NPV, benefit/cost ratio and
     payback (planned and forecast) per initiative and for the portfolio, values per fiscal year, and
-    P10/P50/P90 of the portfolio's cash by each fiscal year's end (docs/finance.md)."""
+    P10/P50/P90 of the portfolio's cash by each fiscal year's end and each initiative's by its horizon
+    (docs/finance.md)."""
     from benefits.value.build import build
     from benefits.value.report import as_csv, as_json, as_table
 

@@ -34,7 +34,7 @@ def build(session: Session, as_of: dt.date, year: int | None, correlation: float
         chosen=year is not None,
         initiatives=values,
         portfolio=portfolio,
-        bands=rollup(initiatives, settings, as_of, years, correlation, samples),
+        rollup=rollup(initiatives, settings, as_of, years, correlation, samples),
         correlation=correlation,
         samples=samples,
     )

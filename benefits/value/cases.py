@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -102,7 +102,6 @@ class InitiativeValue:
     forecast: Returns
     years: list[YearValue]
     forecast_missing: int = 0  # benefits without a forecast path (their forecast holds what they have realised)
-    benefit_keys: list[str] = field(default_factory=list)
 
 
 def initiative_start(initiative: InitiativeInput, as_of: dt.date) -> dt.date:
@@ -321,7 +320,6 @@ def _value(
             for n in kept
         ],
         forecast_missing=totals.missing,
-        benefit_keys=[series.benefit.key for c in cases for series in c.initiative.benefits],
     )
 
 

@@ -20,7 +20,7 @@ from benefits.claims.money import CENT, display
 from benefits.value.cases import InitiativeValue, Settings, YearValue
 from benefits.value.fiscal import FiscalYear
 from benefits.value.returns import Returns
-from benefits.value.rollup import YearBand
+from benefits.value.rollup import HorizonBand, Rollup, YearBand
 
 RATIO = Decimal("0.01")
 ROUNDING = "money rounded half up to the penny, once; the portfolio line adds the initiatives' exact amounts"
@@ -37,7 +37,7 @@ class ValueReport:
     chosen: bool  # --fy was given
     initiatives: list[InitiativeValue]
     portfolio: InitiativeValue
-    bands: list[YearBand]
+    rollup: Rollup
     correlation: float
     samples: int
 
@@ -108,11 +108,26 @@ def _initiative(report: ValueReport, value: InitiativeValue) -> dict[str, Any]:
         "forecast": _returns(value.forecast),
         "fiscal_years": [_year(y) for y in _years(report, value)],
         "benefits_without_forecast": value.forecast_missing,
+        **({"cash_by_horizon": _horizon_band(band)} if (band := _horizon(report, value)) else {}),
+    }
+
+
+def _horizon_band(band: HorizonBand) -> dict[str, str | None]:
+    return {
+        "horizon": band.horizon.isoformat(),
+        "p10": _money(band.p10),
+        "p50": _money(band.p50),
+        "p90": _money(band.p90),
     }
 
 
 def _bands(report: ValueReport) -> list[YearBand]:
-    return [b for b in report.bands if not report.chosen or b.fiscal_year == report.fiscal_year]
+    return [b for b in report.rollup.years if not report.chosen or b.fiscal_year == report.fiscal_year]
+
+
+def _horizon(report: ValueReport, value: InitiativeValue) -> HorizonBand | None:
+    """An initiative's band by its horizon (the portfolio has none: its initiatives' horizons differ)."""
+    return report.rollup.horizons.get(value.key) if value is not report.portfolio else None
 
 
 def as_json(report: ValueReport) -> str:
@@ -170,17 +185,22 @@ CSV_COLUMNS = (
     "fy_end_cash_p10",
     "fy_end_cash_p50",
     "fy_end_cash_p90",
+    "horizon_cash_p10",
+    "horizon_cash_p50",
+    "horizon_cash_p90",
 )
 
 
 def as_csv(report: ValueReport) -> str:
     """One row per initiative and fiscal year (the chosen one with --fy), then the portfolio's rows
-    (``initiative`` = ``portfolio``), which alone carry the roll-up's P10/P50/P90."""
+    (``initiative`` = ``portfolio``), which alone carry the roll-up's P10/P50/P90 by the year's end;
+    an initiative's rows carry its own by its horizon."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    bands = {b.fiscal_year: b for b in report.bands}
+    bands = {b.fiscal_year: b for b in report.rollup.years}
     for value in [*report.initiatives, report.portfolio]:
+        horizon = _horizon(report, value)
         for year in _years(report, value):
             band = bands.get(year.fiscal_year) if value is report.portfolio else None
             row = {
@@ -203,13 +223,17 @@ def as_csv(report: ValueReport) -> str:
                 "fy_end_cash_p10": _money(band.p10) if band else None,
                 "fy_end_cash_p50": _money(band.p50) if band else None,
                 "fy_end_cash_p90": _money(band.p90) if band else None,
+                "horizon_cash_p10": _money(horizon.p10) if horizon else None,
+                "horizon_cash_p50": _money(horizon.p50) if horizon else None,
+                "horizon_cash_p90": _money(horizon.p90) if horizon else None,
             }
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return buffer.getvalue()
 
 
 def as_table(report: ValueReport) -> str:
-    """Three tables (cash and run-rate, return, the portfolio's P10–P90) and the notes under them."""
+    """Four tables (cash and run-rate, return, the portfolio's P10–P90 by fiscal year end and each
+    initiative's by its horizon) and the notes under them."""
     currency, fy = report.settings.currency, report.fiscal_year
     rows = [*report.initiatives, report.portfolio]
 
@@ -267,6 +291,13 @@ def as_table(report: ValueReport) -> str:
             for b in _bands(report)
         ],
     )
+    horizons = _grid(
+        ["INITIATIVE", "HORIZON", "P10", "P50", "P90"],
+        [
+            [key, b.horizon.isoformat(), pounds(b.p10), pounds(b.p50), pounds(b.p90)]
+            for key, b in report.rollup.horizons.items()
+        ],
+    )
     month = dt.date(2000, report.settings.fiscal_year_start_month, 1).strftime("%B")
     rate = (report.settings.discount_rate * 100).normalize()
     notes = [
@@ -276,7 +307,7 @@ def as_table(report: ValueReport) -> str:
         f"NPV at {rate:f}% a year, discounted by fiscal year from {report.base_year.label} (year 0); "
         "BCR = present benefits / present costs; PLAN = the planned profile, "
         "FCST = realised, then the forecast's median.",
-        f"Roll-up: cash banked by each fiscal year's end, forecast percentiles over {report.samples:,} draws, "
+        f"Roll-up: cash banked from the baselines by each date, forecast percentiles over {report.samples:,} draws, "
         f"correlation {report.correlation:g} between metrics (benefits of one metric share one draw).",
         f"Amounts in {currency}: {ROUNDING}.",
     ]
@@ -287,7 +318,10 @@ def as_table(report: ValueReport) -> str:
         )
     return (
         f"Cash and run-rate at {report.as_of.isoformat()}\n{cash}\nReturn over each business case\n{ret}\n"
-        f"Portfolio cash banked by fiscal year end (P10 / P50 / P90)\n{band}\n" + "\n".join(notes) + "\n"
+        f"Portfolio cash banked by fiscal year end (P10 / P50 / P90)\n{band}\n"
+        f"Each initiative's cash banked by its business case's horizon (P10 / P50 / P90)\n{horizons}\n"
+        + "\n".join(notes)
+        + "\n"
     )
 
 

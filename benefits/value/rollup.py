@@ -52,23 +52,43 @@ class YearBand:
     p90: Decimal
 
 
+@dataclass(frozen=True)
+class HorizonBand:
+    """One initiative's cash banked from its benefits' baselines to its business case's horizon: P10, P50, P90."""
+
+    horizon: dt.date
+    p10: Decimal
+    p50: Decimal
+    p90: Decimal
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The portfolio's band by each fiscal year's end, and each initiative's by its horizon (by key)."""
+
+    years: list[YearBand]
+    horizons: dict[str, HorizonBand]
+
+
 def benefit_percentiles(
     initiatives: Sequence[InitiativeInput], settings: Settings, as_of: dt.date, ends: Sequence[dt.date]
-) -> tuple[list[str], list[list[list[float]]]]:
-    """Per benefit: its metric, and its P10, P50, P90 money banked by each of ``ends`` (as floats:
-    the input of the sampling), low to high."""
-    metrics, bands = [], []
-    for initiative in initiatives:
+) -> tuple[list[tuple[int, str]], list[list[list[float]]], list[dt.date]]:
+    """Per benefit: (its initiative's index, its metric), and its P10, P50, P90 money banked by each of
+    ``ends`` then by its initiative's horizon (as floats: the input of the sampling), low to high;
+    and each initiative's horizon."""
+    owners, bands, horizons = [], [], []
+    for number, initiative in enumerate(initiatives):
         horizon = horizon_of(initiative, initiative_start(initiative, as_of), settings)
+        horizons.append(horizon)
         for series in initiative.benefits:
             benefit = series.benefit
             factor = float(realisation.cash_factor(benefit))
             realised = realisation.banking(benefit, series.observed, benefit.baseline.date, exact=False)
             three = [realised.extended(forecast_ahead(series, horizon, key)) for key in ("lower", "yhat", "upper")]
-            money = [[factor * value for value in banked.at(ends)] for banked in three]
-            bands.append([sorted(money[k][n] for k in range(3)) for n in range(len(ends))])
-            metrics.append(benefit.metric)
-    return metrics, bands
+            money = [[factor * value for value in banked.at([*ends, horizon])] for banked in three]
+            bands.append([sorted(money[k][n] for k in range(3)) for n in range(len(ends) + 1)])
+            owners.append((number, benefit.metric))
+    return owners, bands, horizons
 
 
 def rollup(
@@ -79,19 +99,33 @@ def rollup(
     correlation: float = DEFAULT_CORRELATION,
     samples: int = DEFAULT_SAMPLES,
     seed: int = SEED,
-) -> list[YearBand]:
-    """P10/P50/P90 of the portfolio's cash banked by each of ``years``' ends (see the module's notes)."""
+) -> Rollup:
+    """P10/P50/P90 of the portfolio's cash banked by each of ``years``' ends, and of each initiative's
+    by its horizon (see the module's notes)."""
     import numpy as np
 
-    if not years:
-        return []
-    metrics, bands = benefit_percentiles(initiatives, settings, as_of, [year.end for year in years])
+    owners, bands, horizons = benefit_percentiles(initiatives, settings, as_of, [year.end for year in years])
+    values = np.asarray(bands, dtype=float).reshape(len(bands), len(years) + 1, 3)
+    out = Rollup([], {})
+    if years:
+        p10, p50, p90 = _draws(values[:, :-1, :], [metric for _, metric in owners], correlation, samples, seed)
+        out.years.extend(YearBand(y, _penny(p10[n]), _penny(p50[n]), _penny(p90[n])) for n, y in enumerate(years))
+    for number, (initiative, horizon) in enumerate(zip(initiatives, horizons, strict=True)):
+        mine = [n for n, (owner, _) in enumerate(owners) if owner == number]
+        low, middle, high = _draws(values[mine, -1:, :], [owners[n][1] for n in mine], correlation, samples, seed)
+        out.horizons[initiative.key] = HorizonBand(horizon, _penny(low[0]), _penny(middle[0]), _penny(high[0]))
+    return out
+
+
+def _draws(values: np.ndarray, metrics: list[str], correlation: float, samples: int, seed: int) -> np.ndarray:
+    """:func:`band` of benefits on the named metrics (none: zeros)."""
+    import numpy as np
+
     if not metrics:
-        return [YearBand(year, Decimal(0), Decimal(0), Decimal(0)) for year in years]
+        return np.zeros((3, values.shape[1]))
     index = {name: n for n, name in enumerate(sorted(set(metrics)))}
     column = np.array([index[metric] for metric in metrics])
-    p10, p50, p90 = band(np.asarray(bands, dtype=float), column, len(index), correlation, samples, seed)
-    return [YearBand(year, _penny(p10[n]), _penny(p50[n]), _penny(p90[n])) for n, year in enumerate(years)]
+    return band(values, column, len(index), correlation, samples, seed)
 
 
 def band(
