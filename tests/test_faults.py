@@ -113,13 +113,13 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_damaged_sqlite_file_ends_status_and_run_in_one_line(demo_config: Path, tmp_path: Path) -> None:
+def test_a_damaged_sqlite_file_ends_status_metrics_and_run_in_one_line(demo_config: Path, tmp_path: Path) -> None:
     path = tmp_path / "benefits.db"
     url = f"sqlite:///{path}"
     assert CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "init"]).exit_code == 0
     assert CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync"]).exit_code == 0
     _damage(path)
-    for command in ("status", "run"):
+    for command in ("status", "metrics", "run"):
         done = subprocess.run(
             [BENEFITS, "--config", str(demo_config), "--database", url, command],
             capture_output=True,
