@@ -75,7 +75,7 @@ def examine(database_url: str, quick: bool = False, repair: bool = False) -> lis
     url = db.database_url(database_url)
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
-    where = make_url(url).render_as_string(hide_password=True)
+    where = parsed.render_as_string(hide_password=True)
     if sqlite and (not parsed.database or parsed.database == ":memory:"):
         raise BenefitsError(f"database {where}: the doctor examines a SQLite file or a PostgreSQL database")
     if sqlite and not Path(str(parsed.database)).is_file():
