@@ -12,7 +12,9 @@ from benefits.value.rollup import DEFAULT_CORRELATION, DEFAULT_SAMPLES
 
 
 @main.command()
-@click.option("--fy", "year", type=int, default=None, help="Only this fiscal year, named by the year it ends in.")
+@click.option(
+    "--fy", "year", type=int, metavar="YEAR", default=None, help="Only this fiscal year, named by the year it ends in."
+)
 @click.option(
     "--correlation",
     type=click.FloatRange(0.0, 1.0),
