@@ -289,6 +289,7 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(
     assert "2 rows read, 2 accepted" in fixed.output and "0 of" not in fixed.output, fixed.output
     retried = cli(demo_config, database_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
     assert "2 rows read, 0 loaded, 2 still held" in retried.output  # a retry re-validates the held copies
+    assert retried.output.splitlines()[-1].startswith("rows still held: if their source has been fixed, retry them ")
 
     unsaid = cli(demo_config, database_url, "quarantine", "resolve", "--all")
     assert unsaid.exit_code == 2 and "--note" in unsaid.output

@@ -147,6 +147,11 @@ def retry(
             f"retry {report.connector} (sync run {report.sync_run}): {report.rows_read} rows read, "
             f"{report.rows_accepted} loaded, {report.rows_quarantined} still held"
         )
+    if not from_source and any(report.rows_quarantined for report in reports):
+        click.echo(
+            "rows still held: if their source has been fixed, retry them with --from-source to re-read it; "
+            "`benefits quarantine resolve … --note TEXT` closes rows nobody wants"
+        )
     if failed:
         sys.exit(1)
 
