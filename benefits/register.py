@@ -254,6 +254,11 @@ class MetricDeclaration(_Model):
     bounds: Bounds | None = None
 
 
+def default_fiscal_start_month(currency: str) -> int:
+    """The fiscal year's first month when the register names none: April for GBP (the UK's), else January."""
+    return 4 if currency.upper() == "GBP" else 1
+
+
 class Register(_Model):
     """The whole portfolio as declared in ``portfolio.yaml``."""
 
@@ -276,7 +281,7 @@ class Register(_Model):
         """The fiscal year's first month: as declared, else April for GBP, January otherwise."""
         if self.fiscal_year_start_month is not None:
             return self.fiscal_year_start_month
-        return 4 if self.currency.upper() == "GBP" else 1
+        return default_fiscal_start_month(self.currency)
 
     def benefits(self) -> Iterator[tuple[Initiative, Benefit]]:
         """Every benefit with the initiative it belongs to."""

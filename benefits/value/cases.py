@@ -5,7 +5,7 @@ them from the store. A benefit has three series of dated improvements (the maths
 :mod:`benefits.realisation`): *realised* (observed up to the as-of date), *planned* (its profile,
 stepped weekly, holding the target from its date to the horizon) and *forecast* (the realised
 series, then the stored forecast's median path after the last observation, then — for a run-rate —
-its last rate held to the horizon). What each banks by a date is :func:`realisation.banked`,
+its last rate held to the horizon). What each banks by a date is :func:`realisation.banking`'s,
 turned into money by :func:`realisation.cash`.
 """
 
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from benefits import realisation
-from benefits.register import Benefit, Investment, ValueType
+from benefits.register import Benefit, Investment, Register, ValueType, default_fiscal_start_month
 from benefits.value import investment as costs
 from benefits.value.fiscal import FiscalYear, fiscal_year, fiscal_year_of, fiscal_years
 from benefits.value.returns import Returns, payback, returns
@@ -41,14 +41,13 @@ class Settings:
     @classmethod
     def from_stored(cls, currency: str, finance: dict[str, Any] | None) -> Settings:
         """From the stored JSON (a store saved before migration 0013 has none: the register's defaults)."""
-        finance = finance or {}
-        month = finance.get("fiscal_year_start_month") or (4 if currency.upper() == "GBP" else 1)
+        finance, defaults = finance or {}, Register.model_fields
         valuation = finance.get("valuation_date")
         return cls(
             currency=currency.upper(),
-            fiscal_year_start_month=int(month),
-            discount_rate=Decimal(str(finance.get("discount_rate", "0.035"))),
-            appraisal_years=int(finance.get("appraisal_years", 10)),
+            fiscal_year_start_month=int(finance.get("fiscal_year_start_month") or default_fiscal_start_month(currency)),
+            discount_rate=Decimal(str(finance.get("discount_rate", defaults["discount_rate"].default))),
+            appraisal_years=int(finance.get("appraisal_years", defaults["appraisal_years"].default)),
             valuation_date=dt.date.fromisoformat(valuation) if valuation else None,
         )
 
