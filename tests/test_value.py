@@ -318,6 +318,12 @@ def test_status_shows_cash_apart_from_the_run_rate_on_the_demo(demo: tuple[Path,
         opex["run_rate"]
     )  # 18 months of a ramp bank less than 1 year at full rate
     assert upsell["run_rate"] is None and upsell["cash_to_date"] == f"{Decimal(str(upsell['realised_value'])):.2f}"
+    table = invoke(*demo, "status", "--as-of", AS_OF).stdout.splitlines()
+    assert "CASH TO DATE" in table[0] and "RUN-RATE /YR" in table[0]
+    line = next(line for line in table if line.startswith("crm-upsell-revenue"))
+    assert f"{Decimal(upsell['cash_to_date']).quantize(Decimal(1)):,}" in line  # whole pounds in the table
+    listed = list(csv.DictReader(io.StringIO(invoke(*demo, "status", "--as-of", AS_OF, "--format", "csv").stdout)))
+    assert {r["benefit"]: r["cash_to_date"] for r in listed}["cloud-it-opex"] == opex["cash_to_date"]
 
 
 def phased_register(folder: Path) -> Path:
