@@ -239,8 +239,9 @@ def _quarantine(connection: Connection) -> Finding:
         "quarantine",
         "warn",
         f"{total:,} row{'s' * (total > 1)} held ({per}), the oldest since {oldest:%Y-%m-%d}",
-        "`benefits quarantine list` shows why; fix the source or register, then `benefits quarantine retry --all`, "
-        "or close rows dealt with by `benefits quarantine resolve --all --note TEXT`",
+        "`benefits quarantine list` shows why; once the source or the register is fixed, "
+        "`benefits quarantine retry --all --from-source`; rows nobody wants: `benefits quarantine resolve --all "
+        "--note TEXT`",
     )
 
 

@@ -77,7 +77,7 @@ def test_each_problem_is_found_with_the_command_that_recovers(demo_config: Path,
         "`benefits doctor --repair` or `benefits sync --connector demo` marks them abandoned"
     )
     assert found["quarantine"]["outcome"] == "warn" and "1 row held (demo 1)" in str(found["quarantine"]["found"])
-    assert "`benefits quarantine retry --all`" in str(found["quarantine"]["fix"])
+    assert "`benefits quarantine retry --all --from-source`" in str(found["quarantine"]["fix"])
     assert found["append-only"]["outcome"] == "fail" and trigger in str(found["append-only"]["found"])
 
     assert cli(demo_config, database_url, "sync", "--connector", "demo").exit_code == 0  # the recovery it names
