@@ -230,11 +230,16 @@ def _totals(cases: Sequence[_Case], dates: list[dt.date]) -> _Totals:
         _sum([_banked(p, p.planned, dates) for p in every], width),
         _sum([_banked(p, p.realised, dates) for p in every], width),
         _sum([_banked(p, p.forecast, dates) for p in every], width),
-        _sum([costs.spent_by(c.initiative.investment, c.start, c.horizon, dates) for c in cases], width),
+        _spent(cases, dates),
         sum((p.run_rate for p in every), Decimal(0)),
         sum((p.planned_run_rate for p in every), Decimal(0)),
         sum(not p.has_path for p in every),
     )
+
+
+def _spent(cases: Sequence[_Case], dates: list[dt.date]) -> list[Decimal]:
+    """The cases' money spent by each of ``dates``, added up."""
+    return _sum([costs.spent_by(c.initiative.investment, c.start, c.horizon, dates) for c in cases], len(dates))
 
 
 def _added(parts: Sequence[_Totals]) -> _Totals:
@@ -265,8 +270,9 @@ def _payback(
         return None
     first = years[year - 1]
     grid = [first.start - dt.timedelta(days=1), *month_ends(first.start, first.end)]
-    totals = _totals(cases, grid)
-    return payback(grid, getattr(totals, kind), totals.spent)
+    every = [p for case in cases for p in case.benefits]
+    banked = _sum([_banked(p, getattr(p, kind), grid) for p in every], len(grid))
+    return payback(grid, banked, _spent(cases, grid))
 
 
 def _value(
