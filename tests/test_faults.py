@@ -335,3 +335,18 @@ def test_the_postgresql_connector_lock_held_by_another_process_refuses_the_sync_
     _wait_for(lambda: sync_all(sessions, demo_config, register, AS_OF)[0].status == "succeeded", "the lock to go")
     assert _counts(sessions)["observations"] == len(WEEKS)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("not a url:secret", "the database URL (--database or BENEFITS_DATABASE_URL) is not a URL: write sqlite:///"),
+        ("foo://user:secret@host/db", "the database URL names a database kind (foo) not known: write sqlite:///"),
+        ("mysql://user:secret@host/db", "the database driver of mysql URLs is not installed (No module named "),
+    ],
+)
+def test_a_database_url_that_cannot_be_used_ends_in_one_line(demo_config: Path, url: str, said: str) -> None:
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "status"])
+    assert (result.exit_code, result.stdout) == (2, "")  # bad configuration (README)
+    assert result.stderr.startswith(f"error: {said}") and result.stderr.count("\n") == 1
+    assert "secret" not in result.stderr

@@ -8,32 +8,50 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from benefits.errors import ConfigError
+
 DEFAULT_DATABASE_URL = "sqlite:///benefits.db"
+_FORMS = "write sqlite:///PATH (a file) or postgresql://USER@HOST/DATABASE"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def database_url(url: str | None = None) -> str:
-    """The database URL: the argument, else ``BENEFITS_DATABASE_URL``, else ``sqlite:///benefits.db``."""
+    """The database URL: the argument, else ``BENEFITS_DATABASE_URL``, else ``sqlite:///benefits.db``.
+
+    ConfigError (without the URL, which may hold a password) when it is not a URL.
+    """
     chosen = url or os.environ.get("BENEFITS_DATABASE_URL") or DEFAULT_DATABASE_URL
-    parsed = make_url(chosen)
+    try:
+        parsed = make_url(chosen)
+    except ArgumentError:
+        raise ConfigError(f"the database URL (--database or BENEFITS_DATABASE_URL) is not a URL: {_FORMS}") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """Create an engine; SQLite connections get WAL, a busy timeout and foreign keys."""
+    """Create an engine; SQLite connections get WAL, a busy timeout and foreign keys.
+
+    ConfigError naming the database kind when SQLAlchemy has no dialect for it or its driver is not installed.
+    """
     resolved = database_url(url)
     parsed = make_url(resolved)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(resolved)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(resolved, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(resolved)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(resolved, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise ConfigError(f"the database URL names a database kind ({parsed.drivername}) not known: {_FORMS}") from None
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"the database driver of {parsed.drivername} URLs is not installed ({exc})") from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
