@@ -8,7 +8,7 @@ import click
 
 from benefits.cli.main import as_of_date, as_of_option, main, workspace
 from benefits.cli.render import format_option
-from benefits.value.rollup import DEFAULT_CORRELATION, DEFAULT_SAMPLES
+from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
 
 
 @main.command()

@@ -9,3 +9,8 @@
 - :mod:`benefits.value.reading` — the inputs from the store; :mod:`benefits.value.build` — the report;
 - :mod:`benefits.value.report` — `benefits value` as a table, JSON or CSV.
 """
+
+#: The roll-up's default correlation between metrics and its number of draws (here, not in
+#: :mod:`benefits.value.rollup`, so that `benefits --help` reads them without loading the register).
+DEFAULT_CORRELATION = 0.5
+DEFAULT_SAMPLES = 4000

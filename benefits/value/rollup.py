@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from benefits import realisation
 from benefits.claims.money import CENT, from_float
+from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
 from benefits.value.cases import InitiativeInput, Settings, forecast_ahead, horizon_of, initiative_start
 from benefits.value.fiscal import FiscalYear
 
@@ -37,8 +38,6 @@ if TYPE_CHECKING:  # numpy is imported where the draws are made
     import numpy as np
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
-DEFAULT_CORRELATION = 0.5
-DEFAULT_SAMPLES = 4000
 SEED = 20261201
 
 
