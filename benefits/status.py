@@ -13,7 +13,7 @@ standard library are imported, so `benefits status` stays quick.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from benefits import realisation
+from benefits.commentary import overdue_counts
 from benefits.register import Benefit, ValueType
 from benefits.staleness import MetricSummary, metric_summaries
 from benefits.store import models, repository
@@ -65,6 +66,7 @@ class StatusRow:
     cash_to_date: Decimal = Decimal(0)  # money banked by the date (a run-rate accrued day by day), to the penny
     planned_cash_to_date: Decimal = Decimal(0)
     run_rate: Decimal | None = None  # a run-rate benefit's annual rate at the date (None for an amount)
+    overdue_actions: int = 0  # open actions on the benefit past their due date at the date (benefits.commentary)
 
     def as_dict(self) -> dict[str, Any]:
         """The row as a dict (money as Decimal to the penny: `benefits status` writes it as decimal text)."""
@@ -144,7 +146,8 @@ def positions(
     specs = {row.id: Benefit.model_validate(row.spec) for row in rows}
     accruing = {specs[row.id].metric for row in rows if realisation.value_type(specs[row.id]) is ValueType.run_rate}
     points = observation_points(session, accruing, as_of)
-    return [
+    overdue = overdue_counts(session, as_of, [row.benefit for row in rows] if subset else None)
+    found = [
         _position(
             row,
             specs[row.id],
@@ -158,6 +161,12 @@ def positions(
         )
         for row in rows
     ]
+    return [_with_overdue(p, overdue[p.row.benefit]) if p.row.benefit in overdue else p for p in found]
+
+
+def _with_overdue(found: Position, count: int) -> Position:
+    """``found`` with its count of overdue actions."""
+    return replace(found, row=replace(found.row, overdue_actions=count))
 
 
 def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:

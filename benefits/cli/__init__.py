@@ -4,7 +4,20 @@ A command group lives in its own module here and registers itself on :data:`main
 importing this package imports them all. Heavy libraries are imported inside commands only.
 """
 
-from benefits.cli import backtest, claims, digest, doctor, metrics, quarantine, register, report, serve, users, value  # noqa: F401  (they register themselves)
+from benefits.cli import (  # noqa: F401  (they register themselves)
+    backtest,
+    claims,
+    commentary,
+    digest,
+    doctor,
+    metrics,
+    quarantine,
+    register,
+    report,
+    serve,
+    users,
+    value,
+)
 from benefits.cli.main import main
 
 __all__ = ["main"]

@@ -1,0 +1,132 @@
+"""Commentary, actions and risks per benefit on a real SQLite file and the real PostgreSQL server:
+`benefits note|action|risk`, append-only tables, overdue actions in `benefits status`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from benefits import commentary
+from benefits.cli import main
+from benefits.register import load_register
+from benefits.store import db, migrate, repository
+
+from .conftest import DEMO_CONFIG
+
+BENEFIT = "crm-upsell-revenue"
+TABLES = ("benefit_notes", "benefit_actions", "benefit_action_closures", "benefit_risks", "benefit_risk_closures")
+
+
+@pytest.fixture
+def store(database_url: str) -> str:
+    """The demo register saved in a migrated database; its URL."""
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    with db.session_factory(engine).begin() as session:
+        repository.save_register(session, load_register(DEMO_CONFIG))
+    engine.dispose()
+    return database_url
+
+
+def cli(url: str, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(DEMO_CONFIG), "--database", url, *args])
+
+
+def test_note_action_and_risk_are_added_listed_and_closed_with_their_author(store: str) -> None:
+    assert cli(store, "note", BENEFIT, "Upsell  campaign\nlate", "--by", "pat").output == f"note 1 on {BENEFIT}\n"
+    added = cli(store, "action", "add", BENEFIT, "Chase CRM vendor", "--owner", "Bob", "--due", "2026-01-10")
+    assert added.exit_code == 0 and added.output == f"action 1 on {BENEFIT}: Bob, due 2026-01-10\n"
+    cli(store, "action", "add", BENEFIT, "Train sales", "--owner", "Cy", "--due", "2030-01-10", "--by", "pat")
+    risk = cli(
+        store,
+        "risk",
+        "add",
+        BENEFIT,
+        "Vendor slips",
+        "--likelihood",
+        "4",
+        "--impact",
+        "3",
+        "--mitigation",
+        "Weekly call",
+    )
+    assert risk.exit_code == 0 and risk.output == f"risk 1 on {BENEFIT}: score 12 of 25\n"
+
+    listed = json.loads(cli(store, "action", "list", "--as-of", "2026-06-01", "--format", "json").output)
+    assert [(a["id"], a["state"], a["author"]) for a in listed] == [(1, "overdue", "unknown"), (2, "open", "pat")]
+    overdue = json.loads(cli(store, "action", "list", "--overdue", "--as-of", "2026-06-01", "--format", "json").output)
+    assert [a["id"] for a in overdue] == [1]
+
+    assert cli(store, "action", "done", "1", "--by", "bob").output == f"action 1 on {BENEFIT} done\n"
+    assert json.loads(cli(store, "action", "list", "--format", "json").output)[0]["id"] == 2
+    done = json.loads(cli(store, "action", "list", "--all", "--format", "json").output)[0]
+    assert (done["state"], done["done_by"]) == ("done", "bob")
+    again = cli(store, "action", "done", "1")
+    assert again.exit_code == 1 and again.stderr == "error: action 1 is already done\n"
+
+    assert "Vendor slips" in cli(store, "risk", "list").output
+    assert cli(store, "risk", "close", "1", "--by", "pat").output == f"risk 1 on {BENEFIT} closed\n"
+    assert cli(store, "risk", "list", "--format", "json").output == "[]\n"
+    closed = json.loads(cli(store, "risk", "list", "--all", "--format", "json").output)[0]
+    assert (closed["state"], closed["closed_by"], closed["author"]) == ("closed", "pat", "unknown")
+
+    engine = db.make_engine(store)
+    with db.session_factory(engine)() as session:
+        [note] = commentary.notes(session, BENEFIT)
+        assert (note.text, note.author) == ("Upsell campaign late", "pat")
+        shown = commentary.for_benefit(session, BENEFIT, dt.date(2030, 2, 1))
+        assert shown.latest_note == note and [a.id for a in shown.overdue_actions] == [2] and shown.open_risks == []
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("note", "no-such-benefit", "text"), "error: no benefit 'no-such-benefit' in the register"),
+        (("action", "add", "nope", "x", "--owner", "a", "--due", "2026-01-01"), "error: no benefit 'nope'"),
+        (("action", "done", "42"), "error: no action 42: `benefits action list --all` lists them"),
+        (("risk", "close", "7"), "error: no risk 7: `benefits risk list --all` lists them"),
+        (("note", BENEFIT, "   "), "error: note: empty; say what it is"),
+    ],
+)
+def test_unknown_benefits_and_ids_are_one_line_and_exit_1(store: str, args: tuple[str, ...], message: str) -> None:
+    result = cli(store, *args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+def test_the_tables_are_append_only_in_the_database(store: str) -> None:
+    engine = db.make_engine(store)
+    with db.session_factory(engine).begin() as session:
+        action = commentary.add_action(session, BENEFIT, "Do it", "Bob", dt.date(2026, 1, 1), "pat")
+        commentary.close_action(session, action, "bob")
+        risk = commentary.add_risk(session, BENEFIT, "Slip", 2, 5, "Buffer", "pat")
+        commentary.close_risk(session, risk, "pat")
+        commentary.add_note(session, BENEFIT, "Fine", "pat")
+    for table in TABLES:
+        for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with pytest.raises(DatabaseError, match="append-only"), engine.begin() as connection:
+                connection.execute(text(statement))
+    with db.session_factory(engine)() as session:
+        assert len(commentary.actions(session, dt.date(2030, 1, 1), include_done=True)) == 1
+    engine.dispose()
+
+
+def test_overdue_actions_are_counted_in_status(store: str) -> None:
+    cli(store, "action", "add", BENEFIT, "Late one", "--owner", "Bob", "--due", "2026-01-10")
+    cli(store, "action", "add", BENEFIT, "Later one", "--owner", "Bob", "--due", "2026-03-10")
+    cli(store, "action", "add", "crm-win-rate", "Done one", "--owner", "Bob", "--due", "2026-01-10")
+    cli(store, "action", "done", "3")
+
+    def overdue(as_of: str) -> dict[str, int]:
+        rows = json.loads(cli(store, "status", "--format", "json", "--as-of", as_of).output)
+        return {row["benefit"]: row["overdue_actions"] for row in rows if row["overdue_actions"]}
+
+    assert overdue("2026-01-10") == {}  # due today is not yet overdue
+    assert overdue("2026-02-01") == {BENEFIT: 1}
+    assert overdue("2026-04-01") == {BENEFIT: 2}
