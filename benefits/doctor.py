@@ -25,7 +25,7 @@ from benefits.store.revisions import database_revision, script_head, script_revi
 
 Outcome = Literal["ok", "warn", "fail"]
 
-#: The append-only triggers that keep finance decisions, claims and sign-off settings unchanged.
+#: The append-only triggers that keep finance decisions, claims, sign-off settings and register revisions unchanged.
 APPEND_ONLY_TRIGGERS = {
     "sqlite": frozenset(
         {
@@ -36,6 +36,8 @@ APPEND_ONLY_TRIGGERS = {
             "claim_versions_no_update",
             "claims_decided_no_update",
             "claims_no_delete",
+            "register_revisions_no_delete",
+            "register_revisions_no_update",
             "sign_off_settings_no_delete",
             "sign_off_settings_no_update",
         }
@@ -50,6 +52,8 @@ APPEND_ONLY_TRIGGERS = {
             "claims_decided_no_update",
             "claims_no_delete",
             "claims_no_truncate",
+            "register_revisions_no_change",
+            "register_revisions_no_truncate",
             "sign_off_settings_no_change",
             "sign_off_settings_no_truncate",
         }
@@ -257,7 +261,8 @@ def _append_only(connection: Connection) -> Finding:
     return Finding(
         "append-only",
         "fail",
-        f"triggers missing: {', '.join(missing)}: claims, decisions or sign-off settings can be changed or deleted",
+        f"triggers missing: {', '.join(missing)}: claims, decisions, sign-off settings or register revisions "
+        "can be changed or deleted",
         "restore the database from a backup taken before they were dropped, and find out who dropped them "
         "(`benefits db upgrade` does not re-create them)",
     )

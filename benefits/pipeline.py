@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from benefits.errors import BenefitsError
-from benefits.store import repository
+from benefits.store import baselines, models, repository
 from benefits.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -20,12 +20,26 @@ _LISTED = 10
 """Failed benefits named in the forecast summary, unreadable files named per sync run; the rest are counted."""
 
 
-def load_register_stage(ws: Workspace) -> None:
-    """Reload the register from the config folder into the store, so edits apply this week."""
+def load_register_stage(ws: Workspace, echo: Echo, by: str = "", reason: str = "", fail: Echo | None = None) -> None:
+    """Reload the register from the config folder into the store, so edits apply this week; a line
+    per re-baselined benefit, credited to ``by`` and explained by ``reason`` unless the register
+    explains it (``benefits.store.baselines``), and a ``warning:`` line (through ``fail``) for each
+    without a reason."""
     register = ws.register()
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        repository.save_register(session, register)
+        revisions = repository.save_register(session, register, by=by, reason=reason)
+    report_revisions(revisions, echo, fail or echo)
+
+
+def report_revisions(revisions: list[models.RegisterRevision], echo: Echo, fail: Echo) -> None:
+    """A line per re-baselining among ``revisions``; a ``warning:`` line (through ``fail``) for each without why."""
+    for revision in revisions:
+        if revision.kind == baselines.REBASELINED:
+            echo(baselines.announcement(revision))
+        warning = baselines.missing_reason(revision)
+        if warning:
+            fail(f"warning: {warning}")
 
 
 def sync_stage(
@@ -185,10 +199,13 @@ def weekly_run(
     allow_failures: int = 0,
     fail: Echo | None = None,
     digest: bool = False,
+    by: str = "",
+    reason: str = "",
 ) -> bool:
     """The weekly job; False when a connector failed (the rest still ran; its line goes to ``fail``).
     With ``digest``, each owner's digest is sent at the end (``benefits.digest``), notify.yaml being
-    checked first.
+    checked first. The register's reload credits its revisions to ``by``, explained by ``reason``
+    (:func:`load_register_stage`).
 
     Raises BenefitsError, after the whole job ran, when more than ``allow_failures`` benefits'
     fits failed.
@@ -196,7 +213,7 @@ def weekly_run(
     from benefits.digest import send_digest, sending_settings
 
     notify = sending_settings(ws) if digest else None
-    load_register_stage(ws)
+    load_register_stage(ws, echo, by, reason, fail)
     reports = sync_stage(ws, as_of, None, echo, fail)
     report = forecast_stage(ws, as_of, workers, echo, scheduler)
     if notify is not None:  # before failures are judged: a failed fit is news for its owner

@@ -135,6 +135,9 @@ class Benefit(_Model):
     value_type: ValueType | None = None
     """``run_rate`` or ``amount``; absent: ``run_rate`` for a level measure, ``amount`` for a cumulative one
     (``benefits.realisation.value_type``)."""
+    change_reason: str | None = None
+    """Why the baseline, target, dates, profile or attribution changed: kept with that change when the register
+    is loaded (``benefits.store.baselines``); not part of the plan, so it changes no forecast."""
 
     @field_validator("value_type")
     @classmethod

@@ -3,10 +3,11 @@
 It leads with what changed (the status changes since the previous forecast run) and what needs a
 decision (every off-track, at-risk and stale benefit with its owner and why), then the portfolio
 summary (one line on how far the forecasts can be trusted, value by category, planned vs realised
-per initiative, counts by status). plotly.js is embedded once, inline, so the file opens offline;
-nothing is fetched. All text from the register and the sources is escaped. The same page prints
-as the PDF pack (``benefits.report_pdf``); the PowerPoint pack (``benefits.report_pptx``) takes
-its benefits from :func:`needing_attention` too.
+per initiative, counts by status), then the business case (cash to date apart from the run-rate,
+each initiative's return, the fan chart of the portfolio's cash by fiscal year end). plotly.js is
+embedded once, inline, so the file opens offline; nothing is fetched. All text from the register
+and the sources is escaped. The same page prints as the PDF pack (``benefits.report_pdf``); the
+PowerPoint pack (``benefits.report_pptx``) takes its benefits from :func:`needing_attention` too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 from sqlalchemy.orm import Session
 
-from benefits.dashboards import figures, queries, trust
+from benefits.claims.money import display
+from benefits.dashboards import business_case, figures, queries, trust
 from benefits.dashboards.formatting import category_label, money, percent, status_label
 
 ATTENTION = ("off_track", "at_risk", "data_stale")
@@ -65,6 +67,7 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         "<h3>Value by category</h3>",
         _category_table(summary),
         *[f'<div class="chart">{_figure_html(chart, n)}</div>' for n, chart in enumerate(charts)],
+        *_business_case(session, summary),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -72,6 +75,35 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
+
+
+def _business_case(session: Session, summary: queries.PortfolioSummary) -> list[str]:
+    """Cash to date apart from the run-rate, each initiative's business case and the fan chart of the
+    portfolio's cash by fiscal year end (``benefits.dashboards.business_case``, as on the dashboard)."""
+    report = queries.value_report(session, summary.as_of)
+    cash, currency = summary.cash, summary.currency
+    rate = "—" if cash.run_rate is None else f"{display(cash.run_rate, currency)} a year"
+    cards = [
+        (
+            "Cash realised to date",
+            display(cash.cash_to_date, currency),
+            f"of {display(cash.planned_cash_to_date, currency)} planned",
+        ),
+        ("Run-rate now (annualised)", rate, f"{cash.run_rate_benefits} run-rate benefits"),
+    ]
+    return [
+        "<h2>The business case</h2>",
+        _card_row(cards),
+        _table(
+            business_case.CASE_HEADERS,
+            business_case.case_rows(report),
+            table_id="business-case",
+            numeric=business_case.CASE_NUMERIC,
+        ),
+        f'<p class="note">{escape(business_case.case_note(report))}</p>',
+        f'<div class="chart">{_figure_html(business_case.fan_chart(report), "fan")}</div>',
+        f'<p class="note" id="fan-caption">{escape(business_case.dependence_caption(report))}</p>',
+    ]
 
 
 def _trust_line(session: Session) -> str:
@@ -88,7 +120,7 @@ def portfolio_name(session: Session) -> str:
     return stored.name if stored else "Portfolio"
 
 
-def _figure_html(figure: Any, n: int) -> str:
+def _figure_html(figure: Any, n: int | str) -> str:
     """A chart as a div and its drawing script, without plotly.js (embedded once in the head)."""
     return figure.to_html(
         full_html=False,
@@ -111,6 +143,11 @@ def _cards(summary: queries.PortfolioSummary) -> str:
         ("At risk or off track", str(attention), f"of {summary.total} benefits"),
         ("Changed status", str(len(summary.changes)), "since the previous forecast run"),
     ]
+    return _card_row(cards)
+
+
+def _card_row(cards: list[tuple[str, str, str]]) -> str:
+    """Cards of (label, value, note)."""
     return (
         '<div class="cards">'
         + "".join(

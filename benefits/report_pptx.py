@@ -2,10 +2,12 @@
 
 The slides, in order: a title slide; what changed since the previous forecast run and what needs
 a decision; the portfolio summary (headline figures and value by category); planned vs realised
-value per initiative as a native (editable) chart; the at-risk benefits with their owner and why,
-a few to a slide; then one slide per off-track benefit. It reads the same portfolio summary
-(``benefits.dashboards.queries``) and the same benefits needing a decision
-(``benefits.report.needing_attention``) as the HTML pack, so the two cannot disagree.
+value per initiative as a native (editable) chart; the business case per initiative and the
+portfolio's cash by fiscal year end (P10/P50/P90 beside the plan, a native line chart); the
+at-risk benefits with their owner and why, a few to a slide; then one slide per off-track
+benefit. It reads the same portfolio summary (``benefits.dashboards.queries``) and the same
+benefits needing a decision (``benefits.report.needing_attention``) as the HTML pack, so the two
+cannot disagree.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches, Length, Pt
 from sqlalchemy.orm import Session
 
-from benefits.dashboards import queries, trust
+from benefits.dashboards import business_case, queries, trust
 from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, money, percent, quantity, status_label
 from benefits.report import needing_attention, portfolio_name
+from benefits.value.report import ValueReport
 
 ROWS_PER_SLIDE = 7  # table rows on an at-risk slide (each "why" wraps to about three lines)
+CASES_PER_SLIDE = 9  # business cases (initiatives) on a slide
 LISTED = 8  # benefits named on the "what changed" slide before "… and N more"
 _WIDTH, _HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
 _MARGIN = Inches(0.5)
@@ -47,6 +51,7 @@ def steering_deck(session: Session, as_of: dt.date | None = None) -> bytes:
     _decisions_slide(deck, summary, attention)
     _summary_slide(deck, summary, trust.headline(trust.track_record(session)))
     _value_chart_slide(deck, summary)
+    _business_case_slides(deck, queries.value_report(session, summary.as_of))
     at_risk = attention[attention["status"] == "at_risk"]
     pages = -(-len(at_risk) // ROWS_PER_SLIDE)
     for page, start in enumerate(range(0, len(at_risk), ROWS_PER_SLIDE), start=1):
@@ -152,14 +157,55 @@ def _value_chart_slide(deck: Deck, summary: queries.PortfolioSummary) -> None:
         Inches(5.7),
         data,  # type: ignore[arg-type]  # python-pptx annotates its deprecated alias ChartData, a subclass
     )
-    chart = frame.chart  # type: ignore[attr-defined]  # add_chart returns a GraphicFrame holding the chart
+    chart = _money_chart(frame, summary.currency)
+    chart.category_axis.tick_labels.font.size = Pt(10)
+
+
+def _money_chart(frame: Any, currency: str) -> Any:
+    """The chart of a chart shape, its legend on top and its values in ``currency``."""
+    chart = frame.chart  # add_chart returns a GraphicFrame holding the chart
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.TOP
     chart.legend.include_in_layout = False
-    symbol = CURRENCY_SYMBOLS.get(summary.currency.upper(), "")
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     chart.value_axis.tick_labels.number_format = f'"{symbol}"#,##0' if symbol else "#,##0"
     chart.value_axis.tick_labels.number_format_is_linked = False
-    chart.category_axis.tick_labels.font.size = Pt(10)
+    return chart
+
+
+def _business_case_slides(deck: Deck, report: ValueReport) -> None:
+    """The business case per initiative (the portfolio's first), a few to a slide, then the fan chart:
+    P10/P50/P90 of the portfolio's cash by each fiscal year's end beside the plan, as a native line chart."""
+    rows = business_case.case_rows(report)
+    rows = [rows[-1], *rows[:-1]]  # the portfolio first
+    pages = -(-len(rows) // CASES_PER_SLIDE)
+    for page, start in enumerate(range(0, len(rows), CASES_PER_SLIDE), start=1):
+        title = "Business case" if pages == 1 else f"Business case ({page} of {pages})"
+        slide = _slide(deck, title)
+        shown = [business_case.CASE_HEADERS, *rows[start : start + CASES_PER_SLIDE]]
+        _table(slide, shown, top=Inches(1.4), height=Emu(Inches(0.45) * len(shown)))
+        _text(slide, [(business_case.case_note(report), 0)], top=Inches(6.4), size=12)
+    slide = _slide(deck, f"Portfolio cash by fiscal year end: P10, P50, P90 ({report.settings.currency})")
+    data = CategoryChartData()
+    bands = report.rollup.years
+    data.categories = [band.fiscal_year.label for band in bands]
+    for name, values in (
+        ("P10", [band.p10 for band in bands]),
+        ("P50", [band.p50 for band in bands]),
+        ("P90", [band.p90 for band in bands]),
+        ("Planned", business_case.planned_cash_by_year_end(report)[: len(bands)]),
+    ):
+        data.add_series(name, [float(v) for v in values])
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.LINE_MARKERS,
+        _MARGIN,
+        Inches(1.4),
+        _BODY_WIDTH,
+        Inches(4.9),
+        data,  # type: ignore[arg-type]  # python-pptx annotates its deprecated alias ChartData, a subclass
+    )
+    _money_chart(frame, report.settings.currency)
+    _text(slide, [(business_case.dependence_caption(report), 0)], top=Inches(6.4), size=12)
 
 
 def _at_risk_slide(deck: Deck, title: str, benefits: pd.DataFrame, currency: str) -> None:

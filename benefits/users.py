@@ -47,6 +47,19 @@ class UserEntry:
     password_hash: str = ""
 
 
+def acting_user(name: str | None = None) -> str:
+    """Who does something from the command line: ``name`` (``--user`` or ``BENEFITS_USER``), else the
+    operating system's user, else ``unknown``."""
+    if name:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+        return "unknown"
+
+
 def hash_password(password: str) -> str:
     """A salted scrypt hash of ``password`` for the users file (werkzeug format)."""
     from werkzeug.security import generate_password_hash

@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import dcc, html
 
-from benefits.dashboards import cache, data, posts, server
+from benefits.dashboards import cache, data, posts, queries, server
 from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
 from benefits.dashboards.snapshot import cached_snapshot, metric_health
 from benefits.errors import ConfigError
@@ -105,11 +105,13 @@ def serve(
 
 
 def warm_today() -> None:
-    """Read today's portfolio snapshot and metric health into the cache when the data changed."""
+    """Read today's portfolio snapshot, metric health and business case (with its roll-up) into the
+    cache when the data changed."""
     today = dt.date.today()
     with data.session() as session:
         cached_snapshot(session, today)
         metric_health(session, today)
+        queries.value_report(session, today)
 
 
 def _shell() -> html.Div:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -23,10 +23,15 @@ from sqlalchemy.orm import Session
 
 from benefits import realisation
 from benefits.claims.ledger import ClaimedValue, claimed_value_by_initiative
+from benefits.dashboards.cache import cached
 from benefits.dashboards.snapshot import FILTERS, Filters, cached_snapshot
 from benefits.register import Benefit
 from benefits.status import STATUSES, StatusRow
 from benefits.store import models, repository
+from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
+
+if TYPE_CHECKING:  # the value report's modules are imported when it is built
+    from benefits.value.report import ValueReport
 
 DEFAULT_CURRENCY = "GBP"  # the register's own default, used before a register is stored
 
@@ -43,17 +48,59 @@ class PortfolioSummary:
     currency: str
     filters: Filters
     benefits: pd.DataFrame  # the snapshot rows that pass the filters (benefits.dashboards.snapshot.COLUMNS)
-    initiatives: pd.DataFrame  # initiative, name, benefits, planned/realised/reported/validated_value
+    initiatives: (
+        pd.DataFrame
+    )  # initiative, name, benefits, planned/realised/reported/validated_value, cash_to_date, run_rate
     categories: pd.DataFrame  # category, benefits, planned_value, realised_value
     status_counts: dict[str, int]  # every status, in STATUSES order
-    planned_value: float
+    planned_value: float  # money value at the date: a run-rate benefit's annual rate, an amount's total
     realised_value: float
+    cash: CashTotals  # money banked to date apart from the run-rate (benefits status's figures, added up)
     reported_value: Decimal  # claimed value: each benefit's latest claim (benefits.claims.ledger)
     validated_value: Decimal  # approved claimed value: each benefit's latest approved claim
     changes: pd.DataFrame  # benefits whose status changed since the previous forecast run
     options: dict[str, list[str]]  # the values each filter can take, from the whole portfolio
     labels: dict[str, dict[str, str]]  # readable names of filter values (programme key -> name)
     total: int  # benefits in the whole portfolio
+
+
+@dataclass(frozen=True)
+class CashTotals:
+    """Cash banked to date and the annual run-rate of some benefits: sums of their status rows' exact
+    ``cash_to_date``, ``planned_cash_to_date`` and ``run_rate`` (the run-rate benefits' planned rate
+    is their ``planned_value``); never added to each other."""
+
+    cash_to_date: Decimal
+    planned_cash_to_date: Decimal
+    run_rate: Decimal | None  # None when no benefit is a run-rate
+    planned_run_rate: float | None
+    run_rate_benefits: int
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> CashTotals:
+        """The totals of snapshot rows (``benefits.dashboards.snapshot.COLUMNS``)."""
+        return cls.by(rows, None)[None]
+
+    @classmethod
+    def by(cls, rows: pd.DataFrame, key: str | None) -> dict[Any, CashTotals]:
+        """The totals of snapshot rows per value of the column ``key`` (one total under None when None)."""
+        parts: dict[Any, list[Any]] = {}
+        groups = rows[key] if key else [None] * len(rows)
+        columns = (rows["value_type"], rows["cash_to_date"], rows["planned_cash_to_date"], rows["run_rate"])
+        for group, kind, cash, planned, rate, planned_rate in zip(groups, *columns, rows["planned_value"], strict=True):
+            total = parts.setdefault(group, [Decimal(0), Decimal(0), None, None, 0])
+            total[0] += cash
+            total[1] += planned
+            if kind == "run_rate":
+                total[2] = (total[2] or Decimal(0)) + (rate or Decimal(0))
+                total[3] = (total[3] or 0.0) + float(planned_rate)
+                total[4] += 1
+        if key is None and not parts:
+            parts[None] = [Decimal(0), Decimal(0), None, None, 0]
+        return {
+            group: cls(cash, planned, rate, None if planned_rate is None else round(planned_rate, 2), count)
+            for group, (cash, planned, rate, planned_rate, count) in parts.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -115,6 +162,9 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
     nothing = ClaimedValue(Decimal(0), Decimal(0))
     initiatives["reported_value"] = [claimed.get(k, nothing).reported for k in initiatives["initiative"]]
     initiatives["validated_value"] = [claimed.get(k, nothing).validated for k in initiatives["initiative"]]
+    cash = CashTotals.by(frame, "initiative")
+    initiatives["cash_to_date"] = [cash[k].cash_to_date for k in initiatives["initiative"]]
+    initiatives["run_rate"] = [cash[k].run_rate for k in initiatives["initiative"]]
     counts = frame["status"].value_counts().to_dict()
     status_counts = {s: int(counts.pop(s, 0)) for s in STATUSES} | {k: int(v) for k, v in counts.items()}
     changed = frame["previous_status"].notna() & (frame["previous_status"] != frame["status"])
@@ -128,6 +178,7 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
         status_counts=status_counts,
         planned_value=round(float(frame["planned_value"].sum()), 2),
         realised_value=round(float(frame["realised_value"].sum()), 2),
+        cash=CashTotals.of(frame),
         reported_value=sum((c.reported for c in claimed.values()), Decimal(0)),
         validated_value=sum((c.validated for c in claimed.values()), Decimal(0)),
         changes=frame[changed],
@@ -135,6 +186,17 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
         labels={"programme": dict(zip(everything["programme"], everything["programme_name"], strict=True))},
         total=len(everything),
     )
+
+
+def value_report(session: Session, as_of: dt.date | None = None) -> ValueReport:
+    """`benefits value`'s report at ``as_of`` (default today) with the default roll-up (correlation and
+    draws), built once per data version (``benefits.dashboards.cache``): the business case and the
+    P10/P50/P90 of the portfolio's cash by each fiscal year's end."""
+    from benefits.value.build import build
+
+    when = as_of or dt.date.today()
+    with reading():
+        return cached(session, "value", when, lambda: build(session, when, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES))
 
 
 def status_row(row: Mapping[str, Any]) -> StatusRow:

@@ -229,6 +229,8 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
             "realised_value": 45_000.0,
             "reported_value": 0,
             "validated_value": 0,
+            "cash_to_date": Decimal("11176.96"),  # banked to date: the run-rates accrued day by day
+            "run_rate": Decimal("45000.00"),
         },
         {
             "initiative": "digital-sales",
@@ -238,6 +240,8 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
             "realised_value": 200_000.0,
             "reported_value": 0,
             "validated_value": 0,
+            "cash_to_date": Decimal("200000.00"),
+            "run_rate": None,  # no run-rate benefit
         },
     ]
     assert summary.categories.set_index("category")["realised_value"].to_dict() == {
@@ -681,7 +685,8 @@ def test_benefit_page_heads_the_chart_with_status_and_probability(store: None) -
         "was On track in the previous forecast",
         "27% likely by 2026-01-05",
         "Not expected to land within the forecast horizon",
-        "£37,500 realised of £50,000 planned",
+        "£9,315 of £12,945 planned",  # cash realised to date
+        "£37,500 a year (planned £50,000 a year)",  # the run-rate, under its own label
     ):
         assert expected in words
     assert any("Cloud & data platform" in w and "owner Finance operations" in w for w in words)

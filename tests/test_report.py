@@ -65,7 +65,7 @@ def test_pack_is_self_contained_and_escapes_source_text(pack: Path) -> None:
     html = pack.read_text(encoding="utf-8")
     assert not re.findall(r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["']?https?:""", html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and XSS not in html
-    assert html.count("Plotly.newPlot") == 2
+    assert html.count("Plotly.newPlot") == 3  # initiatives, statuses, the fan chart
 
 
 @pytest.mark.browser
@@ -86,7 +86,9 @@ def test_pack_opens_offline_in_chromium_with_its_charts_drawn(pack: Path) -> Non
         page.goto(pack.as_uri())
         page.wait_for_selector("#chart-0 .cartesianlayer .trace.bars .point", state="attached")
         page.wait_for_selector("#chart-1 .cartesianlayer .trace.bars .point", state="attached")
+        page.wait_for_selector("#chart-fan .cartesianlayer .trace.scatter", state="attached")
         assert page.locator("#chart-0 .trace.bars .point").count() == 4
+        assert page.locator("#chart-fan .trace.scatter").count() == 4  # P90, P10 (the band), P50, planned
         assert page.get_by_text(XSS).count() >= 1
         Path("test-artifacts").mkdir(exist_ok=True)
         page.screenshot(path="test-artifacts/steering-pack.png", full_page=True)

@@ -40,6 +40,7 @@ def test_the_html_pack_leads_with_what_changed_and_what_needs_a_decision(
         "What changed: status changes since the previous forecast run",
         "What needs a decision: off track, at risk and stale data",
         "Portfolio summary",
+        "The business case",
     ]
     assert "@page { size: A4 landscape" in html
 
@@ -93,6 +94,8 @@ def test_pptx_pack_has_the_summary_chart_at_risk_and_one_slide_per_off_track_ben
         "What changed and what needs a decision",
         "Portfolio summary",
         "Planned vs realised value by initiative (GBP)",
+        "Business case",
+        "Portfolio cash by fiscal year end: P10, P50, P90 (GBP)",
         "At risk",
         "Off track: Upsell revenue",
     ]
@@ -104,10 +107,10 @@ def test_pptx_pack_has_the_summary_chart_at_risk_and_one_slide_per_off_track_ben
     chart = next(shape.chart for shape in slides[3].shapes if shape.has_chart)
     assert [s.name for s in chart.plots[0].series] == ["Planned to date", "Realised to date"]
     assert len(list(chart.plots[0].categories)) == 2  # the fixture's two initiatives
-    assert "Lower IT running cost" in texts[4] and "Finance operations" in texts[4] and "27%" in texts[4]
-    assert "short of the £400,000 target" in texts[4]  # why, from the forecast
-    assert "Upsell revenue" not in texts[4] and "Faster ticket handling" not in "".join(texts)
-    assert "Sales" in texts[5] and "8%" in texts[5] and "short of the £520,000 target" in texts[5]
+    assert "Lower IT running cost" in texts[6] and "Finance operations" in texts[6] and "27%" in texts[6]
+    assert "short of the £400,000 target" in texts[6]  # why, from the forecast
+    assert "Upsell revenue" not in texts[6] and "Faster ticket handling" not in "".join(texts)
+    assert "Sales" in texts[7] and "8%" in texts[7] and "short of the £520,000 target" in texts[7]
 
 
 def _text(slide: object) -> str:
@@ -133,6 +136,9 @@ def test_pptx_pack_of_the_demo_portfolio_pages_its_at_risk_benefits(tmp_path: Pa
         "What changed and what needs a decision",
         "Portfolio summary",
         "Planned vs realised value by initiative (GBP)",
+        "Business case (1 of 2)",  # the portfolio and ten initiatives, nine to a slide
+        "Business case (2 of 2)",
+        "Portfolio cash by fiscal year end: P10, P50, P90 (GBP)",
         *(f"At risk ({n} of 5)" for n in range(1, 6)),  # 30 benefits, 7 to a slide
     ]
     texts = [_text(slide) for slide in slides]

@@ -73,6 +73,20 @@ allow_failures_option = click.option(
 )
 
 
+user_option = click.option(
+    "--user",
+    envvar="BENEFITS_USER",
+    default=None,
+    help="Who loads the register, kept with each register revision [env BENEFITS_USER; default: the system user].",
+)
+reason_option = click.option(
+    "--reason",
+    default="",
+    help="Why baselines, targets, dates, profiles or attributions changed, kept with each re-baselining "
+    "(a benefit's change_reason in the register comes first). See `benefits register history`.",
+)
+
+
 def _echo_error(message: str) -> None:
     """One line on stderr (a connector's failure: the others' lines stay on stdout)."""
     click.echo(message, err=True)
@@ -123,10 +137,19 @@ def _show_warning(
 @click.option(
     "--demo", is_flag=True, help="Copy the demo portfolio and connector into the config folder if it has none."
 )
+@reason_option
+@user_option
 @click.pass_context
-def init(ctx: click.Context, demo: bool) -> None:
-    """Create or upgrade the database and load the register into it."""
+def init(ctx: click.Context, demo: bool, reason: str, user: str | None) -> None:
+    """Create or upgrade the database and load the register into it.
+
+    A change of a benefit's baseline, target, dates, profile or attribution since the last load is
+    recorded as a re-baselining, with who (--user), when and why (--reason); `benefits register
+    history` lists them.
+    """
+    from benefits.pipeline import report_revisions
     from benefits.store import repository
+    from benefits.users import acting_user
 
     ws = workspace(ctx)
     if demo:
@@ -139,11 +162,12 @@ def init(ctx: click.Context, demo: bool) -> None:
     register = ws.register()
     ws.upgrade()
     with ws.sessions.begin() as session:
-        repository.save_register(session, register)
+        revisions = repository.save_register(session, register, by=acting_user(user), reason=reason)
         if demo and copied:
             from benefits.claims.importer import record_demo_claims
 
             click.echo(f"demo claims: {record_demo_claims(session).new} recorded (`benefits claims list`)")
+    report_revisions(revisions, click.echo, _echo_error)
     count = sum(1 for _ in register.benefits())
     click.echo(f"database {ws.safe_url} ready: {len(register.initiatives)} initiatives, {count} benefits")
 
@@ -204,6 +228,8 @@ def forecast(
 @allow_failures_option
 @as_of_option
 @click.option("--digest", is_flag=True, help="At the end, send each owner their digest (`benefits digest`).")
+@reason_option
+@user_option
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -212,14 +238,18 @@ def run(
     allow_failures: int,
     as_of: dt.datetime | None,
     digest: bool,
+    reason: str,
+    user: str | None,
 ) -> None:
     """The weekly job: reload the register, sync, validate, store, forecast and summarise; with --digest,
-    send each owner their digest at the end (notify.yaml).
+    send each owner their digest at the end (notify.yaml). Re-baselinings in the reloaded register
+    are recorded as `benefits init` records them (--user, --reason).
 
     Exits 1 when a connector failed, when more benefits' fits failed than --allow-failures, or when
     the digest could not be sent.
     """
     from benefits import pipeline
+    from benefits.users import acting_user
 
     ok = pipeline.weekly_run(
         workspace(ctx),
@@ -230,6 +260,8 @@ def run(
         allow_failures=allow_failures,
         fail=_echo_error,
         digest=digest,
+        by=acting_user(user),
+        reason=reason,
     )
     if not ok:
         sys.exit(1)

@@ -1,20 +1,26 @@
-"""`benefits register`: the register in and out of Excel (template, import, export)."""
+"""`benefits register`: the register in and out of Excel (template, import, export) and its revisions (history)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from benefits.cli.main import main, workspace
+from benefits.cli.render import format_option, render
 from benefits.errors import BenefitsError
+
+if TYPE_CHECKING:
+    from benefits.store.models import RegisterRevision
 
 _force_option = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 
 
 @main.group()
 def register() -> None:
-    """The benefits register in and out of Excel: a documented template, import into portfolio.yaml, export."""
+    """The benefits register in and out of Excel (a documented template, import into portfolio.yaml, export), and
+    its history of re-baselinings."""
 
 
 @register.command()
@@ -107,6 +113,62 @@ def export(ctx: click.Context, out: Path, force: bool) -> None:
     write_workbook(out, register)
     count = sum(1 for _ in register.benefits())
     click.echo(f"wrote {out}: {len(register.initiatives)} initiatives, {count} benefits")
+
+
+HISTORY_COLUMNS = ("revision", "benefit", "kind", "field", "before", "after", "recorded_by", "recorded_at", "reason")
+
+
+@register.command()
+@click.argument("benefit", required=False)
+@format_option
+@click.pass_context
+def history(ctx: click.Context, benefit: str | None, fmt: str) -> None:
+    """List the register revisions of BENEFIT (default: every benefit), oldest first: each field's value
+    before and after, who loaded it, when (UTC) and why.
+
+    A benefit's first revision (kind original) holds its approved baseline; each later one
+    (rebaselined) a change of its baseline, target, dates, profile or attribution, recorded by
+    `benefits init` or `benefits run` (their --user and --reason, or the register's change_reason).
+    """
+    from benefits.store import baselines
+
+    ws = workspace(ctx)
+    ws.ensure_current()
+    with ws.sessions() as session:
+        rows = [row for revision in baselines.history(session, benefit) for row in _history_rows(revision)]
+        if benefit is not None and not rows and not session.scalar(_benefit_exists(benefit)):
+            raise BenefitsError(f"no benefit {benefit!r} in the register or its history (`benefits status` lists them)")
+    if fmt == "table":  # numbers as a person writes them; JSON and CSV keep the values
+        rows = [row | {k: baselines.shown(row[k]) for k in ("before", "after") if row[k] is not None} for row in rows]
+    click.echo(render(rows, HISTORY_COLUMNS, fmt), nl=False)
+
+
+def _history_rows(revision: RegisterRevision) -> list[dict[str, Any]]:
+    """One row per field of a revision: the changed fields of a re-baselining, the set ones of an original."""
+    from benefits.store import baselines
+
+    base = {"revision": revision.id, "benefit": revision.benefit_key, "kind": revision.kind}
+    after = {"recorded_by": revision.recorded_by, "recorded_at": baselines.when(revision.recorded_at)}
+    changes = revision.changes or [
+        {"field": name, "before": None, "after": revision.values.get(name)}
+        for name in baselines.FIELDS
+        if revision.values.get(name) is not None
+    ]
+    return [
+        base
+        | {"field": change["field"], "before": change["before"], "after": change["after"]}
+        | after
+        | {"reason": revision.reason}
+        for change in changes
+    ]
+
+
+def _benefit_exists(key: str) -> Any:
+    from sqlalchemy import select
+
+    from benefits.store import models
+
+    return select(models.Benefit.id).where(models.Benefit.key == key)
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:

@@ -49,7 +49,7 @@ def window_fingerprint(
     payload = {
         "method": METHOD_VERSION,
         "prophet": _prophet_version(),
-        "benefit": benefit.model_dump(mode="json"),
+        "benefit": benefit.model_dump(mode="json", exclude={"change_reason"}),  # words, not the plan
         "start": start.isoformat(),
         "target_passed": as_of > benefit.target.date,
         "settings": settings.model_dump(mode="json"),

@@ -149,6 +149,10 @@ BENEFITS = Sheet(
                "run_rate: the value is a rate per year (level measures only); amount: money banked by then "
                "(default: run_rate for a level measure, amount for a cumulative one).", _values(ValueType),
                example="run_rate"),
+        Column("change_reason", "Change reason", ("change_reason",), "text", False,
+               "Why the baseline, target, dates, profile or attribution changed since the register was last "
+               "loaded: recorded with the change by `benefits init` (see `benefits register history`).",
+               aliases=("reason", "rebaseline reason", "re-baseline reason"), example=""),
     ),
     required=True,
     aliases=("register", "benefits register"),

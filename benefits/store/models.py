@@ -447,6 +447,30 @@ class SignOffSetting(Base):
     set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class RegisterRevision(Base):
+    """One load of the register that set or changed a benefit's baseline, target, dates, profile or
+    attribution: its first values (``original``) or a re-baselining, with who, when and why.
+
+    Append-only (database triggers and the events below refuse changes); written by
+    ``benefits.store.baselines``.
+    """
+
+    __tablename__ = "register_revisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benefit_key: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20), comment="original (the first approved values) or rebaselined")
+    values: Mapped[dict[str, Any]] = mapped_column(
+        comment="the tracked fields after this revision (baseline, target, start, profile, attribution; JSON)"
+    )
+    changes: Mapped[list[Any]] = mapped_column(comment="[{field, before, after}] of a re-baselining; [] for original")
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="", comment="why; empty when no reason was given")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    after_forecast_run_id: Mapped[int | None] = mapped_column(  # no foreign key: a revision outlives any pruning
+        Integer, comment="the latest forecast run when recorded (NULL before the first): the runs after it see the change"
+    )
+
+
 @event.listens_for(ClaimDecision, "before_update")
 @event.listens_for(ClaimDecision, "before_delete")
 def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:
@@ -469,3 +493,10 @@ def _refuse_setting_change(_mapper: Any, _connection: Any, target: SignOffSettin
 
 
 from benefits.store import commentary as _commentary  # noqa: E402,F401  (its models join Base.metadata)
+
+
+@event.listens_for(RegisterRevision, "before_update")
+@event.listens_for(RegisterRevision, "before_delete")
+def _refuse_register_revision_change(_mapper: Any, _connection: Any, target: RegisterRevision) -> None:
+    """No ORM path edits or deletes a recorded revision of the register."""
+    raise PermissionError(f"register revision {target.id} is append-only: it cannot be changed or deleted")

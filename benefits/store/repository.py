@@ -11,7 +11,7 @@ from sqlalchemy import String, Table, func, insert, literal, select, type_coerce
 from sqlalchemy.orm import Session, defer
 
 from benefits import register as reg
-from benefits.store import models
+from benefits.store import baselines, models
 
 if TYPE_CHECKING:  # pandas only where a DataFrame is returned; `benefits status` runs without it
     import pandas as pd
@@ -20,8 +20,15 @@ if TYPE_CHECKING:  # pandas only where a DataFrame is returned; `benefits status
 OBSERVATIONS = cast(Table, models.Observation.__table__)
 
 
-def save_register(session: Session, register: reg.Register) -> None:
-    """Make the stored portfolio settings, programmes, initiatives, milestones and benefits match the register."""
+def save_register(
+    session: Session, register: reg.Register, *, by: str = "", reason: str = ""
+) -> list[models.RegisterRevision]:
+    """Make the stored portfolio settings, programmes, initiatives, milestones and benefits match the register.
+
+    Returns the register revisions this load records, credited to ``by`` (``benefits.store.baselines``):
+    each new benefit's original baseline, and each change of a benefit's baseline, target, start,
+    profile or attribution, explained by the benefit's ``change_reason`` or else ``reason``."""
+    revisions = baselines.record(session, register, by, reason)
     settings = session.scalars(select(models.Portfolio)).first() or models.Portfolio()
     settings.name, settings.currency = register.name, register.currency.upper()
     settings.finance = register.model_dump(mode="json", include={"discount_rate", "appraisal_years", "valuation_date"})
@@ -49,6 +56,7 @@ def save_register(session: Session, register: reg.Register) -> None:
         if key not in declared:
             session.delete(row)
     _save_metrics(session, register)
+    return revisions
 
 
 def _milestone_row(parent: models.Initiative, milestone: reg.Milestone) -> models.Milestone:

@@ -14,6 +14,7 @@ from typing import Any
 import dash
 from dash import dcc, html
 
+from benefits.claims.money import display
 from benefits.dashboards import components, figures, queries
 from benefits.dashboards.formatting import money, percent, quantity, status_label
 from benefits.status import StatusRow
@@ -188,11 +189,20 @@ def _to_date(row: StatusRow, realised: str, currency: str) -> list[tuple[str, st
     return [
         ("Planned improvement to date", quantity(row.planned_to_date, row.unit)),
         ("Realised improvement to date", realised),
-        (
-            "Value to date",
-            f"{money(row.realised_value, currency)} realised of {money(row.planned_value, currency)} planned",
-        ),
+        *_cash_and_rate(row, currency),
     ]
+
+
+def _cash_and_rate(row: StatusRow, currency: str) -> list[tuple[str, str]]:
+    """Cash banked to date and, for a run-rate benefit, its annual rate: never one under the other's label."""
+    cash = (
+        "Cash realised to date",
+        f"{display(row.cash_to_date, currency)} of {display(row.planned_cash_to_date, currency)} planned",
+    )
+    if row.value_type != "run_rate":
+        return [cash]
+    rate = f"{display(row.run_rate, currency)} a year (planned {money(row.planned_value, currency)} a year)"
+    return [cash, ("Run-rate now (annualised)", rate)]
 
 
 def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:

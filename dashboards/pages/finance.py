@@ -1,4 +1,5 @@
-"""The finance page ("/finance"): each claim next to its ledger evidence, sign-off and history.
+"""The finance page ("/finance"): each claim next to its ledger evidence, sign-off and history, and
+each initiative's business case (investment, net benefit, NPV, BCR, payback; planned and forecast).
 
 Reported value (each benefit's latest claim) and validated value (each benefit's latest approved
 claim) sit side by side;
@@ -25,12 +26,13 @@ from benefits.claims.importer import CLAIMABLE_CATEGORIES, ClaimInput, record_cl
 from benefits.claims.ledger import ClaimLine, ClaimsReport, claims_report
 from benefits.claims.money import PENNY, display, display_share, parse_money
 from benefits.claims.signoff import decide
-from benefits.dashboards import components, data
+from benefits.dashboards import business_case, components, data
 from benefits.dashboards.auth import current_user, require_role
 from benefits.dashboards.formatting import timestamp
-from benefits.dashboards.queries import currency
+from benefits.dashboards.queries import currency, value_report
 from benefits.errors import BenefitsError
 from benefits.store import models, repository
+from benefits.value.report import ValueReport
 
 dash.register_page(__name__, path="/finance", name="Finance", title="Finance · benefits", order=2)
 
@@ -47,6 +49,7 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
         benefits = _claimable_benefits(session)
         currency_code = currency(session)
         title = _initiative_name(session, chosen) if chosen else ""
+        case = value_report(session)
     return html.Div(
         [
             html.H1("Finance claims" + (f": {title}" if title else "")),
@@ -57,6 +60,7 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
             ),
             dcc.Store(id="finance-initiative", data=chosen),
             html.Div(claims_section(report, currency_code), id="finance-claims"),
+            *business_case_section(case),
             html.H2("Sign off a claim"),
             _sign_off_form(report) if _may("finance") else _read_only("approve or reject claims", "finance"),
             html.H2("Enter a claim"),
@@ -64,6 +68,21 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
         ],
         className="page finance",
     )
+
+
+def business_case_section(report: ValueReport) -> list[Any]:
+    """Each initiative's business case and the portfolio's (`benefits value`'s figures): investment,
+    net benefit, NPV, benefit/cost ratio and payback, planned and forecast."""
+    return [
+        html.H2("Business case"),
+        components.table(
+            business_case.CASE_HEADERS,
+            business_case.case_rows(report),
+            table_id="finance-business-case",
+            numeric=business_case.CASE_NUMERIC,
+        ),
+        html.P(business_case.case_note(report), className="message"),
+    ]
 
 
 def claims_section(report: ClaimsReport, currency_code: str) -> list[Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import dash
 from dash import dcc, html
 
+from benefits.claims.money import display
 from benefits.dashboards import components, figures, queries
 from benefits.dashboards.formatting import category_label, money, percent
 
@@ -48,6 +49,7 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
                         f"{percent(realised / planned)} of planned" if planned > 0 else "",
                         card_id="card-realised",
                     ),
+                    *_cash_cards(queries.CashTotals.of(detail.benefits), detail.currency),
                     components.card("Benefits", str(len(detail.benefits))),
                 ],
                 className="cards",
@@ -60,6 +62,25 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
         ],
         className="page initiative",
     )
+
+
+def _cash_cards(cash: queries.CashTotals, currency: str) -> list[html.Div]:
+    """Cash banked to date and the annualised run-rate, each under its own label (`benefits status`'s figures)."""
+    rate = "—" if cash.run_rate is None else f"{display(cash.run_rate, currency)} a year"
+    rate_note = (
+        "no benefit is a run-rate"
+        if cash.run_rate is None
+        else f"of {money(cash.planned_run_rate, currency)} a year planned · {cash.run_rate_benefits} benefits"
+    )
+    return [
+        components.card(
+            "Cash realised to date",
+            display(cash.cash_to_date, currency),
+            f"of {display(cash.planned_cash_to_date, currency)} planned",
+            card_id="card-cash",
+        ),
+        components.card("Run-rate now (annualised)", rate, rate_note, card_id="card-run-rate"),
+    ]
 
 
 def _benefit_card(row: dict[str, Any], detail: queries.InitiativeDetail, when: Any) -> html.Div:

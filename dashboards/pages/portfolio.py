@@ -1,6 +1,8 @@
-"""The portfolio page ("/"): planned vs realised value by category and initiative, counts by status,
-the benefits at risk or off track, what changed since the previous forecast run, and finance
-claims: reported (claimed) value next to validated (approved) value, overall and per initiative.
+"""The portfolio page ("/"): planned vs realised value by category and initiative, cash banked to date
+apart from the annualised run-rate, counts by status, the benefits at risk or off track, what
+changed since the previous forecast run, finance claims (reported next to validated value), and
+a fan chart of the portfolio's cash by each fiscal year's end (P10/P50/P90 of `benefits value`'s
+roll-up, drawn by a callback after the page so the roll-up never delays it).
 
 URL values: ``as_of=YYYY-MM-DD`` (default today) and the filters ``programme``, ``tactic``,
 ``category``, ``owner``, ``status``; a link with them reproduces the view.
@@ -8,14 +10,15 @@ URL values: ``as_of=YYYY-MM-DD`` (default today) and the filters ``programme``, 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import dash
 import pandas as pd
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
 from benefits.claims.money import display
-from benefits.dashboards import components, figures, queries
+from benefits.dashboards import business_case, components, data, figures, queries
 from benefits.dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
 from benefits.dashboards.formatting import category_label, money, percent, status_label
 
@@ -44,6 +47,7 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
             components.filter_bar(summary.options, filters, summary.labels),
             components.empty_notice(len(summary.benefits), filters),
             _cards(summary),
+            _cash_cards(summary),
             _claims_cards(summary),
             _category_cards(summary),
             html.Div(
@@ -55,6 +59,7 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
                 ],
                 className="charts",
             ),
+            *_fan_chart(when),
             html.H2("At risk or off track"),
             _attention_table(summary, when),
             html.H2("Changed since the previous forecast run"),
@@ -98,6 +103,60 @@ def _cards(summary: queries.PortfolioSummary) -> html.Div:
         ],
         className="cards",
     )
+
+
+def _cash_cards(summary: queries.PortfolioSummary) -> html.Div:
+    """Cash banked to date apart from the annual run-rate, each beside its plan (`benefits status`'s figures)."""
+    cash, currency = summary.cash, summary.currency
+    share = (
+        f"{percent(float(cash.cash_to_date / cash.planned_cash_to_date))} of the "
+        f"{display(cash.planned_cash_to_date, currency)} planned"
+        if cash.planned_cash_to_date > 0
+        else f"{display(cash.planned_cash_to_date, currency)} planned"
+    )
+    if cash.run_rate is None:
+        rate, rate_note = "—", "no benefit is a run-rate"
+    else:
+        rate = f"{display(cash.run_rate, currency)} a year"
+        rate_note = f"of {money(cash.planned_run_rate, currency)} a year planned · {cash.run_rate_benefits} benefits"
+    return html.Div(
+        [
+            components.card("Cash realised to date", display(cash.cash_to_date, currency), share, card_id="card-cash"),
+            components.card("Run-rate now (annualised)", rate, rate_note, card_id="card-run-rate"),
+            html.P(
+                "Cash is money banked so far (a run-rate accrued day by day); the run-rate is what a year at "
+                "today's level of the run-rate benefits is worth. Value to date above counts a run-rate "
+                "benefit at its annual rate.",
+                className="card-note",
+            ),
+        ],
+        className="cards cash",
+        id="portfolio-cash",
+    )
+
+
+def _fan_chart(when: Any) -> list[Any]:
+    """The portfolio's cash by each fiscal year's end, P10 to P90: drawn by :func:`fan_chart` once the
+    page is shown, so the roll-up never delays the page itself."""
+    return [
+        html.H2("Cash banked by fiscal year end: P10, P50, P90"),
+        dcc.Store(id="portfolio-fan-as-of", data=when.isoformat() if when else None),
+        components.graph("portfolio-fan", figures.new_figure([])),
+        html.P("", className="message", id="portfolio-fan-caption"),
+    ]
+
+
+@dash.callback(
+    Output("portfolio-fan", "figure"),
+    Output("portfolio-fan-caption", "children"),
+    Input("portfolio-fan-as-of", "data"),
+)
+def fan_chart(as_of: str | None) -> tuple[Any, str]:
+    """The fan chart and its caption (how dependence between benefits is treated) at ``as_of``."""
+    when = dt.date.fromisoformat(as_of) if as_of else None
+    with data.session() as session:
+        report = queries.value_report(session, when)
+    return business_case.fan_chart(report), business_case.dependence_caption(report)
 
 
 def _claims_cards(summary: queries.PortfolioSummary) -> html.Div:
@@ -246,16 +305,27 @@ def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> list[Any
             str(int(i.benefits)),
             money(i.planned_value, summary.currency),
             money(i.realised_value, summary.currency),
+            display(i.cash_to_date, summary.currency),
+            "—" if i.run_rate is None else f"{display(i.run_rate, summary.currency)}/yr",
             display(i.reported_value, summary.currency),
             display(i.validated_value, summary.currency),
         ]
         for i in initiatives.itertuples()
     ]
     table = components.table(
-        ["Initiative", "Benefits", "Planned to date", "Realised to date", "Reported (claims)", "Validated (approved)"],
+        [
+            "Initiative",
+            "Benefits",
+            "Planned to date",
+            "Realised to date",
+            "Cash realised to date",
+            "Run-rate (annualised)",
+            "Reported (claims)",
+            "Validated (approved)",
+        ],
         rows,
         table_id="portfolio-initiatives-table",
-        numeric=(1, 2, 3, 4, 5),
+        numeric=(1, 2, 3, 4, 5, 6, 7),
     )
     if not capped:
         return [table]

@@ -34,6 +34,10 @@ GRID_COLUMNS = [
     ("unit", "Unit", "text"),
     ("planned_value", "Planned to date", "money"),
     ("realised_value", "Realised to date", "money"),
+    ("value_type", "Value type", "text"),
+    ("cash_to_date", "Cash realised to date", "money"),
+    ("planned_cash_to_date", "Cash planned to date", "money"),
+    ("run_rate", "Run-rate per year", "money"),
     ("percent_realised", "Realised % of target", "percent"),
     ("p_on_time", "Likely on time", "share"),
     ("target_date", "Target date", "text"),
@@ -41,6 +45,7 @@ GRID_COLUMNS = [
     ("last_period", "Latest observation", "text"),
     ("metric", "Metric", "text"),
 ]
+VALUE_TYPE_LABELS = {"run_rate": "Run-rate (per year)", "amount": "Amount (banked)"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting with these as a formula
 
 
@@ -98,6 +103,9 @@ def grid_rows(frame: pd.DataFrame, when: Any) -> list[dict[str, Any]]:
     rows["tactic"] = rows["tactic"].map(category_label)
     rows["status"] = rows["status"].map(status_label)
     rows["previous_status"] = rows["previous_status"].map(lambda s: status_label(s) if s else None)
+    rows["value_type"] = rows["value_type"].map(VALUE_TYPE_LABELS)
+    for exact in ("cash_to_date", "planned_cash_to_date", "run_rate"):  # Decimal to the penny; the grid takes numbers
+        rows[exact] = rows[exact].map(lambda v: None if v is None else float(v))
     rows["href"] = [components.benefit_href(key, when) for key in frame["benefit"]]
     return rows.astype(object).where(rows.notna(), None).to_dict("records")
 

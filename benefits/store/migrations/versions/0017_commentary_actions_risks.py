@@ -1,7 +1,7 @@
 """commentary, actions and risks
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-01
 
 Issue 11 item 3: per benefit, a weekly commentary line (``benefit_notes``), actions with owner
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
