@@ -55,6 +55,10 @@ class Note:
     author: str
     written_at: dt.datetime
 
+    def line(self) -> str:
+        """The note, who wrote it and when: ``On track again (pat, 2026-11-30)``."""
+        return f"{self.text} ({self.author}, {self.written_at:%Y-%m-%d})"
+
 
 @dataclass(frozen=True)
 class Action:
@@ -75,6 +79,10 @@ class Action:
     def state(self) -> str:
         """``done``, ``overdue`` or ``open``."""
         return "done" if self.done_at else "overdue" if self.overdue else "open"
+
+    def line(self) -> str:
+        """The action, its owner and due date, flagged when overdue: ``Chase vendor (Bob, due 2026-01-10, OVERDUE)``."""
+        return f"{self.text} ({self.owner}, due {self.due.isoformat()}{', OVERDUE' if self.overdue else ''})"
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,10 @@ class Risk:
         """The scores in words: ``likely (4) × major (4)``."""
         return f"{LIKELIHOOD[self.likelihood]} ({self.likelihood}) × {IMPACT[self.impact]} ({self.impact})"
 
+    def line(self) -> str:
+        """The risk, its rating and mitigation."""
+        return f"{self.text} ({self.rating}; mitigation: {self.mitigation})"
+
 
 @dataclass(frozen=True)
 class BenefitCommentary:
@@ -115,6 +127,11 @@ class BenefitCommentary:
     def overdue_actions(self) -> list[Action]:
         """The open actions past their due date."""
         return [a for a in self.open_actions if a.overdue]
+
+    @property
+    def empty(self) -> bool:
+        """True when the benefit has no note, no open action and no open risk."""
+        return not (self.latest_note or self.open_actions or self.open_risks)
 
 
 def add_note(session: Session, benefit: str, text: str, author: str) -> int:

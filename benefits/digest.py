@@ -4,8 +4,9 @@ about their benefits that need a look, by e-mail and/or on a chat webhook (``ben
 A digest is a list of :class:`Item` per owner. Each item source in :data:`SOURCES` reads the
 benefits' positions (``benefits.status.positions``, the reading `benefits status` shows) and
 yields the items it finds: a status change since the previous forecast run, data gone stale, a
-forecast that failed, rows of the benefit's metric held in quarantine. A new kind of news is one
-more source function; the digest's text, its delivery and the CLI stay as they are.
+forecast that failed, actions past their due date (``benefits.commentary``), rows of the benefit's
+metric held in quarantine. A new kind of news is one more source function; the digest's text, its
+delivery and the CLI stay as they are.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Item:
 
     benefit: str  # the benefit's key
     name: str  # the benefit's name
-    kind: str  # what happened, in words: "status changed", "data stale", "forecast failed", "quarantined rows"
+    kind: str  # what happened, in words: "status changed", "data stale", "forecast failed", "overdue actions", …
     text: str  # one line: what and where to look
 
 
@@ -101,8 +102,18 @@ def quarantined_rows(session: Session, found: list[Position]) -> Iterator[Item]:
             yield Item(p.row.benefit, p.row.name, "quarantined rows", text)
 
 
+def overdue_actions(session: Session, found: list[Position]) -> Iterator[Item]:
+    """Benefits with open actions past their due date (``benefits.commentary``)."""
+    for p in found:
+        count = p.row.overdue_actions
+        if count:
+            actions = "action is" if count == 1 else "actions are"
+            text = f"{count} {actions} past the due date (`benefits action list --overdue`)"
+            yield Item(p.row.benefit, p.row.name, "overdue actions", text)
+
+
 #: Every source of items, in the order an owner reads them.
-SOURCES: tuple[ItemSource, ...] = (status_changes, failed_forecasts, stale_data, quarantined_rows)
+SOURCES: tuple[ItemSource, ...] = (status_changes, failed_forecasts, stale_data, overdue_actions, quarantined_rows)
 
 
 def digests(session: Session, as_of: dt.date, sources: Iterable[ItemSource] = SOURCES) -> list[Digest]:

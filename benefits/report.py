@@ -1,7 +1,8 @@
 """The weekly steering pack: one self-contained HTML file (``benefits report --out pack.html``).
 
 It leads with what changed (the status changes since the previous forecast run) and what needs a
-decision (every off-track, at-risk and stale benefit with its owner and why), then the portfolio
+decision (every off-track, at-risk and stale benefit with its owner and why, every overdue action,
+and those benefits' latest commentary, open actions and risks), then the portfolio
 summary (one line on how far the forecasts can be trusted, value by category, planned vs realised
 per initiative, counts by status), then the business case (cash to date apart from the run-rate,
 each initiative's return, the fan chart of the portfolio's cash by fiscal year end). plotly.js is
@@ -62,6 +63,7 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         _changes(summary.changes),
         "<h2>What needs a decision: off track, at risk and stale data</h2>",
         _attention(summary.benefits, summary.currency),
+        *_commentary(session, summary),
         "<h2>Portfolio summary</h2>",
         _trust_line(session),
         "<h3>Value by category</h3>",
@@ -238,6 +240,37 @@ def _attention(benefits: pd.DataFrame, currency: str) -> str:
         table_id="attention",
         numeric=(3,),
     )
+
+
+def _commentary(session: Session, summary: queries.PortfolioSummary) -> list[str]:
+    """Every overdue action, and the latest note, open actions and open risks of each benefit needing a
+    decision or with an overdue action (``benefits.commentary``)."""
+    from benefits.commentary import actions, for_benefit
+
+    names = dict(zip(summary.benefits["benefit"], summary.benefits["name"], strict=True))
+    overdue = [a for a in actions(session, summary.as_of) if a.overdue and a.benefit in names]
+    parts = ["<h3>Overdue actions</h3>"]
+    if overdue:
+        rows = [[names[a.benefit], a.text, a.owner, a.due, a.author] for a in overdue]
+        parts.append(_table(["Benefit", "Action", "Owner", "Due", "Raised by"], rows, table_id="overdue-actions"))
+    else:
+        parts.append("<p>No action is past its due date.</p>")
+    keys = dict.fromkeys([*needing_attention(summary.benefits)["benefit"], *(a.benefit for a in overdue)])
+    shown = [(key, for_benefit(session, key, summary.as_of)) for key in keys]
+    lines = [
+        [
+            names[key],
+            c.latest_note.line() if c.latest_note else "",
+            "; ".join(a.line() for a in c.open_actions),
+            "; ".join(r.line() for r in c.open_risks),
+        ]
+        for key, c in shown
+        if not c.empty
+    ]
+    if lines:
+        headers = ["Benefit", "Latest commentary", "Open actions", "Open risks"]
+        parts += ["<h3>Commentary, actions and risks</h3>", _table(headers, lines, table_id="commentary")]
+    return parts
 
 
 def _table(headers: list[str], rows: list[list[Any]], table_id: str = "", numeric: tuple[int, ...] = ()) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -16,6 +18,7 @@ from benefits.cli import main
 from benefits.register import load_register
 from benefits.store import db, migrate, repository
 
+from . import dashboard_data as dd
 from .conftest import DEMO_CONFIG
 
 BENEFIT = "crm-upsell-revenue"
@@ -130,3 +133,53 @@ def test_overdue_actions_are_counted_in_status(store: str) -> None:
     assert overdue("2026-01-10") == {}  # due today is not yet overdue
     assert overdue("2026-02-01") == {BENEFIT: 1}
     assert overdue("2026-04-01") == {BENEFIT: 2}
+
+
+def test_the_digest_tells_owners_of_overdue_actions(store: str) -> None:
+    from benefits.digest import digests
+
+    cli(store, "action", "add", BENEFIT, "Late one", "--owner", "Bob", "--due", "2026-01-10")
+    engine = db.make_engine(store)
+    with db.session_factory(engine)() as session:
+        items = [item for digest in digests(session, dt.date(2026, 2, 1)) for item in digest.items]
+    engine.dispose()
+    overdue = [item for item in items if item.kind == "overdue actions"]
+    assert [(i.benefit, i.text) for i in overdue] == [
+        (BENEFIT, "1 action is past the due date (`benefits action list --overdue`)")
+    ]
+
+
+@pytest.fixture(scope="module")
+def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The dashboard fixture (it-opex at risk, handle-time on track, upsell-revenue off track) with commentary."""
+    directory = tmp_path_factory.mktemp("pack")
+    url = dd.build_store(directory)
+    config = directory / "config"
+
+    def run(*args: str) -> None:
+        result = CliRunner().invoke(main, ["--config", str(config), "--database", url, *args])
+        assert result.exit_code == 0, result.output
+
+    run("note", "it-opex", "Licence savings slip to Q3 <b>", "--by", "pat")
+    run("action", "add", "handle-time", "Retrain the desk", "--owner", "Dee", "--due", "2025-06-30", "--by", "pat")
+    run("action", "add", "it-opex", "Renegotiate licences", "--owner", "Al", "--due", "2025-09-30")
+    run("risk", "add", "upsell-revenue", "CRM late", "--likelihood", "4", "--impact", "5", "--mitigation", "Pilot")
+    return config, url
+
+
+def test_the_pack_carries_overdue_actions_and_the_commentary(fixture_store: tuple[Path, str], tmp_path: Path) -> None:
+    config, url = fixture_store
+    out = tmp_path / "pack.html"
+    args = ["--config", str(config), "--database", url, "report", "--out", str(out), "--as-of", dd.AS_OF.isoformat()]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    html = out.read_text()
+    decision = html[html.index("What needs a decision") : html.index("Portfolio summary")]
+    overdue = re.search(r'<table id="overdue-actions">.*?</table>', decision, re.S)
+    assert overdue and "Retrain the desk" in overdue.group(0) and "Renegotiate" not in overdue.group(0)
+    commentary = re.search(r'<table id="commentary">.*?</table>', decision, re.S)
+    assert commentary, "no commentary table under what needs a decision"
+    table = commentary.group(0)
+    assert "Licence savings slip to Q3 &lt;b&gt; (pat, " in table
+    assert "Renegotiate licences (Al, due 2025-09-30)" in table
+    assert "Retrain the desk (Dee, due 2025-06-30, OVERDUE)" in table  # on track, but its action is overdue
+    assert "CRM late (likely (4) × severe (5); mitigation: Pilot)" in table
