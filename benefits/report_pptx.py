@@ -4,9 +4,10 @@ The slides, in order: a title slide; what changed since the previous forecast ru
 a decision; the portfolio summary (headline figures and value by category); planned vs realised
 value per initiative as a native (editable) chart; the business case per initiative and the
 portfolio's cash by fiscal year end (P10/P50/P90 beside the plan, a native line chart); the
-at-risk benefits with their owner and why, a few to a slide; then one slide per off-track
-benefit. It reads the same portfolio summary (``benefits.dashboards.queries``) and the same
-benefits needing a decision (``benefits.report.needing_attention``) as the HTML pack, so the two
+at-risk benefits with their owner, why, commentary and open actions (overdue flagged), a few to
+a slide; then one slide per off-track benefit, with its latest commentary, open actions and open
+risks (``benefits.commentary``). It reads the same portfolio summary (``benefits.dashboards.queries``)
+and the same benefits needing a decision (``benefits.report.needing_attention``) as the HTML pack, so the two
 cannot disagree.
 """
 
@@ -27,6 +28,7 @@ from pptx.slide import Slide
 from pptx.util import Emu, Inches, Length, Pt
 from sqlalchemy.orm import Session
 
+from benefits.commentary import BenefitCommentary, for_benefit
 from benefits.dashboards import business_case, queries, trust
 from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, money, percent, quantity, status_label
 from benefits.report import needing_attention, portfolio_name
@@ -52,13 +54,14 @@ def steering_deck(session: Session, as_of: dt.date | None = None) -> bytes:
     _summary_slide(deck, summary, trust.headline(trust.track_record(session)))
     _value_chart_slide(deck, summary)
     _business_case_slides(deck, queries.value_report(session, summary.as_of))
+    said = {key: for_benefit(session, key, summary.as_of) for key in attention["benefit"]}
     at_risk = attention[attention["status"] == "at_risk"]
     pages = -(-len(at_risk) // ROWS_PER_SLIDE)
     for page, start in enumerate(range(0, len(at_risk), ROWS_PER_SLIDE), start=1):
         title = "At risk" if pages == 1 else f"At risk ({page} of {pages})"
-        _at_risk_slide(deck, title, at_risk.iloc[start : start + ROWS_PER_SLIDE], summary.currency)
+        _at_risk_slide(deck, title, at_risk.iloc[start : start + ROWS_PER_SLIDE], summary.currency, said)
     for benefit in attention[attention["status"] == "off_track"].itertuples():
-        _off_track_slide(deck, benefit, summary.currency)
+        _off_track_slide(deck, benefit, summary.currency, said[benefit.benefit])
     buffer = BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
@@ -208,10 +211,13 @@ def _business_case_slides(deck: Deck, report: ValueReport) -> None:
     _text(slide, [(business_case.dependence_caption(report), 0)], top=Inches(6.4), size=12)
 
 
-def _at_risk_slide(deck: Deck, title: str, benefits: pd.DataFrame, currency: str) -> None:
-    """A table of at-risk benefits: owner, how likely on time, value, and why."""
+def _at_risk_slide(
+    deck: Deck, title: str, benefits: pd.DataFrame, currency: str, said: dict[str, BenefitCommentary]
+) -> None:
+    """A table of at-risk benefits: owner, how likely on time, value, why, and the commentary and open actions."""
     slide = _slide(deck, title)
-    rows = [["Benefit", "Initiative", "Owner", "Likely on time", "Realised of planned", "Why"]] + [
+    headers = ["Benefit", "Initiative", "Owner", "Likely on time", "Realised of planned", "Why", "Commentary, actions"]
+    rows = [headers] + [
         [
             r.name,
             r.initiative_name,
@@ -219,14 +225,17 @@ def _at_risk_slide(deck: Deck, title: str, benefits: pd.DataFrame, currency: str
             percent(r.p_on_time),
             f"{money(r.realised_value, currency)} of {money(r.planned_value, currency)}",
             r.message,
+            "\n".join(_commentary_lines(said[r.benefit], risks=False)),
         ]
         for r in benefits.itertuples()
     ]
-    _table(slide, rows, top=Inches(1.4), height=Emu(Inches(0.6) * len(rows)), widths=(2.2, 1.8, 1.4, 1.1, 1.9, 3.93))
+    widths = (1.9, 1.5, 1.2, 1.0, 1.7, 2.53, 2.5)
+    _table(slide, rows, top=Inches(1.4), height=Emu(Inches(0.6) * len(rows)), widths=widths)
 
 
-def _off_track_slide(deck: Deck, benefit: Any, currency: str) -> None:
-    """One off-track benefit: its facts and why, for the steering committee's decision."""
+def _off_track_slide(deck: Deck, benefit: Any, currency: str, said: BenefitCommentary) -> None:
+    """One off-track benefit: its facts, why, its commentary, actions and risks, for the steering committee's
+    decision."""
     slide = _slide(deck, f"Off track: {benefit.name}")
     facts = [
         ["Initiative", benefit.initiative_name],
@@ -245,9 +254,27 @@ def _off_track_slide(deck: Deck, benefit: Any, currency: str) -> None:
         ["Likely on time", percent(benefit.p_on_time)],
         ["Expected landing", benefit.expected_landing or "not within the forecast horizon"],
         ["Why", benefit.message],
+        *_commentary_facts(said),
         ["Decision", "recover (with the owner's plan), re-baseline (with the reason), or stop"],
     ]
-    _table(slide, facts, top=Inches(1.4), height=Emu(Inches(0.5) * len(facts)), widths=(2.5, 9.83), header=False)
+    _table(slide, facts, top=Inches(1.4), height=Emu(Inches(0.42) * len(facts)), widths=(2.5, 9.83), header=False)
+
+
+def _commentary_lines(said: BenefitCommentary, risks: bool = True) -> list[str]:
+    """The latest note, then each open action (overdue flagged) and, with ``risks``, each open risk."""
+    note = [f"Commentary: {said.latest_note.line()}"] if said.latest_note else []
+    found = [f"Risk: {r.line()}" for r in said.open_risks] if risks else []
+    return note + [f"Action: {a.line()}" for a in said.open_actions] + found
+
+
+def _commentary_facts(said: BenefitCommentary) -> list[list[str]]:
+    """The off-track slide's rows for what the PMO said: commentary, open actions, open risks (those there are)."""
+    rows = [
+        ["Commentary", said.latest_note.line() if said.latest_note else ""],
+        ["Open actions", "\n".join(a.line() for a in said.open_actions)],
+        ["Open risks", "\n".join(r.line() for r in said.open_risks)],
+    ]
+    return [row for row in rows if row[1]]
 
 
 def _table(

@@ -183,3 +183,21 @@ def test_the_pack_carries_overdue_actions_and_the_commentary(fixture_store: tupl
     assert "Renegotiate licences (Al, due 2025-09-30)" in table
     assert "Retrain the desk (Dee, due 2025-06-30, OVERDUE)" in table  # on track, but its action is overdue
     assert "CRM late (likely (4) × severe (5); mitigation: Pilot)" in table
+
+
+def test_the_powerpoint_pack_carries_the_commentary(fixture_store: tuple[Path, str], tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    from .test_report_formats import _text
+
+    config, url = fixture_store
+    out = tmp_path / "pack.pptx"
+    args = ["--config", str(config), "--database", url, "report", "--out", str(out), "--as-of", dd.AS_OF.isoformat()]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    slides = {slide.shapes.title.text: _text(slide) for slide in Presentation(str(out)).slides}
+    at_risk = slides["At risk"]
+    assert "Commentary: Licence savings slip to Q3 <b> (pat, " in at_risk
+    assert "Action: Renegotiate licences (Al, due 2025-09-30)" in at_risk
+    off_track = slides["Off track: Upsell revenue"]
+    assert "Open risks\nCRM late (likely (4) × severe (5); mitigation: Pilot)" in off_track
+    assert "Open actions" not in off_track  # only what there is
