@@ -6,7 +6,8 @@ Builds the store straight into SQLite (register through ``repository.save_regist
 inserts of observations and two forecast runs), then measures:
 
 - each page's server-side time: the Dash router callback (``/_dash-update-component``) called
-  through the Flask test client, median of ``--repeat`` calls; plus one filter change;
+  through the Flask test client, median of ``--repeat`` calls; plus one filter change and the
+  portfolio's fan chart, a callback of its own (cold, it builds `benefits value`'s report and roll-up);
 - ``benefits status``'s rows (``benefits.status.status_rows``) and the snapshot the pages use
   (``benefits.dashboards.snapshot.snapshot``, the same positions as a DataFrame), cold;
 - in headless Chromium (Playwright): the portfolio page until its cards and filters show, and until
@@ -214,14 +215,35 @@ PAGES = {
 }
 
 
+FAN_CHART = "portfolio fan chart (its own callback)"
+
+
+def fan_chart_body(as_of: str) -> dict[str, Any]:
+    """The request the portfolio page sends for its fan chart once the page is shown."""
+    return {
+        "output": "..portfolio-fan.figure...portfolio-fan-caption.children..",
+        "outputs": [
+            {"id": "portfolio-fan", "property": "figure"},
+            {"id": "portfolio-fan-caption", "property": "children"},
+        ],
+        "inputs": [{"id": "portfolio-fan-as-of", "property": "data", "value": as_of}],
+        "changedPropIds": ["portfolio-fan-as-of.data"],
+        "state": [],
+    }
+
+
 def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
     """Per page, median ms of the router callback through the Flask test client: with the data
     version's snapshot kept (every view but the first after a sync/forecast), and cold (cache cleared
     before each call: the first view after new data)."""
     client = create_app(url).server.test_client()
     results = {}
-    for name, (path, search) in PAGES.items():
-        body = router_body(path, f"{search}{'&' if search else '?'}as_of={AS_OF.isoformat()}")
+    bodies = {
+        name: router_body(path, f"{search}{'&' if search else '?'}as_of={AS_OF.isoformat()}")
+        for name, (path, search) in PAGES.items()
+    }
+    bodies[FAN_CHART] = fan_chart_body(AS_OF.isoformat())
+    for name, body in bodies.items():
 
         def call(body: dict[str, Any] = body, name: str = name) -> None:
             response = client.post("/_dash-update-component", json=body)
