@@ -191,10 +191,13 @@ def test_a_hanging_connector_times_out_and_nothing_of_it_keeps_running(
 
 
 class TwoPartError(Exception):
-    """An exception pickle cannot rebuild (its constructor takes two arguments)."""
+    """An exception pickle cannot carry: its constructor takes two arguments, and it holds a lock
+    (once dask's distributed is imported in the process, tblib rebuilds exceptions without their
+    constructor, but no pickler can carry a lock)."""
 
     def __init__(self, part: int, whole: int) -> None:
         super().__init__(f"part {part} of {whole} is missing")
+        self.lock = threading.Lock()
 
 
 def _unpicklable_error() -> Iterator[int]:
