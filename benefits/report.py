@@ -1,6 +1,7 @@
 """The weekly steering pack: one self-contained HTML file (``benefits report --out pack.html``).
 
-It leads with what changed (the status changes since the previous forecast run) and what needs a
+It leads with what changed (re-baselined benefits, with what moved, who and why, and status changes
+since the previous forecast run) and what needs a
 decision (every off-track, at-risk and stale benefit with its owner and why, every overdue action,
 and those benefits' latest commentary, open actions and risks), then the portfolio
 summary (one line on how far the forecasts can be trusted, value by category, planned vs realised
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from benefits.claims.money import display
 from benefits.dashboards import business_case, figures, queries, trust
-from benefits.dashboards.formatting import category_label, money, percent, status_label
+from benefits.dashboards.formatting import category_label, change_label, money, percent, status_label, why_changed
 
 ATTENTION = ("off_track", "at_risk", "data_stale")
 
@@ -59,7 +60,7 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         f'<p class="subtitle">{escape(portfolio_name(session))} · as of {summary.as_of.isoformat()} · '
         f"{summary.total} benefits · money in {escape(summary.currency)}</p>",
         _cards(summary),
-        "<h2>What changed: status changes since the previous forecast run</h2>",
+        "<h2>What changed: re-baselined benefits and status changes since the previous forecast run</h2>",
         _changes(summary.changes),
         "<h2>What needs a decision: off track, at risk and stale data</h2>",
         _attention(summary.benefits, summary.currency),
@@ -143,7 +144,7 @@ def _cards(summary: queries.PortfolioSummary) -> str:
             f"{percent(realised / planned)} of planned" if planned > 0 else "",
         ),
         ("At risk or off track", str(attention), f"of {summary.total} benefits"),
-        ("Changed status", str(len(summary.changes)), "since the previous forecast run"),
+        ("Changed", str(len(summary.changes)), "re-baselined or status, since the previous forecast run"),
     ]
     return _card_row(cards)
 
@@ -176,24 +177,25 @@ def _category_table(summary: queries.PortfolioSummary) -> str:
 
 def _changes(changes: pd.DataFrame) -> str:
     if changes.empty:
-        return "<p>No benefit changed status since the previous forecast run.</p>"
+        return "<p>No benefit was re-baselined or changed status since the previous forecast run.</p>"
     rows = [
         [
             r.name,
             r.initiative_name,
-            status_label(r.previous_status),
+            change_label(r.change),
+            status_label(r.previous_status) if r.previous_status else "",
             status_label(r.status),
             percent(r.p_on_time),
             r.owner,
-            r.message,
+            why_changed(r),
         ]
         for r in changes.itertuples()
     ]
     return _table(
-        ["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"],
+        ["Benefit", "Initiative", "Change", "Was", "Now", "Likely on time", "Owner", "Why"],
         rows,
         table_id="changes",
-        numeric=(4,),
+        numeric=(5,),
     )
 
 

@@ -1,8 +1,9 @@
 """The steering pack as PowerPoint (``benefits report --out pack.pptx``), written with python-pptx.
 
-The slides, in order: a title slide; what changed since the previous forecast run and what needs
-a decision; the portfolio summary (headline figures and value by category); planned vs realised
-value per initiative as a native (editable) chart; the business case per initiative and the
+The slides, in order: a title slide; what changed since the previous forecast run (re-baselined
+benefits apart from status changes) and what needs a decision; the portfolio summary (headline
+figures and value by category); planned vs realised value per
+initiative as a native (editable) chart; the business case per initiative and the
 portfolio's cash by fiscal year end (P10/P50/P90 beside the plan, a native line chart); the
 at-risk benefits with their owner, why, commentary and open actions (overdue flagged), a few to
 a slide; then one slide per off-track benefit, with its latest commentary, open actions and open
@@ -30,8 +31,17 @@ from sqlalchemy.orm import Session
 
 from benefits.commentary import BenefitCommentary, for_benefit
 from benefits.dashboards import business_case, queries, trust
-from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, money, percent, quantity, status_label
+from benefits.dashboards.formatting import (
+    CURRENCY_SYMBOLS,
+    category_label,
+    money,
+    percent,
+    quantity,
+    rebaseline_text,
+    status_label,
+)
 from benefits.report import needing_attention, portfolio_name
+from benefits.status import REBASELINED
 from benefits.value.report import ValueReport
 
 ROWS_PER_SLIDE = 7  # table rows on an at-risk slide (each "why" wraps to about three lines)
@@ -93,12 +103,17 @@ def _decisions_slide(deck: Deck, summary: queries.PortfolioSummary, attention: p
     """What changed since the previous forecast run, and what needs a decision."""
     slide = _slide(deck, "What changed and what needs a decision")
     changes = summary.changes
+    rebaselined, moved = changes[changes["change"] == REBASELINED], changes[changes["change"] != REBASELINED]
     counts = attention["status"].value_counts()
-    lines: list[tuple[str, int]] = [(_count(len(changes), "benefit") + " changed status since the previous run", 0)]
+    lines: list[tuple[str, int]] = []
+    if len(rebaselined):  # never a plain status change: what moved, who and why
+        lines.append((_count(len(rebaselined), "benefit") + " re-baselined since the previous run", 0))
+        lines += _listed([f"{r.name} ({r.initiative_name}): {rebaseline_text(r)}" for r in rebaselined.itertuples()])
+    lines.append((_count(len(moved), "benefit") + " changed status since the previous run", 0))
     lines += _listed(
         [
             f"{r.name} ({r.initiative_name}): {status_label(r.previous_status)} → {status_label(r.status)}"
-            for r in changes.itertuples()
+            for r in moved.itertuples()
         ]
     )
     lines.append(
@@ -123,7 +138,7 @@ def _summary_slide(deck: Deck, summary: queries.PortfolioSummary, trust_text: st
     planned, realised = summary.planned_value, summary.realised_value
     flagged = sum(summary.status_counts.get(s, 0) for s in ("at_risk", "off_track"))
     headline = [
-        ["Planned to date", "Realised to date", "At risk or off track", "Changed status"],
+        ["Planned to date", "Realised to date", "At risk or off track", "Re-baselined or changed status"],
         [
             money(planned, summary.currency),
             money(realised, summary.currency) + (f" ({percent(realised / planned)} of planned)" if planned > 0 else ""),

@@ -24,11 +24,13 @@ from benefits import realisation
 from benefits.commentary import overdue_counts
 from benefits.register import Benefit, ValueType
 from benefits.staleness import MetricSummary, metric_summaries
-from benefits.store import models, repository
+from benefits.store import baselines, models, repository
 from benefits.value.reading import observation_points
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale", "failed")
 NOT_FORECAST = "not forecast yet: run `benefits forecast`"
+REBASELINED, STATUS_CHANGED = "re-baselined", "status changed"
+"""A row's ``change``: re-baselined (whatever its status did) comes before a plain status change."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,18 @@ class StatusRow:
     cash_to_date: Decimal = Decimal(0)  # money banked by the date (a run-rate accrued day by day), to the penny
     planned_cash_to_date: Decimal = Decimal(0)
     run_rate: Decimal | None = None  # a run-rate benefit's annual rate at the date (None for an amount)
+    # baseline change control (benefits.store.baselines): what changed since the forecast run compared with,
+    # "re-baselined" (baseline, target, dates, profile or attribution) or "status changed", else None
+    change: str | None = None
+    original_baseline: float | None = None  # the approved baseline and target: the benefit's first revision
+    original_baseline_date: str | None = None
+    original_target: float | None = None
+    original_target_date: str | None = None
+    rebaselines: int = 0  # how many times it was re-baselined; the latest: when (UTC), by whom, why, what
+    rebaselined_at: str | None = None
+    rebaselined_by: str | None = None
+    rebaseline_reason: str | None = None
+    rebaselined_changes: str | None = None  # "target value 5.5 → 6.5; target date 2027-01-04 → 2027-06-28"
     overdue_actions: int = 0  # open actions on the benefit past their due date at the date (benefits.commentary)
 
     def as_dict(self) -> dict[str, Any]:
@@ -146,6 +160,7 @@ def positions(
     specs = {row.id: Benefit.model_validate(row.spec) for row in rows}
     accruing = {specs[row.id].metric for row in rows if realisation.value_type(specs[row.id]) is ValueType.run_rate}
     points = observation_points(session, accruing, as_of)
+    control = _change_control(session, [row.benefit for row in rows] if subset else None)
     overdue = overdue_counts(session, as_of, [row.benefit for row in rows] if subset else None)
     found = [
         _position(
@@ -158,6 +173,7 @@ def positions(
             as_of,
             held.get(row.metric, 0),
             points.get(row.metric, []),
+            control.get(row.benefit),
         )
         for row in rows
     ]
@@ -175,11 +191,46 @@ def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRo
 
 
 def changed(rows: list[StatusRow]) -> list[StatusRow]:
-    """The rows whose status differs from the previous forecast run's (`benefits status --changes`).
+    """The rows that changed since the previous forecast run (`benefits status --changes`): re-baselined,
+    or with another status than in that run (their ``change``).
 
     A benefit that the previous run did not forecast (new in the register) has no previous status
-    and is not listed."""
-    return [row for row in rows if row.previous_status is not None and row.previous_status != row.status]
+    and is not listed unless re-baselined."""
+    return [row for row in rows if row.change is not None]
+
+
+def _change_control(session: Session, keys: list[str] | None) -> dict[str, baselines.Baselines]:
+    """Each benefit's (of ``keys``, or all) original values and re-baselinings; those after the run that
+    `status --changes` compares with (the previous run, or the only one) count as changes."""
+    latest, previous = repository.latest_and_previous_runs(session)
+    compared = previous or latest
+    return baselines.summaries(session, keys, compared.id if compared else None)
+
+
+def _control_fields(control: baselines.Baselines | None, previous: str | None, status: str) -> dict[str, Any]:
+    """A status row's change-control fields: its ``change``, original baseline and target, latest re-baselining."""
+    rebaselined = control is not None and control.since
+    fields: dict[str, Any] = {
+        "change": REBASELINED if rebaselined else STATUS_CHANGED if previous not in (None, status) else None
+    }
+    if control is None:
+        return fields
+    original, latest = control.original, control.latest
+    fields |= {
+        "original_baseline": original["baseline_value"],
+        "original_baseline_date": original["baseline_date"],
+        "original_target": original["target_value"],
+        "original_target_date": original["target_date"],
+        "rebaselines": control.rebaselines,
+    }
+    if latest is not None:
+        fields |= {
+            "rebaselined_at": baselines.when(latest.recorded_at),
+            "rebaselined_by": latest.recorded_by,
+            "rebaseline_reason": latest.reason,
+            "rebaselined_changes": baselines.describe(latest.changes),
+        }
+    return fields
 
 
 _B, _I, _P = models.Benefit, models.Initiative, models.Programme
@@ -241,6 +292,7 @@ def _position(
     as_of: dt.date,
     held: int = 0,
     points: list[tuple[dt.date, float]] | None = None,
+    control: baselines.Baselines | None = None,
 ) -> Position:
     planned = realisation.planned_to_date(benefit, row.start_date, as_of)
     realised = (
@@ -292,6 +344,7 @@ def _position(
         run_rate=_penny(realisation.cash(benefit, realised))
         if kind is ValueType.run_rate and realised is not None
         else None,
+        **_control_fields(control, previous, forecast.status if forecast else "no_data"),
     )
     return Position(
         row=status_row,

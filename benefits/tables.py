@@ -27,11 +27,13 @@ COLUMNS = (
 
 
 PREVIOUS = ("previous_status", "WAS")  # before STATUS in the table of changes (`benefits status --changes`)
+CHANGE = ("change", "CHANGE")  # re-baselined or status changed, before WAS in the table of changes
 
 
 def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) -> str:
     """Rows as ``table``, ``json`` (a list of objects) or ``csv``; ends with a newline. The table
-    of ``changes`` has the previous forecast run's status (WAS) before the status. The table's money
+    of ``changes`` has what changed (re-baselined, or status changed) and the previous forecast run's
+    status (WAS) before the status. The table's money
     (cash to date, run-rate per year) is in whole units of the register's currency, rounded half up;
     JSON and CSV carry it to the penny."""
     if fmt == "json":
@@ -42,7 +44,7 @@ def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) ->
         writer.writeheader()
         writer.writerows(row.as_dict() for row in rows)
         return buffer.getvalue()
-    return _table(rows, (*COLUMNS[:-1], PREVIOUS, COLUMNS[-1]) if changes else COLUMNS)
+    return _table(rows, (*COLUMNS[:-1], CHANGE, PREVIOUS, COLUMNS[-1]) if changes else COLUMNS)
 
 
 def _decimal_text(value: object) -> str:

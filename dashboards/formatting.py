@@ -10,6 +10,8 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
+from benefits.status import REBASELINED
+
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 STATUS_LABELS = {
@@ -38,6 +40,22 @@ STATUS_COLOURS = {
 def status_label(status: str) -> str:
     """A status as people read it ("at_risk" -> "At risk"); unknown statuses pass through."""
     return STATUS_LABELS.get(status, status)
+
+
+def change_label(change: str | None) -> str:
+    """What changed since the previous forecast run (a status row's ``change``) as people read it: "Re-baselined"."""
+    return (change or "").capitalize()
+
+
+def rebaseline_text(row: Any) -> str:
+    """A status row's latest re-baselining in one line: ``target value 5.5 → 6.5 (alice, 2026-12-01): why``."""
+    when = (row.rebaselined_at or "")[:10]
+    return f"{row.rebaselined_changes} ({row.rebaselined_by}, {when}): {row.rebaseline_reason or 'no reason given'}"
+
+
+def why_changed(row: Any) -> str:
+    """The "why" of a changed status row: its re-baselining when it was re-baselined, else its forecast's message."""
+    return rebaseline_text(row) if row.change == REBASELINED else str(row.message)
 
 
 def category_label(category: str) -> str:

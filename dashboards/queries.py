@@ -58,7 +58,7 @@ class PortfolioSummary:
     cash: CashTotals  # money banked to date apart from the run-rate (benefits status's figures, added up)
     reported_value: Decimal  # claimed value: each benefit's latest claim (benefits.claims.ledger)
     validated_value: Decimal  # approved claimed value: each benefit's latest approved claim
-    changes: pd.DataFrame  # benefits whose status changed since the previous forecast run
+    changes: pd.DataFrame  # benefits re-baselined or whose status changed since the previous forecast run
     options: dict[str, list[str]]  # the values each filter can take, from the whole portfolio
     labels: dict[str, dict[str, str]]  # readable names of filter values (programme key -> name)
     total: int  # benefits in the whole portfolio
@@ -149,7 +149,8 @@ def currency(session: Session) -> str:
 
 
 def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: Filters = Filters()) -> PortfolioSummary:
-    """Per-initiative and per-category planned vs realised value, counts by status and status changes."""
+    """Per-initiative and per-category planned vs realised value, counts by status and changes (re-baselined
+    or another status)."""
     as_of = as_of or dt.date.today()
     with reading():
         everything = cached_snapshot(session, as_of)
@@ -167,7 +168,7 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
     initiatives["run_rate"] = [cash[k].run_rate for k in initiatives["initiative"]]
     counts = frame["status"].value_counts().to_dict()
     status_counts = {s: int(counts.pop(s, 0)) for s in STATUSES} | {k: int(v) for k, v in counts.items()}
-    changed = frame["previous_status"].notna() & (frame["previous_status"] != frame["status"])
+    changed = frame["change"].notna()  # benefits.status.changed's rows
     return PortfolioSummary(
         as_of=as_of,
         currency=money,

@@ -37,7 +37,7 @@ def test_the_html_pack_leads_with_what_changed_and_what_needs_a_decision(
     html = (tmp_path / "pack.html").read_text(encoding="utf-8")
     headings = re.findall(r"<h2>([^<]+)</h2>", html)
     assert headings == [
-        "What changed: status changes since the previous forecast run",
+        "What changed: re-baselined benefits and status changes since the previous forecast run",
         "What needs a decision: off track, at risk and stale data",
         "Portfolio summary",
         "The business case",

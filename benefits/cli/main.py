@@ -269,7 +269,11 @@ def run(
 
 @main.command()
 @format_option
-@click.option("--changes", is_flag=True, help="Only the benefits whose status changed since the previous forecast run.")
+@click.option(
+    "--changes",
+    is_flag=True,
+    help="Only the benefits re-baselined or whose status changed since the previous forecast run (CHANGE says which).",
+)
 @as_of_option
 @click.pass_context
 def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | None) -> None:

@@ -16,8 +16,8 @@ from dash import dcc, html
 
 from benefits.claims.money import display
 from benefits.dashboards import components, figures, queries
-from benefits.dashboards.formatting import money, percent, quantity, status_label
-from benefits.status import StatusRow
+from benefits.dashboards.formatting import money, percent, quantity, rebaseline_text, status_label
+from benefits.status import REBASELINED, StatusRow
 
 dash.register_page(__name__, path_template="/benefit/<key>", name="Benefit", title=components.keyed_title("Benefit"))
 
@@ -82,6 +82,10 @@ def _headline(detail: queries.BenefitDetail) -> html.Div:
     if row.previous_status and row.previous_status != row.status:
         status.append(
             html.Span(f"was {status_label(row.previous_status)} in the previous forecast", className="previous")
+        )
+    if row.change == REBASELINED:  # never read as a plain status change
+        status.append(
+            html.Span("re-baselined since the previous forecast", className="previous", id="benefit-rebaselined")
         )
     if row.status == "data_stale":
         likely, landing = _stale_forecast(detail)
@@ -172,7 +176,21 @@ def _facts(detail: queries.BenefitDetail) -> html.Table:
     ]
     if detail.start_date != detail.baseline_date:
         rows.insert(2, ("Ramp starts", f"{detail.start_date.isoformat()} (after a milestone)"))
+    rows[2:2] = _rebaselining(row)
     return components.facts(rows, table_id="benefit-facts")
+
+
+def _rebaselining(row: StatusRow) -> list[tuple[str, str]]:
+    """A re-baselined benefit's approved baseline and target beside the current ones, and its latest re-baselining."""
+    if not row.rebaselines:
+        return []
+    times = "once" if row.rebaselines == 1 else f"{row.rebaselines} times"
+    target = "Original tolerated limit" if row.dis_benefit else "Original target"
+    return [
+        ("Original baseline", f"{quantity(row.original_baseline, row.unit)} on {row.original_baseline_date}"),
+        (target, f"{quantity(row.original_target, row.unit)} by {row.original_target_date}"),
+        (f"Re-baselined {times}", f"latest: {rebaseline_text(row)} (`benefits register history {row.benefit}`)"),
+    ]
 
 
 def _to_date(row: StatusRow, realised: str, currency: str) -> list[tuple[str, str]]:

@@ -20,7 +20,8 @@ from dash import Input, Output, dcc, html
 from benefits.claims.money import display
 from benefits.dashboards import business_case, components, data, figures, queries
 from benefits.dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
-from benefits.dashboards.formatting import category_label, money, percent, status_label
+from benefits.dashboards.formatting import category_label, change_label, money, percent, status_label, why_changed
+from benefits.status import REBASELINED
 
 dash.register_page(__name__, path="/", name="Portfolio", title="Portfolio · benefits", order=0)
 
@@ -240,7 +241,9 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
     changes: pd.DataFrame = summary.changes
     if changes.empty:
         return html.P(
-            "No benefit changed status since the previous forecast run.", className="message", id="portfolio-changes"
+            "No benefit was re-baselined or changed status since the previous forecast run.",
+            className="message",
+            id="portfolio-changes",
         )
     worse = {
         "achieved": 0,
@@ -252,27 +255,28 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
         "at_risk": 3,
         "off_track": 4,
     }
-    ordered = changes.assign(_rank=changes["status"].map(worse).fillna(2)).sort_values(
-        "_rank", ascending=False, kind="stable"
-    )
+    ordered = changes.assign(  # re-baselined first: a moved baseline or target is never hidden among the rest
+        _rebaselined=changes["change"] == REBASELINED, _rank=changes["status"].map(worse).fillna(2)
+    ).sort_values(["_rebaselined", "_rank"], ascending=False, kind="stable")
     shown = ordered.head(CHANGES_SHOWN)
     rows = [
         [
             dcc.Link(r.name, href=components.benefit_href(r.benefit, when)),
             r.initiative_name,
-            status_label(r.previous_status),
+            change_label(r.change),
+            status_label(r.previous_status) if r.previous_status else "",
             components.status_badge(r.status),
             percent(r.p_on_time),
             r.owner,
-            r.message,
+            why_changed(r),
         ]
         for r in shown.itertuples()
     ]
     table = components.table(
-        ["Benefit", "Initiative", "Was", "Now", "Likely on time", "Owner", "Why"],
+        ["Benefit", "Initiative", "Change", "Was", "Now", "Likely on time", "Owner", "Why"],
         rows,
         table_id="portfolio-changes",
-        numeric=(4,),
+        numeric=(5,),
     )
     if len(ordered) <= CHANGES_SHOWN:
         return table
