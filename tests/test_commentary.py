@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -149,10 +150,9 @@ def test_the_digest_tells_owners_of_overdue_actions(store: str) -> None:
     ]
 
 
-@pytest.fixture(scope="module")
-def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The dashboard fixture (it-opex at risk, handle-time on track, upsell-revenue off track) with commentary."""
-    directory = tmp_path_factory.mktemp("pack")
+def _commented_store(directory: Path) -> tuple[Path, str]:
+    """The dashboard fixture (it-opex at risk, handle-time on track, upsell-revenue off track) with commentary:
+    its configuration folder and database URL."""
     url = dd.build_store(directory)
     config = directory / "config"
 
@@ -165,6 +165,12 @@ def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     run("action", "add", "it-opex", "Renegotiate licences", "--owner", "Al", "--due", "2025-09-30")
     run("risk", "add", "upsell-revenue", "CRM late", "--likelihood", "4", "--impact", "5", "--mitigation", "Pilot")
     return config, url
+
+
+@pytest.fixture(scope="module")
+def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The commented fixture store, read only by the pack tests."""
+    return _commented_store(tmp_path_factory.mktemp("pack"))
 
 
 def test_the_pack_carries_overdue_actions_and_the_commentary(fixture_store: tuple[Path, str], tmp_path: Path) -> None:
@@ -201,3 +207,102 @@ def test_the_powerpoint_pack_carries_the_commentary(fixture_store: tuple[Path, s
     off_track = slides["Off track: Upsell revenue"]
     assert "Open risks\nCRM late (likely (4) × severe (5); mitigation: Pilot)" in off_track
     assert "Open actions" not in off_track  # only what there is
+
+
+PAGE = f"/benefit/it-opex?as_of={dd.AS_OF.isoformat()}"
+PMO = {"X-Forwarded-User": "pat", "X-Forwarded-Role": "pmo"}
+VIEWER = {"X-Forwarded-User": "vic", "X-Forwarded-Role": "viewer"}
+
+
+@pytest.fixture(scope="module")
+def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A commented fixture store of the dashboard tests' own (they add to it)."""
+    return _commented_store(tmp_path_factory.mktemp("page"))
+
+
+@pytest.fixture(scope="module")
+def dashboard(dashboard_store: tuple[Path, str]) -> Any:
+    """The real dashboard app over its store, users named by a trusted proxy's headers."""
+    from benefits.dashboards.app import create_app
+    from benefits.dashboards.auth import AuthSettings
+
+    settings = AuthSettings(user_header="X-Forwarded-User", role_header="X-Forwarded-Role")
+    return create_app(dashboard_store[1], settings)
+
+
+def _page(app: Any, headers: dict[str, str]) -> str:
+    """The benefit page as the router callback answers it to the browser."""
+    path, _, search = PAGE.partition("?")
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": f"?{search}"},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=body, headers=headers)
+    assert response.status_code == 200
+    return json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def _press(app: Any, headers: dict[str, str], button: str, **fields: Any) -> tuple[int, str]:
+    """POST the commentary callback as the browser does after ``button`` was clicked, with form ``fields``:
+    the status and the answer as text."""
+    output, spec = next((k, v) for k, v in app.callback_map.items() if "commentary-result" in k)
+    values = {"commentary-benefit": {"key": "it-opex", "as_of": dd.AS_OF.isoformat()}, **fields}
+    body = {
+        "output": output,
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in output.strip(".").split("...")],
+        "inputs": [{**i, "value": 1 if i["id"] == button else 0} for i in spec["inputs"]],
+        "changedPropIds": [f"{button}.n_clicks"],
+        "state": [{**s, "value": values.get(s["id"])} for s in spec["state"]],
+    }
+    response = app.server.test_client().post("/_dash-update-component", json=body, headers=headers)
+    return response.status_code, json.dumps(response.get_json(silent=True), ensure_ascii=False)
+
+
+def test_the_benefit_page_shows_the_commentary_and_offers_the_forms_to_pmo_only(dashboard: Any) -> None:
+    as_pmo = _page(dashboard, PMO)
+    assert "Licence savings slip to Q3 <b> (pat, " in as_pmo
+    assert "Renegotiate licences" in as_pmo and "commentary-forms" in as_pmo
+    as_viewer = _page(dashboard, VIEWER)
+    assert "Renegotiate licences" in as_viewer and "commentary-read-only" in as_viewer
+    assert "commentary-forms" not in as_viewer and "commentary-add-note" not in as_viewer
+
+
+def test_pmo_adds_and_closes_from_the_page_and_a_viewer_gets_403(
+    dashboard: Any, dashboard_store: tuple[Path, str]
+) -> None:
+    assert _press(dashboard, VIEWER, "commentary-add-note", **{"commentary-note": "sneaky"})[0] == 403
+    status, answer = _press(dashboard, PMO, "commentary-add-note", **{"commentary-note": "Back on plan"})
+    assert status == 200 and "Note added by pat." in answer and "Back on plan (pat, " in answer
+    late = {"commentary-action-text": "Chase", "commentary-action-owner": "Al", "commentary-action-due": "2025-07-01"}
+    assert "Action 3 added by pat." in _press(dashboard, PMO, "commentary-add-action", **late)[1]
+    bad = _press(dashboard, PMO, "commentary-add-action", **{**late, "commentary-action-due": "01/07/2025"})[1]
+    assert "Not recorded: due: '01/07/2025' is not a date like 2026-12-31" in bad
+    risk = {
+        "commentary-risk-text": "Vendor exit",
+        "commentary-risk-likelihood": 2,
+        "commentary-risk-impact": 4,
+        "commentary-risk-mitigation": "Second source",
+    }
+    answer = _press(dashboard, PMO, "commentary-add-risk", **risk)[1]
+    assert "Risk 2 added by pat." in answer and "unlikely (2) × major (4)" in answer and "overdue" in answer
+    done = _press(dashboard, PMO, "commentary-action-done", **{"commentary-open-action": 3})[1]
+    assert "Action 3 marked done by pat." in done
+    assert "Risk 2 closed by pat." in _press(dashboard, PMO, "commentary-risk-close", **{"commentary-open-risk": 2})[1]
+    engine = db.make_engine(dashboard_store[1])
+    with db.session_factory(engine)() as session:
+        assert (commentary.notes(session, "it-opex")[0].text, commentary.notes(session, "it-opex")[0].author) == (
+            "Back on plan",
+            "pat",
+        )
+        assert [a.done_by for a in commentary.actions(session, dd.AS_OF, benefit="it-opex", include_done=True)] == [
+            "pat",  # action 3, due first
+            None,
+        ]
+        assert "sneaky" not in [n.text for n in commentary.notes(session)]
+    engine.dispose()

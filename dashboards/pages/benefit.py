@@ -1,7 +1,8 @@
 """The benefit page ("/benefit/<key>"): status, the probability of landing with one sentence on
 how far it can be trusted (and, when it leans on comparable benefits, how much), the tracked value
 over time (baseline, planned profile, actuals, forecast with its 80% band, target), how the
-probability of landing moved run by run, data-quality notes and restated values.
+probability of landing moved run by run, the PMO's commentary, actions and risks
+(``benefits.dashboards.commentary``), data-quality notes and restated values.
 
 ``?as_of=YYYY-MM-DD`` shows the benefit as of another date (default today).
 """
@@ -15,7 +16,7 @@ import dash
 from dash import dcc, html
 
 from benefits.claims.money import display
-from benefits.dashboards import components, figures, queries
+from benefits.dashboards import commentary, components, figures, queries
 from benefits.dashboards.formatting import money, percent, quantity, rebaseline_text, status_label
 from benefits.status import REBASELINED, StatusRow
 
@@ -67,6 +68,7 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
             components.graph("benefit-chart", chart),
             _facts(detail),
             components.graph("benefit-history", figures.probability_history(detail.history)),
+            commentary.section(row.benefit, when),
             html.H2("Data quality"),
             _quality_notes(detail),
             html.H2("Restated values"),
