@@ -3,7 +3,7 @@ about their benefits that need a look, by e-mail and/or on a chat webhook (``ben
 
 A digest is a list of :class:`Item` per owner. Each item source in :data:`SOURCES` reads the
 benefits' positions (``benefits.status.positions``, the reading `benefits status` shows) and
-yields the items it finds: a status change since the previous forecast run, data gone stale, a
+yields the items it finds: a re-baselining or a status change since the previous forecast run, data gone stale, a
 forecast that failed, actions past their due date (``benefits.commentary``), rows of the benefit's
 metric held in quarantine. A new kind of news is one more source function; the digest's text, its
 delivery and the CLI stay as they are.
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsWarning, ConfigError
 from benefits.notify import NOTIFY_FILE, NotifySettings, load_notify, post_webhook, send_email, smtp_session
-from benefits.status import Position, positions
+from benefits.status import REBASELINED, Position, positions, rebaseline_text
 from benefits.store import repository
 from benefits.workspace import Workspace
 
@@ -77,6 +77,13 @@ def status_changes(session: Session, found: list[Position]) -> Iterator[Item]:
             )
 
 
+def rebaselined(session: Session, found: list[Position]) -> Iterator[Item]:
+    """Benefits re-baselined since the previous forecast run: what moved, who, when and why."""
+    for p in found:
+        if p.row.change == REBASELINED:
+            yield Item(p.row.benefit, p.row.name, "re-baselined", rebaseline_text(p.row))
+
+
 def stale_data(session: Session, found: list[Position]) -> Iterator[Item]:
     """Benefits whose metric stopped reporting (``benefits.staleness``)."""
     for p in found:
@@ -113,7 +120,14 @@ def overdue_actions(session: Session, found: list[Position]) -> Iterator[Item]:
 
 
 #: Every source of items, in the order an owner reads them.
-SOURCES: tuple[ItemSource, ...] = (status_changes, failed_forecasts, stale_data, overdue_actions, quarantined_rows)
+SOURCES: tuple[ItemSource, ...] = (
+    rebaselined,
+    status_changes,
+    failed_forecasts,
+    stale_data,
+    overdue_actions,
+    quarantined_rows,
+)
 
 
 def digests(session: Session, as_of: dt.date, sources: Iterable[ItemSource] = SOURCES) -> list[Digest]:

@@ -199,6 +199,12 @@ def changed(rows: list[StatusRow]) -> list[StatusRow]:
     return [row for row in rows if row.change is not None]
 
 
+def rebaseline_text(row: Any) -> str:
+    """A status row's latest re-baselining in one line: ``target value 5.5 → 6.5 (alice, 2026-12-01): why``."""
+    when = (row.rebaselined_at or "")[:10]
+    return f"{row.rebaselined_changes} ({row.rebaselined_by}, {when}): {row.rebaseline_reason or 'no reason given'}"
+
+
 def _change_control(session: Session, keys: list[str] | None) -> dict[str, baselines.Baselines]:
     """Each benefit's (of ``keys``, or all) original values and re-baselinings; those after the run that
     `status --changes` compares with (the previous run, or the only one) count as changes."""

@@ -10,7 +10,7 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-from benefits.status import REBASELINED
+from benefits.status import REBASELINED, rebaseline_text
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
@@ -45,12 +45,6 @@ def status_label(status: str) -> str:
 def change_label(change: str | None) -> str:
     """What changed since the previous forecast run (a status row's ``change``) as people read it: "Re-baselined"."""
     return (change or "").capitalize()
-
-
-def rebaseline_text(row: Any) -> str:
-    """A status row's latest re-baselining in one line: ``target value 5.5 → 6.5 (alice, 2026-12-01): why``."""
-    when = (row.rebaselined_at or "")[:10]
-    return f"{row.rebaselined_changes} ({row.rebaselined_by}, {when}): {row.rebaseline_reason or 'no reason given'}"
 
 
 def why_changed(row: Any) -> str:

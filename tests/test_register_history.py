@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from benefits.cli import main
 from benefits.dashboards import data, queries
 from benefits.dashboards.app import create_app
+from benefits.digest import digests
 from benefits.report import steering_pack
 from benefits.store import baselines, models
 from benefits.store.db import make_engine, session_factory
@@ -253,3 +254,11 @@ def _texts(layout: Any) -> list[str]:
 
 def _by_id(layout: Any, component_id: str) -> Any:
     return next(c for c in _walk(layout) if getattr(c, "id", None) == component_id)
+
+
+def test_the_owner_s_digest_says_re_baselined(rebaselined: str) -> None:
+    with data.session() as session:
+        found = {d.owner: d for d in digests(session, dd.AS_OF)}
+    items = [(i.benefit, i.kind, i.text) for i in found["Service desk"].items]
+    assert ("handle-time", "re-baselined", items[0][2]) in items
+    assert items[0][2].startswith("target value 20 → 22 (bob, ") and items[0][2].endswith("): new scope")
