@@ -132,7 +132,8 @@ def forecast_all(
     with contextlib.ExitStack() as stack:
         with sessions() as session:
             stored = list(stored_inputs(session, repository.benefits(session)))
-        mapper = _mapper(workers or default_workers(), scheduler, stack)
+        local = _Workers(workers or default_workers(), stack)
+        mapper = _mapper(local, scheduler)
         record = track_record.learn(sessions, as_of, settings, mapper, notes, stored)
         with sessions() as session:
             planned = _plan(session, as_of, settings, jobs, reused, recalibrated, record, stored)
@@ -142,7 +143,7 @@ def forecast_all(
             else:
                 # Jobs go to the workers as they are planned: worker start-up and the first
                 # fits overlap the planning of the rest.
-                ran = _run_local(planned, workers or default_workers(), stack)
+                ran = _run_local(planned, local)
         for key, row in reused.items():
             results[key] = _verdict_of(row)
             if progress:
@@ -239,35 +240,42 @@ def stored_inputs(
         yield row, repository.declared_benefit(row), observed[row.metric]
 
 
-def _run_local(
-    planned: Iterator[ForecastJob], workers: int, stack: contextlib.ExitStack
-) -> Iterator[tuple[str, BenefitForecast]]:
-    """Submit every planned job (consuming ``planned``) and return their results, in order.
-
-    With more than one worker the jobs go to a process pool, entered on ``stack`` and shut down
-    when it closes; with one they run here, after planning.
-    """
-    if workers <= 1:
+def _run_local(planned: Iterator[ForecastJob], local: _Workers) -> Iterator[tuple[str, BenefitForecast]]:
+    """Submit every planned job (consuming ``planned``) and return their results, in order: in the
+    run's process pool with more than one worker, else here, after planning."""
+    if local.workers <= 1:
         return (run_job(job) for job in list(planned))
-    return _pool(workers, stack).map(run_job, planned, chunksize=_CHUNK)
+    return local.pool().map(run_job, planned, chunksize=_CHUNK)
 
 
-def _pool(workers: int, stack: contextlib.ExitStack) -> ProcessPoolExecutor:
-    """A process pool entered on ``stack``, whose workers die with this process even when it is
-    killed (no worker is left behind by a killed `benefits forecast`)."""
-    return stack.enter_context(
-        ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
-    )
+class _Workers:
+    """The run's local process pool: started when first needed, shared by the backtests and the
+    fits (one set of workers, not one per stage), entered on ``stack`` and shut down when it
+    closes. Its workers die with this process even when it is killed (no worker is left behind
+    by a killed `benefits forecast`)."""
+
+    def __init__(self, workers: int, stack: contextlib.ExitStack) -> None:
+        self.workers = workers
+        self._stack = stack
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        """The pool, started on the first call."""
+        if self._pool is None:
+            self._pool = self._stack.enter_context(
+                ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent, initargs=(os.getpid(),))
+            )
+        return self._pool
 
 
-def _mapper(workers: int, scheduler: str | None, stack: contextlib.ExitStack) -> track_record.Mapper:
-    """How the run maps a function over jobs: on the Dask cluster, in a process pool (entered on
-    ``stack`` when first needed), or here with one worker."""
+def _mapper(workers: _Workers, scheduler: str | None) -> track_record.Mapper:
+    """How the run maps a function over jobs: on the Dask cluster, in the run's process pool, or
+    here with one worker."""
 
     def local(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
-        if workers <= 1 or len(items) < 2:
+        if workers.workers <= 1 or len(items) < 2:
             return [fn(item) for item in items]
-        return _pool(workers, stack).map(fn, items, chunksize=_CHUNK)
+        return workers.pool().map(fn, items, chunksize=_CHUNK)
 
     def dask(address: str) -> track_record.Mapper:
         def run(fn: Callable[[Any], Any], items: list[Any]) -> Iterable[Any]:
