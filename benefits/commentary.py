@@ -30,7 +30,7 @@ from benefits.store.commentary import (
 from benefits.store.models import Benefit
 
 UNKNOWN_AUTHOR = "unknown"
-"""The author of an entry when nobody said (the CLI without ``--by``), as for claims."""
+"""The author of an entry given with an empty name (as ``benefits.users.acting_user`` says when it knows no one)."""
 LIKELIHOOD = {1: "rare", 2: "unlikely", 3: "possible", 4: "likely", 5: "almost certain"}
 """A risk's likelihood: 1-5 and its words."""
 IMPACT = {1: "negligible", 2: "minor", 3: "moderate", 4: "major", 5: "severe"}

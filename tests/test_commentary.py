@@ -18,11 +18,13 @@ from benefits import commentary
 from benefits.cli import main
 from benefits.register import load_register
 from benefits.store import db, migrate, repository
+from benefits.users import acting_user
 
 from . import dashboard_data as dd
 from .conftest import DEMO_CONFIG
 
 BENEFIT = "crm-upsell-revenue"
+SYSTEM_USER = acting_user()  # the author when neither --user nor BENEFITS_USER names one
 TABLES = ("benefit_notes", "benefit_actions", "benefit_action_closures", "benefit_risks", "benefit_risk_closures")
 
 
@@ -42,10 +44,10 @@ def cli(url: str, *args: str) -> Result:
 
 
 def test_note_action_and_risk_are_added_listed_and_closed_with_their_author(store: str) -> None:
-    assert cli(store, "note", BENEFIT, "Upsell  campaign\nlate", "--by", "pat").output == f"note 1 on {BENEFIT}\n"
+    assert cli(store, "note", BENEFIT, "Upsell  campaign\nlate", "--user", "pat").output == f"note 1 on {BENEFIT}\n"
     added = cli(store, "action", "add", BENEFIT, "Chase CRM vendor", "--owner", "Bob", "--due", "2026-01-10")
     assert added.exit_code == 0 and added.output == f"action 1 on {BENEFIT}: Bob, due 2026-01-10\n"
-    cli(store, "action", "add", BENEFIT, "Train sales", "--owner", "Cy", "--due", "2030-01-10", "--by", "pat")
+    cli(store, "action", "add", BENEFIT, "Train sales", "--owner", "Cy", "--due", "2030-01-10", "--user", "pat")
     risk = cli(
         store,
         "risk",
@@ -62,11 +64,11 @@ def test_note_action_and_risk_are_added_listed_and_closed_with_their_author(stor
     assert risk.exit_code == 0 and risk.output == f"risk 1 on {BENEFIT}: score 12 of 25\n"
 
     listed = json.loads(cli(store, "action", "list", "--as-of", "2026-06-01", "--format", "json").output)
-    assert [(a["id"], a["state"], a["author"]) for a in listed] == [(1, "overdue", "unknown"), (2, "open", "pat")]
+    assert [(a["id"], a["state"], a["author"]) for a in listed] == [(1, "overdue", SYSTEM_USER), (2, "open", "pat")]
     overdue = json.loads(cli(store, "action", "list", "--overdue", "--as-of", "2026-06-01", "--format", "json").output)
     assert [a["id"] for a in overdue] == [1]
 
-    assert cli(store, "action", "done", "1", "--by", "bob").output == f"action 1 on {BENEFIT} done\n"
+    assert cli(store, "action", "done", "1", "--user", "bob").output == f"action 1 on {BENEFIT} done\n"
     assert json.loads(cli(store, "action", "list", "--format", "json").output)[0]["id"] == 2
     done = json.loads(cli(store, "action", "list", "--all", "--format", "json").output)[0]
     assert (done["state"], done["done_by"]) == ("done", "bob")
@@ -74,10 +76,10 @@ def test_note_action_and_risk_are_added_listed_and_closed_with_their_author(stor
     assert again.exit_code == 1 and again.stderr == "error: action 1 is already done\n"
 
     assert "Vendor slips" in cli(store, "risk", "list").output
-    assert cli(store, "risk", "close", "1", "--by", "pat").output == f"risk 1 on {BENEFIT} closed\n"
+    assert cli(store, "risk", "close", "1", "--user", "pat").output == f"risk 1 on {BENEFIT} closed\n"
     assert cli(store, "risk", "list", "--format", "json").output == "[]\n"
     closed = json.loads(cli(store, "risk", "list", "--all", "--format", "json").output)[0]
-    assert (closed["state"], closed["closed_by"], closed["author"]) == ("closed", "pat", "unknown")
+    assert (closed["state"], closed["closed_by"], closed["author"]) == ("closed", "pat", SYSTEM_USER)
 
     engine = db.make_engine(store)
     with db.session_factory(engine)() as session:
@@ -160,8 +162,8 @@ def _commented_store(directory: Path) -> tuple[Path, str]:
         result = CliRunner().invoke(main, ["--config", str(config), "--database", url, *args])
         assert result.exit_code == 0, result.output
 
-    run("note", "it-opex", "Licence savings slip to Q3 <b>", "--by", "pat")
-    run("action", "add", "handle-time", "Retrain the desk", "--owner", "Dee", "--due", "2025-06-30", "--by", "pat")
+    run("note", "it-opex", "Licence savings slip to Q3 <b>", "--user", "pat")
+    run("action", "add", "handle-time", "Retrain the desk", "--owner", "Dee", "--due", "2025-06-30", "--user", "pat")
     run("action", "add", "it-opex", "Renegotiate licences", "--owner", "Al", "--due", "2025-09-30")
     run("risk", "add", "upsell-revenue", "CRM late", "--likelihood", "4", "--impact", "5", "--mitigation", "Pilot")
     return config, url

@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     added = CliRunner().invoke(
         main,
         ["--config", str(directory / "config"), "--database", url, "action", "add", "it-opex", "Renegotiate licences"]
-        + ["--owner", "Al", "--due", "2025-06-30", "--by", "pat"],
+        + ["--owner", "Al", "--due", "2025-06-30", "--user", "pat"],
     )
     assert added.exit_code == 0, added.output
     users = directory / "users.yaml"
@@ -58,7 +58,7 @@ def test_pmo_adds_a_note_from_the_benefit_page(browser: Any, server: str) -> Non
     assert "overdue" in page.locator("#commentary-actions").inner_text()  # due 2025-06-30, shown as of 2025-07-07
     page.fill("#commentary-note", "Licences renegotiated; savings from August")
     page.click("#commentary-add-note")
-    page.wait_for_function("document.querySelector('#commentary-result').innerText.length > 0")
+    page.locator("#commentary-result", has_text="Note added").wait_for()  # a locator: the CSP forbids eval
     assert page.locator("#commentary-result").inner_text() == "Note added by pat."
     latest = page.locator("#commentary-latest").inner_text()
     assert latest.startswith("Latest commentary: Licences renegotiated; savings from August (pat, ")

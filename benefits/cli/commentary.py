@@ -1,7 +1,8 @@
 """`benefits note`, `benefits action …` and `benefits risk …`: commentary, actions and risks per benefit.
 
-Each entry is kept for good with its author (``--by NAME``, ``unknown`` when not given, as for
-`claims import`) and time; done and closed are new entries, never changes (``benefits.commentary``).
+Each entry is kept for good with its author (``--user NAME`` or ``BENEFITS_USER``, else the system
+user, as for `benefits init`: ``benefits.users.acting_user``) and time; done and closed are new
+entries, never changes (``benefits.commentary``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ import click
 
 from benefits.cli.main import as_of_date, as_of_option, main, workspace
 from benefits.cli.render import format_option, render
+from benefits.users import acting_user
 
-by_option = click.option(
-    "--by", "by", default="", metavar="NAME", help="Who is writing (kept with the entry; 'unknown' when not given)."
+user_option = click.option(
+    "--user",
+    "by",
+    envvar="BENEFITS_USER",
+    default=None,
+    metavar="NAME",
+    help="Who is writing, kept with the entry [env BENEFITS_USER; default: the system user].",
 )
 ACTION_COLUMNS = ("id", "benefit", "text", "owner", "due", "state", "author")
 RISK_COLUMNS = ("id", "benefit", "text", "likelihood", "impact", "score", "mitigation", "state", "author")
@@ -25,16 +32,16 @@ SCALE = click.IntRange(1, 5)
 @main.command("note")
 @click.argument("benefit")
 @click.argument("text")
-@by_option
+@user_option
 @click.pass_context
-def note(ctx: click.Context, benefit: str, text: str, by: str) -> None:
+def note(ctx: click.Context, benefit: str, text: str, by: str | None) -> None:
     """Record this week's commentary line TEXT on BENEFIT (the latest note is the one shown)."""
     from benefits.commentary import add_note
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        note_id = add_note(session, benefit, text, by)
+        note_id = add_note(session, benefit, text, acting_user(by))
     click.echo(f"note {note_id} on {benefit}")
 
 
@@ -48,31 +55,31 @@ def action() -> None:
 @click.argument("text")
 @click.option("--owner", required=True, metavar="NAME", help="Who does it.")
 @click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD.")
-@by_option
+@user_option
 @click.pass_context
-def action_add(ctx: click.Context, benefit: str, text: str, owner: str, due: dt.datetime, by: str) -> None:
+def action_add(ctx: click.Context, benefit: str, text: str, owner: str, due: dt.datetime, by: str | None) -> None:
     """Record an open action TEXT on BENEFIT, owned by --owner and due by --due."""
     from benefits.commentary import add_action
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        action_id = add_action(session, benefit, text, owner, due.date(), by)
+        action_id = add_action(session, benefit, text, owner, due.date(), acting_user(by))
     click.echo(f"action {action_id} on {benefit}: {owner}, due {due.date().isoformat()}")
 
 
 @action.command("done")
 @click.argument("action_id", type=int)
-@by_option
+@user_option
 @click.pass_context
-def action_done(ctx: click.Context, action_id: int, by: str) -> None:
+def action_done(ctx: click.Context, action_id: int, by: str | None) -> None:
     """Mark action ACTION_ID done."""
     from benefits.commentary import close_action
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        benefit = close_action(session, action_id, by)
+        benefit = close_action(session, action_id, acting_user(by))
     click.echo(f"action {action_id} on {benefit} done")
 
 
@@ -128,10 +135,10 @@ def risk() -> None:
 )
 @click.option("--impact", required=True, type=SCALE, help="1 negligible, 2 minor, 3 moderate, 4 major, 5 severe.")
 @click.option("--mitigation", required=True, help="What is being done to make it less likely or less harmful.")
-@by_option
+@user_option
 @click.pass_context
 def risk_add(
-    ctx: click.Context, benefit: str, text: str, likelihood: int, impact: int, mitigation: str, by: str
+    ctx: click.Context, benefit: str, text: str, likelihood: int, impact: int, mitigation: str, by: str | None
 ) -> None:
     """Record an open risk TEXT to BENEFIT."""
     from benefits.commentary import add_risk
@@ -139,22 +146,22 @@ def risk_add(
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        risk_id = add_risk(session, benefit, text, likelihood, impact, mitigation, by)
+        risk_id = add_risk(session, benefit, text, likelihood, impact, mitigation, acting_user(by))
     click.echo(f"risk {risk_id} on {benefit}: score {likelihood * impact} of 25")
 
 
 @risk.command("close")
 @click.argument("risk_id", type=int)
-@by_option
+@user_option
 @click.pass_context
-def risk_close(ctx: click.Context, risk_id: int, by: str) -> None:
+def risk_close(ctx: click.Context, risk_id: int, by: str | None) -> None:
     """Close risk RISK_ID (it passed, or its mitigation worked)."""
     from benefits.commentary import close_risk
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        benefit = close_risk(session, risk_id, by)
+        benefit = close_risk(session, risk_id, acting_user(by))
     click.echo(f"risk {risk_id} on {benefit} closed")
 
 
