@@ -25,7 +25,16 @@ from benefits.store.revisions import database_revision, script_head, script_revi
 
 Outcome = Literal["ok", "warn", "fail"]
 
-#: The append-only triggers that keep finance decisions, claims, sign-off settings and register revisions unchanged.
+#: The tables of commentary, actions and risks (migration 0017), each with the same two triggers per database.
+COMMENTARY_TABLES = (
+    "benefit_notes",
+    "benefit_actions",
+    "benefit_action_closures",
+    "benefit_risks",
+    "benefit_risk_closures",
+)
+#: The append-only triggers that keep finance decisions, claims, sign-off settings, register revisions and
+#: commentary, actions and risks unchanged.
 APPEND_ONLY_TRIGGERS = {
     "sqlite": frozenset(
         {
@@ -41,7 +50,8 @@ APPEND_ONLY_TRIGGERS = {
             "sign_off_settings_no_delete",
             "sign_off_settings_no_update",
         }
-    ),
+    )
+    | {f"{table}_no_{operation}" for table in COMMENTARY_TABLES for operation in ("delete", "update")},
     "postgresql": frozenset(
         {
             "claim_decisions_no_change",
@@ -57,7 +67,8 @@ APPEND_ONLY_TRIGGERS = {
             "sign_off_settings_no_change",
             "sign_off_settings_no_truncate",
         }
-    ),
+    )
+    | {f"{table}_no_{operation}" for table in COMMENTARY_TABLES for operation in ("change", "truncate")},
 }
 
 
@@ -261,8 +272,8 @@ def _append_only(connection: Connection) -> Finding:
     return Finding(
         "append-only",
         "fail",
-        f"triggers missing: {', '.join(missing)}: claims, decisions, sign-off settings or register revisions "
-        "can be changed or deleted",
+        f"triggers missing: {', '.join(missing)}: claims, decisions, sign-off settings, register revisions or "
+        "commentary, actions and risks can be changed or deleted",
         "restore the database from a backup taken before they were dropped, and find out who dropped them "
         "(`benefits db upgrade` does not re-create them)",
     )
