@@ -41,6 +41,7 @@ from benefits.dashboards import cache
 from benefits.dashboards.app import create_app
 from benefits.dashboards.snapshot import snapshot
 from benefits.register import Register
+from benefits.report_pdf import HEADLESS_ARGS
 from benefits.staleness import metric_summaries
 from benefits.status import status_rows
 from benefits.store import migrate, models, repository
@@ -261,14 +262,7 @@ def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
 PARTIAL_PLOTLY = "plotly-partial.min.js"  # dashboards/assets: scatter, bar and sankey only (docs/dashboard.md)
 BASELINE = "full plotly.js (baseline)"
 VARIANTS = {"partial plotly.js bundle": "", BASELINE: PARTIAL_PLOTLY}  # name: the assets Dash ignores
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = [arg for arg in HEADLESS_ARGS if arg != "--headless"]  # playwright adds its own headless mode
 
 
 def browser(url: str, repeat: int) -> dict[str, dict[str, tuple[float, float]]]:

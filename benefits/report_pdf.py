@@ -17,7 +17,9 @@ from benefits.errors import BenefitsError
 
 CHROMIUM_ENV = "BENEFITS_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_ARGS = (
+#: How the project starts Chromium everywhere (the pack, the browser tests, bench/dashboard.py):
+#: headless, no sandbox or GPU, and nothing that would reach the internet.
+HEADLESS_ARGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -25,6 +27,9 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+)
+CHROMIUM_ARGS = (
+    *HEADLESS_ARGS,
     "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing is fetched, even if a page asked
     "--no-pdf-header-footer",
     "--window-size=1060,1000",  # charts are drawn at this width (less the page padding): A4 landscape's 1,032 px

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from benefits.report_pdf import HEADLESS_ARGS
+
 from . import dashboard_data as dd
 
 pytestmark = pytest.mark.browser
@@ -32,15 +34,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = list(HEADLESS_ARGS)
 AS_OF = f"?as_of={dd.AS_OF.isoformat()}"
 SERVE = (
     "import sys, pathlib; from benefits.dashboards.app import serve; "
