@@ -33,19 +33,26 @@ def observation_points(session: Session, metrics: set[str], as_of: dt.date) -> d
     """Each metric's (period, value) up to ``as_of`` in period order, one per period: the most recently loaded.
 
     Rows are read through the session's connection, periods as the database gives them (ISO text on
-    SQLite, parsed here; dates on PostgreSQL): no ORM row processing for a portfolio's worth of rows."""
+    SQLite, parsed here; dates on PostgreSQL): no ORM row processing for a portfolio's worth of rows.
+    They come in the order of the (metric, period, source) unique index, so no sort by row id is
+    needed: of a period's rows (one per source, next to each other) the highest id wins."""
     table = models.Observation.__table__
     found: dict[str, dict[dt.date, float]] = defaultdict(dict)
     wanted = sorted(metrics)
     for first in range(0, len(wanted), CHUNK):
         query = (
-            select(table.c.metric, type_coerce(table.c.period, String), table.c.value)
+            select(table.c.metric, type_coerce(table.c.period, String), table.c.value, table.c.id)
             .where(table.c.metric.in_(wanted[first : first + CHUNK]), table.c.period <= as_of)
-            .order_by(table.c.metric, table.c.period, table.c.id)
+            .order_by(table.c.metric, table.c.period)
         )
-        for metric, period, value in session.connection().execute(query).all():
+        previous: tuple[object, object, int] = (None, None, 0)
+        for metric, period, value, row_id in session.connection().execute(query).all():
+            if period == previous[1] and metric == previous[0]:
+                if row_id < previous[2]:
+                    continue  # an earlier load of the same period, from another source
             day = period if isinstance(period, dt.date) else dt.date.fromisoformat(period)
             found[metric][day] = value
+            previous = (metric, period, row_id)
     return {metric: list(points.items()) for metric, points in found.items()}
 
 

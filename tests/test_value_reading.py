@@ -1,0 +1,42 @@
+"""`benefits value` reads the same observations as `benefits status`: one value per period, the most
+recently loaded, whichever source loaded it (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from benefits.store import migrate, models, repository
+from benefits.store.db import make_engine, session_factory
+from benefits.value.reading import observation_points
+
+
+def test_the_most_recently_loaded_value_of_a_period_wins_whatever_its_source(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    june, july, august = dt.date(2026, 6, 29), dt.date(2026, 7, 27), dt.date(2026, 8, 31)
+    loads = [  # (source, period, value), in the order they are loaded
+        ("zeta", june, 1.0),
+        ("alpha", june, 2.0),  # loaded later, though its source sorts first: it wins
+        ("alpha", july, 3.0),
+        ("zeta", july, 4.0),  # loaded later and sorts last: it wins
+        ("mid", july, 3.5),  # loaded last of all: it wins
+        ("alpha", august, 5.0),  # after the as-of date: left out
+        ("alpha", june, 9.0),  # another metric
+    ]
+    with session_factory(engine)() as session:
+        run = models.SyncRun(connector="test", connector_type="csv", status="succeeded")
+        session.add(run)
+        session.flush()
+        for n, (source, period, value) in enumerate(loads):
+            metric = "ledger.other" if n == len(loads) - 1 else "ledger.it_opex"
+            session.add(
+                models.Observation(
+                    metric=metric, period=period, value=value, unit="GBP", source=source, sync_run_id=run.id
+                )
+            )
+            session.flush()  # one id after another, in load order
+        session.commit()
+        found = observation_points(session, {"ledger.it_opex", "ledger.other"}, dt.date(2026, 7, 31))
+        assert found == {"ledger.it_opex": [(june, 2.0), (july, 3.5)], "ledger.other": [(june, 9.0)]}
+        assert repository.observation_points(session, "ledger.it_opex")[:2] == found["ledger.it_opex"]
+    engine.dispose()
