@@ -77,30 +77,31 @@ class CashTotals:
     run_rate_benefits: int
 
     @classmethod
-    def of(cls, rows: pd.DataFrame) -> CashTotals:
+    def of(cls, frame: pd.DataFrame) -> CashTotals:
         """The totals of snapshot rows (``benefits.dashboards.snapshot.COLUMNS``)."""
-        return cls.by(rows, None)[None]
+        return cls._added(frame[list(_CASH_COLUMNS)].to_dict("records"))
 
     @classmethod
-    def by(cls, rows: pd.DataFrame, key: str | None) -> dict[Any, CashTotals]:
-        """The totals of snapshot rows per value of the column ``key`` (one total under None when None)."""
-        parts: dict[Any, list[Any]] = {}
-        groups = rows[key] if key else [None] * len(rows)
-        columns = (rows["value_type"], rows["cash_to_date"], rows["planned_cash_to_date"], rows["run_rate"])
-        for group, kind, cash, planned, rate, planned_rate in zip(groups, *columns, rows["planned_value"], strict=True):
-            total = parts.setdefault(group, [Decimal(0), Decimal(0), None, None, 0])
-            total[0] += cash
-            total[1] += planned
-            if kind == "run_rate":
-                total[2] = (total[2] or Decimal(0)) + (rate or Decimal(0))
-                total[3] = (total[3] or 0.0) + float(planned_rate)
-                total[4] += 1
-        if key is None and not parts:
-            parts[None] = [Decimal(0), Decimal(0), None, None, 0]
-        return {
-            group: cls(cash, planned, rate, None if planned_rate is None else round(planned_rate, 2), count)
-            for group, (cash, planned, rate, planned_rate, count) in parts.items()
-        }
+    def by(cls, frame: pd.DataFrame, key: str) -> dict[Any, CashTotals]:
+        """The totals of snapshot rows per value of the column ``key``, in order of first appearance."""
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for row in frame[[key, *_CASH_COLUMNS]].to_dict("records"):
+            groups.setdefault(row[key], []).append(row)
+        return {group: cls._added(rows) for group, rows in groups.items()}
+
+    @classmethod
+    def _added(cls, rows: list[dict[str, Any]]) -> CashTotals:
+        rates = [row for row in rows if row["value_type"] == "run_rate"]
+        return cls(
+            cash_to_date=sum((row["cash_to_date"] for row in rows), Decimal(0)),
+            planned_cash_to_date=sum((row["planned_cash_to_date"] for row in rows), Decimal(0)),
+            run_rate=sum((row["run_rate"] or Decimal(0) for row in rates), Decimal(0)) if rates else None,
+            planned_run_rate=round(sum(float(row["planned_value"]) for row in rates), 2) if rates else None,
+            run_rate_benefits=len(rates),
+        )
+
+
+_CASH_COLUMNS = ("value_type", "cash_to_date", "planned_cash_to_date", "run_rate", "planned_value")
 
 
 @dataclass(frozen=True)
