@@ -28,6 +28,7 @@ from benefits.store import baselines, models
 from benefits.store.db import make_engine, session_factory
 
 from . import dashboard_data as dd
+from .test_dashboard import by_id, texts
 
 AS_OF = dd.AS_OF.isoformat()
 
@@ -195,15 +196,15 @@ def test_the_dashboard_and_the_pack_say_re_baselined(rebaselined: str) -> None:
         "handle-time": "re-baselined",
     }
     portfolio = importlib.import_module("benefits.dashboards.pages.portfolio").layout(as_of=AS_OF)
-    words = _texts(_by_id(portfolio, "portfolio-changes"))
+    words = texts(by_id(portfolio, "portfolio-changes"))
     assert "Re-baselined" in words and "Status changed" in words
     assert any(w.startswith("target value 20 → 22 (bob, ") and w.endswith("): new scope") for w in words)
     assert "<td>Re-baselined</td>" in pack and "target value 20 → 22 (bob, " in pack
     benefit = importlib.import_module("benefits.dashboards.pages.benefit").layout(key="handle-time", as_of=AS_OF)
-    facts = _texts(_by_id(benefit, "benefit-facts"))
+    facts = texts(by_id(benefit, "benefit-facts"))
     assert "Original target" in facts and "20.0 minutes by 2026-01-05" in facts  # beside the current target
     assert "22.0 minutes by 2026-01-05" in facts
-    assert _texts(_by_id(benefit, "benefit-rebaselined")) == ["re-baselined since the previous forecast"]
+    assert texts(by_id(benefit, "benefit-rebaselined")) == ["re-baselined since the previous forecast"]
 
 
 def test_revisions_are_append_only(config: Path, database_url: str) -> None:
@@ -238,22 +239,6 @@ def test_a_benefit_stored_before_change_control_keeps_its_stored_values_as_origi
     assert {r["reason"] for r in rows if r["kind"] == "original"} == {baselines.BEFORE_CONTROL}
     assert {r["field"]: r["after"] for r in rows if r["kind"] == "original"}["target_value"] == 20
     assert [(r["field"], r["after"]) for r in rows if r["kind"] == "rebaselined"] == [("target_value", 22)]
-
-
-def _walk(component: Any) -> Iterator[Any]:
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None:
-            yield from _walk(child)
-
-
-def _texts(layout: Any) -> list[str]:
-    return [c for c in _walk(layout) if isinstance(c, str)]
-
-
-def _by_id(layout: Any, component_id: str) -> Any:
-    return next(c for c in _walk(layout) if getattr(c, "id", None) == component_id)
 
 
 def test_the_owner_s_digest_says_re_baselined(rebaselined: str) -> None:
