@@ -152,10 +152,11 @@ def test_the_digest_tells_owners_of_overdue_actions(store: str) -> None:
     ]
 
 
-def _commented_store(directory: Path) -> tuple[Path, str]:
-    """The dashboard fixture (it-opex at risk, handle-time on track, upsell-revenue off track) with commentary:
-    its configuration folder and database URL."""
-    url = dd.build_store(directory)
+def _commented_store(directory: Path, url: str | None = None) -> tuple[Path, str]:
+    """The dashboard fixture (it-opex at risk, handle-time on track, upsell-revenue off track) with commentary
+    (in a SQLite file in ``directory`` unless ``url`` names another, empty database): its configuration folder
+    and database URL."""
+    url = dd.build_store(directory, url=url)
     config = directory / "config"
 
     def run(*args: str) -> None:
@@ -169,10 +170,10 @@ def _commented_store(directory: Path) -> tuple[Path, str]:
     return config, url
 
 
-@pytest.fixture(scope="module")
-def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The commented fixture store, read only by the pack tests."""
-    return _commented_store(tmp_path_factory.mktemp("pack"))
+@pytest.fixture
+def fixture_store(database_url: str, tmp_path: Path) -> tuple[Path, str]:
+    """The commented fixture store on SQLite and on PostgreSQL, for the pack tests."""
+    return _commented_store(tmp_path, None if database_url.startswith("sqlite") else database_url)
 
 
 def test_the_pack_carries_overdue_actions_and_the_commentary(fixture_store: tuple[Path, str], tmp_path: Path) -> None:
