@@ -1,6 +1,7 @@
 """The benefit page ("/benefit/<key>"): status, the probability of landing with one sentence on
 how far it can be trusted (and, when it leans on comparable benefits, how much), the tracked value
-over time (baseline, planned profile, actuals, forecast with its 80% band, target), how the
+over time (baseline, planned profile, actuals, forecast with its 80% band, target; when it was
+re-baselined, the original baseline and target beside the current ones, ``benefits.store.baselines``), how the
 probability of landing moved run by run, the PMO's commentary, actions and risks
 (``benefits.dashboards.commentary``), data-quality notes and restated values.
 
