@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from pptx import Presentation
 
+from benefits.claims.money import display
 from benefits.cli import main
 from benefits.dashboards import business_case, cache, data, queries
 from benefits.dashboards.app import create_app
@@ -195,3 +196,22 @@ def test_the_packs_carry_the_business_case_and_the_fan_chart(store_url: str, tmp
     chart = next(shape.chart for shape in fan.shapes if shape.has_chart)
     assert [s.name for s in chart.plots[0].series] == ["P10", "P50", "P90", "Planned"]
     assert list(chart.plots[0].categories)[:2] == ["FY2025", "FY2026"]
+
+
+def test_a_run_rate_dis_benefit_shows_its_cost_banked_and_its_cost_rate(
+    tmp_path: Path, app: dash.Dash, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register = dd.REGISTER_YAML.replace(
+        "        cash_releasing: true\n", "        cash_releasing: true\n        dis_benefit: true\n", 1
+    )
+    url = dd.build_store(tmp_path, register)
+    monkeypatch.setattr(data, "_factory", session_factory(make_engine(url)))
+    row = {r["benefit"]: r for r in _status_json(url)}["it-opex"]
+    assert (row["dis_benefit"], row["value_type"]) == (True, "run_rate")
+    facts = texts(by_id(page("benefit").layout(key="it-opex", as_of=AS_OF), "benefit-facts"))
+    labelled = dict(zip(facts[::2], facts[1::2], strict=False))
+    cost, allowed = -Decimal(row["cash_to_date"]), -Decimal(row["planned_cash_to_date"])
+    assert labelled["Cost to date"] == f"{display(cost, 'GBP')} of {display(allowed, 'GBP')} allowed for"
+    assert (
+        cost > 0 and labelled["Cost run-rate now (annualised)"] == f"{display(-Decimal(row['run_rate']), 'GBP')} a year"
+    )

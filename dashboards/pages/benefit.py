@@ -204,7 +204,12 @@ def _to_date(row: StatusRow, realised: str, currency: str) -> list[tuple[str, st
             ("Adverse effect to date", realised),
             (
                 "Cost to date",
-                f"{money(-row.realised_value, currency)} of {money(-row.planned_value, currency)} allowed for",
+                f"{display(-row.cash_to_date, currency)} of {display(-row.planned_cash_to_date, currency)} allowed for",
+            ),
+            *(
+                [("Cost run-rate now (annualised)", f"{display(-row.run_rate, currency)} a year")]
+                if row.value_type == "run_rate" and row.run_rate is not None
+                else []
             ),
         ]
     return [
