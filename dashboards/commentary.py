@@ -94,6 +94,7 @@ def _state(overdue: bool) -> Any:
 
 def _forms(said: BenefitCommentary) -> html.Div:
     scale = {"likelihood": LIKELIHOOD, "impact": IMPACT}
+    open_actions, open_risks = _options(said)
     return html.Div(
         [
             html.H3("Add a note"),
@@ -139,9 +140,9 @@ def _forms(said: BenefitCommentary) -> html.Div:
             html.H3("Close an action or a risk"),
             html.Div(
                 [
-                    dcc.Dropdown(id="commentary-open-action", options=_options(said)[0], placeholder="Open action"),
+                    dcc.Dropdown(id="commentary-open-action", options=open_actions, placeholder="Open action"),
                     html.Div(html.Button("Mark done", id="commentary-action-done", n_clicks=0), style=ROW_STYLE),
-                    dcc.Dropdown(id="commentary-open-risk", options=_options(said)[1], placeholder="Open risk"),
+                    dcc.Dropdown(id="commentary-open-risk", options=open_risks, placeholder="Open risk"),
                     html.Div(html.Button("Close risk", id="commentary-risk-close", n_clicks=0), style=ROW_STYLE),
                 ],
                 style=FORM_STYLE,
