@@ -467,7 +467,8 @@ class RegisterRevision(Base):
     reason: Mapped[str] = mapped_column(Text, default="", comment="why; empty when no reason was given")
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     after_forecast_run_id: Mapped[int | None] = mapped_column(  # no foreign key: a revision outlives any pruning
-        Integer, comment="the latest forecast run when recorded (NULL before the first): the runs after it see the change"
+        Integer,
+        comment="the latest forecast run when recorded (NULL before the first): the runs after it see the change",
     )
 
 
