@@ -126,7 +126,7 @@ def _cash_cards(summary: queries.PortfolioSummary) -> html.Div:
             components.card("Run-rate now (annualised)", rate, rate_note, card_id="card-run-rate"),
             html.P(
                 "Cash is money banked so far (a run-rate accrued day by day); the run-rate is what a year at "
-                "today's level of the run-rate benefits is worth. Value to date above counts a run-rate "
+                "today's level of the run-rate benefits is worth. Planned and realised to date above count a run-rate "
                 "benefit at its annual rate.",
                 className="card-note",
             ),
