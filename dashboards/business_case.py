@@ -116,10 +116,13 @@ def _case_row(value: InitiativeValue, currency: str) -> list[str]:
     ]
 
 
-def case_rows(report: ValueReport) -> list[list[str]]:
+def case_rows(report: ValueReport, initiative: str | None = None) -> list[list[str]]:
     """The business case per initiative, then the portfolio's, as text under :data:`CASE_HEADERS`
-    (money in whole units, rounded half up once; the portfolio adds the initiatives' exact amounts)."""
+    (money in whole units, rounded half up once; the portfolio adds the initiatives' exact amounts);
+    only ``initiative``'s when given."""
     currency = report.settings.currency
+    if initiative is not None:
+        return [_case_row(value, currency) for value in report.initiatives if value.key == initiative]
     return [_case_row(value, currency) for value in [*report.initiatives, report.portfolio]]
 
 

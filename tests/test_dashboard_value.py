@@ -158,6 +158,8 @@ def test_finance_page_shows_each_business_case(store: None) -> None:
     cells = texts(by_id(layout, "finance-business-case"))
     assert cells[: len(business_case.CASE_HEADERS)] == business_case.CASE_HEADERS
     assert {"Cloud & data platform", "Digital sales", "Portfolio", "£250,000"} <= set(cells)
+    one = texts(by_id(page("finance").layout(initiative="cloud-platform"), "finance-business-case"))
+    assert "Cloud & data platform" in one and not {"Digital sales", "Portfolio"} & set(one)
 
 
 def test_business_case_rows_are_the_value_report_rounded_once(session: Any) -> None:

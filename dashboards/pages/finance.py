@@ -60,7 +60,7 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
             ),
             dcc.Store(id="finance-initiative", data=chosen),
             html.Div(claims_section(report, currency_code), id="finance-claims"),
-            *business_case_section(case),
+            *business_case_section(case, chosen),
             html.H2("Sign off a claim"),
             _sign_off_form(report) if _may("finance") else _read_only("approve or reject claims", "finance"),
             html.H2("Enter a claim"),
@@ -70,14 +70,14 @@ def layout(initiative: Any = None, **_other: Any) -> html.Div:
     )
 
 
-def business_case_section(report: ValueReport) -> list[Any]:
+def business_case_section(report: ValueReport, initiative: str | None = None) -> list[Any]:
     """Each initiative's business case and the portfolio's (`benefits value`'s figures): investment,
-    net benefit, NPV, benefit/cost ratio and payback, planned and forecast."""
+    net benefit, NPV, benefit/cost ratio and payback, planned and forecast; only ``initiative``'s when given."""
     return [
         html.H2("Business case"),
         components.table(
             business_case.CASE_HEADERS,
-            business_case.case_rows(report),
+            business_case.case_rows(report, initiative),
             table_id="finance-business-case",
             numeric=business_case.CASE_NUMERIC,
         ),
