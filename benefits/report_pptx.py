@@ -163,6 +163,9 @@ def _summary_slide(deck: Deck, summary: queries.PortfolioSummary, trust_text: st
 def _value_chart_slide(deck: Deck, summary: queries.PortfolioSummary) -> None:
     """Planned vs realised value per initiative: a native clustered column chart."""
     slide = _slide(deck, f"Planned vs realised value by initiative ({summary.currency})")
+    if summary.initiatives.empty:
+        _text(slide, [("No initiative has a benefit with a value yet.", 0)], top=Inches(1.4))
+        return
     data = CategoryChartData()
     data.categories = summary.initiatives["name"].to_list()
     data.add_series("Planned to date", [float(v) for v in summary.initiatives["planned_value"]])
@@ -204,8 +207,11 @@ def _business_case_slides(deck: Deck, report: ValueReport) -> None:
         _table(slide, shown, top=Inches(1.4), height=Emu(Inches(0.45) * len(shown)))
         _text(slide, [(business_case.case_note(report), 0)], top=Inches(6.4), size=12)
     slide = _slide(deck, f"Portfolio cash by fiscal year end: P10, P50, P90 ({report.settings.currency})")
-    data = CategoryChartData()
     bands = report.rollup.years
+    if not bands:
+        _text(slide, [("No fiscal year to draw yet: no benefit has a business case.", 0)], top=Inches(1.4))
+        return
+    data = CategoryChartData()
     data.categories = [band.fiscal_year.label for band in bands]
     for name, values in (
         ("P10", [band.p10 for band in bands]),

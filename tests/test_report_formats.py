@@ -148,3 +148,27 @@ def test_pptx_pack_of_the_demo_portfolio_pages_its_at_risk_benefits(tmp_path: Pa
     chart = next(shape.chart for shape in slides[3].shapes if shape.has_chart)
     assert "CRM modernisation" in list(chart.plots[0].categories)
     assert sum(text.count("demo forecast") for text in texts[4:]) == 30
+
+
+def test_a_portfolio_without_benefits_still_gets_its_pptx_pack(tmp_path: Path) -> None:
+    """No initiative with a value and no fiscal year to draw: the chart slides say so (python-pptx
+    refuses a chart without categories)."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "portfolio.yaml").write_text(
+        "name: Tiny\ncurrency: GBP\nprogrammes:\n  - {key: p1, name: P1}\n"
+        "initiatives:\n  - {key: i1, name: I1, programme: p1, tactic: optimised_processes, owner: Ann, benefits: []}\n"
+    )
+    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "--database", url, "init"]).exit_code == 0
+    out = tmp_path / "pack.pptx"
+    result = runner.invoke(main, ["--config", str(config), "--database", url, "report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    texts = [
+        shape.text_frame.text
+        for slide in Presentation(str(out)).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    assert "No initiative has a benefit with a value yet." in texts
