@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import dcc, html
 
-from benefits.dashboards import cache, data, posts, queries, server
+from benefits.dashboards import cache, commentary, data, filters, posts, queries, server
 from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
 from benefits.dashboards.snapshot import cached_snapshot, metric_health
 from benefits.errors import ConfigError
@@ -45,6 +45,8 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
         title="benefits",
         update_title=None,  # type: ignore[arg-type]  # documented: no "Updating..." title; annotated str
     )
+    filters.register(app)
+    commentary.register(app)
     gate.install(app.server, app.csp_hashes)
     posts.install(app)
     app.server.after_request(_not_found_status)

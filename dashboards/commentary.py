@@ -169,29 +169,6 @@ def _may_edit() -> bool:
         return False
 
 
-@dash.callback(
-    Output("commentary-result", "children"),
-    Output("commentary-shown", "children"),
-    Output("commentary-open-action", "options"),
-    Output("commentary-open-risk", "options"),
-    Input("commentary-add-note", "n_clicks"),
-    Input("commentary-add-action", "n_clicks"),
-    Input("commentary-add-risk", "n_clicks"),
-    Input("commentary-action-done", "n_clicks"),
-    Input("commentary-risk-close", "n_clicks"),
-    State("commentary-benefit", "data"),
-    State("commentary-note", "value"),
-    State("commentary-action-text", "value"),
-    State("commentary-action-owner", "value"),
-    State("commentary-action-due", "value"),
-    State("commentary-risk-text", "value"),
-    State("commentary-risk-likelihood", "value"),
-    State("commentary-risk-impact", "value"),
-    State("commentary-risk-mitigation", "value"),
-    State("commentary-open-action", "value"),
-    State("commentary-open-risk", "value"),
-    prevent_initial_call=True,
-)
 def record(*values: Any) -> tuple[Any, ...]:
     """Add or close the entry of the button pressed, as the signed-in pmo user (HTTP 403 for other roles)."""
     user = require_role(EDITORS)
@@ -249,3 +226,31 @@ def _chosen(noun: str, value: str) -> int:
     if not value.isdigit():
         raise ValueError(f"choose an open {noun} first")
     return int(value)
+
+
+def register(app: dash.Dash) -> None:
+    """Attach :func:`record` to ``app``. Done for every app :func:`benefits.dashboards.app.create_app`
+    makes: a module-level ``dash.callback`` would reach only the first app made in a process."""
+    app.callback(
+        Output("commentary-result", "children"),
+        Output("commentary-shown", "children"),
+        Output("commentary-open-action", "options"),
+        Output("commentary-open-risk", "options"),
+        Input("commentary-add-note", "n_clicks"),
+        Input("commentary-add-action", "n_clicks"),
+        Input("commentary-add-risk", "n_clicks"),
+        Input("commentary-action-done", "n_clicks"),
+        Input("commentary-risk-close", "n_clicks"),
+        State("commentary-benefit", "data"),
+        State("commentary-note", "value"),
+        State("commentary-action-text", "value"),
+        State("commentary-action-owner", "value"),
+        State("commentary-action-due", "value"),
+        State("commentary-risk-text", "value"),
+        State("commentary-risk-likelihood", "value"),
+        State("commentary-risk-impact", "value"),
+        State("commentary-risk-mitigation", "value"),
+        State("commentary-open-action", "value"),
+        State("commentary-open-risk", "value"),
+        prevent_initial_call=True,
+    )(record)

@@ -16,12 +16,6 @@ from dash import ALL, Input, Output, State
 from benefits.dashboards.snapshot import FILTERS
 
 
-@dash.callback(
-    Output("_pages_location", "search"),
-    Input({"type": "filter", "name": ALL}, "value"),
-    State("_pages_location", "search"),
-    prevent_initial_call=True,
-)
 def filters_to_url(values: list[Any], search: str | None) -> Any:
     """The URL query with the filter bar's values (an emptied filter leaves the query)."""
     names = [item["id"]["name"] for item in dash.ctx.inputs_list[0]]
@@ -42,3 +36,15 @@ def search_with(search: str, values: dict[str, Any]) -> str | None:
     ordered = {k: current[k] for k in [*FILTERS, *sorted(set(current) - set(FILTERS))] if k in current}
     updated = f"?{urlencode(ordered)}" if ordered else ""
     return None if updated == search else updated
+
+
+def register(app: dash.Dash) -> None:
+    """Attach :func:`filters_to_url` to ``app``. Done for every app
+    :func:`benefits.dashboards.app.create_app` makes: a module-level ``dash.callback`` would reach
+    only the first app made in a process."""
+    app.callback(
+        Output("_pages_location", "search"),
+        Input({"type": "filter", "name": ALL}, "value"),
+        State("_pages_location", "search"),
+        prevent_initial_call=True,
+    )(filters_to_url)

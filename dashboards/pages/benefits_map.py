@@ -12,7 +12,6 @@ import dash
 from dash import html
 
 from benefits.dashboards import components, figures
-from benefits.dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
 
 dash.register_page(__name__, path="/map", name="Benefits map", title="Benefits map · benefits", order=4)
 

@@ -19,7 +19,6 @@ from dash import Input, Output, dcc, html
 
 from benefits.claims.money import display
 from benefits.dashboards import business_case, components, data, figures, queries
-from benefits.dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
 from benefits.dashboards.formatting import category_label, change_label, money, percent, status_label, why_changed
 from benefits.status import REBASELINED
 

@@ -16,7 +16,6 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from benefits.dashboards import components
-from benefits.dashboards.filters import filters_to_url  # noqa: F401  (registers the filter callback)
 from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, status_label
 
 dash.register_page(__name__, path="/register", name="Register", title="Register · benefits", order=1)
