@@ -131,6 +131,7 @@ class BenefitDetail:
     forecast_p_on_time: float | None = None  # the latest forecast's own probability (shown when the data went stale)
     forecast_landing: dt.date | None = None  # the latest forecast's own expected landing
     forecast_at_target: float | None = None  # the latest forecast's own value at the target date
+    lineage: tuple[repository.Lineage, ...] = ()  # where the latest readings came from, newest first
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
             forecast = session.scalars(query).first()
         history = probability_history(session, key)
         revisions = revision_frame(session, stored.metric)
+        lineage = tuple(repository.lineage(session, stored.metric, as_of))
         money = currency(session)
     return BenefitDetail(
         row=status_row(row),
@@ -251,6 +253,7 @@ def benefit_detail(session: Session, key: str, as_of: dt.date | None = None) -> 
         forecast_p_on_time=forecast.p_on_time if forecast else None,
         forecast_landing=forecast.expected_landing if forecast else None,
         forecast_at_target=forecast.forecast_at_target_date if forecast else None,
+        lineage=lineage,
     )
 
 

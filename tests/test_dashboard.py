@@ -552,6 +552,9 @@ def test_benefit_page_shows_probability_history_quality_notes_and_revisions(stor
     assert "25 observations since the baseline date." in notes
     assert not any(n.startswith("No observation of") for n in notes)  # it has observations
     assert texts(by_id(layout, "benefit-revisions"))[-4:] == ["2025-01-27", "fixture", "£499,000", "2"]
+    lineage = texts(by_id(layout, "benefit-lineage"))  # headers, then the newest reading up to as_of first
+    assert lineage[5:10] == ["2025-06-30", lineage[6], "fixture", "— (not recorded)", lineage[9]]
+    assert lineage[6].startswith("£") and lineage[9].endswith(", 2025-07-07 06:00 UTC")
     assert "1 earlier values were restated by a source (below)." in notes
 
 

@@ -728,3 +728,24 @@ def test_a_key_repeated_within_one_load_keeps_the_last_value(database_url: str) 
     with sessions() as session:
         assert repository.observation_points(session, "m") == [(dt.date(2026, 1, 5), 2.0), (dt.date(2026, 1, 12), 1.0)]
     engine.dispose()
+
+
+def test_lineage_names_the_source_line_and_sync_run_of_each_reading(
+    tmp_path: Path, demo_config: Path, sqlite_url: str, test_plugin: None
+) -> None:
+    """Where a number came from (issue 09 item 4): each stored reading keeps its source, its line
+    in the source and the sync run that loaded it, newest first, as the benefit page shows them."""
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, sqlite_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
+    Scripted.script = [_record(1, source_ref="ledger.csv:2"), _record(2, source_ref="ledger.csv:3")]
+    sync_all(sessions, demo_config, register, AS_OF)
+    with sessions() as session:
+        run = session.scalars(select(models.SyncRun)).one()
+        found = repository.lineage(session, "ledger.it_opex_weekly", AS_OF)
+    assert [(r.source, r.source_ref, r.sync_run_id) for r in found] == [
+        ("scripted", "ledger.csv:3", run.id),
+        ("scripted", "ledger.csv:2", run.id),
+    ]
+    assert found[0].period > found[1].period and found[0].loaded_at is not None
+    engine.dispose()

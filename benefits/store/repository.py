@@ -225,6 +225,35 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(statement, rows)
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """Where one stored reading came from."""
+
+    period: dt.date
+    value: float
+    source: str
+    """The connector that loaded it."""
+    source_ref: str | None
+    """Where in the source: file:line, table key, URL and cursor (None for rows loaded before lineage was kept)."""
+    sync_run_id: int
+    loaded_at: dt.datetime | None
+    """When that sync run finished."""
+
+
+def lineage(session: Session, metric: str, as_of: dt.date, limit: int = 12) -> list[Lineage]:
+    """The latest ``limit`` readings of ``metric`` up to ``as_of`` (every source's), newest first,
+    each with its source, its place in the source and the sync run that loaded it."""
+    o, run = models.Observation, models.SyncRun
+    query = (
+        select(o.period, o.value, o.source, o.source_ref, o.sync_run_id, run.finished_at)
+        .join(run, run.id == o.sync_run_id)
+        .where(o.metric == metric, o.period <= as_of)
+        .order_by(o.period.desc(), o.id.desc())
+        .limit(limit)
+    )
+    return [Lineage(*row) for row in session.execute(query)]
+
+
 def revisions(session: Session, metric: str) -> list[models.ObservationRevision]:
     """Earlier values of a metric's observations, oldest first."""
     query = select(models.ObservationRevision).where(models.ObservationRevision.metric == metric)

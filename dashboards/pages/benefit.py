@@ -3,7 +3,8 @@ how far it can be trusted (and, when it leans on comparable benefits, how much),
 over time (baseline, planned profile, actuals, forecast with its 80% band, target; when it was
 re-baselined, the original baseline and target beside the current ones, ``benefits.store.baselines``), how the
 probability of landing moved run by run, the PMO's commentary, actions and risks
-(``benefits.dashboards.commentary``), data-quality notes and restated values.
+(``benefits.dashboards.commentary``), data-quality notes, where the latest readings came from
+(source, place in the source, sync run: ``repository.lineage``) and restated values.
 
 ``?as_of=YYYY-MM-DD`` shows the benefit as of another date (default today).
 """
@@ -72,6 +73,8 @@ def layout(key: str | None = None, as_of: Any = None, **_other: Any) -> html.Div
             commentary.section(row.benefit, when),
             html.H2("Data quality"),
             _quality_notes(detail),
+            html.H2("Where the numbers come from"),
+            _lineage(detail),
             html.H2("Restated values"),
             _revisions(detail),
         ],
@@ -252,6 +255,26 @@ def _quality_notes(detail: queries.BenefitDetail) -> html.Ul:
         notes.append(f"{len(detail.revisions)} earlier values were restated by a source (below).")
     notes.append(f"Forecast message: {row.message}")
     return html.Ul([html.Li(n) for n in notes], id="benefit-quality", className="notes")
+
+
+def _lineage(detail: queries.BenefitDetail) -> html.P | html.Table:
+    """The latest readings with their source, their place in it and the sync run that loaded them."""
+    if not detail.lineage:
+        return html.P("No reading of this metric has been loaded yet.", className="message", id="benefit-lineage")
+    unit = detail.row.unit
+    rows = [
+        [
+            str(r.period),
+            quantity(r.value, unit),
+            r.source,
+            r.source_ref or "— (not recorded)",
+            f"{r.sync_run_id}" + (f", {r.loaded_at:%Y-%m-%d %H:%M} UTC" if r.loaded_at else ""),
+        ]
+        for r in detail.lineage
+    ]
+    return components.table(
+        ["Period", "Value", "Source", "Where in the source", "Sync run"], rows, table_id="benefit-lineage", numeric=(1,)
+    )
 
 
 def _revisions(detail: queries.BenefitDetail) -> html.P | html.Table:
