@@ -201,11 +201,12 @@ def weekly_run(
     digest: bool = False,
     by: str = "",
     reason: str = "",
+    pack: Callable[[], None] | None = None,
 ) -> bool:
     """The weekly job; False when a connector failed (the rest still ran; its line goes to ``fail``).
-    With ``digest``, each owner's digest is sent at the end (``benefits.digest``), notify.yaml being
-    checked first. The register's reload credits its revisions to ``by``, explained by ``reason``
-    (:func:`load_register_stage`).
+    ``pack`` (writing the steering pack) is called once the forecasts are stored. With ``digest``, each
+    owner's digest is sent at the end (``benefits.digest``), notify.yaml being checked first. The
+    register's reload credits its revisions to ``by``, explained by ``reason`` (:func:`load_register_stage`).
 
     Raises BenefitsError, after the whole job ran, when more than ``allow_failures`` benefits'
     fits failed.
@@ -216,6 +217,8 @@ def weekly_run(
     load_register_stage(ws, echo, by, reason, fail)
     reports = sync_stage(ws, as_of, None, echo, fail)
     report = forecast_stage(ws, as_of, workers, echo, scheduler)
+    if pack is not None:
+        pack()
     if notify is not None:  # before failures are judged: a failed fit is news for its owner
         send_digest(ws, as_of, echo, settings=notify)
     echo("next: `benefits status` for the table, `benefits serve` for the dashboard")

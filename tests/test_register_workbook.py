@@ -90,7 +90,12 @@ def test_template_fill_import_gives_a_portfolio_that_loads(tmp_path: Path, fille
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"wrote {config}/portfolio.yaml: 2 programmes, 2 initiatives, 2 benefits; next: `benefits init` to load it\n"
+        f"wrote {config}/connectors.yaml: a csv connector reading readings/*.csv"
+        " (columns metric, period, value, unit)\n"
     )
+    (config / "connectors.yaml").write_text("connectors: []\n")
+    assert invoke("import", str(filled), "--force", config=config).exit_code == 0
+    assert (config / "connectors.yaml").read_text() == "connectors: []\n"  # one already there is kept
     register = load_register(config)
     assert register.name == "Our portfolio"
     assert [(p.key, p.name) for p in register.programmes] == [("growth", "Customer Growth"), ("people", "People")]

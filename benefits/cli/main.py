@@ -228,6 +228,13 @@ def forecast(
 @allow_failures_option
 @as_of_option
 @click.option("--digest", is_flag=True, help="At the end, send each owner their digest (`benefits digest`).")
+@click.option(
+    "--pack",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the steering pack, as `benefits report --out` does (.html, .pdf or .pptx; a .pdf is printed "
+    "by the Chromium BENEFITS_CHROMIUM names, else one on the PATH).",
+)
 @reason_option
 @user_option
 @click.pass_context
@@ -238,21 +245,33 @@ def run(
     allow_failures: int,
     as_of: dt.datetime | None,
     digest: bool,
+    pack: Path | None,
     reason: str,
     user: str | None,
 ) -> None:
-    """The weekly job: reload the register, sync, validate, store, forecast and summarise; with --digest,
-    send each owner their digest at the end (notify.yaml). Re-baselinings in the reloaded register
-    are recorded as `benefits init` records them (--user, --reason).
+    """The weekly job: reload the register, sync, validate, store, forecast and summarise; with --pack,
+    write the steering pack; with --digest, send each owner their digest at the end (notify.yaml).
+    Re-baselinings in the reloaded register are recorded as `benefits init` records them (--user,
+    --reason). A database that does not exist yet is created first, as `benefits init` creates it.
 
     Exits 1 when a connector failed, when more benefits' fits failed than --allow-failures, or when
     the digest could not be sent.
     """
+    import os
+
     from benefits import pipeline
+    from benefits.cli.report import write_pack
     from benefits.users import acting_user
 
+    ws = workspace(ctx)
+    chromium = os.environ.get("BENEFITS_CHROMIUM")
+    if pack is not None and pack.suffix.lower() == ".pdf":
+        from benefits.report_pdf import find_chromium
+
+        find_chromium(chromium)  # before an hour of work
+    _create_database_if_new(ws)
     ok = pipeline.weekly_run(
-        workspace(ctx),
+        ws,
         as_of_date(as_of),
         workers,
         echo=click.echo,
@@ -262,9 +281,26 @@ def run(
         digest=digest,
         by=acting_user(user),
         reason=reason,
+        pack=None if pack is None else lambda: write_pack(ws, pack, chromium, as_of_date(as_of)),
     )
     if not ok:
         sys.exit(1)
+
+
+def _create_database_if_new(ws: Workspace) -> None:
+    """Create the store when the database has no schema yet (a first `benefits run`); an older schema is left
+    for `benefits db upgrade`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from benefits.store.revisions import database_revision
+
+    try:
+        new = database_revision(ws.engine) is None
+    except SQLAlchemyError as exc:
+        raise BenefitsError(ws.database_failure(exc)) from None
+    if new:
+        ws.upgrade()
+        click.echo(f"database {ws.safe_url} created")
 
 
 @main.command()

@@ -98,6 +98,32 @@ def import_(
         f"wrote {target}: {len(register.programmes)} programmes, {len(register.initiatives)} initiatives, "
         f"{count} benefits; next: `benefits init` to load it"
     )
+    if out is None:
+        _connectors_for_new_user(target.parent)
+
+
+READINGS_CONNECTORS = """\
+# Written by `benefits register import`: the readings are the CSV files in readings/ (next to where
+# `benefits run` is started), columns metric, period (YYYY-MM-DD), value and unit. Add or replace
+# connectors here (docs/plugins.md).
+connectors:
+  - name: readings
+    type: csv
+    settings:
+      path: readings/*.csv
+"""
+
+
+def _connectors_for_new_user(config_dir: Path) -> None:
+    """Write a connectors.yaml reading readings/*.csv when the config folder has none, so `benefits run` can sync."""
+    from benefits.register_io.portfolio_yaml import write_text
+    from benefits.sync.config import CONNECTORS_FILE
+
+    path = config_dir / CONNECTORS_FILE
+    if path.exists():
+        return
+    write_text(path, READINGS_CONNECTORS)
+    click.echo(f"wrote {path}: a csv connector reading readings/*.csv (columns metric, period, value, unit)")
 
 
 @register.command()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from benefits.cli.main import as_of_date, as_of_option, main, workspace
 from benefits.errors import BenefitsError
+
+if TYPE_CHECKING:
+    from benefits.workspace import Workspace
 
 FORMATS = (".html", ".pdf", ".pptx")
 
@@ -33,6 +37,12 @@ FORMATS = (".html", ".pdf", ".pptx")
 def report(ctx: click.Context, out: Path, chromium: str | None, as_of: dt.datetime | None) -> None:
     """Write the steering pack: what changed since the last run, what needs a decision (off-track, at-risk
     and stale benefits with their owners and why), then the portfolio summary and value charts."""
+    write_pack(workspace(ctx), out, chromium, as_of_date(as_of))
+
+
+def write_pack(ws: Workspace, out: Path, chromium: str | None, as_of: dt.date) -> None:
+    """Write the steering pack at ``as_of`` to ``out``, in the format its suffix names (`benefits report`,
+    `benefits run --pack`); BenefitsError for an unknown suffix or a missing Chromium, before the store is read."""
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise BenefitsError(f"--out {out}: unknown pack format {suffix or '(no suffix)'!r}; use {', '.join(FORMATS)}")
@@ -41,19 +51,18 @@ def report(ctx: click.Context, out: Path, chromium: str | None, as_of: dt.dateti
         from benefits.report_pdf import find_chromium
 
         browser = find_chromium(chromium)  # before reading the store: a missing browser fails at once
-    ws = workspace(ctx)
     ws.ensure_current()
     out.parent.mkdir(parents=True, exist_ok=True)
     with ws.sessions() as session:
         if suffix == ".pptx":
             from benefits.report_pptx import steering_deck
 
-            out.write_bytes(steering_deck(session, as_of_date(as_of)))
+            out.write_bytes(steering_deck(session, as_of))
             html = None
         else:
             from benefits.report import steering_pack
 
-            html = steering_pack(session, as_of_date(as_of))
+            html = steering_pack(session, as_of)
     if browser is not None and html is not None:
         from benefits.report_pdf import print_pdf
 
