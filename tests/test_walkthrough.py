@@ -15,7 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
+from benefits.cli import main
 from tests.test_dashboard_browser import CHROMIUM
 from tests.test_digest import _free_port, _Mailbox
 
@@ -112,3 +114,14 @@ def test_from_an_excel_register_to_a_sent_pack_in_two_commands(tmp_path: Path, s
         "priya@example.com",
         "tom@example.com",
     ]
+
+
+def test_run_refuses_a_pack_format_before_any_work(tmp_path: Path) -> None:
+    database = tmp_path / "benefits.db"
+    arguments = ["--config", str(tmp_path), "--database", f"sqlite:///{database}", "run", "--pack", "pack.docx"]
+    result = CliRunner().invoke(main, arguments)
+    assert (result.exit_code, result.output) == (
+        1,
+        "error: --pack pack.docx: unknown pack format '.docx'; use .html, .pdf, .pptx\n",
+    )
+    assert not database.exists()

@@ -260,15 +260,13 @@ def run(
     import os
 
     from benefits import pipeline
-    from benefits.cli.report import write_pack
+    from benefits.cli.report import pack_browser, write_pack
     from benefits.users import acting_user
 
     ws = workspace(ctx)
     chromium = os.environ.get("BENEFITS_CHROMIUM")
-    if pack is not None and pack.suffix.lower() == ".pdf":
-        from benefits.report_pdf import find_chromium
-
-        find_chromium(chromium)  # before an hour of work
+    if pack is not None:
+        pack_browser(pack, chromium, "--pack")  # before an hour of work
     _create_database_if_new(ws)
     ok = pipeline.weekly_run(
         ws,

@@ -44,13 +44,7 @@ def write_pack(ws: Workspace, out: Path, chromium: str | None, as_of: dt.date) -
     """Write the steering pack at ``as_of`` to ``out``, in the format its suffix names (`benefits report`,
     `benefits run --pack`); BenefitsError for an unknown suffix or a missing Chromium, before the store is read."""
     suffix = out.suffix.lower()
-    if suffix not in FORMATS:
-        raise BenefitsError(f"--out {out}: unknown pack format {suffix or '(no suffix)'!r}; use {', '.join(FORMATS)}")
-    browser = None
-    if suffix == ".pdf":
-        from benefits.report_pdf import find_chromium
-
-        browser = find_chromium(chromium)  # before reading the store: a missing browser fails at once
+    browser = pack_browser(out, chromium)  # before reading the store: a missing browser fails at once
     ws.ensure_current()
     out.parent.mkdir(parents=True, exist_ok=True)
     with ws.sessions() as session:
@@ -70,3 +64,18 @@ def write_pack(ws: Workspace, out: Path, chromium: str | None, as_of: dt.date) -
     elif html is not None:
         out.write_text(html, encoding="utf-8")
     click.echo(f"steering pack written to {out} ({out.stat().st_size // 1024} KiB)")
+
+
+def pack_browser(out: Path, chromium: str | None, option: str = "--out") -> Path | None:
+    """The Chromium that prints ``out`` when it is a .pdf, else None; BenefitsError (naming ``option``) for
+    a suffix that is no pack format, or for a Chromium not found."""
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise BenefitsError(
+            f"{option} {out}: unknown pack format {suffix or '(no suffix)'!r}; use {', '.join(FORMATS)}"
+        )
+    if suffix != ".pdf":
+        return None
+    from benefits.report_pdf import find_chromium
+
+    return find_chromium(chromium)
