@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from benefits import spreadsheet
 from benefits.status import StatusRow
 
 COLUMNS = (
@@ -42,7 +43,7 @@ def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) ->
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(StatusRow.__dataclass_fields__))
         writer.writeheader()
-        writer.writerows(row.as_dict() for row in rows)
+        writer.writerows(spreadsheet.row(row.as_dict()) for row in rows)
         return buffer.getvalue()
     return _table(rows, (*COLUMNS[:-1], CHANGE, PREVIOUS, COLUMNS[-1]) if changes else COLUMNS)
 

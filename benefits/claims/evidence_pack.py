@@ -12,6 +12,7 @@ import datetime as dt
 import html
 from pathlib import Path
 
+from benefits import spreadsheet
 from benefits.claims.ledger import ClaimLine, ClaimsReport
 from benefits.claims.money import PENNY, display, display_share, plain
 
@@ -54,7 +55,7 @@ def write_evidence_pack(report: ClaimsReport, initiative: str, out_dir: Path, cu
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_rows(report))
+        writer.writerows([spreadsheet.cell(value) for value in row] for row in csv_rows(report))
     html_path.write_text(render_html(report, initiative, currency), encoding="utf-8")
     return [csv_path, html_path]
 

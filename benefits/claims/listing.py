@@ -14,6 +14,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from benefits import spreadsheet
 from benefits.claims.ledger import ClaimLine, ClaimsReport
 from benefits.claims.money import PENNY, display, display_share, plain
 
@@ -111,8 +112,8 @@ def render(report: ClaimsReport, fmt: str, currency: str) -> str:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=FIELDS)
         writer.writeheader()
-        writer.writerows(record(line, currency) for line in report.lines)
-        writer.writerow(_total_row(report, currency))
+        writer.writerows(spreadsheet.row(record(line, currency)) for line in report.lines)
+        writer.writerow(spreadsheet.row(_total_row(report, currency)))
         return buffer.getvalue()
     return _table(report, currency)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from benefits import spreadsheet
+
 FORMATS = ("table", "json", "csv")
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 
@@ -22,7 +24,7 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> 
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows({k: _cell(row.get(k), "") for k in columns} for row in rows)
+        writer.writerows({k: spreadsheet.cell(_cell(row.get(k), "")) for k in columns} for row in rows)
         return buffer.getvalue()
     cells = [[_cell(row.get(k), "-") for k in columns] for row in rows]
     headers = [c.upper().replace("_", " ") for c in columns]

@@ -17,6 +17,7 @@ from dash import Input, Output, State, dcc, html
 
 from benefits.dashboards import components
 from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, status_label
+from benefits.spreadsheet import FORMULA_START
 
 dash.register_page(__name__, path="/register", name="Register", title="Register · benefits", order=1)
 
@@ -45,7 +46,6 @@ GRID_COLUMNS = [
     ("metric", "Metric", "text"),
 ]
 VALUE_TYPE_LABELS = {"run_rate": "Run-rate (per year)", "amount": "Amount (banked)"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting with these as a formula
 
 
 def layout(as_of: Any = None, **values: Any) -> html.Div:
