@@ -11,7 +11,7 @@ and body checks (``benefits.dashboards.posts``) apply before it runs.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import dash
 from dash import Input, Output, State, dcc, html
@@ -30,6 +30,7 @@ from benefits.commentary import (
 )
 from benefits.dashboards import components, data
 from benefits.dashboards.auth import current_user, require_role
+from benefits.dashboards.posts import IsoDate, holding
 from benefits.errors import BenefitsError
 
 FORM_STYLE = {"display": "grid", "gap": "8px", "maxWidth": "640px", "marginBottom": "12px"}
@@ -169,11 +170,19 @@ def _may_edit() -> bool:
         return False
 
 
-def record(*values: Any) -> tuple[Any, ...]:
-    """Add or close the entry of the button pressed, as the signed-in pmo user (HTTP 403 for other roles)."""
+def record(
+    _note: int | None,
+    _action: int | None,
+    _risk: int | None,
+    _done: int | None,
+    _close: int | None,
+    benefit: Annotated[dict[str, str], holding(key=str, as_of=IsoDate)],
+    *fields: Any,
+) -> tuple[Any, ...]:
+    """Add or close the entry of the button pressed, as the signed-in pmo user (HTTP 403 for other roles):
+    ``benefit`` is the page's benefit and date, ``fields`` the forms' values in the order of :func:`register`."""
     user = require_role(EDITORS)
-    benefit, *fields = values[5:]
-    key, when = str(benefit["key"]), dt.date.fromisoformat(benefit["as_of"])
+    key, when = benefit["key"], dt.date.fromisoformat(benefit["as_of"])
     try:
         with data.session() as session:
             done = _apply(session, str(dash.ctx.triggered_id), key, user.name, [_text(v) for v in fields])

@@ -13,22 +13,59 @@ through.
 of ``/_dash-update-component`` must be a JSON object naming a callback of the app
 (``output``), with its ``outputs``, the ``inputs`` and ``state`` it declares (same count, ids and
 properties) and ``changedPropIds`` as a list of strings; a URL part is text and a click count an
-integer, and a page's path starts with ``/``. Other values are the callback's to judge.
+integer, and a page's path starts with ``/``. Each other value must be of the type its callback's
+parameter declares (checked strictly by pydantic: no text where a number is wanted, no list where an
+object is), so a right-shaped body carrying a value of the wrong type is a 400 naming the value,
+not a 500 from inside the callback. A parameter without a type hint, or typed ``Any``, takes anything;
+:data:`IsoDate` and :func:`holding` say more than a type can (a date's text, an object's keys).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeGuard
+import datetime as dt
+import functools
+import inspect
+import json
+import typing
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeGuard
 from urllib.parse import urlsplit
 
 import dash
 import flask
+import pydantic
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CALLBACK_ROUTE = "_dash-update-component"
 #: The value types of the properties a page sends for the URL and for buttons, whatever the component.
 _VALUE_TYPES: dict[str, type] = {"pathname": str, "search": str, "hash": str, "href": str, "n_clicks": int}
+
+
+def _iso_date(text: str) -> str:
+    dt.date.fromisoformat(text)  # ValueError: pydantic's message names the value's place
+    return text
+
+
+IsoDate = Annotated[str, pydantic.AfterValidator(_iso_date)]
+"""A callback parameter holding a date as ``YYYY-MM-DD`` text (as a ``dcc.Store`` keeps it)."""
+
+
+def holding(**fields: Any) -> pydantic.AfterValidator:
+    """For ``Annotated[dict[str, Any], holding(key=str, as_of=IsoDate)]``: a callback parameter whose object must
+    hold these keys, each value of its type (checked strictly); other keys are the callback's to judge."""
+    adapters = {name: pydantic.TypeAdapter(kind) for name, kind in fields.items()}
+
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        for name, adapter in adapters.items():
+            if name not in value:
+                raise ValueError(f"{name} is missing")
+            try:
+                adapter.validate_python(value[name], strict=True)
+            except pydantic.ValidationError as exc:
+                raise ValueError(f"{name}: {exc.errors()[0]['msg']}") from None
+        return value
+
+    return pydantic.AfterValidator(check)
 
 
 def install(app: dash.Dash) -> None:
@@ -88,7 +125,48 @@ def callback_problem(body: object, callbacks: Mapping[str, Any]) -> str | None:
             return f"{part} must be a list of the callback's {len(wanted)}"
         if not all(_matches(item, spec) for item, spec in zip(sent, wanted, strict=True)):
             return f"{part} must name the callback's ids and properties, with values of their type"
+    return _value_problem([*body.get("inputs", []), *body.get("state", [])], declared["callback"])
+
+
+def _value_problem(sent: list[Any], callback: Callable[..., Any]) -> str | None:
+    """The first sent value (an input or state, in the callback's argument order) that is not of the type the
+    callback's parameter declares, in words; None when each is."""
+    for item, adapter in zip(sent, _parameter_types(inspect.unwrap(callback), len(sent)), strict=False):
+        if adapter is None:
+            continue
+        one = item[0] if isinstance(item, list) and item else item  # a pattern (ALL): one value per component
+        value = [part.get("value") for part in item] if isinstance(item, list) else item.get("value")
+        try:
+            adapter.validate_python(value, strict=True)
+        except pydantic.ValidationError as exc:
+            error = exc.errors()[0]
+            where = "".join(f"[{step!r}]" for step in error["loc"])
+            return f"{_name(one)}{where}: {error['msg']}"
     return None
+
+
+@functools.cache
+def _parameter_types(function: Callable[..., Any], count: int) -> tuple[pydantic.TypeAdapter[Any] | None, ...]:
+    """A validator for each of the ``count`` values the callback receives (None where its parameter takes
+    anything); a ``*values`` parameter's type stands for every value after the named ones."""
+    hints = typing.get_type_hints(function, include_extras=True)
+    adapters: list[pydantic.TypeAdapter[Any] | None] = []
+    for parameter in inspect.signature(function).parameters.values():
+        hint = hints.get(parameter.name, Any)
+        adapter = None if hint is Any else pydantic.TypeAdapter(hint)
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            adapters.extend([adapter] * (count - len(adapters)))
+            break
+        adapters.append(adapter)
+    return tuple(adapters)
+
+
+def _name(item: object) -> str:
+    """A sent value's component id and property, as the page names them."""
+    if not _is_prop(item):
+        return "a value"
+    ident = item["id"]
+    return f"{ident if isinstance(ident, str) else ident.get('name', ident)}.{item['property']}"
 
 
 def _is_prop(item: object) -> TypeGuard[dict[str, Any]]:
@@ -101,14 +179,30 @@ def _is_prop_or_props(item: object) -> bool:
 
 
 def _matches(item: object, spec: Mapping[str, Any]) -> bool:
-    """Whether a sent input or state is the declared one: same property, and the same id unless it is a pattern;
-    a URL part or click count of the right type."""
-    pattern = str(spec.get("id", "")).startswith("{")
-    if pattern and isinstance(item, list):
-        return all(_is_prop(one) and one["property"] == spec.get("property") and _typed(one) for one in item)
-    if not _is_prop(item):
-        return False
-    return item["property"] == spec.get("property") and (pattern or item["id"] == spec.get("id")) and _typed(item)
+    """Whether a sent input or state is the declared one: same property, and the same id (for a pattern, an id
+    with the pattern's keys, each a text or number, equal where the pattern is not a wildcard); a URL part or
+    click count of the right type."""
+    declared = str(spec.get("id", ""))
+    if not declared.startswith("{"):
+        return _is_prop(item) and item["property"] == spec.get("property") and item["id"] == declared and _typed(item)
+    pattern = json.loads(declared)
+    sent = item if isinstance(item, list) else [item]
+    return all(
+        _is_prop(one) and one["property"] == spec.get("property") and _fits(one["id"], pattern) and _typed(one)
+        for one in sent
+    )
+
+
+def _fits(ident: object, pattern: dict[str, Any]) -> bool:
+    """Whether a component id is one the pattern-matching id ``pattern`` (wildcards as ``["ALL"]``) matches."""
+    return (
+        isinstance(ident, dict)
+        and ident.keys() == pattern.keys()
+        and all(
+            isinstance(value, str | int | float) and (isinstance(pattern[key], list) or value == pattern[key])
+            for key, value in ident.items()
+        )
+    )
 
 
 def _typed(item: dict[str, Any]) -> bool:

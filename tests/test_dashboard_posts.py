@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import dash
 import pytest
+import waitress
 from click.testing import CliRunner
 
 from benefits.cli import main
@@ -100,3 +104,152 @@ def test_a_cross_site_post_is_refused(app: dash.Dash, headers: dict[str, str], s
 def test_a_cross_site_post_is_refused_on_any_path(app: dash.Dash) -> None:
     response = app.server.test_client().post("/anything", headers={"Origin": "http://evil.example"})
     assert response.status_code == 403
+
+
+# -- values of the wrong type, over a real socket (waitress, as `benefits serve` runs it) --------------------------
+
+
+@pytest.fixture(scope="module")
+def served(app: dash.Dash) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, in this process; its base URL."""
+    server = waitress.create_server(app.server, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=10)
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url + "/_dash-update-component", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.read().decode()
+
+
+def _body(callback: str, outputs: Any, inputs: list[tuple[Any, str, Any]], state: list[tuple[Any, str, Any]]) -> Any:
+    """A callback request as the browser sends it, with the (id, property, value) of each input and state."""
+    return {
+        "output": callback,
+        "outputs": outputs,
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs[:1]],
+    }
+
+
+ROWS = [{"benefit": "crm-upsell", "name": "CRM upsell", "target": 100.0}]
+EXPORT = {"currency": "GBP", "as_of": "2026-06-29"}
+ONE = {"id": "register-download", "property": "data"}
+
+
+def _csv(callbacks: Any, shown: Any = ROWS, everything: Any = ROWS, export: Any = EXPORT) -> Any:
+    callback = next(k for k in callbacks if k.startswith("register-download.data@"))  # allow_duplicate's hash
+    state = [("register-grid", "virtualRowData", shown), ("register-grid", "rowData", everything)]
+    return _body(callback, ONE, [("register-csv", "n_clicks", 1)], [*state, ("register-export", "data", export)])
+
+
+def _fan(as_of: Any) -> Any:
+    outputs = [{"id": "portfolio-fan", "property": "figure"}, {"id": "portfolio-fan-caption", "property": "children"}]
+    return _body(
+        "..portfolio-fan.figure...portfolio-fan-caption.children..",
+        outputs,
+        [("portfolio-fan-as-of", "data", as_of)],
+        [],
+    )
+
+
+def _sign_off(claim: Any) -> Any:
+    outputs = [{"id": "finance-result", "property": "children"}, {"id": "finance-claims", "property": "children"}]
+    clicks = [("finance-approve", "n_clicks", 1), ("finance-reject", "n_clicks", 0)]
+    state = [
+        ("finance-claim", "value", claim),
+        ("finance-comment", "value", "ok"),
+        ("finance-initiative", "data", None),
+    ]
+    return _body("..finance-result.children...finance-claims.children..", outputs, clicks, state)
+
+
+def _commentary(benefit: Any) -> Any:
+    names = ["commentary-result.children", "commentary-shown.children", "commentary-open-action.options"]
+    names.append("commentary-open-risk.options")
+    outputs = [{"id": n.split(".")[0], "property": n.split(".")[1]} for n in names]
+    clicks = [(f"commentary-{b}", "n_clicks", None) for b in ("add-note", "add-action", "add-risk", "action-done")]
+    fields = ["note", "action-text", "action-owner", "action-due", "risk-text", "risk-likelihood", "risk-impact"]
+    fields += ["risk-mitigation", "open-action", "open-risk"]
+    state = [("commentary-benefit", "data", benefit), *[(f"commentary-{f}", "value", None) for f in fields]]
+    return _body(f"..{'...'.join(names)}..", outputs, [*clicks, ("commentary-risk-close", "n_clicks", 1)], state)
+
+
+def _filter(ident: Any) -> Any:
+    outputs = {"id": "_pages_location", "property": "search"}
+    return _body("_pages_location.search", outputs, [], [("_pages_location", "search", "")]) | {
+        "inputs": [[{"id": ident, "property": "value", "value": "Growth"}]],
+        "changedPropIds": [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".value"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (lambda c: _csv(c, everything=7), "register-grid.rowData: Input should be a valid list"),
+        (lambda c: _csv(c, shown=[1, 2]), "register-grid.virtualRowData[0]: Input should be a valid dictionary"),
+        (lambda c: _csv(c, export=["GBP"]), "register-export.data: Input should be a valid dictionary"),
+        (lambda c: _csv(c, export={"as_of": "2026-06-29"}), "register-export.data: Value error, currency is missing"),
+        (
+            lambda c: _csv(c, export={**EXPORT, "as_of": "29/06/2026"}),
+            "register-export.data: Value error, as_of: Value error",
+        ),
+        (lambda c: _fan(20260629), "portfolio-fan-as-of.data: Input should be a valid string"),
+        (lambda c: _fan("yesterday"), "portfolio-fan-as-of.data: Value error, Invalid isoformat string"),
+        (lambda c: _sign_off("1; drop table claims"), "finance-claim.value: Input should be a valid integer"),
+        (lambda c: _sign_off([1]), "finance-claim.value: Input should be a valid integer"),
+        (lambda c: _commentary(["crm-upsell"]), "commentary-benefit.data: Input should be a valid dictionary"),
+        (
+            lambda c: _commentary({"key": 5, "as_of": "2026-06-29"}),
+            "commentary-benefit.data['key']: Input should be a valid string",
+        ),
+        (lambda c: _commentary({"key": "crm-upsell"}), "commentary-benefit.data: Value error, as_of is missing"),
+        (lambda c: _filter({"type": "filter", "name": ["programme"]}), "inputs must name the callback's ids"),
+        (lambda c: _filter({"type": "filter"}), "inputs must name the callback's ids"),
+    ],
+    ids=[
+        "grid rows a number",
+        "grid row a number",
+        "store a list",
+        "store without a key",
+        "store with a UK date",
+        "date a number",
+        "date not a date",
+        "claim id text",
+        "claim id a list",
+        "benefit a list",
+        "benefit key a number",
+        "benefit without its date",
+        "filter id with a list",
+        "filter id without its name",
+    ],
+)
+def test_a_callback_body_of_the_right_shape_with_a_value_of_the_wrong_type_answers_400(
+    app: dash.Dash, served: str, body: Any, reason: str
+) -> None:
+    status, text = _post(served, body(app.callback_map))
+    assert status == 400, text
+    assert text.startswith(f"not a callback request of this dashboard: {reason}")
+    assert text.count("\n") == 1 and "Traceback" not in text
+
+
+def test_the_same_callbacks_with_values_of_their_type_still_answer(app: dash.Dash, served: str) -> None:
+    status, text = _post(served, _csv(app.callback_map))
+    assert status == 200 and "benefits-2026-06-29.csv" in text
+    status, text = _post(served, _fan("2026-06-29"))
+    assert status == 200 and "portfolio-fan" in text
+    status, text = _post(served, _sign_off(None))
+    assert status == 200 and "Choose a claim first." in text
+    status, text = _post(served, _filter({"type": "filter", "name": "programme"}))
+    assert status == 200 and "programme=Growth" in text

@@ -274,7 +274,9 @@ def _claimable_benefits(session: Session) -> list[tuple[str, str]]:
     State("finance-initiative", "data"),
     prevent_initial_call=True,
 )
-def sign_off(_approve: int, _reject: int, claim_id: Any, comment: Any, initiative: Any) -> tuple[str, Any]:
+def sign_off(
+    _approve: int, _reject: int, claim_id: int | None, comment: str | None, initiative: str | None
+) -> tuple[str, Any]:
     """Approve or reject the chosen claim as the signed-in finance user (HTTP 403 for other roles)."""
     user = require_role("finance")
     decision = Decision.approved if dash.ctx.triggered_id == "finance-approve" else Decision.rejected
@@ -301,7 +303,14 @@ def sign_off(_approve: int, _reject: int, claim_id: Any, comment: Any, initiativ
     State("finance-initiative", "data"),
     prevent_initial_call=True,
 )
-def record(_clicks: int, benefit: Any, period: Any, value: Any, claim_class: Any, initiative: Any) -> tuple[str, Any]:
+def record(
+    _clicks: int,
+    benefit: str | None,
+    period: str | None,
+    value: str | int | float | None,
+    claim_class: str | None,
+    initiative: str | None,
+) -> tuple[str, Any]:
     """Record a claim entered on the page (roles pmo or finance), source ``dashboard``."""
     user = require_role("pmo", "finance")
     try:

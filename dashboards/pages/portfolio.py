@@ -20,6 +20,7 @@ from dash import Input, Output, dcc, html
 from benefits.claims.money import display
 from benefits.dashboards import business_case, components, data, figures, queries
 from benefits.dashboards.formatting import category_label, change_label, money, percent, status_label, why_changed
+from benefits.dashboards.posts import IsoDate
 from benefits.status import REBASELINED
 
 dash.register_page(__name__, path="/", name="Portfolio", title="Portfolio · benefits", order=0)
@@ -151,7 +152,7 @@ def _fan_chart(when: Any) -> list[Any]:
     Output("portfolio-fan-caption", "children"),
     Input("portfolio-fan-as-of", "data"),
 )
-def fan_chart(as_of: str | None) -> tuple[Any, str]:
+def fan_chart(as_of: IsoDate | None) -> tuple[Any, str]:
     """The fan chart and its caption (how dependence between benefits is treated) at ``as_of``."""
     when = dt.date.fromisoformat(as_of) if as_of else None
     with data.session() as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Annotated, Any
 
 import dash
 import dash_ag_grid as dag
@@ -17,6 +17,7 @@ from dash import Input, Output, State, dcc, html
 
 from benefits.dashboards import components
 from benefits.dashboards.formatting import CURRENCY_SYMBOLS, category_label, status_label
+from benefits.dashboards.posts import IsoDate, holding
 from benefits.spreadsheet import FORMULA_START
 
 dash.register_page(__name__, path="/register", name="Register", title="Register · benefits", order=1)
@@ -142,7 +143,10 @@ def column_defs(currency: str) -> list[dict[str, Any]]:
     prevent_initial_call=True,
 )
 def export_csv(
-    _clicks: int | None, shown: list[dict[str, Any]] | None, everything: list[dict[str, Any]], export: dict[str, str]
+    _clicks: int | None,
+    shown: list[dict[str, Any]] | None,
+    everything: list[dict[str, Any]],
+    export: Annotated[dict[str, str], holding(currency=str, as_of=IsoDate)],
 ) -> Any:
     """A CSV file of the rows the grid shows (as filtered and sorted there), with the grid's headers."""
     text = csv_text(shown if shown is not None else everything, export["currency"])
