@@ -350,3 +350,27 @@ def test_a_database_url_that_cannot_be_used_ends_in_one_line(demo_config: Path, 
     assert (result.exit_code, result.stdout) == (2, "")  # bad configuration (README)
     assert result.stderr.startswith(f"error: {said}") and result.stderr.count("\n") == 1
     assert "secret" not in result.stderr
+
+
+def test_a_sqlite_path_whose_folder_does_not_exist_is_refused_and_no_folder_is_made(
+    demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for command in (["init"], ["status"], ["sync"]):
+        result = CliRunner().invoke(
+            main, ["--config", str(demo_config), "--database", "sqlite:///typo/dir/x.db", *command]
+        )
+        assert (result.exit_code, result.stdout) == (2, "")  # bad configuration (README)
+        assert result.stderr == (
+            "error: the SQLite database typo/dir/x.db: its folder typo/dir does not exist; check the path in "
+            "--database or BENEFITS_DATABASE_URL, or create the folder first\n"
+        )
+    assert list(work.iterdir()) == []  # neither typo/ nor a file
+    result = CliRunner().invoke(main, ["--config", str(work / "config"), "init", "--demo"])  # the README's start
+    assert result.exit_code == 0, result.output
+    assert (work / "benefits.db").is_file()  # default sqlite:///benefits.db: a file made in an existing folder
+    (work / "data").mkdir()
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", "sqlite:///data/b.db", "init"])
+    assert result.exit_code == 0 and (work / "data" / "b.db").is_file()

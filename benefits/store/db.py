@@ -36,14 +36,15 @@ def database_url(url: str | None = None) -> str:
 def make_engine(url: str | None = None) -> Engine:
     """Create an engine; SQLite connections get WAL, a busy timeout and foreign keys.
 
-    ConfigError naming the database kind when SQLAlchemy has no dialect for it or its driver is not installed.
+    ConfigError naming the database kind when SQLAlchemy has no dialect for it or its driver is not installed,
+    and naming the folder when a SQLite file's folder does not exist: SQLite creates a missing file (that is how
+    ``benefits init`` makes one), but a folder is never made, so a mistyped path is not silently created.
     """
     resolved = database_url(url)
     parsed = make_url(resolved)
     try:
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _check_sqlite_folder(parsed.database)
             engine = create_engine(resolved)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
@@ -52,6 +53,18 @@ def make_engine(url: str | None = None) -> Engine:
         raise ConfigError(f"the database URL names a database kind ({parsed.drivername}) not known: {_FORMS}") from None
     except ModuleNotFoundError as exc:
         raise ConfigError(f"the database driver of {parsed.drivername} URLs is not installed ({exc})") from None
+
+
+def _check_sqlite_folder(database: str | None) -> None:
+    """ConfigError naming the folder when the SQLite file ``database`` would be in a folder that does not exist."""
+    if not database or database == ":memory:" or database.startswith("file:"):  # in memory, or a URI SQLite reads
+        return
+    folder = Path(database).parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the SQLite database {database}: its folder {folder} does not exist; "
+            "check the path in --database or BENEFITS_DATABASE_URL, or create the folder first"
+        )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
