@@ -3,11 +3,14 @@ parameters, no traceback, and nothing half-written.
 
 A damaged SQLite file, a full disk (SQLite's ``max_page_count`` set low on every connection), a
 SQLite file locked past the busy timeout by a second process, a PostgreSQL connection terminated
-mid-sync (``pg_terminate_backend``) and a unique violation from a concurrent transaction.
+mid-sync (``pg_terminate_backend``), the PostgreSQL server restarted under a sync (CI only, or
+``BENEFITS_TEST_RESTART_POSTGRES=1``: it cuts every session on the server) and a unique violation from a
+concurrent transaction.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -21,6 +24,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
@@ -79,6 +83,7 @@ def own_postgres() -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
         _unavailable(f"PostgreSQL at {POSTGRES_URL} is not reachable: {str(exc).splitlines()[0]}")
+    admin.dispose()  # dropped with a new connection: a test may restart the server
     url = make_url(POSTGRES_URL).set(database=name).update_query_dict({"application_name": APPLICATION})
     yield url.render_as_string(hide_password=False)
     with admin.connect() as connection:
@@ -374,3 +379,128 @@ def test_a_sqlite_path_whose_folder_does_not_exist_is_refused_and_no_folder_is_m
     (work / "data").mkdir()
     result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", "sqlite:///data/b.db", "init"])
     assert result.exit_code == 0 and (work / "data" / "b.db").is_file()
+
+
+# -- the PostgreSQL server restarted under a sync --------------------------------------------------------------------
+
+RESTART = "BENEFITS_TEST_RESTART_POSTGRES"
+"""Set to 1 to run the test that restarts the PostgreSQL server (CI runs it always)."""
+METRICS, DAYS = 20, 2_500
+"""The restart test's file: 50,000 rows, enough for the sync to be writing when the server goes."""
+
+
+def _restart_postgres() -> None:
+    """Restart the real server (fast shutdown: every session is cut), as an operator or a crash would."""
+    clusters = sorted(Path("/etc/postgresql").glob("*/main")) if Path("/etc/postgresql").is_dir() else []
+    if not clusters or not Path("/usr/bin/pg_ctlcluster").exists():
+        _unavailable("no PostgreSQL cluster to restart here (pg_ctlcluster, /etc/postgresql/VERSION/main)")
+    version = clusters[-1].parent.name
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True, timeout=120)
+    _wait_for(lambda: subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0, "PG")
+
+
+def _big_portfolio(config: Path, data: Path) -> set[tuple[str, str, float]]:
+    """A register of METRICS daily metrics, a csv connector reading ``data``, and the file's rows."""
+    benefits = [
+        {
+            "key": f"b{n}",
+            "name": f"Benefit {n}",
+            "category": "cost_reduction",
+            "metric": f"m.restart_{n}",
+            "unit": "GBP",
+            "direction": "increase",
+            "measure": "cumulative",
+            "baseline": {"value": 0, "date": "2013-01-01"},
+            "target": {"value": 1_000_000, "date": "2027-12-27"},
+            "owner": "Ops",
+        }
+        for n in range(METRICS)
+    ]
+    initiative: dict[str, Any] = {"key": "i", "name": "I", "programme": "p", "tactic": "innovation", "owner": "Ops"}
+    register = {"name": "Restart", "programmes": [{"key": "p", "name": "P"}], "initiatives": [initiative]}
+    initiative["benefits"] = benefits
+    config.mkdir()
+    (config / "portfolio.yaml").write_text(yaml.safe_dump(register))
+    (config / "connectors.yaml").write_text(
+        yaml.safe_dump({"connectors": [{"name": "files", "type": "csv", "settings": {"path": str(data)}}]})
+    )
+    rows = {
+        (f"m.restart_{n}", (dt.date(2013, 1, 1) + dt.timedelta(days=day)).isoformat(), 1000.0 + n + day / 100)
+        for day in range(DAYS)
+        for n in range(METRICS)
+    }
+    with data.open("w") as handle:
+        handle.write("metric,period,value,unit\n")
+        handle.writelines(f"{metric},{period},{value},GBP\n" for metric, period, value in sorted(rows))
+    return rows
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not (os.environ.get("CI") or os.environ.get(RESTART)),
+    reason=f"restarts the PostgreSQL server, cutting every other test's sessions: CI only, or set {RESTART}=1",
+)
+def test_a_postgresql_server_restarted_mid_sync_ends_in_one_line_and_the_next_sync_recovers(
+    tmp_path: Path, own_postgres: str
+) -> None:
+    config = tmp_path / "config"
+    rows = _big_portfolio(config, tmp_path / "data.csv")
+    base = [BENEFITS, "--config", str(config), "--database", own_postgres]
+    environment = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
+    subprocess.run([*base, "init"], check=True, capture_output=True, env=environment, timeout=300)
+    database = make_url(own_postgres).database
+    watcher = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+    def writing() -> bool:  # the sync's transaction has written observations, uncommitted
+        with watcher.connect() as connection:
+            return bool(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = :name AND application_name = :app "
+                        "AND backend_xid IS NOT NULL AND query ILIKE '%observations%'"
+                    ),
+                    {"name": database, "app": APPLICATION},
+                ).scalar()
+            )
+
+    sync = subprocess.Popen(
+        [*base, "sync", "--as-of", "2026-11-23"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    try:
+        _wait_for(lambda: writing() or sync.poll() is not None, "the sync to write")
+        assert sync.poll() is None, "the sync ended before the server was restarted: make the file bigger"
+        _restart_postgres()
+        out, err = sync.communicate(timeout=300)
+    finally:
+        if sync.poll() is None:
+            sync.kill()
+    watcher.dispose()
+    assert sync.returncode != 0, out
+    assert err.count("\n") == 1, err  # one line on stderr: no psycopg warning, no traceback
+    assert err.startswith("sync files: failed: the connection to the database server was lost ("), err
+    assert err.endswith(
+        "): nothing of the failed write was stored; check that the server is up (`benefits doctor`) "
+        "and run the sync again\n"
+    )
+    _no_sql(err.rstrip("\n"))
+    engine = create_engine(own_postgres)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(select(func.count()).select_from(models.Observation)).scalar() == 0
+        )  # none half-written
+    again = subprocess.run([*base, "sync", "--as-of", "2026-11-23"], capture_output=True, text=True, env=environment)
+    assert again.returncode == 0, again.stderr
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(models.Observation.metric, models.Observation.period, models.Observation.value)
+        )
+        found = [(metric, period.isoformat(), value) for metric, period, value in stored]
+        statuses = connection.execute(select(models.SyncRun.status)).scalars().all()
+    engine.dispose()
+    assert len(found) == len(rows) and set(found) == rows  # nothing lost, nothing twice
+    assert "running" not in statuses and statuses[-1] == "succeeded"

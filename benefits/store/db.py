@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import ConfigError
+
+if TYPE_CHECKING:  # the ORM is imported when a session factory is made: `benefits status` can do without
+    from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///benefits.db"
 _FORMS = "write sqlite:///PATH (a file) or postgresql://USER@HOST/DATABASE"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# When the server cuts a connection mid-write (a restart), psycopg also logs a warning that it could not end
+# its pipeline on it ("error ignored terminating <psycopg.Pipeline [BAD]>: ..."). The fault itself is raised and
+# said in one line (benefits.store.failures); without a handler of psycopg's own, Python's last-resort handler
+# would print that warning to stderr as four more lines. An application that configures logging still gets it.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def database_url(url: str | None = None) -> str:
@@ -69,6 +78,8 @@ def _check_sqlite_folder(database: str | None) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory that keeps loaded objects usable after commit."""
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
