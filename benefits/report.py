@@ -6,7 +6,9 @@ decision (every off-track, at-risk and stale benefit with its owner and why, eve
 and those benefits' latest commentary, open actions and risks), then the portfolio
 summary (one line on how far the forecasts can be trusted, value by category, planned vs realised
 per initiative, counts by status), then the business case (cash to date apart from the run-rate,
-each initiative's return, the fan chart of the portfolio's cash by fiscal year end). plotly.js is
+each initiative's return, the fan chart of the portfolio's cash by fiscal year end), and ends with an
+appendix saying where each realised number it states came from: every benefit needing a decision, with
+its latest reading's source, place in the source (``source_ref``) and sync run. plotly.js is
 embedded once, inline, so the file opens offline; nothing is fetched. All text from the register
 and the sources is escaped. The same page prints as the PDF pack (``benefits.report_pdf``); the
 PowerPoint pack (``benefits.report_pptx``) takes its benefits from :func:`needing_attention` too.
@@ -24,7 +26,15 @@ from sqlalchemy.orm import Session
 
 from benefits.claims.money import display
 from benefits.dashboards import business_case, figures, queries, trust
-from benefits.dashboards.formatting import category_label, change_label, money, percent, status_label, why_changed
+from benefits.dashboards.formatting import (
+    category_label,
+    change_label,
+    money,
+    percent,
+    quantity,
+    status_label,
+    why_changed,
+)
 
 ATTENTION = ("off_track", "at_risk", "data_stale")
 
@@ -71,6 +81,7 @@ def steering_pack(session: Session, as_of: dt.date | None = None) -> str:
         _category_table(summary),
         *[f'<div class="chart">{_figure_html(chart, n)}</div>' for n, chart in enumerate(charts)],
         *_business_case(session, summary),
+        *_lineage(session, summary),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -273,6 +284,37 @@ def _commentary(session: Session, summary: queries.PortfolioSummary) -> list[str
         headers = ["Benefit", "Latest commentary", "Open actions", "Open risks"]
         parts += ["<h3>Commentary, actions and risks</h3>", _table(headers, lines, table_id="commentary")]
     return parts
+
+
+def _lineage(session: Session, summary: queries.PortfolioSummary) -> list[str]:
+    """The appendix: for each benefit whose realised value the pack states (those needing a decision), the
+    latest reading up to the pack's date with its source, its place in the source and the sync run that loaded
+    it (``repository.lineage``, as on the benefit page)."""
+    from benefits.store.repository import lineage
+
+    flagged = needing_attention(summary.benefits)
+    if flagged.empty:
+        return []
+    rows = []
+    for r in flagged.itertuples():
+        readings = lineage(session, r.metric, summary.as_of, limit=1)
+        if not readings:
+            rows.append([r.name, r.metric, "no reading loaded", "", "", "", ""])
+            continue
+        latest = readings[0]
+        loaded = f", {latest.loaded_at:%Y-%m-%d %H:%M} UTC" if latest.loaded_at else ""
+        where = latest.source_ref or "— (not recorded)"
+        run = f"{latest.sync_run_id}{loaded}"
+        rows.append([r.name, r.metric, latest.period, quantity(latest.value, r.unit), latest.source, where, run])
+    headers = ["Benefit", "Metric", "Latest reading", "Value", "Source", "Where in the source", "Sync run"]
+    return [
+        "<h2>Appendix: where the numbers come from</h2>",
+        '<p class="note">The latest reading behind each realised value above, with the connector that loaded it, '
+        "its place in the source (file:line, table key, URL and cursor) and the sync run. A benefit's readings "
+        "are listed on its dashboard page; a claim's evidence, reading by reading, in "
+        "<code>benefits claims export INITIATIVE</code>.</p>",
+        _table(headers, rows, table_id="lineage", numeric=(3,)),
+    ]
 
 
 def _table(headers: list[str], rows: list[list[Any]], table_id: str = "", numeric: tuple[int, ...] = ()) -> str:

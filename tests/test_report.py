@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -94,3 +95,59 @@ def test_pack_opens_offline_in_chromium_with_its_charts_drawn(pack: Path) -> Non
         page.screenshot(path="test-artifacts/steering-pack.png", full_page=True)
         browser.close()
     assert problems == []
+
+
+LEDGER_CSV = """metric,period,value,unit
+ledger.shared_costs,2026-02-02,950.0,GBP
+ledger.shared_costs,2026-03-02,900.0,GBP
+ledger.shared_costs,2026-06-01,800.0,GBP
+ops.overtime_hours_saved,2026-02-02,100.0,hours
+ops.overtime_hours_saved,2026-03-02,150.0,hours
+crm.service_revenue,2026-02-02,5000.0,GBP
+"""
+
+
+def test_the_evidence_and_steering_packs_say_where_each_number_came_from(tmp_path: Path) -> None:
+    """A real csv sync (source_ref file:line per row), claims, then both packs: every evidence reading and every
+    realised value the steering pack states names its file and line and its sync run."""
+    from .test_claims_reconciliation import SHARED
+
+    config, ledger = tmp_path / "config", tmp_path / "ledger.csv"
+    config.mkdir()
+    (config / "portfolio.yaml").write_text((SHARED / "portfolio.yaml").read_text())
+    (config / "connectors.yaml").write_text(
+        f"connectors:\n  - {{name: ledger, type: csv, settings: {{path: {ledger}}}}}\n"
+    )
+    ledger.write_text(LEDGER_CSV)
+    (tmp_path / "claims.csv").write_text(
+        "benefit,period,claimed_value,class\nshared-savings,2026-03-31,3000.00,\novertime-avoided,2026-03-31,125,\n"
+    )
+    base = ["--config", str(config), "--database", f"sqlite:///{tmp_path / 'benefits.db'}"]
+    for command in (
+        ["init"],
+        ["sync", "--as-of", "2026-06-29"],
+        ["claims", "import", str(tmp_path / "claims.csv")],
+        ["claims", "export", "shared-services", "--out", str(tmp_path / "evidence")],
+        ["report", "--out", str(tmp_path / "pack.html"), "--as-of", "2026-06-29"],
+    ):
+        result = CliRunner().invoke(main, base + command)
+        assert result.exit_code == 0, result.output
+
+    rows = list(csv.DictReader((tmp_path / "evidence" / "shared-services-evidence.csv").open(encoding="utf-8")))
+    evidence = [(r["benefit"], r["observation_period"], r["observation_source_ref"], r["sync_run_id"]) for r in rows]
+    assert evidence == [  # the line of the file each figure rests on (the header is line 1), and its sync run
+        ("shared-savings", "2026-03-02", f"{ledger}:3", "1"),  # a level metric: the latest reading
+        ("overtime-avoided", "2026-02-02", f"{ledger}:5", "1"),  # cumulative: every reading to the claim's period
+        ("overtime-avoided", "2026-03-02", f"{ledger}:6", "1"),
+    ]
+    page = (tmp_path / "evidence" / "shared-services-evidence.html").read_text(encoding="utf-8")
+    assert "<th>Where in the source</th>" in page and f"<td>{ledger}:3</td>" in page
+
+    appendix = _table((tmp_path / "pack.html").read_text(encoding="utf-8"), "lineage")
+    flagged = re.findall(
+        r"<tr><td>([^<]+)</td><td>[^<]+</td><td>([^<]+)</td><td[^>]*>[^<]+</td><td>([^<]+)</td>"
+        r"<td>([^<]+)</td><td>(\d+),",
+        appendix,
+    )
+    assert ("Overtime hours avoided", "2026-03-02", "ledger", f"{ledger}:6", "1") in flagged  # stale: needs a decision
+    assert ("New service revenue", "2026-02-02", "ledger", f"{ledger}:7", "1") in flagged

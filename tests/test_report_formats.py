@@ -41,6 +41,7 @@ def test_the_html_pack_leads_with_what_changed_and_what_needs_a_decision(
         "What needs a decision: off track, at risk and stale data",
         "Portfolio summary",
         "The business case",
+        "Appendix: where the numbers come from",
     ]
     assert "@page { size: A4 landscape" in html
 

@@ -1,8 +1,10 @@
 """The evidence pack of one initiative: every claim, its evidence and its sign-off, as CSV and HTML.
 
 The CSV has one row per observation behind each claim (a claim without evidence has one row with
-the evidence columns empty), so that each figure links to the sync run that loaded it and that
-run's validation result. Amounts in the CSV are exact decimals; the HTML rounds them for reading.
+the evidence columns empty), so that each figure links to its place in the source (``source_ref``:
+file:line, table key, URL and cursor), the sync run that loaded it and that run's validation result;
+the claimed value links to its own source, place and sync run the same way. Amounts in the CSV are
+exact decimals; the HTML rounds them for reading.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 from benefits import spreadsheet
 from benefits.claims.ledger import ClaimLine, ClaimsReport
 from benefits.claims.money import PENNY, display, display_share, plain
+
+NOT_RECORDED = "— (not recorded)"
+"""Where in the source, for a value loaded before lineage was kept (as on the benefit page)."""
 
 CSV_COLUMNS = (
     "initiative",
@@ -41,6 +46,7 @@ CSV_COLUMNS = (
     "observation_period",
     "observation_value",
     "observation_source",
+    "observation_source_ref",
     "sync_run_id",
     "sync_run_status",
     "sync_run_finished_at",
@@ -67,7 +73,7 @@ def csv_rows(report: ClaimsReport) -> list[list[str]]:
         claim = _claim_cells(line)
         for evidence in line.evidence.lines or (None,):
             if evidence is None:
-                rows.append(claim + [""] * 7)
+                rows.append(claim + [""] * 8)
                 continue
             run = report.runs.get(evidence.sync_run_id)
             rows.append(
@@ -76,6 +82,7 @@ def csv_rows(report: ClaimsReport) -> list[list[str]]:
                     evidence.period.isoformat(),
                     plain(evidence.value),
                     evidence.source,
+                    evidence.source_ref or "",
                     str(evidence.sync_run_id),
                     run.status if run else "missing",
                     _when(run.finished_at) if run else "",
@@ -155,10 +162,11 @@ def _claim_html(line: ClaimLine, report: ClaimsReport, currency: str) -> str:
     evidence = (
         "".join(
             f"<tr><td>{_e(e.period.isoformat())}</td><td class='num'>{_e(plain(e.value))}</td><td>{_e(e.source)}</td>"
-            f"<td>{e.sync_run_id}</td><td>{_e(_run_text(report, e.sync_run_id))}</td></tr>"
+            f"<td>{_e(e.source_ref or NOT_RECORDED)}</td><td>{e.sync_run_id}</td>"
+            f"<td>{_e(_run_text(report, e.sync_run_id))}</td></tr>"
             for e in line.evidence.lines
         )
-        or "<tr><td colspan='5' class='flag'>no observations</td></tr>"
+        or "<tr><td colspan='6' class='flag'>no observations</td></tr>"
     )
     history = (
         "".join(
@@ -171,7 +179,7 @@ def _claim_html(line: ClaimLine, report: ClaimsReport, currency: str) -> str:
     return (
         f"<h2 id='claim-{line.id}'>Claim {line.id}: {_e(line.benefit_name)}, {_e(line.period.isoformat())}</h2>"
         f"<table>{rows}</table><h3>Evidence</h3><table><tr><th>Period</th><th>Value</th><th>Source</th>"
-        f"<th>Sync run</th><th>Validation</th></tr>{evidence}</table>"
+        f"<th>Where in the source</th><th>Sync run</th><th>Validation</th></tr>{evidence}</table>"
         f"<h3>Sign-off history</h3><table><tr><th>When</th><th>Who</th><th>Role</th><th>Decision</th>"
         f"<th>Comment</th></tr>{history}</table>"
     )

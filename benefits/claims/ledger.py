@@ -246,18 +246,22 @@ def orphan_claims(session: Session) -> list[models.Claim]:
 
 
 def metric_observations(session: Session, metric: str) -> pd.DataFrame:
-    """A metric's observations with their source and sync run, one per period (the latest loaded wins)."""
+    """A metric's observations with their source, place in it and sync run, one per period (the latest loaded
+    wins)."""
     query = (
         select(
             models.Observation.period,
             models.Observation.value,
             models.Observation.source,
             models.Observation.sync_run_id,
+            models.Observation.source_ref,
         )
         .where(models.Observation.metric == metric)
         .order_by(models.Observation.period, models.Observation.id)
     )
-    frame = pd.DataFrame(session.execute(query).all(), columns=["period", "value", "source", "sync_run_id"])
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["period", "value", "source", "sync_run_id", "source_ref"]
+    )
     return frame.drop_duplicates("period", keep="last").reset_index(drop=True)
 
 

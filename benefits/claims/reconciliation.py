@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -32,12 +33,14 @@ ORPHAN = "orphan"  # its benefit left the register: no evidence to set it agains
 
 @dataclass(frozen=True)
 class EvidenceLine:
-    """One observation a figure rests on, with the sync run that loaded it."""
+    """One observation a figure rests on, with its place in the source and the sync run that loaded it."""
 
     period: dt.date
     value: Decimal
     source: str
     sync_run_id: int
+    source_ref: str | None = None
+    """Where in the source: file:line, table key, URL and cursor (None for rows loaded before lineage was kept)."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,9 @@ def is_ledger_metric(metric: str) -> bool:
 def evidence_lines(benefit: Benefit, observations: pd.DataFrame, period: dt.date) -> tuple[EvidenceLine, ...]:
     """The observations that make the tracked quantity at ``period`` (see :func:`realisation.tracked_value`).
 
-    ``observations`` has columns ``period``, ``value``, ``source`` and ``sync_run_id``, one row per
-    period. A cumulative metric uses every period after the baseline date up to ``period``; a
-    level metric uses the latest one.
+    ``observations`` has columns ``period``, ``value``, ``source``, ``sync_run_id`` and (optionally)
+    ``source_ref``, one row per period. A cumulative metric uses every period after the baseline date up to
+    ``period``; a level metric uses the latest one.
     """
     if observations.empty:
         return ()
@@ -83,9 +86,14 @@ def evidence_lines(benefit: Benefit, observations: pd.DataFrame, period: dt.date
     if benefit.measure is Measure.level:
         window = window.tail(1)
     return tuple(
-        EvidenceLine(row.day, from_float(row.value), str(row.source), int(row.sync_run_id))
+        EvidenceLine(row.day, from_float(row.value), str(row.source), int(row.sync_run_id), _ref(row))
         for row in window.itertuples(index=False)
     )
+
+
+def _ref(row: Any) -> str | None:
+    ref = getattr(row, "source_ref", None)
+    return ref if isinstance(ref, str) and ref else None
 
 
 def evidence(benefit: Benefit, observations: pd.DataFrame, period: dt.date) -> Evidence:
