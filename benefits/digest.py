@@ -7,19 +7,34 @@ yields the items it finds: a re-baselining or a status change since the previous
 forecast that failed, actions past their due date (``benefits.commentary``), rows of the benefit's
 metric held in quarantine. A new kind of news is one more source function; the digest's text, its
 delivery and the CLI stay as they are.
+
+Asked to (``--attach-pack``, or ``attach_pack: true`` in notify.yaml), every e-mail carries the
+steering pack as PDF (``benefits.report``, printed once by headless Chromium, ``benefits.report_pdf``);
+the webhook's text has no attachment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsWarning, ConfigError
-from benefits.notify import NOTIFY_FILE, NotifySettings, load_notify, post_webhook, send_email, smtp_session
+from benefits.notify import (
+    NOTIFY_FILE,
+    Attachment,
+    NotifySettings,
+    load_notify,
+    post_webhook,
+    send_email,
+    smtp_session,
+)
 from benefits.status import REBASELINED, Position, positions, rebaseline_text
 from benefits.store import repository
 from benefits.workspace import Workspace
@@ -144,41 +159,98 @@ def digests(session: Session, as_of: dt.date, sources: Iterable[ItemSource] = SO
 
 
 def sending_settings(ws: Workspace) -> NotifySettings:
-    """notify.yaml, checked to name an SMTP server or a webhook (ConfigError otherwise); `benefits run
-    --digest` reads it before the run, so a broken file fails before an hour of work."""
+    """notify.yaml, checked to name an SMTP server or a webhook (ConfigError otherwise) and, when it asks for the
+    pack to be attached, that Chromium is there to print it; `benefits run --digest` reads it before the run,
+    so a broken file fails before an hour of work."""
     settings = load_notify(ws.config_dir)
     if settings.smtp is None and settings.webhook is None:
         raise ConfigError(
             f"{ws.config_dir / NOTIFY_FILE}: no smtp server or webhook to send the digest through "
             "(docs/pack.md shows an example; `benefits digest --dry-run` prints the digest)"
         )
+    if settings.attach_pack:
+        pack_printer(ws, settings)
     return settings
 
 
+def pack_printer(ws: Workspace, settings: NotifySettings, chromium: str | None = None) -> Path:
+    """The Chromium that prints the pack attached to each e-mail (``chromium``, else ``BENEFITS_CHROMIUM``, else
+    one on the PATH); ConfigError when notify.yaml has no SMTP server, BenefitsError when Chromium is missing."""
+    if settings.smtp is None:
+        raise ConfigError(
+            f"{ws.config_dir / NOTIFY_FILE}: the steering pack is attached to e-mails, and there is no smtp "
+            "server to send them through"
+        )
+    from benefits.report_pdf import CHROMIUM_ENV, find_chromium
+
+    return find_chromium(chromium or os.environ.get(CHROMIUM_ENV))
+
+
 def send_digest(
-    ws: Workspace, as_of: dt.date, echo: Echo, dry_run: bool = False, settings: NotifySettings | None = None
+    ws: Workspace,
+    as_of: dt.date,
+    echo: Echo,
+    dry_run: bool = False,
+    settings: NotifySettings | None = None,
+    attach_pack: bool = False,
+    chromium: str | None = None,
 ) -> None:
     """Send each owner their digest at ``as_of`` by e-mail and/or webhook (``settings``, default notify.yaml);
-    with ``dry_run``, print what would be sent instead. NotifyError (one line naming the server) when
+    with ``dry_run``, print what would be sent instead. With ``attach_pack`` (or notify.yaml's ``attach_pack``)
+    every e-mail carries the steering pack at ``as_of`` as PDF, printed by ``chromium`` (see
+    :func:`pack_printer`, checked before the store is read). NotifyError (one line naming the server) when
     delivery fails."""
     if settings is None:
         settings = load_notify(ws.config_dir) if dry_run else sending_settings(ws)
+    attach = attach_pack or settings.attach_pack
+    browser = pack_printer(ws, settings, chromium) if attach and not dry_run else None
     ws.ensure_current()
     with ws.sessions() as session:
         found = digests(session, as_of)
         stored = repository.portfolio(session)
+        html = _pack_html(session, as_of) if browser is not None and found else None
     portfolio = stored.name if stored else "Portfolio"
     if not found:
         echo(f"digest: no owner has news at {as_of.isoformat()}; nothing sent")
         return
     if dry_run:
         for digest in found:
-            echo(_preview(digest, settings, portfolio, as_of))
+            echo(_preview(digest, settings, portfolio, as_of, attach))
         return
-    _deliver(found, settings, portfolio, as_of, echo)
+    attachments = (_pack_pdf(html, browser, as_of),) if html is not None and browser is not None else ()
+    _deliver(found, settings, portfolio, as_of, echo, attachments)
 
 
-def _deliver(found: list[Digest], settings: NotifySettings, portfolio: str, as_of: dt.date, echo: Echo) -> None:
+def pack_filename(as_of: dt.date) -> str:
+    """The name of the steering pack attached to the digest's e-mails."""
+    return f"steering-pack-{as_of.isoformat()}.pdf"
+
+
+def _pack_html(session: Session, as_of: dt.date) -> str:
+    from benefits.report import steering_pack
+
+    return steering_pack(session, as_of)
+
+
+def _pack_pdf(html: str, chromium: Path, as_of: dt.date) -> Attachment:
+    """The steering pack printed to PDF once, for every e-mail."""
+    from benefits.report_pdf import print_pdf
+
+    with tempfile.TemporaryDirectory(prefix="benefits-digest-") as folder:
+        out = Path(folder) / pack_filename(as_of)
+        print_pdf(html, out, chromium)
+        return Attachment(out.name, out.read_bytes(), "application/pdf")
+
+
+def _deliver(
+    found: list[Digest],
+    settings: NotifySettings,
+    portfolio: str,
+    as_of: dt.date,
+    echo: Echo,
+    attachments: tuple[Attachment, ...] = (),
+) -> None:
+    attached = "".join(f", with {a.filename} ({len(a.content) // 1024} KiB)" for a in attachments)
     if settings.smtp is not None:
         addressed = [(d, settings.address(d.owner)) for d in found]
         for digest, address in addressed:
@@ -187,25 +259,29 @@ def _deliver(found: list[Digest], settings: NotifySettings, portfolio: str, as_o
         with smtp_session(settings.smtp) as client:
             for digest, address in addressed:
                 if address is not None:
-                    send_email(client, settings.smtp, address, digest.subject(as_of), digest.text(portfolio, as_of))
-                    echo(f"digest e-mailed to {digest.owner} <{address}>: {_count(len(digest.items), 'item')}")
+                    text = digest.text(portfolio, as_of)
+                    send_email(client, settings.smtp, address, digest.subject(as_of), text, attachments)
+                    echo(
+                        f"digest e-mailed to {digest.owner} <{address}>: {_count(len(digest.items), 'item')}{attached}"
+                    )
     if settings.webhook is not None:
         for digest in found:
             post_webhook(settings.webhook, digest.text(portfolio, as_of))
         echo(f"digest posted to webhook {settings.webhook.server}: {_count(len(found), 'owner')}")
 
 
-def _preview(digest: Digest, settings: NotifySettings, portfolio: str, as_of: dt.date) -> str:
-    """What would be sent to one owner: where to, the subject and the text."""
+def _preview(digest: Digest, settings: NotifySettings, portfolio: str, as_of: dt.date, attach: bool) -> str:
+    """What would be sent to one owner: where to, the subject, the attachment and the text."""
     address = settings.address(digest.owner)
     ways = []
     if settings.smtp is not None or not settings.webhook:
         ways.append(f"e-mail to {address}" if address else f"no e-mail ({_no_address(digest.owner)})")
     if settings.webhook is not None:
         ways.append(f"webhook {settings.webhook.server}")
+    attached = f"attachment: {pack_filename(as_of)} (the steering pack, printed when sent)\n" if attach else ""
     return (
         f"--- to {digest.owner}: {'; '.join(ways)}\n"
-        f"subject: {digest.subject(as_of)}\n\n{digest.text(portfolio, as_of)}\n"
+        f"subject: {digest.subject(as_of)}\n{attached}\n{digest.text(portfolio, as_of)}\n"
     )
 
 

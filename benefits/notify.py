@@ -1,8 +1,9 @@
 """notify.yaml and the two ways a message leaves: e-mail through an SMTP server, and a chat webhook.
 
 notify.yaml (in the config folder) holds an ``smtp`` server, a ``webhook`` (Teams/Slack style: a
-JSON ``{"text": ...}`` posted to its URL), or both, and ``owners``: each owner's e-mail address by
-the name the register gives them. ``${NAME}`` in any ``smtp`` or ``webhook`` value is filled from
+JSON ``{"text": ...}`` posted to its URL), or both, ``owners``: each owner's e-mail address by
+the name the register gives them, and ``attach_pack: true`` to attach the steering pack (PDF) to
+every e-mail. ``${NAME}`` in any ``smtp`` or ``webhook`` value is filled from
 the environment, as in connectors.yaml (``benefits.plugins.secrets``); the password and the webhook
 URL (whose path is its token) are secrets and never appear in a message: a failure names the
 server (``host:port``, or the webhook's scheme and host) and why, in one line.
@@ -15,8 +16,9 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Literal
@@ -77,6 +79,8 @@ class NotifySettings(BaseModel):
     webhook: WebhookSettings | None = None
     owners: dict[str, Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = {}
     """Each owner's e-mail address, by the name the register gives them."""
+    attach_pack: bool = False
+    """Attach the steering pack, printed to PDF, to every e-mail (as ``benefits digest --attach-pack``)."""
 
     def address(self, owner: str) -> str | None:
         """The owner's e-mail address: from ``owners``, or the owner itself when the register gives an address."""
@@ -131,11 +135,30 @@ def smtp_session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
             client.close()
 
 
-def send_email(client: smtplib.SMTP, settings: SmtpSettings, to: str, subject: str, body: str) -> None:
-    """E-mail ``body`` (plain text) to ``to`` through an open :func:`smtp_session`."""
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail."""
+
+    filename: str
+    content: bytes
+    mime_type: str  # e.g. application/pdf
+
+
+def send_email(
+    client: smtplib.SMTP,
+    settings: SmtpSettings,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """E-mail ``body`` (plain text), with ``attachments``, to ``to`` through an open :func:`smtp_session`."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.sender, to, subject
     message.set_content(body)
+    for attachment in attachments:
+        maintype, subtype = attachment.mime_type.split("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     with _smtp_errors(settings):
         client.send_message(message)
 
@@ -172,7 +195,9 @@ def _smtp_errors(settings: SmtpSettings) -> Iterator[None]:
         raise NotifyError(_smtp_line(settings, f"refused the recipient {refused}")) from None
     except (smtplib.SMTPException, OSError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise NotifyError(_smtp_line(settings, reason[:1].lower() + reason[1:])) from None
+        if not reason[:2].isupper():  # "Connection refused" reads on after a colon; "SMTP AUTH ..." keeps its case
+            reason = reason[:1].lower() + reason[1:]
+        raise NotifyError(_smtp_line(settings, reason)) from None
 
 
 def _smtp_line(settings: SmtpSettings, problem: str) -> str:

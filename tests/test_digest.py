@@ -3,8 +3,11 @@ HTTP server); --dry-run prints it; delivery failures end in one line naming the 
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -17,10 +20,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner, Result
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from benefits.cli import main
 
 from . import dashboard_data as dd
+from .test_dashboard_browser import CHROMIUM
 
 SECRET = "s3cret-Passw0rd"
 TOKEN = "T0KEN-in-the-path"
@@ -205,6 +213,13 @@ def test_smtp_failures_end_in_one_line_naming_the_server(store: tuple[Path, str]
     )
     assert SECRET not in result.output and smtp[0].messages == []
 
+    starttls = _smtp_yaml(smtp[1]).replace("security: none", "security: starttls")  # a server without TLS
+    result = _digest(store, notify=starttls, env={"SMTP_PASSWORD": SECRET})
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: SMTP server 127.0.0.1:{smtp[1]}: STARTTLS extension not supported by server.\n",
+    )
+
 
 def test_digest_is_posted_to_a_real_webhook_as_json_text(store: tuple[Path, str], webhook: ThreadingHTTPServer) -> None:
     port = webhook.server_address[1]
@@ -283,3 +298,118 @@ def test_the_weekly_run_sends_the_digest_at_its_end(
     assert f"digest posted to webhook http://127.0.0.1:{port}: " in result.output
     texts = [payload["text"] for _, _, payload in webhook.posts]  # type: ignore[attr-defined]
     assert any("data stale: no new data for ledger.contractor_savings" in text for text in texts)
+
+
+# -- the steering pack attached; STARTTLS and implicit TLS with a certificate made here ------------------------
+
+
+@pytest.mark.browser
+def test_the_steering_pack_is_attached_as_pdf_when_asked_by_option_or_notify_yaml(
+    store: tuple[Path, str], smtp: tuple[_Mailbox, int]
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    mailbox, port = smtp
+    env = {"SMTP_PASSWORD": SECRET, "BENEFITS_CHROMIUM": str(CHROMIUM)}
+    result = _digest(store, "--attach-pack", notify=_smtp_yaml(port), env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split(", with ")[0] for line in lines] == [
+        "digest e-mailed to Finance operations <finance.ops@example.com>: 2 items",
+        "digest e-mailed to Sales <sales@example.com>: 1 item",
+    ]
+    assert all(", with steering-pack-2025-07-07.pdf (" in line and line.endswith(" KiB)") for line in lines)
+    result = _digest(store, notify=_smtp_yaml(port) + "attach_pack: true\n", env=env)  # the same, set in notify.yaml
+    assert result.exit_code == 0, result.output
+    assert len(mailbox.messages) == 4
+    for _, message in mailbox.messages:
+        body = message.get_body(("plain",))
+        assert body is not None and "your benefits in Dashboard fixture portfolio" in body.get_content()
+        [pack] = list(message.iter_attachments())
+        assert (pack.get_content_type(), pack.get_filename()) == ("application/pdf", "steering-pack-2025-07-07.pdf")
+        assert pack.get_content().startswith(b"%PDF-")
+
+
+def test_an_attached_pack_is_previewed_and_needs_an_smtp_server_and_chromium(
+    store: tuple[Path, str], smtp: tuple[_Mailbox, int], tmp_path: Path
+) -> None:
+    result = _digest(store, "--attach-pack", "--dry-run", notify=_smtp_yaml(smtp[1]), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 0, result.output
+    assert "attachment: steering-pack-2025-07-07.pdf (the steering pack, printed when sent)\n" in result.output
+    result = _digest(store, "--attach-pack", notify="webhook:\n  url: http://127.0.0.1:9/digest\n")
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: {store[0] / 'notify.yaml'}: the steering pack is attached to e-mails, and there is no smtp "
+        "server to send them through\n",
+    )
+    missing = str(tmp_path / "no-chromium")
+    env = {"SMTP_PASSWORD": SECRET, "BENEFITS_CHROMIUM": missing}
+    result = _digest(store, notify=_smtp_yaml(smtp[1]) + "attach_pack: true\n", env=env)
+    assert result.exit_code == 1 and result.output.startswith(f"error: Chromium not found at {missing}: ")
+    assert smtp[0].messages == []  # refused before anything was sent
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and its key), made here with cryptography."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert, private = folder / "cert.pem", folder / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert, private
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_digest_is_emailed_over_starttls_and_implicit_tls_and_an_untrusted_certificate_is_refused(
+    store: tuple[Path, str], tmp_path: Path, security: str
+) -> None:
+    cert, key = _certificate(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    mailbox, port = _Mailbox(), _free_port()
+    if security == "starttls":  # plain connection, then STARTTLS, required before AUTH and MAIL
+        controller = Controller(
+            mailbox,
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=_authenticate,
+            tls_context=server_tls,
+            require_starttls=True,
+        )
+    else:  # TLS from the first byte (SMTPS); aiosmtpd counts only STARTTLS as TLS for AUTH, hence auth_require_tls
+        controller = Controller(
+            mailbox,
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=_authenticate,
+            ssl_context=server_tls,
+            auth_require_tls=False,
+        )
+    controller.start()
+    try:
+        notify = _smtp_yaml(port).replace("security: none", f"security: {security}")
+        result = _digest(store, notify=notify, env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(cert)})
+        assert result.exit_code == 0, result.output
+        assert [to for to, _ in mailbox.messages] == [["finance.ops@example.com"], ["sales@example.com"]]
+        untrusted = _digest(store, notify=notify, env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(tmp_path / "x")})
+    finally:
+        controller.stop()
+    assert untrusted.exit_code == 1 and untrusted.output.count("\n") == 1
+    assert untrusted.output.startswith(f"error: SMTP server 127.0.0.1:{port}: ")
+    assert "certificate verify failed" in untrusted.output and SECRET not in untrusted.output
+    assert len(mailbox.messages) == 2  # nothing more was sent
