@@ -34,11 +34,14 @@ class Workspace:
 
     config_dir: Path = field(default_factory=lambda: Path(os.environ.get("BENEFITS_CONFIG", DEFAULT_CONFIG_DIR)))
     database_url: str = field(default_factory=db.database_url)
+    creates_database: bool = False
+    """Whether a SQLite file that does not exist yet may be created (``init``, ``run``, ``db upgrade``); the other
+    commands refuse it in one line rather than leave an empty file behind a mistyped ``--database``."""
 
     @cached_property
     def engine(self) -> Engine:
-        """The store's engine."""
-        return db.make_engine(self.database_url)
+        """The store's engine (see ``creates_database``)."""
+        return db.make_engine(self.database_url, create=self.creates_database)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

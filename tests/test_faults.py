@@ -381,6 +381,37 @@ def test_a_sqlite_path_whose_folder_does_not_exist_is_refused_and_no_folder_is_m
     assert result.exit_code == 0 and (work / "data" / "b.db").is_file()
 
 
+def test_a_sqlite_file_that_does_not_exist_is_refused_by_every_command_but_init_and_run(
+    demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    typo = ["--config", str(demo_config), "--database", "sqlite:///./typo.db"]
+    refused = (
+        "error: no SQLite database at ./typo.db: create it with `benefits init` (or `benefits run`), "
+        "or check the path in --database or BENEFITS_DATABASE_URL\n"
+    )
+    for command in (["status"], ["metrics"], ["claims", "list"], ["serve"], ["sync"], ["forecast"], ["value"]):
+        result = CliRunner().invoke(main, [*typo, *command])
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", refused), command
+    doctor = CliRunner().invoke(main, [*typo, "doctor"])
+    assert doctor.exit_code == 1
+    assert doctor.output.splitlines() == ["fail  database  no SQLite file at ./typo.db; to recover: `benefits init`"]
+    assert list(work.iterdir()) == []  # no file made by any of them
+
+    # the README's start: `init --demo`, then `run`; and a first `run` without `init` creates the store too
+    assert CliRunner().invoke(main, ["--config", "config", "init", "--demo"]).exit_code == 0
+    assert (work / "benefits.db").is_file()
+    ran: list[str] = []
+    monkeypatch.setattr(pipeline, "weekly_run", lambda ws, *args, **kwargs: ran.append(ws.database_url) or True)
+    result = CliRunner().invoke(main, [*typo, "run"])
+    assert (result.exit_code, result.stdout) == (0, "database sqlite:///./typo.db created\n"), result.output
+    assert ran == ["sqlite:///./typo.db"] and (work / "typo.db").is_file()
+    status = CliRunner().invoke(main, [*typo, "status"])
+    assert status.exit_code == 0, status.output
+
+
 # -- the PostgreSQL server restarted under a sync --------------------------------------------------------------------
 
 RESTART = "BENEFITS_TEST_RESTART_POSTGRES"

@@ -36,12 +36,16 @@ class _Group(click.Group):
             sys.exit(1)
 
 
-def workspace(ctx: click.Context) -> Workspace:
-    """The workspace named by the root options --config and --database (or their defaults)."""
+def workspace(ctx: click.Context, creates_database: bool = False) -> Workspace:
+    """The workspace named by the root options --config and --database (or their defaults).
+
+    Only the commands that create the store (``init``, ``run``, ``db upgrade``) pass ``creates_database``: for the
+    others a SQLite file that does not exist is an error, not a new empty file.
+    """
     from benefits.workspace import Workspace
 
     options = ctx.find_root().params
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"creates_database": creates_database}
     if options.get("config"):
         kwargs["config_dir"] = Path(options["config"])
     if options.get("database"):
@@ -151,7 +155,7 @@ def init(ctx: click.Context, demo: bool, reason: str, user: str | None) -> None:
     from benefits.store import repository
     from benefits.users import acting_user
 
-    ws = workspace(ctx)
+    ws = workspace(ctx, creates_database=True)
     if demo:
         copied = ws.copy_demo_config()
         click.echo(
@@ -181,7 +185,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply database migrations up to the latest schema."""
-    ws = workspace(ctx)
+    ws = workspace(ctx, creates_database=True)
     ws.upgrade()
     click.echo(f"database {ws.safe_url} is at the latest schema")
 
@@ -263,7 +267,7 @@ def run(
     from benefits.cli.report import pack_browser, write_pack
     from benefits.users import acting_user
 
-    ws = workspace(ctx)
+    ws = workspace(ctx, creates_database=True)
     chromium = os.environ.get("BENEFITS_CHROMIUM")
     if pack is not None:
         pack_browser(pack, chromium, "--pack")  # before an hour of work

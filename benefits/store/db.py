@@ -42,18 +42,20 @@ def database_url(url: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     """Create an engine; SQLite connections get WAL, a busy timeout and foreign keys.
 
     ConfigError naming the database kind when SQLAlchemy has no dialect for it or its driver is not installed,
     and naming the folder when a SQLite file's folder does not exist: SQLite creates a missing file (that is how
-    ``benefits init`` makes one), but a folder is never made, so a mistyped path is not silently created.
+    ``benefits init`` makes one), but a folder is never made, so a mistyped path is not silently created. With
+    ``create=False`` (the commands that only read or add to a store) a missing SQLite file is refused too, in one
+    line naming it and how to create it. A PostgreSQL URL is not checked here: its server says what is missing.
     """
     resolved = database_url(url)
     parsed = make_url(resolved)
     try:
         if parsed.get_backend_name() == "sqlite":
-            _check_sqlite_folder(parsed.database)
+            _check_sqlite_file(parsed.database, create)
             engine = create_engine(resolved)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
@@ -64,8 +66,9 @@ def make_engine(url: str | None = None) -> Engine:
         raise ConfigError(f"the database driver of {parsed.drivername} URLs is not installed ({exc})") from None
 
 
-def _check_sqlite_folder(database: str | None) -> None:
-    """ConfigError naming the folder when the SQLite file ``database`` would be in a folder that does not exist."""
+def _check_sqlite_file(database: str | None, create: bool) -> None:
+    """ConfigError naming the path when the SQLite file ``database`` would be in a folder that does not exist, or
+    when it does not exist and ``create`` is False."""
     if not database or database == ":memory:" or database.startswith("file:"):  # in memory, or a URI SQLite reads
         return
     folder = Path(database).parent
@@ -73,6 +76,11 @@ def _check_sqlite_folder(database: str | None) -> None:
         raise ConfigError(
             f"the SQLite database {database}: its folder {folder} does not exist; "
             "check the path in --database or BENEFITS_DATABASE_URL, or create the folder first"
+        )
+    if not create and not Path(database).exists():
+        raise ConfigError(
+            f"no SQLite database at {database}: create it with `benefits init` (or `benefits run`), "
+            "or check the path in --database or BENEFITS_DATABASE_URL"
         )
 
 
