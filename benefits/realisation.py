@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from benefits.register import Benefit, Direction, ExplicitProfile, Measure, ValueType
@@ -67,40 +69,44 @@ def planned_fraction(benefit: Benefit, start: dt.date, at: dt.date) -> float:
     return _shape(benefit.profile == "s_curve", (at - start).days / (benefit.target.date - start).days)
 
 
-def _logistic(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-S_CURVE_STEEPNESS * (v - 0.5)))
+def _logistic(values: Iterable[float]) -> list[float]:
+    exp = math.exp
+    return [1.0 / (1.0 + exp(-S_CURVE_STEEPNESS * (v - 0.5))) for v in values]
 
 
-_S_LOW, _S_HIGH = _logistic(0.0), _logistic(1.0)
+_S_LOW, _S_HIGH = _logistic([0.0, 1.0])
+
+
+def _shares(s_curve: bool, xs: list[float]) -> list[float]:
+    """The share planned at each of ``xs`` (0..1 of the way from the start to the target date)."""
+    if not s_curve:
+        return xs
+    low, scale = _S_LOW, _S_HIGH - _S_LOW
+    return [(v - low) / scale for v in _logistic(xs)]
 
 
 def _shape(s_curve: bool, x: float) -> float:
     """The share planned at ``x`` (0..1) of the way from the start to the target date."""
-    return (_logistic(x) - _S_LOW) / (_S_HIGH - _S_LOW) if s_curve else x
+    return _shares(s_curve, [x])[0]
 
 
 def planned_value(benefit: Benefit, start: dt.date, at: dt.date) -> float:
     """The planned tracked quantity Q at ``at`` (baseline before ``start``, target after its date)."""
-    return _plan(benefit, start)(at)
+    return _planned_values(benefit, start, [at.toordinal()])[0]
 
 
-def _plan(benefit: Benefit, start: dt.date) -> Callable[[dt.date], float]:
-    """:func:`planned_value` as a function of the date, its constants worked out once (for many dates)."""
+def _planned_values(benefit: Benefit, start: dt.date, days: Sequence[int]) -> list[float]:
+    """:func:`planned_value` at each of ``days`` (proleptic ordinals, in order), its constants worked out once."""
     base, target, end = benefit.baseline.value, benefit.target.value, benefit.target.date
     if isinstance(benefit.profile, ExplicitProfile):
         anchors = [(start, base)] + [(p.date, p.value) for p in benefit.profile.points if p.date > start]
         anchors.append((end, target))
-        return lambda at: _interpolate(anchors, at)
-    s_curve, span = benefit.profile == "s_curve", (end - start).days
-
-    def value(at: dt.date) -> float:
-        if at <= start:
-            return base
-        if at >= end:
-            return target
-        return base + (target - base) * _shape(s_curve, (at - start).days / span)
-
-    return value
+        return [_interpolate(anchors, at) for at in map(dt.date.fromordinal, days)]
+    first, last = start.toordinal(), end.toordinal()
+    before, after = bisect_right(days, first), bisect_left(days, last)  # the baseline up to the start, then the target
+    span, gain = last - first, target - base
+    shares = _shares(benefit.profile == "s_curve", [(day - first) / span for day in days[before:after]])
+    return [base] * before + [base + gain * share for share in shares] + [target] * (len(days) - after)
 
 
 def planned_to_date(benefit: Benefit, start: dt.date, at: dt.date) -> float:
@@ -205,11 +211,17 @@ def improvements(benefit: Benefit, points: Iterable[tuple[dt.date, float]]) -> l
 def planned_points(benefit: Benefit, start: dt.date, until: dt.date) -> list[tuple[dt.date, float]]:
     """The planned improvement weekly after ``start`` up to ``until``: every week to the target date, the
     target date itself, then ``until`` (the plan holds the target from its date on)."""
-    end = min(until, benefit.target.date)
-    dates = [start + PLAN_STEP * k for k in range(1, (end - start).days // PLAN_STEP.days + 1)]
-    dates += [d for d in (end, until) if start < d and (not dates or d > dates[-1])]
-    plan, direction, base = _plan(benefit, start), sign(benefit), benefit.baseline.value
-    return [(d, float(direction * (plan(d) - base))) for d in dates]  # improvement_of inlined, per week
+    days, improved = _planned_weeks(benefit, start, until)
+    return list(zip(map(dt.date.fromordinal, days), improved, strict=True))
+
+
+def _planned_weeks(benefit: Benefit, start: dt.date, until: dt.date) -> tuple[list[int], list[float]]:
+    """:func:`planned_points` as two lists: the days (proleptic ordinals) and the improvements."""
+    first, end = start.toordinal(), min(until, benefit.target.date).toordinal()
+    days = list(range(first + PLAN_STEP.days, end + 1, PLAN_STEP.days))
+    days += [d for d in (end, until.toordinal()) if first < d and (not days or d > days[-1])]
+    direction, base = sign(benefit), benefit.baseline.value  # improvement_of inlined, per week
+    return days, [float(direction * (v - base)) for v in _planned_values(benefit, start, days)]
 
 
 @dataclass(frozen=True)
@@ -219,38 +231,48 @@ class Banking:
     sampling, float."""
 
     amount: bool  # an amount: the latest step's improvement; else a run-rate accrued over the days
-    edges: list[dt.date]  # ``since`` then each step's date (an amount: the steps' dates)
+    edges: list[int]  # ``since`` then each step's day (an amount: the steps' days), as proleptic ordinals
     totals: list[Any]  # a run-rate: improvement x days accrued up to each edge; an amount: each step's improvement
     rates: list[Any]  # a run-rate: each step's improvement (the rate over the days before it)
-    number: Any  # Decimal (``money.from_float``) or float
+    number: Any  # one float as Decimal (``money.from_float``) or as float
+    numbers: Any  # many floats at once, alike (``money.from_floats``)
     zero: Any
 
     def at(self, days: Iterable[dt.date]) -> list[Any]:
         """Banked by the end of each day of ``days``: improvement (amount) or improvement-years (run-rate)."""
+        edges, totals = self.edges, self.totals
         if self.amount:
             return [
-                self.number(self.totals[k - 1]) if (k := bisect_right(self.edges, day)) else self.zero for day in days
+                self.number(totals[k - 1]) if (k := bisect_right(edges, day.toordinal())) else self.zero for day in days
             ]
         out = []
-        for day in days:
-            k = bisect_left(self.edges, day)
+        for day in map(dt.date.toordinal, days):
+            k = bisect_left(edges, day)
             if k == 0:
                 out.append(self.zero)
-            elif k == len(self.edges):
-                out.append(self.totals[-1] / YEAR_DAYS)
+            elif k == len(edges):
+                out.append(totals[-1] / YEAR_DAYS)
             else:
-                out.append((self.totals[k - 1] + self.rates[k - 1] * (day - self.edges[k - 1]).days) / YEAR_DAYS)
+                out.append((totals[k - 1] + self.rates[k - 1] * (day - edges[k - 1])) / YEAR_DAYS)
         return out
 
     def extended(self, steps: Sequence[tuple[dt.date, float]]) -> Banking:
         """This banking continued by ``steps`` (dated improvements after its last date, in date order)."""
-        dates = [d for d, _ in steps]
+        if not steps:
+            return self
+        dates, values = zip(*steps, strict=True)
+        return self.continued(list(map(dt.date.toordinal, dates)), values)
+
+    def continued(self, days: Sequence[int], values: Sequence[float]) -> Banking:
+        """:meth:`extended` by improvements ``values`` at ``days`` (proleptic ordinals, after its last)."""
         if self.amount:  # read as Decimal only where asked
-            return replace(self, edges=self.edges + dates, totals=self.totals + [value for _, value in steps])
-        rates, totals = [self.number(value) for _, value in steps], list(self.totals)
-        for before, day, rate in zip([self.edges[-1], *dates], dates, rates, strict=False):
-            totals.append(totals[-1] + rate * (day - before).days)
-        return replace(self, edges=self.edges + dates, totals=totals, rates=self.rates + rates)
+            return replace(self, edges=[*self.edges, *days], totals=[*self.totals, *values])
+        rates = self.numbers(values)
+        gaps = map(operator.sub, days, [self.edges[-1], *days[:-1]])
+        # totals[-1] + rate x days, step after step (itertools runs the loop; the same operations in the same order)
+        totals = accumulate(map(operator.mul, rates, gaps), initial=self.totals[-1])
+        next(totals)
+        return replace(self, edges=[*self.edges, *days], totals=[*self.totals, *totals], rates=self.rates + rates)
 
 
 def banking(benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.date, exact: bool = True) -> Banking:
@@ -262,13 +284,29 @@ def banking(benefit: Benefit, steps: Sequence[tuple[dt.date, float]], since: dt.
     and banks ``improvement x days / 365``; a date inside that stretch banks its share of the days,
     and nothing accrues after the last step. ``exact``: each improvement crosses into Decimal once
     (``money.from_float``) and is added up as Decimal; else floats (the roll-up's sampling)."""
-    from benefits.claims.money import from_float  # the one float-to-Decimal boundary
+    return _empty(benefit, since, exact).extended(steps)
+
+
+def planned_banking(benefit: Benefit, start: dt.date, until: dt.date) -> Banking:
+    """What the planned profile banks from ``start`` (exact): :func:`banking` of :func:`planned_points`."""
+    days, improved = _planned_weeks(benefit, start, until)
+    return _empty(benefit, start, True).continued(days, improved)
+
+
+def _empty(benefit: Benefit, since: dt.date, exact: bool) -> Banking:
+    """A banking with no steps yet (see :func:`banking`)."""
+    from benefits.claims.money import from_float, from_floats  # the one float-to-Decimal boundary
 
     number: Any = from_float if exact else float
+    numbers: Any = from_floats if exact else _floats
     zero = number(0.0)
     if value_type(benefit) is ValueType.amount:
-        return Banking(True, [], [], [], number, zero).extended(steps)
-    return Banking(False, [since], [zero], [], number, zero).extended(steps)
+        return Banking(True, [], [], [], number, numbers, zero)
+    return Banking(False, [since.toordinal()], [zero], [], number, numbers, zero)
+
+
+def _floats(values: Iterable[float]) -> list[float]:
+    return list(map(float, values))
 
 
 def banked(

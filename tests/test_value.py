@@ -24,7 +24,7 @@ from benefits.value.cases import BenefitSeries, InitiativeInput, PathPoint, Sett
 from benefits.value.fiscal import fiscal_year, fiscal_year_of, fiscal_years
 from benefits.value.investment import spent_by
 from benefits.value.returns import discount_factor, payback, returns
-from benefits.value.rollup import band, rollup
+from benefits.value.rollup import band, rollup, standard_normals
 
 from .conftest import DEMO_CONFIG
 
@@ -242,6 +242,17 @@ def test_benefits_of_one_metric_share_one_draw_and_independent_metrics_diversify
     assert apart == pytest.approx([200 - 20 * 2**0.5, 200, 200 + 20 * 2**0.5], rel=0.01)
     comonotone = band(two, np.array([0, 1]), 2, 1.0, 4000, 1)[:, 0]
     assert comonotone == pytest.approx(together, rel=0.01)  # correlation 1: as if one metric
+
+
+def test_bands_of_fewer_metrics_read_the_same_draws_from_one_shared_stream() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    values = np.sort(rng.uniform(0, 1000, (5, 2, 3)), axis=2)  # five benefits, two years: P10, P50, P90
+    column = np.array([0, 1, 1, 2, 0])  # on three metrics, two of them shared
+    alone = band(values, column, 3, 0.5, 500, 11)  # the band's own draws of its seed
+    shared = band(values, column, 3, 0.5, normals=standard_normals(500, 40, 11))  # a stream drawn for 40 metrics
+    assert np.array_equal(alone, shared)  # the very same figures, not merely close
 
 
 # --- `benefits value` on the demo, and storage on SQLite and PostgreSQL ------------------------

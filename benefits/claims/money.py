@@ -8,6 +8,7 @@ round-trips the float, i.e. the value the source wrote (``0.1`` stays ``0.1``, n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -20,6 +21,11 @@ PENNY = 2  # decimal places of money shown for reading: to the penny (cent)
 def from_float(value: float) -> Decimal:
     """A stored float (observation value, share, price per unit) as the Decimal it was written as."""
     return Decimal(str(value))
+
+
+def from_floats(values: Iterable[float]) -> list[Decimal]:
+    """:func:`from_float` of each value (the same Decimals, converted in one pass for many readings)."""
+    return list(map(Decimal, map(str, values)))
 
 
 def written_currency(text: str) -> str | None:

@@ -118,27 +118,32 @@ def horizon_of(initiative: InitiativeInput, start: dt.date, settings: Settings) 
     return fiscal_year(first + settings.appraisal_years - 1, settings.fiscal_year_start_month).end
 
 
-def planned_steps(series: BenefitSeries, horizon: dt.date) -> Steps:
-    """The planned improvement, weekly from the ramp's start, held at the target to the horizon."""
-    return realisation.planned_points(series.benefit, series.start, horizon)
-
-
 def forecast_ahead(series: BenefitSeries, horizon: dt.date, key: str = "yhat") -> Steps:
     """What the forecast adds after the observed improvements: the path's ``key`` percentile after the
     last observation up to the horizon, then (for a run-rate) its last rate held to the horizon."""
+    dates, columns = forecast_columns(series, horizon)
+    return list(zip(dates, columns[PATH_KEYS.index(key)], strict=True))
+
+
+def forecast_columns(series: BenefitSeries, horizon: dt.date) -> tuple[list[dt.date], list[list[float]]]:
+    """:func:`forecast_ahead` of every percentile at once: its dates, and the improvements of each of
+    :data:`PATH_KEYS` (in that order) at them."""
     benefit = series.benefit
     last = series.observed[-1][0] if series.observed else benefit.baseline.date
-    column, better = 1 + PATH_KEYS.index(key), realisation.improvement_of(benefit)
-    ahead = [(point[0], float(better(point[column]))) for point in series.path if last < point[0] <= horizon]
-    latest = ahead or series.observed
-    if latest and realisation.value_type(benefit) is ValueType.run_rate and latest[-1][0] < horizon:
-        ahead.append((horizon, latest[-1][1]))
-    return ahead
-
-
-def _money(benefit: Benefit, values: list[float]) -> list[Decimal]:
-    factor = realisation.cash_factor(benefit)
-    return [realisation.cash(benefit, value, factor) for value in values]
+    ahead = [point for point in series.path if last < point[0] <= horizon]
+    dates = [point[0] for point in ahead]
+    direction, base = realisation.sign(benefit), benefit.baseline.value  # improvement_of inlined, per week
+    columns = [
+        [float(direction * (lower - base)) for _, lower, _, _ in ahead],
+        [float(direction * (yhat - base)) for _, _, yhat, _ in ahead],
+        [float(direction * (upper - base)) for _, _, _, upper in ahead],
+    ]
+    latest = dates[-1] if dates else series.observed[-1][0] if series.observed else None
+    if latest is not None and latest < horizon and realisation.value_type(benefit) is ValueType.run_rate:
+        dates.append(horizon)  # the last rate held to the horizon
+        for column in columns:
+            column.append(column[-1] if ahead else series.observed[-1][1])
+    return dates, columns
 
 
 def _sum(columns: Sequence[Sequence[Decimal]], width: int) -> list[Decimal]:
@@ -195,7 +200,7 @@ def _prepare(series: BenefitSeries, horizon: dt.date, as_of: dt.date) -> _Prepar
     return _Prepared(
         benefit,
         factor,
-        realisation.banking(benefit, planned_steps(series, horizon), series.start),
+        realisation.planned_banking(benefit, series.start, horizon),
         realised,
         realised.extended(forecast_ahead(series, horizon)),
         rate,

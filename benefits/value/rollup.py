@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from benefits import realisation
 from benefits.claims.money import CENT, from_float
 from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
-from benefits.value.cases import InitiativeInput, Settings, forecast_ahead, horizon_of, initiative_start
+from benefits.value.cases import InitiativeInput, Settings, forecast_columns, horizon_of, initiative_start
 from benefits.value.fiscal import FiscalYear
 
 if TYPE_CHECKING:  # numpy is imported where the draws are made
@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # numpy is imported where the draws are made
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 SEED = 20261201
+Normals = tuple["np.ndarray", "np.ndarray"]  # shared draws (samples x 1), then the metrics' own, in one stream
 
 
 @dataclass(frozen=True)
@@ -71,23 +72,28 @@ class Rollup:
 
 def benefit_percentiles(
     initiatives: Sequence[InitiativeInput], settings: Settings, as_of: dt.date, ends: Sequence[dt.date]
-) -> tuple[list[tuple[int, str]], list[list[list[float]]], list[dt.date]]:
+) -> tuple[list[tuple[int, str]], np.ndarray, list[dt.date]]:
     """Per benefit: (its initiative's index, its metric), and its P10, P50, P90 money banked by each of
-    ``ends`` then by its initiative's horizon (as floats: the input of the sampling), low to high;
-    and each initiative's horizon."""
-    owners, bands, horizons = [], [], []
+    ``ends`` then by its initiative's horizon (as floats, the input of the sampling: benefits x dates x
+    3, low to high); and each initiative's horizon."""
+    import numpy as np
+
+    owners, banked, factors, horizons = [], [], [], []
     for number, initiative in enumerate(initiatives):
         horizon = horizon_of(initiative, initiative_start(initiative, as_of), settings)
         horizons.append(horizon)
+        dates = [*ends, horizon]
         for series in initiative.benefits:
             benefit = series.benefit
-            factor = float(realisation.cash_factor(benefit))
             realised = realisation.banking(benefit, series.observed, benefit.baseline.date, exact=False)
-            three = [realised.extended(forecast_ahead(series, horizon, key)) for key in ("lower", "yhat", "upper")]
-            money = [[factor * value for value in banked.at([*ends, horizon])] for banked in three]
-            bands.append([sorted(money[k][n] for k in range(3)) for n in range(len(ends) + 1)])
+            ahead, columns = forecast_columns(series, horizon)
+            days = [day.toordinal() for day in ahead]
+            banked.append([realised.continued(days, column).at(dates) for column in columns])  # lower, yhat, upper
+            factors.append(float(realisation.cash_factor(benefit)))
             owners.append((number, benefit.metric))
-    return owners, bands, horizons
+    banked_by = np.asarray(banked, dtype=float).reshape(len(banked), 3, len(ends) + 1)  # benefits x 3 x dates
+    money = np.asarray(factors).reshape(-1, 1, 1) * banked_by
+    return owners, np.ascontiguousarray(np.sort(money, axis=1).transpose(0, 2, 1)), horizons
 
 
 def rollup(
@@ -101,22 +107,23 @@ def rollup(
 ) -> Rollup:
     """P10/P50/P90 of the portfolio's cash banked by each of ``years``' ends, and of each initiative's
     by its horizon (see the module's notes)."""
-    import numpy as np
-
-    owners, bands, horizons = benefit_percentiles(initiatives, settings, as_of, [year.end for year in years])
-    values = np.asarray(bands, dtype=float).reshape(len(bands), len(years) + 1, 3)
+    owners, values, horizons = benefit_percentiles(initiatives, settings, as_of, [year.end for year in years])
+    mine: list[list[int]] = [[] for _ in initiatives]  # each initiative's benefits (rows of values)
+    for n, (owner, _) in enumerate(owners):
+        mine[owner].append(n)
+    widest = max([len({owners[n][1] for n in rows}) for rows in [range(len(owners)), *mine]])
+    normals = standard_normals(samples, widest, seed)  # every band below draws from the same seeded stream
     out = Rollup([], {})
     if years:
-        p10, p50, p90 = _draws(values[:, :-1, :], [metric for _, metric in owners], correlation, samples, seed)
+        p10, p50, p90 = _draws(values[:, :-1, :], [metric for _, metric in owners], correlation, normals)
         out.years.extend(YearBand(y, _penny(p10[n]), _penny(p50[n]), _penny(p90[n])) for n, y in enumerate(years))
-    for number, (initiative, horizon) in enumerate(zip(initiatives, horizons, strict=True)):
-        mine = [n for n, (owner, _) in enumerate(owners) if owner == number]
-        low, middle, high = _draws(values[mine, -1:, :], [owners[n][1] for n in mine], correlation, samples, seed)
+    for rows, initiative, horizon in zip(mine, initiatives, horizons, strict=True):
+        low, middle, high = _draws(values[rows, -1:, :], [owners[n][1] for n in rows], correlation, normals)
         out.horizons[initiative.key] = HorizonBand(horizon, _penny(low[0]), _penny(middle[0]), _penny(high[0]))
     return out
 
 
-def _draws(values: np.ndarray, metrics: list[str], correlation: float, samples: int, seed: int) -> np.ndarray:
+def _draws(values: np.ndarray, metrics: list[str], correlation: float, normals: Normals) -> np.ndarray:
     """:func:`band` of benefits on the named metrics (none: zeros)."""
     import numpy as np
 
@@ -124,28 +131,49 @@ def _draws(values: np.ndarray, metrics: list[str], correlation: float, samples: 
         return np.zeros((3, values.shape[1]))
     index = {name: n for n, name in enumerate(sorted(set(metrics)))}
     column = np.array([index[metric] for metric in metrics])
-    return band(values, column, len(index), correlation, samples, seed)
+    return band(values, column, len(index), correlation, normals=normals)
 
 
-def band(
-    values: np.ndarray, column: np.ndarray, metrics: int, correlation: float, samples: int, seed: int
-) -> np.ndarray:
-    """P10, P50 and P90 (rows) of the sum over benefits, per year (columns), from each benefit's
-    ``values`` (benefits x years x (p10, p50, p90)) and the metric each draws on (``column``, of
-    ``metrics``): the module's split normals joined by the Gaussian copula."""
+def standard_normals(samples: int, metrics: int, seed: int) -> Normals:
+    """The seeded draws of :func:`band`: ``samples`` shared ones, then ``samples x metrics`` of the metrics' own.
+
+    A band of fewer metrics reads the first of the own draws in the same order as one of its own seed
+    would (one generator's stream is the same however it is cut), so one stream serves every band."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    shared = rng.standard_normal((samples, 1))
-    own = rng.standard_normal((samples, metrics))
-    z = np.sqrt(correlation) * shared + np.sqrt(1.0 - correlation) * own  # samples x metrics
+    return rng.standard_normal((samples, 1)), rng.standard_normal(samples * metrics)
+
+
+def band(
+    values: np.ndarray,
+    column: np.ndarray,
+    metrics: int,
+    correlation: float,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = SEED,
+    normals: Normals | None = None,
+) -> np.ndarray:
+    """P10, P50 and P90 (rows) of the sum over benefits, per year (columns), from each benefit's
+    ``values`` (benefits x years x (p10, p50, p90)) and the metric each draws on (``column``, of
+    ``metrics``): the module's split normals joined by the Gaussian copula. The draws are
+    :func:`standard_normals` of ``samples`` and ``seed``, or ``normals`` when given (drawn for at
+    least ``metrics``)."""
+    import numpy as np
+
+    shared, stream = standard_normals(samples, metrics, seed) if normals is None else normals
+    own = stream[: len(shared) * metrics].reshape(len(shared), metrics)
+    z = np.sqrt(1.0 - correlation) * own  # samples x metrics
+    z += np.sqrt(correlation) * shared
     # A benefit's draw is p50 + z x (p50 - p10) / Z90 below its median, p50 + z x (p90 - p50) / Z90 above;
     # the benefits of one metric share its z, so their spreads add up per metric before the draws.
     years = values.shape[1]
     low, high = np.zeros((metrics, years)), np.zeros((metrics, years))
     np.add.at(low, column, (values[:, :, 1] - values[:, :, 0]) / Z90)
     np.add.at(high, column, (values[:, :, 2] - values[:, :, 1]) / Z90)
-    totals = values[:, :, 1].sum(axis=0) + np.minimum(z, 0.0) @ low + np.maximum(z, 0.0) @ high  # samples x years
+    below = np.minimum(z, 0.0)
+    above = np.maximum(z, 0.0, out=z)
+    totals = values[:, :, 1].sum(axis=0) + below @ low + above @ high  # samples x years
     return np.asarray(np.percentile(totals, [10, 50, 90], axis=0))
 
 
