@@ -98,7 +98,8 @@ def sample_paths(
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
     dates = future.to_numpy(dtype="datetime64[ns]")
-    draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed))
+    persistence = residual_persistence(design, params) if settings.residual_persistence else (0.0, 0.0)
+    draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed), *persistence)
     if settings.parameter_uncertainty and not design.logistic:
         draws = draws + _trend_parameter_draws(design, params, dates, draws.shape[1], seed)
 
@@ -138,15 +139,44 @@ def _limits(benefit: register.Benefit) -> tuple[float, float] | None:
     return float(bounds.min), float(bounds.max)
 
 
+def residual_persistence(design: stan.Design, params: stan.Params) -> tuple[float, float]:
+    """``(phi, last)``: the lag-one autocorrelation of the fitted residuals (what the trend and
+    seasonality leave unexplained, in scaled units), clipped to [0, 0.95], and the last residual.
+
+    Fewer than eight readings, or residuals of no variation, give ``(0, 0)``: independent noise,
+    as Prophet draws it."""
+    if len(design.y) < 8:
+        return 0.0, 0.0
+    if design.cap is None:
+        trend = piecewise_linear(design.t, params, design.changepoints_t)
+    else:
+        trend = piecewise_logistic(design.t, design.cap, params, design.changepoints_t)
+    residuals = design.y - trend - design.X @ params.beta
+    spread = float(residuals @ residuals)
+    if not np.isfinite(spread) or spread <= 1e-18:
+        return 0.0, 0.0
+    phi = float(residuals[1:] @ residuals[:-1]) / spread
+    return min(max(phi, 0.0), 0.95), float(residuals[-1])
+
+
 def predictive_samples(
-    design: stan.Design, params: stan.Params, dates: np.ndarray, n: int, rng: np.random.Generator
+    design: stan.Design,
+    params: stan.Params,
+    dates: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    phi: float = 0.0,
+    last: float = 0.0,
 ) -> np.ndarray:
     """Prophet's predictive samples at ``dates`` after the history, shape (len(dates), n).
 
     The generative model of ``Prophet.predictive_samples`` at the MAP parameters: future trend
     changes occur at the history's changepoint rate with the mean absolute fitted change (Laplace),
     the logistic trend goes through them as in Prophet's vectorised sampler, plus additive
-    seasonality and Gaussian noise; computed from ``design`` and ``params`` alone.
+    seasonality and Gaussian noise; computed from ``design`` and ``params`` alone. With ``phi`` >
+    0 the noise is an AR(1) with that coefficient and the same variance, starting from the last
+    fitted residual ``last`` (:func:`residual_persistence`); with 0 it is independent, as
+    Prophet's.
     """
     t = design.time(dates)
     step = float(np.diff(t).mean()) if len(t) > 1 else float(np.diff(design.t).mean())
@@ -161,6 +191,12 @@ def predictive_samples(
         trend = expected + _logistic_uncertainty(shifts, design, params, t, step)
     seasonal = design.features(dates) @ params.beta
     noise = rng.normal(0.0, params.sigma_obs, size=(n, len(t)))
+    if phi > 0.0:
+        noise *= np.sqrt(1.0 - phi * phi)
+        carried = np.full(n, last)
+        for i in range(len(t)):
+            carried = phi * carried + noise[:, i]
+            noise[:, i] = carried
     return (design.y_scale * (trend + seasonal + noise) + design.floor).T
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
-METHOD_VERSION = "5"
+METHOD_VERSION = "6"
 
 #: Every status a forecast can have; ``failed`` is a fit that raised (its reason is the message).
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
@@ -47,6 +47,12 @@ class ForecastSettings(BaseModel):
     fitted slope, so its paths are far too narrow when a trend is extrapolated over months and
     p_on_time becomes nearly 0 or 1. With this on, each path also draws (slope, offset) from the
     Laplace approximation of their posterior given the fitted changepoints and noise level."""
+    residual_persistence: bool = True
+    """Carry the persistence of the fitted residuals into the forecast (an AR(1) on what Prophet's
+    trend and seasonality leave unexplained): a reading above the trend today makes the next ones
+    likely above it too, and a cumulative measure sums such runs. Prophet draws independent noise
+    each period, which on real KPI series put the median too far from today's value at short
+    horizons and made a cumulative sum's interval far too narrow (docs/forecasting.md)."""
     changepoint_prior_scale: float = Field(0.1, gt=0.0)
     """Prophet's changepoint prior (Prophet's default is 0.05): larger lets the trend bend more and
     widens future trend changes. 0.1 gave the lowest Brier score on the calibration set
