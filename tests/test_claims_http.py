@@ -167,9 +167,7 @@ def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_u
     assert "not counted as evidenced" in page and "78%" not in page  # double counted: no evidenced share
     with sessions.begin() as session:
         portfolio = session.scalars(select(models.Portfolio)).one()
-        portfolio.currency = "EUR"
-        # as a register save does, so the business case (kept per data version) is read again
-        portfolio.updated_at = dt.datetime.now(dt.UTC)
+        portfolio.currency = "EUR"  # updated_at moves with it: the business case (kept per data version) is read again
     with app.server.test_request_context("/finance"):
         page = str(finance.layout())
     assert "€4,000" in page and "£" not in page  # the register's currency, not a default

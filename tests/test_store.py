@@ -48,6 +48,22 @@ def test_register_saved_twice_stays_one_copy(database_url: str) -> None:
     engine.dispose()
 
 
+def test_any_change_of_the_portfolio_row_moves_its_updated_at(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = db.session_factory(engine)
+    with sessions.begin() as session:
+        repository.save_register(session, load_register(DEMO_CONFIG))
+    with sessions() as session:
+        saved = session.scalars(select(models.Portfolio)).one().updated_at
+    with sessions.begin() as session:
+        session.scalars(select(models.Portfolio)).one().currency = "EUR"  # a change that is not a register save
+    with sessions() as session:
+        changed = session.scalars(select(models.Portfolio)).one().updated_at
+    assert changed > saved  # readers that keep results per data version see the register changed
+    engine.dispose()
+
+
 def test_loading_is_idempotent_and_a_restated_value_keeps_its_old_revision(database_url: str) -> None:
     engine = db.make_engine(database_url)
     migrate.upgrade(engine)

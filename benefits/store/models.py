@@ -72,7 +72,9 @@ class Portfolio(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=lambda: dt.datetime.now(dt.UTC)
+    )  # every change of the row moves it (to the microsecond): readers take it as the register's version
     finance: Mapped[dict[str, Any] | None] = mapped_column(
         comment="fiscal year start month, discount rate, appraisal years, valuation date (JSON)"
     )
