@@ -6,10 +6,15 @@ Builds the store straight into SQLite (register through ``repository.save_regist
 inserts of observations and two forecast runs), then measures:
 
 - each page's server-side time: the Dash router callback (``/_dash-update-component``) called
-  through the Flask test client, median of ``--repeat`` calls; plus one filter change and the
+  through the Flask test client, median of ``--repeat`` calls, with the data version's frames kept in
+  memory, cold (memory cleared: the first view after a weekly run, whose position snapshot is kept)
+  and after a data change (no position snapshot either: the view computes and keeps it); plus one
+  filter change and the
   portfolio's fan chart, a callback of its own (cold, it builds `benefits value`'s report and roll-up);
 - ``benefits status``'s rows (``benefits.status.status_rows``) and the snapshot the pages use
-  (``benefits.dashboards.snapshot.snapshot``, the same positions as a DataFrame), cold;
+  (``benefits.dashboards.snapshot.snapshot``, the same positions as a DataFrame), cold: both read
+  the position snapshot the weekly job keeps; and the positions computed from the store
+  (``benefits.live_positions.compute``), as the first reader after a change of the data does;
 - in headless Chromium (Playwright): the portfolio page until its cards and filters show, and until
   its charts are drawn, cold (new browser context) and warm (reload with scripts cached), median of
   ``--browser-repeat`` loads; against the baseline of the same run, the same app loading the full
@@ -32,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,10 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benefits.dashboards import cache
 from benefits.dashboards.app import create_app
 from benefits.dashboards.snapshot import snapshot
+from benefits.live_positions import compute
 from benefits.register import Register
 from benefits.report_pdf import HEADLESS_ARGS
 from benefits.staleness import metric_summaries
-from benefits.status import status_rows
+from benefits.status import kept_positions, status_rows
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
 
@@ -108,7 +114,8 @@ def large_register(benefits: int, weeks: int) -> Register:
 
 
 def build_large_store(path: Path, benefits: int = 1000, weeks: int = 156) -> str:
-    """A migrated SQLite store at ``path`` with the large register, its observations and two forecast runs."""
+    """A migrated SQLite store at ``path`` with the large register, its observations, two forecast runs and
+    the position snapshot of ``AS_OF`` (as the weekly job keeps it)."""
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -124,6 +131,8 @@ def build_large_store(path: Path, benefits: int = 1000, weeks: int = 156) -> str
         for age, shift in ((1, 1), (0, 0)):
             _forecast_run(session, register, AS_OF - dt.timedelta(weeks=age), shift)
         session.commit()
+    with engine.connect() as connection:
+        kept_positions(connection, AS_OF)
     engine.dispose()
     return url
 
@@ -179,11 +188,13 @@ def _forecast_run(session: Any, register: Register, as_of: dt.date, shift: int) 
     run.benefits_count = len(rows)
 
 
-def median_ms(call: Callable[[], Any], repeat: int) -> float:
-    """Median wall time of ``call`` in milliseconds (after one warm-up call)."""
+def median_ms(call: Callable[[], Any], repeat: int, setup: Callable[[], Any] = lambda: None) -> float:
+    """Median wall time of ``call`` in milliseconds (after one warm-up call), ``setup`` (not timed) before each."""
+    setup()
     call()
     times = []
     for _ in range(repeat):
+        setup()
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)
@@ -233,10 +244,21 @@ def fan_chart_body(as_of: str) -> dict[str, Any]:
     }
 
 
-def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
+def forget_positions(url: str) -> None:
+    """Drop the kept position snapshots and the dashboard's memory, as a change of the data makes them stale."""
+    cache.clear()
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(delete(models.PositionSnapshotRow))
+        connection.execute(delete(models.PositionSnapshot))
+    engine.dispose()
+
+
+def server_side(url: str, repeat: int) -> dict[str, tuple[float, float, float]]:
     """Per page, median ms of the router callback through the Flask test client: with the data
-    version's snapshot kept (every view but the first after a sync/forecast), and cold (cache cleared
-    before each call: the first view after new data)."""
+    version's frames kept in memory (every view but the first after a sync/forecast), cold (memory
+    cleared before each call: the first view after a weekly run, which kept the position snapshot)
+    and after a data change (no position snapshot either: the view computes and keeps it)."""
     client = create_app(url).server.test_client()
     results = {}
     bodies = {
@@ -251,11 +273,11 @@ def server_side(url: str, repeat: int) -> dict[str, tuple[float, float]]:
             if response.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {response.status_code}")
 
-        def cold(call: Callable[[], None] = call) -> None:
-            cache.clear()
-            call()
-
-        results[name] = (median_ms(call, repeat), median_ms(cold, max(3, repeat // 2)))
+        results[name] = (
+            median_ms(call, repeat),
+            median_ms(call, max(3, repeat // 2), setup=cache.clear),
+            median_ms(call, 3, setup=lambda: forget_positions(url)),
+        )
     return results
 
 
@@ -348,13 +370,18 @@ def main() -> None:
         with sessions() as session:
             old = median_ms(lambda: status_rows(session, AS_OF), max(3, args.repeat // 2))
             health = median_ms(lambda: metric_summaries(session, AS_OF), max(3, args.repeat // 2))
-            new = median_ms(lambda: (cache.clear(), snapshot(session, AS_OF)), args.repeat)
-        print(f"benefits status rows (status_rows):        {old:8.1f} ms")
-        print(f"snapshot, cold (the same rows as a frame): {new:8.1f} ms")
-        print(f"  of which benefits.staleness.metric_summaries: {health:8.1f} ms")
-        print("server-side router callback, median ms:       kept snapshot | cold (first view after new data)")
-        for name, (warm, cold) in server_side(url, args.repeat).items():
-            print(f"  {name:44s} {warm:8.1f} ms | {cold:8.1f} ms  ({warm / old:.2f}x | {cold / old:.2f}x status_rows)")
+            new = median_ms(lambda: snapshot(session, AS_OF), args.repeat, setup=cache.clear)
+            live = median_ms(lambda: compute(session, AS_OF), max(3, args.repeat // 2))
+        print(f"benefits status rows (status_rows, from the kept snapshot): {old:8.1f} ms")
+        print(f"snapshot, cold (the same rows as a frame):                  {new:8.1f} ms")
+        print(f"positions computed from the store (live_positions.compute): {live:8.1f} ms")
+        print(f"  of which every metric's health (staleness.metric_summaries): {health:8.1f} ms")
+        print("server-side router callback, median ms: in memory | cold (after a weekly run) | after a data change")
+        for name, (warm, cold, changed) in server_side(url, args.repeat).items():
+            print(
+                f"  {name:44s} {warm:8.1f} ms | {cold:8.1f} ms | {changed:8.1f} ms"
+                f"  ({cold / live:.2f}x | {changed / live:.2f}x computing the positions)"
+            )
         if not args.no_browser:
             print(f"portfolio in Chromium, median of {args.browser_repeat}: cards and filters shown | charts drawn")
             results = browser(url, args.browser_repeat)

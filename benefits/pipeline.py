@@ -136,14 +136,16 @@ def _claims_text(report: SyncReport) -> str:
 def forecast_stage(
     ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None
 ) -> ForecastRunReport:
-    """Forecast every benefit (locally, or on the Dask ``scheduler``), printing progress and a
-    summary that names the benefits whose fit failed; the run's report.
+    """Forecast every benefit (locally, or on the Dask ``scheduler``), keep every benefit's position at
+    ``as_of`` (``benefits.status.kept_positions``), and print progress and a summary that names the
+    benefits whose fit failed; the run's report.
 
     A benefit whose metric is stale at ``as_of`` prints ``data_stale (forecast at_risk)``: the
     status `benefits status` gives it (``benefits.status``), then what its forecast said."""
     from benefits.forecast import load_settings
     from benefits.forecast.runner import forecast_all
     from benefits.staleness import metric_summaries
+    from benefits.status import kept_positions
 
     ws.ensure_current()
     with ws.sessions() as session:
@@ -160,6 +162,8 @@ def forecast_stage(
     report = forecast_all(
         ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler, notes=echo
     )
+    with ws.engine.connect() as connection:  # the run's position snapshot: `benefits status` and the dashboard read it
+        kept_positions(connection, as_of)
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     if report.held:
         echo(f"forecast trust: {report.held}")

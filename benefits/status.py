@@ -1,31 +1,36 @@
 """Every benefit's position at a date: planned and realised to date, and its latest forecast.
 
-:func:`positions` is the one reading of the store that `benefits status`, the dashboard (its
-snapshot, ``benefits.dashboards.snapshot``) and the steering pack share, so they cannot disagree.
-The store aggregates the observations in SQL (one grouped query for every benefit, SQLite and
-PostgreSQL alike: per benefit the latest value and the total since its baseline date up to
-``as_of``, one value per period, the most recently loaded as ``repository.observations`` keeps
-it); the register and each forecast run are one query each. The maths is
-``benefits.realisation``'s, staleness ``benefits.staleness``'s. Only SQLAlchemy, pydantic and the
-standard library are imported, so `benefits status` stays quick.
+:func:`positions` is the one reading that `benefits status`, the dashboard (its snapshot,
+``benefits.dashboards.snapshot``), the steering pack and the digest share, so they cannot
+disagree. It serves the position snapshot kept in the store (``benefits.store.snapshots``) while
+the data it was computed from is unchanged, and otherwise computes the positions
+(``benefits.live_positions``): the same function's rows either way. :func:`kept_positions` also
+keeps what it computed, for the next reader; the weekly job (``benefits forecast`` and ``benefits
+run``) writes the snapshot of its date when its forecast run is stored.
+
+Only SQLAlchemy's core and the standard library are imported here, so `benefits status` reading a
+snapshot stays quick; the store reading and the maths are imported when positions are computed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any, get_args, get_type_hints
 
-from sqlalchemy import and_, func, select, true
-from sqlalchemy.orm import Session, aliased
+import benefits
+from benefits.store import snapshots
 
-from benefits import realisation
-from benefits.commentary import overdue_counts
-from benefits.register import Benefit, ValueType
-from benefits.staleness import MetricSummary, metric_summaries
-from benefits.store import baselines, models, repository
-from benefits.value.reading import observation_points
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from benefits.staleness import MetricSummary
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "data_stale", "failed")
 NOT_FORECAST = "not forecast yet: run `benefits forecast`"
@@ -105,27 +110,6 @@ class Position:
     value_at_target: float  # the money value of the full target improvement
 
 
-@dataclass(frozen=True)
-class _Window:
-    """A benefit's observations after its baseline date up to ``as_of``, one value per period."""
-
-    points: int
-    last_period: dt.date
-    latest: float
-    total: float
-
-
-@dataclass(frozen=True)
-class _Forecast:
-    status: str
-    message: str
-    p_on_time: float | None
-    expected_landing: dt.date | None
-    at_target: float | None
-    low: float | None
-    high: float | None
-
-
 def positions(
     session: Session,
     as_of: dt.date | None = None,
@@ -137,52 +121,73 @@ def positions(
     """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast
     run; only the benefits of ``initiative``, or only ``benefit``, when given (a page about them
     reads no more than it shows). ``metrics`` are ``metric_summaries(session, as_of)`` when the
-    caller already has them (the dashboard keeps them for its data-quality page).
+    caller already has them (used only when the positions are computed).
 
+    The current position snapshot's rows when there is one (nothing changed in the store since it
+    was computed), else ``benefits.live_positions.compute``'s: the same values either way.
     A benefit whose metric is stale at ``as_of`` (``benefits.staleness``) has status
     ``data_stale``, that message, and no forecast figures: no confident forecast from data that
     stopped coming."""
     as_of = as_of or dt.date.today()
-    register = _REGISTER
-    if initiative is not None:
-        register = register.where(_I.key == initiative)
-    if benefit is not None:
-        register = register.where(_B.key == benefit)
-    rows = session.execute(register).all()
-    subset = initiative is not None or benefit is not None
-    if metrics is None:
-        metrics = metric_summaries(session, as_of, {row.metric for row in rows} if subset else None)
-    stale = {m.metric: m.message() for m in metrics if m.stale}
-    several_sources = {m.metric for m in metrics if len(m.sources) > 1}
-    windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
-    latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None)
-    held = repository.held_rows_by_metric(session, {row.metric for row in rows if row.id not in windows})
-    specs = {row.id: Benefit.model_validate(row.spec) for row in rows}
-    accruing = {specs[row.id].metric for row in rows if realisation.value_type(specs[row.id]) is ValueType.run_rate}
-    points = observation_points(session, accruing, as_of)
-    control = _change_control(session, [row.benefit for row in rows] if subset else None)
-    overdue = overdue_counts(session, as_of, [row.benefit for row in rows] if subset else None)
-    found = [
-        _position(
-            row,
-            specs[row.id],
-            windows.get(row.id),
-            latest.get(row.benefit),
-            previous.get(row.benefit),
-            stale.get(row.metric),
-            as_of,
-            held.get(row.metric, 0),
-            points.get(row.metric, []),
-            control.get(row.benefit),
-        )
-        for row in rows
-    ]
-    return [_with_overdue(p, overdue[p.row.benefit]) if p.row.benefit in overdue else p for p in found]
+    connection = session.connection()
+    version = snapshots.inputs(connection)
+    kept = snapshots.find(connection, as_of, version, LAYOUT)
+    if kept is not None:
+        return _decoded(snapshots.payloads(connection, kept, initiative=initiative, benefit=benefit))
+    from benefits.live_positions import compute  # the store reading and the maths: only when no snapshot serves
+
+    return compute(session, as_of, initiative=initiative, benefit=benefit, metrics=metrics)
 
 
-def _with_overdue(found: Position, count: int) -> Position:
-    """``found`` with its count of overdue actions."""
-    return replace(found, row=replace(found.row, overdue_actions=count))
+def kept_positions(connection: Connection, as_of: dt.date | None = None) -> list[Position]:
+    """:func:`positions` of every benefit at ``as_of`` (default today) through ``connection``, from
+    the position snapshot of ``as_of``, which is computed and kept first when the store's data changed
+    since (or there is none); see :func:`kept_metric_health` for the snapshot's other half.
+
+    `benefits status`, the dashboard and the weekly job read this way. Keeping a snapshot commits
+    it, so ``connection`` must have no other pending change; a store that refuses the write is
+    logged, and the rows are returned all the same."""
+    as_of = as_of or dt.date.today()
+    kept = _current(connection, as_of)
+    return _decoded(snapshots.payloads(connection, kept)) if kept is not None else _keep(connection, as_of)[0]
+
+
+def kept_metric_health(connection: Connection, as_of: dt.date | None = None) -> list[MetricSummary]:
+    """Every metric's health at ``as_of`` (default today), ``benefits.staleness.metric_summaries``, as
+    the positions of :func:`kept_positions` were computed with it (the dashboard's data-quality page
+    shows it): kept in the same snapshot, and computed and kept alike when there is none."""
+    as_of = as_of or dt.date.today()
+    kept = _current(connection, as_of)
+    if kept is None:
+        return _keep(connection, as_of)[1]
+    from benefits.staleness import MetricSummary
+
+    try:
+        return [MetricSummary(**_values(MetricSummary, m)) for m in json.loads(snapshots.metrics(connection, kept))]
+    except (KeyError, TypeError):  # kept by a version of benefits whose MetricSummary had other fields
+        return _keep(connection, as_of)[1]
+
+
+def _current(connection: Connection, as_of: dt.date) -> int | None:
+    """The snapshot of ``as_of`` computed from the store's data as it is now, with this layout; None without."""
+    return snapshots.find(connection, as_of, snapshots.inputs(connection), LAYOUT)
+
+
+def _keep(connection: Connection, as_of: dt.date) -> tuple[list[Position], list[MetricSummary]]:
+    """Every benefit's position and every metric's health at ``as_of``, computed and kept as its snapshot."""
+    from sqlalchemy.orm import Session
+
+    from benefits.live_positions import compute  # the store reading and the maths: only when no snapshot serves
+    from benefits.staleness import metric_summaries
+
+    version = snapshots.inputs(connection)
+    with Session(bind=connection) as session:
+        health = metric_summaries(session, as_of)
+        found = compute(session, as_of, metrics=health)
+    rows = [snapshots.Row(p.row.benefit, p.row.initiative, _encoded(p)) for p in found]
+    metrics = json.dumps([asdict(m) for m in health], default=_text, separators=(",", ":"))
+    snapshots.write(connection, as_of, version, LAYOUT, rows, metrics)
+    return found, health
 
 
 def status_rows(session: Session, as_of: dt.date | None = None) -> list[StatusRow]:
@@ -205,250 +210,55 @@ def rebaseline_text(row: Any) -> str:
     return f"{row.rebaselined_changes} ({row.rebaselined_by}, {when}): {row.rebaseline_reason or 'no reason given'}"
 
 
-def _change_control(session: Session, keys: list[str] | None) -> dict[str, baselines.Baselines]:
-    """Each benefit's (of ``keys``, or all) original values and re-baselinings; those after the run that
-    `status --changes` compares with (the previous run, or the only one) count as changes."""
-    latest, previous = repository.latest_and_previous_runs(session)
-    compared = previous or latest
-    return baselines.summaries(session, keys, compared.id if compared else None)
+LAYOUT = hashlib.sha256(
+    repr(
+        (benefits.__version__, sorted(get_type_hints(StatusRow).items()), sorted(get_type_hints(Position).items()))
+    ).encode()
+).hexdigest()
+"""The snapshot rows' layout: the fields of a position and the package's version (a snapshot written by
+another version of benefits is computed again)."""
 
 
-def _control_fields(control: baselines.Baselines | None, previous: str | None, status: str) -> dict[str, Any]:
-    """A status row's change-control fields: its ``change``, original baseline and target, latest re-baselining."""
-    rebaselined = control is not None and control.since
-    fields: dict[str, Any] = {
-        "change": REBASELINED if rebaselined else STATUS_CHANGED if previous not in (None, status) else None
-    }
-    if control is None:
-        return fields
-    original, latest = control.original, control.latest
-    fields |= {
-        "original_baseline": original["baseline_value"],
-        "original_baseline_date": original["baseline_date"],
-        "original_target": original["target_value"],
-        "original_target_date": original["target_date"],
-        "rebaselines": control.rebaselines,
-    }
-    if latest is not None:
-        fields |= {
-            "rebaselined_at": baselines.when(latest.recorded_at),
-            "rebaselined_by": latest.recorded_by,
-            "rebaseline_reason": latest.reason,
-            "rebaselined_changes": baselines.describe(latest.changes),
-        }
-    return fields
+def _encoded(found: Position) -> str:
+    """A position as one flat JSON object (money as decimal text, dates in ISO)."""
+    values = asdict(found.row) | {f.name: getattr(found, f.name) for f in fields(Position) if f.name != "row"}
+    return json.dumps(values, default=_text, separators=(",", ":"))
 
 
-_B, _I, _P = models.Benefit, models.Initiative, models.Programme
-_REGISTER = (
-    select(
-        _B.id,
-        _B.key.label("benefit"),
-        _B.name,
-        _B.metric,
-        _B.category,
-        _B.owner,
-        _B.unit,
-        _B.direction,
-        _B.measure,
-        _B.dis_benefit,
-        _B.baseline_value,
-        _B.target_value,
-        _B.baseline_date,
-        _B.target_date,
-        _B.start_date,
-        _B.cash_releasing,
-        _B.spec,
-        _I.key.label("initiative"),
-        _I.name.label("initiative_name"),
-        _I.tactic,
-        _I.owner.label("initiative_owner"),
-        _P.key.label("programme"),
-        _P.name.label("programme_name"),
-        _P.outcome,
-    )
-    .join(_I, _B.initiative_id == _I.id)
-    .join(_P, _I.programme_id == _P.id)
-    .order_by(_B.id)
-)
+def _text(value: object) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not kept in a position snapshot")
 
 
-def _held_message(message: str, metric: str, held: int) -> str:
-    """A benefit without observations whose metric has rows held in quarantine says so, and where to look."""
-    rows = "row" if held == 1 else "rows"
-    return f"{message}; {held:,} {rows} of {metric} held in quarantine (`benefits quarantine list`)"
+def _decoded(payloads: list[str]) -> list[Position]:
+    """:func:`_encoded`'s positions back (parsed as one JSON list: a snapshot is read in one go)."""
+    return [
+        Position(row=StatusRow(**_values(StatusRow, values)), **_values(Position, values))
+        for values in json.loads(f"[{','.join(payloads)}]")
+    ]
 
 
-def _cash(
-    benefit: Benefit, start: dt.date, points: list[tuple[dt.date, float]], as_of: dt.date
-) -> tuple[Decimal, Decimal]:
-    """A run-rate benefit's money banked by ``as_of``: (realised from ``points``, planned from its profile)."""
-    realised = realisation.banked(benefit, realisation.improvements(benefit, points), benefit.baseline.date, [as_of])
-    planned = realisation.banked(benefit, realisation.planned_points(benefit, start, as_of), start, [as_of])
-    return realisation.cash(benefit, realised[0]), realisation.cash(benefit, planned[0])
+def _values(kind: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the dataclass ``kind`` among JSON ``values`` (a dataclass field, such as a
+    position's ``row``, is left out), decimal text as Decimal and ISO text as dates where ``kind`` says so."""
+    parse = _parsers(kind)
+    found = {name: values[name] for name in parse}
+    for name, parsed in parse.items():
+        if parsed is not None and found[name] is not None:
+            found[name] = parsed(found[name])
+    return found
 
 
-def _position(
-    row: Any,
-    benefit: Benefit,
-    window: _Window | None,
-    forecast: _Forecast | None,
-    previous: str | None,
-    stale: str | None,
-    as_of: dt.date,
-    held: int = 0,
-    points: list[tuple[dt.date, float]] | None = None,
-    control: baselines.Baselines | None = None,
-) -> Position:
-    planned = realisation.planned_to_date(benefit, row.start_date, as_of)
-    realised = (
-        None
-        if window is None
-        else realisation.improvement(benefit, realisation.quantity(benefit, window.latest, window.total))
-    )
-    kind = realisation.value_type(benefit)
-    if kind is ValueType.run_rate:
-        cash, planned_cash = _cash(benefit, row.start_date, points or [], as_of)
-    else:
-        cash, planned_cash = realisation.cash(benefit, realised or 0.0), realisation.cash(benefit, planned)
-    if stale:
-        forecast = _Forecast("data_stale", stale, None, None, None, None, None)
-    message = forecast.message if forecast else NOT_FORECAST
-    if window is None and held:
-        message = _held_message(message, row.metric, held)
-    status_row = StatusRow(
-        benefit=row.benefit,
-        name=row.name,
-        initiative=row.initiative,
-        programme=row.programme,
-        category=row.category,
-        tactic=row.tactic,
-        owner=row.owner,
-        metric=row.metric,
-        unit=row.unit,
-        direction=row.direction,
-        dis_benefit=row.dis_benefit,
-        baseline=row.baseline_value,
-        target=row.target_value,
-        target_date=row.target_date.isoformat(),
-        planned_to_date=round(planned, 4),
-        realised_to_date=_rounded(realised, 4),
-        percent_realised=_rounded(realisation.percent_realised(benefit, realised), 1),
-        planned_value=round(realisation.money_value(benefit, planned), 2),
-        realised_value=round(realisation.money_value(benefit, realised), 2),
-        forecast_at_target_date=_rounded(forecast.at_target, 4) if forecast else None,
-        forecast_low_80=_rounded(forecast.low, 4) if forecast else None,
-        forecast_high_80=_rounded(forecast.high, 4) if forecast else None,
-        p_on_time=_rounded(forecast.p_on_time, 3) if forecast else None,
-        expected_landing=forecast.expected_landing.isoformat() if forecast and forecast.expected_landing else None,
-        status=forecast.status if forecast else "no_data",
-        previous_status=previous,
-        message=message,
-        value_type=kind.value,
-        cash_to_date=_penny(cash),
-        planned_cash_to_date=_penny(planned_cash),
-        run_rate=_penny(realisation.cash(benefit, realised))
-        if kind is ValueType.run_rate and realised is not None
-        else None,
-        **_control_fields(control, previous, forecast.status if forecast else "no_data"),
-    )
-    return Position(
-        row=status_row,
-        initiative_name=row.initiative_name,
-        programme_name=row.programme_name,
-        outcome=row.outcome,
-        initiative_owner=row.initiative_owner,
-        measure=row.measure,
-        baseline_date=row.baseline_date,
-        start_date=row.start_date,
-        cash_releasing=row.cash_releasing,
-        points=window.points if window else 0,
-        last_period=window.last_period.isoformat() if window else None,
-        value_at_target=round(realisation.money_value(benefit, realisation.target_improvement(benefit)), 2),
-    )
-
-
-def _windows(session: Session, as_of: dt.date, several_sources: set[str], ids: list[int] | None) -> dict[int, _Window]:
-    """Per benefit id (of ``ids``, or all) with observations after its baseline date up to ``as_of``:
-    their :class:`_Window`.
-
-    One grouped query over the observations index. A period has one row per source, so only a
-    metric that ``several_sources`` deliver (rare) can have two values for a period: its windows
-    are recomputed from ``repository.observation_points``, which keeps the most recently loaded.
-    """
-    o, b = models.Observation, models.Benefit
-    grouped = (
-        select(
-            b.id,
-            b.metric,
-            b.baseline_date,
-            func.count().label("points"),
-            func.max(o.period).label("last_period"),
-            func.sum(o.value).label("total"),
-        )
-        .join(o, and_(o.metric == b.metric, o.period > b.baseline_date, o.period <= as_of))
-        .where(b.id.in_(ids) if ids is not None else true())
-        .group_by(b.id, b.metric, b.baseline_date)
-        .subquery()
-    )
-    newest = aliased(models.Observation)
-    latest = (
-        select(newest.value)
-        .where(newest.metric == grouped.c.metric, newest.period == grouped.c.last_period)
-        .order_by(newest.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = select(
-        grouped.c.id,
-        grouped.c.metric,
-        grouped.c.baseline_date,
-        grouped.c.points,
-        grouped.c.last_period,
-        grouped.c.total,
-        latest,
-    )
-    windows = {}
-    for benefit_id, metric, baseline_date, points, last_period, total, value in session.execute(query):
-        if metric in several_sources:
-            kept = [v for p, v in repository.observation_points(session, metric) if baseline_date < p <= as_of]
-            points, value, total = len(kept), kept[-1], sum(kept)
-        windows[benefit_id] = _Window(points, last_period, float(value), float(total))
-    return windows
-
-
-def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _Forecast], dict[str, str]]:
-    """The latest finished forecast run's figures per benefit (of ``keys``, or all), and each
-    benefit's status in the run it is compared with (``repository.latest_and_previous_runs``)."""
-    f = models.Forecast
-    latest_run, previous_run = repository.latest_and_previous_runs(session)
-    chosen = f.benefit_key.in_(keys) if keys is not None else true()
-    latest: dict[str, _Forecast] = {}
-    if latest_run is not None:
-        figures = select(
-            f.benefit_key,
-            f.status,
-            f.message,
-            f.p_on_time,
-            f.expected_landing,
-            f.forecast_at_target_date,
-            f.lower_at_target_date,
-            f.upper_at_target_date,
-        )
-        for key, status, message, p, landing, at_target, low, high in session.execute(
-            figures.where(f.forecast_run_id == latest_run.id, chosen)
-        ):
-            latest[key] = _Forecast(status, message, p, landing, at_target, low, high)
-    previous: dict[str, str] = {}
-    if previous_run is not None:
-        statuses = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id, chosen)
-        previous = {key: status for key, status in session.execute(statuses)}
-    return latest, previous
-
-
-def _penny(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def _rounded(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
+@cache
+def _parsers(kind: type) -> dict[str, Callable[[str], Any] | None]:
+    """Per field of the dataclass ``kind`` (but dataclass fields): how its JSON text is read back, or None as it is."""
+    parsers: dict[str, Callable[[str], Any] | None] = {}
+    for name, hint in get_type_hints(kind).items():
+        kinds = {hint, *get_args(hint)}
+        if any(is_dataclass(k) for k in kinds):
+            continue
+        parsers[name] = Decimal if Decimal in kinds else dt.date.fromisoformat if dt.date in kinds else None
+    return parsers

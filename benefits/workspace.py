@@ -9,15 +9,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 import benefits
 from benefits.errors import BenefitsError
-from benefits.register import REGISTER_FILE, Register, load_register
 from benefits.store import db
+
+if TYPE_CHECKING:  # the ORM and the register's models are imported when used: `benefits status` stays quick
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from benefits.register import Register
 
 DEFAULT_CONFIG_DIR = "config"
 
@@ -50,10 +54,14 @@ class Workspace:
 
     def register(self) -> Register:
         """The register, loaded and checked."""
+        from benefits.register import load_register
+
         return load_register(self.config_dir)
 
     def copy_demo_config(self) -> bool:
         """Copy the demo configuration into an empty config folder; False when a register is already there."""
+        from benefits.register import REGISTER_FILE
+
         if (self.config_dir / REGISTER_FILE).exists():
             return False
         self.config_dir.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """Results kept per store, date and data version, so page views after the first reuse them.
 
-The version is one cheap query (newest observation and sync run, latest finished forecast run,
-latest register save): after a sync, a forecast run or ``benefits init`` the next view reads the
-store again, unless :func:`keep_warm` (started by ``benefits serve``) has already done so in the
-background. Cached values are shared between requests: treat them as read-only.
+The version is one cheap query (``benefits.store.snapshots.inputs``: newest observation,
+restatement, sync run, quarantined row, finished forecast run, register save and action): after a
+sync, a forecast run or ``benefits init`` the next view reads the store again, unless
+:func:`keep_warm` (started by ``benefits serve``) has already done so in the background.
+Cached values are shared between requests: treat them as read-only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benefits.store import models
+from benefits.store import snapshots
 
 T = TypeVar("T")
 SIZE = 16
@@ -51,15 +51,10 @@ def clear() -> None:
 
 
 def data_version(session: Session) -> tuple[Any, ...]:
-    """What changes whenever a sync (new or restated rows), a forecast run or a register save does."""
-    query = select(
-        select(func.max(models.Observation.id)).scalar_subquery(),
-        select(func.max(models.SyncRun.id)).scalar_subquery(),
-        select(func.max(models.SyncRun.finished_at)).scalar_subquery(),
-        select(func.max(models.ForecastRun.finished_at)).scalar_subquery(),
-        select(func.max(models.Portfolio.updated_at)).scalar_subquery(),
-    )
-    return tuple(session.execute(query).one())
+    """What changes whenever a sync (new or restated rows), a quarantine change, a forecast run, a
+    register save or an action does: the store's inputs as its position snapshots record them
+    (``benefits.store.snapshots.inputs``)."""
+    return (snapshots.inputs(session.connection()),)
 
 
 def keep_warm(warm: Callable[[], object], every: float = WARM_EVERY_SECONDS) -> threading.Event:

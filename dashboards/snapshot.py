@@ -1,10 +1,11 @@
 """Every benefit's position at a date, as one DataFrame: the URL filters and the portfolio-wide
 pages (portfolio, register, map) and the steering pack all read it.
 
-Its rows are ``benefits.status.positions``, the same function `benefits status` prints, so the
+Its rows are ``benefits.status.positions``, the same function `benefits status` prints, read
+from the same position snapshot in the store (``benefits.status.kept_positions``), so the
 dashboard and the CLI cannot disagree: each row is a benefit's status row (``StatusRow``'s fields)
-with the names, dates and counts the pages also show. It is kept per data version
-(``benefits.dashboards.cache``).
+with the names, dates and counts the pages also show. The frame is also kept in memory per data
+version (``benefits.dashboards.cache``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from benefits.dashboards.cache import cached
-from benefits.staleness import MetricSummary, metric_summaries
-from benefits.status import Position, StatusRow, positions
+from benefits.staleness import MetricSummary
+from benefits.status import Position, StatusRow, kept_metric_health, kept_positions, positions
 
 FILTERS = ("programme", "tactic", "category", "owner", "status")
 
@@ -79,8 +80,14 @@ def cached_snapshot(
 
 
 def metric_health(session: Session, as_of: dt.date) -> list[MetricSummary]:
-    """``benefits.staleness.metric_summaries`` at ``as_of`` (every metric), kept per data version."""
-    return cached(session, "metric_health", as_of, lambda: metric_summaries(session, as_of))
+    """``benefits.staleness.metric_summaries`` at ``as_of`` (every metric), as the position snapshot
+    keeps it with the positions (``benefits.status.kept_metric_health``); kept in memory per data version."""
+
+    def read() -> list[MetricSummary]:
+        with session.get_bind().engine.connect() as connection:
+            return kept_metric_health(connection, as_of)
+
+    return cached(session, "metric_health", as_of, read)
 
 
 def snapshot(
@@ -88,10 +95,15 @@ def snapshot(
 ) -> pd.DataFrame:
     """One row per benefit (register order) with planned, realised and forecast figures at ``as_of``
     (:data:`COLUMNS`; None where a figure is missing); only the benefits of ``initiative``, or
-    only ``benefit``, when given."""
-    subset = initiative is not None or benefit is not None
-    health = None if subset else metric_health(session, as_of)  # shared with the data-quality page
-    found = positions(session, as_of, initiative=initiative, benefit=benefit, metrics=health)
+    only ``benefit``, when given.
+
+    Every benefit's rows are the position snapshot `benefits status` reads, computed and kept first
+    when the data changed since (through a connection of its own, which commits the snapshot)."""
+    if initiative is None and benefit is None:
+        with session.get_bind().engine.connect() as connection:
+            found = kept_positions(connection, as_of)
+    else:
+        found = positions(session, as_of, initiative=initiative, benefit=benefit)
     rows = [vars(p.row) | {name: getattr(p, name) for name in _SHOWN} for p in found]  # shallow: plain values
     frame = pd.DataFrame(rows, columns=COLUMNS)
     gaps = [c for c in COLUMNS if frame[c].isna().any()]

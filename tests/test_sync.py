@@ -726,7 +726,9 @@ def test_a_key_repeated_within_one_load_keeps_the_last_value(database_url: str) 
         counts = repository.load_observations(session, "c", run.id, [*rows, later])
     assert counts == repository.LoadCounts(3, 0, 0)
     with sessions() as session:
-        assert repository.observation_points(session, "m") == [(dt.date(2026, 1, 5), 2.0), (dt.date(2026, 1, 12), 1.0)]
+        assert repository.observation_points(session, ["m"]) == {
+            "m": [(dt.date(2026, 1, 5), 2.0), (dt.date(2026, 1, 12), 1.0)]
+        }
     engine.dispose()
 
 

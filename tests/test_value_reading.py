@@ -1,5 +1,6 @@
-"""`benefits value` reads the same observations as `benefits status`: one value per period, the most
-recently loaded, whichever source loaded it (SQLite and PostgreSQL)."""
+"""Every reader of observations (`benefits value`, `benefits status`, the forecast, the dashboard) keeps
+one value per period, the most recently loaded, whichever source loaded it (SQLite and PostgreSQL):
+``repository._latest_loads``, the one place the rule is written."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import datetime as dt
 
 from benefits.store import migrate, models, repository
 from benefits.store.db import make_engine, session_factory
-from benefits.value.reading import observation_points
 
 
 def test_the_most_recently_loaded_value_of_a_period_wins_whatever_its_source(database_url: str) -> None:
@@ -36,7 +36,12 @@ def test_the_most_recently_loaded_value_of_a_period_wins_whatever_its_source(dat
             )
             session.flush()  # one id after another, in load order
         session.commit()
-        found = observation_points(session, {"ledger.it_opex", "ledger.other"}, dt.date(2026, 7, 31))
+        found = repository.observation_points(session, {"ledger.it_opex", "ledger.other"}, dt.date(2026, 7, 31))
         assert found == {"ledger.it_opex": [(june, 2.0), (july, 3.5)], "ledger.other": [(june, 9.0)]}
-        assert repository.observation_points(session, "ledger.it_opex")[:2] == found["ledger.it_opex"]
+        everything = repository.observation_points(session, ["ledger.it_opex"])["ledger.it_opex"]
+        assert everything == [(june, 2.0), (july, 3.5), (august, 5.0)]  # no as-of date: every period
+        frames = repository.observations_of(session, ["ledger.it_opex", "ledger.none"])
+        assert frames["ledger.it_opex"]["value"].tolist() == [2.0, 3.5, 5.0]
+        assert frames["ledger.it_opex"]["period"].dt.date.tolist() == [june, july, august]
+        assert frames["ledger.none"].empty
     engine.dispose()

@@ -316,13 +316,13 @@ def _create_database_if_new(ws: Workspace) -> None:
 @click.pass_context
 def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | None) -> None:
     """Show every benefit: planned and realised to date, probability of landing and status."""
-    from benefits.status import changed, status_rows
+    from benefits.status import changed, kept_positions
     from benefits.tables import render_status
 
     ws = workspace(ctx)
     ws.ensure_current()
-    with ws.sessions() as session:
-        rows = status_rows(session, as_of_date(as_of))
+    with ws.engine.connect() as connection:
+        rows = [position.row for position in kept_positions(connection, as_of_date(as_of))]
     if changes:
         rows = changed(rows)
     click.echo(render_status(rows, fmt, changes=changes), nl=False)

@@ -474,6 +474,33 @@ class RegisterRevision(Base):
     )
 
 
+class PositionSnapshot(Base):
+    """Every benefit's position at one date, as computed from the store when its ``inputs`` were as
+    recorded (``benefits.store.snapshots``): `benefits status` and the dashboard read it while the
+    inputs and the rows' layout are unchanged. Written whole in one transaction; older ones are pruned."""
+
+    __tablename__ = "position_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    inputs: Mapped[str] = mapped_column(Text, comment="the store's data version when computed: see snapshots.inputs")
+    layout: Mapped[str] = mapped_column(String(64), comment="digest of the rows' fields and the package version")
+    benefits: Mapped[int] = mapped_column(Integer, comment="how many rows it holds")
+    metrics: Mapped[str] = mapped_column(Text, comment="every metric's health at the date (JSON: MetricSummary)")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PositionSnapshotRow(Base):
+    """One benefit's position in a snapshot, in register order (``ordinal``), as JSON."""
+
+    __tablename__ = "position_snapshot_rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("position_snapshots.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    benefit_key: Mapped[str] = mapped_column(String(100))
+    initiative_key: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text, comment="the position's fields (JSON; money as decimal text)")
+
+
 @event.listens_for(ClaimDecision, "before_update")
 @event.listens_for(ClaimDecision, "before_delete")
 def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:

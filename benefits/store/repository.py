@@ -33,7 +33,7 @@ def save_register(
     settings.name, settings.currency = register.name, register.currency.upper()
     settings.finance = register.model_dump(mode="json", include={"discount_rate", "appraisal_years", "valuation_date"})
     settings.finance["fiscal_year_start_month"] = register.fiscal_start_month()  # the default applied
-    settings.updated_at = func.now()  # every save, so readers know the register may have changed
+    settings.updated_at = dt.datetime.now(dt.UTC)  # every save, to the microsecond: readers know it may have changed
     session.add(settings)
     programmes = {p.key: p for p in session.scalars(select(models.Programme))}
     for programme in register.programmes:
@@ -280,63 +280,84 @@ def record_metrics(session: Session, seen: dict[str, str]) -> None:
     session.add_all(models.Metric(name=n, unit=u, used=False) for n, u in seen.items() if n not in known)
 
 
-def observation_points(session: Session, metric: str) -> list[tuple[dt.date, float]]:
-    """A metric's observations as (period, value) pairs by period, one per period: the most recently loaded wins.
-
-    The same data as :func:`observations` without pandas, for the quick `benefits status` path."""
-    query = (
-        select(models.Observation.period, models.Observation.value)
-        .where(models.Observation.metric == metric)
-        .order_by(models.Observation.period, models.Observation.id)
-    )
-    return list({period: value for period, value in session.execute(query)}.items())
+def observation_points(
+    session: Session, metrics: Iterable[str], as_of: dt.date | None = None
+) -> dict[str, list[tuple[dt.date, float]]]:
+    """Each metric's observations (up to ``as_of`` when given) as (period, value) pairs in period order,
+    one per period: the most recently loaded wins (:func:`_latest_loads`). Metrics without any are absent."""
+    found: dict[str, list[tuple[dt.date, float]]] = {}
+    for metric, period, value in _latest_loads(session, metrics, as_of):
+        day = period if isinstance(period, dt.date) else dt.date.fromisoformat(period)
+        found.setdefault(metric, []).append((day, value))
+    return found
 
 
 def observations(session: Session, metric: str) -> pd.DataFrame:
-    """A metric's observations (``period``, ``value``), one per period: the most recently loaded wins
-    (:func:`observation_points` as a DataFrame)."""
+    """A metric's observations (``period`` as dates, ``value``), one per period: the most recently loaded
+    wins (:func:`observation_points` as a DataFrame)."""
     import pandas as pd
 
-    return pd.DataFrame(observation_points(session, metric), columns=["period", "value"])
+    return pd.DataFrame(observation_points(session, [metric]).get(metric, []), columns=["period", "value"])
 
 
 def observations_of(session: Session, metrics: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """The observations of several metrics in one query, as :func:`observations` gives each
-    (most recently loaded wins), with ``period`` as datetime64 and ``value`` as float.
+    """The observations of several metrics, as :func:`observations` gives each (most recently loaded
+    wins), with ``period`` as datetime64 and ``value`` as float; an empty frame for a metric without any.
 
-    The forecast reads every observation of the portfolio this way, so rows are read through the
-    session's connection (no ORM row processing; periods as the database's ISO text on SQLite)
-    and kept per metric with numpy."""
+    The forecast reads every observation of the portfolio this way: the kept rows go into numpy
+    arrays once, and each metric's frame is a slice of them."""
     import numpy as np
     import pandas as pd
 
     wanted = sorted(set(metrics))
-    rows: list[Any] = []
-    table = cast(Table, models.Observation.__table__)
-    for start in range(0, len(wanted), 500):  # bound the number of query parameters
-        query = (
-            select(table.c.metric, type_coerce(table.c.period, String), table.c.value)
-            .where(table.c.metric.in_(wanted[start : start + 500]))
-            .order_by(table.c.metric, table.c.period, table.c.id)
-        )
-        rows.extend(session.connection().execute(query).all())
+    rows = _latest_loads(session, wanted)
     names, periods, values = zip(*rows, strict=True) if rows else ((), (), ())
     day = np.array([str(period) for period in periods], dtype="datetime64[D]")  # ISO text or a date
     value = np.array(values, dtype=float)
-    # Sorted by metric, period, load: a row wins unless the next one is of the same metric and period.
     metric_of = np.array(names, dtype=object)
-    last = np.ones(len(names), dtype=bool)
-    last[:-1] = (metric_of[:-1] != metric_of[1:]) | (day[:-1] != day[1:])
     starts = np.flatnonzero(np.r_[True, metric_of[1:] != metric_of[:-1]]) if len(names) else np.array([], int)
     bounds = dict(zip(metric_of[starts], zip(starts, np.r_[starts[1:], len(names)], strict=True), strict=True))
     frames: dict[str, pd.DataFrame] = {}
     for metric in wanted:
         first, end = bounds.get(metric, (0, 0))
-        keep = last[first:end]
-        frames[metric] = pd.DataFrame(
-            {"period": day[first:end][keep].astype("datetime64[ns]"), "value": value[first:end][keep]}
-        )
+        frames[metric] = pd.DataFrame({"period": day[first:end].astype("datetime64[ns]"), "value": value[first:end]})
     return frames
+
+
+def _latest_loads(
+    session: Session, metrics: Iterable[str], as_of: dt.date | None = None
+) -> list[tuple[str, Any, float]]:
+    """(metric, period, value) of the metrics' observations (up to ``as_of`` when given) in (metric,
+    period) order, one per period: of a period's rows (one per source) the most recently loaded, the
+    highest id, wins. The one place that rule is written; every reader of observations goes through it.
+
+    Rows are read through the session's connection in the order of the (metric, period, source)
+    unique index, periods as the database gives them (ISO text on SQLite, dates on PostgreSQL): no
+    ORM row processing and no sort by id for a portfolio's worth of rows."""
+    table = OBSERVATIONS
+    kept: list[tuple[str, Any, float]] = []
+    wanted = sorted(set(metrics))
+    for first in range(0, len(wanted), _METRICS_PER_QUERY):
+        query = select(table.c.metric, type_coerce(table.c.period, String), table.c.value, table.c.id).where(
+            table.c.metric.in_(wanted[first : first + _METRICS_PER_QUERY])
+        )
+        if as_of is not None:
+            query = query.where(table.c.period <= as_of)
+        metric_before, period_before, id_before = None, None, 0
+        for metric, period, value, row_id in session.connection().execute(
+            query.order_by(table.c.metric, table.c.period)
+        ):
+            if period == period_before and metric == metric_before:
+                if row_id < id_before:
+                    continue  # an earlier load of the same period, from another source
+                kept[-1] = (metric, period, value)
+            else:
+                kept.append((metric, period, value))
+            metric_before, period_before, id_before = metric, period, row_id
+    return kept
+
+
+_METRICS_PER_QUERY = 500  # bounds the number of query parameters
 
 
 def forecast_runs(session: Session, limit: int = 2) -> list[models.ForecastRun]:

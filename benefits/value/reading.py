@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benefits import realisation
@@ -20,40 +20,11 @@ from benefits.register import Benefit, Investment
 from benefits.store import models, repository
 from benefits.value.cases import BenefitSeries, InitiativeInput, PathPoint, Settings
 
-CHUNK = 500  # metrics per query: bounds the number of query parameters
-
 
 def settings(session: Session) -> Settings:
     """The register's finance settings as stored (GBP and the defaults before a register is loaded)."""
     row = repository.portfolio(session)
     return Settings.from_stored(row.currency if row else "GBP", row.finance if row else None)
-
-
-def observation_points(session: Session, metrics: set[str], as_of: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
-    """Each metric's (period, value) up to ``as_of`` in period order, one per period: the most recently loaded.
-
-    Rows are read through the session's connection, periods as the database gives them (ISO text on
-    SQLite, parsed here; dates on PostgreSQL): no ORM row processing for a portfolio's worth of rows.
-    They come in the order of the (metric, period, source) unique index, so no sort by row id is
-    needed: of a period's rows (one per source, next to each other) the highest id wins."""
-    table = models.Observation.__table__
-    found: dict[str, dict[dt.date, float]] = defaultdict(dict)
-    wanted = sorted(metrics)
-    for first in range(0, len(wanted), CHUNK):
-        query = (
-            select(table.c.metric, type_coerce(table.c.period, String), table.c.value, table.c.id)
-            .where(table.c.metric.in_(wanted[first : first + CHUNK]), table.c.period <= as_of)
-            .order_by(table.c.metric, table.c.period)
-        )
-        previous: tuple[object, object, int] = (None, None, 0)
-        for metric, period, value, row_id in session.connection().execute(query).all():
-            if period == previous[1] and metric == previous[0]:
-                if row_id < previous[2]:
-                    continue  # an earlier load of the same period, from another source
-            day = period if isinstance(period, dt.date) else dt.date.fromisoformat(period)
-            found[metric][day] = value
-            previous = (metric, period, row_id)
-    return {metric: list(points.items()) for metric, points in found.items()}
 
 
 def forecast_paths(session: Session) -> dict[str, list[PathPoint]]:
@@ -74,7 +45,7 @@ def initiatives(session: Session, as_of: dt.date) -> list[InitiativeInput]:
     """Every stored initiative (in register order) with its investment and its benefits' series."""
     stored = session.scalars(select(models.Initiative).order_by(models.Initiative.id)).all()
     benefits = session.scalars(select(models.Benefit).order_by(models.Benefit.id)).all()
-    points = observation_points(session, {b.metric for b in benefits}, as_of)
+    points = repository.observation_points(session, {b.metric for b in benefits}, as_of)
     paths = forecast_paths(session)
     by_initiative: dict[int, list[BenefitSeries]] = defaultdict(list)
     for row in benefits:
