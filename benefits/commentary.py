@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from benefits.errors import BenefitsError
 from benefits.store.commentary import (
@@ -158,10 +158,7 @@ def add_action(session: Session, benefit: str, text: str, owner: str, due: dt.da
 
 def close_action(session: Session, action_id: int, by: str) -> str:
     """Mark action ``action_id`` done by ``by``; its benefit's key."""
-    benefit = _open_item(session, BenefitAction, action_id, BenefitActionClosure.action_id, "action", "done")
-    session.add(BenefitActionClosure(action_id=action_id, closed_by=_who(by)))
-    session.flush()
-    return benefit
+    return _close(session, _ACTIONS, action_id, by)
 
 
 def add_risk(
@@ -186,10 +183,7 @@ def add_risk(
 
 def close_risk(session: Session, risk_id: int, by: str) -> str:
     """Close risk ``risk_id`` (it passed, or its mitigation worked) by ``by``; its benefit's key."""
-    benefit = _open_item(session, BenefitRisk, risk_id, BenefitRiskClosure.risk_id, "risk", "closed")
-    session.add(BenefitRiskClosure(risk_id=risk_id, closed_by=_who(by)))
-    session.flush()
-    return benefit
+    return _close(session, _RISKS, risk_id, by)
 
 
 def notes(session: Session, benefit: str | None = None) -> list[Note]:
@@ -257,20 +251,32 @@ def for_benefit(session: Session, benefit: str, as_of: dt.date) -> BenefitCommen
     )
 
 
-def _open_item(
-    session: Session,
-    model: type[BenefitAction] | type[BenefitRisk],
-    item_id: int,
-    closed_by: InstrumentedAttribute[int],
-    noun: str,
-    closed: str,
-) -> str:
-    """The benefit of the open action or risk ``item_id``; refused when there is none or it is ``closed``."""
-    benefit = session.scalar(select(model.benefit_key).where(model.id == item_id))
+@dataclass(frozen=True)
+class _Closable:
+    """Actions or risks: the table, the table of closures (with the column naming the item), and words."""
+
+    items: type[BenefitAction] | type[BenefitRisk]
+    closures: type[BenefitActionClosure] | type[BenefitRiskClosure]
+    item_column: str
+    noun: str
+    closed: str
+
+
+_ACTIONS = _Closable(BenefitAction, BenefitActionClosure, "action_id", "action", "done")
+_RISKS = _Closable(BenefitRisk, BenefitRiskClosure, "risk_id", "risk", "closed")
+
+
+def _close(session: Session, kind: _Closable, item_id: int, by: str) -> str:
+    """Record the closure of the open action or risk ``item_id`` by ``by``; its benefit's key. Refused
+    when there is no such item or it is already closed."""
+    benefit = session.scalar(select(kind.items.benefit_key).where(kind.items.id == item_id))
     if benefit is None:
-        raise NotFound(f"no {noun} {item_id}: `benefits {noun} list --all` lists them")
-    if session.scalar(select(func.count()).where(closed_by == item_id)):
-        raise AlreadyClosed(f"{noun} {item_id} is already {closed}")
+        raise NotFound(f"no {kind.noun} {item_id}: `benefits {kind.noun} list --all` lists them")
+    closed_item = getattr(kind.closures, kind.item_column)
+    if session.scalar(select(func.count()).where(closed_item == item_id)):
+        raise AlreadyClosed(f"{kind.noun} {item_id} is already {kind.closed}")
+    session.add(kind.closures(**{kind.item_column: item_id, "closed_by": _who(by)}))
+    session.flush()
     return benefit
 
 
