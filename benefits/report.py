@@ -4,7 +4,7 @@ It leads with what changed (re-baselined benefits, with what moved, who and why,
 since the previous forecast run) and what needs a
 decision (every off-track, at-risk and stale benefit with its owner and why, every overdue action,
 and those benefits' latest commentary, open actions and risks), then the portfolio
-summary (one line on how far the forecasts can be trusted, value by category, planned vs realised
+summary (one line on how far the forecasts can be trusted, cash and run-rate by category, planned vs realised
 per initiative, counts by status), then the business case (cash to date apart from the run-rate,
 each initiative's return, the fan chart of the portfolio's cash by fiscal year end), and ends with an
 appendix saying where each realised number it states came from: every benefit needing a decision, with
@@ -37,6 +37,17 @@ from benefits.dashboards.formatting import (
 )
 
 ATTENTION = ("off_track", "at_risk", "data_stale")
+CATEGORY_HEADERS = [
+    "Category",
+    "Benefits",
+    "Cash realised to date",
+    "Cash planned to date",
+    "Run-rate now (annualised)",
+]
+VALUE_NOTE = (
+    "Planned and realised to date count a run-rate benefit at its annual rate; the tables below give cash "
+    "(money banked so far, a run-rate accrued day by day) apart from the run-rate."
+)
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1f2328; margin: 24px auto;
@@ -157,7 +168,7 @@ def _cards(summary: queries.PortfolioSummary) -> str:
         ("At risk or off track", str(attention), f"of {summary.total} benefits"),
         ("Changed", str(len(summary.changes)), "re-baselined or status, since the previous forecast run"),
     ]
-    return _card_row(cards)
+    return _card_row(cards) + f'<p class="note" id="value-note">{escape(VALUE_NOTE)}</p>'
 
 
 def _card_row(cards: list[tuple[str, str, str]]) -> str:
@@ -173,17 +184,36 @@ def _card_row(cards: list[tuple[str, str, str]]) -> str:
     )
 
 
-def _category_table(summary: queries.PortfolioSummary) -> str:
-    rows = [
+def category_rows(summary: queries.PortfolioSummary) -> list[list[str]]:
+    """Per category (:data:`CATEGORY_HEADERS`): its benefits, the cash they realised and planned to date and
+    the run-rate benefits' annual rate now: `benefits status`'s figures added up (``queries.CashTotals``), so a
+    run-rate is never counted as cash."""
+    cash = queries.CashTotals.by(summary.benefits, "category")
+    return [
         [
             category_label(c.category),
             str(int(c.benefits)),
-            money(c.planned_value, summary.currency),
-            money(c.realised_value, summary.currency),
+            display(cash[c.category].cash_to_date, summary.currency),
+            display(cash[c.category].planned_cash_to_date, summary.currency),
+            _per_year(cash[c.category].run_rate, summary.currency),
         ]
         for c in summary.categories.itertuples()
     ]
-    return _table(["Category", "Benefits", "Planned to date", "Realised to date"], rows, numeric=(1, 2, 3))
+
+
+def cash_cells(benefit: Any, currency: str) -> tuple[str, str]:
+    """A benefit's (snapshot row's) cash realised of the cash planned to date, and its run-rate now ("—" for
+    an amount)."""
+    realised = f"{display(benefit.cash_to_date, currency)} of {display(benefit.planned_cash_to_date, currency)}"
+    return realised, _per_year(benefit.run_rate, currency)
+
+
+def _per_year(rate: Any, currency: str) -> str:
+    return "—" if rate is None or pd.isna(rate) else f"{display(rate, currency)} a year"
+
+
+def _category_table(summary: queries.PortfolioSummary) -> str:
+    return _table(CATEGORY_HEADERS, category_rows(summary), table_id="categories", numeric=(1, 2, 3, 4))
 
 
 def _changes(changes: pd.DataFrame) -> str:
@@ -230,7 +260,7 @@ def _attention(benefits: pd.DataFrame, currency: str) -> str:
             status_label(r.status),
             percent(r.p_on_time),
             r.target_date,
-            money(r.realised_value, currency) + " of " + money(r.planned_value, currency),
+            *cash_cells(r, currency),
             r.owner,
             r.initiative_owner,
             r.message,
@@ -244,7 +274,8 @@ def _attention(benefits: pd.DataFrame, currency: str) -> str:
             "Status",
             "Likely on time",
             "Target date",
-            "Realised of planned",
+            "Cash realised of planned",
+            "Run-rate now (annualised)",
             "Benefit owner",
             "Initiative owner",
             "Why",

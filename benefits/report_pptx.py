@@ -33,14 +33,13 @@ from benefits.commentary import BenefitCommentary, for_benefit
 from benefits.dashboards import business_case, queries, trust
 from benefits.dashboards.formatting import (
     CURRENCY_SYMBOLS,
-    category_label,
     money,
     percent,
     quantity,
     rebaseline_text,
     status_label,
 )
-from benefits.report import needing_attention, portfolio_name
+from benefits.report import CATEGORY_HEADERS, VALUE_NOTE, cash_cells, category_rows, needing_attention, portfolio_name
 from benefits.status import REBASELINED
 from benefits.value.report import ValueReport
 
@@ -147,16 +146,9 @@ def _summary_slide(deck: Deck, summary: queries.PortfolioSummary, trust_text: st
         ],
     ]
     _table(slide, headline, top=Inches(1.4), height=Inches(0.9))
-    categories = [["Category", "Benefits", "Planned to date", "Realised to date"]] + [
-        [
-            category_label(c.category),
-            str(int(c.benefits)),
-            money(c.planned_value, summary.currency),
-            money(c.realised_value, summary.currency),
-        ]
-        for c in summary.categories.itertuples()
-    ]
-    _table(slide, categories, top=Inches(2.7), height=Emu(Inches(0.4) * len(categories)))
+    _text(slide, [(VALUE_NOTE, 0)], top=Inches(2.35), size=12)
+    categories = [CATEGORY_HEADERS, *category_rows(summary)]
+    _table(slide, categories, top=Inches(2.9), height=Emu(Inches(0.4) * len(categories)))
     _text(slide, [(f"Forecast trust: {trust_text}", 0)], top=Inches(6.5), size=12)
 
 
@@ -237,20 +229,21 @@ def _at_risk_slide(
 ) -> None:
     """A table of at-risk benefits: owner, how likely on time, value, why, and the commentary and open actions."""
     slide = _slide(deck, title)
-    headers = ["Benefit", "Initiative", "Owner", "Likely on time", "Realised of planned", "Why", "Commentary, actions"]
+    headers = ["Benefit", "Initiative", "Owner", "Likely on time", "Cash realised of planned", "Run-rate now"]
+    headers += ["Why", "Commentary, actions"]
     rows = [headers] + [
         [
             r.name,
             r.initiative_name,
             r.owner,
             percent(r.p_on_time),
-            f"{money(r.realised_value, currency)} of {money(r.planned_value, currency)}",
+            *cash_cells(r, currency),
             r.message,
             "\n".join(_commentary_lines(said[r.benefit], risks=False)),
         ]
         for r in benefits.itertuples()
     ]
-    widths = (1.9, 1.5, 1.2, 1.0, 1.7, 2.53, 2.5)
+    widths = (1.7, 1.4, 1.1, 0.9, 1.7, 1.2, 2.33, 2.0)
     _table(slide, rows, top=Inches(1.4), height=Emu(Inches(0.6) * len(rows)), widths=widths)
 
 
@@ -258,6 +251,7 @@ def _off_track_slide(deck: Deck, benefit: Any, currency: str, said: BenefitComme
     """One off-track benefit: its facts, why, its commentary, actions and risks, for the steering committee's
     decision."""
     slide = _slide(deck, f"Off track: {benefit.name}")
+    cash, rate = cash_cells(benefit, currency)
     facts = [
         ["Initiative", benefit.initiative_name],
         ["Benefit owner", benefit.owner],
@@ -268,10 +262,8 @@ def _off_track_slide(deck: Deck, benefit: Any, currency: str, said: BenefitComme
             f"{quantity(benefit.realised_to_date, benefit.unit)} of "
             f"{quantity(benefit.planned_to_date, benefit.unit)} planned",
         ],
-        [
-            "Value realised",
-            f"{money(benefit.realised_value, currency)} of {money(benefit.planned_value, currency)} planned",
-        ],
+        ["Cash realised to date", f"{cash} planned"],
+        *([["Run-rate now (annualised)", rate]] if benefit.value_type == "run_rate" else []),
         ["Likely on time", percent(benefit.p_on_time)],
         ["Expected landing", benefit.expected_landing or "not within the forecast horizon"],
         ["Why", benefit.message],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from benefits.claims.money import display
 from benefits.cli import main
 
 from . import dashboard_data as dd
@@ -60,6 +63,40 @@ def test_pack_has_summary_changes_and_the_benefits_needing_attention(pack: Path)
     assert names == ["Upsell revenue", "Lower IT running cost"]  # off track first, then at risk
     assert "Sales" in attention and "Tom Reed" in attention  # benefit and initiative owners
     assert "Faster ticket handling" not in attention
+
+
+def test_pack_tables_give_cash_apart_from_the_run_rate_as_status_does(pack: Path) -> None:
+    html = pack.read_text(encoding="utf-8")
+    directory = pack.parent.parent
+    args = ["--config", str(directory / "config"), "--database", f"sqlite:///{directory / 'store.db'}"]
+    status = CliRunner().invoke(main, [*args, "status", "--as-of", dd.AS_OF.isoformat(), "--format", "json"])
+    rows = {row["benefit"]: row for row in json.loads(status.stdout)}
+    opex, upsell = rows["it-opex"], rows["upsell-revenue"]  # a run-rate and an amount
+
+    def pounds(text: str) -> str:
+        return display(Decimal(text), "GBP")
+
+    categories = _table(html, "categories")
+    assert "Cash realised to date" in categories and "Run-rate now (annualised)" in categories
+    cost = re.search(r"<tr><td>Cost reduction</td>(.*?)</tr>", categories)
+    assert cost, categories
+    # the category's cash banked and planned to date, and its run-rate apart: never the annual rate as cash
+    assert re.findall(r">([^<]*)</td>", cost.group(1)) == [
+        "1",
+        pounds(opex["cash_to_date"]),
+        pounds(opex["planned_cash_to_date"]),
+        f"{pounds(opex['run_rate'])} a year",
+    ]
+    assert pounds(opex["cash_to_date"]) != f"£{round(opex['realised_value']):,}"  # the two differ here
+    revenue = re.search(r"<tr><td>Revenue</td>(.*?)</tr>", categories)
+    assert revenue and revenue.group(1).endswith('<td class="num">—</td>')  # an amount has no run-rate
+    attention = _table(html, "attention")
+    cash = f"{pounds(opex['cash_to_date'])} of {pounds(opex['planned_cash_to_date'])}"
+    assert f"<td>{cash}</td><td>{pounds(opex['run_rate'])} a year</td>" in attention
+    assert (
+        f"<td>{pounds(upsell['cash_to_date'])} of {pounds(upsell['planned_cash_to_date'])}</td><td>—</td>" in attention
+    )
+    assert "count a run-rate benefit at its annual rate" in html  # the headline cards say what they count
 
 
 def test_pack_is_self_contained_and_escapes_source_text(pack: Path) -> None:

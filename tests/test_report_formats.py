@@ -112,6 +112,11 @@ def test_pptx_pack_has_the_summary_chart_at_risk_and_one_slide_per_off_track_ben
     assert "short of the £400,000 target" in texts[6]  # why, from the forecast
     assert "Upsell revenue" not in texts[6] and "Faster ticket handling" not in "".join(texts)
     assert "Sales" in texts[7] and "8%" in texts[7] and "short of the £520,000 target" in texts[7]
+    # cash apart from the run-rate: the category table and the at-risk run-rate benefit have both, the
+    # off-track amount only its cash
+    assert "Cash realised to date" in texts[2] and "Run-rate now (annualised)" in texts[2]
+    assert "Cash realised of planned" in texts[6] and " a year" in texts[6]
+    assert "Cash realised to date" in texts[7] and "Run-rate now" not in texts[7]
 
 
 def _text(slide: object) -> str:
