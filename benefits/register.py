@@ -201,7 +201,8 @@ class RunningCost(_Model):
 
 
 class Investment(_Model):
-    """An initiative's costs: one-off (one sum, or phased by date) and running.
+    """An initiative's costs: one-off (one sum, or phased by date) and running, and the ledger metric
+    whose readings are what it has actually spent.
 
     A plain number in ``portfolio.yaml`` (``investment: 1800000``, as before) is one one-off cost at
     the initiative's start, and so is a plain number as ``one_off``."""
@@ -211,6 +212,10 @@ class Investment(_Model):
     horizon: dt.date | None = None
     """The last day of the business case; absent: the end of the portfolio's ``appraisal_years``-th
     fiscal year from the initiative's first."""
+    metric: Annotated[str, Field(min_length=1)] | None = None
+    """A metric of the register in its currency (``ledger.crm_spend``) whose readings, delivered by a
+    connector, are the money spent in each period: the costs up to its latest reading; the declared
+    costs count after it."""
 
     @model_validator(mode="before")
     @classmethod
@@ -485,7 +490,27 @@ def check_register(register: Register) -> Iterator[tuple[Loc, str]]:
                 yield (*path, "key"), f"duplicate benefit key {benefit.key!r}"
             seen_benefits.add(benefit.key)
             yield from _check_benefit(path, benefit, milestones)
+        yield from _check_spend_metric(where, initiative.investment, register)
     yield from _check_metric_units(register)
+
+
+def _check_spend_metric(where: Loc, investment: Investment, register: Register) -> Iterator[tuple[Loc, str]]:
+    """An investment's spend metric is a metric of the register (so its readings are validated and stored)
+    whose unit is the register's currency."""
+    if investment.metric is None:
+        return
+    units = {m.name: m.unit for m in register.metrics} | {b.metric: b.unit for _, b in register.benefits()}
+    currency, unit = register.currency.upper(), units.get(investment.metric)
+    if unit is None:
+        yield (
+            (*where, "investment", "metric"),
+            f"{investment.metric!r} is not a metric of the register: declare it under metrics with unit {currency}",
+        )
+    elif unit.upper() != currency:
+        yield (
+            (*where, "investment", "metric"),
+            f"{investment.metric!r} is in {unit}, not in the register's money ({currency}): spend is money",
+        )
 
 
 def _check_metric_units(register: Register) -> Iterator[tuple[Loc, str]]:

@@ -149,6 +149,44 @@ def test_costs_one_off_phased_and_running_to_the_penny() -> None:
     assert Investment.model_validate(1800000).one_off_total() == Decimal(1800000)  # `investment: 1800000` as before
 
 
+def test_a_spend_metric_is_the_cost_up_to_its_latest_reading_and_the_declared_costs_after_it() -> None:
+    investment = Investment.model_validate(
+        {
+            "one_off": [{"amount": "1000", "date": "2025-04-01"}, {"amount": "400", "date": "2025-09-01"}],
+            "running": [{"per_year": "36500", "start": "2025-04-01"}],  # 100 a day
+            "metric": "ledger.programme_spend",
+        }
+    )
+    spend = [(D(2025, 4, 30), 1200.10), (D(2025, 5, 31), 3100.0)]  # money spent in April, then in May
+    at = [D(2025, 3, 31), D(2025, 4, 30), D(2025, 5, 31), D(2025, 6, 10), D(2025, 9, 1), D(2026, 6, 1)]
+    spent = spent_by(investment, D(2025, 4, 1), D(2026, 3, 31), at, spend)
+    # the readings replace the declared costs up to 31 May; then 100 a day from 1 June and the September 400
+    assert spent == [
+        Decimal(0),
+        Decimal("1200.10"),
+        Decimal("4300.10"),
+        Decimal("5300.10"),
+        Decimal("4300.10") + 93 * 100 + 400,
+        Decimal("4300.10") + 304 * 100 + 400,  # to the horizon, 31 March 2026
+    ]
+    assert spent_by(investment, D(2025, 4, 1), D(2026, 3, 31), at[:2]) == [Decimal(0), Decimal(4000)]  # no readings
+
+
+def test_a_spend_metric_must_be_a_metric_of_the_register_in_its_money(tmp_path: Path) -> None:
+    data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
+    data["initiatives"][0]["investment"] = {"one_off": 1800000, "metric": "ledger.crm_spend"}
+    folder = write_register(tmp_path / "undeclared", **data)
+    with pytest.raises(ConfigError) as undeclared:
+        load_register(folder)
+    assert str(undeclared.value) == (
+        f"{folder / 'portfolio.yaml'}: initiatives[0] (crm-modernisation): investment.metric: 'ledger.crm_spend'"
+        " is not a metric of the register: declare it under metrics with unit GBP"
+    )
+    data["metrics"].append({"name": "ledger.crm_spend", "unit": "hours"})
+    with pytest.raises(ConfigError, match=r"'ledger.crm_spend' is in hours, not in the register's money \(GBP\)"):
+        load_register(write_register(tmp_path / "hours", **data))
+
+
 def test_npv_bcr_and_net_benefit_against_hand_computed_figures() -> None:
     rate = Decimal("0.035")
     assert discount_factor(rate, 2) == 1 / Decimal("1.071225")
@@ -365,6 +403,38 @@ def test_investment_and_settings_are_stored_and_read_back_exactly(tmp_path: Path
     assert [y["costs"] for y in crm["fiscal_years"]] == ["1000000.10", "873000.00", "0.00", "0.00"]
     costs = crm["planned"]["present_costs"]  # FY2025 is year 0: 1,000,000.10 + 873,000 / 1.05
     assert costs == f"{(Decimal('1000000.10') + Decimal(873000) / Decimal('1.05')).quantize(CENT)}"
+
+
+SPEND_CSV = """metric,period,value,unit
+ledger.crm_spend,2025-09-30,950000.05,EUR
+ledger.crm_spend,2026-01-31,120000.10,EUR
+ledger.crm_spend,2026-03-31,790000.25,EUR
+ledger.crm_spend,2026-04-30,6100.10,EUR
+"""
+
+
+def test_investment_spend_is_read_from_a_ledger_metric_a_connector_delivers(tmp_path: Path, database_url: str) -> None:
+    config = phased_register(tmp_path / "config")
+    data = yaml.safe_load((config / "portfolio.yaml").read_text())
+    data["initiatives"][0]["investment"]["metric"] = "ledger.crm_spend"
+    data["metrics"].append({"name": "ledger.crm_spend", "unit": "EUR"})
+    (config / "portfolio.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (tmp_path / "spend.csv").write_text(SPEND_CSV)
+    (config / "connectors.yaml").write_text(
+        f"connectors:\n  - {{name: ledger, type: csv, settings: {{path: '{tmp_path / 'spend.csv'}'}}}}\n"
+    )
+    for args in (["init"], ["sync", "--as-of", "2026-06-30"]):
+        result = invoke(config, database_url, *args)
+        assert result.exit_code == 0, result.output
+    result = invoke(config, database_url, "value", "--as-of", "2026-06-30", "--format", "json")
+    assert result.exit_code == 0, result.output
+    crm = json.loads(result.stdout)["initiatives"][0]
+    # the four readings (1,866,100.50 spent up to 30 April) replace the declared costs; after them the running
+    # 73,000 a year accrues: 61 days to 30 June (12,200), 245 days to 31 December (49,000)
+    assert crm["spent_to_date"] == "1878300.50"
+    assert crm["investment"] == "1915100.50"
+    assert [y["costs"] for y in crm["fiscal_years"]] == ["950000.05", "965100.45", "0.00", "0.00"]
+    assert crm["start"] == "2025-09-01"  # the first declared cost still dates the business case
 
 
 def test_a_fiscal_year_outside_every_business_case_is_one_line(tmp_path: Path, sqlite_url: str) -> None:

@@ -84,10 +84,11 @@ def _investment(initiative: str, value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     one_off = value.get("one_off") or []
-    if value.get("running") or value.get("horizon") or len(one_off) > 1 or any(c.get("date") for c in one_off):
+    phased = len(one_off) > 1 or any(c.get("date") for c in one_off)
+    if value.get("running") or value.get("horizon") or value.get("metric") or phased:
         raise BenefitsError(
-            f"initiative {initiative}: its investment has costs by date or running costs, which the workbook's"
-            " Investment column cannot hold: keep this register in portfolio.yaml"
+            f"initiative {initiative}: its investment has costs by date, running costs or a spend metric, which the"
+            " workbook's Investment column cannot hold: keep this register in portfolio.yaml"
         )
     return one_off[0]["amount"] if one_off else 0
 

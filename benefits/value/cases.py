@@ -70,6 +70,7 @@ class InitiativeInput:
     name: str
     investment: Investment
     benefits: Sequence[BenefitSeries]
+    spend: Sequence[tuple[dt.date, float]] = ()  # its spend metric's readings to the as-of date: (period, spent)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class InitiativeValue:
 def initiative_start(initiative: InitiativeInput, as_of: dt.date) -> dt.date:
     """The earliest of the initiative's benefits' baseline dates and dated costs (the as-of date without either)."""
     dates = [series.benefit.baseline.date for series in initiative.benefits]
-    first = costs.first_cost(initiative.investment)
+    first = costs.first_cost(initiative.investment, initiative.spend)
     return min([*dates, *([first] if first else [])], default=as_of)
 
 
@@ -244,7 +245,8 @@ def _totals(cases: Sequence[_Case], dates: list[dt.date]) -> _Totals:
 
 def _spent(cases: Sequence[_Case], dates: list[dt.date]) -> list[Decimal]:
     """The cases' money spent by each of ``dates``, added up."""
-    return _sum([costs.spent_by(c.initiative.investment, c.start, c.horizon, dates) for c in cases], len(dates))
+    spent = [costs.spent_by(c.initiative.investment, c.start, c.horizon, dates, c.initiative.spend) for c in cases]
+    return _sum(spent, len(dates))
 
 
 def _added(parts: Sequence[_Totals]) -> _Totals:

@@ -42,10 +42,13 @@ def forecast_paths(session: Session) -> dict[str, list[PathPoint]]:
 
 
 def initiatives(session: Session, as_of: dt.date) -> list[InitiativeInput]:
-    """Every stored initiative (in register order) with its investment and its benefits' series."""
+    """Every stored initiative (in register order) with its investment, the readings of its spend metric
+    (up to ``as_of``) and its benefits' series."""
     stored = session.scalars(select(models.Initiative).order_by(models.Initiative.id)).all()
     benefits = session.scalars(select(models.Benefit).order_by(models.Benefit.id)).all()
-    points = repository.observation_points(session, {b.metric for b in benefits}, as_of)
+    investments = {row.id: _investment(row) for row in stored}
+    spending = {investment.metric for investment in investments.values() if investment.metric}
+    points = repository.observation_points(session, {b.metric for b in benefits} | spending, as_of)
     paths = forecast_paths(session)
     by_initiative: dict[int, list[BenefitSeries]] = defaultdict(list)
     for row in benefits:
@@ -54,7 +57,12 @@ def initiatives(session: Session, as_of: dt.date) -> list[InitiativeInput]:
         by_initiative[row.initiative_id].append(
             BenefitSeries(benefit, row.start_date, observed, paths.get(row.key, []))
         )
-    return [InitiativeInput(row.key, row.name, _investment(row), by_initiative.get(row.id, [])) for row in stored]
+    return [
+        InitiativeInput(row.key, row.name, investment, by_initiative.get(row.id, []), spent)
+        for row in stored
+        for investment in [investments[row.id]]
+        for spent in [points.get(investment.metric, []) if investment.metric else []]
+    ]
 
 
 def _investment(row: models.Initiative) -> Investment:
