@@ -225,7 +225,9 @@ class _Totals:
 
 
 def _banked(prepared: _Prepared, series: realisation.Banking, dates: list[dt.date]) -> list[Decimal]:
-    return [realisation.cash(prepared.benefit, value, prepared.factor) for value in series.at(dates)]
+    """Money banked by each of ``dates``: :func:`realisation.cash` of an exact banking's (Decimal) readings."""
+    factor = prepared.factor
+    return [value * factor for value in series.at(dates)]
 
 
 def _totals(cases: Sequence[_Case], dates: list[dt.date]) -> _Totals:
