@@ -89,21 +89,30 @@ def serve(
     auth: AuthSettings | None = None,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Run the dashboard on waitress (Dash's development server in debug mode) until interrupted.
+    """Run the dashboard on waitress (Dash's development server in debug mode) until interrupted; ``echo`` gets
+    one line (``greeting``) once it listens.
 
     Refuses (ConfigError) to serve an open dashboard, or one in debug mode, on an address other
-    machines can reach.
+    machines can reach; BenefitsError when the address cannot be listened on.
     """
     settings = auth or AuthSettings()
     if debug and not is_loopback(host):
         raise ConfigError(f"refusing to serve the dashboard on {host} in debug mode: its debugger runs code")
-    warning = check_exposure(host, settings)
-    if warning:
-        echo(warning)
+    check_exposure(host, settings)
     app = create_app(database_url, settings)
     cache.keep_warm(warm_today)
-    echo(f"dashboard on http://{host}:{port}/ ({settings.mode} access; Ctrl+C to stop)")
-    server.run(app, host, port, debug)
+    server.run(app, host, port, debug, ready=lambda: echo(greeting(host, port, settings)))
+
+
+def greeting(host: str, port: int, settings: AuthSettings) -> str:
+    """The one line ``serve`` starts with, once it listens: the address, who may use it, and how to stop."""
+    who = {
+        "open": "open: no sign-in, anyone on this machine acts as admin",
+        "users": "sign-in with the users file",
+        "header": f"users named by the proxy's {settings.user_header} header",
+    }[settings.mode]
+    address = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    return f"dashboard on http://{address}:{port}/ ({who}; Ctrl+C to stop)"
 
 
 def warm_today() -> None:

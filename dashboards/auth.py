@@ -132,23 +132,20 @@ def proxy_networks(proxies: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipa
     return networks
 
 
-def check_exposure(host: str, settings: AuthSettings) -> str | None:
+def check_exposure(host: str, settings: AuthSettings) -> None:
     """Refuse an open dashboard on a shared address, and a trusted header there without trusted
-    proxies; a warning (or None) otherwise."""
+    proxies (an open dashboard on loopback says so in ``serve``'s one line)."""
     proxy_networks(settings.trusted_proxies)
     if settings.mode == "header" and not settings.trusted_proxies and not is_loopback(host):
         raise ConfigError(
             f"refusing to trust {settings.user_header} on {host}: any client that reaches the port could name "
             "itself; pass --trusted-proxy ADDRESS[/BITS] for the proxy that sets the header"
         )
-    if settings.mode != "open":
-        return None
-    if not is_loopback(host):
+    if settings.mode == "open" and not is_loopback(host):
         raise ConfigError(
             f"refusing to serve the dashboard on {host} without authentication: "
             "pass --users FILE (see `benefits users add`) or --auth-header NAME behind a trusted proxy"
         )
-    return f"warning: the dashboard on {host} is open (no authentication); anyone on this machine acts as admin"
 
 
 # -- the request check ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -167,13 +169,22 @@ def test_current_user_outside_a_request_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
-def test_open_on_loopback_warns(host: str) -> None:
-    assert "open (no authentication)" in (auth.check_exposure(host, AuthSettings()) or "")
+def test_open_on_loopback_starts_saying_so_in_its_one_line(
+    host: str, monkeypatch: pytest.MonkeyPatch, store_url: str
+) -> None:
+    said: list[str] = []
+    monkeypatch.setattr(server, "run", lambda app, host, port, debug, ready: ready())
+    monkeypatch.setattr(data, "_factory", data._factory)
+    serve(host, 8050, store_url, echo=said.append)
+    address = f"[{host}]" if host == "::1" else host
+    assert said == [
+        f"dashboard on http://{address}:8050/ (open: no sign-in, anyone on this machine acts as admin; Ctrl+C to stop)"
+    ]
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "dashboard.example.org"])
 def test_open_on_a_shared_address_refuses_to_start(host: str, monkeypatch: pytest.MonkeyPatch, store_url: str) -> None:
-    monkeypatch.setattr(server, "run", lambda *args: pytest.fail("must not start"))
+    monkeypatch.setattr(server, "run", lambda *args, **kwargs: pytest.fail("must not start"))
     with pytest.raises(ConfigError, match=f"refusing to serve the dashboard on {host} without authentication"):
         serve(host, 8050, store_url)
 
@@ -188,11 +199,13 @@ def test_authenticated_dashboard_may_listen_on_any_address(
 ) -> None:
     calls: list[tuple[str, int, bool]] = []
     said: list[str] = []
-    monkeypatch.setattr(server, "run", lambda app, host, port, debug: calls.append((host, port, debug)))
+    monkeypatch.setattr(
+        server, "run", lambda app, host, port, debug, ready: calls.append((host, port, debug)) or ready()
+    )
     monkeypatch.setattr(data, "_factory", data._factory)
     serve("0.0.0.0", 8050, store_url, auth=AuthSettings(users_file=users_file), echo=said.append)
     assert calls == [("0.0.0.0", 8050, False)]
-    assert said == ["dashboard on http://0.0.0.0:8050/ (users access; Ctrl+C to stop)"]
+    assert said == ["dashboard on http://0.0.0.0:8050/ (sign-in with the users file; Ctrl+C to stop)"]
 
 
 def test_cli_adds_lists_and_removes_users(tmp_path: Path) -> None:
@@ -249,16 +262,13 @@ def test_trusted_header_is_believed_only_from_the_trusted_proxy(users_file: Path
 def test_trusted_header_on_a_shared_address_needs_a_trusted_proxy(
     users_file: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(server, "run", lambda *args: pytest.fail("must not start"))
+    monkeypatch.setattr(server, "run", lambda *args, **kwargs: pytest.fail("must not start"))
     header = AuthSettings(user_header="X-Forwarded-User")
     with pytest.raises(ConfigError, match="refusing to trust X-Forwarded-User on 0.0.0.0: .* pass --trusted-proxy"):
         serve("0.0.0.0", 8050, store_url, auth=header)
     with pytest.raises(ConfigError, match="^--trusted-proxy proxy.local: not an IP address or network"):
         auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User", trusted_proxies=("proxy.local",)))
-    assert (
-        auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User", trusted_proxies=("10.0.0.5",)))
-        is None
-    )
+    auth.check_exposure("0.0.0.0", AuthSettings(user_header="X-Forwarded-User", trusted_proxies=("10.0.0.5",)))
     cli = CliRunner().invoke(
         main, ["--database", store_url, "serve", "--host", "0.0.0.0", "--auth-header", "X-Forwarded-User"]
     )
@@ -460,3 +470,38 @@ def test_served_dashboard_refuses_a_trusted_header_from_an_untrusted_peer(
         assert fetch(base + "/", {"X-Forwarded-User": "ada", "X-Forwarded-Role": "finance"})[0] == 200
         status, _, body = fetch(base + "/", {"X-Forwarded-User": "ada", "X-Forwarded-Role": "root"})
         assert status == 403 and "role root of ada is not one of" in body
+
+
+def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_on_ctrl_c(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The command as a PMO runs it: stderr is its one line, though a browser's burst of requests queues them."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).parent / "benefits"), "--config", str(tmp_path), "--database", store_url]
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=stdout, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while fetch(f"http://127.0.0.1:{port}/")[0] != 200:
+            assert process.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.2)
+        with ThreadPoolExecutor(40) as pool:  # more at once than the server has threads: waitress queues them
+            answers = list(pool.map(lambda _: fetch(f"http://127.0.0.1:{port}/")[0], range(60)))
+        assert answers == [200] * 60
+        taken = subprocess.run([*command, "serve", "--port", str(port)], capture_output=True, text=True, timeout=120)
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl+C
+        process.wait(timeout=30)
+    assert (taken.returncode, taken.stdout) == (1, "")
+    assert taken.stderr == (
+        f"error: cannot listen on 127.0.0.1 port {port}: Address already in use; "
+        "pass another --port (or --host), or stop the program listening there\n"
+    )
+    assert process.returncode == 0 and out.read_text() == ""
+    assert err.read_text() == (
+        f"dashboard on http://127.0.0.1:{port}/ (open: no sign-in, anyone on this machine acts as admin; "
+        "Ctrl+C to stop)\n"
+    )

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import dash
@@ -840,9 +841,14 @@ def test_router_renders_the_benefit_page_for_its_url(app: dash.Dash, store: None
 
 
 def test_serve_runs_the_app_on_the_given_address(monkeypatch: pytest.MonkeyPatch, store_url: str) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: calls.append(kwargs))
+    calls: list[Any] = []
+    listening = SimpleNamespace(run=lambda: calls.append("run"))
+    monkeypatch.setattr(waitress, "create_server", lambda app, **kwargs: calls.append(kwargs) or listening)
     monkeypatch.setattr(data, "_factory", data._factory)  # serve() reconfigures the store; restore it after
-    serve("127.0.0.1", 8050, store_url)
-    assert calls == [{"host": "127.0.0.1", "port": 8050, "threads": server.threads(), "ident": "benefits"}]
+    serve("127.0.0.1", 8050, store_url, echo=calls.append)
+    assert calls == [
+        {"host": "127.0.0.1", "port": 8050, "threads": server.threads(), "ident": "benefits"},
+        "dashboard on http://127.0.0.1:8050/ (open: no sign-in, anyone on this machine acts as admin; Ctrl+C to stop)",
+        "run",  # the line is said once the address is taken, before serving
+    ]
     assert 4 <= server.threads() <= 32
