@@ -109,6 +109,10 @@ class Position:
     last_period: str | None  # the latest of them (ISO date)
     value_at_target: float  # the money value of the full target improvement
 
+    def as_dict(self) -> dict[str, Any]:
+        """The position as one flat dict: its status row's fields, then the others (the dashboard's columns)."""
+        return self.row.as_dict() | {f.name: getattr(self, f.name) for f in fields(self) if f.name != "row"}
+
 
 def positions(
     session: Session,
@@ -116,12 +120,10 @@ def positions(
     *,
     initiative: str | None = None,
     benefit: str | None = None,
-    metrics: list[MetricSummary] | None = None,
 ) -> list[Position]:
     """Every stored benefit (register order) at ``as_of`` (default today), with the latest forecast
     run; only the benefits of ``initiative``, or only ``benefit``, when given (a page about them
-    reads no more than it shows). ``metrics`` are ``metric_summaries(session, as_of)`` when the
-    caller already has them (used only when the positions are computed).
+    reads no more than it shows).
 
     The current position snapshot's rows when there is one (nothing changed in the store since it
     was computed), else ``benefits.live_positions.compute``'s: the same values either way.
@@ -130,13 +132,12 @@ def positions(
     stopped coming."""
     as_of = as_of or dt.date.today()
     connection = session.connection()
-    version = snapshots.inputs(connection)
-    kept = snapshots.find(connection, as_of, version, LAYOUT)
+    kept = _current(connection, as_of)
     if kept is not None:
         return _decoded(snapshots.payloads(connection, kept, initiative=initiative, benefit=benefit))
     from benefits.live_positions import compute  # the store reading and the maths: only when no snapshot serves
 
-    return compute(session, as_of, initiative=initiative, benefit=benefit, metrics=metrics)
+    return compute(session, as_of, initiative=initiative, benefit=benefit)
 
 
 def kept_positions(connection: Connection, as_of: dt.date | None = None) -> list[Position]:
@@ -152,6 +153,16 @@ def kept_positions(connection: Connection, as_of: dt.date | None = None) -> list
     return _decoded(snapshots.payloads(connection, kept)) if kept is not None else _keep(connection, as_of)[0]
 
 
+def kept_rows(connection: Connection, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """:func:`kept_positions` as flat dicts (``Position.as_dict``), read without building the
+    positions: the dashboard's snapshot frame is made of these."""
+    as_of = as_of or dt.date.today()
+    kept = _current(connection, as_of)
+    if kept is None:
+        return [position.as_dict() for position in _keep(connection, as_of)[0]]
+    return _rows(snapshots.payloads(connection, kept))
+
+
 def kept_metric_health(connection: Connection, as_of: dt.date | None = None) -> list[MetricSummary]:
     """Every metric's health at ``as_of`` (default today), ``benefits.staleness.metric_summaries``, as
     the positions of :func:`kept_positions` were computed with it (the dashboard's data-quality page
@@ -163,7 +174,8 @@ def kept_metric_health(connection: Connection, as_of: dt.date | None = None) -> 
     from benefits.staleness import MetricSummary
 
     try:
-        return [MetricSummary(**_values(MetricSummary, m)) for m in json.loads(snapshots.metrics(connection, kept))]
+        kept_metrics = json.loads(snapshots.metrics(connection, kept))
+        return [MetricSummary(**_parsed(values, _parsers(MetricSummary))) for values in kept_metrics]
     except (KeyError, TypeError):  # kept by a version of benefits whose MetricSummary had other fields
         return _keep(connection, as_of)[1]
 
@@ -221,8 +233,7 @@ another version of benefits is computed again)."""
 
 def _encoded(found: Position) -> str:
     """A position as one flat JSON object (money as decimal text, dates in ISO)."""
-    values = asdict(found.row) | {f.name: getattr(found, f.name) for f in fields(Position) if f.name != "row"}
-    return json.dumps(values, default=_text, separators=(",", ":"))
+    return json.dumps(found.as_dict(), default=_text, separators=(",", ":"))
 
 
 def _text(value: object) -> str:
@@ -233,23 +244,31 @@ def _text(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not kept in a position snapshot")
 
 
+def _rows(payloads: list[str]) -> list[dict[str, Any]]:
+    """:func:`_encoded`'s positions back as flat dicts (parsed as one JSON list: a snapshot is read in one go)."""
+    parsers = _parsers(StatusRow) | _parsers(Position)
+    return [_parsed(row, parsers) for row in json.loads(f"[{','.join(payloads)}]")]
+
+
 def _decoded(payloads: list[str]) -> list[Position]:
-    """:func:`_encoded`'s positions back (parsed as one JSON list: a snapshot is read in one go)."""
+    """:func:`_encoded`'s positions back."""
     return [
-        Position(row=StatusRow(**_values(StatusRow, values)), **_values(Position, values))
-        for values in json.loads(f"[{','.join(payloads)}]")
+        Position(row=StatusRow(**{name: row[name] for name in _parsers(StatusRow)}), **_shown(row))
+        for row in _rows(payloads)
     ]
 
 
-def _values(kind: type, values: dict[str, Any]) -> dict[str, Any]:
-    """The fields of the dataclass ``kind`` among JSON ``values`` (a dataclass field, such as a
-    position's ``row``, is left out), decimal text as Decimal and ISO text as dates where ``kind`` says so."""
-    parse = _parsers(kind)
-    found = {name: values[name] for name in parse}
-    for name, parsed in parse.items():
-        if parsed is not None and found[name] is not None:
-            found[name] = parsed(found[name])
-    return found
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """What a position shows beside its status row, among a flat row's values."""
+    return {name: row[name] for name in _parsers(Position)}
+
+
+def _parsed(values: dict[str, Any], parsers: dict[str, Callable[[str], Any] | None]) -> dict[str, Any]:
+    """``values`` (changed in place) with decimal text as Decimal and ISO text as dates, as ``parsers`` say."""
+    for name, parse in parsers.items():
+        if parse is not None and values[name] is not None:
+            values[name] = parse(values[name])
+    return values
 
 
 @cache

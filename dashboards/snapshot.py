@@ -20,13 +20,12 @@ from sqlalchemy.orm import Session
 
 from benefits.dashboards.cache import cached
 from benefits.staleness import MetricSummary
-from benefits.status import Position, StatusRow, kept_metric_health, kept_positions, positions
+from benefits.status import Position, StatusRow, kept_metric_health, kept_rows, positions
 
 FILTERS = ("programme", "tactic", "category", "owner", "status")
 
 #: A status row's fields, then what the pages also show of a benefit (``benefits.status.Position``).
 COLUMNS = [*StatusRow.__dataclass_fields__, *(name for name in Position.__dataclass_fields__ if name != "row")]
-_SHOWN = COLUMNS[len(StatusRow.__dataclass_fields__) :]
 
 
 @dataclass(frozen=True)
@@ -101,10 +100,9 @@ def snapshot(
     when the data changed since (through a connection of its own, which commits the snapshot)."""
     if initiative is None and benefit is None:
         with session.get_bind().engine.connect() as connection:
-            found = kept_positions(connection, as_of)
+            rows = kept_rows(connection, as_of)
     else:
-        found = positions(session, as_of, initiative=initiative, benefit=benefit)
-    rows = [vars(p.row) | {name: getattr(p, name) for name in _SHOWN} for p in found]  # shallow: plain values
+        rows = [p.as_dict() for p in positions(session, as_of, initiative=initiative, benefit=benefit)]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     gaps = [c for c in COLUMNS if frame[c].isna().any()]
     frame[gaps] = frame[gaps].astype(object).where(frame[gaps].notna(), None)  # None, not NaN, like status rows
