@@ -130,7 +130,9 @@ def test_a_change_after_the_snapshot_is_computed_again(store: tuple[str, Engine]
         assert kept_positions(connection, dd.AS_OF) == live(engine)
 
 
-def test_snapshots_are_pruned_and_a_refused_write_still_serves_the_rows(store: tuple[str, Engine]) -> None:
+def test_snapshots_are_pruned_and_a_refused_write_still_serves_the_rows(
+    store: tuple[str, Engine], caplog: pytest.LogCaptureFixture
+) -> None:
     _, engine = store
     for days in range(snapshots.KEEP + 2):
         with engine.connect() as connection:
@@ -147,6 +149,7 @@ def test_snapshots_are_pruned_and_a_refused_write_still_serves_the_rows(store: t
         with engine.connect() as connection:
             assert kept_positions(connection, dd.BASELINE) == [*_live_at(engine, dd.BASELINE)]
         assert all(as_of != dd.BASELINE for _, as_of, _ in kept(engine))
+        assert f"position snapshot of {dd.BASELINE} not kept (database is locked)" in caplog.text
         other.rollback()
     other.close()
 

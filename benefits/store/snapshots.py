@@ -124,8 +124,10 @@ def write(connection: Connection, as_of: dt.date, version: str, layout: str, row
                 connection.execute(_DROP, {"ids": old})
             connection.commit()
     except SQLAlchemyError as exc:
+        from benefits.store.failures import driver_line
+
         connection.rollback()
-        log.warning("position snapshot of %s not kept: %s", as_of, str(exc).splitlines()[0])
+        log.warning("position snapshot of %s not kept (%s): the next reader computes it again", as_of, driver_line(exc))
         return False
     return True
 
