@@ -88,8 +88,9 @@ class StatusRow:
     overdue_actions: int = 0  # open actions on the benefit past their due date at the date (benefits.commentary)
 
     def as_dict(self) -> dict[str, Any]:
-        """The row as a dict (money as Decimal to the penny: `benefits status` writes it as decimal text)."""
-        return asdict(self)
+        """The row as a dict (money as Decimal to the penny: `benefits status` writes it as decimal text).
+        Every field is a plain value, so a shallow copy (``dataclasses.asdict`` copies deeply, 20x slower)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
