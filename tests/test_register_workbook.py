@@ -207,6 +207,11 @@ def test_finance_settings_and_value_types_round_trip_and_phased_costs_are_refuse
     result = invoke("export", "--out", str(workbook), "--force", config=demo_config)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: initiative crm-modernisation: its investment has costs by date")
+    data["initiatives"][0]["investment"] = {"one_off": 1800000, "metric": "ledger.crm_spend"}  # spend from the ledger
+    data["metrics"].append({"name": "ledger.crm_spend", "unit": "GBP"})
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(data))
+    result = invoke("export", "--out", str(workbook), "--force", config=demo_config)
+    assert result.exit_code == 1 and "running costs or a spend metric, which the workbook's" in result.stderr
 
 
 def test_an_existing_file_is_not_overwritten_without_force(tmp_path: Path, filled: Path) -> None:
