@@ -23,6 +23,7 @@ from benefits.dashboards.formatting import (
     percent,
     plot_text,
     quantity,
+    short_label,
     status_label,
 )
 
@@ -57,7 +58,7 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
 
     ``initiatives`` has columns ``name``, ``planned_value``, ``realised_value``.
     """
-    names = [plot_text(n) for n in initiatives["name"]]
+    names = [plot_text(n) for n in initiatives["name"]]  # the categories; the hover names them in full
     money = hover_value(currency, 0)
     figure = new_figure(
         [
@@ -66,20 +67,24 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
                 x=names,
                 y=initiatives["planned_value"].to_list(),
                 marker_color=PLANNED_COLOUR,
-                hovertemplate=f"%{{x}}<br>Planned to date: {money}<extra></extra>",
+                customdata=names,
+                hovertemplate=f"%{{customdata}}<br>Planned to date: {money}<extra></extra>",
             ),
             go.Bar(
                 name="Realised to date",
                 x=names,
                 y=initiatives["realised_value"].to_list(),
                 marker_color=REALISED_COLOUR,
-                hovertemplate=f"%{{x}}<br>Realised to date: {money}<extra></extra>",
+                customdata=names,
+                hovertemplate=f"%{{customdata}}<br>Realised to date: {money}<extra></extra>",
             ),
         ]
     )
     figure.update_layout(
         title_text=f"Planned vs realised value by initiative ({plot_text(currency)})",
         barmode="group",
+        # the ticks name each initiative in at most two short lines, so that a long name leaves the bars their room
+        xaxis=dict(tickmode="array", tickvals=names, ticktext=[short_label(n) for n in initiatives["name"]]),
         yaxis=dict(
             title=dict(text=plot_text(currency)),
             tickprefix=CURRENCY_SYMBOLS.get(currency.upper(), ""),
@@ -362,11 +367,10 @@ def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:
     initiatives = list(dict.fromkeys(benefits["initiative"]))
     outcomes = list(dict.fromkeys(benefits["category"]))
     names = dict(zip(benefits["initiative"], benefits["initiative_name"], strict=True))
-    labels = (
-        [plot_text(names[i]) for i in initiatives]
-        + [plot_text(n) for n in benefits["name"]]
-        + [f"Outcome: {category_label(c)}" for c in outcomes]
+    full = (  # in the hover; the nodes' labels are cut short, so that long names do not run into each other
+        [names[i] for i in initiatives] + list(benefits["name"]) + [f"Outcome: {category_label(c)}" for c in outcomes]
     )
+    labels = [short_label(text, width=36, lines=2) for text in full]
     first_benefit, first_outcome = len(initiatives), len(initiatives) + len(benefits)
     size = [max(abs(v or 0.0), 1.0) for v in benefits["value_at_target"]]
     source, target, value = [], [], []
@@ -383,17 +387,18 @@ def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:
             arrangement="snap",
             node=dict(
                 label=labels,
+                customdata=[plot_text(text) for text in full],
                 color=colours,
                 pad=8,
                 thickness=14,
-                hovertemplate=f"%{{label}}<br>{money} at target<extra></extra>",
+                hovertemplate=f"%{{customdata}}<br>{money} at target<extra></extra>",
             ),
             link=dict(
                 source=source,
                 target=target,
                 value=value,
                 color="rgba(140, 149, 159, 0.35)",
-                hovertemplate=f"%{{source.label}} → %{{target.label}}<br>{money} at target<extra></extra>",
+                hovertemplate=f"%{{source.customdata}} → %{{target.customdata}}<br>{money} at target<extra></extra>",
             ),
         )
     )

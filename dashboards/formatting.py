@@ -7,6 +7,7 @@ card, a table and a chart's hover.
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Iterable
 from typing import Any
 
@@ -103,6 +104,16 @@ def timestamp(value: Any) -> str:
 def plot_text(text: str) -> str:
     """Text safe to hand to plotly, whose labels read a little HTML (``<b>``, ``<a>``): escape it."""
     return html.escape(text, quote=False)
+
+
+def short_label(text: str, width: int = 22, lines: int = 2) -> str:
+    """``text`` as a chart's axis or node label: wrapped at ``width`` characters onto at most ``lines`` lines, the
+    last cut short with "…" when the rest does not fit; escaped for plotly, lines joined by ``<br>``. A long
+    initiative or benefit name then leaves the chart its room; the full name belongs in the hover."""
+    wrapped = textwrap.wrap(text, width) or [""]
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], wrapped[lines - 1][: width - 1].rstrip(" ,;:.-") + "…"]
+    return "<br>".join(plot_text(line) for line in wrapped)
 
 
 def hover_value(unit: str, decimals: int, axis: str = "y") -> str:

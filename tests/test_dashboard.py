@@ -122,6 +122,27 @@ def test_initiative_bars_show_planned_and_realised_per_initiative() -> None:
     assert "£%{y:,.0f}" in planned.hovertemplate
 
 
+def test_a_long_initiative_name_is_two_short_lines_on_the_axis_and_whole_in_the_hover() -> None:
+    long = "Cloud & data platform modernisation programme covering every regional data centre and the ERP estate"
+    frame = pd.DataFrame({"name": [long, "Digital sales"], "planned_value": [1.0, 2.0], "realised_value": [1.0, 2.0]})
+    figure = figures.initiative_bars(frame, "GBP")
+    axis = figure.layout.xaxis
+    assert list(axis.ticktext) == ["Cloud &amp; data platform<br>modernisation…", "Digital sales"]
+    assert list(axis.tickvals) == list(figure.data[0].x) == [formatting.plot_text(long), "Digital sales"]
+    assert figure.data[0].hovertemplate.startswith("%{customdata}<br>")
+    assert list(figure.data[0].customdata) == [formatting.plot_text(long), "Digital sales"]
+
+
+def test_short_label_wraps_onto_at_most_its_lines_and_cuts_the_rest() -> None:
+    name = "Lower IT running cost through consolidation of hosting contracts, decommissioning"
+    assert formatting.short_label("Digital sales") == "Digital sales"
+    assert formatting.short_label(name) == "Lower IT running cost<br>through consolidation…"
+    assert (
+        formatting.short_label(name, width=36) == "Lower IT running cost through<br>consolidation of hosting contracts…"
+    )
+    assert formatting.short_label("<b>x</b> & y", lines=1) == "&lt;b&gt;x&lt;/b&gt; &amp; y"  # plotly reads HTML
+
+
 def test_initiative_bars_say_so_when_there_is_nothing_to_show() -> None:
     figure = figures.initiative_bars(pd.DataFrame(columns=["name", "planned_value", "realised_value"]), "GBP")
     assert [a.text for a in figure.layout.annotations] == ["No benefits in the register yet"]
@@ -595,10 +616,10 @@ def test_excel_export_keeps_text_as_text(store: None) -> None:
     rows = by_id(page("register").layout(as_of=AS_OF), "register-grid").rowData
     rows[0]["name"] = '=HYPERLINK("http://evil", "x")'
     sheet = load_workbook(io.BytesIO(page("register").excel_bytes(rows))).active
-    assert [c.value for c in sheet[1]][:3] == ["Benefit", "Initiative", "Programme"]
+    assert [c.value for c in sheet[1]][:5] == ["Benefit", "Initiative", "Status", "Likely on time", "Planned to date"]
     assert sheet.max_row == 4
     assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")
-    assert sheet["J2"].value == 50_000.0  # planned to date, a number
+    assert sheet["E2"].value == 50_000.0  # planned to date, a number
 
 
 def test_csv_export_writes_numbers_as_numbers_and_formulas_as_text(store: None) -> None:

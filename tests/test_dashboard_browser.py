@@ -89,6 +89,27 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
+LONG_INITIATIVE = (
+    "Cloud & data platform modernisation programme covering every regional data centre, the ERP estate and the "
+    "customer data hub"
+)
+LONG_BENEFIT = (
+    "Lower IT running cost through consolidation of hosting contracts, decommissioning of legacy servers and "
+    "licence rationalisation"
+)
+
+
+@pytest.fixture(scope="module")
+def long_names_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same over a register whose first initiative and benefit have names of ~120 characters."""
+    directory = tmp_path_factory.mktemp("long-names")
+    register = dd.REGISTER_YAML.replace("name: Cloud & data platform", f"name: '{LONG_INITIATIVE}'").replace(
+        "name: Lower IT running cost", f"name: '{LONG_BENEFIT}'"
+    )
+    with _serving(dd.build_store(directory, register), directory) as base:
+        yield base
+
+
 @contextmanager
 def _serving(url: str, directory: Path, *extra: str, ready: int = 200) -> Iterator[str]:
     port = _free_port()
@@ -428,4 +449,55 @@ def test_trust_page_is_one_click_from_the_portfolio_and_draws_its_charts(
     page.screenshot(path=str(ARTIFACTS / "dashboard-trust.png"), full_page=True)
     (ARTIFACTS / "dashboard-trust-timing.json").write_text(json.dumps({"trust_via_nav_warm_s": round(seconds, 3)}))
     page.close()
+    assert watch.problems == []
+
+
+def test_long_names_leave_the_charts_and_the_register_their_room(browser: Any, long_names_server: str) -> None:
+    """A name of ~120 characters is cut short on the chart (in full on hover) and wraps in the grid (in full as
+    its tooltip): the initiatives chart keeps its plot area (it was squeezed to 64 px), and the grid's status and
+    money columns stay on a 1400 px screen."""
+    base = long_names_server
+    assert min(len(LONG_INITIATIVE), len(LONG_BENEFIT)) >= 120
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    watch = Watch(page, base)
+    _open(page, base + "/" + AS_OF, ["#portfolio-initiatives"])
+    chart = page.locator("#portfolio-initiatives .js-plotly-plot").bounding_box()
+    plot = page.locator("#portfolio-initiatives .draglayer rect.nsewdrag").bounding_box()
+    assert chart and plot
+    assert plot["width"] >= 0.7 * chart["width"] and plot["height"] >= 0.55 * chart["height"], (chart, plot)
+    ticks = page.locator("#portfolio-initiatives .xtick text").all_text_contents()
+    assert ticks == ["Cloud & data platformmodernisation…", "Digital sales"]  # two lines, as one text
+    page.locator("#portfolio-initiatives .trace.bars .point path").first.hover(force=True)
+    page.locator("#portfolio-initiatives .hoverlayer").get_by_text(LONG_INITIATIVE).wait_for()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-long-names-portfolio.png"), full_page=True)
+
+    page.goto(base + "/map" + AS_OF)
+    page.wait_for_selector("#benefits-map .sankey .sankey-node", state="attached")
+    labels = page.locator("#benefits-map .sankey-node .node-label").all_text_contents()
+    assert all(len(label) <= 2 * 36 for label in labels) and not {LONG_INITIATIVE, LONG_BENEFIT} & set(labels)
+    page.locator("#benefits-map .sankey-node .node-rect").first.hover(force=True)
+    page.locator("#benefits-map .hoverlayer").get_by_text(LONG_INITIATIVE).wait_for()
+
+    page.goto(base + "/register" + AS_OF)
+    page.wait_for_selector("#register-grid .ag-row", state="attached")
+
+    def header(field: str) -> dict[str, float]:
+        box = page.locator(f"#register-grid [role=columnheader][col-id={field}]").bounding_box()
+        assert box, field
+        return box
+
+    assert 200 <= header("name")["width"] <= 300  # grows with its text, up to 300 px, then wraps
+    assert header("initiative_name")["width"] <= 260
+    for field in ("status", "p_on_time", "planned_value", "realised_value"):
+        assert header(field)["x"] + header(field)["width"] <= 1400, field  # on screen without scrolling
+    cell = page.locator("#register-grid .ag-cell[col-id=name]", has_text="Lower IT running cost").first
+    box = cell.bounding_box()
+    assert box and box["height"] >= 3 * 19  # the whole name, on at least three lines
+    assert cell.inner_text().strip() == LONG_BENEFIT
+    owner = page.locator("#register-grid .ag-cell[col-id=initiative_name]").first
+    owner.hover()
+    page.locator(".ag-tooltip").get_by_text(LONG_INITIATIVE).wait_for()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-long-names-register.png"), full_page=True)
+    context.close()
     assert watch.problems == []

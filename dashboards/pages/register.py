@@ -22,31 +22,37 @@ from benefits.spreadsheet import FORMULA_START
 
 dash.register_page(__name__, path="/register", name="Register", title="Register · benefits", order=1)
 
-# (field, header, kind): kind "money" in the register's currency, "share" as %, "number", else text
+# (field, header, kind): kind "money" in the register's currency, "share" as %, "number", else text. After the
+# benefit and its initiative come where it stands and its value, so that they are on screen without scrolling.
 GRID_COLUMNS = [
     ("name", "Benefit", "link"),
     ("initiative_name", "Initiative", "text"),
-    ("programme_name", "Programme", "text"),
-    ("category", "Category", "text"),
-    ("tactic", "Tactic", "text"),
-    ("owner", "Owner", "text"),
     ("status", "Status", "text"),
-    ("previous_status", "Previous status", "text"),
-    ("unit", "Unit", "text"),
+    ("p_on_time", "Likely on time", "share"),
     ("planned_value", "Planned to date", "money"),
     ("realised_value", "Realised to date", "money"),
-    ("value_type", "Value type", "text"),
     ("cash_to_date", "Cash realised to date", "money"),
     ("planned_cash_to_date", "Cash planned to date", "money"),
     ("run_rate", "Run-rate per year", "money"),
     ("percent_realised", "Realised % of target", "percent"),
-    ("p_on_time", "Likely on time", "share"),
     ("target_date", "Target date", "text"),
     ("expected_landing", "Expected landing", "text"),
+    ("previous_status", "Previous status", "text"),
+    ("programme_name", "Programme", "text"),
+    ("category", "Category", "text"),
+    ("tactic", "Tactic", "text"),
+    ("owner", "Owner", "text"),
+    ("value_type", "Value type", "text"),
+    ("unit", "Unit", "text"),
     ("last_period", "Latest observation", "text"),
     ("metric", "Metric", "text"),
 ]
 VALUE_TYPE_LABELS = {"run_rate": "Run-rate (per year)", "amount": "Amount (banked)"}
+# The widest (px) a text column grows to fit its text: the benefit's and initiative's names wrap onto more lines,
+# other text is cut with "…"; each cell's full text is its tooltip. One long name then does not push the status
+# and money columns off the screen.
+WRAPPED_WIDTHS = {"name": 300, "initiative_name": 260}
+TEXT_MAX_WIDTH = 200
 
 
 def layout(as_of: Any = None, **values: Any) -> html.Div:
@@ -86,6 +92,7 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
                     "paginationPageSize": 50,
                     "animateRows": False,
                     "suppressColumnVirtualisation": True,
+                    "tooltipShowDelay": 300,
                 },
                 columnSize="autoSize",
                 style={"height": "640px"},
@@ -111,7 +118,8 @@ def grid_rows(frame: pd.DataFrame, when: Any) -> list[dict[str, Any]]:
 
 
 def column_defs(currency: str) -> list[dict[str, Any]]:
-    """Column definitions with values shown in their units (currency, %)."""
+    """Column definitions with values shown in their units (currency, %), and text columns no wider than
+    ``WRAPPED_WIDTHS`` or ``TEXT_MAX_WIDTH`` (their full text on hover)."""
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     suffix = "" if symbol else f" {currency}"
     formats = {
@@ -128,6 +136,10 @@ def column_defs(currency: str) -> list[dict[str, Any]]:
                 "filter": "agNumberColumnFilter",
                 "valueFormatter": {"function": formats[kind]},
             }
+        elif field in WRAPPED_WIDTHS:
+            column |= {"maxWidth": WRAPPED_WIDTHS[field], "wrapText": True, "autoHeight": True, "tooltipField": field}
+        else:
+            column |= {"maxWidth": TEXT_MAX_WIDTH, "tooltipField": field}
         if kind == "link":
             column |= {"cellRenderer": "PageLink", "cellRendererParams": {"hrefField": "href"}, "pinned": "left"}
         columns.append(column)
