@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib
 import json
 import re
 from decimal import Decimal
@@ -151,8 +152,6 @@ def test_claims_entered_on_the_page_need_pmo_or_finance(sqlite_url: str, users_f
 
 
 def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_url: str, tmp_path: Path) -> None:
-    from benefits.dashboards.pages import finance
-
     from .test_claims_reconciliation import over_attributed_register
 
     with pytest.warns(Warning, match="110%"):
@@ -160,6 +159,7 @@ def test_finance_page_shows_claims_next_to_evidence_and_double_counting(sqlite_u
     with sessions.begin() as session:
         record_claims(session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("4000"))], ClaimSource.csv)
     app = create_app(sqlite_url)
+    finance = importlib.import_module("benefits.dashboards.pages.finance")  # as the app imported it (not before)
     with app.server.test_request_context("/finance"):
         page = str(finance.layout())
     assert "ledger.shared_costs: attribution shares add up to 110%" in page

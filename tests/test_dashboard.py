@@ -764,7 +764,7 @@ def test_a_bad_as_of_gets_a_friendly_message(store: None, name: str) -> None:
     assert "That date is not valid" in texts(layout)
 
 
-def test_not_found_page() -> None:
+def test_not_found_page(app: dash.Dash) -> None:  # pages are imported and registered by an app
     assert "Page not found" in texts(page("not_found_404").layout())
 
 
