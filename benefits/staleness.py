@@ -28,12 +28,16 @@ DEFAULT_TOLERANCE = 2.0
 
 @dataclass(frozen=True)
 class MetricSummary:
-    """One metric: its unit, the benefits that use it, what was observed, and its staleness at ``as_of``."""
+    """One metric: its unit, who uses it, what was observed, and its staleness at ``as_of``.
+
+    ``used``: a benefit measures it or an initiative's investment spend is read from it
+    (``investment.metric``); ``used_by`` names those benefits, ``spend_of`` those initiatives."""
 
     metric: str
     unit: str
     used: bool
     used_by: list[str]
+    spend_of: list[str]
     observations: int
     first_period: dt.date | None
     last_period: dt.date | None
@@ -95,6 +99,11 @@ def metric_summaries(session: Session, as_of: dt.date, metrics: Iterable[str] | 
     b = models.Benefit
     for metric, key, unit, spec in session.execute(select(b.metric, b.key, b.unit, b.spec).order_by(b.key)):
         declared.setdefault(metric, []).append(_User(key, unit, spec.get("cadence_days"), spec.get("stale_tolerance")))
+    spenders: dict[str, list[str]] = {}
+    i = models.Initiative
+    for key, plan in session.execute(select(i.key, i.investment_plan).order_by(i.key)):
+        if plan and plan.get("metric"):
+            spenders.setdefault(plan["metric"], []).append(key)
     obs = models.Observation
     spans = select(
         obs.metric, func.min(obs.period), func.max(obs.period), func.count(distinct(obs.period)), func.count()
@@ -110,7 +119,15 @@ def metric_summaries(session: Session, as_of: dt.date, metrics: Iterable[str] | 
         sources.setdefault(metric, []).append(source)
     names = sorted(name for name in set(units) | set(declared) | set(observed) if wanted is None or name in wanted)
     return [
-        _summary(name, units.get(name), declared.get(name, []), observed.get(name), sources.get(name, []), as_of)
+        _summary(
+            name,
+            units.get(name),
+            declared.get(name, []),
+            spenders.get(name, []),
+            observed.get(name),
+            sources.get(name, []),
+            as_of,
+        )
         for name in names
     ]
 
@@ -121,7 +138,13 @@ def stale_metrics(session: Session, as_of: dt.date) -> list[MetricSummary]:
 
 
 def _summary(
-    name: str, unit: str | None, benefits: list[_User], observed: _Observed | None, sources: list[str], as_of: dt.date
+    name: str,
+    unit: str | None,
+    benefits: list[_User],
+    spend_of: list[str],
+    observed: _Observed | None,
+    sources: list[str],
+    as_of: dt.date,
 ) -> MetricSummary:
     declared = [b.cadence_days for b in benefits if b.cadence_days]
     tolerance = max((b.stale_tolerance or DEFAULT_TOLERANCE for b in benefits), default=DEFAULT_TOLERANCE)
@@ -132,8 +155,9 @@ def _summary(
     return MetricSummary(
         metric=name,
         unit=unit or (benefits[0].unit if benefits else ""),
-        used=bool(benefits),
+        used=bool(benefits or spend_of),
         used_by=[b.key for b in benefits],
+        spend_of=spend_of,
         observations=observed.count if observed else 0,
         first_period=observed.first if observed else None,
         last_period=last,

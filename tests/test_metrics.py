@@ -63,6 +63,7 @@ def test_metrics_lists_used_and_unused_metrics(tmp_path: Path, demo_config: Path
         "metric": "crm.win_rate_pct",
         "unit": "%",
         "used_by": "",
+        "spend_of": "",
         "observations": str(win_rate["observations"]),
         "first_period": win_rate["first_period"],
         "last_period": win_rate["last_period"],
@@ -72,6 +73,36 @@ def test_metrics_lists_used_and_unused_metrics(tmp_path: Path, demo_config: Path
     table = run("metrics", "--as-of", AS_OF.isoformat()).splitlines()
     assert table[0].split()[:3] == ["METRIC", "UNIT", "USED"]
     assert any(line.startswith("crm.upsell_revenue") and "crm-upsell-revenue" in line for line in table)
+
+
+def test_an_initiative_s_spend_metric_is_used(tmp_path: Path, demo_config: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'benefits.db'}"
+    register = yaml.safe_load((demo_config / "portfolio.yaml").read_text())
+    register["metrics"].append({"name": "ledger.crm_spend", "unit": "GBP"})
+    crm = next(i for i in register["initiatives"] if i["key"] == "crm-modernisation")
+    crm["investment"] = {"metric": "ledger.crm_spend", "one_off": [{"amount": 800000, "date": "2027-03-01"}]}
+    (demo_config / "portfolio.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", database, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("init")
+    unused = json.loads(run("metrics", "--unused", "--format", "json", "--as-of", AS_OF.isoformat()))
+    assert [m["metric"] for m in unused] == ["hr.headcount"]  # the spend metric is not unused
+    listed = {m["metric"]: m for m in json.loads(run("metrics", "--format", "json", "--as-of", AS_OF.isoformat()))}
+    spend = listed["ledger.crm_spend"]
+    assert (spend["unit"], spend["used"], spend["used_by"], spend["spend_of"]) == (
+        "GBP",
+        True,
+        [],
+        ["crm-modernisation"],
+    )
+    assert listed["crm.upsell_revenue"]["spend_of"] == [] and listed["hr.headcount"]["used"] is False
+    table = run("metrics", "--as-of", AS_OF.isoformat()).splitlines()
+    assert table[0].split()[:5] == ["METRIC", "UNIT", "USED", "BY", "SPEND"]
+    assert any(line.startswith("ledger.crm_spend") and line.split()[2] == "crm-modernisation" for line in table)
 
 
 def test_an_undeclared_metric_is_quarantined_until_the_catalogue_declares_it(tmp_path: Path, demo_config: Path) -> None:
