@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable
 
 import dash
@@ -100,8 +101,17 @@ def serve(
         raise ConfigError(f"refusing to serve the dashboard on {host} in debug mode: its debugger runs code")
     check_exposure(host, settings)
     app = create_app(database_url, settings)
-    cache.keep_warm(warm_today)
-    server.run(app, host, port, debug, ready=lambda: echo(greeting(host, port, settings)))
+    warming: list[threading.Event] = []
+
+    def ready() -> None:
+        echo(greeting(host, port, settings))
+        warming.append(cache.keep_warm(warm_today))  # only once it listens: a refused port exits at once
+
+    try:
+        server.run(app, host, port, debug, ready=ready)
+    finally:
+        for stop in warming:
+            cache.stop_warming(stop)
 
 
 def greeting(host: str, port: int, settings: AuthSettings) -> str:

@@ -57,6 +57,9 @@ def data_version(session: Session) -> tuple[Any, ...]:
     return (snapshots.inputs(session.connection()),)
 
 
+WARMER = "benefits-cache-warmer"
+
+
 def keep_warm(warm: Callable[[], object], every: float = WARM_EVERY_SECONDS) -> threading.Event:
     """Call ``warm`` now and then every ``every`` seconds in a daemon thread, until the returned
     event is set.
@@ -76,5 +79,15 @@ def keep_warm(warm: Callable[[], object], every: float = WARM_EVERY_SECONDS) -> 
                 log.exception("keeping the dashboard's results warm failed; retrying in %g s", every)
             stop.wait(every)
 
-    threading.Thread(target=loop, name="benefits-cache-warmer", daemon=True).start()
+    threading.Thread(target=loop, name=WARMER, daemon=True).start()
     return stop
+
+
+def stop_warming(stop: threading.Event, wait: float = 10.0) -> None:
+    """Stop the warmer of :func:`keep_warm` and wait up to ``wait`` seconds for a warm-up under way
+    to end: a thread still inside a native library when the interpreter exits can abort the
+    process ("terminate called without an active exception")."""
+    stop.set()
+    for thread in threading.enumerate():
+        if thread.name == WARMER:
+            thread.join(wait)

@@ -505,3 +505,21 @@ def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_
         f"dashboard on http://127.0.0.1:{port}/ (open: no sign-in, anyone on this machine acts as admin; "
         "Ctrl+C to stop)\n"
     )
+
+
+def test_a_refused_port_starts_no_cache_warmer(store_url: str) -> None:
+    """The warmer starts only once the server listens: a thread left inside a native library when a
+    refused ``serve`` exits could abort the process (seen: exit -6, "terminate called without an
+    active exception")."""
+    import threading
+
+    from benefits.dashboards import cache
+    from benefits.errors import BenefitsError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(BenefitsError, match=f"cannot listen on 127.0.0.1 port {port}"):
+            serve(port=port, database_url=store_url, echo=lambda line: None)
+    assert not [t for t in threading.enumerate() if t.name == cache.WARMER]
