@@ -4,8 +4,8 @@ It leads with what changed (re-baselined benefits, with what moved, who and why,
 since the previous forecast run) and what needs a
 decision (every off-track, at-risk and stale benefit with its owner and why, every overdue action,
 and those benefits' latest commentary, open actions and risks), then the portfolio
-summary (one line on how far the forecasts can be trusted, cash and run-rate by category, planned vs realised
-per initiative, counts by status), then the business case (cash to date apart from the run-rate,
+summary (one line on how far the forecasts can be trusted, cash and run-rate by category, cash planned vs
+realised to date per initiative, counts by status), then the business case (cash to date apart from the run-rate,
 each initiative's return, the fan chart of the portfolio's cash by fiscal year end), and ends with an
 appendix saying where each realised number it states came from: every benefit needing a decision, with
 its latest reading's source, place in the source (``source_ref``) and sync run. plotly.js is

@@ -2,7 +2,7 @@
 
 The slides, in order: a title slide; what changed since the previous forecast run (re-baselined
 benefits apart from status changes) and what needs a decision; the portfolio summary (headline
-figures and value by category); planned vs realised value per
+figures and value by category); cash planned vs realised to date per
 initiative as a native (editable) chart; the business case per initiative and the
 portfolio's cash by fiscal year end (P10/P50/P90 beside the plan, a native line chart); the
 at-risk benefits with their owner, why, commentary and open actions (overdue flagged), a few to
@@ -153,15 +153,16 @@ def _summary_slide(deck: Deck, summary: queries.PortfolioSummary, trust_text: st
 
 
 def _value_chart_slide(deck: Deck, summary: queries.PortfolioSummary) -> None:
-    """Planned vs realised value per initiative: a native clustered column chart."""
-    slide = _slide(deck, f"Planned vs realised value by initiative ({summary.currency})")
+    """Cash planned and realised to date per initiative (never a run-rate's annual rate; the dashboard's
+    chart, ``figures.initiative_bars``): a native clustered column chart."""
+    slide = _slide(deck, f"Cash planned vs realised to date by initiative ({summary.currency})")
     if summary.initiatives.empty:
         _text(slide, [("No initiative has a benefit with a value yet.", 0)], top=Inches(1.4))
         return
     data = CategoryChartData()
     data.categories = summary.initiatives["name"].to_list()
-    data.add_series("Planned to date", [float(v) for v in summary.initiatives["planned_value"]])
-    data.add_series("Realised to date", [float(v) for v in summary.initiatives["realised_value"]])
+    data.add_series("Cash planned to date", [float(v) for v in summary.initiatives["planned_cash_to_date"]])
+    data.add_series("Cash realised to date", [float(v) for v in summary.initiatives["cash_to_date"]])
     frame = slide.shapes.add_chart(
         XL_CHART_TYPE.COLUMN_CLUSTERED,
         _MARGIN,

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from benefits.claims.money import display
 from benefits.dashboards.formatting import (
     CURRENCY_SYMBOLS,
     STATUS_COLOURS,
@@ -54,34 +55,43 @@ def new_figure(data: Any) -> go.Figure:
 
 
 def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
-    """Planned-to-date vs realised-to-date value per initiative, grouped bars in ``currency``.
+    """Cash planned and realised to date per initiative, grouped bars in ``currency``.
 
-    ``initiatives`` has columns ``name``, ``planned_value``, ``realised_value``.
+    Both bars are money banked by the date (a run-rate benefit's rate accrued day by day): `benefits
+    status`'s ``planned_cash_to_date`` and ``cash_to_date`` added up, never a run-rate's annual rate,
+    which the hover of an initiative with run-rate benefits names apart. ``initiatives`` has columns
+    ``name``, ``planned_cash_to_date``, ``cash_to_date`` and ``run_rate`` (None without run-rate benefits).
     """
     names = [plot_text(n) for n in initiatives["name"]]  # the categories; the hover names them in full
     money = hover_value(currency, 0)
+    rates = [
+        "" if rate is None or pd.isna(rate) else f"<br>Run-rate now: {display(rate, currency)} a year (not in the bars)"
+        for rate in initiatives["run_rate"]
+    ]
     figure = new_figure(
         [
             go.Bar(
-                name="Planned to date",
+                name="Cash planned to date",
                 x=names,
-                y=initiatives["planned_value"].to_list(),
+                y=[float(v) for v in initiatives["planned_cash_to_date"]],
                 marker_color=PLANNED_COLOUR,
                 customdata=names,
-                hovertemplate=f"%{{customdata}}<br>Planned to date: {money}<extra></extra>",
+                hovertemplate=f"%{{customdata}}<br>Cash planned to date: {money}<extra></extra>",
             ),
             go.Bar(
-                name="Realised to date",
+                name="Cash realised to date",
                 x=names,
-                y=initiatives["realised_value"].to_list(),
+                y=[float(v) for v in initiatives["cash_to_date"]],
                 marker_color=REALISED_COLOUR,
                 customdata=names,
-                hovertemplate=f"%{{customdata}}<br>Realised to date: {money}<extra></extra>",
+                text=rates,
+                textposition="none",  # the run-rate is for the hover only
+                hovertemplate=f"%{{customdata}}<br>Cash realised to date: {money}%{{text}}<extra></extra>",
             ),
         ]
     )
     figure.update_layout(
-        title_text=f"Planned vs realised value by initiative ({plot_text(currency)})",
+        title_text=f"Cash planned vs realised to date by initiative ({plot_text(currency)})",
         barmode="group",
         # the ticks name each initiative in at most two short lines, so that a long name leaves the bars their room
         xaxis=dict(tickmode="array", tickvals=names, ticktext=[short_label(n) for n in initiatives["name"]]),

@@ -48,9 +48,9 @@ class PortfolioSummary:
     currency: str
     filters: Filters
     benefits: pd.DataFrame  # the snapshot rows that pass the filters (benefits.dashboards.snapshot.COLUMNS)
-    initiatives: (
-        pd.DataFrame
-    )  # initiative, name, benefits, planned/realised/reported/validated_value, cash_to_date, run_rate
+    # initiative, name, benefits, planned/realised/reported/validated_value, cash_to_date, planned_cash_to_date,
+    # run_rate
+    initiatives: pd.DataFrame
     categories: pd.DataFrame  # category, benefits, planned_value, realised_value
     status_counts: dict[str, int]  # every status, in STATUSES order
     planned_value: float  # money value at the date: a run-rate benefit's annual rate, an amount's total
@@ -167,6 +167,7 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
     initiatives["validated_value"] = [claimed.get(k, nothing).validated for k in initiatives["initiative"]]
     cash = CashTotals.by(frame, "initiative")
     initiatives["cash_to_date"] = [cash[k].cash_to_date for k in initiatives["initiative"]]
+    initiatives["planned_cash_to_date"] = [cash[k].planned_cash_to_date for k in initiatives["initiative"]]
     initiatives["run_rate"] = [cash[k].run_rate for k in initiatives["initiative"]]
     counts = frame["status"].value_counts().to_dict()
     status_counts = {s: int(counts.pop(s, 0)) for s in STATUSES} | {k: int(v) for k, v in counts.items()}

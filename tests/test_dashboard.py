@@ -21,13 +21,14 @@ from sqlalchemy import select
 from benefits.claims import ClaimSource, Decision
 from benefits.claims.importer import ClaimInput, record_claims
 from benefits.claims.ledger import claims_report
+from benefits.claims.money import display
 from benefits.claims.signoff import decide
 from benefits.dashboards import cache, data, figures, filters, formatting, queries, server
 from benefits.dashboards.app import create_app, serve
 from benefits.dashboards.snapshot import Filters, cached_snapshot
 from benefits.plugins import PLUGIN_API_VERSION
 from benefits.register import load_register
-from benefits.status import STATUSES
+from benefits.status import STATUSES, status_rows
 from benefits.store import migrate, models
 from benefits.store.db import make_engine, session_factory
 
@@ -105,26 +106,39 @@ def test_quantities_read_in_their_unit(value: float | None, unit: str, text: str
     assert formatting.quantity(value, unit) == text
 
 
-def test_initiative_bars_show_planned_and_realised_per_initiative() -> None:
+def test_initiative_bars_show_cash_planned_and_realised_per_initiative_and_the_run_rate_apart() -> None:
     frame = pd.DataFrame(
         {
             "name": ["Cloud & data platform", "Digital sales"],
-            "planned_value": [57_500.0, 260_000.0],
-            "realised_value": [45_000.0, 200_000.0],
+            "planned_cash_to_date": [Decimal("57500.40"), Decimal("260000")],
+            "cash_to_date": [Decimal("45000.50"), Decimal("200000")],
+            "run_rate": [Decimal("91250.5"), None],
         }
     )
     figure = figures.initiative_bars(frame, "GBP")
     planned, realised = figure.data
-    assert (planned.type, planned.name, list(planned.y)) == ("bar", "Planned to date", [57_500.0, 260_000.0])
-    assert (realised.type, realised.name, list(realised.y)) == ("bar", "Realised to date", [45_000.0, 200_000.0])
+    assert (planned.type, planned.name, list(planned.y)) == ("bar", "Cash planned to date", [57_500.4, 260_000.0])
+    assert (realised.type, realised.name, list(realised.y)) == ("bar", "Cash realised to date", [45_000.5, 200_000.0])
     assert list(planned.x) == ["Cloud &amp; data platform", "Digital sales"]  # plotly reads HTML in labels
     assert figure.layout.barmode == "group"
-    assert "£%{y:,.0f}" in planned.hovertemplate
+    assert figure.layout.title.text == "Cash planned vs realised to date by initiative (GBP)"
+    assert "Cash planned to date: £%{y:,.0f}" in planned.hovertemplate
+    # the annual run-rate is named apart in the hover, never drawn as a bar
+    assert realised.hovertemplate.endswith("Cash realised to date: £%{y:,.0f}%{text}<extra></extra>")
+    assert list(realised.text) == ["<br>Run-rate now: £91,251 a year (not in the bars)", ""]
+    assert realised.textposition == "none"
 
 
 def test_a_long_initiative_name_is_two_short_lines_on_the_axis_and_whole_in_the_hover() -> None:
     long = "Cloud & data platform modernisation programme covering every regional data centre and the ERP estate"
-    frame = pd.DataFrame({"name": [long, "Digital sales"], "planned_value": [1.0, 2.0], "realised_value": [1.0, 2.0]})
+    frame = pd.DataFrame(
+        {
+            "name": [long, "Digital sales"],
+            "planned_cash_to_date": [1, 2],
+            "cash_to_date": [1, 2],
+            "run_rate": [None, Decimal(3)],
+        }
+    )
     figure = figures.initiative_bars(frame, "GBP")
     axis = figure.layout.xaxis
     assert list(axis.ticktext) == ["Cloud &amp; data platform<br>modernisation…", "Digital sales"]
@@ -144,7 +158,9 @@ def test_short_label_wraps_onto_at_most_its_lines_and_cuts_the_rest() -> None:
 
 
 def test_initiative_bars_say_so_when_there_is_nothing_to_show() -> None:
-    figure = figures.initiative_bars(pd.DataFrame(columns=["name", "planned_value", "realised_value"]), "GBP")
+    figure = figures.initiative_bars(
+        pd.DataFrame(columns=["name", "planned_cash_to_date", "cash_to_date", "run_rate"]), "GBP"
+    )
     assert [a.text for a in figure.layout.annotations] == ["No benefits in the register yet"]
 
 
@@ -252,6 +268,7 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
             "reported_value": 0,
             "validated_value": 0,
             "cash_to_date": Decimal("11176.96"),  # banked to date: the run-rates accrued day by day
+            "planned_cash_to_date": Decimal("14886.99"),
             "run_rate": Decimal("45000.00"),
         },
         {
@@ -263,6 +280,7 @@ def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> N
             "reported_value": 0,
             "validated_value": 0,
             "cash_to_date": Decimal("200000.00"),
+            "planned_cash_to_date": Decimal("260000.00"),
             "run_rate": None,  # no run-rate benefit
         },
     ]
@@ -496,6 +514,25 @@ def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
     dropdowns = {c.id["name"]: c for c in walk(by_id(layout, "filters")) if isinstance(c, dcc.Dropdown)}
     assert list(dropdowns) == ["programme", "tactic", "category", "owner", "status"]
     assert {o["label"] for o in dropdowns["programme"].options} == {"Growth", "Operations transformation"}
+
+
+def test_portfolio_chart_by_initiative_is_status_s_cash_with_the_run_rate_apart(store: None) -> None:
+    with data.session() as opened:
+        rows = status_rows(opened, dd.AS_OF)
+    planned, realised = by_id(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives").figure.data
+    assert list(planned.x) == ["Cloud &amp; data platform", "Digital sales"]
+    keys = ["cloud-platform", "digital-sales"]
+    for key, planned_cash, cash, rate in zip(keys, planned.y, realised.y, realised.text, strict=True):
+        own = [r for r in rows if r.initiative == key]
+        assert planned_cash == float(sum((r.planned_cash_to_date for r in own), Decimal(0)))
+        assert cash == float(sum((r.cash_to_date for r in own), Decimal(0)))
+        rates = [r.run_rate for r in own if r.value_type == "run_rate"]
+        assert rate == (
+            f"<br>Run-rate now: {display(sum(rates, Decimal(0)), 'GBP')} a year (not in the bars)" if rates else ""
+        )
+    opex = next(r for r in rows if r.benefit == "it-opex")  # a run-rate: its annual rate is not its cash
+    assert opex.value_type == "run_rate" and float(opex.cash_to_date) != opex.realised_value
+    assert realised.y[0] != sum(r.realised_value for r in rows if r.initiative == "cloud-platform")
 
 
 def test_portfolio_page_lists_the_benefits_at_risk_or_off_track(store: None) -> None:

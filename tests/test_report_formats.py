@@ -94,7 +94,7 @@ def test_pptx_pack_has_the_summary_chart_at_risk_and_one_slide_per_off_track_ben
         "Benefits steering pack",
         "What changed and what needs a decision",
         "Portfolio summary",
-        "Planned vs realised value by initiative (GBP)",
+        "Cash planned vs realised to date by initiative (GBP)",
         "Business case",
         "Portfolio cash by fiscal year end: P10, P50, P90 (GBP)",
         "At risk",
@@ -106,7 +106,7 @@ def test_pptx_pack_has_the_summary_chart_at_risk_and_one_slide_per_off_track_ben
     assert "On track → At risk" in texts[1] and "2 benefits, 1 off track, 1 at risk" in texts[1]
     assert "£317,500" in texts[2] and "£245,000 (77% of planned)" in texts[2]
     chart = next(shape.chart for shape in slides[3].shapes if shape.has_chart)
-    assert [s.name for s in chart.plots[0].series] == ["Planned to date", "Realised to date"]
+    assert [s.name for s in chart.plots[0].series] == ["Cash planned to date", "Cash realised to date"]
     assert len(list(chart.plots[0].categories)) == 2  # the fixture's two initiatives
     assert "Lower IT running cost" in texts[6] and "Finance operations" in texts[6] and "27%" in texts[6]
     assert "short of the £400,000 target" in texts[6]  # why, from the forecast
@@ -141,7 +141,7 @@ def test_pptx_pack_of_the_demo_portfolio_pages_its_at_risk_benefits(tmp_path: Pa
         "Benefits steering pack",
         "What changed and what needs a decision",
         "Portfolio summary",
-        "Planned vs realised value by initiative (GBP)",
+        "Cash planned vs realised to date by initiative (GBP)",
         "Business case (1 of 2)",  # the portfolio and ten initiatives, nine to a slide
         "Business case (2 of 2)",
         "Portfolio cash by fiscal year end: P10, P50, P90 (GBP)",
