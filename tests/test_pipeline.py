@@ -113,6 +113,13 @@ def test_sync_loses_nothing_and_rerun_changes_nothing(tmp_path: Path, database_u
 
 def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--database", f"sqlite:///{tmp_path}/none.db", "status"])
+    assert result.exit_code == 2 and not (tmp_path / "none.db").exists()  # no file made (tests/test_faults.py)
+    assert result.stderr == (
+        f"error: no SQLite database at {tmp_path}/none.db: create it with `benefits init` (or `benefits run`), "
+        "or check the path in --database or BENEFITS_DATABASE_URL\n"
+    )
+    (tmp_path / "empty.db").touch()  # a file without the schema
+    result = CliRunner().invoke(main, ["--database", f"sqlite:///{tmp_path}/empty.db", "status"])
     assert result.exit_code == 1
     assert result.stderr.strip().endswith("is not initialised: run `benefits init` first")
 
