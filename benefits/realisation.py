@@ -95,6 +95,11 @@ def planned_value(benefit: Benefit, start: dt.date, at: dt.date) -> float:
     return _planned_values(benefit, start, [at.toordinal()])[0]
 
 
+def planned_values(benefit: Benefit, start: dt.date, dates: Sequence[dt.date]) -> list[float]:
+    """:func:`planned_value` at each of ``dates`` (in order), its constants worked out once."""
+    return _planned_values(benefit, start, [at.toordinal() for at in dates])
+
+
 def _planned_values(benefit: Benefit, start: dt.date, days: Sequence[int]) -> list[float]:
     """:func:`planned_value` at each of ``days`` (proleptic ordinals, in order), its constants worked out once."""
     base, target, end = benefit.baseline.value, benefit.target.value, benefit.target.date

@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 import pandas as pd
+import plotly.io as pio
 from plotly.offline import get_plotlyjs
 from sqlalchemy.orm import Session
 
@@ -147,7 +148,8 @@ def portfolio_name(session: Session) -> str:
 
 def _figure_html(figure: Any, n: int | str) -> str:
     """A chart as a div and its drawing script, without plotly.js (embedded once in the head)."""
-    return figure.to_html(
+    return pio.to_html(
+        figure,
         full_html=False,
         include_plotlyjs=False,
         div_id=f"chart-{n}",

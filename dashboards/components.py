@@ -6,7 +6,7 @@ Text always goes in as component children (escaped by React), never as raw HTML.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -37,7 +37,13 @@ def query(as_of: dt.date | None) -> str:
 
 def benefit_href(key: str, as_of: dt.date | None = None) -> str:
     """The URL of a benefit's page."""
-    return f"/benefit/{quote(key, safe='')}{query(as_of)}"
+    return benefit_hrefs([key], as_of)[0]
+
+
+def benefit_hrefs(keys: Iterable[str], as_of: dt.date | None = None) -> list[str]:
+    """:func:`benefit_href` of each key, the query string made once (the register links every benefit)."""
+    suffix = query(as_of)
+    return [f"/benefit/{quote(key, safe='')}{suffix}" for key in keys]
 
 
 def _id(component_id: str | None) -> dict[str, Any]:

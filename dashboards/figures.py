@@ -54,8 +54,38 @@ def new_figure(data: Any) -> go.Figure:
     return go.Figure(data, layout=_BASE_LAYOUT, _validate=False)
 
 
-def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
-    """Cash planned and realised to date per initiative, grouped bars in ``currency``.
+def plain_figure(data: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+    """A figure as the plain dict plotly.js draws (``{"data": [...], "layout": {...}}``): the dashboard's
+    layout with ``layout`` merged into it, nested dicts key by key (as ``update_layout`` merges them).
+
+    The pages' charts are built this way, not as ``go.Figure``: plotly's validation of every property
+    cost 10–60 ms per chart on each page view. Each trace and layout value must therefore already be
+    in the form plotly would validate it to (``type`` named, ``marker=dict(color=...)`` rather than
+    ``marker_color``, no None values); tests check that ``go.Figure`` of each chart serialises the same.
+    """
+    return {"data": data, "layout": _merged(_BASE_LAYOUT, layout)}
+
+
+def _merged(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``base`` (not changed) with ``update`` merged in: nested dicts merged key by key."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _plain_note(text: str) -> dict[str, Any]:
+    """A grey note across a figure with nothing to show, as a layout annotation (:func:`_note`'s)."""
+    return dict(
+        text=text, xref="paper", yref="paper", x=0.5, y=0.85, showarrow=False, font=dict(size=14, color="#57606a")
+    )
+
+
+def initiative_bars(initiatives: pd.DataFrame, currency: str) -> dict[str, Any]:
+    """Cash planned and realised to date per initiative, grouped bars in ``currency`` (a plain figure dict).
 
     Both bars are money banked by the date (a run-rate benefit's rate accrued day by day): `benefits
     status`'s ``planned_cash_to_date`` and ``cash_to_date`` added up, never a run-rate's annual rate,
@@ -68,30 +98,30 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
         "" if rate is None or pd.isna(rate) else f"<br>Run-rate now: {display(rate, currency)} a year (not in the bars)"
         for rate in initiatives["run_rate"]
     ]
-    figure = new_figure(
+    figure = plain_figure(
         [
-            go.Bar(
+            dict(
+                type="bar",
                 name="Cash planned to date",
                 x=names,
                 y=[float(v) for v in initiatives["planned_cash_to_date"]],
-                marker_color=PLANNED_COLOUR,
+                marker=dict(color=PLANNED_COLOUR),
                 customdata=names,
                 hovertemplate=f"%{{customdata}}<br>Cash planned to date: {money}<extra></extra>",
             ),
-            go.Bar(
+            dict(
+                type="bar",
                 name="Cash realised to date",
                 x=names,
                 y=[float(v) for v in initiatives["cash_to_date"]],
-                marker_color=REALISED_COLOUR,
+                marker=dict(color=REALISED_COLOUR),
                 customdata=names,
                 text=rates,
                 textposition="none",  # the run-rate is for the hover only
                 hovertemplate=f"%{{customdata}}<br>Cash realised to date: {money}%{{text}}<extra></extra>",
             ),
-        ]
-    )
-    figure.update_layout(
-        title_text=f"Cash planned vs realised to date by initiative ({plot_text(currency)})",
+        ],
+        title=dict(text=f"Cash planned vs realised to date by initiative ({plot_text(currency)})"),
         barmode="group",
         # the ticks name each initiative in at most two short lines, so that a long name leaves the bars their room
         xaxis=dict(tickmode="array", tickvals=names, ticktext=[short_label(n) for n in initiatives["name"]]),
@@ -103,36 +133,34 @@ def initiative_bars(initiatives: pd.DataFrame, currency: str) -> go.Figure:
         ),
     )
     if initiatives.empty:
-        _note(figure, "No benefits in the register yet")
+        figure["layout"]["annotations"] = [_plain_note("No benefits in the register yet")]
     return figure
 
 
-def status_bars(counts: Mapping[str, int]) -> go.Figure:
-    """How many benefits have each status, in the fixed status order and colours."""
+def status_bars(counts: Mapping[str, int]) -> dict[str, Any]:
+    """How many benefits have each status, in the fixed status order and colours (a plain figure dict)."""
     statuses = list(counts)
-    figure = new_figure(
-        go.Bar(
-            x=[status_label(s) for s in statuses],
-            y=[counts[s] for s in statuses],
-            marker_color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in statuses],
-            text=[str(counts[s]) for s in statuses],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y} benefits<extra></extra>",
-            showlegend=False,
-        )
+    axis: dict[str, Any] = dict(title=dict(text="benefits"), rangemode="tozero", tickformat=",d")
+    if max(counts.values(), default=0) <= 10:
+        axis["dtick"] = 1
+    return plain_figure(
+        [
+            dict(
+                type="bar",
+                x=[status_label(s) for s in statuses],
+                y=[counts[s] for s in statuses],
+                marker=dict(color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in statuses]),
+                text=[str(counts[s]) for s in statuses],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{x}: %{y} benefits<extra></extra>",
+                showlegend=False,
+            )
+        ],
+        title=dict(text="Benefits by status"),
+        margin=dict(t=60),
+        yaxis=axis,
     )
-    figure.update_layout(
-        title_text="Benefits by status",
-        margin_t=60,
-        yaxis=dict(
-            title=dict(text="benefits"),
-            rangemode="tozero",
-            tickformat=",d",
-            dtick=1 if max(counts.values(), default=0) <= 10 else None,
-        ),
-    )
-    return figure
 
 
 def benefit_chart(
@@ -145,9 +173,9 @@ def benefit_chart(
     forecast: pd.DataFrame,
     as_of: dt.date | None = None,
     p_on_time: float | None = None,
-) -> go.Figure:
+) -> dict[str, Any]:
     """The tracked quantity over time: baseline, planned profile, actuals, forecast with its 80%
-    band, and the target at its date.
+    band, and the target at its date (a plain figure dict).
 
     ``planned`` and ``actuals`` have columns ``period``, ``q``; ``forecast`` has ``period``,
     ``yhat``, ``lower``, ``upper`` (it may be empty).
@@ -157,8 +185,9 @@ def benefit_chart(
     y = hover_value(unit, places)
     periods = [baseline[0], target[0], *planned["period"], *actuals["period"], *forecast["period"]]
     first, last = min(periods), max(periods)
-    traces: list[go.Scatter] = [
-        go.Scatter(
+    traces: list[dict[str, Any]] = [
+        dict(
+            type="scatter",
             name="Baseline",
             x=[first, last],
             y=[baseline[1], baseline[1]],
@@ -166,7 +195,8 @@ def benefit_chart(
             line=dict(color=BASELINE_COLOUR, width=1, dash="dot"),
             hovertemplate=f"Baseline: {y}<extra></extra>",
         ),
-        go.Scatter(
+        dict(
+            type="scatter",
             name="Planned",
             x=planned["period"].to_list(),
             y=planned["q"].to_list(),
@@ -178,7 +208,8 @@ def benefit_chart(
     if not forecast.empty:
         band = forecast.dropna(subset=["lower", "upper"])
         traces += [
-            go.Scatter(
+            dict(
+                type="scatter",
                 name="80% interval (lower)",
                 x=band["period"].to_list(),
                 y=band["lower"].to_list(),
@@ -187,7 +218,8 @@ def benefit_chart(
                 showlegend=False,
                 hovertemplate=f"%{{x|%d %b %Y}}<br>Lower (10%): {y}<extra></extra>",
             ),
-            go.Scatter(
+            dict(
+                type="scatter",
                 name="Forecast 80% interval",
                 x=band["period"].to_list(),
                 y=band["upper"].to_list(),
@@ -197,7 +229,8 @@ def benefit_chart(
                 fillcolor="rgba(130, 80, 223, 0.18)",
                 hovertemplate=f"%{{x|%d %b %Y}}<br>Upper (90%): {y}<extra></extra>",
             ),
-            go.Scatter(
+            dict(
+                type="scatter",
                 name="Forecast (median)",
                 x=forecast["period"].to_list(),
                 y=forecast["yhat"].to_list(),
@@ -207,7 +240,8 @@ def benefit_chart(
             ),
         ]
     traces += [
-        go.Scatter(
+        dict(
+            type="scatter",
             name="Actual",
             x=actuals["period"].to_list(),
             y=actuals["q"].to_list(),
@@ -216,7 +250,8 @@ def benefit_chart(
             marker=dict(size=5),
             hovertemplate=f"%{{x|%d %b %Y}}<br>Actual: {y}<extra></extra>",
         ),
-        go.Scatter(
+        dict(
+            type="scatter",
             name="Target",
             x=[target[0]],
             y=[target[1]],
@@ -225,35 +260,42 @@ def benefit_chart(
             hovertemplate=_target_hover(unit, target, p_on_time),
         ),
     ]
-    figure = new_figure(traces)
-    figure.update_layout(
-        title_text=f"Tracked value ({plot_text(unit)})",
-        yaxis=dict(
-            title=dict(text=plot_text(unit)),
-            tickformat=",.0f" if places == 0 else None,
-            tickprefix=CURRENCY_SYMBOLS.get(unit.strip().upper(), ""),
-        ),
+    yaxis: dict[str, Any] = dict(title=dict(text=plot_text(unit)))
+    if places == 0:
+        yaxis["tickformat"] = ",.0f"
+    yaxis["tickprefix"] = CURRENCY_SYMBOLS.get(unit.strip().upper(), "")
+    figure = plain_figure(
+        traces,
+        title=dict(text=f"Tracked value ({plot_text(unit)})"),
+        yaxis=yaxis,
         xaxis=dict(type="date"),
         hovermode="closest",
     )
+    notes = []
     if as_of is not None and first <= as_of <= last:
-        figure.add_shape(
-            type="line", xref="x", yref="paper", x0=as_of, x1=as_of, y0=0, y1=1, line=dict(color="#afb8c1", width=1)
-        )
-        figure.add_annotation(
-            x=as_of,
-            y=1,
-            xref="x",
-            yref="paper",
-            text="today" if as_of == dt.date.today() else f"as of {as_of.isoformat()}",
-            showarrow=False,
-            xanchor="left",
-            yanchor="top",
-            xshift=4,
-            font=dict(size=11, color="#57606a"),
+        figure["layout"]["shapes"] = [
+            dict(
+                type="line", xref="x", yref="paper", x0=as_of, x1=as_of, y0=0, y1=1, line=dict(color="#afb8c1", width=1)
+            )
+        ]
+        notes.append(
+            dict(
+                x=as_of,
+                y=1,
+                xref="x",
+                yref="paper",
+                text="today" if as_of == dt.date.today() else f"as of {as_of.isoformat()}",
+                showarrow=False,
+                xanchor="left",
+                yanchor="top",
+                xshift=4,
+                font=dict(size=11, color="#57606a"),
+            )
         )
     if actuals.empty:
-        _note(figure, "No observations since the baseline date yet")
+        notes.append(_plain_note("No observations since the baseline date yet"))
+    if notes:
+        figure["layout"]["annotations"] = notes
     return figure
 
 
@@ -324,36 +366,42 @@ def sparkline(actuals: pd.DataFrame, planned: pd.DataFrame, unit: str, target: t
     }
 
 
-def probability_history(history: pd.DataFrame) -> go.Figure:
-    """The probability of landing on time in each forecast run, coloured by that run's status.
+def probability_history(history: pd.DataFrame) -> dict[str, Any]:
+    """The probability of landing on time in each forecast run, coloured by that run's status (a plain
+    figure dict).
 
     ``history`` has columns ``as_of``, ``p_on_time``, ``status``.
     """
-    figure = new_figure(
-        go.Scatter(
-            x=history["as_of"].to_list(),
-            y=history["p_on_time"].to_list(),
-            mode="lines+markers",
-            line=dict(color=FORECAST_COLOUR, width=2),
-            marker=dict(
-                size=9,
-                color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in history["status"]],
-                line=dict(width=1, color="white"),
-            ),
-            customdata=[status_label(s) for s in history["status"]],
-            hovertemplate="Forecast of %{x|%d %b %Y}<br>%{y:.0%} likely on time<br>%{customdata}<extra></extra>",
-            showlegend=False,
-        )
-    )
-    figure.update_layout(
-        title_text="Probability of landing, run by run",
-        margin_t=60,
+    xaxis: dict[str, Any] = dict(type="date", tickformat="%d %b %Y")
+    dates = _run_dates(history["as_of"])
+    if dates is not None:
+        xaxis["range"] = dates
+    figure = plain_figure(
+        [
+            dict(
+                type="scatter",
+                x=history["as_of"].to_list(),
+                y=history["p_on_time"].to_list(),
+                mode="lines+markers",
+                line=dict(color=FORECAST_COLOUR, width=2),
+                marker=dict(
+                    size=9,
+                    color=[STATUS_COLOURS.get(s, PLANNED_COLOUR) for s in history["status"]],
+                    line=dict(width=1, color="white"),
+                ),
+                customdata=[status_label(s) for s in history["status"]],
+                hovertemplate="Forecast of %{x|%d %b %Y}<br>%{y:.0%} likely on time<br>%{customdata}<extra></extra>",
+                showlegend=False,
+            )
+        ],
+        title=dict(text="Probability of landing, run by run"),
+        margin=dict(t=60),
         height=300,
         yaxis=dict(range=[0, 1.05], tickformat=".0%", title=dict(text="likely on time")),
-        xaxis=dict(type="date", tickformat="%d %b %Y", range=_run_dates(history["as_of"])),
+        xaxis=xaxis,
     )
     if history.empty:
-        _note(figure, "No forecast run has included this benefit yet")
+        figure["layout"]["annotations"] = [_plain_note("No forecast run has included this benefit yet")]
     return figure
 
 
@@ -367,9 +415,10 @@ def _run_dates(dates: pd.Series) -> list[str] | None:
     return [(first - pad).date().isoformat(), (last + pad).date().isoformat()]
 
 
-def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:
+def benefits_map(benefits: pd.DataFrame, currency: str) -> dict[str, Any]:
     """A Sankey of initiative → benefit → strategic outcome (the benefit's category), sized by the
-    value promised at target (in ``currency``), so each outcome shows which benefits feed it.
+    value promised at target (in ``currency``), so each outcome shows which benefits feed it (a plain
+    figure dict).
 
     ``benefits`` has columns ``benefit``, ``name``, ``initiative``, ``initiative_name``, ``category``,
     ``value_at_target``.
@@ -392,31 +441,34 @@ def benefits_map(benefits: pd.DataFrame, currency: str) -> go.Figure:
         [PLANNED_COLOUR] * len(initiatives) + [REALISED_COLOUR] * len(benefits) + [FORECAST_COLOUR] * len(outcomes)
     )
     money = hover_value(currency, 0, axis="value")
-    figure = new_figure(
-        go.Sankey(
-            arrangement="snap",
-            node=dict(
-                label=labels,
-                customdata=[plot_text(text) for text in full],
-                color=colours,
-                pad=8,
-                thickness=14,
-                hovertemplate=f"%{{customdata}}<br>{money} at target<extra></extra>",
-            ),
-            link=dict(
-                source=source,
-                target=target,
-                value=value,
-                color="rgba(140, 149, 159, 0.35)",
-                hovertemplate=f"%{{source.customdata}} → %{{target.customdata}}<br>{money} at target<extra></extra>",
-            ),
-        )
-    )
-    figure.update_layout(
-        title_text="Benefits map: initiative → benefit → strategic outcome",
-        margin_t=60,
+    figure = plain_figure(
+        [
+            dict(
+                type="sankey",
+                arrangement="snap",
+                node=dict(
+                    label=labels,
+                    customdata=[plot_text(text) for text in full],
+                    color=colours,
+                    pad=8,
+                    thickness=14,
+                    hovertemplate=f"%{{customdata}}<br>{money} at target<extra></extra>",
+                ),
+                link=dict(
+                    source=source,
+                    target=target,
+                    value=value,
+                    color="rgba(140, 149, 159, 0.35)",
+                    hovertemplate=(
+                        f"%{{source.customdata}} → %{{target.customdata}}<br>{money} at target<extra></extra>"
+                    ),
+                ),
+            )
+        ],
+        title=dict(text="Benefits map: initiative → benefit → strategic outcome"),
+        margin=dict(t=60),
         height=max(420, 22 * len(benefits)),
     )
     if benefits.empty:
-        _note(figure, "No benefits to map")
+        figure["layout"]["annotations"] = [_plain_note("No benefits to map")]
     return figure

@@ -79,13 +79,13 @@ class CashTotals:
     @classmethod
     def of(cls, frame: pd.DataFrame) -> CashTotals:
         """The totals of snapshot rows (``benefits.dashboards.snapshot.COLUMNS``)."""
-        return cls._added(frame[list(_CASH_COLUMNS)].to_dict("records"))
+        return cls._added(_records(frame, _CASH_COLUMNS))
 
     @classmethod
     def by(cls, frame: pd.DataFrame, key: str) -> dict[Any, CashTotals]:
         """The totals of snapshot rows per value of the column ``key``, in order of first appearance."""
         groups: dict[Any, list[dict[str, Any]]] = {}
-        for row in frame[[key, *_CASH_COLUMNS]].to_dict("records"):
+        for row in _records(frame, (key, *_CASH_COLUMNS)):
             groups.setdefault(row[key], []).append(row)
         return {group: cls._added(rows) for group, rows in groups.items()}
 
@@ -102,6 +102,13 @@ class CashTotals:
 
 
 _CASH_COLUMNS = ("value_type", "cash_to_date", "planned_cash_to_date", "run_rate", "planned_value")
+
+
+def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``frame[list(columns)].to_dict("records")``, built from the columns as plain lists (pandas boxes each
+    cell on its own: ~15 ms for the portfolio's 1,000 rows, against ~1 ms)."""
+    lists = [frame[column].tolist() for column in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -297,7 +304,7 @@ def planned_series(benefit: Benefit, start: dt.date) -> pd.DataFrame:
     weekly = pd.date_range(benefit.baseline.date, benefit.target.date, freq="7D").date
     dates = sorted({*weekly, benefit.baseline.date, start, benefit.target.date})
     return pd.DataFrame(
-        {"period": dates, "q": [realisation.planned_value(benefit, start, d) for d in dates]},
+        {"period": dates, "q": realisation.planned_values(benefit, start, dates)},
         columns=["period", "q"],
     )
 

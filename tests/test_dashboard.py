@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -13,9 +14,11 @@ from typing import Any
 
 import dash
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import waitress
 from dash import dcc
+from plotly.io.json import to_json_plotly
 from sqlalchemy import select
 
 from benefits.claims import ClaimSource, Decision
@@ -82,6 +85,19 @@ def by_id(layout: Any, component_id: str) -> Any:
     return next(c for c in walk(layout) if getattr(c, "id", None) == component_id)
 
 
+def drawn(figure: dict[str, Any]) -> go.Figure:
+    """A page's chart, a plain figure dict, through plotly's validation: it must be valid and already in
+    the form validation gives it, so that the browser gets what a ``go.Figure`` of it would send."""
+    checked = go.Figure(figure)
+    assert json.loads(to_json_plotly(checked)) == json.loads(to_json_plotly(figure))
+    return checked
+
+
+def chart(layout: Any, component_id: str) -> go.Figure:
+    """The figure of the chart ``component_id`` in ``layout``, checked as :func:`drawn`."""
+    return drawn(by_id(layout, component_id).figure)
+
+
 # --- formatting and figures -------------------------------------------------------------------
 
 
@@ -115,7 +131,7 @@ def test_initiative_bars_show_cash_planned_and_realised_per_initiative_and_the_r
             "run_rate": [Decimal("91250.5"), None],
         }
     )
-    figure = figures.initiative_bars(frame, "GBP")
+    figure = drawn(figures.initiative_bars(frame, "GBP"))
     planned, realised = figure.data
     assert (planned.type, planned.name, list(planned.y)) == ("bar", "Cash planned to date", [57_500.4, 260_000.0])
     assert (realised.type, realised.name, list(realised.y)) == ("bar", "Cash realised to date", [45_000.5, 200_000.0])
@@ -139,7 +155,7 @@ def test_a_long_initiative_name_is_two_short_lines_on_the_axis_and_whole_in_the_
             "run_rate": [None, Decimal(3)],
         }
     )
-    figure = figures.initiative_bars(frame, "GBP")
+    figure = drawn(figures.initiative_bars(frame, "GBP"))
     axis = figure.layout.xaxis
     assert list(axis.ticktext) == ["Cloud &amp; data platform<br>modernisation…", "Digital sales"]
     assert list(axis.tickvals) == list(figure.data[0].x) == [formatting.plot_text(long), "Digital sales"]
@@ -158,15 +174,17 @@ def test_short_label_wraps_onto_at_most_its_lines_and_cuts_the_rest() -> None:
 
 
 def test_initiative_bars_say_so_when_there_is_nothing_to_show() -> None:
-    figure = figures.initiative_bars(
-        pd.DataFrame(columns=["name", "planned_cash_to_date", "cash_to_date", "run_rate"]), "GBP"
+    figure = drawn(
+        figures.initiative_bars(
+            pd.DataFrame(columns=["name", "planned_cash_to_date", "cash_to_date", "run_rate"]), "GBP"
+        )
     )
     assert [a.text for a in figure.layout.annotations] == ["No benefits in the register yet"]
 
 
 def test_status_bars_keep_the_status_order_and_colours() -> None:
     counts = {s: n for n, s in enumerate(STATUSES)}
-    (bars,) = figures.status_bars(counts).data
+    (bars,) = drawn(figures.status_bars(counts)).data
     assert list(bars.x) == [
         "Achieved",
         "On track",
@@ -205,7 +223,7 @@ def _chart_inputs(forecast: bool = True, actuals: bool = True) -> dict[str, Any]
 
 
 def test_benefit_chart_draws_baseline_plan_actuals_forecast_band_and_target() -> None:
-    figure = figures.benefit_chart(**_chart_inputs())
+    figure = drawn(figures.benefit_chart(**_chart_inputs()))
     traces = {t.name: t for t in figure.data}
     assert list(traces) == [
         "Baseline",
@@ -229,7 +247,7 @@ def test_benefit_chart_draws_baseline_plan_actuals_forecast_band_and_target() ->
 
 
 def test_benefit_chart_without_forecast_or_observations() -> None:
-    figure = figures.benefit_chart(**_chart_inputs(forecast=False, actuals=False))
+    figure = drawn(figures.benefit_chart(**_chart_inputs(forecast=False, actuals=False)))
     assert [t.name for t in figure.data] == ["Baseline", "Planned", "Actual", "Target"]
     assert [a.text for a in figure.layout.annotations if "observations" in a.text] == [
         "No observations since the baseline date yet"
@@ -241,7 +259,7 @@ def test_benefit_chart_without_forecast_or_observations() -> None:
 
 def test_probability_history_of_one_run_has_dates_on_its_axis() -> None:
     one = pd.DataFrame({"as_of": [dt.date(2025, 7, 7)], "p_on_time": [0.27], "status": ["at_risk"]})
-    axis = figures.probability_history(one).layout.xaxis
+    axis = drawn(figures.probability_history(one)).layout.xaxis
     assert axis.type == "date" and axis.tickformat == "%d %b %Y"
     assert axis.range == ("2025-06-23", "2025-07-21")  # four weeks around the run, not a fraction of a day
     many = pd.DataFrame(
@@ -251,8 +269,8 @@ def test_probability_history_of_one_run_has_dates_on_its_axis() -> None:
             "status": ["at_risk", "at_risk"],
         }
     )
-    assert figures.probability_history(many).layout.xaxis.range == ("2024-12-30", "2025-07-14")
-    assert figures.probability_history(one.iloc[:0]).layout.xaxis.range is None
+    assert drawn(figures.probability_history(many)).layout.xaxis.range == ("2024-12-30", "2025-07-14")
+    assert drawn(figures.probability_history(one.iloc[:0])).layout.xaxis.range is None
 
 
 def test_portfolio_summary_adds_up_planned_and_realised_value(session: Any) -> None:
@@ -493,9 +511,8 @@ def test_a_store_without_a_register_says_how_to_get_one(
 
 def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
     layout = page("portfolio").layout(as_of=AS_OF)
-    for chart in ("portfolio-initiatives", "portfolio-status"):
-        graph = by_id(layout, chart)
-        assert isinstance(graph, dcc.Graph) and graph.figure.data
+    for chart_id in ("portfolio-initiatives", "portfolio-status"):
+        assert isinstance(by_id(layout, chart_id), dcc.Graph) and chart(layout, chart_id).data
     assert texts(by_id(layout, "card-planned"))[-1] == "£317,500"
     assert texts(by_id(layout, "card-realised"))[-2:] == ["£245,000", "77% of planned"]
     assert texts(by_id(layout, "card-category-revenue")) == [
@@ -519,7 +536,7 @@ def test_portfolio_page_has_cards_charts_changes_and_links(store: None) -> None:
 def test_portfolio_chart_by_initiative_is_status_s_cash_with_the_run_rate_apart(store: None) -> None:
     with data.session() as opened:
         rows = status_rows(opened, dd.AS_OF)
-    planned, realised = by_id(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives").figure.data
+    planned, realised = chart(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives").data
     assert list(planned.x) == ["Cloud &amp; data platform", "Digital sales"]
     keys = ["cloud-platform", "digital-sales"]
     for key, planned_cash, cash, rate in zip(keys, planned.y, realised.y, realised.text, strict=True):
@@ -562,13 +579,13 @@ def test_a_long_initiatives_table_lists_those_furthest_behind_plan(
     assert texts(by_id(layout, "portfolio-initiatives-more"))[0].startswith(
         "The 1 of 2 initiatives furthest behind plan"
     )
-    assert len(by_id(layout, "portfolio-initiatives").figure.data[0].x) == 2  # the chart keeps every initiative
+    assert len(chart(layout, "portfolio-initiatives").data[0].x) == 2  # the chart keeps every initiative
 
 
 def test_portfolio_page_follows_the_url_filters(store: None) -> None:
     layout = page("portfolio").layout(as_of=AS_OF, programme="growth")
     assert texts(by_id(layout, "card-planned"))[-1] == "£260,000"
-    assert list(by_id(layout, "portfolio-initiatives").figure.data[0].x) == ["Digital sales"]
+    assert list(chart(layout, "portfolio-initiatives").data[0].x) == ["Digital sales"]
     dropdown = next(
         c for c in walk(by_id(layout, "filters")) if getattr(c, "id", {}) == {"type": "filter", "name": "programme"}
     )
@@ -604,7 +621,7 @@ def test_initiative_page_has_a_small_chart_per_benefit(store: None) -> None:
 
 def test_benefit_page_shows_probability_history_quality_notes_and_revisions(store: None) -> None:
     layout = page("benefit").layout(key="it-opex", as_of=AS_OF)
-    history = by_id(layout, "benefit-history").figure.data[0]
+    history = chart(layout, "benefit-history").data[0]
     assert [str(x) for x in history.x] == ["2025-06-30", "2025-07-07"] and list(history.y) == [0.5, 0.27]
     notes = texts(by_id(layout, "benefit-quality"))
     assert "Latest observation of ledger.it_opex: 2025-06-30 (7 days before 2025-07-07)." in notes
@@ -643,6 +660,26 @@ def test_register_grid_lists_every_benefit_in_its_units(store: None) -> None:
     assert all(c.get("cellRenderer") in (None, "PageLink") for c in grid.columnDefs)  # no HTML renderer
     filtered = by_id(page("register").layout(as_of=AS_OF, category="revenue"), "register-grid")
     assert [r["name"] for r in filtered.rowData] == ["Upsell revenue"]
+
+
+def test_register_grid_rows_are_readable_plain_values_with_none_for_gaps(app: dash.Dash) -> None:
+    fields = [field for field, _, _ in page("register").GRID_COLUMNS]
+    frame = pd.DataFrame([{field: f"{field} 1" for field in fields} | {"benefit": "a/b"}] * 2)
+    frame["status"], frame["previous_status"] = ["at_risk", "off_track"], pd.Series([None, "on_track"], dtype=object)
+    frame["category"], frame["tactic"] = "cost_reduction", "data_driven_insight"
+    frame["value_type"] = ["run_rate", "something_else"]
+    frame["p_on_time"] = [0.25, float("nan")]  # a gap pandas holds as NaN
+    frame["cash_to_date"], frame["planned_cash_to_date"] = [Decimal("10.25"), Decimal(0)], Decimal(1)
+    frame["run_rate"] = pd.Series([None, Decimal(3)])
+    first, second = page("register").grid_rows(frame, dt.date(2025, 7, 7))
+    assert list(first) == [*fields, "href"]
+    assert (first["status"], first["previous_status"], second["previous_status"]) == ("At risk", None, "On track")
+    assert (first["category"], first["tactic"]) == ("Cost reduction", "Data driven insight")
+    assert (first["value_type"], second["value_type"]) == ("Run-rate (per year)", None)
+    assert (first["p_on_time"], second["p_on_time"]) == (0.25, None)
+    assert (first["cash_to_date"], first["run_rate"], second["run_rate"]) == (10.25, None, 3.0)
+    assert type(second["cash_to_date"]) is float and first["metric"] == "metric 1"
+    assert first["href"] == "/benefit/a%2Fb?as_of=2025-07-07"
 
 
 def test_excel_export_keeps_text_as_text(store: None) -> None:
@@ -728,7 +765,7 @@ def test_connectors_page_lists_plugins_and_last_syncs(store: None) -> None:
 
 def test_benefits_map_links_initiatives_to_benefits_to_outcomes(store: None) -> None:
     layout = page("benefits_map").layout(as_of=AS_OF)
-    sankey = by_id(layout, "benefits-map").figure.data[0]
+    sankey = chart(layout, "benefits-map").data[0]
     labels = list(sankey.node.label)
     assert labels[:2] == ["Cloud &amp; data platform", "Digital sales"]
     assert "Outcome: Revenue" in labels
@@ -739,7 +776,7 @@ def test_benefits_map_links_initiatives_to_benefits_to_outcomes(store: None) -> 
 
 def test_benefit_page_heads_the_chart_with_status_and_probability(store: None) -> None:
     layout = page("benefit").layout(key="it-opex", as_of=AS_OF)
-    assert by_id(layout, "benefit-chart").figure.data
+    assert chart(layout, "benefit-chart").data
     assert texts(by_id(layout, "benefit-name")) == ["Lower IT running cost"]
     words = texts(layout)
     for expected in (
@@ -829,9 +866,9 @@ def test_register_text_stays_text(tmp_path: Any, app: dash.Dash, monkeypatch: py
         components = list(walk(layout))
         assert XSS in [c for c in components if isinstance(c, str)]
         assert not [c for c in components if type(c).__name__ in {"Markdown", "Iframe", "Script"}]
-    bars = by_id(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives").figure
+    bars = chart(page("portfolio").layout(as_of=AS_OF), "portfolio-initiatives")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bars.data[0].x
-    sankey = by_id(page("benefits_map").layout(as_of=AS_OF), "benefits-map").figure.data[0]
+    sankey = chart(page("benefits_map").layout(as_of=AS_OF), "benefits-map").data[0]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in sankey.node.label and XSS not in sankey.node.label
     grid = by_id(page("register").layout(as_of=AS_OF), "register-grid")
     assert grid.rowData[0]["name"] == XSS  # rendered by React as text (see the browser test)
@@ -847,14 +884,14 @@ def test_every_page_of_the_demo_register_renders(
     links = [r["href"] for r in by_id(page("register").layout(as_of=as_of.isoformat()), "register-grid").rowData]
     benefits = [b for _, b in load_register(dd.CONFIG).benefits()]
     assert links == [f"/benefit/{b.key}?as_of={as_of.isoformat()}" for b in benefits]
-    assert by_id(portfolio, "portfolio-initiatives").figure.data[0].x
+    assert chart(portfolio, "portfolio-initiatives").data[0].x
     initiatives = [i.key for i in load_register(dd.CONFIG).initiatives]
     for key in initiatives:
         assert by_id(page("initiative").layout(key=key, as_of=as_of.isoformat()), "initiative-benefits").children
-    assert by_id(page("benefits_map").layout(as_of=as_of.isoformat()), "benefits-map").figure.data
+    assert chart(page("benefits_map").layout(as_of=as_of.isoformat()), "benefits-map").data
     sample = {(b.category, b.measure, b.starts_after is None): b.key for b in benefits}  # one of each kind
     for key in sample.values():
-        assert by_id(page("benefit").layout(key=key, as_of=as_of.isoformat()), "benefit-chart").figure.data, key
+        assert chart(page("benefit").layout(key=key, as_of=as_of.isoformat()), "benefit-chart").data, key
 
 
 # --- the app ------------------------------------------------------------------------------------

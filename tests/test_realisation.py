@@ -99,6 +99,28 @@ def test_level_realised_uses_latest_value_whatever_the_row_order() -> None:
     assert r.realised_to_date(b, series, D(2026, 3, 31)) == pytest.approx(10.0)
 
 
+@pytest.mark.parametrize(
+    "profile", ["linear", "s_curve", {"points": [{"date": "2026-03-02", "value": 600}]}], ids=["linear", "s", "points"]
+)
+def test_planned_values_at_many_dates_are_planned_value_at_each(profile: Any) -> None:
+    b = benefit(
+        profile=profile,
+        direction="decrease",
+        baseline={"value": 100, "date": "2026-01-05"},
+        target={"value": 40, "date": "2026-12-28"},
+    )
+    start = D(2026, 2, 2)  # after the baseline: the plan holds the baseline until then
+    dates = [
+        D(2025, 12, 29),
+        b.baseline.date,
+        start,
+        *(start + dt.timedelta(weeks=w) for w in range(1, 48)),
+        D(2027, 3, 1),
+    ]
+    assert r.planned_values(b, start, dates) == [r.planned_value(b, start, at) for at in dates]
+    assert r.planned_values(b, start, []) == []
+
+
 def test_money_value_applies_rate_and_attribution_and_dis_benefits_count_against() -> None:
     good = benefit(value_per_unit=2.0, attribution=0.5)
     bad = benefit(key="d", dis_benefit=True)

@@ -142,7 +142,7 @@ def _fan_chart(when: Any) -> list[Any]:
     return [
         html.H2("Cash banked by fiscal year end: P10, P50, P90"),
         dcc.Store(id="portfolio-fan-as-of", data=when.isoformat() if when else None),
-        components.graph("portfolio-fan", figures.new_figure([])),
+        components.graph("portfolio-fan", figures.plain_figure([])),
         html.P("", className="message", id="portfolio-fan-caption"),
     ]
 

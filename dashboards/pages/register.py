@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import dash
@@ -104,17 +106,31 @@ def layout(as_of: Any = None, **values: Any) -> html.Div:
 
 
 def grid_rows(frame: pd.DataFrame, when: Any) -> list[dict[str, Any]]:
-    """The grid's rows: readable category, tactic and status, and each benefit's page link."""
-    rows = frame[[c for c, _, _ in GRID_COLUMNS]].copy()
-    rows["category"] = rows["category"].map(category_label)
-    rows["tactic"] = rows["tactic"].map(category_label)
-    rows["status"] = rows["status"].map(status_label)
-    rows["previous_status"] = rows["previous_status"].map(lambda s: status_label(s) if s else None)
-    rows["value_type"] = rows["value_type"].map(VALUE_TYPE_LABELS)
-    for exact in ("cash_to_date", "planned_cash_to_date", "run_rate"):  # Decimal to the penny; the grid takes numbers
-        rows[exact] = rows[exact].map(lambda v: None if v is None else float(v))
-    rows["href"] = [components.benefit_href(key, when) for key in frame["benefit"]]
-    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+    """The grid's rows: readable category, tactic and status, and each benefit's page link; None for a
+    missing value. Built from the columns as plain lists: a thousand rows in a few milliseconds, where
+    pandas' per-row ``to_dict`` took tens."""
+    readable: dict[str, Callable[[Any], Any]] = {
+        "category": category_label,
+        "tactic": category_label,
+        "status": status_label,
+        "previous_status": lambda s: status_label(s) if s else None,
+        "value_type": VALUE_TYPE_LABELS.get,
+        # Decimal to the penny; the grid takes numbers
+        **dict.fromkeys(
+            ("cash_to_date", "planned_cash_to_date", "run_rate"), lambda v: None if v is None else float(v)
+        ),
+    }
+    names = [field for field, _, _ in GRID_COLUMNS]
+    columns = []
+    for name in names:
+        values = frame[name].tolist()
+        if frame[name].isna().any():
+            values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
+        show = readable.get(name)
+        columns.append([show(v) for v in values] if show else values)
+    names.append("href")
+    columns.append(components.benefit_hrefs(frame["benefit"], when))
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def column_defs(currency: str) -> list[dict[str, Any]]:
