@@ -323,12 +323,10 @@ def forecast_frame(path: list[Any]) -> pd.DataFrame:
 
 def _totals(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Benefit count and planned/realised value per ``by``, in order of first appearance."""
-    grouped = frame.groupby(by, sort=False).agg(
-        benefits=("planned_value", "size"),
-        planned_value=("planned_value", "sum"),
-        realised_value=("realised_value", "sum"),
-    )
-    return grouped.round(2).reset_index()
+    grouped = frame.groupby(by, sort=False)  # one sum of both columns: named aggregations cost ~3x as much
+    totals = grouped[["planned_value", "realised_value"]].sum()
+    totals.insert(0, "benefits", grouped.size())
+    return totals.round(2).reset_index()
 
 
 @contextmanager

@@ -203,9 +203,9 @@ def _attention_table(summary: queries.PortfolioSummary, when: Any) -> html.Div |
     flagged = benefits[benefits["status"].isin(["off_track", "at_risk"])]
     if flagged.empty:
         return html.P("No benefit is at risk or off track.", className="message", id="portfolio-attention")
-    ordered = flagged.assign(
-        _off=flagged["status"] != "off_track", _p=flagged["p_on_time"].astype(float).fillna(-1.0)
-    ).sort_values(["_off", "_p"], kind="stable")
+    order = _sorted(_off=flagged["status"] != "off_track", _p=flagged["p_on_time"].astype(float).fillna(-1.0))
+    columns = ["name", "benefit", "initiative_name", "status", "p_on_time", "owner", "message"]
+    shown = flagged.loc[order[:ATTENTION_SHOWN], columns]
     rows = [
         [
             dcc.Link(r.name, href=components.benefit_href(r.benefit, when)),
@@ -216,7 +216,7 @@ def _attention_table(summary: queries.PortfolioSummary, when: Any) -> html.Div |
             r.owner,
             r.message,
         ]
-        for r in ordered.head(ATTENTION_SHOWN).itertuples()
+        for r in shown.itertuples()
     ]
     table = components.table(
         ["Benefit", "Key", "Initiative", "Status", "Likely on time", "Owner", "Why"],
@@ -224,11 +224,11 @@ def _attention_table(summary: queries.PortfolioSummary, when: Any) -> html.Div |
         table_id="portfolio-attention",
         numeric=(4,),
     )
-    if len(ordered) <= ATTENTION_SHOWN:
+    if len(flagged) <= ATTENTION_SHOWN:
         return table
     more = html.P(
         [
-            f"The {ATTENTION_SHOWN} least likely of {len(ordered)}; ",
+            f"The {ATTENTION_SHOWN} least likely of {len(flagged)}; ",
             dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
             " lists every benefit.",
         ],
@@ -255,10 +255,10 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
         "at_risk": 3,
         "off_track": 4,
     }
-    ordered = changes.assign(  # re-baselined first: a moved baseline or target is never hidden among the rest
-        _rebaselined=changes["change"] == REBASELINED, _rank=changes["status"].map(worse).fillna(2)
-    ).sort_values(["_rebaselined", "_rank"], ascending=False, kind="stable")
-    shown = ordered.head(CHANGES_SHOWN)
+    order = _sorted(  # re-baselined first: a moved baseline or target is never hidden among the rest
+        _rebaselined=changes["change"] == REBASELINED, _rank=changes["status"].map(worse).fillna(2), ascending=False
+    )
+    shown = changes.loc[order[:CHANGES_SHOWN]]
     rows = [
         [
             dcc.Link(r.name, href=components.benefit_href(r.benefit, when)),
@@ -278,17 +278,23 @@ def _changes_table(summary: queries.PortfolioSummary, when: Any) -> html.Div | h
         table_id="portfolio-changes",
         numeric=(5,),
     )
-    if len(ordered) <= CHANGES_SHOWN:
+    if len(changes) <= CHANGES_SHOWN:
         return table
     more = html.P(
         [
-            f"The {CHANGES_SHOWN} most serious of {len(ordered)} changes; ",
+            f"The {CHANGES_SHOWN} most serious of {len(changes)} changes; ",
             dcc.Link("the register", href=f"/register{components.page_query(when, summary.filters)}"),
             " lists every benefit with its previous status.",
         ],
         className="message",
     )
     return html.Div([more, table])
+
+
+def _sorted(ascending: bool = True, **keys: pd.Series) -> pd.Index:
+    """The index of rows in the order of the ``keys`` columns (a stable sort), sorted apart from the rows
+    themselves: a benefit's row is wide, and sorting it whole copied every column."""
+    return pd.DataFrame(keys).sort_values(list(keys), ascending=ascending, kind="stable").index
 
 
 def _initiatives_table(summary: queries.PortfolioSummary, when: Any) -> list[Any]:
