@@ -137,7 +137,8 @@ def forecast_stage(
     ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None
 ) -> ForecastRunReport:
     """Forecast every benefit (locally, or on the Dask ``scheduler``), keep every benefit's position at
-    ``as_of`` (``benefits.status.kept_positions``), and print progress and a summary that names the
+    ``as_of`` (``benefits.status.kept_positions``) and `benefits value`'s report with its default options
+    (``benefits.value.kept``), and print progress and a summary that names the
     benefits whose fit failed; the run's report.
 
     A benefit whose metric is stale at ``as_of`` prints ``data_stale (forecast at_risk)``: the
@@ -146,6 +147,8 @@ def forecast_stage(
     from benefits.forecast.runner import forecast_all
     from benefits.staleness import metric_summaries
     from benefits.status import kept_positions
+    from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
+    from benefits.value.kept import kept_report
 
     ws.ensure_current()
     with ws.sessions() as session:
@@ -164,6 +167,7 @@ def forecast_stage(
     )
     with ws.engine.connect() as connection:  # the run's position snapshot: `benefits status` and the dashboard read it
         kept_positions(connection, as_of)
+        kept_report(connection, as_of, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES)  # and `benefits value`'s report
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     if report.held:
         echo(f"forecast trust: {report.held}")

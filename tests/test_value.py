@@ -5,9 +5,11 @@ every format, against hand-computed Decimal figures; storage on SQLite and Postg
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,14 +17,19 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 
 from benefits import realisation
 from benefits.cli import main
 from benefits.errors import ConfigError
 from benefits.register import Benefit, Investment, Register, ValueType, load_register
+from benefits.store.db import make_engine, session_factory
+from benefits.value.build import build
 from benefits.value.cases import BenefitSeries, InitiativeInput, PathPoint, Settings, evaluate, forecast_ahead
 from benefits.value.fiscal import fiscal_year, fiscal_year_of, fiscal_years
 from benefits.value.investment import spent_by
+from benefits.value.kept import decoded, encoded
+from benefits.value.report import as_csv, as_json, as_table
 from benefits.value.returns import discount_factor, payback, returns
 from benefits.value.rollup import band, rollup, standard_normals
 
@@ -460,3 +467,60 @@ def test_value_and_status_agree_on_cash_after_a_sync(tmp_path: Path, database_ur
         assert abs(cash - Decimal(initiative["cash_to_date"])) <= Decimal("0.005") * (len(mine) + 1)
         assert abs(rate - Decimal(initiative["run_rate"])) <= Decimal("0.005") * (len(mine) + 1)
     assert Decimal(report["portfolio"]["cash_to_date"]) > 0 and report["portfolio"]["benefits_without_forecast"] == 30
+
+
+# --- the kept report (benefits.value.kept) ------------------------------------------------------
+
+
+def kept_rows(database: str) -> list[tuple[str, str]]:
+    """The kept value reports: (as_of, options), oldest first."""
+    with make_engine(database).connect() as connection:
+        found = connection.execute(text("SELECT as_of, options FROM value_reports ORDER BY id"))
+        return [(str(as_of), options) for as_of, options in found]
+
+
+@pytest.mark.slow
+def test_the_weekly_job_keeps_the_value_report_and_value_reads_it_until_the_data_changes(
+    demo: tuple[Path, str], tmp_path: Path
+) -> None:
+    config, shared = demo
+    with sqlite3.connect(shared.removeprefix("sqlite:///")) as source, sqlite3.connect(tmp_path / "copy.db") as copy:
+        source.backup(copy)  # with what the write-ahead log holds
+    database = f"sqlite:///{tmp_path / 'copy.db'}"
+    default = "correlation=0.5;samples=4000"
+    assert kept_rows(database) == [(AS_OF, default)]  # kept by `benefits run`
+    with session_factory(make_engine(database))() as session:
+        computed = build(session, D(2026, 11, 23), None, 0.5, 4000)
+        fy2028 = build(session, D(2026, 11, 23), 2028, 0.5, 4000)
+    assert decoded(encoded(computed)) == computed  # every field of its type, exactly
+
+    # the same text as the report computed afresh, in every format and for a chosen fiscal year (CliRunner's
+    # output has the csv module's line ends as plain newlines)
+    def shown(*args: str) -> str:
+        return invoke(config, database, "value", "--as-of", AS_OF, *args).stdout.replace("\r\n", "\n")
+
+    for fmt, render in (("json", as_json), ("csv", as_csv), ("table", as_table)):
+        assert shown("--format", fmt) == render(computed).replace("\r\n", "\n")
+    assert shown("--fy", "2028", "--format", "csv") == as_csv(fy2028).replace("\r\n", "\n")
+    assert kept_rows(database) == [(AS_OF, default)]  # read, not computed and kept again
+    # what is read is the kept report: a mark put into it shows
+    marked = encoded(dataclasses.replace(computed, portfolio=dataclasses.replace(computed.portfolio, name="kept")))
+    with make_engine(database).begin() as connection:
+        connection.execute(text("UPDATE value_reports SET payload = :payload"), {"payload": marked})
+    assert json.loads(shown("--format", "json"))["portfolio"]["name"] == "kept"
+    # other options are another report; a change of the store's data (a register save) is never served stale
+    other = invoke(config, database, "value", "--as-of", AS_OF, "--correlation", "0.2", "--format", "json")
+    assert json.loads(other.stdout)["rollup"]["correlation"] == 0.2
+    assert invoke(config, database, "init").exit_code == 0
+    assert shown("--format", "json") == as_json(computed)  # computed again: the mark is gone
+    assert kept_rows(database) == [(AS_OF, default), (AS_OF, "correlation=0.2;samples=4000"), (AS_OF, default)]
+
+
+def test_value_keeps_its_report_on_both_databases(tmp_path: Path, database_url: str) -> None:
+    config = phased_register(tmp_path / "config")
+    assert invoke(config, database_url, "init").exit_code == 0
+    first = invoke(config, database_url, "value", "--as-of", "2026-06-30", "--format", "json")
+    assert first.exit_code == 0, first.output
+    assert kept_rows(database_url) == [("2026-06-30", "correlation=0.5;samples=4000")]
+    again = invoke(config, database_url, "value", "--as-of", "2026-06-30", "--format", "json")
+    assert again.stdout == first.stdout and len(kept_rows(database_url)) == 1

@@ -29,13 +29,13 @@ def value(ctx: click.Context, year: int | None, correlation: float, as_of: dt.da
     """Cash banked to date and annual run-rate, investment, net benefit, NPV, benefit/cost ratio and
     payback (planned and forecast) per initiative and for the portfolio, values per fiscal year, and
     P10/P50/P90 of the portfolio's cash by each fiscal year's end and each initiative's by its horizon
-    (docs/finance.md)."""
-    from benefits.value.build import build
+    (docs/finance.md). The report is kept in the store per date and options until its data changes."""
+    from benefits.value.kept import kept_report
     from benefits.value.report import as_csv, as_json, as_table
 
     ws = workspace(ctx)
     ws.ensure_current()
-    with ws.sessions() as session:
-        report = build(session, as_of_date(as_of), year, correlation, DEFAULT_SAMPLES)
+    with ws.engine.connect() as connection:
+        report = kept_report(connection, as_of_date(as_of), year, correlation, DEFAULT_SAMPLES)
     render = {"json": as_json, "csv": as_csv, "table": as_table}[fmt]
     click.echo(render(report), nl=False)

@@ -501,6 +501,21 @@ class PositionSnapshotRow(Base):
     payload: Mapped[str] = mapped_column(Text, comment="the position's fields (JSON; money as decimal text)")
 
 
+class ValueReportSnapshot(Base):
+    """`benefits value`'s report at one date with one set of options, as computed from the store when its
+    ``inputs`` were as recorded (``benefits.store.snapshots``, ``benefits.value.kept``): later runs read it
+    while the inputs, options and layout are unchanged. Older ones are pruned."""
+
+    __tablename__ = "value_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    inputs: Mapped[str] = mapped_column(Text, comment="the store's data version when computed: see snapshots.inputs")
+    options: Mapped[str] = mapped_column(String(100), comment="the roll-up's correlation and draws")
+    layout: Mapped[str] = mapped_column(String(64), comment="digest of the report's fields and the package version")
+    payload: Mapped[str] = mapped_column(Text, comment="the report (JSON; money as decimal text)")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 @event.listens_for(ClaimDecision, "before_update")
 @event.listens_for(ClaimDecision, "before_delete")
 def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:

@@ -8,6 +8,9 @@ since makes the inputs differ, so a snapshot is never served once the data it wa
 changed. Snapshots are append-safe: a writer adds a new one and prunes all but the newest
 :data:`KEEP`; a reader takes the newest that matches.
 
+`benefits value`'s report is kept the same way (migration 0019): one JSON document per date, data
+version, options and layout (:func:`find_value_report`, :func:`write_value_report`).
+
 The queries are plain SQL over a connection, the same on SQLite and PostgreSQL, so `benefits
 status` reading a snapshot imports neither the ORM nor the store's models.
 """
@@ -61,6 +64,16 @@ _DROP_ROWS = text("DELETE FROM position_snapshot_rows WHERE snapshot_id IN :ids"
     bindparam("ids", expanding=True)
 )
 _DROP = text("DELETE FROM position_snapshots WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+_FIND_VALUE = text(
+    "SELECT payload FROM value_reports WHERE id = (SELECT max(id) FROM value_reports"
+    " WHERE as_of = :as_of AND inputs = :inputs AND options = :options AND layout = :layout)"
+)
+_VALUE = text(
+    "INSERT INTO value_reports (as_of, inputs, options, layout, payload)"
+    " VALUES (:as_of, :inputs, :options, :layout, :payload)"
+)
+_OLD_VALUES = text("SELECT id FROM value_reports ORDER BY id DESC")
+_DROP_VALUES = text("DELETE FROM value_reports WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
 _SQLITE_WRITE_WAIT_MS = 200  # a snapshot is a convenience: never wait long behind another writer
 
 
@@ -128,6 +141,36 @@ def write(connection: Connection, as_of: dt.date, version: str, layout: str, row
 
         connection.rollback()
         log.warning("position snapshot of %s not kept (%s): the next reader computes it again", as_of, driver_line(exc))
+        return False
+    return True
+
+
+def find_value_report(connection: Connection, as_of: dt.date, version: str, options: str, layout: str) -> str | None:
+    """The newest kept `benefits value` report (JSON text) of ``as_of`` computed from ``version`` with
+    ``options`` and ``layout``; None when there is none."""
+    values = {"as_of": as_of, "inputs": version, "options": options, "layout": layout}
+    found = connection.execute(_FIND_VALUE, values).scalar()
+    return None if found is None else str(found)
+
+
+def write_value_report(
+    connection: Connection, as_of: dt.date, version: str, options: str, layout: str, payload: str
+) -> bool:
+    """Keep ``payload`` as the `benefits value` report of ``as_of`` with ``options`` and commit, pruning all
+    but the newest :data:`KEEP`; False (nothing written) when the store refuses the write, as :func:`write`."""
+    try:
+        with _short_wait(connection):
+            values = {"as_of": as_of, "inputs": version, "options": options, "layout": layout, "payload": payload}
+            connection.execute(_VALUE, values)
+            old = list(connection.execute(_OLD_VALUES).scalars())[KEEP:]
+            if old:
+                connection.execute(_DROP_VALUES, {"ids": old})
+            connection.commit()
+    except SQLAlchemyError as exc:
+        from benefits.store.failures import driver_line
+
+        connection.rollback()
+        log.warning("value report of %s not kept (%s): the next reader computes it again", as_of, driver_line(exc))
         return False
     return True
 
