@@ -136,19 +136,14 @@ def _claims_text(report: SyncReport) -> str:
 def forecast_stage(
     ws: Workspace, as_of: dt.date, workers: int | None, echo: Echo, scheduler: str | None = None
 ) -> ForecastRunReport:
-    """Forecast every benefit (locally, or on the Dask ``scheduler``), keep every benefit's position at
-    ``as_of`` (``benefits.status.kept_positions``) and `benefits value`'s report with its default options
-    (``benefits.value.kept``), and print progress and a summary that names the
-    benefits whose fit failed; the run's report.
+    """Forecast every benefit (locally, or on the Dask ``scheduler``), and print progress and a summary
+    that names the benefits whose fit failed; the run's report.
 
     A benefit whose metric is stale at ``as_of`` prints ``data_stale (forecast at_risk)``: the
     status `benefits status` gives it (``benefits.status``), then what its forecast said."""
     from benefits.forecast import load_settings
     from benefits.forecast.runner import forecast_all
     from benefits.staleness import metric_summaries
-    from benefits.status import kept_positions
-    from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
-    from benefits.value.kept import kept_report
 
     ws.ensure_current()
     with ws.sessions() as session:
@@ -165,9 +160,6 @@ def forecast_stage(
     report = forecast_all(
         ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler, notes=echo
     )
-    with ws.engine.connect() as connection:  # the run's position snapshot: `benefits status` and the dashboard read it
-        kept_positions(connection, as_of)
-        kept_report(connection, as_of, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES)  # and `benefits value`'s report
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     if report.held:
         echo(f"forecast trust: {report.held}")
@@ -177,6 +169,21 @@ def forecast_stage(
         f"{report.reused} unchanged since the last run, {_failed_text(report.failed_benefits)}"
     )
     return report
+
+
+def keep_views(ws: Workspace, as_of: dt.date) -> None:
+    """Keep what the week's readers ask for first, computed from the stored forecasts: every benefit's
+    position at ``as_of`` (``benefits.status.kept_positions``: `benefits status` and the dashboard read
+    it) and `benefits value`'s report with its default options (``benefits.value.kept``). The weekly
+    job does this once its forecasts are stored; after `benefits forecast` alone, the first reader
+    computes and keeps them, so a forecast re-run stays quick."""
+    from benefits.status import kept_positions
+    from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
+    from benefits.value.kept import kept_report
+
+    with ws.engine.connect() as connection:
+        kept_positions(connection, as_of)
+        kept_report(connection, as_of, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES)
 
 
 def _failed_text(keys: tuple[str, ...]) -> str:
@@ -225,6 +232,7 @@ def weekly_run(
     load_register_stage(ws, echo, by, reason, fail)
     reports = sync_stage(ws, as_of, None, echo, fail)
     report = forecast_stage(ws, as_of, workers, echo, scheduler)
+    keep_views(ws, as_of)
     if pack is not None:
         pack()
     if notify is not None:  # before failures are judged: a failed fit is news for its owner

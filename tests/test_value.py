@@ -524,3 +524,16 @@ def test_value_keeps_its_report_on_both_databases(tmp_path: Path, database_url: 
     assert kept_rows(database_url) == [("2026-06-30", "correlation=0.5;samples=4000")]
     again = invoke(config, database_url, "value", "--as-of", "2026-06-30", "--format", "json")
     assert again.stdout == first.stdout and len(kept_rows(database_url)) == 1
+
+
+def test_forecast_alone_keeps_no_report_and_the_first_value_keeps_it(tmp_path: Path) -> None:
+    """`benefits forecast` stays quick on a re-run: only the weekly job (`benefits run`) keeps the
+    week's value report; after a forecast alone the first `benefits value` computes and keeps it."""
+    database = f"sqlite:///{tmp_path / 'store.db'}"
+    config = phased_register(tmp_path / "config")
+    assert invoke(config, database, "init").exit_code == 0
+    forecast = invoke(config, database, "forecast", "--as-of", "2026-06-30")
+    assert forecast.exit_code == 0, forecast.output
+    assert kept_rows(database) == []
+    assert invoke(config, database, "value", "--as-of", "2026-06-30", "--format", "json").exit_code == 0
+    assert kept_rows(database) == [("2026-06-30", "correlation=0.5;samples=4000")]

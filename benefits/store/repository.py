@@ -315,8 +315,10 @@ def observations_of(session: Session, metrics: Iterable[str]) -> dict[str, pd.Da
     day = np.array([str(period) for period in periods], dtype="datetime64[D]")  # ISO text or a date
     value = np.array(values, dtype=float)
     metric_of = np.array(names, dtype=object)
-    starts = np.flatnonzero(np.r_[True, metric_of[1:] != metric_of[:-1]]) if len(names) else np.array([], int)
-    bounds = dict(zip(metric_of[starts], zip(starts, np.r_[starts[1:], len(names)], strict=True), strict=True))
+    bounds: dict[str, tuple[int, int]] = {}
+    if len(names):  # each metric's rows are one run: from its first row to the next metric's
+        starts = np.flatnonzero(np.r_[True, metric_of[1:] != metric_of[:-1]])
+        bounds = dict(zip(metric_of[starts], zip(starts, np.r_[starts[1:], len(names)], strict=True), strict=True))
     frames: dict[str, pd.DataFrame] = {}
     for metric in wanted:
         first, end = bounds.get(metric, (0, 0))
