@@ -201,13 +201,20 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None, filters: F
 
 def value_report(session: Session, as_of: dt.date | None = None) -> ValueReport:
     """`benefits value`'s report at ``as_of`` (default today) with the default roll-up (correlation and
-    draws), built once per data version (``benefits.dashboards.cache``): the business case and the
-    P10/P50/P90 of the portfolio's cash by each fiscal year's end."""
-    from benefits.value.build import build
+    draws): the business case and the P10/P50/P90 of the portfolio's cash by each fiscal year's end.
+    Read from the report the weekly job keeps in the store (``benefits.value.kept``; computed and kept
+    there when the data changed since, through a connection of its own, which commits it), and kept in
+    memory per data version (``benefits.dashboards.cache``)."""
+    from benefits.value.kept import kept_report
 
     when = as_of or dt.date.today()
+
+    def kept() -> ValueReport:
+        with session.get_bind().engine.connect() as connection:
+            return kept_report(connection, when, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES)
+
     with reading():
-        return cached(session, "value", when, lambda: build(session, when, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES))
+        return cached(session, "value", when, kept)
 
 
 def status_row(row: Mapping[str, Any]) -> StatusRow:

@@ -112,17 +112,26 @@ def test_the_fan_chart_callback_draws_the_roll_up_with_the_plan_and_names_the_de
     assert by_id(layout, "portfolio-fan-as-of").data == AS_OF
 
 
-def test_the_roll_up_is_built_once_per_data_version(session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import benefits.value.build as value_build
+def test_the_roll_up_is_built_once_per_data_version_and_kept_in_the_store(
+    session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fan chart reads `benefits value`'s kept report: computed once per data version, then read from
+    the store even by a fresh process (memory cleared), and the very report `benefits value` shows."""
+    import benefits.value.kept as value_kept
 
     cache.clear()
-    built: list[Any] = []
-    real = value_build.build
-    monkeypatch.setattr(value_build, "build", lambda *a: built.append(a) or real(*a))
+    with session.get_bind().engine.begin() as connection:  # none kept yet at this date
+        connection.exec_driver_sql("DELETE FROM value_reports")
+    computed: list[Any] = []
+    real = value_kept.compute
+    monkeypatch.setattr(value_kept, "compute", lambda *a: computed.append(a) or real(*a))
     first = queries.value_report(session, dd.AS_OF)
-    assert queries.value_report(session, dd.AS_OF) is first
+    assert queries.value_report(session, dd.AS_OF) is first  # kept in memory
+    cache.clear()
+    again = queries.value_report(session, dd.AS_OF)  # a new process: read from the store
     page("portfolio").fan_chart(AS_OF)
-    assert len(built) == 1
+    assert len(computed) == 1
+    assert again == first == build(session, dd.AS_OF, None, DEFAULT_CORRELATION, DEFAULT_SAMPLES)
 
 
 def test_benefit_page_shows_cash_apart_from_the_run_rate(store: None, store_url: str) -> None:
