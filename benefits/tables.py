@@ -23,6 +23,7 @@ COLUMNS = (
     ("run_rate", "RUN-RATE /YR"),
     ("p_on_time", "P(ON TIME)"),
     ("expected_landing", "LANDING"),
+    ("overdue_actions", "OVERDUE"),  # open actions past their due date (`benefits action list --overdue`)
     ("status", "STATUS"),
 )
 

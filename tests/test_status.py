@@ -4,6 +4,7 @@ its 80% interval, and statuses, on a SQLite file and on the real PostgreSQL serv
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -166,3 +167,13 @@ def test_the_positions_of_one_initiative_or_benefit_are_those_of_the_whole_portf
     assert cloud == everything[:2]
     assert positions(session, dd.AS_OF, benefit="upsell-revenue") == everything[2:]
     assert positions(session, dd.AS_OF, benefit="does-not-exist") == []
+
+
+def test_the_table_counts_each_benefits_overdue_actions(session: Session) -> None:
+    rows = status_rows(session, dd.AS_OF)
+    late = [dataclasses.replace(rows[0], overdue_actions=2), *rows[1:]]
+    header, first, *others = render_status(late, "table").splitlines()
+    at = header.index("OVERDUE")
+    assert header.index("LANDING") < at < header.index("STATUS")
+    assert first[at:].split()[0] == "2"
+    assert all(line[at:].split()[0] == "0" for line in others)
