@@ -131,10 +131,17 @@ def build_large_store(path: Path, benefits: int = 1000, weeks: int = 156) -> str
         for age, shift in ((1, 1), (0, 0)):
             _forecast_run(session, register, AS_OF - dt.timedelta(weeks=age), shift)
         session.commit()
+    engine.dispose()
+    keep_positions(url)
+    return url
+
+
+def keep_positions(url: str) -> None:
+    """Keep the position snapshot of ``AS_OF``, as the weekly job does (nothing to do when it is current)."""
+    engine = make_engine(url)
     with engine.connect() as connection:
         kept_positions(connection, AS_OF)
     engine.dispose()
-    return url
 
 
 def _observations(register: Register, weeks: int, sync_id: int) -> Any:
@@ -267,6 +274,7 @@ def server_side(url: str, repeat: int) -> dict[str, tuple[float, float, float]]:
     }
     bodies[FAN_CHART] = fan_chart_body(AS_OF.isoformat())
     for name, body in bodies.items():
+        keep_positions(url)  # after a weekly run: the previous page's data changes may have left no snapshot
 
         def call(body: dict[str, Any] = body, name: str = name) -> None:
             response = client.post("/_dash-update-component", json=body)
