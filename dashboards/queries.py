@@ -294,10 +294,13 @@ def initiative_detail(session: Session, key: str, as_of: dt.date | None = None) 
         if rows.empty:
             return None
         stored = session.scalars(select(models.Benefit).where(models.Benefit.key.in_(rows["benefit"].tolist()))).all()
+        points = repository.observation_points(session, {row.metric for row in stored})  # one query, not one each
         series = {}
         for row in stored:
             benefit = repository.declared_benefit(row)
-            observed = repository.observations(session, row.metric)
+            observed = pd.DataFrame(
+                points.get(row.metric, []), columns=["period", "value"]
+            )  # as observations() reads it
             series[row.key] = (
                 realisation.tracked_series(benefit, observed, as_of),
                 planned_series(benefit, row.start_date),
