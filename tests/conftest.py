@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -27,8 +28,9 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the real server, dropped afterwards."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    """A fresh, empty PostgreSQL database on the real server, dropped afterwards (through a new
+    connection each time: tests/test_faults.py restarts the server in CI, which ends pooled ones)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     name = f"benefits_test_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:
