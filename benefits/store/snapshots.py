@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -122,27 +122,19 @@ def write(connection: Connection, as_of: dt.date, version: str, layout: str, row
     pruning all but the newest :data:`KEEP` snapshots; False (nothing written, the transaction rolled
     back) when the store refuses the write (read-only, or another writer holds it), which is logged:
     the caller serves its rows all the same."""
-    try:
-        with _short_wait(connection):
-            values = {"as_of": as_of, "inputs": version, "layout": layout, "benefits": len(rows), "metrics": metrics}
-            snapshot = connection.execute(_SNAPSHOT, values).scalar_one()
-            if rows:
-                connection.execute(
-                    _ROW,
-                    [{"snapshot_id": snapshot, "ordinal": n, **vars(row)} for n, row in enumerate(rows)],
-                )
-            old = list(connection.execute(_NEWEST_FIRST).scalars())[KEEP:]
-            if old:
-                connection.execute(_DROP_ROWS, {"ids": old})
-                connection.execute(_DROP, {"ids": old})
-            connection.commit()
-    except SQLAlchemyError as exc:
-        from benefits.store.failures import driver_line
 
-        connection.rollback()
-        log.warning("position snapshot of %s not kept (%s): the next reader computes it again", as_of, driver_line(exc))
-        return False
-    return True
+    def keep() -> None:
+        values = {"as_of": as_of, "inputs": version, "layout": layout, "benefits": len(rows), "metrics": metrics}
+        snapshot = connection.execute(_SNAPSHOT, values).scalar_one()
+        if rows:
+            kept = [{"snapshot_id": snapshot, "ordinal": n, **vars(row)} for n, row in enumerate(rows)]
+            connection.execute(_ROW, kept)
+        old = list(connection.execute(_NEWEST_FIRST).scalars())[KEEP:]
+        if old:
+            connection.execute(_DROP_ROWS, {"ids": old})
+            connection.execute(_DROP, {"ids": old})
+
+    return _kept(connection, keep, f"position snapshot of {as_of}")
 
 
 def find_value_report(connection: Connection, as_of: dt.date, version: str, options: str, layout: str) -> str | None:
@@ -158,19 +150,29 @@ def write_value_report(
 ) -> bool:
     """Keep ``payload`` as the `benefits value` report of ``as_of`` with ``options`` and commit, pruning all
     but the newest :data:`KEEP`; False (nothing written) when the store refuses the write, as :func:`write`."""
+
+    def keep() -> None:
+        values = {"as_of": as_of, "inputs": version, "options": options, "layout": layout, "payload": payload}
+        connection.execute(_VALUE, values)
+        old = list(connection.execute(_OLD_VALUES).scalars())[KEEP:]
+        if old:
+            connection.execute(_DROP_VALUES, {"ids": old})
+
+    return _kept(connection, keep, f"value report of {as_of}")
+
+
+def _kept(connection: Connection, keep: Callable[[], None], what: str) -> bool:
+    """Run ``keep`` (the writes that keep ``what``) and commit; False, rolled back and logged in one line
+    (the driver's reason, no SQL), when the store refuses the write: the next reader computes it again."""
     try:
         with _short_wait(connection):
-            values = {"as_of": as_of, "inputs": version, "options": options, "layout": layout, "payload": payload}
-            connection.execute(_VALUE, values)
-            old = list(connection.execute(_OLD_VALUES).scalars())[KEEP:]
-            if old:
-                connection.execute(_DROP_VALUES, {"ids": old})
+            keep()
             connection.commit()
     except SQLAlchemyError as exc:
         from benefits.store.failures import driver_line
 
         connection.rollback()
-        log.warning("value report of %s not kept (%s): the next reader computes it again", as_of, driver_line(exc))
+        log.warning("%s not kept (%s): the next reader computes it again", what, driver_line(exc))
         return False
     return True
 
