@@ -4,8 +4,8 @@ parameters, no traceback, and nothing half-written.
 A damaged SQLite file, a full disk (SQLite's ``max_page_count`` set low on every connection), a
 SQLite file locked past the busy timeout by a second process, a PostgreSQL connection terminated
 mid-sync (``pg_terminate_backend``), the PostgreSQL server restarted under a sync (CI only, or
-``BENEFITS_TEST_RESTART_POSTGRES=1``: it cuts every session on the server) and a unique violation from a
-concurrent transaction.
+``BENEFITS_TEST_RESTART_POSTGRES=1``: it cuts every session on the server), the PostgreSQL server's disk full
+(a tablespace on a small tmpfs) and a unique violation from a concurrent transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from benefits import pipeline
 from benefits.cli import main
@@ -535,3 +536,67 @@ def test_a_postgresql_server_restarted_mid_sync_ends_in_one_line_and_the_next_sy
     engine.dispose()
     assert len(found) == len(rows) and set(found) == rows  # nothing lost, nothing twice
     assert "running" not in statuses and statuses[-1] == "succeeded"
+
+
+# -- PostgreSQL out of disk space ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_tablespace_database() -> Iterator[str]:
+    """A PostgreSQL database of this test alone whose tables live on a 4 MiB filesystem (a tablespace on a tmpfs
+    mounted for it), so that a sync fills its disk while the server's own stays free; all removed afterwards."""
+    import pwd
+    import tempfile
+
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no `postgres` system user: the server is not on this machine, so its disk cannot be filled")
+    folder = Path(tempfile.mkdtemp(prefix="benefits-full-disk-"))
+    options = f"size=4m,uid={owner.pw_uid},gid={owner.pw_gid},mode=0700"
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"this machine does not let the tests mount a small filesystem: {mounted.stderr.decode().strip()}")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"benefits_full_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE TABLESPACE \"{name}\" LOCATION '{folder}'"))
+            connection.execute(text(f'CREATE DATABASE "{name}" TABLESPACE "{name}"'))
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'DROP TABLESPACE IF EXISTS "{name}"'))
+        admin.dispose()
+        subprocess.run(["umount", str(folder)], check=False)
+        folder.rmdir()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_full_disk_on_postgresql_fails_the_sync_in_one_line_and_stores_nothing_of_it(
+    tmp_path: Path, small_tablespace_database: str
+) -> None:
+    config = tmp_path / "config"
+    _big_portfolio(config, tmp_path / "data.csv")  # 50,000 readings: more than 4 MiB with their indexes
+    base = [BENEFITS, "--config", str(config), "--database", small_tablespace_database]
+    environment = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
+    subprocess.run([*base, "init"], check=True, capture_output=True, env=environment, timeout=300)
+    done = subprocess.run(
+        [*base, "sync", "--as-of", "2026-11-23"], capture_output=True, text=True, env=environment, timeout=600
+    )
+    assert done.returncode != 0, done.stdout
+    assert done.stderr.count("\n") == 1, done.stderr  # one line: no traceback
+    assert done.stderr.startswith("sync files: failed: the disk is full ("), done.stderr
+    assert done.stderr.endswith("): nothing of the failed write was stored; free some space and run the sync again\n")
+    _no_sql(done.stderr.rstrip("\n"))
+    engine = create_engine(small_tablespace_database, poolclass=NullPool)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(select(func.count()).select_from(models.Observation)).scalar() == 0
+        )  # none half-written
+        run = connection.execute(select(models.SyncRun.status, models.SyncRun.error)).one()
+    engine.dispose()
+    assert run.status == "failed" and run.error == done.stderr.removeprefix("sync files: failed: ").rstrip("\n")
