@@ -147,11 +147,7 @@ def residual_persistence(design: stan.Design, params: stan.Params) -> tuple[floa
     as Prophet draws it."""
     if len(design.y) < 8:
         return 0.0, 0.0
-    if design.cap is None:
-        trend = piecewise_linear(design.t, params, design.changepoints_t)
-    else:
-        trend = piecewise_logistic(design.t, design.cap, params, design.changepoints_t)
-    residuals = design.y - trend - design.X @ params.beta
+    residuals = design.y - fitted_trend(design, params, design.t) - design.X @ params.beta
     spread = float(residuals @ residuals)
     if not np.isfinite(spread) or spread <= 1e-18:
         return 0.0, 0.0
@@ -185,10 +181,9 @@ def predictive_samples(
     shifts = rng.laplace(0.0, mean_delta, size=(n, len(t))) * (rng.uniform(size=(n, len(t))) < likelihood)
     shifts = (np.hstack([np.zeros((n, 1)), shifts])[:, :-1] + shifts) / 2.0
     if design.cap is None:
-        trend = piecewise_linear(t, params, design.changepoints_t) + shifts.cumsum(axis=1).cumsum(axis=1) * step
+        trend = fitted_trend(design, params, t) + shifts.cumsum(axis=1).cumsum(axis=1) * step
     else:
-        expected = piecewise_logistic(t, design.cap, params, design.changepoints_t)
-        trend = expected + _logistic_uncertainty(shifts, design, params, t, step)
+        trend = fitted_trend(design, params, t) + _logistic_uncertainty(shifts, design, params, t, step)
     seasonal = design.features(dates) @ params.beta
     noise = rng.normal(0.0, params.sigma_obs, size=(n, len(t)))
     if phi > 0.0:
@@ -198,6 +193,13 @@ def predictive_samples(
             carried = phi * carried + noise[:, i]
             noise[:, i] = carried
     return (design.y_scale * (trend + seasonal + noise) + design.floor).T
+
+
+def fitted_trend(design: stan.Design, params: stan.Params, t: np.ndarray) -> np.ndarray:
+    """The fitted trend at scaled times ``t``: linear, or logistic under the design's capacity."""
+    if design.cap is None:
+        return piecewise_linear(t, params, design.changepoints_t)
+    return piecewise_logistic(t, design.cap, params, design.changepoints_t)
 
 
 def piecewise_linear(t: np.ndarray, params: stan.Params, changepoints_t: np.ndarray) -> np.ndarray:
