@@ -26,11 +26,16 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}; skipped outside CI")
 
 
+def postgres_admin() -> Engine:
+    """An engine on the server's admin database that runs each statement on its own (CREATE/DROP DATABASE) and
+    opens a new connection each time: tests/test_faults.py restarts the server in CI, which ends pooled ones."""
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the real server, dropped afterwards (through a new
-    connection each time: tests/test_faults.py restarts the server in CI, which ends pooled ones)."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    """A fresh, empty PostgreSQL database on the real server, dropped afterwards."""
+    admin = postgres_admin()
     name = f"benefits_test_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:

@@ -40,7 +40,7 @@ from benefits.store import db, models
 from benefits.sync.runner import sync_all
 from benefits.workspace import Workspace
 
-from .conftest import POSTGRES_URL, _unavailable
+from .conftest import POSTGRES_URL, _unavailable, postgres_admin
 from .test_sync import AS_OF, WEEKS, _setup
 
 BENEFITS = str(Path(sys.executable).with_name("benefits"))
@@ -77,14 +77,13 @@ def paced(tmp_path: Path) -> Iterator[type[Paced]]:
 @pytest.fixture
 def own_postgres() -> Iterator[str]:
     """A PostgreSQL database of this test alone (its backends are terminated), dropped afterwards."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = postgres_admin()  # a new connection each time: a test may restart the server
     name = f"benefits_faults_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
         _unavailable(f"PostgreSQL at {POSTGRES_URL} is not reachable: {str(exc).splitlines()[0]}")
-    admin.dispose()  # dropped with a new connection: a test may restart the server
     url = make_url(POSTGRES_URL).set(database=name).update_query_dict({"application_name": APPLICATION})
     yield url.render_as_string(hide_password=False)
     with admin.connect() as connection:
@@ -211,7 +210,7 @@ def test_a_postgresql_connection_terminated_mid_sync_ends_in_one_line(
 ) -> None:
     engine, sessions, register = _setup(tmp_path, demo_config, own_postgres, CONNECTORS)
     Paced.pause_after, Paced.pause = 4, 3.0  # two chunks of two are written, then the connector pauses
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = postgres_admin()
 
     def terminate() -> None:
         _wait_for(Paced.marker.exists, "the connector to pause")
@@ -558,7 +557,7 @@ def small_tablespace_database() -> Iterator[str]:
     if mounted.returncode != 0:
         folder.rmdir()
         pytest.skip(f"this machine does not let the tests mount a small filesystem: {mounted.stderr.decode().strip()}")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = postgres_admin()
     name = f"benefits_full_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:
