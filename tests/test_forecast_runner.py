@@ -114,6 +114,54 @@ def test_unchanged_inputs_are_reused_and_changed_ones_refit(
     assert (refit.status, refit.p_on_time, refit.path) == (direct.status, direct.p_on_time, direct.path)
 
 
+def test_a_run_on_unchanged_inputs_copies_the_latest_run_without_reading_observations(
+    sqlite_url: str, portfolio: list[SyntheticBenefit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_store(sqlite_url, portfolio)
+    sessions = sessions_for(sqlite_url)
+    as_of = max(item.as_of for item in portfolio)
+    first = forecast_all(sessions, as_of, workers=1)
+    with monkeypatch.context() as patched:
+        patched.setattr(repository, "observations_of", _never_called)
+        seen: list[tuple[str, str]] = []
+        again = forecast_all(sessions, as_of, workers=1, progress=lambda key, result: seen.append((key, result.status)))
+    assert (again.benefits, again.reused, again.by_status, again.calibration) == (
+        4,
+        4,
+        first.by_status,
+        first.calibration,
+    )
+    assert sorted(seen) == sorted((item.benefit.key, status_of(sqlite_url, first.run_id, item)) for item in portfolio)
+    with sessions() as session:
+        one, two = (session.get(models.ForecastRun, r) for r in (first.run_id, again.run_id))
+        assert two.inputs == one.inputs and len(one.inputs or "") == 64
+        copied = repository.forecasts_of(session, two)
+        for key, row in repository.forecasts_of(session, one).items():
+            assert copied[key].reused and (copied[key].path, copied[key].raw) == (row.path, row.raw)
+
+    # another as-of date, other settings or a new observation: the run reads the store again
+    for changed_run in (
+        lambda: forecast_all(sessions, as_of + dt.timedelta(days=1), workers=1),
+        lambda: forecast_all(sessions, as_of, ForecastSettings(on_track=0.75), workers=1),
+    ):
+        with monkeypatch.context() as patched, pytest.raises(AssertionError, match="read the observations"):
+            patched.setattr(repository, "observations_of", _never_called)
+            changed_run()
+    add_observations(sqlite_url, portfolio[0], [float(portfolio[0].observations["value"].iloc[-1])])
+    with monkeypatch.context() as patched, pytest.raises(AssertionError, match="read the observations"):
+        patched.setattr(repository, "observations_of", _never_called)
+        forecast_all(sessions, as_of, workers=1)
+
+
+def _never_called(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the run read the observations")
+
+
+def status_of(url: str, run_id: int, item: SyntheticBenefit) -> str:
+    with sessions_for(url)() as session:
+        return repository.forecasts_of(session, session.get(models.ForecastRun, run_id))[item.benefit.key].status
+
+
 def test_a_failure_on_one_benefit_is_recorded_and_the_others_go_on(sqlite_url: str) -> None:
     items = generate(3, seed=5, weeks_observed=(30, 30))
     short = dataclasses.replace(items[0], observations=items[0].observations.iloc[:1])  # one point

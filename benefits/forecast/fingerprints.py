@@ -9,6 +9,8 @@ import importlib.metadata
 import json
 
 import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from benefits import register
 from benefits.forecast import series
@@ -65,6 +67,35 @@ def window_fingerprint(
     digest.update(window.period.astype("datetime64[ns]").astype("<i8").tobytes())
     digest.update(window.value.astype("<f8").tobytes())
     return digest.hexdigest()
+
+
+_STORE_DATA = text(
+    """
+    SELECT
+        (SELECT count(*) FROM observations),
+        (SELECT max(id) FROM observations),
+        (SELECT max(id) FROM observation_revisions),
+        (SELECT count(*) FROM benefits),
+        (SELECT max(updated_at) FROM portfolio),
+        (SELECT max(id) FROM register_revisions)
+    """
+)
+
+
+def run_inputs(session: Session, as_of: dt.date, settings: ForecastSettings) -> str:
+    """SHA-256 (hex) of everything a whole forecast run depends on: the store's observations
+    (new, restated) and register (every save), the as-of date, the settings, the method version
+    and Prophet's version. Two runs with the same digest forecast every benefit the same way,
+    so the later one copies the earlier (:func:`benefits.forecast.runner.forecast_all`)."""
+    store = "|".join("" if value is None else str(value) for value in session.execute(_STORE_DATA).one())
+    payload = {
+        "store": store,
+        "as_of": as_of.isoformat(),
+        "settings": settings.model_dump(mode="json"),
+        "method": METHOD_VERSION,
+        "prophet": _prophet_version(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def seed(

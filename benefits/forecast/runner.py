@@ -123,8 +123,18 @@ def forecast_all(
     Before the forecasts, the run learns the portfolio's track record (backtests and reference
     classes, :mod:`benefits.forecast.track_record`) that calibrates them; ``notes`` receives a
     line of progress about it.
+    When nothing the run depends on changed since the latest run (:func:`fingerprints.run_inputs`)
+    and that run had no failed fit, the new run copies it whole, every forecast ``reused``, without
+    reading an observation.
     """
     settings = settings or ForecastSettings()
+    with sessions() as session:
+        digest = fingerprints.run_inputs(session, as_of, settings)
+        latest = next(iter(repository.forecast_runs(session, limit=1)), None)
+        if latest is not None and _repeats(latest, digest):
+            copied = _copy_run(session, latest, scheduler, progress)
+            session.commit()
+            return copied
     jobs: list[ForecastJob] = []
     reused: dict[str, models.Forecast] = {}
     recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]] = {}
@@ -162,7 +172,7 @@ def forecast_all(
     kept = len(reused) + len(recalibrated)
     with sessions.begin() as session:
         run = models.ForecastRun(
-            as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary
+            as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary, inputs=digest
         )
         run.forecasts = [
             _row(key, result, *inputs[key], key in recalibrated) for key, result in results.items() if key not in reused
@@ -179,6 +189,39 @@ def forecast_all(
     for result in results.values():
         counts[result.status] = counts.get(result.status, 0) + 1
     return ForecastRunReport(run_id, len(results), counts, kept, failed, record.summary)
+
+
+def _repeats(latest: models.ForecastRun, digest: str) -> bool:
+    """Whether a run on inputs ``digest`` would repeat ``latest``: the same inputs, and no fit that
+    failed there (a failed benefit or backtest is fitted again)."""
+    failed_paths = (latest.calibration or {}).get("paths_failed", 0)
+    return latest.inputs == digest and not latest.failed_count and not failed_paths
+
+
+def _copy_run(
+    session: Session, latest: models.ForecastRun, scheduler: str | None, progress: Progress | None
+) -> ForecastRunReport:
+    """A new run holding every forecast of ``latest``, copied inside the database as ``reused``."""
+    previous = repository.forecasts_of(session, latest, verdicts_only=True)
+    run = models.ForecastRun(
+        as_of=latest.as_of,
+        benefits_count=len(previous),
+        failed_count=0,
+        reused_count=len(previous),
+        scheduler=scheduler,
+        calibration=latest.calibration,
+        inputs=latest.inputs,
+        finished_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(run)
+    session.flush()
+    repository.copy_forecasts(session, previous.values(), run.id)
+    counts: dict[str, int] = {}
+    for key, row in previous.items():
+        counts[row.status] = counts.get(row.status, 0) + 1
+        if progress:
+            progress(key, _verdict_of(row))
+    return ForecastRunReport(run.id, len(previous), counts, len(previous), (), latest.calibration or {})
 
 
 def _plan(

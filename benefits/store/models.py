@@ -308,6 +308,9 @@ class ForecastRun(Base):
     calibration: Mapped[dict[str, Any] | None] = mapped_column(
         comment="the run's calibration: backtested errors, interval coverage by horizon, reliability of p"
     )
+    inputs: Mapped[str | None] = mapped_column(
+        String(64), comment="digest of the run's inputs: the store's data, as-of date, settings and versions"
+    )
     forecasts: Mapped[list[Forecast]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
