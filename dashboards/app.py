@@ -32,7 +32,7 @@ def create_app(database_url: str | None = None, auth: AuthSettings | None = None
     ``auth`` says how users are known (see ``benefits.dashboards.auth``); without it the app is open.
     """
     gate = Gate(auth or AuthSettings())
-    data.configure(session_factory(make_engine(database_url)))
+    data.configure(session_factory(make_engine(database_url, create=False)))
     app = dash.Dash(
         __package__,  # benefits.dashboards: pages get module names benefits.dashboards.pages.<page>, assets its assets/
         use_pages=True,

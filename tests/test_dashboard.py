@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +30,7 @@ from benefits.claims.signoff import decide
 from benefits.dashboards import cache, data, figures, filters, formatting, queries, server
 from benefits.dashboards.app import create_app, serve
 from benefits.dashboards.snapshot import Filters, cached_snapshot
+from benefits.errors import ConfigError
 from benefits.plugins import PLUGIN_API_VERSION
 from benefits.register import load_register
 from benefits.status import STATUSES, status_rows
@@ -99,6 +101,13 @@ def chart(layout: Any, component_id: str) -> go.Figure:
 
 
 # --- formatting and figures -------------------------------------------------------------------
+
+
+def test_the_app_over_a_missing_sqlite_file_fails_in_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(ConfigError, match=f"no SQLite database at {re.escape(str(missing))}: create it with"):
+        create_app(f"sqlite:///{missing}")
+    assert not missing.exists()
 
 
 def test_status_labels_and_colours_cover_every_status_in_order() -> None:

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benefits.store import db, migrate
+
 PAGES = Path(__file__).resolve().parent.parent / "dashboards" / "pages"
 TWO_APPS = """
 import json, sys
@@ -29,6 +31,7 @@ print(json.dumps(seen))
 
 
 def test_each_app_registers_every_page_in_a_fresh_process(sqlite_url: str) -> None:
+    migrate.upgrade(db.make_engine(sqlite_url))  # an empty store: the app never creates one
     done = subprocess.run(
         [sys.executable, "-c", TWO_APPS, sqlite_url], capture_output=True, text=True, check=True, timeout=120
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from benefits.store import db, migrate
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_FROM_WHEEL = """
 import json, sys
@@ -80,8 +82,10 @@ def test_the_dashboard_runs_from_the_unpacked_wheel_and_serves_the_partial_plotl
     site = tmp_path / "site-packages"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site), "GX_ANALYTICS_ENABLED": "false"}
+    url = f"sqlite:///{tmp_path / 'benefits.db'}"
+    migrate.upgrade(db.make_engine(url))  # an empty store: the app never creates one
     done = subprocess.run(
-        [sys.executable, "-c", APP_FROM_WHEEL, f"sqlite:///{tmp_path / 'benefits.db'}"],
+        [sys.executable, "-c", APP_FROM_WHEEL, url],
         cwd=tmp_path,
         env=env,
         capture_output=True,
