@@ -80,6 +80,12 @@ def sync_stage(
             + _already_held_text(r)
             + _claims_text(r)
         )
+        if r.rows_released:
+            rows = "row" if r.rows_released == 1 else "rows"
+            echo(
+                f"sync {r.connector}: closed {r.rows_released:,} held {rows} whose source line loaded in this run "
+                f"(fixed at the source; kept: `benefits quarantine list --connector {r.connector} --all`)"
+            )
         _echo_listed(
             echo,
             [f"sync {r.connector}: not read: {reason} (held in quarantine)" for reason in r.unreadable],

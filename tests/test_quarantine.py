@@ -282,9 +282,11 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(
         for row in upsell
     )
     assert not any("quarantine" in row["message"] for row in status if row["metric"] != "crm.upsell_revenue")
-    exports.write_text(
+    fixed_export = tmp_path / "kpi-fixed.csv"  # re-exported under another name: not the held rows' source lines
+    fixed_export.write_text(
         "metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\ncrm.upsell_revenue,2026-11-16,1131,GBP\n"
-    )  # fixed at the source
+    )
+    _kpi_config(demo_config, fixed_export)
     fixed = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
     assert "2 rows read, 2 accepted" in fixed.output and "0 of" not in fixed.output, fixed.output
     retried = cli(demo_config, database_url, "quarantine", "retry", "--all", "--as-of", AS_OF.isoformat())
@@ -342,6 +344,29 @@ def test_rows_fixed_at_the_source_are_resolved_by_hand_and_kept(
     engine.dispose()
 
 
+def test_a_plain_sync_of_the_fixed_file_closes_the_held_copies(
+    demo_config: Path, database_url: str, tmp_path: Path
+) -> None:
+    exports = tmp_path / "kpi.csv"
+    exports.write_text('metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,"1,120",GBP\n')
+    _kpi_config(demo_config, exports)
+    assert cli(demo_config, database_url, "init").exit_code == 0
+    assert "1 quarantined" in cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat()).output
+    exports.write_text("metric,period,value,unit\ncrm.upsell_revenue,2026-11-09,1120,GBP\n")  # fixed at the source
+    synced = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())
+    assert synced.exit_code == 0, synced.output
+    assert "sync kpi: closed 1 held row whose source line loaded in this run" in synced.output
+    assert listed(demo_config, database_url) == []
+    (closed,) = listed(demo_config, database_url, "--all")
+    assert (closed["source_ref"], closed["status"], closed["note"]) == (
+        f"{exports}:2",
+        "resolved",
+        "loaded from its source line by sync run 2",
+    )
+    again = cli(demo_config, database_url, "sync", "--as-of", AS_OF.isoformat())  # nothing left to close
+    assert "closed" not in again.output and listed(demo_config, database_url) == []
+
+
 def test_retry_from_source_re_reads_the_fixed_file_and_closes_the_held_copies(
     demo_config: Path, database_url: str, tmp_path: Path
 ) -> None:
@@ -363,7 +388,10 @@ def test_retry_from_source_re_reads_the_fixed_file_and_closes_the_held_copies(
     assert retried.exit_code == 0, retried.output
     lines = retried.output.splitlines()
     assert lines[0].startswith("sync kpi: 3 rows read, 2 accepted (2 new,") and "1 row already held" in lines[0]
-    assert "retry kpi: closed 2 held rows whose source line has loaded since" in lines
+    assert lines[1] == (
+        "sync kpi: closed 2 held rows whose source line loaded in this run "
+        "(fixed at the source; kept: `benefits quarantine list --connector kpi --all`)"
+    )
     assert lines[-1] == "retry kpi (sync run 3): 1 rows read, 0 loaded, 1 still held"
     assert [h["source_ref"] for h in listed(demo_config, database_url)] == [f"{exports}:4"]
     closed = [h for h in listed(demo_config, database_url, "--all") if h["status"] == "resolved"]

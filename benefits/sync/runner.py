@@ -3,7 +3,9 @@
 A batch streams through in chunks (:data:`CHUNK_ROWS` records): the connector reads in a child
 process (:mod:`benefits.sync.reading`, which owns the time-out), and this process validates each
 chunk with Great Expectations and writes it (:class:`benefits.sync.writer.RunWriter`) into the
-run's one transaction. A connector that delivers claims (:meth:`Connector.claims`) has them
+run's one transaction, which also closes the rows earlier runs held whose source line (same
+connector and ``source_ref``) it loaded: fixed at the source and re-sent
+(:func:`benefits.sync.quarantine.close_reloaded`). A connector that delivers claims (:meth:`Connector.claims`) has them
 checked and recorded in that same transaction (:mod:`benefits.sync.claims`).
 """
 
@@ -29,6 +31,7 @@ from benefits.store import failures, models, repository
 from benefits.sync.claims import record_connector_claims
 from benefits.sync.config import CONNECTORS_FILE, Policy, load_connectors
 from benefits.sync.lock import connector_lock, mark_abandoned
+from benefits.sync.quarantine import QuarantineFilter, close_reloaded
 from benefits.sync.reading import RunLog, read_chunks
 from benefits.sync.writer import RunWriter, SyncReport, now
 
@@ -122,8 +125,10 @@ def sync_connector(
             claims = record_connector_claims(session, connector, run.id, logged)
             report = writer.finish()
             session.get_one(models.SyncRun, run.id).log = logged.lines or None
+            released = close_reloaded(session, QuarantineFilter(connector=connector.name))
             return replace(
                 report,
+                rows_released=released.get(connector.name, 0),
                 claims_new=claims.new,
                 claims_updated=claims.updated,
                 claims_unchanged=claims.unchanged,

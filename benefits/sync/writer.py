@@ -84,6 +84,8 @@ class SyncReport:
     """Accepted rows that re-sent a stored value unchanged (a bookmark that works keeps this low)."""
     log: tuple[str, ...] = ()
     """What the connector logged during the run (masked; stored as ``sync_runs.log``)."""
+    rows_released: int = 0
+    """Rows held by earlier runs whose source line this run loaded (fixed at the source): closed, kept."""
 
 
 class RunWriter:
