@@ -176,6 +176,7 @@ def test_bad_connector_settings_are_caught_before_anything_runs(
     engine.dispose()
 
 
+@pytest.mark.slow  # the demo's 30 fits each fail after CmdStan's start-up; test_forecast_runner covers the exit code
 def test_a_broken_stan_model_fails_each_fit_and_the_weekly_job_exits_1(tmp_path: Path, sqlite_url: str) -> None:
     """CmdStan itself fails (BENEFITS_STAN_MODEL names an executable that cannot run): every benefit
     that needs a fit is stored as failed with Stan's reason, the others keep their verdicts, and
