@@ -13,6 +13,7 @@ import pytest
 
 from benefits import register
 from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit
+from benefits.forecast.messages import number
 
 BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
 TARGET_DATE = dt.date(2027, 3, 29)
@@ -535,3 +536,11 @@ def test_expected_landing_is_never_before_the_as_of_date() -> None:
     assert_well_formed(f)
     assert f.expected_landing == as_of
     assert f"if the readings since {obs['period'].iloc[-1].isoformat()} show it" in f.message
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.0025, "0.0025"), (-0.0004, "-0.0004"), (0.126, "0.13"), (1234.5, "1,234"), (-0.0, "0"), (0.0, "0")],
+)
+def test_a_small_target_in_a_message_is_not_rounded_to_zero(value: float, text: str) -> None:
+    assert number(value) == text

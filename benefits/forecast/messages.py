@@ -33,11 +33,14 @@ def so_far(benefit: register.Benefit, realised: float, big_t: float) -> str:
 
 
 def number(x: float) -> str:
-    """A number for people: thousands separated, at most two decimals, no negative zero."""
+    """A number for people: thousands separated, at most two decimals (two significant digits
+    below 0.01, so a small rate is not shown as 0), no negative zero."""
     if not math.isfinite(x):
         return str(x)
     if abs(x) >= 1000:
         return f"{x:,.0f}"
+    if 0 < abs(x) < 0.01:
+        return f"{x:.2g}" if "e" not in f"{x:.2g}" else f"{x:.2e}"
     text = f"{x:,.2f}".rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
 
