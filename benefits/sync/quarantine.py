@@ -128,11 +128,14 @@ def close_reloaded(session: Session, where: QuarantineFilter) -> dict[str, int]:
     at = dt.datetime.now(dt.UTC)
     for start in range(0, len(held), _REFS_PER_QUERY):
         chunk = held[start : start + _REFS_PER_QUERY]
+        # looked up by (metric, period, source), the observations' unique index: no scan of the table
         loaded: dict[tuple[str, str | None, dt.date | None], int] = {
             (source, ref, period): run
             for source, ref, period, run in session.execute(
                 select(obs.source, obs.source_ref, obs.period, obs.sync_run_id).where(
-                    obs.source_ref.in_({e.source_ref for e in chunk})
+                    obs.metric.in_({str(e.record.get("metric", "")).strip() for e in chunk}),
+                    obs.period.in_({p for p in (_period_of(e.record) for e in chunk) if p is not None}),
+                    obs.source.in_({e.source for e in chunk}),
                 )
             )
         }

@@ -5,8 +5,9 @@ process (:mod:`benefits.sync.reading`, which owns the time-out), and this proces
 chunk with Great Expectations and writes it (:class:`benefits.sync.writer.RunWriter`) into the
 run's one transaction, which also closes the rows earlier runs held whose source line (same
 connector and ``source_ref``) it loaded: fixed at the source and re-sent
-(:func:`benefits.sync.quarantine.close_reloaded`). A connector that delivers claims (:meth:`Connector.claims`) has them
-checked and recorded in that same transaction (:mod:`benefits.sync.claims`).
+(:func:`benefits.sync.quarantine.close_reloaded`). A connector that delivers claims
+(:meth:`Connector.claims`) has them checked and recorded in that same transaction
+(:mod:`benefits.sync.claims`).
 """
 
 from __future__ import annotations
