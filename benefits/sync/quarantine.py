@@ -43,6 +43,8 @@ class QuarantineFilter:
     sync_run: int | None = None
     reason: str | None = None
     include_resolved: bool = False
+    held_before: int | None = None
+    """Only entries held by a sync run before this one."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,8 @@ def _query(where: QuarantineFilter) -> Select[models.QuarantinedRow]:
         query = query.where(models.QuarantinedRow.source == where.connector)
     if where.sync_run is not None:
         query = query.where(models.QuarantinedRow.sync_run_id == where.sync_run)
+    if where.held_before is not None:
+        query = query.where(models.QuarantinedRow.sync_run_id < where.held_before)
     if not where.include_resolved:
         query = query.where(models.QuarantinedRow.resolved_at.is_(None))
     return query

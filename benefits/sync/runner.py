@@ -126,7 +126,8 @@ def sync_connector(
             claims = record_connector_claims(session, connector, run.id, logged)
             report = writer.finish()
             session.get_one(models.SyncRun, run.id).log = logged.lines or None
-            released = close_reloaded(session, QuarantineFilter(connector=connector.name))
+            # rows this run held cannot have loaded since: only earlier runs' are looked up
+            released = close_reloaded(session, QuarantineFilter(connector=connector.name, held_before=run.id))
             return replace(
                 report,
                 rows_released=released.get(connector.name, 0),
