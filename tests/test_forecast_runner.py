@@ -131,9 +131,9 @@ def test_a_run_on_unchanged_inputs_copies_the_latest_run_without_reading_observa
         first.by_status,
         first.calibration,
     )
-    assert sorted(seen) == sorted((item.benefit.key, status_of(sqlite_url, first.run_id, item)) for item in portfolio)
     with sessions() as session:
         one, two = (session.get(models.ForecastRun, r) for r in (first.run_id, again.run_id))
+        assert sorted(seen) == sorted((key, row.status) for key, row in repository.forecasts_of(session, one).items())
         assert two.inputs == one.inputs and len(one.inputs or "") == 64
         copied = repository.forecasts_of(session, two)
         for key, row in repository.forecasts_of(session, one).items():
@@ -155,11 +155,6 @@ def test_a_run_on_unchanged_inputs_copies_the_latest_run_without_reading_observa
 
 def _never_called(*args: object, **kwargs: object) -> None:
     raise AssertionError("the run read the observations")
-
-
-def status_of(url: str, run_id: int, item: SyntheticBenefit) -> str:
-    with sessions_for(url)() as session:
-        return repository.forecasts_of(session, session.get(models.ForecastRun, run_id))[item.benefit.key].status
 
 
 def test_a_failure_on_one_benefit_is_recorded_and_the_others_go_on(sqlite_url: str) -> None:

@@ -40,7 +40,8 @@ def number(x: float) -> str:
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     if 0 < abs(x) < 0.01:
-        return f"{x:.2g}" if "e" not in f"{x:.2g}" else f"{x:.2e}"
+        small = f"{x:.2g}"
+        return f"{x:.2e}" if "e" in small else small
     text = f"{x:,.2f}".rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
 

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -185,10 +186,9 @@ def forecast_all(
         session.flush()
         run_id = run.id
         repository.copy_forecasts(session, reused.values(), run_id)
-    counts: dict[str, int] = {}
-    for result in results.values():
-        counts[result.status] = counts.get(result.status, 0) + 1
-    return ForecastRunReport(run_id, len(results), counts, kept, failed, record.summary)
+    return ForecastRunReport(
+        run_id, len(results), _by_status(r.status for r in results.values()), kept, failed, record.summary
+    )
 
 
 def _repeats(latest: models.ForecastRun, digest: str) -> bool:
@@ -216,12 +216,16 @@ def _copy_run(
     session.add(run)
     session.flush()
     repository.copy_forecasts(session, previous.values(), run.id)
-    counts: dict[str, int] = {}
-    for key, row in previous.items():
-        counts[row.status] = counts.get(row.status, 0) + 1
-        if progress:
+    if progress:
+        for key, row in previous.items():
             progress(key, _verdict_of(row))
+    counts = _by_status(row.status for row in previous.values())
     return ForecastRunReport(run.id, len(previous), counts, len(previous), (), latest.calibration or {})
+
+
+def _by_status(statuses: Iterable[str]) -> dict[str, int]:
+    """How many forecasts have each status, in the order the statuses first appear."""
+    return dict(Counter(statuses))
 
 
 def _plan(

@@ -211,8 +211,8 @@ def noise_scale(steps: np.ndarray) -> float:
     too small on a short series: on 3,000 seeded trend-plus-Gaussian-noise series of 8, 12 and 16
     readings, an ordinary reading was flagged in 88, 19 and 6 of them with the MAD, 23, 3 and 0
     with Qn (tests/test_forecast_outliers.py), while a reading 25 deviations off is still caught
-    in 96% of 12-reading series. Above ``_QN_STEPS`` steps
-    the MAD, by then as steady and much cheaper, is used instead.
+    in 96% of 12-reading series. Above ``_QN_STEPS`` steps the MAD, by then as steady and much
+    cheaper, is used instead.
     """
     steps = np.asarray(steps, dtype=float)
     if len(steps) > _QN_STEPS:
