@@ -18,6 +18,8 @@ Prints Markdown: one block per generator, then a summary table against the goals
 from __future__ import annotations
 
 import argparse
+import csv
+import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -109,6 +111,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="FIELD=VALUE",
         help="a ForecastSettings field, e.g. samples=500 (repeatable)",
     )
+    parser.add_argument(
+        "--rows", type=Path, default=None, metavar="CSV", help="also write every benefit's row (set, forecast, outcome)"
+    )
     args = parser.parse_args(argv)
     if args.holdout and args.seeds is not None:
         parser.error("--holdout and --seeds are exclusive")
@@ -119,6 +124,17 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.names = names
     args.seeds = HOLDOUT_SEEDS if args.holdout else args.seeds or TRAINING_SEEDS
     return args
+
+
+def write_rows(path: Path, rows: Sequence[tuple[str, Row]]) -> None:
+    """Every scored benefit as one CSV row: its set, then the fields of :class:`Row`."""
+    fields = [f.name for f in dataclasses.fields(Row)]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["set", *fields])
+        for name, row in rows:
+            writer.writerow([name, *(getattr(row, f) for f in fields)])
+    log(f"wrote {len(rows)} rows to {path}")
 
 
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[str, Summary]:
@@ -137,6 +153,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     out(f"Code: {_revision()}\n")
     summaries: dict[str, Summary] = {}
     pooled: list[Row] = []
+    every: list[tuple[str, Row]] = []
     started = time.perf_counter()
     for name in args.names:
         results = []
@@ -148,6 +165,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
                     f"{name}/{seed}", items, settings, args.workers, not args.skip_prophet_baseline, args.backtest
                 )
             )
+        every += [(result.name, r) for result in results for r in result.rows]
         text, summaries[name] = block(name, results, seeds)
         pooled += [r for result in results for r in result.rows]
         out(text)
@@ -158,8 +176,11 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
         log(f"real, seed {seed}: building {args.real_count} benefits from public series")
         items = real_set(args.real_count, seed, args.as_of)
         result = score_set(f"real/{seed}", items, settings, args.workers, not args.skip_prophet_baseline, args.backtest)
+        every += [(result.name, r) for r in result.rows]
         text, summaries[REAL] = block(REAL, [result], str(seed))
         out(text)
+    if args.rows is not None:
+        write_rows(args.rows, every)
     synthetic = [n for n in summaries if n != REAL]
     if len(synthetic) > 1:
         summaries = {

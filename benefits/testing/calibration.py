@@ -57,6 +57,10 @@ class Row:
     message: str
     p: float | None
     """The stored p_on_time (None when the product gave none: no data, too few points, failed)."""
+    p_model: float | None
+    """The model's own probability, before the lean on the reference class."""
+    lean: float | None
+    """The weight of the reference class in ``p``."""
     lower: float | None
     upper: float | None
     q_true: float | None
@@ -106,6 +110,8 @@ def forecast_set(
                     "status": f.status,
                     "message": f.message,
                     "p": f.p_on_time,
+                    "p_model": f.p_model,
+                    "lean": f.reference_weight,
                     "lower": f.lower_at_target_date,
                     "upper": f.upper_at_target_date,
                 }
@@ -201,6 +207,8 @@ def score_set(
                 status=f["status"],
                 message=f["message"],
                 p=f["p"],
+                p_model=f["p_model"],
+                lean=f["lean"],
                 lower=f["lower"],
                 upper=f["upper"],
                 q_true=item.q_at_target(),
