@@ -130,7 +130,7 @@ class CsvConnector(Connector):
         for path in files:
             try:
                 for line, record in self._rows(path):
-                    record["source_ref"] = f"{path}:{line}"
+                    record["source_ref"] = f"{path}:{line}"  # read back by source_file
                     yield record
             except ConnectorError as exc:
                 failed.append((path, str(exc)))
@@ -210,6 +210,13 @@ class CsvConnector(Connector):
                     f"set `mapping.{field}` to the column that holds the {field}{also}"
                 )
         return _Layout(columns, constants, self.settings.number_format, not path.lower().endswith(EXCEL_SUFFIXES))
+
+
+def source_file(source_ref: str) -> str:
+    """The file a ``source_ref`` of this connector names: ``<file>:<line>`` for a row, ``<file>`` for a file it
+    could not read."""
+    path, _, line = source_ref.rpartition(":")
+    return path if path and line.isdigit() else source_ref
 
 
 def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:

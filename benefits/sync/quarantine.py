@@ -8,7 +8,8 @@ run as their provenance) and their quarantine entries are marked resolved, never
 that still fail stay held with the reasons of this retry.
 
 A row fixed in the source is loaded by the next sync (``quarantine retry --from-source`` runs that
-sync itself); :func:`close_reloaded` then closes each held copy whose source line has loaded a
+sync itself, and a plain ``quarantine retry`` runs it for the connectors whose source files changed:
+:func:`source_files`); :func:`close_reloaded` then closes each held copy whose source line has loaded a
 value for its period since it was held (``resolved_sync_run_id`` is the sync run that loaded it).
 A row nobody wants is closed by hand with :func:`resolve`. Closing keeps the row, with who (or
 which run), when and why; it never deletes it nor overwrites an earlier resolution. A row is *held*
@@ -18,7 +19,8 @@ while ``resolved_at`` is NULL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,17 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError
+from benefits.plugins.connector import Connector
+from benefits.plugins.csv_files import CsvConnector, source_file
 from benefits.register import Register
 from benefits.store import models, repository
 
 _REFS_PER_QUERY = 500
 """Held entries whose source lines are looked up in one query."""
+MTIME_SLACK = dt.timedelta(seconds=1)
+"""How much later than a sync run's start a file must have been modified to count as changed since that
+run read it: SQLite keeps the start to the second, and a file written in the second the run started
+was most likely read by it."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,62 @@ def close_reloaded(session: Session, where: QuarantineFilter) -> dict[str, int]:
                 found.resolution_note = f"loaded from its source line by sync run {run}"
                 closed[found.source] = closed.get(found.source, 0) + 1
     return closed
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The files one connector's held entries were read from, against the connector's latest read of them."""
+
+    connector: str
+    last_read: int
+    """The connector's latest successful sync run: each file is compared with its start."""
+    changed: tuple[str, ...]
+    """Files modified since that run started (more than :data:`MTIME_SLACK` after)."""
+    gone: tuple[str, ...]
+    """Files that no longer exist (deleted or moved)."""
+
+
+def source_files(session: Session, where: QuarantineFilter, connectors: Iterable[Connector]) -> list[SourceFiles]:
+    """For each of ``connectors`` that reads files (the csv connector and its subclasses, .xlsx included)
+    and has held entries matching ``where``: which of the files those entries came from (their
+    ``source_ref``) changed, or are gone, since the connector last read them. Their sync run's start is
+    compared with each file's modification time; a relative path is taken from the current directory,
+    as the connector takes it."""
+    readers = {c.name for c in connectors if isinstance(c, CsvConnector)}
+    paths: dict[str, set[str]] = {}
+    for found in entries(session, replace(where, include_resolved=False)):
+        if found.source in readers and found.source_ref:
+            paths.setdefault(found.source, set()).add(source_file(found.source_ref))
+    compared = (_compare(session, name, sorted(files)) for name, files in paths.items())
+    return [files for files in compared if files is not None]
+
+
+def _compare(session: Session, connector: str, paths: list[str]) -> SourceFiles | None:
+    """Which of ``paths`` changed or are gone since ``connector``'s latest successful sync run started
+    (None when it has none)."""
+    run = session.scalars(
+        select(models.SyncRun)
+        .where(
+            models.SyncRun.connector == connector, models.SyncRun.kind == "sync", models.SyncRun.status == "succeeded"
+        )
+        .order_by(models.SyncRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None
+    started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)  # SQLite: UTC
+    modified = {path: _modified(path) for path in paths}
+    changed = tuple(p for p, at in modified.items() if at is not None and at > started + MTIME_SLACK)
+    gone = tuple(p for p, at in modified.items() if at is None)
+    return SourceFiles(connector, run.id, changed, gone)
+
+
+def _modified(path: str) -> dt.datetime | None:
+    """When the file at ``path`` was last modified, in UTC; None when it does not exist."""
+    try:
+        return dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.UTC)
+    except OSError:
+        return None
 
 
 def _period_of(record: dict[str, Any]) -> dt.date | None:
