@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import signal
 import socket
@@ -481,8 +482,10 @@ def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_
         port = probe.getsockname()[1]
     command = [str(Path(sys.executable).parent / "benefits"), "--config", str(tmp_path), "--database", store_url]
     out, err = tmp_path / "out", tmp_path / "err"
+    # A serve that does not stop is aborted below: faulthandler then prints where each thread was.
+    dumps = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     with out.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=stdout, stderr=stderr)
+        process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=stdout, stderr=stderr, env=dumps)
     try:
         deadline = time.monotonic() + 60
         while fetch(f"http://127.0.0.1:{port}/")[0] != 200:
@@ -494,7 +497,12 @@ def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_
         taken = subprocess.run([*command, "serve", "--port", str(port)], capture_output=True, text=True, timeout=120)
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl+C
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=30)
+            pytest.fail(f"serve did not stop 30 s after Ctrl+C; its threads then:\n{err.read_text()}")
     assert (taken.returncode, taken.stdout) == (1, "")
     assert taken.stderr == (
         f"error: cannot listen on 127.0.0.1 port {port}: Address already in use; "
