@@ -485,7 +485,15 @@ def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_
     # A serve that does not stop is aborted below: faulthandler then prints where each thread was.
     dumps = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     with out.open("w") as stdout, err.open("w") as stderr:
-        process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=stdout, stderr=stderr, env=dumps)
+        process = subprocess.Popen(
+            [*command, "serve", "--port", str(port)],
+            stdout=stdout,
+            stderr=stderr,
+            env=dumps,
+            # Ctrl+C as in a terminal, though pytest may run as a background job, which ignores SIGINT and
+            # passes that on (seen: serve never saw the SIGINT and stayed in waitress's loop).
+            preexec_fn=_interruptible,
+        )
     try:
         deadline = time.monotonic() + 60
         while fetch(f"http://127.0.0.1:{port}/")[0] != 200:
@@ -513,6 +521,11 @@ def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_
         f"dashboard on http://127.0.0.1:{port}/ (open: no sign-in, anyone on this machine acts as admin; "
         "Ctrl+C to stop)\n"
     )
+
+
+def _interruptible() -> None:
+    """In the child before it runs: SIGINT back to its default, so that Python turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_a_refused_port_starts_no_cache_warmer(store_url: str) -> None:
