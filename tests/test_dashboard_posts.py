@@ -15,6 +15,7 @@ import dash
 import pytest
 import waitress
 from click.testing import CliRunner
+from waitress import wasyncore
 
 from benefits.cli import main
 from benefits.dashboards.app import create_app
@@ -116,9 +117,12 @@ def served(app: dash.Dash) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    server.task_dispatcher.shutdown()
+    # Closed from inside its own loop, which then ends: closed from here, the loop's select() would
+    # meet a closed descriptor in its thread (EBADF).
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     thread.join(timeout=10)
+    server.task_dispatcher.shutdown()
+    assert not thread.is_alive()
 
 
 def _post(url: str, body: dict[str, Any]) -> tuple[int, str]:
