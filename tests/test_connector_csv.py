@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 import shutil
@@ -190,17 +191,133 @@ def test_no_matching_file_is_a_clear_error(
         list(connector(context, path="exports/*.csv").records())
 
 
-def test_an_empty_file_and_a_wrong_encoding_are_clear_errors(tmp_path: Path, context: SyncContext) -> None:
+def test_an_empty_file_is_a_clear_error(tmp_path: Path, context: SyncContext) -> None:
     empty = write(tmp_path / "empty.csv", "\n\n")
     with pytest.raises(ConnectorError, match="empty.csv: no header row"):
         connector(context, path=str(empty)).check()
+
+
+def test_a_cell_in_another_encoding_holds_its_line_and_names_the_setting(tmp_path: Path, context: SyncContext) -> None:
     latin = tmp_path / "latin.csv"
-    latin.write_bytes((HEADER + "m.x,2026-11-16,7,\xa3\n").encode("cp1252"))
-    with pytest.raises(ConnectorError, match=r"latin\.csv: cannot be read as utf-8-sig .*set `encoding`"):
-        list(connector(context, path=str(latin)).records())
+    latin.write_bytes(
+        (HEADER.strip() + ",note\n" + "m.x,2026-11-09,6,GBP,Café\n" + "m.x,2026-11-16,7,\xa3,\n").encode("cp1252")
+    )
+    records = list(connector(context, path=str(latin)).records())
+    assert core(records[:1]) == [("m.x", "2026-11-09", "6", "GBP")]  # the note is not read: its é harms nothing
+    assert records[1] == {
+        "metric": "m.x",
+        "period": "2026-11-16",
+        "value": "7",
+        "unit": "\\xa3",
+        "unreadable": f"{latin}: line 3: unit: '\\xa3' has bytes that are not utf-8-sig text (0xa3); set `encoding` "
+        "to the file's encoding (e.g. cp1252 for a file saved by Excel on Windows)",
+        "text": "m.x,2026-11-16,7,\\xa3,",
+        "source_ref": f"{latin}:3",
+    }
     assert core(list(connector(context, path=str(latin), encoding="cp1252").records())) == [
-        ("m.x", "2026-11-16", "7", "£")
+        ("m.x", "2026-11-09", "6", "GBP"),
+        ("m.x", "2026-11-16", "7", "£"),
     ]
+    header = tmp_path / "header.csv"
+    header.write_bytes("métrique,période,valeur,unité\n".encode("cp1252"))
+    with pytest.raises(ConnectorError, match=r"header.csv: the header has bytes that are not utf-8-sig text \(0xe9\)"):
+        connector(context, path=str(header)).check()
+
+
+def test_a_utf16_byte_order_mark_says_the_encoding(tmp_path: Path, context: SyncContext) -> None:
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + (HEADER + "m.x,2026-11-16,7,£\r\n").encode("utf-16-le"))
+    assert core(list(connector(context, path=str(path)).records())) == [("m.x", "2026-11-16", "7", "£")]
+    without = tmp_path / "no-mark.csv"
+    without.write_bytes((HEADER + "m.x,2026-11-16,7,GBP\n").encode("utf-16-le"))
+    with pytest.raises(ConnectorError, match=r"no-mark.csv: the header has NUL bytes.*set `encoding` to utf-16-le"):
+        connector(context, path=str(without)).check()
+    assert core(list(connector(context, path=str(without), encoding="utf-16-le").records())) == [
+        ("m.x", "2026-11-16", "7", "GBP")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "held"),
+    [
+        (  # the file ends inside a quote: every line from it is one row, kept as text
+            'm.x,2026-11-09,1,GBP\nm.x,2026-11-16,"2,GBP\nm.x,2026-11-23,3,GBP\n',
+            (3, "lines 3-4: a quote opened on line 3 is never closed (the file ends inside it); close it"),
+        ),
+        (
+            'm.x,2026-11-09,1,GBP\nm.x,2026-11-16,"2"0,GBP\nm.x,2026-11-23,3,GBP\n',
+            (3, 'line 3: text after the closing quote of a field (a quote inside a quoted field is written "")'),
+        ),
+        (
+            "m.x,2026-11-09,1,GBP\nm.x,2026-11-16,2,000,GBP\nm.x,2026-11-23,3,GBP,,\n",
+            (
+                3,
+                "line 3: 5 cells, but the header has 4: which cell is which column is unknown (a value with the "
+                "delimiter in it, not quoted?)",
+            ),
+        ),
+        (
+            "m.x,2026-11-09,1,GBP\nm.x,2026-11-16,2\x00,GBP\nm.x,2026-11-23,3,GBP\n",
+            (3, "line 3: value: '2\\x00' has a NUL byte, which text never has (a damaged line?)"),
+        ),
+    ],
+)
+def test_a_line_that_cannot_be_read_is_held_with_its_text_and_the_rest_load(
+    tmp_path: Path, context: SyncContext, content: str, held: tuple[int, str]
+) -> None:
+    path = write(tmp_path / "x.csv", HEADER + content)
+    records = list(connector(context, path=str(path)).records())
+    unreadable = [r for r in records if r.get("unreadable")]
+    assert [(r["source_ref"], r["unreadable"]) for r in unreadable] == [(f"{path}:{held[0]}", f"{path}: {held[1]}")]
+    assert unreadable[0]["text"].splitlines()[0] == content.replace("\x00", "\\x00").splitlines()[1]
+    assert [r["value"] for r in records if not r.get("unreadable")][:1] == ["1"]
+    assert connector(context, path=str(path)).discover() == [MetricInfo("m.x", "GBP")]
+
+
+def test_a_header_repeated_by_joining_files_is_no_row(tmp_path: Path, context: SyncContext) -> None:
+    one = HEADER + "m.x,2026-11-09,1,GBP\n"
+    joined = write(tmp_path / "joined.csv", one + "\ufeff" + one.replace("11-09,1", "11-16,2"))  # cat a.csv b.csv
+    records = list(connector(context, path=str(joined)).records())
+    assert [(r["value"], r["source_ref"]) for r in records] == [("1", f"{joined}:2"), ("2", f"{joined}:4")]
+
+
+def test_a_header_that_cannot_be_mapped_says_what_would_fix_it(tmp_path: Path, context: SyncContext) -> None:
+    twice = write(tmp_path / "twice.csv", "metric,period,value,value,unit,note,note\nm.x,2026-11-16,1,2,GBP,a,b\n")
+    with pytest.raises(ConnectorError, match=r"column 'value' is in the header 2 times \(columns 3, 4\)"):
+        connector(context, path=str(twice)).check()
+    capitals = write(tmp_path / "capitals.csv", "Metric,Period,Value,Unit\nm.x,2026-11-16,1,GBP\n")
+    with pytest.raises(ConnectorError, match=r"set `mapping.metric` to 'Metric' \(column names must match exactly"):
+        connector(context, path=str(capitals)).check()
+    tabs = write(tmp_path / "tabs.csv", "metric\tperiod\tvalue\tunit\nm.x\t2026-11-16\t1\tGBP\n")
+    with pytest.raises(ConnectorError, match=r"\(found: metric\\tperiod\\tvalue\\tunit\); .* `delimiter` to '\\t'"):
+        connector(context, path=str(tabs)).check()
+    excel = write(tmp_path / "excel.csv", "sep=;\r\nmetric;period;value;unit\r\nm.x;2026-11-16;1;GBP\r\n")
+    assert [(r["value"], r["source_ref"]) for r in connector(context, path=str(excel)).records()] == [
+        ("1", f"{excel}:3")
+    ]  # Excel's first line says the delimiter
+    assert core(list(connector(context, path=str(tabs), delimiter="\t").records())) == [
+        ("m.x", "2026-11-16", "1", "GBP")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "says"),
+    [
+        (b"PK\x03\x04", "a zip archive, not CSV text: an .xlsx workbook saved under a .csv name? Rename it to .xlsx"),
+        (b"\xd0\xcf\x11\xe0", "an .xls workbook, not CSV text"),
+        (b"\x1f\x8b\x08\x00\x00", "the header has NUL bytes"),
+    ],
+)
+def test_a_binary_file_named_csv_is_named_as_such(tmp_path: Path, context: SyncContext, head: bytes, says: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(head + bytes(range(256)))
+    with pytest.raises(ConnectorError, match=re.escape(f"{path}: {says}")):
+        list(connector(context, path=str(path)).records())
+    text = write(tmp_path / "export.xls", HEADER)  # even when it is text (a web "Excel export"): save it as CSV
+    with pytest.raises(
+        ConnectorError, match=r"export.xls: .xls files are not supported; save the sheet as .xlsx or CSV"
+    ):
+        list(connector(context, path=str(text)).records())
 
 
 @pytest.mark.parametrize(
@@ -210,6 +327,7 @@ def test_an_empty_file_and_a_wrong_encoding_are_clear_errors(tmp_path: Path, con
         ({}, "path"),
         ({"path": "x.csv", "delimiter": ";;"}, "delimiter"),
         ({"path": "x.csv", "encoding": "utf-9"}, "encoding"),
+        ({"path": "x.csv", "encoding": "base64"}, "encoding"),
         ({"path": "x.csv", "mapping": {"amount": "value"}}, "mapping.amount"),
         ({"path": "x.csv", "number_format": {"decimal": ";"}}, "number_format.decimal"),
         ({"path": "x.csv", "number_format": {"decimal": ",", "thousands": ","}}, "number_format.thousands"),

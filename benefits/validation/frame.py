@@ -30,6 +30,8 @@ SOURCE_REF = "source_ref"
 #: ASCII digits only. ``inf``, ``nan``, ``1,234``, ``0x10`` and ``1_000`` are not numbers here.
 NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_WEEK = re.compile(r"([0-9]{4})-?W([0-9]{2})(?:-?([1-7]))?")
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _NUMBER = re.compile(NUMBER_PATTERN)
 #: A number written with a thousands mark (``315,602``, ``1.234.567``) or a decimal comma (``12,5``).
 _MARKED_NUMBER = re.compile(
@@ -75,7 +77,7 @@ def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
     """Type a raw batch for GX: one row per batch row, in order.
 
     - ``metric``: str without surrounding blanks, or None when missing (None, NaN, blank);
-    - ``unit``: str, or None when missing;
+    - ``unit``: str without surrounding blanks, or None when missing;
     - ``period``: datetime64; NaT when missing or not a strict ISO date (``YYYY-MM-DD``, a
       ``datetime.date``, or a ``datetime.datetime`` at midnight);
     - ``value_text``: the value as text (stripped), None when missing, for the number pattern;
@@ -98,7 +100,7 @@ def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
             "period": _periods(batch["period"]),
             "value_text": value_text.to_numpy(dtype=object),
             "value": pd.to_numeric(pd.Series(numeric, dtype=object), errors="coerce").astype("float64").to_numpy(),
-            "unit": texts(batch["unit"]).to_numpy(dtype=object),
+            "unit": texts(batch["unit"], strip=True).to_numpy(dtype=object),
         }
     )
 
@@ -112,6 +114,33 @@ def number_format_hint(raw: Any) -> str:
             "(csv, sql, http), e.g. {thousands: ','} or {decimal: ',', thousands: '.'})"
         )
     return ""
+
+
+def period_hint(raw: Any) -> str:
+    """For a period that is text but not a date, what it is instead (starting with ``": "``): an ISO week
+    (with the day it starts) or a month; ``""`` for anything else."""
+    if not isinstance(raw, str):
+        return ""
+    text = raw.strip()
+    week = _ISO_WEEK.fullmatch(text)
+    if week:
+        year, number, day = int(week[1]), int(week[2]), int(week[3] or 1)
+        try:
+            date = dt.date.fromisocalendar(year, number, day)
+        except ValueError:
+            return f": {year} has no week {number}"
+        if week[3]:
+            return f": an ISO week date; write it as {date.isoformat()}"
+        return f": it names a week; write the day it starts, {date.isoformat()}"
+    if _MONTH.fullmatch(text):
+        return ": it names a month; write one day of it"
+    return ""
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks, tabs and other unprintable characters written as Python writes them
+    (``\\n``, ``\\t``, ``\\x00``); printable text unchanged."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def texts(raw: pd.Series, *, strip: bool = False) -> pd.Series:
@@ -185,9 +214,9 @@ def is_missing(value: Any) -> bool:
 
 
 def show(value: Any, *, quote: bool = False) -> str:
-    """A value as people read it in a reason: dates in ISO form, strings quoted when asked."""
+    """A value as people read it in a reason, on one line: dates in ISO form, strings quoted when asked."""
     if isinstance(value, str):
-        return repr(value) if quote else value
+        return repr(value) if quote else printable(value)
     if is_missing(value):
         return "missing"
     if isinstance(value, np.datetime64):

@@ -3,21 +3,22 @@
 Reason templates are ``str.format`` strings with these fields: ``field`` (the batch field(s) the
 expectation checks), ``raw`` (the connector's value, quoted when a string), ``value`` (the typed
 value GX saw), ``at.<column>`` (any column of the typed frame for that row, e.g. ``at.metric``,
-``at.min_value``) and every argument of the expectation (``max_value``, ``regex``, ...), all
-formatted for people. An expectation's reason comes from :data:`REASONS` (by expectation type)
+``at.min_value``), every argument of the expectation (``max_value``, ``regex``, ...) and the
+:data:`HINTS` (``number_format_hint``, ``period_hint``: text to append, made from ``raw``), all
+formatted for people, on one line. An expectation's reason comes from :data:`REASONS` (by expectation type)
 unless it carries ``meta={"reason": "..."}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benefits.validation.frame import is_missing, json_safe, number_format_hint, show
+from benefits.validation.frame import is_missing, json_safe, number_format_hint, period_hint, show
 
 #: Columns of the typed frame that stand for a batch field under another name.
 FIELD_OF_COLUMN: dict[str, str] = {"value_text": "value"}
@@ -37,9 +38,11 @@ DEFAULT_REASON = "{field}: fails {expectation}"
 #: A not-null check on a typed column fails both when the field is missing and when the
 #: connector's value could not be read as that type; the second case gets this reason instead.
 UNREADABLE_REASONS: dict[str, str] = {
-    "period": "{field}: {raw} is not an ISO date (YYYY-MM-DD)",
+    "period": "{field}: {raw} is not an ISO date (YYYY-MM-DD){period_hint}",
 }
 DEFAULT_UNREADABLE_REASON = "{field}: {raw} could not be read"
+#: Hints a reason template may name, each made from the row's value of the checked field ("" for no hint).
+HINTS: dict[str, Callable[[Any], str]] = {"number_format_hint": number_format_hint, "period_hint": period_hint}
 _NOT_NULL = "expect_column_values_to_not_be_null"
 
 
@@ -102,6 +105,9 @@ class ReasonMaker:
             raw="",
             value="",
         )
+        self._values.update(dict.fromkeys(HINTS, ""))
+        templates = self._template + (self._unreadable or "")
+        self._hints = {name: hint for name, hint in HINTS.items() if f"{{{name}}}" in templates}
 
     def __call__(self, row: int) -> str:
         self._values["at"] = _TypedRow(self._rows, row)
@@ -113,7 +119,8 @@ class ReasonMaker:
             template = self._unreadable  # present, but the typed column could not hold it
         self._values["raw"] = show(raw, quote=True)
         self._values["value"] = show(self._rows.typed(row, self._column))
-        self._values["number_format_hint"] = number_format_hint(raw)
+        for name, hint in self._hints.items():
+            self._values[name] = hint(raw)
         return template.format_map(self._values)
 
 

@@ -8,7 +8,7 @@ metric is known to the register, the unit is the metric's declared unit, the val
 metric's bounds, the period is not long before the metric's baseline, and they warn on a jump.
 The register-derived checks compare columns that :meth:`ValidationRules.add_columns` adds to the
 typed frame (``declared_unit``, ``min_value``, ``max_value``, ``earliest_period``,
-``previous_period``, ``previous_value``, ``change``, ``jump_score``).
+``previous_period``, ``previous_value``, ``change``, ``jump_score``; ``metric_hint`` for reasons).
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ class ValidationRules:
             name: (r.unit, np.datetime64(r.earliest_period, "ns"), r.min_value, r.max_value)
             for name, r in self.metrics.items()
         }
-        looked_up = [rule.get(m) for m in metric.tolist()]
+        names = metric.tolist()
+        looked_up = [rule.get(m) for m in names]
         frame = frame.copy()
+        frame["metric_hint"] = self._metric_hints(names, looked_up)
         frame["declared_unit"] = np.array([r[0] if r else None for r in looked_up], dtype=object)
         frame["earliest_period"] = np.array(
             [r[1] if r else np.datetime64("NaT") for r in looked_up], dtype="datetime64[ns]"
@@ -97,6 +99,23 @@ class ValidationRules:
         frame["max_value"] = np.where(finite, highs, np.nan)
         return _with_jumps(frame, self.jump, history)
 
+    def _metric_hints(self, names: list[Any], looked_up: list[Any]) -> np.ndarray:
+        """Per row, for a metric the register does not know but knows under another case or spacing, a hint
+        naming the register's spelling (``""`` for every other row)."""
+        hints = np.full(len(names), "", dtype=object)
+        unknown = [
+            i
+            for i, (name, found) in enumerate(zip(names, looked_up, strict=True))
+            if found is None and isinstance(name, str) and name
+        ]
+        if unknown:
+            spelled = {_folded(known): known for known in self.metrics}
+            for i in unknown:
+                known = spelled.get(_folded(names[i]))
+                if known is not None:
+                    hints[i] = f": the register has {known!r} (a metric's name must match exactly, case included)"
+        return hints
+
     def expectations(self) -> list[Expectation]:
         """The register-derived expectations, then the plugins' ones."""
         gxe = gx().expectations
@@ -107,7 +126,7 @@ class ValidationRules:
                 value_set=sorted(self.metrics),
                 meta={
                     "reason": "metric: {raw} is not a metric of the register"
-                    " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"
+                    " (no benefit measures it and portfolio.yaml's metrics: does not declare it){at.metric_hint}"
                 },
             ),
             gxe.ExpectColumnPairValuesToBeEqual(
@@ -151,6 +170,11 @@ class ValidationRules:
             ),
             *self.extra,
         ]
+
+
+def _folded(name: str) -> str:
+    """A metric name without case or blanks, to find the register's spelling of a misspelt one."""
+    return "".join(name.split()).casefold()
 
 
 def default_expectations(*, as_of: dt.date, rules: ValidationRules | None = None) -> list[Expectation]:
