@@ -544,3 +544,35 @@ def test_expected_landing_is_never_before_the_as_of_date() -> None:
 )
 def test_a_small_target_in_a_message_is_not_rounded_to_zero(value: float, text: str) -> None:
     assert number(value) == text
+
+
+def test_a_percentage_without_declared_bounds_stays_within_its_units_range() -> None:
+    """A level in % heading for 100 with no ``bounds:`` in the register: the unit's range (validation.yaml's
+    ``bounds.units``, which ``load_settings`` copies into the settings) keeps the interval and path within
+    0-100; the probability is the same as without it (a target within the range is met the same way)."""
+    b = make_benefit(
+        key="adoption",
+        category="people_capability",
+        metric="hr.tool_adoption_pct",
+        unit="%",
+        measure="level",
+        baseline={"value": 80, "date": BASE},
+        target={"value": 97, "date": TARGET_DATE},
+    )
+    rng = np.random.default_rng(11)
+    obs = weekly(np.minimum(100, 80 + 0.3 * np.arange(60) + rng.normal(0, 1.0, 60)))
+    unranged = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    ranged = forecast_benefit(b, BASE, obs, as_of_for(obs), ForecastSettings(unit_ranges={"%": {"min": 0, "max": 100}}))
+    assert max(p["upper"] for p in unranged.path) > 100  # the trend alone runs past 100%
+    assert all(0 <= p["lower"] and p["upper"] <= 100 for p in ranged.path)
+    assert ranged.upper_at_target_date <= 100 and ranged.forecast_at_target_date <= 100
+    assert ranged.p_on_time == unranged.p_on_time
+
+
+def test_a_value_range_comes_from_the_metric_then_the_declared_bounds_then_the_unit() -> None:
+    declared = make_benefit(unit="%", bounds={"min": 5, "max": 95})
+    settings = ForecastSettings(metric_ranges={declared.metric: {"max": 90}}, unit_ranges={"%": {"min": 0, "max": 100}})
+    assert settings.value_range(declared) == (5, 90)
+    assert settings.value_range(make_benefit(unit="%")) == (0, 90)
+    assert settings.value_range(make_benefit(unit="minutes")) == (None, 90)
+    assert ForecastSettings().value_range(make_benefit(unit="%")) == (None, None)

@@ -26,6 +26,8 @@ from benefits.status import changed, status_rows
 from benefits.store import db, models, repository
 from benefits.testing.synthetic import BASELINE, WEEK, SyntheticBenefit, generate, load_store
 
+from .conftest import DEMO_CONFIG
+
 
 def sessions_for(url: str) -> sessionmaker[Session]:
     return db.session_factory(db.make_engine(url))
@@ -280,6 +282,24 @@ def test_thresholds_come_from_forecast_yaml(tmp_path: Path) -> None:
     (tmp_path / "forecast.yaml").write_text("min_point: 3\n")
     with pytest.raises(ConfigError, match=r"forecast\.yaml: min_point: Extra inputs are not permitted"):
         load_settings(tmp_path)
+
+
+def test_value_ranges_come_from_validation_yaml_and_forecast_yaml_may_override_them(tmp_path: Path) -> None:
+    (tmp_path / "validation.yaml").write_text(
+        yaml.safe_dump({"bounds": {"units": {"%": {"min": 0, "max": 100}}, "metrics": {"ops.queue": {"min": 0}}}})
+    )
+    settings = load_settings(tmp_path)
+    assert settings.unit_ranges["%"].model_dump() == {"min": 0, "max": 100}
+    assert settings.metric_ranges["ops.queue"].model_dump() == {"min": 0, "max": None}
+    (tmp_path / "forecast.yaml").write_text("unit_ranges: {'%': {min: 0, max: 120}}\n")
+    assert load_settings(tmp_path).unit_ranges["%"].max == 120
+    (tmp_path / "validation.yaml").write_text("bounds: {units: {'%': {min: 100, max: 0}}}\n")
+    with pytest.raises(ConfigError, match=r"validation\.yaml: bounds\.units\.%: min 100 is above max 0"):
+        load_settings(tmp_path)
+
+
+def test_the_demo_configuration_keeps_percentages_within_0_and_100() -> None:
+    assert load_settings(DEMO_CONFIG).unit_ranges["%"].model_dump() == {"min": 0, "max": 100}
 
 
 def test_a_killed_forecast_leaves_no_worker_behind(tmp_path: Path) -> None:

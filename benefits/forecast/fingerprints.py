@@ -54,10 +54,14 @@ def window_fingerprint(
         "benefit": benefit.model_dump(mode="json", exclude={"change_reason"}),  # words, not the plan
         "start": start.isoformat(),
         "target_passed": as_of > benefit.target.date,
-        "settings": settings.model_dump(mode="json"),
+        # of the value ranges, only this benefit's: a range of another metric changes nothing here
+        "settings": settings.model_dump(mode="json", exclude={"metric_ranges", "unit_ranges"}),
         "observations": len(window),
         "context": context,
     }
+    value_range = settings.value_range(benefit)
+    if value_range != (None, None):  # none: the same digest (and samples) as before ranges existed
+        payload["value_range"] = value_range
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
     # the observations as their exact bytes (periods in ns, values as IEEE doubles, little-endian)
     if isinstance(window, pd.DataFrame):

@@ -72,7 +72,9 @@ def summarise(
     )
     dist = conformal.predictive(bands, components, w_lo, w_hi)
     tail = (1.0 - settings.interval) / 2.0
-    lower, median, upper = (_bounded(benefit, row, q_now, flows) for row in dist.quantiles([tail, 0.5, 1.0 - tail]))
+    lower, median, upper = (
+        _bounded(benefit, row, q_now, flows, settings) for row in dist.quantiles([tail, 0.5, 1.0 - tail])
+    )
 
     before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
     if len(before):
@@ -163,12 +165,17 @@ def _meets_upwards(benefit: register.Benefit) -> bool:
     return (realisation.sign(benefit) > 0) != benefit.dis_benefit
 
 
-def _bounded(benefit: register.Benefit, values: np.ndarray, q_now: float, flows: int) -> np.ndarray:
-    """Values clipped to a level measure's bounds, or a cumulative measure's to ``q_now`` on the
-    side its flows have never crossed (see :func:`summarise`)."""
-    if benefit.measure is register.Measure.cumulative and flows:
-        return np.maximum(values, q_now) if flows > 0 else np.minimum(values, q_now)
-    bounds = benefit.bounds
-    if benefit.measure is not register.Measure.level or bounds is None or (bounds.min is None and bounds.max is None):
+def _bounded(
+    benefit: register.Benefit, values: np.ndarray, q_now: float, flows: int, settings: ForecastSettings
+) -> np.ndarray:
+    """Values clipped to the range a level measure's metric can read (``settings.value_range``:
+    its declared bounds, validation.yaml's metric and unit bounds), or a cumulative measure's to
+    ``q_now`` on the side its flows have never crossed (see :func:`summarise`)."""
+    if benefit.measure is register.Measure.cumulative:
+        if flows:
+            return np.maximum(values, q_now) if flows > 0 else np.minimum(values, q_now)
         return values
-    return np.clip(values, bounds.min, bounds.max)
+    low, high = settings.value_range(benefit)
+    if low is None and high is None:
+        return values
+    return np.clip(values, low, high)

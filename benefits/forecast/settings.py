@@ -11,8 +11,12 @@ fields of :class:`ForecastSettings`, for example::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+if TYPE_CHECKING:
+    from benefits.register import Benefit
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
 METHOD_VERSION = "7"
@@ -21,6 +25,15 @@ METHOD_VERSION = "7"
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
 
 SETTINGS_FILE = "forecast.yaml"
+
+
+class ValueRange(BaseModel):
+    """The values a reading can take; either side may be open."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min: float | None = None
+    max: float | None = None
 
 
 class ForecastSettings(BaseModel):
@@ -78,6 +91,12 @@ class ForecastSettings(BaseModel):
     miss (docs/forecasting.md); 0 trusts the fitted trend alone."""
     damping_weeks: float = Field(26.0, gt=0.0)
     """Time constant of the damped-trend hypothesis: its change fades by e after this many weeks."""
+    metric_ranges: dict[str, ValueRange] = {}
+    """The values each metric's readings can take, per metric name: :func:`load_settings` copies
+    validation.yaml's ``bounds.metrics`` here. A level benefit's forecast (interval, median, path)
+    never leaves its range (see :meth:`value_range`)."""
+    unit_ranges: dict[str, ValueRange] = {}
+    """The same per unit (validation.yaml's ``bounds.units``, e.g. ``"%": {min: 0, max: 100}``)."""
     warm_start: bool = False
     """Start the optimiser from the benefit's previous fitted parameters (kept with every forecast)
     when their shapes fit. Off by default: measured at 156 weekly points it saved no time
@@ -90,6 +109,20 @@ class ForecastSettings(BaseModel):
             raise ValueError("at_risk must not be above on_track")
         return self
 
+    def value_range(self, benefit: Benefit) -> tuple[float | None, float | None]:
+        """The (min, max) ``benefit``'s metric can read: per side the first given of its metric's
+        range, the benefit's declared ``bounds`` and its unit's range, in validation's order (so the
+        forecast never shows a value validation would reject); None where all are open."""
+        declared = benefit.bounds
+        sides = [
+            self.metric_ranges.get(benefit.metric, ValueRange()),
+            ValueRange(min=declared.min, max=declared.max) if declared else ValueRange(),
+            self.unit_ranges.get(benefit.unit, ValueRange()),
+        ]
+        low = next((side.min for side in sides if side.min is not None), None)
+        high = next((side.max for side in sides if side.max is not None), None)
+        return low, high
+
 
 def status_for(p: float, settings: ForecastSettings) -> str:
     """The status of a probability of landing under the settings' thresholds."""
@@ -101,24 +134,37 @@ def status_for(p: float, settings: ForecastSettings) -> str:
 
 
 def load_settings(config_dir: Path) -> ForecastSettings:
-    """The settings of ``config_dir/forecast.yaml``, or the defaults when there is no such file.
+    """The settings of ``config_dir/forecast.yaml`` (the defaults when there is no such file), with
+    the value ranges of ``config_dir/validation.yaml`` (``metric_ranges``, ``unit_ranges``; a range
+    forecast.yaml gives wins).
 
-    Raises ConfigError naming the file and field when the file is invalid.
+    Raises ConfigError naming the file and field when either file is invalid.
     """
     from benefits.errors import ConfigError
     from benefits.register import read_yaml
 
+    ranges = _validation_ranges(config_dir)
     path = config_dir / SETTINGS_FILE
-    if not path.exists():
-        return ForecastSettings()
-    data = read_yaml(path)
+    data = read_yaml(path) if path.exists() else None
     if data is None:
-        return ForecastSettings()
+        return ForecastSettings.model_validate(ranges)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a mapping of forecast settings")
     try:
-        return ForecastSettings.model_validate(data)
+        return ForecastSettings.model_validate({**ranges, **data})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+
+
+def _validation_ranges(config_dir: Path) -> dict[str, dict[str, dict[str, float | None]]]:
+    """validation.yaml's per-metric and per-unit bounds, as ``metric_ranges`` and ``unit_ranges``
+    (its catch-all ``default`` bound is a guard against mis-keyed readings, not a range of values)."""
+    from benefits.validation.config import load_validation_config
+
+    bounds = load_validation_config(config_dir).bounds
+    return {
+        "metric_ranges": {name: found.model_dump() for name, found in bounds.metrics.items()},
+        "unit_ranges": {unit: found.model_dump() for unit, found in bounds.units.items()},
+    }
