@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from benefits.errors import BenefitsError
 from benefits.store import db, models
 from benefits.store.failures import damaged, driver_line
-from benefits.store.revisions import database_revision, script_head, script_revisions
+from benefits.store.revisions import database_schema, schema_problem
 
 Outcome = Literal["ok", "warn", "fail"]
 
@@ -89,17 +89,43 @@ def examine(database_url: str, quick: bool = False, repair: bool = False) -> lis
     quarantine backlog, and the append-only triggers."""
     url = db.database_url(database_url)
     parsed = make_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
     where = parsed.render_as_string(hide_password=True)
-    if sqlite and (not parsed.database or parsed.database == ":memory:"):
-        raise BenefitsError(f"database {where}: the doctor examines a SQLite file or a PostgreSQL database")
-    if sqlite and not Path(str(parsed.database)).is_file():
-        return [Finding("database", "fail", f"no SQLite file at {parsed.database}", "`benefits init`")]
+    if parsed.get_backend_name() == "sqlite":
+        db.check_sqlite_url(parsed)  # a file, not memory nor a host
+        path = db.sqlite_path(parsed.database)
+        assert path is not None, "check_sqlite_url refuses a URL that names no file"
+        shown = str(path) if str(parsed.database).startswith("file:") else str(parsed.database)  # as the user wrote it
+        if (missing := _no_sqlite_file(path, shown)) is not None:
+            return [missing]
     engine = db.make_engine(url)
     try:
         return _examine(engine, where, quick, repair)
     finally:
         engine.dispose()
+
+
+def _no_sqlite_file(path: Path, shown: str) -> Finding | None:
+    """The finding of a SQLite path that names no file (a folder, a folder that does not exist, nothing), None
+    when there is a file to examine; ``shown`` is the path as the URL gives it."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return Finding(
+            "database",
+            "fail",
+            f"{shown} is a folder, not a SQLite file",
+            "point --database or BENEFITS_DATABASE_URL at the database file (e.g. "
+            f"sqlite:///{path / 'benefits.db'}), then run `benefits doctor` again",
+        )
+    if not path.parent.is_dir():
+        return Finding(
+            "database",
+            "fail",
+            f"no SQLite file at {shown}: its folder {path.parent} does not exist (moved or deleted?)",
+            "check the path in --database or BENEFITS_DATABASE_URL, or restore the folder and its file from a "
+            "backup; `benefits init` creates a new, empty file once the folder exists",
+        )
+    return Finding("database", "fail", f"no SQLite file at {shown}", "`benefits init`")
 
 
 def _examine(engine: Engine, where: str, quick: bool, repair: bool) -> list[Finding]:
@@ -124,7 +150,8 @@ def _examine(engine: Engine, where: str, quick: bool, repair: bool) -> list[Find
             ]
     except SQLAlchemyError as exc:
         if damaged(exc):
-            return [Finding("integrity", "fail", f"{where}: {driver_line(exc)}", _restore(str(engine.url.database)))]
+            path = str(db.sqlite_path(engine.url.database))
+            return [Finding("integrity", "fail", f"{where}: {driver_line(exc)}", _restore(path))]
         return [Finding("database", "fail", f"{where}: {driver_line(exc)}", _recover(engine))]
 
 
@@ -139,8 +166,11 @@ def _recover(engine: Engine) -> str:
 
 
 def _restore(path: str) -> str:
+    """How to recover a damaged SQLite file. A backup copied over the file while the old one's ``-wal`` is still
+    beside it is damaged again at once (SQLite applies that journal to it): both go first."""
     return (
-        f"stop the weekly job; restore {path} from a backup, or copy what is readable with "
+        f"stop the weekly job; delete {path}-wal and {path}-shm if they are there (they belong to the damaged "
+        f"file), then restore {path} from a backup, or copy what is readable with "
         f"`sqlite3 {path} .recover | sqlite3 recovered.db` and use that file (`--database sqlite:///recovered.db`), "
         "then `benefits db upgrade` and `benefits sync` (connectors re-send what was lost)"
     )
@@ -148,7 +178,8 @@ def _restore(path: str) -> str:
 
 def _reached(connection: Connection, where: str) -> Finding:
     if connection.dialect.name == "sqlite":
-        path = Path(str(connection.engine.url.database))
+        path = db.sqlite_path(connection.engine.url.database)
+        assert path is not None, "examine() refuses an in-memory database"
         return Finding("database", "ok", f"SQLite file {path} ({path.stat().st_size / 1024:,.0f} KiB)")
     version = connection.execute(text("SHOW server_version")).scalar()
     return Finding("database", "ok", f"PostgreSQL {version} at {where}")
@@ -156,7 +187,7 @@ def _reached(connection: Connection, where: str) -> Finding:
 
 def _sqlite_pages(connection: Connection, quick: bool) -> list[Finding]:
     """SQLite's own checks of its pages and indexes, and of every foreign key."""
-    path = str(connection.engine.url.database)
+    path = str(db.sqlite_path(connection.engine.url.database))
     pragma = "quick_check" if quick else "integrity_check"
     problems = [str(row[0]) for row in connection.exec_driver_sql(f"PRAGMA {pragma}")]
     if problems == ["ok"]:
@@ -172,19 +203,16 @@ def _sqlite_pages(connection: Connection, quick: bool) -> list[Finding]:
 
 
 def _schema(engine: Engine) -> Finding:
-    current, head = database_revision(engine), script_head()
-    if current is None:
+    """Whether the database is at the latest migration; if not, what it holds instead (nothing yet, an earlier or
+    a newer schema, an init stopped halfway, another application's tables) and what recovers."""
+    schema = database_schema(engine)
+    problem = schema_problem(schema, engine.dialect.name == "sqlite")
+    if problem is None:
+        return Finding("schema", "ok", f"at the latest migration ({schema.head})")
+    found, fix = problem
+    if schema.state == "new":
         return Finding("schema", "fail", "the database is not initialised", "`benefits init`")
-    if current == head:
-        return Finding("schema", "ok", f"at the latest migration ({head})")
-    if current in script_revisions():
-        return Finding("schema", "fail", f"at migration {current}, behind the latest ({head})", "`benefits db upgrade`")
-    return Finding(
-        "schema",
-        "fail",
-        f"at migration {current}, which this version of benefits does not know (its latest is {head})",
-        "install the newer version of benefits that upgraded it (`pip install --upgrade benefits`)",
-    )
+    return Finding("schema", "fail", f"the database {found}", fix.removeprefix("run "))
 
 
 def _sync_runs(engine: Engine, repair: bool) -> Finding:

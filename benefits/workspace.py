@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import benefits
-from benefits.errors import BenefitsError
+from benefits.errors import BenefitsError, ConfigError
 from benefits.store import db
 
 if TYPE_CHECKING:  # the ORM and the register's models are imported when used: `benefits status` stays quick
     from sqlalchemy.orm import Session, sessionmaker
 
     from benefits.register import Register
+    from benefits.store.revisions import Schema, SchemaState
 
 DEFAULT_CONFIG_DIR = "config"
 
@@ -72,25 +73,47 @@ class Workspace:
         return True
 
     def upgrade(self) -> None:
-        """Apply the store's migrations."""
+        """Apply the store's migrations, after checking that the database is one they can upgrade: a database of
+        another application, one a newer benefits upgraded or one an init left unfinished is refused in one line
+        (:meth:`refuse`), and left unchanged; one already at the latest migration is left alone."""
+        from alembic.util import CommandError
+
         from benefits.store.migrate import upgrade
 
-        with _database_errors(self):
-            upgrade(self.engine)
+        schema = self.schema()
+        self.refuse(schema, allowed=("new", "behind", "current"))
+        if schema.state == "current":  # nothing to run (and no write lock to wait for behind a sync)
+            return
+        try:
+            with _database_errors(self):
+                upgrade(self.engine)
+        except CommandError as exc:
+            raise BenefitsError(f"database {self.safe_url}: the migrations could not run ({exc})") from None
 
     def ensure_current(self) -> None:
         """Fail with a clear line unless the database exists and is at the latest migration."""
-        from benefits.store.revisions import database_revision, script_head  # not Alembic: keeps commands quick
+        self.refuse(self.schema(), allowed=("current",))
+
+    def schema(self) -> Schema:
+        """The database's schema state (:func:`benefits.store.revisions.database_schema`: not Alembic, quick)."""
+        from benefits.store.revisions import database_schema
 
         with _database_errors(self):
-            current = database_revision(self.engine)
-        head = script_head()
-        if current is None:
-            raise BenefitsError(f"database {self.safe_url} is not initialised: run `benefits init` first")
-        if current != head:
-            raise BenefitsError(
-                f"database {self.safe_url} is at revision {current}, not {head}: run `benefits db upgrade`"
-            )
+            return database_schema(self.engine)
+
+    def refuse(self, schema: Schema, allowed: tuple[SchemaState, ...]) -> None:
+        """One line naming the database, what it holds and what to do, unless ``schema`` is in an ``allowed``
+        state: a ConfigError (exit 2) for another application's database (the URL is wrong), a BenefitsError
+        (exit 1) otherwise."""
+        from benefits.store.revisions import schema_problem
+
+        if schema.state in allowed:
+            return
+        problem = schema_problem(schema, self.engine.dialect.name == "sqlite")
+        assert problem is not None, "a current schema is always allowed"
+        found, fix = problem
+        error = ConfigError if schema.state == "foreign" else BenefitsError
+        raise error(f"database {self.safe_url} {found}: {fix}")
 
     def database_failure(self, exc: SQLAlchemyError) -> str:
         """A database error as one line naming the database, saying what happened and what to do."""

@@ -121,6 +121,62 @@ def test_a_damaged_or_missing_sqlite_file_fails_with_the_way_to_recover(demo_con
     assert result.exit_code == 1
     failed = [line for line in result.output.splitlines() if line.startswith("fail")]
     assert failed and all(f"restore {path} from a backup" in line for line in failed), result.output
+    # an old -wal beside a restored backup would damage it again at once: the way to recover says to delete it first
+    assert all(f"delete {path}-wal and {path}-shm if they are there" in line for line in failed), result.output
+
+
+def test_a_path_that_is_no_sqlite_file_says_what_it_is_and_what_to_do(demo_config: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "benefits.db"
+    folder.mkdir()
+    code, found = findings(demo_config, f"sqlite:///{folder}")
+    assert code == 1 and found["database"]["found"] == f"{folder} is a folder, not a SQLite file"
+    assert str(found["database"]["fix"]).startswith("point --database or BENEFITS_DATABASE_URL at the database file")
+
+    gone = tmp_path / "gone" / "benefits.db"  # its folder deleted since the last command
+    code, found = findings(demo_config, f"sqlite:///{gone}")
+    assert code == 1 and found["database"]["found"] == (
+        f"no SQLite file at {gone}: its folder {gone.parent} does not exist (moved or deleted?)"
+    )
+    assert "restore the folder and its file from a backup" in str(found["database"]["fix"])
+    assert not gone.parent.exists()
+
+    path = tmp_path / "store.db"
+    assert cli(demo_config, f"sqlite:///{path}", "init").exit_code == 0
+    code, found = findings(demo_config, f"sqlite:///file:{path}?mode=ro&uri=true")  # a URI, read-only: examined too
+    assert code == 0 and str(found["database"]["found"]).startswith(f"SQLite file {path} (")
+
+
+def test_another_applications_file_and_an_unfinished_init_fail_with_what_to_do(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "contacts.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)")
+    connection.close()
+    original = other.read_bytes()
+    code, found = findings(demo_config, f"sqlite:///{other}")
+    assert code == 1 and found["schema"] == {
+        "check": "schema",
+        "outcome": "fail",
+        "found": "the database is a SQLite file of another application (tables contacts; no benefits schema)",
+        "fix": "point --database or BENEFITS_DATABASE_URL at a benefits database, or at a new file for "
+        "`benefits init`; benefits does not change this one",
+    }
+    assert other.read_bytes() == original
+
+    half = tmp_path / "half.db"
+    with sqlite3.connect(half) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("CREATE TABLE programmes (id INTEGER)")
+    connection.close()
+    code, found = findings(demo_config, f"sqlite:///{half}")
+    assert code == 1 and found["schema"]["found"] == (
+        "the database holds some of benefits' tables but no schema revision (a `benefits init` stopped before it "
+        "finished)"
+    )
+    assert found["schema"]["fix"] == "it holds no data yet: move the file aside and run `benefits init` again"
 
 
 def test_an_unreachable_server_fails_with_what_to_check(demo_config: Path) -> None:

@@ -5,13 +5,17 @@ A damaged SQLite file, a full disk (SQLite's ``max_page_count`` set low on every
 SQLite file locked past the busy timeout by a second process, a PostgreSQL connection terminated
 mid-sync (``pg_terminate_backend``), the PostgreSQL server restarted under a sync (CI only, or
 ``BENEFITS_TEST_RESTART_POSTGRES=1``: it cuts every session on the server), the PostgreSQL server's disk full
-(a tablespace on a small tmpfs) and a unique violation from a concurrent transaction.
+(a tablespace on a small tmpfs) and a unique violation from a concurrent transaction. Then a database that is
+not what it should be: read-only (SQLite's ``mode=ro``, a read-only file system), a journal left by a killed
+writer, a folder, another application's, upgraded by a newer benefits, half-created by a stopped init, deleted or
+dropped while a sync writes, a statement cancelled by ``statement_timeout``, and mistyped URLs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +29,7 @@ from typing import Any, ClassVar
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -599,3 +603,412 @@ def test_a_full_disk_on_postgresql_fails_the_sync_in_one_line_and_stores_nothing
         run = connection.execute(select(models.SyncRun.status, models.SyncRun.error)).one()
     engine.dispose()
     assert run.status == "failed" and run.error == done.stderr.removeprefix("sync files: failed: ").rstrip("\n")
+
+
+# -- the database is not what it should be: read-only, a folder, another application's, newer, gone, cancelled -----
+
+
+def _cli(config: Path, url: str, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), "--database", url, *args], env=env)
+
+
+def _shown(url: str) -> str:
+    """The database as the commands' lines name it (password hidden, the URL as SQLAlchemy writes it)."""
+    return make_url(db.database_url(url)).render_as_string(hide_password=True)
+
+
+def _one_line(result: Result, code: int) -> str:
+    """The only line ``result`` wrote on stderr, after checking its exit code, that stdout is empty and that the
+    line carries no SQL, parameters or traceback."""
+    assert (result.exit_code, result.stdout) == (code, ""), result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    line = result.stderr.rstrip("\n")
+    _no_sql(line)
+    return line
+
+
+def _sqlite_store(config: Path, path: Path) -> str:
+    """A demo store, initialised and synced, in the SQLite file ``path``; its URL."""
+    url = f"sqlite:///{path}"
+    assert _cli(config, url, "init").exit_code == 0
+    assert _cli(config, url, "sync").exit_code == 0
+    return url
+
+
+def _counted(url: str) -> dict[str, int]:
+    """:func:`_counts` of the store at ``url``, its connections closed afterwards."""
+    engine = db.make_engine(url)
+    try:
+        return _counts(db.session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def _sync_runs(url: str) -> list[tuple[int, str]]:
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        runs = [(row.id, row.status) for row in connection.execute(select(models.SyncRun.id, models.SyncRun.status))]
+    engine.dispose()
+    return runs
+
+
+READ_ONLY = (
+    "the SQLite file cannot be written (attempt to write a readonly database): nothing of the failed write was "
+    "stored; make the file and its folder writable (not read-only, nor `mode=ro` in the URL), then run {} again"
+)
+
+
+def test_a_read_only_sqlite_file_refuses_each_write_in_one_line_and_still_reads(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "benefits.db"
+    url = _sqlite_store(demo_config, path)
+    before, runs = _counted(url), _sync_runs(url)
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"  # root ignores chmod 444: SQLite's own read-only open
+    assert _one_line(_cli(demo_config, read_only, "sync"), 1) == "sync demo: failed: " + READ_ONLY.format("the sync")
+    for command in ("init", "run"):
+        line = _one_line(_cli(demo_config, read_only, command), 1)
+        assert line == f"error: database {_shown(read_only)}: " + READ_ONLY.format("it"), command
+    for command in ("status", "metrics", "quarantine"):  # reading needs no write: they still work
+        result = _cli(demo_config, read_only, command, *(["list"] if command == "quarantine" else []))
+        assert result.exit_code == 0 and result.stdout and "Traceback" not in result.stderr, result.output
+    assert _counted(url) == before and _sync_runs(url) == runs
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a tmpfs of its own, unmounted afterwards; skipped, saying why, where tests cannot mount one."""
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"this machine does not let the tests mount a small filesystem: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_sqlite_file_on_a_read_only_file_system_ends_in_one_line(
+    demo_config: Path, tmp_path: Path, small_filesystem: Path
+) -> None:
+    url = _sqlite_store(demo_config, tmp_path / "benefits.db")
+    (small_filesystem / "benefits.db").write_bytes((tmp_path / "benefits.db").read_bytes())
+    subprocess.run(["mount", "-o", "remount,ro", str(small_filesystem)], check=True)  # root cannot write it either
+    mounted = f"sqlite:///{small_filesystem / 'benefits.db'}"
+    cannot_open = (
+        "cannot open the database file (unable to open database file): check that it is a file, and that it and its "
+        "folder can be read and written (not on a read-only file system: SQLite writes its -wal and -shm files "
+        "beside it)"
+    )
+    for command in ("status", "sync", "init"):
+        assert _one_line(_cli(demo_config, mounted, command), 1) == f"error: database {mounted}: {cannot_open}"
+    assert _cli(demo_config, url, "status").exit_code == 0  # the same store, where it can be written
+
+
+WRITER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA journal_mode=DELETE")
+connection.execute("PRAGMA cache_size=1")  # the changed pages spill into the file: its -journal is needed to undo them
+connection.execute("BEGIN")
+connection.execute("UPDATE observations SET value = value + 1")
+connection.execute("DELETE FROM quarantine")
+print("written", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_journal_left_by_a_killed_writer_is_rolled_back_and_a_read_only_open_says_how(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store.db"
+    _sqlite_store(demo_config, store)
+    with sqlite3.connect(store) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    path = tmp_path / "benefits.db"  # a copy that no connection of this process has open: the writer changes its mode
+    shutil.copyfile(store, path)
+    url = f"sqlite:///{path}"
+    before = _counted(url)
+    with sqlite3.connect(path) as connection:
+        values = connection.execute("SELECT sum(value) FROM observations").fetchone()
+    connection.close()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
+    writer.kill()  # SIGKILL mid-transaction: its half-done pages are in the file, the way back in benefits.db-journal
+    writer.wait(timeout=10)
+    assert Path(f"{path}-journal").stat().st_size > 0
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    assert _one_line(_cli(demo_config, read_only, "status"), 1) == (
+        f"error: database {_shown(read_only)}: the SQLite file has a journal (-journal or -wal beside it) left by a "
+        "writer that stopped, and it cannot be read until that is rolled back, which needs write access (attempt to "
+        "write a readonly database): open it once where it can be written, without `mode=ro` (any command rolls it "
+        "back: `benefits doctor`), then run it again"
+    )
+    result = _cli(demo_config, url, "doctor")  # opened where it can be written: SQLite rolls the journal back
+    assert result.exit_code == 0 and "fail" not in result.stdout, result.output
+    assert _counted(url) == before  # nothing of the killed writer's is left
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT sum(value) FROM observations").fetchone() == values
+
+
+def test_a_database_path_that_is_a_folder_is_refused_in_one_line(demo_config: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "benefits.db"
+    folder.mkdir()
+    url = f"sqlite:///{folder}"
+    for command in ("init", "status", "sync", "run", "db"):
+        line = _one_line(_cli(demo_config, url, *([command, "upgrade"] if command == "db" else [command])), 2)
+        assert line == (
+            f"error: the SQLite database {folder} is a folder, not a file: check the path in --database or "
+            f"BENEFITS_DATABASE_URL (a file in that folder, e.g. sqlite:///{folder / 'benefits.db'})"
+        ), command
+    assert list(folder.iterdir()) == []
+
+
+def _foreign_sqlite_file(path: Path) -> bytes:
+    """A SQLite file of another application (a contacts table and one named like benefits' own); its bytes."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.execute("CREATE TABLE observations (x INTEGER)")
+        connection.execute("INSERT INTO contacts VALUES (1, 'Ada')")
+    connection.close()
+    return path.read_bytes()
+
+
+def test_a_sqlite_file_of_another_application_is_refused_in_one_line_and_left_unchanged(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "contacts.db"
+    original = _foreign_sqlite_file(path)
+    url = f"sqlite:///{path}"
+    for command in (["init"], ["status"], ["sync"], ["run"], ["db", "upgrade"], ["quarantine", "list"]):
+        assert _one_line(_cli(demo_config, url, *command), 2) == (
+            f"error: database {url} is a SQLite file of another application (tables contacts; no benefits schema): "
+            "point --database or BENEFITS_DATABASE_URL at a benefits database, or at a new file for `benefits init`; "
+            "benefits does not change this one"
+        ), command
+    assert _cli(demo_config, url, "doctor").exit_code == 1
+    assert path.read_bytes() == original  # not even switched to WAL
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("contacts")) == ["contacts.db"]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_with_another_applications_tables_of_benefits_names_is_refused(
+    demo_config: Path, own_postgres: str
+) -> None:
+    engine = create_engine(own_postgres, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE contacts (id integer)"))
+        connection.execute(text("CREATE TABLE observations (x integer)"))  # another application's, benefits' name
+    for command in ("init", "status", "run"):
+        assert _one_line(_cli(demo_config, own_postgres, command), 2) == (
+            f"error: database {_shown(own_postgres)} holds tables of another application (contacts) and some named "
+            "like benefits' own, without a benefits schema revision: point --database or BENEFITS_DATABASE_URL at a "
+            "benefits database, or at a new database of its own for `benefits init`; benefits does not change this "
+            "one"
+        ), command
+    with engine.begin() as connection:
+        assert set(
+            connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+        ) == {
+            "contacts",
+            "observations",
+        }
+        connection.execute(text("DROP TABLE observations"))
+    # a database shared with another application whose tables have other names is fine on PostgreSQL
+    assert _cli(demo_config, own_postgres, "init").exit_code == 0
+    assert _cli(demo_config, own_postgres, "status").exit_code == 0
+    engine.dispose()
+
+
+def test_a_store_upgraded_by_a_newer_benefits_is_refused_by_every_command_and_left_at_its_revision(
+    demo_config: Path, database_url: str
+) -> None:
+    assert _cli(demo_config, database_url, "init").exit_code == 0
+    engine = create_engine(database_url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    for command in (["status"], ["sync"], ["forecast"], ["init"], ["db", "upgrade"], ["run"], ["metrics"]):
+        assert _one_line(_cli(demo_config, database_url, *command), 1) == (
+            f"error: database {_shown(database_url)} is at revision 9999_future, which this version of benefits does "
+            "not know (its latest is 0020), so a newer version of benefits upgraded it: install that version "
+            "(`pip install --upgrade benefits`); this one does not change it"
+        ), command
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
+    engine.dispose()
+
+
+def test_an_init_stopped_by_a_full_disk_creates_no_table_and_the_next_init_works(
+    demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "benefits.db"
+    url = f"sqlite:///{path}"
+    pragmas = db.sqlite_pragmas
+
+    def small_disk(dbapi_connection: Any, record: Any) -> None:
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute("PRAGMA max_page_count = 40")  # 160 KiB: a third of the schema's pages
+
+    monkeypatch.setattr(db, "sqlite_pragmas", small_disk)
+    assert _one_line(_cli(demo_config, url, "init"), 1) == (
+        f"error: database {url}: the disk is full (database or disk is full): nothing of the failed write was stored; "
+        "free some space and run it again"
+    )
+    with sqlite3.connect(path) as connection:  # the migrations ran in one transaction: none of their tables is left
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
+    connection.close()
+    monkeypatch.setattr(db, "sqlite_pragmas", pragmas)
+    assert _cli(demo_config, url, "init").exit_code == 0
+    assert _cli(demo_config, url, "sync").exit_code == 0
+
+
+def test_a_store_left_half_created_by_an_older_init_is_refused_with_what_to_do(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "benefits.db"
+    with sqlite3.connect(
+        path
+    ) as connection:  # what an init stopped halfway left before migrations were one transaction
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("CREATE TABLE programmes (id INTEGER)")
+        connection.execute("CREATE TABLE sync_runs (id INTEGER)")
+    connection.close()
+    url = f"sqlite:///{path}"
+    for command in ("init", "status", "run"):
+        assert _one_line(_cli(demo_config, url, command), 1) == (
+            f"error: database {url} holds some of benefits' tables but no schema revision (a `benefits init` stopped "
+            "before it finished): it holds no data yet: move the file aside and run `benefits init` again"
+        ), command
+
+
+def test_the_sqlite_file_deleted_while_a_sync_writes_fails_the_sync_in_one_line(
+    demo_config: Path, tmp_path: Path, paced: type[Paced]
+) -> None:
+    folder = tmp_path / "store"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'benefits.db'}"
+    engine, _, _ = _setup(tmp_path, demo_config, url, CONNECTORS)
+    engine.dispose()
+    Paced.pause_after, Paced.pause = 4, 1.0
+    remover = threading.Thread(
+        target=lambda: (_wait_for(Paced.marker.exists, "the connector to pause"), shutil.rmtree(folder))
+    )
+    remover.start()
+    result = _cli(demo_config, url, "sync")
+    remover.join()
+    # SQLite (WAL) would go on writing into the deleted file, and the sync would say it stored what is lost
+    assert _one_line(result, 1) == (
+        "sync paced: failed: the SQLite file was deleted or moved while this command had it open: nothing more was "
+        "stored; check the path (and restore the file from a backup if it was deleted), then run the sync again"
+    )
+    assert _one_line(_cli(demo_config, url, "sync"), 2).endswith(
+        "its folder " + str(folder) + " does not exist; "
+        "check the path in --database or BENEFITS_DATABASE_URL, or create the folder first"
+    )
+
+
+@pytest.mark.postgres
+def test_a_statement_cancelled_by_the_statement_timeout_ends_in_one_line(demo_config: Path, own_postgres: str) -> None:
+    assert _cli(demo_config, own_postgres, "init").exit_code == 0
+    timed = make_url(own_postgres).update_query_dict({"options": "-c statement_timeout=300"})
+    url = timed.render_as_string(hide_password=False)
+    holder = create_engine(own_postgres, poolclass=NullPool)
+    with holder.connect() as connection:
+        connection.begin()  # another session holds every table the commands read and write
+        connection.execute(text("LOCK TABLE observations, sync_runs, position_snapshots, forecast_runs"))
+        cancelled = (
+            "the server cancelled a statement (canceling statement due to statement timeout): nothing of the failed "
+            "write was stored; if it was the statement_timeout of the URL (`options=-c statement_timeout=...`) or of "
+            "the database user, raise it, then run {} again"
+        )
+        assert _one_line(_cli(demo_config, url, "status"), 1) == f"error: database {_shown(url)}: " + cancelled.format(
+            "it"
+        )
+        assert _one_line(_cli(demo_config, url, "sync"), 1) == "sync demo: failed: " + cancelled.format("the sync")
+        connection.rollback()
+    holder.dispose()
+    assert _cli(demo_config, url, "sync").exit_code == 0  # with nothing in the way, the same URL works
+    assert [status for _, status in _sync_runs(own_postgres)] == ["succeeded"]  # the cancelled run stored nothing
+
+
+@pytest.mark.postgres
+def test_the_postgresql_database_dropped_mid_sync_ends_in_one_line(
+    demo_config: Path, tmp_path: Path, paced: type[Paced], own_postgres: str
+) -> None:
+    engine, _, _ = _setup(tmp_path, demo_config, own_postgres, CONNECTORS)
+    engine.dispose()
+    Paced.pause_after, Paced.pause = 4, 1.0
+    admin = postgres_admin()
+
+    def drop() -> None:
+        _wait_for(Paced.marker.exists, "the connector to pause")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{make_url(own_postgres).database}" WITH (FORCE)'))
+
+    dropper = threading.Thread(target=drop)
+    dropper.start()
+    result = _cli(demo_config, own_postgres, "sync")
+    dropper.join()
+    admin.dispose()
+    line = _one_line(result, 1)
+    assert line.startswith("sync paced: failed: the connection to the database server was lost ("), line
+    line = _one_line(_cli(demo_config, own_postgres, "status"), 1)
+    assert line.startswith(f"error: database {_shown(own_postgres)}: cannot connect to the database server ("), line
+    assert f'database "{make_url(own_postgres).database}" does not exist' in line
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://user:secret@nosuchhost.invalid/benefits", "failed to resolve host 'nosuchhost.invalid'"),
+        pytest.param(
+            make_url(POSTGRES_URL).set(database="benefits_no_such_database").render_as_string(hide_password=False),
+            'FATAL: database "benefits_no_such_database" does not exist',
+            marks=pytest.mark.postgres,
+        ),
+        pytest.param(
+            make_url(POSTGRES_URL).set(username="benefits_no_such_user").render_as_string(hide_password=False),
+            'FATAL: role "benefits_no_such_user" does not exist',
+            marks=pytest.mark.postgres,
+        ),
+    ],
+)
+def test_a_postgresql_url_naming_a_host_database_or_user_that_does_not_exist_ends_in_one_line(
+    demo_config: Path, url: str, said: str
+) -> None:
+    for command in ("status", "init"):
+        line = _one_line(_cli(demo_config, url, command), 1)
+        assert line.startswith(f"error: database {_shown(url)}: cannot connect to the database server ("), line
+        assert said in line and line.endswith(
+            "): check that it is running and that the URL's host, port, database and user are right "
+            "(`benefits doctor` checks it)"
+        )
+        assert "secret" not in line
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://user:secret@host:abc/db", "the database URL (--database or BENEFITS_DATABASE_URL) has a port "),
+        ("postgres://user:secret@host/db", "the database URL names a database kind (postgres) not known: write sql"),
+        ("sqlite//benefits.db", "the database URL (--database or BENEFITS_DATABASE_URL) is not a URL: write sqlite:"),
+        ("sqlite://benefits.db", "the SQLite URL names a host (benefits.db) instead of a file: write sqlite:///bene"),
+        ("sqlite://", "the SQLite URL names no file (an in-memory database is gone when the command ends): write "),
+        ("sqlite:///", "the SQLite URL names no file (an in-memory database is gone when the command ends): write "),
+        ("sqlite:///:memory:", "the SQLite URL names no file (an in-memory database is gone when the command ends)"),
+    ],
+)
+def test_a_mistyped_database_url_in_the_environment_or_the_option_ends_in_one_line(
+    demo_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, said: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for command in ("init", "status", "doctor"):
+        by_option = _one_line(_cli(demo_config, url, command), 2)
+        by_environment = CliRunner().invoke(
+            main, ["--config", str(demo_config), command], env={"BENEFITS_DATABASE_URL": url}
+        )
+        assert by_option.startswith(f"error: {said}") and "secret" not in by_option, (command, by_option)
+        assert _one_line(by_environment, 2) == by_option
+    assert list(work.iterdir()) == []  # no file made by any of them

@@ -291,16 +291,8 @@ def run(
 
 def _create_database_if_new(ws: Workspace) -> None:
     """Create the store when the database has no schema yet (a first `benefits run`); an older schema is left
-    for `benefits db upgrade`."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from benefits.store.revisions import database_revision
-
-    try:
-        new = database_revision(ws.engine) is None
-    except SQLAlchemyError as exc:
-        raise BenefitsError(ws.database_failure(exc)) from None
-    if new:
+    for `benefits db upgrade`, and any other database for the line that `ensure_current` says of it."""
+    if ws.schema().state == "new":
         ws.upgrade()
         click.echo(f"database {ws.safe_url} created")
 

@@ -6,10 +6,12 @@ import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from benefits.errors import ConfigError
 
@@ -37,6 +39,10 @@ def database_url(url: str | None = None) -> str:
         parsed = make_url(chosen)
     except ArgumentError:
         raise ConfigError(f"the database URL (--database or BENEFITS_DATABASE_URL) is not a URL: {_FORMS}") from None
+    except ValueError:  # a port that is not a number
+        raise ConfigError(
+            f"the database URL (--database or BENEFITS_DATABASE_URL) has a port that is not a number: {_FORMS}"
+        ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
@@ -55,9 +61,11 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     parsed = make_url(resolved)
     try:
         if parsed.get_backend_name() == "sqlite":
+            check_sqlite_url(parsed)
             _check_sqlite_file(parsed.database, create)
             engine = create_engine(resolved)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", sqlite_pragmas)
+            event.listen(engine, "commit", check_still_there)
             return engine
         return create_engine(resolved, pool_pre_ping=True)
     except NoSuchModuleError:
@@ -66,11 +74,45 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
         raise ConfigError(f"the database driver of {parsed.drivername} URLs is not installed ({exc})") from None
 
 
+def sqlite_path(database: str | None) -> Path | None:
+    """The file a SQLite URL's database names: its path, or the path of a ``file:`` URI (``?uri=true``); None for
+    an in-memory database."""
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        uri = urlsplit(database)
+        path = unquote(uri.path)
+        memory = not path or path == ":memory:" or "mode=memory" in uri.query.split("&")
+        return None if memory else Path(path)
+    return Path(database)
+
+
+def check_sqlite_url(parsed: URL) -> None:
+    """ConfigError when a SQLite URL names no file (``sqlite://``, ``sqlite:///``, ``:memory:``: an in-memory
+    database is gone when the command ends) or names a host (``sqlite://x.db``: two slashes, not three)."""
+    if parsed.host:
+        raise ConfigError(
+            f"the SQLite URL names a host ({parsed.host}) instead of a file: write sqlite:///{parsed.host} "
+            f"(three slashes: a path from the current folder) or sqlite:////absolute/path (four)"
+        )
+    if sqlite_path(parsed.database) is None:
+        raise ConfigError(
+            "the SQLite URL names no file (an in-memory database is gone when the command ends): "
+            "write sqlite:///PATH, e.g. sqlite:///benefits.db"
+        )
+
+
 def _check_sqlite_file(database: str | None, create: bool) -> None:
-    """ConfigError naming the path when the SQLite file ``database`` would be in a folder that does not exist, or
-    when it does not exist and ``create`` is False."""
+    """ConfigError naming the path when the SQLite file ``database`` would be in a folder that does not exist, is
+    a folder, or does not exist and ``create`` is False."""
     if not database or database == ":memory:" or database.startswith("file:"):  # in memory, or a URI SQLite reads
         return
+    if Path(database).is_dir():
+        raise ConfigError(
+            f"the SQLite database {database} is a folder, not a file: "
+            "check the path in --database or BENEFITS_DATABASE_URL (a file in that folder, e.g. "
+            f"sqlite:///{Path(database) / 'benefits.db'})"
+        )
     folder = Path(database).parent
     if not folder.is_dir():
         raise ConfigError(
@@ -91,10 +133,60 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """A busy timeout, WAL and foreign keys on each new SQLite connection; and which file it opened (device and
+    inode), for :func:`check_still_there`.
+
+    A file of another application (tables but no ``alembic_version``) is not switched to WAL: the commands refuse
+    it (:func:`benefits.store.revisions.judge_schema`), and WAL is a lasting change to the file.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    tables = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables or "alembic_version" in tables:
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    record.info[_OPENED] = _identity(dbapi_connection)
+
+
+_OPENED = "benefits.sqlite_file"
+"""The key, in a SQLite connection's record, of the (device, inode) of the file it opened."""
+
+
+def _identity(dbapi_connection: Any) -> tuple[int, int] | None:
+    """The (device, inode) of the file a SQLite connection has open, None when it has none (in memory) or it is
+    gone."""
+    file = next((str(row[2]) for row in dbapi_connection.execute("PRAGMA database_list") if row[1] == "main"), "")
+    if not file:  # in memory, or a temporary database
+        return None
+    try:
+        stat = Path(file).stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def check_still_there(connection: Connection) -> None:
+    """Before a commit: refuse it when the SQLite file this connection opened was deleted or moved since (its
+    folder removed, say).
+
+    SQLite in WAL mode goes on writing to the deleted file, so the commit would succeed and everything in it would
+    be lost with the file. This raises the error SQLite itself raises for it in rollback-journal mode
+    (``SQLITE_READONLY_DBMOVED``), so it reads as any database error does (:mod:`benefits.store.failures`), and
+    drops the connection so that the next one opens the path again.
+    """
+    opened = connection.info.get(_OPENED)
+    if opened is None:
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    now = _identity(dbapi_connection)
+    if now == opened:
+        return
+    import sqlite3
+
+    error = sqlite3.OperationalError("attempt to write a readonly database")  # SQLite's words for it
+    error.sqlite_errorname = "SQLITE_READONLY_DBMOVED"
+    connection.invalidate()
+    raise OperationalError(None, None, error)

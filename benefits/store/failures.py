@@ -15,12 +15,14 @@ DOCTOR = "`benefits doctor`"
 _CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 _PG_LOST = ("57P01", "57P02", "57P03")  # admin shutdown, crash shutdown, cannot connect now
 _PG_BUSY = ("55P03", "40P01", "40001")  # lock not available, deadlock, serialization failure
+_PG_CANCELLED = "57014"  # query_canceled: statement_timeout, or pg_cancel_backend
 
 
 def driver_line(exc: BaseException) -> str:
-    """The first line of the driver's message (without SQLAlchemy's SQL and parameters)."""
+    """The first line of the driver's message (without SQLAlchemy's SQL and parameters), its runs of spaces made
+    one (libpq writes ``FATAL:  database ...``)."""
     orig = getattr(exc, "orig", None) or exc
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0].strip()
+    return " ".join((str(orig).strip().splitlines() or [type(orig).__name__])[0].split())
 
 
 def damaged(exc: BaseException) -> bool:
@@ -42,6 +44,8 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
             f"the disk is full ({said}): nothing of the failed write was stored; "
             f"free some space and run {command} again"
         )
+    if name.startswith("SQLITE_READONLY"):
+        return _read_only(name, said, command)
     if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
         return (
             f"the SQLite file is locked by another writer (waited {db.SQLITE_BUSY_TIMEOUT_MS / 1000:g} s); "
@@ -49,13 +53,22 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
         )
     if state in _PG_BUSY:
         return f"another run holds the rows this one writes ({said}); run {command} again when that one has finished"
+    if state == _PG_CANCELLED:
+        return (
+            f"the server cancelled a statement ({said}): nothing of the failed write was stored; if it was the "
+            f"statement_timeout of the URL (`options=-c statement_timeout=...`) or of the database user, raise it, "
+            f"then run {command} again"
+        )
     if exc.connection_invalidated or state.startswith("08") or state in _PG_LOST:
         return (
             f"the connection to the database server was lost ({said}): nothing of the failed write was stored; "
             f"check that the server is up ({DOCTOR}) and run {command} again"
         )
     if name.startswith("SQLITE_CANTOPEN"):
-        return f"cannot open the database file ({said}): check that its folder exists and can be written to"
+        return (
+            f"cannot open the database file ({said}): check that it is a file, and that it and its folder can be "
+            f"read and written (not on a read-only file system: SQLite writes its -wal and -shm files beside it)"
+        )
     if isinstance(exc, OperationalError) and not (name or state):  # the driver could not connect at all
         return (
             f"cannot connect to the database server ({said}): check that it is running and that the URL's host, "
@@ -67,3 +80,24 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
             f"run {command} again"
         )
     return f"database error: {said}"
+
+
+def _read_only(name: str, said: str, command: str) -> str:
+    """What a SQLite ``SQLITE_READONLY*`` error means (SQLite's extended result name says which; its message is
+    always "attempt to write a readonly database")."""
+    if name == "SQLITE_READONLY_DBMOVED":
+        return (
+            "the SQLite file was deleted or moved while this command had it open: nothing more was "
+            f"stored; check the path (and restore the file from a backup if it was deleted), then run {command} again"
+        )
+    if name in ("SQLITE_READONLY_ROLLBACK", "SQLITE_READONLY_RECOVERY"):
+        return (
+            f"the SQLite file has a journal (-journal or -wal beside it) left by a writer that stopped, and it "
+            f"cannot be read until that is rolled back, which needs write access ({said}): open it once where "
+            f"it can be written, without `mode=ro` (any command rolls it back: `benefits doctor`), then run "
+            f"{command} again"
+        )
+    return (
+        f"the SQLite file cannot be written ({said}): nothing of the failed write was stored; make the file and "
+        f"its folder writable (not read-only, nor `mode=ro` in the URL), then run {command} again"
+    )
