@@ -1012,3 +1012,37 @@ def test_a_mistyped_database_url_in_the_environment_or_the_option_ends_in_one_li
         assert by_option.startswith(f"error: {said}") and "secret" not in by_option, (command, by_option)
         assert _one_line(by_environment, 2) == by_option
     assert list(work.iterdir()) == []  # no file made by any of them
+
+
+def test_a_sync_lock_that_cannot_be_created_is_one_line_naming_the_lock(tmp_path: Path) -> None:
+    """The database's folder gone between a sync registering its run and taking its connector's lock."""
+    from benefits.errors import BenefitsError
+    from benefits.sync.lock import connector_lock
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    engine = create_engine(f"sqlite:///{folder / 'benefits.db'}")
+    with Session(engine) as session:
+        shutil.rmtree(folder)
+        with pytest.raises(BenefitsError) as caught:
+            with connector_lock(session, "demo"):
+                pass
+    engine.dispose()
+    message = str(caught.value)
+    assert message.startswith(f"cannot create the sync lock {folder / 'benefits.db'}.sync-demo.lock beside")
+    assert "No such file or directory" in message and "\n" not in message
+
+
+def test_a_stan_model_variable_naming_no_executable_fails_each_fit_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from benefits.forecast import stan
+
+    monkeypatch.setenv(stan.MODEL_ENV, str(tmp_path / "no-such-model"))
+    stan._executable.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match=rf"^{stan.MODEL_ENV}=.*no-such-model is not an executable file"):
+            stan._executable()
+    finally:
+        monkeypatch.delenv(stan.MODEL_ENV)
+        stan._executable.cache_clear()

@@ -300,7 +300,10 @@ def _executable() -> str:
     """Prophet's compiled Stan model, found without importing prophet (~0.4 s per process), or the
     executable named by ``BENEFITS_STAN_MODEL``."""
     if os.environ.get(MODEL_ENV):
-        return os.environ[MODEL_ENV]
+        named = os.environ[MODEL_ENV]
+        if not (os.path.isfile(named) and os.access(named, os.X_OK)):
+            raise RuntimeError(f"{MODEL_ENV}={named} is not an executable file: unset it or name Prophet's Stan model")
+        return named
     spec = importlib.util.find_spec("prophet")
     locations = list(spec.submodule_search_locations or []) if spec else []
     for location in locations:

@@ -45,7 +45,13 @@ def connector_lock(session: Session, connector: str) -> Iterator[None]:
         yield  # an in-memory database has one process
         return
     path = Path(f"{database}.sync-{connector}.lock")
-    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise BenefitsError(
+            f"cannot create the sync lock {path} beside the SQLite file ({exc.strerror or exc}): "
+            "check that the database's folder still exists and can be written to"
+        ) from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
