@@ -194,17 +194,22 @@ def test_level_decrease_going_the_wrong_way_is_off_track() -> None:
     assert f.expected_landing is None
 
 
-def test_bounded_percentage_uses_logistic_growth() -> None:
-    b = make_benefit(
+def adoption(baseline: float, target: float, **overrides: object) -> register.Benefit:
+    """A tool adoption percentage (a level) rising from ``baseline`` to ``target``."""
+    return make_benefit(
         key="adoption",
         category="people_capability",
         metric="hr.tool_adoption_pct",
         unit="%",
         measure="level",
-        baseline={"value": 20, "date": BASE},
-        target={"value": 85, "date": TARGET_DATE},
-        bounds={"min": 0, "max": 100},
+        baseline={"value": baseline, "date": BASE},
+        target={"value": target, "date": TARGET_DATE},
+        **overrides,
     )
+
+
+def test_bounded_percentage_uses_logistic_growth() -> None:
+    b = adoption(20, 85, bounds={"min": 0, "max": 100})
     rng = np.random.default_rng(6)
     weeks = np.arange(70)
     curve = 100 / (1 + np.exp(-(weeks - 60) / 15))  # an adoption S-curve heading for 100%
@@ -550,15 +555,7 @@ def test_a_percentage_without_declared_bounds_stays_within_its_units_range() -> 
     """A level in % heading for 100 with no ``bounds:`` in the register: the unit's range (validation.yaml's
     ``bounds.units``, which ``load_settings`` copies into the settings) keeps the interval and path within
     0-100; the probability is the same as without it (a target within the range is met the same way)."""
-    b = make_benefit(
-        key="adoption",
-        category="people_capability",
-        metric="hr.tool_adoption_pct",
-        unit="%",
-        measure="level",
-        baseline={"value": 80, "date": BASE},
-        target={"value": 97, "date": TARGET_DATE},
-    )
+    b = adoption(80, 97)
     rng = np.random.default_rng(11)
     obs = weekly(np.minimum(100, 80 + 0.3 * np.arange(60) + rng.normal(0, 1.0, 60)))
     unranged = forecast_benefit(b, BASE, obs, as_of_for(obs))
