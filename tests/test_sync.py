@@ -751,3 +751,23 @@ def test_lineage_names_the_source_line_and_sync_run_of_each_reading(
     ]
     assert found[0].period > found[1].period and found[0].loaded_at is not None
     engine.dispose()
+
+
+def test_the_top_reasons_count_rows_failing_alike_together_whatever_their_value_or_line() -> None:
+    from benefits.sync.writer import reason_kind
+
+    assert reason_kind("value: 'abc' is not a number") == reason_kind("value: '12%' is not a number")
+    held = [
+        "exports/a.csv: line 12: value: '£9' has bytes that are not utf-8 text (0xa3); set `encoding`",
+        "exports/a.csv: line 40: value: '£7' has bytes that are not utf-8 text (0xa3); set `encoding`",
+    ]
+    assert {reason_kind(r) for r in held} == {
+        "exports/a.csv: line …: value: … has bytes that are not utf-8 text (0xa3); set `encoding`"
+    }
+    assert reason_kind("exports/a.csv: lines 3-5: a quote opened on line 3 is never closed") == (
+        "exports/a.csv: lines …: a quote opened on line 3 is never closed"
+    )
+    assert (
+        reason_kind("exports/b.csv: no header row (the file is empty)")
+        == "exports/b.csv: no header row (the file is empty)"
+    )

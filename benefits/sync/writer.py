@@ -53,6 +53,7 @@ _IN_LIST = 500
 #: Reasons named in a sync run's summary.
 _TOP_REASONS = 3
 _ROW_VALUE = re.compile(r"^([^:']+: )'[^']*'")  # "<field>: '<the row's value>' ..."
+_LINE = re.compile(r"^(.*?: lines? )\d+(?:-\d+)?: ")  # "<file>: line 12: ..." of a line a connector could not read
 
 
 @dataclass(frozen=True)
@@ -283,8 +284,11 @@ def insert_entries(
 
 
 def reason_kind(reason: str) -> str:
-    """A reason without the row's own value (``value: … is not a number``): rows failing alike count together."""
-    return _ROW_VALUE.sub(r"\1…", reason)
+    """A reason without the row's own value (``value: … is not a number``) or line number (``a.csv: line …: …``):
+    rows failing alike count together."""
+    line = _LINE.match(reason)
+    prefix, rest = (f"{line.group(1)}…: ", reason[line.end() :]) if line else ("", reason)
+    return prefix + _ROW_VALUE.sub(r"\1…", rest)
 
 
 def not_yet_held(
