@@ -168,31 +168,39 @@ def points(benefit: register.Benefit, seen: pd.DataFrame, raw: RawPath, start: d
     """The observations after ``raw``'s origin against its forecast; ``seen`` is what the model
     learns from up to the as-of date (:func:`series.history`), ``start`` when the benefit starts
     delivering."""
-    periods = seen["period"]
-    known = periods <= pd.Timestamp(raw.origin)
+    periods = seen["period"].to_numpy(dtype="datetime64[ns]")
+    observed = seen["value"].to_numpy(dtype=float)
+    known = periods <= np.datetime64(raw.origin, "ns")
     if not raw.path or not known.any() or known.all():
         return []
-    last = periods[known].iloc[-1]
-    after = seen[~known]
-    when = pd.to_datetime([p["period"] for p in raw.path])
-    horizon = (when - last) / _DAY
-    days = ((after["period"] - last) / _DAY).to_numpy(dtype=float)
-    inside = days <= float(horizon[-1])
-    days, after = days[inside], after[inside]
-    values = after["value"].to_numpy(dtype=float)
+    last = periods[known][-1]
+    when = np.array([p["period"] for p in raw.path], dtype="datetime64[ns]")
+    horizon = (when - last) / np.timedelta64(1, "D")
+    after = ~known
+    days = (periods[after] - last) / np.timedelta64(1, "D")
+    inside = days <= horizon[-1]
+    days, dates, values = days[inside], periods[after][inside], observed[after][inside]
     cumulative = benefit.measure is register.Measure.cumulative
     actual = np.cumsum(values) if cumulative else values
-    level_now = 0.0 if cumulative else float(seen["value"][known].iloc[-1])
-    x = np.concatenate([[0.0], horizon.to_numpy(dtype=float)])
+    level_now = 0.0 if cumulative else float(observed[known][-1])
+    x = np.concatenate([[0.0], horizon])
 
     def at(field: str) -> np.ndarray:
         return np.interp(days, x, np.concatenate([[level_now], [p[field] for p in raw.path]]))
 
     yhat, lower, upper = at("yhat"), at("lower"), at("upper")
-    delivering = max((last.date() - start).days, 0)
+    delivering = max((last.astype("datetime64[D]").item() - start).days, 0)
     return [
-        BacktestPoint(raw.origin, period.date(), int(d), delivering, float(a), float(y), float(lo), float(hi))
-        for period, d, a, y, lo, hi in zip(after["period"], days, actual, yhat, lower, upper, strict=True)
+        BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi)
+        for period, d, a, y, lo, hi in zip(
+            dates.astype("datetime64[D]").tolist(),
+            days.tolist(),
+            actual.tolist(),
+            yhat.tolist(),
+            lower.tolist(),
+            upper.tolist(),
+            strict=True,
+        )
     ]
 
 
