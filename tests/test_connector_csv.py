@@ -460,7 +460,7 @@ def test_one_unreadable_file_or_line_in_a_glob_is_its_own_failure_and_the_rest_l
         "sync staff: not read: exports/b-huge.csv: line 3: a field is longer than the 131,072 characters a CSV field "
         "may have; the row is skipped (held in quarantine)",
         "sync staff: not read: exports/a-empty.csv: no header row (the file is empty) (held in quarantine)",
-        "sync staff: quarantined: exports/b-huge.csv: line 3: a field is longer than the 131,072 characters a CSV "
+        "sync staff: quarantined: exports/b-huge.csv: line …: a field is longer than the 131,072 characters a CSV "
         "field may have; the row is skipped (1), exports/a-empty.csv: no header row (the file is empty) (1); "
         "`benefits quarantine list --run 1` shows them",
     ]
