@@ -1046,3 +1046,15 @@ def test_a_stan_model_variable_naming_no_executable_fails_each_fit_naming_the_va
     finally:
         monkeypatch.delenv(stan.MODEL_ENV)
         stan._executable.cache_clear()
+
+
+@pytest.mark.parametrize("command", [["status"], ["sync"], ["forecast"], ["doctor"], ["quarantine", "list"]])
+def test_a_configuration_folder_that_is_a_file_ends_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    """--config or BENEFITS_CONFIG naming a file: one line and exit 2 (it was click's three-line usage error)."""
+    named = tmp_path / "portfolio.yaml"
+    named.write_text("initiatives: []\n")
+    said = f"error: the configuration folder {named} (--config or BENEFITS_CONFIG) is a file: name the folder"
+    by_option = CliRunner().invoke(main, ["--config", str(named), *command])
+    by_environment = CliRunner().invoke(main, command, env={"BENEFITS_CONFIG": str(named)})
+    for result in (by_option, by_environment):
+        assert _one_line(result, 2).startswith(said)

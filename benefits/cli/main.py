@@ -12,7 +12,7 @@ import click
 
 from benefits import __version__
 from benefits.cli.render import format_option
-from benefits.errors import BenefitsError, BenefitsWarning
+from benefits.errors import BenefitsError, BenefitsWarning, ConfigError
 
 if TYPE_CHECKING:  # imported in the function: `benefits --help` stays quick
     from benefits.workspace import Workspace
@@ -48,6 +48,11 @@ def workspace(ctx: click.Context, creates_database: bool = False) -> Workspace:
     kwargs: dict[str, Any] = {"creates_database": creates_database}
     if options.get("config"):
         kwargs["config_dir"] = Path(options["config"])
+        if kwargs["config_dir"].is_file():
+            raise ConfigError(
+                f"the configuration folder {options['config']} (--config or BENEFITS_CONFIG) is a file: "
+                "name the folder that holds portfolio.yaml"
+            )
     if options.get("database"):
         from benefits.store.db import database_url
 
@@ -106,7 +111,7 @@ def as_of_date(value: dt.datetime | None) -> dt.date:
 @click.option(
     "--config",
     envvar="BENEFITS_CONFIG",
-    type=click.Path(file_okay=False),
+    type=click.Path(),  # a file is refused by `workspace` in one line (click's check is a three-line usage error)
     help="Configuration folder with portfolio.yaml and connectors.yaml [env BENEFITS_CONFIG; default ./config].",
 )
 @click.option(
