@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -108,6 +108,24 @@ class Bounds(_Model):
 
     min: float | None = None
     max: float | None = None
+
+
+class _Sides(Protocol):
+    """A range with a min and a max, either open: :class:`Bounds`, or validation.yaml's ranges."""
+
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
+
+
+def first_given(ranges: Iterable[_Sides | None]) -> tuple[float | None, float | None]:
+    """Per side, (min, max), the first of ``ranges`` that gives it; None where none does (an absent range,
+    None, gives neither side). Validation's bounds and the forecast's value ranges are chosen this way."""
+    given = [found for found in ranges if found is not None]
+    low = next((found.min for found in given if found.min is not None), None)
+    high = next((found.max for found in given if found.max is not None), None)
+    return low, high
 
 
 class Benefit(_Model):

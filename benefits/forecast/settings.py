@@ -11,12 +11,10 @@ fields of :class:`ForecastSettings`, for example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-if TYPE_CHECKING:
-    from benefits.register import Benefit
+from benefits.register import Benefit, Bounds, first_given
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
 METHOD_VERSION = "7"
@@ -25,15 +23,6 @@ METHOD_VERSION = "7"
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
 
 SETTINGS_FILE = "forecast.yaml"
-
-
-class ValueRange(BaseModel):
-    """The values a reading can take; either side may be open."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    min: float | None = None
-    max: float | None = None
 
 
 class ForecastSettings(BaseModel):
@@ -91,11 +80,11 @@ class ForecastSettings(BaseModel):
     miss (docs/forecasting.md); 0 trusts the fitted trend alone."""
     damping_weeks: float = Field(26.0, gt=0.0)
     """Time constant of the damped-trend hypothesis: its change fades by e after this many weeks."""
-    metric_ranges: dict[str, ValueRange] = {}
+    metric_ranges: dict[str, Bounds] = {}
     """The values each metric's readings can take, per metric name: :func:`load_settings` copies
     validation.yaml's ``bounds.metrics`` here. A level benefit's forecast (interval, median, path)
     never leaves its range (see :meth:`value_range`)."""
-    unit_ranges: dict[str, ValueRange] = {}
+    unit_ranges: dict[str, Bounds] = {}
     """The same per unit (validation.yaml's ``bounds.units``, e.g. ``"%": {min: 0, max: 100}``)."""
     warm_start: bool = False
     """Start the optimiser from the benefit's previous fitted parameters (kept with every forecast)
@@ -113,15 +102,7 @@ class ForecastSettings(BaseModel):
         """The (min, max) ``benefit``'s metric can read: per side the first given of its metric's
         range, the benefit's declared ``bounds`` and its unit's range, in validation's order (so the
         forecast never shows a value validation would reject); None where all are open."""
-        declared = benefit.bounds
-        sides = [
-            self.metric_ranges.get(benefit.metric, ValueRange()),
-            ValueRange(min=declared.min, max=declared.max) if declared else ValueRange(),
-            self.unit_ranges.get(benefit.unit, ValueRange()),
-        ]
-        low = next((side.min for side in sides if side.min is not None), None)
-        high = next((side.max for side in sides if side.max is not None), None)
-        return low, high
+        return first_given([self.metric_ranges.get(benefit.metric), benefit.bounds, self.unit_ranges.get(benefit.unit)])
 
 
 def status_for(p: float, settings: ForecastSettings) -> str:

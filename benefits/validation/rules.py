@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from benefits.validation.config import JumpConfig, Range, ValidationConfig, load_validation_config
+from benefits.validation.config import JumpConfig, ValidationConfig, load_validation_config
 from benefits.validation.frame import NUMBER_PATTERN
 from benefits.validation.run import gx
 
@@ -227,17 +227,12 @@ def _limits(
     config: ValidationConfig, metric: str, unit: str, declared: Bounds | None
 ) -> tuple[float | None, float | None]:
     """A metric's (min, max): per side the first given of validation.yaml's metric bounds, the
-    register's bounds, validation.yaml's unit bounds and its default."""
-    register_side = Range(min=declared.min, max=declared.max) if declared else Range()
-    sides = [
-        config.bounds.metrics.get(metric, Range()),
-        register_side,
-        config.bounds.units.get(unit, Range()),
-        config.bounds.default,
-    ]
-    low = next((s.min for s in sides if s.min is not None), None)
-    high = next((s.max for s in sides if s.max is not None), None)
-    return low, high
+    register's bounds, validation.yaml's unit bounds and its default (:func:`benefits.register.first_given`)."""
+    from benefits.register import first_given  # imported with the register this is called for
+
+    return first_given(
+        [config.bounds.metrics.get(metric), declared, config.bounds.units.get(unit), config.bounds.default]
+    )
 
 
 def _with_jumps(frame: pd.DataFrame, jump: JumpConfig, history: pd.DataFrame | None) -> pd.DataFrame:
