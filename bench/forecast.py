@@ -226,7 +226,7 @@ def _round(
     return ours, again, plain, ours_status, json.loads(plain.stdout)
 
 
-_LOADER = """
+_ITEMS = """
 import sys
 sys.path.insert(0, ".")
 try:
@@ -234,20 +234,22 @@ try:
 except ImportError:  # a commit from before the synthetic benefits moved into the package
     from bench.synthetic import generate, load_store
 items = generate({count}, seed={seed}, weeks_observed=({weeks}, {weeks}), weeks_ahead=(13, 52))
+"""
+"""The benchmark's benefits, generated with the code of the working directory (either commit)."""
+
+_LOADER = (
+    _ITEMS
+    + """
 load_store("{url}", items)
 """
-"""Builds the store of the benefits with the code of the working directory (either commit)."""
+)
+"""Builds the store of the benefits."""
 
-_NEXT_WEEK = """
-import sys
+_NEXT_WEEK = (
+    _ITEMS
+    + """
 import pandas as pd
-sys.path.insert(0, ".")
-try:
-    from benefits.testing.synthetic import generate
-except ImportError:  # a commit from before the synthetic benefits moved into the package
-    from bench.synthetic import generate
 from benefits.store import db, models, repository
-items = generate({count}, seed={seed}, weeks_observed=({weeks}, {weeks}), weeks_ahead=(13, 52))
 since, until = pd.Timestamp("{since}"), pd.Timestamp("{until}")
 engine = db.make_engine("{url}")
 with db.session_factory(engine).begin() as session:
@@ -268,7 +270,8 @@ with db.session_factory(engine).begin() as session:
     repository.load_observations(session, "synthetic", run.id, rows)
 engine.dispose()
 """
-"""Adds the next week of every benefit's true trajectory to the store (either commit): the weekly run's input."""
+)
+"""Adds the next week of every benefit's true trajectory to the store: the weekly run's input."""
 
 
 def against(args: argparse.Namespace) -> None:
