@@ -39,14 +39,6 @@ def script_head() -> str:
     return heads[0]
 
 
-def database_revision(engine: Engine) -> str | None:
-    """The revision the database is at (Alembic's ``alembic_version`` table), or None for an empty database."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
 @functools.cache
 def script_tables() -> frozenset[str]:
     """Every table a migration script creates (benefits' own tables, of any revision)."""
