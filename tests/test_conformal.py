@@ -81,6 +81,40 @@ def test_applying_a_calibration_widens_the_raw_interval_by_the_learned_quantiles
     assert out.median[0] == pytest.approx(100.0, abs=0.5)
 
 
+def test_errors_are_oriented_by_the_benefit_so_a_shared_bias_is_learned_not_cancelled() -> None:
+    # a rising and a falling benefit whose forecasts both fell short of what they delivered by one
+    # half-width: in value terms +1 and -1 (a wide, centred spread); oriented, both +1
+    rising = conformal.normalised_errors(11.0, 10.0, 8.0, 12.0, orientation=1)
+    falling = conformal.normalised_errors(9.0, 10.0, 8.0, 12.0, orientation=-1)
+    assert float(rising) == pytest.approx(0.5) and float(falling) == pytest.approx(0.5)
+    cal = conformal.calibrate([("level", 30.0, r, 400.0) for r in np.linspace(0.0, 1.0, 1_001)])
+    band = [cal.band("level", 30)]
+    up = conformal.apply(band, np.array([10.0]), np.array([8.0]), np.array([12.0]), np.zeros(1), 0.8, orientation=1)
+    down = conformal.apply(band, np.array([10.0]), np.array([8.0]), np.array([12.0]), np.zeros(1), 0.8, orientation=-1)
+    # the learned bias moves each median towards its own target: mirror images of each other
+    assert up.median[0] > 10.5 and down.median[0] < 9.5
+    assert (up.median[0] - 10, up.upper[0] - 10, up.lower[0] - 10) == pytest.approx(
+        (10 - down.median[0], 10 - down.lower[0], 10 - down.upper[0])
+    )
+    # P(Q >= value) of the falling benefit is the mirror of the rising one's P(Q <= mirrored value)
+    for value in (8.5, 10.0, 10.7, 12.5):
+        above_down = conformal.probability_at_least(band[0], 10.0, 8.0, 12.0, 0.0, value, orientation=-1)
+        above_up = conformal.probability_at_least(band[0], 10.0, 8.0, 12.0, 0.0, 20.0 - value, orientation=1)
+        assert above_down == pytest.approx(1.0 - above_up, abs=0.01)
+
+
+def test_errors_from_before_a_benefit_started_are_kept_apart() -> None:
+    # a benefit moves once it starts: origins before its start miss by much more, in its favour
+    before = [("level", 30.0, r, 0.0) for r in np.linspace(1.0, 5.0, 500)]
+    after = [("level", 30.0, r, 400.0) for r in np.linspace(-1.0, 1.0, 500)]
+    cal = conformal.calibrate(before + after)
+    assert conformal.stage(30, 0) == "pending" and conformal.stage(30, 10) == "young"
+    assert cal.band("level", 30, delivering_days=400).quantile(0.5) == pytest.approx(0.0, abs=0.05)
+    assert cal.band("level", 30, delivering_days=0).quantile(0.5) == pytest.approx(3.0, abs=0.2)  # with the prior
+    # a young benefit with no errors of its own borrows the established ones, not the pending ones
+    assert cal.band("level", 30, delivering_days=10).quantile(0.5) == pytest.approx(0.0, abs=0.05)
+
+
 def test_the_80_percent_interval_covers_a_known_noise_series_about_80_percent_of_the_time() -> None:
     """A level that stays put with Gaussian noise: the truth at the target date is one more draw."""
     covered, probabilities = [], []

@@ -28,7 +28,7 @@ from benefits.errors import ConfigError
 from benefits.forecast import conformal, series
 from benefits.forecast import fingerprints as fp
 from benefits.forecast.fitting import sample_paths
-from benefits.forecast.probability import noise_floor, raw_quantiles
+from benefits.forecast.probability import noise_floor, orientation, raw_quantiles
 from benefits.forecast.settings import ForecastSettings
 
 #: How far ahead of its origin a backtest forecast is kept.
@@ -62,11 +62,14 @@ class BacktestPoint:
     yhat: float
     lower: float
     upper: float
+    orientation: int = 1
+    """The benefit's orientation (:func:`probability.orientation`): -1 when its target is met by falling."""
 
     @property
     def error(self) -> float:
-        """The normalised error ``r`` (within [-1, 1] when the raw interval held the actual)."""
-        return float(conformal.normalised_errors(self.actual, self.yhat, self.lower, self.upper))
+        """The oriented normalised error ``r`` (within [-1, 1] when the raw interval held the
+        actual; positive when the actual was better for the benefit than the median)."""
+        return float(conformal.normalised_errors(self.actual, self.yhat, self.lower, self.upper, self.orientation))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +90,7 @@ class Backtest:
             return []
         bands = [self.calibration.band(self.kind, p.horizon_days, p.delivering_days) for p in self.points]
         yhat, lower, upper = (np.array([getattr(p, f) for p in self.points]) for f in ("yhat", "lower", "upper"))
-        c = conformal.apply(bands, yhat, lower, upper, np.zeros(len(bands)), self.interval)
+        c = conformal.apply(bands, yhat, lower, upper, np.zeros(len(bands)), self.interval, self.points[0].orientation)
         return [
             (p, float(m), float(lo), float(hi))
             for p, m, lo, hi in zip(self.points, c.median, c.lower, c.upper, strict=True)
@@ -190,8 +193,9 @@ def points(benefit: register.Benefit, seen: pd.DataFrame, raw: RawPath, start: d
 
     yhat, lower, upper = at("yhat"), at("lower"), at("upper")
     delivering = max((last.astype("datetime64[D]").item() - start).days, 0)
+    towards = orientation(benefit)
     return [
-        BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi)
+        BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi, towards)
         for period, d, a, y, lo, hi in zip(
             dates.astype("datetime64[D]").tolist(),
             days.tolist(),

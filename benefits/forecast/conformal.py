@@ -8,7 +8,12 @@ origins with only the data known then, with what was observed later. Each compar
     r = (actual - m) / (hi - m)   when actual >= m
     r = (actual - m) / (m - lo)   otherwise
 
-so ``-1 <= r <= 1`` exactly when the raw interval held the actual value. The calibrated
+so ``-1 <= r <= 1`` exactly when the raw interval held the actual value. Errors are *oriented*:
+``r`` is multiplied by the benefit's orientation (+1 when meeting its target means rising, -1 when
+it means falling), so that a positive error always means "better for the benefit than the
+forecast said". Pooled in value terms, a portfolio whose forecasts are too pessimistic for rising
+and for falling benefits alike shows two opposite biases that cancel into one wide, centred
+spread; oriented, they are one bias that the calibrated median corrects. The calibrated
 predictive distribution at a date is ``m + r * w`` for ``r`` drawn from the errors seen at a
 similar horizon (``w`` the upper or lower half-width by the sign of ``r``): its 10th and 90th
 percentiles are the calibrated 80% interval, its median the calibrated median (it corrects a
@@ -40,8 +45,17 @@ import numpy as np
 HORIZON_EDGES = (0, 56, 119, 210, 392)
 KINDS = ("cumulative", "level")
 #: A forecast is *established* when its benefit has been delivering for at least as long as the
-#: horizon ahead, else *young*: young forecasts miss by more, so their errors are kept apart.
-STAGES = ("young", "established")
+#: horizon ahead, else *young*: young forecasts miss by more, so their errors are kept apart. A
+#: backtest origin before the benefit started delivering is *pending*: a benefit moves once it
+#: starts, which the history before its start cannot show, so those errors (large, and in the
+#: benefit's favour) would otherwise bias the forecasts of benefits already delivering.
+STAGES = ("pending", "young", "established")
+#: The stages a group with too few errors borrows from, nearest first.
+_BORROW = {
+    "pending": ("young", "established"),
+    "young": ("established", "pending"),
+    "established": ("young", "pending"),
+}
 #: Scale of the prior's Student-t(3) normalised errors: with 2.2, P(|r| <= 1) = 0.55 (the raw
 #: interval is expected to hold about half of the outcomes) and the calibrated 80% interval is
 #: 2.2 x 1.64 = 3.6 raw half-widths.
@@ -60,14 +74,19 @@ def horizon_band(days: float) -> int:
 
 
 def normalised_errors(
-    actual: np.ndarray | float, median: np.ndarray | float, lower: np.ndarray | float, upper: np.ndarray | float
+    actual: np.ndarray | float,
+    median: np.ndarray | float,
+    lower: np.ndarray | float,
+    upper: np.ndarray | float,
+    orientation: int = 1,
 ) -> np.ndarray:
-    """``r`` of each (actual, raw median, raw lower, raw upper); half-widths of zero count as tiny."""
+    """``r`` of each (actual, raw median, raw lower, raw upper), times ``orientation`` (-1 for a
+    benefit whose target is met by falling); half-widths of zero count as tiny."""
     actual, median = np.asarray(actual, dtype=float), np.asarray(median, dtype=float)
     above = actual >= median
     width = np.where(above, np.asarray(upper, dtype=float) - median, median - np.asarray(lower, dtype=float))
     width = np.maximum(width, 1e-9 * (np.abs(median) + 1.0))
-    return (actual - median) / width
+    return orientation * (actual - median) / width
 
 
 @functools.cache
@@ -111,6 +130,15 @@ class Band:
         below = int(np.searchsorted(self.values, z, side="left"))
         total = float(self.cumulative[-1])
         return 1.0 - (float(self.cumulative[below - 1]) / total if below else 0.0)
+
+    def share_at_most(self, z: float) -> float:
+        """Weighted share of r <= z."""
+        upto = int(np.searchsorted(self.values, z, side="right"))
+        return float(self.cumulative[upto - 1]) / float(self.cumulative[-1]) if upto else 0.0
+
+    def share_beyond(self, z: float, orientation: int) -> float:
+        """Weighted share of value-space errors ``orientation * r`` at or above ``z``."""
+        return self.share_at_least(z) if orientation > 0 else self.share_at_most(-z)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,8 +186,11 @@ class Calibration:
 
 
 def stage(days: float, delivering_days: float) -> str:
-    """``established`` when the benefit has delivered for at least ``days`` (the horizon), else ``young``."""
-    return STAGES[1] if delivering_days >= days else STAGES[0]
+    """``pending`` before the benefit delivers, ``established`` when it has delivered for at least
+    ``days`` (the horizon), else ``young``."""
+    if delivering_days <= 0:
+        return "pending"
+    return "established" if delivering_days >= days else "young"
 
 
 def _keys() -> list[tuple[str, int, str]]:
@@ -172,7 +203,7 @@ def calibrate(errors: Iterable[tuple[str, float, float, float]], benefits: int =
 
     Errors are grouped by measure kind, horizon band and stage (a Mondrian split, Vovk et al.
     2005). A group with fewer than ``MIN_BAND_ERRORS`` errors borrows those of the nearest shorter
-    band of the same stage that has enough, else of the other stage.
+    band of the same stage that has enough, else of the nearest other stage (:data:`_BORROW`).
     """
     prior = _prior_sample()
     groups: dict[tuple[str, int, str], list[float]] = {key: [] for key in _keys()}
@@ -183,8 +214,7 @@ def calibrate(errors: Iterable[tuple[str, float, float, float]], benefits: int =
             total += 1
     bands = {}
     for kind, b, st in _keys():
-        other = STAGES[1 - STAGES.index(st)]
-        candidates = [(kind, shorter, s) for s in (st, other) for shorter in range(b, -1, -1)]
+        candidates = [(kind, shorter, s) for s in (st, *_BORROW[st]) for shorter in range(b, -1, -1)]
         used = next((groups[c] for c in candidates if len(groups[c]) >= MIN_BAND_ERRORS), [])
         bands[(kind, b, st)] = _blend(np.asarray(used), prior)
     return Calibration(bands=bands, errors=total, benefits=benefits)
@@ -215,9 +245,16 @@ class Calibrated:
 
 
 def apply(
-    band_of: list[Band], median: np.ndarray, lower: np.ndarray, upper: np.ndarray, floor: np.ndarray, interval: float
+    band_of: list[Band],
+    median: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    floor: np.ndarray,
+    interval: float,
+    orientation: int = 1,
 ) -> Calibrated:
-    """Calibrated median and ``interval`` bounds at dates whose bands are ``band_of``.
+    """Calibrated median and ``interval`` bounds at dates whose bands are ``band_of``, for a
+    benefit of ``orientation`` (see :func:`normalised_errors`).
 
     ``floor`` is the smallest half-width at each date (the noise alone), so that a raw interval
     of zero width (a constant history) still widens.
@@ -225,7 +262,8 @@ def apply(
     w_lo = np.maximum(median - lower, floor)
     w_hi = np.maximum(upper - median, floor)
     tail = (1.0 - interval) / 2.0
-    r = _quantiles(band_of, np.array([tail, 0.5, 1.0 - tail]))
+    qs = np.array([tail, 0.5, 1.0 - tail])
+    r = _quantiles(band_of, qs) if orientation > 0 else -_quantiles(band_of, 1.0 - qs)
     shift = np.where(r[:, 1] >= 0, r[:, 1] * w_hi, r[:, 1] * w_lo)
     return Calibrated(median=median + shift, lower=median + r[:, 0] * w_lo, upper=median + r[:, 2] * w_hi)
 
@@ -263,12 +301,18 @@ class Predictive:
 
 
 def predictive(
-    band_of: list[Band], components: list[tuple[float, np.ndarray]], w_lo: np.ndarray, w_hi: np.ndarray, grid: int = 201
+    band_of: list[Band],
+    components: list[tuple[float, np.ndarray]],
+    w_lo: np.ndarray,
+    w_hi: np.ndarray,
+    orientation: int = 1,
+    grid: int = 201,
 ) -> Predictive:
     """The calibrated distribution ``median_k + r * w`` of a mixture of trend hypotheses
     ``components`` (weight, median at each date) sharing the half-widths ``w_lo``/``w_hi``, with
-    ``r`` from each date's band (``grid`` evenly spaced quantiles)."""
-    r = _quantiles(band_of, (np.arange(grid) + 0.5) / grid)
+    ``r`` from each date's band (``grid`` evenly spaced quantiles) turned back into value terms by
+    the benefit's ``orientation``."""
+    r = orientation * _quantiles(band_of, (np.arange(grid) + 0.5) / grid)
     spread = np.where(r >= 0, r * w_hi[:, None], r * w_lo[:, None])
     values = np.concatenate([median[:, None] + spread for _, median in components], axis=1)
     weights = np.concatenate([np.full(r.shape, weight / grid) for weight, _ in components], axis=1)
@@ -277,9 +321,12 @@ def predictive(
     return Predictive(np.take_along_axis(values, order, axis=1), cumulative / cumulative[:, -1:])
 
 
-def probability_at_least(band: Band, median: float, lower: float, upper: float, floor: float, value: float) -> float:
-    """P(Q >= value) under the calibrated distribution ``median + r * w``."""
+def probability_at_least(
+    band: Band, median: float, lower: float, upper: float, floor: float, value: float, orientation: int = 1
+) -> float:
+    """P(Q >= value) under the calibrated distribution ``median + r * w`` of a benefit of
+    ``orientation``."""
     w_lo = max(median - lower, floor)
     w_hi = max(upper - median, floor)
     z = (value - median) / (w_hi if value >= median else w_lo)
-    return band.share_at_least(z)
+    return band.share_beyond(z, orientation)

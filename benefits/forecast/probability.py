@@ -70,7 +70,7 @@ def summarise(
     components = [(1.0 - share, raw[1])] + (
         [(share * w, path) for w, path in damped_paths(benefit, raw[1], q_now, days, settings)] if share > 0 else []
     )
-    dist = conformal.predictive(bands, components, w_lo, w_hi)
+    dist = conformal.predictive(bands, components, w_lo, w_hi, orientation(benefit))
     tail = (1.0 - settings.interval) / 2.0
     lower, median, upper = (
         _bounded(benefit, row, q_now, flows, settings) for row in dist.quantiles([tail, 0.5, 1.0 - tail])
@@ -163,6 +163,13 @@ def noise_floor(benefit: register.Benefit, noise: float, periods: int, interval:
 def _meets_upwards(benefit: register.Benefit) -> bool:
     """Whether meeting the target means Q at or above the target value (else at or below)."""
     return (realisation.sign(benefit) > 0) != benefit.dis_benefit
+
+
+def orientation(benefit: register.Benefit) -> int:
+    """+1 when meeting the target means Q rising to it, -1 when it means Q falling (or staying
+    below a dis-benefit's limit): the sign that orients backtested errors
+    (:func:`conformal.normalised_errors`)."""
+    return 1 if _meets_upwards(benefit) else -1
 
 
 def _bounded(

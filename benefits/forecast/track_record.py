@@ -323,7 +323,7 @@ def _on_plan_events(
         planned = realisation.planned_value(benefit, start, point.period)
         band = cal.band(benefit.measure.value, point.horizon_days, point.delivering_days)
         above = conformal.probability_at_least(
-            band, point.yhat + shift, point.lower + shift, point.upper + shift, 0.0, planned
+            band, point.yhat + shift, point.lower + shift, point.upper + shift, 0.0, planned, point.orientation
         )
         p = above if upwards else 1.0 - above
         actual = point.actual + shift
