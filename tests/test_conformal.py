@@ -227,3 +227,27 @@ def test_competing_hypotheses_of_a_cumulative_flow() -> None:
     assert np.allclose(levels, levelled)
     assert (np.diff(levelled) >= 10.0 - 1e-9).all()  # never below the next period's flow
     assert (levelled[1:] < rising[1:]).all() and (stall[1:] < levelled[1:]).all()
+
+
+def test_a_backtest_origin_with_no_spread_gives_no_points_instead_of_errors_of_no_scale() -> None:
+    from benefits.forecast.backtest import RawPath, points
+
+    benefit = level(
+        measure="cumulative",
+        direction="increase",
+        unit="GBP",
+        baseline={"value": 0, "date": BASE},
+        target={"value": 1_000_000, "date": BASE + 78 * WEEK},
+    )
+    # flows all zero until the origin (no variation: the model's interval has no width), then large
+    flows = np.concatenate([np.zeros(20), np.full(20, 20_000.0)])
+    seen = weekly(flows, BASE + WEEK)
+    origin = BASE + 20 * WEEK
+    flat = [
+        {"period": (origin + i * WEEK).isoformat(), "yhat": 0.0, "lower": -1e-8, "upper": 1e-8} for i in range(1, 21)
+    ]
+    assert points(benefit, seen, RawPath(origin, "f", 1e-9, flat), BASE) == []
+    # the same origin with a real spread gives every later reading, each with its error
+    spread = [dict(p, lower=-5_000.0 * i, upper=5_000.0 * i) for i, p in enumerate(flat, start=1)]
+    found = points(benefit, seen, RawPath(origin, "f", 1_000.0, spread), BASE)
+    assert len(found) == 20 and max(abs(p.error) for p in found) < 10

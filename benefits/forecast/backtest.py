@@ -33,6 +33,8 @@ from benefits.forecast.settings import ForecastSettings
 
 #: How far ahead of its origin a backtest forecast is kept.
 REACH = pd.Timedelta(weeks=104)
+#: A raw half-width below this share of the target improvement has no scale to measure an error by.
+SCALELESS = 1e-6
 _DAY = pd.Timedelta(days=1)
 
 
@@ -192,17 +194,23 @@ def points(benefit: register.Benefit, seen: pd.DataFrame, raw: RawPath, start: d
         return np.interp(days, x, np.concatenate([[level_now], [p[field] for p in raw.path]]))
 
     yhat, lower, upper = at("yhat"), at("lower"), at("upper")
+    # A raw interval of no width on the actual's side (a history with no variation at all, such as
+    # a cumulative measure whose flows were all zero before it started) gives an error of no scale:
+    # one such point would read as millions of half-widths and blow up every interval calibrated by
+    # its band, so it gives no point.
+    side = np.where(actual >= yhat, upper - yhat, yhat - lower)
+    scaled = side > SCALELESS * realisation.target_improvement(benefit)
     delivering = max((last.astype("datetime64[D]").item() - start).days, 0)
     towards = orientation(benefit)
     return [
         BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi, towards)
         for period, d, a, y, lo, hi in zip(
-            dates.astype("datetime64[D]").tolist(),
-            days.tolist(),
-            actual.tolist(),
-            yhat.tolist(),
-            lower.tolist(),
-            upper.tolist(),
+            dates[scaled].astype("datetime64[D]").tolist(),
+            days[scaled].tolist(),
+            actual[scaled].tolist(),
+            yhat[scaled].tolist(),
+            lower[scaled].tolist(),
+            upper[scaled].tolist(),
             strict=True,
         )
     ]
