@@ -82,3 +82,31 @@ def test_an_unknown_benefit_is_one_line_and_exit_2(demo_store: tuple[Path, str])
     result = run(demo_store, "backtest", "--benefit", "no-such-benefit")
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: no benefit 'no-such-benefit' in the register (`benefits status` lists them)"
+
+
+def test_a_calibration_learned_by_another_method_version_is_not_applied(tmp_path: Path) -> None:
+    """A store upgraded from method 7 (errors not oriented) is calibrated by the prior until the
+    next forecast run, never with errors read the other way round."""
+    from benefits.forecast import conformal
+    from benefits.forecast.backtest import stored_calibration
+    from benefits.forecast.settings import METHOD_VERSION
+    from benefits.store import models
+
+    database = f"sqlite:///{tmp_path / 'benefits.db'}"
+    assert CliRunner().invoke(main, ["--database", database, "init"]).exit_code == 0
+    learned = conformal.calibrate([("level", 30.0, r, 400.0) for r in [0.5] * 100])
+    sessions = session_factory(make_engine(database))
+    with sessions() as session:
+        assert stored_calibration(session) is conformal.PRIOR  # no run yet
+        for method in ("7", METHOD_VERSION):
+            session.add(
+                models.ForecastRun(
+                    as_of=AS_OF,
+                    finished_at=dt.datetime.now(dt.UTC),
+                    calibration={"method": method, "calibration": learned.to_json()},
+                )
+            )
+            session.commit()
+            found = stored_calibration(session)
+            assert (found is conformal.PRIOR) == (method != METHOD_VERSION)
+        assert found.band("level", 30).errors == 100

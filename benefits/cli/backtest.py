@@ -31,8 +31,9 @@ def backtest(ctx: click.Context, keys: tuple[str, ...], origins: int, fmt: str, 
     origin's forecast at its date. COVERAGE is the share inside the calibrated 80% interval
     (about 0.8 when the interval is honest), RAW_COVERAGE the share inside the model's own
     interval before calibration, ERROR the mean absolute error of the calibrated median as a
-    share of the target improvement. The calibration is the latest forecast run's. Origins with
-    fewer readings than the forecast needs add no points.
+    share of the target improvement. The calibration is the latest forecast run's (the prior when
+    that run's forecasting method is older than this version's). Origins with fewer readings than
+    the forecast needs add no points.
     """
     from benefits.forecast import load_settings
     from benefits.forecast.backtest import backtest_portfolio

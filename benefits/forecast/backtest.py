@@ -29,7 +29,7 @@ from benefits.forecast import conformal, series
 from benefits.forecast import fingerprints as fp
 from benefits.forecast.fitting import sample_paths
 from benefits.forecast.probability import noise_floor, orientation, raw_quantiles
-from benefits.forecast.settings import ForecastSettings
+from benefits.forecast.settings import METHOD_VERSION, ForecastSettings
 
 #: How far ahead of its origin a backtest forecast is kept.
 REACH = pd.Timedelta(weeks=104)
@@ -273,12 +273,15 @@ def backtest_portfolio(
 
 
 def stored_calibration(session: Session) -> conformal.Calibration:
-    """The calibration the latest forecast run learned (the prior before any run)."""
+    """The calibration the latest forecast run learned; the prior before any run, or when that
+    run's method learned its errors another way (a store upgraded since: method 8 orients them)."""
     from benefits.store import repository
 
     runs = repository.forecast_runs(session, limit=1)
     stored = runs[0].calibration if runs else None
-    return conformal.Calibration.from_json(stored["calibration"]) if stored else conformal.PRIOR
+    if not stored or stored.get("method") != METHOD_VERSION:
+        return conformal.PRIOR
+    return conformal.Calibration.from_json(stored["calibration"])
 
 
 def errors(kind: str, found: Iterable[BacktestPoint]) -> list[tuple[str, float, float, float]]:

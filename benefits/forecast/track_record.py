@@ -35,7 +35,7 @@ from benefits.forecast import backtest, calibration, conformal, series
 from benefits.forecast.messages import reason
 from benefits.forecast.probability import meets
 from benefits.forecast.reference import ReferenceClass, class_of
-from benefits.forecast.settings import ForecastSettings
+from benefits.forecast.settings import METHOD_VERSION, ForecastSettings
 from benefits.store import models, repository
 
 Mapper = Callable[[Callable[[Any], Any], list[Any]], Iterable[Any]]
@@ -138,6 +138,7 @@ def learn(
     record = _record(inputs, found, settings)
     classes = _classes(inputs, decided)
     summary = {
+        "method": METHOD_VERSION,
         "inputs": digest,
         **record,
         "paths_fitted": len(new),
