@@ -210,7 +210,7 @@ def test_benefit_page_shows_the_trust_the_forecast_run_stored(session: Any) -> N
             forecast.reference_weight,
             forecast.p_model,
         )
-        assert forecast.trust.startswith("Its range is widened by how far")
+        assert forecast.trust.startswith("Its range is set by how far, and which way,")
         layout = page("benefit").layout(key=forecast.benefit_key, as_of=dd.AS_OF.isoformat())
         assert forecast.trust in texts(by_id(layout, "benefit-trust"))
         leaning = [c for c in walk(layout) if getattr(c, "id", None) == "benefit-reference"]
@@ -221,7 +221,7 @@ def test_benefit_page_shows_the_trust_sentence_and_says_when_it_leans_on_compara
     app: dash.Dash, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = dd.build_store(tmp_path)
-    sentence = "Its range is widened by how far 40 past forecasts of 3 benefits in this portfolio missed"
+    sentence = "Its range is set by how far, and which way, 40 past forecasts of 3 benefits in this portfolio missed"
     engine = make_engine(url)
     with session_factory(engine).begin() as opened:
         for key, weight, p_model in [("it-opex", 0.3, 0.2), ("handle-time", 0.01, 0.59)]:

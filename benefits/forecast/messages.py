@@ -90,7 +90,7 @@ def trust(
     how much its probability leans on comparable benefits (``latest``: the last reading's date)."""
     if calibration.errors:
         basis = (
-            f"Its range is widened by how far {number(calibration.errors)} past forecasts of "
+            f"Its range is set by how far, and which way, {number(calibration.errors)} past forecasts of "
             f"{number(calibration.benefits)} benefits in this portfolio missed"
         )
     else:
