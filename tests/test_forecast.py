@@ -260,6 +260,18 @@ def test_dis_benefit_breaching_the_limit_is_off_track_never_achieved() -> None:
     assert f.expected_landing is not None  # the median path already reaches the limit
     assert f.message.endswith("the adverse effect is already beyond the limit")
     assert "achieved" not in f.message
+    # its flows never reduced it (no overtime was ever given back): it cannot come back within the
+    # limit, so the probability is 0 and leans on nothing
+    assert f.p_on_time == 0.0 and f.p_model == 0.0 and f.reference_weight == 0.0
+
+
+def test_a_breached_dis_benefit_whose_flows_have_reversed_keeps_its_chance() -> None:
+    rng = np.random.default_rng(8)
+    flows = np.abs(90 + rng.normal(0, 10, 60))
+    flows[[10, 30]] = -40.0  # hours given back twice: the total can fall again
+    f = forecast_benefit(overtime(), BASE, weekly(flows), as_of_for(weekly(flows)))
+    assert_well_formed(f)
+    assert f.status == "off_track" and f.reference_weight > 0.0 and f.p_on_time > 0.0
 
 
 # --- decisions without a fit -------------------------------------------------------------------

@@ -165,7 +165,14 @@ def forecast_benefit(
         benefit, future, quantiles, q_now, settings, calibration, origin, raw["noise"], delivering, flows
     )
     reference = reference or class_of(benefit)
-    lean = weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
+    beyond = not meets(benefit, realised, big_t)
+    if beyond and benefit.dis_benefit and flows == realisation.sign(benefit):
+        # A cumulative adverse effect past its limit whose flows never reduced it stays past it
+        # (what has been incurred stays incurred): no chance, and nothing to lean on.
+        summary = dataclasses.replace(summary, p_on_time=0.0)
+        lean = 0.0
+    else:
+        lean = weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
     p = (1.0 - lean) * summary.p_on_time + lean * reference.rate
     # The median can reach the target between the last reading and as_of (readings lag): the
     # landing is then not in the past but now, awaiting the readings that would show it.
@@ -174,7 +181,6 @@ def forecast_benefit(
     if reached:
         status = "achieved" if status == "on_track" else status
     reached_on = series.first_reached(benefit, observed) if reached else None
-    beyond = not meets(benefit, realised, big_t)
     message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
     if summary.landing and summary.landing < as_of and reached_on is None:
         message += f" (if the readings since {origin.date().isoformat()} show it)"
