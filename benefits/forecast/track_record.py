@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from benefits import realisation, register
 from benefits.forecast import backtest, calibration, conformal, series
 from benefits.forecast.messages import reason
-from benefits.forecast.probability import meets
+from benefits.forecast.probability import meets, orientation
 from benefits.forecast.reference import ReferenceClass, class_of
 from benefits.forecast.settings import METHOD_VERSION, ForecastSettings
 from benefits.store import models, repository
@@ -309,7 +309,7 @@ def _on_plan_events(
     origin on or after the benefit's start and before its target date."""
     start = row.start_date
     cumulative = benefit.measure is register.Measure.cumulative
-    upwards = (realisation.sign(benefit) > 0) != benefit.dis_benefit
+    upwards = orientation(benefit) > 0
     window = series.window(benefit, start, observations, benefit.target.date)
     periods = window["period"].to_numpy(dtype="datetime64[ns]")
     tracked = series.tracked(benefit, window)
