@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from benefits.plugins.connector import RECORD_FIELDS, UNREADABLE, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.numbers import NumberFormat
+from benefits.plugins.text import printable
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 #: What a file that starts with these bytes is, when it is matched as a CSV file.
@@ -409,8 +410,7 @@ def _escaped(text: str) -> str:
 def _one_line(text: str) -> str:
     """``text`` printable on one line: its bytes escaped (:func:`_escaped`), line breaks, tabs and other
     control characters written as Python writes them (``\\n``, ``\\t``, ``\\x0b``)."""
-    text = _escaped(text)
-    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return printable(_escaped(text))
 
 
 def _shown(cell: str) -> str:

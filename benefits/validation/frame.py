@@ -20,6 +20,7 @@ import pandas as pd
 
 from benefits.errors import BenefitsError
 from benefits.plugins.connector import RECORD_FIELDS
+from benefits.plugins.text import printable
 
 #: Columns every batch must have (``row`` is added by the sync, the rest come from the connector).
 BATCH_COLUMNS = ("row", "metric", "period", "value", "unit")
@@ -135,12 +136,6 @@ def period_hint(raw: Any) -> str:
     if _MONTH.fullmatch(text):
         return ": it names a month; write one day of it"
     return ""
-
-
-def printable(text: str) -> str:
-    """``text`` on one line: line breaks, tabs and other unprintable characters written as Python writes them
-    (``\\n``, ``\\t``, ``\\x00``); printable text unchanged."""
-    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def texts(raw: pd.Series, *, strip: bool = False) -> pd.Series:
