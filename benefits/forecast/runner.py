@@ -155,6 +155,7 @@ def forecast_all(
                 # Jobs go to the workers as they are planned: worker start-up and the first
                 # fits overlap the planning of the rest.
                 ran = _run_local(planned, local)
+        summary = record.summary  # worked out here while the local workers fit
         for key, row in reused.items():
             results[key] = _verdict_of(row)
             if progress:
@@ -173,7 +174,7 @@ def forecast_all(
     kept = len(reused) + len(recalibrated)
     with sessions.begin() as session:
         run = models.ForecastRun(
-            as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=record.summary, inputs=digest
+            as_of=as_of, benefits_count=len(results), scheduler=scheduler, calibration=summary, inputs=digest
         )
         run.forecasts = [
             _row(key, result, *inputs[key], key in recalibrated) for key, result in results.items() if key not in reused
@@ -187,7 +188,7 @@ def forecast_all(
         run_id = run.id
         repository.copy_forecasts(session, reused.values(), run_id)
     return ForecastRunReport(
-        run_id, len(results), _by_status(r.status for r in results.values()), kept, failed, record.summary
+        run_id, len(results), _by_status(r.status for r in results.values()), kept, failed, summary
     )
 
 

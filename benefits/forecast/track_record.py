@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -66,8 +67,15 @@ class TrackRecord:
 
     calibration: conformal.Calibration
     classes: dict[tuple[str, str], ReferenceClass]
-    summary: dict[str, Any]
-    """JSON for ``forecast_runs.calibration``."""
+    explain: Callable[[], dict[str, Any]] = dataclasses.field(repr=False, compare=False)
+    """Works out :attr:`summary` (called once, when it is first read)."""
+
+    @functools.cached_property
+    def summary(self) -> dict[str, Any]:
+        """JSON for ``forecast_runs.calibration``: what was learned, and how far it held when
+        cross-fitted. The forecasts need only :attr:`calibration` and the classes, so a run reads
+        this while its workers fit."""
+        return self.explain()
 
     def reference(self, benefit: register.Benefit) -> ReferenceClass:
         """The reference class of ``benefit``."""
@@ -126,7 +134,7 @@ def learn(
             (c["category"], c["measure"]): ReferenceClass(c["category"], c["measure"], c["decided"], c["landed"])
             for c in before.get("classes", [])
         }
-        return TrackRecord(conformal.Calibration.from_json(before["calibration"]), classes, before)
+        return TrackRecord(conformal.Calibration.from_json(before["calibration"]), classes, lambda: before)
     found = {
         key: [
             p
@@ -135,18 +143,25 @@ def learn(
         ]
         for key in sorted(sample)
     }
-    record = _record(inputs, found, settings)
+    errors = {key: backtest.errors(inputs[key][1].measure.value, pts) for key, pts in found.items() if pts}
+    learned = conformal.calibrate((e for key in errors for e in errors[key]), len(errors)).to_json()
     classes = _classes(inputs, decided)
-    summary = {
-        "method": METHOD_VERSION,
-        "inputs": digest,
-        **record,
-        "paths_fitted": len(new),
-        "paths_reused": sum(len(v) for v in paths.values()) - len(new),
-        "paths_failed": sum(isinstance(result, str) for _, result in fitted),
-        "classes": [dataclasses.asdict(c) | {"rate": c.rate} for c in classes.values()],
-    }
-    return TrackRecord(conformal.Calibration.from_json(record["calibration"]), classes, summary)
+
+    def explain() -> dict[str, Any]:
+        return {
+            "method": METHOD_VERSION,
+            "inputs": digest,
+            "calibration": learned,
+            **_record(inputs, found, errors, settings),
+            "paths_fitted": len(new),
+            "paths_reused": sum(len(v) for v in paths.values()) - len(new),
+            "paths_failed": sum(isinstance(result, str) for _, result in fitted),
+            "classes": [dataclasses.asdict(c) | {"rate": c.rate} for c in classes.values()],
+        }
+
+    # The forecasts use the stored form of the calibration, so that a later run reading it back
+    # from forecast_runs.calibration calibrates exactly as this one did.
+    return TrackRecord(conformal.Calibration.from_json(learned), classes, explain)
 
 
 def _inputs_digest(
@@ -255,12 +270,12 @@ def _plan(
 def _record(
     inputs: dict[str, tuple[models.Benefit, register.Benefit, pd.DataFrame]],
     found: dict[str, list[backtest.BacktestPoint]],
+    errors: dict[str, list[tuple[str, float, float, float]]],
     settings: ForecastSettings,
 ) -> dict[str, Any]:
-    """The calibration of every point, and the cross-fitted coverage and reliability."""
-    errors = {key: backtest.errors(inputs[key][1].measure.value, pts) for key, pts in found.items()}
-    with_points = [key for key, pts in found.items() if pts]
-    whole = conformal.calibrate((e for key in with_points for e in errors[key]), len(with_points))
+    """The cross-fitted coverage and reliability of the backtested points (``errors``: each
+    benefit's with points, for :func:`conformal.calibrate`)."""
+    with_points = list(errors)
     folds = {key: int(hashlib.sha256(key.encode()).hexdigest(), 16) % 2 for key in with_points}
     halves = [
         conformal.calibrate(e for key in with_points if folds[key] != fold for e in errors[key]) for fold in (0, 1)
@@ -278,7 +293,6 @@ def _record(
             probabilities.append(p)
             outcomes.append(landed)
     return {
-        "calibration": whole.to_json(),
         "benefits": len(with_points),
         "points": int(coverage[:, 0].sum()),
         "coverage": [
