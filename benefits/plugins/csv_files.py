@@ -369,7 +369,7 @@ def _found(names: list[str]) -> str:
 
 def _header_not_text(text: Sequence[str], encoding: str) -> str | None:
     """Why the header's lines are not text in ``encoding`` (NUL bytes, bytes it cannot read), or None."""
-    found = sorted({ord(c) & 0xFF for line in text for c in _NOT_TEXT.findall(line)})
+    found = _not_text_bytes(text)
     if not found:
         return None
     if 0 in found:
@@ -385,7 +385,7 @@ def _header_not_text(text: Sequence[str], encoding: str) -> str | None:
 
 def _not_text_cell(field: str, cell: str, encoding: str) -> str:
     """The reason a mapped cell with a NUL or bytes ``encoding`` cannot read is not read."""
-    found = sorted({ord(c) & 0xFF for c in _NOT_TEXT.findall(cell)})
+    found = _not_text_bytes([cell])
     if 0 in found:
         return f"{field}: {_shown(cell)} has a NUL byte, which text never has (a damaged line?)"
     return (
@@ -417,6 +417,11 @@ def _shown(cell: str) -> str:
     """A cell in a reason: quoted, on one line, at most 60 characters."""
     text = _one_line(cell)
     return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
+
+
+def _not_text_bytes(texts: Sequence[str]) -> list[int]:
+    """The byte values, sorted, of the NULs and unreadable bytes (:data:`_NOT_TEXT`) in ``texts``."""
+    return sorted({ord(c) & 0xFF for text in texts for c in _NOT_TEXT.findall(text)})
 
 
 def _bytes(found: list[int]) -> str:
