@@ -105,7 +105,7 @@ def check_sqlite_url(parsed: URL) -> None:
 def _check_sqlite_file(database: str | None, create: bool) -> None:
     """ConfigError naming the path when the SQLite file ``database`` would be in a folder that does not exist, is
     a folder, or does not exist and ``create`` is False."""
-    if not database or database == ":memory:" or database.startswith("file:"):  # in memory, or a URI SQLite reads
+    if not database or database.startswith("file:"):  # a URI SQLite reads (no file: refused by check_sqlite_url)
         return
     if Path(database).is_dir():
         raise ConfigError(
