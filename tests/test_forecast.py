@@ -13,6 +13,7 @@ import pytest
 
 from benefits import register
 from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit
+from benefits.forecast.fitting import flow_rates
 from benefits.forecast.messages import number
 
 BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
@@ -542,6 +543,36 @@ def test_banked_flows_stay_banked_in_the_interval() -> None:
     banked = float(flows.sum())
     assert f.lower_at_target_date is not None and f.lower_at_target_date >= banked
     assert all(point["lower"] >= banked for point in f.path)
+
+
+def test_flows_are_fitted_as_rates_over_the_time_each_period_covers() -> None:
+    """Invoices 2 to 6 weeks apart at one steady rate are one rate, and the future's periods
+    scale it back into flows."""
+    periods = np.array(["2025-01-06", "2025-01-20", "2025-03-03", "2025-03-17"], dtype="datetime64[ns]")
+    flows = np.array([7_000.0, 14_000.0, 42_000.0, 14_000.0])  # 1,000 a day, the first over one typical gap
+    future = np.array(["2025-03-31", "2025-04-28"], dtype="datetime64[ns]")
+    rates, lengths = flow_rates(periods, flows, future)
+    assert rates == pytest.approx([7_000.0, 14_000.0, 14_000.0, 14_000.0])  # per typical period (14 days)
+    assert lengths == pytest.approx([1.0, 2.0])
+
+
+def test_irregular_invoices_at_a_steady_rate_give_a_steady_forecast() -> None:
+    """Invoices every 2 to 6 weeks booking 1,000 a day: Q's forecast grows at that rate, as
+    confidently as for weekly readings of the same flow."""
+    rng = np.random.default_rng(5)
+    days = np.cumsum(rng.integers(14, 43, 30))
+    periods = [BASE + dt.timedelta(days=int(d)) for d in days]
+    flows = np.diff(np.concatenate([[0], days])) * 1_000.0 * (1 + 0.05 * rng.normal(size=len(days)))
+    obs = pd.DataFrame({"period": periods, "value": flows})
+    as_of = periods[-1] + dt.timedelta(days=2)
+    target = as_of + dt.timedelta(weeks=26)
+    steady = 1_000.0 * (target - BASE).days
+    b = make_benefit(target={"value": round(steady * 0.9), "date": target})
+    f = forecast_benefit(b, BASE, obs, as_of)
+    assert_well_formed(f)
+    assert f.forecast_at_target_date == pytest.approx(steady, rel=0.06)
+    assert f.p_model > 0.9
+    assert f.upper_at_target_date - f.lower_at_target_date < 0.1 * steady  # read as lumpy flows: 0.23
 
 
 def test_expected_landing_is_never_before_the_as_of_date() -> None:

@@ -1,8 +1,10 @@
 """Prophet fitting and sampling: sampled future paths of a benefit's tracked quantity Q.
 
-- ``cumulative`` measures: Prophet's model is fitted on the period values; predictive samples of
-  the future period values are drawn for every future week up to the horizon; each sampled path
-  is ``Q now + cumulative sum`` of its period values.
+- ``cumulative`` measures: Prophet's model is fitted on the flows as rates, each period's value
+  over the days since the reading before it, in units of one typical period (:func:`flow_rates`):
+  an invoice covering six weeks, or a report booking a missed week, is then not read as a jump in
+  the flow. Predictive samples of the rate are drawn for every future period up to the horizon
+  and scaled by that period's length; each sampled path is ``Q now + cumulative sum`` of them.
 - ``level`` measures: the model is fitted on the values themselves (logistic growth between
   ``bounds.min`` and ``bounds.max`` when both are set); each sample is a path of Q. Readings far
   from their neighbours are left out of the fit.
@@ -86,6 +88,10 @@ def sample_paths(
     values = observed["value"].to_numpy(dtype=float)
     outliers = level_outliers(values) if level else np.zeros(len(values), dtype=bool)
     periods = observed["period"].to_numpy(dtype="datetime64[ns]")[~outliers]
+    dates = future.to_numpy(dtype="datetime64[ns]")
+    lengths = np.ones(len(dates))
+    if not level:
+        values, lengths = flow_rates(periods, values, dates)
     yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
     design = stan.design(
         periods,
@@ -97,7 +103,6 @@ def sample_paths(
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
-    dates = future.to_numpy(dtype="datetime64[ns]")
     persistence = residual_persistence(design, params) if settings.residual_persistence else (0.0, 0.0)
     draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed), *persistence)
     if settings.parameter_uncertainty and not design.logistic:
@@ -108,7 +113,7 @@ def sample_paths(
         if bounds is not None and (bounds.min is not None or bounds.max is not None):
             paths = np.clip(paths, bounds.min, bounds.max)
     else:
-        paths = q_now + np.cumsum(draws, axis=0)
+        paths = q_now + np.cumsum(draws * lengths[:, None], axis=0)
     if paths.shape != (len(future), settings.samples) or not np.isfinite(paths).all():
         raise RuntimeError("the fitted model gave non-finite samples")
     return Samples(
@@ -117,6 +122,23 @@ def sample_paths(
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )
+
+
+def flow_rates(periods: np.ndarray, flows: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A cumulative measure's flows as rates, and the lengths of the ``future`` periods, both in
+    units of one typical period (the median gap between readings).
+
+    Each flow is divided by the days since the reading before it (the first by the typical gap):
+    what a period books is the flow over the time it covers, so two weeks booked in one report,
+    or invoices two to six weeks apart, are one steady rate, as the cumulative quantity Q itself
+    shows. The future periods' lengths (the first counted from the last reading) turn sampled
+    rates back into flows."""
+    days = np.diff(periods).astype("timedelta64[s]").astype(float) / 86400.0
+    typical = float(np.median(days)) if len(days) else 7.0
+    typical = typical if typical > 0 else 7.0
+    covered = np.concatenate([[typical], days]) / typical
+    ahead = np.diff(np.concatenate([periods[-1:], future])).astype("timedelta64[s]").astype(float) / 86400.0
+    return flows / covered, ahead / typical
 
 
 def changepoint_range(periods: np.ndarray, start: dt.date | None) -> float:
