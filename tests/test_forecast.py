@@ -12,8 +12,8 @@ import pydantic
 import pytest
 
 from benefits import register
-from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit
-from benefits.forecast.fitting import flow_rates
+from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, stan
+from benefits.forecast.fitting import faded_time, flow_rates
 from benefits.forecast.messages import number
 
 BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
@@ -573,6 +573,34 @@ def test_irregular_invoices_at_a_steady_rate_give_a_steady_forecast() -> None:
     assert f.forecast_at_target_date == pytest.approx(steady, rel=0.06)
     assert f.p_model > 0.9
     assert f.upper_at_target_date - f.lower_at_target_date < 0.1 * steady  # read as lumpy flows: 0.23
+
+
+def test_a_flow_trend_fades_beyond_the_history() -> None:
+    """A cumulative measure's flow falling steadily from 4,000 to 2,000 a week is not carried on
+    into a stall: its fitted trend fades (``damping_weeks``), so the raw median flow a year ahead
+    still runs above 1,000 a week, where the straight line would have reached zero by then."""
+    rng = np.random.default_rng(4)
+    flows = np.linspace(4_000, 2_000, 60) + rng.normal(0, 150, 60)
+    obs = weekly(flows)
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f, obs["period"].iloc[-1])
+    median = np.asarray(f.raw["median"])
+    assert len(median) > 60
+    late = np.diff(median)[-8:]  # the last eight weeks, more than a year ahead
+    assert late.min() > 1_000
+    assert late.max() < 2_000  # still below today's flow: the slowdown is not undone either
+
+
+def test_faded_time_leaves_the_history_alone_and_bounds_the_future() -> None:
+    design = stan.design(
+        np.array(["2025-01-01", "2025-04-11"], dtype="datetime64[ns]"), np.array([1.0, 2.0]), yearly=False, tau=0.05
+    )  # span 100 days
+    t = np.array([0.0, 0.5, 1.0, 1.5, 100.0])
+    faded = faded_time(design, t, 50.0)  # half the span
+    assert faded[:3] == pytest.approx(t[:3])
+    assert faded[3] == pytest.approx(1.0 + 0.5 * (1 - np.exp(-1.0)))
+    assert faded[4] == pytest.approx(1.5)
+    assert faded_time(design, t, None) is t
 
 
 def test_expected_landing_is_never_before_the_as_of_date() -> None:

@@ -5,6 +5,9 @@
   an invoice covering six weeks, or a report booking a missed week, is then not read as a jump in
   the flow. Predictive samples of the rate are drawn for every future period up to the horizon
   and scaled by that period's length; each sampled path is ``Q now + cumulative sum`` of them.
+  The rate's fitted trend is **damped** beyond the history (its change fades with time constant
+  ``damping_weeks``, :func:`faded_time`): a linear trend in a flow is a quadratic in Q, and
+  carried on for a year it turns a noisy slowdown into a stall, or a ramp into runaway growth.
 - ``level`` measures: the model is fitted on the values themselves (logistic growth between
   ``bounds.min`` and ``bounds.max`` when both are set); each sample is a path of Q. Readings far
   from their neighbours are left out of the fit.
@@ -104,9 +107,10 @@ def sample_paths(
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
     persistence = residual_persistence(design, params) if settings.residual_persistence else (0.0, 0.0)
-    draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed), *persistence)
+    fade = None if level else 7.0 * settings.damping_weeks
+    draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed), *persistence, fade)
     if settings.parameter_uncertainty and not design.logistic:
-        draws = draws + _trend_parameter_draws(design, params, dates, draws.shape[1], seed)
+        draws = draws + _trend_parameter_draws(design, params, dates, draws.shape[1], seed, fade)
 
     if level:
         paths = draws
@@ -185,6 +189,7 @@ def predictive_samples(
     rng: np.random.Generator,
     phi: float = 0.0,
     last: float = 0.0,
+    fade_days: float | None = None,
 ) -> np.ndarray:
     """Prophet's predictive samples at ``dates`` after the history, shape (len(dates), n).
 
@@ -194,7 +199,8 @@ def predictive_samples(
     seasonality and Gaussian noise; computed from ``design`` and ``params`` alone. With ``phi`` >
     0 the noise is an AR(1) with that coefficient and the same variance, starting from the last
     fitted residual ``last`` (:func:`residual_persistence`); with 0 it is independent, as
-    Prophet's.
+    Prophet's. With ``fade_days`` the fitted linear trend is damped after the history
+    (:func:`faded_time`); the sampled future trend changes are not.
     """
     t = design.time(dates)
     step = float(np.diff(t).mean()) if len(t) > 1 else float(np.diff(design.t).mean())
@@ -203,7 +209,9 @@ def predictive_samples(
     shifts = rng.laplace(0.0, mean_delta, size=(n, len(t))) * (rng.uniform(size=(n, len(t))) < likelihood)
     shifts = (np.hstack([np.zeros((n, 1)), shifts])[:, :-1] + shifts) / 2.0
     if design.cap is None:
-        trend = fitted_trend(design, params, t) + shifts.cumsum(axis=1).cumsum(axis=1) * step
+        trend = (
+            fitted_trend(design, params, faded_time(design, t, fade_days)) + shifts.cumsum(axis=1).cumsum(axis=1) * step
+        )
     else:
         trend = fitted_trend(design, params, t) + _logistic_uncertainty(shifts, design, params, t, step)
     seasonal = design.features(dates) @ params.beta
@@ -215,6 +223,16 @@ def predictive_samples(
             carried = phi * carried + noise[:, i]
             noise[:, i] = carried
     return (design.y_scale * (trend + seasonal + noise) + design.floor).T
+
+
+def faded_time(design: stan.Design, t: np.ndarray, fade_days: float | None) -> np.ndarray:
+    """Scaled times after the history's end (t = 1) at which a linear trend continued to ``t``
+    has moved as far as a trend fading with time constant ``fade_days`` (None: ``t`` itself)."""
+    if fade_days is None:
+        return t
+    tau = fade_days * 86400e9 / float(design.span.astype("timedelta64[ns]").astype(float))
+    ahead = np.maximum(t - 1.0, 0.0)
+    return np.minimum(t, 1.0) + tau * (1.0 - np.exp(-ahead / tau))
 
 
 def fitted_trend(design: stan.Design, params: stan.Params, t: np.ndarray) -> np.ndarray:
@@ -269,7 +287,7 @@ def _logistic_uncertainty(
 
 
 def _trend_parameter_draws(
-    design: stan.Design, params: stan.Params, dates: np.ndarray, n: int, seed: int
+    design: stan.Design, params: stan.Params, dates: np.ndarray, n: int, seed: int, fade_days: float | None = None
 ) -> np.ndarray:
     """Draws of ``y_scale * (dk * t + dm)`` at the future ``dates``, shape (len(dates), n).
 
@@ -284,4 +302,4 @@ def _trend_parameter_draws(
     cov = np.linalg.inv(precision)
     rng = np.random.default_rng(seed)
     dk, dm = rng.multivariate_normal(np.zeros(2), cov, size=n, method="cholesky").T
-    return design.y_scale * (np.outer(design.time(dates), dk) + dm[None, :])
+    return design.y_scale * (np.outer(faded_time(design, design.time(dates), fade_days), dk) + dm[None, :])

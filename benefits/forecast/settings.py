@@ -79,7 +79,8 @@ class ForecastSettings(BaseModel):
     delivery so far. Regime changes not yet visible in the history are the main way forecasts
     miss (docs/forecasting.md); 0 trusts the fitted trend alone."""
     damping_weeks: float = Field(26.0, gt=0.0)
-    """Time constant of the damped-trend hypothesis: its change fades by e after this many weeks."""
+    """Time constant of the damped-trend hypothesis (its change fades by e after this many weeks),
+    and of the damping of a cumulative measure's fitted flow trend beyond the history."""
     metric_ranges: dict[str, Bounds] = {}
     """The values each metric's readings can take, per metric name: :func:`load_settings` copies
     validation.yaml's ``bounds.metrics`` here. A level benefit's forecast (interval, median, path)
