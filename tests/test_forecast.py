@@ -15,6 +15,7 @@ from benefits import register
 from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, stan
 from benefits.forecast.fitting import faded_time, flow_rates
 from benefits.forecast.messages import number
+from benefits.forecast.probability import summarise
 
 BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
 TARGET_DATE = dt.date(2027, 3, 29)
@@ -589,6 +590,37 @@ def test_a_flow_trend_fades_beyond_the_history() -> None:
     late = np.diff(median)[-8:]  # the last eight weeks, more than a year ahead
     assert late.min() > 1_000
     assert late.max() < 2_000  # still below today's flow: the slowdown is not undone either
+
+
+def test_a_flow_seen_for_years_before_the_baseline_is_hedged_less() -> None:
+    """The damped-trend hedge weighs how long the trend has been seen: a sales flow observed for
+    two and a half years before its baseline is less likely to stall than one seen only since the
+    baseline 20 weeks ago, so the same steady flow gets a higher probability."""
+    rng = np.random.default_rng(9)
+    flows = 10_000 + rng.normal(0, 800, 150)
+    first = BASE - 130 * WEEK
+    obs = weekly(flows, first=first)
+    baseline = first + 129 * WEEK  # the last 20 readings are after it
+    as_of = as_of_for(obs)
+    target = {"value": 0.97 * 10_000 * 60, "date": as_of + 40 * WEEK}
+    b = make_benefit(baseline={"value": 0, "date": baseline}, target=target)
+    long_seen = forecast_benefit(b, baseline, obs, as_of)
+    since_baseline = forecast_benefit(b, baseline, obs[obs["period"] > baseline], as_of)
+    assert_well_formed(long_seen)
+    assert_well_formed(since_baseline)
+    assert long_seen.p_model > since_baseline.p_model + 0.1
+    # the hedge's share alone: the same raw forecast, with and without the years of flow
+    future = pd.date_range(pd.Timestamp(as_of) + pd.Timedelta(days=5), periods=45, freq="7D")
+    median = 200_000 + 10_000 * np.arange(1, 46, dtype=float)
+    raw = np.array([median - 20_000, median, median + 20_000])
+    origin = pd.Timestamp(obs["period"].iloc[-1])
+    p = [
+        summarise(
+            b, future, raw, 200_000, ForecastSettings(), origin=origin, delivering_days=133, flowing_days=days
+        ).p_on_time
+        for days in (0.0, 133.0, 1_043.0)
+    ]
+    assert p[0] == p[1] < p[2] - 0.05
 
 
 def test_faded_time_leaves_the_history_alone_and_bounds_the_future() -> None:

@@ -162,7 +162,17 @@ def forecast_benefit(
     quantiles = np.array([raw["lower"], raw["median"], raw["upper"]], dtype=float)
     flows = _flow_sign(observed["value"].to_numpy(dtype=float)) if benefit.measure is register.Measure.cumulative else 0
     summary = summarise(
-        benefit, future, quantiles, q_now, settings, calibration, origin, raw["noise"], delivering, flows
+        benefit,
+        future,
+        quantiles,
+        q_now,
+        settings,
+        calibration,
+        origin,
+        raw["noise"],
+        delivering,
+        flows,
+        _flowing_days(benefit, learn, origin),
     )
     reference = reference or class_of(benefit)
     beyond = not meets(benefit, realised, big_t)
@@ -201,6 +211,16 @@ def forecast_benefit(
         trust=messages.trust(calibration, reference, lean, n, delivering, benefit, origin.date()),
         raw=raw,
     )
+
+
+def _flowing_days(benefit: register.Benefit, learn: pd.DataFrame, origin: pd.Timestamp) -> float:
+    """How long a cumulative measure's flow has been seen in the history it learns from: days
+    from its first non-zero flow to ``origin`` (0 for a level, or when every flow is zero). A
+    revenue or sales flow observed for years before the baseline is evidence that it goes on."""
+    if benefit.measure is not register.Measure.cumulative:
+        return 0.0
+    moving = learn["period"][learn["value"].to_numpy(dtype=float) != 0]
+    return float((origin - moving.iloc[0]).days) if len(moving) else 0.0
 
 
 def _flow_sign(values: np.ndarray) -> int:

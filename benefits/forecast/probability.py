@@ -46,6 +46,7 @@ def summarise(
     noise: float = 0.0,
     delivering_days: float = 0.0,
     flows: int = 0,
+    flowing_days: float = 0.0,
 ) -> Summary:
     """Probability, landing, value at the target date and interval from the raw forecast ``raw``
     (:func:`raw_quantiles` of the sampled paths, shape ``(3, len(future))``), calibrated by
@@ -59,6 +60,8 @@ def summarise(
     first future period Q stays at ``q_now``. ``flows`` is the sign every observed flow of a
     cumulative measure has had (1: none negative, -1: none positive, 0: both): Q then cannot move
     back past ``q_now`` (what has been banked stays banked), and no quantile does either.
+    ``flowing_days`` is how long a cumulative measure's flow has been seen (before its start too):
+    the damped-trend hypothesis weighs the longer of it and ``delivering_days`` as its evidence.
     """
     kind = benefit.measure.value
     origin = origin if origin is not None else future[0] - (future[1] - future[0] if len(future) > 1 else WEEK)
@@ -66,7 +69,7 @@ def summarise(
     bands = [calibration.band(kind, d, delivering_days) for d in days]
     floor = noise_floor(benefit, noise, len(future), settings.interval)
     w_lo, w_hi = np.maximum(raw[1] - raw[0], floor), np.maximum(raw[2] - raw[1], floor)
-    share = damped_share(settings, benefit, origin, delivering_days)
+    share = damped_share(settings, benefit, origin, max(delivering_days, flowing_days))
     components = [(1.0 - share, raw[1])] + (
         [(share * w, path) for w, path in damped_paths(benefit, raw[1], q_now, days, settings)] if share > 0 else []
     )
@@ -104,11 +107,12 @@ def summarise(
 
 
 def damped_share(
-    settings: ForecastSettings, benefit: register.Benefit, origin: pd.Timestamp, delivering_days: float
+    settings: ForecastSettings, benefit: register.Benefit, origin: pd.Timestamp, evidence_days: float
 ) -> float:
     """The weight of the damped-trend hypothesis: ``regime_share * H / (H + S)`` for H days from
-    the last observation to the target date and S days of delivery so far."""
-    return lean(settings.regime_share, (pd.Timestamp(benefit.target.date) - origin).days, delivering_days)
+    the last observation to the target date and S days of evidence that the trend goes on (of
+    delivery so far, or of a cumulative measure's flow when it was seen for longer)."""
+    return lean(settings.regime_share, (pd.Timestamp(benefit.target.date) - origin).days, evidence_days)
 
 
 def damped_paths(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from benefits.register import Benefit, Bounds, first_given
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
-METHOD_VERSION = "9"
+METHOD_VERSION = "10"
 
 #: Every status a forecast can have; ``failed`` is a fit that raised (its reason is the message).
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
@@ -76,8 +76,9 @@ class ForecastSettings(BaseModel):
     regime_share: float = Field(0.5, ge=0.0, le=1.0)
     """The most weight a damped-trend hypothesis (the benefit stalls or plateaus) gets beside the
     fitted trend: ``regime_share * H / (H + S)`` for H weeks to the target date and S weeks of
-    delivery so far. Regime changes not yet visible in the history are the main way forecasts
-    miss (docs/forecasting.md); 0 trusts the fitted trend alone."""
+    delivery so far (for a cumulative measure, of its flow if that was seen for longer). Regime
+    changes not yet visible in the history are the main way forecasts miss (docs/forecasting.md);
+    0 trusts the fitted trend alone."""
     damping_weeks: float = Field(26.0, gt=0.0)
     """Time constant of the damped-trend hypothesis (its change fades by e after this many weeks),
     and of the damping of a cumulative measure's fitted flow trend beyond the history."""
