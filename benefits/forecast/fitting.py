@@ -108,9 +108,11 @@ def sample_paths(
 
     persistence = residual_persistence(design, params) if settings.residual_persistence else (0.0, 0.0)
     fade = None if level else 7.0 * settings.damping_weeks
-    draws = predictive_samples(design, params, dates, settings.samples, np.random.default_rng(seed), *persistence, fade)
+    draws = predictive_samples(
+        design, params, dates, settings.samples, np.random.default_rng(seed), *persistence, fade_days=fade
+    )
     if settings.parameter_uncertainty and not design.logistic:
-        draws = draws + _trend_parameter_draws(design, params, dates, draws.shape[1], seed, fade)
+        draws = draws + _trend_parameter_draws(design, params, dates, draws.shape[1], seed, fade_days=fade)
 
     if level:
         paths = draws
