@@ -11,8 +11,8 @@ from benefits.store import baselines, models, repository
 from benefits.workspace import Workspace
 
 if TYPE_CHECKING:
-    from benefits.forecast.model import BenefitForecast
-    from benefits.forecast.runner import ForecastRunReport
+    from benefits.forecast.result import BenefitForecast
+    from benefits.forecast.runs import ForecastRunReport
     from benefits.sync.writer import SyncReport
 
 Echo = Callable[[str], None]
@@ -147,8 +147,8 @@ def forecast_stage(
 
     A benefit whose metric is stale at ``as_of`` prints ``data_stale (forecast at_risk)``: the
     status `benefits status` gives it (``benefits.status``), then what its forecast said."""
-    from benefits.forecast import load_settings
-    from benefits.forecast.runner import forecast_all
+    from benefits.forecast.runs import copy_if_unchanged
+    from benefits.forecast.settings import load_settings
     from benefits.staleness import metric_summaries
 
     ws.ensure_current()
@@ -163,9 +163,14 @@ def forecast_stage(
         echo(f"forecast {done:>3}: {key}: {verdict}")
 
     settings = load_settings(ws.config_dir)
-    report = forecast_all(
-        ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler, notes=echo
-    )
+    # on unchanged inputs the latest run is copied without importing the model and its fitting
+    report = copy_if_unchanged(ws.sessions, as_of, settings, scheduler, progress)
+    if report is None:
+        from benefits.forecast.runner import forecast_all
+
+        report = forecast_all(
+            ws.sessions, as_of, settings, workers=workers, progress=progress, scheduler=scheduler, notes=echo
+        )
     summary = ", ".join(f"{count} {status}" for status, count in sorted(report.by_status.items()))
     if report.held:
         echo(f"forecast trust: {report.held}")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +156,40 @@ def test_a_run_on_unchanged_inputs_copies_the_latest_run_without_reading_observa
     with monkeypatch.context() as patched, pytest.raises(AssertionError, match="read the observations"):
         patched.setattr(repository, "observations_of", _never_called)
         forecast_all(sessions, as_of, workers=1)
+
+
+_IMPORTED_AFTER_A_RE_RUN = """
+import sys
+from benefits.cli import main
+main.main(args=sys.argv[1:], standalone_mode=False)
+heavy = ("pandas", "numpy", "great_expectations", "benefits.forecast.model", "benefits.forecast.runner")
+print("imported:", ",".join(name for name in heavy if name in sys.modules) or "none")
+"""
+
+
+def test_a_forecast_re_run_on_unchanged_inputs_imports_neither_pandas_nor_the_model(
+    sqlite_url: str, portfolio: list[SyntheticBenefit]
+) -> None:
+    load_store(sqlite_url, portfolio)
+    as_of = max(item.as_of for item in portfolio)
+
+    def forecast(on: dt.date) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORTED_AFTER_A_RE_RUN, "--database", sqlite_url, "forecast"]
+            + ["--as-of", on.isoformat(), "--workers", "1"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+        )
+        return done.stdout.splitlines()
+
+    first = forecast(as_of)
+    assert "0 unchanged since the last run" in first[-2] and "benefits.forecast.model" in first[-1]
+    again = forecast(as_of)
+    assert "4 unchanged since the last run" in again[-2] and again[-1] == "imported: none"
+    # a changed input (another as-of date) is forecast again, by the model
+    assert "benefits.forecast.model" in forecast(as_of + dt.timedelta(days=7))[-1]
 
 
 def _never_called(*args: object, **kwargs: object) -> None:

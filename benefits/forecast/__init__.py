@@ -4,14 +4,36 @@ Modules, by responsibility: ``settings`` (thresholds, ``forecast.yaml``), ``seri
 observations that count), ``stan`` (Prophet's model: Stan inputs built with numpy, fitted by its
 compiled Stan program), ``fitting`` (fit and sampled paths), ``probability`` (paths to
 probability, landing and interval), ``messages`` (the human sentence), ``fingerprints`` (inputs
-hash and seed), ``model`` (one benefit, end to end), ``runner`` (every benefit, in parallel or on
-Dask, kept per run), ``backtest`` and ``calibration`` (how far the probability can be trusted).
+hash and seed), ``result`` (one benefit's forecast), ``model`` (one benefit, end to end),
+``runs`` (a run's report, and a run on unchanged inputs copied whole), ``runner`` (every
+benefit, in parallel or on Dask, kept per run), ``backtest`` and ``calibration`` (how far the
+probability can be trusted).
+
+The names below are imported on first use: importing a light module of the package (its
+settings, a run on unchanged inputs) does not import pandas and the model.
 """
 
-from benefits.forecast.fingerprints import fingerprint
-from benefits.forecast.fitting import quiet_prophet
-from benefits.forecast.model import BenefitForecast, forecast_benefit
-from benefits.forecast.settings import STATUSES, ForecastSettings, load_settings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from benefits.forecast.fingerprints import fingerprint
+    from benefits.forecast.fitting import quiet_prophet
+    from benefits.forecast.model import forecast_benefit
+    from benefits.forecast.result import BenefitForecast
+    from benefits.forecast.settings import STATUSES, ForecastSettings, load_settings
+
+_EXPORTS = {
+    "STATUSES": "settings",
+    "BenefitForecast": "result",
+    "ForecastSettings": "settings",
+    "fingerprint": "fingerprints",
+    "forecast_benefit": "model",
+    "load_settings": "settings",
+    "quiet_prophet": "fitting",
+}
 
 __all__ = [
     "STATUSES",
@@ -22,3 +44,10 @@ __all__ = [
     "load_settings",
     "quiet_prophet",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"benefits.forecast.{_EXPORTS[name]}"), name)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
-import importlib.metadata
 import json
 
 import pandas as pd
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from benefits import register
 from benefits.forecast import series
-from benefits.forecast.settings import METHOD_VERSION, ForecastSettings
+from benefits.forecast.settings import METHOD_VERSION, ForecastSettings, prophet_version
 
 
 def fingerprint(
@@ -50,7 +46,7 @@ def window_fingerprint(
     the forecast depends on (the run's calibration and the benefit's reference class)."""
     payload = {
         "method": METHOD_VERSION,
-        "prophet": _prophet_version(),
+        "prophet": prophet_version(),
         "benefit": benefit.model_dump(mode="json", exclude={"change_reason"}),  # words, not the plan
         "start": start.isoformat(),
         "target_passed": as_of > benefit.target.date,
@@ -73,35 +69,6 @@ def window_fingerprint(
     return digest.hexdigest()
 
 
-_STORE_DATA = text(
-    """
-    SELECT
-        (SELECT count(*) FROM observations),
-        (SELECT max(id) FROM observations),
-        (SELECT max(id) FROM observation_revisions),
-        (SELECT count(*) FROM benefits),
-        (SELECT max(updated_at) FROM portfolio),
-        (SELECT max(id) FROM register_revisions)
-    """
-)
-
-
-def run_inputs(session: Session, as_of: dt.date, settings: ForecastSettings) -> str:
-    """SHA-256 (hex) of everything a whole forecast run depends on: the store's observations
-    (new, restated) and register (every save), the as-of date, the settings, the method version
-    and Prophet's version. Two runs with the same digest forecast every benefit the same way,
-    so the later one copies the earlier (:func:`benefits.forecast.runner.forecast_all`)."""
-    store = "|".join("" if value is None else str(value) for value in session.execute(_STORE_DATA).one())
-    payload = {
-        "store": store,
-        "as_of": as_of.isoformat(),
-        "settings": settings.model_dump(mode="json"),
-        "method": METHOD_VERSION,
-        "prophet": _prophet_version(),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def seed(
     benefit: register.Benefit,
     start: dt.date,
@@ -118,11 +85,3 @@ def seed(
         changepoint_prior_scale=settings.changepoint_prior_scale,
     )
     return int(window_fingerprint(benefit, start, window, as_of, sampling)[:8], 16)
-
-
-@functools.cache
-def _prophet_version() -> str:
-    try:
-        return importlib.metadata.version("prophet")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"

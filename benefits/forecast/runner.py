@@ -17,26 +17,25 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from benefits.errors import BenefitsError
-from benefits.forecast import conformal, fingerprints, series, track_record
+from benefits.forecast import conformal, fingerprints, runs, series, track_record
 from benefits.forecast.messages import reason
 from benefits.forecast.model import BenefitForecast, failure, forecast_benefit
 from benefits.forecast.reference import ReferenceClass
+from benefits.forecast.runs import ForecastRunReport, Progress
 from benefits.forecast.settings import ForecastSettings
 from benefits.processes import die_with_parent
 from benefits.register import Benefit
 from benefits.store import models, repository
 
-Progress = Callable[[str, BenefitForecast], None]
 _CHUNK = 4
 """Jobs sent to a worker at a time."""
 
@@ -64,41 +63,6 @@ class ForecastJob:
     """The raw forecast of an earlier run on the same inputs: re-calibrated, not refitted."""
 
 
-@dataclass(frozen=True)
-class ForecastRunReport:
-    """Summary of one forecast run."""
-
-    run_id: int
-    benefits: int
-    by_status: dict[str, int]
-    reused: int
-    failed_benefits: tuple[str, ...]
-    """The keys of the benefits whose fit failed (status ``failed``), sorted."""
-    calibration: dict[str, Any] = field(default_factory=dict)
-    """What the run learned from the portfolio's backtests (``forecast_runs.calibration``)."""
-
-    @property
-    def held(self) -> str:
-        """``"80% intervals held 84% of 1,985 backtested outcomes (60-69% before calibration)"``, or ""."""
-        bands = [b for b in self.calibration.get("coverage", []) if b["points"]]
-        points = sum(b["points"] for b in bands)
-        if not points:
-            return ""
-        calibrated = sum(b["calibrated"] * b["points"] for b in bands) / points
-        raw = [b["raw"] for b in bands]
-        failed = self.calibration.get("paths_failed", 0)
-        return (
-            f"80% intervals held {calibrated:.0%} of {points:,} backtested outcomes of "
-            f"{self.calibration.get('benefits', 0)} benefits ({min(raw):.0%}-{max(raw):.0%} before calibration)"
-            + (f"; {failed} backtest fit{'s' if failed != 1 else ''} failed and were left out" if failed else "")
-        )
-
-    @property
-    def failed(self) -> int:
-        """How many benefits' fits failed."""
-        return len(self.failed_benefits)
-
-
 def default_workers() -> int:
     """All cores."""
     return os.cpu_count() or 1
@@ -124,18 +88,16 @@ def forecast_all(
     Before the forecasts, the run learns the portfolio's track record (backtests and reference
     classes, :mod:`benefits.forecast.track_record`) that calibrates them; ``notes`` receives a
     line of progress about it.
-    When nothing the run depends on changed since the latest run (:func:`fingerprints.run_inputs`)
+    When nothing the run depends on changed since the latest run (:func:`runs.run_inputs`)
     and that run had no failed fit, the new run copies it whole, every forecast ``reused``, without
     reading an observation.
     """
     settings = settings or ForecastSettings()
+    copied = runs.copy_if_unchanged(sessions, as_of, settings, scheduler, progress)
+    if copied is not None:
+        return copied
     with sessions() as session:
-        digest = fingerprints.run_inputs(session, as_of, settings)
-        latest = next(iter(repository.forecast_runs(session, limit=1)), None)
-        if latest is not None and _repeats(latest, digest):
-            copied = _copy_run(session, latest, scheduler, progress)
-            session.commit()
-            return copied
+        digest = runs.run_inputs(session, as_of, settings)
     jobs: list[ForecastJob] = []
     reused: dict[str, models.Forecast] = {}
     recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]] = {}
@@ -157,7 +119,7 @@ def forecast_all(
                 ran = _run_local(planned, local)
         summary = record.summary  # worked out here while the local workers fit
         for key, row in reused.items():
-            results[key] = _verdict_of(row)
+            results[key] = runs.verdict_of(row)
             if progress:
                 progress(key, results[key])
         for key, (_, result) in recalibrated.items():
@@ -188,45 +150,8 @@ def forecast_all(
         run_id = run.id
         repository.copy_forecasts(session, reused.values(), run_id)
     return ForecastRunReport(
-        run_id, len(results), _by_status(r.status for r in results.values()), kept, failed, summary
+        run_id, len(results), runs.by_status(r.status for r in results.values()), kept, failed, summary
     )
-
-
-def _repeats(latest: models.ForecastRun, digest: str) -> bool:
-    """Whether a run on inputs ``digest`` would repeat ``latest``: the same inputs, and no fit that
-    failed there (a failed benefit or backtest is fitted again)."""
-    failed_paths = (latest.calibration or {}).get("paths_failed", 0)
-    return latest.inputs == digest and not latest.failed_count and not failed_paths
-
-
-def _copy_run(
-    session: Session, latest: models.ForecastRun, scheduler: str | None, progress: Progress | None
-) -> ForecastRunReport:
-    """A new run holding every forecast of ``latest``, copied inside the database as ``reused``."""
-    previous = repository.forecasts_of(session, latest, verdicts_only=True)
-    run = models.ForecastRun(
-        as_of=latest.as_of,
-        benefits_count=len(previous),
-        failed_count=0,
-        reused_count=len(previous),
-        scheduler=scheduler,
-        calibration=latest.calibration,
-        inputs=latest.inputs,
-        finished_at=dt.datetime.now(dt.UTC),
-    )
-    session.add(run)
-    session.flush()
-    repository.copy_forecasts(session, previous.values(), run.id)
-    if progress:
-        for key, row in previous.items():
-            progress(key, _verdict_of(row))
-    counts = _by_status(row.status for row in previous.values())
-    return ForecastRunReport(run.id, len(previous), counts, len(previous), (), latest.calibration or {})
-
-
-def _by_status(statuses: Iterable[str]) -> dict[str, int]:
-    """How many forecasts have each status, in the order the statuses first appear."""
-    return dict(Counter(statuses))
 
 
 def _plan(
@@ -376,16 +301,6 @@ def run_job(job: ForecastJob) -> tuple[str, BenefitForecast]:
     except Exception as exc:  # noqa: BLE001 - one benefit's failure must not stop the others
         result = failure(exc, len(job.observations))
     return job.key, result
-
-
-def _verdict_of(row: models.Forecast) -> BenefitForecast:
-    """A reused forecast's verdict for the progress and the run's counts: its columns but the
-    path, raw forecast and fitted parameters, which the database copies into the new run
-    (:func:`benefits.store.repository.copy_forecasts`) without reading them."""
-    light = (
-        field.name for field in dataclasses.fields(BenefitForecast) if field.name not in {"path", "raw", "fit_params"}
-    )
-    return BenefitForecast(**{name: getattr(row, name) for name in light}, path=[])
 
 
 def _row(key: str, result: BenefitForecast, fingerprint: str, context: str, reused: bool) -> models.Forecast:

@@ -10,6 +10,8 @@ fields of :class:`ForecastSettings`, for example::
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -23,6 +25,15 @@ METHOD_VERSION = "10"
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
 
 SETTINGS_FILE = "forecast.yaml"
+
+
+@functools.cache
+def prophet_version() -> str:
+    """The installed Prophet's version: its model is part of every forecast's inputs."""
+    try:
+        return importlib.metadata.version("prophet")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
 
 
 class ForecastSettings(BaseModel):

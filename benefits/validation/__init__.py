@@ -18,31 +18,60 @@ To re-validate rows (quarantine retry), build the same rules the sync uses and c
 
     rules = load_rules(config_dir, register)
     outcome = validate_batch(batch_frame(records), as_of=as_of, rules=rules)
+
+The names below are imported on first use (PEP 562): reading ``validation.yaml``
+(:mod:`benefits.validation.config`, which the forecast's settings do) imports neither pandas
+nor Great Expectations.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    from benefits.validation.config import VALIDATION_FILE, ValidationConfig, load_validation_config
+    from benefits.validation.frame import BATCH_COLUMNS, NUMBER_PATTERN, SOURCE_REF, batch_frame, prepare_frame
+    from benefits.validation.results import (
+        FIELD_OF_COLUMN,
+        REASONS,
+        UNREADABLE_REASONS,
+        QuarantineEntry,
+        RowWarning,
+        ValidationOutcome,
+    )
+    from benefits.validation.rules import (
+        ValidationRules,
+        default_expectations,
+        load_rules,
+        validate_batch,
+        validate_batch_with,
+    )
+    from benefits.validation.run import Validator, build_suite
 
-from benefits.validation.config import VALIDATION_FILE, ValidationConfig, load_validation_config
-from benefits.validation.frame import BATCH_COLUMNS, NUMBER_PATTERN, SOURCE_REF, batch_frame, prepare_frame
-from benefits.validation.results import (
-    FIELD_OF_COLUMN,
-    REASONS,
-    UNREADABLE_REASONS,
-    QuarantineEntry,
-    RowWarning,
-    ValidationOutcome,
-)
-from benefits.validation.rules import ValidationRules, default_expectations, load_rules
-from benefits.validation.run import Validator, build_suite
-
-if TYPE_CHECKING:  # pragma: no cover - typing only; GX is imported lazily
-    from great_expectations.expectations import Expectation
+_EXPORTS = {
+    "VALIDATION_FILE": "config",
+    "ValidationConfig": "config",
+    "load_validation_config": "config",
+    "BATCH_COLUMNS": "frame",
+    "NUMBER_PATTERN": "frame",
+    "SOURCE_REF": "frame",
+    "batch_frame": "frame",
+    "prepare_frame": "frame",
+    "FIELD_OF_COLUMN": "results",
+    "REASONS": "results",
+    "UNREADABLE_REASONS": "results",
+    "QuarantineEntry": "results",
+    "RowWarning": "results",
+    "ValidationOutcome": "results",
+    "ValidationRules": "rules",
+    "default_expectations": "rules",
+    "load_rules": "rules",
+    "validate_batch": "rules",
+    "validate_batch_with": "rules",
+    "Validator": "run",
+    "build_suite": "run",
+}
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -69,13 +98,8 @@ __all__ = [
 ]
 
 
-def validate_batch(batch: pd.DataFrame, *, as_of: dt.date, rules: ValidationRules | None = None) -> ValidationOutcome:
-    """Validate one batch against the default expectations as of ``as_of`` (and ``rules``' checks)."""
-    return validate_batch_with(batch, default_expectations(as_of=as_of, rules=rules), rules)
-
-
-def validate_batch_with(
-    batch: pd.DataFrame, expectations: Sequence[Expectation], rules: ValidationRules | None = None
-) -> ValidationOutcome:
-    """Validate ``batch`` against ``expectations`` (GX expectation objects on the typed frame)."""
-    return Validator(expectations, rules).validate(batch)
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"benefits.validation.{_EXPORTS[name]}"), name)

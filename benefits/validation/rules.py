@@ -25,7 +25,8 @@ import pandas as pd
 
 from benefits.validation.config import JumpConfig, ValidationConfig, load_validation_config
 from benefits.validation.frame import NUMBER_PATTERN
-from benefits.validation.run import gx
+from benefits.validation.results import ValidationOutcome
+from benefits.validation.run import Validator, gx
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; GX and the register are imported lazily
     from great_expectations.expectations import Expectation
@@ -286,3 +287,15 @@ def _as_date(value: dt.date) -> dt.date:
     if isinstance(value, dt.date):
         return value
     raise TypeError(f"as_of must be a datetime.date, not {type(value).__name__}")
+
+
+def validate_batch(batch: pd.DataFrame, *, as_of: dt.date, rules: ValidationRules | None = None) -> ValidationOutcome:
+    """Validate one batch against the default expectations as of ``as_of`` (and ``rules``' checks)."""
+    return validate_batch_with(batch, default_expectations(as_of=as_of, rules=rules), rules)
+
+
+def validate_batch_with(
+    batch: pd.DataFrame, expectations: Sequence[Expectation], rules: ValidationRules | None = None
+) -> ValidationOutcome:
+    """Validate ``batch`` against ``expectations`` (GX expectation objects on the typed frame)."""
+    return Validator(expectations, rules).validate(batch)
