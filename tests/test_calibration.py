@@ -134,6 +134,10 @@ def test_calibration_harness_scores_the_stored_forecasts_of_a_small_set() -> Non
     scored = [r for r in result.rows if r.p is not None]
     assert f"| forecast (stored p_on_time) | {brier([r.p for r in scored], [r.landed for r in scored]):.3f} |" in text
     assert text.count("\n| 0.") == 5  # the reliability table's five bins
+    # the run's own cross-fitted backtests, as its forecast trust line gives them
+    assert result.trust_points > 0 and 0 <= result.trust_held <= result.trust_points
+    assert summary.trust_coverage == result.trust_held / result.trust_points
+    assert f"{summary.trust_coverage:.0%} of {result.trust_points:,} backtested outcomes" in text
 
 
 def _p_forecast(item: SyntheticBenefit) -> float | None:

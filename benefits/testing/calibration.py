@@ -81,6 +81,10 @@ class SetResult:
     rows: list[Row]
     backtest_points: int = 0
     backtest_covered: int = 0
+    trust_points: int = 0
+    """Backtested outcomes the run judged with its cross-fitted calibration (its *forecast trust* line)."""
+    trust_held: float = 0.0
+    """How many of them the calibrated 80% interval held."""
 
 
 def log(message: str) -> None:
@@ -93,10 +97,11 @@ def log(message: str) -> None:
 
 def forecast_set(
     items: Sequence[Item], as_of: dt.date, settings: ForecastSettings, workers: int, backtest: bool = False
-) -> tuple[dict[str, dict], tuple[int, int]]:
+) -> tuple[dict[str, dict], tuple[int, int], tuple[int, float]]:
     """Store ``items`` in a fresh SQLite file, run the product's forecast at ``as_of`` and read back
-    each benefit's stored forecast; with ``backtest``, also the portfolio's rolling-origin backtest
-    (points, covered)."""
+    each benefit's stored forecast, and the (points, held) of the run's own cross-fitted backtests
+    (what its *forecast trust* line says); with ``backtest``, also the portfolio's rolling-origin
+    backtest of ``benefits backtest`` (points, covered)."""
     from benefits.forecast.runner import forecast_all
     from benefits.store import db, models, repository
 
@@ -122,7 +127,9 @@ def forecast_set(
             }
             tested = _backtest(session, as_of, settings) if backtest else (0, 0)
         engine.dispose()
-    return stored, tested
+    bands = [band for band in report.calibration.get("coverage", []) if band["points"]]
+    trust = (sum(band["points"] for band in bands), sum(band["calibrated"] * band["points"] for band in bands))
+    return stored, tested, trust
 
 
 def _backtest(session: Session, as_of: dt.date, settings: ForecastSettings) -> tuple[int, int]:
@@ -191,7 +198,7 @@ def score_set(
     if any(item.as_of != as_of for item in items):
         raise ValueError(f"{name}: the benefits of one set must share one as-of date")
     started = time.perf_counter()
-    stored, (points, covered) = forecast_set(items, as_of, settings, workers, backtest)
+    stored, (points, covered), trust = forecast_set(items, as_of, settings, workers, backtest)
     log(f"  {name}: forecast {len(items)} benefits in {time.perf_counter() - started:.0f} s")
     if prophet:
         started = time.perf_counter()
@@ -220,7 +227,7 @@ def score_set(
                 p_on_plan=calibration.on_plan(b, item.start, item.observations, as_of),
             )
         )
-    return SetResult(name, rows, points, covered)
+    return SetResult(name, rows, points, covered, *trust)
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -245,6 +252,9 @@ class Summary:
     with_interval: int
     backtest_coverage: float | None
     backtest_points: int
+    trust_coverage: float | None = None
+    """Share of the runs' cross-fitted backtested outcomes that the calibrated 80% interval held."""
+    trust_points: int = 0
 
     def passes(self, real: bool) -> list[str]:
         """The goals this summary misses (empty when it meets them all)."""
@@ -263,11 +273,14 @@ class Summary:
                 missed.append("Brier not below default Prophet")
         if self.coverage is None or not COVERAGE_GOAL[0] <= self.coverage <= COVERAGE_GOAL[1]:
             missed.append("coverage outside 75-85%")
+        if self.trust_coverage is not None and not COVERAGE_GOAL[0] <= self.trust_coverage <= COVERAGE_GOAL[1]:
+            missed.append("backtest coverage outside 75-85%")
         return missed
 
 
-def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0)) -> Summary:
-    """Scores of ``rows``: every method on the benefits with a stored probability."""
+def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0), trust: tuple[int, float] = (0, 0.0)) -> Summary:
+    """Scores of ``rows``: every method on the benefits with a stored probability; ``backtest`` and
+    ``trust`` are the (points, held) of the sets' backtests (:class:`SetResult`)."""
     scored = [r for r in rows if r.p is not None]
     p_scored = [r.p for r in scored if r.p is not None]  # the same rows' probabilities, typed as floats
     landed = [r.landed for r in scored]
@@ -302,6 +315,8 @@ def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0)) -> Summar
         with_interval=len(intervals),
         backtest_coverage=backtest[1] / backtest[0] if backtest[0] else None,
         backtest_points=backtest[0],
+        trust_coverage=trust[1] / trust[0] if trust[0] else None,
+        trust_points=trust[0],
     )
 
 
@@ -317,7 +332,7 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
     """The Markdown block of one generator (all its seeds) and its summary."""
     rows = [r for result in results for r in result.rows]
     backtest = (sum(r.backtest_points for r in results), sum(r.backtest_covered for r in results))
-    s = summarise(rows, backtest)
+    s = summarise(rows, backtest, (sum(r.trust_points for r in results), sum(r.trust_held for r in results)))
     statuses: dict[str, int] = {}
     for r in rows:
         label = "failed" if r.message.startswith("forecast failed") else r.status
@@ -340,6 +355,12 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
         "",
         f"80% interval at the target date held the true Q for {_pct(s.coverage)} of {s.with_interval} benefits "
         "with an interval."
+        + (
+            f" The runs' own cross-fitted backtests (their forecast trust line): {_pct(s.trust_coverage)} of "
+            f"{s.trust_points:,} backtested outcomes."
+            if s.trust_points
+            else ""
+        )
         + (
             f" Portfolio's own rolling-origin backtest: {_pct(s.backtest_coverage)} of {s.backtest_points} points."
             if s.backtest_points
@@ -368,8 +389,8 @@ def summary_table(summaries: dict[str, Summary]) -> str:
     """The closing table: one row per generator (then all synthetic pooled, and the real set) against the goals."""
     lines = [
         "| set | benefits | with p | landing rate | Brier forecast | Brier constant | Brier default Prophet "
-        "| AUC | coverage 80% | goals |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| AUC | coverage 80% | backtests held | goals |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summaries.items():
         missed = s.passes(real=name == REAL)
@@ -378,6 +399,6 @@ def summary_table(summaries: dict[str, Summary]) -> str:
             verdict += " (default Prophet not run)"
         lines.append(
             f"| {name} | {s.benefits} | {s.scored} | {_pct(s.landing_rate)} | {_f(s.brier)} | {_f(s.brier_constant)} "
-            f"| {_f(s.brier_prophet)} | {_f(s.auc, 2)} | {_pct(s.coverage)} | {verdict} |"
+            f"| {_f(s.brier_prophet)} | {_f(s.auc, 2)} | {_pct(s.coverage)} | {_pct(s.trust_coverage)} | {verdict} |"
         )
     return "\n".join(lines) + "\n"
