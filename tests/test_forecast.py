@@ -422,15 +422,23 @@ def test_huge_outliers() -> None:
     assert 3 < g.forecast_at_target_date < 8 and g.upper_at_target_date - g.lower_at_target_date < 3.5
 
 
-def test_a_real_step_change_in_a_level_is_not_an_outlier() -> None:
+@pytest.mark.parametrize("at", [30, 45])
+def test_a_real_step_change_in_a_level_is_kept_and_forecast_as_a_new_level(at: int) -> None:
+    """A new IVR menu cuts handling time from 12 to 9 minutes at week ``at`` of 50 (noise 0.1): the
+    new level is neither an outlier nor the start of a trend. Before level shifts were fitted as
+    steps (method 11), Prophet's piecewise-linear trend ran the step on downwards: at the target date
+    7.5 minutes within 0 to 31 (step at week 30), and 0.7 within 0 to 6.2, "on track" (week 45)."""
     rng = np.random.default_rng(15)
-    values = np.where(np.arange(50) < 30, 12.0, 9.0) + rng.normal(0, 0.1, 50)  # a new IVR menu at week 30
+    values = np.where(np.arange(50) < at, 12.0, 9.0) + rng.normal(0, 0.1, 50)
     f = forecast_benefit(handling_time(), BASE, weekly(values), as_of_for(weekly(values)))
     assert_well_formed(f)
     assert "outlier" not in f.message
-    # the new level is in the fit (were it dropped, the path would start near 12). Prophet then
-    # extrapolates the step as a downward trend: a known limit of its piecewise-linear trend.
-    assert f.path[0]["yhat"] < 9.5
+    stepped = (BASE + WEEK + at * WEEK).isoformat()
+    assert f.message.endswith(f"; the level stepped on {stepped} and is taken to stay there")
+    assert 8.9 < f.path[0]["yhat"] < 9.1  # the fit starts from the new level (dropped, it would start near 12)
+    assert f.forecast_at_target_date is not None and 8.0 < f.forecast_at_target_date < 9.6
+    assert f.lower_at_target_date is not None and f.upper_at_target_date is not None
+    assert 5.0 < f.lower_at_target_date and f.upper_at_target_date - f.lower_at_target_date < 6.0
 
 
 def test_duplicate_periods_datetime64_and_nan_values() -> None:

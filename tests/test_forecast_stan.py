@@ -102,6 +102,29 @@ def test_fitted_parameters_equal_prophets(n: int, yearly: bool, logistic: bool) 
         )
 
 
+@pytest.mark.parametrize(("n", "yearly"), [(60, False), (130, True)])
+def test_a_level_shift_is_fitted_as_prophets_own_step_regressor(n: int, yearly: bool) -> None:
+    """A level shift (``shifts``) is the step regressor Prophet's ``add_regressor`` would add
+    (prior scale 10, not standardised): the same Stan data and fitted parameters."""
+    periods, values = series(n, logistic=False, seed=n)
+    at = n - 12
+    values = values + np.where(np.arange(n) >= at, -800.0, 0.0)
+    design = stan.design(periods, values, yearly=yearly, tau=0.1, shifts=periods[[at]])
+    model, history = prophet_for(periods, values, yearly, False)
+    model.add_regressor("step", prior_scale=stan.SHIFT_PRIOR_SCALE, standardize=False, mode="additive")
+    history["step"] = (np.arange(n) >= at).astype(float)
+    model.fit(history, algorithm="LBFGS", seed=7)
+    assert design.X.shape[1] == (21 if yearly else 1)
+    np.testing.assert_array_equal(design.X[:, -1], history["step"].to_numpy())
+    ours = stan.fit(design, seed=7)
+    for name in ("k", "m", "sigma_obs", "delta", "beta"):
+        np.testing.assert_allclose(
+            np.ravel(getattr(ours, name)), np.ravel(model.params[name]), rtol=1e-6, atol=1e-9, err_msg=name
+        )
+    future = pd.date_range(periods[-1], periods=5, freq="7D").to_numpy()[1:]
+    np.testing.assert_array_equal(design.features(future)[:, -1], np.ones(4))  # the step lasts
+
+
 def test_a_constant_series_is_not_optimised_as_prophet_does() -> None:
     periods, _ = series(30, logistic=False)
     values = np.full(30, 5_000.0)

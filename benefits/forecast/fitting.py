@@ -38,7 +38,7 @@ import pandas as pd
 
 from benefits import register
 from benefits.forecast import stan
-from benefits.forecast.series import level_outliers
+from benefits.forecast.series import level_outliers, level_shifts
 from benefits.forecast.settings import ForecastSettings
 
 _TWO_YEARS = np.timedelta64(730, "D")
@@ -51,6 +51,8 @@ class Samples:
     paths: np.ndarray
     excluded: int
     """Observations left out of the fit as outliers (level measures only)."""
+    shifts: tuple[str, ...]
+    """The periods (ISO dates) from which the level shifted, fitted as steps (level measures only)."""
     params: dict[str, Any]
     """The fitted parameters (JSON-safe), to warm-start the next fit."""
     noise: float
@@ -91,6 +93,7 @@ def sample_paths(
     values = observed["value"].to_numpy(dtype=float)
     outliers = level_outliers(values) if level else np.zeros(len(values), dtype=bool)
     periods = observed["period"].to_numpy(dtype="datetime64[ns]")[~outliers]
+    shifts = periods[level_shifts(values[~outliers])] if level else periods[:0]
     dates = future.to_numpy(dtype="datetime64[ns]")
     lengths = np.ones(len(dates))
     if not level:
@@ -103,6 +106,7 @@ def sample_paths(
         tau=settings.changepoint_prior_scale,
         limits=_limits(benefit),
         changepoint_range=changepoint_range(periods, start),
+        shifts=shifts,
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
@@ -125,6 +129,7 @@ def sample_paths(
     return Samples(
         paths=paths,
         excluded=int(outliers.sum()),
+        shifts=tuple(str(p)[:10] for p in shifts),
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from benefits import register
@@ -51,11 +52,13 @@ def amount(x: float, unit: str) -> str:
     return f"{number(x)}{'' if unit == '%' else ' '}{unit}"
 
 
-def excluded_note(excluded: int) -> str:
-    """The suffix saying how many outliers were left out of the fit (empty for none)."""
-    if not excluded:
-        return ""
-    return f"; {excluded} outlier{'s' if excluded != 1 else ''} left out of the fit"
+def fit_note(excluded: int, shifts: Sequence[str] = ()) -> str:
+    """The suffix saying how many outliers were left out of the fit and when the level last shifted
+    (:func:`benefits.forecast.series.level_shifts`); empty for neither."""
+    note = f"; {excluded} outlier{'s' if excluded != 1 else ''} left out of the fit" if excluded else ""
+    if shifts:
+        note += f"; the level stepped on {shifts[-1]} and is taken to stay there"
+    return note
 
 
 def reason(exc: BaseException) -> str:

@@ -115,6 +115,7 @@ def forecast_benefit(
             "upper": upper.tolist(),
             "noise": samples.noise,
             "excluded": samples.excluded,
+            "shifts": list(samples.shifts),
             "params": samples.params,
         }
 
@@ -156,7 +157,7 @@ def forecast_benefit(
     message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
     if summary.landing and summary.landing < as_of and reached_on is None:
         message += f" (if the readings since {origin.date().isoformat()} show it)"
-    message += messages.excluded_note(raw["excluded"])
+    message += messages.fit_note(raw["excluded"], raw.get("shifts", ()))
     return BenefitForecast(
         status=status,
         message=message,
@@ -291,7 +292,7 @@ def _late_landing(
         if summary.landing
         else f"; landing beyond the horizon ({future[-1].date().isoformat()})"
     )
-    return suffix + messages.excluded_note(samples.excluded), summary.landing, summary.path, samples.params
+    return suffix + messages.fit_note(samples.excluded, samples.shifts), summary.landing, summary.path, samples.params
 
 
 def failure(exc: BaseException, points: int) -> BenefitForecast:

@@ -17,6 +17,13 @@ _OUTLIER_Z = 8.0
 of its neighbourhoods (see :func:`level_outliers`)."""
 _QN_STEPS = 400
 """Above this many steps the noise scale is the steps' MAD (Qn's pairwise distances grow as the square)."""
+_SHIFT_Z = 6.0
+"""A level shift is taken when the step into a reading and the change of level after it are both
+more than this many noise standard deviations (see :func:`level_shifts`)."""
+_SHIFT_SIDE = 4
+"""Readings compared on either side of a level shift."""
+_SHIFT_CONFIRM = 3
+"""Readings at a new level before its shift is taken."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,6 +207,44 @@ def level_outliers(values: np.ndarray) -> np.ndarray:
         median = (ordered[at, np.maximum(count - 1, 0) // 2] + ordered[at, count // 2]) / 2
         distance = np.where(present, np.minimum(distance, np.abs(level - median)), distance)
     return distance > _OUTLIER_Z * sigma
+
+
+def level_shifts(values: np.ndarray) -> np.ndarray:
+    """Indices of the readings of a level metric that start a new level and keep it: a go-live that
+    cuts handling time from 50 to 38 minutes in one week. Prophet's trend is piecewise linear and
+    can follow such a step only by two large changes of slope, after which it draws future trend
+    changes as large: a level at 38 for 25 weeks with noise 0.1 was forecast at 37 within 16 to 56.
+    Fitted as a step of the level instead (:func:`benefits.forecast.stan.design`'s ``shifts``), it
+    leaves the trend as it was.
+
+    After detrending by the median step, a reading starts a new level when its step from the
+    reading before and the change between the medians of the (up to) ``_SHIFT_SIDE`` readings from
+    it and of those before it are both more than ``_SHIFT_Z`` noise standard deviations
+    (:func:`noise_scale`), in the same direction, with at least ``_SHIFT_CONFIRM`` readings at the
+    new level (a step in the last two readings waits for a third, as the outlier filter does); of
+    two such readings closer than ``_SHIFT_SIDE``, the larger change is kept. A steady trend, a
+    bend in it, a single mis-keyed reading or ordinary noise does not start one.
+    """
+    v = np.asarray(values, dtype=float)
+    n = len(v)
+    if n < 3 + _SHIFT_CONFIRM:
+        return np.empty(0, dtype=int)
+    steps = np.diff(v)
+    sigma = noise_scale(steps)
+    if not sigma > 0:
+        return np.empty(0, dtype=int)
+    level = v - float(np.median(steps)) * np.arange(n)
+    found: list[tuple[float, int]] = []
+    for k in range(3, n - _SHIFT_CONFIRM + 1):
+        change = float(np.median(level[k : k + _SHIFT_SIDE]) - np.median(level[max(0, k - _SHIFT_SIDE) : k]))
+        step = float(level[k] - level[k - 1])
+        if min(abs(change), abs(step)) > _SHIFT_Z * sigma and change * step > 0:
+            found.append((abs(change), k))
+    kept: list[int] = []
+    for _, k in sorted(found, reverse=True):
+        if all(abs(k - other) >= _SHIFT_SIDE for other in kept):
+            kept.append(k)
+    return np.array(sorted(kept), dtype=int)
 
 
 def noise_scale(steps: np.ndarray) -> float:

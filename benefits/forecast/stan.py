@@ -3,8 +3,9 @@
 ``Prophet.fit`` spent most of a weekly series' fit in pandas (scales, changepoints, seasonality
 frames, component matrices) and in cmdstanpy's JSON writer, not in Stan. :func:`design` builds
 the same Stan inputs with numpy for the models the forecast uses — linear or logistic growth
-(``floor``/``cap`` constant), yearly seasonality or none, no holidays or regressors, Prophet's
-defaults otherwise (25 changepoints over the first 80% of the history, absmax scaling, prior
+(``floor``/``cap`` constant), yearly seasonality or none, steps of the level where the series
+shifted (``shifts``: extra regressors, as Prophet's ``add_regressor`` would add), no holidays,
+Prophet's defaults otherwise (25 changepoints over the first 80% of the history, absmax scaling, prior
 scale 10) — and :func:`fit` runs Prophet's compiled Stan model on them with CmdStan's command
 line: LBFGS, then Newton if LBFGS fails, as Prophet does. ``tests/test_forecast_stan.py`` checks the inputs,
 initial values and fitted parameters against Prophet's own.
@@ -30,6 +31,8 @@ CHANGEPOINT_RANGE = 0.8
 YEARLY_PERIOD = 365.25
 YEARLY_ORDER = 10
 SEASONALITY_PRIOR_SCALE = 10.0
+#: The prior scale of a level shift's step (scaled units, as Prophet's regressors default to).
+SHIFT_PRIOR_SCALE = 10.0
 _EPOCH = np.datetime64("1970-01-01", "ns")
 _DAY = np.timedelta64(86_400, "s")
 _SHM = "/dev/shm"
@@ -78,6 +81,8 @@ class Design:
     X: np.ndarray
     tau: float
     """The changepoint prior scale."""
+    shifts: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype="datetime64[ns]"))
+    """The periods from which the level shifted (a step regressor each, 1 from that period on)."""
 
     @property
     def logistic(self) -> bool:
@@ -89,14 +94,18 @@ class Design:
         return (np.asarray(dates, dtype="datetime64[ns]") - self.start) / self.span
 
     def features(self, dates: np.ndarray) -> np.ndarray:
-        """The seasonality features of ``dates``, shape (len(dates), K)."""
-        return seasonal_features(np.asarray(dates, dtype="datetime64[ns]"), self.yearly)
+        """The seasonality features of ``dates`` and a step for each level shift, shape (len(dates), K)."""
+        return features(np.asarray(dates, dtype="datetime64[ns]"), self.yearly, self.shifts)
 
     def stan_data(self) -> dict[str, Any]:
         """The data block of Prophet's Stan model (what ``Prophet.preprocess`` returns), JSON-safe."""
         n, k = self.X.shape
-        sigmas = [SEASONALITY_PRIOR_SCALE] * k if self.yearly else [1.0]
-        additive = [1] * k if self.yearly else [0]  # the dummy column of zeros is in no component
+        steps = len(self.shifts)
+        if not self.yearly and not steps:  # Prophet's single column of zeros, in no component
+            sigmas, additive = [1.0], [0]
+        else:
+            sigmas = [SEASONALITY_PRIOR_SCALE] * (k - steps) + [SHIFT_PRIOR_SCALE] * steps
+            additive = [1] * k
         return {
             "T": n,
             "S": len(self.changepoints_t),
@@ -140,11 +149,13 @@ def design(
     tau: float,
     limits: tuple[float, float] | None = None,
     changepoint_range: float = CHANGEPOINT_RANGE,
+    shifts: np.ndarray | None = None,
 ) -> Design:
     """Prophet's inputs for sorted, distinct ``periods`` (datetime64) and finite ``values``.
 
     ``limits`` (floor, cap) selects logistic growth; ``changepoint_range`` is the share of the
-    history (by rows) that holds potential changepoints (Prophet's ``changepoint_range``). Raises
+    history (by rows) that holds potential changepoints (Prophet's ``changepoint_range``);
+    ``shifts`` are the periods from which the level shifted, each fitted as a step. Raises
     ValueError as Prophet does for fewer than two rows or a cap not above the floor.
     """
     periods = np.asarray(periods, dtype="datetime64[ns]")
@@ -156,6 +167,7 @@ def design(
         raise ValueError("cap must be greater than floor (which defaults to 0).")
     y_scale = float(np.abs(values - floor).max()) or 1.0
     start, span = periods[0], periods[-1] - periods[0]
+    steps = np.empty(0, dtype="datetime64[ns]") if shifts is None else np.asarray(shifts, dtype="datetime64[ns]")
     t = (periods - start) / span
     history = int(np.floor(len(t) * changepoint_range))
     changepoints = min(N_CHANGEPOINTS, history - 1)
@@ -175,9 +187,20 @@ def design(
         changepoints=changepoints,
         changepoints_t=changepoints_t,
         yearly=yearly,
-        X=seasonal_features(periods, yearly),
+        X=features(periods, yearly, steps),
         tau=float(tau),
+        shifts=steps,
     )
+
+
+def features(dates: np.ndarray, yearly: bool, shifts: np.ndarray) -> np.ndarray:
+    """Prophet's features of ``dates``: the yearly ones, then for each level shift a step (1 from
+    its period on, as an extra regressor Prophet does not standardise), or its single column of
+    zeros when there is neither."""
+    steps = (dates[:, None] >= shifts[None, :]).astype(float)
+    if not yearly and len(shifts):
+        return steps
+    return np.concatenate([seasonal_features(dates, yearly), steps], axis=1)
 
 
 def seasonal_features(dates: np.ndarray, yearly: bool) -> np.ndarray:
