@@ -234,17 +234,26 @@ def level_shifts(values: np.ndarray) -> np.ndarray:
     if not sigma > 0:
         return np.empty(0, dtype=int)
     level = v - float(np.median(steps)) * np.arange(n)
-    found: list[tuple[float, int]] = []
-    for k in range(3, n - _SHIFT_CONFIRM + 1):
-        change = float(np.median(level[k : k + _SHIFT_SIDE]) - np.median(level[max(0, k - _SHIFT_SIDE) : k]))
-        step = float(level[k] - level[k - 1])
-        if min(abs(change), abs(step)) > _SHIFT_Z * sigma and change * step > 0:
-            found.append((abs(change), k))
+    gap = np.full(_SHIFT_SIDE, np.nan)
+    # window k: the (up to) _SHIFT_SIDE readings before reading k; window k + _SHIFT_SIDE: those from it
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([gap, level, gap]), _SHIFT_SIDE)
+    at = np.arange(3, n - _SHIFT_CONFIRM + 1)
+    change = _medians(windows[at + _SHIFT_SIDE]) - _medians(windows[at])
+    step = level[at] - level[at - 1]
+    found = np.flatnonzero((np.minimum(np.abs(change), np.abs(step)) > _SHIFT_Z * sigma) & (change * step > 0))
     kept: list[int] = []
-    for _, k in sorted(found, reverse=True):
-        if all(abs(k - other) >= _SHIFT_SIDE for other in kept):
-            kept.append(k)
+    for i in found[np.lexsort((-at[found], -np.abs(change[found])))]:  # the largest change first
+        if all(abs(at[i] - other) >= _SHIFT_SIDE for other in kept):
+            kept.append(int(at[i]))
     return np.array(sorted(kept), dtype=int)
+
+
+def _medians(rows: np.ndarray) -> np.ndarray:
+    """The median of each row, leaving out the NaNs that pad the rows at either end of a series."""
+    out = np.median(rows, axis=1)
+    for i in np.flatnonzero(np.isnan(out)):  # a few rows (np.nanmedian costs a millisecond)
+        out[i] = np.median(rows[i][np.isfinite(rows[i])])
+    return out
 
 
 def noise_scale(steps: np.ndarray) -> float:
