@@ -129,7 +129,7 @@ def sample_paths(
     return Samples(
         paths=paths,
         excluded=int(outliers.sum()),
-        shifts=tuple(str(p)[:10] for p in shifts),
+        shifts=tuple(np.datetime_as_string(shifts, unit="D").tolist()),
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )

@@ -93,11 +93,12 @@ def forecast_all(
     reading an observation.
     """
     settings = settings or ForecastSettings()
-    copied = runs.copy_if_unchanged(sessions, as_of, settings, scheduler, progress)
-    if copied is not None:
-        return copied
     with sessions() as session:
         digest = runs.run_inputs(session, as_of, settings)
+        copied = runs.copy_if_repeated(session, digest, scheduler, progress)
+        if copied is not None:
+            session.commit()
+            return copied
     jobs: list[ForecastJob] = []
     reused: dict[str, models.Forecast] = {}
     recalibrated: dict[str, tuple[ForecastJob, BenefitForecast]] = {}

@@ -53,14 +53,20 @@ class ForecastRunReport:
     """What the run learned from the portfolio's backtests (``forecast_runs.calibration``)."""
 
     @property
+    def backtested(self) -> tuple[int, float]:
+        """(points, held): the run's cross-fitted backtested outcomes, and how many of them the
+        calibrated 80% interval held."""
+        bands = [b for b in self.calibration.get("coverage", []) if b["points"]]
+        return sum(b["points"] for b in bands), sum(b["calibrated"] * b["points"] for b in bands)
+
+    @property
     def held(self) -> str:
         """``"80% intervals held 84% of 1,985 backtested outcomes (60-69% before calibration)"``, or ""."""
-        bands = [b for b in self.calibration.get("coverage", []) if b["points"]]
-        points = sum(b["points"] for b in bands)
+        points, held = self.backtested
         if not points:
             return ""
-        calibrated = sum(b["calibrated"] * b["points"] for b in bands) / points
-        raw = [b["raw"] for b in bands]
+        calibrated = held / points
+        raw = [b["raw"] for b in self.calibration["coverage"] if b["points"]]
         failed = self.calibration.get("paths_failed", 0)
         return (
             f"80% intervals held {calibrated:.0%} of {points:,} backtested outcomes of "
@@ -101,12 +107,17 @@ def copy_if_unchanged(
     observation read) when nothing the run depends on changed since (:func:`run_inputs`) and that
     run had no failed fit; else None, and nothing is written."""
     with sessions() as session:
-        latest = next(iter(repository.forecast_runs(session, limit=1)), None)
-        if latest is None or not repeats(latest, run_inputs(session, as_of, settings)):
-            return None
-        copied = _copy_run(session, latest, scheduler, progress)
+        copied = copy_if_repeated(session, run_inputs(session, as_of, settings), scheduler, progress)
         session.commit()
         return copied
+
+
+def copy_if_repeated(
+    session: Session, digest: str, scheduler: str | None = None, progress: Progress | None = None
+) -> ForecastRunReport | None:
+    """:func:`copy_if_unchanged` in ``session`` (not committed) for a run on inputs ``digest``."""
+    latest = next(iter(repository.forecast_runs(session, limit=1)), None)
+    return _copy_run(session, latest, scheduler, progress) if latest is not None and repeats(latest, digest) else None
 
 
 def repeats(latest: models.ForecastRun, digest: str) -> bool:

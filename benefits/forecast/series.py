@@ -192,12 +192,9 @@ def level_outliers(values: np.ndarray) -> np.ndarray:
     flags = np.zeros(len(v), dtype=bool)
     if len(v) < 5:
         return flags
-    steps = np.diff(v)
-    slope = float(np.median(steps))
-    sigma = noise_scale(steps)
+    level, sigma = _detrended(v)
     if not sigma > 0:
         return flags
-    level = v - slope * np.arange(len(v))
     gap = np.full(3, np.nan)
     rows = np.lib.stride_tricks.sliding_window_view(np.concatenate([gap, level, gap]), 7)  # row i: i-3 .. i+3
     before, after, at = np.isfinite(rows[:, 2]), np.isfinite(rows[:, 4]), np.arange(len(v))
@@ -229,11 +226,9 @@ def level_shifts(values: np.ndarray) -> np.ndarray:
     n = len(v)
     if n < 3 + _SHIFT_CONFIRM:
         return np.empty(0, dtype=int)
-    steps = np.diff(v)
-    sigma = noise_scale(steps)
+    level, sigma = _detrended(v)
     if not sigma > 0:
         return np.empty(0, dtype=int)
-    level = v - float(np.median(steps)) * np.arange(n)
     gap = np.full(_SHIFT_SIDE, np.nan)
     # window k: the (up to) _SHIFT_SIDE readings before reading k; window k + _SHIFT_SIDE: those from it
     windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([gap, level, gap]), _SHIFT_SIDE)
@@ -246,6 +241,14 @@ def level_shifts(values: np.ndarray) -> np.ndarray:
         if all(abs(at[i] - other) >= _SHIFT_SIDE for other in kept):
             kept.append(int(at[i]))
     return np.array(sorted(kept), dtype=int)
+
+
+def _detrended(v: np.ndarray) -> tuple[np.ndarray, float]:
+    """``v`` less its median step times the reading's index, and the noise's standard deviation
+    estimated from its steps (:func:`noise_scale`): what the outlier filter and the level-shift
+    search compare readings on."""
+    steps = np.diff(v)
+    return v - float(np.median(steps)) * np.arange(len(v)), noise_scale(steps)
 
 
 def _medians(rows: np.ndarray) -> np.ndarray:

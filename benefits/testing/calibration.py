@@ -128,9 +128,7 @@ def forecast_set(
             }
             tested = _backtest(session, as_of, settings) if backtest else (0, 0)
         engine.dispose()
-    bands = [band for band in report.calibration.get("coverage", []) if band["points"]]
-    trust = (sum(band["points"] for band in bands), sum(band["calibrated"] * band["points"] for band in bands))
-    return stored, tested, trust
+    return stored, tested, report.backtested
 
 
 def _backtest(session: Session, as_of: dt.date, settings: ForecastSettings) -> tuple[int, int]:
