@@ -13,7 +13,7 @@ import pytest
 
 from benefits import register
 from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, stan
-from benefits.forecast.fitting import faded_time, flow_rates
+from benefits.forecast.fitting import faded_time, flow_rates, trend_change_scale
 from benefits.forecast.messages import number
 from benefits.forecast.probability import summarise
 
@@ -441,6 +441,33 @@ def test_a_real_step_change_in_a_level_is_kept_and_forecast_as_a_new_level(at: i
     assert 5.0 < f.lower_at_target_date and f.upper_at_target_date - f.lower_at_target_date < 6.0
 
 
+def test_a_dip_that_came_back_is_left_out_and_the_interval_stays_the_size_of_the_noise() -> None:
+    """Handling time flat at 50 (noise 0.3) dipped by up to 8 minutes for five weeks, back for 15.
+    Before excursions were left out (method 12), Prophet's trend followed the dip by large changes of
+    slope and drew future ones as large: at the target date 50.8 within 5.2 to 104.6."""
+    rng = np.random.default_rng(3)
+    values = 50.0 + rng.normal(0.0, 0.3, 60)
+    values[40:45] -= [2.0, 5.0, 8.0, 5.0, 2.0]
+    steady = values.copy()
+    steady[40:45] = 50.0 + rng.normal(0.0, 0.3, 5)
+    obs = weekly(values)
+    f = forecast_benefit(handling_time(), BASE, obs, as_of_for(obs))
+    g = forecast_benefit(handling_time(), BASE, weekly(steady), as_of_for(obs))
+    assert_well_formed(f)
+    first, last = (BASE + WEEK + 40 * WEEK).isoformat(), (BASE + WEEK + 44 * WEEK).isoformat()
+    assert f.message.endswith(
+        f"; the readings from {first} to {last} went off course and came back: left out of the fit"
+    )
+    assert f.lower_at_target_date is not None and f.upper_at_target_date is not None
+    assert g.lower_at_target_date is not None and g.upper_at_target_date is not None
+    width, steady_width = (
+        f.upper_at_target_date - f.lower_at_target_date,
+        g.upper_at_target_date - g.lower_at_target_date,
+    )
+    assert 48.0 < f.forecast_at_target_date < 52.0  # type: ignore[operator]
+    assert width < 1.5 * steady_width  # measured: 6.3 against 8.7 for the same series without the dip
+
+
 def test_duplicate_periods_datetime64_and_nan_values() -> None:
     rng = np.random.default_rng(12)
     obs = weekly(10_000 + rng.normal(0, 800, 40))
@@ -641,6 +668,24 @@ def test_faded_time_leaves_the_history_alone_and_bounds_the_future() -> None:
     assert faded[3] == pytest.approx(1.0 + 0.5 * (1 - np.exp(-1.0)))
     assert faded[4] == pytest.approx(1.5)
     assert faded_time(design, t, None) is t
+
+
+def test_the_future_trend_changes_net_the_fitted_changes_that_reverse() -> None:
+    apart = np.zeros(25)
+    apart[[3, 10, 20]] = [0.4, -0.2, 0.3]  # further apart than the window, or of one sign: Prophet's size
+    assert trend_change_scale(apart, 3) == pytest.approx(np.abs(apart).mean())
+    same = np.zeros(25)
+    same[[23, 24]] = [0.1, 0.2]  # at the end of the history too
+    assert trend_change_scale(same, 3) == pytest.approx(np.abs(same).mean())
+    dip = np.zeros(25)
+    dip[[10, 11, 12]] = [-0.5, 1.0, -0.5]  # down, up, level again: the trend came back
+    assert trend_change_scale(dip, 1) == pytest.approx(np.abs(dip).mean())  # window 1: Prophet's
+    assert trend_change_scale(dip, 3) == pytest.approx(2.0 / 75)  # runs of three: 0.5, 0.5, 0, 0.5, 0.5
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        delta = rng.laplace(0.0, 0.1, int(rng.integers(1, 26)))
+        assert 0.0 <= trend_change_scale(delta, 3) <= np.abs(delta).mean() + 1e-12
+    assert trend_change_scale(np.empty(0), 3) == 0.0
 
 
 def test_expected_landing_is_never_before_the_as_of_date() -> None:

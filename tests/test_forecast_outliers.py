@@ -1,6 +1,7 @@
 """The outlier filter of level metrics (``series.level_outliers``): ordinary Gaussian noise around a
-trend is left alone, a mis-keyed reading is caught, a real step change is kept; and the level
-shifts it keeps are found (``series.level_shifts``) where they are, and nowhere else."""
+trend is left alone, a mis-keyed reading is caught, a real step change is kept; the level
+shifts it keeps are found (``series.level_shifts``) where they are, and nowhere else; and so are
+the excursions that came back (``series.excursions``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from benefits.forecast.series import level_outliers, level_shifts, noise_scale
+from benefits.forecast.series import excursions, level_outliers, level_shifts, noise_scale
 
 
 def trend_and_noise(rng: np.random.Generator) -> np.ndarray:
@@ -124,3 +125,72 @@ def test_a_level_shift_waits_for_three_readings_and_a_bend_is_none() -> None:
     assert level_shifts(stepped).tolist() == [57]
     bent = 100.0 + np.where(t > 30, 3.0 * (t - 30), 0.0) + rng.normal(0.0, 1.0, 60)
     assert level_shifts(bent).tolist() == []  # the trend turned: a changepoint's job, not a step
+
+
+def random_walk(rng: np.random.Generator) -> np.ndarray:
+    """26-156 weekly readings of a random walk (steps of 0.5-5): a price, a headcount."""
+    n = int(rng.integers(26, 157))
+    return 100.0 + np.cumsum(rng.normal(0.0, rng.uniform(0.5, 5.0), n))
+
+
+def persistent(rng: np.random.Generator) -> np.ndarray:
+    """26-156 weekly readings of an AR(1) with coefficient 0.9: a level that wanders and returns."""
+    n = int(rng.integers(26, 157))
+    shocks = rng.normal(0.0, rng.uniform(0.5, 5.0), n)
+    out = np.zeros(n)
+    for i in range(1, n):
+        out[i] = 0.9 * out[i - 1] + shocks[i]
+    return 100.0 + out
+
+
+def stepped(rng: np.random.Generator) -> np.ndarray:
+    """26-156 weekly readings with one step of 8-30 noise deviations that stays."""
+    n, sigma = int(rng.integers(26, 157)), rng.uniform(0.5, 5.0)
+    at, size = int(rng.integers(5, n - 3)), rng.uniform(8.0, 30.0) * sigma * rng.choice([-1.0, 1.0])
+    return 100.0 + np.where(np.arange(n) >= at, size, 0.0) + rng.normal(0.0, sigma, n)
+
+
+@pytest.mark.parametrize("series", [trend_and_noise, s_curve_and_noise, random_walk, persistent, stepped])
+def test_no_excursion_in_a_trend_a_ramp_a_wandering_level_or_a_step(
+    series: Callable[[np.random.Generator], np.ndarray],
+) -> None:
+    rng = np.random.default_rng(2026)
+    found = sum(bool(excursions(series(rng)).any()) for _ in range(2_000))
+    assert found <= 2  # measured: 0 of 2,000 of each
+
+
+def test_an_excursion_that_came_back_is_found_where_it_is() -> None:
+    """A dip or a spike of 2-10 readings, flat or rounded, 12-30 noise deviations deep: the readings
+    flagged are within it and include its deepest."""
+    rng = np.random.default_rng(11)
+    found = {True: 0, False: 0}
+    for _ in range(1_000):
+        n, sigma = int(rng.integers(40, 157)), rng.uniform(0.5, 5.0)
+        length = int(rng.integers(2, 11))
+        at = int(rng.integers(5, n - length - 4))
+        flat = bool(rng.uniform() < 0.5)
+        shape = np.ones(length) if flat else np.sin(np.linspace(0.0, np.pi, length + 2))[1:-1]
+        values = 100.0 + 0.3 * rng.uniform(-1.0, 1.0) * sigma * np.arange(n) + rng.normal(0.0, sigma, n)
+        values[at : at + length] += rng.uniform(12.0, 30.0) * sigma * rng.choice([-1.0, 1.0]) * shape
+        flags = excursions(values)
+        deepest = at + int(np.argmax(shape))
+        found[flat] += bool(flags[deepest]) and not flags[:at].any() and not flags[at + length :].any()
+    # measured: 495 of 500 flat ones, 338 of 500 rounded ones: a rounded dip that takes five readings
+    # or more to get 12-18 deviations deep is as gentle as a random walk's wander and stays in
+    assert found[True] >= 485 and found[False] >= 320
+
+
+def test_an_excursion_must_come_back_and_a_yearly_one_is_a_season() -> None:
+    rng = np.random.default_rng(5)
+    values = 50.0 + rng.normal(0.0, 0.3, 60)
+    values[40:45] -= [2.0, 5.0, 8.0, 5.0, 2.0]
+    assert np.flatnonzero(excursions(values)).tolist() == [40, 41, 42, 43, 44]
+    assert not excursions(values[:46]).any()  # one reading back at the level: not yet
+    assert excursions(values[:48]).any()  # three: it came back
+    away = 50.0 + rng.normal(0.0, 0.3, 60)
+    away[40:] -= np.minimum(8.0, 3.0 * np.arange(1, 21))  # it did not come back: a step, not an excursion
+    assert not excursions(away).any() and len(level_shifts(away)) == 1
+    weeks = np.datetime64("2023-01-02") + np.arange(156) * np.timedelta64(7, "D")
+    christmas = 50.0 + rng.normal(0.0, 0.3, 156) - 6.0 * (np.arange(156) % 52 >= 48)
+    assert excursions(christmas).any()  # without dates, a yearly dip looks like excursions
+    assert not excursions(christmas, weeks).any()  # with them it is a season, kept in the fit

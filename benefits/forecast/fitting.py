@@ -8,15 +8,18 @@
   The rate's fitted trend is **damped** beyond the history (its change fades with time constant
   ``damping_weeks``, :func:`faded_time`): a linear trend in a flow is a quadratic in Q, and
   carried on for a year it turns a noisy slowdown into a stall, or a ramp into runaway growth.
+  Rates that left their course and came back (a strike, an outage) are left out of the fit.
 - ``level`` measures: the model is fitted on the values themselves (logistic growth between
   ``bounds.min`` and ``bounds.max`` when both are set); each sample is a path of Q. Readings far
-  from their neighbours are left out of the fit.
+  from their neighbours, and excursions from the level that came back, are left out of the fit;
+  a level that stepped and stayed is fitted as a step.
 - The Stan inputs are built and fitted by :mod:`benefits.forecast.stan` (Prophet's model and
   compiled Stan program without ``Prophet.fit``'s pandas preprocessing).
 - :func:`predictive_samples` draws from Prophet's generative model at the MAP parameters, as
   ``Prophet.predictive_samples`` does (future trend changes at the history's rate and mean size,
   seasonality, noise; the logistic trend through Prophet's vectorised logistic uncertainty), with
-  a seeded NumPy generator instead of the global one.
+  a seeded NumPy generator instead of the global one, and one difference: fitted trend changes
+  that the next ones reverse are netted before their mean size is taken (:func:`trend_change_scale`).
 - For linear growth each path also draws the trend's slope and offset from their (Laplace)
   posterior given the fitted changepoints (``ForecastSettings.parameter_uncertainty``).
 
@@ -38,10 +41,13 @@ import pandas as pd
 
 from benefits import register
 from benefits.forecast import stan
-from benefits.forecast.series import level_outliers, level_shifts
+from benefits.forecast.series import excursions, level_outliers, level_shifts
 from benefits.forecast.settings import ForecastSettings
 
 _TWO_YEARS = np.timedelta64(730, "D")
+#: Consecutive fitted trend changes netted against each other when sizing future ones (see
+#: :func:`trend_change_scale`).
+TREND_CHANGE_WINDOW = 6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +59,9 @@ class Samples:
     """Observations left out of the fit as outliers (level measures only)."""
     shifts: tuple[str, ...]
     """The periods (ISO dates) from which the level shifted, fitted as steps (level measures only)."""
+    excursions: tuple[tuple[str, str], ...]
+    """The first and last periods (ISO dates) of each excursion that came back (of the level, or of
+    a cumulative measure's flow rate), left out of the fit."""
     params: dict[str, Any]
     """The fitted parameters (JSON-safe), to warm-start the next fit."""
     noise: float
@@ -91,17 +100,20 @@ def sample_paths(
     bounds = benefit.bounds
     level = benefit.measure is register.Measure.level
     values = observed["value"].to_numpy(dtype=float)
-    outliers = level_outliers(values) if level else np.zeros(len(values), dtype=bool)
-    periods = observed["period"].to_numpy(dtype="datetime64[ns]")[~outliers]
-    shifts = periods[level_shifts(values[~outliers])] if level else periods[:0]
+    periods = observed["period"].to_numpy(dtype="datetime64[ns]")
     dates = future.to_numpy(dtype="datetime64[ns]")
     lengths = np.ones(len(dates))
     if not level:
         values, lengths = flow_rates(periods, values, dates)
+    away, runs = _left_out(values, periods)
+    outliers = level_outliers(values) & ~away if level else np.zeros(len(values), dtype=bool)
+    away = away | outliers
+    periods = periods[~away]
+    shifts = periods[level_shifts(values[~away])] if level else periods[:0]
     yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
     design = stan.design(
         periods,
-        values[~outliers],
+        values[~away],
         yearly=yearly,
         tau=settings.changepoint_prior_scale,
         limits=_limits(benefit),
@@ -130,9 +142,19 @@ def sample_paths(
         paths=paths,
         excluded=int(outliers.sum()),
         shifts=tuple(np.datetime_as_string(shifts, unit="D").tolist()),
+        excursions=runs,
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )
+
+
+def _left_out(values: np.ndarray, periods: np.ndarray) -> tuple[np.ndarray, tuple[tuple[str, str], ...]]:
+    """The readings of the excursions that came back (:func:`benefits.forecast.series.excursions`),
+    and each excursion's first and last period (ISO dates)."""
+    flags = excursions(values, periods)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
+    days = np.datetime_as_string(periods, unit="D")
+    return flags, tuple((str(days[i]), str(days[j - 1])) for i, j in zip(edges[::2], edges[1::2], strict=True))
 
 
 def flow_rates(periods: np.ndarray, flows: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,22 +219,25 @@ def predictive_samples(
     phi: float = 0.0,
     last: float = 0.0,
     fade_days: float | None = None,
+    trend_window: int = TREND_CHANGE_WINDOW,
 ) -> np.ndarray:
     """Prophet's predictive samples at ``dates`` after the history, shape (len(dates), n).
 
     The generative model of ``Prophet.predictive_samples`` at the MAP parameters: future trend
-    changes occur at the history's changepoint rate with the mean absolute fitted change (Laplace),
+    changes occur at the history's changepoint rate with the mean absolute fitted change (Laplace;
+    changes that the next ones reverse netted first, :func:`trend_change_scale`),
     the logistic trend goes through them as in Prophet's vectorised sampler, plus additive
     seasonality and Gaussian noise; computed from ``design`` and ``params`` alone. With ``phi`` >
     0 the noise is an AR(1) with that coefficient and the same variance, starting from the last
     fitted residual ``last`` (:func:`residual_persistence`); with 0 it is independent, as
     Prophet's. With ``fade_days`` the fitted linear trend is damped after the history
-    (:func:`faded_time`); the sampled future trend changes are not.
+    (:func:`faded_time`); the sampled future trend changes are not. ``trend_window`` 1 sizes the
+    future trend changes exactly as Prophet does (:func:`trend_change_scale`).
     """
     t = design.time(dates)
     step = float(np.diff(t).mean()) if len(t) > 1 else float(np.diff(design.t).mean())
     likelihood = len(design.changepoints_t) * step
-    mean_delta = float(np.mean(np.abs(params.delta))) + 1e-8
+    mean_delta = trend_change_scale(params.delta, trend_window) + 1e-8
     shifts = rng.laplace(0.0, mean_delta, size=(n, len(t))) * (rng.uniform(size=(n, len(t))) < likelihood)
     shifts = (np.hstack([np.zeros((n, 1)), shifts])[:, :-1] + shifts) / 2.0
     if design.cap is None:
@@ -230,6 +255,27 @@ def predictive_samples(
             carried = phi * carried + noise[:, i]
             noise[:, i] = carried
     return (design.y_scale * (trend + seasonal + noise) + design.floor).T
+
+
+def trend_change_scale(delta: np.ndarray, window: int) -> float:
+    """The size of the future trend changes drawn (the scale of their Laplace distribution): the
+    fitted changes' mean absolute size, as Prophet's, but with the changes within ``window``
+    consecutive changepoints netted against each other first.
+
+    It is the mean, over every run of ``window`` consecutive changepoints (runs cut short at
+    either end included, so that each change is in ``window`` of them), of the absolute sum of the
+    run's changes, over ``window``. Changes of one sign, or further apart than ``window``, give
+    Prophet's mean absolute change exactly; a change that the next ones reverse (the trend bent to
+    follow a dip and bent back) counts only by what is left of it, so a wobble the level came back
+    from does not widen every future path. Never more than Prophet's scale.
+    """
+    d = np.asarray(delta, dtype=float)
+    if not len(d):
+        return 0.0
+    total = np.concatenate([[0.0], np.cumsum(d)])
+    ends = np.arange(1, len(d) + window)
+    runs = total[np.minimum(ends, len(d))] - total[np.maximum(ends - window, 0)]
+    return float(np.abs(runs).sum()) / (window * len(d))
 
 
 def faded_time(design: stan.Design, t: np.ndarray, fade_days: float | None) -> np.ndarray:

@@ -52,10 +52,20 @@ def amount(x: float, unit: str) -> str:
     return f"{number(x)}{'' if unit == '%' else ' '}{unit}"
 
 
-def fit_note(excluded: int, shifts: Sequence[str] = ()) -> str:
-    """The suffix saying how many outliers were left out of the fit and when the level last shifted
-    (:func:`benefits.forecast.series.level_shifts`); empty for neither."""
+def fit_note(excluded: int, shifts: Sequence[str] = (), excursions: Sequence[Sequence[str]] = ()) -> str:
+    """The suffix saying how many outliers were left out of the fit, which readings went off course
+    and came back (:func:`benefits.forecast.series.excursions`) and when the level last shifted
+    (:func:`benefits.forecast.series.level_shifts`); empty for none of them."""
     note = f"; {excluded} outlier{'s' if excluded != 1 else ''} left out of the fit" if excluded else ""
+    if len(excursions) == 1:
+        first, last = excursions[0]
+        note += f"; the readings from {first} to {last} went off course and came back: left out of the fit"
+    elif excursions:
+        first, last = excursions[-1]
+        note += (
+            f"; {len(excursions)} runs of readings went off course and came back (the last from {first} to {last}):"
+            " left out of the fit"
+        )
     if shifts:
         note += f"; the level stepped on {shifts[-1]} and is taken to stay there"
     return note

@@ -116,6 +116,7 @@ def forecast_benefit(
             "noise": samples.noise,
             "excluded": samples.excluded,
             "shifts": list(samples.shifts),
+            "excursions": [list(run) for run in samples.excursions],
             "params": samples.params,
         }
 
@@ -157,7 +158,7 @@ def forecast_benefit(
     message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
     if summary.landing and summary.landing < as_of and reached_on is None:
         message += f" (if the readings since {origin.date().isoformat()} show it)"
-    message += messages.fit_note(raw["excluded"], raw.get("shifts", ()))
+    message += messages.fit_note(raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()))
     return BenefitForecast(
         status=status,
         message=message,
@@ -292,7 +293,12 @@ def _late_landing(
         if summary.landing
         else f"; landing beyond the horizon ({future[-1].date().isoformat()})"
     )
-    return suffix + messages.fit_note(samples.excluded, samples.shifts), summary.landing, summary.path, samples.params
+    return (
+        suffix + messages.fit_note(samples.excluded, samples.shifts, samples.excursions),
+        summary.landing,
+        summary.path,
+        samples.params,
+    )
 
 
 def failure(exc: BaseException, points: int) -> BenefitForecast:

@@ -38,8 +38,9 @@ class BenefitForecast:
     """One plain sentence on how far this forecast can be trusted."""
     raw: dict[str, Any] | None = None
     """The raw forecast before calibration (JSON-safe): ``lower``, ``median``, ``upper`` per future
-    period, the fitted ``noise``, ``excluded`` outliers and Prophet's ``params``; a later run with
-    the same inputs re-calibrates it without fitting."""
+    period, the fitted ``noise``, ``excluded`` outliers, the level's ``shifts``, the ``excursions``
+    left out of the fit (first and last period of each) and Prophet's ``params``; a later run
+    with the same inputs re-calibrates it without fitting."""
 
     @property
     def failed(self) -> bool:
