@@ -468,6 +468,29 @@ def test_a_dip_that_came_back_is_left_out_and_the_interval_stays_the_size_of_the
     assert width < 1.5 * steady_width  # measured: 6.3 against 8.7 for the same series without the dip
 
 
+def test_daily_readings_are_fitted_with_their_weekly_cycle() -> None:
+    """A daily handling time of 50 minutes on weekdays and 20 at weekends, falling slowly: the
+    weekends are the series' weekly seasonality (as Prophet's auto gives daily data), not
+    excursions. Before, 115 weekend readings were left out of the fit as outliers and the forecast
+    knew weekdays only. The target date is a Monday, so the forecast is of a weekday."""
+    rng = np.random.default_rng(42)
+    days = np.arange(400)
+    first = BASE + dt.timedelta(days=1)  # a Tuesday
+    weekday = (first.weekday() + days) % 7
+    values = np.where(weekday >= 5, 20.0, 50.0) - 0.02 * days + rng.normal(0.0, 1.0, 400)
+    obs = pd.DataFrame({"period": [first + dt.timedelta(days=int(d)) for d in days], "value": values})
+    f = forecast_benefit(handling_time(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert TARGET_DATE.weekday() == 0 and "left out" not in f.message
+    expected = 50.0 - 0.02 * (TARGET_DATE - first).days  # the weekday level on the target date, 33.8
+    assert f.forecast_at_target_date is not None and abs(f.forecast_at_target_date - expected) < 3.0
+    assert f.lower_at_target_date is not None and f.upper_at_target_date is not None
+    assert f.upper_at_target_date - f.lower_at_target_date < 15.0  # the weekend swing of 30 is explained
+    saturday = [p for p in f.path if dt.date.fromisoformat(str(p["period"])[:10]).weekday() == 5]
+    monday = [p for p in f.path if dt.date.fromisoformat(str(p["period"])[:10]).weekday() == 0]
+    assert saturday and monday and monday[0]["yhat"] - saturday[0]["yhat"] > 20.0
+
+
 def test_duplicate_periods_datetime64_and_nan_values() -> None:
     rng = np.random.default_rng(12)
     obs = weekly(10_000 + rng.normal(0, 800, 40))

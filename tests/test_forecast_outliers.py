@@ -194,3 +194,22 @@ def test_an_excursion_must_come_back_and_a_yearly_one_is_a_season() -> None:
     christmas = 50.0 + rng.normal(0.0, 0.3, 156) - 6.0 * (np.arange(156) % 52 >= 48)
     assert excursions(christmas).any()  # without dates, a yearly dip looks like excursions
     assert not excursions(christmas, weeks).any()  # with them it is a season, kept in the fit
+
+
+def test_a_recurring_pattern_is_not_read_as_steps_excursions_or_outliers() -> None:
+    """A month-to-date figure read weekly climbs and resets every four or five weeks; a daily count
+    is quieter at weekends. Each reset looks like a step and each weekend like an excursion or two
+    outliers, but findings that recur more than once in 13 readings (10 for outliers) are the
+    series' own pattern: none is kept. Before the limit, the month-to-date figure's 24 resets were
+    fitted as steps, and its trend ran the within-month decline on: -6 within -7.6 to -3.6 at the
+    target date, "on track", for readings between 40 and 51."""
+    rng = np.random.default_rng(42)
+    t = np.arange(100)
+    month_to_date = 50.0 - (t % 4) * 3.0 + rng.normal(0.0, 0.3, 100)
+    assert level_shifts(month_to_date).tolist() == []
+    days = np.arange(400)
+    weekdays = np.where(days % 7 >= 5, 20.0, 50.0) + rng.normal(0.0, 1.0, 400)
+    assert not level_outliers(weekdays).any() and not excursions(weekdays).any()
+    rare = 50.0 + rng.normal(0.0, 0.3, 100)
+    rare[[20, 21, 60, 61]] -= 8.0  # two excursions in 100 readings are events
+    assert np.flatnonzero(excursions(rare)).tolist() == [20, 21, 60, 61]

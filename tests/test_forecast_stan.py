@@ -35,14 +35,14 @@ def series(n: int, logistic: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarra
 
 
 def prophet_for(
-    periods: np.ndarray, values: np.ndarray, yearly: bool, logistic: bool, **kwargs: object
+    periods: np.ndarray, values: np.ndarray, yearly: bool, logistic: bool, weekly: bool = False, **kwargs: object
 ) -> tuple[Any, pd.DataFrame]:
     from prophet import Prophet
 
     model = Prophet(
         growth="logistic" if logistic else "linear",
         yearly_seasonality=yearly,
-        weekly_seasonality=False,
+        weekly_seasonality=weekly,
         daily_seasonality=False,
         changepoint_prior_scale=0.1,
         **kwargs,
@@ -123,6 +123,29 @@ def test_a_level_shift_is_fitted_as_prophets_own_step_regressor(n: int, yearly: 
         )
     future = pd.date_range(periods[-1], periods=5, freq="7D").to_numpy()[1:]
     np.testing.assert_array_equal(design.features(future)[:, -1], np.ones(4))  # the step lasts
+
+
+@pytest.mark.parametrize(("days", "yearly"), [(90, False), (800, True)])
+def test_daily_readings_get_prophets_weekly_seasonality(days: int, yearly: bool) -> None:
+    """Readings more often than weekly (a daily ticket count, quieter at weekends) are fitted with
+    Prophet's weekly seasonality (order 3, after the yearly one): the same Stan data and fitted
+    parameters as Prophet with ``weekly_seasonality=True``."""
+    rng = np.random.default_rng(days)
+    periods = pd.date_range("2024-01-01", periods=days, freq="D").to_numpy()
+    weekend = pd.DatetimeIndex(periods).day_of_week >= 5
+    values = 200.0 - 0.05 * np.arange(days) - 80.0 * weekend + rng.normal(0.0, 5.0, days)
+    design = stan.design(periods, values, yearly=yearly, tau=0.1, weekly=True)
+    model, history = prophet_for(periods, values, yearly, False, weekly=True)
+    inputs = model.preprocess(history)
+    np.testing.assert_allclose(design.X, inputs.X.to_numpy(), rtol=1e-12, atol=1e-12)
+    assert design.stan_data()["sigmas"] == list(inputs.sigmas)
+    ours = stan.fit(design, seed=7)
+    model, history = prophet_for(periods, values, yearly, False, weekly=True)  # preprocess counts as a fit
+    model.fit(history, algorithm="LBFGS", seed=7)
+    for name in ("k", "m", "sigma_obs", "delta", "beta"):
+        np.testing.assert_allclose(
+            np.ravel(getattr(ours, name)), np.ravel(model.params[name]), rtol=1e-5, atol=1e-8, err_msg=name
+        )
 
 
 def test_a_constant_series_is_not_optimised_as_prophet_does() -> None:

@@ -45,6 +45,9 @@ from benefits.forecast.series import excursions, level_outliers, level_shifts
 from benefits.forecast.settings import ForecastSettings
 
 _TWO_YEARS = np.timedelta64(730, "D")
+_TWO_WEEKS = np.timedelta64(14, "D")
+_WEEK = np.timedelta64(7, "D")
+_DAY = np.timedelta64(1, "D")
 #: Consecutive fitted trend changes netted against each other when sizing future ones (see
 #: :func:`trend_change_scale`).
 TREND_CHANGE_WINDOW = 6
@@ -105,11 +108,13 @@ def sample_paths(
     lengths = np.ones(len(dates))
     if not level:
         values, lengths = flow_rates(periods, values, dates)
-    away, runs = _left_out(values, periods)
-    outliers = level_outliers(values) & ~away if level else np.zeros(len(values), dtype=bool)
+    weekly = sub_weekly(periods)
+    probe = values - weekday_profile(values, periods) if weekly else values  # what the searches read
+    away, runs = _left_out(probe, periods)
+    outliers = level_outliers(probe) & ~away if level else np.zeros(len(values), dtype=bool)
     away = away | outliers
     periods = periods[~away]
-    shifts = periods[level_shifts(values[~away])] if level else periods[:0]
+    shifts = periods[level_shifts(probe[~away])] if level else periods[:0]
     yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
     design = stan.design(
         periods,
@@ -119,6 +124,7 @@ def sample_paths(
         limits=_limits(benefit),
         changepoint_range=changepoint_range(periods, start),
         shifts=shifts,
+        weekly=weekly,
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
@@ -146,6 +152,25 @@ def sample_paths(
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )
+
+
+def sub_weekly(periods: np.ndarray) -> bool:
+    """Whether readings come more often than weekly (median gap under 7 days) over at least two
+    weeks: then the model has weekly seasonality, as Prophet's ``auto`` gives it (a daily count of
+    tickets is quieter at weekends)."""
+    if len(periods) < 3 or periods[-1] - periods[0] < _TWO_WEEKS:
+        return False
+    return bool(np.median(np.diff(periods)) < _WEEK)
+
+
+def weekday_profile(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Each reading's weekday's median less the median of the seven: the weekly cycle of readings
+    that come more often than weekly, taken out before the searches for outliers, excursions and
+    steps (a quiet weekend is neither)."""
+    weekday = ((periods - np.datetime64("1970-01-05", "ns")) // _DAY).astype(int) % 7  # 0 on Mondays
+    medians = np.array([np.median(values[weekday == d]) if (weekday == d).any() else np.nan for d in range(7)])
+    medians = np.where(np.isfinite(medians), medians - np.nanmedian(medians), 0.0)
+    return medians[weekday]
 
 
 def _left_out(values: np.ndarray, periods: np.ndarray) -> tuple[np.ndarray, tuple[tuple[str, str], ...]]:

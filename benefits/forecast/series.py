@@ -34,6 +34,11 @@ _EXCURSION_EDGE_Z = 3.0
 """Readings further than this many noise standard deviations from the level around them belong to an excursion."""
 _EXCURSION_SIDE = 3
 """Readings needed on each side of an excursion (the level it left and came back to)."""
+_RARE_OUTLIERS = 10
+"""At most one reading in this many (or 3) is an outlier; more are the series' own pattern."""
+_RARE_EVENTS = 13
+"""At most one level shift, or one excursion, in this many readings (or 3); more are the series'
+own pattern (a month-to-date figure read weekly, a weekday cycle of daily readings), not events."""
 _YEAR = np.timedelta64(365, "D")
 _SEASON = np.timedelta64(35, "D")
 
@@ -215,7 +220,8 @@ def level_outliers(values: np.ndarray) -> np.ndarray:
         ordered, count = np.sort(side, axis=1), np.isfinite(side).sum(axis=1)  # missing (NaN) sort last
         median = (ordered[at, np.maximum(count - 1, 0) // 2] + ordered[at, count // 2]) / 2
         distance = np.where(present, np.minimum(distance, np.abs(level - median)), distance)
-    return distance > _OUTLIER_Z * sigma
+    flags = distance > _OUTLIER_Z * sigma
+    return flags if flags.sum() <= _most(len(v), _RARE_OUTLIERS) else np.zeros(len(v), dtype=bool)
 
 
 def level_shifts(values: np.ndarray) -> np.ndarray:
@@ -252,7 +258,7 @@ def level_shifts(values: np.ndarray) -> np.ndarray:
     for i in found[np.lexsort((-at[found], -np.abs(change[found])))]:  # the largest change first
         if all(abs(at[i] - other) >= _SHIFT_SIDE for other in kept):
             kept.append(int(at[i]))
-    return np.array(sorted(kept), dtype=int)
+    return np.array(sorted(kept) if len(kept) <= _most(n, _RARE_EVENTS) else [], dtype=int)
 
 
 def excursions(values: np.ndarray, periods: np.ndarray | None = None) -> np.ndarray:
@@ -293,6 +299,7 @@ def excursions(values: np.ndarray, periods: np.ndarray | None = None) -> np.ndar
     z = (level - around) / sigma
     side = np.where(np.abs(z) > _EXCURSION_EDGE_Z, np.sign(z), 0.0)
     edges = np.flatnonzero(np.diff(np.concatenate([[0.0], side, [0.0]])))
+    found = 0
     for i, j in zip(edges[:-1], edges[1:], strict=True):
         if side[i] == 0 or not (_EXCURSION_SIDE <= i and j <= n - _EXCURSION_SIDE and 2 <= j - i <= _EXCURSION_LONGEST):
             continue
@@ -304,7 +311,14 @@ def excursions(values: np.ndarray, periods: np.ndarray | None = None) -> np.ndar
         if periods is not None and _seasonal(np.asarray(periods, dtype="datetime64[ns]"), side, i, j):
             continue
         flags[i:j] = True
-    return flags
+        found += 1
+    return flags if found <= _most(n, _RARE_EVENTS) else np.zeros(n, dtype=bool)
+
+
+def _most(n: int, every: int) -> int:
+    """How many of a detector's findings a series of ``n`` readings can have before they are its
+    own pattern rather than anomalies: one in ``every`` readings, at least 3."""
+    return max(3, n // every)
 
 
 def _seasonal(periods: np.ndarray, side: np.ndarray, i: int, j: int) -> bool:

@@ -3,7 +3,8 @@
 ``Prophet.fit`` spent most of a weekly series' fit in pandas (scales, changepoints, seasonality
 frames, component matrices) and in cmdstanpy's JSON writer, not in Stan. :func:`design` builds
 the same Stan inputs with numpy for the models the forecast uses — linear or logistic growth
-(``floor``/``cap`` constant), yearly seasonality or none, steps of the level where the series
+(``floor``/``cap`` constant), yearly seasonality or none, weekly seasonality for readings more
+often than weekly (as Prophet's ``auto`` adds it), steps of the level where the series
 shifted (``shifts``: extra regressors, as Prophet's ``add_regressor`` would add), no holidays,
 Prophet's defaults otherwise (25 changepoints over the first 80% of the history, absmax scaling, prior
 scale 10) — and :func:`fit` runs Prophet's compiled Stan model on them with CmdStan's command
@@ -30,6 +31,8 @@ N_CHANGEPOINTS = 25
 CHANGEPOINT_RANGE = 0.8
 YEARLY_PERIOD = 365.25
 YEARLY_ORDER = 10
+WEEKLY_PERIOD = 7.0
+WEEKLY_ORDER = 3
 SEASONALITY_PRIOR_SCALE = 10.0
 #: The prior scale of a level shift's step (scaled units, as Prophet's regressors default to).
 SHIFT_PRIOR_SCALE = 10.0
@@ -83,6 +86,8 @@ class Design:
     """The changepoint prior scale."""
     shifts: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype="datetime64[ns]"))
     """The periods from which the level shifted (a step regressor each, 1 from that period on)."""
+    weekly: bool = False
+    """Whether weekly seasonality is fitted (readings more often than weekly)."""
 
     @property
     def logistic(self) -> bool:
@@ -95,13 +100,13 @@ class Design:
 
     def features(self, dates: np.ndarray) -> np.ndarray:
         """The seasonality features of ``dates`` and a step for each level shift, shape (len(dates), K)."""
-        return features(np.asarray(dates, dtype="datetime64[ns]"), self.yearly, self.shifts)
+        return features(np.asarray(dates, dtype="datetime64[ns]"), self.yearly, self.shifts, self.weekly)
 
     def stan_data(self) -> dict[str, Any]:
         """The data block of Prophet's Stan model (what ``Prophet.preprocess`` returns), JSON-safe."""
         n, k = self.X.shape
         steps = len(self.shifts)
-        if not self.yearly and not steps:  # Prophet's single column of zeros, in no component
+        if not self.yearly and not self.weekly and not steps:  # Prophet's column of zeros, in no component
             sigmas, additive = [1.0], [0]
         else:
             sigmas = [SEASONALITY_PRIOR_SCALE] * (k - steps) + [SHIFT_PRIOR_SCALE] * steps
@@ -150,12 +155,14 @@ def design(
     limits: tuple[float, float] | None = None,
     changepoint_range: float = CHANGEPOINT_RANGE,
     shifts: np.ndarray | None = None,
+    weekly: bool = False,
 ) -> Design:
     """Prophet's inputs for sorted, distinct ``periods`` (datetime64) and finite ``values``.
 
     ``limits`` (floor, cap) selects logistic growth; ``changepoint_range`` is the share of the
     history (by rows) that holds potential changepoints (Prophet's ``changepoint_range``);
-    ``shifts`` are the periods from which the level shifted, each fitted as a step. Raises
+    ``shifts`` are the periods from which the level shifted, each fitted as a step; ``weekly``
+    adds Prophet's weekly seasonality (order 3) after the yearly one. Raises
     ValueError as Prophet does for fewer than two rows or a cap not above the floor.
     """
     periods = np.asarray(periods, dtype="datetime64[ns]")
@@ -187,31 +194,39 @@ def design(
         changepoints=changepoints,
         changepoints_t=changepoints_t,
         yearly=yearly,
-        X=features(periods, yearly, steps),
+        X=features(periods, yearly, steps, weekly),
         tau=float(tau),
         shifts=steps,
+        weekly=weekly,
     )
 
 
-def features(dates: np.ndarray, yearly: bool, shifts: np.ndarray) -> np.ndarray:
-    """Prophet's features of ``dates``: the yearly ones, then for each level shift a step (1 from
-    its period on, as an extra regressor Prophet does not standardise), or its single column of
-    zeros when there is neither."""
+def features(dates: np.ndarray, yearly: bool, shifts: np.ndarray, weekly: bool = False) -> np.ndarray:
+    """Prophet's features of ``dates``: the yearly ones, the weekly ones, then for each level shift a
+    step (1 from its period on, as an extra regressor Prophet does not standardise), or its single
+    column of zeros when there is none of them."""
     steps = (dates[:, None] >= shifts[None, :]).astype(float)
-    if not yearly and len(shifts):
+    if not yearly and not weekly and len(shifts):
         return steps
-    return np.concatenate([seasonal_features(dates, yearly), steps], axis=1)
+    return np.concatenate([seasonal_features(dates, yearly, weekly), steps], axis=1)
 
 
-def seasonal_features(dates: np.ndarray, yearly: bool) -> np.ndarray:
-    """Prophet's yearly Fourier features (order 10) of ``dates``, or its single column of zeros."""
-    if not yearly:
+def seasonal_features(dates: np.ndarray, yearly: bool, weekly: bool = False) -> np.ndarray:
+    """Prophet's yearly (order 10) and weekly (order 3) Fourier features of ``dates``, in that
+    order, or its single column of zeros when there is neither."""
+    if not yearly and not weekly:
         return np.zeros((len(dates), 1))
     days = (dates - _EPOCH) / _DAY
+    seasons = ((yearly, YEARLY_PERIOD, YEARLY_ORDER), (weekly, WEEKLY_PERIOD, WEEKLY_ORDER))
+    return np.concatenate([_fourier(days, period, order) for on, period, order in seasons if on], axis=1)
+
+
+def _fourier(days: np.ndarray, period: float, order: int) -> np.ndarray:
+    """Prophet's ``fourier_series``: sin and cos of orders 1..``order`` of ``period`` days, interleaved."""
     x = np.pi * 2 * days
-    out = np.empty((len(dates), 2 * YEARLY_ORDER))
-    for i in range(YEARLY_ORDER):
-        c = (i + 1) / YEARLY_PERIOD * x
+    out = np.empty((len(days), 2 * order))
+    for i in range(order):
+        c = (i + 1) / period * x
         out[:, 2 * i] = np.sin(c)
         out[:, 2 * i + 1] = np.cos(c)
     return out
