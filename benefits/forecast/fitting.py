@@ -116,6 +116,7 @@ def sample_paths(
     periods = periods[~away]
     shifts = periods[level_shifts(probe[~away])] if level else periods[:0]
     yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
+    order = yearly_order(periods)
     design = stan.design(
         periods,
         values[~away],
@@ -125,6 +126,7 @@ def sample_paths(
         changepoint_range=changepoint_range(periods, start),
         shifts=shifts,
         weekly=weekly,
+        yearly_order=order,
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
@@ -152,6 +154,19 @@ def sample_paths(
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )
+
+
+def yearly_order(periods: np.ndarray) -> int:
+    """The order of the yearly Fourier series the readings can show: Prophet's 10, but no more than
+    half the readings in a year (6 for monthly readings, 2 for quarterly ones). Above that limit
+    (Nyquist's) an order repeats a lower one at the readings' dates (aliasing), so Prophet's 10
+    orders on monthly readings fit two or three years of them almost exactly: a flat monthly series
+    with noise 2 (scaled 0.018) was fitted with a noise of 0.0001 and forecast at 108.7 within
+    105.9 to 111.0 after 25 readings at 100 (now 98.2 within 91.6 to 104.9)."""
+    if len(periods) < 2:
+        return stan.YEARLY_ORDER
+    per_year = round(365.25 / (float(np.median(np.diff(periods)) / _DAY) or 1.0))
+    return int(min(stan.YEARLY_ORDER, max(1, per_year // 2)))
 
 
 def sub_weekly(periods: np.ndarray) -> bool:

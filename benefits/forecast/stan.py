@@ -88,6 +88,8 @@ class Design:
     """The periods from which the level shifted (a step regressor each, 1 from that period on)."""
     weekly: bool = False
     """Whether weekly seasonality is fitted (readings more often than weekly)."""
+    yearly_order: int = YEARLY_ORDER
+    """The order of the yearly Fourier series (Prophet's 10; lower for readings too sparse to show it)."""
 
     @property
     def logistic(self) -> bool:
@@ -100,7 +102,9 @@ class Design:
 
     def features(self, dates: np.ndarray) -> np.ndarray:
         """The seasonality features of ``dates`` and a step for each level shift, shape (len(dates), K)."""
-        return features(np.asarray(dates, dtype="datetime64[ns]"), self.yearly, self.shifts, self.weekly)
+        return features(
+            np.asarray(dates, dtype="datetime64[ns]"), self.yearly, self.shifts, self.weekly, self.yearly_order
+        )
 
     def stan_data(self) -> dict[str, Any]:
         """The data block of Prophet's Stan model (what ``Prophet.preprocess`` returns), JSON-safe."""
@@ -156,13 +160,15 @@ def design(
     changepoint_range: float = CHANGEPOINT_RANGE,
     shifts: np.ndarray | None = None,
     weekly: bool = False,
+    yearly_order: int = YEARLY_ORDER,
 ) -> Design:
     """Prophet's inputs for sorted, distinct ``periods`` (datetime64) and finite ``values``.
 
     ``limits`` (floor, cap) selects logistic growth; ``changepoint_range`` is the share of the
     history (by rows) that holds potential changepoints (Prophet's ``changepoint_range``);
     ``shifts`` are the periods from which the level shifted, each fitted as a step; ``weekly``
-    adds Prophet's weekly seasonality (order 3) after the yearly one. Raises
+    adds Prophet's weekly seasonality (order 3) after the yearly one, whose order is
+    ``yearly_order``. Raises
     ValueError as Prophet does for fewer than two rows or a cap not above the floor.
     """
     periods = np.asarray(periods, dtype="datetime64[ns]")
@@ -194,30 +200,35 @@ def design(
         changepoints=changepoints,
         changepoints_t=changepoints_t,
         yearly=yearly,
-        X=features(periods, yearly, steps, weekly),
+        X=features(periods, yearly, steps, weekly, yearly_order),
         tau=float(tau),
         shifts=steps,
         weekly=weekly,
+        yearly_order=yearly_order,
     )
 
 
-def features(dates: np.ndarray, yearly: bool, shifts: np.ndarray, weekly: bool = False) -> np.ndarray:
+def features(
+    dates: np.ndarray, yearly: bool, shifts: np.ndarray, weekly: bool = False, yearly_order: int = YEARLY_ORDER
+) -> np.ndarray:
     """Prophet's features of ``dates``: the yearly ones, the weekly ones, then for each level shift a
     step (1 from its period on, as an extra regressor Prophet does not standardise), or its single
     column of zeros when there is none of them."""
     steps = (dates[:, None] >= shifts[None, :]).astype(float)
     if not yearly and not weekly and len(shifts):
         return steps
-    return np.concatenate([seasonal_features(dates, yearly, weekly), steps], axis=1)
+    return np.concatenate([seasonal_features(dates, yearly, weekly, yearly_order), steps], axis=1)
 
 
-def seasonal_features(dates: np.ndarray, yearly: bool, weekly: bool = False) -> np.ndarray:
-    """Prophet's yearly (order 10) and weekly (order 3) Fourier features of ``dates``, in that
-    order, or its single column of zeros when there is neither."""
+def seasonal_features(
+    dates: np.ndarray, yearly: bool, weekly: bool = False, yearly_order: int = YEARLY_ORDER
+) -> np.ndarray:
+    """Prophet's yearly (order ``yearly_order``, Prophet's 10) and weekly (order 3) Fourier features
+    of ``dates``, in that order, or its single column of zeros when there is neither."""
     if not yearly and not weekly:
         return np.zeros((len(dates), 1))
     days = (dates - _EPOCH) / _DAY
-    seasons = ((yearly, YEARLY_PERIOD, YEARLY_ORDER), (weekly, WEEKLY_PERIOD, WEEKLY_ORDER))
+    seasons = ((yearly, YEARLY_PERIOD, yearly_order), (weekly, WEEKLY_PERIOD, WEEKLY_ORDER))
     return np.concatenate([_fourier(days, period, order) for on, period, order in seasons if on], axis=1)
 
 
