@@ -503,14 +503,12 @@ def test_monthly_readings_fit_no_more_yearly_orders_than_they_can_show() -> None
     assert yearly_order(pd.date_range("2024-03-31", periods=12, freq="QE").to_numpy()) == 2
     rng = np.random.default_rng(25)
     obs = pd.DataFrame({"period": pd.DatetimeIndex(months).date, "value": 100.0 + rng.normal(0.0, 2.0, 25)})
-    level = make_benefit(
-        key="nps",
-        category="operational_efficiency",
-        metric="survey.nps",
-        unit="points",
-        measure="level",
-        baseline={"value": 100, "date": dt.date(2025, 1, 1)},
-        target={"value": 110, "date": TARGET_DATE},
+    level = handling_time().model_copy(
+        update={
+            "direction": register.Direction.increase,
+            "baseline": register.Point(value=100, date=dt.date(2025, 1, 1)),
+            "target": register.Point(value=110, date=TARGET_DATE),
+        }
     )
     f = forecast_benefit(level, dt.date(2025, 1, 1), obs, as_of_for(obs))
     assert_well_formed(f)
