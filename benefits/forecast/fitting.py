@@ -109,24 +109,18 @@ def sample_paths(
     if not level:
         values, lengths = flow_rates(periods, values, dates)
     weekly = sub_weekly(periods)
-    probe = values - weekday_profile(values, periods) if weekly else values  # what the searches read
-    away, runs = _left_out(probe, periods)
-    outliers = level_outliers(probe) & ~away if level else np.zeros(len(values), dtype=bool)
-    away = away | outliers
-    periods = periods[~away]
-    shifts = periods[level_shifts(probe[~away])] if level else periods[:0]
-    yearly = bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS)
-    order = yearly_order(periods)
+    apart = set_apart(values, periods, level, weekly)
+    periods = periods[~apart.away]
     design = stan.design(
         periods,
-        values[~away],
-        yearly=yearly,
+        values[~apart.away],
+        yearly=bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS),
         tau=settings.changepoint_prior_scale,
         limits=_limits(benefit),
         changepoint_range=changepoint_range(periods, start),
-        shifts=shifts,
+        shifts=apart.shifts,
         weekly=weekly,
-        yearly_order=order,
+        yearly_order=yearly_order(periods),
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
 
@@ -148,9 +142,9 @@ def sample_paths(
         raise RuntimeError("the fitted model gave non-finite samples")
     return Samples(
         paths=paths,
-        excluded=int(outliers.sum()),
-        shifts=tuple(np.datetime_as_string(shifts, unit="D").tolist()),
-        excursions=runs,
+        excluded=int(apart.outliers.sum()),
+        shifts=tuple(np.datetime_as_string(apart.shifts, unit="D").tolist()),
+        excursions=apart.excursions,
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )
@@ -188,13 +182,33 @@ def weekday_profile(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
     return medians[weekday]
 
 
-def _left_out(values: np.ndarray, periods: np.ndarray) -> tuple[np.ndarray, tuple[tuple[str, str], ...]]:
-    """The readings of the excursions that came back (:func:`benefits.forecast.series.excursions`),
-    and each excursion's first and last period (ISO dates)."""
-    flags = excursions(values, periods)
+@dataclasses.dataclass(frozen=True)
+class SetApart:
+    """What a fit treats apart from the readings' course."""
+
+    away: np.ndarray
+    """The readings left out of the fit: outliers and excursions that came back."""
+    outliers: np.ndarray
+    """The readings left out as outliers (level measures only)."""
+    excursions: tuple[tuple[str, str], ...]
+    """Each excursion's first and last period (ISO dates)."""
+    shifts: np.ndarray
+    """The periods from which the level stepped (level measures only), among the readings kept."""
+
+
+def set_apart(values: np.ndarray, periods: np.ndarray, level: bool, weekly: bool) -> SetApart:
+    """The excursions that came back (:func:`benefits.forecast.series.excursions`; a level's values
+    or a flow's rates), then a level's outliers and the steps of its level among the rest; readings
+    that come more often than weekly are searched less their weekday medians (:func:`weekday_profile`)."""
+    probe = values - weekday_profile(values, periods) if weekly else values
+    flags = excursions(probe, periods)
+    outliers = level_outliers(probe) & ~flags if level else np.zeros(len(values), dtype=bool)
+    away = flags | outliers
+    kept = periods[~away]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
     days = np.datetime_as_string(periods, unit="D")
-    return flags, tuple((str(days[i]), str(days[j - 1])) for i, j in zip(edges[::2], edges[1::2], strict=True))
+    runs = tuple((str(days[i]), str(days[j - 1])) for i, j in zip(edges[::2], edges[1::2], strict=True))
+    return SetApart(away, outliers, runs, kept[level_shifts(probe[~away])] if level else kept[:0])
 
 
 def flow_rates(periods: np.ndarray, flows: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -301,18 +301,27 @@ def excursions(values: np.ndarray, periods: np.ndarray | None = None) -> np.ndar
     edges = np.flatnonzero(np.diff(np.concatenate([[0.0], side, [0.0]])))
     found = 0
     for i, j in zip(edges[:-1], edges[1:], strict=True):
-        if side[i] == 0 or not (_EXCURSION_SIDE <= i and j <= n - _EXCURSION_SIDE and 2 <= j - i <= _EXCURSION_LONGEST):
-            continue
-        before, after = np.median(level[i - _EXCURSION_SIDE : i]), np.median(level[j : j + _EXCURSION_SIDE])
-        depth = np.abs(z[i:j]) / np.sqrt(2 * np.minimum(np.arange(1, j - i + 1), np.arange(j - i, 0, -1)))
-        back = max(_EXCURSION_EDGE_Z * sigma, float(np.abs(level[i:j] - before).max()) / 3)
-        if abs(after - before) > back or not depth.max() > _EXCURSION_Z:
+        if side[i] == 0 or not _came_back(level, z, sigma, i, j):
             continue
         if periods is not None and _seasonal(np.asarray(periods, dtype="datetime64[ns]"), side, i, j):
             continue
         flags[i:j] = True
         found += 1
     return flags if found <= _most(n, _RARE_EVENTS) else np.zeros(n, dtype=bool)
+
+
+def _came_back(level: np.ndarray, z: np.ndarray, sigma: float, i: int, j: int) -> bool:
+    """Whether the run of readings ``i`` to ``j`` (exclusive), all off the detrended ``level`` on
+    one side (``z``: in noise deviations ``sigma`` from the median around each), is an excursion:
+    2 to ``_EXCURSION_LONGEST`` readings with ``_EXCURSION_SIDE`` on each side whose medians agree,
+    and sharper than a random walk (see :func:`excursions`)."""
+    n = len(level)
+    if not (_EXCURSION_SIDE <= i and j <= n - _EXCURSION_SIDE and 2 <= j - i <= _EXCURSION_LONGEST):
+        return False
+    before, after = np.median(level[i - _EXCURSION_SIDE : i]), np.median(level[j : j + _EXCURSION_SIDE])
+    back = max(_EXCURSION_EDGE_Z * sigma, float(np.abs(level[i:j] - before).max()) / 3)
+    depth = np.abs(z[i:j]) / np.sqrt(2 * np.minimum(np.arange(1, j - i + 1), np.arange(j - i, 0, -1)))
+    return bool(abs(after - before) <= back and depth.max() > _EXCURSION_Z)
 
 
 def _most(n: int, every: int) -> int:
