@@ -41,12 +41,11 @@ import pandas as pd
 
 from benefits import register
 from benefits.forecast import stan
-from benefits.forecast.series import excursions, level_outliers, level_shifts
+from benefits.forecast.series import set_apart
 from benefits.forecast.settings import ForecastSettings
 
 _TWO_YEARS = np.timedelta64(730, "D")
 _TWO_WEEKS = np.timedelta64(14, "D")
-_WEEK = np.timedelta64(7, "D")
 _DAY = np.timedelta64(1, "D")
 #: Consecutive fitted trend changes netted against each other when sizing future ones (see
 #: :func:`trend_change_scale`).
@@ -157,9 +156,7 @@ def yearly_order(periods: np.ndarray) -> int:
     orders on monthly readings fit two or three years of them almost exactly: a flat monthly series
     with noise 2 (scaled 0.018) was fitted with a noise of 0.0001 and forecast at 108.7 within
     105.9 to 111.0 after 25 readings at 100 (now 98.2 within 91.6 to 104.9)."""
-    if len(periods) < 2:
-        return stan.YEARLY_ORDER
-    per_year = round(365.25 / (float(np.median(np.diff(periods)) / _DAY) or 1.0))
+    per_year = round(365.25 / typical_gap(periods))
     return int(min(stan.YEARLY_ORDER, max(1, per_year // 2)))
 
 
@@ -169,46 +166,14 @@ def sub_weekly(periods: np.ndarray) -> bool:
     tickets is quieter at weekends)."""
     if len(periods) < 3 or periods[-1] - periods[0] < _TWO_WEEKS:
         return False
-    return bool(np.median(np.diff(periods)) < _WEEK)
+    return typical_gap(periods) < 7.0
 
 
-def weekday_profile(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
-    """Each reading's weekday's median less the median of the seven: the weekly cycle of readings
-    that come more often than weekly, taken out before the searches for outliers, excursions and
-    steps (a quiet weekend is neither)."""
-    weekday = ((periods - np.datetime64("1970-01-05", "ns")) // _DAY).astype(int) % 7  # 0 on Mondays
-    medians = np.array([np.median(values[weekday == d]) if (weekday == d).any() else np.nan for d in range(7)])
-    medians = np.where(np.isfinite(medians), medians - np.nanmedian(medians), 0.0)
-    return medians[weekday]
-
-
-@dataclasses.dataclass(frozen=True)
-class SetApart:
-    """What a fit treats apart from the readings' course."""
-
-    away: np.ndarray
-    """The readings left out of the fit: outliers and excursions that came back."""
-    outliers: np.ndarray
-    """The readings left out as outliers (level measures only)."""
-    excursions: tuple[tuple[str, str], ...]
-    """Each excursion's first and last period (ISO dates)."""
-    shifts: np.ndarray
-    """The periods from which the level stepped (level measures only), among the readings kept."""
-
-
-def set_apart(values: np.ndarray, periods: np.ndarray, level: bool, weekly: bool) -> SetApart:
-    """The excursions that came back (:func:`benefits.forecast.series.excursions`; a level's values
-    or a flow's rates), then a level's outliers and the steps of its level among the rest; readings
-    that come more often than weekly are searched less their weekday medians (:func:`weekday_profile`)."""
-    probe = values - weekday_profile(values, periods) if weekly else values
-    flags = excursions(probe, periods)
-    outliers = level_outliers(probe) & ~flags if level else np.zeros(len(values), dtype=bool)
-    away = flags | outliers
-    kept = periods[~away]
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
-    days = np.datetime_as_string(periods, unit="D")
-    runs = tuple((str(days[i]), str(days[j - 1])) for i, j in zip(edges[::2], edges[1::2], strict=True))
-    return SetApart(away, outliers, runs, kept[level_shifts(probe[~away])] if level else kept[:0])
+def typical_gap(periods: np.ndarray) -> float:
+    """The median gap between readings, in days (a week for fewer than two readings)."""
+    days = np.diff(periods) / _DAY
+    typical = float(np.median(days)) if len(days) else 7.0
+    return typical if typical > 0 else 7.0
 
 
 def flow_rates(periods: np.ndarray, flows: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,11 +185,9 @@ def flow_rates(periods: np.ndarray, flows: np.ndarray, future: np.ndarray) -> tu
     or invoices two to six weeks apart, are one steady rate, as the cumulative quantity Q itself
     shows. The future periods' lengths (the first counted from the last reading) turn sampled
     rates back into flows."""
-    days = np.diff(periods).astype("timedelta64[s]").astype(float) / 86400.0
-    typical = float(np.median(days)) if len(days) else 7.0
-    typical = typical if typical > 0 else 7.0
-    covered = np.concatenate([[typical], days]) / typical
-    ahead = np.diff(np.concatenate([periods[-1:], future])).astype("timedelta64[s]").astype(float) / 86400.0
+    typical = typical_gap(periods)
+    covered = np.concatenate([[typical], np.diff(periods) / _DAY]) / typical
+    ahead = np.diff(np.concatenate([periods[-1:], future])) / _DAY
     return flows / covered, ahead / typical
 
 

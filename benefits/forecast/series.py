@@ -40,6 +40,7 @@ _RARE_EVENTS = 13
 """At most one level shift, or one excursion, in this many readings (or 3); more are the series'
 own pattern (a month-to-date figure read weekly, a weekday cycle of daily readings), not events."""
 _YEAR = np.timedelta64(365, "D")
+_DAY = np.timedelta64(1, "D")
 _SEASON = np.timedelta64(35, "D")
 
 
@@ -206,22 +207,22 @@ def level_outliers(values: np.ndarray) -> np.ndarray:
     zero (no noise to measure against).
     """
     v = np.asarray(values, dtype=float)
-    flags = np.zeros(len(v), dtype=bool)
-    if len(v) < 5:
-        return flags
-    level, sigma = _detrended(v)
-    if not sigma > 0:
-        return flags
+    return _outliers(*_detrended(v)) if len(v) >= 5 else np.zeros(len(v), dtype=bool)
+
+
+def _outliers(level: np.ndarray, sigma: float) -> np.ndarray:
+    """:func:`level_outliers` of a series already detrended (:func:`_detrended`)."""
+    n = len(level)
+    if n < 5 or not sigma > 0:
+        return np.zeros(n, dtype=bool)
     gap = np.full(3, np.nan)
     rows = np.lib.stride_tricks.sliding_window_view(np.concatenate([gap, level, gap]), 7)  # row i: i-3 .. i+3
-    before, after, at = np.isfinite(rows[:, 2]), np.isfinite(rows[:, 4]), np.arange(len(v))
-    distance = np.full(len(v), np.inf)
+    before, after = np.isfinite(rows[:, 2]), np.isfinite(rows[:, 4])
+    distance = np.full(n, np.inf)
     for side, present in ((rows[:, :3], before), (rows[:, 4:], after), (rows[:, [1, 2, 4, 5]], before & after)):
-        ordered, count = np.sort(side, axis=1), np.isfinite(side).sum(axis=1)  # missing (NaN) sort last
-        median = (ordered[at, np.maximum(count - 1, 0) // 2] + ordered[at, count // 2]) / 2
-        distance = np.where(present, np.minimum(distance, np.abs(level - median)), distance)
+        distance = np.where(present, np.minimum(distance, np.abs(level - _medians(side))), distance)
     flags = distance > _OUTLIER_Z * sigma
-    return flags if flags.sum() <= _most(len(v), _RARE_OUTLIERS) else np.zeros(len(v), dtype=bool)
+    return flags if flags.sum() <= _most(n, _RARE_OUTLIERS) else np.zeros(n, dtype=bool)
 
 
 def level_shifts(values: np.ndarray) -> np.ndarray:
@@ -285,13 +286,16 @@ def excursions(values: np.ndarray, periods: np.ndarray | None = None) -> np.ndar
     mis-keyed reading is not an excursion.
     """
     v = np.asarray(values, dtype=float)
-    n = len(v)
+    return _excursions(*_detrended(v), periods) if len(v) >= 5 else np.zeros(len(v), dtype=bool)
+
+
+def _excursions(level: np.ndarray, sigma: float, periods: np.ndarray | None) -> np.ndarray:
+    """:func:`excursions` of a series already detrended (:func:`_detrended`)."""
+    n = len(level)
     flags = np.zeros(n, dtype=bool)
-    if n < 2 * _EXCURSION_SIDE + 2:
+    if n < 2 * _EXCURSION_SIDE + 2 or not sigma > 0:
         return flags
-    level, sigma = _detrended(v)
-    if not sigma > 0:
-        return flags
+    dates = None if periods is None else np.asarray(periods, dtype="datetime64[ns]")
     gap = np.full(_EXCURSION_LONGEST, np.nan)
     around = _medians(
         np.lib.stride_tricks.sliding_window_view(np.concatenate([gap, level, gap]), 2 * _EXCURSION_LONGEST + 1)
@@ -303,11 +307,55 @@ def excursions(values: np.ndarray, periods: np.ndarray | None = None) -> np.ndar
     for i, j in zip(edges[:-1], edges[1:], strict=True):
         if side[i] == 0 or not _came_back(level, z, sigma, i, j):
             continue
-        if periods is not None and _seasonal(np.asarray(periods, dtype="datetime64[ns]"), side, i, j):
+        if dates is not None and _seasonal(dates, side, i, j):
             continue
         flags[i:j] = True
         found += 1
     return flags if found <= _most(n, _RARE_EVENTS) else np.zeros(n, dtype=bool)
+
+
+@dataclasses.dataclass(frozen=True)
+class SetApart:
+    """What a fit treats apart from the readings' course."""
+
+    away: np.ndarray
+    """The readings left out of the fit: outliers and excursions that came back."""
+    outliers: np.ndarray
+    """The readings left out as outliers (level measures only)."""
+    excursions: tuple[tuple[str, str], ...]
+    """Each excursion's first and last period (ISO dates)."""
+    shifts: np.ndarray
+    """The periods from which the level stepped (level measures only), among the readings kept."""
+
+
+def set_apart(values: np.ndarray, periods: np.ndarray, level: bool, weekly: bool) -> SetApart:
+    """The excursions that came back (:func:`excursions`; a level's values or a flow's rates), then
+    a level's outliers (:func:`level_outliers`) and the steps of its level among the rest
+    (:func:`level_shifts`); readings that come more often than weekly are searched less their
+    weekday medians (:func:`weekday_profile`). The excursion and outlier searches share one
+    detrending."""
+    probe = np.asarray(values, dtype=float)
+    probe = probe - weekday_profile(probe, periods) if weekly else probe
+    nothing = np.zeros(len(probe), dtype=bool)
+    detrended = _detrended(probe) if len(probe) >= 5 else None
+    flags = _excursions(*detrended, periods) if detrended else nothing
+    outliers = _outliers(*detrended) & ~flags if detrended and level else nothing
+    away = flags | outliers
+    kept = periods[~away]
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
+    days = np.datetime_as_string(periods, unit="D")
+    runs = tuple((str(days[i]), str(days[j - 1])) for i, j in zip(edges[::2], edges[1::2], strict=True))
+    return SetApart(away, outliers, runs, kept[level_shifts(probe[~away])] if level else kept[:0])
+
+
+def weekday_profile(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """Each reading's weekday's median less the median of the seven: the weekly cycle of readings
+    that come more often than weekly, taken out before the searches for outliers, excursions and
+    steps (a quiet weekend is neither)."""
+    weekday = ((periods - np.datetime64("1970-01-05", "ns")) // _DAY).astype(int) % 7  # 0 on Mondays
+    medians = np.array([np.median(values[weekday == d]) if (weekday == d).any() else np.nan for d in range(7)])
+    medians = np.where(np.isfinite(medians), medians - np.nanmedian(medians), 0.0)
+    return medians[weekday]
 
 
 def _came_back(level: np.ndarray, z: np.ndarray, sigma: float, i: int, j: int) -> bool:
