@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from benefits.forecast.series import excursions, level_outliers, level_shifts, noise_scale
+from benefits.forecast.series import between_payments, excursions, level_outliers, level_shifts, noise_scale
 
 
 def trend_and_noise(rng: np.random.Generator) -> np.ndarray:
@@ -213,3 +213,32 @@ def test_a_recurring_pattern_is_not_read_as_steps_excursions_or_outliers() -> No
     rare = 50.0 + rng.normal(0.0, 0.3, 100)
     rare[[20, 21, 60, 61]] -= 8.0  # two excursions in 100 readings are events
     assert np.flatnonzero(excursions(rare)).tolist() == [20, 21, 60, 61]
+
+
+def _weeks(n: int) -> np.ndarray:
+    return np.datetime64("2025-01-06", "ns") + np.arange(n) * np.timedelta64(7, "D")
+
+
+def test_the_waits_of_an_intermittent_flow_are_its_zeros() -> None:
+    """Payments every 13 weeks: every zero before and between them, and the zeros since the last
+    one while they last no longer than the longest wait, are waits; the payments are not."""
+    flows = np.zeros(60)
+    flows[5::13] = 120_000.0  # payments at 5, 18, 31, 44, 57
+    waits = between_payments(flows, _weeks(60))
+    assert waits.sum() == 55 and not waits[flows != 0].any()
+    stopped = np.concatenate([flows[:45], np.zeros(20)])  # the last payment at 44, then 20 weeks of zeros
+    waits = between_payments(stopped, _weeks(65))
+    assert (waits[:44] == (stopped[:44] == 0)).all() and not waits[44:].any()  # a silence longer than any wait is read
+
+
+def test_a_steady_or_late_starting_flow_has_no_waits() -> None:
+    """A weekly flow with a zero now and then, a flow that starts after 30 zero weeks and one with
+    only two payments are read as they are."""
+    rng = np.random.default_rng(0)
+    steady = 5_000.0 + rng.normal(0, 500, 60)
+    steady[[10, 30, 50]] = 0.0
+    late = np.concatenate([np.zeros(30), 5_000.0 + rng.normal(0, 500, 30)])
+    two = np.zeros(40)
+    two[[10, 30]] = 50_000.0
+    for flows in (steady, late, two):
+        assert not between_payments(flows, _weeks(len(flows))).any()

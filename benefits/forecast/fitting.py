@@ -8,7 +8,11 @@
   The rate's fitted trend is **damped** beyond the history (its change fades with time constant
   ``damping_weeks``, :func:`faded_time`): a linear trend in a flow is a quadratic in Q, and
   carried on for a year it turns a noisy slowdown into a stall, or a ramp into runaway growth.
-  Rates that left their course and came back (a strike, an outage) are left out of the fit.
+  Rates that left their course and came back (a strike, an outage), and a single one-off (a
+  one-time saving booked before the run rate), are left out of the fit; Q keeps what they banked.
+  An intermittent flow (payments with zero readings between, :func:`payments`) is fitted on its
+  payments, each a rate over the time since the one before (Croston's reading of intermittent
+  demand), and its paths bank whole payments.
 - ``level`` measures: the model is fitted on the values themselves (logistic growth between
   ``bounds.min`` and ``bounds.max`` when both are set); each sample is a path of Q. Readings far
   from their neighbours, and excursions from the level that came back, are left out of the fit;
@@ -41,7 +45,7 @@ import pandas as pd
 
 from benefits import register
 from benefits.forecast import stan
-from benefits.forecast.series import set_apart
+from benefits.forecast.series import between_payments, set_apart
 from benefits.forecast.settings import ForecastSettings
 
 _TWO_YEARS = np.timedelta64(730, "D")
@@ -58,7 +62,7 @@ class Samples:
 
     paths: np.ndarray
     excluded: int
-    """Observations left out of the fit as outliers (level measures only)."""
+    """Observations left out of the fit as outliers (of a flow, a single one-off at most)."""
     shifts: tuple[str, ...]
     """The periods (ISO dates) from which the level shifted, fitted as steps (level measures only)."""
     excursions: tuple[tuple[str, str], ...]
@@ -105,7 +109,11 @@ def sample_paths(
     periods = observed["period"].to_numpy(dtype="datetime64[ns]")
     dates = future.to_numpy(dtype="datetime64[ns]")
     lengths = np.ones(len(dates))
+    paid = None
     if not level:
+        paid = payments(values, periods)
+        if paid is not None:
+            values, periods = values[~paid.waits], periods[~paid.waits]
         values, lengths = flow_rates(periods, values, dates)
     weekly = sub_weekly(periods)
     apart = set_apart(values, periods, level, weekly)
@@ -113,7 +121,7 @@ def sample_paths(
     design = stan.design(
         periods,
         values[~apart.away],
-        yearly=bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS),
+        yearly=paid is None and bool(len(periods) and periods[-1] - periods[0] >= _TWO_YEARS),
         tau=settings.changepoint_prior_scale,
         limits=_limits(benefit),
         changepoint_range=changepoint_range(periods, start),
@@ -136,7 +144,8 @@ def sample_paths(
         if bounds is not None and (bounds.min is not None or bounds.max is not None):
             paths = np.clip(paths, bounds.min, bounds.max)
     else:
-        paths = q_now + np.cumsum(draws * lengths[:, None], axis=0)
+        accrued = np.cumsum(draws * lengths[:, None], axis=0)
+        paths = q_now + (accrued if paid is None else paid.banked(accrued, float(np.median(lengths)), seed))
     if paths.shape != (len(future), settings.samples) or not np.isfinite(paths).all():
         raise RuntimeError("the fitted model gave non-finite samples")
     return Samples(
@@ -147,6 +156,57 @@ def sample_paths(
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Payments:
+    """An intermittent flow's payments (:func:`payments`)."""
+
+    waits: np.ndarray
+    """The zero flows that are waits between payments (:func:`benefits.forecast.series.between_payments`)."""
+    size: float
+    """A typical payment: the median non-zero flow, unsigned."""
+    regular: bool
+    """Whether the payments came at regular intervals (every gap within a tenth of their median)."""
+
+    def banked(self, accrued: np.ndarray, period: float, seed: int) -> np.ndarray:
+        """What is banked of the sampled ``accrued`` flows (shape (periods, samples)) when they
+        come as whole payments: a path banks one each time what accrued since the last reaches
+        it. Regular payments come when the next is due (within half a future ``period``, in
+        units of the typical gap); otherwise when in its cycle the next falls is not known and
+        each path draws it (uniform). Q at a date is then one of the whole numbers of payments
+        either side of what accrued, as it will be, and the interval spans them: a smooth
+        accrual of 120,000 a quarter gave an interval of no width between two quarterly
+        payments that the outcome fell outside."""
+        offset = 0.5 * period if self.regular else np.random.default_rng([seed, 1]).random(accrued.shape[1])
+        return self.size * np.floor(accrued / self.size + offset)
+
+
+def payments(flows: np.ndarray, periods: np.ndarray) -> Payments | None:
+    """The payments of a cumulative measure whose flows come as occasional payments with zeros
+    between (:func:`benefits.forecast.series.between_payments`), or None when its flows are read
+    as they are: when they are not intermittent, and when the payments recur at the same readings
+    each year and the yearly seasonality can show any such pattern (two years of readings and an
+    order of half the readings in a year: a quarterly payment read monthly is the metric's
+    season, and fitted as one it is forecast exactly; measured with ``bench/payments.py``)."""
+    waits = between_payments(flows, periods)
+    if not waits.any():
+        return None
+    paid = periods[flows != 0]
+    gaps = np.diff(paid) / _DAY
+    regular = len(gaps) >= 2 and float(gaps.max() - gaps.min()) <= 0.1 * float(np.median(gaps))
+    if regular and _in_season(periods, float(np.median(gaps))):
+        return None
+    return Payments(waits, float(np.median(np.abs(flows[flows != 0]))), regular)
+
+
+def _in_season(periods: np.ndarray, gap_days: float) -> bool:
+    """Whether payments every ``gap_days`` on readings at ``periods`` are a yearly pattern the
+    yearly seasonality fits (see :func:`payments`)."""
+    per_year = round(365.25 / typical_gap(periods))
+    every = round(gap_days / typical_gap(periods))
+    fitted = periods[-1] - periods[0] >= _TWO_YEARS and 2 * yearly_order(periods) >= per_year
+    return fitted and every > 0 and per_year % every == 0
 
 
 def yearly_order(periods: np.ndarray) -> int:

@@ -39,6 +39,12 @@ _RARE_OUTLIERS = 10
 _RARE_EVENTS = 13
 """At most one level shift, or one excursion, in this many readings (or 3); more are the series'
 own pattern (a month-to-date figure read weekly, a weekday cycle of daily readings), not events."""
+_INTERMITTENT = 1.32
+"""A flow is intermittent when its readings between the first and the last non-zero one are on
+average this many per non-zero one or more (Syntetos and Boylan's cut-off for the average
+interval between demands; see :func:`between_payments`)."""
+_INTERMITTENT_PAYMENTS = 3
+"""Non-zero flows an intermittent flow needs before its zeros are read as waits."""
 _YEAR = np.timedelta64(365, "D")
 _DAY = np.timedelta64(1, "D")
 _SEASON = np.timedelta64(35, "D")
@@ -194,8 +200,9 @@ def history_readings(
 
 def level_outliers(values: np.ndarray) -> np.ndarray:
     """Readings far from every neighbourhood: a mis-keyed reading of a level metric (x10, an extra
-    digit, a sign error) would otherwise drive its trend. Flows (cumulative measures) are left
-    alone, as lumpy payments are real.
+    digit, a sign error) would otherwise drive its trend. A cumulative measure's flow rates are
+    searched too (:func:`set_apart`), but only a single one-off is left out of their fit (it stays
+    banked in Q): flows that spike more often are the flow's own pattern.
 
     The series is detrended by its median step, and the noise's standard deviation is estimated
     from its steps (:func:`noise_scale`), which ordinary Gaussian noise does not shrink, unlike
@@ -321,7 +328,7 @@ class SetApart:
     away: np.ndarray
     """The readings left out of the fit: outliers and excursions that came back."""
     outliers: np.ndarray
-    """The readings left out as outliers (level measures only)."""
+    """The readings left out as outliers (of a flow, a single one-off at most)."""
     excursions: tuple[tuple[str, str], ...]
     """Each excursion's first and last period (ISO dates)."""
     shifts: np.ndarray
@@ -330,22 +337,54 @@ class SetApart:
 
 def set_apart(values: np.ndarray, periods: np.ndarray, level: bool, weekly: bool) -> SetApart:
     """The excursions that came back (:func:`excursions`; a level's values or a flow's rates), then
-    a level's outliers (:func:`level_outliers`) and the steps of its level among the rest
-    (:func:`level_shifts`); readings that come more often than weekly are searched less their
-    weekday medians (:func:`weekday_profile`). The excursion and outlier searches share one
-    detrending."""
+    the outliers (:func:`level_outliers`; of a flow's rates only a single one-off, such as a
+    one-time saving booked before the run rate: more than one is the flow's own lumpiness) and a
+    level's steps among the rest (:func:`level_shifts`); readings that come more often than weekly
+    are searched less their weekday medians (:func:`weekday_profile`). The excursion and outlier
+    searches share one detrending."""
     probe = np.asarray(values, dtype=float)
     probe = probe - weekday_profile(probe, periods) if weekly else probe
     nothing = np.zeros(len(probe), dtype=bool)
     detrended = _detrended(probe) if len(probe) >= 5 else None
     flags = _excursions(*detrended, periods) if detrended else nothing
-    outliers = _outliers(*detrended) & ~flags if detrended and level else nothing
+    outliers = _outliers(*detrended) & ~flags if detrended else nothing
+    if not level and outliers.sum() > 1:
+        outliers = nothing
     away = flags | outliers
     kept = periods[~away]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
     days = np.datetime_as_string(periods, unit="D")
     runs = tuple((str(days[i]), str(days[j - 1])) for i, j in zip(edges[::2], edges[1::2], strict=True))
     return SetApart(away, outliers, runs, kept[level_shifts(probe[~away])] if level else kept[:0])
+
+
+def between_payments(flows: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """The zero flows of an intermittent cumulative measure that are waits between payments, not
+    readings of its rate: a contract paying 120,000 every quarter, read weekly, books 12 zeros
+    between payments; fitted as weekly rates, the rate swings from 0 to 120,000 and back, and its
+    noise, not the payments, sets the interval (840,000 banked after seven payments was forecast
+    within 840,000 to 1,986,000 seventeen weeks on, when one payment more was due). Left out, each
+    payment is a rate over the time since the one before (:func:`benefits.forecast.fitting.flow_rates`),
+    as Croston's method reads intermittent demand: its size over its interval.
+
+    A flow is intermittent when, from its first to its last non-zero flow, there are on average
+    ``_INTERMITTENT`` readings or more per non-zero one, with at least ``_INTERMITTENT_PAYMENTS``
+    of them. The zeros before and between them are waits (the first payment is then a rate over
+    one typical wait, as any first reading is); so are the zeros since the last payment while they
+    have lasted no longer than the longest wait so far (the next payment accrues meanwhile). A
+    silence longer than any wait before it (a flow that stopped) stays readings. Returns the mask
+    of the waits."""
+    f = np.asarray(flows, dtype=float)
+    waits = np.zeros(len(f), dtype=bool)
+    paid = np.flatnonzero(f != 0)
+    if len(paid) < _INTERMITTENT_PAYMENTS or (paid[-1] - paid[0] + 1) < _INTERMITTENT * len(paid):
+        return waits
+    waits[: paid[-1]] = True
+    longest = np.diff(np.asarray(periods, dtype="datetime64[ns]")[paid]).max()
+    if periods[-1] - periods[paid[-1]] <= longest:
+        waits[paid[-1] :] = True
+    waits[paid] = False
+    return waits
 
 
 def weekday_profile(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
