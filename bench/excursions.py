@@ -29,12 +29,8 @@ outlier). To compare methods, run it from each tree with that tree's package fir
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import sys
-from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +38,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from real_series import real_set
+from real_series import arguments, outcomes, per_kind, seeded_items
 
 from benefits import register
 from benefits.forecast import forecast_benefit
 from benefits.forecast.series import noise_scale
 from benefits.forecast.settings import METHOD_VERSION
-from benefits.testing.generators import DEFAULT_AS_OF, Item
+from benefits.testing.generators import Item
 
 Outcome = tuple[str, bool | None, bool | None, float | None, bool]
 """(kind, held without the dip, held with it, width ratio, excursion said), None where unknown."""
@@ -121,18 +117,13 @@ def one(args: tuple[Item, int, bool]) -> Outcome | None:
     )
 
 
-def report(outcomes: Sequence[Outcome]) -> str:
+def report(found: Sequence[Outcome]) -> str:
     """The table: per kind of benefit, coverage without and with the dip, width ratios, excursions said."""
-    kinds: dict[str, list[Outcome]] = defaultdict(list)
-    for outcome in outcomes:
-        kinds[outcome[0]].append(outcome)
-        kinds["all"].append(outcome)
     lines = [
         "| benefits | n | 80% held, no dip | 80% held, dip | width ratio median | width ratio p90 | said so |",
         "|---|---|---|---|---|---|---|",
     ]
-    for kind in sorted(kinds, key=lambda k: (k == "all", k)):
-        rows = kinds[kind]
+    for kind, rows in per_kind(found):
         ratios = np.array([r[3] for r in rows if r[3] is not None])
         lines.append(
             f"| {kind} | {len(rows)} | {np.mean([r[1] for r in rows]):.0%} | {np.mean([r[2] for r in rows]):.0%} "
@@ -143,23 +134,14 @@ def report(outcomes: Sequence[Outcome]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print its table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="1,2,3", help="real-set seeds (default 1,2,3)")
-    parser.add_argument("--count", type=int, default=200, help="benefits per real set (default 200)")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF)
+    parser = arguments(__doc__.splitlines()[0])
     parser.add_argument("--one-off", action="store_true", help="inject a one-off flow into cumulative benefits instead")
     args = parser.parse_args(argv)
-    jobs = [
-        (item, seed * 100_003 + i, args.one_off)
-        for seed in (int(s) for s in args.seeds.split(","))
-        for i, item in enumerate(real_set(args.count, seed, args.as_of))
-    ]
-    with ProcessPoolExecutor(args.workers) as pool:
-        outcomes = [o for o in pool.map(one, jobs, chunksize=8) if o is not None]
+    jobs = [(item, seed, args.one_off) for item, seed in seeded_items(args)]
+    found = outcomes(one, jobs, args.workers)
     what = "A one-off flow" if args.one_off else "A dip that came back"
-    print(f"## {what}, method {METHOD_VERSION}: real sets {args.seeds}, {len(outcomes)} benefits\n")
-    print(report(outcomes))
+    print(f"## {what}, method {METHOD_VERSION}: real sets {args.seeds}, {len(found)} benefits\n")
+    print(report(found))
 
 
 if __name__ == "__main__":

@@ -19,13 +19,9 @@ each tree (the script puts its own tree first on the path):
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import datetime as dt
 import sys
-from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +30,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from real_series import real_set
+from real_series import arguments, outcomes, per_kind, seeded_items
 
 from benefits import realisation, register
 from benefits.forecast import forecast_benefit
 from benefits.forecast.settings import METHOD_VERSION
-from benefits.testing.generators import DEFAULT_AS_OF, Item
+from benefits.testing.generators import Item
 
 Outcome = tuple[str, bool, bool, float | None, float, float]
 """(kind, held as read, held as paid, width ratio, Brier term as read, Brier term as paid)."""
@@ -81,18 +77,13 @@ def one(args: tuple[Item, int]) -> Outcome | None:
     return (f"{cadence} flows", held, held_paid, width_paid / width if width > 0 else None, brier, brier_paid)
 
 
-def report(outcomes: Sequence[Outcome]) -> str:
+def report(found: Sequence[Outcome]) -> str:
     """The table: per kind of benefit, coverage, width ratio and Brier, as read and as paid."""
-    kinds: dict[str, list[Outcome]] = defaultdict(list)
-    for outcome in outcomes:
-        kinds[outcome[0]].append(outcome)
-        kinds["all"].append(outcome)
     lines = [
         "| benefits | n | 80% held, as read | as paid | width ratio median | p90 | Brier as read | as paid |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for kind in sorted(kinds, key=lambda k: (k == "all", k)):
-        rows = kinds[kind]
+    for kind, rows in per_kind(found):
         ratios = np.array([r[3] for r in rows if r[3] is not None])
         lines.append(
             f"| {kind} | {len(rows)} | {np.mean([r[1] for r in rows]):.0%} | {np.mean([r[2] for r in rows]):.0%} "
@@ -104,22 +95,11 @@ def report(outcomes: Sequence[Outcome]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print its table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="1,2,3", help="real-set seeds (default 1,2,3)")
-    parser.add_argument("--count", type=int, default=200, help="benefits per real set (default 200)")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF)
-    args = parser.parse_args(argv)
-    jobs = [
-        (item, seed * 100_003 + i)
-        for seed in (int(s) for s in args.seeds.split(","))
-        for i, item in enumerate(real_set(args.count, seed, args.as_of))
-        if item.benefit.measure is register.Measure.cumulative
-    ]
-    with ProcessPoolExecutor(args.workers) as pool:
-        outcomes = [o for o in pool.map(one, jobs, chunksize=8) if o is not None]
-    print(f"## Paid in lumps, method {METHOD_VERSION}: real sets {args.seeds}, {len(outcomes)} benefits\n")
-    print(report(outcomes))
+    args = arguments(__doc__.splitlines()[0]).parse_args(argv)
+    jobs = [job for job in seeded_items(args) if job[0].benefit.measure is register.Measure.cumulative]
+    found = outcomes(one, jobs, args.workers)
+    print(f"## Paid in lumps, method {METHOD_VERSION}: real sets {args.seeds}, {len(found)} benefits\n")
+    print(report(found))
 
 
 if __name__ == "__main__":

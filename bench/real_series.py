@@ -17,15 +17,22 @@ origin falls on the set's shared as-of date; the outcome is what the real series
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from benefits import register
-from benefits.testing.generators import Item, finish
+from benefits.testing.generators import DEFAULT_AS_OF, Item, finish
+
+Outcome = TypeVar("Outcome", bound=tuple[Any, ...])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,3 +242,38 @@ def _shift(index: pd.DatetimeIndex, origin: pd.Timestamp, as_of: dt.date, monthl
         return index + pd.DateOffset(months=months)
     weeks = (pd.Timestamp(as_of) - origin).days // 7
     return index + pd.Timedelta(weeks=weeks)
+
+
+# --- what the benchmarks that reshape the real sets share ----------------------------------------
+
+
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark over the real sets: ``--seeds``, ``--count``, ``--workers``, ``--as-of``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", default="1,2,3", help="real-set seeds (default 1,2,3)")
+    parser.add_argument("--count", type=int, default=200, help="benefits per real set (default 200)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=DEFAULT_AS_OF)
+    return parser
+
+
+def seeded_items(args: argparse.Namespace) -> Iterator[tuple[Item, int]]:
+    """Every benefit of the real sets ``args.seeds`` with a seed of its own for what is done to it."""
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for i, item in enumerate(real_set(args.count, seed, args.as_of)):
+            yield item, seed * 100_003 + i
+
+
+def outcomes(one: Callable[[Any], Outcome | None], jobs: Sequence[Any], workers: int) -> list[Outcome]:
+    """``one`` of every job, in ``workers`` processes, leaving out the None ones."""
+    with ProcessPoolExecutor(workers) as pool:
+        return [o for o in pool.map(one, jobs, chunksize=8) if o is not None]
+
+
+def per_kind(found: Sequence[Outcome]) -> list[tuple[str, list[Outcome]]]:
+    """Outcomes grouped by their first field (the kind of benefit), then all of them together."""
+    kinds: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in found:
+        kinds[outcome[0]].append(outcome)
+        kinds["all"].append(outcome)
+    return [(kind, kinds[kind]) for kind in sorted(kinds, key=lambda k: (k == "all", k))]
