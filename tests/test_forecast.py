@@ -382,11 +382,13 @@ def test_all_zeros() -> None:
     obs = weekly([0.0] * 30)
     f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
     assert_well_formed(f)
-    assert f.status == "off_track" and f.p_model == 0.0 and f.p_on_time < 0.2
+    # nothing delivered: the model says 0, and the probability leans as far as it can (0.5) on
+    # the reference class's prior (50% before any comparable benefit is decided)
+    assert f.status == "off_track" and f.p_model == 0.0 and f.p_on_time == pytest.approx(0.25)
     assert f.forecast_at_target_date == pytest.approx(0.0, abs=1e-6)
     assert f.message == (
-        f"{round(100 * f.p_on_time)}% likely to reach 900,000 GBP by 2027-03-29; "
-        "expected landing beyond the horizon (2027-06-28)"
+        "25% likely to reach 900,000 GBP by 2027-03-29; expected landing beyond the horizon (2027-06-28); "
+        f"nothing delivered since its start on {BASE.isoformat()}"
     )
 
 
@@ -723,6 +725,27 @@ def test_spikes_that_recur_in_a_flow_are_its_own() -> None:
     f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
     assert_well_formed(f)
     assert "outlier" not in f.message
+
+
+def test_a_benefit_that_has_delivered_nothing_since_its_start_has_not_started() -> None:
+    """A go-live 14 weeks ago with no flow since: the forecast says so, counts no weeks of
+    delivery, and leans on comparable benefits as fully as a benefit that has not started; the
+    same benefit with flows since its go-live counts its weeks of delivery and leans less."""
+    go_live = BASE + 26 * WEEK
+    idle = weekly(np.zeros(40))
+    as_of = as_of_for(idle)
+    b = make_benefit(target={"value": 300_000, "date": as_of + 30 * WEEK})
+    f = forecast_benefit(b, go_live, idle, as_of)
+    assert_well_formed(f)
+    assert f"nothing delivered since its start on {go_live.isoformat()}" in f.message
+    assert "nothing delivered yet" in f.trust
+    assert f.reference_weight == pytest.approx(0.5)
+    rng = np.random.default_rng(6)
+    busy = weekly(np.concatenate([np.zeros(26), 10_000 + rng.normal(0, 500, 14)]))
+    g = forecast_benefit(b, go_live, busy, as_of)
+    assert "nothing delivered" not in g.message
+    assert "13 weeks of delivery" in g.trust
+    assert g.reference_weight < f.reference_weight
 
 
 def test_a_flow_trend_fades_beyond_the_history() -> None:

@@ -59,7 +59,8 @@ class BacktestPoint:
     horizon_days: int
     """Days from the origin's last observation to ``period``."""
     delivering_days: int
-    """How long the benefit had been delivering at the origin (days from its start; 0 before it)."""
+    """How long the benefit had been delivering at the origin (days since it started delivering,
+    :func:`series.delivering_from`; 0 before it)."""
     actual: float
     yhat: float
     lower: float
@@ -200,7 +201,8 @@ def points(benefit: register.Benefit, seen: pd.DataFrame, raw: RawPath, start: d
     # its band, so it gives no point.
     side = np.where(actual >= yhat, upper - yhat, yhat - lower)
     scaled = side > SCALELESS * realisation.target_improvement(benefit)
-    delivering = max((last.astype("datetime64[D]").item() - start).days, 0)
+    since = series.delivering_from(benefit, periods[known], observed[known], start)
+    delivering = 0 if since is None else max(int((last - since) // np.timedelta64(1, "D")), 0)
     towards = orientation(benefit)
     return [
         BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi, towards)

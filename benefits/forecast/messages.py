@@ -100,7 +100,9 @@ def trust(
     latest: dt.date,
 ) -> str:
     """One plain sentence on how far a forecast can be trusted: what calibrated its range and
-    how much its probability leans on comparable benefits (``latest``: the last reading's date)."""
+    how much its probability leans on comparable benefits (``history_days``: how long the benefit
+    has delivered, :func:`benefits.forecast.series.delivering_from`; ``latest``: the last
+    reading's date)."""
     if calibration.errors:
         basis = (
             f"Its range is set by how far, and which way, {number(calibration.errors)} past forecasts of "
@@ -109,7 +111,12 @@ def trust(
     else:
         basis = "Its range uses the default widening, as this portfolio has no backtested forecasts yet"
     weeks_ahead = max((benefit.target.date - latest).days, 0) // 7
-    history = f"{points} readings over {int(history_days // 7)} weeks"
+    weeks = int(history_days // 7)
+    history = (
+        f"{points} readings and {weeks} week{'s' if weeks != 1 else ''} of delivery"
+        if history_days > 0
+        else f"{points} readings and nothing delivered yet"
+    )
     if lean >= 0.05:
         return (
             f"{basis}; with {history} for a target {weeks_ahead} weeks away, the probability leans "

@@ -122,7 +122,10 @@ def forecast_benefit(
 
     calibration = calibration or conformal.PRIOR
     origin = learn["period"].iloc[-1]
-    delivering = float((origin - observed["period"].iloc[0]).days)
+    delivering_since = series.delivering_from(
+        benefit, observed["period"].to_numpy(dtype="datetime64[ns]"), observed["value"].to_numpy(dtype=float), start
+    )
+    delivering = 0.0 if delivering_since is None else float((origin - pd.Timestamp(delivering_since)).days)
     quantiles = np.array([raw["lower"], raw["median"], raw["upper"]], dtype=float)
     flows = _flow_sign(observed["value"].to_numpy(dtype=float)) if benefit.measure is register.Measure.cumulative else 0
     summary = summarise(
@@ -158,6 +161,8 @@ def forecast_benefit(
     message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
     if summary.landing and summary.landing < as_of and reached_on is None:
         message += f" (if the readings since {origin.date().isoformat()} show it)"
+    if delivering_since is None and not benefit.dis_benefit:
+        message += f"; nothing delivered since its start on {start.isoformat()}"
     message += messages.fit_note(raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()))
     return BenefitForecast(
         status=status,

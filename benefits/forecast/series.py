@@ -134,6 +134,22 @@ def first_reached(benefit: register.Benefit, observed: pd.DataFrame) -> dt.date:
     return realisation.first_reached(benefit, observed, last) or last
 
 
+def delivering_from(
+    benefit: register.Benefit, periods: np.ndarray, values: np.ndarray, start: dt.date
+) -> np.datetime64 | None:
+    """When the benefit started delivering, from its readings (``periods``, ``values``): its
+    ``start`` for a level; for a cumulative measure its first non-zero flow on or after ``start``,
+    None before any (a go-live that slipped has not started delivering, whatever its plan says).
+    How long it has delivered sets a forecast's stage (:func:`benefits.forecast.conformal.stage`)
+    and its lean on the reference class."""
+    begin = np.datetime64(start, "ns")
+    if benefit.measure is register.Measure.level:
+        return begin
+    dates = np.asarray(periods, dtype="datetime64[ns]")
+    moving = dates[(dates >= begin) & (np.asarray(values, dtype=float) != 0)]
+    return moving[0] if len(moving) else None
+
+
 def future_weeks(observed: pd.DataFrame, benefit: register.Benefit, settings: ForecastSettings) -> pd.DatetimeIndex:
     """Future periods at the series' own cadence (:func:`cadence`), from the period after the last
     observation up to the horizon (target date + ``margin_weeks``). A cumulative measure's flow is
