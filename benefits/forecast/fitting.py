@@ -113,8 +113,10 @@ def sample_paths(
     if not level:
         paid = payments(values, periods)
         if paid is not None:
-            values, periods = values[~paid.waits], periods[~paid.waits]
+            values, periods = paid.amounts, paid.periods
         values, lengths = flow_rates(periods, values, dates)
+        if paid is not None and not paid.accrued:
+            values = paid.amounts * (typical_gap(periods) / paid.interval)
     weekly = sub_weekly(periods)
     apart = set_apart(values, periods, level, weekly)
     periods = periods[~apart.away]
@@ -160,14 +162,22 @@ def sample_paths(
 
 @dataclasses.dataclass(frozen=True)
 class Payments:
-    """An intermittent flow's payments (:func:`payments`)."""
+    """An intermittent flow read as its payments (:func:`payments`)."""
 
-    waits: np.ndarray
-    """The zero flows that are waits between payments (:func:`benefits.forecast.series.between_payments`)."""
+    periods: np.ndarray
+    """The readings fitted: each payment's last reading, and zero readings that are not waits (a
+    silence longer than any wait before it)."""
+    amounts: np.ndarray
+    """What each of those readings booked: a payment's whole amount (0 for the zero readings)."""
     size: float
-    """A typical payment: the median non-zero flow, unsigned."""
+    """A typical payment: the median payment, unsigned."""
+    interval: float
+    """The mean time between payments, in days."""
     regular: bool
     """Whether the payments came at regular intervals (every gap within a tenth of their median)."""
+    accrued: bool
+    """Whether each payment is for the time since the one before (a payment over its own
+    interval is steadier than the payment alone); else payments come at the mean interval."""
 
     def banked(self, accrued: np.ndarray, period: float, seed: int) -> np.ndarray:
         """What is banked of the sampled ``accrued`` flows (shape (periods, samples)) when they
@@ -188,16 +198,44 @@ def payments(flows: np.ndarray, periods: np.ndarray) -> Payments | None:
     as they are: when they are not intermittent, and when the payments recur at the same readings
     each year and the yearly seasonality can show any such pattern (two years of readings and an
     order of half the readings in a year: a quarterly payment read monthly is the metric's
-    season, and fitted as one it is forecast exactly; measured with ``bench/payments.py``)."""
+    season, and fitted as one it is forecast exactly; measured with ``bench/payments.py``).
+
+    A run of consecutive non-zero flows (a campaign's three weeks of sales) is one payment,
+    booked at its last reading. Each payment is then read as a rate (Croston's reading of
+    intermittent demand, its size over its interval): over the time since the one before when
+    that makes the rates steadier than the payments themselves (invoices for the time they cover),
+    else over the mean interval (payments of sizes that do not follow their timing, whose rate
+    over their own intervals would be too high on average: the mean of 1/interval exceeds 1 over
+    the mean interval)."""
     waits = between_payments(flows, periods)
     if not waits.any():
         return None
-    paid = periods[flows != 0]
+    nonzero = flows != 0
+    first = nonzero & ~np.r_[False, nonzero[:-1]]
+    last = nonzero & ~np.r_[nonzero[1:], False]
+    run = np.maximum(np.cumsum(first) - 1, 0)
+    sums = np.bincount(run[nonzero], weights=flows[nonzero])
+    keep = last | (~waits & ~nonzero)
+    paid = periods[last]
     gaps = np.diff(paid) / _DAY
     regular = len(gaps) >= 2 and float(gaps.max() - gaps.min()) <= 0.1 * float(np.median(gaps))
     if regular and _in_season(periods, float(np.median(gaps))):
         return None
-    return Payments(waits, float(np.median(np.abs(flows[flows != 0]))), regular)
+    accrued = len(gaps) < 2 or _spread(sums[1:] / gaps) <= _spread(sums[1:])
+    return Payments(
+        periods=periods[keep],
+        amounts=np.where(last, sums[run], 0.0)[keep],
+        size=float(np.median(np.abs(sums))),
+        interval=float(gaps.mean()) if len(gaps) else typical_gap(periods),
+        regular=regular,
+        accrued=accrued,
+    )
+
+
+def _spread(values: np.ndarray) -> float:
+    """The coefficient of variation of ``values`` (their standard deviation over their mean's size)."""
+    scale = abs(float(np.mean(values)))
+    return float(np.std(values)) / scale if scale > 0 else np.inf
 
 
 def _in_season(periods: np.ndarray, gap_days: float) -> bool:
