@@ -56,8 +56,13 @@ class ForecastRunReport:
     def backtested(self) -> tuple[int, float]:
         """(points, held): the run's cross-fitted backtested outcomes, and how many of them the
         calibrated 80% interval held."""
-        bands = [b for b in self.calibration.get("coverage", []) if b["points"]]
+        bands = self._scored
         return sum(b["points"] for b in bands), sum(b["calibrated"] * b["points"] for b in bands)
+
+    @property
+    def _scored(self) -> list[dict]:
+        """The coverage bands (by horizon) that hold backtested outcomes."""
+        return [b for b in self.calibration.get("coverage", []) if b["points"]]
 
     @property
     def held(self) -> str:
@@ -66,7 +71,7 @@ class ForecastRunReport:
         if not points:
             return ""
         calibrated = held / points
-        raw = [b["raw"] for b in self.calibration["coverage"] if b["points"]]
+        raw = [b["raw"] for b in self._scored]
         failed = self.calibration.get("paths_failed", 0)
         return (
             f"80% intervals held {calibrated:.0%} of {points:,} backtested outcomes of "
