@@ -678,6 +678,7 @@ def test_quarterly_payments_read_weekly_are_forecast_as_payments() -> None:
     assert f.lower_at_target_date <= 960_000 <= f.upper_at_target_date
     assert f.upper_at_target_date < 1_500_000
     assert f.p_model > 0.9
+    assert "read as payments of about 120,000 GBP every 13 weeks" in f.message
     banked = np.asarray(f.raw["median"])  # the raw forecast banks whole payments
     assert np.allclose(banked / 120_000, np.round(banked / 120_000))
 

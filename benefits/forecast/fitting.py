@@ -72,6 +72,8 @@ class Samples:
     """The fitted parameters (JSON-safe), to warm-start the next fit."""
     noise: float
     """The fitted noise level (standard deviation of one period's value), in the metric's unit."""
+    payments: tuple[float, float] | None = None
+    """(typical payment, mean days between payments) of a flow read as payments (:func:`payments`)."""
 
 
 def quiet_prophet() -> None:
@@ -157,6 +159,7 @@ def sample_paths(
         excursions=apart.excursions,
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
+        payments=None if paid is None else (paid.size, paid.interval),
     )
 
 

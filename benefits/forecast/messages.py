@@ -52,11 +52,24 @@ def amount(x: float, unit: str) -> str:
     return f"{number(x)}{'' if unit == '%' else ' '}{unit}"
 
 
-def fit_note(excluded: int, shifts: Sequence[str] = (), excursions: Sequence[Sequence[str]] = ()) -> str:
+def fit_note(
+    excluded: int,
+    shifts: Sequence[str] = (),
+    excursions: Sequence[Sequence[str]] = (),
+    payments: Sequence[float] | None = None,
+    unit: str = "",
+) -> str:
     """The suffix saying how many outliers were left out of the fit, which readings went off course
-    and came back (:func:`benefits.forecast.series.excursions`) and when the level last shifted
-    (:func:`benefits.forecast.series.level_shifts`); empty for none of them."""
-    note = f"; {excluded} outlier{'s' if excluded != 1 else ''} left out of the fit" if excluded else ""
+    and came back (:func:`benefits.forecast.series.excursions`), when the level last shifted
+    (:func:`benefits.forecast.series.level_shifts`) and, for a flow read as payments
+    (:func:`benefits.forecast.fitting.payments`), their typical size and interval (``payments``,
+    in ``unit`` and days); empty for none of them."""
+    note = ""
+    if payments:
+        size, days = payments
+        every = f"{round(days / 7)} weeks" if days >= 14 else f"{round(days)} days"
+        note += f"; read as payments of about {amount(size, unit)} every {every}"
+    note += f"; {excluded} outlier{'s' if excluded != 1 else ''} left out of the fit" if excluded else ""
     if len(excursions) == 1:
         first, last = excursions[0]
         note += f"; the readings from {first} to {last} went off course and came back: left out of the fit"

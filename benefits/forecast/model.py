@@ -117,6 +117,7 @@ def forecast_benefit(
             "excluded": samples.excluded,
             "shifts": list(samples.shifts),
             "excursions": [list(run) for run in samples.excursions],
+            "payments": list(samples.payments) if samples.payments else None,
             "params": samples.params,
         }
 
@@ -163,7 +164,9 @@ def forecast_benefit(
         message += f" (if the readings since {origin.date().isoformat()} show it)"
     if delivering_since is None and not benefit.dis_benefit:
         message += f"; nothing delivered since its start on {start.isoformat()}"
-    message += messages.fit_note(raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()))
+    message += messages.fit_note(
+        raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()), raw.get("payments"), benefit.unit
+    )
     return BenefitForecast(
         status=status,
         message=message,
@@ -299,7 +302,8 @@ def _late_landing(
         else f"; landing beyond the horizon ({future[-1].date().isoformat()})"
     )
     return (
-        suffix + messages.fit_note(samples.excluded, samples.shifts, samples.excursions),
+        suffix
+        + messages.fit_note(samples.excluded, samples.shifts, samples.excursions, samples.payments, benefit.unit),
         summary.landing,
         summary.path,
         samples.params,
