@@ -113,12 +113,7 @@ def sample_paths(
     lengths = np.ones(len(dates))
     paid = None
     if not level:
-        paid = payments(values, periods)
-        if paid is not None:
-            values, periods = paid.amounts, paid.periods
-        values, lengths = flow_rates(periods, values, dates)
-        if paid is not None and not paid.accrued:
-            values = paid.amounts * (typical_gap(periods) / paid.interval)
+        values, periods, lengths, paid = _rates(values, periods, dates)
     weekly = sub_weekly(periods)
     apart = set_apart(values, periods, level, weekly)
     periods = periods[~apart.away]
@@ -248,6 +243,21 @@ def _in_season(periods: np.ndarray, gap_days: float) -> bool:
     every = round(gap_days / typical_gap(periods))
     fitted = periods[-1] - periods[0] >= _TWO_YEARS and 2 * yearly_order(periods) >= per_year
     return fitted and every > 0 and per_year % every == 0
+
+
+def _rates(
+    flows: np.ndarray, periods: np.ndarray, future: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Payments | None]:
+    """What a cumulative measure's fit reads: its rates (:func:`flow_rates`; of its payments when it
+    is paid in lumps, :func:`payments`), their periods, the ``future`` periods' lengths and the
+    payments (None when its flows are read as they are)."""
+    paid = payments(flows, periods)
+    if paid is not None:
+        flows, periods = paid.amounts, paid.periods
+    rates, lengths = flow_rates(periods, flows, future)
+    if paid is not None and not paid.accrued:
+        rates = paid.amounts * (typical_gap(periods) / paid.interval)
+    return rates, periods, lengths, paid
 
 
 def yearly_order(periods: np.ndarray) -> int:
