@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.util
-import json
 import os
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 N_CHANGEPOINTS = 25
 CHANGEPOINT_RANGE = 0.8
@@ -286,8 +286,8 @@ def _optimize(design: Design, start: Params, seed: int) -> Params:
     with tempfile.TemporaryDirectory(prefix="benefits-stan-", dir=_scratch()) as name:
         folder = Path(name)
         data, init, output = folder / "data.json", folder / "init.json", folder / "output.csv"
-        data.write_text(json.dumps(design.stan_data()))
-        init.write_text(json.dumps(start.as_json()))
+        data.write_bytes(orjson.dumps(design.stan_data()))
+        init.write_bytes(orjson.dumps(start.as_json()))
         console, errors = folder / "console.txt", folder / "errors.txt"
         for algorithm in ("lbfgs", "newton"):
             with console.open("w") as out, errors.open("w") as err:
