@@ -379,17 +379,16 @@ def between_payments(flows: np.ndarray, periods: np.ndarray) -> np.ndarray:
     readings of its rate: a contract paying 120,000 every quarter, read weekly, books 12 zeros
     between payments; fitted as weekly rates, the rate swings from 0 to 120,000 and back, and its
     noise, not the payments, sets the interval (840,000 banked after seven payments was forecast
-    within 840,000 to 1,986,000 seventeen weeks on, when one payment more was due). Left out, each
-    payment is a rate over the time since the one before (:func:`benefits.forecast.fitting.flow_rates`),
-    as Croston's method reads intermittent demand: its size over its interval.
+    within 840,000 to 1,986,000 seventeen weeks on, when one payment more was due). Left out, the
+    payments are read as Croston's method reads intermittent demand, each its size over its
+    interval (:func:`benefits.forecast.fitting.payments`).
 
     A flow is intermittent when, from its first to its last non-zero flow, there are on average
     ``_INTERMITTENT`` readings or more per non-zero one, with at least ``_INTERMITTENT_PAYMENTS``
-    of them. The zeros before and between them are waits (the first payment is then a rate over
-    one typical wait, as any first reading is); so are the zeros since the last payment while they
-    have lasted no longer than the longest wait so far (the next payment accrues meanwhile). A
-    silence longer than any wait before it (a flow that stopped) stays readings. Returns the mask
-    of the waits."""
+    of them. The zeros before and between them are waits; so are the zeros since the last payment
+    while they have lasted no longer than the longest wait so far (the next payment accrues
+    meanwhile). A silence longer than any wait before it (a flow that stopped) stays readings.
+    Returns the mask of the waits."""
     f = np.asarray(flows, dtype=float)
     waits = np.zeros(len(f), dtype=bool)
     paid = np.flatnonzero(f != 0)
