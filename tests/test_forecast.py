@@ -735,6 +735,18 @@ def test_payments_of_sizes_that_do_not_follow_their_timing_come_at_their_mean_in
     assert paid.amounts.tolist() == covering[weeks].tolist()
 
 
+def test_bookings_that_net_to_nothing_are_not_payments() -> None:
+    """Bookings reversed the next week (+5,000, -5,000) now and then: no payment to bank, the flows
+    are read as they are (read as payments of size 0, every sample was non-finite and the forecast
+    failed)."""
+    flows = np.zeros(40)
+    flows[[3, 4, 12, 13, 20, 21, 30, 31]] = [5_000.0, -5_000.0] * 4
+    obs = weekly(flows)
+    f = forecast_benefit(make_benefit(), BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.status == "off_track" and "payments" not in f.message
+
+
 def test_a_one_off_flow_does_not_set_the_rate() -> None:
     """500,000 booked once, then 5,000 a week: the one-off stays banked but is left out of the
     rate's fit (before: the flow's fall from 500,000 to 5,000 drove the trend, and the median

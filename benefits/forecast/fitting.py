@@ -217,13 +217,14 @@ def payments(flows: np.ndarray, periods: np.ndarray) -> Payments | None:
     paid = periods[last]
     gaps = np.diff(paid) / _DAY
     regular = len(gaps) >= 2 and float(gaps.max() - gaps.min()) <= 0.1 * float(np.median(gaps))
-    if regular and _in_season(periods, float(np.median(gaps))):
-        return None
+    size = float(np.median(np.abs(sums)))
+    if not size > 0 or (regular and _in_season(periods, float(np.median(gaps)))):
+        return None  # bookings that mostly net to nothing (a booking and its reversal) are no payments
     accrued = len(gaps) < 2 or _spread(sums[1:] / gaps) <= _spread(sums[1:])
     return Payments(
         periods=periods[keep],
         amounts=np.where(last, sums[run], 0.0)[keep],
-        size=float(np.median(np.abs(sums))),
+        size=size,
         interval=float(gaps.mean()) if len(gaps) else typical_gap(periods),
         regular=regular,
         accrued=accrued,
