@@ -946,3 +946,22 @@ def test_odd_cumulative_series_never_fail() -> None:
             f = forecast_benefit(make_benefit(target=target), BASE, obs, as_of)
             assert f.status != "failed", f.message
             assert_well_formed(f)
+
+
+def test_a_percentage_at_its_floor_is_forecast_without_numerical_warnings() -> None:
+    """An adoption percentage (bounds 0-100) that fell to 0 and stayed there: the logistic trend far
+    below its middle overflows exp; the forecast takes the limit (0) without a warning on the console."""
+    values = [0.334, 0.549, 0.497, 0.608] + [0.0] * 56
+    obs = weekly(values)
+    b = make_benefit(
+        measure="level",
+        unit="%",
+        bounds={"min": 0, "max": 100},
+        baseline={"value": 0.334, "date": BASE},
+        target={"value": 5.0, "date": dt.date(2028, 1, 12)},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        f = forecast_benefit(b, BASE, obs, obs["period"].iloc[-1] + dt.timedelta(days=2))
+    assert_well_formed(f)
+    assert f.status == "off_track" and f.forecast_at_target_date == pytest.approx(0.0, abs=0.5)

@@ -439,7 +439,7 @@ def piecewise_logistic(t: np.ndarray, cap: float, params: stan.Params, changepoi
     passed = changepoints_t[None, :] <= t[:, None]
     k_t = params.k + passed @ params.delta
     m_t = params.m + passed @ gammas
-    return cap / (1 + np.exp(-k_t * (t - m_t)))
+    return _logistic(cap, k_t * (t - m_t))
 
 
 def _logistic_uncertainty(
@@ -447,6 +447,8 @@ def _logistic_uncertainty(
 ) -> np.ndarray:
     """Prophet's ``_logistic_uncertainty``: each sampled path's logistic trend with its future rate
     changes (``shifts``, shape (n, len(t))) after the fitted ones, minus the mean over paths."""
+    if design.cap is None:
+        raise ValueError("a logistic trend needs a cap")
     grid = np.arange(0, 1 + step, step)  # the history on a regular grid of future steps
     past = np.zeros(len(grid))
     past[[int(np.flatnonzero(grid > c)[0]) for c in design.changepoints_t]] = params.delta
@@ -464,8 +466,15 @@ def _logistic_uncertainty(
         total += gammas[:, i]
     k_t = (changes.cumsum(axis=1) + params.k)[:, -len(t) :]
     m_t = (gammas.cumsum(axis=1) + params.m)[:, -len(t) :]
-    trends = design.cap / (1 + np.exp(-k_t * (t - m_t)))
+    trends = _logistic(design.cap, k_t * (t - m_t))
     return trends - trends.mean(axis=0)
+
+
+def _logistic(cap: float, x: np.ndarray) -> np.ndarray:
+    """``cap / (1 + exp(-x))``; far below the curve's middle ``exp`` overflows to infinity and the
+    value is its limit, 0, without numpy's overflow warning on the console."""
+    with np.errstate(over="ignore"):
+        return cap / (1 + np.exp(-x))
 
 
 def _trend_parameter_draws(
