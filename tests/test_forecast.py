@@ -494,6 +494,26 @@ def test_daily_readings_are_fitted_with_their_weekly_cycle() -> None:
     assert saturday and monday and monday[0]["yhat"] - saturday[0]["yhat"] > 20.0
 
 
+def test_daily_readings_land_when_a_whole_week_meets_the_target() -> None:
+    """The same daily handling time with a target of 40 minutes: its weekends (20) meet it from the
+    first Saturday, its weekdays (50, falling 0.02 a day) only about 500 days after the first
+    reading. The expected landing is the first day from which a whole week meets the target, three
+    and a half months on (before: the first Saturday of the forecast, two days after the as-of date)."""
+    rng = np.random.default_rng(42)
+    days = np.arange(400)
+    first = BASE + dt.timedelta(days=1)  # a Tuesday
+    weekday = (first.weekday() + days) % 7
+    values = np.where(weekday >= 5, 20.0, 50.0) - 0.02 * days + rng.normal(0.0, 1.0, 400)
+    obs = pd.DataFrame({"period": [first + dt.timedelta(days=int(d)) for d in days], "value": values})
+    b = handling_time().model_copy(update={"target": register.Point(value=40, date=TARGET_DATE)})
+    f = forecast_benefit(b, BASE, obs, as_of_for(obs))
+    assert_well_formed(f)
+    assert f.expected_landing is not None
+    weekdays_there = first + dt.timedelta(days=500)
+    assert abs((f.expected_landing - weekdays_there).days) < 30
+    assert f.expected_landing > as_of_for(obs) + dt.timedelta(days=60)
+
+
 def test_monthly_readings_fit_no_more_yearly_orders_than_they_can_show() -> None:
     """25 monthly readings of a flat level at 100 with noise 2: yearly seasonality is on (two years
     of history), but with Prophet's 10 orders, which repeat each other at monthly dates, the fit was

@@ -97,13 +97,27 @@ def summarise(
             else 0.0
         )
 
-    reached = np.flatnonzero(realisation.sign(benefit) * (median - benefit.target.value) >= 0)
-    landing = future[int(reached[0])].date() if len(reached) else None
+    reached = landing_index(future, realisation.sign(benefit) * (median - benefit.target.value) >= 0)
+    landing = future[reached].date() if reached is not None else None
     path = [
         {"period": d.date().isoformat(), "yhat": float(y) + 0.0, "lower": float(lo) + 0.0, "upper": float(hi) + 0.0}
         for d, y, lo, hi in zip(future, median, lower, upper, strict=True)
     ]
     return Summary(p_on_time=float(p), landing=landing, at_target=at_target, path=path)
+
+
+def landing_index(future: pd.DatetimeIndex, meets: np.ndarray) -> int | None:
+    """The first of the ``future`` periods from which the median ``meets`` the target for a whole
+    week: that period alone at a weekly or longer cadence; for readings more often than weekly,
+    every period of the seven days from it (a quiet weekend of a metric with a weekly cycle is not
+    a landing while its weekdays are still short). None when there is none."""
+    if not len(meets):
+        return None
+    ends = np.searchsorted(future.values, (future + pd.Timedelta(days=6)).values, side="right")
+    misses = np.concatenate([[0], np.cumsum(~meets)])
+    whole = misses[ends] == misses[np.arange(len(meets))]
+    found = np.flatnonzero(meets & whole)
+    return int(found[0]) if len(found) else None
 
 
 def damped_share(
