@@ -43,6 +43,7 @@ from benefits.testing.calibration import (
     Summary,
     block,
     log,
+    reliability_table,
     score_set,
     summarise,
     summary_table,
@@ -202,6 +203,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
         }
     out("## Summary\n")
     out(summary_table(summaries))
+    if len(synthetic) > 1:
+        out(f"Reliability of {POOLED} pooled:\n\n{reliability_table(pooled)}\n")
     out(
         f"Goals: synthetic Brier <= {BRIER_GOAL} and below default Prophet; real Brier below the constant and "
         f"AUC >= {AUC_GOAL}; 80% interval coverage {COVERAGE_GOAL[0]:.0%}-{COVERAGE_GOAL[1]:.0%} at the target "

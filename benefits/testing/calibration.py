@@ -370,10 +370,7 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
     ]
     scored = [r for r in rows if r.p is not None]
     if scored:
-        lines += ["", "| p_on_time | benefits | mean p | share landed |", "|---|---|---|---|"]
-        table = calibration.reliability([r.p for r in scored if r.p is not None], [r.landed for r in scored], bins=5)
-        for b in table:
-            lines.append(f"| {b.lower:.1f}-{b.upper:.1f} | {b.count} | {_f(b.mean_p, 2)} | {_f(b.observed, 2)} |")
+        lines += ["", reliability_table(rows)]
         lines += ["", "| regime | benefits | landed | mean p | Brier | interval held |", "|---|---|---|---|---|---|"]
         for regime in dict.fromkeys(r.regime for r in rows):
             group = [r for r in rows if r.regime == regime]
@@ -384,6 +381,16 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
                 f"| {_f(mean_p, 2)} | {_f(g.brier)} | {_pct(g.coverage)} |"
             )
     return "\n".join(lines) + "\n", s
+
+
+def reliability_table(rows: Sequence[Row]) -> str:
+    """The reliability table of ``rows``' probabilities (five bins: benefits, mean p, share landed)."""
+    scored = [r for r in rows if r.p is not None]
+    lines = ["| p_on_time | benefits | mean p | share landed |", "|---|---|---|---|"]
+    table = calibration.reliability([r.p for r in scored if r.p is not None], [r.landed for r in scored], bins=5)
+    for b in table:
+        lines.append(f"| {b.lower:.1f}-{b.upper:.1f} | {b.count} | {_f(b.mean_p, 2)} | {_f(b.observed, 2)} |")
+    return "\n".join(lines)
 
 
 def summary_table(summaries: dict[str, Summary]) -> str:
