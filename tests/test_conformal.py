@@ -103,6 +103,19 @@ def test_errors_are_oriented_by_the_benefit_so_a_shared_bias_is_learned_not_canc
         assert above_down == pytest.approx(1.0 - above_up, abs=0.01)
 
 
+def test_a_side_of_no_width_holds_only_the_median() -> None:
+    """Whole payments can put every sampled path at the median on one side (lower = median): the
+    probability of a value on that side is 0 beyond the median, not a division by zero (which
+    stopped a whole forecast run while it scored its backtests)."""
+    band = conformal.PRIOR.band("cumulative", 30.0)
+    assert conformal.probability_at_least(band, 100.0, 100.0, 120.0, 0.0, 90.0) == 1.0
+    assert conformal.probability_at_least(band, 100.0, 80.0, 100.0, 0.0, 110.0) == 0.0
+    assert conformal.probability_at_least(band, 100.0, 100.0, 100.0, 0.0, 100.0) == pytest.approx(
+        band.share_at_least(0.0)
+    )
+    assert 0.0 < conformal.probability_at_least(band, 100.0, 100.0, 120.0, 0.0, 110.0) < 1.0
+
+
 def test_errors_from_before_a_benefit_started_are_kept_apart() -> None:
     # a benefit moves once it starts: origins before its start miss by much more, in its favour
     before = [("level", 30.0, r, 0.0) for r in np.linspace(1.0, 5.0, 500)]

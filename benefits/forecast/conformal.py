@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -325,8 +326,11 @@ def probability_at_least(
     band: Band, median: float, lower: float, upper: float, floor: float, value: float, orientation: int = 1
 ) -> float:
     """P(Q >= value) under the calibrated distribution ``median + r * w`` of a benefit of
-    ``orientation``."""
+    ``orientation``. A side of no width (every sampled path at the median there, as whole
+    payments can be) holds no value but the median."""
     w_lo = max(median - lower, floor)
     w_hi = max(upper - median, floor)
-    z = (value - median) / (w_hi if value >= median else w_lo)
+    gap = value - median
+    width = w_hi if gap >= 0 else w_lo
+    z = gap / width if width > 0 else (0.0 if gap == 0 else math.copysign(math.inf, gap))
     return band.share_beyond(z, orientation)
