@@ -124,8 +124,10 @@ def shape(kind: str, rng: np.random.Generator, weeks: int) -> np.ndarray:
     return flows
 
 
-def shaped(kind: str, seed: int) -> tuple[str, float, bool, float]:
-    """(shape, relative error of the median, interval held, relative width) of one seeded series."""
+def shaped(job: tuple[str, int]) -> tuple[str, float, bool, float]:
+    """(shape, relative error of the median, interval held, relative width) of one series of a
+    shape and seed (``job``)."""
+    kind, seed = job
     flows = shape(kind, np.random.default_rng([seed, SHAPES.index(kind)]), 86)
     base = dt.date(2025, 1, 6)
     periods = [base + dt.timedelta(weeks=k + 1) for k in range(60)]
@@ -156,7 +158,7 @@ def shaped(kind: str, seed: int) -> tuple[str, float, bool, float]:
 
 def shapes_report(count: int, workers: int) -> str:
     """The table of ``--shapes``: per shape, bias and error of the median, interval held and width."""
-    found = outcomes(_shaped, [(kind, seed) for kind in SHAPES for seed in range(count)], workers)
+    found = outcomes(shaped, [(kind, seed) for kind in SHAPES for seed in range(count)], workers)
     lines = [
         "| shape | n | median error (median) | median absolute error | 80% held | width (median) |",
         "|---|---|---|---|---|---|",
@@ -169,10 +171,6 @@ def shapes_report(count: int, workers: int) -> str:
             f"| {np.mean([r[2] for r in rows]):.0%} | {np.median([r[3] for r in rows]):.2f} |"
         )
     return "\n".join(lines)
-
-
-def _shaped(job: tuple[str, int]) -> tuple[str, float, bool, float]:
-    return shaped(*job)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,8 +11,8 @@
   Rates that left their course and came back (a strike, an outage), and a single one-off (a
   one-time saving booked before the run rate), are left out of the fit; Q keeps what they banked.
   An intermittent flow (payments with zero readings between, :func:`payments`) is fitted on its
-  payments, each a rate over the time since the one before (Croston's reading of intermittent
-  demand), and its paths bank whole payments.
+  payments, each a rate over its interval (Croston's reading of intermittent demand: the time
+  since the payment before, or the mean interval), and its paths bank whole payments.
 - ``level`` measures: the model is fitted on the values themselves (logistic growth between
   ``bounds.min`` and ``bounds.max`` when both are set); each sample is a path of Q. Readings far
   from their neighbours, and excursions from the level that came back, are left out of the fit;
@@ -240,9 +240,9 @@ def _spread(values: np.ndarray) -> float:
 def _in_season(periods: np.ndarray, gap_days: float) -> bool:
     """Whether payments every ``gap_days`` on readings at ``periods`` are a yearly pattern the
     yearly seasonality fits (see :func:`payments`)."""
-    per_year = round(365.25 / typical_gap(periods))
-    every = round(gap_days / typical_gap(periods))
-    fitted = periods[-1] - periods[0] >= _TWO_YEARS and 2 * yearly_order(periods) >= per_year
+    typical = typical_gap(periods)
+    per_year, every = round(365.25 / typical), round(gap_days / typical)
+    fitted = periods[-1] - periods[0] >= _TWO_YEARS and 2 * _order(per_year) >= per_year
     return fitted and every > 0 and per_year % every == 0
 
 
@@ -268,7 +268,11 @@ def yearly_order(periods: np.ndarray) -> int:
     orders on monthly readings fit two or three years of them almost exactly: a flat monthly series
     with noise 2 (scaled 0.018) was fitted with a noise of 0.0001 and forecast at 108.7 within
     105.9 to 111.0 after 25 readings at 100 (now 98.2 within 91.6 to 104.9)."""
-    per_year = round(365.25 / typical_gap(periods))
+    return _order(round(365.25 / typical_gap(periods)))
+
+
+def _order(per_year: int) -> int:
+    """:func:`yearly_order` of readings that come ``per_year`` times a year."""
     return int(min(stan.YEARLY_ORDER, max(1, per_year // 2)))
 
 

@@ -111,8 +111,6 @@ def landing_index(future: pd.DatetimeIndex, meets: np.ndarray) -> int | None:
     week: that period alone at a weekly or longer cadence; for readings more often than weekly,
     every period of the seven days from it (a quiet weekend of a metric with a weekly cycle is not
     a landing while its weekdays are still short). None when there is none."""
-    if not len(meets):
-        return None
     ends = np.searchsorted(future.values, (future + pd.Timedelta(days=6)).values, side="right")
     misses = np.concatenate([[0], np.cumsum(~meets)])
     whole = misses[ends] == misses[np.arange(len(meets))]
