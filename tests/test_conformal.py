@@ -13,7 +13,7 @@ import pytest
 from benefits import register
 from benefits.forecast import conformal, forecast_benefit, series
 from benefits.forecast.backtest import backtest, origin_dates
-from benefits.forecast.reference import PRIOR_RATE, ReferenceClass, weight
+from benefits.forecast.reference import PRIOR_RATE, PRIOR_SPREAD, ReferenceClass, margins, weight
 from benefits.forecast.settings import ForecastSettings
 
 BASE = dt.date(2025, 1, 6)
@@ -264,3 +264,24 @@ def test_a_backtest_origin_with_no_spread_gives_no_points_instead_of_errors_of_n
     spread = [dict(p, lower=-5_000.0 * i, upper=5_000.0 * i) for i, p in enumerate(flat, start=1)]
     found = points(benefit, seen, RawPath(origin, "f", 1_000.0, spread), BASE)
     assert len(found) == 20 and max(abs(p.error) for p in found) < 10
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.3, 0.5, 0.8])
+def test_the_reference_class_margins_land_at_its_rate(rate: float) -> None:
+    """A reference class's margins at the target date (Q less the target, in target improvements)
+    are 0 or more, a landing, as often as the class lands, spread by the documented prior."""
+    m = margins(rate, 2_001)
+    assert (m >= 0).mean() == pytest.approx(rate, abs=1e-3)
+    assert np.quantile(m, 0.9) - np.quantile(m, 0.1) == pytest.approx(2 * 1.2816 * PRIOR_SPREAD, rel=0.01)
+
+
+def test_a_linear_pool_weighs_each_distribution_by_its_weight() -> None:
+    """Pooling a distribution with another at each date: the share beyond any value is the
+    weighted sum of the two shares, date by date."""
+    grid = (np.arange(101) + 0.5) / 101
+    own = conformal.Predictive(np.tile(grid, (2, 1)), np.tile(np.cumsum(np.full(101, 1 / 101)), (2, 1)))
+    other = np.tile(10.0 + grid, (2, 1))
+    pooled = own.mixed(other, np.array([0.0, 0.3]))
+    assert pooled.share_at_least(0, 0.5) == pytest.approx(own.share_at_least(0, 0.5), abs=1e-9)
+    assert pooled.share_at_least(1, 0.5) == pytest.approx(0.7 * own.share_at_least(1, 0.5) + 0.3, abs=1e-9)
+    assert pooled.share_at_least(1, 10.5) == pytest.approx(0.3 * 0.5, abs=0.01)

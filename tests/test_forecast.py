@@ -386,7 +386,11 @@ def test_all_zeros() -> None:
     # nothing delivered: the model says 0, and the probability leans as far as it can (0.5) on
     # the reference class's prior (50% before any comparable benefit is decided)
     assert f.status == "off_track" and f.p_model == 0.0 and f.p_on_time == pytest.approx(0.25)
-    assert f.forecast_at_target_date == pytest.approx(0.0, abs=1e-6)
+    assert f.forecast_at_target_date == pytest.approx(0.0, abs=0.01)
+    # ... and so does its interval: nothing more (half the weight), or what comparable benefits
+    # deliver; 25% likely to reach the target, which the 80% interval therefore holds
+    assert f.lower_at_target_date == pytest.approx(0.0, abs=0.01)
+    assert 900_000 < f.upper_at_target_date < 2 * 900_000
     assert f.message == (
         "25% likely to reach 900,000 GBP by 2027-03-29; expected landing beyond the horizon (2027-06-28); "
         f"nothing delivered since its start on {BASE.isoformat()}"
@@ -813,6 +817,11 @@ def test_a_benefit_that_has_delivered_nothing_since_its_start_has_not_started() 
     assert f"nothing delivered since its start on {go_live.isoformat()}" in f.message
     assert "nothing delivered yet" in f.trust
     assert f.reference_weight == pytest.approx(0.5)
+    # its interval leans as far: up to beyond the target it is 25% likely to reach, along its plan
+    assert f.p_on_time == pytest.approx(0.25) and f.lower_at_target_date == pytest.approx(0.0, abs=0.01)
+    assert f.upper_at_target_date > 300_000
+    uppers = [point["upper"] for point in f.path]
+    assert uppers == sorted(uppers) and uppers[0] < 0.1 * uppers[-1]
     rng = np.random.default_rng(6)
     busy = weekly(np.concatenate([np.zeros(26), 10_000 + rng.normal(0, 500, 14)]))
     g = forecast_benefit(b, go_live, busy, as_of)

@@ -300,6 +300,17 @@ class Predictive:
         below = int(np.searchsorted(self.values[date], value, side="left"))
         return 1.0 - (float(self.cumulative[date][below - 1]) if below else 0.0)
 
+    def mixed(self, values: np.ndarray, weights: np.ndarray) -> Predictive:
+        """The linear pool of this distribution and another given by its equally weighted
+        ``values`` at each date (shape (dates, k)), which weighs ``weights`` (one per date, 0..1)
+        against this one's 1 - weight."""
+        own = np.diff(self.cumulative, axis=1, prepend=0.0) * (1.0 - weights[:, None])
+        other = np.repeat(weights[:, None] / values.shape[1], values.shape[1], axis=1)
+        merged, mass = np.concatenate([self.values, values], axis=1), np.concatenate([own, other], axis=1)
+        order = np.argsort(merged, axis=1, kind="stable")
+        cumulative = np.cumsum(np.take_along_axis(mass, order, axis=1), axis=1)
+        return Predictive(np.take_along_axis(merged, order, axis=1), cumulative / cumulative[:, -1:])
+
 
 def predictive(
     band_of: list[Band],

@@ -129,6 +129,12 @@ def forecast_benefit(
     delivering = 0.0 if delivering_since is None else float((origin - pd.Timestamp(delivering_since)).days)
     quantiles = np.array([raw["lower"], raw["median"], raw["upper"]], dtype=float)
     flows = _flow_sign(observed["value"].to_numpy(dtype=float)) if benefit.measure is register.Measure.cumulative else 0
+    reference = reference or class_of(benefit)
+    beyond = not meets(benefit, realised, big_t)
+    # A cumulative adverse effect past its limit whose flows never reduced it stays past it (what
+    # has been incurred stays incurred): no chance, and nothing to lean on.
+    incurred = beyond and benefit.dis_benefit and flows == realisation.sign(benefit)
+    lean = 0.0 if incurred else weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
     summary = summarise(
         benefit,
         future,
@@ -141,16 +147,12 @@ def forecast_benefit(
         delivering,
         flows,
         _flowing_days(benefit, learn, origin),
+        start,
+        reference.rate,
+        lean,
     )
-    reference = reference or class_of(benefit)
-    beyond = not meets(benefit, realised, big_t)
-    if beyond and benefit.dis_benefit and flows == realisation.sign(benefit):
-        # A cumulative adverse effect past its limit whose flows never reduced it stays past it
-        # (what has been incurred stays incurred): no chance, and nothing to lean on.
+    if incurred:
         summary = dataclasses.replace(summary, p_on_time=0.0)
-        lean = 0.0
-    else:
-        lean = weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
     p = (1.0 - lean) * summary.p_on_time + lean * reference.rate
     # The median can reach the target between the last reading and as_of (readings lag): the
     # landing is then not in the past but now, awaiting the readings that would show it.

@@ -10,7 +10,7 @@ import pandas as pd
 
 from benefits import realisation, register
 from benefits.forecast import conformal
-from benefits.forecast.reference import lean
+from benefits.forecast.reference import PRIOR_RATE, lean, margins
 from benefits.forecast.settings import ForecastSettings
 
 WEEK = pd.Timedelta(days=7)
@@ -47,6 +47,9 @@ def summarise(
     delivering_days: float = 0.0,
     flows: int = 0,
     flowing_days: float = 0.0,
+    start: dt.date | None = None,
+    reference_rate: float = PRIOR_RATE,
+    reference_weight: float = 0.0,
 ) -> Summary:
     """Probability, landing, value at the target date and interval from the raw forecast ``raw``
     (:func:`raw_quantiles` of the sampled paths, shape ``(3, len(future))``), calibrated by
@@ -62,6 +65,11 @@ def summarise(
     back past ``q_now`` (what has been banked stays banked), and no quantile does either.
     ``flowing_days`` is how long a cumulative measure's flow has been seen (before its start too):
     the damped-trend hypothesis weighs the longer of it and ``delivering_days`` as its evidence.
+    ``reference_weight`` is how much the probability leans on the benefit's reference class, whose
+    landing rate is ``reference_rate``; a cumulative measure that has delivered nothing yet
+    (``delivering_days`` 0) leans its interval and median as much on how far comparable benefits
+    land from their targets (:func:`reference_paths`, along its plan from ``start``), as its own
+    fit has only zeros to go on. ``p_on_time`` is the model's own probability, before the lean.
     """
     kind = benefit.measure.value
     origin = origin if origin is not None else future[0] - (future[1] - future[0] if len(future) > 1 else WEEK)
@@ -73,17 +81,22 @@ def summarise(
     components = [(1.0 - share, raw[1])] + (
         [(share * w, path) for w, path in damped_paths(benefit, raw[1], q_now, days, settings)] if share > 0 else []
     )
-    dist = conformal.predictive(bands, components, w_lo, w_hi, orientation(benefit))
+    model = conformal.predictive(bands, components, w_lo, w_hi, orientation(benefit))
+    before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
+    dist = model
+    if reference_weight > 0 and delivering_days <= 0 and benefit.measure is register.Measure.cumulative and len(before):
+        weights = np.minimum([lean(settings.reference_weight, d, 0.0) for d in days], reference_weight)
+        weights[before[-1]] = reference_weight
+        dist = model.mixed(reference_paths(benefit, future, q_now, start, origin, reference_rate), weights)
     tail = (1.0 - settings.interval) / 2.0
     lower, median, upper = (
         _bounded(benefit, row, q_now, flows, settings) for row in dist.quantiles([tail, 0.5, 1.0 - tail])
     )
 
-    before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
     if len(before):
         i = int(before[-1])
         at_target = (float(median[i]) + 0.0, float(lower[i]) + 0.0, float(upper[i]) + 0.0)
-        above = dist.share_at_least(i, benefit.target.value)
+        above = model.share_at_least(i, benefit.target.value)
         p = above if _meets_upwards(benefit) else 1.0 - above
     else:
         at_target = (q_now, q_now, q_now)
@@ -104,6 +117,42 @@ def summarise(
         for d, y, lo, hi in zip(future, median, lower, upper, strict=True)
     ]
     return Summary(p_on_time=float(p), landing=landing, at_target=at_target, path=path)
+
+
+def reference_paths(
+    benefit: register.Benefit,
+    future: pd.DatetimeIndex,
+    q_now: float,
+    start: dt.date | None,
+    origin: pd.Timestamp,
+    rate: float,
+    points: int = 201,
+) -> np.ndarray:
+    """Q at each ``future`` date as comparable benefits would have it, shape (dates, ``points``):
+    at the target date the target moved by each of the reference class's margins
+    (:func:`benefits.forecast.reference.margins`) times the target improvement; before it, Q today
+    moved towards that as the rest of the plan from ``start`` moves (as time passes when the plan
+    has nothing left to move); after it, as at the target date."""
+    improvement = realisation.target_improvement(benefit)
+    at_target = benefit.target.value + orientation(benefit) * improvement * margins(rate, points)
+    return q_now + np.outer(plan_share(benefit, future, start, origin), at_target - q_now)
+
+
+def plan_share(
+    benefit: register.Benefit, future: pd.DatetimeIndex, start: dt.date | None, origin: pd.Timestamp
+) -> np.ndarray:
+    """The share (0..1) of the plan's remaining move from ``origin`` to the target date made by
+    each ``future`` date; by time where the plan has none left (or no ``start`` is known)."""
+    target = pd.Timestamp(benefit.target.date)
+    if target <= origin:
+        return np.ones(len(future))
+    if start is not None:
+        dates = [origin.date(), *(d.date() for d in future)]
+        planned = np.array(realisation.planned_values(benefit, start, dates))
+        rest = benefit.target.value - planned[0]
+        if abs(rest) > 1e-12 * (abs(benefit.target.value) + 1.0):
+            return np.clip((planned[1:] - planned[0]) / rest, 0.0, 1.0)
+    return np.clip(((future - origin) / (target - origin)).to_numpy(dtype=float), 0.0, 1.0)
 
 
 def landing_index(future: pd.DatetimeIndex, meets: np.ndarray) -> int | None:
