@@ -285,3 +285,18 @@ def test_a_linear_pool_weighs_each_distribution_by_its_weight() -> None:
     assert pooled.share_at_least(0, 0.5) == pytest.approx(own.share_at_least(0, 0.5), abs=1e-9)
     assert pooled.share_at_least(1, 0.5) == pytest.approx(0.7 * own.share_at_least(1, 0.5) + 0.3, abs=1e-9)
     assert pooled.share_at_least(1, 10.5) == pytest.approx(0.3 * 0.5, abs=0.01)
+
+
+def test_a_band_whose_errors_fall_on_one_side_puts_both_bounds_there_as_the_forecast_does() -> None:
+    """Errors all above the median (a forecast that always fell short) are in upper half-widths:
+    the backtests' calibrated interval (``apply``) is then the forecasts' (``predictive``), not a
+    lower bound measured in the lower half-width."""
+    cal = conformal.calibrate([("cumulative", 10.0, r, 100.0) for r in np.linspace(0.5, 1.5, 1_001)])
+    band = [cal.band("cumulative", 10)]
+    median, lower, upper = np.array([100.0]), np.array([99.0]), np.array([110.0])  # half-widths 1 and 10
+    for orientation in (1, -1):
+        out = conformal.apply(band, median, lower, upper, np.zeros(1), 0.8, orientation)
+        dist = conformal.predictive(band, [(1.0, median)], median - lower, upper - median, orientation)
+        q = dist.quantiles([0.1, 0.5, 0.9])[:, 0]
+        assert (out.lower[0], out.median[0], out.upper[0]) == pytest.approx(tuple(q), abs=0.15)
+    assert conformal.apply(band, median, lower, upper, np.zeros(1), 0.8).lower[0] > 100.0

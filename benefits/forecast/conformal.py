@@ -265,8 +265,10 @@ def apply(
     tail = (1.0 - interval) / 2.0
     qs = np.array([tail, 0.5, 1.0 - tail])
     r = _quantiles(band_of, qs) if orientation > 0 else -_quantiles(band_of, 1.0 - qs)
-    shift = np.where(r[:, 1] >= 0, r[:, 1] * w_hi, r[:, 1] * w_lo)
-    return Calibrated(median=median + shift, lower=median + r[:, 0] * w_lo, upper=median + r[:, 2] * w_hi)
+    # an error above the median is in upper half-widths, below it in lower ones: a band whose
+    # errors all fall on one side puts both bounds on that side
+    shift = np.where(r >= 0, r * w_hi[:, None], r * w_lo[:, None])
+    return Calibrated(median=median + shift[:, 1], lower=median + shift[:, 0], upper=median + shift[:, 2])
 
 
 def _quantiles(band_of: list[Band], qs: np.ndarray) -> np.ndarray:
