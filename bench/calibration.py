@@ -40,9 +40,12 @@ from benefits.testing.calibration import (
     REAL,
     TRAINING_SEEDS,
     Row,
+    SetResult,
     Summary,
     block,
+    by_horizon,
     log,
+    pooled_bands,
     reliability_table,
     score_set,
     summarise,
@@ -158,7 +161,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     out(f"Code: {_revision()}\n")
     summaries: dict[str, Summary] = {}
     pooled: list[Row] = []
-    pooled_trust = (0, 0.0)
+    pooled_results: list[SetResult] = []
     every: list[tuple[str, Row]] = []
     started = time.perf_counter()
     for name in args.names:
@@ -174,10 +177,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
         every += [(result.name, r) for result in results for r in result.rows]
         text, summaries[name] = block(name, results, seeds)
         pooled += [r for result in results for r in result.rows]
-        pooled_trust = (
-            pooled_trust[0] + sum(r.trust_points for r in results),
-            pooled_trust[1] + sum(r.trust_held for r in results),
-        )
+        pooled_results += results
         out(text)
     if args.real:
         from bench.real_series import real_set
@@ -198,13 +198,15 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[st
     if len(synthetic) > 1:
         summaries = {
             **{n: summaries[n] for n in synthetic},
-            POOLED: summarise(pooled, trust=pooled_trust),
+            POOLED: summarise(pooled, trust=pooled_bands(pooled_results)),
             **({REAL: summaries[REAL]} if REAL in summaries else {}),
         }
     out("## Summary\n")
     out(summary_table(summaries))
     if len(synthetic) > 1:
         out(f"Reliability of {POOLED} pooled:\n\n{reliability_table(pooled)}\n")
+        horizons = by_horizon(summaries[POOLED])
+        out(f"Cross-fitted backtests of {POOLED} pooled, 80% interval held by horizon: {horizons}.\n")
     out(
         f"Goals: synthetic Brier <= {BRIER_GOAL} and below default Prophet; real Brier below the constant and "
         f"AUC >= {AUC_GOAL}; 80% interval coverage {COVERAGE_GOAL[0]:.0%}-{COVERAGE_GOAL[1]:.0%} at the target "

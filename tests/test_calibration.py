@@ -138,6 +138,10 @@ def test_calibration_harness_scores_the_stored_forecasts_of_a_small_set() -> Non
     assert result.trust_points > 0 and 0 <= result.trust_held <= result.trust_points
     assert summary.trust_coverage == result.trust_held / result.trust_points
     assert f"{summary.trust_coverage:.0%} of {result.trust_points:,} backtested outcomes" in text
+    # ... and by horizon band, each band's share of what it held
+    assert len(result.trust_bands) == 5 and sum(n for n, _ in result.trust_bands) == result.trust_points
+    n0, held0 = result.trust_bands[0]
+    assert n0 > 0 and f"by horizon: up to 8 weeks {held0 / n0:.0%} ({n0:,})" in text
 
 
 def _p_forecast(item: SyntheticBenefit) -> float | None:

@@ -84,10 +84,20 @@ class SetResult:
     rows: list[Row]
     backtest_points: int = 0
     backtest_covered: int = 0
-    trust_points: int = 0
-    """Backtested outcomes the run judged with its cross-fitted calibration (its *forecast trust* line)."""
-    trust_held: float = 0.0
-    """How many of them the calibrated 80% interval held."""
+    trust_bands: tuple[tuple[int, float], ...] = ()
+    """Per horizon band (:data:`benefits.forecast.track_record.BAND_LABELS`), the (points, held)
+    of the run's cross-fitted backtests: outcomes judged with the calibration learned from the
+    other half of the benefits, and how many the calibrated 80% interval held."""
+
+    @property
+    def trust_points(self) -> int:
+        """Backtested outcomes the run judged with its cross-fitted calibration (its *forecast trust* line)."""
+        return sum(points for points, _ in self.trust_bands)
+
+    @property
+    def trust_held(self) -> float:
+        """How many of them the calibrated 80% interval held."""
+        return sum(held for _, held in self.trust_bands)
 
 
 def log(message: str) -> None:
@@ -100,11 +110,11 @@ def log(message: str) -> None:
 
 def forecast_set(
     items: Sequence[Item], as_of: dt.date, settings: ForecastSettings, workers: int, backtest: bool = False
-) -> tuple[dict[str, dict], tuple[int, int], tuple[int, float]]:
+) -> tuple[dict[str, dict], tuple[int, int], tuple[tuple[int, float], ...]]:
     """Store ``items`` in a fresh SQLite file, run the product's forecast at ``as_of`` and read back
-    each benefit's stored forecast, and the (points, held) of the run's own cross-fitted backtests
-    (what its *forecast trust* line says); with ``backtest``, also the portfolio's rolling-origin
-    backtest of ``benefits backtest`` (points, covered)."""
+    each benefit's stored forecast, and per horizon band the (points, held) of the run's own
+    cross-fitted backtests (what its *forecast trust* line says); with ``backtest``, also the
+    portfolio's rolling-origin backtest of ``benefits backtest`` (points, covered)."""
     from benefits.forecast.runner import forecast_all
     from benefits.store import db, models, repository
 
@@ -130,7 +140,8 @@ def forecast_set(
             }
             tested = _backtest(session, as_of, settings) if backtest else (0, 0)
         engine.dispose()
-    return stored, tested, report.backtested
+    bands = tuple((b["points"], (b["calibrated"] or 0.0) * b["points"]) for b in report.calibration.get("coverage", []))
+    return stored, tested, bands
 
 
 def _backtest(session: Session, as_of: dt.date, settings: ForecastSettings) -> tuple[int, int]:
@@ -228,7 +239,7 @@ def score_set(
                 p_on_plan=calibration.on_plan(b, item.start, item.observations, as_of),
             )
         )
-    return SetResult(name, rows, points, covered, *trust)
+    return SetResult(name, rows, points, covered, trust)
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -256,6 +267,8 @@ class Summary:
     trust_coverage: float | None = None
     """Share of the runs' cross-fitted backtested outcomes that the calibrated 80% interval held."""
     trust_points: int = 0
+    trust_bands: tuple[tuple[int, float], ...] = ()
+    """(points, held) of those outcomes per horizon band."""
 
     def passes(self, real: bool) -> list[str]:
         """The goals this summary misses (empty when it meets them all)."""
@@ -279,9 +292,13 @@ class Summary:
         return missed
 
 
-def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0), trust: tuple[int, float] = (0, 0.0)) -> Summary:
-    """Scores of ``rows``: every method on the benefits with a stored probability; ``backtest`` and
-    ``trust`` are the (points, held) of the sets' backtests (:class:`SetResult`)."""
+def summarise(
+    rows: Sequence[Row], backtest: tuple[int, int] = (0, 0), trust: Sequence[tuple[int, float]] = ()
+) -> Summary:
+    """Scores of ``rows``: every method on the benefits with a stored probability; ``backtest`` is
+    the (points, held) of the sets' rolling-origin backtests and ``trust`` the (points, held) per
+    horizon band of the runs' cross-fitted ones (:class:`SetResult`)."""
+    trust_points, trust_held = sum(n for n, _ in trust), sum(h for _, h in trust)
     scored = [r for r in rows if r.p is not None]
     p_scored = [r.p for r in scored if r.p is not None]  # the same rows' probabilities, typed as floats
     landed = [r.landed for r in scored]
@@ -316,8 +333,9 @@ def summarise(rows: Sequence[Row], backtest: tuple[int, int] = (0, 0), trust: tu
         with_interval=len(intervals),
         backtest_coverage=backtest[1] / backtest[0] if backtest[0] else None,
         backtest_points=backtest[0],
-        trust_coverage=trust[1] / trust[0] if trust[0] else None,
-        trust_points=trust[0],
+        trust_coverage=trust_held / trust_points if trust_points else None,
+        trust_points=trust_points,
+        trust_bands=tuple(trust),
     )
 
 
@@ -333,7 +351,7 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
     """The Markdown block of one generator (all its seeds) and its summary."""
     rows = [r for result in results for r in result.rows]
     backtest = (sum(r.backtest_points for r in results), sum(r.backtest_covered for r in results))
-    s = summarise(rows, backtest, (sum(r.trust_points for r in results), sum(r.trust_held for r in results)))
+    s = summarise(rows, backtest, pooled_bands(results))
     statuses: dict[str, int] = {}
     for r in rows:
         label = "failed" if r.message.startswith("forecast failed") else r.status
@@ -358,7 +376,7 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
         "with an interval."
         + (
             f" The runs' own cross-fitted backtests (their forecast trust line): {_pct(s.trust_coverage)} of "
-            f"{s.trust_points:,} backtested outcomes."
+            f"{s.trust_points:,} backtested outcomes; by horizon: {by_horizon(s)}."
             if s.trust_points
             else ""
         )
@@ -381,6 +399,29 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
                 f"| {_f(mean_p, 2)} | {_f(g.brier)} | {_pct(g.coverage)} |"
             )
     return "\n".join(lines) + "\n", s
+
+
+def pooled_bands(results: Sequence[SetResult]) -> tuple[tuple[int, float], ...]:
+    """The (points, held) per horizon band of the results' cross-fitted backtests, summed."""
+    width = max((len(r.trust_bands) for r in results), default=0)
+    return tuple(
+        (
+            sum(r.trust_bands[b][0] for r in results if b < len(r.trust_bands)),
+            sum(r.trust_bands[b][1] for r in results if b < len(r.trust_bands)),
+        )
+        for b in range(width)
+    )
+
+
+def by_horizon(s: Summary) -> str:
+    """``"up to 8 weeks 87% (13,214), …"``: the cross-fitted backtests' coverage per horizon band."""
+    from benefits.forecast.track_record import BAND_LABELS
+
+    return ", ".join(
+        f"{label} {_pct(held / points)} ({points:,})"
+        for label, (points, held) in zip(BAND_LABELS, s.trust_bands, strict=False)
+        if points
+    )
 
 
 def reliability_table(rows: Sequence[Row]) -> str:
