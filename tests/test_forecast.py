@@ -815,7 +815,7 @@ def test_a_benefit_that_has_delivered_nothing_since_its_start_has_not_started() 
     f = forecast_benefit(b, go_live, idle, as_of)
     assert_well_formed(f)
     assert f"nothing delivered since its start on {go_live.isoformat()}" in f.message
-    assert "nothing delivered yet" in f.trust
+    assert "nothing delivered yet" in f.trust and "the probability and its range lean 50% on comparable" in f.trust
     assert f.reference_weight == pytest.approx(0.5)
     # its interval leans as far: up to beyond the target it is 25% likely to reach, along its plan
     assert f.p_on_time == pytest.approx(0.25) and f.lower_at_target_date == pytest.approx(0.0, abs=0.01)
