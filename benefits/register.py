@@ -475,19 +475,11 @@ def _warn_double_counting(path: Path, register: Register) -> None:
 
 
 def read_yaml(path: Path) -> object:
-    """Parse a YAML file, turning a missing file or a syntax error into one ConfigError line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found (run `benefits init --demo` for an example)") from None
-    import yaml  # here: commands that only read the store (`benefits status`) never parse YAML
+    """Parse a YAML configuration file; a missing, unreadable or invalid file (a duplicate key, a date
+    that does not exist) is one ConfigError line naming the file (:mod:`benefits.config_yaml`)."""
+    from benefits.config_yaml import read_yaml as read  # here: commands that only read the store never parse YAML
 
-    try:  # libyaml's loader when PyYAML was built with it (its wheels are): about ten times faster, same results
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(f"{path}: {line}invalid YAML: {exc.problem}") from None
+    return read(path)
 
 
 def check_register(register: Register) -> Iterator[tuple[Loc, str]]:

@@ -76,15 +76,9 @@ def password_matches(entry: UserEntry, password: str) -> bool:
 
 def load_users(path: Path) -> dict[str, UserEntry]:
     """The users file at ``path``, by name; a clear error naming the file and the entry otherwise."""
-    import yaml
+    from benefits.config_yaml import read_yaml
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        missing = f"{path}: users file not found (create it with `benefits users add NAME --role ROLE`)"
-        raise ConfigError(missing) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    raw = read_yaml(path, missing="users file not found (create it with `benefits users add NAME --role ROLE`)") or {}
     entries = raw.get("users", []) if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a mapping with a `users` list")

@@ -88,7 +88,11 @@ def test_users_file_round_trips_without_keeping_passwords(users_file: Path) -> N
         ("users: [{role: viewer}]", "user 1 has no name"),
         ("users: [{name: a, role: viewer}, {name: a, role: pmo}]", "user 2 (a) is listed twice"),
         ("- just a list", "expected a mapping with a `users` list"),
-        ("users: [", "not valid YAML"),
+        ("users: [", "invalid YAML"),
+        (
+            "users: [{name: a, role: viewer}]\nusers: []",
+            "line 2, column 1: duplicate key 'users' (first given at line 1)",
+        ),
     ],
 )
 def test_a_bad_users_file_names_the_file_and_the_entry(tmp_path: Path, text: str, message: str) -> None:

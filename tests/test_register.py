@@ -128,7 +128,7 @@ def test_cli_reports_bad_register_in_one_line_with_exit_code_2(tmp_path: Path) -
 
 def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
     (tmp_path / "portfolio.yaml").write_text("name: x\nprogrammes: [\n  - key: a\n")
-    with pytest.raises(ConfigError, match=r"portfolio.yaml: line \d+: invalid YAML"):
+    with pytest.raises(ConfigError, match=r"portfolio.yaml: line \d+, column \d+: invalid YAML"):
         load_register(tmp_path)
 
 
