@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,6 +36,7 @@ from pydantic_core import PydanticCustomError
 from benefits.errors import BenefitsWarning, ConfigError
 
 REGISTER_FILE = "portfolio.yaml"
+EXAMPLE = "run `benefits init --demo` for an example"
 
 Loc = tuple[int | str, ...]
 """The path to a field, as pydantic gives it: ``("initiatives", 3, "benefits", 0, "target", "date")``."""
@@ -87,11 +89,49 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+WHOLE_DIGITS = 16
+"""A number of the register has at most this many digits before the decimal point: the money columns'
+(``benefits.claims.money.MAX_WHOLE_DIGITS``), so that money computed from it stays exact."""
+
+
+def _in_range(value: float) -> float:
+    if abs(value) >= 10.0**WHOLE_DIGITS:
+        raise PydanticCustomError(
+            "number_range", "must have at most {digits} digits before the decimal point", {"digits": WHOLE_DIGITS}
+        )
+    return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_in_range)]
+"""A number of the register (a metric's value, a bound, a value per unit): finite (not .nan or .inf),
+with at most :data:`WHOLE_DIGITS` digits before the decimal point."""
+
+
+def _written_date(value: Any) -> Any:
+    """A date must be written as one (``2025-09-01``): a number is refused, not read as a Unix timestamp."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(value)
+        meant = ""
+        if isinstance(value, int) and len(text) == 8:  # 20250901
+            try:
+                meant = f": did you mean {dt.date(value // 10000, value // 100 % 100, value % 100).isoformat()}?"
+            except ValueError:
+                meant = ""
+        raise PydanticCustomError(
+            "date_written", "a date is written YYYY-MM-DD, not as a number{meant}", {"meant": meant}
+        )
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_written_date)]
+"""A date of the register, written ``YYYY-MM-DD``."""
+
+
 class Point(_Model):
     """A value of the metric at a date (baseline, target, or a planned point)."""
 
-    value: float
-    date: dt.date
+    value: Number
+    date: Date
 
 
 class ExplicitProfile(_Model):
@@ -106,8 +146,8 @@ Profile = Literal["linear", "s_curve"] | ExplicitProfile
 class Bounds(_Model):
     """Natural limits of a metric (e.g. 0 and 100 for a percentage)."""
 
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
 
 
 class _Sides(Protocol):
@@ -142,14 +182,14 @@ class Benefit(_Model):
     target: Point
     profile: Profile = "linear"
     owner: Annotated[str, Field(min_length=1)]
-    attribution: Annotated[float, Field(gt=0, le=1)] = 1.0
+    attribution: Annotated[Number, Field(gt=0, le=1)] = 1.0
     cash_releasing: bool = False
     dis_benefit: bool = False
     starts_after: str | None = None
-    value_per_unit: Annotated[float, Field(gt=0)] = 1.0
+    value_per_unit: Annotated[Number, Field(gt=0)] = 1.0
     bounds: Bounds | None = None
     cadence_days: Annotated[int, Field(gt=0)] | None = None  # how often the metric reports; inferred when absent
-    stale_tolerance: Annotated[float, Field(ge=1)] | None = None  # missed cadences before data_stale (default 2)
+    stale_tolerance: Annotated[Number, Field(ge=1)] | None = None  # missed cadences before data_stale (default 2)
     value_type: ValueType | None = None
     """``run_rate`` or ``amount``; absent: ``run_rate`` for a level measure, ``amount`` for a cumulative one
     (``benefits.realisation.value_type``)."""
@@ -172,7 +212,7 @@ class Milestone(_Model):
 
     key: str
     name: str
-    date: dt.date
+    date: Date
 
 
 def _money(value: Any) -> Any:
@@ -199,15 +239,15 @@ class Cost(_Model):
     """A one-off cost: an amount spent at a date (absent: at the initiative's start)."""
 
     amount: MoneyAmount
-    date: dt.date | None = None
+    date: Date | None = None
 
 
 class RunningCost(_Model):
     """A recurring cost per year from ``start`` up to ``end`` (default: the business case horizon)."""
 
     per_year: MoneyAmount
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
 
     @field_validator("end")
     @classmethod
@@ -227,7 +267,7 @@ class Investment(_Model):
 
     one_off: list[Cost] = []
     running: list[RunningCost] = []
-    horizon: dt.date | None = None
+    horizon: Date | None = None
     """The last day of the business case; absent: the end of the portfolio's ``appraisal_years``-th
     fiscal year from the initiative's first."""
     metric: Annotated[str, Field(min_length=1)] | None = None
@@ -300,7 +340,7 @@ class Register(_Model):
     """The annual discount rate of the NPV (default 3.5%, the HM Treasury Green Book rate)."""
     appraisal_years: Annotated[int, Field(ge=1, le=60)] = 10
     """Fiscal years a business case runs when its initiative names no ``investment.horizon``."""
-    valuation_date: dt.date | None = None
+    valuation_date: Date | None = None
     """Discounting's year 0 is the fiscal year holding this date; absent: the portfolio's first fiscal year."""
 
     def fiscal_start_month(self) -> int:
@@ -333,6 +373,8 @@ def load_register(config_dir: Path) -> Register:
     """Load and check ``portfolio.yaml`` from ``config_dir``; raise ConfigError listing every problem, one a line."""
     path = config_dir / REGISTER_FILE
     data = read_yaml(path)
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty: declare the portfolio ({EXAMPLE})")
     register, problems = validate_register(data)
     if register is None or problems:
         raise ConfigError("\n".join(f"{path}: {describe(problem, data)}" for problem in problems))
@@ -409,6 +451,10 @@ def _structure_problems(exc: ValidationError) -> list[Problem]:
             from benefits.register_io.dates import iso_hint
 
             message = iso_hint(value)
+        elif error["type"] == "finite_number":  # .nan, .inf, or too large for a float (1e400)
+            message = f"must be a finite number, with at most {WHOLE_DIGITS} digits before the decimal point"
+        elif error["type"] == "model_type":  # not "instance of Register": the user wrote YAML, not Python
+            message = f"should be a mapping (key: value lines), not {_kind(error.get('input'))}"
         elif error["type"] == "string_pattern_mismatch" and loc[-1:] == ("key",):
             message = "a key is lowercase letters, digits, - and _, starting with a letter or digit"
         problems.setdefault(loc, Problem(loc, message, value))
@@ -435,6 +481,19 @@ def _checks_of_valid_benefits(data: object) -> Iterator[Problem]:
                 continue
             for loc, message in _check_benefit(("initiatives", i, "benefits", b), benefit, milestones):
                 yield Problem(loc, message, value_at(data, loc))
+
+
+def _kind(value: object) -> str:
+    """What a YAML value is, in the user's words: ``a list``, ``a number``, ``text``."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "nothing" if value is None else f"a {type(value).__name__}"
 
 
 _KEYED = {"programmes", "initiatives", "benefits", "milestones", "metrics", "points"}
@@ -565,6 +624,23 @@ def _check_benefit(path: Loc, benefit: Benefit, milestones: dict[str, dt.date]) 
         if dates != sorted(set(dates)):
             yield (*path, "profile", "points"), "dates must be in increasing order without repeats"
     yield from _check_bounds(path, benefit.bounds)
+    yield from _check_money(path, benefit)
+
+
+def _check_money(path: Loc, benefit: Benefit) -> Iterator[tuple[Loc, str]]:
+    """The benefit's planned values in money (the change from the baseline times ``value_per_unit``) fit in a
+    money amount: at most :data:`WHOLE_DIGITS` digits before the decimal point."""
+    planned: list[tuple[Loc, float]] = [((*path, "target", "value"), benefit.target.value)]
+    if isinstance(benefit.profile, ExplicitProfile):
+        planned += [((*path, "profile", "points", n, "value"), p.value) for n, p in enumerate(benefit.profile.points)]
+    for loc, value in planned:
+        worth = abs(value - benefit.baseline.value) * benefit.value_per_unit
+        if worth >= 10.0**WHOLE_DIGITS:
+            yield (
+                loc,
+                f"is worth {worth:.3g} in money at value_per_unit {benefit.value_per_unit:g}:"
+                f" money has at most {WHOLE_DIGITS} digits before the decimal point",
+            )
 
 
 def _check_bounds(path: Loc, bounds: Bounds | None) -> Iterator[tuple[Loc, str]]:

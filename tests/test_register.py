@@ -186,3 +186,98 @@ def test_a_date_in_another_form_is_explained(tmp_path: Path, written: str, hint:
     assert str(caught.value).startswith(
         f"{folder / 'portfolio.yaml'}: initiatives[0].benefits[1] (crm-win-rate): target.date: {hint}"
     )
+
+
+def _benefit(data: dict[str, Any]) -> dict[str, Any]:
+    """The demo's benefit ``crm-win-rate`` (initiatives[0].benefits[1]), to edit."""
+    benefit: dict[str, Any] = data["initiatives"][0]["benefits"][1]
+    return benefit
+
+
+WHERE = "initiatives[0].benefits[1] (crm-win-rate)"
+NOT_FINITE = "must be a finite number, with at most 16 digits before the decimal point"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: _benefit(d)["target"].update(value=float("nan")), f"target.value: {NOT_FINITE} (got 'nan')"),
+        (lambda d: _benefit(d)["baseline"].update(value=float("nan")), f"baseline.value: {NOT_FINITE} (got 'nan')"),
+        (lambda d: _benefit(d)["target"].update(value=float("inf")), f"target.value: {NOT_FINITE} (got 'inf')"),
+        (lambda d: _benefit(d)["target"].update(value="1e400"), f"target.value: {NOT_FINITE} (got '1e400')"),
+        (lambda d: _benefit(d).update(value_per_unit=float("inf")), f"value_per_unit: {NOT_FINITE} (got 'inf')"),
+        (
+            lambda d: _benefit(d).update(value_per_unit=1e300),
+            "value_per_unit: must have at most 16 digits before the decimal point (got '1e+300')",
+        ),
+        (lambda d: _benefit(d).update(bounds={"min": float("nan")}), f"bounds.min: {NOT_FINITE} (got 'nan')"),
+        (lambda d: _benefit(d).update(bounds={"max": float("-inf")}), f"bounds.max: {NOT_FINITE} (got '-inf')"),
+        (lambda d: _benefit(d).update(stale_tolerance=float("inf")), f"stale_tolerance: {NOT_FINITE} (got 'inf')"),
+        (
+            lambda d: _benefit(d).update(value_per_unit=2e15),
+            "target.value: is worth 1.6e+16 in money at value_per_unit 2e+15:"
+            " money has at most 16 digits before the decimal point (got '30')",
+        ),
+    ],
+)
+def test_a_number_that_is_not_finite_or_too_large_for_money_names_its_field(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], expected: str
+) -> None:
+    folder = _broken(tmp_path, edit)
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    assert f"{folder / 'portfolio.yaml'}: {WHERE}: {expected}" in str(caught.value).splitlines()
+
+
+def test_nan_in_a_profile_point_is_refused(tmp_path: Path) -> None:
+    def planned(data: dict[str, Any]) -> None:
+        _benefit(data)["profile"] = {"points": [{"date": "2026-06-01", "value": float("nan")}]}
+
+    folder = _broken(tmp_path, planned)
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    assert f"{WHERE}: profile.points[0].value: {NOT_FINITE} (got 'nan')" in str(caught.value)
+
+
+def test_init_with_a_nan_target_is_one_line_with_exit_code_2_and_stores_nothing(tmp_path: Path) -> None:
+    folder = _broken(tmp_path, lambda d: _benefit(d)["target"].update(value=float("nan")))
+    database = tmp_path / "b.db"
+    result = CliRunner().invoke(main, ["--config", str(folder), "--database", f"sqlite:///{database}", "init"])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {folder / 'portfolio.yaml'}: {WHERE}: target.value: {NOT_FINITE} (got 'nan')\n"
+
+
+@pytest.mark.parametrize("text", ["", "---\n", "# nothing yet\n"])
+def test_an_empty_register_says_it_is_empty(tmp_path: Path, text: str) -> None:
+    (tmp_path / "portfolio.yaml").write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_register(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'portfolio.yaml'}: the file is empty: declare the portfolio"
+        " (run `benefits init --demo` for an example)"
+    )
+
+
+def test_a_register_that_is_a_list_says_so_without_a_class_name(tmp_path: Path) -> None:
+    (tmp_path / "portfolio.yaml").write_text("- name: x\n")
+    with pytest.raises(ConfigError) as caught:
+        load_register(tmp_path)
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'portfolio.yaml'}: (top level): should be a mapping (key: value lines), not a list"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (20250901, "a date is written YYYY-MM-DD, not as a number: did you mean 2025-09-01? (got '20250901')"),
+        (0, "a date is written YYYY-MM-DD, not as a number (got '0')"),
+        (86400, "a date is written YYYY-MM-DD, not as a number (got '86400')"),
+    ],
+)
+def test_a_date_written_as_a_number_is_not_read_as_a_timestamp(tmp_path: Path, written: int, message: str) -> None:
+    folder = _broken(tmp_path, lambda d: _benefit(d)["baseline"].update(date=written))
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    assert f"{folder / 'portfolio.yaml'}: {WHERE}: baseline.date: {message}" in str(caught.value).splitlines()

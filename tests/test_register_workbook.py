@@ -302,3 +302,36 @@ def test_title_rows_above_the_headers_a_typo_in_a_header_and_a_missing_column(tm
         "Register!R4: target_date: must be after the baseline date 2025-09-01 (got '2025-04-01')",
         f"error: {path}: 2 problems; nothing written",
     ]
+
+
+@pytest.mark.parametrize(
+    ("column", "written", "message"),
+    [
+        ("baseline_value", "nan", "must be a finite number (got 'nan')"),
+        ("target_value", "-inf", "must be a finite number (got '-inf')"),
+        ("target_value", "1e400", "must be a finite number (got '1e400')"),
+        ("value_per_unit", "inf", "must be a finite number (got 'inf')"),
+        ("cadence_days", "nan", "must be a finite number (got 'nan')"),
+        ("value_per_unit", "1e300", "must have at most 16 digits before the decimal point (got '1e300')"),
+    ],
+)
+def test_a_cell_that_is_not_a_finite_number_names_its_row_and_column(
+    tmp_path: Path, column: str, written: str, message: str
+) -> None:
+    values = {
+        "programme": "g", "initiative": "i", "initiative_name": "Init", "tactic": "innovation",
+        "initiative_owner": "Ann", "benefit_key": "b1", "benefit_name": "Benefit", "category": "revenue",
+        "metric": "m.x", "unit": "GBP", "direction": "increase", "measure": "cumulative", "baseline_value": "0",
+        "baseline_date": "2026-01-01", "target_value": "10", "target_date": "2027-01-01", "benefit_owner": "Ann",
+        "value_per_unit": "1", "cadence_days": "7",
+    }  # fmt: skip
+    values[column] = written
+    csv = tmp_path / "register.csv"
+    csv.write_text(f"{','.join(values)}\n{','.join(values.values())}\n")
+    result = invoke("import", str(csv), "--out", str(tmp_path / "p.yaml"), config=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"register.csv:row 2: {column}: {message}",
+        f"error: {csv}: 1 problem; nothing written",
+    ]
+    assert not (tmp_path / "p.yaml").exists()

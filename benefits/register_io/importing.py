@@ -9,6 +9,7 @@ Every problem is reported at once; nothing is returned while there is one.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -356,12 +357,16 @@ def _number(raw: object) -> float:
     if isinstance(raw, bool) or isinstance(raw, dt.date):
         raise ValueError("must be a number")
     if isinstance(raw, int | float):
-        return float(raw)
-    cleaned = str(raw).replace(",", "").replace(" ", "").replace("\u00a0", "").lstrip("£$€")
-    try:
-        return float(cleaned)
-    except ValueError:
-        raise ValueError("must be a number (thousands separators and a leading £, $ or € are fine)") from None
+        number = float(raw)
+    else:
+        cleaned = str(raw).replace(",", "").replace(" ", "").replace("\u00a0", "").lstrip("£$€")
+        try:
+            number = float(cleaned)
+        except ValueError:
+            raise ValueError("must be a number (thousands separators and a leading £, $ or € are fine)") from None
+    if not math.isfinite(number):  # nan, inf, or too large for a float (1e400)
+        raise ValueError("must be a finite number")
+    return number
 
 
 def _yes_no(raw: object) -> bool:

@@ -4,6 +4,7 @@ small entries (baseline, target, bounds, programmes, milestones, points, metrics
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -61,7 +62,7 @@ def _one_number(investment: Any) -> dict[str, Any]:
 
 def _shape(value: Any, key: str) -> Any:
     """Whole numbers as integers (``1200000``, not ``1200000.0``); small mappings marked to be written on one line."""
-    if isinstance(value, float | Decimal) and value == int(value):
+    if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
         return int(value)
     if isinstance(value, list):
         return [_shape(item, key) for item in value]
