@@ -92,16 +92,17 @@ def load_users(path: Path) -> dict[str, UserEntry]:
 
 
 def save_users(path: Path, users: dict[str, UserEntry]) -> None:
-    """Write the users file (names sorted), readable by its owner only."""
+    """Write the users file (names sorted), readable by its owner only, whole or not at all: when it cannot be
+    written (a full disk), BenefitsError in one line, and the file is left as it was."""
     import yaml
+
+    from benefits.files import write_text
 
     items = [
         {"name": u.name, "role": u.role, **({"password": u.password_hash} if u.password_hash else {})}
         for u in sorted(users.values(), key=lambda u: u.name)
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"users": items}, sort_keys=False), encoding="utf-8")
-    path.chmod(0o600)
+    write_text(path, yaml.safe_dump({"users": items}, sort_keys=False), mode=0o600)
 
 
 def _entry(path: Path, number: int, item: Any) -> UserEntry:
