@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from benefits.errors import BenefitsError
+from benefits.files import write_bytes
 
 CHROMIUM_ENV = "BENEFITS_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -53,7 +54,8 @@ def find_chromium(explicit: str | None = None) -> Path:
 
 
 def print_pdf(html: str, out: Path, chromium: Path, timeout: float = TIMEOUT_SECONDS) -> None:
-    """Write ``html`` (a self-contained page) to ``out`` as PDF, printed by ``chromium``."""
+    """Write ``html`` (a self-contained page) to ``out`` as PDF, printed by ``chromium``; ``out`` is written whole or
+    not at all (:mod:`benefits.files`)."""
     with tempfile.TemporaryDirectory(prefix="benefits-pack-") as folder:
         page, pdf = Path(folder) / "pack.html", Path(folder) / "pack.pdf"
         page.write_text(html, encoding="utf-8")
@@ -74,8 +76,7 @@ def print_pdf(html: str, out: Path, chromium: Path, timeout: float = TIMEOUT_SEC
             raise BenefitsError(
                 f"Chromium ({chromium}) did not print the pack (exit code {done.returncode}): {_last_line(done.stderr)}"
             )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(pdf, out)
+        write_bytes(out, pdf.read_bytes())
 
 
 def _last_line(stderr: str) -> str:

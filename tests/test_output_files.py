@@ -18,6 +18,8 @@ from benefits import files
 from benefits.cli import main
 from benefits.errors import BenefitsError
 
+from . import dashboard_data as dd
+
 ROOM = 100
 """How many bytes a file on the full disk takes before the write fails."""
 
@@ -111,6 +113,77 @@ def test_a_full_disk_leaves_the_users_file_as_it_was(tmp_path: Path, full_disk: 
     assert path.read_bytes() == before and _names(config) == ["users.yaml"]  # no temporary file either
     assert set(full_disk) == {0o600}  # every temporary file was the owner's only before a byte was written
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A store and its configuration folder (outside each test's full disk)."""
+    folder = tmp_path_factory.mktemp("workspace")
+    return folder / "config", dd.build_store(folder)
+
+
+def _run(workspace: tuple[Path, str], *args: str) -> Result:
+    config, url = workspace
+    return CliRunner().invoke(main, ["--config", str(config), "--database", url, *args])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("register", "template", "--out", "{out}/t.xlsx"),
+        ("register", "export", "--out", "{out}/r.xlsx"),
+        ("register", "import", "{workbook}", "--out", "{out}/portfolio.yaml"),
+        ("report", "--out", "{out}/p.html", "--as-of", dd.AS_OF.isoformat()),
+        ("report", "--out", "{out}/p.pptx", "--as-of", dd.AS_OF.isoformat()),
+    ],
+    ids=["template", "export", "import", "html-pack", "pptx-pack"],
+)
+def test_an_output_file_on_a_full_disk_is_one_line_and_no_file_and_the_retry_works(
+    workspace: tuple[Path, str], tmp_path: Path, full_disk: list[int], command: tuple[str, ...]
+) -> None:
+    workbook = tmp_path.parent / f"{tmp_path.name}-register.xlsx"  # outside the full disk
+    with pytest.MonkeyPatch.context() as room:
+        room.setattr(__name__ + ".ROOM", 10**9)
+        assert _run(workspace, "register", "export", "--out", str(workbook)).exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    arguments = [a.format(out=out, workbook=workbook) for a in command]
+    path = Path(arguments[arguments.index("--out") + 1])
+    line = _one_line(_run(workspace, *arguments), path)
+    assert line.endswith("nothing was written; free some space and run it again")
+    assert _names(out) == []
+    full_disk.clear()
+    with pytest.MonkeyPatch.context() as room:
+        room.setattr(__name__ + ".ROOM", 10**9)
+        retried = _run(workspace, *arguments)
+    assert retried.exit_code == 0, retried.output
+    assert _names(out) == [path.name] and path.stat().st_size > 0
+
+
+def test_a_forced_export_on_a_full_disk_leaves_the_old_workbook(
+    workspace: tuple[Path, str], tmp_path: Path, full_disk: list[int]
+) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(b"the old workbook")
+    line = _one_line(_run(workspace, "register", "export", "--out", str(path), "--force"), path)
+    assert line.endswith("it was left as it was; free some space and run it again")
+    assert path.read_bytes() == b"the old workbook" and _names(tmp_path) == ["r.xlsx"]
+
+
+def test_an_evidence_pack_on_a_full_disk_leaves_neither_file_nor_its_folder(
+    workspace: tuple[Path, str], tmp_path: Path, full_disk: list[int]
+) -> None:
+    out = tmp_path / "packs" / "evidence"
+    result = _run(workspace, "claims", "export", "cloud-platform", "--out", str(out))
+    _one_line(result, out / "cloud-platform-evidence.csv")
+    assert _names(tmp_path) == []
+
+
+def test_a_plugin_package_on_a_full_disk_leaves_no_folder(tmp_path: Path, full_disk: list[int]) -> None:
+    result = CliRunner().invoke(main, ["plugins", "new", "skills", "--directory", str(tmp_path)])
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1, result.output
+    assert result.stderr.startswith(f"error: cannot write {tmp_path}/benefits-skills/")
+    assert _names(tmp_path) == []
 
 
 def test_write_files_gives_new_files_the_usual_permissions_and_names_other_faults(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import io
 from pathlib import Path
 
 from benefits import spreadsheet
@@ -55,14 +56,17 @@ CSV_COLUMNS = (
 
 
 def write_evidence_pack(report: ClaimsReport, initiative: str, out_dir: Path, currency: str) -> list[Path]:
-    """Write ``<initiative>-evidence.csv`` and ``.html`` into ``out_dir``; return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write ``<initiative>-evidence.csv`` and ``.html`` into ``out_dir``, both or neither (a failure is one line
+    naming the file, :func:`benefits.files.write_files`); return their paths."""
+    from benefits.files import write_files
+
     csv_path, html_path = out_dir / f"{initiative}-evidence.csv", out_dir / f"{initiative}-evidence.html"
-    with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows([spreadsheet.cell(value) for value in row] for row in csv_rows(report))
-    html_path.write_text(render_html(report, initiative, currency), encoding="utf-8")
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([spreadsheet.cell(value) for value in row] for row in csv_rows(report))
+    page = render_html(report, initiative, currency)
+    write_files({csv_path: table.getvalue().encode("utf-8"), html_path: page.encode("utf-8")})
     return [csv_path, html_path]
 
 

@@ -42,16 +42,18 @@ def report(ctx: click.Context, out: Path, chromium: str | None, as_of: dt.dateti
 
 def write_pack(ws: Workspace, out: Path, chromium: str | None, as_of: dt.date) -> None:
     """Write the steering pack at ``as_of`` to ``out``, in the format its suffix names (`benefits report`,
-    `benefits run --pack`); BenefitsError for an unknown suffix or a missing Chromium, before the store is read."""
+    `benefits run --pack`), whole or not at all; BenefitsError for an unknown suffix or a missing Chromium, before
+    the store is read, and in one line naming ``out`` when it cannot be written (:mod:`benefits.files`)."""
     suffix = out.suffix.lower()
     browser = pack_browser(out, chromium)  # before reading the store: a missing browser fails at once
+    from benefits.files import write_bytes, write_text
+
     ws.ensure_current()
-    out.parent.mkdir(parents=True, exist_ok=True)
     with ws.sessions() as session:
         if suffix == ".pptx":
             from benefits.report_pptx import steering_deck
 
-            out.write_bytes(steering_deck(session, as_of))
+            write_bytes(out, steering_deck(session, as_of))
             html = None
         else:
             from benefits.report import steering_pack
@@ -62,7 +64,7 @@ def write_pack(ws: Workspace, out: Path, chromium: str | None, as_of: dt.date) -
 
         print_pdf(html, out, browser)
     elif html is not None:
-        out.write_text(html, encoding="utf-8")
+        write_text(out, html)
     click.echo(f"steering pack written to {out} ({out.stat().st_size // 1024} KiB)")
 
 

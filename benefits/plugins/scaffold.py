@@ -310,13 +310,13 @@ def package_files(name: str, kind: str) -> dict[str, str]:
 
 
 def write_package(name: str, kind: str, directory: Path) -> Path:
-    """Write the package into ``directory/benefits-<name>`` (which must not exist) and return that folder."""
+    """Write the package into ``directory/benefits-<name>`` (which must not exist) and return that folder; when a
+    file cannot be written, BenefitsError in one line and no folder is left (:func:`benefits.files.write_files`)."""
+    from benefits.files import write_files
+
     files = package_files(name, kind)
     root = directory / f"benefits-{name}"
     if root.exists():
         raise BenefitsError(f"{root} already exists: choose another name or directory")
-    for path, text in files.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+    write_files({root / path: text.encode("utf-8") for path, text in files.items()})
     return root

@@ -44,11 +44,11 @@ def register_yaml(register: Register, source: str) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so that a reader never sees half a register."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    """Write ``text`` to ``path`` through a temporary file, so that a reader never sees half a register; when it
+    cannot be written, BenefitsError in one line and nothing changed (:func:`benefits.files.write_text`)."""
+    from benefits import files
+
+    files.write_text(path, text)
 
 
 def _one_number(investment: Any) -> dict[str, Any]:

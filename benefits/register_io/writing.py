@@ -35,8 +35,13 @@ _VALIDATED_ROWS = 2000
 
 
 def write_workbook(path: Path, register: Register | None = None) -> None:
-    """Write the template (no register) or the register into a workbook at ``path``."""
+    """Write the template (no register) or the register into a workbook at ``path``, whole or not at all
+    (:mod:`benefits.files`)."""
+    from io import BytesIO
+
     from openpyxl import Workbook
+
+    from benefits.files import write_bytes
 
     book = Workbook()
     _instructions(book.active)
@@ -44,8 +49,9 @@ def write_workbook(path: Path, register: Register | None = None) -> None:
     for layout in SHEETS:
         _sheet(book.create_sheet(layout.name), layout, rows.get(layout.name, []))
     book.active = 1  # opens on the Benefits sheet
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    buffer = BytesIO()
+    book.save(buffer)
+    write_bytes(path, buffer.getvalue())
 
 
 def _rows(register: Register) -> dict[str, list[dict[str, Any]]]:
