@@ -157,3 +157,23 @@ def test_snapshots_are_pruned_and_a_refused_write_still_serves_the_rows(
 def _live_at(engine: Engine, as_of: dt.date) -> list[Position]:
     with session_factory(engine)() as session:
         return compute(session, as_of)
+
+
+def test_a_snapshot_whose_commit_fails_on_a_full_disk_says_so_and_still_serves_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    engine = make_engine(dd.build_store(tmp_path))
+
+    def full(dbapi_connection: sqlite3.Connection) -> None:  # SQLite's error when the WAL cannot grow at commit
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(engine.dialect, "do_commit", full)
+    with engine.connect() as connection:
+        assert kept_positions(connection, dd.AS_OF) == live(engine)
+    monkeypatch.undo()
+    assert kept(engine) == []
+    assert f"position snapshot of {dd.AS_OF} not kept (database or disk is full)" in caplog.text
+    assert "rollback" not in caplog.text  # not SQLAlchemy's refusal of the next statement, which hid the reason
+    engine.dispose()

@@ -179,7 +179,10 @@ def _kept(connection: Connection, keep: Callable[[], None], what: str) -> bool:
 
 @contextmanager
 def _short_wait(connection: Connection) -> Iterator[None]:
-    """On SQLite, wait at most a moment for another writer's lock (the connection's usual wait is 30 s)."""
+    """On SQLite, wait at most a moment for another writer's lock (the connection's usual wait is 30 s).
+
+    A write that fails is rolled back before the usual wait is set again: after a failed commit (a full disk) the
+    connection refuses any statement until then, and that refusal would hide the reason."""
     if connection.dialect.name != "sqlite":
         yield
         return
@@ -188,5 +191,8 @@ def _short_wait(connection: Connection) -> Iterator[None]:
     connection.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_WRITE_WAIT_MS}")
     try:
         yield
+    except BaseException:
+        connection.rollback()
+        raise
     finally:
         connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
