@@ -335,3 +335,23 @@ def test_a_cell_that_is_not_a_finite_number_names_its_row_and_column(
         f"error: {csv}: 1 problem; nothing written",
     ]
     assert not (tmp_path / "p.yaml").exists()
+
+
+@pytest.mark.parametrize("name", ["reg.csv", "reg.XLS", "reg"])
+def test_template_and_export_refuse_a_file_they_cannot_write_and_import_names_a_workbook_under_a_csv_name(
+    demo_config: Path, name: str
+) -> None:
+    out = demo_config.parent / name
+    suffix = out.suffix.lower() or "(no suffix)"
+    for command in ("template", "export"):
+        result = invoke(command, "--out", str(out), config=demo_config)
+        assert result.exit_code == 1
+        assert result.stderr == f"error: --out {out}: cannot write the register as {suffix!r}: use .xlsx\n"
+        assert not out.exists()
+    workbook = demo_config.parent / "reg.xlsx"
+    assert invoke("export", "--out", str(workbook), config=demo_config).exit_code == 0
+    renamed = workbook.rename(demo_config.parent / "reg.csv")
+    result = invoke("import", str(renamed), "--out", str(demo_config.parent / "x.yaml"), config=demo_config)
+    assert result.exit_code == 1
+    said = "a zip archive, not CSV text: an .xlsx workbook saved under a .csv name? Rename it to .xlsx"
+    assert result.stderr == f"error: {renamed}: {said}\n"

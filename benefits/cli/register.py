@@ -29,13 +29,14 @@ def register() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("register.xlsx"),
     show_default=True,
-    help="The workbook to write.",
+    help="The workbook to write (.xlsx).",
 )
 @_force_option
 def template(out: Path, force: bool) -> None:
     """Write an empty register workbook: a Benefits sheet (one row per benefit), optional sheets and instructions."""
     from benefits.register_io.writing import write_workbook
 
+    _refuse_other_formats(out)
     _refuse_overwrite(out, force)
     write_workbook(out)
     click.echo(f"wrote {out}: fill in the Benefits sheet, then `benefits register import {out}`")
@@ -127,13 +128,16 @@ def _connectors_for_new_user(config_dir: Path) -> None:
 
 
 @register.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The workbook to write.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The workbook to write (.xlsx)."
+)
 @_force_option
 @click.pass_context
 def export(ctx: click.Context, out: Path, force: bool) -> None:
     """Write the register of the config folder's portfolio.yaml into a workbook in the template's layout."""
     from benefits.register_io.writing import write_workbook
 
+    _refuse_other_formats(out)
     _refuse_overwrite(out, force)
     register = workspace(ctx).register()
     write_workbook(out, register)
@@ -195,6 +199,20 @@ def _benefit_exists(key: str) -> Any:
     from benefits.store import models
 
     return select(models.Benefit.id).where(models.Benefit.key == key)
+
+
+WORKBOOK_FORMATS = (".xlsx",)
+"""What `register template` and `export` write: a workbook of every sheet (a CSV file would hold the Benefits sheet
+only, and an export of it would not read back into the same register)."""
+
+
+def _refuse_other_formats(path: Path) -> None:
+    """Refuse an ``--out`` whose suffix is not a workbook these commands write, before anything is read or written."""
+    suffix = path.suffix.lower()
+    if suffix not in WORKBOOK_FORMATS:
+        raise BenefitsError(
+            f"--out {path}: cannot write the register as {suffix or '(no suffix)'!r}: use {', '.join(WORKBOOK_FORMATS)}"
+        )
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:

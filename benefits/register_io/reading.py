@@ -98,6 +98,10 @@ def _read_workbook(path: Path) -> dict[str, Table]:
 def _csv_rows(path: Path) -> list[list[str]]:
     """The rows of a CSV file: UTF-8 (with or without a byte-order mark) or Windows-1252; comma, semicolon or tab."""
     raw = path.read_bytes()
+    if raw.startswith(b"PK\x03\x04"):
+        raise BenefitsError(
+            f"{path}: a zip archive, not CSV text: an .xlsx workbook saved under a .csv name? Rename it to .xlsx"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
