@@ -271,3 +271,20 @@ def test_init_demo_in_the_demo_folder_itself_is_one_line_not_a_traceback(
     assert result.exit_code != 0
     assert "Traceback" not in result.output + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "portfolio.yaml" in result.stderr
+
+
+def test_a_connector_name_over_the_limit_is_refused_in_one_line(tmp_path: Path, demo_config: Path) -> None:
+    url = f"sqlite:///{tmp_path}/b.db"
+    cli(demo_config, url, "init")
+    longest = "d" * 100
+    (demo_config / "connectors.yaml").write_text(f"connectors:\n  - {{name: {longest}, type: demo}}\n")
+    synced = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync", "--as-of", AS_OF])
+    assert synced.exit_code == 0, synced.output
+    assert f"sync {longest}:" in synced.stdout
+    (demo_config / "connectors.yaml").write_text(f"connectors:\n  - {{name: {'a' * 300}, type: demo}}\n")
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {demo_config}/connectors.yaml: connectors[0].name: a connector name has at most 100 characters, "
+        f"not 300 ({'a' * 20}...): its sync runs are stored under it\n"
+    )

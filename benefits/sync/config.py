@@ -15,6 +15,9 @@ from benefits.plugins.secrets import expand_settings, guard, settings_error
 from benefits.register import read_yaml
 
 CONNECTORS_FILE = "connectors.yaml"
+NAME_LENGTH = 100
+"""The longest connector name: the width of the stored sync runs' ``connector`` column (a SQLite store's sync lock
+file, ``<database>.sync-<name>.lock``, is named after it too, and a file name has at most 255 bytes)."""
 
 
 class Policy(StrEnum):
@@ -57,6 +60,11 @@ def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
     for n, item in enumerate(parsed.connectors):
         if names.index(item.name) != n:
             raise ConfigError(f"{path}: connectors[{n}].name: duplicate connector name {item.name!r}")
+        if len(item.name) > NAME_LENGTH:
+            raise ConfigError(
+                f"{path}: connectors[{n}].name: a connector name has at most {NAME_LENGTH} characters, not "
+                f"{len(item.name)} ({item.name[:20]}...): its sync runs are stored under it"
+            )
         try:
             cls = connector_class(item.type)
         except ConfigError as exc:
