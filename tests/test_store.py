@@ -107,3 +107,26 @@ def test_bookmark_only_moves_forward(database_url: str) -> None:
     with sessions() as session:
         assert repository.bookmark(session, "c") == dt.date(2026, 3, 2)
     engine.dispose()
+
+
+def test_a_value_that_is_not_a_finite_number_is_never_stored(database_url: str) -> None:
+    # Validation quarantines such values; this is the store's own guard (PostgreSQL would keep a NaN).
+    import pytest
+
+    from benefits.errors import BenefitsError
+
+    engine = db.make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = db.session_factory(engine)
+    good = {"metric": "m", "period": dt.date(2026, 1, 5), "value": 1.0, "unit": "GBP"}
+    for bad in (float("nan"), float("inf"), None, "12", True):
+        later = {**good, "period": dt.date(2026, 1, 12), "value": bad}
+        with pytest.raises(BenefitsError) as refused, sessions.begin() as session:
+            run = models.SyncRun(connector="c", connector_type="demo")
+            session.add(run)
+            session.flush()
+            repository.load_observations(session, "c", run.id, [good, later])
+        assert str(refused.value) == f"refused to store m 2026-01-12: its value {bad!r} is not a finite number"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.Observation)) == 0
+    engine.dispose()

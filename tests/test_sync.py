@@ -771,3 +771,62 @@ def test_the_top_reasons_count_rows_failing_alike_together_whatever_their_value_
         reason_kind("exports/b.csv: no header row (the file is empty)")
         == "exports/b.csv: no header row (the file is empty)"
     )
+
+
+def test_a_csv_number_too_long_for_python_int_is_quarantined_and_the_other_rows_are_stored(
+    tmp_path: Path, demo_config: Path, database_url: str
+) -> None:
+    """A value of 4,400 nines used to reach the store as NaN: SQLite refused the whole batch, PostgreSQL stored it."""
+    huge = "9" * 4400
+    data = tmp_path / "ledger.csv"
+    data.write_text(
+        "metric,period,value,unit\n"
+        "ledger.it_opex_weekly,2026-01-05,95000,GBP\n"
+        f"ledger.it_opex_weekly,2026-01-12,{huge},GBP\n"
+        "ledger.it_opex_weekly,2026-01-19,94000,GBP\n"
+    )
+    engine, sessions, register = _setup(
+        tmp_path,
+        demo_config,
+        database_url,
+        f"connectors:\n  - {{name: files, type: csv, settings: {{path: {data}}}}}\n",
+    )
+    [report] = sync_all(sessions, demo_config, register, AS_OF)
+    assert (report.status, report.rows_read, report.rows_accepted, report.rows_quarantined) == ("succeeded", 3, 2, 1)
+    with sessions() as session:
+        stored = session.execute(select(models.Observation.period, models.Observation.value)).all()
+        [held] = session.scalars(select(models.QuarantinedRow)).all()
+    assert sorted(stored) == [(dt.date(2026, 1, 5), 95000.0), (dt.date(2026, 1, 19), 94000.0)]
+    assert held.reasons == [f"value: {huge!r} is not a finite number"]
+    assert held.record["value"] == huge
+    engine.dispose()
+
+
+def test_a_not_null_or_check_violation_is_not_explained_as_a_concurrent_duplicate(database_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from benefits.sync.runner import failure_reason
+
+    engine = db.make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL CHECK (v > 0))"))
+        connection.execute(text("INSERT INTO t VALUES (:k, :v)"), {"k": 1, "v": 1})
+    errors = {}
+    for kind, v in (("not null", None), ("check", -424242), ("unique", 424242)):
+        with pytest.raises(IntegrityError) as refused, engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (:k, :v)"), {"k": 1 if kind == "unique" else 2, "v": v})
+        errors[kind] = failure_reason(refused.value)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE t"))
+    engine.dispose()
+    for kind in ("not null", "check"):
+        assert errors[kind].startswith("the database refused a value that breaks one of its rules (")
+        assert errors[kind].endswith(
+            "): nothing of the failed write was stored, and running the sync again would fail the same way "
+            "(the value got past the checks made before writing): please report this line"
+        )
+        assert "another run" not in errors[kind]
+    assert "another run may have stored the same rows meanwhile; run the sync again" in errors["unique"]
+    for error in errors.values():
+        assert "\n" not in error and "424242" not in error and "INSERT" not in error

@@ -321,3 +321,25 @@ def test_batch_without_unique_row_numbers_or_columns_is_refused() -> None:
 def test_importing_the_module_does_not_import_great_expectations() -> None:
     code = "import sys, benefits.validation; sys.exit('great_expectations' in sys.modules)"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+def test_a_number_too_long_for_python_int_is_judged_by_its_value_not_dropped_as_missing() -> None:
+    # Over 4,300 digits int() refuses the text, and pandas read it as NaN, which the finite-number check skips.
+    huge, zeros = "9" * 4400, "0" * 4400 + "5"
+    rows = batch(
+        [
+            (1, "ledger.it_opex", "2026-01-05", "900", "GBP"),
+            (2, "ledger.it_opex", "2026-01-12", huge, "GBP"),
+            (3, "ledger.it_opex", "2026-01-19", "-" + huge, "GBP"),
+            (4, "ledger.it_opex", "2026-01-26", zeros, "GBP"),  # leading zeros: it is 5
+            (5, "crm.upsell_revenue", "2026-01-05", "10", "GBP"),
+        ]
+    )
+    outcome = validate_batch(rows, as_of=AS_OF)
+    check_invariant(outcome)
+    assert outcome.accepted["row"].tolist() == [1, 4, 5]
+    assert outcome.accepted["value"].tolist() == [900.0, 5.0, 10.0]
+    assert {q.row: q.reasons for q in outcome.quarantined} == {
+        2: [f"value: {huge!r} is not a finite number"],
+        3: [f"value: {'-' + huge!r} is not a finite number"],
+    }

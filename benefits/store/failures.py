@@ -16,6 +16,8 @@ _CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 _PG_LOST = ("57P01", "57P02", "57P03")  # admin shutdown, crash shutdown, cannot connect now
 _PG_BUSY = ("55P03", "40P01", "40001")  # lock not available, deadlock, serialization failure
 _PG_CANCELLED = "57014"  # query_canceled: statement_timeout, or pg_cancel_backend
+_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+_PG_UNIQUE = "23505"  # unique_violation (NOT NULL is 23502, CHECK 23514, foreign key 23503)
 
 
 def driver_line(exc: BaseException) -> str:
@@ -75,11 +77,24 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
             f"port, database and user are right ({DOCTOR} checks it)"
         )
     if isinstance(exc, IntegrityError):
+        return _refused(name, state, said, command)
+    return f"database error: {said}"
+
+
+def _refused(name: str, state: str, said: str, command: str) -> str:
+    """What an integrity error means: a key already stored (by a concurrent run: a run's own keys are checked
+    before they are written), or a value that breaks one of the tables' rules (NOT NULL, CHECK, a foreign key),
+    which no retry mends."""
+    if name in _UNIQUE or state == _PG_UNIQUE:
         return (
             f"the database refused a write ({said}): another run may have stored the same rows meanwhile; "
             f"run {command} again"
         )
-    return f"database error: {said}"
+    return (
+        f"the database refused a value that breaks one of its rules ({said}): nothing of the failed write was "
+        f"stored, and running {command} again would fail the same way (the value got past the checks made before "
+        f"writing): please report this line"
+    )
 
 
 def _read_only(name: str, said: str, command: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -11,6 +13,7 @@ from sqlalchemy import String, Table, func, insert, literal, select, type_coerce
 from sqlalchemy.orm import Session, defer
 
 from benefits import register as reg
+from benefits.errors import BenefitsError
 from benefits.store import baselines, models
 
 if TYPE_CHECKING:  # pandas only where a DataFrame is returned; `benefits status` runs without it
@@ -127,9 +130,14 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
     the unique index, so that a large transaction touches few index pages at a time; restated
     values (and a key repeated within ``rows``, the last one wins) go through the upsert. A value
     that another transaction stores meanwhile makes the INSERT fail rather than be overwritten.
+    A value that is not a finite number raises :class:`BenefitsError` before anything is written:
+    validation quarantines such rows, and neither NaN (which PostgreSQL would store) nor a missing
+    value may reach the table by another path.
     """
     if not rows:
         return LoadCounts(0, 0, 0)
+    for row in rows:
+        _check_finite(row)
     periods = [r["period"] for r in rows]
     current = _current_values(session, source, {r["metric"] for r in rows}, (min(periods), max(periods)))
     fresh: dict[tuple[str, Any], dict[str, Any]] = {}
@@ -163,6 +171,15 @@ def load_observations(session: Session, source: str, sync_run_id: int, rows: lis
     _insert_new(session, [{"source_ref": None, **fresh[key], **stamp} for key in sorted(fresh)])
     _upsert(session, [{"source_ref": None, **r, **stamp} for r in repeated + restated])
     return LoadCounts(len(fresh) + len(repeated), len(restated), unchanged)
+
+
+def _check_finite(row: dict[str, Any]) -> None:
+    """Refuse an observation whose value is not a finite number (None, NaN, ±inf, text, a bool)."""
+    value = row["value"]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise BenefitsError(
+            f"refused to store {row['metric']} {row['period']}: its value {value!r} is not a finite number"
+        )
 
 
 def _current_values(

@@ -82,7 +82,8 @@ def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
     - ``period``: datetime64; NaT when missing or not a strict ISO date (``YYYY-MM-DD``, a
       ``datetime.date``, or a ``datetime.datetime`` at midnight);
     - ``value_text``: the value as text (stripped), None when missing, for the number pattern;
-    - ``value``: float64 parsed from ``value_text`` when it is a number, NaN otherwise.
+    - ``value``: float64 parsed from ``value_text`` when it is a number (±inf when it overflows, so that the
+      finite-number check rejects it), NaN otherwise (:func:`numbers`).
     """
     missing = [column for column in BATCH_COLUMNS if column not in batch.columns]
     if missing:
@@ -92,18 +93,33 @@ def prepare_frame(batch: pd.DataFrame) -> pd.DataFrame:
         raise BenefitsError("batch: column 'row' must hold a unique integer for every row")
 
     value_text = texts(batch["value"], strip=True)
-    number = _NUMBER.fullmatch
-    numeric = [t if t is not None and number(t) else None for t in value_text.tolist()]
     return pd.DataFrame(
         {
             "row": rows.astype("int64").to_numpy(),
             "metric": texts(batch["metric"], strip=True).to_numpy(dtype=object),
             "period": _periods(batch["period"]),
             "value_text": value_text.to_numpy(dtype=object),
-            "value": pd.to_numeric(pd.Series(numeric, dtype=object), errors="coerce").astype("float64").to_numpy(),
+            "value": numbers(value_text),
             "unit": texts(batch["unit"], strip=True).to_numpy(dtype=object),
         }
     )
+
+
+def numbers(value_text: pd.Series) -> np.ndarray:
+    """Each text that matches :data:`NUMBER_PATTERN` as a float64, NaN for every other value (None included).
+
+    A matching text is never NaN: pandas reads it, and the few it cannot (an integer of more than
+    Python's 4,300 digits, which ``int()`` refuses) are read by ``float()``, which has no such limit and
+    gives ±inf for a number too large, or the number itself (``000…05`` is 5).
+    """
+    number = _NUMBER.fullmatch
+    numeric = [t if t is not None and number(t) else None for t in value_text.tolist()]
+    values = pd.to_numeric(pd.Series(numeric, dtype=object), errors="coerce").to_numpy(dtype="float64", copy=True)
+    for position in np.flatnonzero(np.isnan(values)):
+        text = numeric[position]
+        if text is not None:
+            values[position] = float(text)
+    return values
 
 
 def number_format_hint(raw: Any) -> str:
