@@ -119,6 +119,20 @@ def test_money_is_parsed_without_float_and_rounded_once_half_up() -> None:
     assert display_share(Decimal("0.785")) == "79%" and display_share(None) == "—"
 
 
+def test_money_commas_are_read_only_as_thousands_separators() -> None:
+    for text, value in [("1,000", "1000"), ("12,345.67", "12345.67"), ("-1,234,567", "-1234567"), ("£ 1,000", "1000")]:
+        assert parse_money(text) == Decimal(value)
+    for bad in ["1,5", "12,50", "12,34,5", "0,500", "1,234,56", "1,,000", "1000,000"]:  # 15, 1250, 12345, 500, ...
+        with pytest.raises(ValueError) as refused:
+            parse_money(bad)
+        assert str(refused.value) == (
+            f"{bad!r} is not an amount of money: a thousands separator must come between groups of three digits "
+            "(1,234,567.50); write decimals with a point (12.50, not 12,50)"
+        )
+    with pytest.raises(ValueError, match=r"^'4,0x' is not an amount of money$"):
+        parse_money("4,0x")
+
+
 def test_double_counting_sums_shares_exactly() -> None:
     assert over_attributed([("a", "m", 0.6), ("b", "m", 0.4)]) == []
     assert over_attributed([("a", "m", 0.7), ("b", "m", 0.2), ("c", "m", 0.1)]) == []  # 0.9999999999999999 in float

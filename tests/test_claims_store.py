@@ -127,6 +127,12 @@ def test_csv_import_records_decimal_claims_once(database_url: str, tmp_path: Pat
             "benefit,period,claimed_value\nshared-savings,2026-03-31,1,2\n",
             r"claims.csv: row 2: more values than the header has columns",
         ),
+        (  # a decimal comma was read as 125 before
+            'benefit,period,claimed_value\nshared-savings,2026-03-31,1\nshared-savings,2026-06-30,"12,5"\n',
+            r"claims.csv: row 3: claimed_value: '12,5' is not an amount of money: a thousands separator must come "
+            r"between groups of three digits \(1,234,567.50\); write decimals with a point \(12.50, not 12,50\); "
+            r"nothing was recorded",
+        ),
     ],
 )
 def test_bad_csv_names_file_row_and_field(tmp_path: Path, content: str, message: str) -> None:
@@ -415,3 +421,20 @@ def test_migration_0008_gives_each_existing_claim_its_first_version(database_url
     command.downgrade(migrate.alembic_config(engine), "0007")
     assert "claim_versions" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_a_connector_claim_with_a_misplaced_comma_is_refused_naming_the_record() -> None:
+    from benefits.claims.importer import read_claim_records
+
+    records = [
+        {"benefit": "shared-savings", "period": "2026-03-31", "claimed_value": "1,250"},
+        {"benefit": "shared-savings", "period": "2026-06-30", "claimed_value": "12,50", "source_ref": "L7"},
+    ]
+    with pytest.raises(BenefitsError) as refused:
+        read_claim_records(records, "ledger")
+    assert str(refused.value) == (
+        "connector ledger: claim 2 (L7): claimed_value: '12,50' is not an amount of money: a thousands separator "
+        "must come between groups of three digits (1,234,567.50); write decimals with a point (12.50, not 12,50); "
+        "nothing was recorded"
+    )
+    assert read_claim_records(records[:1], "ledger")[0].claimed_value == Decimal("1250")

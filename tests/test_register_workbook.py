@@ -178,6 +178,30 @@ def test_csv_problems_name_the_row(tmp_path: Path) -> None:
     ]
 
 
+def test_a_number_cell_with_a_decimal_comma_is_refused_naming_the_row(tmp_path: Path) -> None:
+    csv = tmp_path / "register.csv"
+    header = ",".join(column.field for column in BENEFITS.columns if column.required)
+    row = "g,i,Init,innovation,Ann,b1,Benefit,revenue,m.x,GBP,increase,cumulative,0,2026-01-01,{},2027-01-01,Ann"
+    csv.write_text(f'{header},investment,value_per_unit\n{row.format("10")},"12,50","52,5"\n')
+    result = invoke("import", str(csv), "--out", str(tmp_path / "p.yaml"), config=tmp_path)
+    assert result.exit_code == 1  # 1250 and 525 before
+    rule = "a thousands separator must come between groups of three digits (1,234,567.50); write decimals with a point"
+    assert result.stderr.splitlines() == [
+        f"register.csv:row 2: investment: must be a number: {rule} (12.50, not 12,50) (got '12,50')",
+        f"register.csv:row 2: value_per_unit: must be a number: {rule} (12.50, not 12,50) (got '52,5')",
+        f"error: {csv}: 2 problems; nothing written",
+    ]
+    assert not (tmp_path / "p.yaml").exists()
+    grouped = row.format('"1,000"')
+    csv.write_text(f'{header},investment,value_per_unit\n{grouped},"1 250",52.5\n')
+    out = tmp_path / "ok" / "portfolio.yaml"
+    assert invoke("import", str(csv), "--out", str(out), config=tmp_path).exit_code == 0
+    register = load_register(out.parent)
+    (benefit,) = register.initiatives[0].benefits
+    assert (register.initiatives[0].investment.one_off_total(), benefit.value_per_unit) == (1250, 52.5)
+    assert benefit.target.value == 1000
+
+
 def test_export_of_the_demo_imports_back_to_the_same_register(tmp_path: Path) -> None:
     config = tmp_path / "config"
     runner = CliRunner()

@@ -156,6 +156,23 @@ def test_costs_one_off_phased_and_running_to_the_penny() -> None:
     assert Investment.model_validate(1800000).one_off_total() == Decimal(1800000)  # `investment: 1800000` as before
 
 
+def test_an_investment_with_a_decimal_comma_is_refused_naming_the_initiative(tmp_path: Path) -> None:
+    data = yaml.safe_load((DEMO_CONFIG / "portfolio.yaml").read_text())
+    data["initiatives"][0]["investment"] = "1,800,000"
+    assert load_register(write_register(tmp_path / "grouped", **data)).initiatives[0].investment.one_off_total() == (
+        Decimal(1800000)
+    )
+    data["initiatives"][0]["investment"] = "12,50"  # read as 1250 before
+    folder = write_register(tmp_path / "comma", **data)
+    with pytest.raises(ConfigError) as refused:
+        load_register(folder)
+    assert str(refused.value) == (
+        f"{folder / 'portfolio.yaml'}: initiatives[0] (crm-modernisation): investment.one_off[0].amount: '12,50' is "
+        "not an amount of money: a thousands separator must come between groups of three digits (1,234,567.50); "
+        "write decimals with a point (12.50, not 12,50)"
+    )
+
+
 def test_a_spend_metric_is_the_cost_up_to_its_latest_reading_and_the_declared_costs_after_it() -> None:
     investment = Investment.model_validate(
         {

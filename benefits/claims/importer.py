@@ -7,7 +7,8 @@ CSV format (UTF-8, header row, one claim a row)::
 
 ``class`` may be left empty: the benefit's ``cash_releasing`` flag then decides between
 ``cash_releasing`` and ``non_cash_releasing``. ``note`` is optional. Values are read as Decimal
-(never float), with at most four decimal places and sixteen before the point; a currency symbol
+(never float), with at most four decimal places and sixteen before the point, commas only between
+groups of three digits (``12,50`` is refused, not read as 1250); a currency symbol
 must be the register's (``$1000`` in a GBP register is refused). A period after today is
 refused. Every row is checked before anything is written; one bad row rejects the file with a
 one-line error naming the file, row and field.

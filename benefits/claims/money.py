@@ -8,6 +8,7 @@ round-trips the float, i.e. the value the source wrote (``0.1`` stays ``0.1``, n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -16,6 +17,11 @@ MAX_PLACES = 4  # the claims.claimed_value column is Money: NUMERIC(20, 4), deci
 MAX_WHOLE_DIGITS = 16  # 20 digits in all, 4 of them after the point
 CENT = Decimal("0.01")
 PENNY = 2  # decimal places of money shown for reading: to the penny (cent)
+#: How thousands marks must be written, for messages about a number whose marks are out of place.
+THOUSANDS_RULE = (
+    "a thousands separator must come between groups of three digits (1,234,567.50); "
+    "write decimals with a point (12.50, not 12,50)"
+)
 
 
 def from_float(value: float) -> Decimal:
@@ -51,21 +57,47 @@ def check_range(value: Decimal) -> None:
         raise OutOfRange(f"{value:f} is out of range: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
 
 
+def without_thousands(text: str, marks: Iterable[str] = (",",)) -> str:
+    """``text`` without its thousands separators (``1,234.50`` -> ``1234.50``), unchanged when it has none.
+
+    A separator (one of ``marks``, one kind per number) must come between groups of exactly three
+    digits, after a first group of one to three that does not start with 0. Anything else raises
+    ValueError (:data:`THOUSANDS_RULE`): ``12,50``, ``1,5``, ``0,500`` and ``12,34,5`` are a decimal
+    comma or a slip, and read without their marks they would be 10 to 1,000 times too large.
+    """
+    found = [mark for mark in marks if mark in text]
+    if not found:
+        return text
+    if len(found) == 1 and _grouped(found[0]).fullmatch(text):
+        return text.replace(found[0], "")
+    raise ValueError(THOUSANDS_RULE)
+
+
+def _grouped(mark: str) -> re.Pattern[str]:
+    """A number whose whole part is grouped by threes with ``mark``, then an optional decimal point and digits."""
+    return re.compile(rf"[+-]?[1-9][0-9]{{0,2}}(?:{re.escape(mark)}[0-9]{{3}})+(?:\.[0-9]*)?")
+
+
 def parse_money(text: str) -> Decimal:
     """A money amount typed by a person: ``1234.5``, ``1,234.50`` or ``£1,234.50``; ValueError otherwise.
 
+    Commas must separate thousands (:func:`without_thousands`): ``12,50`` is refused, never read as 1250.
     A currency symbol is read and dropped here; :func:`written_currency` says which one it was,
     for the caller to hold against the register's currency.
     """
-    cleaned = text.strip().replace(",", "")
+    cleaned = text.strip()
     for symbol in CURRENCY_SYMBOLS.values():
         cleaned = cleaned.removeprefix(symbol)
     try:
-        value = Decimal(cleaned)
+        value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"{text.strip()!r} is not an amount of money") from None
     if not value.is_finite():
         raise ValueError(f"{text.strip()!r} is not an amount of money")
+    try:
+        without_thousands(cleaned.strip())
+    except ValueError as exc:
+        raise ValueError(f"{text.strip()!r} is not an amount of money: {exc}") from None
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_PLACES:
         raise ValueError(f"{text.strip()!r} has more than {MAX_PLACES} decimal places")

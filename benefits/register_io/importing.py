@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from benefits.claims.money import without_thousands
 from benefits.errors import BenefitsError
 from benefits.register import Loc, Register, got, validate_register
 from benefits.register_io.dates import parse_date
@@ -34,6 +35,7 @@ _RAW = object()
 """A problem's value is the cell's own."""
 _LAST = (99, 0, 0)
 """The sort key of a problem that is not in a sheet (an option's value)."""
+_THOUSANDS_MARKS = (",", " ", "\u00a0")  # the thousands separators a number cell may have
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0"}
 
@@ -354,16 +356,22 @@ def convert(column: Column, raw: object, dayfirst: bool = True) -> object:
 
 
 def _number(raw: object) -> float:
+    """A number cell: a number, or text such as ``£1,234.5`` or ``1 234``, whose thousands separators (comma,
+    space, no-break space) must separate groups of three digits (``52,5`` is refused, never read as 525)."""
     if isinstance(raw, bool) or isinstance(raw, dt.date):
         raise ValueError("must be a number")
     if isinstance(raw, int | float):
         number = float(raw)
     else:
-        cleaned = str(raw).replace(",", "").replace(" ", "").replace("\u00a0", "").lstrip("£$€")
+        text = str(raw).strip().lstrip("£$€").strip()
         try:
-            number = float(cleaned)
+            number = float(text.replace(",", "").replace(" ", "").replace("\u00a0", ""))
         except ValueError:
             raise ValueError("must be a number (thousands separators and a leading £, $ or € are fine)") from None
+        try:
+            without_thousands(text, _THOUSANDS_MARKS)
+        except ValueError as exc:
+            raise ValueError(f"must be a number: {exc}") from None
     if not math.isfinite(number):  # nan, inf, or too large for a float (1e400)
         raise ValueError("must be a finite number")
     return number
