@@ -127,6 +127,15 @@ def test_csv_import_records_decimal_claims_once(database_url: str, tmp_path: Pat
             "benefit,period,claimed_value\nshared-savings,2026-03-31,1,2\n",
             r"claims.csv: row 2: more values than the header has columns",
         ),
+        (  # the first value was dropped before: the row was recorded as 2
+            "benefit,period,claimed_value,claimed_value\nshared-savings,2026-03-31,1,2\n",
+            r"^\S*claims.csv: row 1: column 'claimed_value' is in the header 2 times \(columns 3, 4\): which one holds "
+            r"the claimed_value is unknown; keep one$",
+        ),
+        (  # names are compared without their blanks, as they are read
+            "benefit,note,period,claimed_value, note \nshared-savings,a,2026-03-31,1,b\n",
+            r"claims.csv: row 1: column 'note' is in the header 2 times \(columns 2, 5\)",
+        ),
         (  # a decimal comma was read as 125 before
             'benefit,period,claimed_value\nshared-savings,2026-03-31,1\nshared-savings,2026-06-30,"12,5"\n',
             r"claims.csv: row 3: claimed_value: '12,5' is not an amount of money: a thousands separator must come "

@@ -85,6 +85,9 @@ def read_claims_csv(path: Path) -> list[ClaimInput]:
     if missing or unknown:
         problem = f"missing column {', '.join(missing)}" if missing else f"unknown column {', '.join(unknown)}"
         raise BenefitsError(f"{path}: row 1: {problem} (expected {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})")
+    repeated = _repeated_column(header)
+    if repeated:
+        raise BenefitsError(f"{path}: row 1: {repeated}")
     claims: list[ClaimInput] = []
     problems: list[str] = []
     for number, raw in enumerate(reader, start=2):
@@ -101,6 +104,20 @@ def read_claims_csv(path: Path) -> list[ClaimInput]:
     if not claims:
         raise BenefitsError(f"{path}: no claims (only a header row)")
     return claims
+
+
+def _repeated_column(header: list[str]) -> str | None:
+    """Why a header naming a column more than once cannot be read (which of its cells holds the field is unknown,
+    and a row would keep only the last), or None."""
+    for name in dict.fromkeys(header):
+        positions = [i + 1 for i, found in enumerate(header) if found == name]
+        if len(positions) > 1:
+            where = ", ".join(map(str, positions))
+            return (
+                f"column {name!r} is in the header {len(positions)} times (columns {where}): which one holds the "
+                f"{name} is unknown; keep one"
+            )
+    return None
 
 
 def read_claim_records(records: Iterable[Any], connector: str) -> list[ClaimInput]:
