@@ -10,7 +10,7 @@ A database that cannot be reached or is not at the latest schema is not examined
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,7 @@ from benefits.errors import BenefitsError
 from benefits.store import db, models
 from benefits.store.failures import damaged, driver_line
 from benefits.store.revisions import database_schema, schema_problem
+from benefits.urls import shown_url, url_secrets
 
 Outcome = Literal["ok", "warn", "fail"]
 
@@ -89,7 +90,7 @@ def examine(database_url: str, quick: bool = False, repair: bool = False) -> lis
     quarantine backlog, and the append-only triggers."""
     url = db.database_url(database_url)
     parsed = make_url(url)
-    where = parsed.render_as_string(hide_password=True)
+    where = shown_url(parsed)
     if parsed.get_backend_name() == "sqlite":
         db.check_sqlite_url(parsed)  # a file, not memory nor a host
         path = db.sqlite_path(parsed.database)
@@ -99,9 +100,19 @@ def examine(database_url: str, quick: bool = False, repair: bool = False) -> lis
             return [missing]
     engine = db.make_engine(url)
     try:
-        return _examine(engine, where, quick, repair)
+        findings = _examine(engine, where, quick, repair)
     finally:
         engine.dispose()
+    return _masked(findings, url_secrets(parsed))
+
+
+def _masked(findings: list[Finding], secrets: frozenset[str]) -> list[Finding]:
+    """``findings`` with the URL's secrets masked in what they found (a driver's message may quote them)."""
+    if not secrets:
+        return findings
+    from benefits.plugins.secrets import mask
+
+    return [replace(f, found=mask(f.found, secrets)) for f in findings]
 
 
 def _no_sqlite_file(path: Path, shown: str) -> Finding | None:

@@ -117,16 +117,18 @@ class Workspace:
 
     def database_failure(self, exc: SQLAlchemyError) -> str:
         """A database error as one line naming the database, saying what happened and what to do."""
+        from benefits.plugins.secrets import mask
         from benefits.store.failures import explain
+        from benefits.urls import url_secrets
 
-        return f"database {self.safe_url}: {explain(exc)}"
+        return f"database {self.safe_url}: {mask(explain(exc), url_secrets(self.database_url))}"
 
     @property
     def safe_url(self) -> str:
-        """The database URL with any password hidden."""
-        from sqlalchemy.engine import make_url
+        """The database URL with any password hidden, in its user-info or its query string."""
+        from benefits.urls import shown_url
 
-        return make_url(self.database_url).render_as_string(hide_password=True)
+        return shown_url(self.database_url)
 
 
 @contextmanager

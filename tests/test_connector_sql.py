@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 import yaml
@@ -351,6 +352,34 @@ def test_a_url_naming_a_driver_that_is_not_installed_says_so(
         connector(context, url="mysql+nosuchdriver://u@db/x", password="${LEDGER_PASSWORD}", query="SELECT 1").check()
     assert str(raised.value).startswith("cannot connect to mysql+nosuchdriver://u:***@db/x: ")
     assert SECRET not in error_text(raised.value)
+
+
+@pytest.mark.parametrize("parameter", ["password", "sslpassword", "token"])
+def test_a_password_in_the_urls_query_string_is_masked_in_the_error_and_the_stored_run(
+    tmp_path: Path, parameter: str
+) -> None:
+    url = f"postgresql+psycopg://reader@127.0.0.1:1/x?connect_timeout=5&{parameter}={quote_plus(SECRET)}"  # refused
+    config = tmp_path / "config"
+    config.mkdir()
+    shutil.copyfile(DEMO_CONFIG / "portfolio.yaml", config / "portfolio.yaml")
+    settings = {"url": url, "query": "SELECT 1", "metric": "m.x"}
+    (config / "connectors.yaml").write_text(
+        yaml.safe_dump({"connectors": [{"name": "q", "type": "sql", "settings": settings}]})
+    )
+    database = f"sqlite:///{tmp_path / 'benefits.db'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "--database", database, "init"]).exit_code == 0
+    sync = runner.invoke(main, ["--config", str(config), "--database", database, "sync", "--as-of", AS_OF.isoformat()])
+    shown = f"postgresql+psycopg://reader@127.0.0.1:1/x?connect_timeout=5&{parameter}=***"
+    assert sync.exit_code == 1
+    assert sync.stderr.startswith(f"sync q: failed: cannot connect to {shown}: "), sync.stderr
+    store = create_engine(database)
+    with store.connect() as connection:
+        stored = connection.execute(text("SELECT error FROM sync_runs WHERE connector = 'q'")).scalar_one()
+    store.dispose()
+    assert stored.startswith(f"cannot connect to {shown}: ")
+    for seen in (sync.output, stored):
+        assert SECRET not in seen and "Zq7" not in seen, seen
 
 
 # ---- settings in connectors.yaml --------------------------------------------------------------

@@ -313,6 +313,22 @@ def test_a_database_server_that_cannot_be_reached_ends_in_one_line(demo_config: 
     _no_sql(result.stderr.rstrip("\n"))
 
 
+@pytest.mark.parametrize("parameter", ["password", "sslpassword", "token", "api_key", "client_secret"])
+def test_a_password_in_the_database_urls_query_string_is_masked_in_its_error_and_in_doctor(
+    demo_config: Path, parameter: str
+) -> None:
+    secret = "s3cret-Zq7"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:1/test?{parameter}={secret}"  # nothing listens on port 1
+    shown = f"postgresql+psycopg://postgres@127.0.0.1:1/test?{parameter}=***"
+    status = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "status"])
+    assert status.exit_code == 1
+    assert status.stderr.startswith(f"error: database {shown}: ") and status.stderr.count("\n") == 1
+    doctor = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "doctor"])
+    assert doctor.exit_code == 1 and doctor.stdout.startswith(f"fail  database  {shown}: ")
+    for output in (status.output, doctor.output):
+        assert secret not in output and "Zq7" not in output, output
+
+
 PG_HOLDER = """
 import hashlib, sys, time
 import psycopg

@@ -3,9 +3,10 @@
 One connector instance runs one query (with bound parameters, never string-formatted) and
 yields one record per row, streaming (a server-side cursor where the database has one). The
 URL and the password are secret settings (``${NAME}`` is filled from the environment by the
-framework); the password and every filled-in value are masked in every error message. Values are passed on
-as the database gives them, except that dates become ISO text and decimals become text (so no
-precision is lost): validation is the framework's job.
+framework); the password (in the URL's user-info, in its query string or in ``password``) and every
+filled-in value are masked in every error message. Values are passed on as the database gives them,
+except that dates become ISO text and decimals become text (so no precision is lost): validation is
+the framework's job.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from benefits.plugins.connector import RECORD_FIELDS, ColumnMapping, Connector, 
 from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.numbers import NumberFormat
 from benefits.plugins.secrets import mask
+from benefits.urls import shown_url, url_secrets
 
 __all__ = ["ColumnMapping", "SqlConnector", "SqlSettings"]
 
@@ -41,7 +43,10 @@ class SqlSettings(BaseModel):
     """Settings of the sql connector."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, description="A SQLAlchemy database URL (shown with its password as `***`).")
+    url: str = Field(
+        min_length=1,
+        description="A SQLAlchemy database URL (shown with its password, also one in its query, as `***`).",
+    )
     password: SecretStr | None = Field(
         None,
         description="The database password (replaces any in `url`), e.g. `${LEDGER_PASSWORD}`; needs no URL-quoting.",
@@ -192,10 +197,8 @@ class SqlConnector(Connector):
             ) from None
         if self.settings.password is not None:
             url = url.set(password=self.settings.password.get_secret_value())
-        secrets = set(self.secrets)
-        if url.password:
-            secrets.add(str(url.password))
-        shown = mask(unquote(url.render_as_string(hide_password=True)), secrets)
+        secrets = set(self.secrets) | url_secrets(url)  # the password, also one in the query string
+        shown = mask(unquote(shown_url(url)), secrets)
         if (
             url.get_backend_name() == "sqlite"
             and url.database not in (None, "", ":memory:")
