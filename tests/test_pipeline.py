@@ -155,6 +155,41 @@ def test_a_connector_failure_is_one_line_on_stderr_and_the_others_still_sync(tmp
 
 
 @pytest.mark.parametrize(
+    ("connector", "expected"),
+    [
+        ("{name: demo, type: demo, timeout: .inf}", "connectors[0].timeout: input should be a finite number"),
+        ("{name: demo, type: demo, timeout: .nan}", "connectors[0].timeout: input should be a finite number"),
+        (
+            "{name: demo, type: demo, timeout: 1e12}",
+            "connectors[0].timeout: input should be less than or equal to 86400",
+        ),
+        ("{name: demo, type: demo, timeout: 0}", "connectors[0].timeout: input should be greater than 0"),
+        (
+            "{name: api, type: http, settings: {url: 'http://127.0.0.1:1/x', metric: m, unit: u, timeout: .inf}}",
+            "connectors[0].settings.timeout: input should be a finite number",
+        ),
+        (
+            "{name: api, type: http, settings: {url: 'http://127.0.0.1:1/x', metric: m, unit: u, timeout: 1e12}}",
+            "connectors[0].settings.timeout: input should be less than or equal to 86400",
+        ),
+        (
+            "{name: api, type: http, settings: {url: 'http://127.0.0.1:1/x', metric: m, unit: u, backoff: .nan}}",
+            "connectors[0].settings.backoff: input should be a finite number",
+        ),
+    ],
+)
+def test_a_timeout_that_cannot_be_waited_for_is_refused_with_the_settings_not_by_the_sync(
+    tmp_path: Path, demo_config: Path, connector: str, expected: str
+) -> None:
+    (demo_config / "connectors.yaml").write_text(f"connectors:\n  - {connector}\n")
+    url = f"sqlite:///{tmp_path}/b.db"
+    cli(demo_config, url, "init")
+    result = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "sync"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"error: {demo_config}/connectors.yaml: {expected}\n"
+
+
+@pytest.mark.parametrize(
     ("settings", "expected"),
     [
         ("{seed: many}", "connectors[0].settings.seed: input should be a valid integer"),

@@ -406,9 +406,17 @@ class RestSettings(BaseModel):
     token: SecretStr | None = Field(
         None, description="A bearer token; write `${NAME}` to read it from the environment."
     )
-    timeout: float = Field(30.0, gt=0, description="Seconds to wait for a connection, and for data, per request.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        le=86_400,
+        allow_inf_nan=False,
+        description="Seconds to wait for a connection, and for data, per request (at most 86400, a day).",
+    )
     retries: int = Field(5, ge=0, le=20, description="Retries of a request after 429, 5xx or a connection error.")
-    backoff: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles each time, at most 16.")
+    backoff: float = Field(
+        1.0, ge=0, allow_inf_nan=False, description="Seconds before the first retry; doubles each time, at most 16."
+    )
 
     @field_validator("base_url")
     @classmethod

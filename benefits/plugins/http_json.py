@@ -98,9 +98,17 @@ class HttpSettings(BaseModel):
     max_pages: int = Field(10_000, ge=1, description="Stop with an error after this many pages.")
     auth: Annotated[BearerAuth | BasicAuth, Field(discriminator="type")] | None = None
     headers: dict[str, SecretStr] = Field({}, description="Extra request headers (secret); values may hold `${NAME}`.")
-    timeout: float = Field(30.0, gt=0, description="Seconds to wait for a connection or for data.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        le=86_400,
+        allow_inf_nan=False,
+        description="Seconds to wait for a connection or for data (at most 86400, a day).",
+    )
     retries: int = Field(5, ge=0, le=20, description="Retries of a request after 429, 5xx or a connection error.")
-    backoff: float = Field(1.0, ge=0, description="Seconds before the first retry; doubles each time, at most 16.")
+    backoff: float = Field(
+        1.0, ge=0, allow_inf_nan=False, description="Seconds before the first retry; doubles each time, at most 16."
+    )
     number_format: NumberFormat | None = Field(
         None,
         description="How a value the API sends as text is written, e.g. {thousands: ','}; JSON numbers are never "
