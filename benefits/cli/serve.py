@@ -12,7 +12,9 @@ from benefits.users import USERS_FILE
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on (1-65535)."
+)
 @click.option(
     "--users",
     "users_file",
