@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -60,8 +61,42 @@ def workspace(ctx: click.Context, creates_database: bool = False) -> Workspace:
     return Workspace(**kwargs)
 
 
+#: The dates an --as-of option accepts: far enough either way for any portfolio, and within what the date
+#: arithmetic of fiscal years, forecasts and staleness can reach (year 1 or 9999 overflowed it).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+
+
+class DateOption(click.DateTime):
+    """A YYYY-MM-DD date from EARLIEST_DATE to LATEST_DATE; any other is a usage error naming the option."""
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The date as a datetime, as click.DateTime gives it, once it is known to be in range."""
+        converted = super().convert(value, param, ctx)
+        if not EARLIEST_DATE <= converted.date() <= LATEST_DATE:
+            self.fail(f"{converted.date()} is not between {EARLIEST_DATE} and {LATEST_DATE}.", param, ctx)
+        return converted
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange that also refuses nan (every comparison with nan is false, so the range lets it in)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The number, once it is known to be a finite one in the range."""
+        converted = super().convert(value, param, ctx)
+        if not math.isfinite(converted):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return converted
+
+
 as_of_option = click.option(
-    "--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date to report at (default: today)."
+    "--as-of",
+    type=DateOption(),
+    default=None,
+    help=f"Date to report at, {EARLIEST_DATE} to {LATEST_DATE} (default: today).",
 )
 workers_option = click.option(
     "--workers", type=click.IntRange(min=1), default=None, help="Parallel forecast processes (default: all cores)."

@@ -6,18 +6,31 @@ import datetime as dt
 
 import click
 
-from benefits.cli.main import as_of_date, as_of_option, main, workspace
+from benefits.cli.main import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    FiniteFloatRange,
+    as_of_date,
+    as_of_option,
+    main,
+    workspace,
+)
 from benefits.cli.render import format_option
 from benefits.value import DEFAULT_CORRELATION, DEFAULT_SAMPLES
 
 
 @main.command()
 @click.option(
-    "--fy", "year", type=int, metavar="YEAR", default=None, help="Only this fiscal year, named by the year it ends in."
+    "--fy",
+    "year",
+    type=click.IntRange(EARLIEST_DATE.year + 1, LATEST_DATE.year),
+    metavar="YEAR",
+    default=None,
+    help=f"Only this fiscal year, named by the year it ends in ({EARLIEST_DATE.year + 1} to {LATEST_DATE.year}).",
 )
 @click.option(
     "--correlation",
-    type=click.FloatRange(0.0, 1.0),
+    type=FiniteFloatRange(0.0, 1.0),
     default=DEFAULT_CORRELATION,
     show_default=True,
     help="Correlation between metrics in the P10-P90 roll-up (0 independent, 1 comonotone).",
