@@ -326,7 +326,7 @@ def test_cli_trusted_proxy_needs_a_header_or_a_users_file(tmp_path: Path, store_
     result = CliRunner().invoke(
         main, ["--config", str(tmp_path), "--database", store_url, "serve", "--trusted-proxy", "10.0.0.5"]
     )
-    assert result.exit_code == 2 and "--trusted-proxy needs --auth-header or a users file" in result.output
+    assert result.exit_code == 2 and result.stderr == "error: --trusted-proxy needs --auth-header or a users file\n"
 
 
 def test_an_unknown_name_costs_a_password_check_like_a_known_one(

@@ -7,7 +7,7 @@ import math
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
@@ -20,21 +20,45 @@ if TYPE_CHECKING:  # imported in the function: `benefits --help` stays quick
 
 
 class _Group(click.Group):
-    """Turns a BenefitsError into `error: ...` on stderr (a line per problem) and its exit code, and a database
-    error (damaged file, disk full, lock time-out, lost connection) into one such line and exit 1, never a
-    traceback."""
+    """Turns a BenefitsError into `error: ...` on stderr (a line per problem) and its exit code, a database
+    error (damaged file, disk full, lock time-out, lost connection) into one such line and exit 1, and a usage
+    error (an unknown option, a bad value, a missing argument) into one such line and exit 2, never a traceback
+    nor click's four lines of usage, hint and error."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        """The root's context; a usage error in the root's own options is one line (see :func:`_usage_error`)."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            _usage_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            _usage_error(exc)
         except BenefitsError as exc:
             click.echo("\n".join(f"error: {line}" for line in str(exc).splitlines()), err=True)
             sys.exit(exc.exit_code)
         except SQLAlchemyError as exc:
             click.echo(f"error: {workspace(ctx).database_failure(exc)}", err=True)
             sys.exit(1)
+
+
+def _usage_error(exc: click.UsageError) -> NoReturn:
+    """Print a usage error as ``error: <click's message>``, one line on stderr, and exit with its code (2).
+
+    A command or group run without the arguments it needs (``benefits``, ``benefits db``) still prints its
+    help, as click does: that is not a mistake to name in one line.
+    """
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc
+    click.echo("error: " + "; ".join(exc.format_message().splitlines()), err=True)
+    sys.exit(exc.exit_code)
 
 
 def workspace(ctx: click.Context, creates_database: bool = False) -> Workspace:
@@ -146,7 +170,7 @@ def as_of_date(value: dt.datetime | None) -> dt.date:
 @click.option(
     "--config",
     envvar="BENEFITS_CONFIG",
-    type=click.Path(),  # a file is refused by `workspace` in one line (click's check is a three-line usage error)
+    type=click.Path(),  # a file is refused by `workspace`, in a line that says which folder to name instead
     help="Configuration folder with portfolio.yaml and connectors.yaml [env BENEFITS_CONFIG; default ./config].",
 )
 @click.option(
