@@ -28,10 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from benefits.errors import BenefitsError, ConfigError
 from benefits.plugins.secrets import expand_settings, mask
-from benefits.register import read_yaml
+from benefits.register import Number, read_yaml
 
 NOTIFY_FILE = "notify.yaml"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+MAX_TIMEOUT = 86_400.0
+"""The longest ``timeout:`` of the SMTP server or the webhook, in seconds: a day, as a connector's in connectors.yaml
+(a larger one cannot be waited for: the socket refuses it)."""
+
+Timeout = Annotated[Number, Field(gt=0, le=MAX_TIMEOUT)]
+"""Seconds to wait for the server: a finite number (not .nan or .inf) above 0, at most :data:`MAX_TIMEOUT`."""
 
 
 class NotifyError(BenefitsError):
@@ -49,7 +55,7 @@ class SmtpSettings(BaseModel):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Timeout = 30.0
 
     @property
     def server(self) -> str:
@@ -62,7 +68,7 @@ class WebhookSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     url: SecretStr
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Timeout = 30.0
 
     @property
     def server(self) -> str:

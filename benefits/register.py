@@ -104,7 +104,8 @@ def _in_range(value: float) -> float:
 
 Number = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_in_range)]
 """A number of the register (a metric's value, a bound, a value per unit): finite (not .nan or .inf),
-with at most :data:`WHOLE_DIGITS` digits before the decimal point."""
+with at most :data:`WHOLE_DIGITS` digits before the decimal point. The other configuration files'
+numbers (validation.yaml's bounds, forecast.yaml's thresholds, notify.yaml's timeouts) are this type too."""
 
 
 def _written_date(value: Any) -> Any:

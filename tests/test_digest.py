@@ -266,6 +266,12 @@ def test_webhook_failures_end_in_one_line_naming_the_server_not_its_token(
             "smtp.security: input should be 'starttls', 'ssl' or 'none'",
         ),
         ("owners:\n  Sales: nobody\n", "owners.Sales: string should match pattern"),
+        ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: .inf\n", "smtp.timeout: input should be a finite number"),
+        ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: .nan\n", "smtp.timeout: input should be a finite number"),
+        ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: 1e300\n", "smtp.timeout: must have at most 16 digits"),
+        ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: 100000\n", "smtp.timeout: input should be less than or"),
+        ("webhook:\n  url: http://chat/hook\n  timeout: .inf\n", "webhook.timeout: input should be a finite number"),
+        ("webhook:\n  url: http://chat/hook\n  timeout: 1e400\n", "webhook.timeout: input should be a finite number"),
     ],
 )
 def test_a_bad_notify_yaml_is_named_in_one_line(store: tuple[Path, str], notify: str | None, problem: str) -> None:

@@ -312,13 +312,35 @@ def test_thresholds_come_from_forecast_yaml(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert (settings.on_track, settings.at_risk, settings.min_points) == (0.8, 0.5, 12)
     (tmp_path / "forecast.yaml").write_text("on_track: 0.3\nat_risk: 0.5\n")
-    with pytest.raises(
-        ConfigError, match=r"forecast\.yaml: \(top level\): Value error, at_risk must not be above on_track"
-    ):
+    with pytest.raises(ConfigError, match=r"forecast\.yaml: \(top level\): at_risk must not be above on_track"):
         load_settings(tmp_path)
     (tmp_path / "forecast.yaml").write_text("min_point: 3\n")
-    with pytest.raises(ConfigError, match=r"forecast\.yaml: min_point: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=r"forecast\.yaml: min_point: extra inputs are not permitted"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("on_track: .nan", "on_track: input should be a finite number"),
+        ("damping_weeks: .inf", "damping_weeks: input should be a finite number"),
+        ("interval: -.inf", "interval: input should be a finite number"),
+        ("changepoint_prior_scale: 1e400", "changepoint_prior_scale: input should be a finite number"),
+        ("changepoint_prior_scale: 1e300", "changepoint_prior_scale: must have at most 16 digits before the decimal"),
+        ("unit_ranges: {'%': {min: .nan}}", "unit_ranges.%.min: input should be a finite number"),
+        ("margin_weeks: 99999999999999", "margin_weeks: input should be less than or equal to 520"),
+        ("history_weeks: 99999999999999", "history_weeks: input should be less than or equal to 5200"),
+    ],
+)
+def test_a_number_of_forecast_yaml_that_cannot_be_used_is_named_in_one_line(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    """.nan, .inf and absurdly large numbers failed forecasts (or the run, with a traceback) instead of the check."""
+    (tmp_path / "forecast.yaml").write_text(line + "\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path)
+    assert str(raised.value).startswith(f"{tmp_path / 'forecast.yaml'}: {problem}")
+    assert "\n" not in str(raised.value)
 
 
 def test_value_ranges_come_from_validation_yaml_and_forecast_yaml_may_override_them(tmp_path: Path) -> None:

@@ -164,6 +164,30 @@ def test_validation_config_errors_name_the_file_and_field(tmp_path: Path) -> Non
     assert load_validation_config(tmp_path) == ValidationConfig()
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("jump: {max_score: .inf}", "jump.max_score: input should be a finite number"),
+        ("jump: {max_score: .nan}", "jump.max_score: input should be a finite number"),
+        ("bounds: {units: {'%': {min: .nan, max: 100}}}", "bounds.units.%.min: input should be a finite number"),
+        ("bounds: {metrics: {ops.queue: {max: .inf}}}", "bounds.metrics.ops.queue.max: input should be a finite"),
+        ("bounds: {default: {min: -1e400}}", "bounds.default.min: input should be a finite number"),
+        ("bounds: {default: {max: 1e300}}", "bounds.default.max: must have at most 16 digits before the decimal point"),
+        ("window_before_baseline_days: 99999999999999999999", "window_before_baseline_days: input should be less"),
+        ("jump: {min_changes: 99999999999999999999}", "jump.min_changes: input should be less than or equal"),
+    ],
+)
+def test_a_number_of_validation_yaml_that_cannot_be_used_is_named_in_one_line(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    """.nan and .inf were accepted (a NaN bound checks nothing); a huge window overflowed the sync with a traceback."""
+    (tmp_path / "validation.yaml").write_text(text + "\n")
+    with pytest.raises(ConfigError) as raised:
+        load_validation_config(tmp_path)
+    assert str(raised.value).startswith(f"{tmp_path / 'validation.yaml'}: {problem}")
+    assert "\n" not in str(raised.value)
+
+
 @pytest.fixture
 def whole_people_plugin() -> Iterator[None]:
     import great_expectations.expectations as gxe

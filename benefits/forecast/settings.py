@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from benefits.register import Benefit, Bounds, first_given
+from benefits.register import Benefit, Bounds, Number, first_given
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
 METHOD_VERSION = "15"
@@ -37,21 +37,21 @@ def prophet_version() -> str:
 
 
 class ForecastSettings(BaseModel):
-    """Thresholds and sampling settings of the forecast."""
+    """Thresholds and sampling settings of the forecast; every number is finite (not .nan or .inf)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    on_track: float = Field(0.7, ge=0.0, le=1.0)
+    on_track: Number = Field(0.7, ge=0.0, le=1.0)
     """p_on_time at or above this is ``on_track``."""
-    at_risk: float = Field(0.4, ge=0.0, le=1.0)
+    at_risk: Number = Field(0.4, ge=0.0, le=1.0)
     """p_on_time at or above this (and below ``on_track``) is ``at_risk``; below is ``off_track``."""
     min_points: int = Field(8, ge=1)
     """Fewer observations than this give ``insufficient_data``."""
     samples: int = Field(300, ge=10, le=100_000)
     """Predictive samples (paths) drawn per benefit."""
-    margin_weeks: int = Field(13, ge=0)
-    """The horizon is the target date plus this many weeks."""
-    interval: float = Field(0.8, gt=0.0, lt=1.0)
+    margin_weeks: int = Field(13, ge=0, le=520)
+    """The horizon is the target date plus this many weeks (at most 520, ten years)."""
+    interval: Number = Field(0.8, gt=0.0, lt=1.0)
     """Width of the reported interval (0.8: 10th to 90th percentile)."""
     parameter_uncertainty: bool = True
     """Add the estimation uncertainty of the trend's slope and offset to the samples (linear growth).
@@ -66,31 +66,31 @@ class ForecastSettings(BaseModel):
     likely above it too, and a cumulative measure sums such runs. Prophet draws independent noise
     each period, which on real KPI series put the median too far from today's value at short
     horizons and made a cumulative sum's interval far too narrow (docs/forecasting.md)."""
-    changepoint_prior_scale: float = Field(0.1, gt=0.0)
+    changepoint_prior_scale: Number = Field(0.1, gt=0.0)
     """Prophet's changepoint prior (Prophet's default is 0.05): larger lets the trend bend more and
     widens future trend changes. 0.1 gave the lowest Brier score on the calibration set
     (docs/forecasting.md)."""
-    history_weeks: int = Field(156, ge=13)
+    history_weeks: int = Field(156, ge=13, le=5_200)
     """The model learns from up to this many weeks of observations before the as-of date,
     including those before the baseline (seasonality and noise); the realised value still counts
-    only what follows the baseline."""
+    only what follows the baseline. At most 5200 (a hundred years)."""
     calibration_benefits: int = Field(120, ge=0)
     """Benefits backtested in each run to calibrate every forecast's interval and probability
     (all of them in a smaller portfolio; 0 uses the documented prior alone). Backtests whose
     inputs did not change are reused from earlier runs."""
     calibration_origins: int = Field(3, ge=1, le=12)
     """Backtest origins per calibrated benefit: the starts of the last quarters before the as-of date."""
-    reference_weight: float = Field(0.5, ge=0.0, le=1.0)
+    reference_weight: Number = Field(0.5, ge=0.0, le=1.0)
     """The most the probability leans on its reference class's landing rate (when history is
     short against the horizon): p = (1 - w) p_model + w rate, w = reference_weight x H / (H + 2S)
     with H the weeks to the target date and S the weeks of history."""
-    regime_share: float = Field(0.5, ge=0.0, le=1.0)
+    regime_share: Number = Field(0.5, ge=0.0, le=1.0)
     """The most weight a damped-trend hypothesis (the benefit stalls or plateaus) gets beside the
     fitted trend: ``regime_share * H / (H + S)`` for H weeks to the target date and S weeks of
     delivery so far (for a cumulative measure, of its flow if that was seen for longer). Regime
     changes not yet visible in the history are the main way forecasts miss (docs/forecasting.md);
     0 trusts the fitted trend alone."""
-    damping_weeks: float = Field(26.0, gt=0.0)
+    damping_weeks: Number = Field(26.0, gt=0.0)
     """Time constant of the damped-trend hypothesis (its change fades by e after this many weeks),
     and of the damping of a cumulative measure's fitted flow trend beyond the history."""
     metric_ranges: dict[str, Bounds] = {}
@@ -149,7 +149,8 @@ def load_settings(config_dir: Path) -> ForecastSettings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {where}: {message[:1].lower()}{message[1:]}") from None
 
 
 def _validation_ranges(config_dir: Path) -> dict[str, dict[str, dict[str, float | None]]]:

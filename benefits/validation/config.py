@@ -12,16 +12,17 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from benefits.errors import ConfigError
+from benefits.register import Number
 
 VALIDATION_FILE = "validation.yaml"
 
 
 class Range(BaseModel):
-    """Bounds of a value; either side may be left open."""
+    """Bounds of a value; either side may be left open. Each is a finite number (not .nan or .inf)."""
 
     model_config = ConfigDict(extra="forbid")
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -47,19 +48,20 @@ class JumpConfig(BaseModel):
     """The jump check: a period-on-period change far outside the series' usual change warns."""
 
     model_config = ConfigDict(extra="forbid")
-    max_score: Annotated[float, Field(gt=0)] = 12.0
+    max_score: Annotated[Number, Field(gt=0)] = 12.0
     """How many robust standard deviations of the series' changes a change may be away from the
     series' median change before it is a warning."""
-    min_changes: Annotated[int, Field(ge=2)] = 8
-    """Series with fewer changes than this are not judged."""
+    min_changes: Annotated[int, Field(ge=2, le=100_000)] = 8
+    """Series with fewer changes than this are not judged (at most 100000: the store compares it as a number)."""
 
 
 class ValidationConfig(BaseModel):
     """The whole validation.yaml."""
 
     model_config = ConfigDict(extra="forbid")
-    window_before_baseline_days: Annotated[int, Field(ge=0)] = 366
-    """A period more than this many days before the earliest baseline of its metric is rejected."""
+    window_before_baseline_days: Annotated[int, Field(ge=0, le=36_525)] = 366
+    """A period more than this many days before the earliest baseline of its metric is rejected (at most
+    36525, a hundred years: a longer window cannot be counted back from a date)."""
     bounds: BoundsConfig = BoundsConfig()
     jump: JumpConfig = JumpConfig()
 
