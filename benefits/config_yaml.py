@@ -20,12 +20,10 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node
 
-from benefits.errors import ConfigError
+from benefits.errors import ConfigError, shorten
 
 MISSING = "file not found (run `benefits init --demo` for an example)"
 """What a missing configuration file is told, unless the caller says otherwise."""
-_SHOWN = 40
-"""At most this many characters of a value are repeated in a message."""
 
 
 class _Refused(ConstructorError):
@@ -47,7 +45,7 @@ class ConfigLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: igno
             except TypeError:  # an unhashable key: the safe loader's own message follows
                 continue
             if earlier is not key_node.start_mark:
-                shown = _shorten(str(key))
+                shown = shorten(str(key))
                 message = f"duplicate key {shown!r} (first given at line {earlier.line + 1}): give each key once"
                 raise _Refused(None, None, message, key_node.start_mark)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
@@ -65,14 +63,10 @@ def _cannot_build(node: Node, exc: Exception) -> str:
     """Why the scalar of ``node`` cannot be a value: ``no such date '2025-02-30' (day is out of range for month)``."""
     value = node.value if isinstance(node.value, str) else ""
     if node.tag.endswith(":timestamp"):
-        return f"no such date {_shorten(value)!r} ({exc})"
+        return f"no such date {shorten(value)!r} ({exc})"
     if node.tag.endswith(":int"):
-        return f"the number {_shorten(value)!r} has too many digits ({len(value)})"
-    return f"cannot read {_shorten(value)!r} ({str(exc).splitlines()[0]})"
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}…"
+        return f"the number {shorten(value)!r} has too many digits ({len(value)})"
+    return f"cannot read {shorten(value)!r} ({str(exc).splitlines()[0]})"
 
 
 def parse_yaml(text: str, path: Path) -> object:

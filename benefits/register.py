@@ -12,6 +12,7 @@ turns the same problems' paths into sheet and cell names.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from benefits.errors import BenefitsWarning, ConfigError
+from benefits.errors import BenefitsWarning, ConfigError, shorten
 
 REGISTER_FILE = "portfolio.yaml"
 EXAMPLE = "run `benefits init --demo` for an example"
@@ -218,11 +219,19 @@ class Milestone(_Model):
 
 def _money(value: Any) -> Any:
     """A money amount from YAML: a number as written (never via binary float), or text such as ``1,200,000``;
-    text with a currency symbol is refused (every amount is in the register's currency)."""
-    from benefits.claims.money import from_float, parse_money, written_currency
+    text with a currency symbol is refused (every amount is in the register's currency), and so is an amount
+    with more whole digits than a money column holds (``1.0e+300``, as ``1e300``)."""
+    from benefits.claims.money import check_range, from_float, parse_money, written_currency
 
     if isinstance(value, float):
-        return from_float(value)
+        if not math.isfinite(value):
+            return value  # refused as not a finite number by the field
+        amount = from_float(value)
+        try:
+            check_range(amount)
+        except ValueError as exc:
+            raise PydanticCustomError("money", str(exc)) from None
+        return amount
     if isinstance(value, str):
         if written_currency(value):
             raise PydanticCustomError("money", "write the amount without a currency symbol (the register's currency)")
@@ -413,10 +422,12 @@ def describe(problem: Problem, data: object) -> str:
 
 
 def got(value: object, message: str = "") -> str:
-    """`` (got 'value')`` repeating a bad value, or nothing when there is none or the message already quotes it."""
-    if value is None or isinstance(value, dict | list) or repr(str(value)) in message:
+    """`` (got 'value')`` repeating a bad value (its first :data:`~benefits.errors.SHOWN` characters), or nothing
+    when there is none or the message already quotes it."""
+    if value is None or isinstance(value, dict | list):
         return ""
-    return f" (got {str(value)!r})"
+    shown = repr(shorten(str(value)))
+    return "" if shown in message else f" (got {shown})"
 
 
 def clean_loc(loc: tuple[int | str, ...]) -> Loc:

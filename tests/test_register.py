@@ -229,6 +229,38 @@ def test_a_number_that_is_not_finite_or_too_large_for_money_names_its_field(
     assert f"{folder / 'portfolio.yaml'}: {WHERE}: {expected}" in str(caught.value).splitlines()
 
 
+INVESTMENT = "initiatives[0] (crm-modernisation): investment.one_off[0].amount"
+HUGE = "1" + "0" * 39 + "…"  # the first 40 characters of a 300-digit number, and an ellipsis
+
+
+@pytest.mark.parametrize(
+    ("investment", "expected"),
+    [
+        ("1e300", f"{HUGE} is out of range: at most 16 digits before the decimal point (got '1e300')"),
+        (1e300, f"{HUGE} is out of range: at most 16 digits before the decimal point (got '1e+300')"),
+        ("9" * 400, f"{'9' * 40}… is out of range: at most 16 digits before the decimal point (got '{'9' * 40}…')"),
+        ("9" * 400 + "x", f"'{'9' * 40}…' is not an amount of money"),
+    ],
+)
+def test_a_huge_investment_is_refused_and_its_number_is_shortened_in_the_message(
+    tmp_path: Path, investment: object, expected: str
+) -> None:
+    """``investment: 1e300`` was repeated as a 300-digit number, and ``investment: 1.0e+300`` was accepted."""
+    folder = _broken(tmp_path, lambda d: d["initiatives"][0].update(investment=investment))
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    assert str(caught.value).splitlines() == [f"{folder / 'portfolio.yaml'}: {INVESTMENT}: {expected}"]
+
+
+def test_a_long_value_is_repeated_shortened(tmp_path: Path) -> None:
+    folder = _broken(tmp_path, lambda d: _benefit(d).update(value_per_unit="9" * 400 + "x"))
+    with pytest.raises(ConfigError) as caught:
+        load_register(folder)
+    assert str(caught.value).endswith(
+        f"value_per_unit: input should be a valid number, unable to parse string as a number (got '{'9' * 40}…')"
+    )
+
+
 def test_nan_in_a_profile_point_is_refused(tmp_path: Path) -> None:
     def planned(data: dict[str, Any]) -> None:
         _benefit(data)["profile"] = {"points": [{"date": "2026-06-01", "value": float("nan")}]}

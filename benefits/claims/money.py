@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from benefits.errors import shorten
+
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 MAX_PLACES = 4  # the claims.claimed_value column is Money: NUMERIC(20, 4), decimal text on SQLite
 MAX_WHOLE_DIGITS = 16  # 20 digits in all, 4 of them after the point
@@ -44,7 +46,7 @@ def check_currency(text: str, currency: str) -> None:
     """ValueError when ``text`` is written with another currency's symbol than ``currency``'s."""
     written = written_currency(text)
     if written is not None and written != currency.upper():
-        raise ValueError(f"{text.strip()!r} is in {written}; this register's money is {currency.upper()}")
+        raise ValueError(f"{shorten(text.strip())!r} is in {written}; this register's money is {currency.upper()}")
 
 
 class OutOfRange(ValueError):
@@ -54,7 +56,9 @@ class OutOfRange(ValueError):
 def check_range(value: Decimal) -> None:
     """OutOfRange when ``value`` has more whole digits than a money column holds."""
     if abs(value) >= Decimal(10) ** MAX_WHOLE_DIGITS:
-        raise OutOfRange(f"{value:f} is out of range: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+        raise OutOfRange(
+            f"{shorten(f'{value:f}')} is out of range: at most {MAX_WHOLE_DIGITS} digits before the decimal point"
+        )
 
 
 def without_thousands(text: str, marks: Iterable[str] = (",",)) -> str:
@@ -86,21 +90,22 @@ def parse_money(text: str) -> Decimal:
     for the caller to hold against the register's currency.
     """
     cleaned = text.strip()
+    shown = repr(shorten(cleaned))
     for symbol in CURRENCY_SYMBOLS.values():
         cleaned = cleaned.removeprefix(symbol)
     try:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation:
-        raise ValueError(f"{text.strip()!r} is not an amount of money") from None
+        raise ValueError(f"{shown} is not an amount of money") from None
     if not value.is_finite():
-        raise ValueError(f"{text.strip()!r} is not an amount of money")
+        raise ValueError(f"{shown} is not an amount of money")
     try:
         without_thousands(cleaned.strip())
     except ValueError as exc:
-        raise ValueError(f"{text.strip()!r} is not an amount of money: {exc}") from None
+        raise ValueError(f"{shown} is not an amount of money: {exc}") from None
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_PLACES:
-        raise ValueError(f"{text.strip()!r} has more than {MAX_PLACES} decimal places")
+        raise ValueError(f"{shown} has more than {MAX_PLACES} decimal places")
     check_range(value)
     return value
 
