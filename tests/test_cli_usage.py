@@ -58,6 +58,13 @@ def test_an_as_of_date_outside_1900_to_2999_is_a_usage_error(command: list[str],
     assert f"Invalid value for '--as-of': {date} is not between 1900-01-01 and 2999-12-31." in stderr
 
 
+@pytest.mark.parametrize("date", ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"])
+def test_an_action_due_date_outside_1900_to_2999_is_a_usage_error(date: str) -> None:
+    """``action add --due`` took any date (0001-01-01, 9999-12-31); it has --as-of's bounds."""
+    line = usage_error("action", "add", "b", "t", "--owner", "Ann", "--due", date)
+    assert line == f"error: Invalid value for '--due': {date} is not between 1900-01-01 and 2999-12-31.\n"
+
+
 @pytest.mark.parametrize("year", ["0", "1900", "3000", "99999", "-1"])
 def test_value_refuses_a_fiscal_year_outside_1901_to_2999(year: str) -> None:
     assert f"Invalid value for '--fy': {year} is not in the range 1901<=x<=2999." in usage_error("value", "--fy", year)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from benefits.cli.main import as_of_date, as_of_option, main, workspace
+from benefits.cli.main import EARLIEST_DATE, LATEST_DATE, DateOption, as_of_date, as_of_option, main, workspace
 from benefits.cli.render import format_option, render
 from benefits.users import acting_user
 
@@ -54,7 +54,9 @@ def action() -> None:
 @click.argument("benefit")
 @click.argument("text")
 @click.option("--owner", required=True, metavar="NAME", help="Who does it.")
-@click.option("--due", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Due date, YYYY-MM-DD.")
+@click.option(
+    "--due", required=True, type=DateOption(), help=f"Due date, YYYY-MM-DD, {EARLIEST_DATE} to {LATEST_DATE}."
+)
 @user_option
 @click.pass_context
 def action_add(ctx: click.Context, benefit: str, text: str, owner: str, due: dt.datetime, by: str | None) -> None:

@@ -85,8 +85,8 @@ def workspace(ctx: click.Context, creates_database: bool = False) -> Workspace:
     return Workspace(**kwargs)
 
 
-#: The dates an --as-of option accepts: far enough either way for any portfolio, and within what the date
-#: arithmetic of fiscal years, forecasts and staleness can reach (year 1 or 9999 overflowed it).
+#: The dates an --as-of option (and ``action add --due``) accepts: far enough either way for any portfolio, and
+#: within what the date arithmetic of fiscal years, forecasts and staleness can reach (year 1 or 9999 overflowed it).
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 
