@@ -123,6 +123,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/marked":  # values as text with thousands marks, as some APIs send them
             amounts: list[Any] = ["315,602", "1,234.50", 41002, "12 apples", "1234"]
             self.reply(200, {"data": {"items": [{**item(n), "amount": a} for n, a in enumerate(amounts)]}})
+        elif path == "/odd":  # items that are not objects, and values Python's JSON reader cannot hold as numbers
+            good = json.dumps(item(0))
+            values = ["NaN", "1" * 5000, "1e400", "-Infinity"]
+            odd = [json.dumps(item(n + 1)).replace(str(41001 + n), value) for n, value in enumerate(values)]
+            self.reply(200, '{"data": {"items": [' + ", ".join([good, '"notadict"', "42", "null", *odd]) + "]}}")
         elif path == "/echo-auth":
             self.reply(200, [{"metric": "m.auth", "period": WEEKS[0], "value": 1, "unit": auth or "none"}])
         else:
@@ -255,6 +260,40 @@ def test_a_body_without_the_records_path_says_what_it_has(api: Api, context: Syn
 def test_a_response_that_is_not_json_is_an_error(api: Api, context: SyncContext) -> None:
     with pytest.raises(ConnectorError, match=r"^GET http://127.0.0.1:\d+/html: the response is not JSON \(text/html: "):
         connector(context, f"{api.url}/html").check()
+
+
+def test_items_that_are_not_objects_and_odd_numbers_are_held_verbatim_with_their_reason(
+    api: Api, context: SyncContext
+) -> None:
+    """A non-object item was held as a record of nulls, NaN as "value: missing", and a 5,000-digit number failed
+    the whole response as "not JSON" with Python's advice."""
+    from benefits.validation import batch_frame, validate_batch
+
+    records = list(connector(context, f"{api.url}/odd").records())
+    assert records[1:4] == [
+        {"unreadable": "not a JSON object but a string", "text": '"notadict"'},
+        {"unreadable": "not a JSON object but a number", "text": "42"},
+        {"unreadable": "not a JSON object but null", "text": "null"},
+    ]
+    assert [r["value"] for r in records[4:]] == ["NaN", "1" * 5000, "1e400", "-Infinity"]
+    outcome = validate_batch(batch_frame(records), as_of=AS_OF)
+    assert {entry.row: entry.reasons for entry in outcome.quarantined} == {
+        2: ["not a JSON object but a string"],
+        3: ["not a JSON object but a number"],
+        4: ["not a JSON object but null"],
+        5: ["value: 'NaN' is not a number"],
+        6: [f"value: '{'1' * 40}…' is not a finite number"],
+        7: ["value: '1e400' is not a finite number"],
+        8: ["value: '-Infinity' is not a number"],
+    }
+    assert len(outcome.accepted) == 1
+
+
+def test_a_rest_connector_of_a_plugin_holds_an_item_that_is_not_an_object(context: SyncContext) -> None:
+    """The base class's ``record`` (a plugin's API that speaks the contract) no longer fails on such an item."""
+    base = http_helper.RestConnector.record
+    assert base(None, {"metric": "m"}) == {"metric": "m"}  # type: ignore[arg-type]
+    assert base(None, [1, 2]) == {"unreadable": "not a JSON object but an array", "text": "[1, 2]"}  # type: ignore[arg-type]
 
 
 # ---- authentication -----------------------------------------------------------------------------

@@ -339,7 +339,10 @@ def test_a_number_too_long_for_python_int_is_judged_by_its_value_not_dropped_as_
     check_invariant(outcome)
     assert outcome.accepted["row"].tolist() == [1, 4, 5]
     assert outcome.accepted["value"].tolist() == [900.0, 5.0, 10.0]
-    assert {q.row: q.reasons for q in outcome.quarantined} == {
-        2: [f"value: {huge!r} is not a finite number"],
-        3: [f"value: {'-' + huge!r} is not a finite number"],
-    }
+    assert (
+        {q.row: q.reasons for q in outcome.quarantined}
+        == {
+            2: [f"value: '{huge[:40]}…' is not a finite number"],  # the reason repeats its first 40 characters
+            3: [f"value: '-{huge[:39]}…' is not a finite number"],
+        }
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
 import urllib.request
@@ -35,7 +36,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from benefits.plugins.connector import Connector, ConnectorError, MetricInfo
+from benefits.plugins.connector import UNREADABLE, Connector, ConnectorError, MetricInfo
 from benefits.plugins.secrets import mask
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "RestConnector",
     "RestSettings",
     "SinglePage",
+    "not_an_object",
     "resolve",
 ]
 
@@ -59,6 +61,8 @@ SNIPPET = 200
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
 MISSING: Any = object()
 """What :func:`resolve` returns for a dot path that is not there."""
+TEXT_KEPT = 2000
+"""Characters of an item's JSON text kept with its ``unreadable`` record (as the csv connector keeps a line's)."""
 _sleep = time.sleep  # one place to wait, so tests can watch the waits
 log = logging.getLogger(__name__)
 
@@ -387,12 +391,52 @@ class HttpClient:
         return f"connection failed ({' '.join(text.split())})"
 
     def _json(self, response: Any, where: str) -> Any:
+        """The body as JSON, each number Python cannot hold (and NaN, Infinity) kept as the text the API wrote."""
         try:
-            return json.loads(response.data)
+            return json.loads(response.data, parse_int=_json_int, parse_float=_json_float, parse_constant=str)
         except ValueError as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             content_type = (response.headers.get("Content-Type") or "no content type").split(";")[0].strip()
             raise ConnectorError(self.say(f"{where}: the response is not JSON ({content_type}: {reason})")) from None
+
+
+def _json_int(text: str) -> int | str:
+    """A JSON integer; one of more digits than Python reads (4,300) stays text, for validation to call it not a
+    finite number (it failed the whole response as "not JSON" with Python's advice before)."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _json_float(text: str) -> float | str:
+    """A JSON number with a fraction or exponent; one too large for a float (``1e400``) stays text, as a csv cell
+    would, rather than becoming ``inf``."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
+def not_an_object(item: Any) -> dict[str, Any]:
+    """The ``unreadable`` record of an item that is not a JSON object (``"text"``, ``42``, ``null``, a list): the
+    reason, and the item as the JSON text the API sent (at most :data:`TEXT_KEPT` characters), so the quarantine
+    keeps it verbatim rather than as a record of nulls."""
+    text = json.dumps(item, ensure_ascii=False)
+    if len(text) > TEXT_KEPT:
+        text = f"{text[:TEXT_KEPT]}… ({len(text) - TEXT_KEPT:,} more characters)"
+    return {UNREADABLE: f"not a JSON object but {_json_kind(item)}", "text": text}
+
+
+def _json_kind(item: Any) -> str:
+    """What a JSON value is, in JSON's words: ``a string``, ``a number``, ``null``."""
+    if item is None:
+        return "null"
+    if isinstance(item, bool):
+        return "true or false"
+    if isinstance(item, int | float):
+        return "a number"
+    if isinstance(item, str):
+        return "a string"
+    return "an array" if isinstance(item, list) else f"a {type(item).__name__}"
 
 
 # ---- the REST connector base ----------------------------------------------------------------
@@ -476,8 +520,9 @@ class RestConnector(Connector):
         )
 
     def record(self, item: Any) -> dict[str, Any]:
-        """The record for one item; by default the item itself (an API that already speaks the contract)."""
-        return dict(item)
+        """The record for one item; by default the item itself (an API that already speaks the contract), and an
+        item that is not a JSON object the ``unreadable`` record of :func:`not_an_object`."""
+        return dict(item) if isinstance(item, dict) else not_an_object(item)
 
     def check(self) -> None:
         """Fetch the first page and find its list of items."""

@@ -32,6 +32,7 @@ from benefits.plugins.http import (
     RestConnector,
     SinglePage,
     check_url,
+    not_an_object,
     resolve,
     with_query,
 )
@@ -179,7 +180,10 @@ class HttpConnector(RestConnector):
 
     def record(self, item: Any) -> dict[str, Any]:
         """The record fields at their ``mapping`` paths; the constant ``metric``/``unit`` where an item has none; a
-        value sent as text in ``number_format`` in plain form."""
+        value sent as text in ``number_format`` in plain form. An item that is not a JSON object is held in
+        quarantine as its JSON text (:func:`~benefits.plugins.http.not_an_object`)."""
+        if not isinstance(item, dict):
+            return not_an_object(item)
         record: dict[str, Any] = {}
         for field in RECORD_FIELDS:
             value = resolve(item, getattr(self.settings.mapping, field))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benefits.errors import BenefitsError
+from benefits.errors import BenefitsError, shorten
 from benefits.plugins.connector import RECORD_FIELDS
 from benefits.plugins.text import printable
 
@@ -225,9 +225,11 @@ def is_missing(value: Any) -> bool:
 
 
 def show(value: Any, *, quote: bool = False) -> str:
-    """A value as people read it in a reason, on one line: dates in ISO form, strings quoted when asked."""
+    """A value as people read it in a reason, on one line: dates in ISO form, strings quoted when asked (a quoted
+    one, the row's own value, at most its first :data:`~benefits.errors.SHOWN` characters: a 5,000-digit number
+    is not repeated whole)."""
     if isinstance(value, str):
-        return repr(value) if quote else printable(value)
+        return repr(shorten(value)) if quote else printable(value)
     if is_missing(value):
         return "missing"
     if isinstance(value, np.datetime64):
