@@ -108,7 +108,7 @@ def serve(
         warming.append(cache.keep_warm(warm_today))  # only once it listens: a refused port exits at once
 
     try:
-        server.run(app, host, port, debug, ready=ready)
+        server.run(app, host, port, debug, ready=ready, proxy_headers=settings.reads_proxy_headers)
     finally:
         for stop in warming:
             cache.stop_warming(stop)

@@ -16,6 +16,11 @@ the app is created:
 - **open** (no settings): everybody is the local user ``local`` with role ``admin``; allowed on a
   loopback address only (``check_exposure``).
 
+The ``PROXY_HEADERS`` (``X-Forwarded-*``, ``Forwarded``) reach the app only from a trusted proxy, and
+only when the settings read them (``AuthSettings.reads_proxy_headers``): ``Gate.install`` removes
+them from every other request, as waitress does by default (``server.run`` turns waitress's removal
+off for such settings, since its notion of a trusted proxy is one exact address, not networks).
+
 Every request is checked, the pages and ``/_dash-update-component`` alike. Inside a callback or a
 page layout, ``current_user()`` is the requester and ``require_role("finance")`` answers HTTP 403
 when the requester lacks the role. Wrong passwords are throttled: after ``MAX_FAILURES`` failures
@@ -39,9 +44,10 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import flask
 from werkzeug.exceptions import Forbidden
@@ -49,11 +55,26 @@ from werkzeug.exceptions import Forbidden
 from benefits.errors import ConfigError
 from benefits.users import LOCAL_USER, ROLES, User, UserEntry, hash_password, load_users, password_matches
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 _REALM = 'Basic realm="benefits", charset="UTF-8"'
 #: Wrong passwords allowed per user name, and per client address, within FAILURE_WINDOW seconds.
 MAX_FAILURES = 5
 FAILURE_WINDOW = 300.0
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
+#: The headers a proxy sets about the client (waitress's list): believed only from a trusted proxy.
+PROXY_HEADERS = (
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Forwarded-By",
+    "Forwarded",
+)
+_PROXY_ENVIRON = tuple("HTTP_" + name.upper().replace("-", "_") for name in PROXY_HEADERS)
+#: The characters of an HTTP header name (RFC 9110 token), less ``_``: waitress drops such headers.
+_HEADER_NAME = frozenset("!#$%&'*+-.^`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -78,6 +99,12 @@ class AuthSettings:
         if self.user_header:
             return "header"
         return "users" if self.users_file else "open"
+
+    @property
+    def reads_proxy_headers(self) -> bool:
+        """True when a trusted proxy's headers are read: the user header (which may be one of
+        ``PROXY_HEADERS``), or with a users file and ``trusted_proxies``, ``X-Forwarded-For``."""
+        return self.mode == "header" or (self.mode == "users" and bool(self.trusted_proxies))
 
 
 class RoleRequired(Forbidden):
@@ -133,9 +160,16 @@ def proxy_networks(proxies: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipa
 
 
 def check_exposure(host: str, settings: AuthSettings) -> None:
-    """Refuse an open dashboard on a shared address, and a trusted header there without trusted
-    proxies (an open dashboard on loopback says so in ``serve``'s one line)."""
+    """Refuse an open dashboard on a shared address, a trusted header there without trusted
+    proxies (an open dashboard on loopback says so in ``serve``'s one line), and a header name no
+    request could carry to the app."""
     proxy_networks(settings.trusted_proxies)
+    for option, name in (("--auth-header", settings.user_header), ("--role-header", settings.role_header)):
+        if name is not None and (not name or not set(name) <= _HEADER_NAME):
+            raise ConfigError(
+                f"{option} {name!r}: not a header name that reaches the dashboard (letters, digits and -, "
+                "e.g. X-Forwarded-User; waitress drops a header with _ in its name)"
+            )
     if settings.mode == "header" and not settings.trusted_proxies and not is_loopback(host):
         raise ConfigError(
             f"refusing to trust {settings.user_header} on {host}: any client that reaches the port could name "
@@ -162,6 +196,8 @@ class Gate:
         self._verified: set[bytes] = set()  # digests of credentials already checked (scrypt is slow)
         self._pepper = secrets.token_bytes(16)
         self._proxies = proxy_networks(settings.trusted_proxies)
+        # whose X-Forwarded-* and Forwarded headers reach the app: a trusted proxy's, if they are read
+        self._proxy_peers = self._proxies if settings.reads_proxy_headers else []
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
         # an unknown name is checked against this, so that it takes as long as a known one
@@ -175,6 +211,7 @@ class Gate:
         plain text on a 403."""
         from dash.exceptions import DependencyException
 
+        server.wsgi_app = self._without_untrusted_proxy_headers(server.wsgi_app)  # type: ignore[method-assign,assignment]
         server.before_request(self.before_request)
         policy = functools.cache(lambda: content_security_policy(script_hashes()))
 
@@ -186,6 +223,19 @@ class Gate:
 
         server.register_error_handler(DependencyException, _not_found)
         server.register_error_handler(Forbidden, _forbidden)
+
+    def _without_untrusted_proxy_headers(self, app: WSGIApplication) -> WSGIApplication:
+        """``app`` without the ``PROXY_HEADERS`` of a request whose peer is not a trusted proxy
+        (all of them when the settings read none), whatever server runs it."""
+
+        def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            peer = environ.get("REMOTE_ADDR")
+            if not (self._proxy_peers and self._from_trusted_proxy(peer)):
+                for key in _PROXY_ENVIRON:
+                    environ.pop(key, None)
+            return app(environ, start_response)
+
+        return wsgi
 
     def before_request(self) -> flask.Response | None:
         """Flask hook: set ``g.benefits_user`` or answer with 401/403."""

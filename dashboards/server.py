@@ -8,10 +8,17 @@ Dash's own development server, whose debugger it needs (``serve`` allows it on l
 waitress's notes that requests wait for a free thread ("Task queue depth is N") are not shown: a
 browser opening a page asks for a dozen scripts at once, so they appear on a first visit and say
 nothing a PMO can act on (``bench/serve.py`` measures the server under load). Its errors are shown.
+
+waitress removes the ``X-Forwarded-*`` and ``Forwarded`` headers from every request unless its one
+``trusted_proxy`` address sent them. Behind a trusted proxy (``proxy_headers``) that removal is
+turned off: the app's own gate (``auth.Gate``) keeps them from any peer that is not one of the
+trusted proxies (addresses or networks), and reads the client from ``X-Forwarded-For`` itself, so
+waitress never rewrites ``REMOTE_ADDR``.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Callable
@@ -33,9 +40,17 @@ def threads() -> int:
     return max(4, min(32, 4 * (os.cpu_count() or 1)))
 
 
-def run(app: dash.Dash, host: str, port: int, debug: bool = False, ready: Callable[[], None] | None = None) -> None:
+def run(
+    app: dash.Dash,
+    host: str,
+    port: int,
+    debug: bool = False,
+    ready: Callable[[], None] | None = None,
+    proxy_headers: bool = False,
+) -> None:
     """Serve ``app`` on ``host``:``port`` until interrupted (waitress; Dash's server in debug mode), calling
-    ``ready`` once the address is taken.
+    ``ready`` once the address is taken. With ``proxy_headers`` waitress passes ``X-Forwarded-*`` and
+    ``Forwarded`` on to the app, whose gate believes them only from a trusted proxy.
 
     BenefitsError in one line when the address cannot be listened on (a port in use, a host not of this machine).
     """
@@ -47,12 +62,21 @@ def run(app: dash.Dash, host: str, port: int, debug: bool = False, ready: Callab
     import waitress
 
     try:
-        listening = waitress.create_server(app.server, host=host, port=port, threads=threads(), ident=SERVER_IDENT)
+        listening = waitress.create_server(
+            app.server,
+            host=host,
+            port=port,
+            threads=threads(),
+            ident=SERVER_IDENT,
+            clear_untrusted_proxy_headers=not proxy_headers,
+        )
     except OSError as exc:
-        raise BenefitsError(
-            f"cannot listen on {host} port {port}: {exc.strerror or exc}; "
-            "pass another --port (or --host), or stop the program listening there"
-        ) from None
+        advice = (
+            f"{host} is not one of this machine's addresses: pass one of them as --host (or 0.0.0.0 for all)"
+            if exc.errno == errno.EADDRNOTAVAIL
+            else "pass another --port (or --host), or stop the program listening there"
+        )
+        raise BenefitsError(f"cannot listen on {host} port {port}: {exc.strerror or exc}; {advice}") from None
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if ready:
         ready()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
+import flask
 import pytest
 from click.testing import CliRunner
 
@@ -178,7 +179,7 @@ def test_open_on_loopback_starts_saying_so_in_its_one_line(
     host: str, monkeypatch: pytest.MonkeyPatch, store_url: str
 ) -> None:
     said: list[str] = []
-    monkeypatch.setattr(server, "run", lambda app, host, port, debug, ready: ready())
+    monkeypatch.setattr(server, "run", lambda app, host, port, debug, ready, proxy_headers: ready())
     monkeypatch.setattr(data, "_factory", data._factory)
     serve(host, 8050, store_url, echo=said.append)
     address = f"[{host}]" if host == "::1" else host
@@ -202,14 +203,18 @@ def test_debug_mode_is_refused_on_a_shared_address(users_file: Path, store_url: 
 def test_authenticated_dashboard_may_listen_on_any_address(
     users_file: Path, monkeypatch: pytest.MonkeyPatch, store_url: str
 ) -> None:
-    calls: list[tuple[str, int, bool]] = []
+    calls: list[tuple[str, int, bool, bool]] = []
     said: list[str] = []
     monkeypatch.setattr(
-        server, "run", lambda app, host, port, debug, ready: calls.append((host, port, debug)) or ready()
+        server,
+        "run",
+        lambda app, host, port, debug, ready, proxy_headers: (
+            calls.append((host, port, debug, proxy_headers)) or ready()
+        ),
     )
     monkeypatch.setattr(data, "_factory", data._factory)
     serve("0.0.0.0", 8050, store_url, auth=AuthSettings(users_file=users_file), echo=said.append)
-    assert calls == [("0.0.0.0", 8050, False)]
+    assert calls == [("0.0.0.0", 8050, False, False)]  # no trusted proxy: its headers are not wanted
     assert said == ["dashboard on http://0.0.0.0:8050/ (sign-in with the users file; Ctrl+C to stop)"]
 
 
@@ -320,6 +325,51 @@ def test_behind_a_trusted_proxy_wrong_passwords_are_counted_per_forwarded_client
         forged = basic(name, "guess") | {"X-Forwarded-For": f"192.0.2.{len(name)}"}
         assert client.get("/probe/viewer", headers=forged, environ_base=direct).status_code in (401, 429)
     assert client.get("/probe/viewer", headers=basic("bob", PASSWORD), environ_base=direct).status_code == 429
+
+
+def test_proxy_headers_reach_the_app_only_from_a_trusted_proxy(users_file: Path, store_url: str) -> None:
+    """As waitress does by default, whatever server runs the app: a client cannot hand the app its own X-Forwarded-*."""
+    sent = dict.fromkeys(auth.PROXY_HEADERS, "192.0.2.20")
+
+    def seen(settings: AuthSettings, peer: str, headers: dict[str, str]) -> list[str]:
+        app = probe_app(settings, store_url)
+        app.server.add_url_rule("/seen", "seen", lambda: ",".join(flask.request.headers.get(h, "-") for h in sent))
+        response = app.server.test_client().get("/seen", headers=headers, environ_base={"REMOTE_ADDR": peer})
+        return response.text.split(",")
+
+    proxied = AuthSettings(users_file=users_file, trusted_proxies=("10.0.0.0/24",))
+    assert seen(proxied, "10.0.0.5", basic("ada", PASSWORD) | sent) == ["192.0.2.20"] * len(sent)
+    assert seen(proxied, "203.0.113.9", basic("ada", PASSWORD) | sent) == ["-"] * len(sent)
+    # nothing reads them without a trusted proxy: nobody's reach the app
+    assert seen(AuthSettings(users_file=users_file), "127.0.0.1", basic("ada", PASSWORD) | sent) == ["-"] * len(sent)
+    assert seen(AuthSettings(), "127.0.0.1", sent) == ["-"] * len(sent)
+    # the user header is read from loopback by default, so loopback's proxy headers reach the app
+    header = AuthSettings(user_header="X-Forwarded-Host", role_header="Forwarded")
+    assert seen(header, "127.0.0.1", sent | {"Forwarded": "viewer"}) == ["192.0.2.20"] * (len(sent) - 1) + ["viewer"]
+
+
+@pytest.mark.parametrize("option", ["--auth-header", "--role-header"])
+@pytest.mark.parametrize("name", ["X_Remote_User", "X-User:", "X User", "X-Üser"])
+def test_a_header_name_no_request_could_carry_is_refused_at_start(
+    tmp_path: Path, store_url: str, option: str, name: str
+) -> None:
+    headers = ["--auth-header", name] if option == "--auth-header" else ["--auth-header", "X-User", option, name]
+    result = CliRunner().invoke(main, ["--config", str(tmp_path), "--database", store_url, "serve", *headers])
+    assert result.exit_code == 2 and result.stderr == (
+        f"error: {option} {name!r}: not a header name that reaches the dashboard (letters, digits and -, "
+        "e.g. X-Forwarded-User; waitress drops a header with _ in its name)\n"
+    )
+
+
+def test_serve_on_an_address_this_machine_lacks_says_so(users_file: Path, store_url: str) -> None:
+    from benefits.errors import BenefitsError
+
+    with pytest.raises(BenefitsError) as refused:  # 192.0.2.0/24 is for documentation: no machine has it
+        serve("192.0.2.1", 0, store_url, auth=AuthSettings(users_file=users_file), echo=lambda line: None)
+    assert str(refused.value) == (
+        "cannot listen on 192.0.2.1 port 0: Cannot assign requested address; 192.0.2.1 is not one of this "
+        "machine's addresses: pass one of them as --host (or 0.0.0.0 for all)"
+    )
 
 
 def test_cli_trusted_proxy_needs_a_header_or_a_users_file(tmp_path: Path, store_url: str) -> None:
@@ -475,6 +525,39 @@ def test_served_dashboard_refuses_a_trusted_header_from_an_untrusted_peer(
         assert fetch(base + "/", {"X-Forwarded-User": "ada", "X-Forwarded-Role": "finance"})[0] == 200
         status, _, body = fetch(base + "/", {"X-Forwarded-User": "ada", "X-Forwarded-Role": "root"})
         assert status == 403 and "role root of ada is not one of" in body
+
+
+def test_served_dashboard_behind_a_trusted_proxy_counts_wrong_passwords_per_forwarded_client(
+    users_file: Path, store_url: str, tmp_path: Path
+) -> None:
+    """Over waitress, which drops X-Forwarded-* unless told otherwise: the test (127.0.0.1) is the proxy."""
+    alice = basic("ada", PASSWORD) | {"X-Forwarded-For": "192.0.2.20"}
+    attacker = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}  # the proxy appended the address it saw
+    with serving(store_url, users_file, tmp_path / "proxy.log", "", "", "127.0.0.1") as base:
+        assert fetch(base + "/", alice)[0] == 200
+        for name in ("eve", "mallory", "trudy", "oscar", "carol"):
+            assert fetch(base + "/", basic(name, "guess") | attacker)[0] == 401
+        assert fetch(base + "/", basic("bob", PASSWORD) | attacker)[0] == 429  # the attacker's address is locked
+        assert fetch(base + "/", alice)[0] == 200  # ...and nobody else's
+        assert fetch(base + "/", basic("bob", PASSWORD) | {"X-Forwarded-For": "192.0.2.21"})[0] == 200
+    # a peer that is not the proxy cannot pick its address with the header
+    with serving(store_url, users_file, tmp_path / "direct.log", "", "", "10.0.0.0/24") as base:
+        for name in ("eve", "mallory", "trudy", "oscar", "carol"):
+            assert fetch(base + "/", basic(name, "guess") | {"X-Forwarded-For": f"192.0.2.{len(name)}"})[0] == 401
+        assert fetch(base + "/", basic("bob", PASSWORD) | {"X-Forwarded-For": "192.0.2.99"})[0] == 429
+    assert "Traceback" not in (tmp_path / "proxy.log").read_text() + (tmp_path / "direct.log").read_text()
+
+
+def test_served_dashboard_takes_the_user_from_a_header_waitress_would_drop(
+    users_file: Path, store_url: str, tmp_path: Path
+) -> None:
+    """X-Forwarded-Host and Forwarded are among the proxy headers waitress removes by default."""
+    with serving(store_url, users_file, tmp_path / "host.log", "X-Forwarded-Host", "Forwarded") as base:
+        assert fetch(base + "/", {"X-Forwarded-Host": "ada", "Forwarded": "finance"})[0] == 200
+        status, _, body = fetch(base + "/", {"X-Forwarded-Host": "ada", "Forwarded": "root"})
+        assert status == 403 and "role root of ada is not one of" in body
+        status, _, body = fetch(base + "/")
+        assert status == 403 and body == "no X-Forwarded-Host header: reach the dashboard through its proxy\n"
 
 
 def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_on_ctrl_c(

@@ -951,7 +951,13 @@ def test_serve_runs_the_app_on_the_given_address(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(data, "_factory", data._factory)  # serve() reconfigures the store; restore it after
     serve("127.0.0.1", 8050, store_url, echo=calls.append)
     assert calls == [
-        {"host": "127.0.0.1", "port": 8050, "threads": server.threads(), "ident": "benefits"},
+        {
+            "host": "127.0.0.1",
+            "port": 8050,
+            "threads": server.threads(),
+            "ident": "benefits",
+            "clear_untrusted_proxy_headers": True,  # nothing reads them: waitress drops them
+        },
         "dashboard on http://127.0.0.1:8050/ (open: no sign-in, anyone on this machine acts as admin; Ctrl+C to stop)",
         "run",  # the line is said once the address is taken, before serving
     ]
