@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -139,6 +141,71 @@ def test_every_problem_is_reported_at_once_by_cell_and_nothing_is_written(tmp_pa
         f"error: {filled}: 8 problems; nothing written",
     ]
     assert not (config / "portfolio.yaml").exists()
+
+
+UNSAVED = (
+    "is a formula with no saved result: open and save the workbook in Excel (or LibreOffice) so its values are stored,"
+    " or type the value"
+)
+
+
+def _formulas(path: Path, cells: dict[str, str]) -> None:
+    """Write formulas into Benefits cells as a script does (openpyxl computes nothing: no saved value)."""
+    book = openpyxl.load_workbook(path)
+    for cell, formula in cells.items():
+        book["Benefits"][cell] = formula
+    book.save(path)
+
+
+def _save_values(path: Path, values: dict[str, tuple[str, str]]) -> None:
+    """Store each formula cell's value as Excel does when it saves: ``{"F2": ("1800000", "n")}``; a formula whose
+    value is the empty text is saved with type ``str`` and an empty value."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for name, data in members.items():
+        if name.startswith("xl/worksheets/sheet"):
+            text = data.decode()
+            for cell, (value, kind) in values.items():
+                text = re.sub(
+                    rf'<c r="{cell}"( s="\d+")?><f>(.*?)</f><v></v></c>',
+                    rf'<c r="{cell}"\1 t="{kind}"><f>\2</f><v>{value}</v></c>',
+                    text,
+                )
+            members[name] = text.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_a_formula_without_a_saved_value_is_refused_by_cell_and_nothing_is_written(
+    tmp_path: Path, filled: Path
+) -> None:
+    # investment and value per unit are optional (blank: no investment, 1 a unit), the target value is required
+    _formulas(filled, {"F2": "=900000*2", "X2": "=20000*2", "P2": "=15*2", "F4": "=1+1"})
+    config = tmp_path / "config"
+    result = invoke("import", str(filled), config=config)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Benefits!F2: investment: {UNSAVED} (got '=900000*2')",
+        f"Benefits!P2: target_value: {UNSAVED} (got '=15*2')",  # not "field required"
+        f"Benefits!X2: value_per_unit: {UNSAVED} (got '=20000*2')",
+        f"Benefits!F4: investment: {UNSAVED} (got '=1+1')",
+        f"error: {filled}: 4 problems; nothing written",
+    ]
+    assert not config.exists()  # neither portfolio.yaml nor connectors.yaml
+
+
+def test_a_formula_with_its_saved_value_is_read_as_that_value(tmp_path: Path, filled: Path) -> None:
+    _formulas(filled, {"F2": "=900000*2", "X2": "=20000*2", "P2": "=15*2", "U2": '=IF(1,"","yes")'})
+    _save_values(filled, {"F2": ("1800000", "n"), "X2": ("40000", "n"), "P2": ("30", "n"), "U2": ("", "str")})
+    config = tmp_path / "config"
+    result = invoke("import", str(filled), config=config)
+    assert result.exit_code == 0, result.output
+    crm = load_register(config).initiatives[0]
+    win_rate = crm.benefits[0]
+    assert crm.investment is not None and crm.investment.one_off[0].amount == 1800000
+    assert win_rate.value_per_unit == 40000
+    assert win_rate.target.value == 30 and not win_rate.cash_releasing  # the empty text stays blank
 
 
 def test_a_csv_register_with_header_variants_and_month_first_dates(tmp_path: Path) -> None:

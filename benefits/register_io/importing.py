@@ -38,6 +38,10 @@ _LAST = (99, 0, 0)
 _THOUSANDS_MARKS = (",", " ", "\u00a0")  # the thousands separators a number cell may have
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0"}
+UNSAVED = (
+    "is a formula with no saved result: open and save the workbook in Excel (or LibreOffice) so its values are stored,"
+    " or type the value"
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ def import_register(
     the name then defaults to the file's name, the currency to GBP).
     """
     tables = read_tables(path)
+    unsaved = _unsaved(tables)
     warnings = [
         f"{table.address(position, table.header_row)}: column {title!r} is not part of the register: ignored"
         for table in tables.values()
@@ -98,7 +103,7 @@ def import_register(
         if column.required and column.field not in table.columns
     ]
     if missing:
-        raise RegisterImportError(missing, warnings)
+        raise RegisterImportError(missing + unsaved, warnings)
     reading = _Reading(dayfirst)
     data = reading.portfolio(tables.get(PORTFOLIO.name), name or path.stem, name, currency)
     benefits = tables[BENEFITS.name]
@@ -106,7 +111,7 @@ def import_register(
         column = BENEFITS.column("benefit_key")
         where = benefits.where(column, benefits.header_row + 1)
         raise RegisterImportError(
-            [ImportProblem(where, column.field, "no rows: fill in one row per benefit")], warnings
+            [ImportProblem(where, column.field, "no rows: fill in one row per benefit"), *unsaved], warnings
         )
     data["programmes"] = reading.programmes(tables.get(PROGRAMMES.name))
     data["initiatives"] = reading.benefits(benefits, data["programmes"])
@@ -117,9 +122,21 @@ def import_register(
     reading.missing_points(data["initiatives"])
     data["metrics"] = reading.metrics(tables.get(METRICS.name))
     register = reading.check(data)
-    if register is None or reading.problems:
-        raise RegisterImportError(reading.problems, warnings)
+    cells = {problem.where for problem in unsaved}  # read as blank: "field required" there says no more
+    problems = unsaved + [problem for problem in reading.problems if problem.where not in cells]
+    if register is None or problems:
+        raise RegisterImportError(problems, warnings)
     return Imported(register, warnings)
+
+
+def _unsaved(tables: dict[str, Table]) -> list[ImportProblem]:
+    """A problem for each formula cell without a saved value: read as blank, its value would be lost unsaid."""
+    return [
+        ImportProblem(table.where(column, row), column.field, UNSAVED, formula.formula, table.order(column, row))
+        for table in tables.values()
+        for row, name, formula in table.unsaved
+        for column in (table.layout.column(name),)
+    ]
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,49 @@ A sheet's headers are on its first row (or, under title rows, on the first of it
 that names two columns); they are matched to the layout's columns ignoring case, spaces and
 punctuation. Blank rows are skipped. Addresses read ``Benefits!F12`` in a workbook and
 ``register.csv:row 12`` in a CSV file.
+
+A workbook's cells are read as Excel last saved them (a formula's value, not its text). A formula with
+no saved value (a workbook written by a program that does not compute formulas, such as openpyxl) reads
+as :class:`Unsaved`, never as a blank: the import refuses it by cell rather than lose its value.
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Sequence
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 
 from benefits.errors import BenefitsError
 from benefits.register_io.layout import BENEFITS, SHEETS, Column, Sheet, normal
 
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
 _HEADER_SEARCH = 10
 """How many rows from the top may hold the headers."""
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+"""A formula element in a sheet's XML (``<f>``, ``<f t="shared" .../>``, ``<x:f>``)."""
+
+
+@dataclass(frozen=True)
+class Unsaved:
+    """A formula cell without a saved value: Excel and LibreOffice store one when they save; programs that write
+    workbooks without computing them (openpyxl, most generators) do not."""
+
+    formula: str
+    """As written in the cell: ``=50000*2``."""
+
+    def __str__(self) -> str:
+        return self.formula
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,8 @@ class Table:
     columns: dict[str, int] = field(default_factory=dict)
     """Column field -> 0-based position."""
     rows: list[Row] = field(default_factory=list)
+    unsaved: list[tuple[int, str, Unsaved]] = field(default_factory=list)
+    """Formula cells without a saved value in the columns read: (row, column field, formula); blank in ``rows``."""
     unknown: list[tuple[int, str]] = field(default_factory=list)
     """Headers that name no column: (position, header)."""
     header_row: int = 1
@@ -72,27 +100,71 @@ def read_tables(path: Path) -> dict[str, Table]:
 
 
 def _read_workbook(path: Path) -> dict[str, Table]:
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    book = _open_workbook(path, values=True)
+    formulas = None
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
-    try:
+        if _has_formulas(path):
+            formulas = _open_workbook(path, values=False)
         tables = {}
         for sheet in book.worksheets:
             layout = next((s for s in SHEETS if normal(sheet.title) in s.names()), None)
             if layout is not None and layout.name not in tables:
-                tables[layout.name] = _table(layout, sheet.title, False, sheet.iter_rows(values_only=True))
+                written = formulas[sheet.title] if formulas is not None else None
+                tables[layout.name] = _table(layout, sheet.title, False, _sheet_rows(sheet, written))
     finally:
         book.close()
+        if formulas is not None:
+            formulas.close()
     if BENEFITS.name not in tables:
         names = ", ".join(repr(s.title) for s in book.worksheets)
         raise BenefitsError(f"{path}: no sheet named 'Benefits' (the workbook has {names})")
     return tables
+
+
+def _open_workbook(path: Path, values: bool) -> Workbook:
+    """The workbook, read only: its cells' saved values (``values``), else its formulas' text."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=values)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any sheet of the workbook holds a formula (a quick look at its XML, so that a workbook of plain
+    values is read once)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(
+                _FORMULA_TAG.search(archive.read(name))
+                for name in archive.namelist()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
+        raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+
+
+def _sheet_rows(sheet: ReadOnlyWorksheet, written: ReadOnlyWorksheet | None) -> Iterator[list[object]]:
+    """A sheet's rows of saved values; with the same sheet read for its formulas (``written``), a formula cell
+    without a saved value is :class:`Unsaved` instead of blank."""
+    if written is None:
+        yield from (list(values) for values in sheet.iter_rows(values_only=True))
+        return
+    for saved, formulas in itertools.zip_longest(sheet.iter_rows(), written.iter_rows(), fillvalue=()):
+        yield [_cell_value(cell, formula) for cell, formula in itertools.zip_longest(saved, formulas)]
+
+
+def _cell_value(saved: Any, formula: Any) -> object:
+    """A cell's saved value, or :class:`Unsaved` for a formula without one. A formula whose value is the empty
+    text (``=IF(A2="","",A2)``) is saved as such, of type ``str``: it stays blank."""
+    if saved is None or saved.value is not None or saved.data_type == "str":
+        return saved.value if saved is not None else None
+    if formula is None or formula.data_type != "f":
+        return None
+    text = formula.value  # "=...", or an ArrayFormula whose text is
+    return Unsaved(text if isinstance(text, str) else str(getattr(text, "text", None) or "="))
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -132,7 +204,9 @@ def _table(layout: Sheet, source: str, is_csv: bool, rows: Iterable[Sequence[obj
             for name, position in table.columns.items()
         }
         if any(value is not None for value in cells.values()):
-            table.rows.append(Row(number, cells))
+            unsaved = {name: value for name, value in cells.items() if isinstance(value, Unsaved)}
+            table.unsaved += [(number, name, formula) for name, formula in unsaved.items()]
+            table.rows.append(Row(number, cells | dict.fromkeys(unsaved)))
     return table
 
 
