@@ -34,8 +34,13 @@ def write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
 
 def write_files(contents: Mapping[Path, bytes], mode: int | None = None) -> None:
     """Write each file of ``contents`` (its bytes by path), making missing folders, each through a temporary
-    file renamed over it; every temporary file is written before the first is renamed, so a failure leaves
-    none of them.
+    file renamed over it: the files are written together or not at all (a register and its connectors.yaml,
+    an evidence pack's two files).
+
+    Every temporary file is written before the first is renamed, so a failure to write one (a full disk)
+    leaves none of them. The new files are renamed into place first, and removed again when a later rename
+    fails; only when two files that existed are both replaced can a failed rename (rare: a rename in one
+    folder needs no room) leave the first one replaced.
 
     ``mode`` is the files' permissions (``0o600``: their owner's only), set before anything is written; by
     default, a new file's usual permissions (``0o666`` less the umask). BenefitsError in one line naming the
@@ -44,18 +49,21 @@ def write_files(contents: Mapping[Path, bytes], mode: int | None = None) -> None
     """
     made: list[Path] = []
     temporaries: dict[Path, Path] = {}
+    placed: list[Path] = []
     path = Path()
     try:
         for path, data in contents.items():
             made += _make_folders(path.parent)
             temporaries[path] = _temporary(path, data, mode)
-        for path, temporary in temporaries.items():
+        for path, temporary in sorted(temporaries.items(), key=lambda item: item[0].exists()):  # new files first
+            new = not path.exists()
             os.replace(temporary, path)
+            placed += [path] if new else []
             _sync_folder(path.parent)
     except OSError as exc:
         existed = path.exists()
-        for temporary in temporaries.values():
-            _remove(temporary)
+        for written in [*temporaries.values(), *placed]:
+            _remove(written)
         for folder in reversed(made):
             _remove(folder)
         raise BenefitsError(failure(path, exc, existed)) from None

@@ -160,6 +160,54 @@ def test_an_output_file_on_a_full_disk_is_one_line_and_no_file_and_the_retry_wor
     assert _names(out) == [path.name] and path.stat().st_size > 0
 
 
+@pytest.mark.parametrize("folder_made", [True, False], ids=["config-folder-there", "config-folder-new"])
+def test_an_import_with_room_for_portfolio_yaml_only_writes_neither_file_and_the_retry_works(
+    workspace: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder_made: bool
+) -> None:
+    workbook = tmp_path / "register.xlsx"
+    assert _run(workspace, "register", "export", "--out", str(workbook)).exit_code == 0
+    config = tmp_path / "config"
+    if folder_made:
+        config.mkdir()
+    real_temporary = files._temporary
+
+    def room_for_one(path: Path, data: bytes, mode: int | None) -> Path:
+        if path.name == "connectors.yaml":  # the second file: the disk is full by then
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_temporary(path, data, mode)
+
+    def import_() -> Result:
+        return CliRunner().invoke(main, ["--config", str(config), "register", "import", str(workbook)])
+
+    monkeypatch.setattr(files, "_temporary", room_for_one)
+    line = _one_line(import_(), config / "connectors.yaml")
+    assert line.endswith("nothing was written; free some space and run it again")
+    assert (_names(config) == []) if folder_made else not config.exists()  # no portfolio.yaml, no temporary file
+    monkeypatch.setattr(files, "_temporary", real_temporary)
+    retried = import_()
+    assert retried.exit_code == 0, retried.output  # not "portfolio.yaml already exists"
+    assert _names(config) == ["connectors.yaml", "portfolio.yaml"]
+
+
+@pytest.mark.parametrize("names", [("new", "old"), ("old", "new")])
+def test_write_files_removes_the_new_files_it_renamed_when_a_later_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: tuple[str, str]
+) -> None:
+    (tmp_path / "old").write_bytes(b"old")
+    real_replace = os.replace
+
+    def replace(source: Any, target: Any) -> None:
+        if Path(target).name == "old":
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(BenefitsError) as caught:
+        files.write_files({tmp_path / name: b"new" for name in names})
+    assert str(caught.value) == f"cannot write {tmp_path}/old (input/output error): it was left as it was"
+    assert _names(tmp_path) == ["old"] and (tmp_path / "old").read_bytes() == b"old"  # no "new" either
+
+
 def test_a_forced_export_on_a_full_disk_leaves_the_old_workbook(
     workspace: tuple[Path, str], tmp_path: Path, full_disk: list[int]
 ) -> None:

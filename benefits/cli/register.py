@@ -75,9 +75,10 @@ def import_(
     `file.csv:row 12: ...`); nothing is written while there is one. ISO dates (2026-04-01) and
     Excel date cells are always accepted.
     """
+    from benefits.files import write_files
     from benefits.register import REGISTER_FILE
     from benefits.register_io.importing import RegisterImportError, import_register
-    from benefits.register_io.portfolio_yaml import register_yaml, write_text
+    from benefits.register_io.portfolio_yaml import register_yaml
 
     target = out or workspace(ctx).config_dir / REGISTER_FILE
     _refuse_overwrite(target, force)
@@ -92,15 +93,19 @@ def import_(
         raise BenefitsError(f"{file}: {count} problem{'s' if count != 1 else ''}; nothing written") from None
     for warning in imported.warnings:
         click.echo(f"warning: {warning}", err=True)
-    write_text(target, register_yaml(imported.register, file.name))
+    connectors = _connectors_for_new_user(target.parent) if out is None else None
+    contents = {target: register_yaml(imported.register, file.name).encode("utf-8")}
+    if connectors is not None:
+        contents[connectors] = READINGS_CONNECTORS.encode("utf-8")
+    write_files(contents)  # both or neither: a retry is never refused as "already exists"
     register = imported.register
     count = sum(1 for _ in register.benefits())
     click.echo(
         f"wrote {target}: {len(register.programmes)} programmes, {len(register.initiatives)} initiatives, "
         f"{count} benefits; next: `benefits init` to load it"
     )
-    if out is None:
-        _connectors_for_new_user(target.parent)
+    if connectors is not None:
+        click.echo(f"wrote {connectors}: a csv connector reading readings/*.csv (columns metric, period, value, unit)")
 
 
 READINGS_CONNECTORS = """\
@@ -115,16 +120,13 @@ connectors:
 """
 
 
-def _connectors_for_new_user(config_dir: Path) -> None:
-    """Write a connectors.yaml reading readings/*.csv when the config folder has none, so `benefits run` can sync."""
-    from benefits.register_io.portfolio_yaml import write_text
+def _connectors_for_new_user(config_dir: Path) -> Path | None:
+    """Where to write a connectors.yaml reading readings/*.csv, so `benefits run` can sync: None when the config
+    folder has one."""
     from benefits.sync.config import CONNECTORS_FILE
 
     path = config_dir / CONNECTORS_FILE
-    if path.exists():
-        return
-    write_text(path, READINGS_CONNECTORS)
-    click.echo(f"wrote {path}: a csv connector reading readings/*.csv (columns metric, period, value, unit)")
+    return None if path.exists() else path
 
 
 @register.command()

@@ -7,7 +7,6 @@ import datetime as dt
 import math
 from decimal import Decimal
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -41,14 +40,6 @@ def register_yaml(register: Register, source: str) -> str:
         "# Edit the workbook and import it again (`--force`), or edit this file: both are checked the same way.\n"
     )
     return header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so that a reader never sees half a register; when it
-    cannot be written, BenefitsError in one line and nothing changed (:func:`benefits.files.write_text`)."""
-    from benefits import files
-
-    files.write_text(path, text)
 
 
 def _one_number(investment: Any) -> dict[str, Any]:
