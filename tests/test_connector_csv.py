@@ -523,3 +523,22 @@ def test_a_pipe_matched_by_the_glob_is_named_not_opened(tmp_path: Path, context:
             f"{tmp_path / 'a-pipe.csv'}: not a regular file (a pipe, socket or device); `path` must match files"
         ),
     }
+
+
+def test_a_broken_symbolic_link_and_a_loop_of_them_are_named_as_such(tmp_path: Path, context: SyncContext) -> None:
+    import os
+
+    os.symlink(tmp_path / "nowhere.csv", tmp_path / "a-dangling.csv")
+    os.symlink("a-loop2.csv", tmp_path / "a-loop1.csv")
+    os.symlink("a-loop1.csv", tmp_path / "a-loop2.csv")
+    write(tmp_path / "b.csv", HEADER + "hr.certified_staff,2026-11-09,12,people\n")
+    records = list(connector(context, path=str(tmp_path / "*.csv")).records())
+    assert [r.get("value") for r in records] == ["12", None, None, None]  # the readable file loads
+    assert [r["unreadable"] for r in records[1:]] == [
+        f"{tmp_path / 'a-dangling.csv'}: a broken symbolic link (to {tmp_path / 'nowhere.csv'}, which does not exist);"
+        " fix or remove it",
+        f"{tmp_path / 'a-loop1.csv'}: a symbolic link loop (its links lead back to each other, never to a file);"
+        " fix or remove it",
+        f"{tmp_path / 'a-loop2.csv'}: a symbolic link loop (its links lead back to each other, never to a file);"
+        " fix or remove it",
+    ]

@@ -28,10 +28,12 @@ import builtins
 import codecs
 import csv
 import datetime as dt
+import errno
 import glob
 import itertools
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,8 +223,9 @@ class CsvConnector(Connector):
 
         A line that cannot be read is an ``unreadable`` record with the line's text (see the module's docstring);
         a header that cannot be read fails the file."""
-        if not os.path.isfile(path):  # opening a pipe would wait for a writer
-            raise ConnectorError(f"{path}: not a regular file (a pipe, socket or device); `path` must match files")
+        not_a_file = _not_a_file(path)
+        if not_a_file is not None:  # opening a pipe would wait for a writer
+            raise ConnectorError(f"{path}: {not_a_file}")
         excel = path.lower().endswith(EXCEL_SUFFIXES)
         encoding = self.settings.encoding if excel else _encoding_of(path, self.settings.encoding)
         rows = _excel_rows(path, self.settings.sheet) if excel else self._csv_rows(path, encoding)
@@ -479,10 +482,36 @@ def _csv_error(exc: csv.Error, start: int, end: int) -> str:
     return f"{lines}: {text}"
 
 
+def _link_target(path: str) -> str:
+    """What a symbolic link points to (``to /data/kpi.csv``), or less when it cannot be read."""
+    try:
+        return f"to {os.readlink(path)}"
+    except OSError:
+        return "its target"
+
+
 def _none_readable(failures: list[str]) -> str:
     """The first unreadable file's reason, and how many more files failed too."""
     more = f" (and {len(failures) - 1} more files cannot be read)" if len(failures) > 1 else ""
     return f"{failures[0]}{more}"
+
+
+def _not_a_file(path: str) -> str | None:
+    """Why ``path`` cannot be read as a file (a pipe, a broken symbolic link, a loop of them), or None when it is a
+    regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop (its links lead back to each other, never to a file); fix or remove it"
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return f"a broken symbolic link ({_link_target(path)}, which does not exist); fix or remove it"
+        if exc.errno == errno.ENOENT:
+            return "no such file (removed while the files were read)"
+        return f"cannot be read ({(exc.strerror or str(exc)).lower()})"
+    if stat.S_ISREG(mode):
+        return None
+    return "not a regular file (a pipe, socket or device); `path` must match files"
 
 
 def _blank_row(cells: list[Any]) -> bool:
