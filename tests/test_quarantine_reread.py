@@ -146,6 +146,20 @@ def test_a_file_that_is_gone_is_said_in_one_line_and_its_rows_re_validated(held:
     assert rest[0] == "retry kpi (sync run 3): 1 rows read, 0 loaded, 1 still held"
 
 
+def test_a_file_replaced_by_a_folder_is_said_in_one_line_and_not_re_read(held: tuple[Path, str, Path]) -> None:
+    config, url, exports = held
+    exports.unlink()
+    exports.mkdir()  # modified now, after the sync: it said "changed ..., re-reading it", then read nothing
+    retried = _retry(config, url)
+    assert retried.exit_code == 0 and retried.exception is None, retried.output
+    assert retried.output.splitlines() == [
+        f"retry kpi: {exports} is now a folder, not a file: not re-read, its held rows stay held (re-validated only)",
+        "retry kpi (sync run 2): 1 rows read, 0 loaded, 1 still held",
+        HINT + "`benefits quarantine resolve … --note TEXT` closes rows nobody wants",
+    ]
+    assert _syncs(url) == [(1, "sync"), (2, "retry")] and len(listed(config, url)) == 1
+
+
 @pytest.mark.parametrize(
     ("ref", "path"),
     [("data/kpi.csv:12", "data/kpi.csv"), ("C:\\exports\\kpi.xlsx:3", "C:\\exports\\kpi.xlsx"), ("a:b.csv", "a:b.csv")],

@@ -135,7 +135,8 @@ def retry(
     First, each connector that reads files (csv, .xlsx) whose held rows came from a file modified since the
     connector's latest sync run started is synced again (one line says which file), and each held row
     whose source line (same connector and source_ref) has since loaded a value for its period is closed,
-    kept with the sync run that loaded it. A file that is gone is not re-read (one line says so). Tables
+    kept with the sync run that loaded it. A file that is gone, or is a folder now, is not re-read (one line says
+    so). Tables
     and APIs (sql, http) are re-read only with --from-source, which syncs all the rows' connectors that
     connectors.yaml still has; --held-only re-reads nothing. The rows left are re-validated. Exits 1 when
     such a sync failed.
@@ -190,8 +191,8 @@ def _configured(ws: Workspace, where: QuarantineFilter, as_of: dt.date) -> list[
 
 def _changed(ws: Workspace, where: QuarantineFilter, as_of: dt.date) -> list[str]:
     """The held rows' file connectors whose files changed since they last read them, with one line for each,
-    and one for each whose files are gone. A connectors.yaml that cannot be read re-reads nothing (one line
-    says why)."""
+    and one for each whose files are gone or are folders now. A connectors.yaml that cannot be read re-reads
+    nothing (one line says why)."""
     from benefits.errors import ConfigError
     from benefits.sync.quarantine import source_files
 
@@ -214,6 +215,12 @@ def _changed(ws: Workspace, where: QuarantineFilter, as_of: dt.date) -> list[str
             click.echo(
                 f"retry {files.connector}: {_named(files.gone)} {are} gone (no such file); "
                 "its held rows are re-validated only"
+            )
+        if files.folders:
+            now = "is now a folder, not a file" if len(files.folders) == 1 else "are now folders, not files"
+            click.echo(
+                f"retry {files.connector}: {_named(files.folders)} {now}: not re-read, its held rows stay held "
+                "(re-validated only)"
             )
     return [files.connector for files in found if files.changed]
 

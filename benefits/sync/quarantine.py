@@ -169,14 +169,16 @@ class SourceFiles:
     """Files modified since that run started (more than :data:`MTIME_SLACK` after)."""
     gone: tuple[str, ...]
     """Files that no longer exist (deleted or moved)."""
+    folders: tuple[str, ...] = ()
+    """Files replaced by a folder of the same name: the connector's glob skips folders, so none is re-read."""
 
 
 def source_files(session: Session, where: QuarantineFilter, connectors: Iterable[Connector]) -> list[SourceFiles]:
     """For each of ``connectors`` that reads files (the csv connector and its subclasses, .xlsx included)
     and has held entries matching ``where``: which of the files those entries came from (their
-    ``source_ref``) changed, or are gone, since the connector last read them. Their sync run's start is
-    compared with each file's modification time; a relative path is taken from the current directory,
-    as the connector takes it."""
+    ``source_ref``) changed, are gone or are folders now, since the connector last read them. Their sync
+    run's start is compared with each file's modification time; a relative path is taken from the current
+    directory, as the connector takes it."""
     readers = {c.name for c in connectors if isinstance(c, CsvConnector)}
     paths: dict[str, set[str]] = {}
     for found in entries(session, replace(where, include_resolved=False)):
@@ -200,10 +202,11 @@ def _compare(session: Session, connector: str, paths: list[str]) -> SourceFiles 
     if run is None:
         return None
     started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)  # SQLite: UTC
-    modified = {path: _modified(path) for path in paths}
+    folders = tuple(p for p in paths if os.path.isdir(p))
+    modified = {path: _modified(path) for path in paths if path not in folders}
     changed = tuple(p for p, at in modified.items() if at is not None and at > started + MTIME_SLACK)
     gone = tuple(p for p, at in modified.items() if at is None)
-    return SourceFiles(connector, run.id, changed, gone)
+    return SourceFiles(connector, run.id, changed, gone, folders)
 
 
 def _modified(path: str) -> dt.datetime | None:
