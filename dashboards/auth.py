@@ -56,7 +56,7 @@ from benefits.errors import ConfigError
 from benefits.users import LOCAL_USER, ROLES, User, UserEntry, hash_password, load_users, password_matches
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 _REALM = 'Basic realm="benefits", charset="UTF-8"'
 #: Wrong passwords allowed per user name, and per client address, within FAILURE_WINDOW seconds.
