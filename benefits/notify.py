@@ -27,17 +27,16 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from benefits.errors import BenefitsError, ConfigError
+from benefits.plugins.connector import MAX_TIMEOUT
 from benefits.plugins.secrets import expand_settings, mask
 from benefits.register import Number, read_yaml
 
 NOTIFY_FILE = "notify.yaml"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
-MAX_TIMEOUT = 86_400.0
-"""The longest ``timeout:`` of the SMTP server or the webhook, in seconds: a day, as a connector's in connectors.yaml
-(a larger one cannot be waited for: the socket refuses it)."""
 
 Timeout = Annotated[Number, Field(gt=0, le=MAX_TIMEOUT)]
-"""Seconds to wait for the server: a finite number (not .nan or .inf) above 0, at most :data:`MAX_TIMEOUT`."""
+"""Seconds to wait for the SMTP server or the webhook: a register :data:`~benefits.register.Number` (finite, at
+most 16 digits) above 0, at most :data:`~benefits.plugins.connector.MAX_TIMEOUT` (a day, as a connector's)."""
 
 
 class NotifyError(BenefitsError):

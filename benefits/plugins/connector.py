@@ -7,9 +7,9 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from benefits.register import Register
 
@@ -23,6 +23,14 @@ reason alone, so the rest of the batch still loads."""
 
 CLAIM_FIELDS = ("benefit", "period", "claimed_value", "class", "note", "source_ref")
 """The keys a claim record of :meth:`Connector.claims` may have; the first three are required."""
+
+MAX_TIMEOUT = 86_400.0
+"""The longest wait for a source or a server, in seconds: a day (a longer one cannot be waited for: it
+overflowed the wait, or the socket refused it)."""
+
+Timeout = Annotated[float, Field(gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)]
+"""Seconds to wait for a source or a server (a connector's ``timeout:``, an HTTP connector's, notify.yaml's):
+a finite number (not .nan or .inf) above 0, at most :data:`MAX_TIMEOUT`."""
 
 
 class ColumnMapping(BaseModel):

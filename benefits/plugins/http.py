@@ -36,7 +36,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from benefits.plugins.connector import UNREADABLE, Connector, ConnectorError, MetricInfo
+from benefits.plugins.connector import UNREADABLE, Connector, ConnectorError, MetricInfo, Timeout
 from benefits.plugins.secrets import mask
 
 __all__ = [
@@ -450,12 +450,8 @@ class RestSettings(BaseModel):
     token: SecretStr | None = Field(
         None, description="A bearer token; write `${NAME}` to read it from the environment."
     )
-    timeout: float = Field(
-        30.0,
-        gt=0,
-        le=86_400,
-        allow_inf_nan=False,
-        description="Seconds to wait for a connection, and for data, per request (at most 86400, a day).",
+    timeout: Timeout = Field(
+        30.0, description="Seconds to wait for a connection, and for data, per request (at most 86400, a day)."
     )
     retries: int = Field(5, ge=0, le=20, description="Retries of a request after 429, 5xx or a connection error.")
     backoff: float = Field(

@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from benefits.plugins.connector import RECORD_FIELDS, Connector, SyncContext
+from benefits.plugins.connector import RECORD_FIELDS, Connector, SyncContext, Timeout
 from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.http import (
     MISSING,
@@ -99,13 +99,7 @@ class HttpSettings(BaseModel):
     max_pages: int = Field(10_000, ge=1, description="Stop with an error after this many pages.")
     auth: Annotated[BearerAuth | BasicAuth, Field(discriminator="type")] | None = None
     headers: dict[str, SecretStr] = Field({}, description="Extra request headers (secret); values may hold `${NAME}`.")
-    timeout: float = Field(
-        30.0,
-        gt=0,
-        le=86_400,
-        allow_inf_nan=False,
-        description="Seconds to wait for a connection or for data (at most 86400, a day).",
-    )
+    timeout: Timeout = Field(30.0, description="Seconds to wait for a connection or for data (at most 86400, a day).")
     retries: int = Field(5, ge=0, le=20, description="Retries of a request after 429, 5xx or a connection error.")
     backoff: float = Field(
         1.0, ge=0, allow_inf_nan=False, description="Seconds before the first retry; doubles each time, at most 16."

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benefits.errors import ConfigError
-from benefits.plugins.connector import Connector, SyncContext
+from benefits.plugins.connector import Connector, SyncContext, Timeout
 from benefits.plugins.manager import connector_class
 from benefits.plugins.secrets import expand_settings, guard, settings_error
 from benefits.register import read_yaml
@@ -18,8 +18,6 @@ CONNECTORS_FILE = "connectors.yaml"
 NAME_LENGTH = 100
 """The longest connector name: the width of the stored sync runs' ``connector`` column (a SQLite store's sync lock
 file, ``<database>.sync-<name>.lock``, is named after it too, and a file name has at most 255 bytes)."""
-#: The longest ``timeout:`` a connector may have, in seconds: a day.
-MAX_TIMEOUT = 86_400.0
 
 
 class Policy(StrEnum):
@@ -36,7 +34,7 @@ class ConnectorConfig(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
     type: str
     settings: dict[str, Any] = {}
-    timeout: Annotated[float, Field(gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)] | None = None
+    timeout: Timeout | None = None
     """Seconds the framework waits for the source in all: a finite number above 0, at most a day (a larger one
     cannot be waited for: it overflowed the wait, and failed the sync instead of the settings check)."""
     policy: Policy = Policy.accept_valid_rows
