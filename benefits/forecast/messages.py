@@ -131,12 +131,9 @@ def trust(
         else f"{points} readings and nothing delivered yet"
     )
     if lean >= 0.05:
-        # a cumulative benefit that has delivered nothing leans its range too (probability.summarise)
-        what = (
-            "the probability and its range lean"
-            if history_days <= 0 and benefit.measure.value == "cumulative"
-            else "the probability leans"
-        )
+        from benefits.forecast.probability import range_leans
+
+        what = "the probability and its range lean" if range_leans(benefit, history_days) else "the probability leans"
         return (
             f"{basis}; with {history} for a target {weeks_ahead} weeks away, {what} "
             f"{lean:.0%} on comparable benefits: {reference.describe()}."

@@ -84,9 +84,9 @@ def summarise(
     model = conformal.predictive(bands, components, w_lo, w_hi, orientation(benefit))
     before = np.flatnonzero(future <= pd.Timestamp(benefit.target.date))
     dist = model
-    if reference_weight > 0 and delivering_days <= 0 and benefit.measure is register.Measure.cumulative and len(before):
-        weights = np.minimum([lean(settings.reference_weight, d, 0.0) for d in days], reference_weight)
-        weights[before[-1]] = reference_weight
+    if reference_weight > 0 and range_leans(benefit, delivering_days) and len(before):
+        # with no delivery as evidence the lean is the same at every future date (see reference.lean)
+        weights = np.full(len(future), reference_weight)
         dist = model.mixed(reference_paths(benefit, future, q_now, start, origin, reference_rate), weights)
     tail = (1.0 - settings.interval) / 2.0
     lower, median, upper = (
@@ -117,6 +117,12 @@ def summarise(
         for d, y, lo, hi in zip(future, median, lower, upper, strict=True)
     ]
     return Summary(p_on_time=float(p), landing=landing, at_target=at_target, path=path)
+
+
+def range_leans(benefit: register.Benefit, delivering_days: float) -> bool:
+    """Whether the interval and median lean on the reference class as the probability does: for a cumulative
+    measure that has delivered nothing yet, whose own fit has only zeros to go on."""
+    return delivering_days <= 0 and benefit.measure is register.Measure.cumulative
 
 
 def reference_paths(
