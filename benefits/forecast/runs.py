@@ -56,8 +56,14 @@ class ForecastRunReport:
     def backtested(self) -> tuple[int, float]:
         """(points, held): the run's cross-fitted backtested outcomes, and how many of them the
         calibrated 80% interval held."""
-        bands = self._scored
-        return sum(b["points"] for b in bands), sum(b["calibrated"] * b["points"] for b in bands)
+        bands = self.backtested_by_band
+        return sum(points for points, _ in bands), sum(held for _, held in bands)
+
+    @property
+    def backtested_by_band(self) -> tuple[tuple[int, float], ...]:
+        """:attr:`backtested` per horizon band (``track_record.BAND_LABELS``), every band, held or not."""
+        bands = self.calibration.get("coverage", [])
+        return tuple((b["points"], (b["calibrated"] or 0.0) * b["points"]) for b in bands)
 
     @property
     def _scored(self) -> list[dict]:

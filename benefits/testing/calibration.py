@@ -140,8 +140,7 @@ def forecast_set(
             }
             tested = _backtest(session, as_of, settings) if backtest else (0, 0)
         engine.dispose()
-    bands = tuple((b["points"], (b["calibrated"] or 0.0) * b["points"]) for b in report.calibration.get("coverage", []))
-    return stored, tested, bands
+    return stored, tested, report.backtested_by_band
 
 
 def _backtest(session: Session, as_of: dt.date, settings: ForecastSettings) -> tuple[int, int]:
@@ -264,11 +263,19 @@ class Summary:
     with_interval: int
     backtest_coverage: float | None
     backtest_points: int
-    trust_coverage: float | None = None
-    """Share of the runs' cross-fitted backtested outcomes that the calibrated 80% interval held."""
-    trust_points: int = 0
     trust_bands: tuple[tuple[int, float], ...] = ()
-    """(points, held) of those outcomes per horizon band."""
+    """(points, held) of the runs' cross-fitted backtested outcomes per horizon band."""
+
+    @property
+    def trust_points(self) -> int:
+        """The runs' cross-fitted backtested outcomes."""
+        return sum(points for points, _ in self.trust_bands)
+
+    @property
+    def trust_coverage(self) -> float | None:
+        """Share of them that the calibrated 80% interval held (None without any)."""
+        points = self.trust_points
+        return sum(held for _, held in self.trust_bands) / points if points else None
 
     def passes(self, real: bool) -> list[str]:
         """The goals this summary misses (empty when it meets them all)."""
@@ -298,7 +305,6 @@ def summarise(
     """Scores of ``rows``: every method on the benefits with a stored probability; ``backtest`` is
     the (points, held) of the sets' rolling-origin backtests and ``trust`` the (points, held) per
     horizon band of the runs' cross-fitted ones (:class:`SetResult`)."""
-    trust_points, trust_held = sum(n for n, _ in trust), sum(h for _, h in trust)
     scored = [r for r in rows if r.p is not None]
     p_scored = [r.p for r in scored if r.p is not None]  # the same rows' probabilities, typed as floats
     landed = [r.landed for r in scored]
@@ -333,8 +339,6 @@ def summarise(
         with_interval=len(intervals),
         backtest_coverage=backtest[1] / backtest[0] if backtest[0] else None,
         backtest_points=backtest[0],
-        trust_coverage=trust_held / trust_points if trust_points else None,
-        trust_points=trust_points,
         trust_bands=tuple(trust),
     )
 
@@ -402,15 +406,10 @@ def block(name: str, results: Sequence[SetResult], seeds: str) -> tuple[str, Sum
 
 
 def pooled_bands(results: Sequence[SetResult]) -> tuple[tuple[int, float], ...]:
-    """The (points, held) per horizon band of the results' cross-fitted backtests, summed."""
-    width = max((len(r.trust_bands) for r in results), default=0)
-    return tuple(
-        (
-            sum(r.trust_bands[b][0] for r in results if b < len(r.trust_bands)),
-            sum(r.trust_bands[b][1] for r in results if b < len(r.trust_bands)),
-        )
-        for b in range(width)
-    )
+    """The (points, held) per horizon band of the results' cross-fitted backtests, summed (a run without
+    backtests has no bands)."""
+    runs = [r.trust_bands for r in results if r.trust_bands]
+    return tuple((sum(n for n, _ in band), sum(h for _, h in band)) for band in zip(*runs, strict=True))
 
 
 def by_horizon(s: Summary) -> str:
