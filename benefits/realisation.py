@@ -108,7 +108,8 @@ def _planned_values(benefit: Benefit, start: dt.date, days: Sequence[int]) -> li
         anchors.append((end, target))
         return [_interpolate(anchors, at) for at in map(dt.date.fromordinal, days)]
     first, last = start.toordinal(), end.toordinal()
-    before, after = bisect_right(days, first), bisect_left(days, last)  # the baseline up to the start, then the target
+    before = bisect_right(days, first)  # the baseline up to the start, then the target
+    after = max(bisect_left(days, last), before)  # a start after the target date plans nothing before it
     span, gain = last - first, target - base
     shares = _shares(benefit.profile == "s_curve", [(day - first) / span for day in days[before:after]])
     return [base] * before + [base + gain * share for share in shares] + [target] * (len(days) - after)

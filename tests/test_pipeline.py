@@ -70,7 +70,7 @@ def test_demo_weekly_job_end_to_end(tmp_path: Path, database_url: str) -> None:
     assert "; 1 data_stale: metric stopped reporting)" in out
     assert CONTRACT_FIELDS <= set(rows[0])
     statuses = {r["status"] for r in rows}
-    assert statuses == {"achieved", "on_track", "at_risk", "off_track", "insufficient_data", "data_stale"}
+    assert statuses == {"achieved", "on_track", "at_risk", "off_track", "data_stale"}
     for row in rows:
         if row["status"] in {"on_track", "at_risk", "off_track"}:
             assert 0.0 <= row["p_on_time"] <= 1.0

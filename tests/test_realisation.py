@@ -121,6 +121,16 @@ def test_planned_values_at_many_dates_are_planned_value_at_each(profile: Any) ->
     assert r.planned_values(b, start, []) == []
 
 
+def test_a_start_after_the_target_date_plans_the_baseline_until_it() -> None:
+    """A go-live that slipped past the target date: one planned value per date, the baseline
+    up to the start (the target date included), the target after it."""
+    b = benefit(baseline={"value": 100, "date": "2026-01-05"}, target={"value": 40, "date": "2026-06-29"})
+    start = D(2026, 9, 7)
+    dates = [D(2026, 3, 2), D(2026, 6, 29), D(2026, 8, 3), start, D(2026, 12, 28)]
+    assert r.planned_values(b, start, dates) == [100, 100, 100, 100, 40]
+    assert r.planned_values(b, start, dates) == [r.planned_value(b, start, at) for at in dates]
+
+
 def test_money_value_applies_rate_and_attribution_and_dis_benefits_count_against() -> None:
     good = benefit(value_per_unit=2.0, attribution=0.5)
     bad = benefit(key="d", dis_benefit=True)

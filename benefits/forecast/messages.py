@@ -34,16 +34,19 @@ def so_far(benefit: register.Benefit, realised: float, big_t: float) -> str:
 
 
 def number(x: float) -> str:
-    """A number for people: thousands separated, at most two decimals (two significant digits
-    below 0.01, so a small rate is not shown as 0), no negative zero."""
+    """A number for people: thousands separated, at most two decimals, but three significant
+    digits below 1 (a conversion rate's target of 0.0138 is not shown as 0.01, below its baseline
+    of 0.011), no negative zero."""
     if not math.isfinite(x):
         return str(x)
     if abs(x) >= 1000:
         return f"{x:,.0f}"
-    if 0 < abs(x) < 0.01:
-        small = f"{x:.2g}"
-        return f"{x:.2e}" if "e" in small else small
-    text = f"{x:,.2f}".rstrip("0").rstrip(".")
+    if x == 0:
+        return "0"
+    decimals = max(2, 2 - math.floor(math.log10(abs(x))))
+    if decimals > 6:
+        return f"{x:.2e}"
+    text = f"{x:,.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if text in {"-0", ""} else text
 
 

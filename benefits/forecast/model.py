@@ -61,7 +61,7 @@ def forecast_benefit(
     Raises ValueError only for a malformed ``observations`` frame (missing columns, unparsable
     periods); modelling failures come back as ``failed`` (see :func:`failure`).
     """
-    observed = series.window(benefit, start, observations, as_of)
+    observed = _counted(benefit, start, observations, as_of)
     n = len(observed)
     big_t = realisation.target_improvement(benefit)
 
@@ -134,7 +134,7 @@ def forecast_benefit(
     # A cumulative adverse effect past its limit whose flows never reduced it stays past it (what
     # has been incurred stays incurred): no chance, and nothing to lean on.
     incurred = beyond and benefit.dis_benefit and flows == realisation.sign(benefit)
-    lean = 0.0 if incurred else weight(settings.reference_weight, origin.date(), benefit.target.date, delivering)
+    lean = 0.0 if incurred else _lean(benefit, start, as_of, origin.date(), delivering, settings)
     summary = summarise(
         benefit,
         future,
@@ -164,8 +164,7 @@ def forecast_benefit(
     message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
     if summary.landing and summary.landing < as_of and reached_on is None:
         message += f" (if the readings since {origin.date().isoformat()} show it)"
-    if delivering_since is None and not benefit.dis_benefit:
-        message += f"; nothing delivered since its start on {start.isoformat()}"
+    message += _start_note(benefit, start, as_of, delivering_since is None)
     message += messages.fit_note(
         raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()), raw.get("payments"), benefit.unit
     )
@@ -185,6 +184,49 @@ def forecast_benefit(
         trust=messages.trust(calibration, reference, lean, n, delivering, benefit, origin.date()),
         raw=raw,
     )
+
+
+def _lean(
+    benefit: register.Benefit,
+    start: dt.date,
+    as_of: dt.date,
+    origin: dt.date,
+    delivering: float,
+    settings: ForecastSettings,
+) -> float:
+    """How much the probability leans on the reference class (:func:`reference.weight`); not at
+    all for a level whose go-live is after its target date: it plans no move by then, so only the
+    metric's own course can land it."""
+    if _awaits_start(benefit, start, as_of) and start >= benefit.target.date:
+        return 0.0
+    return weight(settings.reference_weight, origin, benefit.target.date, delivering)
+
+
+def _start_note(benefit: register.Benefit, start: dt.date, as_of: dt.date, idle: bool) -> str:
+    """What the message says of a benefit's start: that nothing came since it (``idle``: a
+    cumulative measure with no flow since), or that it is still ahead."""
+    if idle and not benefit.dis_benefit:
+        return f"; nothing delivered since its start on {start.isoformat()}"
+    if _awaits_start(benefit, start, as_of):
+        late = ", after its target date" if start >= benefit.target.date else ""
+        return f"; starts delivering on {start.isoformat()}{late}"
+    return ""
+
+
+def _counted(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The observations that count (:func:`series.window`); for a level benefit whose go-live is
+    still ahead, with none since it, its readings since the baseline: what it will move from."""
+    observed = series.window(benefit, start, observations, as_of)
+    if observed.empty and _awaits_start(benefit, start, as_of):
+        return series.window(benefit, benefit.baseline.date, observations, as_of)
+    return observed
+
+
+def _awaits_start(benefit: register.Benefit, start: dt.date, as_of: dt.date) -> bool:
+    """Whether ``benefit`` is a level measure that starts delivering after ``as_of`` (at a milestone
+    still ahead): it is forecast from its metric's readings since the baseline, leaning on its
+    reference class for the move its go-live should bring (:func:`probability.range_leans`)."""
+    return benefit.measure is register.Measure.level and start > as_of
 
 
 def _flowing_days(benefit: register.Benefit, learn: pd.DataFrame, origin: pd.Timestamp) -> float:

@@ -120,9 +120,13 @@ def summarise(
 
 
 def range_leans(benefit: register.Benefit, delivering_days: float) -> bool:
-    """Whether the interval and median lean on the reference class as the probability does: for a cumulative
-    measure that has delivered nothing yet, whose own fit has only zeros to go on."""
-    return delivering_days <= 0 and benefit.measure is register.Measure.cumulative
+    """Whether the interval and median lean on the reference class as the probability does: for a
+    cumulative measure that has delivered nothing yet, whose own fit has only zeros to go on, and
+    for a level whose start is still ahead (``delivering_days`` below 0), whose fit has only the
+    metric before its go-live."""
+    if benefit.measure is register.Measure.cumulative:
+        return delivering_days <= 0
+    return delivering_days < 0
 
 
 def reference_paths(

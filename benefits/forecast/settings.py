@@ -5,7 +5,7 @@ fields of :class:`ForecastSettings`, for example::
 
     on_track: 0.75      # p_on_time at or above this is on_track
     at_risk: 0.4        # at or above this (and below on_track) is at_risk, else off_track
-    min_points: 8       # fewer observations give insufficient_data
+    min_points: 3       # fewer observations give insufficient_data
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from benefits.register import Benefit, Bounds, Number, first_given
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
-METHOD_VERSION = "15"
+METHOD_VERSION = "16"
 
 #: Every status a forecast can have; ``failed`` is a fit that raised (its reason is the message).
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")
@@ -45,8 +45,10 @@ class ForecastSettings(BaseModel):
     """p_on_time at or above this is ``on_track``."""
     at_risk: Number = Field(0.4, ge=0.0, le=1.0)
     """p_on_time at or above this (and below ``on_track``) is ``at_risk``; below is ``off_track``."""
-    min_points: int = Field(8, ge=1)
-    """Fewer observations than this give ``insufficient_data``."""
+    min_points: int = Field(3, ge=1)
+    """Fewer observations than this give ``insufficient_data``. Three is the fewest whose fit
+    says anything beyond a straight line; a forecast with so few leans on its reference class and
+    on the prior widening (docs/forecasting.md, "min_points")."""
     samples: int = Field(300, ge=10, le=100_000)
     """Predictive samples (paths) drawn per benefit."""
     margin_weeks: int = Field(13, ge=0, le=520)
