@@ -861,6 +861,12 @@ def test_a_level_whose_go_live_is_ahead_is_forecast_from_its_metric_today() -> N
     assert g.message.endswith(f"starts delivering on {late.isoformat()}, after its target date")
     assert g.reference_weight == 0.0 and g.p_on_time < 0.05
     assert g.lower_at_target_date > 2_800_000
+    # a go-live a few days ago with no reading since yet: the same, from the readings before it
+    just_now = as_of - dt.timedelta(days=1)
+    h = forecast_benefit(b, just_now, obs, as_of)
+    assert_well_formed(h)
+    assert h.message.endswith(f"no readings since its start on {just_now.isoformat()}")
+    assert h.reference_weight == pytest.approx(0.5) and "range lean 50%" in h.trust
 
 
 def test_a_flow_trend_fades_beyond_the_history() -> None:

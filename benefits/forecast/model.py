@@ -164,7 +164,7 @@ def forecast_benefit(
     message = _message(benefit, p, reached_on, beyond, landing, future[-1].date())
     if summary.landing and summary.landing < as_of and reached_on is None:
         message += f" (if the readings since {origin.date().isoformat()} show it)"
-    message += _start_note(benefit, start, as_of, delivering_since is None)
+    message += _start_note(benefit, start, as_of, origin.date(), delivering_since is None)
     message += messages.fit_note(
         raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()), raw.get("payments"), benefit.unit
     )
@@ -197,36 +197,41 @@ def _lean(
     """How much the probability leans on the reference class (:func:`reference.weight`); not at
     all for a level whose go-live is after its target date: it plans no move by then, so only the
     metric's own course can land it."""
-    if _awaits_start(benefit, start, as_of) and start >= benefit.target.date:
+    if _awaits_start(benefit, start, origin) and start >= benefit.target.date:
         return 0.0
     return weight(settings.reference_weight, origin, benefit.target.date, delivering)
 
 
-def _start_note(benefit: register.Benefit, start: dt.date, as_of: dt.date, idle: bool) -> str:
+def _start_note(benefit: register.Benefit, start: dt.date, as_of: dt.date, last: dt.date, idle: bool) -> str:
     """What the message says of a benefit's start: that nothing came since it (``idle``: a
-    cumulative measure with no flow since), or that it is still ahead."""
+    cumulative measure with no flow since), that it is still ahead, or (a level whose ``last``
+    reading is before it) that no reading has come since."""
     if idle and not benefit.dis_benefit:
         return f"; nothing delivered since its start on {start.isoformat()}"
-    if _awaits_start(benefit, start, as_of):
-        late = ", after its target date" if start >= benefit.target.date else ""
-        return f"; starts delivering on {start.isoformat()}{late}"
-    return ""
+    if not _awaits_start(benefit, start, last):
+        return ""
+    if start <= as_of:
+        return f"; no readings since its start on {start.isoformat()}"
+    late = ", after its target date" if start >= benefit.target.date else ""
+    return f"; starts delivering on {start.isoformat()}{late}"
 
 
 def _counted(benefit: register.Benefit, start: dt.date, observations: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """The observations that count (:func:`series.window`); for a level benefit whose go-live is
-    still ahead, with none since it, its readings since the baseline: what it will move from."""
+    """The observations that count (:func:`series.window`); for a level benefit with none since its
+    start (a go-live still ahead, or no reading since it yet), its readings since the baseline:
+    what it moves from."""
     observed = series.window(benefit, start, observations, as_of)
-    if observed.empty and _awaits_start(benefit, start, as_of):
+    if observed.empty and benefit.measure is register.Measure.level:
         return series.window(benefit, benefit.baseline.date, observations, as_of)
     return observed
 
 
-def _awaits_start(benefit: register.Benefit, start: dt.date, as_of: dt.date) -> bool:
-    """Whether ``benefit`` is a level measure that starts delivering after ``as_of`` (at a milestone
-    still ahead): it is forecast from its metric's readings since the baseline, leaning on its
-    reference class for the move its go-live should bring (:func:`probability.range_leans`)."""
-    return benefit.measure is register.Measure.level and start > as_of
+def _awaits_start(benefit: register.Benefit, start: dt.date, last: dt.date) -> bool:
+    """Whether ``benefit`` is a level measure that starts delivering after its ``last`` reading (at
+    a milestone still ahead, or with no reading since): it is forecast from its metric's readings
+    since the baseline, leaning on its reference class for the move its go-live should bring
+    (:func:`probability.range_leans`)."""
+    return benefit.measure is register.Measure.level and start > last
 
 
 def _flowing_days(benefit: register.Benefit, learn: pd.DataFrame, origin: pd.Timestamp) -> float:
