@@ -16,7 +16,7 @@ from benefits import register
 from benefits.forecast import BenefitForecast, ForecastSettings, fingerprint, forecast_benefit, stan
 from benefits.forecast.fitting import faded_time, flow_rates, payments, trend_change_scale, yearly_order
 from benefits.forecast.messages import number
-from benefits.forecast.probability import summarise
+from benefits.forecast.probability import landing_index, summarise
 
 BASE = dt.date(2025, 1, 6)  # a Monday; observations are weekly from the Monday after
 TARGET_DATE = dt.date(2027, 3, 29)
@@ -828,6 +828,21 @@ def test_a_benefit_that_has_delivered_nothing_since_its_start_has_not_started() 
     assert "nothing delivered" not in g.message
     assert "13 weeks of delivery" in g.trust
     assert g.reference_weight < f.reference_weight
+
+
+def test_the_expected_landing_is_where_the_median_meets_the_target_and_keeps_meeting_it() -> None:
+    """A seasonal level whose median passes the target in a high and is back below it by the
+    target date has not landed then: its landing is where it meets the target for good (to the
+    target date, or from beyond it to the horizon)."""
+    future = pd.date_range("2027-01-04", periods=7, freq="W-MON")
+    meets = np.array([False, True, True, False, False, True, True])
+    assert landing_index(future, meets, target=4) == 5
+    assert landing_index(future, meets, target=2) == 1
+    assert landing_index(future, meets) == 5
+    assert landing_index(future, np.zeros(7, dtype=bool), target=3) is None
+    daily = pd.date_range("2027-01-04", periods=10, freq="D")
+    quiet = np.array([True, False, True, True, True, True, True, True, True, True])
+    assert landing_index(daily, quiet, target=9) == 2
 
 
 def test_a_level_whose_go_live_is_ahead_is_forecast_from_its_metric_today() -> None:

@@ -110,7 +110,11 @@ def summarise(
             else 0.0
         )
 
-    reached = landing_index(future, realisation.sign(benefit) * (median - benefit.target.value) >= 0)
+    reached = landing_index(
+        future,
+        realisation.sign(benefit) * (median - benefit.target.value) >= 0,
+        int(before[-1]) if len(before) else None,
+    )
     landing = future[reached].date() if reached is not None else None
     path = [
         {"period": d.date().isoformat(), "yhat": float(y) + 0.0, "lower": float(lo) + 0.0, "upper": float(hi) + 0.0}
@@ -165,15 +169,22 @@ def plan_share(
     return np.clip(((future - origin) / (target - origin)).to_numpy(dtype=float), 0.0, 1.0)
 
 
-def landing_index(future: pd.DatetimeIndex, meets: np.ndarray) -> int | None:
+def landing_index(future: pd.DatetimeIndex, meets: np.ndarray, target: int | None = None) -> int | None:
     """The first of the ``future`` periods from which the median ``meets`` the target for a whole
-    week: that period alone at a weekly or longer cadence; for readings more often than weekly,
-    every period of the seven days from it (a quiet weekend of a metric with a weekly cycle is not
-    a landing while its weekdays are still short). None when there is none."""
+    week (that period alone at a weekly or longer cadence; for readings more often than weekly,
+    every period of the seven days from it: a quiet weekend of a metric with a weekly cycle is not
+    a landing while its weekdays are still short) and keeps meeting it up to the ``target``-th
+    period, the target date's (a level whose median passes the target in a seasonal high and is
+    back below it by the target date has not landed then), or, from beyond it, up to the
+    horizon. None when there is none."""
+    n = len(meets)
+    index = np.arange(n)
     ends = np.searchsorted(future.values, (future + pd.Timedelta(days=6)).values, side="right")
     misses = np.concatenate([[0], np.cumsum(~meets)])
-    whole = misses[ends] == misses[np.arange(len(meets))]
-    found = np.flatnonzero(meets & whole)
+    whole = misses[ends] == misses[index]
+    last = n - 1 if target is None else target
+    holds = misses[np.where(index <= last, last, n - 1) + 1] == misses[index]
+    found = np.flatnonzero(meets & whole & holds)
     return int(found[0]) if len(found) else None
 
 
