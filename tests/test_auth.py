@@ -615,6 +615,30 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("no-such-host.invalid", "(Name or service not known)"),
+        ("999.1.1.1", "(Name or service not known)"),
+        ("", "(it is empty)"),
+    ],
+)
+def test_a_host_that_does_not_resolve_is_one_line_not_a_traceback(host: str, reason: str, debug: bool) -> None:
+    """`serve --host` with a name that resolves to no address: waitress raised ValueError('Invalid host/port
+    specified.') out of `serve` as a traceback (and Dash's server in debug mode a socket.gaierror)."""
+    from benefits.errors import BenefitsError
+
+    ready: list[bool] = []
+    with pytest.raises(BenefitsError) as raised:
+        server.run(dash.Dash(__name__), host=host, port=8050, debug=debug, ready=lambda: ready.append(True))
+    assert str(raised.value) == (
+        f"cannot listen on {host!r} port 8050: the host name does not resolve to an address {reason}; "
+        "pass one of this machine's addresses or names as --host (127.0.0.1, or 0.0.0.0 for all)"
+    )
+    assert ready == []
+
+
 def test_a_refused_port_starts_no_cache_warmer(store_url: str) -> None:
     """The warmer starts only once the server listens: a thread left inside a native library when a
     refused ``serve`` exits could abort the process (seen: exit -6, "terminate called without an
