@@ -321,6 +321,48 @@ def test_an_existing_file_is_not_overwritten_without_force(tmp_path: Path, fille
     assert invoke("template", "--out", str(filled), config=config).exit_code == 1
 
 
+def _damaged(source: Path, target: Path, part: str, data: bytes | None = None) -> None:
+    """A copy of workbook ``source`` whose sheet part is ``data`` (not well-formed XML), or whose deflated
+    bytes of that part are flipped (data that does not decompress) when ``data`` is None."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for name in original.namelist():
+            copy.writestr(name, data if name == part and data is not None else original.read(name))
+    if data is None:
+        with zipfile.ZipFile(target) as archive:
+            info = archive.getinfo(part)
+        raw = bytearray(target.read_bytes())
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        for n in range(start + 10, start + min(60, info.compress_size)):
+            raw[n] ^= 0xFF
+        target.write_bytes(bytes(raw))
+
+
+def test_a_password_protected_empty_or_damaged_workbook_is_one_line_naming_it(tmp_path: Path, filled: Path) -> None:
+    """A password-protected workbook (an OLE compound file) said 'File is not a zip file'; a part that does not
+    decompress (zlib.error) or is not well-formed XML (ParseError) was a traceback: openpyxl reads a sheet as its
+    rows are asked for, after the workbook opened."""
+    sheet = next(n for n in zipfile.ZipFile(filled).namelist() if n.startswith("xl/worksheets/sheet"))
+    encrypted, empty = tmp_path / "encrypted.xlsx", tmp_path / "empty.xlsx"
+    encrypted.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504) + b"EncryptedPackage" * 64)
+    empty.write_bytes(b"")
+    inflated, unclosed = tmp_path / "inflated.xlsx", tmp_path / "unclosed.xlsx"
+    _damaged(filled, inflated, sheet)
+    _damaged(filled, unclosed, sheet, b'<worksheet><sheetData><row><c r="A1"')
+    expected = {
+        encrypted: "a password-protected (encrypted) workbook or an Excel 97-2003 (.xls) file, which cannot be "
+        "read: remove the password (Excel: File > Info > Protect Workbook) and save it as an Excel Workbook (.xlsx)",
+        empty: "the file is empty (0 bytes), not an Excel workbook",
+        inflated: "a damaged Excel workbook (Error -3 while decompressing data: ",
+        unclosed: "a damaged Excel workbook (unclosed token: line 1, column 27): open it in Excel (or LibreOffice) "
+        "and save it again, or export a fresh copy",
+    }
+    for path, message in expected.items():
+        result = invoke("import", str(path), config=tmp_path)
+        assert (result.exit_code, result.stdout) == (1, ""), result.output
+        assert result.stderr.startswith(f"error: {path}: {message}") and result.stderr.count("\n") == 1
+        assert not (tmp_path / "portfolio.yaml").exists()
+
+
 def test_a_file_that_is_not_a_register_is_one_line(tmp_path: Path) -> None:
     odd = tmp_path / "register.xlsx"
     odd.write_text("not a workbook")

@@ -16,7 +16,6 @@ import csv
 import itertools
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 
+from benefits import workbooks
 from benefits.errors import BenefitsError
 from benefits.register_io.layout import BENEFITS, SHEETS, Column, Sheet, normal
 
@@ -100,6 +100,9 @@ def read_tables(path: Path) -> dict[str, Table]:
 
 
 def _read_workbook(path: Path) -> dict[str, Table]:
+    found = workbooks.not_a_workbook(path)
+    if found is not None:
+        raise BenefitsError(f"{path}: {found}")
     book = _open_workbook(path, values=True)
     formulas = None
     try:
@@ -110,7 +113,8 @@ def _read_workbook(path: Path) -> dict[str, Table]:
             layout = next((s for s in SHEETS if normal(sheet.title) in s.names()), None)
             if layout is not None and layout.name not in tables:
                 written = formulas[sheet.title] if formulas is not None else None
-                tables[layout.name] = _table(layout, sheet.title, False, _sheet_rows(sheet, written))
+                rows = _guarded(path, _sheet_rows(sheet, written))
+                tables[layout.name] = _table(layout, sheet.title, False, rows)
     finally:
         book.close()
         if formulas is not None:
@@ -128,8 +132,20 @@ def _open_workbook(path: Path, values: bool) -> Workbook:
 
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=values)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except InvalidFileException as exc:
         raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+    except workbooks.READ_ERRORS as exc:
+        raise BenefitsError(f"{path}: {workbooks.problem(path, exc)}") from None
+
+
+def _guarded(path: Path, rows: Iterator[list[object]]) -> Iterator[list[object]]:
+    """``rows`` of a sheet, read as they are asked for; a part of the workbook found damaged while reading them
+    (data that does not decompress, XML cut short) is a one-line BenefitsError, not the zip module's or the XML
+    parser's exception."""
+    try:
+        yield from rows
+    except workbooks.READ_ERRORS as exc:
+        raise BenefitsError(f"{path}: {workbooks.problem(path, exc)}") from None
 
 
 def _has_formulas(path: Path) -> bool:
@@ -142,8 +158,8 @@ def _has_formulas(path: Path) -> bool:
                 for name in archive.namelist()
                 if name.startswith("xl/worksheets/") and name.endswith(".xml")
             )
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
-        raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+    except workbooks.READ_ERRORS as exc:
+        raise BenefitsError(f"{path}: {workbooks.problem(path, exc)}") from None
 
 
 def _sheet_rows(sheet: ReadOnlyWorksheet, written: ReadOnlyWorksheet | None) -> Iterator[list[object]]:
