@@ -245,6 +245,47 @@ def test_csv_problems_name_the_row(tmp_path: Path) -> None:
     ]
 
 
+def test_a_csv_register_mixing_encodings_with_a_nul_or_a_huge_field_is_one_line_and_utf16_is_read(
+    tmp_path: Path,
+) -> None:
+    """A UTF-8 file with one row pasted from a Windows-1252 file was read whole as Windows-1252, writing 'ZoÃ«' for
+    'Zoë' into portfolio.yaml without a word; a NUL byte was written into a name; a field over the csv module's
+    131,072 characters was a traceback (_csv.Error); a UTF-16 file (Excel's 'Unicode text') was read as
+    Windows-1252, a NUL between every letter."""
+    header = ",".join(column.field for column in BENEFITS.columns if column.required)
+    row = (
+        "g,{i},Init,innovation,{owner},{b},Benefit,revenue,m.{b},GBP,increase,cumulative,0,2026-01-01,10,2027-01-01,Ann"
+    )
+    first, second = row.format(i="i", owner="Zoë", b="b1"), row.format(i="j", owner="José", b="b2")
+    out = tmp_path / "p.yaml"
+    cases = {
+        "mixed.csv": f"{header}\n{first}\n".encode() + f"{second}\n".encode("cp1252"),
+        "nul.csv": f"{header}\n{first}\n".encode().replace(b"Init", b"In\x00it"),
+        "huge.csv": f"{header}\n{first}\n".encode() + b"g,i," + b"x" * 10_000_000 + b"\n",
+    }
+    expected = {
+        "mixed.csv": "line 3: byte 0xe9 is not UTF-8, while other lines are: the file mixes encodings (rows pasted "
+        "from another file?); save it as CSV UTF-8 and import it again",
+        "nul.csv": "line 2: a NUL byte, which no CSV text holds: save the register as CSV (UTF-8)",
+        "huge.csv": "line 3: a field is longer than the 131,072 characters a CSV field may have; nothing was read",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        result = invoke("import", str(tmp_path / name), "--out", str(out), config=tmp_path)
+        assert (result.exit_code, result.stdout) == (1, ""), result.output
+        assert result.stderr == f"error: {tmp_path / name}: {expected[name]}\n"
+        assert not out.exists()
+    for name, data in {
+        "utf16.csv": f"{header}\n{first}\n{second}\n".encode("utf-16"),
+        "windows.csv": f"{header}\n{first}\n{second}\n".encode("cp1252"),
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        result = invoke("import", str(tmp_path / name), "--out", str(out), "--force", config=tmp_path)
+        assert result.exit_code == 0, result.output
+        register = yaml.safe_load(out.read_text(encoding="utf-8"))
+        assert [i["owner"] for i in register["initiatives"]] == ["Zoë", "José"]
+
+
 def test_a_number_cell_with_a_decimal_comma_is_refused_naming_the_row(tmp_path: Path) -> None:
     csv = tmp_path / "register.csv"
     header = ",".join(column.field for column in BENEFITS.columns if column.required)
