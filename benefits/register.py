@@ -513,16 +513,10 @@ def _checks_of_valid_benefits(data: object) -> Iterator[Problem]:
 
 
 def _kind(value: object) -> str:
-    """What a YAML value is, in the user's words: ``a list``, ``a number``, ``text``."""
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, int | float | Decimal):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "nothing" if value is None else f"a {type(value).__name__}"
+    """What a YAML value is, in the user's words (:func:`benefits.config_yaml.yaml_kind`)."""
+    from benefits.config_yaml import yaml_kind
+
+    return yaml_kind(value)
 
 
 _KEYED = {"programmes", "initiatives", "benefits", "milestones", "metrics", "points"}
