@@ -13,6 +13,8 @@ This module imports YAML when imported: commands that only read the store import
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,32 @@ def read_text(path: Path, missing: str = MISSING) -> str:
 def read_yaml(path: Path, missing: str = MISSING) -> object:
     """Read and parse a YAML configuration file; every failure is one ConfigError line naming the file."""
     return parse_yaml(read_text(path, missing), path)
+
+
+def read_mapping(path: Path, missing: str = MISSING) -> dict[Any, Any]:
+    """A configuration file whose top level is a mapping (``key: value`` lines): its data, ``{}`` for an empty
+    file; one ConfigError line naming the file when its top level is a list, text, a number or true/false."""
+    data = read_yaml(path, missing)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: (top level): should be a mapping (key: value lines), not {yaml_kind(data)}")
+    return data
+
+
+def yaml_kind(value: object) -> str:
+    """What a YAML value is, in the user's words: ``a list``, ``a number``, ``text``."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str | bytes):
+        return "text"
+    if isinstance(value, dt.date):
+        return "a date"
+    return "nothing" if value is None else f"a {type(value).__name__}"
 
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError) -> str:

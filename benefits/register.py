@@ -408,11 +408,28 @@ def validate_register(data: object) -> tuple[Register | None, list[Problem]]:
     When pydantic rejects the structure, each benefit that is valid on its own is still checked
     across its fields, so that one pass lists as many problems as can be known.
     """
+    nul = list(_nul_characters(data, ()))
     try:
         register = Register.model_validate(data)
     except ValidationError as exc:
-        return None, _structure_problems(exc) + list(_checks_of_valid_benefits(data))
-    return register, [Problem(loc, message, value_at(data, loc)) for loc, message in check_register(register)]
+        return None, nul + _structure_problems(exc) + list(_checks_of_valid_benefits(data))
+    checked = [Problem(loc, message, value_at(data, loc)) for loc, message in check_register(register)]
+    return (None if nul else register), nul + checked
+
+
+def _nul_characters(data: object, loc: Loc) -> Iterator[Problem]:
+    """A problem for each text (a key or a value) holding a NUL character (``"\\0"`` in YAML, or one from an
+    imported file): no database column holds one, and PostgreSQL refuses the whole register for it."""
+    if isinstance(data, str) and "\x00" in data:
+        yield Problem(loc, "holds a NUL character (\\0), which no text may hold: remove it", data)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and "\x00" in key:
+                yield Problem(loc, f"the key {shorten(key)!r} holds a NUL character (\\0): remove it")
+            yield from _nul_characters(value, (*loc, key) if isinstance(key, str | int) else loc)
+    elif isinstance(data, list):
+        for n, item in enumerate(data):
+            yield from _nul_characters(item, (*loc, n))
 
 
 def describe(problem: Problem, data: object) -> str:
@@ -496,16 +513,10 @@ def _checks_of_valid_benefits(data: object) -> Iterator[Problem]:
 
 
 def _kind(value: object) -> str:
-    """What a YAML value is, in the user's words: ``a list``, ``a number``, ``text``."""
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, int | float | Decimal):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "nothing" if value is None else f"a {type(value).__name__}"
+    """What a YAML value is, in the user's words (:func:`benefits.config_yaml.yaml_kind`)."""
+    from benefits.config_yaml import yaml_kind
+
+    return yaml_kind(value)
 
 
 _KEYED = {"programmes", "initiatives", "benefits", "milestones", "metrics", "points"}

@@ -40,6 +40,7 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import threading
 import time
@@ -300,7 +301,7 @@ class Gate:
         peer = flask.request.remote_addr or ""
         if self.settings.mode != "users" or not self.settings.trusted_proxies or not self._from_trusted_proxy(peer):
             return peer
-        hops = [hop.strip() for hop in flask.request.headers.get("X-Forwarded-For", "").split(",")]
+        hops = [_address(hop) for hop in flask.request.headers.get("X-Forwarded-For", "").split(",")]
         for hop in reversed(hops):
             if hop and not self._from_trusted_proxy(hop):
                 return hop
@@ -379,3 +380,24 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return (name, password) if sep else None
+
+
+_WITH_PORT = re.compile(r"\[(?P<v6>[^\]]+)\](?::\d+)?|(?P<v4>\d{1,3}(?:\.\d{1,3}){3}):\d+")
+"""An address with a port, as some proxies write a client in X-Forwarded-For: ``203.0.113.9:4711``,
+``[2001:db8::1]:4711`` (or in brackets without a port)."""
+
+
+def _address(hop: str) -> str:
+    """One X-Forwarded-For entry as the address it names, written one way: without a port, an IPv4 address mapped
+    into IPv6 (``::ffff:198.51.100.8``) as IPv4, IPv6 in its short form; an entry that is no address (``unknown``)
+    as written. Each spelling of one client would otherwise be a throttle key of its own."""
+    hop = hop.strip()
+    written = _WITH_PORT.fullmatch(hop)
+    if written:
+        hop = written["v6"] or written["v4"]
+    try:
+        address = ipaddress.ip_address(hop)
+    except ValueError:
+        return hop
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import socket
 from collections.abc import Callable
 
 import dash
@@ -52,8 +53,10 @@ def run(
     ``ready`` once the address is taken. With ``proxy_headers`` waitress passes ``X-Forwarded-*`` and
     ``Forwarded`` on to the app, whose gate believes them only from a trusted proxy.
 
-    BenefitsError in one line when the address cannot be listened on (a port in use, a host not of this machine).
+    BenefitsError in one line when the address cannot be listened on (a port in use, a host not of this machine,
+    a host name that does not resolve).
     """
+    _resolve(host, port)
     if debug:
         if ready:
             ready()
@@ -77,7 +80,29 @@ def run(
             else "pass another --port (or --host), or stop the program listening there"
         )
         raise BenefitsError(f"cannot listen on {host} port {port}: {exc.strerror or exc}; {advice}") from None
+    except ValueError as exc:  # waitress's own check of the address ("Invalid host/port specified.")
+        raise BenefitsError(f"cannot listen on {host} port {port}: {exc}") from None
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     if ready:
         ready()
     listening.run()
+
+
+def _resolve(host: str, port: int) -> None:
+    """BenefitsError in one line when ``host`` names no address to listen on (a mistyped or unknown name, an
+    empty one), looked up as waitress looks it up; ``*`` is every address, as waitress reads it."""
+    if host == "*":
+        return
+    reason = "it is empty" if not host.strip("[] ") else None
+    if reason is None:
+        try:
+            socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except socket.gaierror as exc:
+            reason = exc.strerror or str(exc)
+        except UnicodeError as exc:  # a name IDNA cannot encode (a label over 63 characters)
+            reason = str(exc)
+    if reason is not None:
+        raise BenefitsError(
+            f"cannot listen on {host!r} port {port}: the host name does not resolve to an address ({reason}); "
+            "pass one of this machine's addresses or names as --host (127.0.0.1, or 0.0.0.0 for all)"
+        )

@@ -327,6 +327,29 @@ def test_behind_a_trusted_proxy_wrong_passwords_are_counted_per_forwarded_client
     assert client.get("/probe/viewer", headers=basic("bob", PASSWORD), environ_base=direct).status_code == 429
 
 
+def test_behind_a_trusted_proxy_one_client_written_with_ports_or_as_mapped_ipv6_is_one_address(
+    users_file: Path, store_url: str
+) -> None:
+    """A proxy that writes the client with its port (203.0.113.9:4711, [2001:db8::9]:4711; Azure's and IIS's do)
+    made every connection a new address, and ::ffff:203.0.113.9 another one than 203.0.113.9: the per-address
+    throttle never locked a client that sprayed guesses over many names; nor was the trusted proxy itself
+    recognised when it was written with a port."""
+    settings = AuthSettings(users_file=users_file, trusted_proxies=("10.0.0.5",))
+    client = probe_app(settings, store_url).server.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    for spellings in (
+        ["203.0.113.9:4711", "203.0.113.9:4712", "::ffff:203.0.113.9", "[::ffff:203.0.113.9]:80", "203.0.113.9"],
+        ["[2001:db8::9]:4711", "[2001:db8::9]:4712", "2001:0db8:0:0::9", "[2001:DB8::9]", "2001:db8::9, 10.0.0.5:443"],
+    ):
+        for n, written in enumerate(spellings):
+            guess = basic(f"name{n}", "guess") | {"X-Forwarded-For": written}
+            assert client.get("/probe/viewer", headers=guess, environ_base=proxy).status_code == 401
+        again = basic("ada", PASSWORD) | {"X-Forwarded-For": spellings[0]}
+        assert client.get("/probe/viewer", headers=again, environ_base=proxy).status_code == 429, spellings
+    colleague = basic("bob", PASSWORD) | {"X-Forwarded-For": "192.0.2.20:5000"}
+    assert client.get("/probe/viewer", headers=colleague, environ_base=proxy).text == "bob:viewer"
+
+
 def test_proxy_headers_reach_the_app_only_from_a_trusted_proxy(users_file: Path, store_url: str) -> None:
     """As waitress does by default, whatever server runs the app: a client cannot hand the app its own X-Forwarded-*."""
     sent = dict.fromkeys(auth.PROXY_HEADERS, "192.0.2.20")
@@ -613,6 +636,30 @@ def test_benefits_serve_says_one_line_then_nothing_under_load_and_stops_quietly_
 def _interruptible() -> None:
     """In the child before it runs: SIGINT back to its default, so that Python turns it into KeyboardInterrupt."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("no-such-host.invalid", "(Name or service not known)"),
+        ("999.1.1.1", "(Name or service not known)"),
+        ("", "(it is empty)"),
+    ],
+)
+def test_a_host_that_does_not_resolve_is_one_line_not_a_traceback(host: str, reason: str, debug: bool) -> None:
+    """`serve --host` with a name that resolves to no address: waitress raised ValueError('Invalid host/port
+    specified.') out of `serve` as a traceback (and Dash's server in debug mode a socket.gaierror)."""
+    from benefits.errors import BenefitsError
+
+    ready: list[bool] = []
+    with pytest.raises(BenefitsError) as raised:
+        server.run(dash.Dash(__name__), host=host, port=8050, debug=debug, ready=lambda: ready.append(True))
+    assert str(raised.value) == (
+        f"cannot listen on {host!r} port 8050: the host name does not resolve to an address {reason}; "
+        "pass one of this machine's addresses or names as --host (127.0.0.1, or 0.0.0.0 for all)"
+    )
+    assert ready == []
 
 
 def test_a_refused_port_starts_no_cache_warmer(store_url: str) -> None:

@@ -107,6 +107,24 @@ def test_a_key_given_twice_in_connectors_or_validation_yaml_is_refused(config: P
         load_validation_config(config)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("- name: x\n  type: demo\n", "a list"), ("[]\n", "a list"), ("connectors\n", "text"), ("42\n", "a number")],
+)
+@pytest.mark.parametrize("name", ["connectors.yaml", "validation.yaml"])
+def test_connectors_or_validation_yaml_that_is_not_a_mapping_says_so_without_a_class_name(
+    config: Path, name: str, text: str, kind: str
+) -> None:
+    """A list, text or a number at the top level said 'input should be a valid dictionary or instance of
+    ConnectorsFile' (ValidationConfig), after an empty field name; an empty list was read as no connectors,
+    and `sync` synced nothing, exit 0."""
+    assert _init(config)[0] == 0
+    (config / name).write_text(text)
+    result = CliRunner().invoke(main, ["--config", str(config), "--database", f"sqlite:///{config}.db", "sync"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"error: {config / name}: (top level): should be a mapping (key: value lines), not {kind}\n"
+
+
 def test_merge_keys_may_still_be_overridden(config: Path) -> None:
     (config / "validation.yaml").write_text(
         "bounds:\n  units:\n    '%': &pct {min: 0, max: 100}\n    pct: {<<: *pct, max: 90}\n"

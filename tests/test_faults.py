@@ -720,6 +720,34 @@ def test_a_sqlite_file_on_a_read_only_file_system_ends_in_one_line(
     assert _cli(demo_config, url, "status").exit_code == 0  # the same store, where it can be written
 
 
+def test_a_sqlite_file_on_a_disk_with_no_room_at_all_ends_in_one_line_that_says_so(
+    demo_config: Path, tmp_path: Path, small_filesystem: Path
+) -> None:
+    """With not a byte free, SQLite cannot make its -shm file, and every command, even `status`, failed with
+    'database error: disk I/O error' (SQLITE_IOERR_SHMSIZE): no word of the disk or of what to do."""
+    _sqlite_store(demo_config, tmp_path / "benefits.db")
+    source, copy = sqlite3.connect(tmp_path / "benefits.db"), sqlite3.connect(small_filesystem / "benefits.db")
+    source.backup(copy)  # whole, with what its -wal file holds
+    source.close(), copy.close()
+    filler = os.open(small_filesystem / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(filler, bytes(4096)):  # until the disk is full
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(filler)
+    mounted = f"sqlite:///{small_filesystem / 'benefits.db'}"
+    for command in ("status", "sync"):
+        line = _one_line(_cli(demo_config, mounted, command), 1)
+        assert line.startswith(f"error: database {mounted}: the disk could not be read or written (disk I/O error, "), (
+            line
+        )
+        assert "check that the disk of the SQLite file has room" in line
+    (small_filesystem / "filler").unlink()
+    assert _cli(demo_config, mounted, "status").exit_code == 0  # once there is room
+
+
 WRITER = """
 import sqlite3, sys, time
 connection = sqlite3.connect(sys.argv[1], isolation_level=None)

@@ -279,6 +279,28 @@ def test_init_with_a_nan_target_is_one_line_with_exit_code_2_and_stores_nothing(
     assert result.stderr == f"error: {folder / 'portfolio.yaml'}: {WHERE}: target.value: {NOT_FINITE} (got 'nan')\n"
 
 
+def test_a_nul_character_in_a_name_is_refused_by_field_with_exit_code_2_before_any_database(tmp_path: Path) -> None:
+    """YAML's "\\0" passed the checks: SQLite stored the name with a NUL in it, and PostgreSQL refused the whole
+    init with 'database error: PostgreSQL text fields cannot contain NUL (0x00) bytes', naming no file or field."""
+
+    def nul(data: dict[str, Any]) -> None:
+        data["initiatives"][0]["name"] = "CRM\x00modernisation"
+        _benefit(data)["owner"] = "Tom\x00"
+
+    folder = _broken(tmp_path, nul)
+    database = tmp_path / "b.db"
+    result = CliRunner().invoke(main, ["--config", str(folder), "--database", f"sqlite:///{database}", "init"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    path = folder / "portfolio.yaml"
+    assert result.stderr.splitlines() == [
+        f"error: {path}: {WHERE}: owner: holds a NUL character (\\0), which no text may hold: remove it "
+        "(got 'Tom\\x00')",
+        f"error: {path}: initiatives[0] (crm-modernisation): name: holds a NUL character (\\0), which no text may "
+        "hold: remove it (got 'CRM\\x00modernisation')",
+    ]
+    assert not database.exists()
+
+
 @pytest.mark.parametrize("text", ["", "---\n", "# nothing yet\n"])
 def test_an_empty_register_says_it_is_empty(tmp_path: Path, text: str) -> None:
     (tmp_path / "portfolio.yaml").write_text(text)

@@ -245,6 +245,47 @@ def test_csv_problems_name_the_row(tmp_path: Path) -> None:
     ]
 
 
+def test_a_csv_register_mixing_encodings_with_a_nul_or_a_huge_field_is_one_line_and_utf16_is_read(
+    tmp_path: Path,
+) -> None:
+    """A UTF-8 file with one row pasted from a Windows-1252 file was read whole as Windows-1252, writing 'ZoÃ«' for
+    'Zoë' into portfolio.yaml without a word; a NUL byte was written into a name; a field over the csv module's
+    131,072 characters was a traceback (_csv.Error); a UTF-16 file (Excel's 'Unicode text') was read as
+    Windows-1252, a NUL between every letter."""
+    header = ",".join(column.field for column in BENEFITS.columns if column.required)
+    row = (
+        "g,{i},Init,innovation,{owner},{b},Benefit,revenue,m.{b},GBP,increase,cumulative,0,2026-01-01,10,2027-01-01,Ann"
+    )
+    first, second = row.format(i="i", owner="Zoë", b="b1"), row.format(i="j", owner="José", b="b2")
+    out = tmp_path / "p.yaml"
+    cases = {
+        "mixed.csv": f"{header}\n{first}\n".encode() + f"{second}\n".encode("cp1252"),
+        "nul.csv": f"{header}\n{first}\n".encode().replace(b"Init", b"In\x00it"),
+        "huge.csv": f"{header}\n{first}\n".encode() + b"g,i," + b"x" * 10_000_000 + b"\n",
+    }
+    expected = {
+        "mixed.csv": "line 3: byte 0xe9 is not UTF-8, while other lines are: the file mixes encodings (rows pasted "
+        "from another file?); save it as CSV UTF-8 and import it again",
+        "nul.csv": "line 2: a NUL byte, which no CSV text holds: save the register as CSV (UTF-8)",
+        "huge.csv": "line 3: a field is longer than the 131,072 characters a CSV field may have; nothing was read",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        result = invoke("import", str(tmp_path / name), "--out", str(out), config=tmp_path)
+        assert (result.exit_code, result.stdout) == (1, ""), result.output
+        assert result.stderr == f"error: {tmp_path / name}: {expected[name]}\n"
+        assert not out.exists()
+    for name, data in {
+        "utf16.csv": f"{header}\n{first}\n{second}\n".encode("utf-16"),
+        "windows.csv": f"{header}\n{first}\n{second}\n".encode("cp1252"),
+    }.items():
+        (tmp_path / name).write_bytes(data)
+        result = invoke("import", str(tmp_path / name), "--out", str(out), "--force", config=tmp_path)
+        assert result.exit_code == 0, result.output
+        register = yaml.safe_load(out.read_text(encoding="utf-8"))
+        assert [i["owner"] for i in register["initiatives"]] == ["Zoë", "José"]
+
+
 def test_a_number_cell_with_a_decimal_comma_is_refused_naming_the_row(tmp_path: Path) -> None:
     csv = tmp_path / "register.csv"
     header = ",".join(column.field for column in BENEFITS.columns if column.required)
@@ -319,6 +360,48 @@ def test_an_existing_file_is_not_overwritten_without_force(tmp_path: Path, fille
     assert invoke("import", str(filled), "--force", config=config).exit_code == 0
     assert load_register(config).name == "Our portfolio"
     assert invoke("template", "--out", str(filled), config=config).exit_code == 1
+
+
+def _damaged(source: Path, target: Path, part: str, data: bytes | None = None) -> None:
+    """A copy of workbook ``source`` whose sheet part is ``data`` (not well-formed XML), or whose deflated
+    bytes of that part are flipped (data that does not decompress) when ``data`` is None."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for name in original.namelist():
+            copy.writestr(name, data if name == part and data is not None else original.read(name))
+    if data is None:
+        with zipfile.ZipFile(target) as archive:
+            info = archive.getinfo(part)
+        raw = bytearray(target.read_bytes())
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        for n in range(start + 10, start + min(60, info.compress_size)):
+            raw[n] ^= 0xFF
+        target.write_bytes(bytes(raw))
+
+
+def test_a_password_protected_empty_or_damaged_workbook_is_one_line_naming_it(tmp_path: Path, filled: Path) -> None:
+    """A password-protected workbook (an OLE compound file) said 'File is not a zip file'; a part that does not
+    decompress (zlib.error) or is not well-formed XML (ParseError) was a traceback: openpyxl reads a sheet as its
+    rows are asked for, after the workbook opened."""
+    sheet = next(n for n in zipfile.ZipFile(filled).namelist() if n.startswith("xl/worksheets/sheet"))
+    encrypted, empty = tmp_path / "encrypted.xlsx", tmp_path / "empty.xlsx"
+    encrypted.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504) + b"EncryptedPackage" * 64)
+    empty.write_bytes(b"")
+    inflated, unclosed = tmp_path / "inflated.xlsx", tmp_path / "unclosed.xlsx"
+    _damaged(filled, inflated, sheet)
+    _damaged(filled, unclosed, sheet, b'<worksheet><sheetData><row><c r="A1"')
+    expected = {
+        encrypted: "a password-protected (encrypted) workbook or an Excel 97-2003 (.xls) file, which cannot be "
+        "read: remove the password (Excel: File > Info > Protect Workbook) and save it as an Excel Workbook (.xlsx)",
+        empty: "the file is empty (0 bytes), not an Excel workbook",
+        inflated: "a damaged Excel workbook (Error -3 while decompressing data: ",
+        unclosed: "a damaged Excel workbook (unclosed token: line 1, column 27): open it in Excel (or LibreOffice) "
+        "and save it again, or export a fresh copy",
+    }
+    for path, message in expected.items():
+        result = invoke("import", str(path), config=tmp_path)
+        assert (result.exit_code, result.stdout) == (1, ""), result.output
+        assert result.stderr.startswith(f"error: {path}: {message}") and result.stderr.count("\n") == 1
+        assert not (tmp_path / "portfolio.yaml").exists()
 
 
 def test_a_file_that_is_not_a_register_is_one_line(tmp_path: Path) -> None:

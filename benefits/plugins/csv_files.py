@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from benefits import workbooks
 from benefits.plugins.connector import RECORD_FIELDS, UNREADABLE, ColumnMapping, Connector, ConnectorError, MetricInfo
 from benefits.plugins.hookspecs import hookimpl
 from benefits.plugins.numbers import NumberFormat
@@ -437,10 +438,15 @@ def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any], 
     import openpyxl  # only when a workbook is read
     from openpyxl.utils.exceptions import InvalidFileException
 
+    found = workbooks.not_a_workbook(path)
+    if found is not None:
+        raise ConnectorError(f"{path}: {found}")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except InvalidFileException as exc:
         raise ConnectorError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    except workbooks.READ_ERRORS as exc:
+        raise ConnectorError(f"{path}: {workbooks.problem(path, exc)}") from None
     try:
         if sheet is None:
             worksheet = book.worksheets[0]
@@ -448,7 +454,14 @@ def _excel_rows(path: str, sheet: str | None) -> Iterator[tuple[int, list[Any], 
             worksheet = book[sheet]
         else:
             raise ConnectorError(f"{path}: no sheet {sheet!r} (found: {', '.join(book.sheetnames)})")
-        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        rows = enumerate(worksheet.iter_rows(values_only=True), start=1)
+        while True:
+            try:  # a sheet is read as its rows are asked for: a damaged part is found here, not when it opens
+                number, cells = next(rows)
+            except StopIteration:
+                return
+            except workbooks.READ_ERRORS as exc:
+                raise ConnectorError(f"{path}: {workbooks.problem(path, exc)}") from None
             yield number, list(cells), _NO_TEXT
     finally:
         book.close()

@@ -12,11 +12,11 @@ as :class:`Unsaved`, never as a blank: the import refuses it by cell rather than
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 
+from benefits import workbooks
 from benefits.errors import BenefitsError
 from benefits.register_io.layout import BENEFITS, SHEETS, Column, Sheet, normal
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 _HEADER_SEARCH = 10
 """How many rows from the top may hold the headers."""
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+"""A byte sequence that UTF-8 text holds for a letter outside ASCII (an accent), and Windows-1252 text hardly ever."""
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 """A formula element in a sheet's XML (``<f>``, ``<f t="shared" .../>``, ``<x:f>``)."""
 
@@ -100,6 +103,9 @@ def read_tables(path: Path) -> dict[str, Table]:
 
 
 def _read_workbook(path: Path) -> dict[str, Table]:
+    found = workbooks.not_a_workbook(path)
+    if found is not None:
+        raise BenefitsError(f"{path}: {found}")
     book = _open_workbook(path, values=True)
     formulas = None
     try:
@@ -110,7 +116,8 @@ def _read_workbook(path: Path) -> dict[str, Table]:
             layout = next((s for s in SHEETS if normal(sheet.title) in s.names()), None)
             if layout is not None and layout.name not in tables:
                 written = formulas[sheet.title] if formulas is not None else None
-                tables[layout.name] = _table(layout, sheet.title, False, _sheet_rows(sheet, written))
+                rows = _guarded(path, _sheet_rows(sheet, written))
+                tables[layout.name] = _table(layout, sheet.title, False, rows)
     finally:
         book.close()
         if formulas is not None:
@@ -128,8 +135,20 @@ def _open_workbook(path: Path, values: bool) -> Workbook:
 
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=values)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except InvalidFileException as exc:
         raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+    except workbooks.READ_ERRORS as exc:
+        raise BenefitsError(f"{path}: {workbooks.problem(path, exc)}") from None
+
+
+def _guarded(path: Path, rows: Iterator[list[object]]) -> Iterator[list[object]]:
+    """``rows`` of a sheet, read as they are asked for; a part of the workbook found damaged while reading them
+    (data that does not decompress, XML cut short) is a one-line BenefitsError, not the zip module's or the XML
+    parser's exception."""
+    try:
+        yield from rows
+    except workbooks.READ_ERRORS as exc:
+        raise BenefitsError(f"{path}: {workbooks.problem(path, exc)}") from None
 
 
 def _has_formulas(path: Path) -> bool:
@@ -142,8 +161,8 @@ def _has_formulas(path: Path) -> bool:
                 for name in archive.namelist()
                 if name.startswith("xl/worksheets/") and name.endswith(".xml")
             )
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
-        raise BenefitsError(f"{path}: not a readable Excel workbook ({exc})") from None
+    except workbooks.READ_ERRORS as exc:
+        raise BenefitsError(f"{path}: {workbooks.problem(path, exc)}") from None
 
 
 def _sheet_rows(sheet: ReadOnlyWorksheet, written: ReadOnlyWorksheet | None) -> Iterator[list[object]]:
@@ -168,19 +187,62 @@ def _cell_value(saved: Any, formula: Any) -> object:
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
-    """The rows of a CSV file: UTF-8 (with or without a byte-order mark) or Windows-1252; comma, semicolon or tab."""
+    """The rows of a CSV file: UTF-8 (with or without a byte-order mark), UTF-16 with its byte-order mark, or
+    Windows-1252; comma, semicolon or tab. A BenefitsError naming the line when the text cannot be read whole (a
+    file mixing UTF-8 with another encoding, a NUL byte, a field over the csv module's limit): a row is never read
+    as garbled or cut text."""
     raw = path.read_bytes()
     if raw.startswith(b"PK\x03\x04"):
         raise BenefitsError(
             f"{path}: a zip archive, not CSV text: an .xlsx workbook saved under a .csv name? Rename it to .xlsx"
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = _decoded(path, raw)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise BenefitsError(
+            f"{path}: line {line}: a NUL byte, which no CSV text holds: save the register as CSV (UTF-8)"
+        )
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
-    return list(csv.reader(text.splitlines(), delimiter=delimiter))
+    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        line = reader.line_num
+        if str(exc).startswith("field larger than field limit"):
+            reason = f"a field is longer than the {csv.field_size_limit():,} characters a CSV field may have"
+        else:
+            reason = f"not CSV ({exc})"
+        raise BenefitsError(f"{path}: line {line}: {reason}; nothing was read") from None
+
+
+def _decoded(path: Path, raw: bytes) -> str:
+    """The text of a CSV file's bytes: UTF-8, UTF-16 (with its byte-order mark) or, when it is not UTF-8 at all,
+    Windows-1252. A file that is UTF-8 in places only (rows pasted from a file of another encoding) is refused by
+    line: read as Windows-1252, its UTF-8 accents would become other letters ('Zoë' as 'ZoÃ«')."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise BenefitsError(f"{path}: not UTF-16 text after its UTF-16 byte-order mark ({exc.reason})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        if _UTF8_SEQUENCE.search(raw):
+            raise BenefitsError(
+                f"{path}: line {line}: byte 0x{byte} is not UTF-8, while other lines are: the file mixes encodings "
+                "(rows pasted from another file?); save it as CSV UTF-8 and import it again"
+            ) from None
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError as again:
+            line = raw[: again.start].count(b"\n") + 1
+            byte = raw[again.start : again.start + 1].hex()
+            raise BenefitsError(
+                f"{path}: line {line}: byte 0x{byte} is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8"
+            ) from None
 
 
 def _table(layout: Sheet, source: str, is_csv: bool, rows: Iterable[Sequence[object]]) -> Table:

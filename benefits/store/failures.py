@@ -41,11 +41,9 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
     state = str(getattr(exc.orig, "sqlstate", "") or "")
     if damaged(exc):
         return f"the database file is damaged ({said}): run {DOCTOR}, which says how to recover"
-    if name.startswith("SQLITE_FULL") or state == "53100":
-        return (
-            f"the disk is full ({said}): nothing of the failed write was stored; "
-            f"free some space and run {command} again"
-        )
+    disk = _disk(name, state, said, command)
+    if disk is not None:
+        return disk
     if name.startswith("SQLITE_READONLY"):
         return _read_only(name, said, command)
     if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
@@ -79,6 +77,24 @@ def explain(exc: SQLAlchemyError, command: str = "it") -> str:
     if isinstance(exc, IntegrityError):
         return _refused(name, state, said, command)
     return f"database error: {said}"
+
+
+def _disk(name: str, state: str, said: str, command: str) -> str | None:
+    """What a full or failing disk means (SQLite's ``SQLITE_FULL`` or ``SQLITE_IOERR*``, PostgreSQL's disk_full);
+    None for another error. With not a byte free SQLite cannot make its ``-shm`` file and says only "disk I/O
+    error" (``SQLITE_IOERR_SHMSIZE``), even for a read."""
+    if name.startswith("SQLITE_FULL") or state == "53100":
+        return (
+            f"the disk is full ({said}): nothing of the failed write was stored; "
+            f"free some space and run {command} again"
+        )
+    if name.startswith("SQLITE_IOERR"):
+        return (
+            f"the disk could not be read or written ({said}, {name}): nothing of the failed write was stored; "
+            f"check that the disk of the SQLite file has room (a full disk fails SQLite's -shm file beside it this "
+            f"way, before any write) and works, then run {command} again"
+        )
+    return None
 
 
 def _refused(name: str, state: str, said: str, command: str) -> str:

@@ -12,7 +12,6 @@ from benefits.errors import ConfigError
 from benefits.plugins.connector import Connector, SyncContext, Timeout
 from benefits.plugins.manager import connector_class
 from benefits.plugins.secrets import expand_settings, guard, settings_error
-from benefits.register import read_yaml
 
 CONNECTORS_FILE = "connectors.yaml"
 NAME_LENGTH = 100
@@ -50,9 +49,11 @@ class ConnectorsFile(BaseModel):
 
 def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
     """Build every connector instance of connectors.yaml, checking each one's settings first."""
+    from benefits.config_yaml import read_mapping  # here: commands that only read the store never parse YAML
+
     path = config_dir / CONNECTORS_FILE
     try:
-        parsed = ConnectorsFile.model_validate(read_yaml(path) or {})
+        parsed = ConnectorsFile.model_validate(read_mapping(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")

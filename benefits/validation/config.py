@@ -68,13 +68,13 @@ class ValidationConfig(BaseModel):
 
 def load_validation_config(config_dir: Path) -> ValidationConfig:
     """Read ``validation.yaml`` from ``config_dir`` (defaults when absent); one-line ConfigError on bad input."""
-    from benefits.register import read_yaml
+    from benefits.config_yaml import read_mapping
 
     path = config_dir / VALIDATION_FILE
     if not path.exists():
         return ValidationConfig()
     try:
-        return ValidationConfig.model_validate(read_yaml(path) or {})
+        return ValidationConfig.model_validate(read_mapping(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
