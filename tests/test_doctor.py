@@ -178,6 +178,19 @@ def test_another_applications_file_and_an_unfinished_init_fail_with_what_to_do(
     )
     assert found["schema"]["fix"] == "it holds no data yet: move the file aside and run `benefits init` again"
 
+    # the same tables with rows in them: its revision was lost, and dropping it would lose the rows
+    with sqlite3.connect(half) as connection:
+        connection.execute("INSERT INTO programmes VALUES (1)")
+    connection.close()
+    kept = half.read_bytes()
+    code, found = findings(demo_config, f"sqlite:///{half}")
+    assert code == 1 and found["schema"]["found"] == (
+        "the database holds benefits' tables with rows in them but no schema revision (its alembic_version table "
+        "was dropped or emptied)"
+    )
+    assert found["schema"]["fix"].startswith("do not drop or re-initialise it: restore its alembic_version table")
+    assert half.read_bytes() == kept
+
 
 def test_an_unreachable_server_fails_with_what_to_check(demo_config: Path) -> None:
     code, found = findings(demo_config, "postgresql+psycopg://postgres@127.0.0.1:1/test")

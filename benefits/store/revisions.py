@@ -61,6 +61,9 @@ class Schema:
     revision: str | None
     head: str
     others: tuple[str, ...] = ()
+    holding: bool = False
+    """Whether benefits' tables hold rows (read only for an ``unfinished`` database: an init that
+    stopped wrote none, so rows mean its revision was lost, not that it never finished)."""
 
 
 def database_schema(engine: Engine) -> Schema:
@@ -70,7 +73,12 @@ def database_schema(engine: Engine) -> Schema:
         revision = None
         if _VERSION_TABLE in tables:
             revision = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalar()
-    return judge_schema(revision, tables, engine.dialect.name == "sqlite")
+        schema = judge_schema(revision, tables, engine.dialect.name == "sqlite")
+        if schema.state == "unfinished":
+            ours = sorted(tables & script_tables())
+            holding = any(connection.execute(text(f'SELECT 1 FROM "{t}" LIMIT 1')).first() for t in ours)
+            schema = Schema(schema.state, None, schema.head, schema.others, holding)
+    return schema
 
 
 def judge_schema(revision: str | None, tables: set[str], sqlite: bool) -> Schema:
@@ -109,6 +117,13 @@ def schema_problem(schema: Schema, sqlite: bool) -> tuple[str, str] | None:
             f"is at revision {schema.revision}, which this version of benefits does not know (its latest is "
             f"{schema.head}), so a newer version of benefits upgraded it",
             "install that version (`pip install --upgrade benefits`); this one does not change it",
+        )
+    if schema.state == "unfinished" and schema.holding:
+        return (
+            "holds benefits' tables with rows in them but no schema revision (its alembic_version table was "
+            "dropped or emptied)",
+            "do not drop or re-initialise it: restore its alembic_version table from a backup; benefits does "
+            "not change it",
         )
     if schema.state == "unfinished":
         remove = "move the file aside" if sqlite else "drop its tables (or use a new database)"

@@ -58,10 +58,10 @@ def load_connectors(config_dir: Path, context: SyncContext) -> list[Connector]:
         first = exc.errors()[0]
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"]).replace(".[", "[")
         raise ConfigError(f"{path}: {where}: {first['msg'][:1].lower()}{first['msg'][1:]}") from None
-    names = [c.name for c in parsed.connectors]
+    position: dict[str, int] = {}
     connectors = []
     for n, item in enumerate(parsed.connectors):
-        if names.index(item.name) != n:
+        if position.setdefault(item.name, n) != n:
             raise ConfigError(f"{path}: connectors[{n}].name: duplicate connector name {item.name!r}")
         if len(item.name) > NAME_LENGTH:
             raise ConfigError(
