@@ -105,9 +105,13 @@ def read_text(path: Path, missing: str = MISSING) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = data[exc.start : exc.start + 1].hex()
+        line, byte = undecodable(data, exc)
         raise ConfigError(f"{path}: line {line}: not UTF-8 text (byte 0x{byte}): save the file as UTF-8") from None
+
+
+def undecodable(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """The line (from 1) and the hex of the first byte of ``data`` that ``exc`` could not decode."""
+    return data[: exc.start].count(b"\n") + 1, data[exc.start : exc.start + 1].hex()
 
 
 def read_yaml(path: Path, missing: str = MISSING) -> object:

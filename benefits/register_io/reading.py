@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from openpyxl.utils import get_column_letter
 
 from benefits import workbooks
+from benefits.config_yaml import undecodable
 from benefits.errors import BenefitsError
 from benefits.register_io.layout import BENEFITS, SHEETS, Column, Sheet, normal
 
@@ -228,8 +229,7 @@ def _decoded(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        byte = raw[exc.start : exc.start + 1].hex()
+        line, byte = undecodable(raw, exc)
         if _UTF8_SEQUENCE.search(raw):
             raise BenefitsError(
                 f"{path}: line {line}: byte 0x{byte} is not UTF-8, while other lines are: the file mixes encodings "
