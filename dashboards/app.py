@@ -97,6 +97,7 @@ def serve(
     machines can reach; BenefitsError when the address cannot be listened on.
     """
     settings = auth or AuthSettings()
+    host = unbracketed(host)
     if debug and not is_loopback(host):
         raise ConfigError(f"refusing to serve the dashboard on {host} in debug mode: its debugger runs code")
     check_exposure(host, settings)
@@ -112,6 +113,12 @@ def serve(
     finally:
         for stop in warming:
             cache.stop_warming(stop)
+
+
+def unbracketed(host: str) -> str:
+    """An IPv6 address written as in a URL (``[::1]``) as the address itself (``::1``), so that it
+    is judged, listened on and shown as written without brackets; any other host as given."""
+    return host[1:-1] if len(host) > 2 and host.startswith("[") and host.endswith("]") else host
 
 
 def greeting(host: str, port: int, settings: AuthSettings) -> str:
