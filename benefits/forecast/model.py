@@ -134,7 +134,7 @@ def forecast_benefit(
     # A cumulative adverse effect past its limit whose flows never reduced it stays past it (what
     # has been incurred stays incurred): no chance, and nothing to lean on.
     incurred = beyond and benefit.dis_benefit and flows == realisation.sign(benefit)
-    lean = 0.0 if incurred else _lean(benefit, start, as_of, origin.date(), delivering, settings)
+    lean = 0.0 if incurred else _lean(benefit, start, origin.date(), delivering, settings)
     summary = summarise(
         benefit,
         future,
@@ -187,12 +187,7 @@ def forecast_benefit(
 
 
 def _lean(
-    benefit: register.Benefit,
-    start: dt.date,
-    as_of: dt.date,
-    origin: dt.date,
-    delivering: float,
-    settings: ForecastSettings,
+    benefit: register.Benefit, start: dt.date, origin: dt.date, delivering: float, settings: ForecastSettings
 ) -> float:
     """How much the probability leans on the reference class (:func:`reference.weight`); not at
     all for a level whose go-live is after its target date: it plans no move by then, so only the
