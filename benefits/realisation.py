@@ -116,8 +116,9 @@ def _planned_values(benefit: Benefit, start: dt.date, days: Sequence[int]) -> li
 
 
 def planned_to_date(benefit: Benefit, start: dt.date, at: dt.date) -> float:
-    """Improvement the profile plans by ``at``, in the metric's unit."""
-    return float(improvement(benefit, planned_value(benefit, start, at)))
+    """Improvement the profile plans by ``at``, in the metric's unit (0.0, never -0.0, before the
+    start of a benefit that falls: `status --format json` printed ``"planned_to_date": -0.0``)."""
+    return float(improvement(benefit, planned_value(benefit, start, at))) + 0.0
 
 
 def improvement(benefit: Benefit, quantity: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pandas as pd
@@ -129,6 +130,14 @@ def test_a_start_after_the_target_date_plans_the_baseline_until_it() -> None:
     dates = [D(2026, 3, 2), D(2026, 6, 29), D(2026, 8, 3), start, D(2026, 12, 28)]
     assert r.planned_values(b, start, dates) == [100, 100, 100, 100, 40]
     assert r.planned_values(b, start, dates) == [r.planned_value(b, start, at) for at in dates]
+
+
+def test_nothing_planned_before_the_start_is_zero_not_negative_zero() -> None:
+    b = benefit(
+        direction="decrease", baseline={"value": 14.2, "date": "2025-09-01"}, target={"value": 11, "date": "2027-03-29"}
+    )
+    planned = r.planned_to_date(b, D(2027, 1, 15), D(2026, 12, 2))
+    assert planned == 0.0 and math.copysign(1.0, planned) == 1.0
 
 
 def test_money_value_applies_rate_and_attribution_and_dis_benefits_count_against() -> None:
