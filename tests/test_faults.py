@@ -700,7 +700,8 @@ def small_filesystem(tmp_path: Path) -> Iterator[Path]:
     if mounted.returncode != 0:
         pytest.skip(f"this machine does not let the tests mount a small filesystem: {mounted.stderr.decode().strip()}")
     yield folder
-    subprocess.run(["umount", str(folder)], check=False)
+    # lazily: a connection the test's command left open must not keep the tmpfs mounted for good
+    subprocess.run(["umount", "--lazy", str(folder)], check=False)
 
 
 def test_a_sqlite_file_on_a_read_only_file_system_ends_in_one_line(
