@@ -15,6 +15,7 @@ import json
 import smtplib
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -177,14 +178,34 @@ def post_webhook(settings: WebhookSettings, text: str) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout):
+        with _OPENER.open(request, timeout=settings.timeout):
             return
     except urllib.error.HTTPError as exc:
-        raise NotifyError(f"webhook {settings.server} answered HTTP {exc.code} {exc.reason}") from None
+        exc.close()
+        answer = f"webhook {settings.server} answered HTTP {exc.code} {' '.join(str(exc.reason).split())}"
+        if 300 <= exc.code < 400:
+            target = urlsplit(urllib.parse.urljoin(settings.url.get_secret_value(), exc.headers.get("Location", "")))
+            where = f" to {target.scheme}://{target.netloc.rpartition('@')[2]}" if target.netloc else ""
+            raise NotifyError(
+                f"{answer}, a redirect{where}: a webhook's redirect is not followed (a redirected POST can lose "
+                "its message); put the URL it redirects to in notify.yaml"
+            ) from None
+        raise NotifyError(answer) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         secret = settings.url.get_secret_value()
         raise NotifyError(f"webhook {settings.server} is unreachable: {mask(str(reason), [secret])}") from None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect as the failure it is for a webhook: urllib would re-send a POST redirected by 301, 302
+    or 303 as a GET without its body, so the message would be lost while the final server answers 200."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 @contextmanager

@@ -96,6 +96,13 @@ class _Hook(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))  # type: ignore[attr-defined]
         self.send_response(self.server.status)  # type: ignore[attr-defined]
+        if self.server.status in (301, 302, 303, 307, 308):  # type: ignore[attr-defined]
+            self.send_header("Location", "/moved/here")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.server.gets.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -107,6 +114,7 @@ def webhook() -> Iterator[ThreadingHTTPServer]:
     """A real HTTP server on 127.0.0.1 that keeps each POST (``.posts``) and answers ``.status``."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     server.posts = []  # type: ignore[attr-defined]
+    server.gets = []  # type: ignore[attr-defined]
     server.status = 200  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -250,6 +258,23 @@ def test_webhook_failures_end_in_one_line_naming_the_server_not_its_token(
     assert result.exit_code == 1
     assert result.output.startswith(f"error: webhook http://127.0.0.1:{closed} is unreachable: ")
     assert "refused" in result.output and TOKEN not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_webhook_that_redirects_is_a_failure_in_one_line_not_a_post_turned_into_a_get(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer, status: int
+) -> None:
+    port = webhook.server_address[1]
+    webhook.status = status  # type: ignore[attr-defined]
+    result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: webhook http://127.0.0.1:{port} answered HTTP {status} ")
+    assert result.output.endswith(
+        f", a redirect to http://127.0.0.1:{port}: a webhook's redirect is not followed (a redirected POST can lose "
+        "its message); put the URL it redirects to in notify.yaml\n"
+    )
+    assert result.output.count("\n") == 1 and TOKEN not in result.output
+    assert webhook.gets == []  # type: ignore[attr-defined]  # urllib sent 301-303 on as a GET without the message
 
 
 @pytest.mark.parametrize(
