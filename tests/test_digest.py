@@ -41,12 +41,16 @@ def store(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _digest(
-    store: tuple[Path, str], *options: str, notify: str | None = None, env: dict[str, str] | None = None
+    store: tuple[Path, str],
+    *options: str,
+    notify: str | None = None,
+    env: dict[str, str] | None = None,
+    as_of: dt.date = dd.AS_OF,
 ) -> Result:
     config, url = store
     if notify is not None:
         (config / "notify.yaml").write_text(notify)
-    arguments = ["--config", str(config), "--database", url, "digest", "--as-of", dd.AS_OF.isoformat(), *options]
+    arguments = ["--config", str(config), "--database", url, "digest", "--as-of", as_of.isoformat(), *options]
     return CliRunner().invoke(main, arguments, env=env)
 
 
@@ -216,17 +220,59 @@ def test_smtp_failures_end_in_one_line_naming_the_server(store: tuple[Path, str]
     result = _digest(store, notify=_smtp_yaml(smtp[1]), env={"SMTP_PASSWORD": SECRET})
     assert result.exit_code == 1
     assert result.output == (
+        "digest e-mailed to Sales <sales@example.com>: 1 item\n"
         f"error: SMTP server 127.0.0.1:{smtp[1]}: refused the recipient finance.ops@example.com "
-        "(550 5.1.1 mailbox unavailable)\n"
+        "(550 5.1.1 mailbox unavailable); 1 of 2 digests not sent (Finance operations): run `benefits digest` "
+        "again once fixed, which sends only those (the ones delivered are recorded and not sent twice)\n"
     )
-    assert SECRET not in result.output and smtp[0].messages == []
+    assert SECRET not in result.output and [to for to, _ in smtp[0].messages] == [["sales@example.com"]]
 
     starttls = _smtp_yaml(smtp[1]).replace("security: none", "security: starttls")  # a server without TLS
-    result = _digest(store, notify=starttls, env={"SMTP_PASSWORD": SECRET})
+    result = _digest(store, notify=starttls, env={"SMTP_PASSWORD": SECRET}, as_of=dd.AS_OF + dt.timedelta(days=7))
     assert (result.exit_code, result.output) == (
         1,
         f"error: SMTP server 127.0.0.1:{smtp[1]}: STARTTLS extension not supported by server.\n",
     )
+
+
+def test_a_refused_recipient_does_not_stop_the_others_and_a_re_send_sends_only_the_missing_digest(
+    store: tuple[Path, str], smtp: tuple[_Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    mailbox.refuse = "finance.ops@example.com"  # the first owner's: the second was never tried before
+    result = _digest(store, notify=_smtp_yaml(port), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 1
+    assert result.output.startswith("digest e-mailed to Sales <sales@example.com>: 1 item\nerror: ")
+    assert result.output.count("\n") == 2
+    mailbox.refuse = ""
+    result = _digest(store, env={"SMTP_PASSWORD": SECRET})  # run again once fixed: no duplicate, nothing lost
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("digest for Sales already e-mailed to <sales@example.com> at ")
+    assert result.output.endswith(
+        " UTC (the same news): not sent again\n"
+        "digest e-mailed to Finance operations <finance.ops@example.com>: 2 items\n"
+    )
+    assert [to for to, _ in mailbox.messages] == [["sales@example.com"], ["finance.ops@example.com"]]
+    assert _digest(store, env={"SMTP_PASSWORD": SECRET}).exit_code == 0
+    assert len(mailbox.messages) == 2
+    result = _digest(store, env={"SMTP_PASSWORD": SECRET}, as_of=dd.AS_OF + dt.timedelta(days=7))
+    assert result.exit_code == 0, result.output  # another week's digest is its own
+    assert len(mailbox.messages) == 4
+
+
+def test_a_webhook_that_failed_is_posted_to_once_when_the_digest_is_sent_again(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer
+) -> None:
+    port = webhook.server_address[1]
+    webhook.status = 503  # type: ignore[attr-defined]
+    result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n")
+    assert result.exit_code == 1
+    assert result.output == f"error: webhook http://127.0.0.1:{port} answered HTTP 503 Service Unavailable\n"
+    webhook.status = 200  # type: ignore[attr-defined]
+    webhook.posts.clear()  # type: ignore[attr-defined]
+    for _ in range(2):
+        assert _digest(store).exit_code == 0
+    assert len(webhook.posts) == 2  # type: ignore[attr-defined]
 
 
 def test_digest_is_posted_to_a_real_webhook_as_json_text(store: tuple[Path, str], webhook: ThreadingHTTPServer) -> None:
@@ -350,14 +396,16 @@ def test_the_steering_pack_is_attached_as_pdf_when_asked_by_option_or_notify_yam
         "digest e-mailed to Sales <sales@example.com>: 1 item",
     ]
     assert all(", with steering-pack-2025-07-07.pdf (" in line and line.endswith(" KiB)") for line in lines)
-    result = _digest(store, notify=_smtp_yaml(port) + "attach_pack: true\n", env=env)  # the same, set in notify.yaml
+    later = dd.AS_OF + dt.timedelta(days=7)  # this week's digests were delivered, and are not sent twice
+    result = _digest(store, notify=_smtp_yaml(port) + "attach_pack: true\n", env=env, as_of=later)  # in notify.yaml
     assert result.exit_code == 0, result.output
     assert len(mailbox.messages) == 4
-    for _, message in mailbox.messages:
+    for n, (_, message) in enumerate(mailbox.messages):
         body = message.get_body(("plain",))
         assert body is not None and "your benefits in Dashboard fixture portfolio" in body.get_content()
         [pack] = list(message.iter_attachments())
-        assert (pack.get_content_type(), pack.get_filename()) == ("application/pdf", "steering-pack-2025-07-07.pdf")
+        name = f"steering-pack-{(dd.AS_OF if n < 2 else later).isoformat()}.pdf"
+        assert (pack.get_content_type(), pack.get_filename()) == ("application/pdf", name)
         assert pack.get_content().startswith(b"%PDF-")
 
 
@@ -437,7 +485,12 @@ def test_digest_is_emailed_over_starttls_and_implicit_tls_and_an_untrusted_certi
         result = _digest(store, notify=notify, env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(cert)})
         assert result.exit_code == 0, result.output
         assert [to for to, _ in mailbox.messages] == [["finance.ops@example.com"], ["sales@example.com"]]
-        untrusted = _digest(store, notify=notify, env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(tmp_path / "x")})
+        untrusted = _digest(  # another week's digest: this week's was delivered, and would not be sent again
+            store,
+            notify=notify,
+            env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(tmp_path / "x")},
+            as_of=dd.AS_OF + dt.timedelta(days=7),
+        )
     finally:
         controller.stop()
     assert untrusted.exit_code == 1 and untrusted.output.count("\n") == 1
