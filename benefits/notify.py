@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -170,13 +171,40 @@ def send_email(
 
 
 def post_webhook(settings: WebhookSettings, text: str) -> None:
-    """Post ``{"text": text}`` as JSON to the webhook; NotifyError naming its server unless it answers 2xx."""
+    """Post ``{"text": text}`` as JSON to the webhook; NotifyError naming its server unless it answers 2xx within
+    ``settings.timeout`` seconds in all.
+
+    The timeout is a deadline for the whole request: urllib's own applies to each read, so a server that sends its
+    answer a few bytes at a time would hold the digest for ever. The request runs in a daemon thread, left to end
+    with the process when the deadline passes."""
     request = urllib.request.Request(
         settings.url.get_secret_value(),
         data=json.dumps({"text": text}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
+    outcome: list[BaseException | None] = []
+
+    def post() -> None:
+        try:
+            _post(settings, request)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=post, name="benefits-webhook", daemon=True)
+    worker.start()
+    worker.join(settings.timeout)
+    if not outcome:
+        raise NotifyError(
+            f"webhook {settings.server} did not answer within {settings.timeout:g} s (timeout in notify.yaml)"
+        )
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+def _post(settings: WebhookSettings, request: urllib.request.Request) -> None:
     try:
         with _OPENER.open(request, timeout=settings.timeout):
             return

@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -321,6 +322,51 @@ def test_a_webhook_that_redirects_is_a_failure_in_one_line_not_a_post_turned_int
     )
     assert result.output.count("\n") == 1 and TOKEN not in result.output
     assert webhook.gets == []  # type: ignore[attr-defined]  # urllib sent 301-303 on as a GET without the message
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers a few bytes at a time: a header line every 0.1 s for 10 s, each read well within any timeout."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for _ in range(100):
+                if self.server.stopping.is_set():  # type: ignore[attr-defined]
+                    return
+                self.wfile.write(b"X-Slow: yes\r\n")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.wfile.write(b"\r\n")
+        except OSError:
+            return
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_a_webhook_that_answers_a_byte_at_a_time_fails_at_its_timeout_in_one_line(store: tuple[Path, str]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.stopping = threading.Event()  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        started = time.monotonic()
+        result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n  timeout: 0.5\n")
+        took = time.monotonic() - started
+    finally:
+        server.stopping.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} did not answer within 0.5 s (timeout in notify.yaml)\n",
+    )
+    deadline = time.monotonic() + 5  # the request's thread ends once the server stops answering
+    while any(t.name == "benefits-webhook" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "benefits-webhook" for t in threading.enumerate())
+    assert took < 5  # it waited the whole 10 s answer of its first post before (and 10 s more per owner)
 
 
 @pytest.mark.parametrize(
