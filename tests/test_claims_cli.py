@@ -85,6 +85,24 @@ def test_import_error_is_one_line_and_writes_nothing(config: Path, sqlite_url: s
     assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
 
 
+@pytest.mark.parametrize("amount", ["1.23457E+11", "1e3", "£1.2e+5", "1E-2", "1_000"])
+def test_an_amount_in_scientific_notation_or_with_underscores_is_refused_naming_its_row(
+    config: Path, sqlite_url: str, tmp_path: Path, amount: str
+) -> None:
+    store(sqlite_url)
+    bad = write(tmp_path / "bad.csv", CLAIMS_CSV + f"shared-savings,2026-04-30,{amount},,\n")
+    result = cli(config, sqlite_url, "claims", "import", str(bad))
+    assert result.exit_code == 1
+    problem = (
+        "is not an amount of money"
+        if "_" in amount
+        else "is in scientific notation, as a spreadsheet shows a number with digits cut off: write the amount in "
+        "full (format the column as a number with 2 decimal places and save again)"
+    )  # read as 123457000000 (a spreadsheet's 123456789012 with its last digits cut off), 1000, 120000, 0.01, 1000
+    assert result.stderr == f"error: {bad}: row 6: claimed_value: {amount!r} {problem}; nothing was recorded\n"
+    assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
+
+
 def test_check_and_init_flag_double_counting(sqlite_url: str, tmp_path: Path) -> None:
     config = over_attributed_register(tmp_path)
     init = cli(config, sqlite_url, "init")

@@ -38,8 +38,9 @@ def claims() -> None:
 def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
     """Record claims from CSV_FILE (columns benefit, period, claimed_value[, class, note]); all rows or none.
 
-    Amounts are exact decimals (at most 4 decimal places, 16 digits before the point), in the
-    register's currency (another currency's symbol is refused); periods after today are refused.
+    Amounts are exact decimals written in full (at most 4 decimal places, 16 digits before the point;
+    not 1.2E+5), in the register's currency (another currency's symbol is refused); periods after
+    today are refused.
 
     Claims a source system holds are delivered by its connector during `benefits sync` instead
     (a connector's claims(), see docs/plugins.md).
