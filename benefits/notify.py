@@ -11,14 +11,17 @@ server (``host:port``, or the webhook's scheme and host) and why, in one line.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import smtplib
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -170,13 +173,43 @@ def send_email(
         client.send_message(message)
 
 
-def post_webhook(settings: WebhookSettings, text: str) -> None:
+#: Answers that ask the sender to wait and try again (Slack, Teams and Mattermost answer 429 with Retry-After).
+RETRY_STATUSES = (429, 503)
+#: Attempts of one post when the webhook asks to wait, and the longest wait (seconds) that is waited for.
+WEBHOOK_ATTEMPTS, MAX_RETRY_AFTER = 4, 60.0
+
+
+class _AskedToWait(NotifyError):
+    """The webhook answered 429 or 503: ``wait`` is its Retry-After in seconds (None without one)."""
+
+    def __init__(self, message: str, wait: float | None) -> None:
+        super().__init__(message)
+        self.wait = wait
+
+
+def post_webhook(settings: WebhookSettings, text: str, sleep: Callable[[float], None] = time.sleep) -> None:
     """Post ``{"text": text}`` as JSON to the webhook; NotifyError naming its server unless it answers 2xx within
     ``settings.timeout`` seconds in all.
 
-    The timeout is a deadline for the whole request: urllib's own applies to each read, so a server that sends its
-    answer a few bytes at a time would hold the digest for ever. The request runs in a daemon thread, left to end
-    with the process when the deadline passes."""
+    The timeout is a deadline for each attempt's whole request: urllib's own applies to each read, so a server
+    that sends its answer a few bytes at a time would hold the digest for ever. The request runs in a daemon
+    thread, left to end with the process when the deadline passes. An answer 429 or 503 is tried again, up to
+    :data:`WEBHOOK_ATTEMPTS` attempts in all, after its ``Retry-After`` (seconds or a date; 1, 2, 4 s without
+    one); a wait over :data:`MAX_RETRY_AFTER` seconds is not waited for."""
+    for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
+        try:
+            _post_within_timeout(settings, text)
+            return
+        except _AskedToWait as exc:
+            wait = exc.wait if exc.wait is not None else float(2 ** (attempt - 1))
+            if wait > MAX_RETRY_AFTER:
+                raise NotifyError(f"{exc}, asking to wait {wait:.0f} s: run `benefits digest` again later") from None
+            if attempt == WEBHOOK_ATTEMPTS:
+                raise NotifyError(f"{exc} {attempt} times (waiting as it asked between them)") from None
+            sleep(max(wait, 0.0))
+
+
+def _post_within_timeout(settings: WebhookSettings, text: str) -> None:
     request = urllib.request.Request(
         settings.url.get_secret_value(),
         data=json.dumps({"text": text}).encode(),
@@ -204,6 +237,22 @@ def post_webhook(settings: WebhookSettings, text: str) -> None:
         raise outcome[0]
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (a number of seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
 def _post(settings: WebhookSettings, request: urllib.request.Request) -> None:
     try:
         with _OPENER.open(request, timeout=settings.timeout):
@@ -218,6 +267,8 @@ def _post(settings: WebhookSettings, request: urllib.request.Request) -> None:
                 f"{answer}, a redirect{where}: a webhook's redirect is not followed (a redirected POST can lose "
                 "its message); put the URL it redirects to in notify.yaml"
             ) from None
+        if exc.code in RETRY_STATUSES:
+            raise _AskedToWait(answer, _retry_after(exc.headers.get("Retry-After"))) from None
         raise NotifyError(answer) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc

@@ -100,9 +100,13 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))  # type: ignore[attr-defined]
-        self.send_response(self.server.status)  # type: ignore[attr-defined]
-        if self.server.status in (301, 302, 303, 307, 308):  # type: ignore[attr-defined]
+        answers = self.server.answers  # type: ignore[attr-defined]
+        status = answers.pop(0) if answers else self.server.status  # type: ignore[attr-defined]
+        self.send_response(status)
+        if status in (301, 302, 303, 307, 308):
             self.send_header("Location", "/moved/here")
+        if status in (429, 503) and self.server.retry_after:  # type: ignore[attr-defined]
+            self.send_header("Retry-After", self.server.retry_after)  # type: ignore[attr-defined]
         self.end_headers()
 
     def do_GET(self) -> None:
@@ -120,6 +124,8 @@ def webhook() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     server.posts = []  # type: ignore[attr-defined]
     server.gets = []  # type: ignore[attr-defined]
+    server.answers = []  # type: ignore[attr-defined]  # statuses to answer first, one per POST
+    server.retry_after = ""  # type: ignore[attr-defined]
     server.status = 200  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -265,10 +271,10 @@ def test_a_webhook_that_failed_is_posted_to_once_when_the_digest_is_sent_again(
     store: tuple[Path, str], webhook: ThreadingHTTPServer
 ) -> None:
     port = webhook.server_address[1]
-    webhook.status = 503  # type: ignore[attr-defined]
+    webhook.status = 500  # type: ignore[attr-defined]
     result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n")
     assert result.exit_code == 1
-    assert result.output == f"error: webhook http://127.0.0.1:{port} answered HTTP 503 Service Unavailable\n"
+    assert result.output == f"error: webhook http://127.0.0.1:{port} answered HTTP 500 Internal Server Error\n"
     webhook.status = 200  # type: ignore[attr-defined]
     webhook.posts.clear()  # type: ignore[attr-defined]
     for _ in range(2):
@@ -322,6 +328,35 @@ def test_a_webhook_that_redirects_is_a_failure_in_one_line_not_a_post_turned_int
     )
     assert result.output.count("\n") == 1 and TOKEN not in result.output
     assert webhook.gets == []  # type: ignore[attr-defined]  # urllib sent 301-303 on as a GET without the message
+
+
+def test_a_webhook_answering_429_is_posted_to_again_after_its_retry_after(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer
+) -> None:
+    port = webhook.server_address[1]
+    notify = f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n"
+    webhook.answers = [429, 429, 503]  # type: ignore[attr-defined]
+    webhook.retry_after = "1"  # type: ignore[attr-defined]
+    started = time.monotonic()
+    result = _digest(store, notify=notify)
+    assert result.exit_code == 0, result.output  # it failed at the first 429 before
+    assert result.output == f"digest posted to webhook http://127.0.0.1:{port}: 2 owners\n"
+    assert len(webhook.posts) == 5 and time.monotonic() - started >= 3  # type: ignore[attr-defined]
+
+    webhook.status, webhook.retry_after = 429, "3600"  # type: ignore[attr-defined]
+    result = _digest(store, notify=notify, as_of=dd.AS_OF + dt.timedelta(days=7))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} answered HTTP 429 Too Many Requests, asking to wait 3600 s: run "
+        "`benefits digest` again later\n",
+    )
+    webhook.retry_after = "0"  # type: ignore[attr-defined]
+    result = _digest(store, notify=notify, as_of=dd.AS_OF + dt.timedelta(days=7))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} answered HTTP 429 Too Many Requests 4 times (waiting as it asked "
+        "between them)\n",
+    )
 
 
 class _Trickle(BaseHTTPRequestHandler):
