@@ -56,7 +56,8 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
     unknown = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "eve", "--comment", "fine")
     assert unknown.exit_code == 3 and "no user called eve" in unknown.stderr
     approved = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "fay", "--comment", "March ledger")
-    assert approved.exit_code == 0 and approved.output == f"claim {shared['id']} approved by fay (finance)\n"
+    assert approved.exit_code == 0
+    assert approved.output == f"claim {shared['id']} approved by fay (finance): 3000.0000, version 1\n"
     assert cli(config, sqlite_url, "claims", "reject", "2", "--user", "fay", "--comment", "half").exit_code == 0
 
     history = cli(config, sqlite_url, "claims", "history", shared["id"]).output
@@ -83,6 +84,42 @@ def test_import_error_is_one_line_and_writes_nothing(config: Path, sqlite_url: s
         f"error: {bad}: row 6: claimed_value: '12.345678' has more than 4 decimal places; nothing was recorded\n"
     )
     assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
+
+
+def test_a_claim_restated_since_the_version_reviewed_is_not_decided(
+    config: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    store(sqlite_url)
+    assert (
+        cli(config, sqlite_url, "claims", "import", str(write(tmp_path / "a.csv", CLAIMS_CSV)), "--by", "ana").exit_code
+        == 0
+    )
+    listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"]
+    shared = next(c for c in listed if c["benefit"] == "shared-savings")["id"]
+    reviewed = cli(config, sqlite_url, "claims", "history", shared).output.split("version ")[1].split(":")[0]
+    restated = write(tmp_path / "b.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,30000.00\n")
+    assert cli(config, sqlite_url, "claims", "import", str(restated), "--by", "ana").exit_code == 0
+    latest = int(reviewed) + 4  # the four claims' versions, then the restatement's
+    decide = ["claims", "approve", shared, "--user", "fay", "--comment", "as reviewed"]
+    refused = cli(config, sqlite_url, *decide, "--version", reviewed)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(
+        f"error: claim {shared} was restated since version {reviewed} (3000.0000 cash_releasing): its latest is "
+        f"version {latest}, 30000.0000 cash_releasing, recorded by ana at "
+    )  # it approved 30,000 (version {latest}), reviewed as 3,000, before: the option did not exist
+    assert refused.stderr.endswith(
+        f"; nothing was decided: review it (`benefits claims history {shared}`) and decide with --version {latest}\n"
+    )
+    assert cli(config, sqlite_url, "claims", "history", shared).output.endswith(": no decision yet\n")
+    unknown = cli(config, sqlite_url, *decide, "--version", "999")
+    assert (unknown.exit_code, unknown.stderr) == (
+        1,
+        f"error: claim {shared} has no version 999 (its versions: {reviewed}, {latest}; `benefits claims history "
+        f"{shared}` lists them)\n",
+    )
+    approved = cli(config, sqlite_url, *decide, "--version", str(latest))
+    assert approved.exit_code == 0, approved.output
+    assert approved.output == f"claim {shared} approved by fay (finance): 30000.0000, version {latest}\n"
 
 
 @pytest.mark.parametrize("amount", ["1.23457E+11", "1e3", "£1.2e+5", "1E-2", "1_000"])
