@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from benefits.errors import BenefitsError, ConfigError
 from benefits.plugins.connector import MAX_TIMEOUT
@@ -42,6 +43,10 @@ DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 Timeout = Annotated[Number, Field(gt=0, le=MAX_TIMEOUT)]
 """Seconds to wait for the SMTP server or the webhook: a register :data:`~benefits.register.Number` (finite, at
 most 16 digits) above 0, at most :data:`~benefits.plugins.connector.MAX_TIMEOUT` (a day, as a connector's)."""
+
+
+WEBHOOK_URL_ERROR = "webhook_url"
+"""The error type of a webhook URL that cannot be posted to: its message is shown, as it never holds the URL."""
 
 
 class NotifyError(BenefitsError):
@@ -73,6 +78,27 @@ class WebhookSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: SecretStr
     timeout: Timeout = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: SecretStr) -> SecretStr:
+        """An http(s) URL with a host and a valid port; the message never shows the URL (its path is the token)."""
+        parts = urlsplit(url.get_secret_value().strip())
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+        except ValueError:
+            raise PydanticCustomError(WEBHOOK_URL_ERROR, "has a port that is not a number from 1 to 65535") from None
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            why = f"its scheme is {scheme}:" if scheme else "it has no scheme"
+        elif not parts.hostname:
+            why = "it has no host"
+        else:
+            return url
+        raise PydanticCustomError(
+            WEBHOOK_URL_ERROR,
+            f"must be an http:// or https:// URL with a host ({why}; the URL is not shown: it is a secret)",
+        )
 
     @property
     def server(self) -> str:
@@ -118,7 +144,7 @@ def load_notify(config_dir: Path) -> NotifySettings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        secret = first["loc"][-1:] in (("password",), ("url",))
+        secret = first["loc"][-1:] in (("password",), ("url",)) and first["type"] != WEBHOOK_URL_ERROR
         problem = first["type"] if secret else first["msg"][:1].lower() + first["msg"][1:]
         raise ConfigError(f"{path}: {where}: {problem}") from None
 

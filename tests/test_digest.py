@@ -422,6 +422,23 @@ def test_a_webhook_that_answers_a_byte_at_a_time_fails_at_its_timeout_in_one_lin
         ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: .nan\n", "smtp.timeout: input should be a finite number"),
         ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: 1e300\n", "smtp.timeout: must have at most 16 digits"),
         ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: 100000\n", "smtp.timeout: input should be less than or"),
+        (
+            f"webhook:\n  url: ftp://chat.example.com/{TOKEN}\n",  # urllib's FTP handler tried it, then timed out
+            "webhook.url: must be an http:// or https:// URL with a host (its scheme is ftp:; the URL is not shown",
+        ),
+        (
+            f"webhook:\n  url: file:///etc/{TOKEN}\n",  # urllib read the file and it counted as posted
+            "webhook.url: must be an http:// or https:// URL with a host (its scheme is file:; the URL is not shown",
+        ),
+        (
+            f"webhook:\n  url: chat/{TOKEN} with a space\n",  # a traceback ending in 'unknown url type: <the URL>'
+            "webhook.url: must be an http:// or https:// URL with a host (it has no scheme; the URL is not shown",
+        ),
+        (
+            f"webhook:\n  url: https:///{TOKEN}\n",
+            "webhook.url: must be an http:// or https:// URL with a host (it has no host; the URL is not shown",
+        ),
+        (f"webhook:\n  url: http://chat:99999/{TOKEN}\n", "webhook.url: has a port that is not a number from 1 to"),
         ("webhook:\n  url: http://chat/hook\n  timeout: .inf\n", "webhook.timeout: input should be a finite number"),
         ("webhook:\n  url: http://chat/hook\n  timeout: 1e400\n", "webhook.timeout: input should be a finite number"),
     ],
@@ -430,7 +447,7 @@ def test_a_bad_notify_yaml_is_named_in_one_line(store: tuple[Path, str], notify:
     result = _digest(store, notify=notify)
     assert result.exit_code == 2
     assert result.output.startswith(f"error: {store[0] / 'notify.yaml'}: {problem}")
-    assert result.output.count("\n") == 1
+    assert result.output.count("\n") == 1 and TOKEN not in result.output
 
 
 def test_run_with_digest_checks_notify_yaml_before_the_run(store: tuple[Path, str]) -> None:
