@@ -319,13 +319,13 @@ def _smtp_errors(settings: SmtpSettings) -> Iterator[None]:
     try:
         yield
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        text = _decoded(exc.smtp_error if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error))
         raise NotifyError(_smtp_line(settings, f"refused with {exc.smtp_code} {text}")) from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(f"{to} ({code} {_decoded(why)})" for to, (code, why) in exc.recipients.items())
         raise NotifyError(_smtp_line(settings, f"refused the recipient {refused}")) from None
     except (smtplib.SMTPException, OSError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        reason = " ".join((getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).split())
         if not reason[:2].isupper():  # "Connection refused" reads on after a colon; "SMTP AUTH ..." keeps its case
             reason = reason[:1].lower() + reason[1:]
         raise NotifyError(_smtp_line(settings, reason)) from None
@@ -337,4 +337,7 @@ def _smtp_line(settings: SmtpSettings, problem: str) -> str:
 
 
 def _decoded(value: bytes | str) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
+    """A server's reply text on one line: a multi-line reply (``550-…`` lines, as Gmail sends) has its lines joined
+    with spaces, as smtplib joins them with newlines."""
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
+    return " ".join(text.split())

@@ -67,10 +67,11 @@ class _Mailbox:
     def __init__(self, refuse: str = "") -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.refuse = refuse
+        self.refusal = "550 5.1.1 mailbox unavailable"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if address == self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -239,6 +240,25 @@ def test_smtp_failures_end_in_one_line_naming_the_server(store: tuple[Path, str]
     assert (result.exit_code, result.output) == (
         1,
         f"error: SMTP server 127.0.0.1:{smtp[1]}: STARTTLS extension not supported by server.\n",
+    )
+
+
+def test_a_multi_line_refusal_is_one_line(store: tuple[Path, str], smtp: tuple[_Mailbox, int]) -> None:
+    mailbox, port = smtp
+    mailbox.refuse = "finance.ops@example.com"
+    mailbox.refusal = (  # as Gmail answers for an address that does not exist
+        "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
+        "550-5.1.1 Please try double-checking the recipient's address\r\n"
+        "550 5.1.1 https://support.example.com/mail"
+    )
+    result = _digest(store, notify=_smtp_yaml(port), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 1
+    error = result.output.splitlines()[-1]  # its second and third lines were lines of their own, each 'error: '
+    assert result.output.count("\n") == 2 and result.output.count("error:") == 1
+    assert error.startswith(
+        f"error: SMTP server 127.0.0.1:{port}: refused the recipient finance.ops@example.com (550 5.1.1 The email "
+        "account that you tried to reach does not exist. 5.1.1 Please try double-checking the recipient's address "
+        "5.1.1 https://support.example.com/mail); 1 of 2 digests not sent (Finance operations)"
     )
 
 
