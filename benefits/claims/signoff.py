@@ -57,7 +57,10 @@ def decide(
         raise NotAllowed(f"{user} has role {role}; approving or rejecting a claim needs role finance")
     if not comment.strip():
         raise BenefitsError(f"comment: say why claim {claim_id} is {decision.value}")
-    claim = session.get(models.Claim, claim_id)
+    # The claim's row is locked (PostgreSQL: SELECT ... FOR UPDATE) until the decision commits, so that two
+    # deciders at once are one after the other: the second then finds the first's decision and is refused. Without
+    # it, under READ COMMITTED both found no decision and both were recorded. SQLite has one writer at a time.
+    claim = session.get(models.Claim, claim_id, with_for_update=True)
     if claim is None:
         raise BenefitsError(f"claim {claim_id}: no such claim (see `benefits claims list`)")
     decided = history(session, claim_id)
