@@ -16,6 +16,7 @@ the webhook's text has no attachment.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tempfile
 import warnings
@@ -29,14 +30,17 @@ from benefits.errors import BenefitsWarning, ConfigError
 from benefits.notify import (
     NOTIFY_FILE,
     Attachment,
+    NotifyError,
     NotifySettings,
+    SmtpSettings,
+    WebhookSettings,
     load_notify,
     post_webhook,
     send_email,
     smtp_session,
 )
 from benefits.status import REBASELINED, Position, positions, rebaseline_text
-from benefits.store import repository
+from benefits.store import deliveries, repository
 from benefits.workspace import Workspace
 
 Echo = Callable[[str], None]
@@ -218,7 +222,7 @@ def send_digest(
             echo(_preview(digest, settings, portfolio, as_of, attach))
         return
     attachments = (_pack_pdf(html, browser, as_of),) if html is not None and browser is not None else ()
-    _deliver(found, settings, portfolio, as_of, echo, attachments)
+    _deliver(ws, found, settings, portfolio, as_of, echo, attachments)
 
 
 def pack_filename(as_of: dt.date) -> str:
@@ -242,7 +246,24 @@ def _pack_pdf(html: str, chromium: Path, as_of: dt.date) -> Attachment:
         return Attachment(out.name, out.read_bytes(), "application/pdf")
 
 
+@dataclass(frozen=True)
+class _Send:
+    """One digest to deliver one way: ``channel`` :data:`EMAIL` to an address or :data:`WEBHOOK` to its server."""
+
+    digest: Digest
+    channel: str
+    recipient: str  # the e-mail address, or the webhook's scheme and host
+    content: str  # see _content
+
+
+@dataclass
+class _Outcome:
+    failures: list[str]
+    missed: list[str]  # owners not sent their digest
+
+
 def _deliver(
+    ws: Workspace,
     found: list[Digest],
     settings: NotifySettings,
     portfolio: str,
@@ -250,24 +271,141 @@ def _deliver(
     echo: Echo,
     attachments: tuple[Attachment, ...] = (),
 ) -> None:
-    attached = "".join(f", with {a.filename} ({len(a.content) // 1024} KiB)" for a in attachments)
+    """Send each digest by e-mail and to the webhook, each delivery recorded as it succeeds (its own transaction)
+    and one already recorded for ``as_of`` (the same recipient, subject and text) skipped: run again after a
+    partial failure, it sends only what was not delivered. A refused recipient does not stop the other e-mails;
+    a server that fails stops its channel. NotifyError at the end, one line: the first failure, and who was not
+    sent their digest."""
+    planned: list[_Send] = []
     if settings.smtp is not None:
-        addressed = [(d, settings.address(d.owner)) for d in found]
-        for digest, address in addressed:
+        for digest in found:
+            address = settings.address(digest.owner)
             if address is None:
                 warnings.warn(_no_address(digest.owner), BenefitsWarning, stacklevel=2)
-        with smtp_session(settings.smtp) as client:
-            for digest, address in addressed:
-                if address is not None:
-                    text = digest.text(portfolio, as_of)
-                    send_email(client, settings.smtp, address, digest.subject(as_of), text, attachments)
-                    echo(
-                        f"digest e-mailed to {digest.owner} <{address}>: {_count(len(digest.items), 'item')}{attached}"
-                    )
+            else:
+                planned.append(_Send(digest, EMAIL, address, _content(address, digest, portfolio, as_of)))
     if settings.webhook is not None:
-        for digest in found:
-            post_webhook(settings.webhook, digest.text(portfolio, as_of))
-        echo(f"digest posted to webhook {settings.webhook.server}: {_count(len(found), 'owner')}")
+        url, server = settings.webhook.url.get_secret_value(), settings.webhook.server
+        planned += [_Send(d, WEBHOOK, server, _content(url, d, portfolio, as_of)) for d in found]
+    with ws.sessions() as session:
+        sent_before = deliveries.delivered(session, as_of, (send.content for send in planned))
+    to_send = []
+    for send in planned:
+        if send.content in sent_before:
+            when = _utc(sent_before[send.content])
+            went = _went(send.channel, send.recipient)
+            echo(f"digest for {send.digest.owner} already {went} at {when} (the same news): not sent again")
+        else:
+            to_send.append(send)
+
+    def kept(send: _Send) -> None:
+        with ws.sessions.begin() as session:
+            deliveries.record(session, as_of, send.digest.owner, send.channel, send.recipient, send.content)
+
+    outcome = _Outcome([], [])
+    emails = [send for send in to_send if send.channel == EMAIL]
+    if emails and settings.smtp is not None:
+        _email(emails, settings.smtp, portfolio, as_of, attachments, kept, echo, outcome)
+    posts = [send for send in to_send if send.channel == WEBHOOK]
+    if posts and settings.webhook is not None:
+        _post(posts, settings.webhook, portfolio, as_of, kept, echo, outcome)
+    if outcome.failures:
+        raise NotifyError(_failed(outcome, len(to_send), partial=len(outcome.missed) < len(planned)))
+
+
+def _email(
+    emails: list[_Send],
+    smtp: SmtpSettings,
+    portfolio: str,
+    as_of: dt.date,
+    attachments: tuple[Attachment, ...],
+    kept: Callable[[_Send], None],
+    echo: Echo,
+    outcome: _Outcome,
+) -> None:
+    """E-mail each digest through one session; a refused one is a failure and the next is sent, unless the
+    connection is gone."""
+    attached = "".join(f", with {a.filename} ({len(a.content) // 1024} KiB)" for a in attachments)
+    try:
+        with smtp_session(smtp) as client:
+            for n, send in enumerate(emails):
+                digest = send.digest
+                try:
+                    send_email(
+                        client, smtp, send.recipient, digest.subject(as_of), digest.text(portfolio, as_of), attachments
+                    )
+                except NotifyError as exc:
+                    outcome.failures.append(str(exc))
+                    outcome.missed.append(digest.owner)
+                    if getattr(client, "sock", None) is None:  # the connection is gone: the rest cannot go
+                        outcome.missed += [later.digest.owner for later in emails[n + 1 :]]
+                        return
+                    continue
+                kept(send)
+                items = _count(len(digest.items), "item")
+                echo(f"digest e-mailed to {digest.owner} <{send.recipient}>: {items}{attached}")
+    except NotifyError as exc:  # connecting, STARTTLS or the login failed: nothing went by e-mail
+        outcome.failures.append(str(exc))
+        outcome.missed += [send.digest.owner for send in emails]
+
+
+def _post(
+    posts: list[_Send],
+    webhook: WebhookSettings,
+    portfolio: str,
+    as_of: dt.date,
+    kept: Callable[[_Send], None],
+    echo: Echo,
+    outcome: _Outcome,
+) -> None:
+    """Post each digest to the webhook; the first failure stops it (the others would fail the same way)."""
+    posted = 0
+    for n, send in enumerate(posts):
+        try:
+            post_webhook(webhook, send.digest.text(portfolio, as_of))
+        except NotifyError as exc:
+            outcome.failures.append(str(exc))
+            outcome.missed += [later.digest.owner for later in posts[n:]]
+            break
+        kept(send)
+        posted += 1
+    if posted:
+        echo(f"digest posted to webhook {webhook.server}: {_count(posted, 'owner')}")
+
+
+EMAIL, WEBHOOK = "e-mail", "webhook"
+
+
+def _content(target: str, digest: Digest, portfolio: str, as_of: dt.date) -> str:
+    """What identifies one delivery of a digest: where it went (an address, or the webhook's whole URL, which is
+    only kept hashed), its subject and its text."""
+    text = "\0".join((target, digest.subject(as_of), digest.text(portfolio, as_of)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _utc(moment: dt.datetime) -> str:
+    """A stored time in UTC, to the minute (SQLite keeps UTC without a zone)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _went(channel: str, recipient: str) -> str:
+    return f"e-mailed to <{recipient}>" if channel == EMAIL else f"posted to webhook {recipient}"
+
+
+def _failed(outcome: _Outcome, tried: int, partial: bool) -> str:
+    """One line: the first failure and, when some digests were delivered (now or before), how many were not
+    and to whom, and what to do."""
+    failures = outcome.failures
+    if not partial:
+        return failures[0]
+    others = f" (and {_count(len(failures) - 1, 'other failure')})" if len(failures) > 1 else ""
+    owners = ", ".join(dict.fromkeys(outcome.missed))
+    first = failures[0].rstrip(".")
+    return (
+        f"{first}{others}; {len(outcome.missed)} of {tried} digests not sent ({owners}): run `benefits digest` "
+        "again once fixed, which sends only those (the ones delivered are recorded and not sent twice)"
+    )
 
 
 def _preview(digest: Digest, settings: NotifySettings, portfolio: str, as_of: dt.date, attach: bool) -> str:

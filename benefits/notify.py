@@ -11,12 +11,17 @@ server (``host:port``, or the webhook's scheme and host) and why, in one line.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import smtplib
 import ssl
+import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,7 +29,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from benefits.errors import BenefitsError, ConfigError
 from benefits.plugins.connector import MAX_TIMEOUT
@@ -37,6 +43,10 @@ DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 Timeout = Annotated[Number, Field(gt=0, le=MAX_TIMEOUT)]
 """Seconds to wait for the SMTP server or the webhook: a register :data:`~benefits.register.Number` (finite, at
 most 16 digits) above 0, at most :data:`~benefits.plugins.connector.MAX_TIMEOUT` (a day, as a connector's)."""
+
+
+WEBHOOK_URL_ERROR = "webhook_url"
+"""The error type of a webhook URL that cannot be posted to: its message is shown, as it never holds the URL."""
 
 
 class NotifyError(BenefitsError):
@@ -68,6 +78,27 @@ class WebhookSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: SecretStr
     timeout: Timeout = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: SecretStr) -> SecretStr:
+        """An http(s) URL with a host and a valid port; the message never shows the URL (its path is the token)."""
+        parts = urlsplit(url.get_secret_value().strip())
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+        except ValueError:
+            raise PydanticCustomError(WEBHOOK_URL_ERROR, "has a port that is not a number from 1 to 65535") from None
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            why = f"its scheme is {scheme}:" if scheme else "it has no scheme"
+        elif not parts.hostname:
+            why = "it has no host"
+        else:
+            return url
+        raise PydanticCustomError(
+            WEBHOOK_URL_ERROR,
+            f"must be an http:// or https:// URL with a host ({why}; the URL is not shown: it is a secret)",
+        )
 
     @property
     def server(self) -> str:
@@ -113,7 +144,7 @@ def load_notify(config_dir: Path) -> NotifySettings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        secret = first["loc"][-1:] in (("password",), ("url",))
+        secret = first["loc"][-1:] in (("password",), ("url",)) and first["type"] != WEBHOOK_URL_ERROR
         problem = first["type"] if secret else first["msg"][:1].lower() + first["msg"][1:]
         raise ConfigError(f"{path}: {where}: {problem}") from None
 
@@ -168,23 +199,118 @@ def send_email(
         client.send_message(message)
 
 
-def post_webhook(settings: WebhookSettings, text: str) -> None:
-    """Post ``{"text": text}`` as JSON to the webhook; NotifyError naming its server unless it answers 2xx."""
+#: Answers that ask the sender to wait and try again (Slack, Teams and Mattermost answer 429 with Retry-After).
+RETRY_STATUSES = (429, 503)
+#: Attempts of one post when the webhook asks to wait, and the longest wait (seconds) that is waited for.
+WEBHOOK_ATTEMPTS, MAX_RETRY_AFTER = 4, 60.0
+
+
+class _AskedToWait(NotifyError):
+    """The webhook answered 429 or 503: ``wait`` is its Retry-After in seconds (None without one)."""
+
+    def __init__(self, message: str, wait: float | None) -> None:
+        super().__init__(message)
+        self.wait = wait
+
+
+def post_webhook(settings: WebhookSettings, text: str, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Post ``{"text": text}`` as JSON to the webhook; NotifyError naming its server unless it answers 2xx within
+    ``settings.timeout`` seconds in all.
+
+    The timeout is a deadline for each attempt's whole request: urllib's own applies to each read, so a server
+    that sends its answer a few bytes at a time would hold the digest for ever. The request runs in a daemon
+    thread, left to end with the process when the deadline passes. An answer 429 or 503 is tried again, up to
+    :data:`WEBHOOK_ATTEMPTS` attempts in all, after its ``Retry-After`` (seconds or a date; 1, 2, 4 s without
+    one); a wait over :data:`MAX_RETRY_AFTER` seconds is not waited for."""
+    for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
+        try:
+            _post_within_timeout(settings, text)
+            return
+        except _AskedToWait as exc:
+            wait = exc.wait if exc.wait is not None else float(2 ** (attempt - 1))
+            if wait > MAX_RETRY_AFTER:
+                raise NotifyError(f"{exc}, asking to wait {wait:.0f} s: run `benefits digest` again later") from None
+            if attempt == WEBHOOK_ATTEMPTS:
+                raise NotifyError(f"{exc} {attempt} times (waiting as it asked between them)") from None
+            sleep(max(wait, 0.0))
+
+
+def _post_within_timeout(settings: WebhookSettings, text: str) -> None:
     request = urllib.request.Request(
         settings.url.get_secret_value(),
         data=json.dumps({"text": text}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
+    outcome: list[BaseException | None] = []
+
+    def post() -> None:
+        try:
+            _post(settings, request)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=post, name="benefits-webhook", daemon=True)
+    worker.start()
+    worker.join(settings.timeout)
+    if not outcome:
+        raise NotifyError(
+            f"webhook {settings.server} did not answer within {settings.timeout:g} s (timeout in notify.yaml)"
+        )
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (a number of seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout):
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
+def _post(settings: WebhookSettings, request: urllib.request.Request) -> None:
+    try:
+        with _OPENER.open(request, timeout=settings.timeout):
             return
     except urllib.error.HTTPError as exc:
-        raise NotifyError(f"webhook {settings.server} answered HTTP {exc.code} {exc.reason}") from None
+        exc.close()
+        answer = f"webhook {settings.server} answered HTTP {exc.code} {' '.join(str(exc.reason).split())}"
+        if 300 <= exc.code < 400:
+            target = urlsplit(urllib.parse.urljoin(settings.url.get_secret_value(), exc.headers.get("Location", "")))
+            where = f" to {target.scheme}://{target.netloc.rpartition('@')[2]}" if target.netloc else ""
+            raise NotifyError(
+                f"{answer}, a redirect{where}: a webhook's redirect is not followed (a redirected POST can lose "
+                "its message); put the URL it redirects to in notify.yaml"
+            ) from None
+        if exc.code in RETRY_STATUSES:
+            raise _AskedToWait(answer, _retry_after(exc.headers.get("Retry-After"))) from None
+        raise NotifyError(answer) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         secret = settings.url.get_secret_value()
         raise NotifyError(f"webhook {settings.server} is unreachable: {mask(str(reason), [secret])}") from None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect as the failure it is for a webhook: urllib would re-send a POST redirected by 301, 302
+    or 303 as a GET without its body, so the message would be lost while the final server answers 200."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 @contextmanager
@@ -193,13 +319,13 @@ def _smtp_errors(settings: SmtpSettings) -> Iterator[None]:
     try:
         yield
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        text = _decoded(exc.smtp_error if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error))
         raise NotifyError(_smtp_line(settings, f"refused with {exc.smtp_code} {text}")) from None
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(f"{to} ({code} {_decoded(why)})" for to, (code, why) in exc.recipients.items())
         raise NotifyError(_smtp_line(settings, f"refused the recipient {refused}")) from None
     except (smtplib.SMTPException, OSError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        reason = " ".join((getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).split())
         if not reason[:2].isupper():  # "Connection refused" reads on after a colon; "SMTP AUTH ..." keeps its case
             reason = reason[:1].lower() + reason[1:]
         raise NotifyError(_smtp_line(settings, reason)) from None
@@ -211,4 +337,7 @@ def _smtp_line(settings: SmtpSettings, problem: str) -> str:
 
 
 def _decoded(value: bytes | str) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
+    """A server's reply text on one line: a multi-line reply (``550-…`` lines, as Gmail sends) has its lines joined
+    with spaces, as smtplib joins them with newlines."""
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
+    return " ".join(text.split())

@@ -56,7 +56,8 @@ def test_claims_workflow(config: Path, sqlite_url: str, tmp_path: Path) -> None:
     unknown = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "eve", "--comment", "fine")
     assert unknown.exit_code == 3 and "no user called eve" in unknown.stderr
     approved = cli(config, sqlite_url, "claims", "approve", shared["id"], "--user", "fay", "--comment", "March ledger")
-    assert approved.exit_code == 0 and approved.output == f"claim {shared['id']} approved by fay (finance)\n"
+    assert approved.exit_code == 0
+    assert approved.output == f"claim {shared['id']} approved by fay (finance): 3000.0000, version 1\n"
     assert cli(config, sqlite_url, "claims", "reject", "2", "--user", "fay", "--comment", "half").exit_code == 0
 
     history = cli(config, sqlite_url, "claims", "history", shared["id"]).output
@@ -82,6 +83,60 @@ def test_import_error_is_one_line_and_writes_nothing(config: Path, sqlite_url: s
     assert result.stderr == (
         f"error: {bad}: row 6: claimed_value: '12.345678' has more than 4 decimal places; nothing was recorded\n"
     )
+    assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
+
+
+def test_a_claim_restated_since_the_version_reviewed_is_not_decided(
+    config: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    store(sqlite_url)
+    assert (
+        cli(config, sqlite_url, "claims", "import", str(write(tmp_path / "a.csv", CLAIMS_CSV)), "--by", "ana").exit_code
+        == 0
+    )
+    listed = json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"]
+    shared = next(c for c in listed if c["benefit"] == "shared-savings")["id"]
+    reviewed = cli(config, sqlite_url, "claims", "history", shared).output.split("version ")[1].split(":")[0]
+    restated = write(tmp_path / "b.csv", "benefit,period,claimed_value\nshared-savings,2026-03-31,30000.00\n")
+    assert cli(config, sqlite_url, "claims", "import", str(restated), "--by", "ana").exit_code == 0
+    latest = int(reviewed) + 4  # the four claims' versions, then the restatement's
+    decide = ["claims", "approve", shared, "--user", "fay", "--comment", "as reviewed"]
+    refused = cli(config, sqlite_url, *decide, "--version", reviewed)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(
+        f"error: claim {shared} was restated since version {reviewed} (3000.0000 cash_releasing): its latest is "
+        f"version {latest}, 30000.0000 cash_releasing, recorded by ana at "
+    )  # it approved 30,000 (version {latest}), reviewed as 3,000, before: the option did not exist
+    assert refused.stderr.endswith(
+        f"; nothing was decided: review it (`benefits claims history {shared}`) and decide with --version {latest}\n"
+    )
+    assert cli(config, sqlite_url, "claims", "history", shared).output.endswith(": no decision yet\n")
+    unknown = cli(config, sqlite_url, *decide, "--version", "999")
+    assert (unknown.exit_code, unknown.stderr) == (
+        1,
+        f"error: claim {shared} has no version 999 (its versions: {reviewed}, {latest}; `benefits claims history "
+        f"{shared}` lists them)\n",
+    )
+    approved = cli(config, sqlite_url, *decide, "--version", str(latest))
+    assert approved.exit_code == 0, approved.output
+    assert approved.output == f"claim {shared} approved by fay (finance): 30000.0000, version {latest}\n"
+
+
+@pytest.mark.parametrize("amount", ["1.23457E+11", "1e3", "£1.2e+5", "1E-2", "1_000"])
+def test_an_amount_in_scientific_notation_or_with_underscores_is_refused_naming_its_row(
+    config: Path, sqlite_url: str, tmp_path: Path, amount: str
+) -> None:
+    store(sqlite_url)
+    bad = write(tmp_path / "bad.csv", CLAIMS_CSV + f"shared-savings,2026-04-30,{amount},,\n")
+    result = cli(config, sqlite_url, "claims", "import", str(bad))
+    assert result.exit_code == 1
+    problem = (
+        "is not an amount of money"
+        if "_" in amount
+        else "is in scientific notation, as a spreadsheet shows a number with digits cut off: write the amount in "
+        "full (format the column as a number with 2 decimal places and save again)"
+    )  # read as 123457000000 (a spreadsheet's 123456789012 with its last digits cut off), 1000, 120000, 0.01, 1000
+    assert result.stderr == f"error: {bad}: row 6: claimed_value: {amount!r} {problem}; nothing was recorded\n"
     assert json.loads(cli(config, sqlite_url, "claims", "list", "--format", "json").output)["claims"] == []
 
 

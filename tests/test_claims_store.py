@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -224,6 +226,49 @@ def test_a_pending_claim_row_may_change_but_never_be_deleted(database_url: str) 
     with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
         session.execute(text("DELETE FROM claims"))
     assert claim_count(sessions) == 1
+
+
+@pytest.mark.postgres
+def test_two_deciders_at_once_record_one_decision(postgres_url: str) -> None:
+    """Two sessions decide the same claim at the same time (the second while the first has not committed): the
+    second waits for the first, then is refused. Both were recorded before (READ COMMITTED)."""
+    sessions = store(postgres_url)
+    opened = contextlib.ExitStack()
+    try:
+        with sessions.begin() as session:
+            record_claims(
+                session, [ClaimInput("shared-savings", dt.date(2026, 3, 31), Decimal("3000"))], ClaimSource.csv, "ana"
+            )
+            claim_id = session.scalar(select(models.Claim.id))
+        first = opened.enter_context(sessions())  # closed (its transaction rolled back if still open) on leaving
+        first.begin()
+        decide(first, claim_id, Decision.approved, "fay", "finance", "ledger matches")
+        outcome: list[BaseException | None] = []
+
+        def second() -> None:
+            try:
+                with sessions.begin() as session:
+                    decide(session, claim_id, Decision.rejected, "gus", "finance", "no extract")
+                outcome.append(None)
+            except BenefitsError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # waiting for the first decider's lock on the claim
+        first.commit()
+        thread.join(30)
+        assert len(outcome) == 1 and isinstance(outcome[0], BenefitsError)
+        assert str(outcome[0]).startswith(f"claim {claim_id}: already approved by fay on ")
+        with sessions() as session:
+            assert [(d.decision, d.decided_by) for d in history(session, claim_id)] == [("approved", "fay")]
+    finally:
+        opened.close()
+        engine = sessions.kw["bind"]
+        engine.dispose()
+        with create_engine(postgres_url).begin() as connection:  # leave the shared database empty for the next test
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
 
 
 def test_only_finance_decides_and_says_why(database_url: str) -> None:

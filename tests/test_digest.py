@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -41,12 +42,16 @@ def store(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _digest(
-    store: tuple[Path, str], *options: str, notify: str | None = None, env: dict[str, str] | None = None
+    store: tuple[Path, str],
+    *options: str,
+    notify: str | None = None,
+    env: dict[str, str] | None = None,
+    as_of: dt.date = dd.AS_OF,
 ) -> Result:
     config, url = store
     if notify is not None:
         (config / "notify.yaml").write_text(notify)
-    arguments = ["--config", str(config), "--database", url, "digest", "--as-of", dd.AS_OF.isoformat(), *options]
+    arguments = ["--config", str(config), "--database", url, "digest", "--as-of", as_of.isoformat(), *options]
     return CliRunner().invoke(main, arguments, env=env)
 
 
@@ -62,10 +67,11 @@ class _Mailbox:
     def __init__(self, refuse: str = "") -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.refuse = refuse
+        self.refusal = "550 5.1.1 mailbox unavailable"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if address == self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -95,7 +101,18 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))  # type: ignore[attr-defined]
-        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        answers = self.server.answers  # type: ignore[attr-defined]
+        status = answers.pop(0) if answers else self.server.status  # type: ignore[attr-defined]
+        self.send_response(status)
+        if status in (301, 302, 303, 307, 308):
+            self.send_header("Location", "/moved/here")
+        if status in (429, 503) and self.server.retry_after:  # type: ignore[attr-defined]
+            self.send_header("Retry-After", self.server.retry_after)  # type: ignore[attr-defined]
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.server.gets.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -107,6 +124,9 @@ def webhook() -> Iterator[ThreadingHTTPServer]:
     """A real HTTP server on 127.0.0.1 that keeps each POST (``.posts``) and answers ``.status``."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     server.posts = []  # type: ignore[attr-defined]
+    server.gets = []  # type: ignore[attr-defined]
+    server.answers = []  # type: ignore[attr-defined]  # statuses to answer first, one per POST
+    server.retry_after = ""  # type: ignore[attr-defined]
     server.status = 200  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -208,17 +228,78 @@ def test_smtp_failures_end_in_one_line_naming_the_server(store: tuple[Path, str]
     result = _digest(store, notify=_smtp_yaml(smtp[1]), env={"SMTP_PASSWORD": SECRET})
     assert result.exit_code == 1
     assert result.output == (
+        "digest e-mailed to Sales <sales@example.com>: 1 item\n"
         f"error: SMTP server 127.0.0.1:{smtp[1]}: refused the recipient finance.ops@example.com "
-        "(550 5.1.1 mailbox unavailable)\n"
+        "(550 5.1.1 mailbox unavailable); 1 of 2 digests not sent (Finance operations): run `benefits digest` "
+        "again once fixed, which sends only those (the ones delivered are recorded and not sent twice)\n"
     )
-    assert SECRET not in result.output and smtp[0].messages == []
+    assert SECRET not in result.output and [to for to, _ in smtp[0].messages] == [["sales@example.com"]]
 
     starttls = _smtp_yaml(smtp[1]).replace("security: none", "security: starttls")  # a server without TLS
-    result = _digest(store, notify=starttls, env={"SMTP_PASSWORD": SECRET})
+    result = _digest(store, notify=starttls, env={"SMTP_PASSWORD": SECRET}, as_of=dd.AS_OF + dt.timedelta(days=7))
     assert (result.exit_code, result.output) == (
         1,
         f"error: SMTP server 127.0.0.1:{smtp[1]}: STARTTLS extension not supported by server.\n",
     )
+
+
+def test_a_multi_line_refusal_is_one_line(store: tuple[Path, str], smtp: tuple[_Mailbox, int]) -> None:
+    mailbox, port = smtp
+    mailbox.refuse = "finance.ops@example.com"
+    mailbox.refusal = (  # as Gmail answers for an address that does not exist
+        "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
+        "550-5.1.1 Please try double-checking the recipient's address\r\n"
+        "550 5.1.1 https://support.example.com/mail"
+    )
+    result = _digest(store, notify=_smtp_yaml(port), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 1
+    error = result.output.splitlines()[-1]  # its second and third lines were lines of their own, each 'error: '
+    assert result.output.count("\n") == 2 and result.output.count("error:") == 1
+    assert error.startswith(
+        f"error: SMTP server 127.0.0.1:{port}: refused the recipient finance.ops@example.com (550 5.1.1 The email "
+        "account that you tried to reach does not exist. 5.1.1 Please try double-checking the recipient's address "
+        "5.1.1 https://support.example.com/mail); 1 of 2 digests not sent (Finance operations)"
+    )
+
+
+def test_a_refused_recipient_does_not_stop_the_others_and_a_re_send_sends_only_the_missing_digest(
+    store: tuple[Path, str], smtp: tuple[_Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    mailbox.refuse = "finance.ops@example.com"  # the first owner's: the second was never tried before
+    result = _digest(store, notify=_smtp_yaml(port), env={"SMTP_PASSWORD": SECRET})
+    assert result.exit_code == 1
+    assert result.output.startswith("digest e-mailed to Sales <sales@example.com>: 1 item\nerror: ")
+    assert result.output.count("\n") == 2
+    mailbox.refuse = ""
+    result = _digest(store, env={"SMTP_PASSWORD": SECRET})  # run again once fixed: no duplicate, nothing lost
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("digest for Sales already e-mailed to <sales@example.com> at ")
+    assert result.output.endswith(
+        " UTC (the same news): not sent again\n"
+        "digest e-mailed to Finance operations <finance.ops@example.com>: 2 items\n"
+    )
+    assert [to for to, _ in mailbox.messages] == [["sales@example.com"], ["finance.ops@example.com"]]
+    assert _digest(store, env={"SMTP_PASSWORD": SECRET}).exit_code == 0
+    assert len(mailbox.messages) == 2
+    result = _digest(store, env={"SMTP_PASSWORD": SECRET}, as_of=dd.AS_OF + dt.timedelta(days=7))
+    assert result.exit_code == 0, result.output  # another week's digest is its own
+    assert len(mailbox.messages) == 4
+
+
+def test_a_webhook_that_failed_is_posted_to_once_when_the_digest_is_sent_again(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer
+) -> None:
+    port = webhook.server_address[1]
+    webhook.status = 500  # type: ignore[attr-defined]
+    result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n")
+    assert result.exit_code == 1
+    assert result.output == f"error: webhook http://127.0.0.1:{port} answered HTTP 500 Internal Server Error\n"
+    webhook.status = 200  # type: ignore[attr-defined]
+    webhook.posts.clear()  # type: ignore[attr-defined]
+    for _ in range(2):
+        assert _digest(store).exit_code == 0
+    assert len(webhook.posts) == 2  # type: ignore[attr-defined]
 
 
 def test_digest_is_posted_to_a_real_webhook_as_json_text(store: tuple[Path, str], webhook: ThreadingHTTPServer) -> None:
@@ -252,6 +333,97 @@ def test_webhook_failures_end_in_one_line_naming_the_server_not_its_token(
     assert "refused" in result.output and TOKEN not in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_webhook_that_redirects_is_a_failure_in_one_line_not_a_post_turned_into_a_get(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer, status: int
+) -> None:
+    port = webhook.server_address[1]
+    webhook.status = status  # type: ignore[attr-defined]
+    result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: webhook http://127.0.0.1:{port} answered HTTP {status} ")
+    assert result.output.endswith(
+        f", a redirect to http://127.0.0.1:{port}: a webhook's redirect is not followed (a redirected POST can lose "
+        "its message); put the URL it redirects to in notify.yaml\n"
+    )
+    assert result.output.count("\n") == 1 and TOKEN not in result.output
+    assert webhook.gets == []  # type: ignore[attr-defined]  # urllib sent 301-303 on as a GET without the message
+
+
+def test_a_webhook_answering_429_is_posted_to_again_after_its_retry_after(
+    store: tuple[Path, str], webhook: ThreadingHTTPServer
+) -> None:
+    port = webhook.server_address[1]
+    notify = f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n"
+    webhook.answers = [429, 429, 503]  # type: ignore[attr-defined]
+    webhook.retry_after = "1"  # type: ignore[attr-defined]
+    started = time.monotonic()
+    result = _digest(store, notify=notify)
+    assert result.exit_code == 0, result.output  # it failed at the first 429 before
+    assert result.output == f"digest posted to webhook http://127.0.0.1:{port}: 2 owners\n"
+    assert len(webhook.posts) == 5 and time.monotonic() - started >= 3  # type: ignore[attr-defined]
+
+    webhook.status, webhook.retry_after = 429, "3600"  # type: ignore[attr-defined]
+    result = _digest(store, notify=notify, as_of=dd.AS_OF + dt.timedelta(days=7))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} answered HTTP 429 Too Many Requests, asking to wait 3600 s: run "
+        "`benefits digest` again later\n",
+    )
+    webhook.retry_after = "0"  # type: ignore[attr-defined]
+    result = _digest(store, notify=notify, as_of=dd.AS_OF + dt.timedelta(days=7))
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} answered HTTP 429 Too Many Requests 4 times (waiting as it asked "
+        "between them)\n",
+    )
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers a few bytes at a time: a header line every 0.1 s for 10 s, each read well within any timeout."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for _ in range(100):
+                if self.server.stopping.is_set():  # type: ignore[attr-defined]
+                    return
+                self.wfile.write(b"X-Slow: yes\r\n")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.wfile.write(b"\r\n")
+        except OSError:
+            return
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_a_webhook_that_answers_a_byte_at_a_time_fails_at_its_timeout_in_one_line(store: tuple[Path, str]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.stopping = threading.Event()  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        started = time.monotonic()
+        result = _digest(store, notify=f"webhook:\n  url: http://127.0.0.1:{port}/hooks/{TOKEN}\n  timeout: 0.5\n")
+        took = time.monotonic() - started
+    finally:
+        server.stopping.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+    assert (result.exit_code, result.output) == (
+        1,
+        f"error: webhook http://127.0.0.1:{port} did not answer within 0.5 s (timeout in notify.yaml)\n",
+    )
+    deadline = time.monotonic() + 5  # the request's thread ends once the server stops answering
+    while any(t.name == "benefits-webhook" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "benefits-webhook" for t in threading.enumerate())
+    assert took < 5  # it waited the whole 10 s answer of its first post before (and 10 s more per owner)
+
+
 @pytest.mark.parametrize(
     ("notify", "problem"),
     [
@@ -270,6 +442,23 @@ def test_webhook_failures_end_in_one_line_naming_the_server_not_its_token(
         ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: .nan\n", "smtp.timeout: input should be a finite number"),
         ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: 1e300\n", "smtp.timeout: must have at most 16 digits"),
         ("smtp:\n  host: mail\n  from: a@b.c\n  timeout: 100000\n", "smtp.timeout: input should be less than or"),
+        (
+            f"webhook:\n  url: ftp://chat.example.com/{TOKEN}\n",  # urllib's FTP handler tried it, then timed out
+            "webhook.url: must be an http:// or https:// URL with a host (its scheme is ftp:; the URL is not shown",
+        ),
+        (
+            f"webhook:\n  url: file:///etc/{TOKEN}\n",  # urllib read the file and it counted as posted
+            "webhook.url: must be an http:// or https:// URL with a host (its scheme is file:; the URL is not shown",
+        ),
+        (
+            f"webhook:\n  url: chat/{TOKEN} with a space\n",  # a traceback ending in 'unknown url type: <the URL>'
+            "webhook.url: must be an http:// or https:// URL with a host (it has no scheme; the URL is not shown",
+        ),
+        (
+            f"webhook:\n  url: https:///{TOKEN}\n",
+            "webhook.url: must be an http:// or https:// URL with a host (it has no host; the URL is not shown",
+        ),
+        (f"webhook:\n  url: http://chat:99999/{TOKEN}\n", "webhook.url: has a port that is not a number from 1 to"),
         ("webhook:\n  url: http://chat/hook\n  timeout: .inf\n", "webhook.timeout: input should be a finite number"),
         ("webhook:\n  url: http://chat/hook\n  timeout: 1e400\n", "webhook.timeout: input should be a finite number"),
     ],
@@ -278,7 +467,7 @@ def test_a_bad_notify_yaml_is_named_in_one_line(store: tuple[Path, str], notify:
     result = _digest(store, notify=notify)
     assert result.exit_code == 2
     assert result.output.startswith(f"error: {store[0] / 'notify.yaml'}: {problem}")
-    assert result.output.count("\n") == 1
+    assert result.output.count("\n") == 1 and TOKEN not in result.output
 
 
 def test_run_with_digest_checks_notify_yaml_before_the_run(store: tuple[Path, str]) -> None:
@@ -325,14 +514,16 @@ def test_the_steering_pack_is_attached_as_pdf_when_asked_by_option_or_notify_yam
         "digest e-mailed to Sales <sales@example.com>: 1 item",
     ]
     assert all(", with steering-pack-2025-07-07.pdf (" in line and line.endswith(" KiB)") for line in lines)
-    result = _digest(store, notify=_smtp_yaml(port) + "attach_pack: true\n", env=env)  # the same, set in notify.yaml
+    later = dd.AS_OF + dt.timedelta(days=7)  # this week's digests were delivered, and are not sent twice
+    result = _digest(store, notify=_smtp_yaml(port) + "attach_pack: true\n", env=env, as_of=later)  # in notify.yaml
     assert result.exit_code == 0, result.output
     assert len(mailbox.messages) == 4
-    for _, message in mailbox.messages:
+    for n, (_, message) in enumerate(mailbox.messages):
         body = message.get_body(("plain",))
         assert body is not None and "your benefits in Dashboard fixture portfolio" in body.get_content()
         [pack] = list(message.iter_attachments())
-        assert (pack.get_content_type(), pack.get_filename()) == ("application/pdf", "steering-pack-2025-07-07.pdf")
+        name = f"steering-pack-{(dd.AS_OF if n < 2 else later).isoformat()}.pdf"
+        assert (pack.get_content_type(), pack.get_filename()) == ("application/pdf", name)
         assert pack.get_content().startswith(b"%PDF-")
 
 
@@ -412,7 +603,12 @@ def test_digest_is_emailed_over_starttls_and_implicit_tls_and_an_untrusted_certi
         result = _digest(store, notify=notify, env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(cert)})
         assert result.exit_code == 0, result.output
         assert [to for to, _ in mailbox.messages] == [["finance.ops@example.com"], ["sales@example.com"]]
-        untrusted = _digest(store, notify=notify, env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(tmp_path / "x")})
+        untrusted = _digest(  # another week's digest: this week's was delivered, and would not be sent again
+            store,
+            notify=notify,
+            env={"SMTP_PASSWORD": SECRET, "SSL_CERT_FILE": str(tmp_path / "x")},
+            as_of=dd.AS_OF + dt.timedelta(days=7),
+        )
     finally:
         controller.stop()
     assert untrusted.exit_code == 1 and untrusted.output.count("\n") == 1

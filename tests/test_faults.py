@@ -875,7 +875,7 @@ def test_a_store_upgraded_by_a_newer_benefits_is_refused_by_every_command_and_le
     for command in (["status"], ["sync"], ["forecast"], ["init"], ["db", "upgrade"], ["run"], ["metrics"]):
         assert _one_line(_cli(demo_config, database_url, *command), 1) == (
             f"error: database {_shown(database_url)} is at revision 9999_future, which this version of benefits does "
-            "not know (its latest is 0020), so a newer version of benefits upgraded it: install that version "
+            "not know (its latest is 0021), so a newer version of benefits upgraded it: install that version "
             "(`pip install --upgrade benefits`); this one does not change it"
         ), command
     with engine.connect() as connection:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -178,3 +184,70 @@ def test_a_portfolio_without_benefits_still_gets_its_pptx_pack(tmp_path: Path) -
         if shape.has_text_frame
     ]
     assert "No initiative has a benefit with a value yet." in texts
+
+
+def _printing(store: tuple[Path, str], work: Path, out: Path) -> tuple[subprocess.Popen[str], Path]:
+    """`benefits report --out out` in a process of its own (temporary files in ``work``), once its Chromium is
+    printing; and the print's work folder."""
+    directory, url = store
+    env = {**os.environ, "TMPDIR": str(work), "GX_ANALYTICS_ENABLED": "false"}
+    command = [sys.executable, "-c", "from benefits.cli import main; main()", "--config", str(directory / "config")]
+    command += ["--database", url, "report", "--out", str(out), "--chromium", str(CHROMIUM)]
+    command += ["--as-of", dd.AS_OF.isoformat()]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not _chromium_of(work) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _chromium_of(work), process.communicate()
+    (folder,) = work.glob("benefits-pack-*")
+    return process, folder
+
+
+def _chromium_of(work: Path) -> list[int]:
+    """The processes whose command line names a folder in ``work`` (Chromium and its helpers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(work).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_report_stopped_or_killed_mid_print_leaves_no_chromium_and_no_work_folder(
+    store: tuple[Path, str], tmp_path: Path
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium not installed")
+    out = tmp_path / "pack.pdf"
+    work = Path(tempfile.mkdtemp(prefix="bp-", dir="/tmp"))  # short: Chromium's sockets in its profile need it
+    process, folder = _printing(store, work, out)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stderr) == (
+        1,
+        "error: stopped (SIGTERM) while Chromium printed the pack: nothing was written\n",
+    )  # Python's default ended it on the spot: Chromium printed on, and the folder (the pack's page) stayed
+    assert _chromium_of(work) == [] and not folder.exists() and not out.exists()
+
+    process, folder = _printing(store, work, out)
+    process.kill()
+    process.communicate(timeout=30)
+    deadline = time.monotonic() + 2
+    while _chromium_of(work) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _chromium_of(work) == []  # the kernel killed it with its parent: it printed on before
+    assert folder.exists() and not out.exists()  # nothing can remove it as its process is killed outright...
+    tempfile.tempdir = None  # the next print reads TMPDIR again
+    try:
+        os.environ["TMPDIR"] = str(work)
+        result = _report(store, out, "--chromium", str(CHROMIUM))
+    finally:
+        del os.environ["TMPDIR"]
+        tempfile.tempdir = None
+        shutil.rmtree(work)
+    assert result.exit_code == 0, result.output
+    assert not folder.exists()  # ...but the next print removes it

@@ -33,7 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from benefits.claims import ClaimClass, ClaimSource
-from benefits.claims.money import MAX_PLACES, OutOfRange, check_currency, check_range, parse_money
+from benefits.claims.money import (
+    MAX_PLACES,
+    OutOfRange,
+    check_currency,
+    check_range,
+    parse_money,
+    parse_written_money,
+)
 from benefits.errors import BenefitsError
 from benefits.plugins.connector import CLAIM_FIELDS
 from benefits.register import Register
@@ -277,7 +284,7 @@ def _record_money(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
         raise ValueError(f"{value!r} is not an amount of money")
     if isinstance(value, str):
-        return parse_money(value)
+        return parse_written_money(value)
     try:
         return parse_money(str(value))
     except OutOfRange:

@@ -110,6 +110,27 @@ def parse_money(text: str) -> Decimal:
     return value
 
 
+_SCIENTIFIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
+def parse_written_money(text: str) -> Decimal:
+    """:func:`parse_money` of an amount written as text by a person or a system (a claims CSV, a connector's text,
+    the claims page), refusing scientific notation: ``1.23457E+11`` is how a spreadsheet shows, and saves as CSV,
+    a number too wide for its column, with its last digits already cut off, so it is never read as an amount.
+    The underscores of a Python literal (``1_000``) are refused as not an amount of money."""
+    cleaned = text.strip()
+    for symbol in CURRENCY_SYMBOLS.values():
+        cleaned = cleaned.removeprefix(symbol)
+    if _SCIENTIFIC.fullmatch(cleaned.replace(",", "")):
+        raise ValueError(
+            f"{shorten(text.strip())!r} is in scientific notation, as a spreadsheet shows a number with digits cut "
+            "off: write the amount in full (format the column as a number with 2 decimal places and save again)"
+        )
+    if "_" in cleaned:
+        raise ValueError(f"{shorten(text.strip())!r} is not an amount of money")
+    return parse_money(text)
+
+
 def display(value: Decimal | None, currency: str, places: int = 0) -> str:
     """``£317,500`` (rounded half up, once, here); ``-£1,200``; an em dash for None."""
     if value is None:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from benefits.claims import PENDING, SIGN_OFF_ROLES, Decision
+from benefits.claims.money import plain
 from benefits.errors import BenefitsError
 from benefits.store import models
 
@@ -41,14 +42,25 @@ def can_sign_off(role: str) -> bool:
 
 
 def decide(
-    session: Session, claim_id: int, decision: Decision, user: str, role: str, comment: str
+    session: Session,
+    claim_id: int,
+    decision: Decision,
+    user: str,
+    role: str,
+    comment: str,
+    reviewed: int | None = None,
 ) -> models.ClaimDecision:
-    """Append the decision on claim ``claim_id`` by ``user`` acting as ``role``; the comment says why."""
+    """Append the decision on claim ``claim_id`` by ``user`` acting as ``role``; the comment says why. With
+    ``reviewed`` (the version the decider looked at, as `claims history` numbers them), a claim restated since is
+    refused rather than decided on a value they did not see."""
     if not can_sign_off(role):
         raise NotAllowed(f"{user} has role {role}; approving or rejecting a claim needs role finance")
     if not comment.strip():
         raise BenefitsError(f"comment: say why claim {claim_id} is {decision.value}")
-    claim = session.get(models.Claim, claim_id)
+    # The claim's row is locked (PostgreSQL: SELECT ... FOR UPDATE) until the decision commits, so that two
+    # deciders at once are one after the other: the second then finds the first's decision and is refused. Without
+    # it, under READ COMMITTED both found no decision and both were recorded. SQLite has one writer at a time.
+    claim = session.get(models.Claim, claim_id, with_for_update=True)
     if claim is None:
         raise BenefitsError(f"claim {claim_id}: no such claim (see `benefits claims list`)")
     decided = history(session, claim_id)
@@ -73,6 +85,8 @@ def decide(
     if not versions:
         raise BenefitsError(f"claim {claim_id}: no recorded value to decide on")
     version = versions[-1]
+    if reviewed is not None and reviewed != version.id:
+        _check_reviewed(claim_id, reviewed, versions)
     row = models.ClaimDecision(
         claim_id=claim_id,
         decision=decision.value,
@@ -85,6 +99,25 @@ def decide(
     session.add(row)
     session.flush()
     return row
+
+
+def _check_reviewed(claim_id: int, reviewed: int, versions: list[models.ClaimVersion]) -> None:
+    """BenefitsError: the version reviewed is not the claim's latest (restated since), or not one of its own."""
+    latest = versions[-1]
+    seen = next((v for v in versions if v.id == reviewed), None)
+    if seen is None:
+        numbers = ", ".join(str(v.id) for v in versions)
+        raise BenefitsError(
+            f"claim {claim_id} has no version {reviewed} (its versions: {numbers}; `benefits claims history "
+            f"{claim_id}` lists them)"
+        )
+    by = f" by {latest.created_by}" if latest.created_by else ""
+    raise BenefitsError(
+        f"claim {claim_id} was restated since version {reviewed} ({plain(seen.claimed_value)} {seen.claim_class}): "
+        f"its latest is version {latest.id}, {plain(latest.claimed_value)} {latest.claim_class}, recorded{by} "
+        f"at {latest.recorded_at:%Y-%m-%d %H:%M}; nothing was decided: review it (`benefits claims history "
+        f"{claim_id}`) and decide with --version {latest.id}"
+    )
 
 
 def claimant_may_decide(session: Session) -> bool:

@@ -38,8 +38,9 @@ def claims() -> None:
 def import_claims(ctx: click.Context, csv_file: Path, created_by: str) -> None:
     """Record claims from CSV_FILE (columns benefit, period, claimed_value[, class, note]); all rows or none.
 
-    Amounts are exact decimals (at most 4 decimal places, 16 digits before the point), in the
-    register's currency (another currency's symbol is refused); periods after today are refused.
+    Amounts are exact decimals written in full (at most 4 decimal places, 16 digits before the point;
+    not 1.2E+5), in the register's currency (another currency's symbol is refused); periods after
+    today are refused.
 
     Claims a source system holds are delivered by its connector during `benefits sync` instead
     (a connector's claims(), see docs/plugins.md).
@@ -130,10 +131,21 @@ def _decision_command(verb: str, decision: str, help_text: str) -> None:
     @click.argument("claim_id", type=int)
     @_user_option
     @_comment_option
+    @click.option(
+        "--version",
+        "reviewed",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help="The version you reviewed (as `claims history` numbers them): refused, deciding nothing, if the "
+        "claim was restated since [default: its latest, whatever it is].",
+    )
     @_users_option
     @click.pass_context
-    def command(ctx: click.Context, claim_id: int, user: str, comment: str, users_file: Path | None) -> None:
-        _decide(ctx, claim_id, decision, user, comment, users_file)
+    def command(
+        ctx: click.Context, claim_id: int, user: str, comment: str, reviewed: int | None, users_file: Path | None
+    ) -> None:
+        _decide(ctx, claim_id, decision, user, comment, users_file, reviewed)
 
 
 _decision_command("approve", "approved", "Approve claim CLAIM_ID: its value counts as validated (role finance).")
@@ -256,16 +268,26 @@ def _version_line(version: ClaimVersion) -> str:
     )
 
 
-def _decide(ctx: click.Context, claim_id: int, decision: str, user: str, comment: str, users_file: Path | None) -> None:
+def _decide(
+    ctx: click.Context,
+    claim_id: int,
+    decision: str,
+    user: str,
+    comment: str,
+    users_file: Path | None,
+    reviewed: int | None = None,
+) -> None:
     from benefits.claims import Decision
+    from benefits.claims.money import plain
     from benefits.claims.signoff import decide
 
     ws = workspace(ctx)
     role = _role_of(users_file or ws.config_dir / USERS_FILE, user)
     ws.ensure_current()
     with ws.sessions.begin() as session:
-        decide(session, claim_id, Decision(decision), user, role, comment)
-    click.echo(f"claim {claim_id} {decision} by {user} ({role})")
+        row = decide(session, claim_id, Decision(decision), user, role, comment, reviewed)
+        on = f"{plain(row.claimed_value)}, version {row.claim_version_id}"
+    click.echo(f"claim {claim_id} {decision} by {user} ({role}): {on}")
 
 
 def _role_of(path: Path, user: str) -> str:

@@ -32,7 +32,10 @@ def digest(
 ) -> None:
     """Send each benefit owner their benefits that changed status, whose forecast failed, whose data went
     stale or whose metric has rows in quarantine: by e-mail through the SMTP server and/or to the webhook
-    of notify.yaml in the config folder, with the steering pack attached when asked."""
+    of notify.yaml in the config folder, with the steering pack attached when asked.
+
+    Each digest delivered is recorded: one already delivered for the date (same address or webhook, same text)
+    is not sent again, so after a partial failure running it again sends only what was not delivered."""
     from benefits.digest import send_digest
 
     send_digest(

@@ -519,6 +519,23 @@ class ValueReportSnapshot(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class DigestDelivery(Base):
+    """One owner's digest delivered (e-mailed or posted to the webhook) for one date: a re-send of the same
+    digest skips it (``benefits.digest``), so a digest run again after a partial failure sends only what was not
+    delivered. Kept, never changed."""
+
+    __tablename__ = "digest_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(10), comment="e-mail or webhook")
+    recipient: Mapped[str] = mapped_column(String(320), comment="the e-mail address, or the webhook's scheme and host")
+    content: Mapped[str] = mapped_column(
+        String(64), comment="sha256 of where it went (the webhook's whole URL), its subject and its text"
+    )
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 @event.listens_for(ClaimDecision, "before_update")
 @event.listens_for(ClaimDecision, "before_delete")
 def _refuse_decision_change(_mapper: Any, _connection: Any, target: ClaimDecision) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from benefits.claims import ClaimClass, ClaimSource, Decision
 from benefits.claims.importer import CLAIMABLE_CATEGORIES, ClaimInput, record_claims
 from benefits.claims.ledger import ClaimLine, ClaimsReport, claims_report
-from benefits.claims.money import PENNY, display, display_share, parse_money
+from benefits.claims.money import PENNY, display, display_share, parse_written_money
 from benefits.claims.signoff import decide
 from benefits.dashboards import business_case, components, data
 from benefits.dashboards.auth import current_user, require_role
@@ -317,7 +317,7 @@ def record(
         claim = ClaimInput(
             benefit=str(benefit or ""),
             period=_date(period),
-            claimed_value=parse_money(str(value or "")),
+            claimed_value=parse_written_money(str(value or "")),
             claim_class=ClaimClass(claim_class) if claim_class else None,
             where="claim",
             written_as=str(value or ""),
