@@ -253,6 +253,8 @@ class _Send:
     digest: Digest
     channel: str
     recipient: str  # the e-mail address, or the webhook's scheme and host
+    subject: str
+    text: str
     content: str  # see _content
 
 
@@ -283,10 +285,10 @@ def _deliver(
             if address is None:
                 warnings.warn(_no_address(digest.owner), BenefitsWarning, stacklevel=2)
             else:
-                planned.append(_Send(digest, EMAIL, address, _content(address, digest, portfolio, as_of)))
+                planned.append(_planned(digest, EMAIL, address, address, portfolio, as_of))
     if settings.webhook is not None:
         url, server = settings.webhook.url.get_secret_value(), settings.webhook.server
-        planned += [_Send(d, WEBHOOK, server, _content(url, d, portfolio, as_of)) for d in found]
+        planned += [_planned(d, WEBHOOK, server, url, portfolio, as_of) for d in found]
     with ws.sessions() as session:
         sent_before = deliveries.delivered(session, as_of, (send.content for send in planned))
     to_send = []
@@ -305,10 +307,10 @@ def _deliver(
     outcome = _Outcome([], [])
     emails = [send for send in to_send if send.channel == EMAIL]
     if emails and settings.smtp is not None:
-        _email(emails, settings.smtp, portfolio, as_of, attachments, kept, echo, outcome)
+        _email(emails, settings.smtp, attachments, kept, echo, outcome)
     posts = [send for send in to_send if send.channel == WEBHOOK]
     if posts and settings.webhook is not None:
-        _post(posts, settings.webhook, portfolio, as_of, kept, echo, outcome)
+        _post(posts, settings.webhook, kept, echo, outcome)
     if outcome.failures:
         raise NotifyError(_failed(outcome, len(to_send), partial=len(outcome.missed) < len(planned)))
 
@@ -316,8 +318,6 @@ def _deliver(
 def _email(
     emails: list[_Send],
     smtp: SmtpSettings,
-    portfolio: str,
-    as_of: dt.date,
     attachments: tuple[Attachment, ...],
     kept: Callable[[_Send], None],
     echo: Echo,
@@ -331,9 +331,7 @@ def _email(
             for n, send in enumerate(emails):
                 digest = send.digest
                 try:
-                    send_email(
-                        client, smtp, send.recipient, digest.subject(as_of), digest.text(portfolio, as_of), attachments
-                    )
+                    send_email(client, smtp, send.recipient, send.subject, send.text, attachments)
                 except NotifyError as exc:
                     outcome.failures.append(str(exc))
                     outcome.missed.append(digest.owner)
@@ -352,8 +350,6 @@ def _email(
 def _post(
     posts: list[_Send],
     webhook: WebhookSettings,
-    portfolio: str,
-    as_of: dt.date,
     kept: Callable[[_Send], None],
     echo: Echo,
     outcome: _Outcome,
@@ -362,7 +358,7 @@ def _post(
     posted = 0
     for n, send in enumerate(posts):
         try:
-            post_webhook(webhook, send.digest.text(portfolio, as_of))
+            post_webhook(webhook, send.text)
         except NotifyError as exc:
             outcome.failures.append(str(exc))
             outcome.missed += [later.digest.owner for later in posts[n:]]
@@ -376,11 +372,17 @@ def _post(
 EMAIL, WEBHOOK = "e-mail", "webhook"
 
 
-def _content(target: str, digest: Digest, portfolio: str, as_of: dt.date) -> str:
+def _planned(digest: Digest, channel: str, recipient: str, target: str, portfolio: str, as_of: dt.date) -> _Send:
+    """``digest`` to send by ``channel`` to ``recipient`` (``target`` the address or the webhook's whole URL), its
+    subject and text rendered once, for sending and for :func:`_content`."""
+    subject, text = digest.subject(as_of), digest.text(portfolio, as_of)
+    return _Send(digest, channel, recipient, subject, text, _content(target, subject, text))
+
+
+def _content(target: str, subject: str, text: str) -> str:
     """What identifies one delivery of a digest: where it went (an address, or the webhook's whole URL, which is
     only kept hashed), its subject and its text."""
-    text = "\0".join((target, digest.subject(as_of), digest.text(portfolio, as_of)))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256("\0".join((target, subject, text)).encode()).hexdigest()
 
 
 def _utc(moment: dt.datetime) -> str:
