@@ -41,6 +41,7 @@ from benefits.notify import (
 )
 from benefits.status import REBASELINED, Position, positions, rebaseline_text
 from benefits.store import deliveries, repository
+from benefits.store.locks import store_lock
 from benefits.workspace import Workspace
 
 Echo = Callable[[str], None]
@@ -275,9 +276,29 @@ def _deliver(
 ) -> None:
     """Send each digest by e-mail and to the webhook, each delivery recorded as it succeeds (its own transaction)
     and one already recorded for ``as_of`` (the same recipient, subject and text) skipped: run again after a
-    partial failure, it sends only what was not delivered. A refused recipient does not stop the other e-mails;
-    a server that fails stops its channel. NotifyError at the end, one line: the first failure, and who was not
-    sent their digest."""
+    partial failure, it sends only what was not delivered. One delivery at a time: a digest started while another
+    delivers waits for it (:data:`DELIVERY_LOCK`), then skips what that one delivered. A refused recipient does
+    not stop the other e-mails; a server that fails stops its channel. NotifyError at the end, one line: the first
+    failure, and who was not sent their digest."""
+    planned = _plan(found, settings, portfolio, as_of)
+
+    def waiting() -> None:
+        echo(WAITING)
+
+    with ws.sessions.begin() as holder, store_lock(holder, *DELIVERY_LOCK, waiting):
+        _send_planned(ws, planned, settings, as_of, echo, attachments)
+
+
+DELIVERY_LOCK = ("digest", "deliveries")
+"""The lock held while digests are delivered (:func:`benefits.store.locks.store_lock`; a SQLite store's lock file
+is ``<database>.digest-deliveries.lock``): two digests at the same moment would both find a digest not yet
+delivered and both send it."""
+WAITING = "another `benefits digest` is delivering; waiting for it to finish (what it delivers is not sent again)"
+
+
+def _plan(found: list[Digest], settings: NotifySettings, portfolio: str, as_of: dt.date) -> list[_Send]:
+    """Each digest to send, by e-mail to its owner's address (a warning for an owner without one) and to the
+    webhook."""
     planned: list[_Send] = []
     if settings.smtp is not None:
         for digest in found:
@@ -289,6 +310,18 @@ def _deliver(
     if settings.webhook is not None:
         url, server = settings.webhook.url.get_secret_value(), settings.webhook.server
         planned += [_planned(d, WEBHOOK, server, url, portfolio, as_of) for d in found]
+    return planned
+
+
+def _send_planned(
+    ws: Workspace,
+    planned: list[_Send],
+    settings: NotifySettings,
+    as_of: dt.date,
+    echo: Echo,
+    attachments: tuple[Attachment, ...],
+) -> None:
+    """Send what ``planned`` holds that was not delivered before (call holding :data:`DELIVERY_LOCK`)."""
     with ws.sessions() as session:
         sent_before = deliveries.delivered(session, as_of, (send.content for send in planned))
     to_send = []

@@ -17,7 +17,7 @@ import flask
 from dash import dcc, html
 
 from benefits.dashboards import cache, commentary, data, filters, posts, queries, server
-from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback
+from benefits.dashboards.auth import AuthSettings, Gate, check_exposure, is_loopback, unbracketed
 from benefits.dashboards.snapshot import cached_snapshot, metric_health
 from benefits.errors import ConfigError
 from benefits.store.db import make_engine, session_factory
@@ -113,12 +113,6 @@ def serve(
     finally:
         for stop in warming:
             cache.stop_warming(stop)
-
-
-def unbracketed(host: str) -> str:
-    """An IPv6 address written as in a URL (``[::1]``) as the address itself (``::1``), so that it
-    is judged, listened on and shown as written without brackets; any other host as given."""
-    return host[1:-1] if len(host) > 2 and host.startswith("[") and host.endswith("]") else host
 
 
 def greeting(host: str, port: int, settings: AuthSettings) -> str:

@@ -137,6 +137,13 @@ def require_role(*roles: str) -> User:
     return user
 
 
+def unbracketed(host: str) -> str:
+    """An IPv6 address written as in a URL (``[::1]``) as the address itself (``::1``), so that it is judged,
+    looked up, listened on and shown without brackets; any other host as given. ``serve --host``, the server's
+    check that the host resolves, and each ``X-Forwarded-For`` entry (``[2001:db8::9]:4711``) read it so."""
+    return host[1:-1] if len(host) > 2 and host.startswith("[") and host.endswith("]") else host
+
+
 def is_loopback(host: str) -> bool:
     """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
     if host == "localhost":
@@ -382,7 +389,7 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return (name, password) if sep else None
 
 
-_WITH_PORT = re.compile(r"\[(?P<v6>[^\]]+)\](?::\d+)?|(?P<v4>\d{1,3}(?:\.\d{1,3}){3}):\d+")
+_WITH_PORT = re.compile(r"(?P<v6>\[[^\]]+\])(?::\d+)?|(?P<v4>\d{1,3}(?:\.\d{1,3}){3}):\d+")
 """An address with a port, as some proxies write a client in X-Forwarded-For: ``203.0.113.9:4711``,
 ``[2001:db8::1]:4711`` (or in brackets without a port)."""
 
@@ -394,7 +401,7 @@ def _address(hop: str) -> str:
     hop = hop.strip()
     written = _WITH_PORT.fullmatch(hop)
     if written:
-        hop = written["v6"] or written["v4"]
+        hop = unbracketed(written["v6"]) if written["v6"] else written["v4"]
     try:
         address = ipaddress.ip_address(hop)
     except ValueError:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import dash
 
+from benefits.dashboards.auth import unbracketed
 from benefits.errors import BenefitsError
 
 #: The ``Server`` header of every response: no server name or version to look up exploits for.
@@ -93,10 +94,11 @@ def _resolve(host: str, port: int) -> None:
     empty one), looked up as waitress looks it up; ``*`` is every address, as waitress reads it."""
     if host == "*":
         return
-    reason = "it is empty" if not host.strip("[] ") else None
+    address = unbracketed(host)
+    reason = "it is empty" if not address.strip("[] ") else None
     if reason is None:
         try:
-            socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+            socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         except socket.gaierror as exc:
             reason = exc.strerror or str(exc)
         except UnicodeError as exc:  # a name IDNA cannot encode (a label over 63 characters)

@@ -174,6 +174,29 @@ def test_current_user_outside_a_request_is_an_error() -> None:
         auth.current_user()
 
 
+@pytest.mark.parametrize(
+    ("written", "host"),
+    [("[::1]", "::1"), ("[2001:db8::9]", "2001:db8::9"), ("::1", "::1"), ("localhost", "localhost")],
+)
+def test_one_helper_reads_an_ipv6_address_in_brackets_for_serve_the_host_check_and_forwarded_for(
+    written: str, host: str
+) -> None:
+    """`serve --host`, the server's check that the host resolves and each X-Forwarded-For entry each took the
+    brackets off in their own way; they share auth.unbracketed."""
+    assert auth.unbracketed(written) == host and auth.unbracketed("[]") == "[]"  # "[]" is empty: refused as such
+    assert auth._address(f"{written}:4711" if written.startswith("[") else written) == host
+    looked_up: list[str] = []
+
+    def getaddrinfo(address: str, *args: Any, **kwargs: Any) -> list[Any]:
+        looked_up.append(address)
+        return []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server.socket, "getaddrinfo", getaddrinfo)
+        server._resolve(written, 8050)
+    assert looked_up == [host]
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"])
 def test_open_on_loopback_starts_saying_so_in_its_one_line(
     host: str, monkeypatch: pytest.MonkeyPatch, store_url: str

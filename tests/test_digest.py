@@ -3,6 +3,7 @@ HTTP server); --dry-run prints it; delivery failures end in one line naming the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import json
@@ -25,8 +26,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import func, select
 
+from benefits import digest as digest_module
 from benefits.cli import main
+from benefits.store import models
+from benefits.store.db import make_engine
+from benefits.workspace import Workspace
 
 from . import dashboard_data as dd
 from .test_dashboard_browser import CHROMIUM
@@ -285,6 +291,67 @@ def test_a_refused_recipient_does_not_stop_the_others_and_a_re_send_sends_only_t
     result = _digest(store, env={"SMTP_PASSWORD": SECRET}, as_of=dd.AS_OF + dt.timedelta(days=7))
     assert result.exit_code == 0, result.output  # another week's digest is its own
     assert len(mailbox.messages) == 4
+
+
+def test_two_digests_at_the_same_moment_send_each_digest_once(
+    tmp_path: Path,
+    database_url: str,
+    smtp: tuple[_Mailbox, int],
+    webhook: ThreadingHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two digests (own workspaces, engines and sessions, as two processes have) reach their delivery together; the
+    SMTP server takes a while over each message. Both read that nothing was delivered and both sent every digest
+    before (4 e-mails, 4 posts); now the second waits for the first, then finds everything delivered."""
+    mailbox, port = smtp
+    url = dd.build_store(tmp_path, url=database_url if database_url.startswith("postgresql") else None)
+    config = tmp_path / "config"
+    hook = f"webhook:\n  url: http://127.0.0.1:{webhook.server_address[1]}/hooks/{TOKEN}\n"
+    (config / "notify.yaml").write_text(_smtp_yaml(port) + hook)
+    monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+    handle_data = mailbox.handle_DATA
+
+    async def slow_data(*args: Any) -> str:
+        await asyncio.sleep(0.3)  # long enough for the other digest to read what was delivered meanwhile
+        return await handle_data(*args)
+
+    monkeypatch.setattr(mailbox, "handle_DATA", slow_data)
+    together = threading.Barrier(2, timeout=60)
+    deliver = digest_module._deliver
+
+    def deliver_together(*args: Any, **kwargs: Any) -> None:
+        together.wait()  # both digests computed, both about to deliver
+        deliver(*args, **kwargs)
+
+    monkeypatch.setattr(digest_module, "_deliver", deliver_together)
+    said: list[list[str]] = [[], []]
+    failed: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            digest_module.send_digest(Workspace(config, url), dd.AS_OF, said[n].append)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failed, failed
+    assert sorted(to for to, _ in mailbox.messages) == [["finance.ops@example.com"], ["sales@example.com"]]
+    assert len(webhook.posts) == 2  # type: ignore[attr-defined]
+    lines = sorted(said[0] + said[1])
+    assert [line for line in lines if line.startswith("digest e-mailed")] == [
+        "digest e-mailed to Finance operations <finance.ops@example.com>: 2 items",
+        "digest e-mailed to Sales <sales@example.com>: 1 item",
+    ]
+    assert sum("(the same news): not sent again" in line for line in lines) == 4  # the second found all 4 delivered
+    assert digest_module.WAITING in lines  # said by the second, which then waited
+    engine = make_engine(url, create=False)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(models.DigestDelivery)).scalar() == 4
+    engine.dispose()
 
 
 def test_a_webhook_that_failed_is_posted_to_once_when_the_digest_is_sent_again(

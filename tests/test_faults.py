@@ -321,10 +321,15 @@ def test_a_password_in_the_database_urls_query_string_is_masked_in_its_error_and
     url = f"postgresql+psycopg://postgres@127.0.0.1:1/test?{parameter}={secret}"  # nothing listens on port 1
     shown = f"postgresql+psycopg://postgres@127.0.0.1:1/test?{parameter}=***"
     status = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "status"])
-    assert status.exit_code == 1
-    assert status.stderr.startswith(f"error: database {shown}: ") and status.stderr.count("\n") == 1
     doctor = CliRunner().invoke(main, ["--config", str(demo_config), "--database", url, "doctor"])
-    assert doctor.exit_code == 1 and doctor.stdout.startswith(f"fail  database  {shown}: ")
+    if parameter in {"password", "sslpassword"}:  # libpq's settings: the URL is tried, and shown masked
+        assert status.exit_code == 1
+        assert status.stderr.startswith(f"error: database {shown}: ") and status.stderr.count("\n") == 1
+        assert doctor.exit_code == 1 and doctor.stdout.startswith(f"fail  database  {shown}: ")
+    else:  # not a setting libpq has: refused before connecting, by its name alone (as a `sql` connector masks it)
+        refused = f"error: the database URL (--database or BENEFITS_DATABASE_URL) has a query parameter '{parameter}'"
+        for result in (status, doctor):
+            assert result.exit_code == 2 and result.stderr.startswith(refused) and result.stderr.count("\n") == 1
     for output in (status.output, doctor.output):
         assert secret not in output and "Zq7" not in output, output
 
@@ -368,6 +373,16 @@ def test_the_postgresql_connector_lock_held_by_another_process_refuses_the_sync_
         ("not a url:secret", "the database URL (--database or BENEFITS_DATABASE_URL) is not a URL: write sqlite:///"),
         ("foo://user:secret@host/db", "the database URL names a database kind (foo) not known: write sqlite:///"),
         ("mysql://user:secret@host/db", "the database driver of mysql URLs is not installed (No module named "),
+        (  # exit 1 and "database error: bad value for connect_timeout: 'abc'" before, once psycopg connected
+            "postgresql://user:secret@127.0.0.1:5432/test?connect_timeout=abc",
+            "the database URL (--database or BENEFITS_DATABASE_URL): its connect_timeout is not a number of seconds "
+            "(got 'abc'): write a whole number, e.g. connect_timeout=10",
+        ),
+        (  # a misspelt name: its value may be a password, never repeated
+            "postgresql+psycopg://user@127.0.0.1:5432/test?passwrd=secret",
+            "the database URL (--database or BENEFITS_DATABASE_URL) has a query parameter 'passwrd' that is not a "
+            "PostgreSQL connection setting: remove it or correct its name (https://www.postgresql.org/",
+        ),
     ],
 )
 def test_a_database_url_that_cannot_be_used_ends_in_one_line(demo_config: Path, url: str, said: str) -> None:
@@ -375,6 +390,29 @@ def test_a_database_url_that_cannot_be_used_ends_in_one_line(demo_config: Path, 
     assert (result.exit_code, result.stdout) == (2, "")  # bad configuration (README)
     assert result.stderr.startswith(f"error: {said}") and result.stderr.count("\n") == 1
     assert "secret" not in result.stderr
+
+
+def test_a_connect_timeout_that_is_not_a_number_is_bad_configuration_from_the_variables_too(
+    demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BENEFITS_DATABASE_URL with ?connect_timeout=abc, or PGCONNECT_TIMEOUT=abc (which psycopg reads when the URL
+    has none), ended in exit 1 once psycopg tried to connect; a URL whose settings are right is left as it was."""
+    good = "postgresql+psycopg://user@127.0.0.1:5432/test?application_name=b&connect_timeout=1.5&sslmode=disable"
+    assert db.database_url(good) == good
+    cases = {
+        (f"{good.split('?')[0]}?connect_timeout=abc", None): "its connect_timeout is not a number of seconds",
+        (good.split("?")[0], "abc"): "the environment variable PGCONNECT_TIMEOUT is not a number of seconds",
+    }
+    for (url, variable), said in cases.items():
+        monkeypatch.setenv("BENEFITS_DATABASE_URL", url)
+        if variable is not None:
+            monkeypatch.setenv("PGCONNECT_TIMEOUT", variable)
+        for command in (["status"], ["doctor"], ["db", "upgrade"]):
+            result = CliRunner().invoke(main, ["--config", str(demo_config), *command])
+            assert (result.exit_code, result.stdout) == (2, ""), (command, result.output)
+            assert said in result.stderr and result.stderr.count("\n") == 1
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "10")
+    assert db.database_url(good.split("?")[0]) == good.split("?")[0]
 
 
 def test_a_sqlite_path_whose_folder_does_not_exist_is_refused_and_no_folder_is_made(

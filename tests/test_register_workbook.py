@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from benefits.cli import main
 from benefits.register import load_register
 from benefits.register_io.dates import parse_date
+from benefits.register_io.importing import SHOWN_PROBLEMS
 from benefits.register_io.layout import BENEFITS, SHEETS
 
 ROWS = [  # two benefits of one initiative, then an initiative without benefits yet
@@ -243,6 +244,34 @@ def test_csv_problems_name_the_row(tmp_path: Path) -> None:
         "register.csv:row 3: unit: 'EUR' differs from 'GBP', the unit of m.x in benefit b1",
         "register.csv:row 3: target_value: must be above the baseline value 0 for direction increase (got '-5')",
     ]
+
+
+def test_a_sheet_of_many_bad_rows_lists_the_first_problems_and_counts_the_rest(tmp_path: Path) -> None:
+    """A CSV file of 150,000 rows, each with a problem, printed 150,000 lines; now the first SHOWN_PROBLEMS and
+    one line saying how many more, with the same exit code, the same count on the error line and nothing written."""
+    csv = tmp_path / "register.csv"
+    header = ",".join(column.field for column in BENEFITS.columns if column.required)
+    row = "g,i,Init,innovation,Ann,b{n},Benefit,revenue,m.{n},GBP,increase,cumulative,0,2026-01-01,-5,2027-01-01,Ann"
+    rows = 1_000
+    csv.write_text(header + "\n" + "\n".join(row.format(n=n) for n in range(rows)) + "\n")
+    out = tmp_path / "p.yaml"
+    result = invoke("import", str(csv), "--out", str(out), config=tmp_path)
+    assert result.exit_code == 1
+    problem = "target_value: must be above the baseline value 0 for direction increase (got '-5')"
+    assert result.stderr.splitlines() == [
+        *(f"register.csv:row {n}: {problem}" for n in range(2, 2 + SHOWN_PROBLEMS)),
+        f"... and {rows - SHOWN_PROBLEMS} more problems",
+        f"error: {csv}: {rows} problems; nothing written",
+    ]
+    assert not out.exists()
+    csv.write_text(header + "\n" + "\n".join(row.format(n=n) for n in range(SHOWN_PROBLEMS + 1)) + "\n")
+    result = invoke("import", str(csv), "--out", str(out), config=tmp_path)
+    assert result.stderr.splitlines()[-2:] == [
+        "... and 1 more problem",
+        f"error: {csv}: {SHOWN_PROBLEMS + 1} problems; nothing written",
+    ]
+    help_text = " ".join(invoke("import", "--help", config=tmp_path).output.split())
+    assert f"the first {SHOWN_PROBLEMS}, then how many more" in help_text
 
 
 def test_a_csv_register_mixing_encodings_with_a_nul_or_a_huge_field_is_one_line_and_utf16_is_read(

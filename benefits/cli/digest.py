@@ -35,7 +35,8 @@ def digest(
     of notify.yaml in the config folder, with the steering pack attached when asked.
 
     Each digest delivered is recorded: one already delivered for the date (same address or webhook, same text)
-    is not sent again, so after a partial failure running it again sends only what was not delivered."""
+    is not sent again, so after a partial failure running it again sends only what was not delivered. A digest
+    started while another is delivering waits for it, then sends only what that one did not."""
     from benefits.digest import send_digest
 
     send_digest(

@@ -71,9 +71,9 @@ def import_(
 ) -> None:
     """Read a register workbook (.xlsx) or CSV file, check it and write portfolio.yaml.
 
-    Every problem is listed, one a line, by sheet and cell (`Benefits!Q12: target_date: ...`, or
-    `file.csv:row 12: ...`); nothing is written while there is one. ISO dates (2026-04-01) and
-    Excel date cells are always accepted.
+    The problems are listed, one a line, by sheet and cell (`Benefits!Q12: target_date: ...`, or
+    `file.csv:row 12: ...`; the first 20, then how many more); nothing is written while there is one.
+    ISO dates (2026-04-01) and Excel date cells are always accepted.
     """
     from benefits.files import write_files
     from benefits.register import REGISTER_FILE
@@ -87,8 +87,8 @@ def import_(
     except RegisterImportError as exc:
         for warning in exc.warnings:
             click.echo(f"warning: {warning}", err=True)
-        for problem in exc.problems:
-            click.echo(problem.line(), err=True)
+        for line in exc.shown():
+            click.echo(line, err=True)
         count = len(exc.problems)
         raise BenefitsError(f"{file}: {count} problem{'s' if count != 1 else ''}; nothing written") from None
     for warning in imported.warnings:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from benefits.errors import ConfigError
+from benefits.errors import ConfigError, shorten
 
 if TYPE_CHECKING:  # the ORM is imported when a session factory is made: `benefits status` can do without
     from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +45,54 @@ def database_url(url: str | None = None) -> str:
         ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "postgresql+psycopg":
+        check_postgresql_settings(parsed)
     return parsed.render_as_string(hide_password=False)
+
+
+_WHERE = "the database URL (--database or BENEFITS_DATABASE_URL)"
+_PG_SETTINGS = "https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS"
+
+
+def check_postgresql_settings(parsed: URL) -> None:
+    """ConfigError naming the setting when a PostgreSQL URL's query string (``?connect_timeout=10&sslmode=...``)
+    holds a name that is not a libpq connection setting, or a ``connect_timeout`` (or, without one, the variable
+    ``PGCONNECT_TIMEOUT``) that is not a number of seconds; psycopg would refuse both only when it connects.
+
+    The values of other settings are checked by the server's client library when it connects. A value is never
+    repeated for a name that is not a setting: it may be a password under a misspelt name.
+    """
+    try:
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import make_conninfo
+    except ImportError:  # no driver: make_engine says so
+        return
+    for name in parsed.query:
+        try:
+            make_conninfo("", **{name: ""})  # psycopg's own check, against libpq's list of settings
+        except ProgrammingError:
+            raise ConfigError(
+                f"{_WHERE} has a query parameter {shorten(name)!r} that is not a PostgreSQL connection setting: "
+                f"remove it or correct its name ({_PG_SETTINGS})"
+            ) from None
+    _check_connect_timeout(parsed)
+
+
+def _check_connect_timeout(parsed: URL) -> None:
+    given = parsed.query.get("connect_timeout")
+    if given is not None:
+        value, setting = (given if isinstance(given, str) else ",".join(given)), f"{_WHERE}: its connect_timeout"
+    elif "PGCONNECT_TIMEOUT" in os.environ:
+        value, setting = os.environ["PGCONNECT_TIMEOUT"], "the environment variable PGCONNECT_TIMEOUT"
+    else:
+        return
+    try:
+        int(float(value))  # as psycopg reads it (1.5 is 1; 0 or less is no time-out)
+    except (ValueError, OverflowError):
+        raise ConfigError(
+            f"{setting} is not a number of seconds (got {shorten(value)!r}): write a whole number, "
+            "e.g. connect_timeout=10"
+        ) from None
 
 
 def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
