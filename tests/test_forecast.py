@@ -1064,3 +1064,29 @@ def test_a_percentage_at_its_floor_is_forecast_without_numerical_warnings() -> N
         f = forecast_benefit(b, BASE, obs, obs["period"].iloc[-1] + dt.timedelta(days=2))
     assert_well_formed(f)
     assert f.status == "off_track" and f.forecast_at_target_date == pytest.approx(0.0, abs=0.5)
+
+
+def test_one_to_two_years_of_readings_fit_a_yearly_season_only_when_it_earns_its_terms() -> None:
+    """70 weekly readings (16 months): a level swinging ±20 over the year (noise 1) is fitted with
+    its yearly season (20 Fourier terms) and forecast along it half a year on; a level that was flat
+    and then bent into a fall (noise 1) is fitted without one, where a season would carry the bend
+    on as if it recurred."""
+    rng = np.random.default_rng(70)
+    weeks = np.arange(70)
+    swing = 100.0 + 20.0 * np.sin(2 * np.pi * weeks / 52.18) + rng.normal(0.0, 1.0, 70)
+    level = handling_time().model_copy(
+        update={
+            "direction": register.Direction.increase,
+            "baseline": register.Point(value=100, date=BASE),
+            "target": register.Point(value=110, date=BASE + 96 * WEEK),
+        }
+    )
+    obs = weekly(swing)
+    f = forecast_benefit(level, BASE, obs, as_of_for(obs))
+    assert f.fit_params is not None and len(f.fit_params["beta"]) == 20
+    truth = 100.0 + 20.0 * math.sin(2 * math.pi * 96 / 52.18)  # 96 weeks in: 85.4, a low
+    assert f.forecast_at_target_date is not None and abs(f.forecast_at_target_date - truth) < 5.0
+    bent = 100.0 - 0.8 * np.clip(weeks - 45, 0, None) + rng.normal(0.0, 1.0, 70)
+    obs = weekly(bent)
+    g = forecast_benefit(level, BASE, obs, as_of_for(obs))
+    assert g.fit_params is not None and len(g.fit_params["beta"]) == 1
