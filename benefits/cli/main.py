@@ -371,17 +371,23 @@ def _create_database_if_new(ws: Workspace) -> None:
 @as_of_option
 @click.pass_context
 def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | None) -> None:
-    """Show every benefit: planned and realised to date, probability of landing and status."""
+    """Show every benefit: planned and realised to date, probability of landing and status.
+
+    With --as-of, the forecast shown is the latest made as of that date or before, never a later one
+    (forecast_as_of in JSON and CSV; a line under the table names it when it is of an earlier date, or says
+    there was none).
+    """
     from benefits.status import changed, kept_positions
-    from benefits.tables import render_status
+    from benefits.tables import forecast_note, render_status
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.engine.connect() as connection:
         rows = [position.row for position in kept_positions(connection, as_of_date(as_of))]
+    note = forecast_note(rows, as_of.date()) if as_of is not None and fmt == "table" else ""
     if changes:
         rows = changed(rows)
-    click.echo(render_status(rows, fmt, changes=changes), nl=False)
+    click.echo(render_status(rows, fmt, changes=changes) + note, nl=False)
 
 
 @main.group(invoke_without_command=True)
