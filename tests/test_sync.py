@@ -839,6 +839,27 @@ def test_a_connectors_int_past_pythons_digit_limit_is_quarantined_not_a_failed_s
     engine.dispose()
 
 
+def test_a_period_at_the_end_of_the_calendar_is_quarantined_not_a_failed_sync(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    """A period of 9999-12-31 or 0001-01-01 (a typo, a source's 'no date' placeholder) in a batch whose metric has
+    few rows failed the whole sync with 'OverflowError: date value out of range': the window of stored values the
+    jump check reads around the batch's periods went past the calendar. Now each is quarantined for what it is
+    (in the future, before the metric's earliest period) and the other rows load."""
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
+    for period in ("9999-12-31", "0001-01-01"):
+        Scripted.script = [_record(0), {**_record(1), "period": period}]
+        [report] = sync_all(sessions, demo_config, register, AS_OF)
+        assert (report.status, report.rows_read, report.rows_quarantined) == ("succeeded", 2, 1), report.error
+    with sessions() as session:
+        held = session.scalars(select(models.QuarantinedRow).order_by(models.QuarantinedRow.id)).all()
+    assert [h.reasons[0].split(" is ")[0] for h in held] == ["period: 9999-12-31", "period: 0001-01-01"]
+    _check_runs(sessions)
+    engine.dispose()
+
+
 def test_a_not_null_or_check_violation_is_not_explained_as_a_concurrent_duplicate(database_url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError

@@ -253,6 +253,8 @@ def _with_jumps(frame: pd.DataFrame, jump: JumpConfig, history: pd.DataFrame | N
     usable = usable[np.isfinite(usable["value"])]
     if history is not None and not history.empty:
         stored = history[["metric", "period", "value"]].set_axis(range(-len(history), 0))  # no batch row's label
+        # in the batch's unit of time: seconds when a period such as 0001-01-01 does not fit nanoseconds
+        stored = stored.astype({"period": usable["period"].dtype})
         fresh = pd.MultiIndex.from_frame(usable[["metric", "period"]])
         stored = stored[~pd.MultiIndex.from_frame(stored[["metric", "period"]]).isin(fresh)]
         usable = pd.concat([stored, usable])
