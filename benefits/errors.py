@@ -24,10 +24,10 @@ def shown_problems(problems: Sequence[_T], line: Callable[[_T], str]) -> list[st
     return lines
 
 
-def shorten(text: str) -> str:
-    """``text`` as a message repeats it: its first :data:`SHOWN` characters and an ellipsis when it is longer
-    (a number of 300 digits is not repeated whole)."""
-    return text if len(text) <= SHOWN else f"{text[:SHOWN]}…"
+def shorten(text: str, shown: int = SHOWN) -> str:
+    """``text`` as a message repeats it: its first ``shown`` (:data:`SHOWN`) characters and an ellipsis when it is
+    longer (a number of 300 digits is not repeated whole)."""
+    return text if len(text) <= shown else f"{text[:shown]}…"
 
 
 class BenefitsError(Exception):

@@ -220,6 +220,45 @@ def test_hook_register_expectations(register: Register, whole_people_plugin: Non
     assert "expect_column_values_to_match_regex(value_text)#2" in outcome.statistics
 
 
+def _failing_expectations(register: Register) -> list[object]:
+    raise RuntimeError("rules service unreachable")
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (_failing_expectations, "register_expectations() raised RuntimeError: rules service unreachable"),
+        (lambda register: ["value > 0"], "register_expectations() returned ['value > 0'], not a list of Great "),
+        (lambda register: "value > 0", "register_expectations() returned 'value > 0', not a list of Great "),
+    ],
+)
+def test_a_plugin_whose_register_expectations_fails_stops_the_sync_in_one_line_naming_it(
+    demo_config: Path, tmp_path: Path, answer: object, said: str
+) -> None:
+    """A plugin whose register_expectations raised ended `sync` and `quarantine retry` in a traceback; one that
+    answered text failed every connector with "AttributeError: 'str' object has no attribute 'copy'" (and `retry`
+    in a traceback). Its checks cannot be left out, so nothing syncs: one line naming the plugin, exit 2."""
+    from click.testing import CliRunner
+
+    from benefits.cli import main
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    args = ["--config", str(demo_config), "--database", url]
+    assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+    assert "quarantined" in CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"]).stdout  # rows held
+    runs = CliRunner().invoke(main, [*args, "quarantine", "list", "--format", "json"]).stdout
+    plugin_manager().register(SimpleNamespace(register_expectations=hookimpl(answer)), name="vendor-rules")
+    try:
+        for command in (["sync", "--as-of", "2026-11-23"], ["quarantine", "retry", "--all"]):
+            result = CliRunner().invoke(main, [*args, *command])
+            assert (result.exit_code, result.stdout) == (2, ""), result.output
+            assert result.stderr.startswith(f"error: plugin vendor-rules: {said}") and result.stderr.count("\n") == 1
+            assert result.stderr.endswith(": fix or uninstall it, or leave it out with BENEFITS_LOAD_PLUGINS\n")
+    finally:
+        plugin_manager().unregister(name="vendor-rules")
+    assert CliRunner().invoke(main, [*args, "quarantine", "list", "--format", "json"]).stdout == runs  # still held
+
+
 def test_batch_frame_keeps_every_key_and_numbers_rows() -> None:
     frame = batch_frame(
         [rec("m", "2026-01-05", 1, "GBP", source_ref="a.csv:2"), {"metric": "m", "note": "x"}], first_row=7

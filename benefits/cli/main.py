@@ -410,10 +410,12 @@ def plugins(ctx: click.Context, fmt: str) -> None:
         return
     import json
 
-    from benefits.plugins.manager import api_checks
+    from benefits.plugins.manager import api_checks, offered_connectors
     from benefits.plugins.manager import plugins as loaded
 
     problems = {check.plugin: check.problem for check in api_checks()}
+    for name, broken in offered_connectors()[1].items():  # register_connectors raised or answered wrongly
+        problems[name] = "; ".join(filter(None, [problems.get(name), broken]))
     if fmt == "json":
         listed = [{**vars(info), "loaded": True, "problem": problems.get(info.name)} for info in loaded()]
         refused = [

@@ -218,10 +218,32 @@ def default_expectations(*, as_of: dt.date, rules: ValidationRules | None = None
 def load_rules(config_dir: Path, register: Register) -> ValidationRules:
     """The rules of a sync: the register, ``validation.yaml`` in ``config_dir`` and every plugin's
     ``register_expectations``. Use it with :func:`validate_batch` to re-validate rows (quarantine retry)."""
-    from benefits.plugins.manager import plugin_manager
+    return ValidationRules.from_register(register, load_validation_config(config_dir), _plugin_expectations(register))
 
-    extra = [e for found in plugin_manager().hook.register_expectations(register=register) for e in found or []]
-    return ValidationRules.from_register(register, load_validation_config(config_dir), extra)
+
+def _plugin_expectations(register: Register) -> list[Expectation]:
+    """Every plugin's ``register_expectations``, or a ConfigError naming each plugin whose hook raised or returned
+    something other than a list of GX expectations: its checks cannot be left out (rows they reject would load)."""
+    from great_expectations.expectations import Expectation
+
+    from benefits.errors import ConfigError, shorten
+    from benefits.plugins.manager import FIX_PLUGIN, answers
+
+    found, problems = answers("register_expectations", register=register)
+    extra: list[Expectation] = []
+    for name, answer in found.items():
+        if answer is None:  # pluggy's own call leaves out a plugin that answers None
+            continue
+        if isinstance(answer, list | tuple) and all(isinstance(e, Expectation) for e in answer):
+            extra.extend(answer)
+        else:
+            problems[name] = (
+                f"plugin {name}: register_expectations() returned {shorten(repr(answer))}, not a list of Great "
+                f"Expectations expectations: {FIX_PLUGIN}"
+            )
+    if problems:
+        raise ConfigError("\n".join(problems.values()))
+    return extra
 
 
 def _limits(
