@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from benefits.errors import ConfigError
+from benefits.errors import BenefitsWarning, ConfigError
 from benefits.plugins import hookimpl
 from benefits.plugins.manager import plugin_manager
 from benefits.register import Register, load_register
@@ -218,6 +219,36 @@ def test_hook_register_expectations(register: Register, whole_people_plugin: Non
     outcome = validate_batch(batch_frame(rows), as_of=AS_OF, rules=rules)
     assert {q.row: q.reasons for q in outcome.quarantined} == {2: ["value: '130.5' is not a whole number of people"]}
     assert "expect_column_values_to_match_regex(value_text)#2" in outcome.statistics
+
+
+def test_bounds_of_a_metric_the_register_does_not_know_warn_naming_it(
+    demo_config: Path, tmp_path: Path, register: Register
+) -> None:
+    """A misspelt metric in validation.yaml's bounds (crm.win_rate_pc for crm.win_rate_pct) was ignored without a
+    word: the bound the user wrote never checked a row. Now every sync (and retry) warns naming the file and the
+    name; the sync still runs."""
+    (demo_config / "validation.yaml").write_text(
+        "bounds:\n  metrics:\n    crm.win_rate_pc: {max: 50}\n    crm.win_rate_pct: {max: 60}\n"
+    )
+    said = (
+        f"{demo_config / 'validation.yaml'}: bounds.metrics: 'crm.win_rate_pc' is not a metric of the register (no "
+        "benefit measures it and portfolio.yaml's metrics: does not declare it), so its bounds check nothing: "
+        "correct the name or remove them"
+    )
+    with pytest.warns(BenefitsWarning) as warned:
+        load_rules(demo_config, register)
+    assert [str(w.message) for w in warned] == [said]
+    from click.testing import CliRunner
+
+    from benefits.cli import main
+
+    args = ["--config", str(demo_config), "--database", f"sqlite:///{tmp_path / 'b.db'}"]
+    assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+    synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
+    assert synced.exit_code == 0 and synced.stderr == f"warning: {said}\n", synced.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_rules(DEMO_CONFIG, register)  # the demo's bounds name only metrics of its register
 
 
 def _failing_expectations(register: Register) -> list[object]:

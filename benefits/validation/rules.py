@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from benefits.validation.config import JumpConfig, ValidationConfig, load_validation_config
+from benefits.validation.config import VALIDATION_FILE, JumpConfig, ValidationConfig, load_validation_config
 from benefits.validation.frame import NUMBER_PATTERN
 from benefits.validation.results import ValidationOutcome
 from benefits.validation.run import Validator, gx
@@ -218,7 +218,28 @@ def default_expectations(*, as_of: dt.date, rules: ValidationRules | None = None
 def load_rules(config_dir: Path, register: Register) -> ValidationRules:
     """The rules of a sync: the register, ``validation.yaml`` in ``config_dir`` and every plugin's
     ``register_expectations``. Use it with :func:`validate_batch` to re-validate rows (quarantine retry)."""
-    return ValidationRules.from_register(register, load_validation_config(config_dir), _plugin_expectations(register))
+    config = load_validation_config(config_dir)
+    _warn_bounds_of_nothing(config_dir / VALIDATION_FILE, config, register)
+    return ValidationRules.from_register(register, config, _plugin_expectations(register))
+
+
+def _warn_bounds_of_nothing(path: Path, config: ValidationConfig, register: Register) -> None:
+    """Warn, without failing, for each metric that validation.yaml bounds and the register does not know: its
+    bounds apply to nothing (a misspelt name, or a metric since removed), so the rows they meant to check do not
+    meet them. (A unit's bounds are a catalogue a portfolio may not use whole: not warned about.)"""
+    import warnings
+
+    from benefits.errors import BenefitsWarning
+
+    known = {b.metric for _, b in register.benefits()} | {m.name for m in register.metrics}
+    for name in sorted(set(config.bounds.metrics) - known):
+        warnings.warn(
+            f"{path}: bounds.metrics: {name!r} is not a metric of the register (no benefit measures it and "
+            "portfolio.yaml's metrics: does not declare it), so its bounds check nothing: correct the name or "
+            "remove them",
+            BenefitsWarning,
+            stacklevel=3,
+        )
 
 
 def _plugin_expectations(register: Register) -> list[Expectation]:
