@@ -221,3 +221,26 @@ def test_a_past_date_shows_the_latest_forecast_made_by_then_never_a_later_one(
     assert table(later)[-1] == table(later, "--changes")[-1] == note
     early = dd.BASELINE
     assert table(early)[-1] == f"no forecast as of {early} or before: P(ON TIME) and LANDING are empty"
+
+
+def test_value_at_a_past_date_reads_the_forecast_paths_of_that_date_never_a_later_run(session: Session) -> None:
+    """`benefits value --as-of` a week before the latest run drew its FY forecast and P10-P90 from that later
+    run's paths, as `status --as-of` showed its probabilities; now the run `status` shows (none before the first)."""
+    from benefits.value.reading import forecast_paths
+
+    week_before = dd.AS_OF - dt.timedelta(weeks=1)
+    runs = {run.as_of: run.id for run in session.scalars(select(models.ForecastRun))}
+
+    def stored(run_id: int) -> dict[str, str]:
+        rows = session.execute(
+            select(models.Forecast.benefit_key, models.Forecast.path).where(models.Forecast.forecast_run_id == run_id)
+        )
+        return {key: path[0]["period"] for key, path in rows if path}
+
+    def first_periods(as_of: dt.date) -> dict[str, str]:
+        return {key: path[0][0].isoformat() for key, path in forecast_paths(session, as_of).items() if path}
+
+    assert stored(runs[week_before]) != stored(runs[dd.AS_OF])
+    assert first_periods(dd.AS_OF) == stored(runs[dd.AS_OF])
+    assert first_periods(week_before) == stored(runs[week_before])
+    assert forecast_paths(session, dd.AS_OF - dt.timedelta(weeks=2)) == {}
