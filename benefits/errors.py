@@ -1,13 +1,33 @@
 """Errors that the CLI turns into one line on stderr and a non-zero exit code."""
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
 SHOWN = 40
 """At most this many characters of a value are repeated in a message."""
 
 
-def shorten(text: str) -> str:
-    """``text`` as a message repeats it: its first :data:`SHOWN` characters and an ellipsis when it is longer
-    (a number of 300 digits is not repeated whole)."""
-    return text if len(text) <= SHOWN else f"{text[:SHOWN]}…"
+SHOWN_PROBLEMS = 20
+"""At most this many problems are listed, one a line; a last line says how many more there are."""
+
+
+def shown_problems(problems: Sequence[_T], line: Callable[[_T], str]) -> list[str]:
+    """The lines that list ``problems``: the first :data:`SHOWN_PROBLEMS`, each written by ``line``, and a last one
+    saying how many more there are (``... and 2980 more problems``): a file of thousands of problems is not
+    thousands of lines."""
+    lines = [line(problem) for problem in problems[:SHOWN_PROBLEMS]]
+    more = len(problems) - SHOWN_PROBLEMS
+    if more > 0:
+        lines.append(f"... and {more} more problem{'s' if more != 1 else ''}")
+    return lines
+
+
+def shorten(text: str, shown: int = SHOWN) -> str:
+    """``text`` as a message repeats it: its first ``shown`` (:data:`SHOWN`) characters and an ellipsis when it is
+    longer (a number of 300 digits is not repeated whole)."""
+    return text if len(text) <= shown else f"{text[:shown]}…"
 
 
 class BenefitsError(Exception):

@@ -45,6 +45,7 @@ class _Forecast:
     at_target: float | None
     low: float | None
     high: float | None
+    run_as_of: dt.date | None = None  # the as-of date of the forecast run the figures come from
 
 
 def compute(
@@ -55,10 +56,11 @@ def compute(
     benefit: str | None = None,
     metrics: list[MetricSummary] | None = None,
 ) -> list[Position]:
-    """Every stored benefit (register order) at ``as_of`` with the latest forecast run, read and
-    computed from the store; only the benefits of ``initiative``, or only ``benefit``, when given (a
-    page about them reads no more than it shows). ``metrics`` are ``metric_summaries(session,
-    as_of)`` when the caller already has them.
+    """Every stored benefit (register order) at ``as_of`` with the latest forecast run made as of
+    that date or before (never a run of a later date: it forecast from data not there at ``as_of``),
+    read and computed from the store; only the benefits of ``initiative``, or only ``benefit``, when given (a page
+    about them reads no more than it shows). ``metrics`` are ``metric_summaries(session, as_of)``
+    when the caller already has them.
 
     A benefit whose metric is stale at ``as_of`` (``benefits.staleness``) has status
     ``data_stale``, that message, and no forecast figures: no confident forecast from data that
@@ -75,12 +77,13 @@ def compute(
     stale = {m.metric: m.message() for m in metrics if m.stale}
     several_sources = {m.metric for m in metrics if len(m.sources) > 1}
     windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
-    latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None)
+    latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None, as_of)
+    not_forecast = NOT_FORECAST if latest else _not_forecast(session, as_of)
     held = repository.held_rows_by_metric(session, {row.metric for row in rows if row.id not in windows})
     specs = {row.id: Benefit.model_validate(row.spec) for row in rows}
     accruing = {specs[row.id].metric for row in rows if realisation.value_type(specs[row.id]) is ValueType.run_rate}
     points = repository.observation_points(session, accruing, as_of)
-    control = _change_control(session, [row.benefit for row in rows] if subset else None)
+    control = _change_control(session, [row.benefit for row in rows] if subset else None, as_of)
     overdue = overdue_counts(session, as_of, [row.benefit for row in rows] if subset else None)
     found = [
         _position(
@@ -94,6 +97,7 @@ def compute(
             held.get(row.metric, 0),
             points.get(row.metric, []),
             control.get(row.benefit),
+            not_forecast,
         )
         for row in rows
     ]
@@ -105,10 +109,11 @@ def _with_overdue(found: Position, count: int) -> Position:
     return replace(found, row=replace(found.row, overdue_actions=count))
 
 
-def _change_control(session: Session, keys: list[str] | None) -> dict[str, baselines.Baselines]:
+def _change_control(session: Session, keys: list[str] | None, as_of: dt.date) -> dict[str, baselines.Baselines]:
     """Each benefit's (of ``keys``, or all) original values and re-baselinings; those after the run that
-    `status --changes` compares with (the previous run, or the only one) count as changes."""
-    latest, previous = repository.latest_and_previous_runs(session)
+    `status --changes` compares with (the previous run, or the only one, of those made as of ``as_of`` or
+    before) count as changes."""
+    latest, previous = repository.latest_and_previous_runs(session, as_of)
     compared = previous or latest
     return baselines.summaries(session, keys, compared.id if compared else None)
 
@@ -199,6 +204,7 @@ def _position(
     held: int = 0,
     points: list[tuple[dt.date, float]] | None = None,
     control: baselines.Baselines | None = None,
+    not_forecast: str = NOT_FORECAST,
 ) -> Position:
     planned = realisation.planned_to_date(benefit, row.start_date, as_of)
     realised = (
@@ -213,7 +219,7 @@ def _position(
         cash, planned_cash = realisation.cash(benefit, realised or 0.0), realisation.cash(benefit, planned)
     if stale:
         forecast = _Forecast("data_stale", stale, None, None, None, None, None)
-    message = forecast.message if forecast else NOT_FORECAST
+    message = forecast.message if forecast else not_forecast
     if window is None and held:
         message = _held_message(message, row.metric, held)
     status_row = StatusRow(
@@ -250,6 +256,7 @@ def _position(
         run_rate=_penny(realisation.cash(benefit, realised))
         if kind is ValueType.run_rate and realised is not None
         else None,
+        forecast_as_of=forecast.run_as_of.isoformat() if forecast and forecast.run_as_of else None,
         **_control_fields(control, previous, forecast.status if forecast else "no_data"),
     )
     return Position(
@@ -319,11 +326,12 @@ def _windows(session: Session, as_of: dt.date, several_sources: set[str], ids: l
     return windows
 
 
-def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _Forecast], dict[str, str]]:
-    """The latest finished forecast run's figures per benefit (of ``keys``, or all), and each
-    benefit's status in the run it is compared with (``repository.latest_and_previous_runs``)."""
+def _forecasts(session: Session, keys: list[str] | None, as_of: dt.date) -> tuple[dict[str, _Forecast], dict[str, str]]:
+    """The figures per benefit (of ``keys``, or all) of the latest finished forecast run made as of
+    ``as_of`` or before, and each benefit's status in the run it is compared with
+    (``repository.latest_and_previous_runs``)."""
     f = models.Forecast
-    latest_run, previous_run = repository.latest_and_previous_runs(session)
+    latest_run, previous_run = repository.latest_and_previous_runs(session, as_of)
     chosen = f.benefit_key.in_(keys) if keys is not None else true()
     latest: dict[str, _Forecast] = {}
     if latest_run is not None:
@@ -340,12 +348,24 @@ def _forecasts(session: Session, keys: list[str] | None) -> tuple[dict[str, _For
         for key, status, message, p, landing, at_target, low, high in session.execute(
             figures.where(f.forecast_run_id == latest_run.id, chosen)
         ):
-            latest[key] = _Forecast(status, message, p, landing, at_target, low, high)
+            latest[key] = _Forecast(status, message, p, landing, at_target, low, high, latest_run.as_of)
     previous: dict[str, str] = {}
     if previous_run is not None:
         statuses = select(f.benefit_key, f.status).where(f.forecast_run_id == previous_run.id, chosen)
         previous = {key: status for key, status in session.execute(statuses)}
     return latest, previous
+
+
+def _not_forecast(session: Session, as_of: dt.date) -> str:
+    """The message of a benefit with no forecast run made as of ``as_of`` or before: none was run yet, or
+    the first was run as of a later date (`benefits status --as-of` a date before it)."""
+    first = repository.first_forecast_date(session)
+    if first is None or first <= as_of:  # none yet, or the run has no row for these benefits
+        return NOT_FORECAST
+    return (
+        f"no forecast made as of {as_of} or before (the first is as of {first}):"
+        f" run `benefits forecast --as-of {as_of}` for one"
+    )
 
 
 def _penny(value: Decimal) -> Decimal:

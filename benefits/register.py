@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from benefits.errors import BenefitsWarning, ConfigError, shorten
+from benefits.errors import BenefitsWarning, ConfigError, shorten, shown_problems
 
 REGISTER_FILE = "portfolio.yaml"
 EXAMPLE = "run `benefits init --demo` for an example"
@@ -380,14 +380,16 @@ class Register(_Model):
 
 
 def load_register(config_dir: Path) -> Register:
-    """Load and check ``portfolio.yaml`` from ``config_dir``; raise ConfigError listing every problem, one a line."""
+    """Load and check ``portfolio.yaml`` from ``config_dir``; raise ConfigError listing its problems, one a line (the
+    first :data:`~benefits.errors.SHOWN_PROBLEMS`, then how many more)."""
     path = config_dir / REGISTER_FILE
     data = read_yaml(path)
     if data is None:
         raise ConfigError(f"{path}: the file is empty: declare the portfolio ({EXAMPLE})")
     register, problems = validate_register(data)
     if register is None or problems:
-        raise ConfigError("\n".join(f"{path}: {describe(problem, data)}" for problem in problems))
+        listed = shown_problems(problems, lambda problem: f"{path}: {describe(problem, data)}")
+        raise ConfigError("\n".join(listed))
     _warn_double_counting(path, register)
     return register
 

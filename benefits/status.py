@@ -1,4 +1,4 @@
-"""Every benefit's position at a date: planned and realised to date, and its latest forecast.
+"""Every benefit's position at a date: planned and realised to date, and its latest forecast made by then.
 
 :func:`positions` is the one reading that `benefits status`, the dashboard (its snapshot,
 ``benefits.dashboards.snapshot``), the steering pack and the digest share, so they cannot
@@ -86,6 +86,9 @@ class StatusRow:
     rebaseline_reason: str | None = None
     rebaselined_changes: str | None = None  # "target value 5.5 → 6.5; target date 2027-01-04 → 2027-06-28"
     overdue_actions: int = 0  # open actions on the benefit past their due date at the date (benefits.commentary)
+    # the as-of date of the forecast run that the forecast figures (status, p_on_time, landing, interval) come
+    # from: the latest run made as of the row's date or before, never a later one; None without a forecast
+    forecast_as_of: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The row as a dict (money as Decimal to the penny: `benefits status` writes it as decimal text).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Sequence
@@ -47,6 +48,18 @@ def render_status(rows: Sequence[StatusRow], fmt: str, changes: bool = False) ->
         writer.writerows(spreadsheet.row(row.as_dict()) for row in rows)
         return buffer.getvalue()
     return _table(rows, (*COLUMNS[:-1], CHANGE, PREVIOUS, COLUMNS[-1]) if changes else COLUMNS)
+
+
+def forecast_note(rows: Sequence[StatusRow], as_of: dt.date) -> str:
+    """The line under `benefits status --as-of DATE`'s table saying which forecast its P(ON TIME), LANDING and
+    STATUS come from when it is not of DATE itself: the latest made as of DATE or before, never a later one (or
+    that there was none); ``""`` when the forecast is of DATE."""
+    made = max((row.forecast_as_of for row in rows if row.forecast_as_of), default=None)
+    if made is None:
+        return f"no forecast as of {as_of} or before: P(ON TIME) and LANDING are empty\n"
+    if made == as_of.isoformat():
+        return ""
+    return f"P(ON TIME), LANDING and STATUS: the forecast as of {made}, the latest at or before {as_of}\n"
 
 
 def _decimal_text(value: object) -> str:

@@ -378,6 +378,25 @@ def test_the_postgresql_connector_lock_held_by_another_process_refuses_the_sync_
             "the database URL (--database or BENEFITS_DATABASE_URL): its connect_timeout is not a number of seconds "
             "(got 'abc'): write a whole number, e.g. connect_timeout=10",
         ),
+        (  # a known setting with a value libpq refuses: exit 1 and "cannot connect to the database server" before
+            "postgresql://user:secret@127.0.0.1:5432/test?sslmode=bogus",
+            "the database URL (--database or BENEFITS_DATABASE_URL): its sslmode must be one of disable, allow, "
+            "prefer, require, verify-ca, verify-full (got 'bogus')",
+        ),
+        (
+            "postgresql://user:secret@127.0.0.1:5432/test?keepalives=abc",
+            "the database URL (--database or BENEFITS_DATABASE_URL): its keepalives is not a whole number (got 'abc')",
+        ),
+        (  # SQLAlchemy's own refusal was 'database error: ArgumentError'
+            "postgresql://user:secret@127.0.0.1/test?port=abc",
+            "the database URL (--database or BENEFITS_DATABASE_URL): its port is not a port number from 1 to 65535 "
+            "(got 'abc')",
+        ),
+        (
+            "postgresql://user:secret@127.0.0.1:70000/test",
+            "the database URL (--database or BENEFITS_DATABASE_URL): its port is not a port number from 1 to 65535 "
+            "(got '70000')",
+        ),
         (  # a misspelt name: its value may be a password, never repeated
             "postgresql+psycopg://user@127.0.0.1:5432/test?passwrd=secret",
             "the database URL (--database or BENEFITS_DATABASE_URL) has a query parameter 'passwrd' that is not a "
@@ -413,6 +432,35 @@ def test_a_connect_timeout_that_is_not_a_number_is_bad_configuration_from_the_va
             assert said in result.stderr and result.stderr.count("\n") == 1
     monkeypatch.setenv("PGCONNECT_TIMEOUT", "10")
     assert db.database_url(good.split("?")[0]) == good.split("?")[0]
+
+
+def test_a_known_postgresql_setting_with_a_bad_value_is_bad_configuration_before_connecting(
+    demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """?sslmode=bogus, ?keepalives=abc (or PGSSLMODE=bogus, which libpq reads when the URL has no sslmode) ended in
+    'cannot connect to the database server (connection is bad: invalid sslmode value ...)', exit 1, as if the server
+    were down; now one line naming the setting, exit 2. Values libpq accepts are left to it, as written."""
+    good = (
+        "postgresql+psycopg://user@127.0.0.1:5432/test?gssencmode=disable&keepalives=%2B1&keepalives_idle=+30"
+        "&port=5432%2C5433&ssl_min_protocol_version=tlsv1.2&sslmode=verify-full&target_session_attrs=prefer-standby"
+    )
+    assert db.database_url(good) == good
+    cases = {
+        ("?gssencmode=Require", None): "its gssencmode must be one of disable, prefer, require (got 'Require')",
+        ("?tcp_user_timeout=1.5", None): "its tcp_user_timeout is not a whole number (got '1.5')",
+        ("?keepalives_count=99999999999", None): "its keepalives_count is not a whole number (got '99999999999')",
+        ("?ssl_max_protocol_version=TLSv1.4", None): "its ssl_max_protocol_version must be one of TLSv1, TLSv1.1, ",
+        ("", "bogus"): "the environment variable PGSSLMODE (the database's sslmode) must be one of disable, allow, ",
+    }
+    for (query, variable), said in cases.items():
+        monkeypatch.setenv("BENEFITS_DATABASE_URL", f"postgresql://user@127.0.0.1:5432/test{query}")
+        if variable is not None:
+            monkeypatch.setenv("PGSSLMODE", variable)
+        for command in (["status"], ["doctor"], ["db", "upgrade"]):
+            result = CliRunner().invoke(main, ["--config", str(demo_config), *command])
+            assert (result.exit_code, result.stdout) == (2, ""), (command, result.output)
+            assert said in result.stderr and result.stderr.count("\n") == 1
+    assert db.database_url("postgresql+psycopg://user@127.0.0.1:5432/test?sslmode=disable").endswith("=disable")
 
 
 def test_a_sqlite_path_whose_folder_does_not_exist_is_refused_and_no_folder_is_made(

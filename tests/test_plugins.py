@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from benefits.cli import main
-from benefits.plugins import hookspecs
+from benefits.plugins import hookimpl, hookspecs
 from benefits.plugins.connector import Connector, SyncContext
 from benefits.plugins.manager import connector_types, plugin_manager, plugins
 from benefits.register import load_register
@@ -88,3 +91,48 @@ def test_demo_connector_emits_deliberately_bad_rows() -> None:
     assert any(r["period"] > "2026-11-23" for r in records)
     keys = [(r["metric"], r["period"]) for r in records]
     assert len(keys) > len(set(keys))
+
+
+class _Untyped(Connector):
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield {}
+
+
+def _exploding() -> list[type[Connector]]:
+    raise RuntimeError("vendor SDK missing")
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (_exploding, "register_connectors() raised RuntimeError: vendor SDK missing"),
+        (lambda: None, "register_connectors() returned NoneType, not a list of connector classes"),
+        (lambda: ["x"], "register_connectors() returned 'x', which is not a subclass of benefits.plugins.connector."),
+        (lambda: [_Untyped], "register_connectors() returned the class _Untyped, which has no `type` name"),
+    ],
+)
+def test_a_plugin_whose_register_connectors_fails_is_named_in_one_line_and_the_others_still_work(
+    demo_config: Path, tmp_path: Path, answer: Callable[[], object], said: str
+) -> None:
+    """A plugin whose register_connectors raised, or answered None, a non-class or a class without a `type`, ended
+    `benefits plugins`, `sync` and every command building a connector in a traceback, the built-in connectors'
+    syncs too. Now `plugins` warns naming it, a connector of another plugin syncs, and one of an unknown type is
+    refused in one line that names the broken plugin."""
+    plugin_manager().register(SimpleNamespace(register_connectors=hookimpl(answer)), name="broken-vendor")
+    try:
+        listed = CliRunner().invoke(main, ["plugins"])
+        assert listed.exit_code == 0, listed.output
+        assert f"warning: plugin broken-vendor: {said}" in listed.stdout
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+        args = ["--config", str(demo_config), "--database", url]
+        assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+        synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
+        assert synced.exit_code == 0 and "sync demo:" in synced.stdout, synced.output
+        (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: vendor, type: vendor}\n")
+        refused = CliRunner().invoke(main, [*args, "sync"])
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+        assert refused.stderr.startswith(f"error: {demo_config}/connectors.yaml: connectors[0].type: unknown connector")
+        assert f"; plugin broken-vendor: {said}" in refused.stderr
+        assert "fix or uninstall it, or leave it out with BENEFITS_LOAD_PLUGINS" in refused.stderr
+    finally:
+        plugin_manager().unregister(name="broken-vendor")

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from benefits.cli import main
-from benefits.errors import ConfigError
+from benefits.errors import SHOWN_PROBLEMS, ConfigError
 from benefits.register import Category, Tactic, load_register
 
 from .conftest import DEMO_CONFIG
@@ -335,3 +335,23 @@ def test_a_date_written_as_a_number_is_not_read_as_a_timestamp(tmp_path: Path, w
     with pytest.raises(ConfigError) as caught:
         load_register(folder)
     assert f"{folder / 'portfolio.yaml'}: {WHERE}: baseline.date: {message}" in str(caught.value).splitlines()
+
+
+def test_a_portfolio_with_thousands_of_problems_lists_the_first_and_counts_the_rest(tmp_path: Path) -> None:
+    """A portfolio.yaml of 3,000 benefits each with a bad target printed 3,000 `error:` lines; now the first
+    SHOWN_PROBLEMS, as `register import` lists them, then one line saying how many more; still exit 2."""
+
+    def many_problems(data: dict[str, Any]) -> None:
+        benefit = data["initiatives"][0]["benefits"][0]
+        data["initiatives"][0]["benefits"] = [
+            {**benefit, "key": f"b{n}", "target": {**benefit["target"], "value": "abc"}} for n in range(3_000)
+        ]
+
+    folder = _broken(tmp_path, many_problems)
+    result = CliRunner().invoke(main, ["--config", str(folder), "--database", f"sqlite:///{tmp_path}/b.db", "init"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == SHOWN_PROBLEMS + 1
+    assert lines[0].startswith(f"error: {folder}/portfolio.yaml: initiatives[0].benefits[0] (b0): target.value: ")
+    assert lines[-2].startswith(f"error: {folder}/portfolio.yaml: initiatives[0].benefits[{SHOWN_PROBLEMS - 1}] ")
+    assert lines[-1] == f"error: ... and {3_000 - SHOWN_PROBLEMS} more problems"

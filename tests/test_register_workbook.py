@@ -13,9 +13,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from benefits.cli import main
+from benefits.errors import SHOWN_PROBLEMS
 from benefits.register import load_register
 from benefits.register_io.dates import parse_date
-from benefits.register_io.importing import SHOWN_PROBLEMS
 from benefits.register_io.layout import BENEFITS, SHEETS
 
 ROWS = [  # two benefits of one initiative, then an initiative without benefits yet

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from benefits.cli import main
 from benefits.dashboards.snapshot import snapshot
 from benefits.status import NOT_FORECAST, STATUSES, Position, StatusRow, changed, positions, status_rows
 from benefits.store import models, repository
@@ -177,3 +179,68 @@ def test_the_table_counts_each_benefits_overdue_actions(session: Session) -> Non
     assert header.index("LANDING") < at < header.index("STATUS")
     assert first[at:].split()[0] == "2"
     assert all(line[at:].split()[0] == "0" for line in others)
+
+
+def test_a_past_date_shows_the_latest_forecast_made_by_then_never_a_later_one(
+    session: Session, tmp_path: Path, database_url: str
+) -> None:
+    """`status --as-of` a week before the latest run showed that run's p and status beside what was realised a week
+    earlier (a forecast from data not there yet); now the run of that date, or none before the first run, and
+    `forecast_as_of` (JSON, CSV) and a line under the table say which. A run back-dated after the latest (a
+    re-forecast of an earlier week) does not replace the latest date's in today's status."""
+    week_before, fortnight_before = dd.AS_OF - dt.timedelta(weeks=1), dd.AS_OF - dt.timedelta(weeks=2)
+    now = {r.benefit: r for r in status_rows(session, dd.AS_OF)}
+    assert {r.forecast_as_of for r in now.values()} == {dd.AS_OF.isoformat()}
+    then = {r.benefit: r for r in status_rows(session, week_before)}
+    assert {r.forecast_as_of for r in then.values()} == {week_before.isoformat()}
+    assert {(r.status, r.p_on_time) for r in then.values()} == {("on_track", 0.5), ("off_track", 0.5)}
+    assert then["it-opex"].status == "on_track" and then["it-opex"].previous_status is None
+    before = status_rows(session, fortnight_before)
+    assert {(r.status, r.p_on_time, r.forecast_at_target_date, r.forecast_as_of) for r in before} == {
+        ("no_data", None, None, None)
+    }
+    assert before[0].message == (
+        f"no forecast made as of {fortnight_before} or before (the first is as of {week_before}):"
+        f" run `benefits forecast --as-of {fortnight_before}` for one"
+    )
+    listed = json.loads(render_status(status_rows(session, week_before), "json"))
+    assert [item["forecast_as_of"] for item in listed] == [week_before.isoformat()] * 3
+    session.add(models.ForecastRun(as_of=fortnight_before, finished_at=dt.datetime.now(dt.UTC)))  # back-dated
+    session.commit()
+    assert {r.forecast_as_of for r in status_rows(session, dd.AS_OF)} == {dd.AS_OF.isoformat()}
+
+    def table(as_of: dt.date, *more: str) -> list[str]:
+        args = ["--config", str(tmp_path / "config"), "--database", database_url, "status", "--as-of", str(as_of)]
+        result = CliRunner().invoke(main, [*args, *more])
+        assert result.exit_code == 0, result.output
+        return result.stdout.splitlines()
+
+    assert table(week_before)[-1].startswith("upsell-revenue")  # the forecast of that very date: nothing to say
+    later = dd.AS_OF + dt.timedelta(days=2)
+    note = f"P(ON TIME), LANDING and STATUS: the forecast as of {dd.AS_OF}, the latest at or before {later}"
+    assert table(later)[-1] == table(later, "--changes")[-1] == note
+    early = dd.BASELINE
+    assert table(early)[-1] == f"no forecast as of {early} or before: P(ON TIME) and LANDING are empty"
+
+
+def test_value_at_a_past_date_reads_the_forecast_paths_of_that_date_never_a_later_run(session: Session) -> None:
+    """`benefits value --as-of` a week before the latest run drew its FY forecast and P10-P90 from that later
+    run's paths, as `status --as-of` showed its probabilities; now the run `status` shows (none before the first)."""
+    from benefits.value.reading import forecast_paths
+
+    week_before = dd.AS_OF - dt.timedelta(weeks=1)
+    runs = {run.as_of: run.id for run in session.scalars(select(models.ForecastRun))}
+
+    def stored(run_id: int) -> dict[str, str]:
+        rows = session.execute(
+            select(models.Forecast.benefit_key, models.Forecast.path).where(models.Forecast.forecast_run_id == run_id)
+        )
+        return {key: path[0]["period"] for key, path in rows if path}
+
+    def first_periods(as_of: dt.date) -> dict[str, str]:
+        return {key: path[0][0].isoformat() for key, path in forecast_paths(session, as_of).items() if path}
+
+    assert stored(runs[week_before]) != stored(runs[dd.AS_OF])
+    assert first_periods(dd.AS_OF) == stored(runs[dd.AS_OF])
+    assert first_periods(week_before) == stored(runs[week_before])
+    assert forecast_paths(session, dd.AS_OF - dt.timedelta(weeks=2)) == {}

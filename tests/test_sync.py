@@ -802,6 +802,64 @@ def test_a_csv_number_too_long_for_python_int_is_quarantined_and_the_other_rows_
     engine.dispose()
 
 
+def test_a_connectors_int_past_pythons_digit_limit_is_quarantined_not_a_failed_sync(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    """A connector yielding a Python int of 5,000 digits (as a value, a metric or an extra key) failed the whole sync
+    with 'ValueError: Exceeds the limit (4300 digits) for integer string conversion', storing none of the batch:
+    str() of such an int raises. Now the row is quarantined as not a finite number, its reason repeating the first
+    40 digits, its record kept with the digits as text; the other rows load. A 400-digit int's reason was the
+    whole number."""
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
+    huge, long = 10**5000, 10**400
+    Scripted.script = [
+        _record(0),
+        {**_record(1), "value": huge, "batch": huge},
+        {**_record(2), "value": -long},
+        {**_record(3), "metric": huge},
+        _record(4),
+    ]
+    [report] = sync_all(sessions, demo_config, register, AS_OF)
+    assert (report.status, report.rows_read, report.rows_accepted, report.rows_quarantined) == ("succeeded", 5, 2, 3)
+    with sessions() as session:
+        held = session.scalars(select(models.QuarantinedRow).order_by(models.QuarantinedRow.id)).all()
+    digits = f"1{'0' * 39}…"
+    assert [h.reasons for h in held] == [
+        [f"value: {digits} is not a finite number"],
+        [f"value: -{digits[:-2]}… is not a finite number"],
+        [
+            f"metric: {digits} is not a metric of the register (no benefit measures it and portfolio.yaml's metrics:"
+            " does not declare it)"
+        ],
+    ]
+    assert held[0].record["value"] == held[0].record["batch"] == "1" + "0" * 5000
+    _check_runs(sessions)
+    engine.dispose()
+
+
+def test_a_period_at_the_end_of_the_calendar_is_quarantined_not_a_failed_sync(
+    tmp_path: Path, demo_config: Path, database_url: str, test_plugin: None
+) -> None:
+    """A period of 9999-12-31 or 0001-01-01 (a typo, a source's 'no date' placeholder) in a batch whose metric has
+    few rows failed the whole sync with 'OverflowError: date value out of range': the window of stored values the
+    jump check reads around the batch's periods went past the calendar. Now each is quarantined for what it is
+    (in the future, before the metric's earliest period) and the other rows load."""
+    engine, sessions, register = _setup(
+        tmp_path, demo_config, database_url, "connectors:\n  - {name: scripted, type: test-scripted}\n"
+    )
+    for period in ("9999-12-31", "0001-01-01"):
+        Scripted.script = [_record(0), {**_record(1), "period": period}]
+        [report] = sync_all(sessions, demo_config, register, AS_OF)
+        assert (report.status, report.rows_read, report.rows_quarantined) == ("succeeded", 2, 1), report.error
+    with sessions() as session:
+        held = session.scalars(select(models.QuarantinedRow).order_by(models.QuarantinedRow.id)).all()
+    assert [h.reasons[0].split(" is ")[0] for h in held] == ["period: 9999-12-31", "period: 0001-01-01"]
+    _check_runs(sessions)
+    engine.dispose()
+
+
 def test_a_not_null_or_check_violation_is_not_explained_as_a_concurrent_duplicate(database_url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError

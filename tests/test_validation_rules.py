@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from benefits.errors import ConfigError
+from benefits.errors import BenefitsWarning, ConfigError
 from benefits.plugins import hookimpl
 from benefits.plugins.manager import plugin_manager
 from benefits.register import Register, load_register
@@ -218,6 +219,75 @@ def test_hook_register_expectations(register: Register, whole_people_plugin: Non
     outcome = validate_batch(batch_frame(rows), as_of=AS_OF, rules=rules)
     assert {q.row: q.reasons for q in outcome.quarantined} == {2: ["value: '130.5' is not a whole number of people"]}
     assert "expect_column_values_to_match_regex(value_text)#2" in outcome.statistics
+
+
+def test_bounds_of_a_metric_the_register_does_not_know_warn_naming_it(
+    demo_config: Path, tmp_path: Path, register: Register
+) -> None:
+    """A misspelt metric in validation.yaml's bounds (crm.win_rate_pc for crm.win_rate_pct) was ignored without a
+    word: the bound the user wrote never checked a row. Now every sync (and retry) warns naming the file and the
+    name; the sync still runs."""
+    (demo_config / "validation.yaml").write_text(
+        "bounds:\n  metrics:\n    crm.win_rate_pc: {max: 50}\n    crm.win_rate_pct: {max: 60}\n"
+    )
+    said = (
+        f"{demo_config / 'validation.yaml'}: bounds.metrics: 'crm.win_rate_pc' is not a metric of the register (no "
+        "benefit measures it and portfolio.yaml's metrics: does not declare it), so its bounds check nothing: "
+        "correct the name or remove them"
+    )
+    with pytest.warns(BenefitsWarning) as warned:
+        load_rules(demo_config, register)
+    assert [str(w.message) for w in warned] == [said]
+    from click.testing import CliRunner
+
+    from benefits.cli import main
+
+    args = ["--config", str(demo_config), "--database", f"sqlite:///{tmp_path / 'b.db'}"]
+    assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+    synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
+    assert synced.exit_code == 0 and synced.stderr == f"warning: {said}\n", synced.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_rules(DEMO_CONFIG, register)  # the demo's bounds name only metrics of its register
+
+
+def _failing_expectations(register: Register) -> list[object]:
+    raise RuntimeError("rules service unreachable")
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (_failing_expectations, "register_expectations() raised RuntimeError: rules service unreachable"),
+        (lambda register: ["value > 0"], "register_expectations() returned ['value > 0'], not a list of Great "),
+        (lambda register: "value > 0", "register_expectations() returned 'value > 0', not a list of Great "),
+    ],
+)
+def test_a_plugin_whose_register_expectations_fails_stops_the_sync_in_one_line_naming_it(
+    demo_config: Path, tmp_path: Path, answer: object, said: str
+) -> None:
+    """A plugin whose register_expectations raised ended `sync` and `quarantine retry` in a traceback; one that
+    answered text failed every connector with "AttributeError: 'str' object has no attribute 'copy'" (and `retry`
+    in a traceback). Its checks cannot be left out, so nothing syncs: one line naming the plugin, exit 2."""
+    from click.testing import CliRunner
+
+    from benefits.cli import main
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    args = ["--config", str(demo_config), "--database", url]
+    assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+    assert "quarantined" in CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"]).stdout  # rows held
+    runs = CliRunner().invoke(main, [*args, "quarantine", "list", "--format", "json"]).stdout
+    plugin_manager().register(SimpleNamespace(register_expectations=hookimpl(answer)), name="vendor-rules")
+    try:
+        for command in (["sync", "--as-of", "2026-11-23"], ["quarantine", "retry", "--all"]):
+            result = CliRunner().invoke(main, [*args, *command])
+            assert (result.exit_code, result.stdout) == (2, ""), result.output
+            assert result.stderr.startswith(f"error: plugin vendor-rules: {said}") and result.stderr.count("\n") == 1
+            assert result.stderr.endswith(": fix or uninstall it, or leave it out with BENEFITS_LOAD_PLUGINS\n")
+    finally:
+        plugin_manager().unregister(name="vendor-rules")
+    assert CliRunner().invoke(main, [*args, "quarantine", "list", "--format", "json"]).stdout == runs  # still held
 
 
 def test_batch_frame_keeps_every_key_and_numbers_rows() -> None:

@@ -371,17 +371,23 @@ def _create_database_if_new(ws: Workspace) -> None:
 @as_of_option
 @click.pass_context
 def status(ctx: click.Context, fmt: str, changes: bool, as_of: dt.datetime | None) -> None:
-    """Show every benefit: planned and realised to date, probability of landing and status."""
+    """Show every benefit: planned and realised to date, probability of landing and status.
+
+    With --as-of, the forecast shown is the latest made as of that date or before, never a later one
+    (forecast_as_of in JSON and CSV; a line under the table names it when it is of an earlier date, or says
+    there was none).
+    """
     from benefits.status import changed, kept_positions
-    from benefits.tables import render_status
+    from benefits.tables import forecast_note, render_status
 
     ws = workspace(ctx)
     ws.ensure_current()
     with ws.engine.connect() as connection:
         rows = [position.row for position in kept_positions(connection, as_of_date(as_of))]
+    note = forecast_note(rows, as_of.date()) if as_of is not None and fmt == "table" else ""
     if changes:
         rows = changed(rows)
-    click.echo(render_status(rows, fmt, changes=changes), nl=False)
+    click.echo(render_status(rows, fmt, changes=changes) + note, nl=False)
 
 
 @main.group(invoke_without_command=True)
@@ -404,10 +410,12 @@ def plugins(ctx: click.Context, fmt: str) -> None:
         return
     import json
 
-    from benefits.plugins.manager import api_checks
+    from benefits.plugins.manager import api_checks, offered_connectors
     from benefits.plugins.manager import plugins as loaded
 
     problems = {check.plugin: check.problem for check in api_checks()}
+    for name, broken in offered_connectors()[1].items():  # register_connectors raised or answered wrongly
+        problems[name] = "; ".join(filter(None, [problems.get(name), broken]))
     if fmt == "json":
         listed = [{**vars(info), "loaded": True, "problem": problems.get(info.name)} for info in loaded()]
         refused = [

@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 import pluggy
 
-from benefits.errors import ConfigError
+from benefits.errors import ConfigError, shorten
 from benefits.plugins import hookspecs
 from benefits.plugins.api_version import DECLARATION, ApiCheck, check_plugin, check_unimportable
 from benefits.plugins.connector import Connector
@@ -82,22 +84,69 @@ def _allowed() -> list[str] | None:
     return None if allowed is None else [n for n in (n.strip() for n in allowed.split(",")) if n]
 
 
+FIX_PLUGIN = "fix or uninstall it, or leave it out with BENEFITS_LOAD_PLUGINS"
+
+
+def answers(hook: str, **kwargs: object) -> tuple[dict[str, object], dict[str, str]]:
+    """Each loaded plugin's answer to ``hook`` by plugin name, in the order pluggy's own call gives them, and
+    per plugin whose implementation raised, one line naming it: a broken plugin is said in one line, never a
+    traceback, and does not stop the others from answering."""
+    found: dict[str, object] = {}
+    problems: dict[str, str] = {}
+    for impl in reversed(getattr(plugin_manager().hook, hook).get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:  # a wrapper around the others' answers gives none of its own
+            continue
+        try:
+            found[impl.plugin_name] = impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises is said in one line naming it
+            reason = shorten(" ".join(f"{type(exc).__name__}: {exc}".split()), 200)
+            problems[impl.plugin_name] = f"plugin {impl.plugin_name}: {hook}() raised {reason}: {FIX_PLUGIN}"
+    return found, problems
+
+
+def offered_connectors() -> tuple[dict[str, list[type[Connector]]], dict[str, str]]:
+    """Per loaded plugin, the connector classes it offers, and per plugin whose ``register_connectors`` raised
+    or returned something other than a list of Connector classes, each with a ``type`` name, one line saying
+    so (that plugin offers none)."""
+    offered: dict[str, list[type[Connector]]] = {}
+    found, problems = answers("register_connectors")
+    for name, classes in found.items():
+        wrong = _not_connectors(classes)
+        if wrong is None:
+            offered[name] = list(cast("Iterable[type[Connector]]", classes))
+        else:
+            problems[name] = f"plugin {name}: register_connectors() returned {wrong}: {FIX_PLUGIN}"
+    return offered, problems
+
+
+def _not_connectors(classes: object) -> str | None:
+    """What is wrong with a ``register_connectors`` answer (``None`` when it is a list of connector classes)."""
+    if not isinstance(classes, list | tuple):
+        return f"{type(classes).__name__}, not a list of connector classes"
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, Connector)):
+            return f"{shorten(repr(cls))}, which is not a subclass of benefits.plugins.connector.Connector"
+        if not isinstance(getattr(cls, "type", None), str) or not cls.type:
+            return f"the class {cls.__name__}, which has no `type` name"
+    return None
+
+
 def connector_types() -> dict[str, type[Connector]]:
-    """Every connector class offered by a loaded plugin, by type name."""
-    types: dict[str, type[Connector]] = {}
-    for classes in plugin_manager().hook.register_connectors():
-        for cls in classes:
-            types[cls.type] = cls
-    return types
+    """Every connector class offered by a loaded plugin, by type name (a plugin that could not say which is left
+    out: :func:`connector_class` names it)."""
+    return {cls.type: cls for classes in offered_connectors()[0].values() for cls in classes}
 
 
 def connector_class(type_name: str) -> type[Connector]:
-    """The connector class for ``type_name``, or a ConfigError listing the known types."""
-    types = connector_types()
+    """The connector class for ``type_name``, or a ConfigError listing the known types (and the plugins that
+    were not loaded, or could not say which types they offer)."""
+    offered, problems = offered_connectors()
+    types = {cls.type: cls for classes in offered.values() for cls in classes}
     if type_name not in types:
         known = ", ".join(sorted(types)) or "none"
         refused = "".join(f"; {check.problem}" for check in api_checks() if not check.loaded)
-        raise ConfigError(f"unknown connector type {type_name!r} (installed: {known}){refused}")
+        broken = "".join(f"; {problem}" for problem in problems.values())
+        raise ConfigError(f"unknown connector type {type_name!r} (installed: {known}){refused}{broken}")
     return types[type_name]
 
 
@@ -114,16 +163,18 @@ class PluginInfo:
 
 
 def plugins() -> list[PluginInfo]:
-    """Name, version, connector types, implemented hooks and plugin API version of every loaded plugin."""
+    """Name, version, connector types, implemented hooks and plugin API version of every loaded plugin (one whose
+    ``register_connectors`` failed offers none here; :func:`offered_connectors` says why)."""
     manager = plugin_manager()
     distributions = {id(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
+    offered = offered_connectors()[0]
     infos = []
     for name, plugin in manager.list_name_plugin():
         if manager.is_blocked(name):  # a plugin for another plugin API: api_checks() says why
             continue
         dist = distributions.get(id(plugin))
         hooks = sorted(h.name for h in manager.get_hookcallers(plugin) or [])
-        classes = plugin.register_connectors() if hasattr(plugin, "register_connectors") else []
+        classes = offered.get(name, [])
         version = dist.version if dist else _builtin_version()
         api = getattr(plugin, DECLARATION, None) if dist else hookspecs.PLUGIN_API_VERSION
         infos.append(PluginInfo(name, version, sorted(c.type for c in classes), hooks, api))

@@ -3,7 +3,7 @@
 The rows become the same data that ``portfolio.yaml`` holds, remembering which cell gave each field;
 :func:`benefits.register.validate_register` checks it, and each problem's path is turned back into
 its cell: ``Benefits!F12: target_date: must be after the baseline date 2026-04-01 (got '2025-01-01')``.
-Every problem is found at once (the first :data:`SHOWN_PROBLEMS` are listed, then how many more);
+Every problem is found at once (the first :data:`benefits.errors.SHOWN_PROBLEMS` are listed, then how many more);
 nothing is returned while there is one.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benefits.claims.money import without_thousands
-from benefits.errors import BenefitsError
+from benefits.errors import BenefitsError, shown_problems
 from benefits.register import Loc, Register, got, validate_register
 from benefits.register_io.dates import parse_date
 from benefits.register_io.layout import (
@@ -39,8 +39,6 @@ _LAST = (99, 0, 0)
 _THOUSANDS_MARKS = (",", " ", "\u00a0")  # the thousands separators a number cell may have
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0"}
-SHOWN_PROBLEMS = 20
-"""At most this many problems are listed, one a line; a last line says how many more there are."""
 UNSAVED = (
     "is a formula with no saved result: open and save the workbook in Excel (or LibreOffice) so its values are stored,"
     " or type the value"
@@ -67,7 +65,7 @@ class ImportProblem:
 
 class RegisterImportError(BenefitsError):
     """A register file with problems: every one of them, in sheet, row and column order (``problems``); its
-    message lists the first :data:`SHOWN_PROBLEMS`, one a line, then ``... and N more problems``."""
+    message lists the first :data:`benefits.errors.SHOWN_PROBLEMS`, one a line, then ``... and N more problems``."""
 
     def __init__(self, problems: list[ImportProblem], warnings: list[str] | None = None) -> None:
         self.problems = sorted(problems, key=lambda p: p.order)
@@ -75,13 +73,9 @@ class RegisterImportError(BenefitsError):
         super().__init__("\n".join(self.shown()))
 
     def shown(self) -> list[str]:
-        """The lines that list the problems: the first :data:`SHOWN_PROBLEMS`, and a last one saying how many
-        more there are (a sheet of 150,000 bad rows is not 150,000 lines)."""
-        lines = [problem.line() for problem in self.problems[:SHOWN_PROBLEMS]]
-        more = len(self.problems) - SHOWN_PROBLEMS
-        if more > 0:
-            lines.append(f"... and {more} more problem{'s' if more != 1 else ''}")
-        return lines
+        """The lines that list the problems: the first :data:`benefits.errors.SHOWN_PROBLEMS`, and a last one saying
+        how many more there are (a sheet of 150,000 bad rows is not 150,000 lines)."""
+        return shown_problems(self.problems, ImportProblem.line)
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,11 @@ _PG_SETTINGS = "https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ
 
 def check_postgresql_settings(parsed: URL) -> None:
     """ConfigError naming the setting when a PostgreSQL URL's query string (``?connect_timeout=10&sslmode=...``)
-    holds a name that is not a libpq connection setting, or a ``connect_timeout`` (or, without one, the variable
-    ``PGCONNECT_TIMEOUT``) that is not a number of seconds; psycopg would refuse both only when it connects.
+    holds a name that is not a libpq connection setting, a ``connect_timeout`` (or, without one, the variable
+    ``PGCONNECT_TIMEOUT``) that is not a number of seconds, or a value libpq would refuse for a setting of a fixed
+    choice or a number (``sslmode=bogus``, ``keepalives=abc``, a port over 65535; see
+    :mod:`benefits.store.pg_settings`), given in the URL or, without it there, by its ``PG...`` variable; psycopg
+    would refuse each only when it connects.
 
     The values of other settings are checked by the server's client library when it connects. A value is never
     repeated for a name that is not a setting: it may be a password under a misspelt name.
@@ -76,6 +79,7 @@ def check_postgresql_settings(parsed: URL) -> None:
                 f"remove it or correct its name ({_PG_SETTINGS})"
             ) from None
     _check_connect_timeout(parsed)
+    _check_values(parsed)
 
 
 def _check_connect_timeout(parsed: URL) -> None:
@@ -93,6 +97,22 @@ def _check_connect_timeout(parsed: URL) -> None:
             f"{setting} is not a number of seconds (got {shorten(value)!r}): write a whole number, "
             "e.g. connect_timeout=10"
         ) from None
+
+
+def _check_values(parsed: URL) -> None:
+    """ConfigError when a setting in the URL, or its variable where the URL has none, has a value libpq refuses."""
+    from benefits.store.pg_settings import ENVIRONMENT, value_problem
+
+    given = {name: value if isinstance(value, str) else ",".join(value) for name, value in parsed.query.items()}
+    if parsed.port is not None:
+        given.setdefault("port", str(parsed.port))
+    for name, value in given.items():
+        if (problem := value_problem(name, value)) is not None:
+            raise ConfigError(f"{_WHERE}: its {name} {problem}")
+    for name, variable in ENVIRONMENT.items():
+        if name not in given and variable in os.environ:
+            if (problem := value_problem(name, os.environ[variable])) is not None:
+                raise ConfigError(f"the environment variable {variable} (the database's {name}) {problem}")
 
 
 def make_engine(url: str | None = None, *, create: bool = True) -> Engine:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import String, Table, func, insert, literal, select, type_coerce
+from sqlalchemy import ColumnElement, String, Table, and_, func, insert, literal, select, type_coerce
 from sqlalchemy.orm import Session, defer
 
 from benefits import register as reg
@@ -390,20 +390,42 @@ def forecast_runs(session: Session, limit: int = 2) -> list[models.ForecastRun]:
     return list(session.scalars(query))
 
 
-def latest_and_previous_runs(session: Session) -> tuple[models.ForecastRun | None, models.ForecastRun | None]:
-    """The latest finished forecast run and the one to compare it with: the latest run of an
-    earlier ``as_of`` (last week's), else the run just before (a re-run of the same date)."""
-    runs = forecast_runs(session, limit=1)
-    if not runs:
-        return None, None
-    latest = runs[0]
+def _finished_by(as_of: dt.date | None) -> ColumnElement[bool]:
+    """A finished forecast run, made as of ``as_of`` or before when it is given."""
     finished = models.ForecastRun.finished_at.is_not(None)
+    return finished if as_of is None else and_(finished, models.ForecastRun.as_of <= as_of)
+
+
+def latest_and_previous_runs(
+    session: Session, as_of: dt.date | None = None
+) -> tuple[models.ForecastRun | None, models.ForecastRun | None]:
+    """The latest finished forecast run and the one to compare it with: the latest run of an
+    earlier ``as_of`` (last week's), else the run just before (a re-run of the same date).
+
+    With ``as_of`` (what `benefits status` shows at a date), the latest is the run of the latest date
+    at or before ``as_of`` (of that date, the last made): never a run of a later date, forecast from
+    data not there at ``as_of``, nor one back-dated after it (a re-forecast of an earlier week)."""
+    finished = _finished_by(as_of)
+    if as_of is None:
+        latest = next(iter(forecast_runs(session, limit=1)), None)
+    else:
+        by_date = select(models.ForecastRun).where(finished)
+        latest = session.scalars(
+            by_date.order_by(models.ForecastRun.as_of.desc(), models.ForecastRun.id.desc()).limit(1)
+        ).first()
+    if latest is None:
+        return None, None
     earlier = select(models.ForecastRun).where(finished, models.ForecastRun.as_of < latest.as_of)
     previous = session.scalars(earlier.order_by(models.ForecastRun.as_of.desc(), models.ForecastRun.id.desc())).first()
     if previous is None:
         before = select(models.ForecastRun).where(finished, models.ForecastRun.id < latest.id)
         previous = session.scalars(before.order_by(models.ForecastRun.id.desc())).first()
     return latest, previous
+
+
+def first_forecast_date(session: Session) -> dt.date | None:
+    """The earliest as-of date of a finished forecast run; None when there is none."""
+    return session.scalar(select(func.min(models.ForecastRun.as_of)).where(_finished_by(None)))
 
 
 @dataclass(frozen=True)

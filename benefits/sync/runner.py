@@ -154,9 +154,16 @@ def _stored_history(session: Session, source: str, min_changes: int, frame: pd.D
         return None
     periods = known.loc[known["metric"].isin(short), "period"]
     first, last = pd.Timestamp(periods.min()).date(), pd.Timestamp(periods.max()).date()
-    return repository.stored_values(
-        session, source, short, first - dt.timedelta(days=HISTORY_DAYS), last + dt.timedelta(days=1)
-    )
+    return repository.stored_values(session, source, short, _shifted(first, -HISTORY_DAYS), _shifted(last, 1))
+
+
+def _shifted(day: dt.date, days: int) -> dt.date:
+    """``day`` moved by ``days``, stopping at the ends of the calendar (a period of 9999-12-31 or 0001-01-01 is
+    judged by validation, not an OverflowError that fails the sync)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 def failure_reason(exc: Exception) -> str:

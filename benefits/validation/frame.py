@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ SOURCE_REF = "source_ref"
 #: A number as text: optional sign, digits with an optional fraction, optional exponent.
 #: ASCII digits only. ``inf``, ``nan``, ``1,234``, ``0x10`` and ``1_000`` are not numbers here.
 NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_INT_DIGITS = 4_300
+"""The digits of the longest int that Python writes as text (``sys.get_int_max_str_digits()``'s default)."""
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_WEEK = re.compile(r"([0-9]{4})-?W([0-9]{2})(?:-?([1-7]))?")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
@@ -166,7 +169,7 @@ def texts(raw: pd.Series, *, strip: bool = False) -> pd.Series:
 def _text(value: Any, strip: bool) -> str | None:
     if value is None:
         return None
-    text = value if type(value) is str else None if is_missing(value) else str(value)
+    text = value if type(value) is str else None if is_missing(value) else as_text(value)
     if text is None or not text.strip():
         return None
     return text.strip() if strip else text
@@ -211,6 +214,17 @@ def _parse_period(value: Any) -> dt.date | None:
     return None
 
 
+def as_text(value: Any) -> str:
+    """``str(value)``, also for an int past Python's limit of 4,300 digits for ``str()``: its digits (read through
+    Decimal, which has no such limit), so that it is judged (not a finite number) instead of failing the sync."""
+    try:
+        return str(value)
+    except ValueError:
+        if isinstance(value, int):
+            return f"{Decimal(value):f}"
+        raise
+
+
 def is_missing(value: Any) -> bool:
     """None, NaN, NA, NaT, or a blank string."""
     if isinstance(value, str):
@@ -242,7 +256,8 @@ def show(value: Any, *, quote: bool = False) -> str:
         value = value.item()
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
         return str(int(value))
-    return str(value)
+    text = as_text(value)
+    return shorten(text) if quote else text
 
 
 def json_safe(value: Any) -> Any:
@@ -253,8 +268,11 @@ def json_safe(value: Any) -> Any:
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, bool | int):
+    if isinstance(value, bool):
         return value
+    if isinstance(value, int):  # as it is, or its digits as text past the limit of JSON's (and str()'s) 4,300
+        text = as_text(value)
+        return value if len(text.lstrip("-")) <= _INT_DIGITS else text
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from benefits.validation.config import JumpConfig, ValidationConfig, load_validation_config
+from benefits.validation.config import VALIDATION_FILE, JumpConfig, ValidationConfig, load_validation_config
 from benefits.validation.frame import NUMBER_PATTERN
 from benefits.validation.results import ValidationOutcome
 from benefits.validation.run import Validator, gx
@@ -218,10 +218,53 @@ def default_expectations(*, as_of: dt.date, rules: ValidationRules | None = None
 def load_rules(config_dir: Path, register: Register) -> ValidationRules:
     """The rules of a sync: the register, ``validation.yaml`` in ``config_dir`` and every plugin's
     ``register_expectations``. Use it with :func:`validate_batch` to re-validate rows (quarantine retry)."""
-    from benefits.plugins.manager import plugin_manager
+    config = load_validation_config(config_dir)
+    _warn_bounds_of_nothing(config_dir / VALIDATION_FILE, config, register)
+    return ValidationRules.from_register(register, config, _plugin_expectations(register))
 
-    extra = [e for found in plugin_manager().hook.register_expectations(register=register) for e in found or []]
-    return ValidationRules.from_register(register, load_validation_config(config_dir), extra)
+
+def _warn_bounds_of_nothing(path: Path, config: ValidationConfig, register: Register) -> None:
+    """Warn, without failing, for each metric that validation.yaml bounds and the register does not know: its
+    bounds apply to nothing (a misspelt name, or a metric since removed), so the rows they meant to check do not
+    meet them. (A unit's bounds are a catalogue a portfolio may not use whole: not warned about.)"""
+    import warnings
+
+    from benefits.errors import BenefitsWarning
+
+    known = {b.metric for _, b in register.benefits()} | {m.name for m in register.metrics}
+    for name in sorted(set(config.bounds.metrics) - known):
+        warnings.warn(
+            f"{path}: bounds.metrics: {name!r} is not a metric of the register (no benefit measures it and "
+            "portfolio.yaml's metrics: does not declare it), so its bounds check nothing: correct the name or "
+            "remove them",
+            BenefitsWarning,
+            stacklevel=3,
+        )
+
+
+def _plugin_expectations(register: Register) -> list[Expectation]:
+    """Every plugin's ``register_expectations``, or a ConfigError naming each plugin whose hook raised or returned
+    something other than a list of GX expectations: its checks cannot be left out (rows they reject would load)."""
+    from great_expectations.expectations import Expectation
+
+    from benefits.errors import ConfigError, shorten
+    from benefits.plugins.manager import FIX_PLUGIN, answers
+
+    found, problems = answers("register_expectations", register=register)
+    extra: list[Expectation] = []
+    for name, answer in found.items():
+        if answer is None:  # pluggy's own call leaves out a plugin that answers None
+            continue
+        if isinstance(answer, list | tuple) and all(isinstance(e, Expectation) for e in answer):
+            extra.extend(answer)
+        else:
+            problems[name] = (
+                f"plugin {name}: register_expectations() returned {shorten(repr(answer))}, not a list of Great "
+                f"Expectations expectations: {FIX_PLUGIN}"
+            )
+    if problems:
+        raise ConfigError("\n".join(problems.values()))
+    return extra
 
 
 def _limits(
@@ -253,6 +296,8 @@ def _with_jumps(frame: pd.DataFrame, jump: JumpConfig, history: pd.DataFrame | N
     usable = usable[np.isfinite(usable["value"])]
     if history is not None and not history.empty:
         stored = history[["metric", "period", "value"]].set_axis(range(-len(history), 0))  # no batch row's label
+        # in the batch's unit of time: seconds when a period such as 0001-01-01 does not fit nanoseconds
+        stored = stored.astype({"period": usable["period"].dtype})
         fresh = pd.MultiIndex.from_frame(usable[["metric", "period"]])
         stored = stored[~pd.MultiIndex.from_frame(stored[["metric", "period"]]).isin(fresh)]
         usable = pd.concat([stored, usable])

@@ -27,10 +27,11 @@ def settings(session: Session) -> Settings:
     return Settings.from_stored(row.currency if row else "GBP", row.finance if row else None)
 
 
-def forecast_paths(session: Session) -> dict[str, list[PathPoint]]:
+def forecast_paths(session: Session, as_of: dt.date | None = None) -> dict[str, list[PathPoint]]:
     """The latest finished forecast run's weekly path per benefit key (empty without a run), its
-    periods parsed once: (period, lower, yhat, upper)."""
-    run, _ = repository.latest_and_previous_runs(session)
+    periods parsed once: (period, lower, yhat, upper). With ``as_of``, the run of the latest date at
+    or before it, as `benefits status` shows (never a later run's, forecast from data not there yet)."""
+    run, _ = repository.latest_and_previous_runs(session, as_of)
     if run is None:
         return {}
     f = models.Forecast
@@ -49,7 +50,7 @@ def initiatives(session: Session, as_of: dt.date) -> list[InitiativeInput]:
     investments = {row.id: _investment(row) for row in stored}
     spending = {investment.metric for investment in investments.values() if investment.metric}
     points = repository.observation_points(session, {b.metric for b in benefits} | spending, as_of)
-    paths = forecast_paths(session)
+    paths = forecast_paths(session, as_of)
     by_initiative: dict[int, list[BenefitSeries]] = defaultdict(list)
     for row in benefits:
         benefit = Benefit.model_validate(row.spec)
