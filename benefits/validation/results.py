@@ -3,10 +3,10 @@
 Reason templates are ``str.format`` strings with these fields: ``field`` (the batch field(s) the
 expectation checks), ``raw`` (the connector's value, quoted when a string), ``value`` (the typed
 value GX saw), ``at.<column>`` (any column of the typed frame for that row, e.g. ``at.metric``,
-``at.min_value``), every argument of the expectation (``max_value``, ``regex``, ...) and the
-:data:`HINTS` (``number_format_hint``, ``period_hint``: text to append, made from ``raw``), all
-formatted for people, on one line. An expectation's reason comes from :data:`REASONS` (by expectation type)
-unless it carries ``meta={"reason": "..."}``.
+``at.min_value``; shortened like ``raw``, a ``*_hint`` column whole), every argument of the expectation
+(``max_value``, ``regex``, ...) and the :data:`HINTS` (``number_format_hint``, ``period_hint``: text to append,
+made from ``raw``), all formatted for people, on one line. An expectation's reason comes from :data:`REASONS` (by
+expectation type) unless it carries ``meta={"reason": "..."}``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benefits.errors import shorten
 from benefits.validation.frame import is_missing, json_safe, number_format_hint, period_hint, show
 
 #: Columns of the typed frame that stand for a batch field under another name.
@@ -130,13 +131,16 @@ class _TemplateValues(dict):
 
 
 class _TypedRow:
-    """``{at.<column>}`` in a reason template: a typed-frame value of one row, shown for people."""
+    """``{at.<column>}`` in a reason template: a typed-frame value of one row, shown for people; at most its first
+    :data:`~benefits.errors.SHOWN` characters (a 5,000-character unit is not repeated whole), except a hint the
+    framework wrote (a column named ``*_hint``, e.g. ``metric_hint``), kept whole."""
 
     def __init__(self, rows: Rows, row: int) -> None:
         self._rows, self._row = rows, row
 
     def __getattr__(self, column: str) -> str:
-        return show(self._rows.typed(self._row, column))
+        text = show(self._rows.typed(self._row, column))
+        return text if column.endswith("_hint") else shorten(text)
 
 
 def statistics_key(expectation: Any, taken: Mapping[str, Any]) -> str:
