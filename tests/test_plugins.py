@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -136,3 +137,44 @@ def test_a_plugin_whose_register_connectors_fails_is_named_in_one_line_and_the_o
         assert "fix or uninstall it, or leave it out with BENEFITS_LOAD_PLUGINS" in refused.stderr
     finally:
         plugin_manager().unregister(name="broken-vendor")
+
+
+class _VendorCsv(Connector):
+    type = "csv"
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield {}
+
+
+def test_a_connector_type_two_plugins_offer_is_named_with_both_and_refused_in_one_line(
+    demo_config: Path, tmp_path: Path
+) -> None:
+    """A plugin offering a connector type another plugin offers (a vendor's `csv`) silently replaced the other's
+    class: which one a connectors.yaml entry got depended on the order pluggy called them. Now `benefits plugins`
+    warns naming both plugins and classes, an entry of that type is refused in one line naming both, exit 2, and
+    the other types still sync."""
+    plugin_manager().register(SimpleNamespace(register_connectors=hookimpl(lambda: [_VendorCsv])), name="vendor-csv")
+    both = (
+        "connector type 'csv' is offered by plugin benefits.plugins.csv_files"
+        " (benefits.plugins.csv_files.CsvConnector) and by plugin vendor-csv (tests.test_plugins._VendorCsv)"
+    )
+    try:
+        assert "csv" not in connector_types() and "demo" in connector_types()
+        listed = CliRunner().invoke(main, ["plugins"])
+        assert listed.exit_code == 0, listed.output
+        warnings = [line for line in listed.stdout.splitlines() if line.startswith("warning:")]
+        assert len(warnings) == 1 and warnings[0].startswith(f"warning: {both}: "), listed.stdout
+        as_json = CliRunner().invoke(main, ["plugins", "--format", "json"])
+        problems = {p["name"]: p["problem"] for p in json.loads(as_json.stdout)}
+        assert both in problems["vendor-csv"] and both in problems["benefits.plugins.csv_files"]
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+        args = ["--config", str(demo_config), "--database", url]
+        assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+        synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
+        assert synced.exit_code == 0 and "sync demo:" in synced.stdout, synced.output
+        (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: exports, type: csv}\n")
+        refused = CliRunner().invoke(main, [*args, "sync"])
+        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+        assert refused.stderr.startswith(f"error: {demo_config}/connectors.yaml: connectors[0].type: {both}: ")
+    finally:
+        plugin_manager().unregister(name="vendor-csv")

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -82,7 +83,7 @@ MESSY = batch(
         (10, "ledger.it_opex", "2026-01-05", "100.5", "GBP"),  # clean
         (20, None, "2026-01-19", 1, "GBP"),  # metric missing
         (30, "ledger.it_opex", None, 1, "GBP"),  # period missing
-        (40, "ledger.it_opex", "2026-01-26", NAN, "GBP"),  # value missing (NaN)
+        (40, "ledger.it_opex", "2026-01-26", NAN, "GBP"),  # value not a number (NaN)
         (50, "ledger.it_opex", "2026-02-02", "abc", "GBP"),  # text in value
         (60, "hr.certified_staff", "xx", 3, "people"),  # unparseable date
         (70, "hr.certified_staff", "05/01/2026", 3, "people"),  # another date format
@@ -182,7 +183,7 @@ def test_invariant_holds(clean: ValidationOutcome, messy: ValidationOutcome) -> 
 def test_null_metric_period_value(reasons: dict[int, list[str]]) -> None:
     assert reasons[20] == ["metric: missing"]
     assert reasons[30] == ["period: missing"]
-    assert reasons[40] == ["value: missing"]
+    assert reasons[40] == ["value: not a number (NaN)"]
     assert reasons[160] == ["metric: missing"]  # blank is missing
     assert reasons[170] == ["unit: missing"]
 
@@ -230,7 +231,7 @@ def test_quarantined_record_is_the_row_verbatim_and_json_safe(messy: ValidationO
         json.dumps(q.record, allow_nan=False)
         assert set(q.record) == {"metric", "period", "value", "unit"}
     assert records[50] == {"metric": "ledger.it_opex", "period": "2026-02-02", "value": "abc", "unit": "GBP"}
-    assert records[40]["value"] is None  # NaN
+    assert records[40]["value"] == "nan"  # JSON has no NaN
     assert records[110]["period"] == "2026-03-02"  # date object -> ISO string
     assert records[180]["period"] == "2026-04-06T10:30:00"
     assert records[210]["value"] is True
@@ -346,3 +347,32 @@ def test_a_number_too_long_for_python_int_is_judged_by_its_value_not_dropped_as_
             3: [f"value: '-{huge[:39]}…' is not a finite number"],
         }
     )
+
+
+def test_a_nan_value_is_said_to_be_not_a_number_and_a_missing_one_missing() -> None:
+    """A connector's float NaN as a value (PostgreSQL's 'NaN', JSON's NaN, 0/0 in a source's formula) was
+    quarantined as 'value: missing', sending people to look for an empty field. Now it says it is not a number,
+    and its record keeps it as 'nan' (JSON has no NaN), so a retry says the same; None and a blank are
+    missing as before. A NaN metric, period or unit (pandas' blank cell) is missing as before."""
+    rows = batch(
+        [
+            (1, "ledger.it_opex", "2026-01-05", NAN, "GBP"),
+            (2, "ledger.it_opex", "2026-01-12", np.float64("nan"), "GBP"),
+            (3, "ledger.it_opex", "2026-01-19", None, "GBP"),
+            (4, "ledger.it_opex", "2026-01-26", "  ", "GBP"),
+            (5, NAN, "2026-02-02", 1, NAN),
+        ]
+    )
+    outcome = validate_batch(rows, as_of=AS_OF)
+    check_invariant(outcome)
+    assert {q.row: q.reasons for q in outcome.quarantined} == {
+        1: ["value: not a number (NaN)"],
+        2: ["value: not a number (NaN)"],
+        3: ["value: missing"],
+        4: ["value: missing"],
+        5: ["metric: missing", "unit: missing"],
+    }
+    records = {q.row: q.record for q in outcome.quarantined}
+    assert records[1]["value"] == records[2]["value"] == "nan" and records[3]["value"] is None
+    retried = validate_batch(batch([(1, *records[1].values())]), as_of=AS_OF)
+    assert retried.quarantined[0].reasons == ["value: 'nan' is not a number"]

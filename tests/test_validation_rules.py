@@ -91,6 +91,27 @@ def test_unit_must_be_the_declared_unit(reasons: dict[int, list[str]]) -> None:
     assert reasons[12] == ["unit: 'headcount' is not 'people', the unit of hr.certified_staff"]
 
 
+def test_a_long_value_in_a_reason_from_the_typed_row_is_shortened(rules: ValidationRules) -> None:
+    """A value a reason repeats through ``{at.<column>}`` (the unit check's ``'{at.unit}'``) was repeated whole:
+    a 5,000-character unit made a 5,000-character reason. It is shortened like ``{raw}``: its first 40
+    characters and an ellipsis; a hint made by the framework (``{at.metric_hint}``) is kept whole."""
+    batch = batch_frame(
+        [
+            rec("hr.certified_staff", "2026-03-02", 130, "x" * 5000),
+            rec("HR.Certified_Staff", "2026-03-09", 130, "people"),
+        ]
+    )
+    outcome = validate_batch(batch, as_of=AS_OF, rules=rules)
+    reasons = {q.row: q.reasons for q in outcome.quarantined}
+    assert reasons[1] == [f"unit: '{'x' * 40}…' is not 'people', the unit of hr.certified_staff"]
+    assert reasons[2] == [
+        "metric: 'HR.Certified_Staff' is not a metric of the register"
+        " (no benefit measures it and portfolio.yaml's metrics: does not declare it)"
+        ": the register has 'hr.certified_staff' (a metric's name must match exactly, case included)"
+    ]
+    assert outcome.quarantined[0].record["unit"] == "x" * 5000
+
+
 def test_bounds_come_from_metric_register_unit_then_default(reasons: dict[int, list[str]]) -> None:
     assert reasons[13] == ["value: 140 is above 100, the maximum for hr.attrition_pct"]
     assert reasons[14] == ["value: -5 is below 0, the minimum for ledger.it_opex_weekly"]

@@ -404,19 +404,24 @@ def plugins(ctx: click.Context, fmt: str) -> None:
     """List plugins: name, version, plugin API version, connector types and hooks (`plugins new` starts one).
 
     A plugin written for another major version of the plugin API is not loaded, and one that
-    declares no version is loaded with a warning; each gets a line saying so.
+    declares no version is loaded with a warning; each gets a line saying so. So does a connector type
+    two plugins offer (a connectors.yaml entry of that type is refused), naming both.
     """
     if ctx.invoked_subcommand is not None:
         return
     import json
 
-    from benefits.plugins.manager import api_checks, offered_connectors
+    from benefits.plugins.manager import api_checks, offered_connectors, shared_types
     from benefits.plugins.manager import plugins as loaded
 
     problems = {check.plugin: check.problem for check in api_checks()}
     for name, broken in offered_connectors()[1].items():  # register_connectors raised or answered wrongly
         problems[name] = "; ".join(filter(None, [problems.get(name), broken]))
+    shared = shared_types()  # a connector type two plugins offer: one line naming both
     if fmt == "json":
+        for clash in shared.values():
+            for name in clash.plugins:
+                problems[name] = "; ".join(filter(None, [problems.get(name), clash.problem]))
         listed = [{**vars(info), "loaded": True, "problem": problems.get(info.name)} for info in loaded()]
         refused = [
             {"name": c.plugin, "plugin_api": c.declared, "loaded": False, "problem": c.problem}
@@ -430,7 +435,7 @@ def plugins(ctx: click.Context, fmt: str) -> None:
             f"{info.name} {info.version}  plugin API {info.plugin_api or 'not declared'}"
             f"  connectors: {', '.join(info.connectors) or '-'}  hooks: {', '.join(info.hooks)}"
         )
-    for problem in filter(None, problems.values()):
+    for problem in [*filter(None, problems.values()), *(clash.problem for clash in shared.values())]:
         click.echo(f"warning: {problem}")
 
 

@@ -131,15 +131,52 @@ def _not_connectors(classes: object) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class SharedType:
+    """A connector type that two loaded plugins offer, as different classes."""
+
+    plugins: tuple[str, ...]
+    """The plugins offering it, in the order ``benefits plugins`` lists them."""
+    problem: str
+    """One line naming each plugin and its class, and what to do."""
+
+
+def shared_types() -> dict[str, SharedType]:
+    """Per connector type that two loaded plugins offer (as different classes), the plugins and one line naming
+    each with its class: a ``connectors.yaml`` entry of that type is refused (:func:`connector_class`), never
+    given whichever class the order of pluggy's calls left last."""
+    offered = offered_connectors()[0]
+    offerers: dict[str, dict[type[Connector], str]] = {}
+    for name, _ in plugin_manager().list_name_plugin():
+        for cls in offered.get(name, []):
+            offerers.setdefault(cls.type, {}).setdefault(cls, name)
+    shared = {}
+    for type_name, found in offerers.items():
+        if len(found) > 1:
+            each = " and by ".join(
+                f"plugin {name} ({cls.__module__}.{cls.__qualname__})" for cls, name in found.items()
+            )
+            shared[type_name] = SharedType(
+                tuple(dict.fromkeys(found.values())),
+                f"connector type {type_name!r} is offered by {each}: an entry of that type in connectors.yaml is"
+                " refused; uninstall or change one of them, or leave an installed one out with BENEFITS_LOAD_PLUGINS",
+            )
+    return shared
+
+
 def connector_types() -> dict[str, type[Connector]]:
     """Every connector class offered by a loaded plugin, by type name (a plugin that could not say which is left
-    out: :func:`connector_class` names it)."""
-    return {cls.type: cls for classes in offered_connectors()[0].values() for cls in classes}
+    out: :func:`connector_class` names it; so is a type two plugins offer: :func:`shared_types`)."""
+    shared = shared_types()
+    return {cls.type: cls for classes in offered_connectors()[0].values() for cls in classes if cls.type not in shared}
 
 
 def connector_class(type_name: str) -> type[Connector]:
     """The connector class for ``type_name``, or a ConfigError listing the known types (and the plugins that
-    were not loaded, or could not say which types they offer)."""
+    were not loaded, or could not say which types they offer), or naming the plugins that both offer it."""
+    shared = shared_types()
+    if type_name in shared:
+        raise ConfigError(shared[type_name].problem)
     offered, problems = offered_connectors()
     types = {cls.type: cls for classes in offered.values() for cls in classes}
     if type_name not in types:

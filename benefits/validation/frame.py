@@ -238,6 +238,12 @@ def is_missing(value: Any) -> bool:
     return False
 
 
+def is_nan(value: Any) -> bool:
+    """A float NaN (a value a source can hold: PostgreSQL's 'NaN', JSON's NaN, 0/0), which :func:`is_missing`
+    counts as missing too."""
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
 def show(value: Any, *, quote: bool = False) -> str:
     """A value as people read it in a reason, on one line: dates in ISO form, strings quoted when asked (a quoted
     one, the row's own value, at most its first :data:`~benefits.errors.SHOWN` characters: a 5,000-digit number

@@ -3,10 +3,10 @@
 Reason templates are ``str.format`` strings with these fields: ``field`` (the batch field(s) the
 expectation checks), ``raw`` (the connector's value, quoted when a string), ``value`` (the typed
 value GX saw), ``at.<column>`` (any column of the typed frame for that row, e.g. ``at.metric``,
-``at.min_value``), every argument of the expectation (``max_value``, ``regex``, ...) and the
-:data:`HINTS` (``number_format_hint``, ``period_hint``: text to append, made from ``raw``), all
-formatted for people, on one line. An expectation's reason comes from :data:`REASONS` (by expectation type)
-unless it carries ``meta={"reason": "..."}``.
+``at.min_value``; shortened like ``raw``, a ``*_hint`` column whole), every argument of the expectation
+(``max_value``, ``regex``, ...) and the :data:`HINTS` (``number_format_hint``, ``period_hint``: text to append,
+made from ``raw``), all formatted for people, on one line. An expectation's reason comes from :data:`REASONS` (by
+expectation type) unless it carries ``meta={"reason": "..."}``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benefits.validation.frame import is_missing, json_safe, number_format_hint, period_hint, show
+from benefits.errors import shorten
+from benefits.validation.frame import is_missing, is_nan, json_safe, number_format_hint, period_hint, show
 
 #: Columns of the typed frame that stand for a batch field under another name.
 FIELD_OF_COLUMN: dict[str, str] = {"value_text": "value"}
@@ -41,6 +42,9 @@ UNREADABLE_REASONS: dict[str, str] = {
     "period": "{field}: {raw} is not an ISO date (YYYY-MM-DD){period_hint}",
 }
 DEFAULT_UNREADABLE_REASON = "{field}: {raw} could not be read"
+#: A field whose float NaN from a connector is not a missing value but one that is not a number (its record keeps
+#: it as ``"nan"``); a NaN in any other field (pandas' blank cell) is missing.
+NAN_FIELDS: dict[str, str] = {"value": "{field}: not a number (NaN)"}
 #: Hints a reason template may name, each made from the row's value of the checked field ("" for no hint).
 HINTS: dict[str, Callable[[Any], str]] = {"number_format_hint": number_format_hint, "period_hint": period_hint}
 _NOT_NULL = "expect_column_values_to_not_be_null"
@@ -117,6 +121,8 @@ class ReasonMaker:
         template = self._template
         if self._unreadable is not None and not is_missing(raw):
             template = self._unreadable  # present, but the typed column could not hold it
+        elif self._unreadable is not None and self._field in NAN_FIELDS and is_nan(raw):
+            template = NAN_FIELDS[self._field]  # a number's NaN: there, but not a number
         self._values["raw"] = show(raw, quote=True)
         self._values["value"] = show(self._rows.typed(row, self._column))
         for name, hint in self._hints.items():
@@ -130,13 +136,16 @@ class _TemplateValues(dict):
 
 
 class _TypedRow:
-    """``{at.<column>}`` in a reason template: a typed-frame value of one row, shown for people."""
+    """``{at.<column>}`` in a reason template: a typed-frame value of one row, shown for people; at most its first
+    :data:`~benefits.errors.SHOWN` characters (a 5,000-character unit is not repeated whole), except a hint the
+    framework wrote (a column named ``*_hint``, e.g. ``metric_hint``), kept whole."""
 
     def __init__(self, rows: Rows, row: int) -> None:
         self._rows, self._row = rows, row
 
     def __getattr__(self, column: str) -> str:
-        return show(self._rows.typed(self._row, column))
+        text = show(self._rows.typed(self._row, column))
+        return text if column.endswith("_hint") else shorten(text)
 
 
 def statistics_key(expectation: Any, taken: Mapping[str, Any]) -> str:
@@ -230,12 +239,16 @@ class Rows:
         return self._typed[column][self._at(row)]
 
     def record(self, row: int) -> dict[str, Any]:
-        """The row as the connector gave it (every key but ``row``), JSON-safe.
+        """The row as the connector gave it (every key but ``row``), JSON-safe (a NaN value as ``"nan"``).
 
         ``source_ref`` is left out when the connector gave none.
         """
         position = self._at(row)
-        record = {name: json_safe(values[position]) for name, values in self._raw_arrays().items() if name != "row"}
+        record = {
+            name: "nan" if name in NAN_FIELDS and is_nan(values[position]) else json_safe(values[position])
+            for name, values in self._raw_arrays().items()
+            if name != "row"
+        }
         if record.get("source_ref", "") is None:
             del record["source_ref"]
         return record
