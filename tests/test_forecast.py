@@ -1084,9 +1084,11 @@ def test_one_to_two_years_of_readings_fit_a_yearly_season_only_when_it_earns_its
     obs = weekly(swing)
     f = forecast_benefit(level, BASE, obs, as_of_for(obs))
     assert f.fit_params is not None and len(f.fit_params["beta"]) == 20
+    assert f.message.endswith("; its yearly season is learned from 16 months of readings"), f.message
     truth = 100.0 + 20.0 * math.sin(2 * math.pi * 96 / 52.18)  # 96 weeks in: 85.4, a low
     assert f.forecast_at_target_date is not None and abs(f.forecast_at_target_date - truth) < 5.0
     bent = 100.0 - 0.8 * np.clip(weeks - 45, 0, None) + rng.normal(0.0, 1.0, 70)
     obs = weekly(bent)
     g = forecast_benefit(level, BASE, obs, as_of_for(obs))
     assert g.fit_params is not None and len(g.fit_params["beta"]) == 1
+    assert "yearly season" not in g.message

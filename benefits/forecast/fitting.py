@@ -76,6 +76,9 @@ class Samples:
     """The fitted noise level (standard deviation of one period's value), in the metric's unit."""
     payments: tuple[float, float] | None = None
     """(typical payment, mean days between payments) of a flow read as payments (:func:`payments`)."""
+    season_months: int | None = None
+    """The months of readings a yearly season was learned from when fewer than 24 (method 17's
+    one to two years, :func:`_season_shown`); None without a yearly season or with two years."""
 
 
 def quiet_prophet() -> None:
@@ -160,6 +163,7 @@ def sample_paths(
         params=params.as_json(),
         noise=float(design.y_scale * params.sigma_obs),
         payments=None if paid is None else (paid.size, paid.interval),
+        season_months=round(span / _DAY / 30.44) if design.yearly and span < _TWO_YEARS else None,
     )
 
 

@@ -61,12 +61,14 @@ def fit_note(
     excursions: Sequence[Sequence[str]] = (),
     payments: Sequence[float] | None = None,
     unit: str = "",
+    season_months: int | None = None,
 ) -> str:
     """The suffix saying how many outliers were left out of the fit, which readings went off course
     and came back (:func:`benefits.forecast.series.excursions`), when the level last shifted
     (:func:`benefits.forecast.series.level_shifts`) and, for a flow read as payments
     (:func:`benefits.forecast.fitting.payments`), their typical size and interval (``payments``,
-    in ``unit`` and days); empty for none of them."""
+    in ``unit`` and days), and when a yearly season was learned from fewer than two years of
+    readings (``season_months``), from how many months; empty for none of them."""
     note = ""
     if payments:
         size, days = payments
@@ -84,6 +86,8 @@ def fit_note(
         )
     if shifts:
         note += f"; the level stepped on {shifts[-1]} and is taken to stay there"
+    if season_months:
+        note += f"; its yearly season is learned from {season_months} months of readings"
     return note
 
 

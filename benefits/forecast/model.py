@@ -118,6 +118,7 @@ def forecast_benefit(
             "shifts": list(samples.shifts),
             "excursions": [list(run) for run in samples.excursions],
             "payments": list(samples.payments) if samples.payments else None,
+            "season_months": samples.season_months,
             "params": samples.params,
         }
 
@@ -166,7 +167,12 @@ def forecast_benefit(
         message += f" (if the readings since {origin.date().isoformat()} show it)"
     message += _start_note(benefit, start, as_of, origin.date(), delivering_since is None)
     message += messages.fit_note(
-        raw["excluded"], raw.get("shifts", ()), raw.get("excursions", ()), raw.get("payments"), benefit.unit
+        raw["excluded"],
+        raw.get("shifts", ()),
+        raw.get("excursions", ()),
+        raw.get("payments"),
+        benefit.unit,
+        raw.get("season_months"),
     )
     return BenefitForecast(
         status=status,
@@ -347,7 +353,9 @@ def _late_landing(
     )
     return (
         suffix
-        + messages.fit_note(samples.excluded, samples.shifts, samples.excursions, samples.payments, benefit.unit),
+        + messages.fit_note(
+            samples.excluded, samples.shifts, samples.excursions, samples.payments, benefit.unit, samples.season_months
+        ),
         summary.landing,
         summary.path,
         samples.params,
