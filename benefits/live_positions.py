@@ -25,6 +25,10 @@ from benefits.staleness import MetricSummary, metric_summaries
 from benefits.status import NOT_FORECAST, REBASELINED, STATUS_CHANGED, Position, StatusRow
 from benefits.store import baselines, models, repository
 
+_Runs = tuple[models.ForecastRun | None, models.ForecastRun | None]
+"""The latest forecast run made as of a date or before, and the one it is compared with
+(``repository.latest_and_previous_runs``)."""
+
 
 @dataclass(frozen=True)
 class _Window:
@@ -77,14 +81,16 @@ def compute(
     stale = {m.metric: m.message() for m in metrics if m.stale}
     several_sources = {m.metric for m in metrics if len(m.sources) > 1}
     windows = _windows(session, as_of, several_sources, [row.id for row in rows] if subset else None)
-    latest, previous = _forecasts(session, [row.benefit for row in rows] if subset else None, as_of)
-    not_forecast = NOT_FORECAST if latest else _not_forecast(session, as_of)
+    keys = [row.benefit for row in rows] if subset else None
+    runs = repository.latest_and_previous_runs(session, as_of)
+    latest, previous = _forecasts(session, keys, runs)
+    not_forecast = NOT_FORECAST if runs[0] is not None else _not_forecast(session, as_of)
     held = repository.held_rows_by_metric(session, {row.metric for row in rows if row.id not in windows})
     specs = {row.id: Benefit.model_validate(row.spec) for row in rows}
     accruing = {specs[row.id].metric for row in rows if realisation.value_type(specs[row.id]) is ValueType.run_rate}
     points = repository.observation_points(session, accruing, as_of)
-    control = _change_control(session, [row.benefit for row in rows] if subset else None, as_of)
-    overdue = overdue_counts(session, as_of, [row.benefit for row in rows] if subset else None)
+    control = _change_control(session, keys, runs)
+    overdue = overdue_counts(session, as_of, keys)
     found = [
         _position(
             row,
@@ -109,11 +115,11 @@ def _with_overdue(found: Position, count: int) -> Position:
     return replace(found, row=replace(found.row, overdue_actions=count))
 
 
-def _change_control(session: Session, keys: list[str] | None, as_of: dt.date) -> dict[str, baselines.Baselines]:
+def _change_control(session: Session, keys: list[str] | None, runs: _Runs) -> dict[str, baselines.Baselines]:
     """Each benefit's (of ``keys``, or all) original values and re-baselinings; those after the run that
-    `status --changes` compares with (the previous run, or the only one, of those made as of ``as_of`` or
-    before) count as changes."""
-    latest, previous = repository.latest_and_previous_runs(session, as_of)
+    `status --changes` compares with (of ``runs``, the latest and previous made as of the date or before: the
+    previous, or the only one) count as changes."""
+    latest, previous = runs
     compared = previous or latest
     return baselines.summaries(session, keys, compared.id if compared else None)
 
@@ -326,12 +332,12 @@ def _windows(session: Session, as_of: dt.date, several_sources: set[str], ids: l
     return windows
 
 
-def _forecasts(session: Session, keys: list[str] | None, as_of: dt.date) -> tuple[dict[str, _Forecast], dict[str, str]]:
-    """The figures per benefit (of ``keys``, or all) of the latest finished forecast run made as of
-    ``as_of`` or before, and each benefit's status in the run it is compared with
-    (``repository.latest_and_previous_runs``)."""
+def _forecasts(session: Session, keys: list[str] | None, runs: _Runs) -> tuple[dict[str, _Forecast], dict[str, str]]:
+    """The figures per benefit (of ``keys``, or all) of the latest of ``runs``
+    (``repository.latest_and_previous_runs`` as of the date: the latest finished run made as of it or before),
+    and each benefit's status in the run it is compared with."""
     f = models.Forecast
-    latest_run, previous_run = repository.latest_and_previous_runs(session, as_of)
+    latest_run, previous_run = runs
     chosen = f.benefit_key.in_(keys) if keys is not None else true()
     latest: dict[str, _Forecast] = {}
     if latest_run is not None:
@@ -357,10 +363,10 @@ def _forecasts(session: Session, keys: list[str] | None, as_of: dt.date) -> tupl
 
 
 def _not_forecast(session: Session, as_of: dt.date) -> str:
-    """The message of a benefit with no forecast run made as of ``as_of`` or before: none was run yet, or
+    """The message of a benefit when no forecast run was made as of ``as_of`` or before: none was run yet, or
     the first was run as of a later date (`benefits status --as-of` a date before it)."""
     first = repository.first_forecast_date(session)
-    if first is None or first <= as_of:  # none yet, or the run has no row for these benefits
+    if first is None:
         return NOT_FORECAST
     return (
         f"no forecast made as of {as_of} or before (the first is as of {first}):"
