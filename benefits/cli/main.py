@@ -415,9 +415,10 @@ def plugins(ctx: click.Context, fmt: str) -> None:
     from benefits.plugins.manager import plugins as loaded
 
     problems = {check.plugin: check.problem for check in api_checks()}
-    for name, broken in offered_connectors()[1].items():  # register_connectors raised or answered wrongly
+    offered, broken_plugins = offered_connectors()
+    for name, broken in broken_plugins.items():  # register_connectors raised or answered wrongly
         problems[name] = "; ".join(filter(None, [problems.get(name), broken]))
-    shared = shared_types()  # a connector type two plugins offer: one line naming both
+    shared = shared_types(offered)  # a connector type two plugins offer: one line naming both
     if fmt == "json":
         for clash in shared.values():
             for name in clash.plugins:

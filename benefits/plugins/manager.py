@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -141,11 +141,10 @@ class SharedType:
     """One line naming each plugin and its class, and what to do."""
 
 
-def shared_types() -> dict[str, SharedType]:
-    """Per connector type that two loaded plugins offer (as different classes), the plugins and one line naming
-    each with its class: a ``connectors.yaml`` entry of that type is refused (:func:`connector_class`), never
-    given whichever class the order of pluggy's calls left last."""
-    offered = offered_connectors()[0]
+def shared_types(offered: Mapping[str, list[type[Connector]]]) -> dict[str, SharedType]:
+    """Per connector type that two of the ``offered`` (:func:`offered_connectors`) offer as different classes, the
+    plugins and one line naming each with its class: a ``connectors.yaml`` entry of that type is refused
+    (:func:`connector_class`), never given whichever class the order of pluggy's calls left last."""
     offerers: dict[str, dict[type[Connector], str]] = {}
     for name, _ in plugin_manager().list_name_plugin():
         for cls in offered.get(name, []):
@@ -167,17 +166,18 @@ def shared_types() -> dict[str, SharedType]:
 def connector_types() -> dict[str, type[Connector]]:
     """Every connector class offered by a loaded plugin, by type name (a plugin that could not say which is left
     out: :func:`connector_class` names it; so is a type two plugins offer: :func:`shared_types`)."""
-    shared = shared_types()
-    return {cls.type: cls for classes in offered_connectors()[0].values() for cls in classes if cls.type not in shared}
+    offered = offered_connectors()[0]
+    shared = shared_types(offered)
+    return {cls.type: cls for classes in offered.values() for cls in classes if cls.type not in shared}
 
 
 def connector_class(type_name: str) -> type[Connector]:
     """The connector class for ``type_name``, or a ConfigError listing the known types (and the plugins that
     were not loaded, or could not say which types they offer), or naming the plugins that both offer it."""
-    shared = shared_types()
+    offered, problems = offered_connectors()
+    shared = shared_types(offered)
     if type_name in shared:
         raise ConfigError(shared[type_name].problem)
-    offered, problems = offered_connectors()
     types = {cls.type: cls for classes in offered.values() for cls in classes}
     if type_name not in types:
         known = ", ".join(sorted(types)) or "none"
