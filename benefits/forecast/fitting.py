@@ -301,7 +301,7 @@ def _information(design: stan.Design, params: stan.Params, extra: int) -> float:
     """Schwarz's criterion of a fit, up to what every model of the same readings shares: ``n log(RSS
     / n)`` of its residuals plus ``extra × log n``."""
     n = len(design.y)
-    residuals = design.y - fitted_trend(design, params, design.t) - design.X @ params.beta
+    residuals = _residuals(design, params)
     return n * math.log(max(float(residuals @ residuals) / n, 1e-300)) + extra * math.log(n)
 
 
@@ -379,12 +379,17 @@ def residual_persistence(design: stan.Design, params: stan.Params) -> tuple[floa
     as Prophet draws it."""
     if len(design.y) < 8:
         return 0.0, 0.0
-    residuals = design.y - fitted_trend(design, params, design.t) - design.X @ params.beta
+    residuals = _residuals(design, params)
     spread = float(residuals @ residuals)
     if not np.isfinite(spread) or spread <= 1e-18:
         return 0.0, 0.0
     phi = float(residuals[1:] @ residuals[:-1]) / spread
     return min(max(phi, 0.0), 0.95), float(residuals[-1])
+
+
+def _residuals(design: stan.Design, params: stan.Params) -> np.ndarray:
+    """What the fitted trend and seasonality leave unexplained of each reading, in scaled units."""
+    return design.y - fitted_trend(design, params, design.t) - design.X @ params.beta
 
 
 def predictive_samples(
