@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from benefits.cli import main
 from benefits.plugins import hookimpl, hookspecs
@@ -124,19 +124,28 @@ def test_a_plugin_whose_register_connectors_fails_is_named_in_one_line_and_the_o
         listed = CliRunner().invoke(main, ["plugins"])
         assert listed.exit_code == 0, listed.output
         assert f"warning: plugin broken-vendor: {said}" in listed.stdout
-        url = f"sqlite:///{tmp_path / 'b.db'}"
-        args = ["--config", str(demo_config), "--database", url]
-        assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
-        synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
-        assert synced.exit_code == 0 and "sync demo:" in synced.stdout, synced.output
-        (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: vendor, type: vendor}\n")
-        refused = CliRunner().invoke(main, [*args, "sync"])
-        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+        refused = _demo_syncs_and_then_one_connector_is_refused(demo_config, tmp_path, "vendor", "vendor")
         assert refused.stderr.startswith(f"error: {demo_config}/connectors.yaml: connectors[0].type: unknown connector")
         assert f"; plugin broken-vendor: {said}" in refused.stderr
         assert "fix or uninstall it, or leave it out with BENEFITS_LOAD_PLUGINS" in refused.stderr
     finally:
         plugin_manager().unregister(name="broken-vendor")
+
+
+def _demo_syncs_and_then_one_connector_is_refused(
+    demo_config: Path, tmp_path: Path, name: str, type_name: str
+) -> Result:
+    """Init a store, check that the demo connector syncs, then make connectors.yaml hold only connector ``name`` of
+    ``type_name`` and check that its sync is refused in one line, exit 2; that refusal, for its message."""
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    args = ["--config", str(demo_config), "--database", url]
+    assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
+    synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
+    assert synced.exit_code == 0 and "sync demo:" in synced.stdout, synced.output
+    (demo_config / "connectors.yaml").write_text(f"connectors:\n  - {{name: {name}, type: {type_name}}}\n")
+    refused = CliRunner().invoke(main, [*args, "sync"])
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+    return refused
 
 
 class _VendorCsv(Connector):
@@ -167,14 +176,7 @@ def test_a_connector_type_two_plugins_offer_is_named_with_both_and_refused_in_on
         as_json = CliRunner().invoke(main, ["plugins", "--format", "json"])
         problems = {p["name"]: p["problem"] for p in json.loads(as_json.stdout)}
         assert both in problems["vendor-csv"] and both in problems["benefits.plugins.csv_files"]
-        url = f"sqlite:///{tmp_path / 'b.db'}"
-        args = ["--config", str(demo_config), "--database", url]
-        assert CliRunner().invoke(main, [*args, "init"]).exit_code == 0
-        synced = CliRunner().invoke(main, [*args, "sync", "--as-of", "2026-11-23"])
-        assert synced.exit_code == 0 and "sync demo:" in synced.stdout, synced.output
-        (demo_config / "connectors.yaml").write_text("connectors:\n  - {name: exports, type: csv}\n")
-        refused = CliRunner().invoke(main, [*args, "sync"])
-        assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+        refused = _demo_syncs_and_then_one_connector_is_refused(demo_config, tmp_path, "exports", "csv")
         assert refused.stderr.startswith(f"error: {demo_config}/connectors.yaml: connectors[0].type: {both}: ")
     finally:
         plugin_manager().unregister(name="vendor-csv")
