@@ -94,7 +94,7 @@ def test_a_calibration_learned_by_another_method_version_is_not_applied(tmp_path
 
     database = f"sqlite:///{tmp_path / 'benefits.db'}"
     assert CliRunner().invoke(main, ["--database", database, "init"]).exit_code == 0
-    learned = conformal.calibrate([("level", 30.0, r, 400.0) for r in [0.5] * 100])
+    learned = conformal.calibrate([("level", 30.0, r, 400.0, 7.0) for r in [0.5] * 100])
     sessions = session_factory(make_engine(database))
     with sessions() as session:
         assert stored_calibration(session) is conformal.PRIOR  # no run yet

@@ -50,7 +50,7 @@ def test_a_normalised_error_is_within_one_exactly_when_the_raw_interval_held() -
 
 def test_calibration_learns_the_spread_of_past_errors_and_blends_the_prior_when_few() -> None:
     rng = np.random.default_rng(3)
-    many = conformal.calibrate([("level", 30.0, r, 400.0) for r in rng.normal(0.0, 0.5, 4_000)], benefits=50)
+    many = conformal.calibrate([("level", 30.0, r, 400.0, 7.0) for r in rng.normal(0.0, 0.5, 4_000)], benefits=50)
     band = many.band("level", 30)
     # N(0, 0.5): the 10th and 90th percentiles are -/+0.64; 4,000 errors outweigh the prior's 40
     assert band.quantile(np.array([0.1, 0.9])) == pytest.approx([-0.64, 0.64], abs=0.06)
@@ -70,8 +70,27 @@ def test_calibration_learns_the_spread_of_past_errors_and_blends_the_prior_when_
     )
 
 
+def test_errors_weigh_the_time_between_readings_not_how_many_there_are() -> None:
+    """A daily metric gives thirty backtested errors where a monthly one gives one: 300 small
+    errors of a daily metric and 10 large ones of a monthly metric over the same months weigh
+    alike, so the band's 90th percentile is the monthly metric's error (counted alike, the daily
+    metric's 0.2 set it and the monthly metric's interval held 3% of its outcomes)."""
+    daily = [("level", 30.0, 0.2, 400.0, 1.0)] * 300
+    monthly = [("level", 30.0, 3.0, 400.0, 30.0)] * 10
+    band = conformal.calibrate(daily + monthly).band("level", 30)
+    assert band.errors == 310
+    assert band.quantile(np.array([0.5, 0.9])).tolist() == pytest.approx([0.2, 3.0])
+    assert float(band.quantile(0.4)) == pytest.approx(0.2)
+    assert band.share_at_least(3.0) == pytest.approx(0.5, abs=0.07)  # half of it, less the prior's share
+    same = conformal.calibrate([("level", 30.0, 0.2, 400.0, 7.0)] * 300 + [("level", 30.0, 3.0, 400.0, 7.0)] * 10)
+    assert float(same.band("level", 30).quantile(0.9)) == pytest.approx(0.2)  # one cadence: counted alike
+    # the stored form keeps the weighting
+    stored = conformal.Calibration.from_json(conformal.calibrate(daily + monthly).to_json()).band("level", 30)
+    assert stored.quantile(np.array([0.5, 0.9])).tolist() == pytest.approx([0.2, 3.0])
+
+
 def test_applying_a_calibration_widens_the_raw_interval_by_the_learned_quantiles() -> None:
-    cal = conformal.calibrate([("cumulative", 10.0, r, 100.0) for r in np.linspace(-2, 2, 2_001)])
+    cal = conformal.calibrate([("cumulative", 10.0, r, 100.0, 7.0) for r in np.linspace(-2, 2, 2_001)])
     out = conformal.apply(
         [cal.band("cumulative", 10)], np.array([100.0]), np.array([90.0]), np.array([120.0]), np.zeros(1), 0.8
     )
@@ -87,7 +106,7 @@ def test_errors_are_oriented_by_the_benefit_so_a_shared_bias_is_learned_not_canc
     rising = conformal.normalised_errors(11.0, 10.0, 8.0, 12.0, orientation=1)
     falling = conformal.normalised_errors(9.0, 10.0, 8.0, 12.0, orientation=-1)
     assert float(rising) == pytest.approx(0.5) and float(falling) == pytest.approx(0.5)
-    cal = conformal.calibrate([("level", 30.0, r, 400.0) for r in np.linspace(0.0, 1.0, 1_001)])
+    cal = conformal.calibrate([("level", 30.0, r, 400.0, 7.0) for r in np.linspace(0.0, 1.0, 1_001)])
     band = [cal.band("level", 30)]
     up = conformal.apply(band, np.array([10.0]), np.array([8.0]), np.array([12.0]), np.zeros(1), 0.8, orientation=1)
     down = conformal.apply(band, np.array([10.0]), np.array([8.0]), np.array([12.0]), np.zeros(1), 0.8, orientation=-1)
@@ -118,8 +137,8 @@ def test_a_side_of_no_width_holds_only_the_median() -> None:
 
 def test_errors_from_before_a_benefit_started_are_kept_apart() -> None:
     # a benefit moves once it starts: origins before its start miss by much more, in its favour
-    before = [("level", 30.0, r, 0.0) for r in np.linspace(1.0, 5.0, 500)]
-    after = [("level", 30.0, r, 400.0) for r in np.linspace(-1.0, 1.0, 500)]
+    before = [("level", 30.0, r, 0.0, 7.0) for r in np.linspace(1.0, 5.0, 500)]
+    after = [("level", 30.0, r, 400.0, 7.0) for r in np.linspace(-1.0, 1.0, 500)]
     cal = conformal.calibrate(before + after)
     assert conformal.stage(30, 0) == "pending" and conformal.stage(30, 10) == "young"
     assert cal.band("level", 30, delivering_days=400).quantile(0.5) == pytest.approx(0.0, abs=0.05)
@@ -291,7 +310,7 @@ def test_a_band_whose_errors_fall_on_one_side_puts_both_bounds_there_as_the_fore
     """Errors all above the median (a forecast that always fell short) are in upper half-widths:
     the backtests' calibrated interval (``apply``) is then the forecasts' (``predictive``), not a
     lower bound measured in the lower half-width."""
-    cal = conformal.calibrate([("cumulative", 10.0, r, 100.0) for r in np.linspace(0.5, 1.5, 1_001)])
+    cal = conformal.calibrate([("cumulative", 10.0, r, 100.0, 7.0) for r in np.linspace(0.5, 1.5, 1_001)])
     band = [cal.band("cumulative", 10)]
     median, lower, upper = np.array([100.0]), np.array([99.0]), np.array([110.0])  # half-widths 1 and 10
     for orientation in (1, -1):

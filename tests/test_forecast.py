@@ -521,6 +521,16 @@ def test_daily_readings_land_when_a_whole_week_meets_the_target() -> None:
     assert f.expected_landing > as_of_for(obs) + dt.timedelta(days=60)
 
 
+def assert_flat_level_with_noise(f: BenefitForecast, level: float, noise: float) -> None:
+    """``f`` (of a flat ``level`` read with Gaussian ``noise``) was fitted with noise left over and
+    its interval at the target date holds the level and is at least the noise's own 80%."""
+    assert_well_formed(f)
+    assert f.fit_params is not None and f.fit_params["sigma_obs"] > 0.005
+    assert f.lower_at_target_date is not None and f.upper_at_target_date is not None
+    assert f.lower_at_target_date < level < f.upper_at_target_date
+    assert f.upper_at_target_date - f.lower_at_target_date > 2 * 1.28 * noise
+
+
 def test_monthly_readings_fit_no_more_yearly_orders_than_they_can_show() -> None:
     """25 monthly readings of a flat level at 100 with noise 2: yearly seasonality is on (two years
     of history), but with Prophet's 10 orders, which repeat each other at monthly dates, the fit was
@@ -529,7 +539,8 @@ def test_monthly_readings_fit_no_more_yearly_orders_than_they_can_show() -> None
     days = np.datetime64("2024-01-31", "ns") + np.arange(0, 365 * 3, 7) * np.timedelta64(1, "D")
     assert yearly_order(days) == 10  # weekly: Prophet's own
     months = pd.date_range("2024-01-31", periods=25, freq="ME").to_numpy()
-    assert yearly_order(months) == 6
+    assert yearly_order(months) == 5  # 25 readings leave 13 over for 2 x 5 + 2 terms
+    assert yearly_order(pd.date_range("2024-01-31", periods=26, freq="ME").to_numpy()) == 6
     assert yearly_order(pd.date_range("2024-03-31", periods=12, freq="QE").to_numpy()) == 2
     rng = np.random.default_rng(25)
     obs = pd.DataFrame({"period": pd.DatetimeIndex(months).date, "value": 100.0 + rng.normal(0.0, 2.0, 25)})
@@ -541,11 +552,30 @@ def test_monthly_readings_fit_no_more_yearly_orders_than_they_can_show() -> None
         }
     )
     f = forecast_benefit(level, dt.date(2025, 1, 1), obs, as_of_for(obs))
-    assert_well_formed(f)
-    assert f.fit_params is not None and f.fit_params["sigma_obs"] > 0.005
-    assert f.lower_at_target_date is not None and f.upper_at_target_date is not None
-    assert f.lower_at_target_date < 100.0 < f.upper_at_target_date
-    assert f.upper_at_target_date - f.lower_at_target_date > 2 * 1.28 * 2.0  # at least the noise's own 80%
+    assert_flat_level_with_noise(f, 100.0, 2.0)
+
+
+def test_a_year_of_monthly_readings_fits_no_season_it_has_too_few_readings_for() -> None:
+    """13 monthly readings of a flat level at 100 with noise 2: a yearly season of order 6 (12
+    terms) with the trend's offset and slope fitted them exactly (noise of order 1e-12), and the
+    season that won Schwarz's criterion by that exact fit carried one year's noise on as if it
+    recurred. No more orders than leave as many readings over as the terms (order 2 here): the fit
+    keeps the noise it has and the interval holds the level."""
+    months = pd.date_range("2025-01-31", periods=13, freq="ME")
+    assert yearly_order(months.to_numpy()) == 2
+    assert yearly_order(months[:5].to_numpy()) == 0  # five readings leave none for a season
+    rng = np.random.default_rng(13)
+    obs = pd.DataFrame({"period": months.date, "value": 100.0 + rng.normal(0.0, 2.0, 13)})
+    level = handling_time().model_copy(
+        update={
+            "direction": register.Direction.increase,
+            "baseline": register.Point(value=100, date=dt.date(2025, 6, 1)),
+            "target": register.Point(value=110, date=dt.date(2026, 9, 30)),
+        }
+    )
+    f = forecast_benefit(level, dt.date(2025, 6, 1), obs, as_of_for(obs))
+    assert_flat_level_with_noise(f, 100.0, 2.0)
+    assert f.p_on_time is not None and f.p_on_time < 0.5
 
 
 def test_duplicate_periods_datetime64_and_nan_values() -> None:

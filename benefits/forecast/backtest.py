@@ -65,6 +65,9 @@ class BacktestPoint:
     yhat: float
     lower: float
     upper: float
+    gap_days: float = 7.0
+    """The days between its raw path's periods (their median): the metric's cadence, by which its
+    error is weighed (:func:`conformal.calibrate`)."""
     orientation: int = 1
     """The benefit's orientation (:func:`probability.orientation`): -1 when its target is met by falling."""
 
@@ -204,8 +207,9 @@ def points(benefit: register.Benefit, seen: pd.DataFrame, raw: RawPath, start: d
     since = series.delivering_from(benefit, periods[known], observed[known], start)
     delivering = 0 if since is None else max(int((last - since) // np.timedelta64(1, "D")), 0)
     towards = orientation(benefit)
+    gap = float(np.median(np.diff(x))) if len(x) > 2 else float(x[-1])
     return [
-        BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi, towards)
+        BacktestPoint(raw.origin, period, int(d), delivering, a, y, lo, hi, gap, towards)
         for period, d, a, y, lo, hi in zip(
             dates[scaled].astype("datetime64[D]").tolist(),
             days[scaled].tolist(),
@@ -286,6 +290,7 @@ def stored_calibration(session: Session) -> conformal.Calibration:
     return conformal.Calibration.from_json(stored["calibration"])
 
 
-def errors(kind: str, found: Iterable[BacktestPoint]) -> list[tuple[str, float, float, float]]:
-    """The ``(kind, horizon days, r, delivering days)`` of backtest points, for :func:`conformal.calibrate`."""
-    return [(kind, float(p.horizon_days), p.error, float(p.delivering_days)) for p in found]
+def errors(kind: str, found: Iterable[BacktestPoint]) -> list[tuple[str, float, float, float, float]]:
+    """The ``(kind, horizon days, r, delivering days, days between readings)`` of backtest points,
+    for :func:`conformal.calibrate`."""
+    return [(kind, float(p.horizon_days), p.error, float(p.delivering_days), p.gap_days) for p in found]

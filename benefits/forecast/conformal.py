@@ -67,6 +67,8 @@ PRIOR_WEIGHT = 40.0
 #: A band with fewer errors borrows the errors of the nearest shorter band that has enough.
 MIN_BAND_ERRORS = 30
 _PRIOR_POINTS = 199
+#: How many quantiles of a group's errors a calibration keeps (and stores).
+STORED_POINTS = 400
 
 
 def horizon_band(days: float) -> int:
@@ -156,7 +158,7 @@ class Calibration:
         """The band of ``kind`` at a horizon of ``days``, for a benefit delivering for ``delivering_days``."""
         return self.bands[(kind, horizon_band(days), stage(days, delivering_days))]
 
-    def to_json(self, points: int = 400) -> dict:
+    def to_json(self, points: int = STORED_POINTS) -> dict:
         """A compact JSON form: per band its error count and up to ``points`` quantiles of its errors."""
         bands = {}
         for (kind, b, st), band in sorted(self.bands.items()):
@@ -198,27 +200,45 @@ def _keys() -> list[tuple[str, int, str]]:
     return [(k, b, st) for k in KINDS for b in range(len(HORIZON_EDGES)) for st in STAGES]
 
 
-def calibrate(errors: Iterable[tuple[str, float, float, float]], benefits: int = 0) -> Calibration:
-    """The calibration of backtested errors ``(kind, horizon days, r, delivering days)``; with
-    none, the prior alone.
+def calibrate(errors: Iterable[tuple[str, float, float, float, float]], benefits: int = 0) -> Calibration:
+    """The calibration of backtested errors ``(kind, horizon days, r, delivering days, days between
+    readings)``; with none, the prior alone.
 
     Errors are grouped by measure kind, horizon band and stage (a Mondrian split, Vovk et al.
     2005). A group with fewer than ``MIN_BAND_ERRORS`` errors borrows those of the nearest shorter
     band of the same stage that has enough, else of the nearest other stage (:data:`_BORROW`).
+    Each error weighs the time between its metric's readings (over the mean of all of them): a
+    daily metric gives thirty errors where a monthly one gives one, and counted alike the
+    portfolio's daily metrics would set every band (:func:`_weighted_sample`).
     """
     prior = _prior_sample()
-    groups: dict[tuple[str, int, str], list[float]] = {key: [] for key in _keys()}
-    total = 0
-    for kind, days, r, delivering in errors:
+    groups: dict[tuple[str, int, str], list[tuple[float, float]]] = {key: [] for key in _keys()}
+    for kind, days, r, delivering, gap in errors:
         if np.isfinite(r):
-            groups[(kind, horizon_band(days), stage(days, delivering))].append(float(r))
-            total += 1
+            groups[(kind, horizon_band(days), stage(days, delivering))].append((float(r), float(gap)))
+    gaps = [gap for group in groups.values() for _, gap in group]
+    mean_gap = float(np.mean(gaps)) if gaps else 1.0
     bands = {}
     for kind, b, st in _keys():
         candidates = [(kind, shorter, s) for s in (st, *_BORROW[st]) for shorter in range(b, -1, -1)]
         used = next((groups[c] for c in candidates if len(groups[c]) >= MIN_BAND_ERRORS), [])
-        bands[(kind, b, st)] = _blend(np.asarray(used), prior)
-    return Calibration(bands=bands, errors=total, benefits=benefits)
+        values = np.array([r for r, _ in used], dtype=float)
+        weights = np.array([max(gap, 1e-9) / mean_gap for _, gap in used], dtype=float)
+        bands[(kind, b, st)] = _blend(_weighted_sample(values, weights, STORED_POINTS), prior, len(used))
+    return Calibration(bands=bands, errors=len(gaps), benefits=benefits)
+
+
+def _weighted_sample(values: np.ndarray, weights: np.ndarray, points: int) -> np.ndarray:
+    """Up to ``points`` evenly spaced weighted quantiles of ``values``: what a calibration keeps of
+    a group's errors, in memory as in the store (all of them, sorted, when they are no more than
+    ``points`` and weigh alike)."""
+    if not len(values):
+        return values
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    m = min(len(values), points)
+    index = np.searchsorted(cumulative, (np.arange(m) + 0.5) / m * cumulative[-1], side="left")
+    return values[order][np.clip(index, 0, len(values) - 1)]
 
 
 def _blend(empirical: np.ndarray, prior: np.ndarray, errors: int | None = None) -> Band:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from benefits.register import Benefit, Bounds, Number, first_given
 
 #: Bump when the forecasting method changes, so that stored forecasts are recomputed.
-METHOD_VERSION = "17"
+METHOD_VERSION = "18"
 
 #: Every status a forecast can have; ``failed`` is a fit that raised (its reason is the message).
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "insufficient_data", "no_data", "failed")

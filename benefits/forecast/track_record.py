@@ -270,7 +270,7 @@ def _plan(
 def _record(
     inputs: dict[str, tuple[models.Benefit, register.Benefit, pd.DataFrame]],
     found: dict[str, list[backtest.BacktestPoint]],
-    errors: dict[str, list[tuple[str, float, float, float]]],
+    errors: dict[str, list[tuple[str, float, float, float, float]]],
     settings: ForecastSettings,
 ) -> dict[str, Any]:
     """The cross-fitted coverage and reliability of the backtested points (``errors``: each
