@@ -22,8 +22,9 @@ bias the backtests show), and its share beyond the target the probability of lan
 This is split-conformal prediction with the model's own half-widths as the normalising scale
 (Lei et al. 2018, "Distribution-free predictive inference for regression"; MAPIE's
 ``ResidualNormalisedScore``; statsforecast's ``ConformalIntervals`` use raw residuals per horizon
-instead). Errors are pooled per measure kind (``cumulative`` or ``level``) and horizon band, as a
-portfolio rarely holds enough history for one benefit alone.
+instead). Errors are pooled per measure kind (``cumulative`` or ``level``), horizon band and stage,
+as a portfolio rarely holds enough history for one benefit alone, each weighed by the time between
+its metric's readings (a daily metric's thirty errors a month count as a monthly metric's one).
 
 When a band has few backtested errors (a young portfolio), the empirical errors are blended with
 a documented **prior**: a Student-t distribution with 3 degrees of freedom scaled by
