@@ -411,6 +411,21 @@ def test_a_database_url_that_cannot_be_used_ends_in_one_line(demo_config: Path, 
     assert "secret" not in result.stderr
 
 
+def assert_refused_in_one_line(
+    config: Path, monkeypatch: pytest.MonkeyPatch, url: str, variable: str, value: str | None, said: str
+) -> None:
+    """With the database at ``url`` (and the environment ``variable`` set to ``value`` unless it is
+    None), `status`, `doctor` and `db upgrade` end in one line on stderr saying ``said``, exit 2,
+    before connecting."""
+    monkeypatch.setenv("BENEFITS_DATABASE_URL", url)
+    if value is not None:
+        monkeypatch.setenv(variable, value)
+    for command in (["status"], ["doctor"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, ["--config", str(config), *command])
+        assert (result.exit_code, result.stdout) == (2, ""), (command, result.output)
+        assert said in result.stderr and result.stderr.count("\n") == 1
+
+
 def test_a_connect_timeout_that_is_not_a_number_is_bad_configuration_from_the_variables_too(
     demo_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -423,13 +438,7 @@ def test_a_connect_timeout_that_is_not_a_number_is_bad_configuration_from_the_va
         (good.split("?")[0], "abc"): "the environment variable PGCONNECT_TIMEOUT is not a number of seconds",
     }
     for (url, variable), said in cases.items():
-        monkeypatch.setenv("BENEFITS_DATABASE_URL", url)
-        if variable is not None:
-            monkeypatch.setenv("PGCONNECT_TIMEOUT", variable)
-        for command in (["status"], ["doctor"], ["db", "upgrade"]):
-            result = CliRunner().invoke(main, ["--config", str(demo_config), *command])
-            assert (result.exit_code, result.stdout) == (2, ""), (command, result.output)
-            assert said in result.stderr and result.stderr.count("\n") == 1
+        assert_refused_in_one_line(demo_config, monkeypatch, url, "PGCONNECT_TIMEOUT", variable, said)
     monkeypatch.setenv("PGCONNECT_TIMEOUT", "10")
     assert db.database_url(good.split("?")[0]) == good.split("?")[0]
 
@@ -453,13 +462,8 @@ def test_a_known_postgresql_setting_with_a_bad_value_is_bad_configuration_before
         ("", "bogus"): "the environment variable PGSSLMODE (the database's sslmode) must be one of disable, allow, ",
     }
     for (query, variable), said in cases.items():
-        monkeypatch.setenv("BENEFITS_DATABASE_URL", f"postgresql://user@127.0.0.1:5432/test{query}")
-        if variable is not None:
-            monkeypatch.setenv("PGSSLMODE", variable)
-        for command in (["status"], ["doctor"], ["db", "upgrade"]):
-            result = CliRunner().invoke(main, ["--config", str(demo_config), *command])
-            assert (result.exit_code, result.stdout) == (2, ""), (command, result.output)
-            assert said in result.stderr and result.stderr.count("\n") == 1
+        url = f"postgresql://user@127.0.0.1:5432/test{query}"
+        assert_refused_in_one_line(demo_config, monkeypatch, url, "PGSSLMODE", variable, said)
     assert db.database_url("postgresql+psycopg://user@127.0.0.1:5432/test?sslmode=disable").endswith("=disable")
 
 

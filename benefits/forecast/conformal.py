@@ -119,8 +119,8 @@ class Band:
     values: np.ndarray
     cumulative: np.ndarray
     empirical: np.ndarray
-    """The backtested errors in it (own or borrowed from a shorter band), sorted; a stored
-    calibration keeps quantiles of them."""
+    """The backtested errors in it (own or borrowed from a shorter band), sorted: at most
+    ``STORED_POINTS`` weighted quantiles of them (:func:`_weighted_sample`), as the store keeps them."""
     errors: int
     """How many backtested errors it stands for (0: the prior alone)."""
 
@@ -159,14 +159,12 @@ class Calibration:
         """The band of ``kind`` at a horizon of ``days``, for a benefit delivering for ``delivering_days``."""
         return self.bands[(kind, horizon_band(days), stage(days, delivering_days))]
 
-    def to_json(self, points: int = STORED_POINTS) -> dict:
-        """A compact JSON form: per band its error count and up to ``points`` quantiles of its errors."""
+    def to_json(self) -> dict:
+        """A compact JSON form: per band its error count and the (at most ``STORED_POINTS``)
+        quantiles of its errors it keeps."""
         bands = {}
         for (kind, b, st), band in sorted(self.bands.items()):
-            sample = band.empirical
-            if len(sample) > points:
-                sample = np.quantile(sample, (np.arange(points) + 0.5) / points)
-            bands[f"{kind}:{b}:{st}"] = {"errors": band.errors, "r": np.round(sample, 4).tolist()}
+            bands[f"{kind}:{b}:{st}"] = {"errors": band.errors, "r": np.round(band.empirical, 4).tolist()}
         return {"errors": self.errors, "benefits": self.benefits, "bands": bands}
 
     @classmethod

@@ -133,7 +133,7 @@ def sample_paths(
         changepoint_range=changepoint_range(periods, start),
         shifts=apart.shifts,
         weekly=weekly,
-        yearly_order=max(order, 1),
+        yearly_order=order,
     )
     params = stan.fit(design, seed & 0x7FFFFFFF, warm if settings.warm_start else None)
     if design.yearly and span < _TWO_YEARS:

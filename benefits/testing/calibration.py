@@ -45,8 +45,7 @@ TRAINING_SEEDS = (1, 2, 3)
 #: (method 14, 781581f; method 13 then run on it too), 10501-10503 (method 15, 7467d39; method 14
 #: then run on it too), 10601-10603 (method 16, 88022c5; method 15 then run on it too), 10701-10703
 #: (method 17, 1f31802; method 16 then run on it too), 10801-10803 (method 18, 9c619d3; method 17
-#: then run on it too); 1001-1003 were smoke-run once while the
-#: harness was built.
+#: then run on it too); 1001-1003 were smoke-run once while the harness was built.
 HOLDOUT_SEEDS = (10901, 10902, 10903)
 REAL = "real"
 POOLED = "all synthetic"
