@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import calibration as cli
 from benefits import realisation, register
+from benefits.forecast.probability import meets
 from benefits.testing.generators import (
     DEFAULT_AS_OF,
     GENERATORS,
@@ -121,14 +122,8 @@ def item(
     truth = truth.sort_values("period").drop_duplicates("period").reset_index(drop=True)
     observations = truth[truth["period"] <= as_of].reset_index(drop=True)
     realised = realisation.realised_to_date(b, truth, b.target.date)
-    big_t = realisation.target_improvement(b)
-    if realised is None:
-        landed = False
-    elif b.dis_benefit:
-        landed = realised <= big_t
-    else:
-        landed = realised >= big_t
-    return Item(b, generator, regime, observations, truth, as_of, bool(landed))
+    landed = realised is not None and meets(b, realised, realisation.target_improvement(b))
+    return Item(b, generator, regime, observations, truth, as_of, landed)
 
 
 def kept(periods: Sequence[dt.date], values: np.ndarray, keep: Sequence[bool] | np.ndarray) -> Trajectory:
